@@ -1,0 +1,34 @@
+"""The one error type bridges raise, and its codes (ARCHITECTURE §3)."""
+from __future__ import annotations
+
+CODES = (
+    "invalid_argument",
+    "authentication",
+    "rate_limited",
+    "context_length",
+    "timeout",
+    "network",
+    "provider",
+    "tool_failed",
+    "limit_exceeded",
+    "cancelled",
+    "not_found",
+    "permission_denied",
+    "module_not_found",
+    "internal",
+)
+
+
+class SpellError(Exception):
+    """A bridge failure the spell can catch: ``code`` is one of :data:`CODES`."""
+
+    def __init__(self, code: str, message: str, retryable: bool = False):
+        if code not in CODES:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}

@@ -1,0 +1,82 @@
+"""``Log``: levelled messages to the run console (and to the CLI's standard error)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.bridges.registry import Bridge, bridge
+
+log = logging.getLogger(__name__)
+
+
+def _text(message: Any, data: Any) -> str:
+    text = message if isinstance(message, str) else repr(message)
+    if data is not None:
+        import json
+        text += " " + json.dumps(data, ensure_ascii=False, default=str)
+    return text
+
+
+@bridge("Log")
+class LogBridge(Bridge):
+    """Write levelled messages to the run console; the IDE colours them by level."""
+
+    def debug(self, message: str, data: Any = None) -> None:
+        """Log a debug message.
+
+        Args:
+            message: The text.
+            data: An optional value, shown as JSON after the text.
+        Example (lua):
+            Log.debug("state", {step = 1})
+            Log.debug("done")
+        Example (js):
+            Log.debug("state", {step: 1});
+            Log.debug("done");
+        """
+        self.ctx.output("debug", _text(message, data))
+
+    def info(self, message: str, data: Any = None) -> None:
+        """Log an informational message.
+
+        Args:
+            message: The text.
+            data: An optional value, shown as JSON after the text.
+        Example (lua):
+            Log.info("fetched", {count = 3})
+            Log.info("ready")
+        Example (js):
+            Log.info("fetched", {count: 3});
+            Log.info("ready");
+        """
+        self.ctx.output("info", _text(message, data))
+
+    def warn(self, message: str, data: Any = None) -> None:
+        """Log a warning.
+
+        Args:
+            message: The text.
+            data: An optional value, shown as JSON after the text.
+        Example (lua):
+            Log.warn("slow reply", {ms = 2300})
+            Log.warn("retrying")
+        Example (js):
+            Log.warn("slow reply", {ms: 2300});
+            Log.warn("retrying");
+        """
+        self.ctx.output("warn", _text(message, data))
+
+    def error(self, message: str, data: Any = None) -> None:
+        """Log an error message (the spell goes on; use ``error()``/``throw`` to stop it).
+
+        Args:
+            message: The text.
+            data: An optional value, shown as JSON after the text.
+        Example (lua):
+            Log.error("tool failed", {tool = "search"})
+            Log.error("giving up")
+        Example (js):
+            Log.error("tool failed", {tool: "search"});
+            Log.error("giving up");
+        """
+        self.ctx.output("error", _text(message, data))

@@ -1,0 +1,189 @@
+"""The engine interface: what every spell language (Lua, JavaScript, Tengo) implements inside a worker.
+
+Engines know nothing of Qt, litellm or the bridges' Python code. They receive the bridge registry as *data*
+(a :class:`BridgeSpec` description) and reach the host through a :class:`EngineHost`, which the worker provides.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+LANGUAGES = ("lua", "js", "tengo")
+EXTENSIONS = {".lua": "lua", ".js": "js", ".mjs": "js", ".cjs": "js", ".tengo": "tengo"}
+
+#: Marker for values crossing the boundary (see ARCHITECTURE §3).
+HANDLE_KEY = "$handle"      # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
+CALLBACK_KEY = "$callback"  # {"$callback": 7}: a script function handed to a bridge
+ARRAY_KEY = "$array"        # an empty list the spell made with JSON.array() travels as a plain []
+
+MAX_DEPTH = 100  # nesting depth of a value crossing the boundary
+
+
+def language_for(path: str, override: str | None = None) -> str:
+    """The spell language from ``override`` or from the file's extension; ``ValueError`` names what is wrong."""
+    if override:
+        lang = {"javascript": "js", "lua54": "lua"}.get(override.lower(), override.lower())
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {override!r} (expected one of: {', '.join(LANGUAGES)})")
+        return lang
+    for ext, lang in EXTENSIONS.items():
+        if path.lower().endswith(ext):
+            return lang
+    raise ValueError(f"cannot tell the language of {path!r} from its extension "
+                     f"(known: {', '.join(EXTENSIONS)}); pass --lang")
+
+
+def camel_case(name: str) -> str:
+    """``count_tokens`` → ``countTokens`` (the JavaScript spelling of a bridge name)."""
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def snake_case(name: str) -> str:
+    """``maxTokens`` → ``max_tokens`` (option keys written in JavaScript style)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+@dataclass
+class Frame:
+    """One spell frame of a traceback: never a Python, lupa or quickjs frame."""
+    file: str
+    line: int
+    function: str = ""
+
+
+@dataclass
+class SpellFailure:
+    """An error in the spell's own terms."""
+    code: str               # "syntax", "runtime", a bridge code such as "invalid_argument", or "limit_exceeded"
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    traceback: list[Frame] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SpellFailure":
+        tb = [Frame(**f) for f in d.get("traceback") or []]
+        return cls(code=d["code"], message=d["message"], file=d.get("file"), line=d.get("line"),
+                   column=d.get("column"), traceback=tb)
+
+    def location(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
+        return self.file or ""
+
+    def __str__(self) -> str:
+        loc = self.location()
+        return f"{loc}: {self.message}" if loc else self.message
+
+
+@dataclass
+class Diagnostic:
+    """A syntax problem found without running the spell."""
+    file: str
+    line: int
+    column: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class BridgeFault(Exception):
+    """A bridge call failed on the host; engines turn it into the language's error value."""
+
+    def __init__(self, code: str, message: str, retryable: bool = False):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class LimitExceeded(Exception):
+    """A per-run limit (memory, output, recursion, time) was hit inside the worker."""
+
+    def __init__(self, what: str, message: str):
+        super().__init__(message)
+        self.what = what
+        self.message = message
+
+
+@dataclass
+class Limits:
+    """Per-run resource limits. The wall clock is enforced by the host (it kills the worker)."""
+    timeout_s: float = 30.0
+    memory_mb: int = 256
+    output_bytes: int = 4 * 1024 * 1024
+    max_stack: int = 200          # JS: stack size in KiB*4 (see engines); Lua: C-call depth guard
+    allow_files: bool = False     # workspace file tools (issue 3)
+    allow_http: bool = False      # http_get tool (issue 3)
+    http_allow: tuple[str, ...] = ()
+
+
+@dataclass
+class BridgeSpec:
+    """The registry as data: what an engine needs to build its bindings.
+
+    ``globals``: ``{"JSON": {"methods": {"encode": {"params": ["value"], "callbacks": [], "has_opts": True}}}}``
+    ``types``: the same shape for handle types (``{"Agent": {"methods": {...}}}``), whose methods take the handle.
+    """
+    globals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class EngineHost(Protocol):
+    """What the worker gives an engine during one run."""
+
+    spell_path: str          # absolute path of the spell (or a pseudo name such as "<repl>")
+    spell_dir: str | None    # folder from which sibling modules may be required (None: no require)
+    limits: Limits
+    bridges: BridgeSpec
+
+    def output(self, stream: str, text: str) -> None:
+        """Stream text to the host: ``stream`` is "stdout", "stderr", or a log level ("debug", "info", ...).
+        Raises :class:`LimitExceeded` past the output limit."""
+
+    def bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
+                    line: int | None, callbacks: dict[int, Callable[..., Any]]) -> Any:
+        """Call a bridge method on the host and return its (plain JSON-like) result.
+
+        ``target`` is a global name ("JSON") or a handle id (int). ``args`` and ``opts`` are plain values in
+        which script functions were replaced by ``{"$callback": id}``; ``callbacks`` maps those ids to Python
+        callables that run the script function (the host may call them back while this call is pending).
+        Raises :class:`BridgeFault` when the bridge fails."""
+
+    def read_module(self, name: str) -> tuple[str, str]:
+        """Resolve a sibling module name to ``(absolute_path, source_text)`` inside ``spell_dir``;
+        raises :class:`BridgeFault` ("module_not_found" / "invalid_argument") otherwise."""
+
+
+class Engine(Protocol):
+    """One language. A fresh runtime is created inside :meth:`run` for every run."""
+
+    language: str
+
+    def check(self, source: str, filename: str) -> list[Diagnostic]:
+        """Syntax errors of ``source`` without running it."""
+
+    def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
+        """Run the spell; return its result as a plain value (None, bool, int, float, str, list, dict).
+
+        Raise :class:`SpellError` (below) for errors in the spell's terms, :class:`LimitExceeded` for limits."""
+
+    def repl_eval(self, source: str, host: EngineHost) -> Any:
+        """Evaluate one REPL entry in a session runtime that persists between calls (created on first use)."""
+
+
+class SpellError(Exception):
+    """Raised by an engine: the spell failed; carries the failure in the spell's terms."""
+
+    def __init__(self, failure: SpellFailure):
+        super().__init__(str(failure))
+        self.failure = failure
