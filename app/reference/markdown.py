@@ -1,0 +1,104 @@
+"""Markdown for the bridge reference (``llmspell docs --format md``): one file, deterministic, Qt-free."""
+from __future__ import annotations
+
+import logging
+
+from app.reference.model import (LANGUAGE_TITLES, LANGUAGES, GlobalRef, MethodRef, Reference, first_sentence,
+                                 param_default_text, view)
+
+log = logging.getLogger(__name__)
+
+_FENCE = {"lua": "lua", "js": "js", "tengo": "go"}
+
+
+def _cell(text: str) -> str:
+    return " ".join((text or "").split()).replace("|", "\\|")
+
+
+def slug(text: str) -> str:
+    """GitHub-style heading anchor."""
+    keep = "".join(c for c in text.lower() if c.isalnum() or c in " -_")
+    return keep.replace(" ", "-")
+
+
+def _method(ref: Reference, m: MethodRef, g: GlobalRef) -> list[str]:
+    views = {lang: view(ref, lang) for lang in LANGUAGES}
+    title = m.qualname if g.kind == "global" else f"{g.name}:{m.name}"
+    out = [f"### {title}", "", m.summary, ""]
+    if m.body:
+        out += [m.body, ""]
+    out.append("| Language | Signature |")
+    out.append("|---|---|")
+    for lang in LANGUAGES:
+        out.append(f"| {LANGUAGE_TITLES[lang]} | `{_cell(views[lang].signature(m).text)}` |")
+    out.append("")
+    lua, js = views["lua"], views["js"]
+    if m.params:
+        out += ["**Parameters**", "", "| Name | Type | Description |", "|---|---|---|"]
+        for p in m.params:
+            name = f"`{p.name}`" + (f" (JS `{js.name(p.name)}`)" if js.name(p.name) != p.name else "")
+            default = param_default_text(lua, p)
+            extra = "" if p.required else (f" Optional, default `{default}`." if default else " Optional.")
+            out.append(f"| {name} | `{_cell(lua.param_type(p))}` | {_cell(p.doc)}{extra} |")
+        out.append("")
+    if m.has_opts:
+        out += ["**Options** (keys of the optional last argument `opts`)", ""]
+        if m.options:
+            out += ["| Key | Type | Description |", "|---|---|---|"]
+            for o in m.options:
+                name = f"`{o.name}`" + (f" (JS `{js.name(o.name)}`)" if js.name(o.name) != o.name else "")
+                out.append(f"| {name} | `{_cell(lua.type(o.type))}` | {_cell(o.doc)} |")
+        else:
+            out.append("An optional table of further settings.")
+        out.append("")
+    if m.returns_type not in ("nil", "") or m.returns_doc:
+        out += [f"**Returns** `{_cell(lua.type(m.returns_type))}` {m.returns_doc}".rstrip(), ""]
+    if m.errors:
+        out += ["**Errors**", ""]
+        out += [f"- {'`' + e.code + '` ' if e.code else ''}{e.text}".rstrip() for e in m.errors]
+        out.append("")
+    for lang in LANGUAGES:
+        code, note = views[lang].example(m)
+        out.append(f"**Example ({LANGUAGE_TITLES[lang]})**")
+        out.append("")
+        if note:
+            out += [f"_{note}_", ""]
+        if code:
+            out += [f"```{_FENCE[lang]}", code, "```", ""]
+    out += [f"_Since {m.since}._", ""]
+    return out
+
+
+def render_markdown(ref: Reference) -> str:
+    """The whole reference as one Markdown document."""
+    lua = view(ref, "lua")
+    out = ["# LLMSpell bridge reference", "",
+           "Generated from the bridges' signatures and docstrings. Lua and Tengo use the names as written; "
+           "JavaScript uses camelCase names and option keys. Required arguments come first, then one optional "
+           "options table.", "", "## Contents", ""]
+    for g in ref.all():
+        label = g.name if g.kind == "global" else f"{g.name} (handle type)"
+        out.append(f"- [{label}](#{slug(label)})")
+        for m in g.methods:
+            title = m.qualname if g.kind == "global" else f"{g.name}:{m.name}"
+            out.append(f"  - [{lua.qualname(m)}](#{slug(title)}) — {first_sentence(m.summary)}")
+    if ref.records:
+        out.append("- [Record types](#record-types)")
+    out.append("")
+    for g in ref.all():
+        label = g.name if g.kind == "global" else f"{g.name} (handle type)"
+        out += [f"## {label}", "", g.summary, ""]
+        if g.body:
+            out += [g.body, ""]
+        out += [f"_Since {g.since}._", ""]
+        for m in g.methods:
+            out += _method(ref, m, g)
+    if ref.records:
+        out += ["## Record types", ""]
+        for r in ref.records:
+            out += [f"### {r.name}", "", r.summary, "", "| Field | Type | Required | Description |",
+                    "|---|---|---|---|"]
+            out += [f"| `{f.name}` | `{_cell(lua.type(f.type))}` | {'yes' if f.required else 'no'} | {_cell(f.doc)} |"
+                    for f in r.fields]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
