@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 BRIDGE_MODULES = [
     "app.bridges.json_bridge",
     "app.bridges.log_bridge",
+    "app.bridges.llm",
+    "app.bridges.tool",
+    "app.bridges.hook",
 ]
 
 HANDLE_KEY = "$handle"

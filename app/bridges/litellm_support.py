@@ -1,0 +1,145 @@
+"""litellm behind the bridges: lazy import, offline provider registration, error mapping and secret redaction.
+
+Nothing here imports litellm at module import time: :func:`get_litellm` does, once per process, after setting
+``LITELLM_LOCAL_MODEL_COST_MAP=True`` (otherwise litellm tries to download its cost map).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from typing import Any
+
+from app.bridges.errors import SpellError
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_litellm: Any = None
+
+#: Keys whose values never appear in spans, logs, cassettes or errors.
+SECRET_KEYS = ("api_key", "apikey", "authorization", "x-api-key", "api-key", "headers", "extra_headers",
+               "aws_secret_access_key", "aws_session_token", "client_secret", "password", "token")
+_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.I)
+_SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}")
+
+
+def get_litellm() -> Any:
+    """The litellm module, imported on first use with the offline provider registered."""
+    global _litellm
+    if _litellm is not None:
+        return _litellm
+    with _lock:
+        if _litellm is None:
+            os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+            os.environ.setdefault("LITELLM_LOG", "ERROR")
+            import litellm  # noqa: PLC0415 - deliberately lazy (2-3 s import)
+
+            litellm.suppress_debug_info = True
+            litellm.telemetry = False
+            litellm.drop_params = True
+            from app.bridges.offline_provider import register  # noqa: PLC0415
+            register(litellm)
+            logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+            _litellm = litellm
+    return _litellm
+
+
+def provider_of(model: str) -> str:
+    """The provider prefix of ``model`` (``openai/gpt-4o`` → ``openai``; no prefix → ``openai``)."""
+    return model.split("/", 1)[0] if "/" in model else "openai"
+
+
+def is_offline(model: str) -> bool:
+    return model.startswith("offline/")
+
+
+# ------------------------------------------------------------------------------------------------ redaction
+def _secret_values() -> list[str]:
+    return [v for k, v in os.environ.items() if _SECRET_ENV.search(k) and v and len(v) >= 8]
+
+
+def redact_text(text: str) -> str:
+    """``text`` with environment secrets, bearer tokens and ``sk-...`` keys replaced by ``***``."""
+    for secret in _secret_values():
+        if secret in text:
+            text = text.replace(secret, "***")
+    text = _BEARER.sub(r"\1***", text)
+    return _SK.sub("***", text)
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` without secret-named keys and with secret-looking strings masked."""
+    if depth > 50:
+        return "…"
+    if isinstance(value, dict):
+        return {k: ("***" if str(k).lower() in SECRET_KEYS else redact(v, depth + 1)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v, depth + 1) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+# ------------------------------------------------------------------------------------------------ errors
+_RETRYABLE_CODES = {"rate_limited", "timeout", "network"}
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The server's Retry-After (seconds) carried by a litellm/openai exception, if any."""
+    headers: Any = getattr(exc, "headers", None) or getattr(exc, "litellm_response_headers", None)
+    response = getattr(exc, "response", None)
+    if not headers and response is not None:
+        headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def map_exception(exc: BaseException, model: str = "") -> SpellError:
+    """A litellm (or other) exception as a :class:`SpellError` with a code from ARCHITECTURE §3, redacted."""
+    if isinstance(exc, SpellError):
+        return exc
+    lit = _litellm
+    name = type(exc).__name__
+    message = redact_text(str(getattr(exc, "message", "") or str(exc) or name))
+    message = re.sub(r"^litellm\.\w+:\s*", "", message)
+    where = f"{model}: " if model else ""
+    status = getattr(exc, "status_code", None)
+    code = "provider"
+    if lit is not None:
+        table: list[tuple[Any, str]] = [
+            (lit.ContextWindowExceededError, "context_length"),
+            (lit.AuthenticationError, "authentication"),
+            (lit.PermissionDeniedError, "authentication"),
+            (lit.RateLimitError, "rate_limited"),
+            (lit.Timeout, "timeout"),
+            (lit.APIConnectionError, "network"),
+            (lit.NotFoundError, "not_found"),
+            (lit.BadRequestError, "invalid_argument"),
+            (lit.UnprocessableEntityError, "invalid_argument"),
+            (lit.InternalServerError, "provider"),
+            (lit.ServiceUnavailableError, "provider"),
+            (lit.APIError, "provider"),
+        ]
+        for cls, mapped in table:
+            if isinstance(exc, cls):
+                code = mapped
+                break
+    if isinstance(exc, TimeoutError):
+        code = "timeout"
+    elif isinstance(exc, (ConnectionError, OSError)) and code == "provider":
+        code = "network"
+    if code == "invalid_argument" and "LLM Provider NOT provided" in message:
+        message = f"unknown model (use provider/model, e.g. openai/gpt-4o-mini or offline/echo): {message}"
+    retryable = code in _RETRYABLE_CODES or (code == "provider" and (status is None or int(status) >= 500))
+    if code == "provider" and status is not None and 400 <= int(status) < 500 and int(status) != 408:
+        retryable = False
+    log.debug("mapped %s (status %s) to %s", name, status, code)
+    return SpellError(code, f"{where}{message}", retryable)

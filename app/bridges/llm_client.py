@@ -1,0 +1,387 @@
+"""The run's LLM pipeline (service ``"llm"``): hooks → span → replay or litellm (retries, fallbacks) → record.
+
+Every LLM call of every bridge (``LLM``, ``Agent``, ``Workflow`` prompt steps) goes through :class:`LLMClient`, so
+hooks, traces, cassettes, usage and error mapping are the same everywhere. Thread-safe: parallel workflow steps
+call it from several host threads at once.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from typing import Any, Callable
+
+from app.bridges.cassette import Cassette, from_settings, normalise
+from app.bridges.errors import SpellError
+from app.bridges.hook import hooks_of
+from app.bridges.litellm_support import get_litellm, is_offline, map_exception, provider_of, retry_after
+from app.bridges.llm_types import LLMOptions, LLMResult, SAMPLING_KEYS, to_openai_messages
+from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
+from app.bridges.registry import BridgeContext
+from app.bridges.trace import Tracer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRIES = 2
+DEFAULT_TIMEOUT = 120.0
+
+
+class LLMClient:
+    """LLM calls for one run."""
+
+    def __init__(self, ctx: BridgeContext):
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.tracer: Tracer = ctx.service("tracer", Tracer)
+        self.hooks = hooks_of(ctx)
+        self._cassette: Cassette | None = None
+        self._cassette_loaded = False
+        self._lock = threading.Lock()
+        self._usage: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
+                                       "cost": 0.0, "calls": 0, "by_model": {}}
+
+    # settings --------------------------------------------------------------------------------------------------
+    def default_model(self) -> str:
+        return str(self.settings.get("default_model") or DEFAULT_MODEL)
+
+    def embedding_model(self) -> str:
+        return str(self.settings.get("embedding_model") or EMBEDDING_MODEL)
+
+    def api_base(self, model: str) -> str | None:
+        base = self.settings.get("api_base")
+        if isinstance(base, dict):
+            return base.get(provider_of(model))
+        return str(base) if base and not is_offline(model) else None
+
+    def cassette(self) -> Cassette | None:
+        with self._lock:
+            if not self._cassette_loaded:
+                self._cassette = from_settings(self.settings)
+                self._cassette_loaded = True
+            return self._cassette
+
+    # usage -----------------------------------------------------------------------------------------------------
+    def _account(self, result: LLMResult) -> None:
+        with self._lock:
+            u = self._usage
+            for k in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                u[k] += int(result.usage.get(k, 0) or 0)
+            u["cost"] += result.cost
+            u["calls"] += 1
+            m = u["by_model"].setdefault(result.model or "?", {"prompt_tokens": 0, "completion_tokens": 0,
+                                                                "total_tokens": 0, "cost": 0.0, "calls": 0})
+            for k in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                m[k] += int(result.usage.get(k, 0) or 0)
+            m["cost"] += result.cost
+            m["calls"] += 1
+
+    def usage(self) -> dict[str, Any]:
+        with self._lock:
+            u = dict(self._usage)
+            u["by_model"] = {k: dict(v) for k, v in self._usage["by_model"].items()}
+            return u
+
+    # chat ------------------------------------------------------------------------------------------------------
+    def chat(self, messages: list[dict[str, Any]], opts: LLMOptions | None, *, caller: str,
+             tools: list[dict[str, Any]] | None = None, tool_choice: Any = None,
+             response_format: dict[str, Any] | None = None,
+             on_chunk: Callable[[str], Any] | None = None) -> LLMResult:
+        """One chat completion through the whole pipeline. ``messages`` are in OpenAI shape."""
+        opts = opts or {}
+        model = str(opts.get("model") or self.default_model())
+        params = {k: opts[k] for k in SAMPLING_KEYS if opts.get(k) is not None}  # type: ignore[literal-required]
+        line = self.ctx.current_line
+        hooked = self.hooks.run("before_llm", {"model": model, "messages": messages, "params": params,
+                                              "caller": caller}, subject=model)
+        if hooked.skipped:
+            return self._substitute(hooked.result, model)
+        model = str(hooked.payload["model"])
+        messages = to_openai_messages(hooked.payload["messages"], caller)
+        params = dict(hooked.payload.get("params") or {})
+        body: dict[str, Any] = {"messages": messages, **params}
+        if tools:
+            body["tools"] = tools
+            if tool_choice is not None:
+                body["tool_choice"] = tool_choice
+        if response_format:
+            body["response_format"] = response_format
+        cassette = self.cassette()
+        if cassette is None or cassette.mode != "replay":
+            get_litellm()  # import (seconds, once per process) before the span starts, not inside it
+        span = self.tracer.start("llm", caller, file=self.ctx.spell_path, line=line, model=model,
+                                 request={**body, "stream": on_chunk is not None})
+        try:
+            result = self._with_fallbacks(model, body, opts, on_chunk)
+            after = self.hooks.run("after_llm", {"model": result.model or model, "messages": messages,
+                                                 "content": result.content,
+                                                 "tool_calls": result.tool_calls, "usage": result.usage,
+                                                 "cost": result.cost}, subject=model)
+            result.content = after.payload.get("content")
+            result.tool_calls = list(after.payload.get("tool_calls") or [])
+        except SpellError as e:
+            self.tracer.end(span, error=e)
+            self.hooks.notify_error(e, caller)
+            raise
+        except Exception as e:  # pragma: no cover - defensive: never leak a raw exception to the spell
+            err = map_exception(e, model)
+            self.tracer.end(span, error=err)
+            raise err from None
+        self._account(result)
+        self.tracer.end(span, response={"content": result.content, "tool_calls": result.tool_calls,
+                                        "finish_reason": result.finish_reason, "attempts": result.attempts},
+                        tokens=result.tokens(), cost=result.cost, model=result.model or model)
+        return result
+
+    def _substitute(self, value: Any, model: str) -> LLMResult:
+        if isinstance(value, dict):
+            return LLMResult(content=value.get("content"), tool_calls=list(value.get("tool_calls") or []),
+                             model=model)
+        return LLMResult(content="" if value is None else str(value), model=model)
+
+    def _with_fallbacks(self, model: str, body: dict[str, Any], opts: LLMOptions,
+                        on_chunk: Callable[[str], Any] | None) -> LLMResult:
+        models = [model] + [str(m) for m in opts.get("fallbacks") or []]
+        errors: list[str] = []
+        for i, m in enumerate(models):
+            try:
+                return self._with_retries(m, body, opts, on_chunk)
+            except SpellError as e:
+                if e.code == "cancelled" or i == len(models) - 1 or getattr(e, "partial", False):
+                    if errors:
+                        raise SpellError(e.code, f"{e.message} (after fallbacks: {'; '.join(errors)})",
+                                         e.retryable) from None
+                    raise
+                errors.append(f"{m}: {e.code}")
+                log.info("model %s failed (%s); falling back to %s", m, e.code, models[i + 1])
+        raise AssertionError("unreachable")
+
+    def _with_retries(self, model: str, body: dict[str, Any], opts: LLMOptions,
+                      on_chunk: Callable[[str], Any] | None) -> LLMResult:
+        retries = int(opts.get("retries", self.settings.get("retries", DEFAULT_RETRIES)))
+        attempts: list[dict[str, Any]] = []
+        for attempt in range(retries + 1):
+            self._check_cancelled()
+            try:
+                result = self._once(model, body, opts, on_chunk)
+                result.attempts = attempts
+                return result
+            except SpellError as e:
+                if not e.retryable or attempt == retries or getattr(e, "partial", False):
+                    raise
+                delay = self._delay(attempt, e)
+                attempts.append({"error": e.code, "message": e.message, "delay": round(delay, 3)})
+                log.info("retrying %s after %s in %.2fs", model, e.code, delay)
+                if self.ctx.cancelled.wait(delay):
+                    raise SpellError("cancelled", "run cancelled while waiting to retry") from None
+        raise AssertionError("unreachable")
+
+    def _delay(self, attempt: int, error: SpellError) -> float:
+        if self.cassette() is not None and self.cassette().mode == "replay":  # type: ignore[union-attr]
+            return 0.0
+        cap = float(self.settings.get("max_retry_delay", 30.0))
+        hinted = getattr(error, "retry_after", None)
+        if hinted is not None:
+            return min(cap, float(hinted))
+        base = float(self.settings.get("retry_base_delay", 0.5))
+        return min(cap, base * (2 ** attempt)) * (0.5 + random.random() / 2)
+
+    def _check_cancelled(self) -> None:
+        if self.ctx.cancelled.is_set():
+            raise SpellError("cancelled", "the run was cancelled")
+
+    def _once(self, model: str, body: dict[str, Any], opts: LLMOptions,
+              on_chunk: Callable[[str], Any] | None) -> LLMResult:
+        kind = "stream" if on_chunk is not None else "chat"
+        request = normalise(kind, model, body)
+        cassette = self.cassette()
+        if cassette is not None and cassette.mode == "replay":
+            rec = cassette.lookup(request, f"LLM call to {model}")
+            return self._replayed(rec, on_chunk)
+        try:
+            result = self._litellm_call(model, body, opts, on_chunk)
+        except SpellError as e:
+            if cassette is not None:
+                cassette.record(request, {"error": e.to_dict(), "retry_after": getattr(e, "retry_after", None)})
+            raise
+        if cassette is not None:
+            cassette.record(request, result.to_record())
+        return result
+
+    def _replayed(self, rec: dict[str, Any], on_chunk: Callable[[str], Any] | None) -> LLMResult:
+        if "error" in rec:
+            err = SpellError(rec["error"]["code"], rec["error"]["message"], rec["error"].get("retryable", False))
+            err.retry_after = rec.get("retry_after")  # type: ignore[attr-defined]
+            raise err
+        result = LLMResult.from_record(rec)
+        if on_chunk is not None:
+            delivered = []
+            for piece in result.chunks or ([result.content] if result.content else []):
+                self._check_cancelled()
+                delivered.append(piece)
+                if on_chunk(piece) is False:
+                    break
+            result.content = "".join(delivered)
+        return result
+
+    def _call_kwargs(self, model: str, body: dict[str, Any], opts: LLMOptions) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": model, **body, "num_retries": 0, "max_retries": 0,
+                                  "timeout": float(opts.get("timeout") or self.settings.get("timeout")
+                                                   or DEFAULT_TIMEOUT)}
+        base = self.api_base(model)
+        if base:
+            kwargs["api_base"] = base
+        return kwargs
+
+    def _litellm_call(self, model: str, body: dict[str, Any], opts: LLMOptions,
+                      on_chunk: Callable[[str], Any] | None) -> LLMResult:
+        litellm = get_litellm()
+        kwargs = self._call_kwargs(model, body, opts)
+        if on_chunk is not None:
+            return self._stream(litellm, model, kwargs, on_chunk)
+        try:
+            resp = litellm.completion(**kwargs)
+        except Exception as e:
+            raise _mapped(e, model) from None
+        return _result_from_response(litellm, resp, model)
+
+    def _stream(self, litellm: Any, model: str, kwargs: dict[str, Any],
+                on_chunk: Callable[[str], Any]) -> LLMResult:
+        pieces: list[str] = []
+        chunks: list[Any] = []
+        stream = None
+        try:
+            stream = litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
+            for chunk in stream:
+                chunks.append(chunk)
+                self._check_cancelled()
+                text = chunk.choices[0].delta.content if chunk.choices else None
+                if text:
+                    pieces.append(text)
+                    if on_chunk(text) is False:
+                        break
+        except SpellError as e:
+            e.partial = bool(pieces)  # type: ignore[attr-defined]
+            raise
+        except Exception as e:
+            err = _mapped(e, model)
+            if pieces:  # text already reached the spell: retrying would repeat it
+                err = SpellError(err.code, f"{err.message} (stream broke after {len(pieces)} chunk(s))", False)
+                err.partial = True  # type: ignore[attr-defined]
+            raise err from None
+        finally:
+            close = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None),
+                                                                "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # closing a finished or broken stream may fail; nothing to do
+                    log.debug("closing stream failed", exc_info=True)
+        built = litellm.stream_chunk_builder(chunks, messages=kwargs.get("messages")) if chunks else None
+        result = _result_from_response(litellm, built, model) if built is not None else LLMResult(content="")
+        result.content = "".join(pieces)
+        result.chunks = pieces
+        return result
+
+    # embeddings ------------------------------------------------------------------------------------------------
+    def embed(self, texts: list[str], opts: dict[str, Any] | None, caller: str) -> list[list[float]]:
+        opts = opts or {}
+        model = str(opts.get("model") or self.embedding_model())
+        span = self.tracer.start("embedding", caller, file=self.ctx.spell_path, line=self.ctx.current_line,
+                                 model=model, request={"input": texts})
+        try:
+            vectors, usage, cost = self._embed_retrying(model, texts, opts)
+        except SpellError as e:
+            self.tracer.end(span, error=e)
+            self.hooks.notify_error(e, caller)
+            raise
+        self._account(LLMResult(content=None, usage=usage, cost=cost, model=model))
+        self.tracer.end(span, response={"count": len(vectors), "dimensions": len(vectors[0]) if vectors else 0},
+                        tokens={"prompt": usage.get("prompt_tokens", 0), "completion": 0,
+                                "total": usage.get("total_tokens", 0)}, cost=cost)
+        return vectors
+
+    def _embed_retrying(self, model: str, texts: list[str], opts: dict[str, Any]
+                        ) -> tuple[list[list[float]], dict[str, int], float]:
+        retries = int(opts.get("retries", self.settings.get("retries", DEFAULT_RETRIES)))
+        request = normalise("embed", model, {"input": texts})
+        cassette = self.cassette()
+        for attempt in range(retries + 1):
+            self._check_cancelled()
+            try:
+                if cassette is not None and cassette.mode == "replay":
+                    rec = cassette.lookup(request, f"embedding with {model}")
+                    if "error" in rec:
+                        raise SpellError(rec["error"]["code"], rec["error"]["message"],
+                                         rec["error"].get("retryable", False))
+                    return rec["vectors"], rec.get("usage") or {}, float(rec.get("cost") or 0.0)
+                vectors, usage, cost = self._embed_once(model, texts, opts)
+                if cassette is not None:
+                    cassette.record(request, {"vectors": vectors, "usage": usage, "cost": cost})
+                return vectors, usage, cost
+            except SpellError as e:
+                if cassette is not None and cassette.mode == "record":
+                    cassette.record(request, {"error": e.to_dict()})
+                if not e.retryable or attempt == retries:
+                    raise
+                if self.ctx.cancelled.wait(self._delay(attempt, e)):
+                    raise SpellError("cancelled", "run cancelled while waiting to retry") from None
+        raise AssertionError("unreachable")
+
+    def _embed_once(self, model: str, texts: list[str], opts: dict[str, Any]
+                    ) -> tuple[list[list[float]], dict[str, int], float]:
+        litellm = get_litellm()
+        kwargs: dict[str, Any] = {"model": model, "input": texts, "num_retries": 0, "max_retries": 0,
+                                  "timeout": float(opts.get("timeout") or self.settings.get("timeout")
+                                                   or DEFAULT_TIMEOUT)}
+        base = self.api_base(model)
+        if base:
+            kwargs["api_base"] = base
+        try:
+            resp = litellm.embedding(**kwargs)
+        except Exception as e:
+            raise _mapped(e, model) from None
+        vectors = [list(map(float, (d["embedding"] if isinstance(d, dict) else d.embedding))) for d in resp.data]
+        usage = _usage_dict(getattr(resp, "usage", None))
+        try:
+            cost = float(litellm.completion_cost(completion_response=resp) or 0.0)
+        except Exception:
+            cost = 0.0
+        return vectors, usage, cost
+
+
+def _mapped(exc: BaseException, model: str) -> SpellError:
+    err = map_exception(exc, model)
+    err.retry_after = retry_after(exc)  # type: ignore[attr-defined]
+    return err
+
+
+def _usage_dict(usage: Any) -> dict[str, int]:
+    if usage is None:
+        return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    get = usage.get if isinstance(usage, dict) else (lambda k, d=0: getattr(usage, k, d))
+    return {k: int(get(k, 0) or 0) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
+
+def _result_from_response(litellm: Any, resp: Any, model: str) -> LLMResult:
+    try:
+        choice = resp.choices[0]
+        message = choice.message
+    except (AttributeError, IndexError, TypeError):
+        raise SpellError("provider", f"{model}: the provider returned no choices", True) from None
+    calls = []
+    for c in getattr(message, "tool_calls", None) or []:
+        fn = c.function
+        calls.append({"id": c.id, "type": "function",
+                      "function": {"name": fn.name, "arguments": fn.arguments or "{}"}})
+    try:
+        cost = float(litellm.completion_cost(completion_response=resp) or 0.0)
+    except Exception:  # unknown price (local or custom models): cost is 0
+        cost = 0.0
+    return LLMResult(content=message.content, tool_calls=calls, finish_reason=choice.finish_reason or "stop",
+                     usage=_usage_dict(getattr(resp, "usage", None)), cost=cost,
+                     model=model)
+
+
+def client_of(ctx: BridgeContext) -> LLMClient:
+    """The run's LLM client."""
+    return ctx.service("llm", lambda: LLMClient(ctx))

@@ -1,0 +1,224 @@
+"""``Tool``: named functions with JSON-schema arguments that spells, agents and workflows call.
+
+The run's :class:`ToolRegistry` (service ``"tools"``) holds the built-ins the profile allows plus the tools the
+spell registers. Every call validates its arguments against the schema, runs the ``before_tool``/``after_tool``
+hooks and is a ``tool`` span.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jsonschema
+
+from app.bridges.builtin_tools import builtin_tools
+from app.bridges.errors import SpellError
+from app.bridges.hook import hooks_of
+from app.bridges.registry import Bridge, BridgeContext, Callback, bridge
+from app.bridges.trace import Tracer
+
+log = logging.getLogger(__name__)
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass
+class ToolDef:
+    name: str
+    description: str
+    schema: dict[str, Any]
+    fn: Callable[[dict[str, Any]], Any] = field(repr=False)
+    source: str = "script"  # "builtin", "script" or "agent"
+
+    def openai(self) -> dict[str, Any]:
+        """The tool as litellm/OpenAI ``tools`` entry."""
+        return {"type": "function", "function": {"name": self.name, "description": self.description,
+                                                 "parameters": self.schema}}
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "schema": self.schema, "source": self.source}
+
+
+def check_tool_schema(name: str, schema: Any) -> dict[str, Any]:
+    if schema is None or schema == {}:
+        return {"type": "object", "properties": {}}
+    if not isinstance(schema, dict):
+        raise SpellError("invalid_argument", f"tool {name!r}: schema must be a JSON schema table")
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise SpellError("invalid_argument", f"tool {name!r}: invalid JSON schema: {e.message}") from None
+    if schema.get("type", "object") != "object":
+        raise SpellError("invalid_argument", f"tool {name!r}: the schema must describe an object (its arguments)")
+    return schema
+
+
+class ToolRegistry:
+    """The run's tools."""
+
+    def __init__(self, ctx: BridgeContext):
+        self.ctx = ctx
+        self._lock = threading.Lock()
+        self._tools: dict[str, ToolDef] = {}
+        for name, desc, schema, fn in builtin_tools(ctx):
+            self._tools[name] = ToolDef(name, desc, schema, fn, "builtin")
+
+    def add(self, tool: ToolDef) -> None:
+        if not NAME.match(tool.name):
+            raise SpellError("invalid_argument", f"tool name {tool.name!r} must be letters, digits, _ or - "
+                                                 "(up to 64, not starting with a digit)")
+        tool.schema = check_tool_schema(tool.name, tool.schema)
+        with self._lock:
+            existing = self._tools.get(tool.name)
+            if existing is not None and existing.source == "builtin":
+                raise SpellError("invalid_argument", f"{tool.name!r} is a built-in tool; choose another name")
+            self._tools[tool.name] = tool
+
+    def get(self, name: str) -> ToolDef:
+        with self._lock:
+            tool = self._tools.get(name)
+        if tool is None:
+            raise SpellError("not_found", f"no tool named {name!r} (known: {', '.join(sorted(self._tools))})")
+        return tool
+
+    def all(self) -> list[ToolDef]:
+        with self._lock:
+            return sorted(self._tools.values(), key=lambda t: (t.source != "builtin", t.name))
+
+    def call(self, name: str, args: Any, caller: str = "Tool.call") -> Any:
+        """Validate, hook, trace and run one tool call."""
+        tool = self.get(name)
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise SpellError("invalid_argument", f"tool {name!r}: arguments must be a table, got {type(args).__name__}")
+        hooks = hooks_of(self.ctx)
+        tracer: Tracer = self.ctx.service("tracer", Tracer)
+        line = self.ctx.current_line
+        with tracer.span("tool", name, file=self.ctx.spell_path, line=line, request={"args": args}) as span:
+            hooked = hooks.run("before_tool", {"tool": name, "args": args}, subject=name)
+            if hooked.skipped:
+                span["_response"] = {"result": hooked.result, "skipped": True}
+                return hooked.result
+            args = hooked.payload.get("args") or {}
+            self._validate(tool, args)
+            try:
+                result = tool.fn(args)
+            except SpellError as e:
+                if tool.source == "builtin" or e.code in ("cancelled", "limit_exceeded"):
+                    hooks.notify_error(e, f"tool {name}")
+                    raise
+                err = SpellError("tool_failed", f"tool {name!r} failed: {e.message}", e.retryable)
+                hooks.notify_error(err, f"tool {name}")
+                raise err from None
+            except Exception as e:  # a built-in's bug must not crash the run
+                log.exception("tool %s failed", name)
+                err = SpellError("tool_failed", f"tool {name!r} failed: {e}")
+                hooks.notify_error(err, f"tool {name}")
+                raise err from None
+            after = hooks.run("after_tool", {"tool": name, "args": args, "result": result}, subject=name)
+            result = after.payload.get("result")
+            span["_response"] = {"result": result}
+            return result
+
+    @staticmethod
+    def _validate(tool: ToolDef, args: dict[str, Any]) -> None:
+        validator = jsonschema.validators.validator_for(tool.schema)(tool.schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(args))
+        if error is not None:
+            raise SpellError("invalid_argument", f"tool {tool.name!r}: arguments do not match its schema "
+                                                 f"at {error.json_path}: {error.message}")
+
+
+def tools_of(ctx: BridgeContext) -> ToolRegistry:
+    """The run's tool registry."""
+    return ctx.service("tools", lambda: ToolRegistry(ctx))
+
+
+@bridge("Tool")
+class ToolBridge(Bridge):
+    """Register tools (named functions with a JSON schema for their arguments) and call them.
+
+    Built-ins: ``calculator``, ``datetime``, ``text``, ``json_query``; ``file_read``, ``file_write`` and
+    ``file_list`` (confined to the workspace) in profiles that allow files; ``http_get`` in profiles that allow
+    HTTP, for the allowed hosts only. Agents call the same tools.
+    """
+
+    def register(self, name: str, description: str, schema: dict[str, Any], fn: Callback) -> dict[str, Any]:
+        """Register a script function as a tool.
+
+        Args:
+            name: The tool name (letters, digits, _ or -; up to 64 characters).
+            description: What the tool does; models read it to decide when to call it.
+            schema: A JSON schema (an object) describing the arguments table.
+            fn: The function; it receives the validated arguments table and returns the result.
+        Returns:
+            The tool's description {name, description, schema, source}.
+        Errors:
+            invalid_argument for a bad name, a built-in's name or an invalid schema.
+        Example (lua):
+            Tool.register("shout", "Upper-case a text", {type = "object", properties = {text = {type = "string"}},
+              required = {"text"}}, function(args) return string.upper(args.text) end)
+        Example (js):
+            Tool.register("shout", "Upper-case a text", {type: "object", properties: {text: {type: "string"}},
+              required: ["text"]}, (args) => args.text.toUpperCase());
+        """
+        tool = ToolDef(name, description, schema, lambda args: fn(args), "script")
+        tools_of(self.ctx).add(tool)
+        return tool.info()
+
+    def call(self, name: str, args: dict[str, Any] | None = None) -> Any:
+        """Call a tool by name with an arguments table (validated against its schema).
+
+        Args:
+            name: The tool name.
+            args: The arguments table.
+        Returns:
+            The tool's result.
+        Errors:
+            not_found for an unknown tool; invalid_argument when the arguments do not match the schema;
+            tool_failed when a script tool raises; permission_denied for a file or host outside the profile.
+        Example (lua):
+            print(Tool.call("calculator", {expression = "(2 + 3) * 4"}))  -- 20
+            print(Tool.call("text", {op = "slug", text = "Hello World"}))  -- hello-world
+        Example (js):
+            console.log(Tool.call("calculator", {expression: "(2 + 3) * 4"}));  // 20
+            console.log(Tool.call("text", {op: "slug", text: "Hello World"}));  // hello-world
+        """
+        return tools_of(self.ctx).call(name, args)
+
+    def list(self) -> list[dict[str, Any]]:
+        """The tools available in this run (built-ins first).
+
+        Returns:
+            A list of {name, description, source} where source is "builtin", "script" or "agent".
+        Example (lua):
+            for _, t in ipairs(Tool.list()) do print(t.name, t.source) end
+            print(#Tool.list())
+        Example (js):
+            for (const t of Tool.list()) console.log(t.name, t.source);
+            console.log(Tool.list().length);
+        """
+        return [{"name": t.name, "description": t.description, "source": t.source}
+                for t in tools_of(self.ctx).all()]
+
+    def info(self, name: str) -> dict[str, Any]:
+        """Describe one tool.
+
+        Args:
+            name: The tool name.
+        Returns:
+            {name, description, schema, source}.
+        Errors:
+            not_found for an unknown tool.
+        Example (lua):
+            local t = Tool.info("calculator")
+            print(t.description)
+        Example (js):
+            const t = Tool.info("calculator");
+            console.log(t.description);
+        """
+        return tools_of(self.ctx).get(name).info()
