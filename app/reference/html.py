@@ -32,7 +32,10 @@ def lexer_for(language: str) -> Lexer:
 def highlight_code(code: str, language: str, inline_styles: bool = False) -> str:
     """``code`` as highlighted HTML (a ``<div class="highlight"><pre>`` block)."""
     fmt = HtmlFormatter(style=PYGMENTS_STYLE, noclasses=inline_styles, nowrap=False)
-    return highlight(code, lexer_for(language), fmt)
+    out = highlight(code, lexer_for(language), fmt)
+    if inline_styles:  # QTextBrowser: wrap long lines instead of scrolling the whole page sideways
+        out = out.replace('<pre style="', '<pre style="white-space: pre-wrap; ', 1)
+    return out
 
 
 def pygments_css() -> str:
@@ -98,7 +101,7 @@ def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, head
     sig = v.signature(m)
     parts = [f'<pre class="sig">{html.escape(sig.text)}</pre>',
              f"<p><b>{inline(m.summary)}</b></p>", prose(m.body)]
-    table = ('<table class="params" cellspacing="0" cellpadding="4" border="1">'
+    table = ('<table class="params" width="100%" cellspacing="0" cellpadding="4" border="1">'
              "<tr><th>Name</th><th>Type</th><th>Description</th></tr>")
     if m.params:
         parts.append(f"<{heading}>Parameters</{heading}>{table}{_param_rows(v, m)}</table>")

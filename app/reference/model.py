@@ -33,7 +33,8 @@ INITIAL_VERSION = "0.1.0"
 LANGUAGES = ("lua", "js", "tengo")
 LANGUAGE_TITLES = {"lua": "Lua", "js": "JavaScript", "tengo": "Tengo"}
 
-_SINCE_LINE = re.compile(r"^\s*Since:\s*(\S+)\s*$", re.MULTILINE)
+_SINCE_LINE = re.compile(r"^\s*Since:\s*(\S+?)\.?\s*$", re.MULTILINE)
+_SINCE_TAIL = re.compile(r"\s*Since:\s*(\S+?)\.?\s*$")
 _PRIMITIVES = ("any", "nil", "string", "integer", "number", "boolean", "table", "list", "function")
 
 
@@ -185,14 +186,18 @@ class Reference:
                 "records": [asdict(r) for r in self.records]}
 
 
-def _since(obj: Any, body: str) -> tuple[str, str]:
-    """The since-version from a ``since`` attribute or a ``Since: X`` line in the prose; returns (since, body)."""
+def _since(obj: Any, summary: str, body: str) -> tuple[str, str, str]:
+    """The since-version from a ``Since: X`` line in the prose (or at the end of the summary paragraph) or a
+    ``since`` attribute; returns ``(since, summary, body)`` with the line removed."""
     m = _SINCE_LINE.search(body or "")
     if m:
         body = (body[:m.start()] + body[m.end():]).strip()
-        return m.group(1), body
+        return m.group(1), summary, body
+    m = _SINCE_TAIL.search(summary or "")
+    if m:
+        return m.group(1), summary[:m.start()].rstrip(), body
     since = getattr(obj, "since", None)
-    return (str(since) if since else INITIAL_VERSION), body
+    return (str(since) if since else INITIAL_VERSION), summary, body
 
 
 def _parse_errors(text: str) -> list[ErrorRef]:
@@ -250,10 +255,10 @@ def _record(cls: type) -> RecordRef:
 
 
 def _method(g: registry.GlobalInfo, m: registry.MethodInfo) -> MethodRef:
-    since, body = _since(m.func, m.doc.body)
+    since, summary, body = _since(m.func, m.doc.summary, m.doc.body)
     params = [ParamRef(p.name, p.type, p.required, p.doc, p.default, p.is_callback) for p in m.params]
     options = [OptionRef(o.name, o.type, o.doc) for o in m.options]
-    return MethodRef(owner=g.name, owner_kind=g.kind, name=m.name, summary=m.doc.summary, body=body,
+    return MethodRef(owner=g.name, owner_kind=g.kind, name=m.name, summary=summary, body=body,
                      params=params, options=options, has_opts=m.has_opts, returns_type=m.returns,
                      returns_doc=m.doc.returns, errors=_parse_errors(m.doc.errors), examples=_examples(m.doc),
                      since=since)
@@ -267,7 +272,7 @@ def build_reference(globals_info: list[registry.GlobalInfo] | None = None,
     records: dict[str, type] = {}
 
     def conv(g: registry.GlobalInfo) -> GlobalRef:
-        since, body = _since(g.cls, g.doc.body)
+        since, summary, body = _since(g.cls, g.doc.summary, g.doc.body)
         methods = [_method(g, m) for _, m in sorted(g.methods.items())]
         for m in g.methods.values():
             anns = [v for k, v in m.hints.items() if k != "opts"]
@@ -277,7 +282,7 @@ def build_reference(globals_info: list[registry.GlobalInfo] | None = None,
                 except Exception:  # pragma: no cover
                     log.exception("cannot read options of %s.%s", g.name, m.name)
             _collect_records(anns, records)
-        return GlobalRef(g.name, g.kind, g.doc.summary, body, since, methods)
+        return GlobalRef(g.name, g.kind, summary, body, since, methods)
 
     ref = Reference([conv(g) for g in gl], [conv(t) for t in ty])
     ref.records = [_record(records[n]) for n in sorted(records)]

@@ -1,0 +1,177 @@
+"""The generated reference: HTML, Markdown, LuaLS definitions and .d.ts are well-formed, complete and deterministic."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from app.reference import write_docs
+from app.reference.html import anchor, render_site
+from app.reference.markdown import render_markdown
+from app.reference.model import LanguageView, Reference, build_reference
+from app.reference.stubs import dts_file, lua_meta_files
+from app.reference.writer import normalize_formats
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Checker(HTMLParser):
+    """Fails on mismatched or unclosed tags; collects ids."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.ids: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k == "id" and v:
+                self.ids.append(v)
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k == "id" and v:
+                self.ids.append(v)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> at {self.getpos()} closes {self.stack[-1:]}")
+            return
+        self.stack.pop()
+
+
+def _check_html(text: str) -> _Checker:
+    c = _Checker()
+    c.feed(text)
+    c.close()
+    assert not c.errors, c.errors[:5]
+    assert c.stack == [], c.stack
+    return c
+
+
+def _refs(fake_ref: Reference) -> list[Reference]:
+    return [build_reference(), fake_ref]
+
+
+def test_html_site_is_well_formed_and_complete(fake_ref: Reference) -> None:
+    for ref in _refs(fake_ref):
+        text = render_site(ref)
+        assert text.startswith("<!DOCTYPE html>")
+        c = _check_html(text)
+        assert len(c.ids) == len(set(c.ids)), "duplicate ids"
+        for m in ref.methods():
+            assert anchor(m) in c.ids
+            for lang in ("lua", "js", "tengo"):
+                assert html.escape(LanguageView(ref, lang).signature(m).text) in text
+        assert 'id="q"' in text and "addEventListener('input'" in text  # the search box
+        assert 'class="highlight"' in text  # pygments
+        for g in ref.all():
+            assert anchor(g) in c.ids
+
+
+def test_markdown_lists_every_method(fake_ref: Reference) -> None:
+    for ref in _refs(fake_ref):
+        text = render_markdown(ref)
+        lua, js = LanguageView(ref, "lua"), LanguageView(ref, "js")
+        for m in ref.methods():
+            title = m.qualname if m.owner_kind == "global" else f"{m.owner}:{m.name}"
+            assert f"### {title}\n" in text
+            assert lua.signature(m).text.replace("|", "\\|") in text
+            assert js.signature(m).text.replace("|", "\\|") in text
+        assert text.count("```") % 2 == 0
+
+
+def test_dts_declares_every_method(fake_ref: Reference) -> None:
+    for ref in _refs(fake_ref):
+        text = dts_file(ref)
+        js = LanguageView(ref, "js")
+        for g in ref.all():
+            iface = g.name if (g.kind == "type" or g.name in ("JSON", "Math")) else g.name + "Global"
+            block = re.search(r"\ninterface " + re.escape(iface) + r" \{\n(.*?)\n\}\n", text, re.S)
+            assert block, f"no interface {iface}"
+            for m in g.methods:
+                assert re.search(r"^  " + re.escape(js.name(m.name)) + r"\(", block.group(1), re.M), m.qualname
+            if g.kind == "global" and g.name not in ("JSON", "Math"):
+                assert f"declare var {g.name}: {iface};" in text
+        assert text.count("/**") == text.count("*/")
+        assert text.count("{") == text.count("}")
+
+
+def test_luals_definitions_parse_and_declare_every_method(fake_ref: Reference) -> None:
+    from lupa import lua54
+    for ref in _refs(fake_ref):
+        files = lua_meta_files(ref)
+        lua = lua54.LuaRuntime()
+        check = lua.eval("function(src, name) local f, err = load(src, name, 't'); return err end")
+        for name, text in files.items():
+            assert text.startswith("---@meta")
+            assert check(text, name) is None, name
+        all_text = "\n".join(files.values())
+        for m in ref.methods():
+            sep = "." if m.owner_kind == "global" else ":"
+            assert re.search(rf"^function {re.escape(m.owner)}{re.escape(sep)}{re.escape(m.name)}\(", all_text,
+                             re.M), m.qualname
+    text = lua_meta_files(fake_ref)["LLM.lua"]
+    assert "---@param opts? LLMChatOptions" in text and "---@field max_tokens? integer" in text
+    assert "---@class Agent" in lua_meta_files(fake_ref)["Agent.type.lua"]
+    assert "---@class AgentGlobal" in lua_meta_files(fake_ref)["Agent.lua"]  # name shared with the handle type
+
+
+def test_generation_is_deterministic(tmp_path) -> None:
+    a = write_docs(str(tmp_path / "a"), ["all"])
+    b = write_docs(str(tmp_path / "b"), ["html", "md", "luals", "dts", "json"])
+    assert [os.path.relpath(p, tmp_path / "a") for p in a] == [os.path.relpath(p, tmp_path / "b") for p in b]
+    for pa, pb in zip(a, b):
+        with open(pa, "rb") as fa, open(pb, "rb") as fb:
+            assert fa.read() == fb.read(), pa
+    again = write_docs(str(tmp_path / "a"), ["all"])
+    assert again == a
+
+
+def test_write_docs_layout_and_formats(tmp_path) -> None:
+    paths = write_docs(str(tmp_path), ["html", "dts"])
+    rel = sorted(os.path.relpath(p, tmp_path) for p in paths)
+    assert rel == ["dts/llmspell.d.ts", "dts/tsconfig.json", "html/index.html"]
+    assert json.loads((tmp_path / "dts" / "tsconfig.json").read_text())["compilerOptions"]["noEmit"] is True
+    assert normalize_formats("html, markdown,lua,ts") == ["html", "md", "luals", "dts"]
+    with pytest.raises(ValueError, match="unknown docs format 'pdf'"):
+        write_docs(str(tmp_path), ["pdf"])
+
+
+def test_stale_luals_files_are_removed(tmp_path) -> None:
+    stale = tmp_path / "luals" / "Gone.lua"
+    stale.parent.mkdir(parents=True)
+    from app.reference.stubs import HEADER
+    stale.write_text(f"---@meta Gone\n-- {HEADER}\n")
+    mine = tmp_path / "luals" / "mine.lua"
+    mine.write_text("-- user file\n")
+    write_docs(str(tmp_path), ["luals"])
+    assert not stale.exists() and mine.exists()
+
+
+def _tsc() -> str | None:
+    return os.environ.get("LLMSPELL_TSC") or shutil.which("tsc")
+
+
+@pytest.mark.skipif(_tsc() is None, reason="tsc not installed (npm install typescript; or set LLMSPELL_TSC)")
+def test_tsc_accepts_dts_and_js_examples(tmp_path) -> None:
+    write_docs(str(tmp_path), ["dts"])
+    ref = build_reference()
+    for m in ref.methods():
+        code = m.examples.get("js")
+        if code:
+            # each example is its own module so examples may reuse variable names
+            (tmp_path / "dts" / f"{m.owner}_{m.name}.js").write_text(code + "\nexport {};\n")
+    proc = subprocess.run([_tsc(), "-p", str(tmp_path / "dts")], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
