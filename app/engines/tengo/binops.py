@@ -1,0 +1,104 @@
+"""Specialised closures for binary operators (pass 2 helpers).
+
+Each operator gets a closure with an inline int/int (and float/float) fast path and a generic fallback to
+:func:`.ops.binary_op`. The variants are produced once at import time from the fixed templates below (no spell
+text ever enters generated code): the left operand is either any expression or a plain local slot, the right
+operand either any expression or a constant.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from .errors import TengoError
+from .objects import MAX_INT, MIN_INT, equals, wrap_int
+from .ops import binary_op
+
+log = logging.getLogger(__name__)
+
+_ARITH = {
+    "+": ("x = a + b\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)",
+          "return a + b"),
+    "-": ("x = a - b\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)",
+          "return a - b"),
+    "*": ("x = a * b\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)",
+          "return a * b"),
+    "<": ("return a < b", "return a < b"),
+    ">": ("return a > b", "return a > b"),
+    "<=": ("return a <= b", "return a <= b"),
+    ">=": ("return a >= b", "return a >= b"),
+    "&": ("return a & b", None),
+    "|": ("return a | b", None),
+    "^": ("return a ^ b", None),
+    "/": ("if b > 0 and a >= 0:\n                return a // b", None),
+    "%": ("if b > 0 and a >= 0:\n                return a % b", None),
+    "<<": (None, None),
+    ">>": ("if 0 <= b < 64:\n                return a >> b", None),
+    "&^": ("return a & ~b", None),
+}
+
+_TEMPLATE = '''
+def make(l, r, pos):
+    def ev(fr):
+        a = {A}
+        b = {B}
+        if type(a) is int and type(b) is int:
+            {INT}
+        {FLOAT}
+        try:
+            return binary_op({OP!r}, a, b)
+        except TengoError as e:
+            if not e.trace:
+                e.trace.append(pos)
+            raise
+    return ev
+'''
+
+_FLOAT_TMPL = '''if type(a) is float and type(b) is float:
+            {F}'''
+
+_FACTORIES: dict[tuple[str, bool, bool], Callable] = {}
+
+
+def _build() -> None:
+    env_base = {"binary_op": binary_op, "TengoError": TengoError, "MIN_INT": MIN_INT, "MAX_INT": MAX_INT,
+                "wrap_int": wrap_int}
+    for op, (int_code, float_code) in _ARITH.items():
+        for local_lhs in (False, True):
+            for const_rhs in (False, True):
+                src = _TEMPLATE.format(
+                    A="fr[l]" if local_lhs else "l(fr)",
+                    B="r" if const_rhs else "r(fr)",
+                    INT=int_code or "pass",
+                    FLOAT=_FLOAT_TMPL.format(F=float_code) if float_code else "",
+                    OP=op)
+                env = dict(env_base)
+                exec(compile(src, f"<tengo-binop {op}>", "exec"), env)  # fixed template, no spell text
+                _FACTORIES[(op, local_lhs, const_rhs)] = env["make"]
+
+
+_build()
+
+
+def make_binary(op: str, lhs: Any, rhs: Any, pos: tuple, local_lhs: bool, const_rhs: bool) -> Callable:
+    """Closure for ``lhs op rhs``; ``lhs`` is a slot index when ``local_lhs``, ``rhs`` a value when ``const_rhs``."""
+    return _FACTORIES[(op, local_lhs, const_rhs)](lhs, rhs, pos)
+
+
+def make_equal(l: Callable, r: Callable, negate: bool) -> Callable:
+    if negate:
+        def ne(fr: list) -> bool:
+            a = l(fr)
+            b = r(fr)
+            if type(a) is int and type(b) is int:
+                return a != b
+            return not equals(a, b)
+        return ne
+
+    def eq(fr: list) -> bool:
+        a = l(fr)
+        b = r(fr)
+        if type(a) is int and type(b) is int:
+            return a == b
+        return equals(a, b)
+    return eq

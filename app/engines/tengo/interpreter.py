@@ -1,0 +1,163 @@
+"""Compile and run Tengo source: the library-level API used by the engine and the conformance tests.
+
+>>> it = Interpreter(stdlib={"fmt"})
+>>> prog = it.compile('out = 1 + 2', "main", predefined=["out"])
+>>> prog.run({"out": 0}); prog.get("out")
+3
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Callable
+
+from .builtins import builtin_objects
+from .codegen import CodeGen
+from .errors import StackOverflow, TengoCompileError, TengoError
+from .objects import Cell, UNDEFINED
+from .ops import LIMITS
+from .parser import parse
+from .resolver import FuncInfo, Resolver
+from .runtime import RET, FuncCode, MAX_FRAMES, Runtime
+
+log = logging.getLogger(__name__)
+
+ModuleLoader = Callable[[str], "tuple[str, str] | None"]
+
+
+class Program:
+    """A compiled main script; :meth:`run` executes it in a fresh frame."""
+
+    def __init__(self, interp: "Interpreter", code: FuncCode, info: FuncInfo):
+        self.interp = interp
+        self.code = code
+        self.info = info
+        self.frame: list | None = None
+        self.exported: Any = UNDEFINED
+        self.has_export = False
+
+    def run(self, values: dict[str, Any] | None = None) -> Any:
+        """Run with the predefined variables set from ``values``; returns the exported value (or undefined)."""
+        values = values or {}
+        fr: list = [(), None]
+        fr.extend([None] * (self.code.nslots - 2))
+        for name, sym in self.info.predefined.items():
+            v = values.get(name, UNDEFINED)
+            fr[sym.slot] = Cell(v) if sym.captured else v
+        self.frame = fr
+        rt = self.interp.rt
+        rt.depth = 0
+        old_limit = sys.getrecursionlimit()
+        if old_limit < 60000:
+            sys.setrecursionlimit(60000)
+        try:
+            r = self.code.body(fr)
+        except RecursionError:
+            raise StackOverflow() from None
+        finally:
+            if old_limit < 60000:
+                sys.setrecursionlimit(old_limit)
+        if r is RET:
+            self.has_export = True
+            self.exported = fr[1]
+        return self.exported
+
+    def get(self, name: str) -> Any:
+        sym = self.info.predefined.get(name)
+        if sym is None:
+            for block in self.info.blocks:
+                if name in block:
+                    sym = block[name]
+        if sym is None or self.frame is None:
+            return UNDEFINED
+        v = self.frame[sym.slot]
+        if type(v) is Cell:
+            v = v.v
+        return UNDEFINED if v is None else v
+
+
+class Interpreter:
+    """Compiler front end plus one :class:`Runtime`; create one per run.
+
+    ``stdlib``: names of importable standard-library modules; ``modules``: extra source modules ``{name: src}``;
+    ``loader``: resolves other module names to ``(filename, source)`` (or None); ``extra_builtins``: more
+    builtin functions ``{name: fn(rt, args)}``."""
+
+    def __init__(self, stdlib: set[str] | frozenset[str] = frozenset(), modules: dict[str, str] | None = None,
+                 loader: ModuleLoader | None = None, output: Callable[[str], None] | None = None,
+                 max_frames: int = MAX_FRAMES, max_string_len: int | None = None,
+                 max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
+                 builtin_modules: dict[str, Any] | None = None):
+        self.rt = Runtime(max_frames=max_frames, output=output)
+        self.stdlib = set(stdlib)
+        self.modules = dict(modules or {})
+        self.loader = loader
+        self.builtins = builtin_objects(extra_builtins)
+        self.builtin_modules = dict(builtin_modules or {})
+        self._module_cache: dict[str, tuple[str, Any]] = {}
+        self._importing: list[str] = []
+        LIMITS.max_string_len = max_string_len if max_string_len is not None else 2147483647
+        LIMITS.max_bytes_len = max_bytes_len if max_bytes_len is not None else 2147483647
+
+    # -- modules -------------------------------------------------------------------------------------------
+    def _source_of(self, name: str) -> tuple[str, str] | None:
+        if name in self.modules:
+            return name, self.modules[name]
+        from .stdlib import SOURCE_MODULES
+        if name in self.stdlib and name in SOURCE_MODULES:
+            return name, SOURCE_MODULES[name]
+        if self.loader is not None:
+            return self.loader(name)
+        return None
+
+    def import_module(self, name: str, node: Any, filename: str) -> tuple[str, Any]:
+        if name in self._importing:
+            raise TengoCompileError(f"cyclic module import: {name}", filename, node.line, node.col)
+        cached = self._module_cache.get(name)
+        if cached is not None:
+            return cached
+        if name in self.builtin_modules:
+            res = ("value", self.builtin_modules[name])
+            self._module_cache[name] = res
+            return res
+        from .stdlib import BUILTIN_MODULES
+        if name in self.stdlib and name in BUILTIN_MODULES:
+            res = ("value", BUILTIN_MODULES[name](self.rt))
+            self._module_cache[name] = res
+            return res
+        src = self._source_of(name)
+        if src is None:
+            raise TengoCompileError(f"module '{name}' not found", filename, node.line, node.col)
+        mod_file, text = src
+        self._importing.append(name)
+        try:
+            code, _ = self._compile(text, mod_file, [])
+        finally:
+            self._importing.pop()
+        res = ("source", code)
+        self._module_cache[name] = res
+        return res
+
+    # -- compile -------------------------------------------------------------------------------------------
+    def _compile(self, src: str, filename: str, predefined: list[str]) -> tuple[FuncCode, FuncInfo]:
+        stmts = parse(src, filename)
+        resolver = Resolver(filename, self.builtins, lambda n, node: self.import_module(n, node, filename))
+        info = resolver.resolve_top(stmts, predefined)
+        code = CodeGen(self.rt, filename).function(info, stmts, 1)
+        return code, info
+
+    def compile(self, src: str, filename: str, predefined: list[str] | None = None) -> Program:
+        """Parse and compile a main script; raises :class:`TengoParseError`/:class:`TengoCompileError`."""
+        self.rt.filename = filename
+        code, info = self._compile(src, filename, list(predefined or []))
+        return Program(self, code, info)
+
+
+def run_source(src: str, filename: str = "main", values: dict[str, Any] | None = None, **kw: Any) -> Any:
+    """Convenience: compile and run ``src``; returns the exported value."""
+    it = Interpreter(**kw)
+    prog = it.compile(src, filename, list((values or {}).keys()))
+    return prog.run(values)
+
+
+__all__ = ["Interpreter", "Program", "run_source", "TengoError"]
