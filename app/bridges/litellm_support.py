@@ -109,7 +109,7 @@ def map_exception(exc: BaseException, model: str = "") -> SpellError:
     lit = _litellm
     name = type(exc).__name__
     message = redact_text(str(getattr(exc, "message", "") or str(exc) or name))
-    message = re.sub(r"^litellm\.\w+:\s*", "", message)
+    message = re.sub(r"^(litellm\.\w+:\s*)+", "", message)
     where = f"{model}: " if model else ""
     status = getattr(exc, "status_code", None)
     code = "provider"
@@ -132,6 +132,8 @@ def map_exception(exc: BaseException, model: str = "") -> SpellError:
             if isinstance(exc, cls):
                 code = mapped
                 break
+    if code == "provider" and ("APIConnectionError" in message or "Connection error" in message):
+        code = "network"  # litellm reports dropped connections (also mid-stream) as 500s or fallback errors
     if isinstance(exc, TimeoutError):
         code = "timeout"
     elif isinstance(exc, (ConnectionError, OSError)) and code == "provider":

@@ -1,0 +1,193 @@
+"""LLM on the offline model and against the local OpenAI-compatible server, faults included."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.bridges.errors import SpellError
+
+from .conftest import DUMMY_KEY
+
+PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+          "required": ["name", "age"]}
+
+
+# ------------------------------------------------------------------------------------------------ offline
+def test_complete_offline_echoes(spell):
+    assert spell.call("LLM.complete", "Say hello") == "Echo: Say hello"
+    assert spell.call("LLM.complete", "one two three four", opts={"max_tokens": 3}) == "Echo: one"
+    assert spell.call("LLM.complete", "alpha. beta", opts={"stop": "."}) == "Echo: alpha"
+
+
+def test_chat_offline_returns_message_with_tool_calls(spell):
+    msg = spell.call("LLM.chat", [{"role": "user", "content": "Use the calculator to compute 6*7."}],
+                     opts={"tools": ["calculator"]})
+    assert msg["role"] == "assistant" and msg["content"] is None
+    assert msg["tool_calls"][0]["name"] == "calculator"
+    assert msg["tool_calls"][0]["arguments"] == {"expression": "6*7"}
+    follow = spell.call("LLM.chat", [{"role": "user", "content": "Use the calculator to compute 6*7."}, msg,
+                                     {"role": "tool", "tool_call_id": msg["tool_calls"][0]["id"], "content": "42"}],
+                        opts={"tools": ["calculator"]})
+    assert follow["content"] == "calculator returned 42"
+
+
+def test_stream_offline_calls_back_and_stops_early(spell):
+    seen = []
+    text = spell.call("LLM.stream", "one two three", spell.fn(lambda chunk: seen.append(chunk)))
+    assert text == "Echo: one two three" and "".join(seen) == text and len(seen) == 4
+    seen.clear()
+    text = spell.call("LLM.stream", "one two three", spell.fn(lambda c: seen.append(c) or len(seen) < 2))
+    assert text == "Echo: one " and len(seen) == 2
+
+
+def test_structured_offline_uses_prompt_values(spell):
+    assert spell.call("LLM.structured", "name: Ada Lovelace, age: 36", PERSON) == {"name": "Ada Lovelace", "age": 36}
+
+
+def test_structured_rejects_invalid_schema(spell):
+    with pytest.raises(SpellError) as e:
+        spell.call("LLM.structured", "x", {"type": "no-such-type"})
+    assert e.value.code == "invalid_argument"
+
+
+def test_embed_and_count_tokens_and_usage(spell):
+    v = spell.call("LLM.embed", "hello world")
+    assert len(v) == 32 and v == spell.call("LLM.embed", "hello world")
+    vs = spell.call("LLM.embed", ["a", "b c"])
+    assert len(vs) == 2 and len(vs[1]) == 32
+    assert spell.call("LLM.count_tokens", "Hello, world!") == 4
+    assert spell.call("LLM.count_tokens", [{"role": "user", "content": "hi there"}]) == 2
+    spell.call("LLM.complete", "hi")
+    u = spell.call("LLM.usage")
+    assert u["calls"] == 4 and u["by_model"]["offline/echo"]["total_tokens"] == 1 + 3
+    assert u["cost"] == 0.0
+
+
+def test_unknown_option_and_bad_messages_are_invalid_arguments(spell):
+    with pytest.raises(SpellError) as e:
+        spell.call("LLM.complete", "hi", opts={"temprature": 1})
+    assert e.value.code == "invalid_argument" and "temprature" in e.value.message
+    with pytest.raises(SpellError) as e:
+        spell.call("LLM.chat", [{"role": "robot", "content": "x"}])
+    assert e.value.code == "invalid_argument"
+
+
+def test_spans_carry_file_line_tokens(spell):
+    spell.call("LLM.complete", "hi", line=7)
+    (span,) = spell.spans
+    assert span["kind"] == "llm" and span["name"] == "LLM.complete" and span["line"] == 7
+    assert span["file"].endswith("main.lua") and span["model"] == "offline/echo"
+    assert span["tokens"] == {"prompt": 1, "completion": 3, "total": 4} and span["end"] >= span["start"]
+    assert span["response"]["content"] == "Echo: hi"
+
+
+def test_cancelled_run_stops_calls(spell):
+    spell.ctx.cancelled.set()
+    with pytest.raises(SpellError) as e:
+        spell.call("LLM.complete", "hi")
+    assert e.value.code == "cancelled"
+
+
+# ------------------------------------------------------------------------------------------------ server
+def test_server_complete_chat_stream_embed(server_spell, llm_server):
+    assert server_spell.call("LLM.complete", "hi there", opts={"temperature": 0, "seed": 1}) == "Echo: hi there"
+    body = llm_server.chat_requests()[-1]
+    assert body["temperature"] == 0 and body["seed"] == 1 and body["model"] == "test-model"
+    msg = server_spell.call("LLM.chat", [{"role": "user", "content": "call shout with text=\"hey\""}],
+                            opts={"tools": [{"name": "shout", "description": "upper-case",
+                                             "parameters": {"type": "object",
+                                                            "properties": {"text": {"type": "string"}}}}]})
+    assert msg["tool_calls"][0]["name"] == "shout" and msg["tool_calls"][0]["arguments"] == {"text": "hey"}
+    chunks = []
+    assert server_spell.call("LLM.stream", "a b c", server_spell.fn(chunks.append)) == "Echo: a b c"
+    assert chunks == ["Echo: ", "a ", "b ", "c"]
+    vec = server_spell.call("LLM.embed", "hello", opts={"model": "openai/text-embedding-3-small"})
+    assert len(vec) == 32
+
+
+def test_server_structured_instruct_path_with_repair(server_spell, llm_server):
+    llm_server.fault("content", content="Sure! Here it is: not json at all")
+    llm_server.fault("content", content='```json\n{"name": "Ada", "age": 36}\n```')
+    assert server_spell.call("LLM.structured", "extract", PERSON) == {"name": "Ada", "age": 36}
+    first, second = llm_server.chat_requests()[-2:]
+    assert "JSON schema" in first["messages"][0]["content"] and "response_format" not in first
+    assert "did not match" in second["messages"][-1]["content"]
+
+
+def test_server_structured_fails_naming_the_violation(server_spell, llm_server):
+    llm_server.fault("content", content='{"name": "Ada", "age": "old"}')
+    llm_server.fault("content", content='{"name": "Ada", "age": "still old"}')
+    with pytest.raises(SpellError) as e:
+        server_spell.call("LLM.structured", "extract", PERSON)
+    assert e.value.code == "provider" and "$.age" in e.value.message and "integer" in e.value.message
+
+
+def test_server_schema_mode_for_models_that_support_it(make_spell, llm_server):
+    s = make_spell({"api_base": {"openai": llm_server.url}})
+    value = s.call("LLM.structured", "name: Bo, age: 7", PERSON, opts={"model": "openai/gpt-4o-mini"})
+    assert value == {"name": "Bo", "age": 7}
+    assert llm_server.chat_requests()[-1]["response_format"]["type"] == "json_schema"
+
+
+def test_429_is_retried_honouring_retry_after(server_spell, llm_server):
+    llm_server.fault("429", retry_after=0.05)
+    assert server_spell.call("LLM.complete", "hi") == "Echo: hi"
+    attempts = server_spell.spans[-1]["response"]["attempts"]
+    assert attempts == [{"error": "rate_limited", "message": attempts[0]["message"], "delay": 0.05}]
+
+
+def test_500_and_malformed_are_retried_then_fail(server_spell, llm_server):
+    llm_server.fault("500")
+    llm_server.fault("malformed")
+    assert server_spell.call("LLM.complete", "hi", opts={"retries": 2}) == "Echo: hi"
+    llm_server.fault("500")
+    llm_server.fault("500")
+    with pytest.raises(SpellError) as e:
+        server_spell.call("LLM.complete", "hi", opts={"retries": 1})
+    assert e.value.code == "provider" and e.value.retryable
+    assert server_spell.spans[-1]["error"]["code"] == "provider"
+
+
+@pytest.mark.parametrize("kind, code", [("401", "authentication"), ("context", "context_length")])
+def test_non_retryable_errors_map_to_codes(server_spell, llm_server, kind, code):
+    llm_server.fault(kind)
+    n = len(llm_server.chat_requests())
+    with pytest.raises(SpellError) as e:
+        server_spell.call("LLM.complete", "hi")
+    assert e.value.code == code and not e.value.retryable
+    assert len(llm_server.chat_requests()) == n + 1  # not retried
+    assert DUMMY_KEY not in e.value.message
+
+
+def test_timeout(server_spell, llm_server):
+    llm_server.fault("timeout", seconds=1.5)
+    with pytest.raises(SpellError) as e:
+        server_spell.call("LLM.complete", "hi", opts={"timeout": 0.3, "retries": 0})
+    assert e.value.code == "timeout"
+
+
+def test_disconnect_mid_stream_is_a_network_error_after_partial_text(server_spell, llm_server):
+    llm_server.fault("disconnect", after=3)
+    chunks = []
+    with pytest.raises(SpellError) as e:
+        server_spell.call("LLM.stream", "one two three four", server_spell.fn(chunks.append))
+    assert e.value.code == "network" and chunks == ["Echo: ", "one "]
+
+
+def test_disconnect_before_answer_is_retried(server_spell, llm_server):
+    llm_server.fault("disconnect")
+    assert server_spell.call("LLM.complete", "hi") == "Echo: hi"
+
+
+def test_fallbacks(server_spell, llm_server):
+    llm_server.fault("401")
+    assert server_spell.call("LLM.complete", "hi", opts={"fallbacks": ["offline/echo"]}) == "Echo: hi"
+    assert server_spell.spans[-1]["model"] == "offline/echo"
+
+
+def test_no_secret_in_spans_or_requests_to_hooks(server_spell, llm_server):
+    server_spell.call("LLM.complete", "hi")
+    assert DUMMY_KEY not in json.dumps(server_spell.spans)
+    auth = {k.lower(): v for k, v in llm_server.requests[-1]["headers"].items()}["authorization"]
+    assert auth == f"Bearer {DUMMY_KEY}"  # the key reached the provider, and only the provider
