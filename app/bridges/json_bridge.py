@@ -6,7 +6,7 @@ import logging
 from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
-from app.bridges.registry import Bridge, bridge
+from app.bridges.registry import Bridge, bridge, inline
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ class JSONBridge(Bridge):
     unless it was made with ``JSON.array()``.
     """
 
+    @inline
     def encode(self, value: Any, opts: EncodeOptions | None = None) -> str:
         """Turn a value into JSON text.
 
@@ -52,6 +53,7 @@ class JSONBridge(Bridge):
         except ValueError as e:
             raise SpellError("invalid_argument", f"cannot encode as JSON: {e}") from None
 
+    @inline
     def decode(self, text: str) -> Any:
         """Parse JSON text into a spell value.
 
@@ -75,6 +77,7 @@ class JSONBridge(Bridge):
                              f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
         return value
 
+    @inline
     def array(self, items: list[Any] | None = None) -> list[Any]:
         """Make a sequence that stays a JSON array even when empty.
 

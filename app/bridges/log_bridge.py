@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.bridges.registry import Bridge, bridge
+from app.bridges.registry import Bridge, bridge, inline
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ def _text(message: Any, data: Any) -> str:
 class LogBridge(Bridge):
     """Write levelled messages to the run console; the IDE colours them by level."""
 
+    @inline
     def debug(self, message: str, data: Any = None) -> None:
         """Log a debug message.
 
@@ -36,6 +37,7 @@ class LogBridge(Bridge):
         """
         self.ctx.output("debug", _text(message, data))
 
+    @inline
     def info(self, message: str, data: Any = None) -> None:
         """Log an informational message.
 
@@ -51,6 +53,7 @@ class LogBridge(Bridge):
         """
         self.ctx.output("info", _text(message, data))
 
+    @inline
     def warn(self, message: str, data: Any = None) -> None:
         """Log a warning.
 
@@ -66,6 +69,7 @@ class LogBridge(Bridge):
         """
         self.ctx.output("warn", _text(message, data))
 
+    @inline
     def error(self, message: str, data: Any = None) -> None:
         """Log an error message (the spell goes on; use ``error()``/``throw`` to stop it).
 

@@ -116,6 +116,7 @@ class MethodInfo:
     func: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
     hints: dict[str, Any] = field(repr=False, default_factory=dict)
     options_type: Any = field(repr=False, default=None)
+    inline: bool = False
 
     @property
     def has_opts(self) -> bool:
@@ -252,6 +253,13 @@ def bridge(name: str) -> Callable[[type], type]:
     return register
 
 
+def inline(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a bridge method as quick and never calling back into the spell: the runner then serves it on its
+    reader thread without a thread hand-off (the fast path for ``JSON``, ``Log`` and the like)."""
+    func.__bridge_inline__ = True  # type: ignore[attr-defined]
+    return func
+
+
 def handle_type(name: str) -> Callable[[type], type]:
     """Register a class whose instances spells hold as objects (``agent:run(...)``)."""
     def register(cls: type) -> type:
@@ -302,7 +310,8 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                                     None if p.default is inspect.Parameter.empty else p.default,
                                     doc.args.get(pname, ""), is_cb))
         ret = hints.get("return", Any)
-        methods[attr] = MethodInfo(attr, params, options, _type_name(ret), doc, func, hints, options_type)
+        methods[attr] = MethodInfo(attr, params, options, _type_name(ret), doc, func, hints, options_type,
+                                   bool(getattr(func, "__bridge_inline__", False)))
     return GlobalInfo(name, kind, cls, parse_docstring(cls.__doc__), methods)
 
 
@@ -471,6 +480,16 @@ class BridgeHost:
                     raise SpellError("invalid_argument", f"unknown global {name!r}")
                 self._instances[name] = _GLOBALS[name](self.ctx)
             return self._instances[name]
+
+    def is_inline(self, target: str | int, method: str) -> bool:
+        """Whether a call can be served on the reader thread (see :func:`inline`)."""
+        if isinstance(target, int):
+            return False
+        try:
+            m = info(target).methods.get(method)
+        except KeyError:
+            return True  # unknown global: the error is quick
+        return m is None or m.inline
 
     def call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
              line: int | None = None) -> Any:

@@ -1,0 +1,252 @@
+"""``llmspell``: run, check and document spells from a terminal, for automation and CI.
+
+Exit codes of ``run``: 0 success, 1 spell error, 2 usage error, 3 limit exceeded, 4 worker crashed,
+130 interrupted (Ctrl+C).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any, Sequence
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LIMIT, EXIT_CRASH = 0, 1, 2, 3, 4
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported on stderr with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app.engines.profiles import PROFILES
+    p = _Parser(prog="llmspell", description="Run, check and document LLM spells (Lua, JavaScript, Tengo).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a spell", description="Run a spell in a sandboxed worker.")
+    run.add_argument("file", help="the spell (.lua, .js or .tengo)")
+    run.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file to read it")
+    run.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
+    run.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
+    run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
+    run.add_argument("--lang", help="language (lua, js, tengo) when the extension does not tell")
+    run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
+    run.add_argument("--model", help="default model for LLM calls (default: the offline model)")
+    run.add_argument("--trace", metavar="FILE.jsonl", help="write every span (LLM, tool, agent, workflow) here")
+    run.add_argument("--record", metavar="FILE", help="record every LLM exchange into this cassette")
+    run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
+
+    check = sub.add_parser("check", help="report syntax errors as file:line:col: message")
+    check.add_argument("files", nargs="+", help="spells to check")
+    check.add_argument("--lang", help="language when the extension does not tell")
+
+    docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
+    docs.add_argument("--out", default="docs/reference", help="output folder")
+    docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts")
+    return p
+
+
+def _read_input(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    text = raw
+    where = "--input"
+    if raw.startswith("@"):
+        where = raw[1:]
+        try:
+            with open(raw[1:], encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read input file {raw[1:]}: {e.strerror or e}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+
+
+class _ConsoleObserver:
+    """Streams a run's output live to the terminal."""
+
+    def __init__(self, to_stderr: bool):
+        self.out = sys.stderr if to_stderr else sys.stdout
+        self.lock = threading.Lock()
+
+    def on_output(self, stream: str, text: str) -> None:
+        with self.lock:
+            if stream == "stdout":
+                self.out.write(text)
+                self.out.flush()
+            else:
+                prefix = "" if stream == "stderr" else f"[{stream}] "
+                lines = text.splitlines(keepends=True)
+                sys.stderr.write("".join(prefix + line for line in lines))
+                sys.stderr.flush()
+
+    def on_span(self, span: dict[str, Any]) -> None:
+        pass
+
+    def on_finished(self, result: Any) -> None:
+        pass
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.engines.base import language_for
+    from app.engines.profiles import limits_for
+    from app.runner import Runner, RunOptions
+
+    inputs = _read_input(args.input)
+    try:
+        language = language_for(args.file, args.lang)
+        limits_for(args.profile, args.timeout, args.memory)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if not os.path.exists(args.file):
+        raise UsageError(f"{args.file}: no such file")
+    if os.path.isdir(args.file):
+        raise UsageError(f"{args.file}: is a folder, not a spell")
+    for flag, path in (("--replay", args.replay),):
+        if path and not os.path.isfile(path):
+            raise UsageError(f"{flag} {path}: no such file")
+
+    settings: dict[str, Any] = {}
+    if args.model:
+        settings["default_model"] = args.model
+    if args.record:
+        settings["record"] = os.path.abspath(args.record)
+    if args.replay:
+        settings["replay"] = os.path.abspath(args.replay)
+
+    runner = Runner(warm={language: 0})
+    observer = _ConsoleObserver(to_stderr=args.json)
+    options = RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout, memory_mb=args.memory,
+                         language=language, settings=settings)
+    run = runner.start(args.file, None, options, observer)
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *_: run.cancel())
+    try:
+        while run.wait(0.2) is None:
+            pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    result = run.result
+    assert result is not None
+    if args.trace:
+        _write_jsonl(args.trace, result.spans)
+    runner.shutdown()
+
+    if args.json:
+        record = {"status": result.status, "exit_code": result.exit_code, "value": result.value,
+                  "error": result.failure.to_dict() if result.failure else None,
+                  "duration_s": round(result.duration_s, 6),
+                  "stats": {k: v for k, v in result.stats.items() if k in ("tokens", "cost", "llm_calls",
+                                                                            "output_bytes", "limit")}}
+        print(json.dumps(record, ensure_ascii=False, default=str))
+    elif result.ok:
+        if result.value is not None:
+            print(_format_value(result.value))
+    else:
+        _print_failure(result)
+    return result.exit_code
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _print_failure(result: Any) -> None:
+    f = result.failure
+    label = {"limit": "limit exceeded", "crashed": "worker crashed", "cancelled": "stopped"}.get(
+        result.status, "error")
+    where = f.location() if f else ""
+    msg = f.message if f else result.status
+    sys.stderr.write(f"{where + ': ' if where else ''}{label}: {msg}\n")
+    if f and len(f.traceback) > 1:
+        sys.stderr.write("traceback (most recent call first):\n")
+        for fr in f.traceback:
+            sys.stderr.write(f"  {fr.file}:{fr.line}" + (f" in {fr.function}" if fr.function else "") + "\n")
+
+
+def _write_jsonl(path: str, records: list[dict[str, Any]]) -> None:
+    """Write records atomically: a temp file next to the target, then replace."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from app.engines.base import language_for
+    from app.runner import Runner
+
+    runner = None
+    status = EXIT_OK
+    try:
+        for path in args.files:
+            try:
+                language = language_for(path, args.lang)
+                with open(path, "rb") as f:
+                    source = f.read().decode("utf-8")
+            except ValueError as e:
+                raise UsageError(str(e)) from None
+            except UnicodeDecodeError as e:
+                print(f"{path}:1:1: file is not UTF-8 text ({e.reason} at byte {e.start})")
+                status = EXIT_ERROR
+                continue
+            except OSError as e:
+                raise UsageError(f"{path}: {e.strerror or e}") from None
+            if runner is None:
+                runner = Runner(warm={})
+            for d in runner.check(source, path, language):
+                print(str(d))
+                status = EXIT_ERROR
+    finally:
+        if runner is not None:
+            runner.shutdown()
+    return status
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    try:
+        from app.reference import write_docs  # type: ignore[attr-defined]
+    except ImportError:
+        sys.stderr.write("llmspell docs: the reference generator is not available in this build\n")
+        return EXIT_ERROR
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    for path in write_docs(args.out, formats):
+        print(path)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LLMSPELL_LOG", "WARNING"), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        handler = {"run": cmd_run, "check": cmd_check, "docs": cmd_docs}[args.command]
+        return handler(args)
+    except UsageError as e:
+        sys.stderr.write(f"llmspell: {e}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

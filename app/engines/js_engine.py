@@ -1,0 +1,267 @@
+"""JavaScript spells through quickjs, in a sandbox (FACTS.md "quickjs"): one fresh Context per run.
+
+QuickJS offers only ECMAScript built-ins, so there is nothing to take away; ``js_prelude.js`` adds console,
+print, require, INPUT and the bridge globals. Host callables never raise (a raised exception poisons the context)
+and pass structured values as JSON text. CPU time is bounded from outside: the host kills the worker.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from importlib import resources
+from typing import Any, Callable
+
+import quickjs
+
+from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
+                              SpellFailure)
+
+log = logging.getLogger(__name__)
+
+_PRELUDE = resources.files("app.engines").joinpath("js_prelude.js").read_text("utf-8")
+_FRAME = re.compile(r"^\s*at (?P<fn>\S+(?: \S+)*?) \((?P<file><input>|[^):]*)(?::(?P<line>\d+))?\)\s*$")
+_SYNTAX_LINE = re.compile(r"at <input>:(\d+)")
+MODULE_LINES = 100000
+MAIN_OFFSET = 1000  # the spell's lines start here; lower lines are the prelude's (QuickJS names all code <input>)
+STACK_BYTES = 1024 * 1024
+
+
+class _Session:
+    """One fresh quickjs Context with the prelude installed."""
+
+    def __init__(self, host: EngineHost, spell_file: str):
+        self.host = host
+        self.spell_file = spell_file
+        self.ctx = quickjs.Context()
+        self.ctx.set_memory_limit(max(1, int(host.limits.memory_mb)) * 1024 * 1024)
+        self.ctx.set_max_stack_size(STACK_BYTES)
+        self.ctx.add_callable("__ls_host_call", self._host_call)
+        self.ctx.add_callable("__ls_host_output", self._host_output)
+        self.ctx.add_callable("__ls_host_module", self._host_module)
+        self.ctx.eval(_PRELUDE)
+        get = self.ctx.eval
+        self.install = get("__ls_internal.install")
+        self.run_main = get("__ls_internal.runMain")
+        self.pending_reply = get("__ls_internal.pendingReply")
+        self.invoke_callback = get("__ls_internal.invokeCallback")
+        self.modules = get("__ls_internal.modules")
+        self.ctx.eval("delete globalThis.__ls_internal")
+        self.callbacks = _JsCallbacks(self)
+        self.limit: LimitExceeded | None = None
+
+    # host callables: never raise -------------------------------------------------------------------------
+    def _host_call(self, target: Any, method: str, payload: str, line: Any) -> str:
+        try:
+            args, opts = json.loads(payload)
+            if isinstance(target, float) and target.is_integer():
+                target = int(target)
+            value = self.host.bridge_call(target, method, args, opts,
+                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)
+            return json.dumps({"ok": True, "value": value}, ensure_ascii=False)
+        except BridgeFault as f:
+            return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message,
+                                                      "retryable": f.retryable}}, ensure_ascii=False)
+        except LimitExceeded as e:
+            self.limit = e
+            return json.dumps({"ok": False, "error": {"code": "limit_exceeded", "message": e.message}})
+        except Exception as e:  # a bug on our side
+            log.exception("bridge call failed inside the worker")
+            return json.dumps({"ok": False, "error": {"code": "internal", "message": str(e)}})
+
+    def _host_output(self, stream: str, text: str) -> None:
+        try:
+            self.host.output(stream, text)
+        except LimitExceeded as e:
+            self.limit = e
+        except Exception:
+            log.exception("output failed")
+
+    def _host_module(self, rel: str) -> str:
+        try:
+            path, source = self.host.read_module(rel)
+        except BridgeFault as f:
+            return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
+        return json.dumps({"ok": True, "path": path, "rel": rel, "source": source}, ensure_ascii=False)
+
+    # running ---------------------------------------------------------------------------------------------
+    def compile_main(self, source: str) -> Any:
+        try:
+            return self.ctx.eval(_wrap_main(source))
+        except quickjs.JSException as e:
+            raise SpellError(self.syntax_failure(str(e))) from None
+
+    def syntax_failure(self, text: str) -> SpellFailure:
+        first = text.strip().splitlines()[0] if text.strip() else text
+        m = _SYNTAX_LINE.search(text)
+        line = int(m.group(1)) if m else None
+        msg = first.split(": ", 1)[1] if first.startswith("SyntaxError: ") else first
+        file, line = self.place(line) if line is not None else (self.spell_file, None)
+        return SpellFailure("syntax", msg, file, line)
+
+    def place(self, line: int) -> tuple[str, int | None]:
+        """Map a QuickJS line to (file, spell line); prelude lines map to (spell, None)."""
+        if line >= MODULE_LINES:
+            return self._module_path(line // MODULE_LINES), line % MODULE_LINES
+        if line > MAIN_OFFSET:
+            return self.spell_file, line - MAIN_OFFSET
+        return self.spell_file, None
+
+    def _module_path(self, k: int) -> str:
+        return self.modules_json().get(str(k), self.spell_file)
+
+    def modules_json(self) -> dict[str, str]:
+        try:
+            return json.loads(self.modules.json())
+        except Exception:
+            return {}
+
+    def execute(self, fn: Any, call: Callable[[], str]) -> Any:
+        try:
+            reply = json.loads(call())
+            if reply.get("pending"):
+                while self.ctx.execute_pending_job():
+                    if self.limit:
+                        break
+                done = self.pending_reply()
+                if done is None:
+                    raise SpellError(SpellFailure("runtime", "the spell's promise never settled",
+                                                  self.spell_file))
+                reply = json.loads(done)
+        except quickjs.StackOverflow:
+            raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
+        except quickjs.JSException as e:
+            text = str(e)
+            if "out of memory" in text or text.strip() == "null":
+                raise LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded") from None
+            if "stack overflow" in text:
+                raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
+            raise SpellError(SpellFailure("runtime", text.strip().splitlines()[0], self.spell_file)) from None
+        if self.limit:
+            raise self.limit
+        if reply["ok"]:
+            return reply["value"]
+        raise self.error_limit_or_failure(reply["error"])
+
+    def error_limit_or_failure(self, err: dict[str, Any]) -> Exception:
+        name, message = err.get("name") or "Error", err.get("message") or ""
+        if name == "InternalError" and "stack overflow" in message:
+            return LimitExceeded("stack", "stack overflow (recursion too deep)")
+        if (name == "InternalError" and "out of memory" in message) or (name == "Uncaught" and message == "null"):
+            return LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded")
+        frames = self.frames(err.get("stack") or "")
+        file, line = (frames[0].file, frames[0].line) if frames else (self.spell_file, None)
+        code = err.get("code") or "runtime"
+        text = message if name in ("Error", "SpellError", "Uncaught") else f"{name}: {message}"
+        if name == "Uncaught":
+            text = f"uncaught {message}"
+        return SpellError(SpellFailure(code, text, file, line, None, frames))
+
+    def frames(self, stack: str) -> list[Frame]:
+        out: list[Frame] = []
+        for raw in stack.splitlines():
+            m = _FRAME.match(raw)
+            if not m or m["file"] != "<input>" or not m["line"]:
+                continue
+            fn, qline = m["fn"], int(m["line"])
+            file, line = self.place(qline)
+            if line is None:
+                continue  # a prelude frame
+            out.append(Frame(file, line, "main chunk" if fn in ("__ls_main", "<eval>") else fn))
+        return out
+
+
+def _wrap_main(source: str) -> str:
+    """The spell as a function body (so a top-level ``return`` is its result), starting at MAIN_OFFSET + 1."""
+    return "\n" * MAIN_OFFSET + "(function __ls_main(INPUT, require, module, exports) {" + source + "\n})"
+
+
+class _JsCallbacks:
+    """The run's script functions by id, as Python callables for the worker (ids are assigned in JS)."""
+
+    def __init__(self, session: _Session):
+        self.session = session
+
+    def get(self, callback_id: int) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            s = self.session
+            try:
+                reply = json.loads(s.invoke_callback(callback_id, json.dumps(list(args), ensure_ascii=False)))
+            except quickjs.StackOverflow:
+                raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
+            if s.limit:
+                raise s.limit
+            if reply["ok"]:
+                return reply["value"]
+            err = s.error_limit_or_failure(reply["error"])
+            if isinstance(err, LimitExceeded):
+                raise err
+            failure = err.failure  # type: ignore[attr-defined]
+            code = reply["error"].get("code") or "tool_failed"
+            fault = BridgeFault(code if code != "runtime" else "tool_failed", failure.message)
+            fault.frames = failure.traceback  # type: ignore[attr-defined]
+            raise fault
+        return call
+
+    def __getitem__(self, callback_id: int) -> Callable[..., Any]:
+        return self.get(callback_id)
+
+    def __contains__(self, callback_id: object) -> bool:
+        return True
+
+
+class JsEngine:
+    """JavaScript (quickjs) behind the engine interface."""
+
+    language = "js"
+
+    def __init__(self) -> None:
+        self._repl: _Session | None = None
+
+    def check(self, source: str, filename: str) -> list[Diagnostic]:
+        ctx = quickjs.Context()
+        try:
+            ctx.eval(_wrap_main(source))
+        except quickjs.JSException as e:
+            text = str(e)
+            m = _SYNTAX_LINE.search(text)
+            first = text.strip().splitlines()[0]
+            msg = first.split(": ", 1)[1] if ": " in first else first
+            line = int(m.group(1)) - MAIN_OFFSET if m else 1
+            return [Diagnostic(filename, max(1, line), 1, msg)]
+        return []
+
+    def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
+        s = _Session(host, filename)
+        spec = {"globals": host.bridges.globals, "types": host.bridges.types}
+        s.install(s.ctx.parse_json(json.dumps(spec)), s.ctx.parse_json(json.dumps(inputs, ensure_ascii=False)))
+        fn = s.compile_main(source)
+        return s.execute(fn, lambda: s.run_main(fn))
+
+    def repl_eval(self, source: str, host: EngineHost) -> Any:
+        if self._repl is None:
+            self._repl = _Session(host, "<repl>")
+            spec = {"globals": host.bridges.globals, "types": host.bridges.types}
+            self._repl.install(self._repl.ctx.parse_json(json.dumps(spec)), None)
+        s = self._repl
+        s.host = host
+        s.limit = None
+        try:
+            value = s.ctx.eval(source)
+        except quickjs.JSException as e:
+            text = str(e).strip()
+            if text.startswith("SyntaxError"):
+                raise SpellError(s.syntax_failure(text)) from None
+            first = text.splitlines()[0]
+            raise SpellError(SpellFailure("runtime", first, "<repl>", None, None, s.frames(text))) from None
+        if s.limit:
+            raise s.limit
+        if isinstance(value, quickjs.Object):
+            try:
+                return json.loads(value.json())
+            except Exception:
+                return str(value)
+        return value
+
+    def reset_repl(self) -> None:
+        self._repl = None

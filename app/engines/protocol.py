@@ -1,0 +1,217 @@
+"""Typed messages between the host and a worker: length-prefixed JSON over the worker's pipes (ARCHITECTURE §2).
+
+Every message is a dataclass with a ``type`` tag. :func:`encode` turns one into bytes (4-byte big-endian length,
+then UTF-8 JSON); :class:`MessageReader` reads them back from a file descriptor, with an optional timeout so the
+host can enforce the wall clock while it waits.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+MAX_MESSAGE = 256 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+@dataclass
+class Message:
+    type: ClassVar[str] = ""
+
+
+@dataclass
+class Ready(Message):
+    """worker → host: imports done, waiting for a run."""
+    type: ClassVar[str] = "ready"
+    pid: int
+    language: str
+
+
+@dataclass
+class RunRequest(Message):
+    """host → worker: run (or check, or REPL-evaluate) one spell in a fresh runtime."""
+    type: ClassVar[str] = "run"
+    run_id: str
+    mode: str                     # "run" | "check" | "repl" | "repl_reset"
+    language: str
+    source: str
+    path: str
+    spell_dir: str | None
+    inputs: Any = None
+    limits: dict[str, Any] = field(default_factory=dict)
+    bridges: dict[str, Any] = field(default_factory=dict)
+    debug: dict[str, Any] | None = None
+
+
+@dataclass
+class Output(Message):
+    """worker → host: printed text or a log line (``stream`` is stdout, stderr or a level)."""
+    type: ClassVar[str] = "output"
+    run_id: str
+    stream: str
+    text: str
+
+
+@dataclass
+class BridgeCall(Message):
+    """worker → host: call a bridge method; ``line`` is the spell line making the call."""
+    type: ClassVar[str] = "bridge_call"
+    call_id: int
+    target: str | int
+    method: str
+    args: list[Any]
+    opts: dict[str, Any] | None
+    line: int | None = None
+
+
+@dataclass
+class BridgeResult(Message):
+    """host → worker: the answer to a BridgeCall (``error`` = {code, message, retryable} on failure)."""
+    type: ClassVar[str] = "bridge_result"
+    call_id: int
+    value: Any = None
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class CallbackCall(Message):
+    """host → worker: run a script function handed to a bridge, nested inside a pending BridgeCall."""
+    type: ClassVar[str] = "callback_call"
+    call_id: int
+    callback_id: int
+    args: list[Any]
+
+
+@dataclass
+class CallbackResult(Message):
+    """worker → host: the script function's result, or its error in the spell's terms."""
+    type: ClassVar[str] = "callback_result"
+    call_id: int
+    value: Any = None
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class RunFinished(Message):
+    """worker → host: the run ended with a value, or with an error in the spell's terms."""
+    type: ClassVar[str] = "run_finished"
+    run_id: str
+    ok: bool
+    value: Any = None
+    error: dict[str, Any] | None = None       # SpellFailure.to_dict()
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Paused(Message):
+    """worker → host: the debugger stopped (reason, file, line, stack)."""
+    type: ClassVar[str] = "paused"
+    run_id: str
+    reason: str
+    file: str | None = None
+    line: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DebugCommand(Message):
+    """host → worker: a debugger command (continue, step, breakpoints, variables, evaluate...)."""
+    type: ClassVar[str] = "debug_command"
+    command: str
+    args: dict[str, Any] = field(default_factory=dict)
+    request_id: int = 0
+
+
+@dataclass
+class DebugReply(Message):
+    """worker → host: the answer to a DebugCommand that asks for data (stack, variables, evaluation)."""
+    type: ClassVar[str] = "debug_reply"
+    request_id: int
+    value: Any = None
+    error: str | None = None
+
+
+@dataclass
+class Shutdown(Message):
+    """host → worker: exit cleanly."""
+    type: ClassVar[str] = "shutdown"
+
+
+TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (
+    Ready, RunRequest, Output, BridgeCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
+    Paused, DebugCommand, DebugReply, Shutdown)}
+
+
+def encode(msg: Message) -> bytes:
+    d = dict(msg.__dict__)
+    d["type"] = msg.type
+    body = json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=_default).encode("utf-8")
+    return _HEADER.pack(len(body)) + body
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    return repr(o)
+
+
+def decode(body: bytes) -> Message:
+    d = json.loads(body)
+    cls = TYPES[d.pop("type")]
+    return cls(**d)
+
+
+class ChannelClosed(Exception):
+    """The other side closed its end (a worker that exited or was killed)."""
+
+
+class MessageReader:
+    """Reads framed messages from a file descriptor."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._buf = bytearray()
+
+    def _fill(self, timeout: float | None) -> bool:
+        if timeout is not None:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+            if not ready:
+                return False
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except OSError as e:
+            raise ChannelClosed(str(e)) from None
+        if not chunk:
+            raise ChannelClosed("end of stream")
+        self._buf += chunk
+        return True
+
+    def read(self, timeout: float | None = None) -> Message | None:
+        """The next message; None when ``timeout`` (seconds) passes first. Raises :class:`ChannelClosed`."""
+        import time
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if len(self._buf) >= 4:
+                (n,) = _HEADER.unpack_from(self._buf)
+                if n > MAX_MESSAGE:
+                    raise ChannelClosed(f"message of {n} bytes is too large")
+                if len(self._buf) >= 4 + n:
+                    body = bytes(self._buf[4:4 + n])
+                    del self._buf[:4 + n]
+                    return decode(body)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            if not self._fill(left):
+                return None
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]

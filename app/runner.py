@@ -1,0 +1,462 @@
+"""The one way to run a spell: take a worker from the pool, send the request, serve bridge calls, collect output,
+spans and the result. The IDE and the CLI both use :class:`Runner`.
+
+Threads: the thread that runs :meth:`Runner.run` reads the worker's messages. Quick bridge methods (marked
+``@inline``) are served right there; the others run on a thread pool so they may call back into the spell
+(callbacks are serialized per run: the worker is single-threaded) or run LLM I/O concurrently.
+Observers are called from these background threads.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from app.bridges import registry
+from app.bridges.errors import CODES, SpellError
+from app.bridges.registry import BridgeContext, BridgeHost
+from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
+from app.engines.pool import EnginePool, WorkerProcess
+from app.engines.profiles import DEFAULT_PROFILE, limits_for
+from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
+                                  Output, Paused, RunFinished, RunRequest)
+
+log = logging.getLogger(__name__)
+
+#: Process exit codes of ``llmspell run`` per status.
+EXIT_CODES = {"ok": 0, "error": 1, "usage": 2, "limit": 3, "crashed": 4, "cancelled": 130}
+KILL_GRACE_S = 0.0
+
+
+@dataclass
+class RunOptions:
+    """How to run a spell. ``None`` limits take the profile's values."""
+    inputs: Any = None
+    profile: str = DEFAULT_PROFILE
+    timeout_s: float | None = None
+    memory_mb: int | None = None
+    output_bytes: int | None = None
+    language: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    workspace: str | None = None
+    debug: dict[str, Any] | None = None
+
+
+@dataclass
+class RunResult:
+    """How a run ended: ``status`` is ok, error, limit, crashed or cancelled."""
+    status: str
+    value: Any = None
+    failure: SpellFailure | None = None
+    duration_s: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    run_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["exit_code"] = self.exit_code
+        return d
+
+
+class RunObserver(Protocol):
+    """What a front end hears about a run (from background threads)."""
+
+    def on_output(self, stream: str, text: str) -> None: ...
+    def on_span(self, span: dict[str, Any]) -> None: ...
+    def on_finished(self, result: RunResult) -> None: ...
+
+
+class _NullObserver:
+    def on_output(self, stream: str, text: str) -> None:
+        pass
+
+    def on_span(self, span: dict[str, Any]) -> None:
+        pass
+
+    def on_finished(self, result: RunResult) -> None:
+        pass
+
+
+def _notify(observer: Any, name: str, *args: Any) -> None:
+    fn = getattr(observer, name, None)
+    if fn is None:
+        return
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("observer %s failed", name)
+
+
+class Run:
+    """One spell run in flight."""
+
+    def __init__(self, run_id: str, observer: Any):
+        self.run_id = run_id
+        self.observer = observer
+        self.result: RunResult | None = None
+        self._done = threading.Event()
+        self._cancel_requested = False
+        self._lock = threading.Lock()
+        self.worker: WorkerProcess | None = None
+        self.ctx: BridgeContext | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        """Stop the run now, whatever the spell is doing (its worker is killed and replaced)."""
+        with self._lock:
+            self._cancel_requested = True
+            if self.ctx is not None:
+                self.ctx.cancelled.set()
+            if self.worker is not None and not self._done.is_set():
+                self.worker.kill("cancelled")
+
+    def wait(self, timeout: float | None = None) -> RunResult | None:
+        self._done.wait(timeout)
+        return self.result
+
+    def _attach(self, worker: WorkerProcess, ctx: BridgeContext) -> None:
+        with self._lock:
+            self.worker = worker
+            self.ctx = ctx
+            if self._cancel_requested:
+                ctx.cancelled.set()
+                worker.kill("cancelled")
+
+    def _finish(self, result: RunResult) -> None:
+        self.result = result
+        self._done.set()
+        _notify(self.observer, "on_finished", result)
+
+
+class Runner:
+    """Runs spells through an engine pool; safe to share between threads."""
+
+    def __init__(self, pool: EnginePool | None = None, settings: dict[str, Any] | None = None,
+                 warm: dict[str, int] | None = None):
+        self.pool = pool or EnginePool(warm=warm)
+        self.settings = dict(settings or {})
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="bridge")
+        registry.load_all()
+        self._spec = registry.describe()
+        self._owns_pool = pool is None
+
+    # public API ---------------------------------------------------------------------------------------------
+    def start(self, path: str, source: str | None = None, options: RunOptions | None = None,
+              observer: Any = None) -> Run:
+        """Start a run on a background thread and return at once."""
+        run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
+        threading.Thread(target=self._execute, args=(run, path, source, options or RunOptions()),
+                         name=f"run-{run.run_id}", daemon=True).start()
+        return run
+
+    def run(self, path: str, source: str | None = None, options: RunOptions | None = None,
+            observer: Any = None) -> RunResult:
+        """Run a spell to its end on the calling thread."""
+        run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
+        self._execute(run, path, source, options or RunOptions())
+        assert run.result is not None
+        return run.result
+
+    def check(self, source: str, path: str, language: str | None = None) -> list[Diagnostic]:
+        """Syntax errors of ``source``, found in a worker (never on the caller's thread's runtime)."""
+        lang = language_for(path, language)
+        worker = self.pool.acquire(lang)
+        try:
+            worker.send(RunRequest(uuid.uuid4().hex[:12], "check", lang, source, path, None))
+            while True:
+                msg = worker.read(30.0)
+                if msg is None:
+                    worker.kill("timeout")
+                    self.pool.discard(worker, "timeout")
+                    return []
+                if isinstance(msg, RunFinished):
+                    self.pool.release(worker, msg.stats)
+                    return [Diagnostic(**d) for d in msg.diagnostics]
+        except ChannelClosed:
+            self.pool.discard(worker, "crashed")
+            return []
+
+    def repl(self, language: str, options: RunOptions | None = None) -> "ReplSession":
+        """A persistent REPL runtime (its own worker) with the bridges available."""
+        return ReplSession(self, language, options or RunOptions())
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._owns_pool:
+            self.pool.shutdown()
+
+    # the run --------------------------------------------------------------------------------------------------
+    def _execute(self, run: Run, path: str, source: str | None, options: RunOptions) -> None:
+        started = time.perf_counter()
+        try:
+            lang = language_for(path, options.language)
+            limits = limits_for(options.profile, options.timeout_s, options.memory_mb, options.output_bytes)
+            if source is None:
+                with open(path, "rb") as f:
+                    source = f.read().decode("utf-8")
+        except (ValueError, OSError, UnicodeDecodeError) as e:
+            run._finish(RunResult("error", failure=SpellFailure("usage", _usage_message(path, e), path),
+                                  run_id=run.run_id))
+            return
+        spell_dir = os.path.dirname(os.path.abspath(path)) if os.path.exists(path) else None
+        req = RunRequest(run.run_id, "run", lang, source, path, spell_dir, options.inputs, asdict(limits),
+                         self._spec, options.debug)
+        worker = self.pool.acquire(lang)
+        result = _RunSession(self, run, worker, limits, options, path, spell_dir, lang).serve(req, started)
+        run._finish(result)
+
+    def _context(self, run: Run, path: str, spell_dir: str | None, lang: str, limits: Limits,
+                 options: RunOptions) -> BridgeContext:
+        settings = {**self.settings, **options.settings}
+        ctx = BridgeContext(run_id=run.run_id, spell_path=path, spell_dir=spell_dir,
+                            workspace=options.workspace or spell_dir, language=lang, profile=options.profile,
+                            limits=limits, settings=settings,
+                            output=lambda stream, text: _notify(run.observer, "on_output", stream,
+                                                                text if text.endswith("\n") else text + "\n"))
+        tracer = _make_tracer(run.observer)
+        if tracer is not None:
+            ctx.services["tracer"] = tracer
+        return ctx
+
+
+class _RunSession:
+    """Serves one run's messages (reader side) and its bridge calls."""
+
+    def __init__(self, runner: Runner, run: Run, worker: WorkerProcess, limits: Limits, options: RunOptions,
+                 path: str, spell_dir: str | None, lang: str, keep_worker: bool = False):
+        self.runner = runner
+        self.keep_worker = keep_worker  # a REPL session keeps its worker between entries
+        self.run = run
+        self.worker = worker
+        self.limits = limits
+        self.path = path
+        self.ctx = runner._context(run, path, spell_dir, lang, limits, options)
+        self.ctx.invoke_callback = self.invoke_callback
+        self.bridges = BridgeHost(self.ctx)
+        self._callback_lock = threading.Lock()
+        self._pending: dict[int, concurrent.futures.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._dead = threading.Event()
+
+    def serve(self, req: RunRequest, started: float) -> RunResult:
+        run, worker = self.run, self.worker
+        run._attach(worker, self.ctx)
+        deadline = time.monotonic() + self.limits.timeout_s
+        finished: RunFinished | None = None
+        try:
+            worker.send(req)
+            while True:
+                if worker.killed_because is None:
+                    msg = worker.read(max(0.0, deadline - time.monotonic()))
+                    if msg is None:
+                        worker.kill("timeout")
+                        continue
+                else:
+                    msg = worker.read(5.0)  # killed: drain what it wrote until the end of the stream
+                    if msg is None:
+                        break
+                if isinstance(msg, Output):
+                    _notify(run.observer, "on_output", msg.stream, msg.text)
+                elif isinstance(msg, BridgeCall):
+                    self.dispatch(msg)
+                elif isinstance(msg, CallbackResult):
+                    fut = self._pending.pop(msg.call_id, None)
+                    if fut is not None:
+                        fut.set_result(msg)
+                elif isinstance(msg, RunFinished):
+                    finished = msg
+                    break
+                elif isinstance(msg, Paused):
+                    _notify(run.observer, "on_paused", msg)
+        except (ChannelClosed, OSError):
+            pass
+        finally:
+            self._dead.set()
+            self.ctx.cancelled.set() if finished is None else None
+            for fut in list(self._pending.values()):
+                if not fut.done():
+                    fut.set_exception(SpellError("cancelled", "the run ended"))
+        duration = time.perf_counter() - started
+        spans = _spans(self.ctx)
+        stats = _span_stats(spans)
+        if finished is not None:
+            stats.update(finished.stats)
+            if not self.keep_worker:
+                self.runner.pool.release(worker, finished.stats)
+            elif finished.stats.get("exiting"):
+                worker.close()
+            if finished.ok:
+                return RunResult("ok", finished.value, None, duration, stats, spans, run.run_id)
+            failure = SpellFailure.from_dict(finished.error or {"code": "internal", "message": "unknown error"})
+            status = "limit" if failure.code == "limit_exceeded" else "error"
+            return RunResult(status, None, failure, duration, stats, spans, run.run_id)
+        # No RunFinished: the worker was killed (timeout, stop) or crashed.
+        code = worker.reap(2.0)
+        if self.keep_worker:
+            threading.Thread(target=worker.close, daemon=True).start()
+        else:
+            self.runner.pool.discard(worker, worker.killed_because or "crashed")
+        reason = worker.killed_because
+        if reason == "timeout":
+            failure = SpellFailure("limit_exceeded", f"time limit of {self.limits.timeout_s:g} s exceeded",
+                                   self.path)
+            return RunResult("limit", None, failure, duration, {**stats, "limit": "time"}, spans, run.run_id)
+        if reason == "cancelled":
+            return RunResult("cancelled", None, SpellFailure("cancelled", "stopped by the user", self.path),
+                             duration, stats, spans, run.run_id)
+        detail = worker.exit_description() if code is not None else "stopped answering"
+        tail = [line for line in worker.stderr_tail if line.strip()][-3:]
+        message = f"the worker running the spell crashed ({detail})"
+        if tail:
+            message += ": " + " | ".join(tail)
+        return RunResult("crashed", None, SpellFailure("crashed", message, self.path), duration, stats, spans,
+                         run.run_id)
+
+    # bridge calls ---------------------------------------------------------------------------------------------
+    def dispatch(self, msg: BridgeCall) -> None:
+        if self.bridges.is_inline(msg.target, msg.method):
+            self.serve_call(msg)
+        else:
+            self.runner._executor.submit(self.serve_call, msg)
+
+    def serve_call(self, msg: BridgeCall) -> None:
+        try:
+            value = self.bridges.call(msg.target, msg.method, msg.args, msg.opts, msg.line)
+            reply = BridgeResult(msg.call_id, value=value)
+        except SpellError as e:
+            reply = BridgeResult(msg.call_id, error=e.to_dict())
+        except Exception as e:
+            log.exception("bridge %s.%s failed", msg.target, msg.method)
+            reply = BridgeResult(msg.call_id, error={"code": "internal",
+                                                     "message": f"internal error in {msg.target}.{msg.method}: "
+                                                                f"{type(e).__name__}: {e}"})
+        try:
+            self.worker.send(reply)
+        except OSError:
+            pass  # the worker is gone; the reader reports how
+
+    def invoke_callback(self, callback_id: int, args: list[Any]) -> Any:
+        """Run a script function in the worker, nested inside the pending bridge call (serialized per run)."""
+        with self._callback_lock:
+            if self._dead.is_set() or self.ctx.cancelled.is_set():
+                raise SpellError("cancelled", "the run was stopped")
+            call_id = next(self._ids)
+            fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            self._pending[call_id] = fut
+            try:
+                self.worker.send(CallbackCall(call_id, callback_id, self.bridges.to_spell(args)))
+            except OSError:
+                raise SpellError("cancelled", "the run ended") from None
+            try:
+                msg: CallbackResult = fut.result()
+            except concurrent.futures.CancelledError:
+                raise SpellError("cancelled", "the run ended") from None
+        if msg.error:
+            code = msg.error.get("code") or "tool_failed"
+            err = SpellError(code if code in _CODES else "tool_failed", msg.error.get("message", ""))
+            err.traceback = [Frame(**f) for f in msg.error.get("traceback") or []]  # type: ignore[attr-defined]
+            raise err
+        return self.bridges._to_host(msg.value)
+
+
+class ReplSession:
+    """A REPL: one worker kept for the session, one runtime that persists between entries."""
+
+    def __init__(self, runner: Runner, language: str, options: RunOptions):
+        self.runner = runner
+        self.language = language_for("", language)
+        self.options = options
+        self.worker: WorkerProcess | None = None
+        self._lock = threading.Lock()
+
+    def eval(self, source: str, observer: Any = None) -> RunResult:
+        """Evaluate one entry (an expression's value is the result)."""
+        with self._lock:
+            if self.worker is None or not self.worker.alive:
+                self.worker = self.runner.pool.acquire(self.language)
+                self.runner.pool._busy.discard(self.worker)  # owned by this session, not the pool
+            run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
+            limits = limits_for(self.options.profile, self.options.timeout_s, self.options.memory_mb)
+            session = _RunSession(self.runner, run, self.worker, limits, self.options, "<repl>", None,
+                                  self.language, keep_worker=True)
+            req = RunRequest(run.run_id, "repl", self.language, source, "<repl>", None, None, asdict(limits),
+                             self.runner._spec)
+            result = session.serve(req, time.perf_counter())
+            if not self.worker.alive or result.stats.get("exiting"):
+                self.worker = None
+            run._finish(result)
+            return result
+
+    def cancel(self) -> None:
+        w = self.worker
+        if w is not None:
+            w.kill("cancelled")
+
+    def close(self) -> None:
+        with self._lock:
+            if self.worker is not None:
+                self.worker.close()
+                self.worker = None
+
+
+_CODES = set(CODES)
+
+
+def _usage_message(path: str, e: Exception) -> str:
+    if isinstance(e, FileNotFoundError):
+        return f"{path}: no such file"
+    if isinstance(e, IsADirectoryError):
+        return f"{path}: is a folder, not a spell"
+    if isinstance(e, UnicodeDecodeError):
+        return f"{path}: not UTF-8 text ({e.reason} at byte {e.start})"
+    if isinstance(e, OSError):
+        return f"{path}: {e.strerror or e}"
+    return str(e)
+
+
+def _make_tracer(observer: Any) -> Any:
+    try:
+        from app.bridges.trace import Tracer  # provided by the spell-API bridges
+    except ImportError:
+        return None
+    on_span = getattr(observer, "on_span", None)
+    return Tracer(on_span=on_span)
+
+
+def _spans(ctx: BridgeContext) -> list[dict[str, Any]]:
+    tracer = ctx.services.get("tracer")
+    if tracer is None or not hasattr(tracer, "spans"):
+        return []
+    try:
+        return list(tracer.spans())
+    except Exception:
+        log.exception("cannot read spans")
+        return []
+
+
+def _span_stats(spans: list[dict[str, Any]]) -> dict[str, Any]:
+    tokens = 0
+    cost = 0.0
+    for s in spans:
+        if s.get("kind") == "llm":
+            tokens += int((s.get("tokens") or {}).get("total") or 0)
+            cost += float(s.get("cost") or 0.0)
+    return {"tokens": tokens, "cost": cost, "llm_calls": sum(1 for s in spans if s.get("kind") == "llm")}
