@@ -418,7 +418,7 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
     if toks and toks[-1].kind == "num" and toks[-1].end == start:
         return CompletionResult(start, prefix, [], "none")
     items: list[Completion] = []
-    for s in local_symbols(text, v.language):
+    for s in local_symbols(text, v.language, pos):
         if s.name == prefix and _count_word(text, s.name) <= 1:
             continue  # the word being typed
         detail = f"{s.kind}, line {s.line}" + (f": {s.type}" if s.type else "")
@@ -437,8 +437,9 @@ def _count_word(text: str, word: str) -> int:
 def _members(ref: Reference, v: LanguageView, text: str, pos: int, owner: str, sep: str) -> list[Completion]:
     lua = v.language == "lua"
     g = ref.global_(owner)
-    if g is not None and not (lua and sep == ":"):
-        return [_method_completion(v, m) for m in g.methods]
+    if g is not None:
+        # Lua calls a global's functions with '.', never ':'
+        return [] if lua and sep == ":" else [_method_completion(v, m) for m in g.methods]
     if lua and sep == ".":
         return []  # a handle's methods are called with ':' in Lua
     tname = infer_type(text, owner, pos, v.language, ref)
@@ -541,7 +542,7 @@ def hover(text: str, pos: int, language: str, reference: Reference | None = None
     word = text[s:e]
     if not word:
         return None
-    for sym in local_symbols(text, v.language):
+    for sym in local_symbols(text, v.language, pos):
         if sym.name == word:
             t = sym.type or infer_type(text, word, pos, v.language, ref)
             return f"{sym.kind} {word} (line {sym.line})" + (f": {t}" if t else "")
@@ -574,22 +575,60 @@ _LOCAL_RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
 }
 
 
+def _strings_and_comments_re(language: str) -> re.Pattern[str]:
+    """Only the comment and string alternatives of the language's token pattern (scanned left to right)."""
+    rx = _SC_RES.get(language)
+    if rx is None:
+        src = _TOKEN_RES[language].pattern
+        body = src[:src.index("| (?P<name>")]
+        rx = _SC_RES[language] = re.compile(body, re.VERBOSE | re.DOTALL | re.MULTILINE)
+    return rx
+
+
+_SC_RES: dict[str, re.Pattern[str]] = {}
+_NOT_NL = re.compile(r"[^\n]")
+
+
 def _blank_strings_and_comments(text: str, language: str) -> str:
     """``text`` with string and comment contents replaced by spaces (offsets and newlines kept)."""
-    parts: list[str] = []
-    last = 0
-    for t in _tokens(text, language):
-        if t.kind in ("string", "comment"):
-            parts.append(text[last:t.start])
-            parts.append(re.sub(r"[^\n]", " ", t.text))
-            last = t.end
-    parts.append(text[last:])
-    return "".join(parts)
+    return _strings_and_comments_re(language).sub(lambda m: _NOT_NL.sub(" ", m.group()), text)
 
 
-def local_symbols(text: str, language: str) -> list[LocalSymbol]:
-    """The file's own functions, locals and parameters (a simple scan, first definition of each name)."""
+_LOCALS_CACHE: dict[str, tuple[str, list[LocalSymbol]]] = {}
+
+
+#: Past this size, :func:`local_symbols` scans only a window around the cursor (keystrokes stay cheap).
+LOCALS_WINDOW = 120_000
+
+
+def local_symbols(text: str, language: str, pos: int | None = None) -> list[LocalSymbol]:
+    """The file's own functions, locals and parameters (a simple scan, first definition of each name).
+
+    In a file longer than :data:`LOCALS_WINDOW` characters and with ``pos`` given, only the text around ``pos``
+    (mostly before it) is scanned."""
     lang = language if language in _LOCAL_RULES else "lua"
+    start = 0
+    if pos is not None and len(text) > LOCALS_WINDOW:
+        start = max(0, pos - LOCALS_WINDOW * 3 // 4)
+        nl = text.find("\n", start)
+        start = nl + 1 if start and nl >= 0 else start
+        end = min(len(text), start + LOCALS_WINDOW)
+        chunk = text[start:end]
+    else:
+        chunk = text
+    cached = _LOCALS_CACHE.get(lang)
+    if cached is not None and cached[0] == chunk:
+        result = cached[1]
+    else:
+        result = _scan_locals(chunk, lang)
+        _LOCALS_CACHE[lang] = (chunk, result)
+    if start:
+        first_line = text.count("\n", 0, start)
+        return [LocalSymbol(s.name, s.kind, s.line + first_line, s.type) for s in result]
+    return list(result)
+
+
+def _scan_locals(text: str, lang: str) -> list[LocalSymbol]:
     clean = _blank_strings_and_comments(text, lang)
     found: dict[str, LocalSymbol] = {}
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", clean)]
@@ -604,12 +643,17 @@ def local_symbols(text: str, language: str) -> list[LocalSymbol]:
                 hi = mid - 1
         return lo + 1
 
+    keywords = set(KEYWORDS[lang])
+
     def add(name: str, kind: str, off: int) -> None:
-        name = re.sub(r"<\w+>", "", name).strip()
-        if not re.fullmatch(r"[A-Za-z_$][\w$]*", name) or name in KEYWORDS[lang] or name == "...":
+        name = name.strip()
+        if name in found:
             return
-        if name not in found:
-            found[name] = LocalSymbol(name, kind, line_of(off))
+        if "<" in name:
+            name = _ATTRIB.sub("", name).strip()
+        if name in keywords or not _IDENT.fullmatch(name):
+            return
+        found[name] = LocalSymbol(name, kind, line_of(off))
 
     for kind, rx in _LOCAL_RULES[lang]:
         for m in rx.finditer(clean):
@@ -630,12 +674,15 @@ def local_symbols(text: str, language: str) -> list[LocalSymbol]:
     return sorted(found.values(), key=lambda s: (s.line, s.name))
 
 
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_ATTRIB = re.compile(r"<\w+>")
+_PARAM_END = re.compile(r"[=:\s]")
+
+
 def _param_names(params: str) -> list[str]:
     out = []
     for p in params.split(","):
-        p = p.strip()
-        p = re.split(r"[=:\s]", p, maxsplit=1)[0] if p else ""
-        p = p.lstrip(".")
+        p = _PARAM_END.split(p.strip(), maxsplit=1)[0].lstrip(".")
         if p:
             out.append(p)
     return out
