@@ -464,6 +464,9 @@ class LanguageView:
         if self.language in m.examples:
             return m.examples[self.language], ""
         if self.language == "tengo":
+            if m.name in TENGO_KEYWORDS:
+                return "", (f"`{m.name}` is a keyword in Tengo, so `{self.qualname(m)}(...)` does not parse; "
+                            f"index the object instead: `{self.qualname(m).rsplit('.', 1)[0]}[\"{m.name}\"](...)`.")
             lua = m.examples.get("lua", "")
             derived = lua_to_tengo(lua) if lua else None
             if derived:
@@ -479,6 +482,13 @@ def view(ref: Reference, language: str) -> LanguageView:
 
 
 # ------------------------------------------------------------------------------------------------ Lua → Tengo
+#: Lua standard-library names: an example using them has no direct Tengo translation.
+_LUA_STDLIB = {"table", "string", "math", "os", "io", "ipairs", "pairs", "tostring", "tonumber", "type", "pcall",
+               "xpcall", "error", "select", "next", "setmetatable", "getmetatable", "rawget", "rawset", "rawequal",
+               "rawlen", "require", "assert", "load", "unpack", "coroutine", "utf8", "debug", "collectgarbage"}
+#: Tengo keywords: not usable as a selector (``Log.error`` does not parse in Tengo).
+TENGO_KEYWORDS = {"break", "continue", "else", "error", "export", "false", "for", "func", "if", "immutable",
+                  "import", "in", "return", "true", "undefined"}
 _LUA_BLOCK_WORDS = {"function", "end", "then", "do", "for", "while", "repeat", "until", "elseif", "goto", "return",
                     "if", "else", "in", "break"}
 _TOKEN = re.compile(r"""
@@ -548,6 +558,11 @@ def lua_to_tengo(code: str) -> str | None:
                 body = body.replace("\\'", "'").replace('"', '\\"')
             out.append('"' + body + '"')
         elif kind == "name":
+            after_dot = bool(out) and out[-1] == "."
+            if after_dot and text in TENGO_KEYWORDS:
+                return None
+            if not after_dot and text in _LUA_STDLIB:
+                return None
             if text == "local" and line_start:
                 # local a = expr  →  a := expr
                 j = i + 1

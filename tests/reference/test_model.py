@@ -96,3 +96,28 @@ def test_lua_to_tengo_subset() -> None:
     for code in ("for i = 1, 3 do end", "local s = a .. b", "obj:method()", "local a, b = 1, 2",
                  "local s = [[long]]", "local f = function() end"):
         assert lua_to_tengo(code) is None, code
+
+
+def test_derived_tengo_examples_compile() -> None:
+    """Every Tengo example the reference shows parses and compiles with the project's Tengo compiler."""
+    import pytest
+    tengo = pytest.importorskip("app.engines.tengo.interpreter")
+    ref = build_reference()
+    v = LanguageView(ref, "tengo")
+    names = [g.name for g in ref.globals]
+    shown = 0
+    for m in ref.methods():
+        code, note = v.example(m)
+        assert code or note, m.qualname
+        if code:
+            tengo.Interpreter(stdlib={"fmt"}).compile(code, m.qualname, predefined=names)
+            shown += 1
+    assert shown >= 3
+
+
+def test_tengo_keyword_method_names_get_a_note(fake_ref: Reference) -> None:
+    from app.reference.model import MethodRef
+    m = MethodRef("Log", "global", "error", "Log an error.", "", [], [], False, "nil", "", [],
+                  {"lua": 'Log.error("x")'}, "0.1.0")
+    code, note = LanguageView(fake_ref, "tengo").example(m)
+    assert code == "" and 'Log["error"]' in note
