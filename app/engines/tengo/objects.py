@@ -258,7 +258,7 @@ def to_string(v: Any) -> str:
     if t is Undefined:
         return "<undefined>"
     if t is Time:
-        from .stdlib.times import time_string
+        from .stdlib.times_mod import time_string
         return time_string(v)
     if t is CompiledFunction:
         return "<compiled-function>"
