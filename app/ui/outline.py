@@ -1,0 +1,135 @@
+"""Outline of the functions in the current file, and go to definition within the file."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Symbol:
+    """A definition: ``name`` at 0-based ``line``; ``kind`` is function, method, class or variable."""
+    name: str
+    line: int
+    kind: str = "function"
+    detail: str = ""
+    depth: int = 0
+
+
+_PATTERNS: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    "lua": [
+        (re.compile(r"^\s*(?:local\s+)?function\s+([\w.:]+)\s*(\([^)]*\))?"), "function"),
+        (re.compile(r"^\s*(?:local\s+)?([\w.]+)\s*=\s*function\s*(\([^)]*\))?"), "function"),
+        (re.compile(r"^(?:local\s+)?([A-Za-z_]\w*)\s*=(?!=)"), "variable"),
+    ],
+    "js": [
+        (re.compile(r"^\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([\w$]+)\s*(\([^)]*\))?"), "function"),
+        (re.compile(r"^\s*(?:export\s+)?class\s+([\w$]+)"), "class"),
+        (re.compile(r"^\s*(?:export\s+)?(?:const|let|var)\s+([\w$]+)\s*=\s*(?:async\s+)?(?:function\b[^(]*)?"
+                    r"(\([^)]*\)|[\w$]+)\s*(?:=>|\{)"), "function"),
+        (re.compile(r"^\s+(?:async\s+|static\s+|get\s+|set\s+)*(?!if\b|for\b|while\b|switch\b|catch\b|return\b)"
+                    r"([\w$]+)\s*(\([^)]*\))\s*\{"), "method"),
+        (re.compile(r"^(?:const|let|var)\s+([\w$]+)\s*=(?!=)"), "variable"),
+    ],
+    "tengo": [
+        (re.compile(r"^\s*([\w]+)\s*:?=\s*func\s*(\([^)]*\))"), "function"),
+        (re.compile(r"^([A-Za-z_]\w*)\s*:=(?!=)"), "variable"),
+    ],
+}
+
+
+def symbols(text: str, language: str) -> list[Symbol]:
+    """Definitions found in ``text`` (regular expressions per language: fast and tolerant of broken code)."""
+    pats = _PATTERNS.get(language)
+    if not pats:
+        return []
+    out: list[Symbol] = []
+    for n, line in enumerate(text.split("\n")):
+        if len(line) > 400 or not line.strip():
+            continue
+        for pat, kind in pats:
+            m = pat.match(line)
+            if m:
+                detail = m.group(2) if m.lastindex and m.lastindex >= 2 and m.group(2) else ""
+                depth = (len(line) - len(line.lstrip())) // 2
+                out.append(Symbol(m.group(1), n, kind, detail if detail.startswith("(") else "", depth))
+                break
+    return out
+
+
+def find_definition(text: str, language: str, word: str, before_line: int | None = None) -> int | None:
+    """0-based line defining ``word`` (a function, or a local variable above ``before_line``)."""
+    if not word:
+        return None
+    tail = word.split(".")[-1].split(":")[-1]
+    best = None
+    for s in symbols(text, language):
+        names = {s.name, s.name.split(".")[-1].split(":")[-1]}
+        if word in names or tail in names:
+            if s.kind != "variable":
+                return s.line
+            best = s.line if best is None else best
+    if best is not None:
+        return best
+    local = {"lua": r"^\s*local\s+(?:[\w\s,]*\b)?{w}\b", "js": r"^\s*(?:const|let|var)\s+{w}\b",
+             "tengo": r"^\s*{w}\s*:="}.get(language)
+    if local:
+        pat = re.compile(local.format(w=re.escape(tail)))
+        lines = text.split("\n")
+        end = before_line if before_line is not None else len(lines)
+        for n in range(min(end, len(lines)) - 1, -1, -1):
+            if pat.match(lines[n]):
+                return n
+    return None
+
+
+class OutlinePanel(QWidget):
+    """A filterable tree of the current file's definitions; activating one emits ``gotoLine``."""
+
+    gotoLine = Signal(int)  # 0-based
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filter = QLineEdit(placeholderText="Filter symbols")
+        self.filter.setClearButtonEnabled(True)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderHidden(True)
+        self.tree.setIndentation(12)
+        self.tree.setUniformRowHeights(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.tree)
+        self.symbols: list[Symbol] = []
+        self.filter.textChanged.connect(lambda *_: self._fill())
+        self.tree.itemActivated.connect(self._activated)
+        self.tree.itemClicked.connect(self._activated)
+
+    def set_symbols(self, syms: list[Symbol]) -> None:
+        if syms == self.symbols:
+            return
+        self.symbols = syms
+        self._fill()
+
+    def _fill(self) -> None:
+        needle = self.filter.text().lower()
+        self.tree.clear()
+        glyph = {"function": "ƒ", "method": "ƒ", "class": "C", "variable": "v"}
+        for s in self.symbols:
+            if needle and needle not in s.name.lower():
+                continue
+            it = QTreeWidgetItem([f"{glyph.get(s.kind, '·')}  {s.name}{s.detail}"])
+            it.setData(0, Qt.ItemDataRole.UserRole, s.line)
+            it.setToolTip(0, f"{s.kind} {s.name}{s.detail} — line {s.line + 1}")
+            self.tree.addTopLevelItem(it)
+
+    def _activated(self, item: QTreeWidgetItem, _col: int = 0) -> None:
+        line = item.data(0, Qt.ItemDataRole.UserRole)
+        if line is not None:
+            self.gotoLine.emit(int(line))

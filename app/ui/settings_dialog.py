@@ -1,0 +1,177 @@
+"""The settings dialog: default model, provider keys (OS keyring: shows which are configured, never the secret),
+local server base URLs, security profile and limits, theme, editor font and size. Changes apply live and persist."""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFontComboBox,
+                               QFormLayout, QGridLayout, QGroupBox, QInputDialog, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from app.ui import settings as S
+
+log = logging.getLogger(__name__)
+
+
+def ask_secret(parent: QWidget, provider_label: str) -> str | None:
+    """Ask for an API key with a password field (tests replace this)."""
+    text, ok = QInputDialog.getText(parent, f"{provider_label} API key", f"API key for {provider_label}:",
+                                    QLineEdit.EchoMode.Password)
+    return text.strip() if ok and text.strip() else None
+
+
+class SettingsDialog(QDialog):
+    """Every widget writes through :class:`SettingsStore.update` at once (live, persisted)."""
+
+    def __init__(self, store: S.SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self.store = store
+        s = store.settings
+        tabs = QTabWidget()
+        tabs.addTab(self._general(s), "General")
+        tabs.addTab(self._providers(s), "Providers")
+        tabs.addTab(self._security(s), "Security")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.accept)
+        buttons.accepted.connect(self.accept)
+        lay = QVBoxLayout(self)
+        lay.addWidget(tabs)
+        note = QLabel("Changes apply immediately and are saved.")
+        note.setEnabled(False)
+        lay.addWidget(note)
+        lay.addWidget(buttons)
+        self.tabs = tabs
+
+    # ------------------------------------------------------------------------------------------------ pages
+    def _general(self, s: S.Settings) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.addItems(list(S.MODEL_SUGGESTIONS))
+        self.model.setCurrentText(s.default_model)
+        self.model.setToolTip("Used when a spell does not name a model. offline/… models need no key or network.")
+        self.model.currentTextChanged.connect(lambda t: t.strip() and self.store.update(default_model=t.strip()))
+        self.theme = QComboBox()
+        for t in S.THEMES:
+            self.theme.addItem(t.capitalize(), t)
+        self.theme.setCurrentIndex(list(S.THEMES).index(s.theme))
+        self.theme.currentIndexChanged.connect(lambda *_: self.store.update(theme=self.theme.currentData()))
+        self.font = QFontComboBox()
+        self.font.setFontFilters(QFontComboBox.FontFilter.MonospacedFonts)
+        self.font.setCurrentFont(QFont(s.font_family))
+        self.font.currentFontChanged.connect(lambda f: self.store.update(font_family=f.family()))
+        self.size = QSpinBox()
+        self.size.setRange(6, 48)
+        self.size.setValue(s.font_size)
+        self.size.valueChanged.connect(lambda v: self.store.update(font_size=int(v)))
+        self.tab_width = QSpinBox()
+        self.tab_width.setRange(1, 12)
+        self.tab_width.setValue(s.tab_width)
+        self.tab_width.valueChanged.connect(lambda v: self.store.update(tab_width=int(v)))
+        self.save_first = QCheckBox("Save the file before running it")
+        self.save_first.setChecked(s.save_before_run)
+        self.save_first.toggled.connect(lambda v: self.store.update(save_before_run=bool(v)))
+        form.addRow("Default model", self.model)
+        form.addRow("Theme", self.theme)
+        form.addRow("Editor font", self.font)
+        form.addRow("Font size", self.size)
+        form.addRow("Tab width", self.tab_width)
+        form.addRow("", self.save_first)
+        return w
+
+    def _providers(self, s: S.Settings) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        keys = QGroupBox("API keys (stored in the system keyring, never shown)")
+        grid = QGridLayout(keys)
+        self.key_status: dict[str, QLabel] = {}
+        self.key_remove: dict[str, QPushButton] = {}
+        for row, (pid, (label, env)) in enumerate(S.PROVIDERS.items()):
+            status = QLabel()
+            set_b = QPushButton("Set…")
+            rm_b = QPushButton("Remove")
+            set_b.clicked.connect(lambda *_, p=pid, lb=label: self.set_key(p, ask_secret(self, lb)))
+            rm_b.clicked.connect(lambda *_, p=pid: self.remove_key(p))
+            name = QLabel(label)
+            name.setToolTip(f"Used as {env}")
+            grid.addWidget(name, row, 0)
+            grid.addWidget(status, row, 1)
+            grid.addWidget(set_b, row, 2)
+            grid.addWidget(rm_b, row, 3)
+            self.key_status[pid] = status
+            self.key_remove[pid] = rm_b
+        grid.setColumnStretch(1, 1)
+        lay.addWidget(keys)
+        urls = QGroupBox("Local servers (base URLs)")
+        form = QFormLayout(urls)
+        self.urls: dict[str, QLineEdit] = {}
+        for pid, (label, default) in S.BASE_URLS.items():
+            e = QLineEdit(s.base_urls.get(pid, ""))
+            e.setPlaceholderText(default or "http://host:port/v1")
+            e.editingFinished.connect(lambda p=pid, ed=e: self._set_url(p, ed.text().strip()))
+            form.addRow(label, e)
+            self.urls[pid] = e
+        lay.addWidget(urls)
+        lay.addStretch(1)
+        self.refresh_keys()
+        return w
+
+    def _security(self, s: S.Settings) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.profile = QComboBox()
+        for p in S.PROFILES:
+            self.profile.addItem(p, p)
+        self.profile.setCurrentIndex(list(S.PROFILES).index(s.profile))
+        self.profile.currentIndexChanged.connect(lambda *_: self.store.update(profile=self.profile.currentData()))
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setRange(0, 3600)
+        self.timeout.setSpecialValueText("profile default")
+        self.timeout.setSuffix(" s")
+        self.timeout.setValue(s.timeout_s)
+        self.timeout.valueChanged.connect(lambda v: self.store.update(timeout_s=float(v)))
+        self.memory = QSpinBox()
+        self.memory.setRange(0, 16384)
+        self.memory.setSpecialValueText("profile default")
+        self.memory.setSuffix(" MB")
+        self.memory.setValue(s.memory_mb)
+        self.memory.valueChanged.connect(lambda v: self.store.update(memory_mb=int(v)))
+        form.addRow("Security profile", self.profile)
+        form.addRow("Time limit per run", self.timeout)
+        form.addRow("Memory limit per run", self.memory)
+        hint = QLabel("strict: 10 s, 64 MB · standard: 60 s, 256 MB (the default) · trusted: 300 s, 1 GB, workspace "
+                      "files and allow-listed HTTP tools. Every profile runs in the same sandbox.")
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        form.addRow(hint)
+        return w
+
+    # ------------------------------------------------------------------------------------------------ actions
+    def refresh_keys(self) -> None:
+        for pid, label in self.key_status.items():
+            ok = S.credential_configured(pid)
+            label.setText("✔ configured" if ok else "not set")
+            label.setEnabled(ok)
+            self.key_remove[pid].setEnabled(ok)
+
+    def set_key(self, provider: str, secret: str | None) -> None:
+        if secret:
+            S.set_credential(provider, secret)
+        self.refresh_keys()
+
+    def remove_key(self, provider: str) -> None:
+        S.delete_credential(provider)
+        self.refresh_keys()
+
+    def _set_url(self, provider: str, url: str) -> None:
+        urls = dict(self.store.settings.base_urls)
+        if url:
+            urls[provider] = url
+        else:
+            urls.pop(provider, None)
+        if urls != self.store.settings.base_urls:
+            self.store.update(base_urls=urls)

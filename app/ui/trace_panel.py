@@ -1,0 +1,385 @@
+"""The LLM trace panel: spans of the current and recent runs as a tree (model, latency, tokens, cost); the selected
+span's request and reply as a chat transcript and as pretty JSON; double-click jumps to the spell line; filter by
+kind, model or text; export to JSONL."""
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton,
+                               QSplitter, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from app.ui.run_service import RunSession
+from app.ui.theme import LIGHT, Theme
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("Span", "Kind", "Model", "Latency", "Tokens", "Cost")
+KINDS = ("llm", "tool", "agent", "workflow")
+ROLE_SPAN = Qt.ItemDataRole.UserRole
+ROLE_RUN = Qt.ItemDataRole.UserRole + 1
+
+
+def ask_export_path(parent: QWidget) -> str | None:
+    """Where to export (tests replace this)."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Export trace", "trace.jsonl", "JSON Lines (*.jsonl)")
+    return path or None
+
+
+def latency_s(span: dict) -> float | None:
+    s, e = span.get("start"), span.get("end")
+    if isinstance(s, (int, float)) and isinstance(e, (int, float)):
+        return max(0.0, e - s)
+    return None
+
+
+def _tokens(span: dict) -> int | None:
+    t = span.get("tokens")
+    if isinstance(t, dict):
+        total = t.get("total") or ((t.get("prompt") or 0) + (t.get("completion") or 0))
+        return int(total) if total else None
+    return int(t) if isinstance(t, (int, float)) else None
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # OpenAI-style content parts
+        return "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    return json.dumps(content, ensure_ascii=False, indent=2)
+
+
+def transcript(span: dict) -> list[tuple[str, str]]:
+    """``(role, text)`` turns of a span's request followed by its reply (tolerant of several shapes)."""
+    turns: list[tuple[str, str]] = []
+    req = span.get("request")
+    if isinstance(req, dict):
+        msgs = req.get("messages")
+        if isinstance(msgs, list):
+            for m in msgs:
+                if isinstance(m, dict):
+                    text = _content_text(m.get("content"))
+                    if m.get("tool_calls"):
+                        text += "\n" + _tool_calls(m["tool_calls"])
+                    turns.append((str(m.get("role", "user")), text))
+        elif "prompt" in req:
+            turns.append(("user", _content_text(req["prompt"])))
+        elif "input" in req or "args" in req:
+            turns.append(("input", _content_text(req.get("input", req.get("args")))))
+        else:
+            turns.append(("request", json.dumps(req, ensure_ascii=False, indent=2)))
+    elif req is not None:
+        turns.append(("user", _content_text(req)))
+    resp = span.get("response")
+    if isinstance(resp, dict):
+        msg = None
+        choices = resp.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            msg = choices[0].get("message") or choices[0].get("delta")
+        if msg is None and ("content" in resp or "tool_calls" in resp):
+            msg = resp
+        if isinstance(msg, dict):
+            text = _content_text(msg.get("content"))
+            if msg.get("tool_calls"):
+                text = (text + "\n" if text else "") + _tool_calls(msg["tool_calls"])
+            turns.append((str(msg.get("role", "assistant")), text))
+        elif "output" in resp or "result" in resp:
+            turns.append(("output", _content_text(resp.get("output", resp.get("result")))))
+        else:
+            turns.append(("response", json.dumps(resp, ensure_ascii=False, indent=2)))
+    elif resp is not None:
+        turns.append(("assistant", _content_text(resp)))
+    if span.get("error"):
+        turns.append(("error", _content_text(span["error"])))
+    return turns
+
+
+def _tool_calls(calls: Any) -> str:
+    out = []
+    for c in calls if isinstance(calls, list) else [calls]:
+        if isinstance(c, dict):
+            fn = c.get("function") or c
+            out.append(f"→ {fn.get('name', '?')}({_content_text(fn.get('arguments', ''))})")
+    return "\n".join(out)
+
+
+class TracePanel(QWidget):
+    """Spans of recent runs. ``jumpTo(path, line)`` on double-click."""
+
+    jumpTo = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme: Theme = LIGHT
+        self.kind = QComboBox()
+        self.kind.addItem("All kinds", "")
+        for k in KINDS:
+            self.kind.addItem(k, k)
+        self.text_filter = QLineEdit(placeholderText="Filter by name, model or text")
+        self.text_filter.setClearButtonEnabled(True)
+        self.export_button = QPushButton("Export JSONL…")
+        self.clear_button = QPushButton("Clear")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setColumnWidth(0, 220)
+        for i, w in enumerate((220, 70, 150, 70, 60, 70)):
+            self.tree.setColumnWidth(i, w)
+        self.chat = QTextBrowser()
+        self.chat.setOpenLinks(False)
+        self.json = QPlainTextEdit()
+        self.json.setReadOnly(True)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setPointSize(9)
+        self.json.setFont(mono)
+        self.details = QTabWidget()
+        self.details.setDocumentMode(True)
+        self.details.addTab(self.chat, "Chat")
+        self.details.addTab(self.json, "JSON")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tree)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.splitter = split
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 4, 4, 2)
+        top.addWidget(self.kind)
+        top.addWidget(self.text_filter, 1)
+        top.addWidget(self.export_button)
+        top.addWidget(self.clear_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        self._runs: dict[int, tuple[RunSession, QTreeWidgetItem]] = {}
+        self._items: dict[tuple[int, Any], QTreeWidgetItem] = {}
+        self._spans: dict[tuple[int, Any], dict] = {}
+        self._orphans: dict[tuple[int, Any], list[QTreeWidgetItem]] = {}
+        self.tree.currentItemChanged.connect(lambda cur, _prev: self.show_span(cur))
+        self.tree.itemDoubleClicked.connect(self._jump)
+        self.kind.currentIndexChanged.connect(lambda *_: self.apply_filter())
+        self.text_filter.textChanged.connect(lambda *_: self.apply_filter())
+        self.export_button.clicked.connect(lambda: self.export())
+        self.clear_button.clicked.connect(self.clear)
+        self.show_span(None)
+
+    # ------------------------------------------------------------------------------------------------ data
+    def add_run(self, session: RunSession) -> None:
+        """Show ``session``'s spans as they arrive (newest run on top; the last 10 runs are kept)."""
+        root = QTreeWidgetItem([f"Run #{session.number}  {os.path.basename(session.path)}", "run", "", "", "", ""])
+        root.setData(0, ROLE_RUN, session.number)
+        f = root.font(0)
+        f.setBold(True)
+        root.setFont(0, f)
+        self.tree.insertTopLevelItem(0, root)
+        root.setExpanded(True)
+        self._runs[session.number] = (session, root)
+        session.spanUpdated.connect(lambda span, n=session.number: self.update_span(n, span))
+        session.finished.connect(lambda _r, n=session.number: self._run_done(n))
+        while self.tree.topLevelItemCount() > 10:
+            old = self.tree.takeTopLevelItem(self.tree.topLevelItemCount() - 1)
+            self._forget(old.data(0, ROLE_RUN))
+
+    def _forget(self, run_no: int) -> None:
+        self._runs.pop(run_no, None)
+        for key in [k for k in self._items if k[0] == run_no]:
+            self._items.pop(key, None)
+            self._spans.pop(key, None)
+        for key in [k for k in self._orphans if k[0] == run_no]:
+            self._orphans.pop(key, None)
+
+    def _run_done(self, run_no: int) -> None:
+        entry = self._runs.get(run_no)
+        if entry:
+            session, root = entry
+            root.setText(1, session.status)
+            root.setText(3, f"{session.elapsed():.2f} s")
+            root.setText(4, str(session.stats.tokens or ""))
+            root.setText(5, f"${session.stats.cost:.4f}" if session.stats.cost else "")
+
+    def update_span(self, run_no: int, span: dict) -> None:
+        """Add or refresh one span (spans arrive at start and again at end with the same id)."""
+        entry = self._runs.get(run_no)
+        if entry is None:
+            return
+        key = (run_no, span.get("id"))
+        self._spans[key] = span
+        item = self._items.get(key)
+        if item is None:
+            item = QTreeWidgetItem()
+            item.setData(0, ROLE_SPAN, key)
+            parent_key = (run_no, span.get("parent"))
+            parent = self._items.get(parent_key) if span.get("parent") is not None else None
+            if parent is None and span.get("parent") is not None:
+                self._orphans.setdefault(parent_key, []).append(item)
+                parent = entry[1]
+            (parent or entry[1]).addChild(item)
+            self._items[key] = item
+            for orphan in self._orphans.pop(key, []):  # children that arrived before their parent
+                orphan.parent().removeChild(orphan) if orphan.parent() else None
+                item.addChild(orphan)
+            item.setExpanded(True)
+        self._fill_item(item, span)
+        self._apply_filter_item(item)
+        if self.tree.currentItem() is item:
+            self.show_span(item)
+
+    def _fill_item(self, item: QTreeWidgetItem, span: dict) -> None:
+        lat = latency_s(span)
+        tok = _tokens(span)
+        cost = span.get("cost")
+        item.setText(0, str(span.get("name") or span.get("kind") or "span"))
+        item.setText(1, str(span.get("kind") or ""))
+        item.setText(2, str(span.get("model") or ""))
+        item.setText(3, "…" if span.get("end") is None else (f"{lat * 1000:.0f} ms" if lat is not None else ""))
+        item.setText(4, "" if tok is None else str(tok))
+        item.setText(5, f"${float(cost):.4f}" if isinstance(cost, (int, float)) and cost else "")
+        where = f"{span.get('file')}:{span.get('line')}" if span.get("file") and span.get("line") else ""
+        item.setToolTip(0, where or str(span.get("name") or ""))
+        colour = QColor(self.theme.error) if span.get("error") else QColor(self.theme.text)
+        for c in range(len(COLUMNS)):
+            item.setForeground(c, colour)
+
+    def spans(self, run_no: int | None = None) -> list[dict]:
+        """Spans held, oldest run first (optionally of one run)."""
+        return [s for (n, _sid), s in sorted(self._spans.items(), key=lambda kv: kv[0][0])
+                if run_no is None or n == run_no]
+
+    def clear(self) -> None:
+        self.tree.clear()
+        self._runs.clear()
+        self._items.clear()
+        self._spans.clear()
+        self._orphans.clear()
+        self.show_span(None)
+
+    # ------------------------------------------------------------------------------------------------ filter
+    def apply_filter(self) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            root = self.tree.topLevelItem(i)
+            stack = [root.child(j) for j in range(root.childCount())]
+            while stack:
+                it = stack.pop()
+                self._apply_filter_item(it)
+                stack.extend(it.child(j) for j in range(it.childCount()))
+
+    def _matches(self, span: dict) -> bool:
+        kind = self.kind.currentData()
+        if kind and span.get("kind") != kind:
+            return False
+        needle = self.text_filter.text().strip().lower()
+        if not needle:
+            return True
+        hay = " ".join(str(span.get(k) or "") for k in ("name", "model", "kind"))
+        if needle in hay.lower():
+            return True
+        return needle in json.dumps([span.get("request"), span.get("response")], ensure_ascii=False,
+                                    default=str).lower()
+
+    def _apply_filter_item(self, item: QTreeWidgetItem) -> None:
+        span = self._spans.get(item.data(0, ROLE_SPAN))
+        if span is None:
+            return
+        visible = self._matches(span)
+        item.setHidden(False)
+        # keep a parent visible when a child matches
+        item.setData(0, Qt.ItemDataRole.UserRole + 2, visible)
+        item.setHidden(not visible and not self._any_child_visible(item))
+        p = item.parent()
+        while p is not None and p.data(0, ROLE_SPAN) is not None:
+            if visible:
+                p.setHidden(False)
+            p = p.parent()
+
+    def _any_child_visible(self, item: QTreeWidgetItem) -> bool:
+        for j in range(item.childCount()):
+            c = item.child(j)
+            span = self._spans.get(c.data(0, ROLE_SPAN))
+            if (span is not None and self._matches(span)) or self._any_child_visible(c):
+                return True
+        return False
+
+    # ------------------------------------------------------------------------------------------------ details
+    def show_span(self, item: QTreeWidgetItem | None) -> None:
+        span = self._spans.get(item.data(0, ROLE_SPAN)) if item is not None else None
+        if span is None:
+            self.chat.setHtml(f"<p style='color:{self.theme.muted}'>Select a span to see its request and reply."
+                              "</p>")
+            self.json.setPlainText("")
+            return
+        self.chat.setHtml(self._chat_html(span))
+        self.json.setPlainText(json.dumps(span, ensure_ascii=False, indent=2, default=str))
+
+    def _chat_html(self, span: dict) -> str:
+        t = self.theme
+        head = [f"<b>{html.escape(str(span.get('name') or span.get('kind') or 'span'))}</b>"]
+        meta = []
+        if span.get("model"):
+            meta.append(html.escape(str(span["model"])))
+        lat = latency_s(span)
+        if lat is not None:
+            meta.append(f"{lat * 1000:.0f} ms")
+        tok = _tokens(span)
+        if tok:
+            meta.append(f"{tok} tokens")
+        if span.get("cost"):
+            meta.append(f"${float(span['cost']):.4f}")
+        if span.get("file") and span.get("line"):
+            meta.append(f"{html.escape(os.path.basename(str(span['file'])))}:{span['line']}")
+        parts = [f"<div style='margin-bottom:6px'>{head[0]} <span style='color:{t.muted}'>"
+                 f"{' · '.join(meta)}</span></div>"]
+        colours = {"system": t.muted, "user": t.link, "assistant": t.ok, "tool": t.builtin, "error": t.error}
+        for role, text in transcript(span):
+            c = colours.get(role, t.label)
+            body = html.escape(text).replace("\n", "<br>")
+            parts.append(f"<div style='margin:4px 0 8px 0'><div style='color:{c};font-weight:600'>"
+                         f"{html.escape(role)}</div><div style='margin-left:8px'>{body or '&nbsp;'}</div></div>")
+        return f"<div style='color:{t.text}'>{''.join(parts)}</div>"
+
+    def _jump(self, item: QTreeWidgetItem, _col: int = 0) -> None:
+        span = self._spans.get(item.data(0, ROLE_SPAN))
+        if span and span.get("file") and span.get("line"):
+            self.jumpTo.emit(str(span["file"]), int(span["line"]))
+
+    def select_first_span(self, kind: str | None = "llm") -> bool:
+        """Select the newest run's first span (of ``kind``), e.g. for screenshots."""
+        for key, item in self._items.items():
+            span = self._spans.get(key)
+            if span is not None and (kind is None or span.get("kind") == kind):
+                self.tree.setCurrentItem(item)
+                return True
+        return False
+
+    # ------------------------------------------------------------------------------------------------ export
+    def export(self, path: str | None = None) -> int:
+        """Write the spans (visible ones when a filter is set) as JSON Lines; returns how many."""
+        path = path or ask_export_path(self)
+        if not path:
+            return 0
+        spans = [s for s in self.spans() if self._matches(s)]
+        with open(path, "w", encoding="utf-8") as fh:
+            for s in spans:
+                fh.write(json.dumps(s, ensure_ascii=False, default=str) + "\n")
+        log.info("exported %d spans to %s", len(spans), path)
+        return len(spans)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        for key, item in self._items.items():
+            span = self._spans.get(key)
+            if span:
+                self._fill_item(item, span)
+        self.show_span(self.tree.currentItem())
