@@ -167,7 +167,10 @@ def _ts_method(v: LanguageView, m: MethodRef, indent: str = "  ") -> list[str]:
     if m.has_opts:
         params.append(f"opts?: {options_class(m) if m.options else 'Record<string, any>'}")
     ret = "void" if m.returns_type in ("nil", "") else v.type(m.returns_type)
-    return [*_jsdoc(doc, indent), f"{indent}{v.name(m.name)}({', '.join(params)}): {ret};"]
+    name = v.name(m.name)
+    if name in _TS_RESERVED or name == "new":  # `new(...)` in an interface would be a construct signature
+        name = f'"{name}"'
+    return [*_jsdoc(doc, indent), f"{indent}{name}({', '.join(params)}): {ret};"]
 
 
 def _ts_options(v: LanguageView, m: MethodRef) -> list[str]:
