@@ -43,7 +43,10 @@ class Program:
         fr.extend([None] * (self.code.nslots - 2))
         for name, sym in self.info.predefined.items():
             v = values.get(name, UNDEFINED)
-            fr[sym.slot] = Cell(v) if sym.captured else v
+            if type(v) is Cell:
+                fr[sym.slot] = v if sym.captured else v.v
+            else:
+                fr[sym.slot] = Cell(v) if sym.captured else v
         self.frame = fr
         rt = self.interp.rt
         rt.depth = 0
@@ -61,6 +64,19 @@ class Program:
             self.has_export = True
             self.exported = fr[1]
         return self.exported
+
+    def top_level(self) -> dict[str, Any]:
+        """Every top-level variable after a run (cells kept as :class:`Cell`), for REPL sessions."""
+        out: dict[str, Any] = {}
+        if self.frame is None:
+            return out
+        pairs = list(self.info.predefined.items())
+        for block in self.info.blocks:
+            pairs.extend(block.items())
+        for name, sym in pairs:
+            v = self.frame[sym.slot]
+            out[name] = UNDEFINED if v is None else v
+        return out
 
     def get(self, name: str) -> Any:
         sym = self.info.predefined.get(name)
@@ -87,12 +103,15 @@ class Interpreter:
                  loader: ModuleLoader | None = None, output: Callable[[str], None] | None = None,
                  max_frames: int = MAX_FRAMES, max_string_len: int | None = None,
                  max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
-                 builtin_modules: dict[str, Any] | None = None):
+                 builtin_modules: dict[str, Any] | None = None, extra_values: dict[str, Any] | None = None,
+                 lenient: bool = False):
         self.rt = Runtime(max_frames=max_frames, output=output)
         self.stdlib = set(stdlib)
         self.modules = dict(modules or {})
         self.loader = loader
-        self.builtins = builtin_objects(extra_builtins)
+        self.builtins: dict[str, Any] = dict(builtin_objects(extra_builtins))
+        self.builtins.update(extra_values or {})
+        self.lenient = lenient
         self.builtin_modules = dict(builtin_modules or {})
         self._module_cache: dict[str, tuple[str, Any]] = {}
         self._importing: list[str] = []
@@ -139,10 +158,16 @@ class Interpreter:
         return res
 
     # -- compile -------------------------------------------------------------------------------------------
-    def _compile(self, src: str, filename: str, predefined: list[str]) -> tuple[FuncCode, FuncInfo]:
+    def _compile(self, src: str, filename: str, predefined: list[str], repl: bool = False,
+                 captured: set[str] | None = None) -> tuple[FuncCode, FuncInfo]:
         stmts = parse(src, filename)
-        resolver = Resolver(filename, self.builtins, lambda n, node: self.import_module(n, node, filename))
-        info = resolver.resolve_top(stmts, predefined)
+        if repl and stmts and type(stmts[-1]).__name__ == "ExprStmt":
+            from . import nodes as N
+            last = stmts[-1]
+            stmts[-1] = N.ExportStmt(last.line, last.col, last.expr)
+        resolver = Resolver(filename, self.builtins, lambda n, node: self.import_module(n, node, filename),
+                            lenient=self.lenient)
+        info = resolver.resolve_top(stmts, predefined, captured)
         code = CodeGen(self.rt, filename).function(info, stmts, 1)
         return code, info
 
@@ -150,6 +175,14 @@ class Interpreter:
         """Parse and compile a main script; raises :class:`TengoParseError`/:class:`TengoCompileError`."""
         self.rt.filename = filename
         code, info = self._compile(src, filename, list(predefined or []))
+        return Program(self, code, info)
+
+    def compile_repl(self, src: str, filename: str, session: dict[str, Any]) -> Program:
+        """Compile one REPL entry: session variables are predefined (in cells), a final expression is the
+        entry's value (exported)."""
+        self.rt.filename = filename
+        names = list(session)
+        code, info = self._compile(src, filename, names, repl=True, captured=set(names))
         return Program(self, code, info)
 
 

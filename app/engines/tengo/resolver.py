@@ -66,8 +66,9 @@ class Resolver:
     """Walks one file (main script or a source module)."""
 
     def __init__(self, filename: str, builtins: dict[str, Any],
-                 import_module: Callable[[str, Any], Any]):
+                 import_module: Callable[[str, Any], Any], lenient: bool = False):
         self.filename = filename
+        self.lenient = lenient  # check mode: unknown names are host globals we were not told about
         self.builtins = builtins
         self.import_module = import_module
         self.fn: FuncInfo | None = None
@@ -102,6 +103,9 @@ class Resolver:
 
     def lookup(self, node: N.Ident) -> Ref:
         ref = self.resolve(self.fn, node.name)
+        if ref is None and self.lenient:
+            from .objects import UNDEFINED
+            return Ref("builtin", value=UNDEFINED, name=node.name)
         if ref is None:
             raise self.error(f"unresolved reference '{node.name}'", node)
         return ref
@@ -113,11 +117,16 @@ class Resolver:
         self.fn.blocks.pop()
 
     # -- entry points --------------------------------------------------------------------------------------
-    def resolve_top(self, stmts: list, predefined: list[str]) -> FuncInfo:
+    def resolve_top(self, stmts: list, predefined: list[str], captured: set[str] | None = None) -> FuncInfo:
+        """Resolve a main script or module; ``captured`` predefined names live in cells (REPL sessions)."""
         fn = FuncInfo([], False, None, "", True)
         self.fn = fn
         for name in predefined:
             fn.predefined[name] = fn.define(name)
+            if captured and name in captured:
+                fn.predefined[name].captured = True
+        if captured is not None:
+            fn.blocks.append({})  # REPL: an entry may redefine session variables
         for s in stmts:
             self.stmt(s)
         return fn
@@ -272,7 +281,16 @@ class Resolver:
         elif t is N.ImportExpr:
             if e.name == "":
                 raise self.error("empty module name", e)
-            e.ann = self.import_module(e.name, e)
+            if self.lenient:
+                try:
+                    e.ann = self.import_module(e.name, e)
+                except TengoCompileError as err:
+                    if "not found" not in err.message:
+                        raise
+                    from .objects import UNDEFINED
+                    e.ann = ("value", UNDEFINED)
+            else:
+                e.ann = self.import_module(e.name, e)
         elif t is N.FuncLit:
             self.func(e, name)
         else:  # pragma: no cover
