@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _PAGE_CSS = """
 h2 { font-size: 15pt; margin: 0 0 2px 0; }
@@ -231,6 +232,7 @@ class ReferencePanel(QDockWidget):
             top.setFont(0, bold)
             top.setData(0, KEY_ROLE, g.key)
             top.setData(0, SEARCH_ROLE, f"{g.name} {g.summary}".lower())
+            top.setData(0, NAME_ROLE, ("" if g.kind == "global" else "type ") + g.name.lower())
             top.setToolTip(0, first_sentence(g.summary))
             for m in g.methods:
                 child = QTreeWidgetItem([v.name(m.name)])
@@ -258,11 +260,13 @@ class ReferencePanel(QDockWidget):
         words = text.lower().split()
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
-            own = all(w in top.data(0, SEARCH_ROLE) for w in words)
+            # the global's name matching shows all its methods; its summary matching shows only the global
+            by_name = all(w in top.data(0, NAME_ROLE) for w in words)
+            own = by_name or all(w in top.data(0, SEARCH_ROLE) for w in words)
             any_child = False
             for j in range(top.childCount()):
                 child = top.child(j)
-                ok = own or all(w in child.data(0, SEARCH_ROLE) for w in words)
+                ok = by_name or all(w in child.data(0, SEARCH_ROLE) for w in words)
                 child.setHidden(not ok)
                 any_child = any_child or ok
             top.setHidden(not (own or any_child))

@@ -184,3 +184,13 @@ def test_dts_quotes_method_names_that_are_keywords(fake_ref: Reference) -> None:
     new = dataclasses.replace(g.methods[0], name="new")
     ref = dataclasses.replace(fake_ref, globals=[dataclasses.replace(g, methods=[new])])
     assert '  "new"(name: string' in dts_file(ref)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_site_script_is_valid_javascript(tmp_path) -> None:
+    text = render_site(build_reference())
+    script = re.search(r"<script>(.*?)</script>", text, re.S).group(1)
+    (tmp_path / "site.js").write_text(script)
+    proc = subprocess.run(["node", "--check", str(tmp_path / "site.js")], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
