@@ -10,6 +10,7 @@ registry's, built once).
 - :func:`call_tip` — the signature of the bridge call around the cursor, with the current argument's range.
 - :func:`hover` — documentation text for the name under the cursor; :func:`symbol_at` — its reference key (F1).
 - :func:`local_symbols` — a simple scan of the file's locals, functions and parameters.
+- :func:`on_char_added` — one entry point for an editor's ``charAdded``: what to complete and which call tip to show.
 
 Scanning is limited to a window before the cursor (:data:`WINDOW`) so a keystroke costs the same in a 20,000-line
 file; handle types of variables are inferred from assignments such as ``local a = Agent.create(...)``.
@@ -63,6 +64,14 @@ class CompletionResult:
     prefix: str
     items: list[Completion] = field(default_factory=list)
     context: str = "none"  # "member", "option", "word", "none"
+
+    def labels(self) -> list[str]:
+        """The candidates' labels, in order (for a Scintilla ``autoCShow`` list)."""
+        return [c.label for c in self.items]
+
+    def insert_for(self, label: str) -> str:
+        """The text to insert for a chosen label (option keys get `` = `` in Lua, ``: `` in JS and Tengo)."""
+        return next((c.insert for c in self.items if c.label == label), label)
 
 
 @dataclass
@@ -686,3 +695,58 @@ def _param_names(params: str) -> list[str]:
         if p:
             out.append(p)
     return out
+
+
+# ------------------------------------------------------------------------------------------------ typing driver
+@dataclass
+class Suggestion:
+    """What the editor should show after a typed character (see :func:`on_char_added`)."""
+    completion: CompletionResult | None = None
+    call_tip: CallTip | None = None
+    cancel_call_tip: bool = False
+
+
+#: Word completion pops up after this many identifier characters (option keys and members after one or none).
+MIN_WORD_PREFIX = 2
+
+
+def on_char_added(text: str, pos: int, language: str, ch: str, reference: Reference | None = None) -> Suggestion:
+    """One entry point for an editor's ``charAdded``: ``text`` is the buffer after typing ``ch``, ``pos`` the
+    cursor (a character offset). Returns the completion list to show (``None``: leave it), the call tip to show
+    or whether to cancel it.
+
+    A Scintilla adapter: ``autoCShow(char_to_byte(text, pos) - char_to_byte(text, result.start), "\\n".join(labels))``
+    and, on ``autoCompletionSelection``, replace the label with :meth:`CompletionResult.insert_for`."""
+    ref = _ref(reference)
+    out = Suggestion()
+    if ch in ".:":
+        res = complete(text, pos, language, ref)
+        if res.items:
+            out.completion = res
+        return out
+    if ch in "(,":
+        out.call_tip = call_tip(text, pos, language, ref)
+        out.cancel_call_tip = out.call_tip is None
+        if ch == ",":
+            res = complete(text, pos, language, ref)
+            if res.context == "option" and res.items:
+                out.completion = res
+        return out
+    if ch == "{":
+        res = complete(text, pos, language, ref)
+        if res.context == "option" and res.items:
+            out.completion = res
+        out.call_tip = call_tip(text, pos, language, ref)
+        return out
+    if ch == ")":
+        out.call_tip = call_tip(text, pos, language, ref)
+        out.cancel_call_tip = out.call_tip is None
+        return out
+    if ch.isalnum() or ch in "_$":
+        res = complete(text, pos, language, ref)
+        need = 1 if res.context in ("member", "option") else MIN_WORD_PREFIX
+        if res.items and len(res.prefix) >= need and not (len(res.items) == 1 and res.items[0].label == res.prefix):
+            out.completion = res
+        return out
+    return out
+

@@ -165,3 +165,29 @@ def test_big_file_stays_fast() -> None:
     ei.call_tip(text, len(text), "lua")
     ei.complete(text + "\nv49", len(text) + 4, "lua")
     assert time.perf_counter() - start < 0.5
+
+
+def _typed(src: str, lang: str, ref: Reference) -> ei.Suggestion:
+    text, pos = _at(src)
+    return ei.on_char_added(text, pos, lang, text[pos - 1], ref)
+
+
+def test_on_char_added_drives_the_editor(fake_ref: Reference) -> None:
+    s = _typed("LLM.|", "lua", fake_ref)
+    assert s.completion.labels() == ["chat", "count_tokens", "messages"] and s.call_tip is None
+    s = _typed("LLM.chat(|", "lua", fake_ref)
+    assert s.call_tip.arg_index == 0 and s.completion is None
+    s = _typed("LLM.chat('a', nil, {|", "lua", fake_ref)
+    assert s.completion.context == "option" and s.call_tip.arg_index == 2
+    assert s.completion.insert_for("model") == "model = "
+    s = _typed("LLM.chat('a', null, {maxTokens: 1,|", "js", fake_ref)
+    assert s.completion.labels() == ["model", "temperature"]
+    s = _typed("LLM.chat('a')|", "lua", fake_ref)
+    assert s.cancel_call_tip
+    s = _typed("print(LLM.chat('a')|", "lua", fake_ref)
+    assert s.cancel_call_tip  # print is not a bridge call
+    s = _typed("local value = 1\nva|", "lua", fake_ref)
+    assert s.completion.labels() == ["value"]
+    assert _typed("local value = 1\nv|", "lua", fake_ref).completion is None  # one character: wait
+    assert _typed("local value = 1\nvalue|", "lua", fake_ref).completion is None  # already complete
+    assert _typed("x = 1 + |", "lua", fake_ref) == ei.Suggestion()
