@@ -12,6 +12,7 @@ Statements return ``None`` or one of the signals of :mod:`.runtime` (break, cont
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any, Callable
 
 from . import nodes as N
@@ -271,6 +272,8 @@ class CodeGen:
             if ref is None:  # `_ := x`
                 ev = self.expr(rhs)
                 return lambda fr: (ev(fr), None)[1]
+            if op == "=" and self._is_self_append(ref, rhs):
+                return self.self_append(ref, rhs, pos)
             if op == ":=" or op == "=":
                 ev = self.expr(rhs)
             else:
@@ -306,6 +309,44 @@ class CodeGen:
                 _add_pos(e, pos)
                 raise
         return op_index
+
+    @staticmethod
+    def _same_var(a: Ref, b: Ref) -> bool:
+        if a.kind != b.kind:
+            return False
+        if a.kind == "local":
+            return a.sym is b.sym
+        return a.kind == "free" and a.index == b.index
+
+    def _is_self_append(self, ref: Ref, rhs: Any) -> bool:
+        """``x = append(x, ...)`` with the builtin ``append`` (no spread)."""
+        if type(rhs) is not N.CallExpr or rhs.ellipsis or len(rhs.args) < 2:
+            return False
+        f = rhs.func
+        if type(f) is not N.Ident or f.ann is None or f.ann.kind != "builtin" or f.name != "append":
+            return False
+        first = rhs.args[0]
+        return type(first) is N.Ident and first.ann is not None and self._same_var(first.ann, ref)
+
+    def self_append(self, ref: Ref, rhs: N.CallExpr, pos: tuple) -> Callable:
+        """Amortised O(1) ``x = append(x, v)``: when nothing but the variable itself refers to the array
+        (checked with the reference count), extending it in place is unobservable; otherwise copy as usual."""
+        generic = self.store(ref, self.expr(rhs), False, False)
+        getter = self.expr(rhs.args[0])
+        argevs = [self.expr(a) for a in rhs.args[1:]]
+        # references while checking: the slot or cell, our local ``arr``, getrefcount's argument
+        baseline = 3
+        getrefcount = sys.getrefcount
+
+        def append_in_place(fr: list) -> None:
+            arr = getter(fr)
+            if type(arr) is Array and getrefcount(arr) <= baseline:
+                vals = [a(fr) for a in argevs]
+                arr.value.extend(vals)
+                return None
+            del arr
+            return generic(fr)
+        return append_in_place
 
     def store(self, ref: Ref, ev: Callable, define: bool, is_func: bool) -> Callable:
         if ref.kind == "local":

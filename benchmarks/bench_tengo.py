@@ -1,0 +1,72 @@
+"""Tengo interpreter speed vs Lua (lupa, in-process) on small numeric/string/map workloads. Informational.
+
+Prints one line per workload: seconds for Tengo, seconds for Lua, and the ratio. Run: ``python
+benchmarks/bench_tengo.py``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from app.engines.tengo.interpreter import Interpreter  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+WORKLOADS = {
+    "fib(25)": (
+        "fib := func(n) { if n < 2 { return n }; return fib(n-1) + fib(n-2) }\nout = fib(25)",
+        "local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end\nreturn fib(25)",
+    ),
+    "sum 1e6 ints": (
+        "s := 0\nfor i := 0; i < 1000000; i++ { s += i }\nout = s",
+        "local s = 0\nfor i = 0, 999999 do s = s + i end\nreturn s",
+    ),
+    "string building": (
+        'parts := []\nfor i := 0; i < 100000; i++ { parts = append(parts, string(i)) }\n'
+        'out = len(import("text").join(parts, ","))',
+        "local parts = {}\nfor i = 0, 99999 do parts[#parts + 1] = tostring(i) end\nreturn #table.concat(parts, ',')",
+    ),
+    "map churn": (
+        'm := {}\nfor i := 0; i < 200000; i++ { k := "k" + (i % 1000); m[k] = (m[k] || 0) + i }\n'
+        "out = len(m)",
+        "local m = {}\nfor i = 0, 199999 do local k = 'k' .. (i % 1000); m[k] = (m[k] or 0) + i end\n"
+        "local n = 0 for _ in pairs(m) do n = n + 1 end return n",
+    ),
+}
+
+
+def run_tengo(src: str) -> float:
+    it = Interpreter(stdlib={"text"})
+    prog = it.compile(src, "bench", ["out"])
+    t0 = time.perf_counter()
+    prog.run({"out": 0})
+    return time.perf_counter() - t0
+
+
+def run_lua(src: str) -> float | None:
+    try:
+        from lupa import lua54
+    except ImportError:
+        return None
+    rt = lua54.LuaRuntime()
+    fn = rt.execute("return function() " + src + " end")
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    for name, (tsrc, lsrc) in WORKLOADS.items():
+        t = run_tengo(tsrc)
+        lua = run_lua(lsrc)
+        ratio = f"{t / lua:7.1f}x" if lua else "   n/a"
+        print(f"{name:18s} tengo {t:7.3f}s  lua {lua or 0:7.4f}s  ratio {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
