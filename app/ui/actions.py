@@ -68,6 +68,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("repl", "Focus &REPL", "action_focus_repl", "&Run", ("Ctrl+`",), separator_before=True),
     ActionSpec("check", "&Check Syntax", "action_check", "&Run", ("Ctrl+Shift+B",)),
     # Help
+    ActionSpec("reference", "Bridge &Reference", "action_reference", "&Help", ("F1",),
+               tip="The spell API reference; F1 on a name opens its page"),
     ActionSpec("welcome", "&Welcome", "action_welcome", "&Help"),
     ActionSpec("about", "&About LLMSpell Studio", "action_about", "&Help"),
 )

@@ -88,4 +88,5 @@ class DiagnosticsService(QObject):
         self.checked.emit(editor)
 
     def shutdown(self) -> None:
+        self.enabled = False
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -258,6 +258,18 @@ class CodeEditor(ScintillaEdit):
         start, end = self.wordStartPosition(pos, True), self.wordEndPosition(pos, True)
         return bytes(self.textRange(start, end)).decode("utf-8", errors="replace")
 
+    def insert_at_cursor(self, text: str) -> None:
+        """Replace the selection (or insert at the caret) with ``text`` as one undo step."""
+        self.beginUndoAction()
+        try:
+            self.replaceSel(text)
+        finally:
+            self.endUndoAction()
+
+    def char_position(self) -> int:
+        """The caret as a character offset into :meth:`text`."""
+        return self.countCharacters(0, self.currentPos())
+
     def selected_text(self) -> str:
         return bytes(self.getSelText()).decode("utf-8", errors="replace").rstrip("\x00")
 
@@ -289,6 +301,8 @@ class CodeEditor(ScintillaEdit):
                     new = t[:indent] + token + " " + t[indent:]
                 self.setTargetRange(self.positionFromLine(n), self.lineEndPosition(n))
                 self.replaceTarget(len(new.encode("utf-8")), new)
+            if end_line > start_line:  # keep the whole block selected for the next toggle
+                self.setSel(self.positionFromLine(start_line), self.lineEndPosition(end_line))
         finally:
             self.endUndoAction()
 
@@ -373,7 +387,7 @@ class CodeEditor(ScintillaEdit):
         length = self.length()
         if from_pos is None:
             from_pos = self.selectionEnd() if forward else self.selectionStart()
-        ranges = [(from_pos, length), (0, from_pos)] if forward else [(from_pos, 0), (length, from_pos)]
+        ranges = [(from_pos, length), (0, length)] if forward else [(from_pos, 0), (length, 0)]
         if not wrap:
             ranges = ranges[:1]
         self.setSearchFlags(flags)

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDia
                                QMessageBox, QStyle, QToolBar, QVBoxLayout, QWidget)
 
 from app.ui import actions as A
-from app.ui import completion, hotexit, paths, session, theme
+from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
 from app.ui.diagnostics import DiagnosticsService
-from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs, ask_unsaved
+from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
@@ -258,7 +258,6 @@ class MainWindow(QMainWindow):
             parts.append(os.path.basename(self.workspace.rstrip(os.sep)) or self.workspace)
         parts.append(APP_TITLE)
         self.setWindowTitle(" — ".join(parts))
-        self.setWindowModified(any(p.dirty for p in self.tabs.pages()))
 
     def _update_file_label(self) -> None:
         page = self.tabs.current_page()
@@ -669,6 +668,36 @@ class MainWindow(QMainWindow):
         self.store.update(theme="light" if self.store.settings.theme == "dark" else "dark")
 
     # =============================================================================================== help
+    def action_reference(self) -> None:
+        """Show the bridge reference (created on first use); F1 on a bridge name opens its page."""
+        panel = getattr(self, "reference_panel", None)
+        if panel is None:
+            try:
+                from app.ui.reference_panel import ReferencePanel
+                panel = ReferencePanel(lambda: (self.tabs.current_page().language
+                                                if self.tabs.current_page() else "lua"), parent=self)
+            except Exception:
+                log.exception("the reference panel is unavailable")
+                self.statusBar().showMessage("The bridge reference is unavailable (see the log)", 5000)
+                return
+            panel.setObjectName("dock_reference")
+            panel.insert_requested.connect(lambda snippet: (ed := self._ed()) is not None and
+                                           ed.insert_at_cursor(snippet))
+            self.tabs.currentPageChanged.connect(lambda _p: panel.refresh())
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+            self.reference_panel = panel
+        panel.show()
+        panel.raise_()
+        ed = self._ed()
+        if ed is not None:
+            try:
+                from app.ui import editor_intel
+                key = editor_intel.symbol_at(ed.text(), ed.char_position(), ed.language)
+                if key:
+                    panel.show_symbol(key)
+            except Exception:
+                log.exception("symbol lookup failed")
+
     def action_welcome(self) -> None:
         for i in range(self.tabs.count()):
             if isinstance(self.tabs.widget(i), WelcomePage):
@@ -710,7 +739,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
         dirty = [p for p in self.tabs.pages() if p.dirty]
         if dirty:
-            choice = ask_unsaved(self, [p.title for p in dirty])
+            choice = editor_tabs.ask_unsaved(self, [p.title for p in dirty])
             if choice == "cancel":
                 e.ignore()
                 return

@@ -240,6 +240,7 @@ class ReplSession(QObject):
         self.observer = _Observer(self.channel)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"repl-{language}")
         self._session: Any = None
+        self._closed = False
         self.busy = False
 
     def _ensure(self) -> Any:
@@ -250,6 +251,8 @@ class ReplSession(QObject):
 
     def evaluate(self, source: str) -> None:
         """Evaluate ``source`` in the background; ``output`` and then ``evaluated`` follow."""
+        if self._closed:
+            raise RuntimeError("REPL session closed")
         self.busy = True
 
         def work() -> None:
@@ -270,6 +273,9 @@ class ReplSession(QObject):
             self.evaluated.emit(r)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         session, self._session = self._session, None
 
         def work() -> None:
@@ -305,6 +311,7 @@ class RunService(QObject):
         self._timer.setInterval(DRAIN_INTERVAL_MS)
         self._timer.timeout.connect(self._drain)
         self._ready_sig_sent = False
+        self._shut = False
 
     # ------------------------------------------------------------------------------------------------- runner
     def start_runner(self) -> None:
@@ -415,7 +422,10 @@ class RunService(QObject):
             self.sessions.remove(s)
 
     def shutdown(self, timeout: float = 3.0) -> None:
-        """Stop runs and the runner's workers (bounded wait; called at exit)."""
+        """Stop runs and the runner's workers (bounded wait; called at exit; idempotent)."""
+        if self._shut:
+            return
+        self._shut = True
         self._timer.stop()
         for s in self.active():
             if s.run is not None:

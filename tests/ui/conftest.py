@@ -1,0 +1,99 @@
+"""UI test fixtures: offscreen Qt, private data/config folders per test, an in-memory keyring, dialogs that never
+block, and windows built around a fake runner (or the real one, shared by the suite)."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Iterator
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring  # noqa: E402
+import keyring.backend  # noqa: E402
+import pytest  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from ui_fakes import FakeRunner  # noqa: E402
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that lives in a dict (never the user's real keychain)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def ui_env(tmp_path, monkeypatch) -> Iterator[MemoryKeyring]:
+    """Private folders, a memory keyring, and non-blocking answers for every dialog."""
+    monkeypatch.setenv("LLMSPELL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LLMSPELL_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("LLMSPELL_EXAMPLES_DIR", str(tmp_path / "examples"))
+    for env in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(env, raising=False)
+    kr = MemoryKeyring()
+    old = keyring.get_keyring()
+    keyring.set_keyring(kr)
+    from app.ui import editor_tabs, file_tree
+    monkeypatch.setattr(editor_tabs, "ask_unsaved", lambda parent, names: "discard")
+    monkeypatch.setattr(file_tree, "confirm_delete", lambda parent, path: True)
+    yield kr
+    keyring.set_keyring(old)
+
+
+class _SharedRunner:
+    """The suite's real runner, which windows must not shut down."""
+
+    def __init__(self, runner: Any) -> None:
+        self._r = runner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._r, name)
+
+    def shutdown(self) -> None:
+        pass
+
+
+@pytest.fixture
+def make_window(qtbot) -> Iterator[Callable[..., Any]]:
+    """``make_window(runner_factory=FakeRunner, restore=True)`` → a shown MainWindow with its runner starting."""
+    made: list[Any] = []
+
+    def make(runner_factory: Callable[[], Any] | None = None, restore: bool = True) -> Any:
+        from app.ui.main import create_window
+        runner = (runner_factory or FakeRunner)()
+        _app, w = create_window(runner_factory=lambda: runner, restore=restore)
+        w.fake_runner = runner
+        qtbot.addWidget(w)
+        w.show()
+        w.runs.start_runner()
+        qtbot.waitUntil(lambda: w.runs.ready, timeout=30000)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.shutdown_for_tests()
+
+
+@pytest.fixture
+def window(make_window) -> Any:
+    return make_window()
+
+
+@pytest.fixture
+def real_window(make_window, runner) -> Any:
+    """A window on the suite's shared real Runner (skipped when it cannot start)."""
+    return make_window(lambda: _SharedRunner(runner))

@@ -1,0 +1,153 @@
+"""Editing: highlighting, comment toggle, search and replace, auto-indent, diagnostics, outline, completion."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from app.ui import outline
+from app.ui.editor import INDICATOR_ERROR, MARKER_ERROR, CodeEditor, EditorDiagnostic
+
+LUA = 'local x = 1 -- note\nfunction greet(name)\n  return "hi " .. name\nend\nprint(greet("ü"))\n'
+
+
+def make(qtbot, text: str = LUA, language: str = "lua") -> CodeEditor:
+    ed = CodeEditor(language)
+    qtbot.addWidget(ed)
+    ed.set_text(text)
+    return ed
+
+
+def test_text_roundtrip_and_lexer_styles(qtbot):
+    ed = make(qtbot)
+    assert ed.text() == LUA
+    ed.colourise(0, -1)
+    assert ed.styleAt(0) == 5           # "local" is a keyword
+    assert ed.styleAt(ed.position_at(0, 14)) == 2  # line comment
+    js = make(qtbot, "const a = `t`; // c\n", "js")
+    js.colourise(0, -1)
+    assert js.styleAt(0) == 5 and js.styleAt(js.position_at(0, 16)) == 2
+    tengo = make(qtbot, 'f := func(a) { return a }\n', "tengo")
+    tengo.colourise(0, -1)
+    assert tengo.styleAt(tengo.position_at(0, 5)) == 5  # "func"
+
+
+def test_typing_marks_dirty_and_undo(qtbot):
+    ed = make(qtbot, "")
+    ed.setSavePoint()
+    ed.show()
+    QWidget.setFocus(ed)
+    qtbot.keyClicks(ed, "print(1)")
+    assert ed.text() == "print(1)"
+    assert ed.modify()
+    ed.undo()
+    assert ed.text() == ""
+
+
+def test_auto_indent_after_block_opener(qtbot):
+    ed = make(qtbot, "")
+    ed.show()
+    QWidget.setFocus(ed)
+    qtbot.keyClicks(ed, "if x then")
+    qtbot.keyClick(ed, Qt.Key.Key_Return)
+    qtbot.keyClicks(ed, "y()")
+    assert ed.text() == "if x then\n    y()"
+
+
+def test_toggle_comment_lines(qtbot):
+    ed = make(qtbot, "a()\n  b()\n")
+    ed.setSel(0, ed.position_at(1, 3))
+    ed.toggle_comment()
+    assert ed.text() == "-- a()\n--   b()\n"
+    ed.toggle_comment()
+    assert ed.text() == "a()\n  b()\n"
+    js = make(qtbot, "x()\n", "js")
+    js.toggle_comment()
+    assert js.text() == "// x()\n"
+
+
+def test_search_plain_whole_word_regex(qtbot):
+    ed = make(qtbot, "name names rename\nNAME\n")
+    plain = ed.search_flags(False, False, False)
+    ed.setSel(0, 0)
+    assert ed.search("names", plain) == (5, 10)
+    whole = ed.search_flags(True, True, False)
+    ed.setSel(1, 1)
+    s, e = ed.search("name", whole)
+    assert (s, e) == (0, 4)  # wrapped around: only the standalone lowercase word matches
+    assert ed.highlight_all("name", ed.search_flags(False, True, False)) == 2
+    rx = ed.search_flags(True, False, True)
+    ed.setSel(0, 0)
+    assert ed.search(r"re\w+", rx) == (11, 17)
+    assert ed.search("(", rx) is None  # a bad pattern is just "no match"
+
+
+def test_replace_all_is_one_undo_step_and_supports_groups(qtbot):
+    ed = make(qtbot, "foo(1) foo(2)\nfoo(3)\n")
+    n = ed.replace_all(r"foo\((\d)\)", r"bar[\1]", ed.search_flags(True, False, True))
+    assert n == 3
+    assert ed.text() == "bar[1] bar[2]\nbar[3]\n"
+    ed.undo()
+    assert ed.text() == "foo(1) foo(2)\nfoo(3)\n"
+    assert ed.replace_all("o", "0", 0) == 6
+
+
+def test_multiple_selections_type_everywhere(qtbot):
+    ed = make(qtbot, "a\na\n")
+    ed.setSelection(0, 1) if hasattr(ed, "setSelection") else ed.setSel(0, 1)
+    ed.addSelection(3, 2)
+    assert ed.selections() == 2
+    ed.replaceSel("b") if False else None
+    ed.show()
+    QWidget.setFocus(ed)
+    qtbot.keyClicks(ed, "z")
+    assert ed.text() == "z\nz\n"
+
+
+def test_zoom(qtbot):
+    ed = make(qtbot)
+    ed.zoom_in()
+    ed.zoom_in()
+    assert ed.zoom() == 2
+    ed.zoom_reset()
+    assert ed.zoom() == 0
+
+
+def test_diagnostics_squiggle_marker_and_lookup(qtbot):
+    ed = make(qtbot)
+    ed.set_diagnostics([EditorDiagnostic(2, 10, "unexpected symbol"), EditorDiagnostic(4, 0, "whole line")])
+    pos = ed.position_at(1, 9)
+    assert ed.indicatorValueAt(INDICATOR_ERROR, pos) == 1
+    assert ed.markerGet(1) & (1 << MARKER_ERROR)
+    assert ed.markerGet(3) & (1 << MARKER_ERROR)
+    assert ed.diagnostic_at_line(1).message == "unexpected symbol"
+    ed.set_diagnostics([])
+    assert ed.indicatorValueAt(INDICATOR_ERROR, pos) == 0
+    assert not ed.markerGet(1) & (1 << MARKER_ERROR)
+
+
+def test_outline_and_go_to_definition():
+    syms = outline.symbols(LUA + "local M = {}\nfunction M.run(a, b)\nend\nM.other = function() end\n", "lua")
+    names = [(s.name, s.kind) for s in syms]
+    assert ("greet", "function") in names and ("M.run", "function") in names and ("M.other", "function") in names
+    assert outline.find_definition(LUA, "lua", "greet") == 1
+    assert outline.find_definition("local a = 1\nprint(a)\n", "lua", "a", 1) == 0
+    js = "class A {\n  run(x) {\n  }\n}\nconst f = (a) => a\nasync function g() {}\n"
+    assert [s.name for s in outline.symbols(js, "js")] == ["A", "run", "f", "g"]
+    assert outline.find_definition(js, "js", "f") == 4
+
+
+def test_completion_members_and_call_tips(qtbot):
+    from app.ui import completion
+    ed = make(qtbot, "")
+    completion.attach(ed)
+    api = completion.api("lua")
+    assert "JSON" in api and "encode" in api["JSON"]
+    assert completion.signature_of("lua", "JSON", "encode").startswith("JSON.encode(value")
+    assert "decode" in completion.api("js")["JSON"]
+    ed.show()
+    QWidget.setFocus(ed)
+    qtbot.keyClicks(ed, "JSON.")
+    assert ed.autoCActive()
+    ed.autoCCancel()
+    qtbot.keyClicks(ed, "encode(")
+    assert ed.callTipActive()

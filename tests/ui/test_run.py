@@ -1,0 +1,198 @@
+"""Running spells: live console output with levels and links, INPUT, Stop, status; REPL; with a fake runner and
+with the real one (hello.lua, a hung spell stopped within a second or so, a REPL session)."""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+
+
+def run_and_wait(window, qtbot, page=None, timeout=20000):
+    session = window.action_run(page)
+    assert session is not None
+    qtbot.waitUntil(lambda: session.done, timeout=timeout)
+    qtbot.wait(80)  # let the last batch reach the console
+    return session
+
+
+def test_run_streams_output_levels_and_status(window, qtbot, tmp_path):
+    p = tmp_path / "s.lua"
+    p.write_text("print('x')\n")
+    page = window.tabs.open_file(str(p))
+    window.console.input.setText('{"name": "Ada"}')
+    session = run_and_wait(window, qtbot, page)
+    path, opts = window.fake_runner.started[-1]
+    assert path == str(p) and opts.inputs == {"name": "Ada"} and opts.language == "lua"
+    assert opts.settings["default_model"] == window.store.settings.default_model
+    con = window.console.current_console()
+    text = con.view.toPlainText()
+    assert "hello {'name': 'Ada'}" in text
+    assert "[warn] a warn message" in text and "[error] a error message" in text
+    assert '✔ finished' in text and '{"greeted": "world"}' in text
+    assert session.stats.tokens == 10 and abs(session.stats.cost - 0.0012) < 1e-9
+    assert "10 tokens" in con.status.text() and "$0.0012" in con.status.text()
+    assert "10 tokens" in window.run_label.text()
+    assert not con.stop_button.isVisible()
+
+
+def test_invalid_input_json_does_not_run(window, qtbot):
+    window.tabs.new_file("lua", "print(1)")
+    window.console.input.setText("{not json")
+    assert window.action_run() is None
+    assert "invalid JSON" in window.console.input_error.text()
+    assert window.fake_runner.started == []
+
+
+def test_error_links_jump_to_the_line(window, qtbot, tmp_path):
+    p = tmp_path / "bad.lua"
+    p.write_text("local a = 1\nFAIL()\nprint(a)\n")
+    page = window.tabs.open_file(str(p))
+    session = run_and_wait(window, qtbot, page)
+    assert session.status == "error"
+    con = window.console.current_console()
+    assert f"{p}:2" in con.view.toPlainText()
+    links = con.view.links()
+    assert (str(p), 2, 0) in links
+    page.editor.set_cursor(0, 0)
+    other = window.tabs.new_file("lua", "")
+    assert window.tabs.current_page() is other
+    con.view.linkActivated.emit(*links[0])
+    assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
+    from app.ui.editor import MARKER_RUN_ERROR
+    assert page.editor.markerGet(1) & (1 << MARKER_RUN_ERROR)
+
+
+def test_clicking_a_link_in_the_console(window, qtbot, tmp_path):
+    p = tmp_path / "bad.lua"
+    p.write_text("x\nFAIL()\n")
+    page = window.tabs.open_file(str(p))
+    run_and_wait(window, qtbot, page)
+    con = window.console.current_console()
+    window.tabs.new_file("lua", "")
+    doc = con.view.document()
+    found = doc.find(f"{p}:2")
+    assert not found.isNull()
+    cur = con.view.textCursor()
+    cur.setPosition(found.selectionStart() + 2)
+    rect = con.view.cursorRect(cur)
+    qtbot.mouseClick(con.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
+
+
+def test_stop_a_hung_spell(window, qtbot):
+    window.tabs.new_file("lua", "HANG")
+    session = window.action_run()
+    qtbot.waitUntil(lambda: session.run is not None, timeout=5000)
+    qtbot.wait(100)
+    assert not session.done and window.actions_by_id["stop"].isEnabled()
+    window.actions_by_id["stop"].trigger()
+    qtbot.waitUntil(lambda: session.done, timeout=5000)
+    assert session.status == "cancelled"
+    assert "stopped" in window.console.current_console().view.toPlainText()
+    assert not window.actions_by_id["stop"].isEnabled()
+
+
+def test_several_runs_each_get_a_console_tab(window, qtbot):
+    window.tabs.new_file("lua", "HANG")
+    a = window.action_run()
+    window.tabs.new_file("lua", "ok")
+    b = window.action_run()
+    qtbot.waitUntil(lambda: b.done, timeout=5000)
+    assert not a.done
+    titles = [window.console.tabs.tabText(i) for i in range(window.console.tabs.count())]
+    assert titles[0] == "REPL" and any(f"#{a.number}" in t for t in titles) and any(f"#{b.number}" in t for t in titles)
+    a.cancel()
+    qtbot.waitUntil(lambda: a.done, timeout=5000)
+
+
+def test_output_flood_is_batched(window, qtbot):
+    window.tabs.new_file("lua", "FLOOD")
+    session = run_and_wait(window, qtbot, timeout=30000)
+    qtbot.waitUntil(lambda: not session.channel.items, timeout=30000)
+    qtbot.wait(100)
+    text = window.console.current_console().view.toPlainText()
+    assert "line 19999" in text and "finished" in text
+
+
+def test_repl_history_and_multiline(window, qtbot):
+    repl = window.repl
+    window.action_focus_repl()
+    repl.input.setPlainText("x = 40")
+    qtbot.keyClick(repl.input, Qt.Key.Key_Return)
+    repl.input.setPlainText("x + 2")
+    qtbot.keyClick(repl.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "42" in repl.output.toPlainText(), timeout=5000)
+    qtbot.keyClick(repl.input, Qt.Key.Key_Up)
+    assert repl.input.toPlainText() == "x + 2"
+    qtbot.keyClick(repl.input, Qt.Key.Key_Up)
+    assert repl.input.toPlainText() == "x = 40"
+    qtbot.keyClick(repl.input, Qt.Key.Key_Down)
+    qtbot.keyClick(repl.input, Qt.Key.Key_Down)
+    assert repl.input.toPlainText() == ""
+    repl.input.setPlainText("function f()")
+    repl.input.moveCursor(repl.input.textCursor().MoveOperation.End)
+    qtbot.keyClick(repl.input, Qt.Key.Key_Return)  # unfinished block: a new line, not an evaluation
+    assert repl.input.toPlainText() == "function f()\n"
+
+
+def test_diagnostics_as_you_type(window, qtbot):
+    page = window.tabs.new_file("lua", "local ok = 1\n")
+    page.editor.insertText(page.editor.length(), "local x = = 2\n")
+    qtbot.waitUntil(lambda: len(page.editor.diagnostics) == 1, timeout=5000)
+    d = page.editor.diagnostics[0]
+    assert d.line == 2 and "unexpected" in d.message
+    page.editor.set_text("local fixed = 2\n", keep_undo=True)
+    page.editor.textEdited.emit()
+    qtbot.waitUntil(lambda: not page.editor.diagnostics, timeout=5000)
+
+
+# ------------------------------------------------------------------------------------------------ real runner
+def test_real_run_hello_and_trace(real_window, qtbot, tmp_path):
+    p = tmp_path / "hello.lua"
+    p.write_text('print("Hello, " .. INPUT.name)\nLog.warn("careful")\nreturn {n = 42}\n')
+    page = real_window.tabs.open_file(str(p))
+    real_window.console.input.setText('{"name": "Ada"}')
+    session = run_and_wait(real_window, qtbot, page, timeout=30000)
+    assert session.status == "ok", session.result
+    text = real_window.console.current_console().view.toPlainText()
+    assert "Hello, Ada" in text and "careful" in text and '{"n": 42}' in text
+
+
+def test_real_runtime_error_link(real_window, qtbot, tmp_path):
+    p = tmp_path / "oops.lua"
+    p.write_text("local t = nil\nprint(t.x)\n")
+    page = real_window.tabs.open_file(str(p))
+    session = run_and_wait(real_window, qtbot, page, timeout=30000)
+    assert session.status == "error"
+    links = real_window.console.current_console().view.links()
+    assert any(line == 2 and path.endswith("oops.lua") for path, line, _ in links), links
+
+
+def test_real_stop_hung_spell_quickly(real_window, qtbot, tmp_path):
+    p = tmp_path / "hang.lua"
+    p.write_text("while true do end\n")
+    page = real_window.tabs.open_file(str(p))
+    session = real_window.action_run(page)
+    qtbot.waitUntil(lambda: session.run is not None, timeout=20000)
+    qtbot.wait(300)
+    assert not session.done
+    t0 = time.monotonic()
+    real_window.action_stop()
+    qtbot.waitUntil(lambda: session.done, timeout=5000)
+    assert session.status == "cancelled"
+    # the window stayed responsive while the spell spun (it processed events to get here)
+    assert time.monotonic() - t0 < 5
+
+
+def test_real_repl_session_persists(real_window, qtbot):
+    repl = real_window.repl
+    repl.evaluate("x = 20")
+    repl.evaluate("return x * 2 + 2")
+    qtbot.waitUntil(lambda: "42" in repl.output.toPlainText(), timeout=30000)
+
+
+def test_real_diagnostics(real_window, qtbot):
+    page = real_window.tabs.new_file("lua", "local a = = 1\n")
+    qtbot.waitUntil(lambda: bool(page.editor.diagnostics), timeout=20000)
+    assert page.editor.diagnostics[0].line == 1
+
