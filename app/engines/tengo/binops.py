@@ -57,7 +57,8 @@ def make(l, r, pos):
 _FLOAT_TMPL = '''if type(a) is float and type(b) is float:
             {F}'''
 
-_FACTORIES: dict[tuple[str, bool, bool], Callable] = {}
+_FACTORIES: dict[tuple[str, bool, Any], Callable] = {}
+_RHS = {False: "r(fr)", True: "r", "local": "fr[r]"}
 
 
 def _build() -> None:
@@ -65,10 +66,10 @@ def _build() -> None:
                 "wrap_int": wrap_int}
     for op, (int_code, float_code) in _ARITH.items():
         for local_lhs in (False, True):
-            for const_rhs in (False, True):
+            for const_rhs in (False, True, "local"):
                 src = _TEMPLATE.format(
                     A="fr[l]" if local_lhs else "l(fr)",
-                    B="r" if const_rhs else "r(fr)",
+                    B=_RHS[const_rhs],
                     INT=int_code or "pass",
                     FLOAT=_FLOAT_TMPL.format(F=float_code) if float_code else "",
                     OP=op)
@@ -80,8 +81,64 @@ def _build() -> None:
 _build()
 
 
-def make_binary(op: str, lhs: Any, rhs: Any, pos: tuple, local_lhs: bool, const_rhs: bool) -> Callable:
-    """Closure for ``lhs op rhs``; ``lhs`` is a slot index when ``local_lhs``, ``rhs`` a value when ``const_rhs``."""
+_ASSIGN_TEMPLATE = '''
+def make(i, r, pos):
+    def st(fr):
+        a = fr[i]
+        b = {B}
+        if type(a) is int and type(b) is int:
+            {INT}
+        {FLOAT}
+        try:
+            fr[i] = binary_op({OP!r}, a, b)
+        except TengoError as e:
+            if not e.trace:
+                e.trace.append(pos)
+            raise
+    return st
+'''
+
+_ASSIGN_FACTORIES: dict[tuple[str, Any], Callable] = {}
+
+
+def _as_store(code: str) -> str:
+    lines = []
+    for ln in code.split("\n"):
+        stripped = ln.lstrip()
+        if stripped.startswith("return "):
+            indent = ln[:len(ln) - len(stripped)]
+            ln = f"{indent}fr[i] = {stripped[7:]}; return None"
+        lines.append(ln)
+    return "\n".join(lines)
+
+
+def _build_assign() -> None:
+    env_base = {"binary_op": binary_op, "TengoError": TengoError, "MIN_INT": MIN_INT, "MAX_INT": MAX_INT,
+                "wrap_int": wrap_int}
+    for op, (int_code, float_code) in _ARITH.items():
+        for const_rhs in (False, True, "local"):
+            src = _ASSIGN_TEMPLATE.format(
+                B=_RHS[const_rhs],
+                INT=_as_store(int_code) if int_code else "pass",
+                FLOAT=_FLOAT_TMPL.format(F=_as_store(float_code)) if float_code else "",
+                OP=op)
+            env = dict(env_base)
+            exec(compile(src, f"<tengo-opassign {op}>", "exec"), env)  # fixed template, no spell text
+            _ASSIGN_FACTORIES[(op, const_rhs)] = env["make"]
+
+
+_build_assign()
+
+
+def make_op_assign(op: str, slot: int, rhs: Any, pos: tuple, const_rhs: Any) -> Callable | None:
+    """Statement closure for ``local op= rhs`` on an uncaptured local slot (None if op has no template)."""
+    f = _ASSIGN_FACTORIES.get((op, const_rhs))
+    return f(slot, rhs, pos) if f else None
+
+
+def make_binary(op: str, lhs: Any, rhs: Any, pos: tuple, local_lhs: bool, const_rhs: Any) -> Callable:
+    """Closure for ``lhs op rhs``; ``lhs`` is a slot index when ``local_lhs``; ``rhs`` is a value when
+    ``const_rhs`` is True, a slot index when it is ``"local"``, else a closure."""
     return _FACTORIES[(op, local_lhs, const_rhs)](lhs, rhs, pos)
 
 

@@ -12,12 +12,14 @@ Statements return ``None`` or one of the signals of :mod:`.runtime` (break, cont
 from __future__ import annotations
 
 import logging
+import operator
 import sys
 from typing import Any, Callable
 
 from . import nodes as N
 from .access import index_get, index_set, iterate, slice_get
-from .binops import make_binary, make_equal
+from .calls import make_call
+from .binops import make_binary, make_equal, make_op_assign
 from .errors import TengoError, TengoRuntimeError
 from .objects import (Array, BuiltinFunction, Cell, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap,
                       Map, UNDEFINED, is_falsy, type_name, wrap_int)
@@ -28,6 +30,8 @@ from .runtime import BREAK, CONTINUE, RET, TAIL, FuncCode, Runtime, fix_args, sp
 log = logging.getLogger(__name__)
 
 _CMP_OPS = {"<", ">", "<=", ">=", "==", "!="}
+_PY_CMP = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
+           "!=": operator.ne}
 
 
 def make_immutable(v: Any) -> Any:
@@ -172,6 +176,9 @@ class CodeGen:
         cond = self.cond(s.cond) if s.cond is not None else None
         body = self.stmt(s.body)
         post = self.stmt(s.post) if s.post is not None else None
+        fused = self.fused_for(s, init, cond, body, post)
+        if fused is not None:
+            return fused
 
         def loop(fr: list) -> Any:
             if init is not None:
@@ -188,6 +195,43 @@ class CodeGen:
                 if post is not None:
                     post(fr)
         return loop
+
+    def fused_for(self, s: N.ForStmt, init: Any, cond: Any, body: Callable, post: Any) -> Callable | None:
+        """``for init; i < n; post {}`` with ``i`` a plain local and ``n`` a constant or plain local:
+        the int comparison runs inside the loop (one Python call less per iteration)."""
+        c = s.cond
+        if type(c) is not N.BinaryExpr or c.op not in _PY_CMP:
+            return None
+        ls = self.local_slot(c.lhs)
+        if ls is None:
+            return None
+        is_const, k = self.constant(c.rhs)
+        rs = self.local_slot(c.rhs)
+        if not (is_const and type(k) is int) and rs is None:
+            return None
+        cmp = _PY_CMP[c.op]
+        none = lambda fr: None  # noqa: E731
+        init = init or none
+        post = post or none
+
+        def fused(fr: list) -> Any:
+            init(fr)
+            while True:
+                a = fr[ls]
+                b = k if rs is None else fr[rs]
+                if type(a) is int and type(b) is int:
+                    if not cmp(a, b):
+                        return None
+                elif not cond(fr):
+                    return None
+                r = body(fr)
+                if r is not None:
+                    if r is BREAK:
+                        return None
+                    if r is not CONTINUE:
+                        return r
+                post(fr)
+        return fused
 
     def for_in(self, s: N.ForInStmt) -> Callable:
         it_ev = self.expr(s.iterable)
@@ -277,6 +321,17 @@ class CodeGen:
             if op == ":=" or op == "=":
                 ev = self.expr(rhs)
             else:
+                if ref.kind == "local" and not ref.sym.captured:
+                    is_const, k = self.constant(rhs)
+                    rslot = self.local_slot(rhs)
+                    if is_const:
+                        st = make_op_assign(op[:-1], ref.sym.slot, k, pos, True)
+                    elif rslot is not None:
+                        st = make_op_assign(op[:-1], ref.sym.slot, rslot, pos, "local")
+                    else:
+                        st = make_op_assign(op[:-1], ref.sym.slot, self.expr(rhs), pos, False)
+                    if st is not None:
+                        return st
                 ev = self.binary(op[:-1], lhs, rhs, pos)
             return self.store(ref, ev, op == ":=", type(rhs) is N.FuncLit)
         # selector / index target
@@ -427,9 +482,13 @@ class CodeGen:
             return make_equal(self.expr(lhs), self.expr(rhs), op == "!=")
         slot = self.local_slot(lhs)
         is_const, k = self.constant(rhs)
+        rslot = self.local_slot(rhs)
         left = slot if slot is not None else self.expr(lhs)
-        right = k if is_const else self.expr(rhs)
-        return make_binary(op, left, right, pos, slot is not None, is_const)
+        if is_const:
+            return make_binary(op, left, k, pos, slot is not None, True)
+        if rslot is not None:
+            return make_binary(op, left, rslot, pos, slot is not None, "local")
+        return make_binary(op, left, self.expr(rhs), pos, slot is not None, False)
 
     def expr(self, e: Any) -> Callable:
         t = type(e)
@@ -595,34 +654,10 @@ class CodeGen:
                 raise TengoRuntimeError(f"not callable: {type_name(f)}")
             return c(rt, args)
 
-        if n == 1 and not ellipsis:
-            a0 = argevs[0]
-
-            def call1(fr: list) -> Any:
-                f = fev(fr)
-                args = [a0(fr)]
-                try:
-                    if type(f) is CompiledFunction and f.code.nparams == 1 and not f.code.variadic:
-                        return invoke(f, args)
-                    return call_slow(f, args)
-                except TengoError as err:
-                    err.trace.append(pos)
-                    raise
-            return call1
-        if n == 2 and not ellipsis:
-            a0, a1 = argevs
-
-            def call2(fr: list) -> Any:
-                f = fev(fr)
-                args = [a0(fr), a1(fr)]
-                try:
-                    if type(f) is CompiledFunction and f.code.nparams == 2 and not f.code.variadic:
-                        return invoke(f, args)
-                    return call_slow(f, args)
-                except TengoError as err:
-                    err.trace.append(pos)
-                    raise
-            return call2
+        if not ellipsis:
+            fast = make_call(fev, argevs, pos, rt, call_slow)
+            if fast is not None:
+                return fast
 
         def call(fr: list) -> Any:
             f = fev(fr)

@@ -22,7 +22,8 @@ MAX_FRAMES = 1024
 
 class FuncCode:
     """Code shared by all closures of one function literal."""
-    __slots__ = ("nparams", "variadic", "nslots", "body", "cell_params", "pad", "name", "filename", "line")
+    __slots__ = ("nparams", "variadic", "nslots", "body", "cell_params", "pad", "name", "filename", "line",
+                 "fast_n")
 
     def __init__(self, nparams: int, variadic: bool, nslots: int, body: Callable, cell_params: tuple,
                  name: str, filename: str, line: int):
@@ -35,6 +36,7 @@ class FuncCode:
         self.name = name
         self.filename = filename
         self.line = line
+        self.fast_n = -1 if variadic else nparams  # arity when no packing is needed
 
 
 def fix_args(code: FuncCode, args: list) -> list:
@@ -68,8 +70,7 @@ class Runtime:
             raise StackOverflow()
         while True:
             code = fn.code
-            fr = [fn.free, None, *args]
-            fr.extend(code.pad)
+            fr = [fn.free, None, *args, *code.pad]
             for i in code.cell_params:
                 fr[i] = Cell(fr[i])
             r = code.body(fr)
@@ -77,6 +78,21 @@ class Runtime:
                 fn, args = fr[1]
                 continue
             self.depth -= 1
+            return fr[1] if r is RET else UNDEFINED
+
+    def finish_tail(self, pair: tuple, depth: int) -> Any:
+        """Continue a call whose body ended in a tail call (the frame count is already ``depth``)."""
+        fn, args = pair
+        while True:
+            code = fn.code
+            fr = [fn.free, None, *args, *code.pad]
+            for i in code.cell_params:
+                fr[i] = Cell(fr[i])
+            r = code.body(fr)
+            if r is TAIL:
+                fn, args = fr[1]
+                continue
+            self.depth = depth - 1
             return fr[1] if r is RET else UNDEFINED
 
     def call(self, fn: Any, args: list) -> Any:
