@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from typing import Callable
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -73,9 +74,9 @@ def anchor(m: MethodRef | GlobalRef) -> str:
 def _param_rows(v: LanguageView, m: MethodRef) -> str:
     rows = []
     for p in m.params:
-        default = param_default_text(v, p)
+        default = param_default_text(v, p) if p.default is not None else ""
         extra = "" if p.required else (f" Optional, default <code>{html.escape(default)}</code>."
-                                       if default else " Optional.")
+                                       if default else ("" if "optional" in p.doc.lower() else " Optional."))
         rows.append(f"<tr><td><code>{html.escape(v.name(p.name))}</code></td>"
                     f"<td><code>{html.escape(v.param_type(p))}</code></td>"
                     f"<td>{inline(p.doc)}{extra}</td></tr>")
@@ -158,7 +159,7 @@ nav{position:sticky;top:0;height:100vh;overflow:auto;width:270px;flex:none;backg
 nav input,nav select{width:100%;box-sizing:border-box;margin-bottom:8px;padding:4px 6px;font:inherit}
 nav ul{list-style:none;margin:0;padding:0}nav li li{padding-left:14px}nav a{color:#0b57d0;text-decoration:none}
 nav .kind{color:#888;font-size:12px;text-transform:uppercase;margin-top:10px}
-main{padding:16px 32px;max-width:980px;flex:1}
+main{padding:16px 32px;max-width:980px;flex:1;min-width:0;box-sizing:border-box}
 h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:36px}
 article{border-top:1px solid #eee;padding-top:8px}
 pre.sig{background:#eef3fb;padding:8px;border-radius:4px;white-space:pre-wrap}
@@ -180,8 +181,8 @@ _JS = """
     var words=q.value.toLowerCase().split(/\\s+/).filter(Boolean);
     function hit(el){var s=el.dataset.search;return words.every(function(w){return s.indexOf(w)>=0;});}
     document.querySelectorAll('section.global').forEach(function(sec){
-      var any=false, own=hit(sec);
-      sec.querySelectorAll('article').forEach(function(a){var ok=own||hit(a);a.classList.toggle('hidden',!ok);
+      var any=false, byName=words.every(function(w){return sec.dataset.name.indexOf(w)>=0;}), own=byName||hit(sec);
+      sec.querySelectorAll('article').forEach(function(a){var ok=byName||hit(a);a.classList.toggle('hidden',!ok);
         any=any||ok;});
       sec.classList.toggle('hidden', !(own||any));
     });
@@ -203,6 +204,14 @@ def _search_text(*parts: str) -> str:
     return html.escape(" ".join(" ".join(parts).lower().split()), quote=True)
 
 
+def _per_lang(views: dict[str, LanguageView], spell: Callable[[LanguageView], str]) -> str:
+    """A name spelled per language: one span when all agree, else one ``data-lang`` span per language."""
+    names = {lang: spell(v) for lang, v in views.items()}
+    if len(set(names.values())) == 1:
+        return html.escape(next(iter(names.values())))
+    return "".join(f'<span data-lang="{lang}">{html.escape(n)}</span>' for lang, n in names.items())
+
+
 def render_site(ref: Reference) -> str:
     """The whole reference as one self-contained, searchable HTML page."""
     views = {lang: view(ref, lang) for lang in LANGUAGES}
@@ -216,7 +225,8 @@ def render_site(ref: Reference) -> str:
             gid = anchor(g)
             sub = "".join(
                 f'<li data-search="1" data-target="{html.escape(anchor(m))}">'
-                f'<a href="#{html.escape(anchor(m))}">{html.escape(m.name)}</a></li>' for m in g.methods)
+                f'<a href="#{html.escape(anchor(m))}">{_per_lang(views, lambda v, m=m: v.name(m.name))}</a></li>'
+                for m in g.methods)
             nav.append(f'<li data-search="1" data-target="{html.escape(gid)}"><a href="#{html.escape(gid)}">'
                        f"<b>{html.escape(g.name)}</b></a><ul>{sub}</ul></li>")
             arts: list[str] = []
@@ -227,10 +237,11 @@ def render_site(ref: Reference) -> str:
                 per_lang = "".join(f'<div data-lang="{lang}">{method_body(views[lang], m)}</div>'
                                    for lang in LANGUAGES)
                 arts.append(f'<article class="method" id="{html.escape(anchor(m))}" data-search="{search}">'
-                            f"<h3>{html.escape(m.qualname if kind == 'global' else g.name + ':' + m.name)}</h3>"
+                            f"<h3>{_per_lang(views, lambda v, m=m: v.qualname(m))}</h3>"
                             f"{per_lang}</article>")
             label = "global" if kind == "global" else "handle type"
-            main.append(f'<section class="global" id="{html.escape(gid)}" data-search="'
+            main.append(f'<section class="global" id="{html.escape(gid)}" '
+                        f'data-name="{_search_text(g.name)}" data-search="'
                         f'{_search_text(g.name, g.summary)}"><h2>{html.escape(g.name)} '
                         f'<small style="color:#888;font-weight:normal">{label}</small></h2>'
                         f"<p><b>{inline(g.summary)}</b></p>{prose(g.body)}{''.join(arts)}</section>")
@@ -247,7 +258,8 @@ def render_site(ref: Reference) -> str:
                         f"<h3>{html.escape(r.name)}</h3><p>{inline(r.summary)}</p>"
                         f'<table class="params"><tr><th>Field</th><th>Type</th><th></th><th>Description</th></tr>'
                         f"{rows}</table></article>")
-        main.append(f'<section class="global" id="records" data-search="records"><h2>Record types</h2>'
+        main.append(f'<section class="global" id="records" data-name="records" data-search="records">'
+                    f'<h2>Record types</h2>'
                     f"{''.join(recs)}</section>")
     options = "".join(f'<option value="{lang}">{LANGUAGE_TITLES[lang]}</option>' for lang in LANGUAGES)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
