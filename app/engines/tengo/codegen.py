@@ -20,7 +20,7 @@ from . import nodes as N
 from .access import index_get, index_set, iterate, slice_get
 from .calls import make_call
 from .binops import make_binary, make_equal, make_op_assign
-from .errors import TengoError, TengoRuntimeError
+from .errors import AllocLimit, TengoError, TengoRuntimeError
 from .objects import (Array, BuiltinFunction, Cell, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap,
                       Map, UNDEFINED, is_falsy, type_name, wrap_int)
 from .ops import unary_op
@@ -30,6 +30,7 @@ from .runtime import BREAK, CONTINUE, RET, TAIL, FuncCode, Runtime, fix_args, sp
 log = logging.getLogger(__name__)
 
 _CMP_OPS = {"<", ">", "<=", ">=", "==", "!="}
+_ALLOCATING = {N.BinaryExpr, N.ArrayLit, N.MapLit, N.ErrorExpr, N.ImmutableExpr, N.SliceExpr}
 _PY_CMP = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
            "!=": operator.ne}
 
@@ -316,7 +317,7 @@ class CodeGen:
             if ref is None:  # `_ := x`
                 ev = self.expr(rhs)
                 return lambda fr: (ev(fr), None)[1]
-            if op == "=" and self._is_self_append(ref, rhs):
+            if op == "=" and self.rt.max_allocs is None and self._is_self_append(ref, rhs):
                 return self.self_append(ref, rhs, pos)
             if op == ":=" or op == "=":
                 ev = self.expr(rhs)
@@ -493,7 +494,26 @@ class CodeGen:
     def expr(self, e: Any) -> Callable:
         t = type(e)
         meth = getattr(self, "e_" + t.__name__)
-        return meth(e)
+        ev = meth(e)
+        if self.rt.max_allocs is not None and t in _ALLOCATING:
+            if t is N.BinaryExpr and e.op in _CMP_OPS | {"&&", "||"}:
+                return ev
+            return self.counted(ev, self.pos(e))
+        return ev
+
+    def counted(self, ev: Callable, pos: tuple) -> Callable:
+        """Wrap an allocating expression for Tengo's MaxAllocs budget (compiled in only when a budget is set)."""
+        rt = self.rt
+
+        def alloc(fr: list) -> Any:
+            v = ev(fr)
+            rt.allocs -= 1
+            if rt.allocs < 0:
+                err = AllocLimit()
+                err.trace.append(pos)
+                raise err
+            return v
+        return alloc
 
     def e_Ident(self, e: N.Ident) -> Callable:
         ref: Ref = e.ann
@@ -648,6 +668,10 @@ class CodeGen:
                 return invoke(f, fix_args(f.code, args))
             rt.line = line
             if type(f) is BuiltinFunction:
+                if rt.max_allocs is not None:
+                    rt.allocs -= 1
+                    if rt.allocs < 0:
+                        raise AllocLimit()
                 return f.fn(rt, args)
             c = getattr(f, "tengo_call", None)
             if c is None:

@@ -104,7 +104,8 @@ def _immutable_expect(expect: Any) -> Any:
 def _interp(case: dict, stdlib: set[str], modules: dict[str, str], out: list[str]) -> Interpreter:
     limits = case.get("limits") or {}
     return Interpreter(stdlib=stdlib, modules=modules, output=out.append,
-                       max_string_len=limits.get("MaxStringLen"), max_bytes_len=limits.get("MaxBytesLen"))
+                       max_string_len=limits.get("MaxStringLen"), max_bytes_len=limits.get("MaxBytesLen"),
+                       max_allocs=case.get("max_allocs"))
 
 
 def run_case(case: dict) -> tuple[bool, str]:

@@ -50,6 +50,8 @@ class Program:
         self.frame = fr
         rt = self.interp.rt
         rt.depth = 0
+        if rt.max_allocs is not None:
+            rt.allocs = rt.max_allocs
         old_limit = sys.getrecursionlimit()
         if old_limit < 60000:
             sys.setrecursionlimit(60000)
@@ -104,8 +106,9 @@ class Interpreter:
                  max_frames: int = MAX_FRAMES, max_string_len: int | None = None,
                  max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
                  builtin_modules: dict[str, Any] | None = None, extra_values: dict[str, Any] | None = None,
-                 lenient: bool = False):
+                 lenient: bool = False, max_allocs: int | None = None):
         self.rt = Runtime(max_frames=max_frames, output=output)
+        self.rt.max_allocs = max_allocs
         self.stdlib = set(stdlib)
         self.modules = dict(modules or {})
         self.loader = loader

@@ -61,6 +61,8 @@ class Runtime:
         self.line = 0
         self.filename = ""
         self.host: Any = None
+        self.max_allocs: int | None = None  # Tengo's MaxAllocs (None: unlimited, no counting compiled in)
+        self.allocs = 0
 
     def invoke(self, fn: CompiledFunction, args: list) -> Any:
         """Run a compiled function whose ``args`` already passed :func:`fix_args`."""
