@@ -11,7 +11,7 @@ from app.bridges.llm_client import client_of
 from app.bridges.llm_types import (LLMOptions, prompt_messages, to_openai_messages, with_system)
 from app.bridges.registry import Bridge, Callback, bridge
 from app.bridges.structured import check_schema, structured
-from app.bridges.tool import ToolDef, check_tool_schema, tools_of
+from app.bridges.tool_registry import ToolDef, check_tool_schema, tools_of
 
 log = logging.getLogger(__name__)
 

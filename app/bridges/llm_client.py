@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
-from app.bridges.hook import hooks_of
+from app.bridges.hook_registry import hooks_of
 from app.bridges.litellm_support import get_litellm, is_offline, map_exception, provider_of, retry_after
 from app.bridges.llm_types import LLMOptions, LLMResult, SAMPLING_KEYS, to_openai_messages
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL

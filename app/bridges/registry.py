@@ -29,7 +29,12 @@ BRIDGE_MODULES = [
     "app.bridges.json_bridge",
     "app.bridges.log_bridge",
     "app.bridges.llm",
+    "app.bridges.model",
     "app.bridges.tool",
+    "app.bridges.agent",
+    "app.bridges.workflow",
+    "app.bridges.state",
+    "app.bridges.event",
     "app.bridges.hook",
 ]
 
