@@ -251,7 +251,6 @@ class _RunSession:
         self.ctx = runner._context(run, path, spell_dir, lang, limits, options)
         self.ctx.invoke_callback = self.invoke_callback
         self.bridges = BridgeHost(self.ctx)
-        self._callback_lock = threading.Lock()
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._dead = threading.Event()
@@ -354,21 +353,25 @@ class _RunSession:
             pass  # the worker is gone; the reader reports how
 
     def invoke_callback(self, callback_id: int, args: list[Any]) -> Any:
-        """Run a script function in the worker, nested inside the pending bridge call (serialized per run)."""
-        with self._callback_lock:
-            if self._dead.is_set() or self.ctx.cancelled.is_set():
-                raise SpellError("cancelled", "the run was stopped")
-            call_id = next(self._ids)
-            fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
-            self._pending[call_id] = fut
-            try:
-                self.worker.send(CallbackCall(call_id, callback_id, self.bridges.to_spell(args)))
-            except OSError:
-                raise SpellError("cancelled", "the run ended") from None
-            try:
-                msg: CallbackResult = fut.result()
-            except concurrent.futures.CancelledError:
-                raise SpellError("cancelled", "the run ended") from None
+        """Run a script function in the worker, nested inside the pending bridge call.
+
+        No lock: the worker is single-threaded and serves each CallbackCall whenever it waits for a bridge
+        result, nesting them on its own stack; results are matched by id. So callbacks from several host
+        threads (a parallel workflow) interleave their LLM I/O while their script code runs one at a time."""
+        if self._dead.is_set() or self.ctx.cancelled.is_set():
+            raise SpellError("cancelled", "the run was stopped")
+        call_id = next(self._ids)
+        fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._pending[call_id] = fut
+        try:
+            self.worker.send(CallbackCall(call_id, callback_id, self.bridges.to_spell(args)))
+        except OSError:
+            self._pending.pop(call_id, None)
+            raise SpellError("cancelled", "the run ended") from None
+        try:
+            msg: CallbackResult = fut.result()
+        except concurrent.futures.CancelledError:
+            raise SpellError("cancelled", "the run ended") from None
         if msg.error:
             code = msg.error.get("code") or "tool_failed"
             err = SpellError(code if code in _CODES else "tool_failed", msg.error.get("message", ""))

@@ -52,6 +52,9 @@ class JSONBridge(Bridge):
                               separators=None if opts.get("pretty") else (",", ":"))
         except ValueError as e:
             raise SpellError("invalid_argument", f"cannot encode as JSON: {e}") from None
+        except TypeError:
+            raise SpellError("invalid_argument", "cannot encode as JSON: functions and objects have no JSON form") \
+                from None
 
     @inline
     def decode(self, text: str) -> Any:

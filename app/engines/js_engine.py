@@ -25,6 +25,15 @@ _SYNTAX_LINE = re.compile(r"at <input>:(\d+)")
 MODULE_LINES = 100000
 MAIN_OFFSET = 1000  # the spell's lines start here; lower lines are the prelude's (QuickJS names all code <input>)
 STACK_BYTES = 1024 * 1024
+_LONE_SURROGATE = re.compile(r"\\\\|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _loads(text: str) -> Any:
+    """JSON from JavaScript: JSON.stringify writes a lone surrogate as an escape, which Python would turn into a
+    str that cannot be encoded as UTF-8 (crashing the worker's protocol writer); make it U+FFFD."""
+    if "\\ud" in text or "\\uD" in text:
+        text = _LONE_SURROGATE.sub(lambda m: m.group(0) if m.group(0) == "\\\\" else "\\ufffd", text)
+    return json.loads(text)
 
 
 class _Session:
@@ -53,7 +62,7 @@ class _Session:
     # host callables: never raise -------------------------------------------------------------------------
     def _host_call(self, target: Any, method: str, payload: str, line: Any) -> str:
         try:
-            args, opts = json.loads(payload)
+            args, opts = _loads(payload)
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
             value = self.host.bridge_call(target, method, args, opts,
@@ -82,6 +91,9 @@ class _Session:
             path, source = self.host.read_module(rel)
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
+        except Exception:  # never raise into quickjs (a spell can pass a non-string after patching built-ins)
+            log.exception("read_module failed")
+            return json.dumps({"ok": False, "error": {"code": "invalid_argument", "message": "bad module name"}})
         return json.dumps({"ok": True, "path": path, "rel": rel, "source": source}, ensure_ascii=False)
 
     # running ---------------------------------------------------------------------------------------------
@@ -118,7 +130,7 @@ class _Session:
 
     def execute(self, fn: Any, call: Callable[[], str]) -> Any:
         try:
-            reply = json.loads(call())
+            reply = _loads(call())
             if reply.get("pending"):
                 while self.ctx.execute_pending_job():
                     if self.limit:
@@ -127,7 +139,7 @@ class _Session:
                 if done is None:
                     raise SpellError(SpellFailure("runtime", "the spell's promise never settled",
                                                   self.spell_file))
-                reply = json.loads(done)
+                reply = _loads(done)
         except quickjs.StackOverflow:
             raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
         except quickjs.JSException as e:
@@ -186,7 +198,7 @@ class _JsCallbacks:
         def call(*args: Any) -> Any:
             s = self.session
             try:
-                reply = json.loads(s.invoke_callback(callback_id, json.dumps(list(args), ensure_ascii=False)))
+                reply = _loads(s.invoke_callback(callback_id, json.dumps(list(args), ensure_ascii=False)))
             except quickjs.StackOverflow:
                 raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
             if s.limit:
@@ -258,7 +270,7 @@ class JsEngine:
             raise s.limit
         if isinstance(value, quickjs.Object):
             try:
-                return json.loads(value.json())
+                return _loads(value.json())
             except Exception:
                 return str(value)
         return value

@@ -153,6 +153,11 @@ class _Session:
             self.rt.set_max_memory(0)
         if status == "ok":
             return json.loads(_text(value))
+        message = _text(value["message"])
+        if value["kind"] == "runtime" and (message in ("nil", "error in error handling")
+                                            or message.endswith("not enough memory")):
+            if self.rt.get_memory_used() > 0.5 * self.memory_limit or message.endswith("not enough memory"):
+                raise LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded")
         raise SpellError(self.failure(value))
 
     def frames(self, raw: Any) -> list[Frame]:
@@ -245,7 +250,7 @@ class LuaEngine:
         if not m:
             return [Diagnostic(filename, 1, 1, message)]
         line, msg = int(m["line"]), m["msg"]
-        return [Diagnostic(filename, line, _column(source, line, msg), msg)]
+        return [Diagnostic(filename, line, _column(source, line, msg, rt), msg)]
 
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
         session = _Session(host, filename)
@@ -267,14 +272,34 @@ class LuaEngine:
         self._repl = None
 
 
-def _column(source: str, line: int, message: str) -> int:
-    """Best-effort column for a Lua syntax error (Lua reports only lines): where the ``near`` token starts."""
-    lines = source.splitlines()
+def _column(source: str, line: int, message: str, rt: Any = None) -> int:
+    """The column of a Lua syntax error (Lua reports only lines).
+
+    The parser fails at the same token for every prefix of the source that holds that token, and differently
+    (usually ``near <eof>``) for shorter ones: a binary search over the error line finds the token's end."""
+    lines = source.splitlines(keepends=True)
     if not (1 <= line <= len(lines)):
         return 1
     m = _NEAR.search(message)
-    if m and m["tok"] and m["tok"] != "<eof>":
-        idx = lines[line - 1].find(m["tok"])
-        if idx >= 0:
-            return idx + 1
-    return 1
+    token = m["tok"] if m else ""
+    if not token or token == "<eof>":
+        return 1
+    rt = rt or new_runtime()
+    start = sum(len(x) for x in lines[:line - 1])
+    text = lines[line - 1].rstrip("\r\n")
+
+    def same_error(j: int) -> bool:
+        _fn, err = _lua_load(rt, source[:start + j], "=check")
+        return err is not None and _text(err).endswith(f":{line}: {message}")
+
+    lo, hi = len(token), len(text)
+    if hi < lo or not same_error(hi):
+        idx = text.rfind(token)
+        return idx + 1 if idx >= 0 else 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if same_error(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return max(1, lo - len(token) + 1)

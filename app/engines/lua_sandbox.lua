@@ -93,8 +93,8 @@ encode_value = function(v, seen, depth)
     return '{"$callback":' .. next_callback .. '}'
   elseif t == "table" then
     local mt = getmetatable(v)
-    if type(mt) == "table" and rawget(mt, "__handle_type") then
-      return '{"$handle":' .. rawget(v, "__handle") .. '}'
+    if type(mt) == "table" and rawget(mt, "__handle_type") and mtype(rawget(v, "__handle")) == "integer" then
+      return '{"$handle":' .. sformat("%d", rawget(v, "__handle")) .. '}'  -- never raw text into the JSON
     end
     if depth > MAX_DEPTH then
       error({code = "invalid_argument", message = "value nested deeper than " .. MAX_DEPTH .. " levels"}, 0)
@@ -132,6 +132,35 @@ local function make_error(code, message, retryable, level)
   local file, line = spell_location((level or 2) + 1)
   return setmetatable({code = code, message = message, retryable = retryable and true or false,
                        file = file, line = line}, ERROR_MT)
+end
+
+-- When a Python callable raises, lupa hands the exception object itself to Lua as the error value: a Python
+-- object (with lupa's metatable, __gc and __call included) that must never reach the spell. Re-raise as a record.
+local function guard(fn)
+  return function(...)
+    local r = table.pack(pcall(fn, ...))
+    if r[1] then return table.unpack(r, 2, r.n) end
+    if type(r[2]) == "userdata" then
+      local _, text = pcall(tostring, r[2])
+      error(make_error("internal", "host error: " .. tostring(text), false, 2), 0)
+    end
+    error(r[2], 0)
+  end
+end
+host_call, host_output, host_module = guard(host_call), guard(host_output), guard(host_module)
+
+-- Text for the host: invalid UTF-8 bytes become U+FFFD (lupa cannot decode them and would raise).
+local function valid_utf8(s)
+  if utf8.len(s) then return s end
+  local out, i = {}, 1
+  while i <= #s do
+    local n, bad = utf8.len(s, i)
+    if n then out[#out + 1] = s:sub(i); break end
+    out[#out + 1] = s:sub(i, bad - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = bad + 1
+  end
+  return concat(out)
 end
 
 ------------------------------------------------------------------------------------------------ host calls
@@ -274,10 +303,14 @@ local function setup(spec, inputs, spell_file)
   env.os = {time = os.time, clock = os.clock, date = os.date, difftime = os.difftime}
   env.getmetatable = function(t)
     local mt = getmetatable(t)
-    if mt == ARRAY_MT then return nil end
+    -- the sandbox's own metatables stay private (a spell could add __gc to ERROR_MT, bypassing setmetatable)
+    if rawequal(mt, ARRAY_MT) or rawequal(mt, ERROR_MT) then return nil end
     return mt
   end
   env.setmetatable = function(t, mt)
+    if type(t) ~= "table" then  -- raise at the spell's line, not at this one
+      error("bad argument #1 to 'setmetatable' (table expected, got " .. type(t) .. ")", 2)
+    end
     if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
       error("setmetatable: __gc metamethods are not allowed in spells", 2)
     end
@@ -294,12 +327,13 @@ local function setup(spec, inputs, spell_file)
     end
     return load(chunk, "=" .. tostring(name or "(load)"), "t", e or env)
   end
-  env.print = function(...) host_output("stdout", format_args(...)) end
+  env.print = function(...) host_output("stdout", valid_utf8(format_args(...))) end
 
   -- require: sibling modules of the spell, as text, in this same sandbox.
   local loaded = {}
   env.require = function(name)
     if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
+    if not utf8.len(name) then error(make_error("invalid_argument", "bad module name (not UTF-8)", false, 2), 0) end
     if loaded[name] ~= nil then return loaded[name] end
     local status, path, source = host_module(name)
     if status ~= "ok" then error(make_error(path.code, path.message, false, 2), 0) end
@@ -320,10 +354,14 @@ local function setup(spec, inputs, spell_file)
 end
 
 -- Run the spell's main chunk; errors come back as a record in the spell's terms.
+local MEMORY_FAILURE = {err = "not enough memory", frames = {}}  -- preallocated: no memory is left to build one
+local function main_handler(e)
+  if e == "not enough memory" then return MEMORY_FAILURE end
+  return {err = e, frames = spell_traceback(3)}
+end
+
 local function run_main(fn)
-  local results = table.pack(xpcall(fn, function(e)
-    return {err = e, frames = spell_traceback(2)}
-  end))
+  local results = table.pack(xpcall(fn, main_handler))
   if results[1] then
     local ok, encoded = pcall(encode, results[2])
     if ok then return "ok", encoded end
@@ -331,6 +369,7 @@ local function run_main(fn)
                      tostring(type(encoded) == "table" and encoded.message or encoded)}
   end
   local info = results[2]
+  if type(info) ~= "table" or info.frames == nil then info = {err = info, frames = {}} end
   local e = info.err
   if type(e) == "table" and getmetatable(e) == ERROR_MT then
     return "error", {kind = "bridge", code = e.code, message = e.message, file = e.file, line = e.line,

@@ -119,6 +119,7 @@ class WorkerHost:
         self.output_bytes = 0
         self.callbacks: Mapping[int, Callable[..., Any]] = {}
         self.call_seq = 0
+        self.results: dict[int, BridgeResult] = {}  # answers that arrived while a nested call was waiting
 
     def output(self, stream: str, text: str) -> None:
         if stream == "stdout" and not text.endswith("\n"):
@@ -137,8 +138,11 @@ class WorkerHost:
         call_id = self.call_seq
         self.worker.channel.send(BridgeCall(call_id, target, method, args, opts, line))
         while True:
-            msg = self.worker.channel.read()
-            if isinstance(msg, BridgeResult) and msg.call_id == call_id:
+            msg = self.results.pop(call_id, None) or self.worker.channel.read()
+            if isinstance(msg, BridgeResult):
+                if msg.call_id != call_id:  # the answer to an outer call, which waits below us on the stack
+                    self.results[msg.call_id] = msg
+                    continue
                 if msg.error:
                     raise BridgeFault(msg.error.get("code", "internal"), msg.error.get("message", ""),
                                       bool(msg.error.get("retryable")))
@@ -162,9 +166,12 @@ class WorkerHost:
             value = fn(*msg.args)
         except BridgeFault as f:
             frames = [vars(fr) for fr in getattr(f, "frames", [])]
+            message = f.message
+            if frames and not message.startswith(f"{frames[0]['file']}:"):
+                message = f"{frames[0]['file']}:{frames[0]['line']}: {message}"
             self.worker.out.flush()
             self.worker.channel.send(CallbackResult(msg.call_id, error={
-                "code": f.code, "message": f.message, "retryable": f.retryable, "traceback": frames}))
+                "code": f.code, "message": message, "retryable": f.retryable, "traceback": frames}))
             return
         except LimitExceeded as e:
             self.worker.finish_limit(self.request, e)
@@ -269,7 +276,7 @@ class Worker:
 
     def stats(self, started: float, host: WorkerHost) -> dict[str, Any]:
         return {"duration_s": time.perf_counter() - started, "output_bytes": host.output_bytes,
-                "rss_kb": _rss_kb(), "runs": self.runs}
+                "rss_kb": _rss_kb(), "runs": self.runs, "worker_pid": os.getpid()}
 
     def finish_limit(self, req: RunRequest, e: LimitExceeded) -> None:
         """A limit hit in the middle of the spell: report it and end this process (the pool replaces it)."""

@@ -1,0 +1,23 @@
+"""Suite-wide fixtures: private data/config folders (never the user's), and one shared spell runner."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Iterator
+
+import pytest
+
+_PRIVATE = tempfile.mkdtemp(prefix="llmspell-tests-")
+os.environ.setdefault("LLMSPELL_DATA_DIR", os.path.join(_PRIVATE, "data"))
+os.environ.setdefault("LLMSPELL_CONFIG_DIR", os.path.join(_PRIVATE, "config"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def runner() -> Iterator["object"]:
+    """A Runner with warm Lua and JS workers, shared by the whole test session."""
+    from app.runner import Runner
+    r = Runner(warm={"lua": 2, "js": 2})
+    r.pool.wait_warm(60)
+    yield r
+    r.shutdown()

@@ -1,0 +1,122 @@
+"""The engine pool: warm workers, concurrency, replacement of killed and crashed workers, recycling."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from app.engines.pool import EnginePool
+from app.runner import RunOptions, Runner
+
+SPIN = "while true do end"
+
+
+def _wait(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def small_runner():
+    r = Runner(pool=EnginePool(warm={"lua": 1}, max_runs=3))
+    assert r.pool.wait_warm(60)
+    yield r
+    r.shutdown()
+    r.pool.shutdown()
+
+
+def test_warm_acquire_needs_no_cold_start(small_runner):
+    before = small_runner.pool.cold_starts
+    result = small_runner.run("a.lua", "return 1")
+    assert result.status == "ok"
+    assert small_runner.pool.cold_starts == before
+
+
+def test_each_run_gets_a_fresh_runtime(small_runner):
+    small_runner.run("a.lua", "leaked = 'x'; string.upper = nil")
+    result = small_runner.run("b.lua", "return {leaked == nil, string.upper('a')}")
+    assert result.value == [True, "A"]
+
+
+def test_concurrent_runs(runner):
+    src = "local t = os.clock() while os.clock() - t < 0.3 do end return INPUT"
+    runs = [runner.start("c.lua", src, RunOptions(inputs=i)) for i in range(4)]
+    results = [r.wait(30) for r in runs]
+    assert [r.value for r in results] == [0, 1, 2, 3]
+    assert len({r.stats["worker_pid"] for r in results}) == 4
+
+
+def test_stopping_a_run_replaces_its_worker(small_runner):
+    run = small_runner.start("spin.lua", SPIN)
+    assert _wait(lambda: run.worker is not None and small_runner.pool.ready_count("lua") == 1)
+    pid = run.worker.pid
+    time.sleep(0.1)
+    t = time.monotonic()
+    run.cancel()
+    result = run.wait(5)
+    assert time.monotonic() - t < 1.0
+    assert result.status == "cancelled" and result.exit_code == 130
+    assert _wait(lambda: not os.path.exists(f"/proc/{pid}") or _is_zombie(pid))
+    assert small_runner.run("ok.lua", "return 'fine'").value == "fine"
+
+
+def test_a_crashed_worker_is_reported_and_replaced(small_runner):
+    run = small_runner.start("spin.lua", SPIN)
+    assert _wait(lambda: run.worker is not None)
+    time.sleep(0.2)
+    os.kill(run.worker.pid, signal.SIGSEGV)
+    result = run.wait(10)
+    assert result.status == "crashed" and result.exit_code == 4
+    assert "SIGSEGV" in result.failure.message
+    assert small_runner.pool.replaced >= 1
+    assert _wait(lambda: small_runner.pool.ready_count("lua") >= 1)
+    assert small_runner.run("ok.lua", "return 2").value == 2
+
+
+def test_workers_are_recycled_after_max_runs(small_runner):
+    pids = [small_runner.run("r.lua", "return 1").stats["worker_pid"] for _ in range(7)]
+    # max_runs=3: no worker serves more than three runs
+    for pid in set(pids):
+        assert pids.count(pid) <= 3
+    assert len(set(pids)) >= 3
+
+
+def test_workers_are_recycled_when_memory_grows():
+    r = Runner(pool=EnginePool(warm={"lua": 1}, max_rss_mb=1))
+    try:
+        a = r.run("m.lua", "return 1").stats["worker_pid"]
+        b = r.run("m.lua", "return 1").stats["worker_pid"]
+        assert a != b
+    finally:
+        r.shutdown()
+
+
+def test_worker_environment_is_scrubbed(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-from-the-host")
+    pool = EnginePool(warm={"lua": 1})
+    try:
+        w = pool.acquire("lua")
+        with open(f"/proc/{w.pid}/environ", "rb") as f:
+            env = f.read()
+        assert b"sk-secret" not in env and b"OPENAI_API_KEY" not in env
+        assert os.getpgid(w.pid) == w.pid  # its own session/process group
+        with open(f"/proc/{w.pid}/limits") as f:
+            limits = f.read()
+        assert "Max file size" in limits and " 0 " in limits.split("Max file size")[1].splitlines()[0]
+        pool.release(w, {"runs": 1})
+    finally:
+        pool.shutdown()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] == "Z"
+    except OSError:
+        return True

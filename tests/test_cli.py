@@ -1,0 +1,151 @@
+"""`llmspell` from a terminal: every exit code, --json, --input, check."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def llmspell(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, **kw)
+
+
+def test_hello_examples_print_their_greeting():
+    lua = llmspell("run", os.path.join(EXAMPLES, "hello.lua"))
+    assert lua.returncode == 0, lua.stderr
+    assert lua.stdout.startswith("Hello, world! Greetings from a Lua spell.\n")
+    js = llmspell("run", os.path.join(EXAMPLES, "hello.js"), "--input", '{"name": "Ada"}')
+    assert js.returncode == 0, js.stderr
+    assert js.stdout.startswith("Hello, Ada! Greetings from a JavaScript spell.\n")
+    assert "[info] spell finished" in js.stderr
+
+
+def test_json_output_and_input_file(tmp_path):
+    inp = tmp_path / "in.json"
+    inp.write_text('{"name": "Grace"}')
+    r = llmspell("run", os.path.join(EXAMPLES, "hello.lua"), "--input", f"@{inp}", "--json")
+    assert r.returncode == 0
+    record = json.loads(r.stdout)
+    assert record["status"] == "ok" and record["exit_code"] == 0
+    assert record["value"] == {"greeted": "Grace"}
+    assert "Hello, Grace!" in r.stderr  # with --json the spell's output goes to stderr
+
+
+def test_spell_error_exits_1_with_location(tmp_path):
+    spell = tmp_path / "bad.lua"
+    spell.write_text("local x = nil\nreturn x.y\n")
+    r = llmspell("run", str(spell))
+    assert r.returncode == 1
+    assert f"{spell}:2: error: attempt to index a nil value (local 'x')" in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "missing.lua"], "missing.lua: no such file"),
+    (["run", "examples/hello.py"], "cannot tell the language"),
+    (["run", "examples/hello.lua", "--lang", "cobol"], "unknown language 'cobol'"),
+    (["run", "examples/hello.lua", "--input", "{nope"], "--input: invalid JSON at line 1, column 2"),
+    (["run", "examples/hello.lua", "--profile", "yolo"], "unknown profile 'yolo'"),
+    (["run", "examples/hello.lua", "--timeout", "abc"], "invalid float value"),
+    (["frobnicate"], "invalid choice"),
+    ([], "usage"),
+])
+def test_usage_errors_exit_2(args, message):
+    r = llmspell(*args)
+    assert r.returncode == 2
+    assert message in r.stderr
+
+
+def test_infinite_loop_ends_at_its_limit_with_exit_3_within_a_second(tmp_path):
+    spell = tmp_path / "spin.lua"
+    spell.write_text("while true do end\n")
+    t = time.monotonic()
+    r = llmspell("run", str(spell), "--timeout", "1", "--json")
+    elapsed = time.monotonic() - t
+    assert r.returncode == 3
+    assert json.loads(r.stdout)["error"]["message"] == "time limit of 1 s exceeded"
+    assert elapsed < 1.0 + 1.0 + 1.5  # the limit, its one second, and the interpreter's own start-up
+
+
+def test_memory_limit_exit_3(tmp_path):
+    spell = tmp_path / "mem.js"
+    spell.write_text("const a = []; for (;;) a.push('x'.repeat(1000));\n")
+    r = llmspell("run", str(spell), "--memory", "16")
+    assert r.returncode == 3
+    assert "memory limit of 16 MB exceeded" in r.stderr
+
+
+def test_crashed_worker_exits_4(tmp_path):
+    spell = tmp_path / "spin.js"
+    spell.write_text("for (;;) {}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(spell), "--timeout", "30"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = None
+    deadline = time.monotonic() + 20
+    while worker is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        worker = _busy_child(proc.pid)
+    assert worker, "no worker process found"
+    os.kill(worker, signal.SIGKILL)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 4
+    assert "worker crashed" in err and "SIGKILL" in err
+
+
+def test_interrupt_stops_the_spell(tmp_path):
+    spell = tmp_path / "spin.lua"
+    spell.write_text("while true do end\n")
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(spell)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while _busy_child(proc.pid) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert "stopped by the user" in err
+
+
+def test_check_reports_file_line_col(tmp_path):
+    good = tmp_path / "good.js"
+    good.write_text("const x = 1;\n")
+    bad = tmp_path / "bad.lua"
+    bad.write_text("local a = 1\nlocal b = = 2\n")
+    badjs = tmp_path / "bad.js"
+    badjs.write_text("let a = 1;\nlet b = ;\n")
+    r = llmspell("check", str(good), str(bad), str(badjs))
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"{bad}:2:11: unexpected symbol near '='"
+    assert lines[1].startswith(f"{badjs}:2:1: ")
+    assert llmspell("check", str(good)).returncode == 0
+
+
+def _busy_child(pid: int) -> int | None:
+    """The worker of the CLI process ``pid`` that is running a spell (its CPU time grows)."""
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    best = None
+    for c in children:
+        try:
+            with open(f"/proc/{c}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            utime = int(fields[11])
+        except (OSError, IndexError):
+            continue
+        if utime > 20:
+            best = c
+    return best
