@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
                 self.backups.remove(page.backup_id)
             page.backup_id = b.id
             page.meta.encoding, page.meta.bom, page.meta.eol = b.encoding, b.bom, b.eol
-            page.editor.set_text(b.text)
+            page.editor.set_text(b.text, keep_undo=True)  # keeps it modified (and undoable back to the file)
             if page.editor.text() == (self._disk_text(page.path) if page.path else None):
                 page.editor.setSavePoint()
             page.editor.set_cursor(b.line, b.column)

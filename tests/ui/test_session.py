@@ -1,0 +1,134 @@
+"""Hot exit and session restore: unsaved text survives kill -9; tabs, cursors, layout and workspace come back."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(__file__)
+
+
+def _child(args, env, **kw):
+    return subprocess.Popen([sys.executable, os.path.join(HERE, "crash_app.py"), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.timeout(90)
+def test_unsaved_text_survives_kill_9(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    spell = tmp_path / "spell.lua"
+    spell.write_text("print(1)\n")
+    child = _child(["type", str(spell), "-- typed before the crash"], env)
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline:
+            line = child.stdout.readline()
+            if "READY" in line or not line:
+                break
+        assert "READY" in line, child.stderr.read() if child.poll() is not None else "no READY"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert spell.read_text() == "print(1)\n"  # nothing was saved to the file itself
+    report = _child(["report"], env)
+    out, err = report.communicate(timeout=60)
+    tabs = json.loads(out.strip().splitlines()[-1])
+    by_title = {t["title"]: t for t in tabs}
+    restored = by_title["spell.lua"]
+    assert restored["text"] == "print(1)\n-- typed before the crash" and restored["dirty"]
+    untitled = [t for t in tabs if t["path"] is None]
+    assert len(untitled) == 1 and untitled[0]["text"] == "untitled -- typed before the crash"
+    assert untitled[0]["dirty"]
+
+
+def test_session_restores_tabs_cursor_workspace_and_layout(make_window, tmp_path, qtbot):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    a, b = ws / "a.lua", ws / "b.js"
+    a.write_text("1\n2\n3\n4\n")
+    b.write_text("x\n")
+    w1 = make_window()
+    w1.set_workspace(str(ws))
+    w1.tabs.open_file(str(a), line=3)
+    w1.tabs.open_file(str(b))
+    w1.tabs.setCurrentIndex(w1.tabs.indexOf(w1.tabs.page_for(str(a))))
+    w1.docks["outline"].hide()
+    w1.console.input.setText('{"k": 1}')
+    w1.close()
+    w2 = make_window()
+    assert [p.path for p in w2.tabs.pages()] == [str(a), str(b)]
+    assert w2.tabs.current_page().path == str(a)
+    assert w2.tabs.page_for(str(a)).editor.caret()[0] == 2
+    assert w2.workspace == str(ws) and w2.files.root == str(ws)
+    assert not w2.docks["outline"].isVisible()
+    assert w2.console.input.text() == '{"k": 1}'
+    assert str(a) in w2.state.recent_files
+
+
+def test_discarding_on_close_removes_backups(make_window, tmp_path, qtbot):
+    from app.ui import paths
+    w = make_window()
+    page = w.tabs.new_file("lua", "")
+    page.editor.insertText(0, "draft")
+    w.backup_tick()
+    assert list(paths.backup_dir().glob("*.json"))
+    w.close()  # the test fixture answers "discard"
+    assert not list(paths.backup_dir().glob("*.json"))
+    w2 = make_window()
+    assert all(p.editor.text() != "draft" for p in w2.tabs.pages())
+
+
+def test_saving_removes_the_backup(make_window, tmp_path):
+    from app.ui import paths
+    f = tmp_path / "s.lua"
+    f.write_text("a")
+    w = make_window()
+    page = w.tabs.open_file(str(f))
+    page.editor.insertText(1, "b")
+    w.backup_tick()
+    assert len(list(paths.backup_dir().glob("*.json"))) == 1
+    w.tabs.save(page)
+    w.backup_tick()
+    assert not list(paths.backup_dir().glob("*.json"))
+
+
+def test_first_start_shows_welcome_that_runs_hello(make_window, tmp_path, qtbot):
+    ex = tmp_path / "examples"
+    ex.mkdir()
+    (ex / "hello.lua").write_text('print("hi")\n')
+    (ex / "chat.js").write_text("console.log(1)\n")
+    w = make_window()
+    from app.ui.welcome import WelcomePage
+    welcome = w.tabs.currentWidget()
+    assert isinstance(welcome, WelcomePage)
+    assert welcome.examples.count() == 2 and welcome.examples.item(0).text() == "hello.lua"
+    welcome.run_button.click()
+    qtbot.waitUntil(lambda: bool(w.runs.sessions) and w.runs.sessions[-1].done, timeout=5000)
+    assert w.fake_runner.started[-1][0] == str(ex / "hello.lua")
+    assert w.tabs.current_page().path == str(ex / "hello.lua")
+    w.close()
+    w2 = make_window()  # not a first start any more
+    assert not any(isinstance(w2.tabs.widget(i), WelcomePage) for i in range(w2.tabs.count()))
+
+
+def test_new_from_example_menu(make_window, tmp_path):
+    ex = tmp_path / "examples"
+    ex.mkdir()
+    (ex / "hello.lua").write_text("print(1)\n")
+    w = make_window()
+    w._fill_examples_menu()
+    acts = [a for a in w.examples_menu.actions() if a.text() == "hello.lua"]
+    acts[0].trigger()
+    assert w.tabs.current_page().path == str(ex / "hello.lua")
+
+
+def test_module_entry_point_help():
+    out = subprocess.run([sys.executable, "-m", "app.ui", "--help"], capture_output=True, text=True, timeout=60,
+                         cwd=os.path.abspath(os.path.join(HERE, "..", "..")))
+    assert out.returncode == 0 and "llmspell-studio" in out.stdout

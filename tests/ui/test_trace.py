@@ -1,0 +1,89 @@
+"""The LLM trace panel: tree of spans with model/latency/tokens/cost, chat transcript and JSON, filter, jump, export."""
+from __future__ import annotations
+
+import json
+
+from app.ui.trace_panel import transcript
+
+
+def run_fake(window, qtbot, tmp_path, text="ok"):
+    p = tmp_path / "t.lua"
+    p.write_text(text + "\nsecond line\n")
+    page = window.tabs.open_file(str(p))
+    s = window.action_run(page)
+    qtbot.waitUntil(lambda: s.done, timeout=5000)
+    qtbot.wait(50)
+    return s, p
+
+
+def test_tree_shows_spans_nested_with_columns(window, qtbot, tmp_path):
+    run_fake(window, qtbot, tmp_path)
+    tree = window.trace.tree
+    root = tree.topLevelItem(0)
+    assert root.text(0).startswith("Run #") and root.text(1) == "ok"
+    assert root.childCount() == 1
+    agent = root.child(0)
+    assert agent.text(0) == "Agent.run" and agent.text(1) == "agent" and agent.text(3) == "500 ms"
+    llm = agent.child(0)
+    assert [llm.text(i) for i in range(6)] == ["LLM.chat", "llm", "offline/echo", "250 ms", "10", "$0.0012"]
+
+
+def test_selecting_a_span_shows_chat_and_json(window, qtbot, tmp_path):
+    run_fake(window, qtbot, tmp_path)
+    assert window.trace.select_first_span("llm")
+    chat = window.trace.chat.toPlainText()
+    assert "Be brief." in chat and "Say hi to Ada" in chat and "Hi Ada!" in chat
+    assert chat.index("user") < chat.index("assistant")
+    data = json.loads(window.trace.json.toPlainText())
+    assert data["model"] == "offline/echo" and data["tokens"]["total"] == 10
+
+
+def test_double_click_jumps_to_the_spell_line(window, qtbot, tmp_path):
+    _s, p = run_fake(window, qtbot, tmp_path)
+    window.trace.select_first_span("llm")
+    other = window.tabs.new_file("lua", "")
+    item = window.trace.tree.currentItem()
+    window.trace.tree.itemDoubleClicked.emit(item, 0)
+    page = window.tabs.current_page()
+    assert page is not other and page.path == str(p) and page.editor.caret()[0] == 1
+
+
+def test_filter_by_kind_and_text(window, qtbot, tmp_path):
+    run_fake(window, qtbot, tmp_path)
+    tp = window.trace
+    agent = tp.tree.topLevelItem(0).child(0)
+    llm = agent.child(0)
+    tp.kind.setCurrentIndex(tp.kind.findData("tool"))
+    assert agent.isHidden() and llm.isHidden()
+    tp.kind.setCurrentIndex(tp.kind.findData("llm"))
+    assert not llm.isHidden() and not agent.isHidden()  # the parent stays to show its matching child
+    tp.kind.setCurrentIndex(0)
+    tp.text_filter.setText("ada")  # found in the request text
+    assert not llm.isHidden()
+    tp.text_filter.setText("no-such-thing")
+    assert llm.isHidden() and agent.isHidden()
+
+
+def test_export_jsonl(window, qtbot, tmp_path):
+    run_fake(window, qtbot, tmp_path)
+    out = tmp_path / "trace.jsonl"
+    assert window.trace.export(str(out)) == 2
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["id"] for r in rows} == {"a1", "s1"}
+    assert next(r for r in rows if r["id"] == "a1")["end"] == 1.5  # the final version of a span
+
+
+def test_spans_of_several_runs_newest_first(window, qtbot, tmp_path):
+    run_fake(window, qtbot, tmp_path)
+    s2, _ = run_fake(window, qtbot, tmp_path)
+    assert window.trace.tree.topLevelItemCount() == 2
+    assert window.trace.tree.topLevelItem(0).text(0).startswith(f"Run #{s2.number}")
+
+
+def test_transcript_shapes():
+    assert transcript({"request": {"prompt": "hi"}, "response": "yo"}) == [("user", "hi"), ("assistant", "yo")]
+    tool = transcript({"request": {"messages": [{"role": "user", "content": "add"}]},
+                       "response": {"role": "assistant", "content": None,
+                                    "tool_calls": [{"function": {"name": "add", "arguments": '{"a":1}'}}]}})
+    assert tool[-1] == ("assistant", '→ add({"a":1})')
+    assert transcript({"request": {"input": {"x": 1}}, "error": "boom"})[-1] == ("error", "boom")
