@@ -224,36 +224,49 @@ def _fmt_str(s: str, verb: str, sp: _Spec) -> str:
     return f"%!{verb}(string={s})"
 
 
+def _bad_verb(arg: Any, verb: str) -> str:
+    """Tengo's ``badVerb``: ``%!d(<String()>=<String()>)``."""
+    sv = to_string(arg)
+    return f"%!{verb}({sv}={sv})"
+
+
 def _fmt_value(arg: Any, verb: str, sp: _Spec) -> str:
+    """Tengo's ``printArg``: ``%v`` is always the value's ``String()`` (strings quoted), other verbs by type."""
+    if verb == "T":
+        return _pad(type_name(arg), sp)
+    if verb == "v":
+        return _fmt_str(to_string(arg), "s", sp)
     t = type(arg)
     if t is bool:
-        if verb in "tv":
+        if verb == "t":
             return _pad("true" if arg else "false", sp)
-        return f"%!{verb}(bool={'true' if arg else 'false'})"
+        return _bad_verb(arg, verb)
     if t is int:
-        return _fmt_int(arg, verb, sp)
-    if t is Char:
-        if verb == "v":
-            return _fmt_int(arg.v, "d", sp)
-        return _fmt_int(arg.v, verb, sp)
+        if verb in "dbBoOxXcqU" and verb != "B":
+            return _fmt_int(arg, verb, sp)
+        return _bad_verb(arg, verb)
     if t is float:
-        return _fmt_float(arg, verb, sp)
+        if verb in "eEfFgGxXb":
+            return _fmt_float(arg, verb, sp)
+        return _bad_verb(arg, verb)
     if t is str:
-        return _fmt_str(arg, verb, sp)
+        if verb in "sxXq":
+            return _fmt_str(arg, verb, sp)
+        return _bad_verb(arg, verb)
     if t is bytes:
+        if verb == "d":
+            return "[" + " ".join(str(b) for b in arg) + "]"
         if verb == "s":
-            return _pad(from_bytes(arg), sp)
+            return _fmt_str(from_bytes(arg), "s", sp)
         if verb in "xX":
             return _fmt_str(from_bytes(arg), verb, sp)
-        if verb == "v":
-            return _pad("[" + " ".join(str(b) for b in arg) + "]", sp)
         if verb == "q":
-            return _pad(go_quote(from_bytes(arg)), sp)
-    if verb in ("v", "s"):
-        return _pad(to_string(arg) if t is not str else arg, sp)
-    if verb == "q" and isinstance(arg, (Array, Map)):
-        return _pad(to_string(arg), sp)
-    return f"%!{verb}({type_name(arg)}={to_string(arg)})"
+            return _fmt_str(from_bytes(arg), "q", sp)
+        return ""
+    sv = to_string(arg)
+    if verb in "sxXq":
+        return _fmt_str(sv, verb, sp)
+    return _bad_verb(arg, verb)
 
 
 def sprintf(fmt: str, args: list) -> str:
@@ -261,6 +274,7 @@ def sprintf(fmt: str, args: list) -> str:
     out: list[str] = []
     i, n = 0, len(fmt)
     argi = 0
+    reordered = False
     while i < n:
         j = fmt.find("%", i)
         if j < 0:
@@ -286,6 +300,12 @@ def sprintf(fmt: str, args: list) -> str:
             elif c == "0":
                 sp.zero = not sp.minus
             i += 1
+        if i < n and fmt[i] == "[":
+            j = fmt.find("]", i)
+            if j > i + 1 and fmt[i + 1:j].isdigit() and 0 < int(fmt[i + 1:j]) <= len(args):
+                argi = int(fmt[i + 1:j]) - 1
+                reordered = True
+                i = j + 1
         if i < n and fmt[i] == "*":
             i += 1
             if argi < len(args) and type(args[argi]) is int:
@@ -325,8 +345,8 @@ def sprintf(fmt: str, args: list) -> str:
         arg = args[argi]
         argi += 1
         out.append(_fmt_value(arg, verb, sp))
-    if argi < len(args):
-        extra = ", ".join(f"{type_name(a)}={to_string(a) if type(a) is not str else a}" for a in args[argi:])
+    if argi < len(args) and not reordered:
+        extra = ", ".join(f"{type_name(a)}={to_string(a)}" for a in args[argi:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
 

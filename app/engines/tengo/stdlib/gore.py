@@ -127,15 +127,18 @@ def error_types() -> Any:
 
 
 def find_all(p: re.Pattern, s: str, n: int) -> list[re.Match]:
-    """``FindAll*`` with Go's count (n < 0: all) and its empty-match rule."""
-    res = []
+    """``FindAll*`` with Go's count (n < 0: all, 0: none) and its empty-match rule (an empty match right
+    after the previous match is skipped)."""
+    if n == 0:
+        return []
+    res: list[re.Match] = []
     prev_end = -1
     for m in p.finditer(s):
         if m.start() == m.end() and m.start() == prev_end:
             continue
         res.append(m)
         prev_end = m.end()
-        if 0 <= n <= len(res):
+        if 0 < n <= len(res):
             break
     return res
 
@@ -144,21 +147,18 @@ def split(p: re.Pattern, s: str, n: int) -> list[str]:
     """Go ``Regexp.Split``."""
     if n == 0:
         return []
-    if p.pattern == "" and False:
-        pass
-    if len(p.pattern) > 0 and s == "":
+    if p.pattern != "" and s == "":
         return [""]
-    matches = find_all(p, s, -1)
-    out = []
-    beg = 0
+    matches = find_all(p, s, n)
+    out: list[str] = []
+    beg = end = 0
     for m in matches:
         if n > 0 and len(out) == n - 1:
             break
         end = m.start()
-        if m.end() == 0:
-            continue
-        out.append(s[beg:end])
+        if m.end() != 0:
+            out.append(s[beg:end])
         beg = m.end()
-    if beg <= len(s) or True:
+    if end != len(s):
         out.append(s[beg:])
     return out
