@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 def encode(v: Any) -> Any:
     """A Tengo value in the corpus' JSON encoding."""
     t = type(v)
-    if t is bool or t is int or t is str:
-        return v if t is not str else v
+    if t is bool or t is int:
+        return v
+    if t is str:
+        # Go's encoding/json writes invalid UTF-8 bytes as U+FFFD
+        return v if v.isascii() else v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if t is float:
         if v != v:
             return {"$float": "NaN"}

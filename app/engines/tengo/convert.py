@@ -45,7 +45,9 @@ def parse_go_float(s: str) -> float | None:
         return None
     try:
         if s.lower().lstrip("+-").startswith("0x"):
-            return float.fromhex(s)
+            if "p" not in s.lower():
+                return None  # Go requires a p exponent in hexadecimal floats
+            return float.fromhex(s.replace("_", ""))
         if "_" in s:
             return None
         v = float(s)

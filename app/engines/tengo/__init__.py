@@ -1,0 +1,41 @@
+"""Tengo 2 in pure Python: a faithful interpreter of the language (d5/tengo HEAD semantics) for Tengo spells.
+
+Pipeline: :mod:`.lexer` → :mod:`.parser` (AST in :mod:`.nodes`, ``file:line:col`` parse errors) →
+:mod:`.resolver` (scopes, captures, compile errors) → :mod:`.codegen` (AST → nested Python closures; see its
+docstring for why closures and not a bytecode VM) → run on a :class:`.runtime.Runtime`.
+Runtime values live in :mod:`.objects`, operators in :mod:`.ops`/:mod:`.binops`, indexing in :mod:`.access`,
+builtins in :mod:`.builtins`, Go-style formatting in :mod:`.gofmt`, the standard library in :mod:`.stdlib`.
+
+Public API:
+
+* :class:`~.engine.TengoEngine` — the engine interface (``check``/``run``/``repl_eval``) used by the worker.
+* :class:`~.interpreter.Interpreter` / :class:`~.interpreter.Program` — compile and run Tengo source directly.
+* ``python -m app.engines.tengo.conformance CORPUS.json`` — run a conformance corpus, pass counts per area.
+
+Known deviations from Go Tengo (documented, deliberate):
+
+* ``os`` does not exist (sandbox); ``times.sleep`` really sleeps (bounded by the host's wall clock).
+* Array slices are copies: ``b := a[0:2]; b = append(b, 9)`` does not overwrite ``a[2]`` as Go's shared backing
+  arrays would.
+* Regular expressions use Python's ``re`` with RE2 syntax translated where simple (no RE2 package available);
+  ``rand`` uses Python's generator (same API, different sequences).
+* Map iteration and printing follow insertion order (Go's order is random, so no program can rely on it).
+* Allocation counting (``MaxAllocs``) approximates Tengo's per-instruction count (only compiled in when set).
+"""
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TengoEngine", "Interpreter", "Program"]
+
+
+def __getattr__(name: str):  # lazy: importing the package must not pull in the engine's host dependencies
+    if name == "TengoEngine":
+        from .engine import TengoEngine
+        return TengoEngine
+    if name in ("Interpreter", "Program"):
+        from . import interpreter
+        return getattr(interpreter, name)
+    raise AttributeError(name)
