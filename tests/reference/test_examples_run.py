@@ -2,6 +2,8 @@
 on the default offline model, and finishes with status "ok"."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from app.reference.model import LanguageView, build_reference
@@ -36,29 +38,40 @@ def _cases(language: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def runner():
+def runner(tmp_path_factory):
+    """One runner for the module; persistent state (``State``) goes to a temporary data folder."""
+    import os
     from app.runner import Runner
+    old = os.environ.get("LLMSPELL_DATA_DIR")
+    os.environ["LLMSPELL_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     r = Runner()
     yield r
     r.shutdown()
+    if old is None:
+        os.environ.pop("LLMSPELL_DATA_DIR", None)
+    else:
+        os.environ["LLMSPELL_DATA_DIR"] = old
 
 
-def _run(runner, key: str, code: str, language: str):
+def _run(runner, key: str, code: str, language: str, folder: str):
+    """Run ``code`` as a spell saved in ``folder`` (examples may use the workspace scope)."""
     from app.runner import RunOptions
     name = key.split(":", 1)[1].replace(".", "_")
-    return runner.run(f"/examples/{name}.{_EXT[language]}", source=code,
-                      options=RunOptions(language=language, timeout_s=60))
+    path = os.path.join(folder, f"{name}.{_EXT[language]}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(code + "\n")
+    return runner.run(path, source=code, options=RunOptions(language=language, timeout_s=60, workspace=folder))
 
 
 @pytest.mark.parametrize(("key", "code"), _cases("lua"))
-def test_lua_example_runs(runner, key: str, code: str) -> None:
-    result = _run(runner, key, code, "lua")
+def test_lua_example_runs(runner, key: str, code: str, tmp_path) -> None:
+    result = _run(runner, key, code, "lua", str(tmp_path))
     assert result.status == "ok", f"{key}: {result.failure}\n--- example ---\n{code}"
 
 
 @pytest.mark.parametrize(("key", "code"), _cases("js"))
-def test_js_example_runs(runner, key: str, code: str) -> None:
-    result = _run(runner, key, code, "js")
+def test_js_example_runs(runner, key: str, code: str, tmp_path) -> None:
+    result = _run(runner, key, code, "js", str(tmp_path))
     assert result.status == "ok", f"{key}: {result.failure}\n--- example ---\n{code}"
 
 
@@ -66,7 +79,7 @@ def test_js_example_runs(runner, key: str, code: str) -> None:
 def tengo_runner(runner):
     from app.runner import RunOptions
     try:
-        probe = runner.run("/examples/probe.tengo", source="x := 1", options=RunOptions(language="tengo"))
+        probe = runner.run("probe.tengo", source="x := 1", options=RunOptions(language="tengo"))
     except Exception as e:  # the Tengo worker is not there yet
         pytest.skip(f"Tengo engine unavailable: {e!r}")
     if probe.status != "ok":
@@ -75,6 +88,6 @@ def tengo_runner(runner):
 
 
 @pytest.mark.parametrize(("key", "code"), _cases("tengo"))
-def test_tengo_example_runs(tengo_runner, key: str, code: str) -> None:
-    result = _run(tengo_runner, key, code, "tengo")
+def test_tengo_example_runs(tengo_runner, key: str, code: str, tmp_path) -> None:
+    result = _run(tengo_runner, key, code, "tengo", str(tmp_path))
     assert result.status == "ok", f"{key}: {result.failure}\n--- example ---\n{code}"
