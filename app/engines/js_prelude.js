@@ -27,6 +27,12 @@
     toString() { return this.code + ": " + this.message; }
   }
 
+  // Lone surrogates cannot cross into Python (its str is UTF-8 here): the conversion fails inside quickjs and
+  // leaves a Python error set. Text for the host callables gets U+FFFD instead.
+  const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+  const strReplace = String.prototype.replace, apply = Reflect.apply;
+  function wellFormed(s) { return apply(strReplace, String(s), [LONE_SURROGATE, "\uFFFD"]); }
+
   function camel(name) { return name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()); }
   function snake(name) { return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase(); }
 
@@ -160,7 +166,7 @@
       if (!name.startsWith("./") && !name.startsWith("../"))
         throw new SpellError("module_not_found", "require('" + name + "'): only sibling files of the spell can be required, as './name'");
       const rel = normalize(dir, name);
-      const reply = JSON.parse(hostModule(rel));
+      const reply = JSON.parse(hostModule(wellFormed(rel)));
       if (!reply.ok) throw new SpellError(reply.error.code, reply.error.message);
       if (moduleCache.has(reply.path)) return moduleCache.get(reply.path).exports;
       moduleCount += 1;
@@ -185,9 +191,10 @@
         Object.defineProperty(g, "parse", { value: JSON.parse.bind(JSON) });
         Object.defineProperty(g, "stringify", { value: JSON.stringify.bind(JSON) });
       }
-      Object.defineProperty(globalThis, gname, { value: Object.freeze(g), enumerable: false, writable: false });
+      Object.defineProperty(globalThis, gname, { value: Object.freeze(g), enumerable: false, writable: false,
+                                                  configurable: false });  // JSON is configurable by default
     }
-    const out = (stream) => function (...args) { hostOutput(stream, format(args)); };
+    const out = (stream) => function (...args) { hostOutput(stream, wellFormed(format(args))); };
     globalThis.console = Object.freeze({ log: out("stdout"), info: out("stdout"), debug: out("stdout"),
                                          warn: out("stderr"), error: out("stderr") });
     globalThis.print = out("stdout");
