@@ -1,0 +1,93 @@
+"""The runner's public API as the IDE uses it: background runs, observers, stop, REPL sessions, check."""
+from __future__ import annotations
+
+import threading
+import time
+
+from app.runner import RunOptions
+
+
+class Recorder:
+    def __init__(self):
+        self.output = []
+        self.finished = threading.Event()
+        self.result = None
+
+    def on_output(self, stream, text):
+        self.output.append((stream, text))
+
+    def on_span(self, span):
+        pass
+
+    def on_finished(self, result):
+        self.result = result
+        self.finished.set()
+
+
+def test_start_streams_output_and_reports_the_end(runner):
+    rec = Recorder()
+    run = runner.start("s.lua", "print('a')\nLog.warn('careful')\nprint('b')\nreturn 7", RunOptions(), rec)
+    assert rec.finished.wait(20)
+    assert run.done and run.result.value == 7
+    assert rec.output == [("stdout", "a\n"), ("warn", "careful\n"), ("stdout", "b\n")]
+
+
+def test_output_arrives_while_the_spell_is_still_running(runner):
+    rec = Recorder()
+    run = runner.start("live.lua", "print('early')\nwhile true do end", RunOptions(timeout_s=10), rec)
+    deadline = time.monotonic() + 10
+    while not rec.output and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert rec.output == [("stdout", "early\n")]
+    assert not run.done
+    run.cancel()
+    assert run.wait(5).status == "cancelled"
+
+
+def test_cancel_before_the_worker_is_attached(runner):
+    run = runner.start("c.js", "for (;;) {}", RunOptions(timeout_s=30))
+    run.cancel()
+    assert run.wait(10).status == "cancelled"
+
+
+def test_lua_repl_keeps_state_between_entries(runner):
+    session = runner.repl("lua")
+    try:
+        assert session.eval("x = 20").status == "ok"
+        assert session.eval("x + 22").value == 42
+        rec = Recorder()
+        assert session.eval("print('hi', JSON.encode({1}))", rec).status == "ok"
+        assert rec.output == [("stdout", "hi\t[1]\n")]
+        err = session.eval("nope(")
+        assert err.status == "error" and err.failure.code == "syntax"
+        assert session.eval("x").value == 20
+    finally:
+        session.close()
+
+
+def test_js_repl_keeps_state_between_entries(runner):
+    session = runner.repl("js")
+    try:
+        assert session.eval("var x = 20; let y = 2;").status == "ok"
+        assert session.eval("x + y + 20").value == 42
+        assert session.eval("JSON.encode({a: [1]})").value == '{"a":[1]}'
+        err = session.eval("undefinedThing()")
+        assert err.status == "error" and "undefinedThing" in err.failure.message
+        assert session.eval("x").value == 20
+    finally:
+        session.close()
+
+
+def test_repl_survives_a_hung_entry_by_starting_over(runner):
+    session = runner.repl("lua", RunOptions(timeout_s=0.5))
+    try:
+        assert session.eval("while true do end").status == "limit"
+        assert session.eval("1 + 1").value == 2
+    finally:
+        session.close()
+
+
+def test_check_finds_syntax_errors_in_a_worker(runner):
+    diags = runner.check("local x = \n", "a.lua")
+    assert [(d.line, d.message) for d in diags] == [(2, "unexpected symbol near <eof>")]
+    assert runner.check("let ok = 1;", "b.js") == []
