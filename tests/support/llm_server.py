@@ -12,6 +12,9 @@ results are predictable. Faults are queued with :meth:`LLMServer.fault` and cons
 * ``"disconnect"``: streams send ``after`` chunks and drop the connection (non-streams drop it at once);
 * ``"content"``: answer with the given ``content`` text instead of the rules' answer.
 
+Like an obedient model, a request whose system message says "...JSON schema:\n{schema}" (the structured-output
+instruct path) gets a JSON instance of that schema.
+
 ``delay`` (seconds) applies to every answer (the parallel-workflow benchmark uses 0.2 s).
 Usage: ``with LLMServer() as server: ... api_base=server.url``.
 """
@@ -117,6 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
         answer = offline_rules.reply(body.get("model", "test-model"), body.get("messages") or [], body)
         if fault and fault["kind"] == "content":
             answer = dict(answer, content=fault["content"], tool_calls=[], finish_reason="stop")
+        elif not body.get("response_format") and not answer["tool_calls"]:
+            schema = _instructed_schema(body.get("messages") or [])
+            if schema is not None:  # a model that follows "reply with JSON matching this schema"
+                user = next((m for m in reversed(body["messages"]) if m.get("role") == "user"), {})
+                value = offline_rules.instance_for(schema, offline_rules.text_of(user.get("content")))
+                answer = dict(answer, content=json.dumps(value))
         return answer
 
     def _chat(self, body: dict[str, Any], fault: dict[str, Any] | None) -> None:
@@ -176,6 +185,17 @@ class _Handler(BaseHTTPRequestHandler):
         tokens = sum(offline_rules.count_tokens(str(t)) for t in texts)
         self._send_json(200, {"object": "list", "data": data, "model": body.get("model", "test-embed"),
                               "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+def _instructed_schema(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for m in messages:
+        text = offline_rules.text_of(m.get("content")) if m.get("role") == "system" else ""
+        if "JSON schema:" in text:
+            try:
+                return json.loads(text.split("JSON schema:", 1)[1].strip())
+            except ValueError:
+                return None
+    return None
 
 
 class _Server(ThreadingHTTPServer):
