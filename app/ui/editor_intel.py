@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from app.reference.model import LanguageView, MethodRef, Reference, first_sentence, get_reference, split_type
 
@@ -483,7 +483,33 @@ def call_tip(text: str, pos: int, language: str, reference: Reference | None = N
     if level < len(ctx.stack) - 1 and ctx.stack[level + 1].char == "{" and _option_context(ctx, m, level):
         idx = len(m.params)  # inside the options table
     hl = sig.ranges[idx] if idx < len(sig.ranges) else None
-    return CallTip(sig.text, hl, idx, m.key, first_sentence(m.summary), op.pos)
+    doc = first_sentence(m.summary)
+    if level == len(ctx.stack) - 2 and _option_context(ctx, m, level):
+        key = _current_key(ctx, v.language)
+        opt = next((o for o in m.options if v.name(o.name) == key), None)
+        if opt is not None:
+            doc = f"{v.name(opt.name)}: {v.type(opt.type)} — {opt.doc}"
+    return CallTip(sig.text, hl, idx, m.key, doc, op.pos)
+
+
+def _current_key(ctx: _Context, language: str) -> str | None:
+    """The key of the table entry the cursor is in (``max_tokens`` in ``{max_tokens = 1|``), if any."""
+    sep = "=" if language == "lua" else ":"
+    depth = 0
+    entry: list[_Tok] = []
+    for t in ctx.tokens[ctx.stack[-1].index + 1:]:
+        if t.kind == "op" and t.text in "([{":
+            depth += 1
+        elif t.kind == "op" and t.text in ")]}":
+            depth -= 1
+        elif depth == 0 and t.kind == "op" and t.text in (",", ";"):
+            entry = []
+            continue
+        if depth == 0 or t.kind != "op":
+            entry.append(t)
+    if len(entry) >= 2 and entry[0].kind in ("name", "string") and entry[1].kind == "op" and entry[1].text == sep:
+        return entry[0].text.strip("\"'")
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ hover, F1
@@ -527,10 +553,30 @@ def symbol_at(text: str, pos: int, language: str, reference: Reference | None = 
     return None
 
 
+def _option_under(text: str, pos: int, v: LanguageView, ref: Reference) -> tuple[MethodRef, Any] | None:
+    """``(method, option)`` when ``pos`` is on a key of a bridge call's options table (``{max_tokens = 1}``)."""
+    s, e = _word_at(text, pos, v.language)
+    if s == e or not re.match(r"\s*" + ("=(?!=)" if v.language == "lua" else ":"), text[e:e + 40]):
+        return None
+    ctx = _context(text, s, v.language)
+    if ctx.in_string_or_comment or not ctx.stack or ctx.stack[-1].char != "{":
+        return None
+    call = _enclosing_call(text, s, v.language, ref, ctx)
+    if call is None or not _option_context(ctx, call[0], call[1]):
+        return None
+    word = text[s:e]
+    o = next((o for o in call[0].options if v.name(o.name) == word), None)
+    return (call[0], o) if o is not None else None
+
+
 def hover(text: str, pos: int, language: str, reference: Reference | None = None) -> str | None:
     """Plain-text documentation for the name under ``pos``: a bridge method or global, or a local of the file."""
     ref = _ref(reference)
     v = _view(ref, language)
+    opt = _option_under(text, pos, v, ref)
+    if opt is not None:
+        m, o = opt
+        return f"{v.qualname(m)} option {v.name(o.name)}: {v.type(o.type)}\n\n{o.doc}"
     key = symbol_at(text, pos, v.language, ref)
     if key:
         item = ref.find(key)

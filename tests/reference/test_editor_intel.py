@@ -191,3 +191,18 @@ def test_on_char_added_drives_the_editor(fake_ref: Reference) -> None:
     assert _typed("local value = 1\nv|", "lua", fake_ref).completion is None  # one character: wait
     assert _typed("local value = 1\nvalue|", "lua", fake_ref).completion is None  # already complete
     assert _typed("x = 1 + |", "lua", fake_ref) == ei.Suggestion()
+
+
+def test_option_keys_in_call_tips_and_hover(fake_ref: Reference) -> None:
+    text, pos = _at("LLM.chat('a', nil, {max_tokens = |")
+    tip = ei.call_tip(text, pos, "lua", fake_ref)
+    assert tip.arg_index == 2 and tip.doc == "max_tokens: integer — Upper bound on the reply's length."
+    text, pos = _at("LLM.chat('a', null, {maxTokens: 5, temperature: |")
+    assert ei.call_tip(text, pos, "js", fake_ref).doc.startswith("temperature: number")
+    text, pos = _at("LLM.chat('a', nil, {|")
+    assert ei.call_tip(text, pos, "lua", fake_ref).doc == "Send one prompt and return the reply."
+    text, pos = _at("LLM.chat('a', nil, {max_to|kens = 5})")
+    assert ei.hover(text, pos, "lua", fake_ref) == (
+        "LLM.chat option max_tokens: integer\n\nUpper bound on the reply's length.")
+    text, pos = _at("local t = {max_to|kens = 5}")
+    assert "option" not in (ei.hover(text, pos, "lua", fake_ref) or "")  # a plain table, not a bridge call
