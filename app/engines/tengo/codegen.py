@@ -53,9 +53,10 @@ def _add_pos(e: TengoError, pos: tuple) -> None:
 class CodeGen:
     """Generates closures for one file; ``rt`` is the run's :class:`Runtime`."""
 
-    def __init__(self, rt: Runtime, filename: str):
+    def __init__(self, rt: Runtime, filename: str, ignore_export: bool = False):
         self.rt = rt
         self.filename = filename
+        self.ignore_export = ignore_export  # Tengo ignores `export` in a main script
         self.fn: FuncInfo | None = None
 
     def pos(self, node: Any) -> tuple:
@@ -135,6 +136,8 @@ class CodeGen:
             sig = BREAK if s.kind == "break" else CONTINUE
             return lambda fr: sig
         if t is N.ExportStmt:
+            if self.ignore_export:
+                return None
             ev = self.expr(s.result)
 
             def export(fr: list) -> Any:

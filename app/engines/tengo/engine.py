@@ -72,7 +72,8 @@ class _Session:
         self.out = _Output(host)
         limit = max(1, int(host.limits.memory_mb)) * 1024 * 1024 // 2
         self.interp = Interpreter(stdlib=STDLIB, loader=self._load_module, output=self.out.write,
-                                  max_frames=MAX_FRAMES, max_string_len=limit, max_bytes_len=limit)
+                                  max_frames=MAX_FRAMES, max_string_len=limit, max_bytes_len=limit,
+                                  main_export=True)
         rt = self.interp.rt
         rt.host = host
         rt.flush_output = self.out.flush  # type: ignore[attr-defined]

@@ -106,7 +106,7 @@ class Interpreter:
                  max_frames: int = MAX_FRAMES, max_string_len: int | None = None,
                  max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
                  builtin_modules: dict[str, Any] | None = None, extra_values: dict[str, Any] | None = None,
-                 lenient: bool = False, max_allocs: int | None = None):
+                 lenient: bool = False, max_allocs: int | None = None, main_export: bool = False):
         self.rt = Runtime(max_frames=max_frames, output=output)
         self.rt.max_allocs = max_allocs
         self.stdlib = set(stdlib)
@@ -115,6 +115,8 @@ class Interpreter:
         self.builtins: dict[str, Any] = dict(builtin_objects(extra_builtins))
         self.builtins.update(extra_values or {})
         self.lenient = lenient
+        #: Tengo ignores ``export`` in the main script; spells (``main_export=True``) use it as their result
+        self.main_export = main_export
         self.builtin_modules = dict(builtin_modules or {})
         self._module_cache: dict[str, tuple[str, Any]] = {}
         self._importing: list[str] = []
@@ -162,7 +164,7 @@ class Interpreter:
 
     # -- compile -------------------------------------------------------------------------------------------
     def _compile(self, src: str, filename: str, predefined: list[str], repl: bool = False,
-                 captured: set[str] | None = None) -> tuple[FuncCode, FuncInfo]:
+                 captured: set[str] | None = None, main: bool = False) -> tuple[FuncCode, FuncInfo]:
         stmts = parse(src, filename)
         if repl and stmts and type(stmts[-1]).__name__ == "ExprStmt":
             from . import nodes as N
@@ -171,13 +173,14 @@ class Interpreter:
         resolver = Resolver(filename, self.builtins, lambda n, node: self.import_module(n, node, filename),
                             lenient=self.lenient)
         info = resolver.resolve_top(stmts, predefined, captured)
-        code = CodeGen(self.rt, filename).function(info, stmts, 1)
+        ignore = main and not self.main_export and not repl
+        code = CodeGen(self.rt, filename, ignore_export=ignore).function(info, stmts, 1)
         return code, info
 
     def compile(self, src: str, filename: str, predefined: list[str] | None = None) -> Program:
         """Parse and compile a main script; raises :class:`TengoParseError`/:class:`TengoCompileError`."""
         self.rt.filename = filename
-        code, info = self._compile(src, filename, list(predefined or []))
+        code, info = self._compile(src, filename, list(predefined or []), main=True)
         return Program(self, code, info)
 
     def compile_repl(self, src: str, filename: str, session: dict[str, Any]) -> Program:
@@ -185,7 +188,7 @@ class Interpreter:
         entry's value (exported)."""
         self.rt.filename = filename
         names = list(session)
-        code, info = self._compile(src, filename, names, repl=True, captured=set(names))
+        code, info = self._compile(src, filename, names, repl=True, captured=set(names), main=True)
         return Program(self, code, info)
 
 
