@@ -57,6 +57,7 @@ class CodeGen:
         self.rt = rt
         self.filename = filename
         self.ignore_export = ignore_export  # Tengo ignores `export` in a main script
+        self.code_ref: list = []  # filled with the FuncCode being generated (self-recursion checks)
         self.fn: FuncInfo | None = None
 
     def pos(self, node: Any) -> tuple:
@@ -64,14 +65,36 @@ class CodeGen:
 
     # -- functions -----------------------------------------------------------------------------------------
     def function(self, info: FuncInfo, stmts: list, line: int) -> FuncCode:
-        saved = self.fn
+        saved = self.fn, self.code_ref
         self.fn = info
+        self.code_ref = []
+        if not info.top:
+            self._mark_tail_statements(stmts)
         try:
             body = self.block(stmts)
         finally:
-            self.fn = saved
+            ref = self.code_ref
+            self.fn, self.code_ref = saved
         cells = tuple(s.slot for s in info.param_syms if s.captured)
-        return FuncCode(len(info.params), info.variadic, info.nslots, body, cells, info.name, self.filename, line)
+        code = FuncCode(len(info.params), info.variadic, info.nslots, body, cells, info.name, self.filename, line)
+        ref.append(code)
+        return code
+
+    @classmethod
+    def _mark_tail_statements(cls, stmts: list) -> None:
+        """Tengo's VM turns a self-recursive call whose next instruction is the function's return into a
+        jump (``f(x)`` as the last statement, also inside a final ``if`` without ``else``). Mark those call
+        statements so the recursion does not grow the stack either."""
+        rest = [s for s in stmts if type(s) is not N.EmptyStmt]
+        if not rest:
+            return
+        last = rest[-1]
+        if type(last) is N.BlockStmt:
+            cls._mark_tail_statements(last.stmts)
+        elif type(last) is N.ExprStmt and type(last.expr) is N.CallExpr:
+            last.ann = "tail"
+        elif type(last) is N.IfStmt and last.else_ is None:
+            cls._mark_tail_statements(last.body.stmts)
 
     # -- statements ----------------------------------------------------------------------------------------
     def block(self, stmts: list) -> Callable:
@@ -115,6 +138,8 @@ class CodeGen:
     def stmt(self, s: Any) -> Callable | None:
         t = type(s)
         if t is N.ExprStmt:
+            if s.ann == "tail":
+                return self.tail_statement(s.expr)
             ev = self.expr(s.expr)
 
             def expr_stmt(fr: list) -> None:
@@ -310,6 +335,32 @@ class CodeGen:
                 err.trace.append(pos)
                 raise
         return tail
+
+    def tail_statement(self, e: N.CallExpr) -> Callable:
+        """A final call statement: a self-recursive call reuses the frame (the callee's result becomes the
+        function's result, as in Tengo); any other call runs normally."""
+        call = self.expr(e)
+        fev = self.expr(e.func)
+        argevs = [self.expr(a) for a in e.args]
+        ellipsis = e.ellipsis
+        pos = self.pos(e)
+        ref = self.code_ref
+
+        def tail_stmt(fr: list) -> Any:
+            f = fev(fr)
+            if type(f) is CompiledFunction and f.free is fr[0] and ref and f.code is ref[0]:
+                args = [a(fr) for a in argevs]
+                try:
+                    if ellipsis:
+                        args = spread(args)
+                    fr[1] = (f, fix_args(f.code, args))
+                except TengoError as err:
+                    err.trace.append(pos)
+                    raise
+                return TAIL
+            call(fr)
+            return None
+        return tail_stmt
 
     def assign(self, s: N.AssignStmt) -> Callable:
         lhs, rhs = s.lhs[0], s.rhs[0]
