@@ -121,10 +121,20 @@ def lua_records_file(ref: Reference) -> str:
     return "\n".join(out) + "\n"
 
 
+LUA_ENVIRONMENT = f"""---@meta spell
+-- {HEADER}
+
+---The run's input value (`llmspell run --input JSON`, or the IDE's run input).
+---@type any
+INPUT = nil
+"""
+
+
 def lua_meta_files(ref: Reference) -> dict[str, str]:
-    """``{file name: text}`` for every global, handle type and (if any) the record types."""
+    """``{file name: text}`` for every global, handle type, the record types (if any) and the spell environment."""
     files = {f"{g.name}.lua" if g.kind == "global" else f"{g.name}.type.lua": lua_meta_file(ref, g)
              for g in ref.all()}
+    files["spell.lua"] = LUA_ENVIRONMENT
     if ref.records:
         files["records.lua"] = lua_records_file(ref)
     return files
@@ -189,14 +199,32 @@ def _ts_record(v: LanguageView, r: RecordRef) -> list[str]:
     return out + ["}", ""]
 
 
+#: What the JavaScript engine gives every spell besides the bridges (app/engines/js_prelude.js).
+_TS_ENVIRONMENT = [
+    "/** The spell console (the run console in the IDE, standard output and error in the CLI). */",
+    "interface Console {", "  log(...data: any[]): void;", "  info(...data: any[]): void;",
+    "  warn(...data: any[]): void;", "  error(...data: any[]): void;", "  debug(...data: any[]): void;", "}",
+    "declare var console: Console;",
+    "/** Print to the run console (like console.log). */",
+    "declare function print(...data: any[]): void;",
+    "/** The run's input value (`llmspell run --input JSON`, or the IDE's run input). */",
+    "declare var INPUT: any;",
+    "/** Load a sibling module of the spell: `require(\"./helpers\")` returns its `module.exports`. */",
+    "declare function require(name: string): any;",
+    "/** In a module loaded with require: what it exports. */",
+    "declare var module: { exports: any };",
+    "declare var exports: any;",
+    "/** The error bridges throw: `e.code` is an error code such as \"invalid_argument\" or \"timeout\". */",
+    "declare class SpellError extends Error {",
+    "  constructor(code: string, message: string, retryable?: boolean);",
+    "  code: string;", "  retryable: boolean;", "}",
+]
+
+
 def dts_file(ref: Reference) -> str:
     """One TypeScript declaration file for every global, handle type and record type (JS spelling)."""
     v = view(ref, "js")
-    out = [f"// {HEADER}", "// Use with \"lib\": [\"es2020\"] (spells have no DOM).", "",
-           "/** The spell console (the run console in the IDE, standard output in the CLI). */",
-           "interface Console {", "  log(...data: any[]): void;", "  info(...data: any[]): void;",
-           "  warn(...data: any[]): void;", "  error(...data: any[]): void;", "  debug(...data: any[]): void;",
-           "}", "declare var console: Console;", ""]
+    out = [f"// {HEADER}", "// Use with \"lib\": [\"es2020\"] (spells have no DOM).", "", *_TS_ENVIRONMENT, ""]
     for r in ref.records:
         out += _ts_record(v, r)
     for g in ref.all():

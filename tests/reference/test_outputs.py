@@ -174,6 +174,10 @@ def test_tsc_accepts_dts_and_js_examples(tmp_path) -> None:
         if code and ("js", m.qualname) not in KNOWN_BROKEN:
             # each example is its own module so examples may reuse variable names
             (tmp_path / "dts" / f"{m.owner}_{m.name}.js").write_text(code + "\nexport {};\n")
+    (tmp_path / "dts" / "environment.js").write_text(
+        'print(INPUT && INPUT.name);\nconst helpers = require("./helpers");\n'
+        'try { JSON.decode("{"); } catch (e) { if (e instanceof SpellError) console.log(e.code, e.retryable); }\n'
+        'console.log(JSON.stringify(JSON.parse("[]")));\nmodule.exports = {helpers};\nexport {};\n')
     proc = subprocess.run([_tsc(), "-p", str(tmp_path / "dts")], capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
