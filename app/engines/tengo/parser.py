@@ -129,10 +129,7 @@ class Parser:
             if kw == "for":
                 return self.parse_for()
         if t.kind == "OP":
-            if t.value == "{":
-                b = self.parse_block()
-                self.expect_semi()
-                return b
+            # no bare blocks in Tengo: a statement starting with '{' is a map literal expression
             if t.value == ";":
                 self.next()
                 return N.EmptyStmt(t.line, t.col)
@@ -179,11 +176,9 @@ class Parser:
         init = None
         if self.is_op("{"):
             raise self.error("missing condition in if statement")
-        cond = None
-        if not self.is_op(";"):
-            s = self.parse_simple_stmt(False)
-        else:
-            s = None
+        if self.is_op(";"):
+            raise self.error("missing init in if statement")
+        s = self.parse_simple_stmt(False)
         if self.is_op(";"):
             self.next()
             init = s
