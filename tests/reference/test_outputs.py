@@ -177,7 +177,8 @@ def test_tsc_accepts_dts_and_js_examples(tmp_path) -> None:
     (tmp_path / "dts" / "environment.js").write_text(
         'print(INPUT && INPUT.name);\nconst helpers = require("./helpers");\n'
         'try { JSON.decode("{"); } catch (e) { if (e instanceof SpellError) console.log(e.code, e.retryable); }\n'
-        'console.log(JSON.stringify(JSON.parse("[]")));\nmodule.exports = {helpers};\nexport {};\n')
+        'console.log(JSON.stringify(JSON.parse("[]")), helpers.twice(2));\n')
+    (tmp_path / "dts" / "helpers.js").write_text("module.exports = {twice: (x) => 2 * x};\n")
     proc = subprocess.run([_tsc(), "-p", str(tmp_path / "dts")], capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
