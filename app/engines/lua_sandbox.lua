@@ -272,7 +272,9 @@ local function invoke_callback(id, args_table, nargs)
   if type(e) == "table" and getmetatable(e) == ERROR_MT then
     return "error", {code = e.code, message = e.message, file = e.file, line = e.line, frames = info.frames}
   end
-  return "error", {code = "tool_failed", message = tostring(e), frames = info.frames}
+  local ok, text = pcall(tostring, e)  -- a spell's error object: its __tostring may fail
+  return "error", {code = "tool_failed", message = ok and text or "(error object whose __tostring failed)",
+                   frames = info.frames}
 end
 
 ------------------------------------------------------------------------------------------------ environment
@@ -377,10 +379,15 @@ local function run_main(fn)
   end
   local message
   if type(e) == "string" then message = e
-  elseif type(e) == "table" and getmetatable(e) and getmetatable(e).__tostring then message = tostring(e)
   elseif type(e) == "table" then
-    local ok, enc = pcall(encode, e)
-    message = ok and enc or tostring(e)
+    -- the spell's own error object: its metatable and __tostring are spell code and may fail
+    local ok, text = pcall(function()
+      local mt = getmetatable(e)
+      if mt and mt.__tostring then return tostring(e) end
+      local ok_enc, enc = pcall(encode, e)
+      return ok_enc and enc or tostring(e)
+    end)
+    message = ok and text or "(error object whose __tostring failed)"
   else message = tostring(e) end
   return "error", {kind = "runtime", message = message, frames = info.frames}
 end

@@ -181,6 +181,12 @@ class WorkerHost:
             self.worker.channel.send(CallbackResult(msg.call_id, error={
                 "code": "tool_failed", "message": str(e.failure)}))
             return
+        except Exception as e:  # an engine bug: answer the host anyway, it is waiting for this call
+            log.exception("callback failed inside the worker")
+            self.worker.out.flush()
+            self.worker.channel.send(CallbackResult(msg.call_id, error={
+                "code": "internal", "message": f"internal engine error in a callback: {type(e).__name__}"}))
+            return
         self.worker.out.flush()
         self.worker.channel.send(CallbackResult(msg.call_id, value=value))
 

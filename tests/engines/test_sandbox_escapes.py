@@ -38,6 +38,8 @@ def world(tmp_path_factory):
     (spells / "util.js").write_text('module.exports = "sibling ok";\n')
     (spells / "evil.lua").symlink_to(outside / "secret.lua")
     (spells / "evil.js").symlink_to(outside / "secret.js")
+    (outside / "secret.tengo").write_text('export "OUTSIDE SECRET"\n')
+    (spells / "evil.tengo").symlink_to(outside / "secret.tengo")
     (spells / "linkdir").symlink_to(outside, target_is_directory=True)
     (spells / "envlink").symlink_to("/proc/self/environ")
     return {"spells": spells, "outside": outside}
@@ -423,6 +425,19 @@ def test_lua_changes_to_bridges_and_globals_do_not_outlive_the_run(spell):
     assert second.value == ["[1]", [2], "A"]
 
 
+@pytest.mark.parametrize("tostring", ["function() error('boom') end", "function() return {} end"])
+def test_lua_error_object_with_failing_tostring(spell, world, tostring):
+    """HOLE (fixed, robustness): the sandbox called the spell's __tostring unprotected after the run; its failure
+    escaped as a Lua traceback of sandbox internals ([string "<python>"]:380), or in a callback as an internal
+    error that left the host's callback call unanswered."""
+    obj = f"setmetatable({{}}, {{__tostring = {tostring}}})"
+    spell("lua", f"error({obj})").failed("runtime", "(error object whose __tostring failed)")
+    o = spell("lua", f"Tool.register('t', 'd', {{type = 'object'}}, function(a) error({obj}) end)\n"
+                     "return Tool.call('t', {})")
+    o.failed("tool_failed",
+             f"tool 't' failed: {world['spells'] / 'attack.lua'}:1: (error object whose __tostring failed)")
+
+
 def test_lua_print_of_invalid_utf8(spell):
     o = spell("lua", "print('a\\255\\254b') return 1")
     assert (o.value, o.out) == (1, "a\ufffd\ufffdb\n")
@@ -581,6 +596,25 @@ def test_js_lone_surrogate_in_error_and_module_name(spell):
     spell("js", "throw new Error('bad \\uD800 text')").failed("runtime", "bad \ufffd text")
     o = spell("js", "try { require('./x\\uD800'); } catch (e) { return e.code; }")
     assert o.value == "module_not_found"
+
+
+# ================================================================================================ Tengo
+@pytest.mark.parametrize("source, code, message", [
+    ('os := import("os")\nexport os.getenv("OPENAI_API_KEY")', "syntax", "module 'os' not found"),
+    ('x := import("evil")\nexport x', "syntax", "module 'evil' not found"),
+    ('x := import("../outside/secret")\nexport x', "syntax", "module '../outside/secret' not found"),
+    ('x := "abc"\nexport x.__class__', "runtime", "invalid index type: string"),
+    ('f := func() {}\nexport f.__globals__', "runtime", "not indexable: compiled-function"),
+    ('export JSON.encode.__globals__', "runtime", "not indexable: user-function:JSON.encode"),
+])
+def test_tengo_same_guarantees(spell, source, code, message):
+    """Tengo (a Python-implemented interpreter) is not the subject of this suite; these pin its main routes."""
+    spell("tengo", source).failed(code, message)
+
+
+def test_tengo_dunder_selectors_are_undefined(spell):
+    assert spell("tengo", 'm := {}\nfmt := import("fmt")\nexport [m.__class__, fmt.__dict__, JSON.__class__]'
+                 ).value == [None, None, None]
 
 
 # ================================================================================================ environment
