@@ -21,6 +21,7 @@ class TengoError(Exception):
         self.message = message
         #: spell positions, innermost first: (file, line, col, function name)
         self.trace: list[tuple[str, int, int, str]] = []
+        self.more = 0  # further errors reported with the first one (Go's ErrorList)
         if filename is not None:
             self.trace.append((filename, line, col, ""))
 
@@ -36,7 +37,10 @@ class TengoError(Exception):
         lines = [f"{self.kind} Error: {self.message}"]
         for p in self.trace:
             lines.append(f"\tat {p[0]}:{p[1]}:{p[2]}")
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        if self.more:
+            text += f" (and {self.more} more errors)"
+        return text
 
 
 class TengoParseError(TengoError):

@@ -68,6 +68,7 @@ class Lexer:
         self.line = 1
         self.line_start = 0
         self.tokens: list[Token] = []
+        self.errors: list[TengoParseError] = []  # illegal characters: reported together, like Go's scanner
 
     def error(self, msg: str, line: int, col: int) -> TengoParseError:
         return TengoParseError(msg, self.filename, line, col)
@@ -117,6 +118,10 @@ class Lexer:
                 if insert_semi:
                     toks.append(Token("OP", ";", self.line, self.col_of(self.pos), "\n"))
                 toks.append(Token("EOF", None, self.line, self.col_of(self.pos)))
+                if self.errors:
+                    first = self.errors[0]
+                    first.more = len(self.errors) - 1
+                    raise first
                 return toks
             c = src[self.pos]
             line, col = self.line, self.col_of(self.pos)
@@ -159,7 +164,11 @@ class Lexer:
                     if src.startswith(op, self.pos):
                         break
                 else:
-                    raise self.error(f"illegal character {c!r}", line, col)
+                    desc = f"U+{ord(c):04X} '{c}'" if c.isprintable() else f"U+{ord(c):04X}"
+                    self.errors.append(self.error(f"illegal character {desc}", line, col))
+                    self.pos += 1
+                    insert_semi = False
+                    continue
                 self.pos += len(op)
                 toks.append(Token("OP", op, line, col, op))
                 insert_semi = op in SEMI_AFTER_OP
