@@ -53,11 +53,13 @@ def _add_pos(e: TengoError, pos: tuple) -> None:
 class CodeGen:
     """Generates closures for one file; ``rt`` is the run's :class:`Runtime`."""
 
-    def __init__(self, rt: Runtime, filename: str, ignore_export: bool = False):
+    def __init__(self, rt: Runtime, filename: str, ignore_export: bool = False,
+                 scopes: dict | None = None):
         self.rt = rt
         self.filename = filename
         self.ignore_export = ignore_export  # Tengo ignores `export` in a main script
         self.code_ref: list = []  # filled with the FuncCode being generated (self-recursion checks)
+        self.scopes = scopes      # debug runs only: statement scopes from the resolver
         self.fn: FuncInfo | None = None
 
     def pos(self, node: Any) -> tuple:
@@ -76,6 +78,9 @@ class CodeGen:
             ref = self.code_ref
             self.fn, self.code_ref = saved
         cells = tuple(s.slot for s in info.param_syms if s.captured)
+        if self.scopes is not None and self.rt.debug_hook is not None:
+            from .debug import wrap_body
+            body = wrap_body(body, info.name, self.filename, self.rt, self.rt.debug_hook)
         code = FuncCode(len(info.params), info.variadic, info.nslots, body, cells, info.name, self.filename, line)
         ref.append(code)
         return code
@@ -136,6 +141,14 @@ class CodeGen:
         return run
 
     def stmt(self, s: Any) -> Callable | None:
+        f = self._stmt(s)
+        if f is not None and self.scopes is not None and self.rt.debug_hook is not None \
+                and type(s) is not N.BlockStmt:
+            from .debug import wrap_statement
+            f = wrap_statement(f, s.line, self.scopes.get(id(s), {}), self.rt, self.rt.debug_hook)
+        return f
+
+    def _stmt(self, s: Any) -> Callable | None:
         t = type(s)
         if t is N.ExprStmt:
             if s.ann == "tail":

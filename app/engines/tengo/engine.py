@@ -66,14 +66,14 @@ class _Output:
 class _Session:
     """One interpreter plus its bridges, output and (for the REPL) its variables."""
 
-    def __init__(self, host: EngineHost, filename: str):
+    def __init__(self, host: EngineHost, filename: str, debug_hook: Any = None):
         self.host = host
         self.filename = filename
         self.out = _Output(host)
         limit = max(1, int(host.limits.memory_mb)) * 1024 * 1024 // 2
         self.interp = Interpreter(stdlib=STDLIB, loader=self._load_module, output=self.out.write,
                                   max_frames=MAX_FRAMES, max_string_len=limit, max_bytes_len=limit,
-                                  main_export=True)
+                                  main_export=True, debug_hook=debug_hook)
         rt = self.interp.rt
         rt.host = host
         rt.flush_output = self.out.flush  # type: ignore[attr-defined]
@@ -112,6 +112,12 @@ class _Session:
             raise LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded") from None
         except RecursionError:
             raise LimitExceeded("stack", "stack overflow (nesting too deep)") from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError,
+                UnicodeError) as e:
+            # an interpreter bug: report it in the spell's terms, keep the Python details in the log
+            log.exception("internal error in the Tengo interpreter")
+            raise SpellError(SpellFailure("runtime", f"internal interpreter error: {type(e).__name__}",
+                                          self.filename)) from None
         finally:
             self.out.flush()
         self.last = prog
@@ -139,6 +145,8 @@ class TengoEngine:
 
     def __init__(self) -> None:
         self._repl: _Session | None = None
+        #: set by a debug run: ``hook(event, stack)`` for line/call/return events (see :mod:`.debug`)
+        self.debug_hook: Callable[[str, list], None] | None = None
 
     def check(self, source: str, filename: str) -> list[Diagnostic]:
         """Parse and compile errors (unknown names are assumed to be host globals; imports are not loaded)."""
@@ -155,7 +163,7 @@ class TengoEngine:
         return []
 
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
-        s = _Session(host, filename)
+        s = _Session(host, filename, self.debug_hook)
         value = s.conv.from_plain(inputs)
         return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
 

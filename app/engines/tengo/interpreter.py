@@ -106,9 +106,11 @@ class Interpreter:
                  max_frames: int = MAX_FRAMES, max_string_len: int | None = None,
                  max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
                  builtin_modules: dict[str, Any] | None = None, extra_values: dict[str, Any] | None = None,
-                 lenient: bool = False, max_allocs: int | None = None, main_export: bool = False):
+                 lenient: bool = False, max_allocs: int | None = None, main_export: bool = False,
+                 debug_hook: Callable[[str, list], None] | None = None):
         self.rt = Runtime(max_frames=max_frames, output=output)
         self.rt.max_allocs = max_allocs
+        self.rt.debug_hook = debug_hook
         self.stdlib = set(stdlib)
         self.modules = dict(modules or {})
         self.loader = loader
@@ -170,11 +172,13 @@ class Interpreter:
             from . import nodes as N
             last = stmts[-1]
             stmts[-1] = N.ExportStmt(last.line, last.col, last.expr)
+        scopes: dict | None = {} if self.rt.debug_hook is not None else None
         resolver = Resolver(filename, self.builtins, lambda n, node: self.import_module(n, node, filename),
-                            lenient=self.lenient)
+                            lenient=self.lenient, scopes=scopes)
         info = resolver.resolve_top(stmts, predefined, captured)
         ignore = main and not self.main_export and not repl
-        code = CodeGen(self.rt, filename, ignore_export=ignore).function(info, stmts, 1)
+        gen = CodeGen(self.rt, filename, ignore_export=ignore, scopes=scopes)
+        code = gen.function(info, stmts, 1)
         return code, info
 
     def compile(self, src: str, filename: str, predefined: list[str] | None = None) -> Program:

@@ -66,9 +66,11 @@ class Resolver:
     """Walks one file (main script or a source module)."""
 
     def __init__(self, filename: str, builtins: dict[str, Any],
-                 import_module: Callable[[str, Any], Any], lenient: bool = False):
+                 import_module: Callable[[str, Any], Any], lenient: bool = False,
+                 scopes: dict[int, dict[str, tuple[str, int]]] | None = None):
         self.filename = filename
         self.lenient = lenient  # check mode: unknown names are host globals we were not told about
+        self.scopes = scopes    # debug runs: visible names per statement (id(node) -> scope)
         self.builtins = builtins
         self.import_module = import_module
         self.fn: FuncInfo | None = None
@@ -136,8 +138,19 @@ class Resolver:
         for s in lst:
             self.stmt(s)
 
+    def snapshot(self) -> dict[str, tuple[str, int]]:
+        """Names visible right now in the current function (debugger scopes)."""
+        fn = self.fn
+        scope: dict[str, tuple[str, int]] = {name: ("free", j) for name, j in fn.free_index.items()}
+        for block in fn.blocks:
+            for name, sym in block.items():
+                scope[name] = ("local", sym.slot)
+        return scope
+
     def stmt(self, s: Any) -> None:
         t = type(s)
+        if self.scopes is not None:
+            self.scopes[id(s)] = self.snapshot()
         if t is N.ExprStmt:
             self.expr(s.expr)
         elif t is N.AssignStmt:

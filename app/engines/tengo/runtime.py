@@ -63,6 +63,8 @@ class Runtime:
         self.host: Any = None
         self.max_allocs: int | None = None  # Tengo's MaxAllocs (None: unlimited, no counting compiled in)
         self.allocs = 0
+        self.debug_hook: Any = None   # debug runs: see .debug (line/call/return events)
+        self.debug_stack: list = []
 
     def invoke(self, fn: CompiledFunction, args: list) -> Any:
         """Run a compiled function whose ``args`` already passed :func:`fix_args`."""

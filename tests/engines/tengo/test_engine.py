@@ -198,3 +198,23 @@ def test_repl_keeps_variables_and_closures() -> None:
     eng.reset_repl()
     with pytest.raises(SpellError):
         eng.repl_eval("a", host)
+
+
+def test_debug_hook_reports_lines_calls_and_variables() -> None:
+    events: list[tuple] = []
+
+    def hook(event: str, stack: list) -> None:
+        top = stack[-1]
+        if event == "line":
+            events.append(("line", top.function, top.line, len(stack), dict(top.variables())))
+        else:
+            events.append((event, top.function, len(stack)))
+
+    eng = TengoEngine()
+    eng.debug_hook = hook
+    eng.run("a := 1\nf := func(x) {\n  y := x * 2\n  return y\n}\nexport f(a)", "/spells/main.tengo", None,
+            FakeHost())
+    lines = [e for e in events if e[0] == "line"]
+    assert [(e[1], e[2], e[3]) for e in lines] == [("", 1, 1), ("", 2, 1), ("", 6, 1), ("f", 3, 2), ("f", 4, 2)]
+    assert lines[-1][4] == {"x": 1, "y": 2}
+    assert ("call", "f", 2) in events and ("return", "f", 2) in events
