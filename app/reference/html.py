@@ -22,6 +22,7 @@ from app.reference.model import (LANGUAGE_TITLES, LANGUAGES, GlobalRef, Language
 log = logging.getLogger(__name__)
 
 PYGMENTS_STYLE = "default"
+PYGMENTS_DARK_STYLE = "github-dark"
 TITLE = "LLMSpell bridge reference"
 
 
@@ -30,9 +31,9 @@ def lexer_for(language: str) -> Lexer:
     return {"lua": LuaLexer, "js": JavascriptLexer, "tengo": GoLexer}[language]()
 
 
-def highlight_code(code: str, language: str, inline_styles: bool = False) -> str:
-    """``code`` as highlighted HTML (a ``<div class="highlight"><pre>`` block)."""
-    fmt = HtmlFormatter(style=PYGMENTS_STYLE, noclasses=inline_styles, nowrap=False)
+def highlight_code(code: str, language: str, inline_styles: bool = False, style: str = PYGMENTS_STYLE) -> str:
+    """``code`` as highlighted HTML (a ``<div class="highlight"><pre>`` block); ``style`` is a pygments style."""
+    fmt = HtmlFormatter(style=style, noclasses=inline_styles, nowrap=False)
     out = highlight(code, lexer_for(language), fmt)
     if inline_styles:  # QTextBrowser: wrap long lines instead of scrolling the whole page sideways
         out = out.replace('<pre style="', '<pre style="white-space: pre-wrap; ', 1)
@@ -97,7 +98,8 @@ def _errors(m: MethodRef) -> str:
     return "<ul>" + "".join(items) + "</ul>" if items else ""
 
 
-def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, heading: str = "h4") -> str:
+def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, heading: str = "h4",
+                style: str = PYGMENTS_STYLE) -> str:
     """Signature, prose, parameters, options, returns, errors and the example of one method in one language."""
     sig = v.signature(m)
     parts = [f'<pre class="sig">{html.escape(sig.text)}</pre>',
@@ -123,18 +125,20 @@ def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, head
     if note:
         parts.append(f'<p class="note"><i>{inline(note)}</i></p>')
     if code:
-        parts.append(highlight_code(code, v.language, inline_styles))
+        parts.append(highlight_code(code, v.language, inline_styles, style))
     parts.append(f'<p class="since">Since {html.escape(m.since)}.</p>')
     return "".join(parts)
 
 
-def method_page(ref: Reference, m: MethodRef, language: str) -> str:
-    """A standalone page (inline styles) for the in-app browser."""
+def method_page(ref: Reference, m: MethodRef, language: str, dark: bool = False) -> str:
+    """A standalone page (inline styles) for the in-app browser; ``dark`` picks a dark highlighting style.
+    Colours of the text itself come from the browser's default style sheet (classes ``muted``, ``sig``...)."""
     v = view(ref, language)
     kind = "method of handle type" if m.owner_kind == "type" else "function of global"
+    style = PYGMENTS_DARK_STYLE if dark else PYGMENTS_STYLE
     return (f"<h2>{html.escape(v.qualname(m))}</h2>"
-            f'<p style="color:#666">{kind} <a href="ref:{anchor_key(m.owner_kind, m.owner)}">'
-            f"{html.escape(m.owner)}</a></p>" + method_body(v, m, inline_styles=True, heading="h3"))
+            f'<p class="muted">{kind} <a href="ref:{anchor_key(m.owner_kind, m.owner)}">'
+            f"{html.escape(m.owner)}</a></p>" + method_body(v, m, inline_styles=True, heading="h3", style=style))
 
 
 def anchor_key(kind: str, name: str) -> str:
@@ -147,7 +151,7 @@ def global_page(ref: Reference, g: GlobalRef, language: str) -> str:
     what = "Global" if g.kind == "global" else "Handle type"
     items = "".join(f'<li><a href="ref:{html.escape(m.key)}">{html.escape(v.qualname(m))}</a> — '
                     f"{inline(first_sentence(m.summary))}</li>" for m in g.methods)
-    return (f"<h2>{html.escape(g.name)}</h2><p style=\"color:#666\">{what}, since {html.escape(g.since)}</p>"
+    return (f"<h2>{html.escape(g.name)}</h2><p class=\"muted\">{what}, since {html.escape(g.since)}</p>"
             f"<p><b>{inline(g.summary)}</b></p>{prose(g.body)}<h3>Methods</h3><ul>{items}</ul>")
 
 
@@ -167,7 +171,7 @@ pre.sig{background:#eef3fb;padding:8px;border-radius:4px;white-space:pre-wrap}
 table.params{border-collapse:collapse;margin:4px 0}table.params td,table.params th{border:1px solid #ddd;
     padding:4px 8px;vertical-align:top;text-align:left}
 code{background:#f2f2f2;padding:0 3px;border-radius:3px}
-.note{color:#666}.since{color:#888;font-size:13px}.hidden{display:none}
+.note,.muted{color:#666}.since{color:#888;font-size:13px}.hidden{display:none}
 """
 
 _JS = """

@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QStyle,
                                QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -34,17 +34,38 @@ KEY_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 
-_PAGE_CSS = """
-h2 { font-size: 15pt; margin: 0 0 2px 0; }
-h3 { font-size: 11pt; margin: 10px 0 4px 0; color: #333; }
-pre.sig { background: #eef3fb; padding: 6px; font-family: monospace; white-space: pre-wrap; }
-code { font-family: monospace; background: #f2f2f2; }
-table.params { border-color: #ddd; }
-th { background: #f5f5f7; text-align: left; }
-.note { color: #666; }
-.since { color: #888; }
+def page_css(palette: QPalette) -> str:
+    """The page style sheet from the widget palette, so light and dark themes both read well."""
+    base = palette.color(QPalette.ColorRole.Base)
+    text = palette.color(QPalette.ColorRole.Text)
+    muted = _mix(text, base, 0.45).name()
+    dark = base.lightness() < 128
+    tint = palette.color(QPalette.ColorRole.Highlight)
+    sig_bg = _mix(base, tint, 0.12).name()
+    code_bg = _mix(base, text, 0.07).name()
+    head_bg = _mix(base, text, 0.05).name()
+    heading = _mix(text, base, 0.2).name()
+    link = palette.color(QPalette.ColorRole.Link).name() if not dark else _mix(tint, text, 0.35).name()
+    return f"""
+h2 {{ font-size: 15pt; margin: 0 0 2px 0; }}
+h3 {{ font-size: 11pt; margin: 10px 0 4px 0; color: {heading}; }}
+a {{ color: {link}; }}
+pre.sig {{ background: {sig_bg}; padding: 6px; font-family: monospace; white-space: pre-wrap; }}
+code {{ font-family: monospace; background: {code_bg}; }}
+table.params {{ border-color: {_mix(base, text, 0.18).name()}; }}
+th {{ background: {head_bg}; text-align: left; }}
+.note, .muted, .since {{ color: {muted}; }}
 """
 
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    """``a`` moved ``t`` of the way towards ``b``."""
+    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
+                  round(a.blue() + (b.blue() - a.blue()) * t))
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
 
 class ReferencePanel(QDockWidget):
     """Dock showing the bridge reference in the current editor's language.
@@ -104,10 +125,9 @@ class ReferencePanel(QDockWidget):
         self.page = QTextBrowser(body)
         self.page.setOpenLinks(False)
         self.page.anchorClicked.connect(self._link)
-        self.page.document().setDefaultStyleSheet(_PAGE_CSS)
 
         self.language_label = QLabel(body)
-        self.language_label.setStyleSheet("color: #666;")
+        self.language_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
         split = QSplitter(Qt.Orientation.Vertical, body)
         split.addWidget(self.tree)
@@ -174,6 +194,12 @@ class ReferencePanel(QDockWidget):
             self._build_tree()
             if self._current:
                 self._render(self._current)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt name
+        """Re-render the page when the theme (palette) changes."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._current:
+            self._render(self._current)
 
     def back(self) -> None:
         if self._index > 0:
@@ -315,8 +341,9 @@ class ReferencePanel(QDockWidget):
         lang = self.language()
         if lang != self._rendered_language:
             self._build_tree()
+        self.page.document().setDefaultStyleSheet(page_css(self.page.palette()))
         if isinstance(item, MethodRef):
-            html = method_page(self._ref, item, lang)
+            html = method_page(self._ref, item, lang, dark=is_dark(self.page.palette()))
         elif isinstance(item, GlobalRef):
             html = global_page(self._ref, item, lang)
         else:

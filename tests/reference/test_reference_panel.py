@@ -113,3 +113,20 @@ def test_clicking_the_tree_opens_pages(qtbot, fake_ref: Reference) -> None:
     panel.tree.setCurrentItem(item)
     assert panel.current_key() == "global:LLM.messages"
     assert "Message[]" in panel.page.toPlainText()
+
+
+def test_dark_palette_gets_dark_highlighting(qtbot, fake_ref: Reference) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from app.reference.html import PYGMENTS_DARK_STYLE
+    from pygments.styles import get_style_by_name
+    panel = ReferencePanel(lambda: "lua", fake_ref)
+    qtbot.addWidget(panel)
+    panel.show_symbol("LLM.chat")
+    pal = panel.page.palette()
+    pal.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    pal.setColor(QPalette.ColorRole.Text, QColor("#dddddd"))
+    panel.page.setPalette(pal)
+    panel.refresh()
+    panel._render(panel.current_key())
+    dark_bg = get_style_by_name(PYGMENTS_DARK_STYLE).background_color.lower()
+    assert dark_bg in panel.page.toHtml().lower()
