@@ -183,6 +183,10 @@ class _Session:
         return out
 
 
+_PARSED_MARK = "__ls_parsed_without_error__"
+_PARSED = f"throw '{_PARSED_MARK}';"  # on line 1, which _wrap_main leaves empty
+
+
 def _wrap_main(source: str) -> str:
     """The spell as a function body (so a top-level ``return`` is its result), starting at MAIN_OFFSET + 1."""
     return "\n" * MAIN_OFFSET + "(function __ls_main(INPUT, require, module, exports) {" + source + "\n})"
@@ -233,9 +237,13 @@ class JsEngine:
     def check(self, source: str, filename: str) -> list[Diagnostic]:
         ctx = quickjs.Context()
         try:
-            ctx.eval(_wrap_main(source))
+            # Parse only: the wrapper is plain text, so a spell starting with "}); code; (function () {" would run
+            # its code here. The first statement throws before anything runs; parse errors come first.
+            ctx.eval(_PARSED + _wrap_main(source))
         except quickjs.JSException as e:
             text = str(e)
+            if text.splitlines()[:1] == [_PARSED_MARK]:
+                return []
             m = _SYNTAX_LINE.search(text)
             first = text.strip().splitlines()[0]
             msg = first.split(": ", 1)[1] if ": " in first else first

@@ -583,6 +583,25 @@ def test_js_forged_handle_is_refused(spell):
     o.failed("invalid_argument", "object #9999 no longer exists")
 
 
+# --- wrapper breakout -------------------------------------------------------------------------------------
+BREAKOUT = "}); %s; (function () {"
+
+
+def test_js_syntax_check_never_runs_the_spell(runner, world):
+    """HOLE (fixed): `check` evaluated the wrapped spell, and a spell closing the wrapper ran its code during a
+    mere syntax check (the IDE checks files as they are opened and edited): a loop held a worker for 30 s and
+    the check then reported no problem."""
+    source = BREAKOUT % "throw new SyntaxError('ran during check')"
+    assert runner.check(source, str(world["spells"] / "attack.js")) == []
+    bad = runner.check("return 1 +", str(world["spells"] / "attack.js"))
+    assert [d.message for d in bad] == ["unexpected token in expression: '}'"]
+
+
+def test_js_wrapper_breakout_in_a_run_stays_in_the_sandbox(spell):
+    o = spell("js", BREAKOUT % "console.log(typeof __ls_internal, typeof __ls_host_call, typeof process)")
+    assert (o.value, o.out) == (None, "undefined undefined undefined\n")
+
+
 # --- lone surrogates (text Python cannot hold) -----------------------------------------------------------
 def test_js_lone_surrogates_in_output_result_and_bridge_args(spell):
     """HOLE (fixed, robustness): a lone surrogate in console.log / require left a Python error set in quickjs
