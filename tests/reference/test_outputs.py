@@ -199,3 +199,14 @@ def test_site_script_is_valid_javascript(tmp_path) -> None:
     proc = subprocess.run(["node", "--check", str(tmp_path / "site.js")], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_module_entry_point(tmp_path, capsys) -> None:
+    from app.reference.__main__ import main
+    assert main(["--out", str(tmp_path), "--format", "md,dts"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert sorted(os.path.relpath(p, tmp_path) for p in printed) == [
+        "dts/llmspell.d.ts", "dts/tsconfig.json", "markdown/reference.md"]
+    assert main(["--out", str(tmp_path), "--format", "pdf"]) == 2
+    assert "unknown docs format 'pdf'" in capsys.readouterr().err
+    assert main(["--check"]) == 0
