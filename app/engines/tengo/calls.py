@@ -18,7 +18,7 @@ def make(fev, argevs, pos, rt, call_slow):
     {UNPACK}
     finish_tail = rt.finish_tail
     def call(fr):
-        f = fev(fr)
+        f = {F}
         {EVAL}
         try:
             if type(f) is CompiledFunction:
@@ -47,16 +47,20 @@ def make(fev, argevs, pos, rt, call_slow):
     return call
 '''
 
-_FACTORIES: dict[int, Callable] = {}
+_FACTORIES: dict[tuple[int, str], Callable] = {}
+#: how the callee is read: any expression, a plain local slot, a captured local (cell) or a free variable
+_CALLEE = {"expr": "fev(fr)", "local": "fr[fev]", "cell": "fr[fev].v", "free": "fr[0][fev].v"}
 
 
 def _build() -> None:
     env_base = {"CompiledFunction": CompiledFunction, "StackOverflow": StackOverflow, "Cell": Cell,
                 "RET": RET, "UNDEFINED": UNDEFINED, "TengoError": TengoError}
     for n in range(4):
+      for kind, fcode in _CALLEE.items():
         names = [f"a{i}" for i in range(n)]
         vals = [f"v{i}" for i in range(n)]
         src = _TEMPLATE.format(
+            F=fcode,
             UNPACK=(", ".join(names) + (", " if n == 1 else "") + " = argevs") if n else "pass",
             EVAL="; ".join(f"v{i} = a{i}(fr)" for i in range(n)) or "pass",
             N=n,
@@ -64,13 +68,15 @@ def _build() -> None:
             LIST=", ".join(vals))
         env = dict(env_base)
         exec(compile(src, f"<tengo-call{n}>", "exec"), env)  # fixed template, no spell text
-        _FACTORIES[n] = env["make"]
+        _FACTORIES[(n, kind)] = env["make"]
 
 
 _build()
 
 
-def make_call(fev: Callable, argevs: list, pos: tuple, rt: Any, call_slow: Callable) -> Callable | None:
-    """Inlined call closure for up to 3 positional arguments (None for more or for spread calls)."""
-    f = _FACTORIES.get(len(argevs))
+def make_call(fev: Any, argevs: list, pos: tuple, rt: Any, call_slow: Callable,
+              kind: str = "expr") -> Callable | None:
+    """Inlined call closure for up to 3 positional arguments (None for more or for spread calls).
+    ``fev`` is a closure for ``kind`` "expr", else the slot or free-variable index of the callee."""
+    f = _FACTORIES.get((len(argevs), kind))
     return f(fev, argevs, pos, rt, call_slow) if f else None

@@ -191,6 +191,18 @@ class CodeGen:
         cond = self.cond(s.cond)
         body = self.stmt(s.body)
         else_ = self.stmt(s.else_) if s.else_ is not None else None
+        body_stmts = [b for b in s.body.stmts if type(b) is not N.EmptyStmt]
+        if init is None and else_ is None and len(body_stmts) == 1 and type(body_stmts[0]) is N.ReturnStmt \
+                and body_stmts[0].result is not None and type(body_stmts[0].result) is not N.CallExpr \
+                and self.scopes is None:
+            rev = self.expr(body_stmts[0].result)
+
+            def if_return(fr: list) -> Any:
+                if cond(fr):
+                    fr[1] = rev(fr)
+                    return RET
+                return None
+            return if_return
         if init is None and else_ is None:
             def if1(fr: list) -> Any:
                 if cond(fr):
@@ -746,7 +758,13 @@ class CodeGen:
             return c(rt, args)
 
         if not ellipsis:
-            fast = make_call(fev, argevs, pos, rt, call_slow)
+            kind, ref_index = "expr", fev
+            ref = e.func.ann if type(e.func) is N.Ident else None
+            if ref is not None and ref.kind == "local":
+                kind, ref_index = ("cell" if ref.sym.captured else "local"), ref.sym.slot
+            elif ref is not None and ref.kind == "free":
+                kind, ref_index = "free", ref.index
+            fast = make_call(ref_index, argevs, pos, rt, call_slow, kind)
             if fast is not None:
                 return fast
 
