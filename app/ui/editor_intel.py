@@ -309,6 +309,42 @@ def _callee(ctx: _Context, open_: _Open) -> tuple[str, str, str] | None:
     return None
 
 
+def _call_result_type(ctx: _Context, close: int, text: str, v: LanguageView, ref: Reference) -> str:
+    """The handle type returned by the call that ends with the ``)`` at token ``close``
+    (``Agent.new({...})`` in ``Agent.new({...}):run(``), or ``""``."""
+    t = ctx.tokens
+    depth = 0
+    j = close
+    while j >= 0:
+        if t[j].kind == "op" and t[j].text in ")]}":
+            depth += 1
+        elif t[j].kind == "op" and t[j].text in "([{":
+            depth -= 1
+            if depth == 0:
+                break
+        j -= 1
+    if j < 3 or t[j].text != "(":
+        return ""
+    callee = _callee(ctx, _Open("(", j))
+    if callee is None:
+        return ""
+    m = _resolve_method(ref, v, text, t[j].start, callee[0], callee[2], callee[1])
+    types = _handle_types_of(ref, m.returns_type) if m is not None else []
+    return types[0] if types else ""
+
+
+def _chained_method(ctx: _Context, open_: _Open, text: str, v: LanguageView, ref: Reference) -> MethodRef | None:
+    """The method of a call on a call's result: ``Agent.new({...}):run(``."""
+    i = open_.index
+    t = ctx.tokens
+    if i >= 3 and t[i - 1].kind == "name" and t[i - 2].kind == "op" and t[i - 2].text in (".", ":", "?.") \
+            and t[i - 3].kind == "op" and t[i - 3].text == ")":
+        tname = _call_result_type(ctx, i - 3, text, v, ref)
+        if tname:
+            return v.method_by_name(tname, t[i - 1].text, "type")
+    return None
+
+
 def _enclosing_call(text: str, pos: int, language: str, ref: Reference,
                     ctx: _Context) -> tuple[MethodRef, int, _Open] | None:
     """The innermost bridge call around ``pos``: (method, stack level of its "(", the "(")."""
@@ -319,9 +355,10 @@ def _enclosing_call(text: str, pos: int, language: str, ref: Reference,
             continue
         callee = _callee(ctx, op)
         if callee is None:
-            continue
-        owner, sep, meth = callee
-        m = _resolve_method(ref, v, text, pos, owner, meth, sep)
+            m = _chained_method(ctx, op, text, v, ref)
+        else:
+            owner, sep, meth = callee
+            m = _resolve_method(ref, v, text, pos, owner, meth, sep)
         if m is not None:
             return m, level, op
     return None
@@ -408,6 +445,12 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
                 return CompletionResult(start, prefix, [], "member")
             return CompletionResult(start, prefix, _filter(_members(ref, v, text, start, owner, sep), prefix),
                                     "member")
+        if len(toks) >= 2 and toks[-2].kind == "op" and toks[-2].text == ")":
+            tname = _call_result_type(ctx, len(toks) - 2, text, v, ref)
+            t = ref.type_(tname) if tname else None
+            if t is not None and not (v.language == "lua" and sep != ":"):
+                items = [_method_completion(v, m) for m in t.methods]
+                return CompletionResult(start, prefix, _filter(items, prefix), "member")
         return CompletionResult(start, prefix, [], "member")
     # option keys inside a bridge call's {…}
     if ctx.stack and ctx.stack[-1].char == "{":

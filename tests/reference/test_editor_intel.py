@@ -206,3 +206,12 @@ def test_option_keys_in_call_tips_and_hover(fake_ref: Reference) -> None:
         "LLM.chat option max_tokens: integer\n\nUpper bound on the reply's length.")
     text, pos = _at("local t = {max_to|kens = 5}")
     assert "option" not in (ei.hover(text, pos, "lua", fake_ref) or "")  # a plain table, not a bridge call
+
+
+def test_calls_on_a_call_result(fake_ref: Reference) -> None:
+    assert labels("Agent.create('x'):|", "lua", fake_ref) == ["history", "run"]
+    assert labels("Agent.create('x').|", "lua", fake_ref) == []  # Lua: handle methods take ':'
+    assert labels("Agent.create(f('x', 1)).r|", "js", fake_ref) == ["run"]
+    assert labels("foo('x').|", "js", fake_ref) == []
+    assert _tip("Agent.create('x'):run('t', |", "lua", fake_ref)[1:] == ("opts?: {max_steps?: integer}", 1)
+    assert labels("Agent.create('x'):run('t', {|", "lua", fake_ref) == ["max_steps"]
