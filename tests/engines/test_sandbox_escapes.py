@@ -682,6 +682,19 @@ def test_file_tools_absent_below_trusted(spell, profile):
     assert o.result.failure.message.startswith("no tool named 'file_read'")
 
 
+@pytest.mark.parametrize("lang, source", [
+    ("lua", "return LLM.chat({{role = 'user', content = 'hi'}}, {model = 'openai/gpt-4o', %s = 'http://127.0.0.1:9'})"),
+    ("js", "return LLM.chat([{role: 'user', content: 'hi'}], {model: 'openai/gpt-4o', %s: 'http://127.0.0.1:9'})"),
+])
+@pytest.mark.parametrize("option", ["api_base", "api_key", "base_url"])
+def test_llm_options_cannot_redirect_the_hosts_keys(spell, lang, source, option):
+    """The host's keys go only where the settings say: a spell cannot point a request (and its key) elsewhere."""
+    js_option = {"api_base": "apiBase", "api_key": "apiKey", "base_url": "baseUrl"}[option]
+    o = spell(lang, source % (option if lang == "lua" else js_option))
+    assert o.result.failure.code == "invalid_argument"
+    assert o.result.failure.message.startswith(f"LLM.chat: unknown option '{option}' (known: ")
+
+
 # ================================================================================================ files, process
 @pytest.mark.parametrize("path", ["../outside/pwned.txt", "linkdir/pwned.txt", "{outside}/pwned.txt"])
 def test_trusted_file_write_cannot_leave_the_workspace(spell, world, path):
