@@ -25,7 +25,7 @@ from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_f
 from app.engines.pool import EnginePool, WorkerProcess
 from app.engines.profiles import DEFAULT_PROFILE, limits_for
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
-                                  Output, Paused, RunFinished, RunRequest)
+                                  DebugReply, Output, Paused, RunFinished, RunRequest)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ class Run:
         self._lock = threading.Lock()
         self.worker: WorkerProcess | None = None
         self.ctx: BridgeContext | None = None
+        self.debug: Any = None  # the app.debugger.session.DebugSession of a debug run
 
     @property
     def done(self) -> bool:
@@ -142,6 +143,8 @@ class Run:
 
     def _finish(self, result: RunResult) -> None:
         self.result = result
+        if self.debug is not None:
+            self.debug.on_finished(result)
         self._done.set()
         _notify(self.observer, "on_finished", result)
 
@@ -217,8 +220,13 @@ class Runner:
                                   run_id=run.run_id))
             return
         spell_dir = os.path.dirname(os.path.abspath(path)) if os.path.exists(path) else None
+        debug = None
+        if options.debug is not None:
+            from app.debugger.session import DebugSession
+            run.debug = DebugSession.from_options(options.debug)
+            debug = run.debug.worker_config(path)
         req = RunRequest(run.run_id, "run", lang, source, path, spell_dir, options.inputs, asdict(limits),
-                         self._spec, options.debug)
+                         self._spec, debug)
         worker = self.pool.acquire(lang)
         result = _RunSession(self, run, worker, limits, options, path, spell_dir, lang).serve(req, started)
         run._finish(result)
@@ -250,6 +258,8 @@ class _RunSession:
         self.path = path
         self.ctx = runner._context(run, path, spell_dir, lang, limits, options)
         self.ctx.invoke_callback = self.invoke_callback
+        if run.debug is not None:
+            run.debug.attach(run, self.ctx)
         self.bridges = BridgeHost(self.ctx)
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
@@ -264,8 +274,10 @@ class _RunSession:
             worker.send(req)
             while True:
                 if worker.killed_because is None:
-                    msg = worker.read(max(0.0, deadline - time.monotonic()))
+                    msg = worker.read(max(0.0, deadline + self._paused_s() - time.monotonic()))
                     if msg is None:
+                        if deadline + self._paused_s() > time.monotonic():
+                            continue  # stopped in the debugger: time spent stopped does not count
                         worker.kill("timeout")
                         continue
                 else:
@@ -284,7 +296,11 @@ class _RunSession:
                     finished = msg
                     break
                 elif isinstance(msg, Paused):
+                    if run.debug is not None:
+                        run.debug.on_paused(msg)
                     _notify(run.observer, "on_paused", msg)
+                elif isinstance(msg, DebugReply) and run.debug is not None:
+                    run.debug.on_reply(msg)
         except (ChannelClosed, OSError):
             pass
         finally:
@@ -328,6 +344,9 @@ class _RunSession:
             message += ": " + " | ".join(tail)
         return RunResult("crashed", None, SpellFailure("crashed", message, self.path), duration, stats, spans,
                          run.run_id)
+
+    def _paused_s(self) -> float:
+        return self.run.debug.paused_seconds() if self.run.debug is not None else 0.0
 
     # bridge calls ---------------------------------------------------------------------------------------------
     def dispatch(self, msg: BridgeCall) -> None:

@@ -255,6 +255,11 @@ class LuaEngine:
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
         session = _Session(host, filename)
         session.env.INPUT = session.to_lua(inputs)
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None:  # a debug run: app/debugger/agent.py owns loading and hooks
+            from app.debugger.agent import LuaDebugAgent
+            with LuaDebugAgent(session, host, debug) as agent:
+                return session.call_main(agent.load_main(source, session.chunk_name(filename)))
         fn = session.load(source, session.chunk_name(filename))
         return session.call_main(fn)
 

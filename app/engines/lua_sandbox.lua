@@ -23,6 +23,8 @@ local HANDLE_MT_BY_TYPE = {}
 
 local MAX_DEPTH = 100
 local callbacks, next_callback = {}, 0
+-- Debug runs only (app/debugger/agent.py): how modules are compiled, and who sees an uncaught error first.
+local chunk_loader, error_observer = nil, nil
 
 ------------------------------------------------------------------------------------------------ spell frames
 local function is_spell_source(src)
@@ -339,7 +341,7 @@ local function setup(spec, inputs, spell_file)
     if loaded[name] ~= nil then return loaded[name] end
     local status, path, source = host_module(name)
     if status ~= "ok" then error(make_error(path.code, path.message, false, 2), 0) end
-    local fn, err = load(source, "@" .. path, "t", env)
+    local fn, err = (chunk_loader or load)(source, "@" .. path, "t", env)
     if not fn then error(err, 0) end
     loaded[name] = true
     local result = fn(name)
@@ -359,6 +361,7 @@ end
 local MEMORY_FAILURE = {err = "not enough memory", frames = {}}  -- preallocated: no memory is left to build one
 local function main_handler(e)
   if e == "not enough memory" then return MEMORY_FAILURE end
+  if error_observer then pcall(error_observer, e) end  -- the debugger stops here, before the stack unwinds
   return {err = e, frames = spell_traceback(3)}
 end
 
@@ -393,4 +396,6 @@ local function run_main(fn)
 end
 
 return {setup = setup, run_main = run_main, invoke_callback = invoke_callback, encode = encode,
-        mark_array = mark_array, make_handle = make_handle, error_mt = ERROR_MT}
+        mark_array = mark_array, make_handle = make_handle, error_mt = ERROR_MT,
+        set_chunk_loader = function(f) chunk_loader = f end,
+        set_error_observer = function(f) error_observer = f end}

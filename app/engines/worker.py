@@ -296,7 +296,11 @@ class Worker:
             os._exit(0)
 
     def debug_command(self, msg: DebugCommand) -> None:
-        log.debug("debug command outside a debug session: %s", msg.command)
+        agent = getattr(self, "debug_agent", None)  # set by app.debugger.agent for the length of a debug run
+        if agent is None:
+            log.debug("debug command outside a debug session: %s", msg.command)
+            return
+        agent.handle_command(msg)
 
 
 def _rss_kb() -> int:

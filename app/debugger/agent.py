@@ -1,0 +1,563 @@
+"""The worker side of the Lua debugger: hooks, breakpoints, stops, and the data a stopped spell shows.
+
+Lives inside a worker process for the length of one debug run (``RunRequest.debug`` is not None); plain runs
+never import it and keep zero hook overhead. The Lua half (``lua_agent.lua``) runs the hooks and inspects the
+stack; this half owns the worker's channel during the run, verifies breakpoints, instruments chunks as they load
+and answers the host's :class:`~app.engines.protocol.DebugCommand` messages.
+
+Threads. The Lua runtime stays on the worker's main thread. A reader thread owns the channel's input while the
+run lasts: every message goes into an inbox that the main thread reads (a pending bridge call, a stop), and a
+debug command additionally *pokes* the running coroutine: ``lua_sethook`` with a one-instruction count hook,
+called through ctypes from the reader thread (lupa releases the GIL while Lua runs; ``lua_sethook`` is the
+async-safe way in, as lua.c uses it from a signal handler). The count hook polls the inbox, so a spinning
+``while true do end`` stops, and breakpoints changed while running take effect at once, with no hook cost until
+then. Which coroutine runs is kept in a one-slot Lua table that the reader thread reads directly (layout checked
+at start-up; when the check fails only the main coroutine can be poked).
+
+Pauses before LLM and tool calls are the host's (``session.py``): the worker is then inside a bridge call, and
+answers stack and variable requests from there.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import re
+import select
+import threading
+from collections import deque
+from importlib import resources
+from typing import Any
+
+from lupa import lua54
+
+from app.debugger.instrument import ENV_KEY, InstrumentError, instrument
+from app.debugger.luadump import ChunkInfo, DumpError, analyse
+from app.engines.base import BridgeFault
+from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
+
+log = logging.getLogger(__name__)
+
+_AGENT_SOURCE = resources.files("app.debugger").joinpath("lua_agent.lua").read_text("utf-8")
+_SANDBOX_CHUNK = "<python>"          # how lupa names the chunk of LuaRuntime.execute (the sandbox)
+_HIT = re.compile(r"^\s*(==|>=|%|every)?\s*(\d+)\s*$")
+LUA_MASKCOUNT = 8
+REPOKE_S = 0.01
+#: Bridges an evaluation may call: they have no side effects.
+READ_ONLY_BRIDGES = {"JSON"}
+RESUME_COMMANDS = ("continue", "step_in", "step_over", "step_out", "run_to_cursor")
+INSPECT_COMMANDS = ("stack", "scopes", "variables", "evaluate", "set_variable", "string")
+
+
+def _lualib() -> ctypes.CDLL:
+    lib = ctypes.CDLL(lua54.__file__)
+    lib.lua_sethook.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.lua_sethook.restype = None
+    lib.lua_gethook.argtypes = [ctypes.c_void_p]
+    lib.lua_gethook.restype = ctypes.c_void_p
+    lib.lua_gethookmask.argtypes = [ctypes.c_void_p]
+    lib.lua_gethookmask.restype = ctypes.c_int
+    return lib
+
+
+_LIB: ctypes.CDLL | None = None
+
+
+def to_py(value: Any, depth: int = 0) -> Any:
+    """A Lua value (tables from lua_agent.lua) as plain Python data: arrays → lists, other tables → dicts."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if lua54.lua_type(value) == "table" and depth < 20:
+        keys = list(value.keys())
+        if keys and all(isinstance(k, int) for k in keys) and sorted(keys) == list(range(1, len(keys) + 1)):
+            return [to_py(value[k], depth + 1) for k in range(1, len(keys) + 1)]
+        return {str(to_py(k)): to_py(value[k], depth + 1) for k in keys}
+    return str(value)
+
+
+def parse_hit(text: str | None) -> tuple[str | None, int | None, str | None]:
+    """``"== 3"``, ``">= 3"``, ``"% 3"`` / ``"every 3"``, or ``"3"`` (same as ``>= 3``) → (mode, n, error)."""
+    if not text or not str(text).strip():
+        return None, None, None
+    m = _HIT.match(str(text))
+    if not m or int(m.group(2)) <= 0:
+        return None, None, f"hit count {text!r} not understood (use == n, >= n, % n)"
+    mode = {"every": "%", None: ">="}.get(m.group(1), m.group(1))
+    return mode, int(m.group(2)), None
+
+
+class _Chunk:
+    """A loaded chunk: where it came from, its prototypes and their global ids."""
+
+    def __init__(self, name: str, path: str, info: ChunkInfo, base: int, instrumented: set[int]):
+        self.name = name
+        self.path = path
+        self.info = info
+        self.base = base
+        self.instrumented = instrumented
+
+
+class LuaDebugAgent:
+    """One debug run of a Lua spell inside the worker (a context manager around the run)."""
+
+    def __init__(self, session: Any, host: Any, config: dict[str, Any]):
+        global _LIB
+        self.session = session
+        self.host = host
+        self.config = config or {}
+        self.worker = host.worker
+        self.channel = self.worker.channel
+        self.run_id = host.request.run_id
+        self.spell_dir = host.spell_dir
+        self.main_path = os.path.realpath(self.config.get("main_path") or host.spell_path)
+        self.main_chunk: str | None = None
+        self.instrument_all = self.config.get("instrument") == "all"
+        self.files: dict[str, list[dict[str, Any]]] = {}
+        for path, bps in (self.config.get("breakpoints") or {}).items():
+            self.files[os.path.realpath(path)] = list(bps)
+        self.temp_bp: dict[str, Any] | None = None
+        self.chunks: dict[str, _Chunk] = {}
+        self.next_k = 1
+        self.evaluating = False
+        self.modes: list[str] = ["running"]
+        self.pause_requested = False
+        self.closed = False
+        # inbox (filled by the reader thread)
+        self._cv = threading.Condition()
+        self._inbox: deque[Any] = deque()
+        self._closed_channel = False
+        self._poke_lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        self._stop_reader = False
+        # Lua side
+        if _LIB is None:
+            _LIB = _lualib()
+        self.lib = _LIB
+        rt = session.rt
+        res = rt.globals().load(_AGENT_SOURCE, "=[llmspell-debug]")
+        fn = res[0] if isinstance(res, tuple) else res
+        if fn is None:
+            raise RuntimeError(f"debugger agent does not compile: {res!r}")
+        py = rt.table_from({"stop": self._lua_stop, "poll": self._lua_poll, "safe_point": self._lua_safe_point,
+                            "output": self._lua_output, "eval_flag": self._lua_eval_flag})
+        self.api = fn(py)
+        opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
+        self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts)
+        self.main_L = int(main_hex, 16)
+        self.hookf = self.lib.lua_gethook(self.main_L)
+        self.api.hook_off()
+        self.cur_table = int(cur_hex, 16)
+        self.cur_ok = self._check_current_slot()
+        if not self.cur_ok:
+            log.warning("cannot read the running coroutine: pause reaches the main coroutine only")
+        session.sandbox.set_chunk_loader(self._lua_loader)
+        session.sandbox.set_error_observer(self.api.on_error)
+        self._orig_bridge_call = host.bridge_call
+        host.bridge_call = self._bridge_call
+        self._orig_read = self.channel.read
+        self.channel.read = self._inbox_read
+        self.worker.debug_agent = self
+        self._reader = threading.Thread(target=self._reader_loop, name="debug-reader", daemon=True)
+        self._reader.start()
+
+    # life cycle ------------------------------------------------------------------------------------------------
+    def __enter__(self) -> "LuaDebugAgent":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Give the channel back to the worker (before it reports the end of the run)."""
+        if self.closed:
+            return
+        with self._poke_lock:
+            self.closed = True
+        self._stop_reader = True
+        os.write(self._wake_w, b"x")
+        self._reader.join(5.0)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        try:
+            del self.channel.read
+        except AttributeError:
+            self.channel.read = self._orig_read
+        self.host.bridge_call = self._orig_bridge_call
+        if getattr(self.worker, "debug_agent", None) is self:
+            self.worker.debug_agent = None
+        with self._cv:
+            left = [m for m in self._inbox if not isinstance(m, DebugCommand)]
+        if left:
+            log.warning("%d messages left unread at the end of a debug run", len(left))
+
+    # the running coroutine, read from another OS thread ---------------------------------------------------------
+    def _current_L(self) -> int:
+        if not self.cur_ok:
+            return self.main_L
+        arr = ctypes.c_void_p.from_address(self.cur_table + 16).value
+        return ctypes.c_void_p.from_address(arr).value if arr else self.main_L
+
+    def _check_current_slot(self) -> bool:
+        try:
+            arr = ctypes.c_void_p.from_address(self.cur_table + 16).value
+            if not arr:
+                return False
+            value = ctypes.c_void_p.from_address(arr).value
+            tag = ctypes.c_ubyte.from_address(arr + 8).value
+            return value == self.main_L and tag == 0x48  # LUA_VTHREAD | BIT_ISCOLLECTABLE
+        except (ValueError, OSError):
+            return False
+
+    def _poke(self) -> None:
+        """Make the running coroutine call the hook at its next instruction."""
+        with self._poke_lock:
+            if self.closed or not self.hookf:
+                return
+            L = self._current_L()
+            mask = self.lib.lua_gethookmask(L)
+            self.lib.lua_sethook(L, self.hookf, mask | LUA_MASKCOUNT, 1)
+
+    def _lua_safe_point(self) -> None:
+        with self._poke_lock:  # after this no poke can hold a pointer to a coroutine Lua has let go of
+            pass
+
+    # the channel ---------------------------------------------------------------------------------------------------
+    def _reader_loop(self) -> None:
+        reader = self.channel.reader
+        fd = reader.fd
+        while not self._stop_reader:
+            try:
+                while True:
+                    msg = reader.read(0.0)
+                    if msg is None:
+                        break
+                    self._deliver(msg)
+                wait = REPOKE_S if self._undelivered() else None
+                ready, _, _ = select.select([fd, self._wake_r], [], [], wait)
+                if self._stop_reader:
+                    return
+                if fd in ready:
+                    reader._fill(0.0)
+                elif not ready and self._undelivered() and self.modes[-1] == "running":
+                    self._poke()
+            except ChannelClosed:
+                with self._cv:
+                    self._closed_channel = True
+                    self._cv.notify_all()
+                return
+            except Exception:
+                log.exception("debug reader failed")
+                return
+
+    def _deliver(self, msg: Any) -> None:
+        with self._cv:
+            self._inbox.append(msg)
+            self._cv.notify_all()
+        if isinstance(msg, DebugCommand) and self.modes[-1] == "running":
+            self._poke()
+
+    def _undelivered(self) -> bool:
+        with self._cv:
+            return any(isinstance(m, DebugCommand) for m in self._inbox)
+
+    def _inbox_read(self) -> Any:
+        """``Channel.read`` during the debug run (the worker's bridge-call loop reads here)."""
+        with self._cv:
+            while not self._inbox:
+                if self._closed_channel:
+                    raise ChannelClosed("end of stream")
+                self._cv.wait()
+            return self._inbox.popleft()
+
+    def _next_command(self, block: bool) -> DebugCommand | None:
+        with self._cv:
+            while True:
+                for i, m in enumerate(self._inbox):
+                    if isinstance(m, DebugCommand):
+                        del self._inbox[i]
+                        return m
+                    if isinstance(m, Shutdown):
+                        os._exit(0)
+                if self._closed_channel:
+                    os._exit(0)  # the host is gone: nobody will resume this run
+                if not block:
+                    return None
+                self._cv.wait()
+
+    def _reply(self, msg: DebugCommand, value: Any = None, error: str | None = None) -> None:
+        if msg.request_id:
+            self.channel.send(DebugReply(msg.request_id, value, error))
+
+    def _event(self, name: str, **data: Any) -> None:
+        self.channel.send(DebugReply(0, {"event": name, **data}))
+
+    # loading -------------------------------------------------------------------------------------------------------
+    def path_of(self, chunk: str) -> str:
+        if chunk == self.main_chunk:
+            return self.main_path
+        if os.path.isabs(chunk) or not self.spell_dir:
+            return os.path.realpath(chunk)
+        return os.path.realpath(os.path.join(self.spell_dir, chunk))
+
+    def load_main(self, source: str, chunk: str) -> Any:
+        """The spell's main chunk, compiled (instrumented where breakpoints are) and ready for ``call_main``."""
+        self.main_chunk = chunk
+        text = self._prepare(source, chunk)
+        return self.session.load(text, chunk)
+
+    def _lua_loader(self, source: Any, name: Any, mode: Any, env: Any) -> tuple[Any, Any]:
+        """``require``'s compiler in debug runs (called from the sandbox)."""
+        src = source.decode("utf-8") if isinstance(source, bytes) else str(source)
+        chunkname = name.decode("utf-8") if isinstance(name, bytes) else str(name)
+        chunk = chunkname[1:] if chunkname.startswith("@") else chunkname
+        text = self._prepare(src, chunk)
+        res = self.session.rt.globals().load(text, chunkname, "t", env)
+        if isinstance(res, tuple):
+            return res[0], (res[1] if len(res) > 1 else None)
+        return res, None
+
+    def _prepare(self, source: str, chunk: str) -> str:
+        try:
+            info = analyse(source, "@" + chunk)
+        except DumpError:
+            return source  # a syntax error: the normal load reports it
+        base = self.next_k
+        self.next_k += len(info.protos)
+        path = self.path_of(chunk)
+        if self.instrument_all:
+            want = {p.index for p in info.protos}
+        else:
+            lines = {b["line"] for b in self._bps_for(path)}
+            resolved = {info.resolve_line(ln) for ln in lines}
+            want = {p.index for p in info.protos if p.lines & resolved}
+        text = source
+        if want:
+            try:
+                text = instrument(source, info, {i: base + i for i in want})
+            except InstrumentError as e:
+                log.warning("no prologues for %s: %s", chunk, e)
+                want = set()
+        self.chunks[chunk] = _Chunk(chunk, path, info, base, want)
+        protos = [{"k": base + p.index, "linedefined": p.linedefined,
+                   "pline": 1 if p.is_main else p.linedefined,
+                   "pline_code": (1 if p.is_main else p.linedefined) in p.lines,
+                   "instrumented": p.index in want} for p in info.protos]
+        self.api.add_chunk("@" + chunk, self.session.rt.table_from(protos, recursive=True))
+        if want:
+            self.session.env[ENV_KEY] = self.D
+        if self.files or self.temp_bp:
+            for fpath, recs in self._apply().items():
+                if fpath == path or chunk == self.main_chunk:
+                    self._event("breakpoints", file=fpath, breakpoints=recs)
+        return text
+
+    # breakpoints ---------------------------------------------------------------------------------------------------
+    def _bps_for(self, path: str) -> list[dict[str, Any]]:
+        out = list(self.files.get(path, []))
+        if self.temp_bp and self.temp_bp["file"] == path:
+            out.append(self.temp_bp)
+        return out
+
+    def _chunk_for(self, path: str) -> _Chunk | None:
+        for c in self.chunks.values():
+            if c.path == path:
+                return c
+        return None
+
+    def _verify_unloaded(self, path: str) -> ChunkInfo | None:
+        try:
+            if os.path.getsize(path) > 4 * 1024 * 1024:
+                return None
+            with open(path, encoding="utf-8") as f:
+                return analyse(f.read(), "@" + os.path.basename(path))
+        except (OSError, UnicodeDecodeError, DumpError):
+            return None
+
+    def _apply(self) -> dict[str, list[dict[str, Any]]]:
+        """Send every breakpoint to the Lua side; the verification of each, by file."""
+        lua_list: list[dict[str, Any]] = []
+        results: dict[str, list[dict[str, Any]]] = {}
+        paths = set(self.files) | ({self.temp_bp["file"]} if self.temp_bp else set())
+        for path in paths:
+            chunk = self._chunk_for(path)
+            info = chunk.info if chunk else self._verify_unloaded(path)
+            out = results.setdefault(path, [])
+            for bp in self._bps_for(path):
+                req = int(bp["line"])
+                rec: dict[str, Any] = {"id": bp.get("id"), "requested_line": req, "line": req,
+                                       "verified": False, "message": None}
+                mode, n, hit_err = parse_hit(bp.get("hit"))
+                if info is None:
+                    rec["message"] = "file not loaded yet" if not chunk else "cannot read the file"
+                else:
+                    line = info.resolve_line(req)
+                    if line is None:
+                        rec["message"] = "no code on or after this line"
+                    else:
+                        rec["line"] = line
+                        rec["verified"] = chunk is not None
+                        if line != req:
+                            rec["message"] = f"moved to line {line}, the next line with code"
+                        if chunk is None:
+                            rec["message"] = "not loaded yet" + (f"; will move to line {line}" if line != req else "")
+                if hit_err:
+                    rec["message"] = hit_err
+                if chunk is not None and rec["verified"]:
+                    protos = [chunk.base + p.index for p in chunk.info.protos_at(rec["line"])]
+                    lua_list.append({"id": bp.get("id"), "source": "@" + chunk.name, "line": rec["line"],
+                                     "protos": protos, "condition": bp.get("condition") or None,
+                                     "hit_mode": mode, "hit_n": n, "log": bp.get("log") or None,
+                                     "enabled": bool(bp.get("enabled", True)),
+                                     "temporary": bool(bp.get("temporary"))})
+                if not bp.get("temporary"):
+                    out.append(rec)
+        errors = to_py(self.api.set_breakpoints(self.session.rt.table_from(lua_list, recursive=True))) or {}
+        if isinstance(errors, dict) and errors:
+            for recs in results.values():
+                for rec in recs:
+                    err = errors.get(str(rec["id"]))
+                    if err:
+                        rec["message"] = f"condition error: {err}"
+                        rec["condition_error"] = err
+        self.api.refresh_current()
+        return results
+
+    # Python functions the Lua side calls -----------------------------------------------------------------------
+    def _lua_output(self, text: Any) -> None:
+        self.host.output("stdout", to_py(text))
+
+    def _lua_eval_flag(self, on: Any) -> None:
+        self.evaluating = bool(on)
+
+    def _lua_poll(self) -> str | None:
+        """The count hook fired (a poke): handle what came in while the spell ran."""
+        while True:
+            msg = self._next_command(block=False)
+            if msg is None:
+                break
+            self.handle_command(msg)
+        if self.pause_requested:
+            self.pause_requested = False
+            return "pause"
+        return None
+
+    def _lua_stop(self, reason: Any, extra: Any) -> str:
+        """Stopped (breakpoint, step, pause, error): tell the host, serve commands until it resumes us."""
+        self.modes.append("paused")
+        try:
+            data = to_py(extra) or {}
+            if not isinstance(data, dict):
+                data = {}
+            if self.temp_bp is not None:
+                self.temp_bp = None
+                self._apply()
+            self.pause_requested = False
+            frames = self._stack()
+            top = next((f for f in frames if f.get("kind") == "lua"), None)
+            data["frames"] = frames
+            data["thread"] = "coroutine" if self._current_L() != self.main_L else "main"
+            self.worker.out.flush()
+            self.channel.send(Paused(self.run_id, to_py(reason), top and top.get("file"),
+                                     top and top.get("line"), data))
+            while True:
+                msg = self._next_command(block=True)
+                assert msg is not None
+                action = self.handle_command(msg)
+                if action in ("continue", "step_in", "step_over", "step_out"):
+                    return action
+        finally:
+            self.modes.pop()
+
+    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any,
+                     callbacks: Any) -> Any:
+        if self.evaluating and str(target) not in READ_ONLY_BRIDGES:
+            raise BridgeFault("invalid_argument", f"evaluation is read-only: {target}.{method} was not called "
+                                                  "(bridge calls may have side effects)")
+        self.modes.append("bridge")
+        try:
+            return self._orig_bridge_call(target, method, args, opts, line, callbacks)
+        finally:
+            self.modes.pop()
+
+    # commands ------------------------------------------------------------------------------------------------------
+    def _stack(self) -> list[dict[str, Any]]:
+        frames = to_py(self.api.stack()) or []
+        for f in frames:
+            if f.get("kind") == "lua" and f.get("chunk"):
+                f["file"] = self.path_of(f["chunk"])
+        return frames
+
+    def handle_command(self, msg: DebugCommand) -> str | None:
+        """Serve one command; returns the resume action when it resumes a stopped spell."""
+        cmd, args = msg.command, msg.args or {}
+        mode = self.modes[-1]
+        try:
+            if cmd == "set_breakpoints":
+                path = os.path.realpath(args["file"])
+                self.files[path] = list(args.get("breakpoints") or [])
+                results = self._apply()
+                self._reply(msg, {"file": path, "breakpoints": results.get(path, [])})
+                return None
+            if cmd == "pause":
+                if mode == "running":
+                    self.pause_requested = True
+                self._reply(msg, {"ok": True})
+                return None
+            if cmd in RESUME_COMMANDS:
+                action = cmd
+                if cmd == "run_to_cursor":
+                    self.temp_bp = {"id": -1, "file": os.path.realpath(args["file"]), "line": int(args["line"]),
+                                    "temporary": True}
+                    self._apply()
+                    action = "continue"
+                self._reply(msg, {"ok": True})
+                if mode == "paused":
+                    return action
+                if mode == "bridge" and action != "continue":
+                    self.api.begin_step(action)  # stopped at an LLM/tool call: step from the calling line
+                return None
+            if cmd in INSPECT_COMMANDS:
+                if mode == "running":
+                    self._reply(msg, error="the spell is running (pause it first)")
+                    return None
+                self._reply(msg, self._inspect(cmd, args))
+                return None
+            self._reply(msg, error=f"unknown debug command {cmd!r}")
+        except (KeyError, TypeError, ValueError) as e:
+            self._reply(msg, error=f"bad {cmd} request: {e}")
+        except lua54.LuaError as e:
+            log.exception("debug command %s failed", cmd)
+            self._reply(msg, error=f"{cmd} failed: {e}")
+        return None
+
+    def _inspect(self, cmd: str, args: dict[str, Any]) -> Any:
+        api = self.api
+        if cmd == "stack":
+            return self._stack()
+        if cmd == "scopes":
+            return self._checked(api.scopes(int(args.get("frame", 1))))
+        if cmd == "variables":
+            return self._checked(api.variables(int(args["ref"]), int(args.get("start", 0)),
+                                               int(args.get("count", 100))))
+        if cmd == "string":
+            res = api.string_slice(int(args["ref"]), int(args.get("offset", 1)), int(args.get("length", 65536)))
+            text, total = (res if isinstance(res, tuple) else (res, None))
+            if text is None:
+                raise ValueError(to_py(total))
+            return {"text": to_py(text), "length": to_py(total)}
+        if cmd == "evaluate":
+            return to_py(api.evaluate(str(args["expression"]), int(args.get("frame", 1))))
+        if cmd == "set_variable":
+            return to_py(api.set_variable(int(args["ref"]), str(args["name"]), str(args["value"])))
+        raise ValueError(cmd)
+
+    @staticmethod
+    def _checked(res: Any) -> Any:
+        if isinstance(res, tuple):
+            value, err = res[0], res[1] if len(res) > 1 else None
+            if value is None:
+                raise ValueError(to_py(err))
+            return to_py(value)
+        return to_py(res)

@@ -1,0 +1,867 @@
+-- The worker-side Lua debugger (see agent.py). Runs once per debug run, as chunk "=[llmspell-debug]", with the
+-- real `debug` library; the spell never sees anything of it except the wrapped coroutine/pcall functions.
+--
+-- Call gating: no hook at all while no function holding a breakpoint is active and nothing steps. Functions that
+-- hold a breakpoint announce themselves through a prologue (instrument.py) or, for breakpoints set later in code
+-- loaded without a prologue, through a call hook. Inside them the line hook runs ("lr"; the return hook turns it
+-- off again when the last of them returns). Pause and breakpoint changes arrive asynchronously: agent.py sets a
+-- one-instruction count hook on the running coroutine from its reader thread (lua_sethook, as lua.c does from its
+-- SIGINT handler), and the count hook polls.
+local py = ...
+local py_stop, py_poll, py_safe_point, py_output, py_eval_flag =
+      py.stop, py.poll, py.safe_point, py.output, py.eval_flag
+
+local debug, coroutine, string, table, math = debug, coroutine, string, table, math
+local getinfo, sethook, getlocal, setlocal, getupvalue, setupvalue, getmetatable_raw =
+      debug.getinfo, debug.sethook, debug.getlocal, debug.setlocal, debug.getupvalue, debug.setupvalue,
+      debug.getmetatable
+local co_create, co_resume, co_status, co_running, co_close = coroutine.create, coroutine.resume,
+      coroutine.status, coroutine.running, coroutine.close
+local type, pairs, next, tostring, tonumber, select, error, pcall, xpcall, setmetatable, rawget, rawset,
+      rawlen, load, ipairs = type, pairs, next, tostring, tonumber, select, error, pcall, xpcall, setmetatable,
+      rawget, rawset, rawlen, load, ipairs
+local sformat, ssub, sfind, sgsub, concat, sort, pack, unpack = string.format, string.sub, string.find,
+      string.gsub, table.concat, table.sort, table.pack, table.unpack
+
+local SELF_SOURCE = "=[llmspell-debug]"
+local DBG_LOCAL = "__llmspell_dbg"
+local MAX_STRING = 200          -- characters of a string shown inline
+local MAX_SORT = 5000           -- tables with more keys are paged in iteration order
+local EVAL_BUDGET = 2000        -- x 1000 instructions an evaluation may run
+local MAX_FRAMES = 200
+
+local env, sandbox_source                         -- set by setup()
+local HOOK                                        -- the one hook function (forward)
+local D = {}                                      -- D[k]: prototype k holds an enabled breakpoint; D.e: enter
+local INSTR = {}                                  -- INSTR[k]: prototype k has a prologue
+local PROTO = {}                                  -- PROTO[k] = {source, linedefined, pline, pline_code}
+local BYSRC = {}                                  -- BYSRC[source][linedefined] = {k, ...}
+local BP = {}                                     -- BP[line][source] = breakpoint (keyed by line first)
+local STEP = nil                                  -- {mode = "in"|"over"|"out", thread, depth}
+local CALL_GATE = false                           -- a breakpoint sits in a function without a prologue
+local GEN = 0                                     -- breakpoint generation (threads refresh lazily)
+local EVALUATING = false
+local PAUSED = false
+local break_on_error = true
+local TS = setmetatable({}, {__mode = "k"})       -- thread → {armed, gen}
+local main_thread = co_running()
+local CUR = {main_thread}                         -- CUR[1]: the running thread (read by the poker thread)
+local GRAVE, ngrave = {}, 0                       -- recently left coroutines, kept alive until a safe point
+local REFS, nrefs = {}, 0                         -- variable references, valid while stopped
+local COND_CACHE = {}                             -- compiled conditions and log parts by text
+local INITIAL_GLOBALS = {}
+local BRIDGE_FN = setmetatable({}, {__mode = "k"}) -- sandbox function → "LLM.chat" or false
+
+------------------------------------------------------------------------------------------------ thread state
+local function tstate(co)
+  local st = TS[co]
+  if not st then st = {armed = false, gen = GEN}; TS[co] = st end
+  return st
+end
+
+local function set_mask(co, armed)
+  local st = tstate(co)
+  st.armed = armed
+  local m = CALL_GATE and "c" or ""
+  if armed or (STEP and STEP.thread == co) then m = m .. "lr" end
+  sethook(co, HOOK, m)   -- an empty mask keeps HOOK registered for the thread at no cost
+end
+
+local function proto_of(info)
+  local bysrc = BYSRC[info.source]
+  if not bysrc then return nil end
+  return bysrc[info.linedefined]
+end
+
+local function holds_bp(info)
+  local ks = proto_of(info)
+  if not ks then return false end
+  for i = 1, #ks do if D[ks[i]] then return true end end
+  return false
+end
+
+-- Does any frame of `co` from `level` down hold a breakpoint? (levels as getinfo(co, level) counts them)
+local function stack_holds_bp(co, level)
+  while true do
+    local info = getinfo(co, level, "S")
+    if not info then return false end
+    if info.what ~= "C" and holds_bp(info) then return true end
+    level = level + 1
+  end
+end
+
+local function refresh(co)
+  local st = tstate(co)
+  st.gen = GEN
+  local level = (co == co_running()) and 1 or 0
+  set_mask(co, stack_holds_bp(co, level))
+end
+
+------------------------------------------------------------------------------------------------ coroutines
+local function register(co)
+  TS[co] = {armed = false, gen = GEN}
+  sethook(co, HOOK, CALL_GATE and "c" or "")
+  return co
+end
+
+local function after_resume(co, prev, ...)
+  CUR[1] = prev
+  ngrave = ngrave + 1
+  GRAVE[ngrave] = co
+  if ngrave >= 256 then
+    py_safe_point()
+    GRAVE, ngrave = {}, 0
+  end
+  local step = STEP
+  if step and step.thread == co and (step.mode == "in" or co_status(co) == "dead") then
+    STEP = {mode = "in", thread = prev, depth = 0}
+    set_mask(prev, tstate(prev).armed)
+  end
+  local st = TS[prev]
+  if st and st.gen ~= GEN then refresh(prev) end
+  return ...
+end
+
+local function resume(co, ...)
+  if type(co) ~= "thread" then return co_resume(co, ...) end
+  local prev = CUR[1]
+  local st = TS[co]
+  if st and st.gen ~= GEN then refresh(co) end
+  local step = STEP
+  if step and step.mode == "in" and step.thread == prev then
+    STEP = {mode = "in", thread = co, depth = 0}
+    set_mask(co, st and st.armed or false)
+  end
+  CUR[1] = co
+  return after_resume(co, prev, co_resume(co, ...))
+end
+
+local function create(f)
+  return register(co_create(f))
+end
+
+local function wrap_result(co, ok, ...)
+  if ok then return ... end
+  local e = ...
+  if co_status(co) == "dead" and co_close then pcall(co_close, co) end
+  if type(e) == "string" then error(e, 2) end
+  error(e, 0)
+end
+
+local function wrap(f)
+  local co = create(f)
+  return function(...) return wrap_result(co, resume(co, ...)) end
+end
+
+local function after_pcall(ok, ...)
+  if not ok then
+    local co = co_running()
+    local st = TS[co]
+    if st and st.armed then refresh(co) end
+  end
+  return ok, ...
+end
+
+------------------------------------------------------------------------------------------------ values
+local function is_spell(src) return type(src) == "string" and ssub(src, 1, 1) == "@" end
+
+local function short_string(s)
+  local n = #s
+  local shown = n > MAX_STRING and ssub(s, 1, MAX_STRING) or s
+  shown = sformat("%q", shown):gsub("\\\n", "\\n")
+  if n > MAX_STRING then shown = shown .. "…" end
+  return shown, n > MAX_STRING
+end
+
+local function count_entries(t, cap)
+  local n = 0
+  for _ in next, t do
+    n = n + 1
+    if n >= cap then return n, true end
+  end
+  return n, false
+end
+
+local function bridge_name(f)
+  local cached = BRIDGE_FN[f]
+  if cached ~= nil then return cached end
+  local name = false
+  local info = getinfo(f, "S")
+  if info.source == sandbox_source then
+    local method, target_of
+    for i = 1, 12 do
+      local k, v = getupvalue(f, i)
+      if not k then break end
+      if k == "method" then method = v elseif k == "target_of" then target_of = v end
+    end
+    if type(method) == "string" and type(target_of) == "function" then
+      local target
+      for i = 1, 6 do
+        local k, v = getupvalue(target_of, i)
+        if not k then break end
+        if (k == "name" or k == "tname") and type(v) == "string" then target = v end
+      end
+      name = (target or "?") .. "." .. method
+    end
+  end
+  BRIDGE_FN[f] = name
+  return name
+end
+
+local function describe(v)
+  local t = type(v)
+  if t == "string" then
+    local s, cut = short_string(v)
+    return s, t, cut, #v
+  elseif t == "table" then
+    local mt = getmetatable_raw(v)
+    if type(mt) == "table" and rawget(mt, "__handle_type") then
+      return tostring(rawget(mt, "__handle_type")) .. " #" .. tostring(rawget(v, "__handle")), "object", false
+    end
+    if type(mt) == "table" and rawget(mt, "__name") == "SpellError" then
+      return "error " .. tostring(rawget(v, "code")) .. ": " .. tostring(rawget(v, "message")), "error", true
+    end
+    local len = rawlen(v)
+    if len > 10000 then return sformat("array [%d]", len), "table", true, len end
+    local n, more = count_entries(v, 100000)
+    if n == 0 then return "{}", "table", false, 0 end
+    if len == n then return sformat("array [%d]", n), "table", true, n end
+    return sformat("table {%s%d}", more and ">" or "", n), "table", true, n
+  elseif t == "function" then
+    local b = bridge_name(v)
+    if b then return "bridge " .. b, "function", false end
+    local info = getinfo(v, "S")
+    if info.what == "C" then return "builtin function", "function", false end
+    if is_spell(info.source) then
+      return sformat("function (%s:%d)", ssub(info.source, 2), info.linedefined), "function", false
+    end
+    return "function", "function", false
+  elseif t == "number" then
+    if math.type(v) == "integer" then return sformat("%d", v), t, false end
+    return tostring(v), t, false
+  end
+  return tostring(v), t, false
+end
+
+local function new_ref(rec)
+  nrefs = nrefs + 1
+  REFS[nrefs] = rec
+  return nrefs
+end
+
+local function variable(name, v)
+  local shown, t, expandable, length = describe(v)
+  local ref = 0
+  if expandable then ref = new_ref({kind = "value", value = v}) end
+  return {name = name, value = shown, type = t, ref = ref, length = length}
+end
+
+------------------------------------------------------------------------------------------------ frames
+-- Visible frames of the running thread, top first; `lvl` is relative to the caller of `frames`.
+local function frames()
+  local out = {}
+  local level = 2
+  while #out < MAX_FRAMES do
+    local info = getinfo(level, "Slnf")
+    if not info then break end
+    if is_spell(info.source) then
+      local name = info.name
+      if not name then name = (info.what == "main") and "main chunk" or "function" end
+      out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
+                       lvl = level - 1, linedefined = info.linedefined}
+    elseif info.func and bridge_name(info.func) then
+      out[#out + 1] = {name = bridge_name(info.func), kind = "bridge", lvl = level - 1}
+    elseif info.source ~= SELF_SOURCE and info.what ~= "C" and info.source ~= sandbox_source then
+      out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
+                       kind = "chunk", lvl = level - 1}
+    end
+    level = level + 1
+  end
+  return out
+end
+
+local function depth_below(level)
+  -- frames from `level` (relative to the caller) to the bottom of the thread
+  local n = level + 1
+  while getinfo(n, "l") do n = n + 1 end
+  return n - (level + 1)
+end
+
+------------------------------------------------------------------------------------------------ snapshots
+-- Locals, upvalues and varargs of the frame at `lvl` (relative to the caller): names → values.
+local function snapshot(lvl)
+  local vals, present, varargs = {}, {}, {}
+  local info = getinfo(lvl + 1, "f")
+  if info and info.func then
+    for i = 1, 255 do
+      local k, v = getupvalue(info.func, i)
+      if not k then break end
+      if k ~= "_ENV" and k ~= DBG_LOCAL then vals[k] = v; present[k] = true end
+    end
+  end
+  for i = 1, 255 do
+    local k, v = getlocal(lvl + 1, i)
+    if not k then break end
+    if ssub(k, 1, 1) ~= "(" and k ~= DBG_LOCAL then vals[k] = v; present[k] = true end
+  end
+  for i = 1, 255 do
+    local k, v = getlocal(lvl + 1, -i)
+    if not k then break end
+    varargs[i] = v
+    varargs.n = i
+  end
+  return vals, present, varargs
+end
+
+local function eval_env(vals, present)
+  return setmetatable({}, {
+    __index = function(_, k)
+      if present[k] then return vals[k] end
+      return env[k]
+    end,
+    __newindex = function(_, k)
+      error("evaluation is read-only: cannot assign '" .. tostring(k) .. "'", 2)
+    end})
+end
+
+-- Run `fn` in a fresh coroutine (hooks work there, unlike inside a hook), with an instruction budget.
+local function run_eval(fn, ...)
+  local co = co_create(fn)
+  local steps = 0
+  sethook(co, function()
+    steps = steps + 1
+    if steps > EVAL_BUDGET then error("evaluation took too long (stopped)", 0) end
+  end, "", 1000)
+  local was = EVALUATING
+  EVALUATING = true
+  py_eval_flag(true)
+  local res = pack(co_resume(co, ...))
+  EVALUATING = was
+  py_eval_flag(was)
+  if res[1] and co_status(co) ~= "dead" then
+    return false, "evaluation yielded (coroutine.yield is not allowed here)"
+  end
+  return unpack(res, 1, res.n)
+end
+
+local function error_text(e)
+  if type(e) == "table" then
+    local mt = getmetatable_raw(e)
+    if type(mt) == "table" and rawget(mt, "__name") == "SpellError" then
+      return tostring(rawget(e, "code")) .. ": " .. tostring(rawget(e, "message"))
+    end
+  end
+  return tostring(e)
+end
+
+local function compile_expr(expr)
+  local c = COND_CACHE[expr]
+  if c then return c.fn, c.err end
+  -- the env is swapped per evaluation through the first upvalue (_ENV) of the compiled chunk
+  local fn, err = load("return " .. expr, "=(expression)", "t", {})
+  if not fn then
+    local st = load(expr, "=(expression)", "t", {})
+    if st then err = "only expressions can be evaluated here (statements and assignments are refused)"
+    else err = ssub(tostring(err), 1, 300):gsub("^%(expression%):%d+: ", "") end
+  end
+  COND_CACHE[expr] = {fn = fn, err = err}
+  return fn, err
+end
+
+local function eval_in(lvl, expr)
+  local fn, err = compile_expr(expr)
+  if not fn then return false, err end
+  local vals, present, varargs = snapshot(lvl + 1)
+  debug.setupvalue(fn, 1, eval_env(vals, present))
+  local res = pack(run_eval(fn, unpack(varargs, 1, varargs.n or 0)))
+  if not res[1] then return false, error_text(res[2]) end
+  return true, res[2]
+end
+
+------------------------------------------------------------------------------------------------ stopping
+local function frame_info_for_stop()
+  return frames()
+end
+
+local function apply_resume(action, lvl)
+  local co = co_running()
+  if action == "step_in" or action == "step_over" or action == "step_out" then
+    STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(lvl + 1)}
+  else
+    STEP = nil
+  end
+  REFS, nrefs = {}, 0
+  refresh(co)
+end
+
+-- Stop here: `lvl` is the stopped frame relative to the caller of stop. Returns after the user resumes.
+local function stop(lvl, reason, extra)
+  PAUSED = true
+  STEP = nil
+  local action = py_stop(reason, extra or {})
+  PAUSED = false
+  apply_resume(action, lvl + 1)
+  return action
+end
+
+local function hit_ok(bp)
+  bp.hits = bp.hits + 1
+  local n = bp.hit_n
+  if not n then return true end
+  local mode = bp.hit_mode
+  if mode == "==" then return bp.hits == n
+  elseif mode == "%" then return bp.hits % n == 0
+  else return bp.hits >= n end
+end
+
+local function log_message(bp, lvl)
+  local parts = {}
+  for _, p in ipairs(bp.log_parts) do
+    if p.expr then
+      local ok, v = eval_in(lvl + 1, p.expr)
+      if ok then
+        if type(v) == "string" then parts[#parts + 1] = v else parts[#parts + 1] = (describe(v)) end
+      else parts[#parts + 1] = "{" .. p.expr .. ": " .. tostring(v) .. "}" end
+    else
+      parts[#parts + 1] = p.text
+    end
+  end
+  return concat(parts)
+end
+
+-- A breakpoint line was reached in the frame at `lvl` (relative to the caller). Returns true when stopped.
+local function check_bp(bp, lvl, line)
+  if not bp.enabled then return false end
+  if bp.condition then
+    if bp.cond_error then
+      stop(lvl + 1, "condition_error", {bp_id = bp.id, line = line, message = bp.cond_error,
+                                        condition = bp.condition})
+      return true
+    end
+    local ok, v = eval_in(lvl + 1, bp.condition)
+    if not ok then
+      stop(lvl + 1, "condition_error", {bp_id = bp.id, line = line, message = v, condition = bp.condition})
+      return true
+    end
+    if not v then return false end
+  end
+  if not hit_ok(bp) then return false end
+  if bp.log_parts then
+    py_output(log_message(bp, lvl + 1))
+    return false
+  end
+  if bp.temporary then bp.enabled = false end
+  stop(lvl + 1, bp.temporary and "run_to_cursor" or "breakpoint", {bp_id = bp.id, line = line})
+  return true
+end
+
+local function on_line(line)
+  -- level 3 here is the function whose line it is (HOOK → on_line)
+  local bl = BP[line]
+  if bl then
+    local info = getinfo(3, "S")
+    local bp = bl[info.source]
+    if bp and not (line == info.linedefined and info.what ~= "main" and not (proto_of(info) and
+        PROTO[proto_of(info)[1]].pline_code)) then
+      if check_bp(bp, 3, line) then return end
+    end
+  end
+  local step = STEP
+  if step then
+    local co = co_running()
+    if step.thread ~= co then return end
+    local mode = step.mode
+    local info = getinfo(3, "S")
+    if not is_spell(info.source) then return end
+    local reason = step.pause and "pause" or "step"
+    if mode == "in" then
+      stop(3, reason)
+    elseif mode == "over" then
+      if not getinfo(3 + step.depth, "l") then stop(3, reason) end
+    else -- out
+      if not getinfo(2 + step.depth, "l") then stop(3, reason) end
+    end
+  end
+end
+
+local function on_return()
+  -- leaving a function that holds a breakpoint: keep the line hook only if another one is still active
+  local info = getinfo(3, "S")
+  if info.what == "C" or not holds_bp(info) then return end
+  local co = co_running()
+  if not stack_holds_bp(co, 5) then set_mask(co, false) end
+end
+
+local function on_call()
+  -- only with CALL_GATE: a breakpoint in a function that has no prologue
+  local info = getinfo(3, "S")
+  if holds_bp(info) then
+    local co = co_running()
+    if not tstate(co).armed then set_mask(co, true) end
+  end
+end
+
+local function on_count()
+  local co = co_running()
+  set_mask(co, tstate(co).armed)     -- drop the count hook the poker set
+  local action = py_poll()
+  if action == "pause" then
+    -- stop at the next spell line this thread runs (the count hook may fire inside internals)
+    STEP = {mode = "in", thread = co, depth = 0, pause = true}
+    set_mask(co, tstate(co).armed)
+  end
+  local st = TS[co]
+  if st and st.gen ~= GEN then refresh(co) end
+end
+
+HOOK = function(ev, line)
+  if PAUSED or EVALUATING then return end
+  if ev == "line" then
+    on_line(line)
+  elseif ev == "return" then
+    on_return()
+  elseif ev == "count" then
+    on_count()
+  elseif ev == "call" or ev == "tail call" then
+    on_call()
+  end
+end
+
+-- The prologue of a function holding a breakpoint (instrument.py).
+D.e = function(k)
+  if EVALUATING or PAUSED then return end
+  local co = co_running()
+  local st = TS[co]
+  if not st then st = tstate(co) end
+  local was_on = st.armed or (STEP and STEP.thread == co)
+  if not st.armed then set_mask(co, true) end
+  local p = PROTO[k]
+  if p and p.pline_code and not was_on then
+    -- the prologue shares its line with code: that line's event already passed, check it here
+    local bl = BP[p.pline]
+    local bp = bl and bl[p.source]
+    if bp then check_bp(bp, 2, p.pline) end
+  end
+end
+
+------------------------------------------------------------------------------------------------ API for agent.py
+local api = {}
+
+function api.setup(spell_env, sb_source, options)
+  env = spell_env
+  sandbox_source = sb_source
+  break_on_error = options.break_on_error ~= false
+  for k in pairs(env) do INITIAL_GLOBALS[k] = true end
+  local c = env.coroutine
+  c.create, c.resume, c.wrap = create, resume, wrap
+  env.pcall = function(f, ...) return after_pcall(pcall(f, ...)) end
+  env.xpcall = function(f, h, ...) return after_pcall(xpcall(f, h, ...)) end
+  register(main_thread)
+  -- a huge count so the C hook function can be read back (agent.py), then no hook at all
+  sethook(main_thread, HOOK, "", 1 << 30)
+  return D, CUR, sformat("%p", main_thread), sformat("%p", CUR)
+end
+
+function api.hook_off()
+  sethook(main_thread, HOOK, "")
+end
+
+function api.add_chunk(source, protos)
+  local bysrc = BYSRC[source] or {}
+  BYSRC[source] = bysrc
+  for _, p in ipairs(protos) do
+    PROTO[p.k] = {source = source, linedefined = p.linedefined, pline = p.pline, pline_code = p.pline_code}
+    INSTR[p.k] = p.instrumented
+    D[p.k] = false
+    local ks = bysrc[p.linedefined]
+    if not ks then ks = {}; bysrc[p.linedefined] = ks end
+    ks[#ks + 1] = p.k
+  end
+end
+
+local function parse_log(msg)
+  local parts = {}
+  local pos = 1
+  while true do
+    local s, e, expr = sfind(msg, "{([^{}]+)}", pos)
+    if not s then break end
+    if s > pos then parts[#parts + 1] = {text = ssub(msg, pos, s - 1)} end
+    parts[#parts + 1] = {expr = expr}
+    pos = e + 1
+  end
+  if pos <= #msg then parts[#parts + 1] = {text = ssub(msg, pos)} end
+  return parts
+end
+
+-- Replace all breakpoints. Each: {id, source, line, protos = {k...}, condition, hit_mode, hit_n, log,
+-- enabled, temporary}. Returns {id → condition error} for conditions that do not compile.
+function api.set_breakpoints(list)
+  local old = {}
+  for _, bysrc in pairs(BP) do for _, bp in pairs(bysrc) do old[bp.id] = bp end end
+  BP = {}
+  for k in pairs(PROTO) do D[k] = false end
+  local errors = {}
+  for _, b in ipairs(list) do
+    local prev = old[b.id]
+    local bp = {id = b.id, line = b.line, enabled = b.enabled ~= false, hit_mode = b.hit_mode, hit_n = b.hit_n,
+                temporary = b.temporary, hits = (prev and prev.condition == b.condition) and prev.hits or 0}
+    if b.condition and b.condition ~= "" then
+      bp.condition = b.condition
+      local fn, err = compile_expr(b.condition)
+      if not fn then bp.cond_error = err; errors[b.id] = err end
+    end
+    if b.log and b.log ~= "" then
+      bp.log_parts = parse_log(b.log)
+      for _, p in ipairs(bp.log_parts) do
+        if p.expr then
+          local fn, err = compile_expr(p.expr)
+          if not fn then errors[b.id] = "{" .. p.expr .. "}: " .. err end
+        end
+      end
+    end
+    local bl = BP[b.line]
+    if not bl then bl = {}; BP[b.line] = bl end
+    bl[b.source] = bp
+    if bp.enabled then for _, k in ipairs(b.protos) do D[k] = true end end
+  end
+  CALL_GATE = false
+  for k in pairs(PROTO) do
+    if D[k] and not INSTR[k] then CALL_GATE = true; break end
+  end
+  GEN = GEN + 1
+  return errors
+end
+
+-- Called from agent.py while running (poll) or stopped: re-arm the running thread after breakpoint changes.
+function api.refresh_current()
+  refresh(co_running())
+end
+
+function api.stack()
+  local out = {}
+  for i, f in ipairs(frames()) do
+    out[i] = {id = i, name = f.name, chunk = f.chunk, line = f.line, kind = f.kind}
+  end
+  return out
+end
+
+local function frame_level(id)
+  -- relative to the caller of frame_level
+  local fs = frames()
+  local f = fs[id]
+  if not f then return nil end
+  return f.lvl - 1, f
+end
+
+function api.scopes(id)
+  local lvl = frame_level(id)
+  if not lvl then return nil, "no frame " .. tostring(id) end
+  local out = {
+    {name = "Locals", ref = new_ref({kind = "locals", frame = id})},
+    {name = "Upvalues", ref = new_ref({kind = "upvalues", frame = id})},
+  }
+  if getlocal(lvl, -1) then out[#out + 1] = {name = "Varargs", ref = new_ref({kind = "varargs", frame = id})} end
+  out[#out + 1] = {name = "Globals", ref = new_ref({kind = "globals"})}
+  return out
+end
+
+local function key_name(k)
+  if type(k) == "string" and k:match("^[%a_][%w_]*$") then return k end
+  if type(k) == "string" then return "[" .. (short_string(k)) .. "]" end
+  if math.type(k) == "integer" then return "[" .. sformat("%d", k) .. "]" end
+  return "[" .. (describe(k)) .. "]"
+end
+
+local function key_less(a, b)
+  local ta, tb = type(a), type(b)
+  if ta == "number" and tb == "number" then return a < b end
+  if ta == "number" then return true end
+  if tb == "number" then return false end
+  if ta == "string" and tb == "string" then return a < b end
+  if ta == "string" then return true end
+  if tb == "string" then return false end
+  return tostring(a) < tostring(b)
+end
+
+local function table_children(t, start, count)
+  local items = {}
+  local n, more = count_entries(t, MAX_SORT + 1)
+  local len = rawlen(t)
+  local total
+  if len == n and not more then
+    total = n
+    for i = start + 1, math.min(n, start + count) do items[#items + 1] = variable(key_name(i), rawget(t, i)) end
+  elseif not more then
+    local keys = {}
+    for k in next, t do keys[#keys + 1] = k end
+    sort(keys, key_less)
+    total = #keys
+    for i = start + 1, math.min(total, start + count) do
+      local k = keys[i]
+      items[#items + 1] = variable(key_name(k), rawget(t, k))
+    end
+  else
+    -- big table: array part in order, then the rest in iteration order (stable while stopped)
+    total = count_entries(t, math.huge)
+    local i = 0
+    for k, v in next, t do
+      if i >= start + count then break end
+      if i >= start then items[#items + 1] = variable(key_name(k), v) end
+      i = i + 1
+    end
+  end
+  local mt = getmetatable_raw(t)
+  if start == 0 and type(mt) == "table" then
+    table.insert(items, 1, variable("[metatable]", mt))
+  end
+  return items, total
+end
+
+function api.variables(ref, start, count)
+  local r = REFS[ref]
+  if not r then return nil, "unknown variable reference " .. tostring(ref) end
+  start, count = start or 0, count or 100
+  local items, total = {}, 0
+  if r.kind == "locals" or r.kind == "upvalues" or r.kind == "varargs" then
+    local lvl = frame_level(r.frame)
+    if not lvl then return nil, "no frame " .. tostring(r.frame) end
+    local all = {}
+    if r.kind == "locals" then
+      for i = 1, 255 do
+        local k, v = getlocal(lvl, i)
+        if not k then break end
+        if ssub(k, 1, 1) ~= "(" and k ~= DBG_LOCAL then all[#all + 1] = variable(k, v) end
+      end
+    elseif r.kind == "varargs" then
+      for i = 1, 255 do
+        local k, v = getlocal(lvl, -i)
+        if not k then break end
+        all[#all + 1] = variable("..." .. i, v)
+      end
+    else
+      local f = getinfo(lvl, "f").func
+      for i = 1, 255 do
+        local k, v = getupvalue(f, i)
+        if not k then break end
+        if k ~= "_ENV" and k ~= DBG_LOCAL then all[#all + 1] = variable(k, v) end
+      end
+    end
+    total = #all
+    for i = start + 1, math.min(total, start + count) do items[#items + 1] = all[i] end
+  elseif r.kind == "globals" then
+    local keys = {}
+    for k in next, env do
+      if not INITIAL_GLOBALS[k] and type(k) == "string" then keys[#keys + 1] = k end
+    end
+    sort(keys)
+    total = #keys
+    for i = start + 1, math.min(total, start + count) do items[#items + 1] = variable(keys[i], rawget(env, keys[i])) end
+  elseif r.kind == "value" then
+    local v = r.value
+    if type(v) == "table" then
+      items, total = table_children(v, start, count)
+    elseif type(v) == "string" then
+      total = 0
+    end
+  end
+  return {items = items, total = total}
+end
+
+-- A slice of a long string behind a variable reference (1-based offset, bytes).
+function api.string_slice(ref, offset, length)
+  local r = REFS[ref]
+  if not r or type(r.value) ~= "string" then return nil, "not a string reference" end
+  return ssub(r.value, offset, offset + length - 1), #r.value
+end
+
+function api.evaluate(expr, id)
+  local lvl = frame_level(id or 1)
+  if not lvl then
+    -- no spell frame (e.g. before the first line): globals only
+    local fn, err = compile_expr(expr)
+    if not fn then return {ok = false, error = err} end
+    debug.setupvalue(fn, 1, eval_env({}, {}))
+    local res = pack(run_eval(fn))
+    if not res[1] then return {ok = false, error = error_text(res[2])} end
+    local v = variable("result", res[2])
+    v.ok = true
+    return v
+  end
+  local ok, v = eval_in(lvl, expr)
+  if not ok then return {ok = false, error = v} end
+  local out = variable("result", v)
+  out.ok = true
+  return out
+end
+
+function api.set_variable(ref, name, expr)
+  local r = REFS[ref]
+  if not r then return {ok = false, error = "unknown variable reference"} end
+  local frame = r.frame or 1
+  local lvl = frame_level(frame)
+  local ok, value
+  if lvl then ok, value = eval_in(lvl, expr) else ok, value = false, "no frame" end
+  if not ok then return {ok = false, error = value} end
+  if r.kind == "locals" then
+    local found
+    for i = 1, 255 do
+      local k = getlocal(lvl, i)
+      if not k then break end
+      if k == name then found = i end
+    end
+    if not found then return {ok = false, error = "no local named " .. name} end
+    setlocal(lvl, found, value)
+  elseif r.kind == "upvalues" then
+    local f = getinfo(lvl, "f").func
+    local found
+    for i = 1, 255 do
+      local k = getupvalue(f, i)
+      if not k then break end
+      if k == name then found = i; break end
+    end
+    if not found then return {ok = false, error = "no upvalue named " .. name} end
+    setupvalue(f, found, value)
+  elseif r.kind == "value" and type(r.value) == "table" then
+    local key = name
+    local inner = name:match("^%[(.*)%]$")
+    if inner then key = tonumber(inner) or inner:match('^"(.*)"$') or inner end
+    rawset(r.value, key, value)
+  else
+    return {ok = false, error = "this variable cannot be set"}
+  end
+  local out = variable(name, value)
+  out.ok = true
+  return out
+end
+
+-- Step from a host-side stop (an LLM or tool call breakpoint): the top spell frame is the step origin.
+function api.begin_step(action)
+  local fs = frames()
+  local co = co_running()
+  if #fs == 0 then STEP = nil; return end
+  local top
+  for _, f in ipairs(fs) do if f.kind == "lua" then top = f; break end end
+  if not top then STEP = nil; return end
+  STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(top.lvl)}
+  if action == "step_in" then STEP.depth = 0 end
+  REFS, nrefs = {}, 0
+  set_mask(co, tstate(co).armed)
+end
+
+function api.clear_refs() REFS, nrefs = {}, 0 end
+
+-- Break on an uncaught error, from the message handler of the sandbox (the stack is still there).
+function api.on_error(e)
+  if not break_on_error or PAUSED or EVALUATING then return end
+  local co = co_running()
+  local saved = tstate(co).armed
+  sethook(co, HOOK, "")
+  PAUSED = true
+  STEP = nil
+  py_stop("exception", {message = error_text(e)})
+  PAUSED = false
+  STEP = nil
+  set_mask(co, saved)
+end
+
+return api
