@@ -121,3 +121,14 @@ def test_tengo_keyword_method_names_get_a_note(fake_ref: Reference) -> None:
                   {"lua": 'Log.error("x")'}, "0.1.0")
     code, note = LanguageView(fake_ref, "tengo").example(m)
     assert code == "" and 'Log["error"]' in note
+
+
+def test_reference_and_editor_intel_do_not_import_litellm_or_qt() -> None:
+    """The editor builds the reference at start-up: it must stay cheap (no litellm) and Qt-free."""
+    import subprocess
+    import sys
+    code = ("import sys; from app.reference.model import get_reference; from app.ui import editor_intel; "
+            "from app.reference import write_docs; get_reference(); editor_intel.complete('LLM.', 4, 'lua'); "
+            "print('litellm' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", "False"]
