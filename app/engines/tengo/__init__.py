@@ -15,10 +15,10 @@ Public API:
 Known deviations from Go Tengo (documented, deliberate):
 
 * ``os`` does not exist (sandbox); ``times.sleep`` really sleeps (bounded by the host's wall clock).
-* Array slices are copies: ``b := a[0:2]; b = append(b, 9)`` does not overwrite ``a[2]`` as Go's shared backing
-  arrays would.
 * Regular expressions use Python's ``re`` with RE2 syntax translated where simple (no RE2 package available);
   ``rand`` uses Python's generator (same API, different sequences).
+* Arrays follow Go slice semantics (capacity, shared backing arrays, aliasing through ``append`` and slicing,
+  see :mod:`.goslice`); an extra array length cap (half the memory limit, in elements/16) guards memory.
 * Map iteration and printing follow insertion order (Go's order is random, so no program can rely on it).
 * Allocation counting (``MaxAllocs``) approximates Tengo's per-instruction count (only compiled in when set).
 """

@@ -77,6 +77,8 @@ def index_set(obj: Any, idx: Any, value: Any) -> None:
         lst = obj.value
         if 0 <= i < len(lst):
             lst[i] = value
+            if obj.grp is not None:
+                obj.grp.write(obj, obj.off + i, [value])
             return
         raise TengoRuntimeError("index out of bounds")
     custom = getattr(obj, "tengo_index_set", None)
@@ -110,7 +112,8 @@ def slice_get(obj: Any, low: Any, high: Any) -> Any:
     t = type(obj)
     if t is Array or t is ImmutableArray:
         lo, hi = _slice_bounds(len(obj.value), low, high)
-        return Array(obj.value[lo:hi])
+        from .goslice import slice_of
+        return slice_of(obj, lo, hi)
     if t is str:
         if obj.isascii():
             lo, hi = _slice_bounds(len(obj), low, high)
@@ -128,7 +131,7 @@ def iterate(obj: Any) -> Iterator[tuple[Any, Any]]:
     """(key, value) pairs of a for-in loop."""
     t = type(obj)
     if t is Array or t is ImmutableArray:
-        lst = obj.value
+        lst = obj.value  # Go iterates over the slice header taken at the start, reading elements live
         return ((i, lst[i]) for i in range(len(lst)))
     if t is Map or t is ImmutableMap:
         d = obj.value

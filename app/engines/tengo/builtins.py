@@ -10,6 +10,7 @@ from .convert import to_byte_slice, to_float, to_int, to_time
 from .gofmt import sprintf
 from .objects import (Array, BuiltinFunction, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap, Map,
                       Time, UNDEFINED, as_str, blen, copy_value, is_callable, is_falsy, type_name)
+from .goslice import append_to, splice as go_splice
 from .ops import LIMITS, bytes_limit_error, string_limit_error
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,12 @@ def b_copy(rt: Any, args: list) -> Any:
 
 def b_append(rt: Any, args: list) -> Any:
     if len(args) < 2:
-        if len(args) == 1 and type(args[0]) in (Array, ImmutableArray):
-            return Array(list(args[0].value))
         raise wrong_args()
     v = args[0]
     if type(v) is Array or type(v) is ImmutableArray:
-        return Array(v.value + args[1:])
+        if len(v.value) + len(args) > LIMITS.max_array_len:
+            raise TengoRuntimeError("exceeding array size limit")
+        return append_to(v, args[1:])
     raise invalid_arg(0, "array", v)
 
 
@@ -95,9 +96,7 @@ def b_splice(rt: Any, args: list) -> Any:
             raise TengoRuntimeError("index out of bounds")
     if start + count > n:
         count = n - start
-    deleted = lst[start:start + count]
-    lst[start:start + count] = args[3:]
-    return Array(deleted)
+    return go_splice(arr, start, start + count, list(args[3:]))
 
 
 def _conv(args: list, fn: Callable[[Any], Any]) -> Any:
@@ -200,9 +199,10 @@ def b_range(rt: Any, args: list) -> Any:
     step = args[2] if len(args) == 3 else 1
     if step <= 0:
         raise TengoRuntimeError(f"invalid range step: must be > 0, got {step}")
-    if start <= stop:
-        return Array(list(range(start, stop, step)))
-    return Array(list(range(start, stop, -step)))
+    r = range(start, stop, step) if start <= stop else range(start, stop, -step)
+    if len(r) > LIMITS.max_array_len:
+        raise TengoRuntimeError("exceeding array size limit")
+    return Array(list(r))
 
 
 def b_freeze(rt: Any, args: list) -> Any:

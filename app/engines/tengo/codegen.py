@@ -19,6 +19,7 @@ from typing import Any, Callable
 from . import nodes as N
 from .access import index_get, index_set, iterate, slice_get
 from .calls import make_call
+from .goslice import extend_in_place, immutable_view, seq_cap
 from .binops import make_binary, make_equal, make_op_assign
 from .errors import AllocLimit, TengoError, TengoRuntimeError
 from .objects import (Array, BuiltinFunction, Cell, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap,
@@ -39,7 +40,7 @@ def make_immutable(v: Any) -> Any:
     """Shallow ``immutable(x)`` (shares the underlying list/dict like Tengo)."""
     t = type(v)
     if t is Array:
-        return ImmutableArray(v.value)
+        return immutable_view(v)
     if t is Map:
         return ImmutableMap(v.value)
     return v
@@ -300,7 +301,8 @@ class CodeGen:
         def for_in(fr: list) -> Any:
             obj = it_ev(fr)
             if type(obj) is Array:
-                pairs: Any = enumerate(list(obj.value))
+                lst = obj.value
+                pairs: Any = ((i, lst[i]) for i in range(len(lst)))
             else:
                 try:
                     pairs = iterate(obj)
@@ -475,9 +477,9 @@ class CodeGen:
 
         def append_in_place(fr: list) -> None:
             arr = getter(fr)
-            if type(arr) is Array and getrefcount(arr) <= baseline:
-                vals = [a(fr) for a in argevs]
-                arr.value.extend(vals)
+            if type(arr) is Array and arr.grp is None and getrefcount(arr) <= baseline \
+                    and getrefcount(arr.value) <= 2:
+                extend_in_place(arr, [a(fr) for a in argevs])
                 return None
             del arr
             return generic(fr)
@@ -622,7 +624,8 @@ class CodeGen:
 
     def e_ArrayLit(self, e: N.ArrayLit) -> Callable:
         evs = [self.expr(x) for x in e.elements]
-        return lambda fr: Array([x(fr) for x in evs])
+        cap = seq_cap(len(evs))  # Tengo builds literals by appending one element at a time
+        return lambda fr: Array([x(fr) for x in evs], cap)
 
     def e_MapLit(self, e: N.MapLit) -> Callable:
         keys = list(e.keys)

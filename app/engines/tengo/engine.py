@@ -73,6 +73,7 @@ class _Session:
         limit = max(1, int(host.limits.memory_mb)) * 1024 * 1024 // 2
         self.interp = Interpreter(stdlib=STDLIB, loader=self._load_module, output=self.out.write,
                                   max_frames=MAX_FRAMES, max_string_len=limit, max_bytes_len=limit,
+                                  max_array_len=limit // 16,
                                   main_export=True, debug_hook=debug_hook)
         rt = self.interp.rt
         rt.host = host

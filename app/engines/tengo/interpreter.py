@@ -107,7 +107,7 @@ class Interpreter:
                  max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
                  builtin_modules: dict[str, Any] | None = None, extra_values: dict[str, Any] | None = None,
                  lenient: bool = False, max_allocs: int | None = None, main_export: bool = False,
-                 debug_hook: Callable[[str, list], None] | None = None):
+                 debug_hook: Callable[[str, list], None] | None = None, max_array_len: int | None = None):
         self.rt = Runtime(max_frames=max_frames, output=output)
         self.rt.max_allocs = max_allocs
         self.rt.debug_hook = debug_hook
@@ -124,6 +124,7 @@ class Interpreter:
         self._importing: list[str] = []
         LIMITS.max_string_len = max_string_len if max_string_len is not None else 2147483647
         LIMITS.max_bytes_len = max_bytes_len if max_bytes_len is not None else 2147483647
+        LIMITS.max_array_len = max_array_len if max_array_len is not None else 2147483647
 
     # -- modules -------------------------------------------------------------------------------------------
     def _source_of(self, name: str) -> tuple[str, str] | None:

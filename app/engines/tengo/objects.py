@@ -68,10 +68,15 @@ class Char:
 
 
 class Array:
-    __slots__ = ("value",)
+    """A Tengo array (a Go slice): ``value`` holds the elements, ``cap`` the Go capacity; ``grp``/``off``
+    describe a shared backing array (see :mod:`.goslice`)."""
+    __slots__ = ("value", "cap", "grp", "off", "__weakref__")
 
-    def __init__(self, value: list):
+    def __init__(self, value: list, cap: int | None = None):
         self.value = value
+        self.cap = len(value) if cap is None else cap
+        self.grp = None
+        self.off = 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.value!r})"
@@ -344,7 +349,8 @@ def copy_value(v: Any) -> Any:
     """Tengo's ``Copy()`` (deep for arrays and maps; immutable containers copy to mutable ones)."""
     t = type(v)
     if t is Array or t is ImmutableArray:
-        return Array([copy_value(e) for e in v.value])
+        from .goslice import seq_cap
+        return Array([copy_value(e) for e in v.value], seq_cap(len(v.value)))
     if t is Map or t is ImmutableMap:
         return Map({k: copy_value(e) for k, e in v.value.items()})
     if t is Char:

@@ -12,9 +12,11 @@ log = logging.getLogger(__name__)
 
 
 class Limits:
-    """Tengo's package-level size limits (``tengo.MaxStringLen``/``MaxBytesLen``), set per run by the host."""
+    """Tengo's package-level size limits (``tengo.MaxStringLen``/``MaxBytesLen``), set per run by the host,
+    plus an array length cap of ours (memory safety; Tengo has none)."""
     max_string_len = 2147483647
     max_bytes_len = 2147483647
+    max_array_len = 2147483647
 
 
 LIMITS = Limits()
@@ -36,6 +38,13 @@ def check_str(s: str) -> str:
 
 def invalid_op(op: str, a: Any, b: Any) -> TengoRuntimeError:
     return TengoRuntimeError(f"invalid operation: {type_name(a)} {op} {type_name(b)}")
+
+
+def _append(a: Any, items: list) -> Any:
+    from .goslice import append_to
+    if len(a.value) + len(items) > LIMITS.max_array_len:
+        raise TengoRuntimeError("exceeding array size limit")
+    return append_to(a, items)
 
 
 def int_op(op: str, a: int, b: int) -> Any:
@@ -171,11 +180,13 @@ def binary_op(op: str, a: Any, b: Any) -> Any:
         raise invalid_op(op, a, b)
     if ta is Array:
         if op == "+" and tb is Array:
-            return Array(a.value + b.value)
+            if not b.value:
+                return a  # Go: `append` of nothing returns the same array
+            return _append(a, b.value)
         raise invalid_op(op, a, b)
     if ta is ImmutableArray:
         if op == "+" and tb is ImmutableArray:
-            return Array(a.value + b.value)
+            return _append(a, b.value)
         raise invalid_op(op, a, b)
     if ta is Time:
         if tb is int:

@@ -218,3 +218,25 @@ def test_debug_hook_reports_lines_calls_and_variables() -> None:
     assert [(e[1], e[2], e[3]) for e in lines] == [("", 1, 1), ("", 2, 1), ("", 6, 1), ("f", 3, 2), ("f", 4, 2)]
     assert lines[-1][4] == {"x": 1, "y": 2}
     assert ("call", "f", 2) in events and ("return", "f", 2) in events
+
+
+def test_arrays_alias_like_go_slices() -> None:
+    src = """
+a := [1, 2, 3]
+b := a[0:2]
+b = append(b, 9)
+c := []
+c = append(c, 1)
+c = append(c, 2)
+c = append(c, 3)
+d := append(c, 4)
+e := append(c, 5)
+export [a, d, e]
+"""
+    assert run(src) == [[1, 2, 9], [1, 2, 3, 5], [1, 2, 3, 5]]
+
+
+def test_array_growth_is_capped() -> None:
+    with pytest.raises(SpellError) as e:
+        run("a := [0]\nfor { a = a + a }", host=FakeHost(limits=Limits(memory_mb=1)))
+    assert "array size limit" in e.value.failure.message
