@@ -199,9 +199,11 @@ class WorkerHost:
                 raise BridgeFault("invalid_argument", f"bad module name {name!r} (use letters, digits, _ - and .)")
             candidates = [name.replace(".", "/") + ".lua", name.replace(".", "/") + "/init.lua"]
         elif lang == "js":
-            candidates = [name, name + ".js", name + "/index.js"]
+            candidates = [name + ".js", name + "/index.js"]
+            if name.endswith((".js", ".cjs", ".mjs")):  # never other files: require('./.env') would run it
+                candidates.insert(0, name)
         else:
-            candidates = [name + ".tengo", name]
+            candidates = [name + ".tengo"] + ([name] if name.endswith(".tengo") else [])
         root = os.path.realpath(self.spell_dir)
         for rel in candidates:
             path = os.path.realpath(os.path.join(root, rel))

@@ -19,7 +19,7 @@ from app.engines.lua_engine import LuaEngine, new_runtime
 from app.engines.pool import worker_environment
 from app.runner import Runner, RunOptions, RunResult
 
-SECRET = "sk-llmspell-canary-0123456789abcdef"
+SECRET = "sk-llmspell-Canary0123456789abcdef"  # tokens a JS parser would accept
 SECRET_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LLMSPELL_TEST_TOKEN")
 
 
@@ -42,6 +42,8 @@ def world(tmp_path_factory):
     (spells / "evil.tengo").symlink_to(outside / "secret.tengo")
     (spells / "linkdir").symlink_to(outside, target_is_directory=True)
     (spells / "envlink").symlink_to("/proc/self/environ")
+    (spells / ".env").write_text(f"OPENAI_API_KEY={SECRET}\n")  # secrets next to a spell are common
+    (spells / "notes.txt").write_text("notes\n")
     return {"spells": spells, "outside": outside}
 
 
@@ -518,6 +520,31 @@ def test_js_require_sibling_works(spell):
 ])
 def test_js_require_cannot_leave_the_spell_folder(spell, name, code, message):
     spell("js", f"return require('{name}')").failed(code, message)
+
+
+ENV_LEAK = """
+const seen = [];
+Object.setPrototypeOf(globalThis, new Proxy(Object.getPrototypeOf(globalThis), {
+  get(t, k) { if (typeof k === 'string' && !(k in t)) { seen.push(k); return 0; } return Reflect.get(t, k); },
+}));
+let code;
+try { require('./%s'); } catch (e) { code = e.code; }
+return [code, seen.join('-')];"""
+
+
+@pytest.mark.parametrize("name", [".env", "notes.txt", "sub/../.env"])
+def test_js_require_reads_only_js_files(spell, name):
+    """HOLE (fixed): require() ran any file of the spell's folder as JavaScript; with unknown names resolved
+    through a Proxy on the global's prototype, a strict spell read every token of a `.env` file next to it
+    (`OPENAI_API_KEY=sk-...`). Only .js/.cjs/.mjs files are modules now."""
+    o = spell("js", ENV_LEAK % name)
+    assert o.value == ["module_not_found", ""]
+
+
+@pytest.mark.parametrize("source", ['x := import("./.env")\nexport x', 'x := import(".env")\nexport x'])
+def test_tengo_import_reads_only_tengo_files(spell, source):
+    name = source.split('"')[1]
+    spell("tengo", source).failed("syntax", f"module '{name}' not found")
 
 
 def test_js_require_with_subverted_path_normalisation(spell, world):
