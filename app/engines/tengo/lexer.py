@@ -206,7 +206,10 @@ class Lexer:
         clean = text.replace("_", "")
         try:
             if is_float:
-                return Token("FLOAT", float(clean), line, col, text)
+                fv = float(clean)
+                if fv in (float("inf"), float("-inf")):
+                    raise self.error("number out of range", line, col)
+                return Token("FLOAT", fv, line, col, text)
             low = clean.lower()
             if low.startswith("0x"):
                 v = int(low[2:], 16)
@@ -219,9 +222,9 @@ class Lexer:
             else:
                 v = int(low, 10)
         except ValueError:
-            raise self.error(f"invalid number literal {text!r}", line, col) from None
+            raise self.error("invalid float" if is_float else "invalid integer", line, col) from None
         if v > 0x7FFFFFFFFFFFFFFF:
-            raise self.error(f"invalid integer literal {text!r} (value out of range)", line, col)
+            raise self.error("number out of range", line, col)
         return Token("INT", v, line, col, text)
 
     def _escape(self, quote: str, out: bytearray, line: int, col: int) -> None:
