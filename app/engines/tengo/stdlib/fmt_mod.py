@@ -14,7 +14,17 @@ log = logging.getLogger(__name__)
 
 
 def _print_args(args: list) -> list[str]:
-    return [a if type(a) is str else to_string(a) for a in args]
+    """Tengo's ``getPrintArgs``: ``ToString`` of each argument (undefined → ""), total within MaxStringLen."""
+    from ..objects import as_str
+    out = []
+    total = 0
+    for a in args:
+        s = as_str(a) or ""
+        total += len(s)
+        if total > LIMITS.max_string_len:
+            raise TengoRuntimeError("exceeding string size limit")
+        out.append(s)
+    return out
 
 
 def _check(s: str) -> str:
