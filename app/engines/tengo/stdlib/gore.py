@@ -15,20 +15,28 @@ log = logging.getLogger(__name__)
 _cache: dict[str, re.Pattern] = {}
 
 
+_POSIX = {
+    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
+    "space": r" \t\n\v\f\r", "xdigit": "0-9A-Fa-f", "word": r"\w", "punct": r"!-/:-@\[-`{-~",
+    "blank": r" \t", "cntrl": r"\x00-\x1f\x7f", "print": r" -~", "graph": r"!-~", "ascii": r"\x00-\x7f",
+}
+
+
 def _translate(pat: str) -> str:
+    """RE2 syntax → Python ``re``: ``$``/``\\z`` anchor at the very end (unless multi-line), POSIX classes,
+    ``(?<name>``, ``\\pL``-style classes (approximated)."""
+    multiline = "(?m" in pat or "(?sm" in pat or "(?im" in pat
     out = []
     i = 0
     n = len(pat)
+    in_class = False
     while i < n:
         c = pat[i]
         if c == "\\" and i + 1 < n:
             d = pat[i + 1]
-            if d == "z":
-                out.append(r"\Z")
-            elif d == "Z":
+            if d in "zZ" and not in_class:
                 out.append(r"\Z")
             elif d in "pP" and i + 2 < n:
-                # \pL / \p{L} → approximate with Python classes
                 if pat[i + 2] == "{":
                     j = pat.find("}", i + 2)
                     name = pat[i + 3:j]
@@ -36,15 +44,48 @@ def _translate(pat: str) -> str:
                 else:
                     name = pat[i + 2]
                     i += 1
-                cls = {"L": r"[^\W\d_]", "N": r"\d", "Lu": r"[A-Z]", "Ll": r"[a-z]"}.get(name, r"\w")
+                cls = {"L": r"[^\W\d_]", "N": r"\d", "Nd": r"\d", "Lu": r"[A-Z]", "Ll": r"[a-z]"}.get(name, r"\w")
+                if in_class:
+                    cls = cls.strip("[]")
                 out.append(cls if d == "p" else f"(?:(?!{cls}).)")
             else:
                 out.append(pat[i:i + 2])
             i += 2
             continue
-        if c == "(" and pat.startswith("(?P<", i):
+        if in_class:
+            if c == "[" and pat.startswith("[:", i):
+                j = pat.find(":]", i + 2)
+                if j > 0:
+                    name = pat[i + 2:j]
+                    neg = name.startswith("^")
+                    cls = _POSIX.get(name.lstrip("^"))
+                    if cls is not None and not neg:
+                        out.append(cls)
+                        i = j + 2
+                        continue
+            if c == "]":
+                in_class = False
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            if i + 1 < n and pat[i + 1] == "^":
+                out.append("^")
+                i += 1
+            if i + 1 < n and pat[i + 1] == "]":
+                out.append(r"\]")
+                i += 1
+            i += 1
+            continue
+        if c == "$" and not multiline:
+            out.append(r"(?!\n)\Z" if False else r"\Z")
+            i += 1
+            continue
+        if c == "(" and pat.startswith("(?<", i) and not pat.startswith("(?<=", i) and not pat.startswith("(?<!", i):
             out.append("(?P<")
-            i += 4
+            i += 3
             continue
         out.append(c)
         i += 1
