@@ -99,6 +99,17 @@ class _Chunk:
         self.instrumented = instrumented
 
 
+class _Api:
+    """The Lua side's functions, looked up once."""
+
+    NAMES = ("setup", "hook_off", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
+             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "clear_refs", "on_error")
+
+    def __init__(self, table: Any):
+        for name in self.NAMES:
+            setattr(self, name, table[name])
+
+
 class LuaDebugAgent:
     """One debug run of a Lua spell inside the worker (a context manager around the run)."""
 
@@ -142,7 +153,10 @@ class LuaDebugAgent:
             raise RuntimeError(f"debugger agent does not compile: {res!r}")
         py = rt.table_from({"stop": self._lua_stop, "poll": self._lua_poll, "safe_point": self._lua_safe_point,
                             "output": self._lua_output, "eval_flag": self._lua_eval_flag})
-        self.api = fn(py)
+        # Attribute access on Lua tables from Python misbehaves inside coroutines (lupa 2.8 returned a tuple):
+        # every Lua function used later is looked up now, on the main coroutine.
+        self.api = _Api(fn(py))
+        self._load = rt.globals().load
         opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
         self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts)
         self.main_L = int(main_hex, 16)
@@ -313,7 +327,7 @@ class LuaDebugAgent:
         chunkname = name.decode("utf-8") if isinstance(name, bytes) else str(name)
         chunk = chunkname[1:] if chunkname.startswith("@") else chunkname
         text = self._prepare(src, chunk)
-        res = self.session.rt.globals().load(text, chunkname, "t", env)
+        res = self._load(text, chunkname, "t", env)
         if isinstance(res, tuple):
             return res[0], (res[1] if len(res) > 1 else None)
         return res, None
@@ -445,6 +459,13 @@ class LuaDebugAgent:
 
     def _lua_stop(self, reason: Any, extra: Any) -> str:
         """Stopped (breakpoint, step, pause, error): tell the host, serve commands until it resumes us."""
+        try:
+            return self._stopped(reason, extra)
+        except Exception:
+            log.exception("debugger stop failed")
+            raise
+
+    def _stopped(self, reason: Any, extra: Any) -> str:
         self.modes.append("paused")
         try:
             data = to_py(extra) or {}

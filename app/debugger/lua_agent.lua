@@ -257,41 +257,85 @@ local function variable(name, v)
 end
 
 ------------------------------------------------------------------------------------------------ frames
--- Visible frames of the running thread, top first; `lvl` is relative to the caller of `frames`.
-local function frames()
-  local out = {}
-  local level = 2
-  while #out < MAX_FRAMES do
-    local info = getinfo(level, "Slnf")
+-- Levels. For the running thread a level is relative to the function using it (debug.* semantics); for another
+-- thread (a stopped coroutine, while lupa runs our calls from Python on the main thread) it is absolute, 0 being
+-- that thread's top frame. Functions take `lvl` in their caller's numbering; own() gives their own numbering.
+local function own(T, lvl)
+  if T == co_running() then return lvl + 1 end
+  return lvl
+end
+
+-- The thread to inspect: the one that stopped or that waits in a bridge call.
+local function target() return CUR[1] end
+
+-- A name for a function Lua cannot name (called through pcall, a bridge, a coroutine): a local or upvalue of
+-- the frames below that holds it, or a global.
+local function guess_name(T, func, lvl)
+  local l0 = own(T, lvl)
+  for l = l0 + 1, l0 + 6 do
+    local info = getinfo(T, l, "Sf")
     if not info then break end
     if is_spell(info.source) then
+      for i = 1, 255 do
+        local k, v = getlocal(T, l, i)
+        if not k then break end
+        if v == func and ssub(k, 1, 1) ~= "(" then return k end
+      end
+      if info.func then
+        for i = 1, 255 do
+          local k, v = getupvalue(info.func, i)
+          if not k then break end
+          if v == func then return k end
+        end
+      end
+    end
+  end
+  for k, v in next, env do
+    if v == func and type(k) == "string" then return k end
+  end
+  return nil
+end
+
+-- Visible frames of thread T, top first; `lvl` of each is in the caller's numbering.
+local function frames(T)
+  local out = {}
+  local current = T == co_running()
+  local level = current and 2 or 0
+  while #out < MAX_FRAMES do
+    local info = getinfo(T, level, "Slnf")
+    if not info then break end
+    local lvl = current and level - 1 or level
+    if is_spell(info.source) then
       local name = info.name
+      if not name and info.what ~= "main" then name = guess_name(T, info.func, level) end
       if not name then name = (info.what == "main") and "main chunk" or "function" end
       out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
-                       lvl = level - 1, linedefined = info.linedefined}
+                       lvl = lvl, linedefined = info.linedefined}
     elseif info.func and bridge_name(info.func) then
-      out[#out + 1] = {name = bridge_name(info.func), kind = "bridge", lvl = level - 1}
+      out[#out + 1] = {name = bridge_name(info.func), kind = "bridge", lvl = lvl}
     elseif info.source ~= SELF_SOURCE and info.what ~= "C" and info.source ~= sandbox_source then
       out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
-                       kind = "chunk", lvl = level - 1}
+                       kind = "chunk", lvl = lvl}
     end
     level = level + 1
   end
   return out
 end
 
-local function depth_below(level)
-  -- frames from `level` (relative to the caller) to the bottom of the thread
-  local n = level + 1
-  while getinfo(n, "l") do n = n + 1 end
-  return n - (level + 1)
+-- Frames of T from the one at `lvl` (caller's numbering) to the bottom of the thread.
+local function depth_below(T, lvl)
+  local l = own(T, lvl)
+  local n = l
+  while getinfo(T, n, "l") do n = n + 1 end
+  return n - l
 end
 
 ------------------------------------------------------------------------------------------------ snapshots
--- Locals, upvalues and varargs of the frame at `lvl` (relative to the caller): names → values.
-local function snapshot(lvl)
+-- Locals, upvalues and varargs of the frame of T at `lvl` (caller's numbering): names → values.
+local function snapshot(T, lvl)
+  local l = own(T, lvl)
   local vals, present, varargs = {}, {}, {}
-  local info = getinfo(lvl + 1, "f")
+  local info = getinfo(T, l, "f")
   if info and info.func then
     for i = 1, 255 do
       local k, v = getupvalue(info.func, i)
@@ -300,12 +344,12 @@ local function snapshot(lvl)
     end
   end
   for i = 1, 255 do
-    local k, v = getlocal(lvl + 1, i)
+    local k, v = getlocal(T, l, i)
     if not k then break end
     if ssub(k, 1, 1) ~= "(" and k ~= DBG_LOCAL then vals[k] = v; present[k] = true end
   end
   for i = 1, 255 do
-    local k, v = getlocal(lvl + 1, -i)
+    local k, v = getlocal(T, l, -i)
     if not k then break end
     varargs[i] = v
     varargs.n = i
@@ -368,10 +412,10 @@ local function compile_expr(expr)
   return fn, err
 end
 
-local function eval_in(lvl, expr)
+local function eval_in(T, lvl, expr)
   local fn, err = compile_expr(expr)
   if not fn then return false, err end
-  local vals, present, varargs = snapshot(lvl + 1)
+  local vals, present, varargs = snapshot(T, own(T, lvl))
   debug.setupvalue(fn, 1, eval_env(vals, present))
   local res = pack(run_eval(fn, unpack(varargs, 1, varargs.n or 0)))
   if not res[1] then return false, error_text(res[2]) end
@@ -379,14 +423,10 @@ local function eval_in(lvl, expr)
 end
 
 ------------------------------------------------------------------------------------------------ stopping
-local function frame_info_for_stop()
-  return frames()
-end
-
 local function apply_resume(action, lvl)
   local co = co_running()
   if action == "step_in" or action == "step_over" or action == "step_out" then
-    STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(lvl + 1)}
+    STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(co, lvl + 1)}
   else
     STEP = nil
   end
@@ -418,7 +458,7 @@ local function log_message(bp, lvl)
   local parts = {}
   for _, p in ipairs(bp.log_parts) do
     if p.expr then
-      local ok, v = eval_in(lvl + 1, p.expr)
+      local ok, v = eval_in(co_running(), lvl + 1, p.expr)
       if ok then
         if type(v) == "string" then parts[#parts + 1] = v else parts[#parts + 1] = (describe(v)) end
       else parts[#parts + 1] = "{" .. p.expr .. ": " .. tostring(v) .. "}" end
@@ -438,7 +478,7 @@ local function check_bp(bp, lvl, line)
                                         condition = bp.condition})
       return true
     end
-    local ok, v = eval_in(lvl + 1, bp.condition)
+    local ok, v = eval_in(co_running(), lvl + 1, bp.condition)
     if not ok then
       stop(lvl + 1, "condition_error", {bp_id = bp.id, line = line, message = v, condition = bp.condition})
       return true
@@ -608,14 +648,14 @@ function api.set_breakpoints(list)
     if b.condition and b.condition ~= "" then
       bp.condition = b.condition
       local fn, err = compile_expr(b.condition)
-      if not fn then bp.cond_error = err; errors[b.id] = err end
+      if not fn then bp.cond_error = err; errors[tostring(b.id)] = err end
     end
     if b.log and b.log ~= "" then
       bp.log_parts = parse_log(b.log)
       for _, p in ipairs(bp.log_parts) do
         if p.expr then
           local fn, err = compile_expr(p.expr)
-          if not fn then errors[b.id] = "{" .. p.expr .. "}: " .. err end
+          if not fn then errors[tostring(b.id)] = "{" .. p.expr .. "}: " .. err end
         end
       end
     end
@@ -639,28 +679,30 @@ end
 
 function api.stack()
   local out = {}
-  for i, f in ipairs(frames()) do
+  for i, f in ipairs(frames(target())) do
     out[i] = {id = i, name = f.name, chunk = f.chunk, line = f.line, kind = f.kind}
   end
   return out
 end
 
-local function frame_level(id)
-  -- relative to the caller of frame_level
-  local fs = frames()
+-- The level of visible frame `id` (1 = top) of thread T, in the caller's numbering.
+local function frame_level(T, id)
+  local fs = frames(T)
   local f = fs[id]
-  if not f then return nil end
-  return f.lvl - 1, f
+  if not f or f.kind == "bridge" then return nil end
+  if T == co_running() then return f.lvl - 1, f end
+  return f.lvl, f
 end
 
 function api.scopes(id)
-  local lvl = frame_level(id)
+  local T = target()
+  local lvl = frame_level(T, id)
   if not lvl then return nil, "no frame " .. tostring(id) end
   local out = {
     {name = "Locals", ref = new_ref({kind = "locals", frame = id})},
     {name = "Upvalues", ref = new_ref({kind = "upvalues", frame = id})},
   }
-  if getlocal(lvl, -1) then out[#out + 1] = {name = "Varargs", ref = new_ref({kind = "varargs", frame = id})} end
+  if getlocal(T, lvl, -1) then out[#out + 1] = {name = "Varargs", ref = new_ref({kind = "varargs", frame = id})} end
   out[#out + 1] = {name = "Globals", ref = new_ref({kind = "globals"})}
   return out
 end
@@ -723,23 +765,24 @@ function api.variables(ref, start, count)
   start, count = start or 0, count or 100
   local items, total = {}, 0
   if r.kind == "locals" or r.kind == "upvalues" or r.kind == "varargs" then
-    local lvl = frame_level(r.frame)
+    local T = target()
+    local lvl = frame_level(T, r.frame)
     if not lvl then return nil, "no frame " .. tostring(r.frame) end
     local all = {}
     if r.kind == "locals" then
       for i = 1, 255 do
-        local k, v = getlocal(lvl, i)
+        local k, v = getlocal(T, lvl, i)
         if not k then break end
         if ssub(k, 1, 1) ~= "(" and k ~= DBG_LOCAL then all[#all + 1] = variable(k, v) end
       end
     elseif r.kind == "varargs" then
       for i = 1, 255 do
-        local k, v = getlocal(lvl, -i)
+        local k, v = getlocal(T, lvl, -i)
         if not k then break end
         all[#all + 1] = variable("..." .. i, v)
       end
     else
-      local f = getinfo(lvl, "f").func
+      local f = getinfo(T, lvl, "f").func
       for i = 1, 255 do
         local k, v = getupvalue(f, i)
         if not k then break end
@@ -775,7 +818,8 @@ function api.string_slice(ref, offset, length)
 end
 
 function api.evaluate(expr, id)
-  local lvl = frame_level(id or 1)
+  local T = target()
+  local lvl = frame_level(T, id or 1)
   if not lvl then
     -- no spell frame (e.g. before the first line): globals only
     local fn, err = compile_expr(expr)
@@ -787,7 +831,7 @@ function api.evaluate(expr, id)
     v.ok = true
     return v
   end
-  local ok, v = eval_in(lvl, expr)
+  local ok, v = eval_in(T, lvl, expr)
   if not ok then return {ok = false, error = v} end
   local out = variable("result", v)
   out.ok = true
@@ -798,21 +842,22 @@ function api.set_variable(ref, name, expr)
   local r = REFS[ref]
   if not r then return {ok = false, error = "unknown variable reference"} end
   local frame = r.frame or 1
-  local lvl = frame_level(frame)
+  local T = target()
+  local lvl = frame_level(T, frame)
   local ok, value
-  if lvl then ok, value = eval_in(lvl, expr) else ok, value = false, "no frame" end
+  if lvl then ok, value = eval_in(T, lvl, expr) else ok, value = false, "no frame" end
   if not ok then return {ok = false, error = value} end
   if r.kind == "locals" then
     local found
     for i = 1, 255 do
-      local k = getlocal(lvl, i)
+      local k = getlocal(T, lvl, i)
       if not k then break end
       if k == name then found = i end
     end
     if not found then return {ok = false, error = "no local named " .. name} end
-    setlocal(lvl, found, value)
+    setlocal(T, lvl, found, value)
   elseif r.kind == "upvalues" then
-    local f = getinfo(lvl, "f").func
+    local f = getinfo(T, lvl, "f").func
     local found
     for i = 1, 255 do
       local k = getupvalue(f, i)
@@ -836,13 +881,13 @@ end
 
 -- Step from a host-side stop (an LLM or tool call breakpoint): the top spell frame is the step origin.
 function api.begin_step(action)
-  local fs = frames()
-  local co = co_running()
+  local co = target()
+  local fs = frames(co)
   if #fs == 0 then STEP = nil; return end
   local top
   for _, f in ipairs(fs) do if f.kind == "lua" then top = f; break end end
   if not top then STEP = nil; return end
-  STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(top.lvl)}
+  STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(co, top.lvl)}
   if action == "step_in" then STEP.depth = 0 end
   REFS, nrefs = {}, 0
   set_mask(co, tstate(co).armed)

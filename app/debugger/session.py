@@ -360,6 +360,12 @@ class DebugSession:
         if pending is None:
             return
         event, box = pending
+        if box and callable(box[0]):
+            try:
+                box[0](msg.value, msg.error)
+            except Exception:
+                log.exception("debug reply callback failed")
+            return
         box.append(msg)
         event.set()
 
@@ -374,6 +380,8 @@ class DebugSession:
             hs = self._host_stop
             self._cv.notify_all()
         for event, box in pending:
+            if box and callable(box[0]):
+                continue
             box.append(DebugReply(0, None, "the run ended"))
             event.set()
         if hs is not None:
@@ -479,14 +487,20 @@ class DebugSession:
         return reply.value
 
     def request_async(self, command: str, args: dict[str, Any] | None,
-                      callback: Callable[[Any, str | None], None], timeout: float = REQUEST_TIMEOUT_S) -> None:
-        """Like :meth:`request` without blocking: ``callback(value, error)`` later, on another thread."""
-        def work() -> None:
-            try:
-                callback(self.request(command, args, timeout), None)
-            except DebugError as e:
-                callback(None, str(e))
-        threading.Thread(target=work, name=f"debug-{command}", daemon=True).start()
+                      callback: Callable[[Any, str | None], None]) -> None:
+        """Like :meth:`request` without blocking: sent now (so it keeps its order with later commands),
+        ``callback(value, error)`` runs when the answer comes, on the run's reader thread."""
+        rid = next(self._ids)
+        event = threading.Event()
+        box: list[Any] = [callback]
+        with self._lock:
+            self._pending[rid] = (event, box)
+        try:
+            self._send(command, args, rid)
+        except DebugError as e:
+            with self._lock:
+                self._pending.pop(rid, None)
+            callback(None, str(e))
 
     # commands ------------------------------------------------------------------------------------------------------
     def _resume(self, command: str, args: dict[str, Any] | None = None,

@@ -1,0 +1,232 @@
+"""Line breakpoints: verification, conditions, hit counts, logpoints, changes while running, required modules."""
+from __future__ import annotations
+
+import time
+
+from app.debugger.session import BreakpointStore
+
+LOOP = """
+local function add(a, b)
+  local c = a + b
+
+  return c
+end
+local total = 0
+for i = 1, 6 do
+  total = add(total, i)
+end
+return total
+"""
+
+
+def test_breakpoint_on_blank_line_moves_to_next_code_line(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [3])
+    st = d.stop()
+    assert (st.reason, st.file, st.line) == ("breakpoint", path, 4)
+    bp = d.session.breakpoints.for_file(path)[0]
+    assert bp.verified and bp.actual_line == 4 and "line 4" in bp.message
+    assert [f["name"] for f in st.frames if f["kind"] == "lua"] == ["add", "main chunk"]
+    assert d.locals() == {"a": "0", "b": "1", "c": "1"}
+    d.session.breakpoints.clear()
+    assert d.finish().value == 21
+
+
+def test_breakpoint_past_the_last_code_line_is_not_verified(spell, debug):
+    path = spell("loop.lua", LOOP + "\n\n-- trailing comment\n")
+    d = debug(path, [14, 9])
+    assert d.stop().line == 10  # 'end' of a for loop holds no code
+    by_line = {b.line: b for b in d.session.breakpoints.for_file(path)}
+    assert not by_line[14].verified and "no code" in by_line[14].message
+    d.session.breakpoints.clear()
+    d.finish()
+
+
+def test_condition_compiled_once_and_true_only(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [(4, {"condition": "a >= 6"})])
+    st = d.stop()
+    assert d.locals()["a"] == "6"
+    d.session.continue_()
+    assert d.stop().line == 4 and d.locals()["a"] == "10"
+    d.session.breakpoints.clear()
+    assert d.finish().value == 21
+
+
+def test_broken_condition_is_reported_not_silently_false(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [(4, {"condition": "a >= "})])
+    st = d.stop()
+    assert st.reason == "condition_error" and st.line == 4
+    assert "expression" in st.message or "near" in st.message
+    bp = d.session.breakpoints.for_file(path)[0]
+    assert bp.message and "condition error" in bp.message
+    d.session.breakpoints.clear()
+    d.finish()
+
+
+def test_condition_that_fails_at_run_time_stops_with_the_error(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [(4, {"condition": "a.field > 1"})])
+    st = d.stop()
+    assert st.reason == "condition_error" and "index" in st.message
+    d.session.breakpoints.clear()
+    d.finish()
+
+
+def test_hit_counts(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [(4, {"hit": "== 3"})])
+    d.stop()
+    assert d.locals()["b"] == "3"
+    d.session.continue_()
+    assert d.finish().ok  # == 3 hits once only
+
+    d = debug(path, [(4, {"hit": ">= 5"})])
+    d.stop()
+    assert d.locals()["b"] == "5"
+    d.session.continue_()
+    d.stop()
+    assert d.locals()["b"] == "6"
+    d.finish()
+
+    d = debug(path, [(4, {"hit": "% 2"})])
+    seen = []
+    for _ in range(3):
+        d.stop()
+        seen.append(d.locals()["b"])
+        d.session.continue_()
+    assert seen == ["2", "4", "6"]
+    d.finish()
+
+
+def test_logpoint_prints_without_stopping(spell, debug, runner):
+    path = spell("loop.lua", LOOP)
+    out: list[str] = []
+    store = BreakpointStore()
+    store.add(path, 4, log_message="b={b} sum={a + b} bad={nope.x}")
+    from app.debugger.session import DebugSession
+    from app.runner import RunOptions
+    session = DebugSession(store)
+
+    class Obs:
+        def on_output(self, stream, text):
+            out.append(text)
+
+    run = runner.start(path, options=RunOptions(debug={"session": session}), observer=Obs())
+    res = run.wait(20)
+    assert res.ok and res.value == 21
+    text = "".join(out)
+    assert "b=1 sum=1" in text and "b=6 sum=21" in text
+    assert "{nope.x:" in text  # an expression that fails shows its error in place
+
+
+def test_breakpoint_added_while_running_takes_effect(spell, debug):
+    path = spell("spin.lua", """
+        local n = 0
+        local function tick(i)
+          return i + 1
+        end
+        while true do
+          n = n + 1
+          if n % 1000 == 0 then n = tick(n) end
+        end
+        """)
+    d = debug(path)
+    deadline = time.monotonic() + 10
+    while d.session.state != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # let it spin without any breakpoint (no hooks at all)
+    d.session.breakpoints.add(path, 3)
+    st = d.stop()
+    assert (st.reason, st.line) == ("breakpoint", 3)
+    assert [f["name"] for f in st.frames if f["kind"] == "lua"][:1] == ["tick"]
+    # removed while stopped: continue runs on, then pause stops the spinning loop
+    d.session.breakpoints.clear()
+    d.session.continue_()
+    time.sleep(0.05)
+    d.session.pause()
+    st = d.stop()
+    assert st.reason == "pause" and st.line in (3, 6, 7, 8)
+    d.session.stop()
+    assert d.run.wait(10).status == "cancelled"
+
+
+def test_pause_a_spinning_empty_loop(spell, debug):
+    path = spell("forever.lua", """
+        local x = 1
+        while true do end
+        """)
+    d = debug(path)
+    time.sleep(0.2)
+    d.session.pause()
+    st = d.stop()
+    assert (st.reason, st.line) == ("pause", 2)
+    assert d.locals() == {"x": "1"}
+    d.session.stop()
+    assert d.run.wait(10).status == "cancelled"
+
+
+def test_breakpoints_in_a_required_module(spell, debug):
+    mod = spell("lib/util.lua", """
+        local M = {}
+        function M.double(x)
+          local y = x * 2
+          return y
+        end
+        return M
+        """)
+    path = spell("main.lua", """
+        local util = require("lib.util")
+        local r = util.double(21)
+        return r
+        """)
+    d = debug(path, [(3, {"file": mod})])
+    st = d.stop()
+    assert (st.file, st.line) == (mod, 3)
+    assert [f["file"] for f in st.frames if f["kind"] == "lua"] == [mod, path]
+    assert d.locals() == {"x": "21"}
+    assert d.session.breakpoints.for_file(mod)[0].verified
+    assert d.finish().value == 42
+
+
+def test_breakpoint_in_module_set_after_it_loaded(spell, debug):
+    mod = spell("util.lua", """
+        local M = {}
+        function M.inc(x)
+          return x + 1
+        end
+        return M
+        """)
+    path = spell("main.lua", """
+        local util = require("util")
+        local v = 0
+        v = util.inc(v)
+        v = util.inc(v)
+        return v
+        """)
+    d = debug(path, [3])
+    d.stop()
+    d.session.breakpoints.add(mod, 3)   # no prologue in util.inc: the call hook gates it
+    time.sleep(0.1)
+    d.session.continue_()
+    st = d.stop()
+    assert (st.file, st.line) == (mod, 3)
+    d.session.breakpoints.clear()
+    assert d.finish().value == 2
+
+
+def test_run_to_cursor(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [6])
+    d.stop()
+    d.session.run_to_cursor(path, 10)
+    st = d.stop()
+    assert (st.reason, st.line) == ("run_to_cursor", 10)
+    assert d.finish().value == 21
+
+
+def test_no_breakpoints_debug_run_matches_plain_run(spell, debug, runner):
+    path = spell("loop.lua", LOOP)
+    d = debug(path)
+    assert d.finish().value == runner.run(path).value == 21

@@ -1,0 +1,194 @@
+"""Stepping (in, over, out), coroutines (create and wrap), errors in pcall, break on uncaught errors."""
+from __future__ import annotations
+
+PROGRAM = """
+local function inner(x)
+  local y = x + 1
+  return y
+end
+local function outer(x)
+  local a = inner(x)
+  local b = a * 2
+  return b
+end
+local r = outer(1)
+local s = r + 1
+return s
+"""
+
+
+def lua_frames(st):
+    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "lua"]
+
+
+def test_step_in_over_out(spell, debug):
+    path = spell("p.lua", PROGRAM)
+    d = debug(path, [10])
+    assert d.stop().line == 10
+    st = d.step("step_in")
+    assert lua_frames(st)[0] == ("outer", 6)
+    st = d.step("step_in")
+    assert lua_frames(st)[0] == ("inner", 2)
+    st = d.step("step_out")
+    assert lua_frames(st)[0] == ("outer", 6) or lua_frames(st)[0] == ("outer", 7)
+    st = d.step("step_over")
+    assert lua_frames(st)[0][0] == "outer"
+    st = d.step("step_out")
+    assert lua_frames(st) in ([("main chunk", 10)], [("main chunk", 11)])
+    st = d.step("step_over")
+    assert st.line in (11, 12)
+    assert d.finish().value == 5
+
+
+def test_step_over_does_not_enter_calls(spell, debug):
+    path = spell("p.lua", PROGRAM)
+    d = debug(path, [10])
+    d.stop()
+    st = d.step("step_over")
+    assert lua_frames(st) == [("main chunk", 11)]
+    assert d.finish().value == 5
+
+
+def test_error_in_pcall_does_not_confuse_step_depth(spell, debug):
+    path = spell("p.lua", """
+        local function bad(n)
+          local z = n.missing.field
+          return z
+        end
+        local ok, err = pcall(bad, {})
+        local after = ok
+        return tostring(after)
+        """)
+    d = debug(path, [5])
+    d.stop()
+    st = d.step("step_over")
+    assert lua_frames(st) == [("main chunk", 6)]
+    # step into bad and out through the error: we land back in the main chunk, not lost in a deeper frame
+    d2 = debug(path, [5])
+    d2.stop()
+    st = d2.step("step_in")
+    assert lua_frames(st)[0] == ("bad", 2)
+    st = d2.step("step_over")
+    assert lua_frames(st) == [("main chunk", 6)]
+    assert d2.finish().value == "false"
+    assert d.finish().value == "false"
+
+
+def test_errors_caught_by_pcall_do_not_break(spell, debug):
+    path = spell("p.lua", """
+        local ok = pcall(function() error("handled") end)
+        return ok
+        """)
+    d = debug(path)
+    assert d.finish().value is False
+
+
+def test_break_on_uncaught_error_at_the_error_point(spell, debug):
+    path = spell("p.lua", """
+        local function explode(t)
+          local k = "x"
+          return t.a.b
+        end
+        local function caller()
+          local v = explode({})
+          return v
+        end
+        local r = caller()
+        return r
+        """)
+    d = debug(path)
+    st = d.stop()
+    assert st.reason == "exception" and "index" in st.message
+    assert lua_frames(st)[:2] == [("explode", 3), ("caller", 6)]
+    assert d.locals() == {"t": "{}", "k": '"x"'}
+    res = d.finish()
+    assert res.status == "error" and res.failure.line == 3
+
+
+def test_break_on_error_can_be_turned_off(spell, debug):
+    path = spell("p.lua", 'error("boom")\n')
+    d = debug(path, break_on_error=False)
+    assert d.finish().status == "error"
+
+
+def test_coroutine_create_breakpoint_and_stepping_stays_in_coroutine(spell, debug):
+    path = spell("co.lua", """
+        local log = {}
+        local co = coroutine.create(function(a)
+          local x = a + 1
+          local b = coroutine.yield(x)
+          local y = b * 2
+          return y
+        end)
+        local ok1, v1 = coroutine.resume(co, 1)
+        log[#log + 1] = v1
+        local ok2, v2 = coroutine.resume(co, 10)
+        log[#log + 1] = v2
+        return log
+        """)
+    d = debug(path, [3])
+    st = d.stop()
+    assert st.data["thread"] == "coroutine"
+    assert lua_frames(st)[0] == ("function", 3)
+    st = d.step("step_over")
+    assert st.line == 4
+    st = d.step("step_over")   # over the yield: the coroutine's next line, after the main chunk resumes it
+    assert st.line == 5 and st.data["thread"] == "coroutine"
+    assert d.locals()["b"] == "10"
+    assert d.finish().value == [2, 20]
+
+
+def test_coroutine_wrap_generator(spell, debug):
+    path = spell("gen.lua", """
+        local function range(n)
+          return coroutine.wrap(function()
+            for i = 1, n do
+              coroutine.yield(i)
+            end
+          end)
+        end
+        local sum = 0
+        for v in range(4) do
+          sum = sum + v
+        end
+        return sum
+        """)
+    d = debug(path, [(4, {"hit": "== 3"})])
+    st = d.stop()
+    assert st.data["thread"] == "coroutine"
+    assert d.locals()["i"] == "3"
+    assert d.finish().value == 10
+
+
+def test_step_in_follows_coroutine_resume(spell, debug):
+    path = spell("co2.lua", """
+        local co = coroutine.create(function()
+          local inside = 1
+          return inside
+        end)
+        coroutine.resume(co)
+        return 1
+        """)
+    d = debug(path, [5])
+    d.stop()
+    st = d.step("step_in")
+    assert st.line == 2 and st.data["thread"] == "coroutine"
+    st = d.step("step_over")
+    assert st.line == 3
+    st = d.step("step_over")   # the coroutine ends: stepping continues in the resumer
+    assert st.data["thread"] == "main" and st.line == 6
+    d.finish()
+
+
+def test_wrap_errors_keep_lua_semantics(spell, debug, runner):
+    path = spell("w.lua", """
+        local f = coroutine.wrap(function() error("inside") end)
+        local ok, err = pcall(f)
+        local g = coroutine.wrap(function() return 1 end)
+        g()
+        local ok2, err2 = pcall(g)
+        return {ok, err, ok2, err2}
+        """)
+    plain = runner.run(path).value
+    d = debug(path)
+    assert d.finish().value == plain
