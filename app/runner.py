@@ -12,6 +12,7 @@ import concurrent.futures
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -219,6 +220,7 @@ class Runner:
             run._finish(RunResult("error", failure=SpellFailure("usage", _usage_message(path, e), path),
                                   run_id=run.run_id))
             return
+        prefetch_llm_support(source)
         spell_dir = os.path.dirname(os.path.abspath(path)) if os.path.exists(path) else None
         debug = None
         if options.debug is not None:
@@ -440,6 +442,28 @@ class ReplSession:
 
 
 _CODES = set(CODES)
+
+
+_LLM_WORDS = re.compile(r"\b(LLM|Agent|Model|Workflow)\s*[.:]")
+_prefetch_started = threading.Event()
+
+
+def prefetch_llm_support(source: str = "", force: bool = False) -> None:
+    """Start importing litellm on a background thread (it takes seconds) when a spell is about to need it,
+    so the import overlaps the worker start and the spell's first instructions. The IDE calls this with
+    ``force=True`` once its window is up."""
+    if _prefetch_started.is_set() or not (force or _LLM_WORDS.search(source)):
+        return
+    _prefetch_started.set()
+
+    def load() -> None:
+        try:
+            from app.bridges.litellm_support import get_litellm
+            get_litellm()
+        except Exception:  # the first real call reports the problem in the spell's terms
+            log.debug("litellm prefetch failed", exc_info=True)
+
+    threading.Thread(target=load, name="litellm-prefetch", daemon=True).start()
 
 
 def _usage_message(path: str, e: Exception) -> str:
