@@ -522,7 +522,10 @@ def lua_to_tengo(code: str) -> str | None:
         return tokens[j] if j < n else ("", "")
 
     def classify(j: int) -> str:
-        """Whether the table constructor whose '{' is tokens[j-1] is a map (has top-level ``name =``)."""
+        """Whether the table constructor whose '{' is tokens[j-1] is a map (has top-level ``name =``); an empty
+        ``{}`` is a map (it is usually an options table)."""
+        if next_sig(j) == ("op", "}"):
+            return "map"
         depth = 0
         k = j
         prev_sig_is_sep = True
@@ -546,8 +549,17 @@ def lua_to_tengo(code: str) -> str | None:
         kind, text = tokens[i]
         if kind in ("bad", "long") or (kind == "name" and text in _LUA_BLOCK_WORDS):
             return None
+        if kind == "op" and text == ":" and i + 2 < n and tokens[i + 1][0] == "name" \
+                and tokens[i + 2] in (("op", "("), ("op", "{")):
+            # obj:method(...)  →  obj.method(...)  (handles are called with '.' in Tengo)
+            if tokens[i + 2] == ("op", "{"):
+                return None
+            out.append(".")
+            i += 1
+            line_start = False
+            continue
         if kind == "op" and text in ("..", "...", ":", "::", "^", "[", "]"):
-            return None
+            return None  # '..' needs string() conversions Tengo does not do implicitly
         if kind == "comment":
             if text.startswith("--["):
                 return None
@@ -608,14 +620,14 @@ def lua_to_tengo(code: str) -> str | None:
                 while j < n and (tokens[j][0] == "name" or tokens[j] == ("op", ".")):
                     path += tokens[j][1]
                     j += 1
-                if not path:
-                    return None
+                if not path or next_sig(j)[1] in ("(", ":", "[", "{"):
+                    return None  # only the length of a plain name or field
                 out.append(f"len({path})")
                 i = j
                 line_start = False
                 continue
             elif text == ";":
-                pass
+                out.append("," if braces else ";")
             else:
                 out.append(text)
         else:

@@ -86,14 +86,18 @@ def test_tengo_examples_derived_or_explained(fake_ref: Reference) -> None:
     code, note = t.example(fake_ref.find("LLM.chat"))
     assert code == 'fmt := import("fmt")\nfmt.println(LLM.chat("hi", undefined, {max_tokens: 10}))'
     assert "Derived" in note
-    code, note = t.example(fake_ref.find("type:Agent.run"))  # uses agent:run → not derivable
+    code, note = t.example(fake_ref.find("type:Agent.run"))
+    assert code == 'fmt := import("fmt")\nagent := Agent.create("helper")\nfmt.println(agent.run("add 2 and 3"))'
+    code, note = t.example(fake_ref.find("type:Agent.history"))  # '#agent:history()' → len() of a call: no
     assert code == "" and "No Tengo example" in note
 
 
 def test_lua_to_tengo_subset() -> None:
     assert lua_to_tengo('local t = {a = 1, b = {"x", \'y\'}}  -- c\nprint(#t.b)') == (
         'fmt := import("fmt")\nt := {a: 1, b: ["x", "y"]}  // c\nfmt.println(len(t.b))')
-    for code in ("for i = 1, 3 do end", "local s = a .. b", "obj:method()", "local a, b = 1, 2",
+    assert lua_to_tengo('local a = Agent.new({})\nprint(a:run("x").text); print(#a.xs)') == (
+        'fmt := import("fmt")\na := Agent.new({})\nfmt.println(a.run("x").text); fmt.println(len(a.xs))')
+    for code in ("for i = 1, 3 do end", "obj:method{}", "local a, b = 1, 2", "print(#a:history())", "x = a .. b",
                  "local s = [[long]]", "local f = function() end"):
         assert lua_to_tengo(code) is None, code
 
