@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_STEPS = 8
 DEFAULT_MEMORY = 50
-_names = itertools.count(1)
 
 
 class AgentOptions(LLMOptions, total=False):
@@ -47,7 +46,8 @@ class AgentInstance:
     def __init__(self, ctx: BridgeContext, opts: AgentOptions):
         self._ctx = ctx
         self._opts = opts
-        self._name = str(opts.get("name") or f"agent{next(_names)}")
+        names = ctx.service("agent_names", lambda: itertools.count(1))
+        self._name = str(opts.get("name") or f"agent{next(names)}")
         if not NAME.match(self._name):
             raise SpellError("invalid_argument", f"agent name {self._name!r} must be letters, digits, _ or -")
         self._description = str(opts.get("description") or f"Ask the agent '{self._name}' (give it an input).")

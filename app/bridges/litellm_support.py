@@ -138,8 +138,9 @@ def map_exception(exc: BaseException, model: str = "") -> SpellError:
         code = "timeout"
     elif isinstance(exc, (ConnectionError, OSError)) and code == "provider":
         code = "network"
-    if code == "invalid_argument" and "LLM Provider NOT provided" in message:
-        message = f"unknown model (use provider/model, e.g. openai/gpt-4o-mini or offline/echo): {message}"
+    if "LLM Provider NOT provided" in message:
+        code = "invalid_argument"
+        message = "unknown provider (name models as provider/model, e.g. openai/gpt-4o-mini or offline/echo)"
     retryable = code in _RETRYABLE_CODES or (code == "provider" and (status is None or int(status) >= 500))
     if code == "provider" and status is not None and 400 <= int(status) < 500 and int(status) != 408:
         retryable = False

@@ -241,6 +241,11 @@ def tool_arguments(text: str, tool: dict[str, Any]) -> dict[str, Any]:
     for prop, sub in props.items():
         sub = _resolve(sub, schema)
         kind = sub.get("type", "string") if isinstance(sub, dict) else "string"
+        if isinstance(sub, dict) and "enum" in sub:
+            named = [v for v in sub["enum"] if re.search(rf"(?<![\w]){re.escape(str(v))}(?![\w])", text, re.I)]
+            if named or prop in required:
+                args[prop] = named[0] if named else sub["enum"][0]
+            continue
         hint = _hint(text, prop)
         if hint is not None and isinstance(kind, str):
             value = _coerce(hint, kind) if kind in ("integer", "number", "boolean") else hint

@@ -12,6 +12,8 @@ results are predictable. Faults are queued with :meth:`LLMServer.fault` and cons
 * ``"disconnect"``: streams send ``after`` chunks and drop the connection (non-streams drop it at once);
 * ``"content"``: answer with the given ``content`` text instead of the rules' answer.
 
+A fault queued with ``when="text"`` waits for the request whose last message is exactly that text.
+
 Like an obedient model, a request whose system message says "...JSON schema:\n{schema}" (the structured-output
 instruct path) gets a JSON instance of that schema.
 
@@ -81,7 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self._read_body()
         self.server.owner.record(self.path, body, dict(self.headers))
-        fault = self.server.owner.next_fault()
+        fault = self.server.owner.next_fault(body)
         delay = self.server.owner.delay
         if fault and fault["kind"] in ("slow", "timeout"):
             delay += float(fault.get("seconds", 0.5 if fault["kind"] == "slow" else 5.0))
@@ -240,9 +242,16 @@ class LLMServer:
         with self._lock:
             self._faults.append({"kind": kind, **params})
 
-    def next_fault(self) -> dict[str, Any] | None:
+    def next_fault(self, body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """The first queued fault for this request: one without ``when``, or whose ``when`` text is the last
+        message's content (``fault("401", when="denied")`` fails only the request that says "denied")."""
+        messages = (body or {}).get("messages") or []
+        last = offline_rules.text_of(messages[-1].get("content")) if messages else None
         with self._lock:
-            return self._faults.pop(0) if self._faults else None
+            for i, fault in enumerate(self._faults):
+                if fault.get("when") is None or fault["when"] == last:
+                    return self._faults.pop(i)
+        return None
 
     def reset(self) -> None:
         with self._lock:
