@@ -210,3 +210,64 @@ def test_module_entry_point(tmp_path, capsys) -> None:
     assert main(["--out", str(tmp_path), "--format", "pdf"]) == 2
     assert "unknown docs format 'pdf'" in capsys.readouterr().err
     assert main(["--check"]) == 0
+
+
+_LUALS_BUILTIN = {"any", "nil", "boolean", "string", "number", "integer", "table", "function", "fun", "unknown",
+                  "userdata", "thread", "lightuserdata", "self", "true", "false"}
+
+
+def _luals_annotation_problems(files: dict[str, str]) -> list[str]:
+    """What lua-language-server would flag in our annotations: undefined types, @param names that are not the
+    function's parameters (in order), annotations not followed by their function."""
+    text = "\n".join(files.values())
+    classes = set(re.findall(r"^---@class ([\w.]+)", text, re.M))
+    problems = []
+    for name, body in files.items():
+        pending: list[str] = []
+        for line in body.splitlines():
+            m = re.match(r"^---@(param|return|field|type) (.*)$", line)
+            if m:
+                kind, rest = m.groups()
+                if kind == "param":
+                    pname, _, typ = rest.partition(" ")
+                    pending.append(pname.rstrip("?"))
+                    typ = typ.split(" ", 1)[0] if not typ.startswith("fun(") else "fun"
+                elif kind == "field":
+                    typ = rest.split(" ")[1]
+                else:
+                    typ = rest.split(" #")[0].split(" ")[0]
+                for ident in re.findall(r"[A-Za-z_][\w.]*", re.sub(r'"[^"]*"', "", typ)):
+                    if ident not in _LUALS_BUILTIN and ident not in classes:
+                        problems.append(f"{name}: unknown type {ident!r} in {line!r}")
+                continue
+            f = re.match(r"^function [\w.:]+\((.*)\) end$", line)
+            if f:
+                params = [p.strip() for p in f.group(1).split(",") if p.strip()]
+                if pending and params != pending:
+                    problems.append(f"{name}: {line!r} has parameters {params}, annotated {pending}")
+                pending = []
+            elif pending and not line.startswith("---"):
+                problems.append(f"{name}: @param annotations not followed by a function: {line!r}")
+                pending = []
+    return problems
+
+
+def test_luals_annotations_are_consistent(fake_ref: Reference) -> None:
+    for ref in _refs(fake_ref):
+        assert _luals_annotation_problems(lua_meta_files(ref)) == []
+    bad = {"x.lua": "---@class X\n---@param a string\n---@param b Nope\nfunction X.f(a) end\n"}
+    found = _luals_annotation_problems(bad)
+    assert any("unknown type 'Nope'" in p for p in found) and any("annotated ['a', 'b']" in p for p in found)
+
+
+def test_dts_names_are_declared(fake_ref: Reference) -> None:
+    """Without tsc: every capitalised name the .d.ts uses outside comments is declared in it or by ES2020."""
+    builtin = {"Record", "Error", "Console", "JSON", "Math", "Array", "Promise", "Object", "String", "Number",
+               "Boolean", "Function"}
+    for ref in _refs(fake_ref):
+        code = re.sub(r"/\*\*.*?\*/", "", dts_file(ref), flags=re.S)
+        code = re.sub(r"//[^\n]*", "", code)
+        code = re.sub(r'"[^"\n]*"', '""', code)
+        declared = set(re.findall(r"(?:interface|declare var|declare class|declare function) (\w+)", code))
+        used = set(re.findall(r"\b([A-Z]\w*)\b", code))
+        assert used - declared - builtin == set()
