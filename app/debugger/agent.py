@@ -569,7 +569,8 @@ class LuaDebugAgent:
                 raise ValueError(to_py(total))
             return {"text": to_py(text), "length": to_py(total)}
         if cmd == "evaluate":
-            return to_py(api.evaluate(str(args["expression"]), int(args.get("frame", 1))))
+            frame = args.get("frame")
+            return to_py(api.evaluate(str(args["expression"]), int(frame) if frame else None))
         if cmd == "set_variable":
             return to_py(api.set_variable(int(args["ref"]), str(args["name"]), str(args["value"])))
         raise ValueError(cmd)

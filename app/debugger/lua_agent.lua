@@ -311,8 +311,14 @@ local function frames(T)
       if not name then name = (info.what == "main") and "main chunk" or "function" end
       out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
                        lvl = lvl, linedefined = info.linedefined}
-    elseif info.func and bridge_name(info.func) then
-      out[#out + 1] = {name = bridge_name(info.func), kind = "bridge", lvl = lvl}
+    elseif info.source == sandbox_source then
+      -- the sandbox's call_host(target, method, ...) frame: a bridge call in progress
+      local k1, target_name = getlocal(T, level, 1)
+      local k2, method = getlocal(T, level, 2)
+      if k1 == "target" and k2 == "method" and type(method) == "string" then
+        local t = type(target_name) == "string" and target_name or ("object #" .. tostring(target_name))
+        out[#out + 1] = {name = t .. "." .. method, kind = "bridge", lvl = lvl}
+      end
     elseif info.source ~= SELF_SOURCE and info.what ~= "C" and info.source ~= sandbox_source then
       out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
                        kind = "chunk", lvl = lvl}
@@ -689,7 +695,7 @@ end
 local function frame_level(T, id)
   local fs = frames(T)
   local f = fs[id]
-  if not f or f.kind == "bridge" then return nil end
+  if not f then return nil end
   if T == co_running() then return f.lvl - 1, f end
   return f.lvl, f
 end
@@ -819,6 +825,9 @@ end
 
 function api.evaluate(expr, id)
   local T = target()
+  if not id then  -- hover and watches without a chosen frame: the top spell frame
+    for i, f in ipairs(frames(T)) do if f.kind == "lua" then id = i; break end end
+  end
   local lvl = frame_level(T, id or 1)
   if not lvl then
     -- no spell frame (e.g. before the first line): globals only

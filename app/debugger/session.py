@@ -579,9 +579,13 @@ class DebugSession:
         """More of a long (truncated) string: ``{"text", "length"}``."""
         return self.request("string", {"ref": ref, "offset": offset, "length": length})
 
-    def evaluate(self, expression: str, frame: int = 1) -> dict[str, Any]:
-        """Evaluate read-only in a frame: ``{"ok": True, value, type, ref}`` or ``{"ok": False, "error"}``."""
-        return self.request("evaluate", {"expression": expression, "frame": frame})
+    def evaluate(self, expression: str, frame: int | None = None) -> dict[str, Any]:
+        """Evaluate read-only in a frame (default: the top spell frame): ``{"ok": True, value, type, ref}`` or
+        ``{"ok": False, "error"}``. Assignments and bridge calls with side effects are refused."""
+        args: dict[str, Any] = {"expression": expression}
+        if frame is not None:
+            args["frame"] = frame
+        return self.request("evaluate", args)
 
     def set_variable(self, ref: int, name: str, value: str) -> dict[str, Any]:
         """Set a local, upvalue or table field (``ref`` of its scope or table) to the value of an expression."""
