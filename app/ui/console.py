@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 LINK_RE = re.compile(r"((?:[A-Za-z]:)?[^\s:\"'()<>\[\],]+\.(?:lua|js|mjs|cjs|tengo)|<[\w-]+>):(\d+)(?::(\d+))?")
 MAX_LINES = 20000
+TRIM_SLACK = 4000  # lines beyond MAX_LINES before the oldest are dropped (in one cheap operation)
 
 
 def format_value(value: Any, limit: int = 2000) -> str:
@@ -41,8 +42,7 @@ class ConsoleView(QPlainTextEdit):
         self.base_dir = base_dir
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
-        self.setMaximumBlockCount(MAX_LINES)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setMaximumBlockCount(0)  # trimmed in chunks by _trim(): Qt's per-insert trimming is slow        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse |
                                      Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.viewport().setMouseTracking(True)
@@ -91,8 +91,19 @@ class ConsoleView(QPlainTextEdit):
             self._insert(cur, text, self._formats[level])
             self._at_line_start = text.endswith("\n")
         cur.endEditBlock()
+        self._trim()
         if pinned:
             bar.setValue(bar.maximum())
+
+    def _trim(self) -> None:
+        doc = self.document()
+        excess = doc.blockCount() - MAX_LINES
+        if excess <= TRIM_SLACK:
+            return
+        cur = QTextCursor(doc)
+        cur.movePosition(QTextCursor.MoveOperation.Start)
+        cur.setPosition(doc.findBlockByNumber(excess).position(), QTextCursor.MoveMode.KeepAnchor)
+        cur.removeSelectedText()
 
     def _insert(self, cur: QTextCursor, text: str, fmt: QTextCharFormat) -> None:
         pos = 0

@@ -58,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     window.open_paths([os.path.abspath(p) for p in args.paths])
     window.show()
     QTimer.singleShot(0, window.runs.start_runner)
-    if os.environ.get("LLMSPELL_STUDIO_REPORT_STARTUP"):
-        QTimer.singleShot(0, lambda: print(f"interactive after {time.perf_counter() - _T0:.3f} s", flush=True))
     log.info("window shown after %.3f s", time.perf_counter() - _T0)
     return app.exec()
 

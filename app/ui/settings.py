@@ -121,8 +121,29 @@ def credential_configured(provider: str) -> bool:
     try:
         return bool(_keyring().get_password(KEYRING_SERVICE, provider))
     except Exception as e:  # no backend, locked keychain...
-        log.warning("keyring unavailable: %s", type(e).__name__)
+        _warn_once(e)
         return False
+
+
+def keyring_problem() -> str | None:
+    """Why keys cannot be stored (no usable keyring backend), or None when the keyring works."""
+    try:
+        kr = _keyring().get_keyring()
+        if type(kr).__module__.endswith(".fail"):
+            return "No system keyring is available (install and unlock one, e.g. GNOME Keyring or KWallet)."
+    except Exception as e:
+        return f"The system keyring cannot be used: {type(e).__name__}"
+    return None
+
+
+_warned = False
+
+
+def _warn_once(e: Exception) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning("keyring unavailable: %s", type(e).__name__)
 
 
 def set_credential(provider: str, secret: str) -> None:
@@ -167,7 +188,7 @@ def export_to_environment(settings: Settings | None = None) -> None:
         try:
             secret = _keyring().get_password(KEYRING_SERVICE, provider)
         except Exception as e:
-            log.warning("keyring unavailable: %s", type(e).__name__)
+            _warn_once(e)
             return
         if secret:
             os.environ[env] = secret

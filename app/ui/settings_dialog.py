@@ -105,6 +105,11 @@ class SettingsDialog(QDialog):
             self.key_status[pid] = status
             self.key_remove[pid] = rm_b
         grid.setColumnStretch(1, 1)
+        problem = S.keyring_problem()
+        self.keyring_note = QLabel(problem or "")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setVisible(bool(problem))
+        grid.addWidget(self.keyring_note, len(S.PROVIDERS), 0, 1, 4)
         lay.addWidget(keys)
         urls = QGroupBox("Local servers (base URLs)")
         form = QFormLayout(urls)
@@ -160,7 +165,13 @@ class SettingsDialog(QDialog):
 
     def set_key(self, provider: str, secret: str | None) -> None:
         if secret:
-            S.set_credential(provider, secret)
+            try:
+                S.set_credential(provider, secret)
+            except Exception as e:  # no keyring backend: say so, never fall back to a plain file
+                log.warning("cannot store the key: %s", type(e).__name__)
+                self.keyring_note.setText(f"Could not store the key in the system keyring ({type(e).__name__}). "
+                                          "Keys are never written to plain files.")
+                self.keyring_note.show()
         self.refresh_keys()
 
     def remove_key(self, provider: str) -> None:

@@ -132,8 +132,7 @@ class TracePanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setRootIsDecorated(True)
-        self.tree.setColumnWidth(0, 220)
-        for i, w in enumerate((220, 70, 150, 70, 60, 70)):
+        for i, w in enumerate((230, 90, 150, 75, 60, 70)):
             self.tree.setColumnWidth(i, w)
         self.chat = QTextBrowser()
         self.chat.setOpenLinks(False)
