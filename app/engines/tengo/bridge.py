@@ -21,7 +21,7 @@ from app.engines.base import CALLBACK_KEY, HANDLE_KEY, MAX_DEPTH, BridgeFault, L
 
 from .errors import TengoRuntimeError
 from .objects import (Array, BuiltinFunction, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap, Map,
-                      Time, UNDEFINED, rune_str, to_bytes, wrap_int)
+                      Time, UNDEFINED, rune_str, wrap_int)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,3 @@ class Converter:
             out[gname] = ImmutableMap({m: self.bridge_fn(gname, m, spec) for m, spec in methods.items()})
         return out
 
-
-def to_bytes_len(s: str) -> int:
-    return len(to_bytes(s))

@@ -22,8 +22,8 @@ from .calls import make_call
 from .goslice import extend_in_place, immutable_view, seq_cap
 from .binops import make_binary, make_equal, make_op_assign
 from .errors import AllocLimit, TengoError, TengoRuntimeError
-from .objects import (Array, BuiltinFunction, Cell, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap,
-                      Map, UNDEFINED, is_falsy, type_name, wrap_int)
+from .objects import (Array, BuiltinFunction, Cell, Char, CompiledFunction, Error, ImmutableMap, Map, UNDEFINED,
+                      is_falsy, type_name, wrap_int)
 from .ops import unary_op
 from .resolver import FuncInfo, Ref
 from .runtime import BREAK, CONTINUE, RET, TAIL, FuncCode, Runtime, fix_args, spread

@@ -7,8 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import TengoRuntimeError
-from .objects import (Array, Char, ImmutableArray, ImmutableMap, Map, from_bytes, go_quote, rune_str, to_bytes,
-                      to_string, type_name)
+from .objects import from_bytes, go_quote, rune_str, to_bytes, to_string, type_name
 
 log = logging.getLogger(__name__)
 
@@ -357,4 +356,4 @@ def check_len(s: str, limit: int) -> str:
     return s
 
 
-__all__ = ["format_float", "sprintf", "ImmutableArray", "ImmutableMap"]
+__all__ = ["format_float", "sprintf", "check_len"]

@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from .errors import TengoRuntimeError
-from .objects import (Array, Char, ImmutableArray, Time, UNDEFINED, blen, is_falsy, to_string, type_name,
+from .objects import (Array, Char, ImmutableArray, Time, blen, is_falsy, to_string, type_name,
                       wrap_i32, wrap_int)
 
 log = logging.getLogger(__name__)
@@ -224,4 +224,4 @@ def unary_op(op: str, v: Any) -> Any:
     raise TengoRuntimeError(f"invalid operation: {op}{type_name(v)}")
 
 
-__all__ = ["LIMITS", "binary_op", "unary_op", "UNDEFINED"]
+__all__ = ["LIMITS", "binary_op", "unary_op"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import TengoRuntimeError
 from ..gofmt import sprintf
-from ..objects import ImmutableMap, to_string
+from ..objects import ImmutableMap
 from ..ops import LIMITS
 from .common import module as make_module
 

@@ -9,7 +9,6 @@ import math
 from typing import Any
 
 from ..convert import to_byte_slice
-from ..errors import TengoRuntimeError
 from ..gofmt import format_float
 from ..objects import (Array, Char, Error, ImmutableArray, ImmutableMap, Map, Time, UNDEFINED, from_bytes,
                        to_bytes)
@@ -192,5 +191,3 @@ def module(rt: Any) -> ImmutableMap:
     return make_module({"encode": j_encode, "decode": j_decode, "indent": j_indent,
                         "html_escape": j_html_escape})
 
-
-_ = TengoRuntimeError

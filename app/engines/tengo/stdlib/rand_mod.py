@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import TengoRuntimeError
 from ..objects import Array, ImmutableMap
-from .common import f_arg, i_arg, module as make_module, nargs
+from .common import i_arg, module as make_module, nargs
 
 log = logging.getLogger(__name__)
 
@@ -73,5 +73,3 @@ def module(rt: Any) -> ImmutableMap:
     funcs["rand"] = rand_new
     return make_module(funcs)
 
-
-_ = f_arg

@@ -10,8 +10,7 @@ from ..errors import TengoRuntimeError
 from ..gofmt import format_float
 from ..objects import Array, BuiltinFunction, ImmutableArray, ImmutableMap, as_str, from_bytes, go_quote, to_bytes
 from ..ops import LIMITS
-from .common import (a_i_r, a_s_r, a_ss_r, a_ssi_r, bad_arg, i_arg, module, nargs, s_arg, wrap_error,
-                     wrong_args)
+from .common import a_i_r, a_s_r, a_ss_r, a_ssi_r, bad_arg, i_arg, nargs, s_arg, wrap_error
 from .gore import ByteMap, compile_go, expand_template, find_all, split as re_split_go
 
 log = logging.getLogger(__name__)
@@ -462,9 +461,8 @@ def module_funcs() -> dict:
     }
 
 
-def module(rt: Any) -> ImmutableMap:  # noqa: F811 - the stdlib entry point
+def module(rt: Any) -> ImmutableMap:
+    """The ``text`` module."""
     from .common import module as make
     return make(module_funcs())
 
-
-_ = wrong_args
