@@ -28,7 +28,7 @@ def test_analyse_finds_every_function_and_its_code_lines():
     info = analyse(SRC)
     assert [(p.linedefined, p.lastlinedefined) for p in info.protos] == [(0, 0), (4, 8), (9, 9), (9, 9), (10, 12)]
     assert info.protos[1].lines == {5, 6, 7, 8}  # the concatenation runs on the line where the string ends
-    assert info.resolve_line(2) == 8            # blank and comment lines: the next code line (the closure)
+    assert info.resolve_line(2) == 5            # blank and comment lines: the next code line
     assert info.resolve_line(4) == 5            # a function's first line: its first statement
     assert info.resolve_line(100) is None
     with pytest.raises(DumpError):
