@@ -11,6 +11,8 @@ registry's, built once).
 - :func:`hover` — documentation text for the name under the cursor; :func:`symbol_at` — its reference key (F1).
 - :func:`local_symbols` — a simple scan of the file's locals, functions and parameters.
 - :func:`on_char_added` — one entry point for an editor's ``charAdded``: what to complete and which call tip to show.
+- :class:`EditorDriver` — applies all that to a Scintilla editor (duck-typed, no Qt import); a drop-in for
+  ``app.ui.completion.Completer``.
 
 Scanning is limited to a window before the cursor (:data:`WINDOW`) so a keystroke costs the same in a 20,000-line
 file; handle types of variables are inferred from assignments such as ``local a = Agent.create(...)``.
@@ -839,3 +841,73 @@ def on_char_added(text: str, pos: int, language: str, ch: str, reference: Refere
         return out
     return out
 
+
+
+# ------------------------------------------------------------------------------------------------ Scintilla driver
+class EditorDriver:
+    """Connects the functions above to a Scintilla editor, without importing Qt (duck typing).
+
+    A drop-in for ``app.ui.completion.Completer``: ``EditorDriver(editor)`` sets ``editor.completer`` to itself, and
+    the editor calls :meth:`char_added` from ``charAdded``. The editor must provide ``text() -> str``,
+    ``language``, and the ScintillaEdit calls ``currentPos``, ``autoCShow``, ``autoCActive``, ``callTipShow``,
+    ``callTipSetHlt``, ``callTipActive``, ``callTipCancel`` (its auto-completion separator must be ``"\\n"``).
+    :meth:`hover_text` gives the text to show on ``dwellStart``; :meth:`symbol` the key for F1."""
+
+    def __init__(self, editor: Any, reference: Reference | None = None):
+        self.editor = editor
+        self.reference = reference
+        editor.completer = self
+
+    def _state(self) -> tuple[str, int, int, str]:
+        text = self.editor.text()
+        bpos = int(self.editor.currentPos())
+        lang = getattr(self.editor, "language", "lua")
+        return text, byte_to_char(text, bpos), bpos, lang
+
+    def char_added(self, ch: int) -> None:
+        """Called by the editor after each typed character."""
+        text, pos, bpos, lang = self._state()
+        if lang not in ("lua", "js", "tengo"):
+            return
+        try:
+            s = on_char_added(text, pos, lang, chr(ch), self.reference)
+        except Exception:  # completion must never break typing
+            log.exception("completion failed")
+            return
+        if s.completion is not None:
+            typed = bpos - char_to_byte(text, s.completion.start)
+            self.editor.autoCShow(typed, "\n".join(s.completion.labels()))
+        if s.call_tip is not None:
+            self.show_call_tip(s.call_tip, text)
+        elif s.cancel_call_tip and self.editor.callTipActive():
+            self.editor.callTipCancel()
+
+    def complete_now(self) -> None:
+        """Ctrl+Space: show every candidate at the caret."""
+        text, pos, bpos, lang = self._state()
+        res = complete(text, pos, lang, self.reference, explicit=True)
+        if res.items:
+            self.editor.autoCShow(bpos - char_to_byte(text, res.start), "\n".join(res.labels()))
+
+    def show_call_tip(self, tip: CallTip | None = None, text: str | None = None) -> None:
+        """Show ``tip`` (default: the one at the caret) with its current argument highlighted."""
+        if tip is None or text is None:
+            text, pos, _, lang = self._state()
+            tip = call_tip(text, pos, lang, self.reference)
+            if tip is None:
+                return
+        body = tip.text + (f"\n{tip.doc}" if tip.doc else "")
+        self.editor.callTipShow(char_to_byte(text, tip.call_start), body)
+        if tip.highlight:
+            a, b = tip.highlight
+            self.editor.callTipSetHlt(char_to_byte(tip.text, a), char_to_byte(tip.text, b))
+
+    def hover_text(self, byte_pos: int) -> str | None:
+        """Documentation for the name at Scintilla position ``byte_pos`` (for ``dwellStart``)."""
+        text = self.editor.text()
+        return hover(text, byte_to_char(text, byte_pos), getattr(self.editor, "language", "lua"), self.reference)
+
+    def symbol(self) -> str | None:
+        """The reference key of the name at the caret (for F1 → ``ReferencePanel.show_symbol``)."""
+        text, pos, _, lang = self._state()
+        return symbol_at(text, pos, lang, self.reference)

@@ -215,3 +215,85 @@ def test_calls_on_a_call_result(fake_ref: Reference) -> None:
     assert labels("foo('x').|", "js", fake_ref) == []
     assert _tip("Agent.create('x'):run('t', |", "lua", fake_ref)[1:] == ("opts?: {max_steps?: integer}", 1)
     assert labels("Agent.create('x'):run('t', {|", "lua", fake_ref) == ["max_steps"]
+
+
+class _FakeEditor:
+    """Records the Scintilla calls the driver makes."""
+
+    def __init__(self, text: str, language: str = "lua") -> None:
+        self._text = text
+        self.language = language
+        self.calls: list[tuple] = []
+        self.tip_active = False
+        self.completer = None
+
+    def text(self) -> str:
+        return self._text
+
+    def currentPos(self) -> int:  # noqa: N802 - Scintilla name
+        return len(self._text.encode("utf-8"))
+
+    def autoCShow(self, n: int, items: str) -> None:  # noqa: N802
+        self.calls.append(("autoCShow", n, items))
+
+    def callTipShow(self, pos: int, text: str) -> None:  # noqa: N802
+        self.tip_active = True
+        self.calls.append(("callTipShow", pos, text))
+
+    def callTipSetHlt(self, a: int, b: int) -> None:  # noqa: N802
+        self.calls.append(("callTipSetHlt", a, b))
+
+    def callTipActive(self) -> bool:  # noqa: N802
+        return self.tip_active
+
+    def callTipCancel(self) -> None:  # noqa: N802
+        self.tip_active = False
+        self.calls.append(("callTipCancel",))
+
+
+def test_editor_driver_makes_the_scintilla_calls(fake_ref: Reference) -> None:
+    ed = _FakeEditor("-- é\nLLM.co")
+    drv = ei.EditorDriver(ed, fake_ref)
+    assert ed.completer is drv
+    drv.char_added(ord("o"))
+    assert ed.calls == [("autoCShow", 2, "count_tokens")]
+    ed._text, ed.calls = "-- é\nx = LLM.chat('a', ", []
+    drv.char_added(ord(" "))
+    assert ed.calls == []
+    drv.char_added(ord(","))
+    tip = ed.calls[0]
+    assert tip[0] == "callTipShow" and tip[1] == len("-- é\nx = LLM.chat".encode()) and tip[2].startswith(
+        "LLM.chat(prompt: string, system?: string")
+    a, b = ed.calls[1][1:]
+    assert tip[2].encode()[a:b].decode() == "system?: string"
+    ed._text += "nil)"
+    ed.calls = []
+    drv.char_added(ord(")"))
+    assert ed.calls == [("callTipCancel",)]
+    ed._text, ed.calls = "LLM.", []
+    drv.complete_now()
+    assert ed.calls == [("autoCShow", 0, "chat\ncount_tokens\nmessages")]
+    ed._text = "LLM.chat('x')"
+    assert drv.hover_text(5).startswith("LLM.chat(prompt")
+    ed.language = "markdown"
+    ed.calls = []
+    drv.char_added(ord("."))
+    assert ed.calls == []
+
+
+def test_editor_driver_on_a_real_scintilla_editor(qtbot, fake_ref: Reference) -> None:
+    from pyside6_scintilla import ScintillaEdit
+    ed = ScintillaEdit()
+    qtbot.addWidget(ed)
+    ed.autoCSetSeparator(ord("\n"))
+    ed.language = "js"
+    ed.text = lambda: bytes(ed.getText(ed.length() + 1))[:ed.length()].decode("utf-8")
+    drv = ei.EditorDriver(ed, fake_ref)
+    ed.setText("const n = LLM.countTokens(")
+    ed.gotoPos(ed.length())
+    drv.char_added(ord("("))
+    assert ed.callTipActive()
+    ed.setText("LLM.co")
+    ed.gotoPos(ed.length())
+    drv.char_added(ord("o"))
+    assert ed.autoCActive()
