@@ -44,7 +44,7 @@ class ReplInput(QPlainTextEdit):
         self._draft = ""
         self.setPlaceholderText("Evaluate… (Enter runs, Shift+Enter new line, ↑/↓ history)")
         self.setTabChangesFocus(True)
-        self.setMaximumHeight(90)
+        self.setMaximumHeight(64)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         key = e.key()

@@ -84,6 +84,21 @@ class _Channel:
         return out, list(spans.values()), fins, used, dropped
 
 
+    def take_ordered(self, limit: int = 500) -> list[tuple[str, Any, Any]]:
+        """Up to ``limit`` events in arrival order, consecutive output of one stream merged (for the REPL)."""
+        out: list[tuple[str, Any, Any]] = []
+        with self.lock:
+            while self.items and len(out) < limit:
+                kind, a, b = self.items.popleft()
+                if kind == "out":
+                    self.backlog -= len(b)
+                    if out and out[-1][0] == "out" and out[-1][1] == a:
+                        out[-1] = ("out", a, out[-1][2] + b)
+                        continue
+                out.append((kind, a, b))
+        return out
+
+
 class _Observer:
     """What the runner calls from its threads: only appends to a channel."""
 
@@ -99,6 +114,13 @@ class _Observer:
 
     def on_finished(self, result: Any) -> None:
         self._ch.put("fin", result)
+
+
+class _ReplObserver(_Observer):
+    """For REPL entries the result comes from ``eval``'s return value; a finish notification would repeat it."""
+
+    def on_finished(self, result: Any) -> None:
+        pass
 
 
 @dataclass
@@ -237,7 +259,7 @@ class ReplSession(QObject):
         self.service = service
         self.language = language
         self.channel = _Channel()
-        self.observer = _Observer(self.channel)
+        self.observer = _ReplObserver(self.channel)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"repl-{language}")
         self._session: Any = None
         self._closed = False
@@ -265,12 +287,13 @@ class ReplSession(QObject):
 
         self._pool.submit(work)
 
-    def _deliver(self, out: list, spans: list, fins: list, dropped: int) -> None:
-        if out:
-            self.output.emit(out)
-        for r in fins:
-            self.busy = False
-            self.evaluated.emit(r)
+    def _deliver_ordered(self, events: list[tuple[str, Any, Any]]) -> None:
+        for kind, a, b in events:
+            if kind == "out":
+                self.output.emit([(a, b)])
+            elif kind == "fin":
+                self.busy = False
+                self.evaluated.emit(a)
 
     def close(self) -> None:
         if self._closed:
@@ -413,9 +436,9 @@ class RunService(QObject):
                 if fins:
                     self.runFinished.emit(s)
         for r in list(self.repls.values()):
-            out, spans, fins, used, dropped = r.channel.take(budget)
-            if out or fins:
-                r._deliver(out, spans, fins, dropped)
+            events = r.channel.take_ordered()
+            if events:
+                r._deliver_ordered(events)
         # keep the last 20 finished runs
         finished = [s for s in self.sessions if s.done and not s.channel.items]
         for s in finished[:-20]:

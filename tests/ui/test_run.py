@@ -135,6 +135,15 @@ def test_repl_history_and_multiline(window, qtbot):
     assert repl.input.toPlainText() == "function f()\n"
 
 
+def test_repl_output_keeps_the_order_of_entries(window, qtbot):
+    repl = window.repl
+    for src in ("x = 20", "x * 2", "print(x + 1)", "x + 3", "nope("):
+        repl.evaluate(src)
+    qtbot.waitUntil(lambda: "✖" in repl.output.toPlainText(), timeout=5000)
+    text = repl.output.toPlainText()
+    assert text.index("40") < text.index("21") < text.index("23") < text.index("✖")
+
+
 def test_diagnostics_as_you_type(window, qtbot):
     page = window.tabs.new_file("lua", "local ok = 1\n")
     page.editor.insertText(page.editor.length(), "local x = = 2\n")
@@ -189,6 +198,10 @@ def test_real_repl_session_persists(real_window, qtbot):
     repl.evaluate("x = 20")
     repl.evaluate("return x * 2 + 2")
     qtbot.waitUntil(lambda: "42" in repl.output.toPlainText(), timeout=30000)
+    qtbot.wait(200)
+    assert repl.output.toPlainText().count("42") == 1  # the value is shown once
+    repl.evaluate("print(x + 1)")
+    qtbot.waitUntil(lambda: "21" in repl.output.toPlainText(), timeout=30000)
 
 
 def test_real_diagnostics(real_window, qtbot):
