@@ -395,6 +395,7 @@ local function run_eval(fn, ...)
 end
 
 local function error_text(e)
+  if type(e) == "string" then return (e:gsub("^%(expression%):%d+: ", "")) end
   if type(e) == "table" then
     local mt = getmetatable_raw(e)
     if type(mt) == "table" and rawget(mt, "__name") == "SpellError" then

@@ -64,13 +64,13 @@ def debug(runner: Any) -> Iterator[Callable[..., Debugged]]:
 
     def start(path: str, breakpoints: list[Any] | None = None, store: BreakpointStore | None = None,
               calls: CallBreakpoints | None = None, break_on_error: bool = True, inputs: Any = None,
-              instrument: str = "breakpoints") -> Debugged:
+              instrument: str = "breakpoints", timeout_s: float | None = None) -> Debugged:
         store = store or BreakpointStore()
         for bp in breakpoints or []:
             line, opts = (bp, {}) if isinstance(bp, int) else bp
             store.add(opts.pop("file", path), line, **opts)
         session = DebugSession(store, break_on_error=break_on_error, calls=calls, instrument=instrument)
-        run = runner.start(path, options=RunOptions(debug={"session": session}, inputs=inputs))
+        run = runner.start(path, options=RunOptions(debug={"session": session}, inputs=inputs, timeout_s=timeout_s))
         d = Debugged(run, session, path)
         started.append(d)
         return d

@@ -230,3 +230,32 @@ def test_no_breakpoints_debug_run_matches_plain_run(spell, debug, runner):
     path = spell("loop.lua", LOOP)
     d = debug(path)
     assert d.finish().value == runner.run(path).value == 21
+
+
+def test_instrument_all_breakpoint_added_while_running(spell, debug):
+    path = spell("spin.lua", """
+        local n = 0
+        local function tick(i)
+          return i + 1
+        end
+        while true do
+          n = n + 1
+          if n % 1000 == 0 then n = tick(n) end
+        end
+        """)
+    d = debug(path, instrument="all")
+    time.sleep(0.1)
+    d.session.breakpoints.add(path, 3)
+    st = d.stop()
+    assert (st.reason, st.line) == ("breakpoint", 3)
+    d.session.stop()
+
+
+def test_time_stopped_does_not_count_against_the_time_limit(spell, debug):
+    path = spell("loop.lua", LOOP)
+    d = debug(path, [4], timeout_s=1.0)
+    d.stop()
+    time.sleep(1.5)
+    d.session.breakpoints.clear()
+    res = d.finish()
+    assert res.status == "ok" and res.value == 21
