@@ -87,6 +87,9 @@ class ReplWidget(QWidget):
         self.lang = QComboBox()
         self.lang.addItem("Lua", "lua")
         self.lang.addItem("JavaScript", "js")
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setToolTip("Stop the entry being evaluated")
+        self.stop_button.hide()
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Start a fresh session runtime")
         self.state = QLabel()
@@ -98,6 +101,7 @@ class ReplWidget(QWidget):
         head.addWidget(QLabel("Language"))
         head.addWidget(self.lang)
         head.addWidget(self.state, 1)
+        head.addWidget(self.stop_button)
         head.addWidget(self.reset_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -107,6 +111,7 @@ class ReplWidget(QWidget):
         lay.addWidget(self.input)
         self.input.submitted.connect(self.evaluate)
         self.reset_button.clicked.connect(self.reset)
+        self.stop_button.clicked.connect(self.stop)
         self._connected: set[str] = set()
         self.output.append_output([("system", "REPL: globals persist between entries; the spell API is available.")])
 
@@ -129,10 +134,21 @@ class ReplWidget(QWidget):
                          for i, ln in enumerate(source.split("\n")))
         self.output.append_output([("input", echo + "\n")])
         self.state.setText("evaluating…")
+        self._pending = getattr(self, "_pending", 0) + 1
+        self.stop_button.show()
         self.session().evaluate(source)
 
+    def stop(self) -> None:
+        """Stop the running entry (a hung loop, a long LLM call)."""
+        s = self.service.repls.get(self.language())
+        if s is not None:
+            s.cancel()
+
     def _evaluated(self, result: Any) -> None:
-        self.state.setText("")
+        self._pending = max(0, getattr(self, "_pending", 1) - 1)
+        if not self._pending:
+            self.state.setText("")
+            self.stop_button.hide()
         status = str(getattr(result, "status", "error"))
         if status == "ok":
             value = getattr(result, "value", None)
@@ -141,6 +157,8 @@ class ReplWidget(QWidget):
         else:
             f = getattr(result, "failure", None)
             msg = getattr(f, "message", None) or status
+            if status == "cancelled":
+                msg = "stopped (the session starts afresh)"
             self.output.append_output([("fail", f"✖ {msg}")])
 
     def reset(self) -> None:

@@ -263,7 +263,7 @@ class ReplSession(QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"repl-{language}")
         self._session: Any = None
         self._closed = False
-        self.busy = False
+        self.pending = 0  # entries submitted and not answered yet
 
     def _ensure(self) -> Any:
         if self._session is None:
@@ -275,7 +275,7 @@ class ReplSession(QObject):
         """Evaluate ``source`` in the background; ``output`` and then ``evaluated`` follow."""
         if self._closed:
             raise RuntimeError("REPL session closed")
-        self.busy = True
+        self.pending += 1
 
         def work() -> None:
             try:
@@ -292,8 +292,15 @@ class ReplSession(QObject):
             if kind == "out":
                 self.output.emit([(a, b)])
             elif kind == "fin":
-                self.busy = False
+                self.pending = max(0, self.pending - 1)
                 self.evaluated.emit(a)
+
+    def cancel(self) -> None:
+        """Stop the entry being evaluated (the runner kills the session's worker; the next entry gets a fresh
+        runtime). Never blocks the UI."""
+        session = self._session
+        if session is not None and self.pending and hasattr(session, "cancel"):
+            threading.Thread(target=_safe_cancel, args=(session,), name="repl-cancel", daemon=True).start()
 
     def close(self) -> None:
         if self._closed:
@@ -401,8 +408,11 @@ class RunService(QObject):
         return [s for s in self.sessions if not s.done]
 
     def cancel_all(self) -> None:
+        """Stop every run and any REPL evaluation in progress."""
         for s in self.active():
             s.cancel()
+        for r in self.repls.values():
+            r.cancel()
 
     def repl(self, language: str) -> ReplSession:
         """The REPL session for ``language`` (created on first use)."""

@@ -209,3 +209,32 @@ def test_real_diagnostics(real_window, qtbot):
     qtbot.waitUntil(lambda: bool(page.editor.diagnostics), timeout=20000)
     assert page.editor.diagnostics[0].line == 1
 
+
+
+def test_real_repl_hung_entry_can_be_stopped(real_window, qtbot):
+    repl = real_window.repl
+    repl.evaluate("y = 1")
+    repl.evaluate("while true do end")
+    qtbot.waitUntil(lambda: repl.stop_button.isVisible(), timeout=5000)
+    qtbot.wait(500)
+    real_window.action_stop()  # Shift+F5 stops the REPL too
+    qtbot.waitUntil(lambda: "✖" in repl.output.toPlainText(), timeout=10000)
+    repl.evaluate("return 6 * 7")
+    qtbot.waitUntil(lambda: "42" in repl.output.toPlainText(), timeout=30000)
+    assert not repl.stop_button.isVisible()
+
+
+def test_runner_that_cannot_start(make_window, qtbot):
+    def broken():
+        raise RuntimeError("no workers today")
+    from app.ui.main import create_window
+    _app, w = create_window(runner_factory=broken, restore=False)
+    qtbot.addWidget(w)
+    w.show()
+    w.runs.start_runner()
+    w.tabs.new_file("lua", "print(1)")
+    s = w.action_run()
+    qtbot.waitUntil(lambda: s.done, timeout=5000)
+    assert s.status == "crashed"
+    assert "no workers today" in w.console.current_console().view.toPlainText()
+    w.shutdown_for_tests()
