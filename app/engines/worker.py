@@ -28,6 +28,7 @@ ADDRESS_SPACE_MB = 4096      # OS backstop for the whole worker; per-run limits 
 FLUSH_INTERVAL_S = 0.02      # output is batched: at most this long in the buffer
 FLUSH_BYTES = 32 * 1024
 MAX_MODULE_BYTES = 4 * 1024 * 1024
+MAX_NESTED_CALLS = 16        # a callback calling a bridge that calls back...: each level holds a host thread
 
 
 def load_engine(language: str) -> Engine:
@@ -119,6 +120,7 @@ class WorkerHost:
         self.output_bytes = 0
         self.callbacks: Mapping[int, Callable[..., Any]] = {}
         self.call_seq = 0
+        self.depth = 0
         self.results: dict[int, BridgeResult] = {}  # answers that arrived while a nested call was waiting
 
     def output(self, stream: str, text: str) -> None:
@@ -132,6 +134,18 @@ class WorkerHost:
 
     def bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
                     line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> Any:
+        # Unbounded nesting would hold one host bridge thread per level (shared by every run) until the time limit.
+        if self.depth >= MAX_NESTED_CALLS:
+            raise BridgeFault("limit_exceeded", f"bridge calls nested more than {MAX_NESTED_CALLS} deep "
+                                                "(a callback calling a bridge that calls it back...)")
+        self.depth += 1
+        try:
+            return self._bridge_call(target, method, args, opts, line, callbacks)
+        finally:
+            self.depth -= 1
+
+    def _bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
+                     line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> Any:
         self.callbacks = callbacks
         self.worker.out.flush()
         self.call_seq += 1

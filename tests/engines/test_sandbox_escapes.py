@@ -116,7 +116,8 @@ def spell(world, runner):
         out = "".join(obs.parts)
         everything = out + repr(res.value) + repr(res.failure)
         assert SECRET not in everything
-        assert res.status in ("ok", "error"), res.failure  # an attack never crashes or hangs the worker
+        assert res.status in ("ok", "error", "limit"), res.failure  # never crashed, never timed out
+        assert res.failure is None or "time limit" not in res.failure.message
         return Outcome(res, out)
     return run
 
@@ -749,6 +750,29 @@ def test_llm_hook_params_cannot_redirect_the_hosts_keys(spell, llm_servers, para
     leaked = [q["headers"] for q in attacker.requests]
     assert leaked == [], f"the attacker's server received {leaked}"
     assert o.result.status in ("ok", "error")
+
+
+NEST_MSG = "bridge calls nested more than 16 deep (a callback calling a bridge that calls it back...)"
+
+
+@pytest.mark.parametrize("lang, source", [
+    ("lua", "local d = 0\nTool.register('t', 'd', {type = 'object'}, function(a) d = d + 1 return Tool.call('t', {}) end)"
+            "\nlocal ok, e = pcall(Tool.call, 't', {})\nreturn {d, ok, e.code}"),
+    ("js", "let d = 0;\nTool.register('t', 'd', {type: 'object'}, function (a) { d += 1; return Tool.call('t', {}); });"
+           "\ntry { Tool.call('t', {}); } catch (e) { return [d, false, e.code]; }"),
+])
+def test_recursive_bridge_callbacks_are_bounded(spell, lang, source):
+    """HOLE (fixed): a tool whose body calls itself nested without bound; every level holds one of the host's
+    bridge threads (64, shared by all runs), so after 64 levels the spell deadlocked, starving every other run's
+    bridge calls, until its time limit (up to 300 s)."""
+    o = spell(lang, source)
+    assert o.value == [16, False, "limit_exceeded"]
+
+
+def test_recursive_bridge_callbacks_uncaught(spell):
+    o = spell("lua", "Tool.register('t', 'd', {type = 'object'}, function(a) return Tool.call('t', {}) end)\n"
+                     "return Tool.call('t', {})")
+    o.failed("limit_exceeded", NEST_MSG, status="limit")
 
 
 # ================================================================================================ files, process
