@@ -191,9 +191,8 @@ class LLMClient:
 
     def _once(self, model: str, body: dict[str, Any], opts: LLMOptions,
               on_chunk: Callable[[str], Any] | None) -> LLMResult:
-        kind = "stream" if on_chunk is not None else "chat"
-        request = normalise(kind, model, body)
         cassette = self.cassette()
+        request = normalise("stream" if on_chunk is not None else "chat", model, body) if cassette else {}
         if cassette is not None and cassette.mode == "replay":
             rec = cassette.lookup(request, f"LLM call to {model}")
             return self._replayed(rec, on_chunk)
@@ -373,13 +372,20 @@ def _result_from_response(litellm: Any, resp: Any, model: str) -> LLMResult:
         fn = c.function
         calls.append({"id": c.id, "type": "function",
                       "function": {"name": fn.name, "arguments": fn.arguments or "{}"}})
-    try:
-        cost = float(litellm.completion_cost(completion_response=resp) or 0.0)
-    except Exception:  # unknown price (local or custom models): cost is 0
-        cost = 0.0
     return LLMResult(content=message.content, tool_calls=calls, finish_reason=choice.finish_reason or "stop",
-                     usage=_usage_dict(getattr(resp, "usage", None)), cost=cost,
+                     usage=_usage_dict(getattr(resp, "usage", None)), cost=_cost(litellm, resp),
                      model=model)
+
+
+def _cost(litellm: Any, resp: Any) -> float:
+    """The response's cost: litellm computes it while logging (hidden params); else ask; unknown prices → 0."""
+    hidden = getattr(resp, "_hidden_params", None) or {}
+    if "response_cost" in hidden:  # None: litellm knows no price for this model
+        return float(hidden["response_cost"] or 0.0)
+    try:
+        return float(litellm.completion_cost(completion_response=resp) or 0.0)
+    except Exception:  # unknown price (local or custom models)
+        return 0.0
 
 
 def client_of(ctx: BridgeContext) -> LLMClient:

@@ -1,0 +1,111 @@
+"""Overhead of a spell's LLM call vs calling litellm directly, same local server (ARCHITECTURE §7: ≤ 2 %).
+
+200 ``LLM.complete`` calls from a Lua spell (worker → host bridge → hooks, trace span, usage → litellm) against
+200 direct ``litellm.completion`` calls from Python, both to the same local OpenAI-compatible server
+(``tests/support/llm_server.py``). A third column calls the bridge in-process (no worker, no IPC) to show
+what the pipeline itself costs. The sides run interleaved in rounds so drift affects all; each side's time is
+the sum over rounds (the spell's run start/finish is subtracted with an empty run). Printed for two servers: one answering at once (the harshest case: litellm's own
+per-call CPU is all there is to compare with) and one answering in 20 ms (closer to a real provider).
+
+Run: ``.venv/bin/python benchmarks/bench_llm_overhead.py``
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy-key-0000000000")
+
+from app.bridges.litellm_support import get_litellm  # noqa: E402
+from app.bridges.registry import BridgeContext, BridgeHost  # noqa: E402
+from app.runner import RunOptions, Runner  # noqa: E402
+from support.llm_server import LLMServer  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+CALLS = 200
+ROUNDS = 8
+TARGET = 1.02
+SPELL = """
+local n = INPUT.n
+for i = 1, n do
+  LLM.complete("ping " .. i)
+end
+return n
+"""
+
+
+def direct(litellm: object, url: str, n: int, offset: int) -> float:
+    t = time.perf_counter()
+    for i in range(n):
+        litellm.completion(model="openai/test-model", messages=[{"role": "user", "content": f"ping {offset + i}"}],  # type: ignore[attr-defined]
+                           api_base=url, num_retries=0, max_retries=0, timeout=120.0)
+    return time.perf_counter() - t
+
+
+def via_spell(runner: Runner, url: str, n: int) -> float:
+    """Seconds of ``n`` calls in a spell, minus the same run with no call (worker hand-out, start, finish)."""
+    settings = {"default_model": "openai/test-model", "api_base": {"openai": url}}
+    times = []
+    for count in (0, n):
+        t = time.perf_counter()
+        result = runner.run("bench.lua", SPELL, RunOptions(inputs={"n": count}, settings=settings, timeout_s=600))
+        times.append(time.perf_counter() - t)
+        if not result.ok:
+            raise SystemExit(f"spell failed: {result.failure}")
+    return times[1] - times[0]
+
+
+def in_process(url: str, n: int, offset: int) -> float:
+    """The bridge pipeline alone (hooks, span, usage, litellm), called in-process: no worker, no IPC."""
+    host = BridgeHost(BridgeContext(settings={"default_model": "openai/test-model", "api_base": {"openai": url}}))
+    t = time.perf_counter()
+    for i in range(n):
+        host.call("LLM", "complete", [f"ping {offset + i}"], None)
+    return time.perf_counter() - t
+
+
+def measure(runner: Runner, litellm: object, delay: float) -> tuple[float, float, float]:
+    with LLMServer(delay=delay) as server:
+        direct(litellm, server.url, 10, 0)  # warm every path (connections, caches)
+        in_process(server.url, 10, 0)
+        via_spell(runner, server.url, 10)
+        per_round = CALLS // ROUNDS
+        d = p = s = 0.0
+        for r in range(ROUNDS):
+            d += direct(litellm, server.url, per_round, r * per_round)
+            p += in_process(server.url, per_round, r * per_round)
+            s += via_spell(runner, server.url, per_round)
+    return d, p, s
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    litellm = get_litellm()
+    runner = Runner(warm={"lua": 1})
+    runner.pool.wait_warm(60)
+    ok = True
+    try:
+        print(f"{CALLS} LLM calls: direct litellm.completion vs the bridge in-process vs a Lua spell "
+              f"(worker → host), same local server; ratios are to direct")
+        print(f"{'server delay':>14} {'direct ms':>10} {'in-proc ms':>11} {'spell ms':>9} {'in-proc':>8} "
+              f"{'spell':>7} {'target':>8}")
+        for delay in (0.0, 0.02):
+            d, p, s = measure(runner, litellm, delay)
+            ratio = s / d
+            print(f"{delay * 1000:>12.0f}ms {d / CALLS * 1000:>10.2f} {p / CALLS * 1000:>11.2f} "
+                  f"{s / CALLS * 1000:>9.2f} {p / d:>8.3f} {ratio:>7.3f} {'≤ ' + format(TARGET, '.2f'):>8}"
+                  f"{'' if ratio <= TARGET else '  (over target)'}")
+            ok = ok and ratio <= TARGET
+    finally:
+        runner.shutdown()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
