@@ -1,7 +1,8 @@
 """The action table: every menu item, toolbar button and shortcut is one row of data (Mu-style).
 
 ``handler`` names a method of :class:`app.ui.main_window.MainWindow`; ``menu`` is the menu it sits in (rows keep
-their order); ``toolbar`` puts it on the main toolbar; ``icon`` names ``resources/icons/<icon>.svg`` (or a ``QStyle.StandardPixmap``)."""
+their order); ``toolbar`` puts it on the main toolbar; ``icon`` names ``resources/icons/<icon>.svg`` (or a
+``QStyle.StandardPixmap``)."""
 from __future__ import annotations
 
 import logging

@@ -42,7 +42,8 @@ class ConsoleView(QPlainTextEdit):
         self.base_dir = base_dir
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
-        self.setMaximumBlockCount(0)  # trimmed in chunks by _trim(): Qt's per-insert trimming is slow        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setMaximumBlockCount(0)  # trimmed in chunks by _trim(): Qt's per-insert trimming is slow
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse |
                                      Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.viewport().setMouseTracking(True)

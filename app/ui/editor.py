@@ -290,7 +290,7 @@ class CodeEditor(ScintillaEdit):
         indent = min((len(t) - len(t.lstrip()) for t in code), default=0)
         self.beginUndoAction()
         try:
-            for n, t in zip(range(start_line, end_line + 1), lines):
+            for n, t in zip(range(start_line, end_line + 1), lines, strict=True):
                 if not t.strip():
                     continue
                 if uncomment:

@@ -179,7 +179,8 @@ class RunSession(QObject):
 
     def _deliver(self, out: list, spans: list, fins: list, dropped: int) -> None:
         if dropped:
-            out = [("warn", f"\n[… {dropped} characters of output skipped: the console could not keep up …]\n")] + out
+            note = f"\n[… {dropped} characters of output skipped: the console could not keep up …]\n"
+            out = [("warn", note)] + out
         if out:
             self.output.emit(out)
         changed = False

@@ -6,14 +6,32 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.ui import paths
 
 log = logging.getLogger(__name__)
 
 SPELL_EXTS = (".lua", ".js", ".tengo")
+
+
+def describe(path: Path) -> str:
+    """The first comment line of a spell, without the comment marker and the file name prefix."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                t = line.strip()
+                if not t:
+                    continue
+                if t.startswith(("--", "//")):
+                    t = t.lstrip("-/ ").strip()
+                    if t.lower().startswith(path.name.lower()):
+                        t = t[len(path.name):].lstrip(":—- ").strip()
+                    return t
+                return ""
+    except OSError:
+        pass
+    return ""
 
 
 def list_examples(folder: Path | None = None) -> list[Path]:
@@ -60,15 +78,20 @@ class WelcomePage(QWidget):
         buttons.addWidget(new_b)
         buttons.addWidget(folder_b)
         buttons.addStretch(1)
-        self.examples = QListWidget()
-        self.examples.setMaximumWidth(560)
+        self.examples = QTreeWidget()
+        self.examples.setHeaderLabels(["Example", "What it shows"])
+        self.examples.setRootIsDecorated(False)
+        self.examples.setUniformRowHeights(True)
+        self.examples.setMaximumWidth(900)
+        self.examples.setColumnWidth(0, 220)
         for p in list_examples():
-            it = QListWidgetItem(os.path.relpath(p, paths.examples_dir()))
-            it.setData(Qt.ItemDataRole.UserRole, str(p))
-            self.examples.addItem(it)
-        self.examples.itemActivated.connect(lambda it: self.openExample.emit(it.data(Qt.ItemDataRole.UserRole)))
-        self.examples.itemDoubleClicked.connect(lambda it: self.openExample.emit(it.data(Qt.ItemDataRole.UserRole)))
-        ex_label = QLabel("Examples — double-click to open:" if self.examples.count()
+            it = QTreeWidgetItem([os.path.relpath(p, paths.examples_dir()), describe(p)])
+            it.setData(0, Qt.ItemDataRole.UserRole, str(p))
+            it.setToolTip(1, describe(p))
+            self.examples.addTopLevelItem(it)
+        self.examples.itemActivated.connect(
+            lambda it, _c: self.openExample.emit(it.data(0, Qt.ItemDataRole.UserRole)))
+        ex_label = QLabel("Examples — double-click to open:" if self.examples.topLevelItemCount()
                           else "No examples found in examples/.")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(48, 40, 48, 24)

@@ -101,13 +101,15 @@ def test_saving_removes_the_backup(make_window, tmp_path):
 def test_first_start_shows_welcome_that_runs_hello(make_window, tmp_path, qtbot):
     ex = tmp_path / "examples"
     ex.mkdir()
-    (ex / "hello.lua").write_text('print("hi")\n')
+    (ex / "hello.lua").write_text('-- hello.lua: the smallest spell.\nprint("hi")\n')
     (ex / "chat.js").write_text("console.log(1)\n")
     w = make_window()
     from app.ui.welcome import WelcomePage
     welcome = w.tabs.currentWidget()
     assert isinstance(welcome, WelcomePage)
-    assert welcome.examples.count() == 2 and welcome.examples.item(0).text() == "hello.lua"
+    assert welcome.examples.topLevelItemCount() == 2
+    assert welcome.examples.topLevelItem(0).text(0) == "hello.lua"
+    assert welcome.examples.topLevelItem(0).text(1) == "the smallest spell."
     welcome.run_button.click()
     qtbot.waitUntil(lambda: bool(w.runs.sessions) and w.runs.sessions[-1].done, timeout=5000)
     assert w.fake_runner.started[-1][0] == str(ex / "hello.lua")
