@@ -1,8 +1,9 @@
 """``Workflow``: sequential, parallel, conditional and loop compositions of steps, with per-step results.
 
 Parallel steps run on host threads, so their LLM I/O (prompt-template and agent steps) really overlaps. Script
-functions run in the spell's single-threaded worker: the runner serialises them, so function steps of a parallel
-workflow run one at a time (and their LLM calls made through ``LLM`` happen inside that one-at-a-time call).
+functions run in the spell's single-threaded worker: their script code runs one at a time. While one function
+step waits for a bridge call (say ``LLM.complete``) the worker serves the next step's callback, so the LLM I/O of
+function steps overlaps too (see ``benchmarks/bench_parallel_workflow.py``).
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ class WorkflowBridge(Bridge):
     system, on_error, retries}`` (``args`` of a tool step may use templates too). Error strategies (``on_error``,
     per workflow or per step): ``"stop"`` (default: the workflow raises the step's error), ``"continue"`` (record
     the error, go on; ``ok`` becomes false) and ``"retry"`` (retry up to ``retries`` times, default 2, then stop).
-    Parallel prompt and agent steps do their LLM I/O concurrently; script-function steps run one at a time.
+    Parallel steps do their LLM I/O concurrently; the script code of function steps runs one at a time.
     """
 
     def _begin(self, kind: str, opts: WorkflowOptions) -> dict[str, Any]:
