@@ -60,7 +60,11 @@
       out = v.map((x) => toPlain(x, depth + 1, seen));
     } else {
       out = {};
-      for (const k of Object.keys(v)) out[k] = toPlain(v[k], depth + 1, seen);
+      for (const k of Object.keys(v)) {
+        const x = toPlain(v[k], depth + 1, seen);
+        if (k === "__proto__") Object.defineProperty(out, k, { value: x, enumerable: true, writable: true });
+        else out[k] = x;
+      }
     }
     seen.delete(v);
     return out;
@@ -78,7 +82,11 @@
       return Object.freeze(obj);
     }
     const out = {};
-    for (const k of Object.keys(v)) out[k] = fromHost(v[k]);
+    for (const k of Object.keys(v)) {
+      if (k === "__proto__")  // a key like any other, as JSON.parse makes it (assigning would set the prototype)
+        Object.defineProperty(out, k, { value: fromHost(v[k]), enumerable: true, writable: true, configurable: true });
+      else out[k] = fromHost(v[k]);
+    }
     return out;
   }
 

@@ -633,6 +633,17 @@ def test_js_wrapper_breakout_in_a_run_stays_in_the_sandbox(spell):
     assert (o.value, o.out) == (None, "undefined undefined undefined\n")
 
 
+# --- "__proto__" keys in data ---------------------------------------------------------------------------
+def test_js_proto_key_in_host_data_is_a_plain_key(spell):
+    """HOLE (fixed, integrity): host data (JSON.decode, INPUT, tool and model results) with a "__proto__" key was
+    copied by assignment, so the key vanished and its fields became inherited properties of the object."""
+    o = spell("js", """
+        const v = JSON.decode('{"__proto__": {"isAdmin": true}, "a": 1}');
+        return [Object.keys(v), v.isAdmin === undefined, Object.getPrototypeOf(v) === Object.prototype,
+                ({}).isAdmin === undefined, JSON.encode(JSON.parse('{"__proto__": {"x": 1}}'))];""")
+    assert o.value == [["__proto__", "a"], True, True, True, '{"__proto__":{"x":1}}']
+
+
 # --- lone surrogates (text Python cannot hold) -----------------------------------------------------------
 def test_js_lone_surrogates_in_output_result_and_bridge_args(spell):
     """HOLE (fixed, robustness): a lone surrogate in console.log / require left a Python error set in quickjs
