@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.runs.runFinished.connect(self._run_finished)
         self.runs.runnerFailed.connect(lambda msg: self.statusBar().showMessage(f"Runner unavailable: {msg}"))
         self.docks["outline"].visibilityChanged.connect(lambda v: v and self.refresh_outline())
+        self.docks["trace"].visibilityChanged.connect(lambda v: v and QTimer.singleShot(0, self.trace.flush))
         self.store.changed.connect(self.apply_settings)
         app = QApplication.instance()
         if app is not None:
@@ -271,8 +272,9 @@ class MainWindow(QMainWindow):
         self.file_label.setText(f"{page.meta.encoding.upper()}{' BOM' if page.meta.bom else ''}  {eol}")
 
     def refresh_outline(self) -> None:
-        """Recompute the outline, lazily: only while the outline panel is visible."""
-        if not self.docks["outline"].isVisible():
+        """Recompute the outline, lazily: only while the outline panel is shown."""
+        d = self.docks["outline"]
+        if not d.isVisible() or d.visibleRegion().isEmpty():
             return
         page = self.tabs.current_page()
         self.outline.set_symbols(symbols(page.editor.text(), page.language) if page else [])

@@ -167,6 +167,7 @@ class TracePanel(QWidget):
         self._items: dict[tuple[int, Any], QTreeWidgetItem] = {}
         self._spans: dict[tuple[int, Any], dict] = {}
         self._orphans: dict[tuple[int, Any], list[QTreeWidgetItem]] = {}
+        self._pending: dict[tuple[int, Any], tuple[int, dict]] = {}
         self.tree.currentItemChanged.connect(lambda cur, _prev: self.show_span(cur))
         self.tree.itemDoubleClicked.connect(self._jump)
         self.kind.currentIndexChanged.connect(lambda *_: self.apply_filter())
@@ -194,6 +195,8 @@ class TracePanel(QWidget):
 
     def _forget(self, run_no: int) -> None:
         self._runs.pop(run_no, None)
+        for key in [k for k in self._pending if k[0] == run_no]:
+            self._pending.pop(key, None)
         for key in [k for k in self._items if k[0] == run_no]:
             self._items.pop(key, None)
             self._spans.pop(key, None)
@@ -210,7 +213,29 @@ class TracePanel(QWidget):
             root.setText(5, f"${session.stats.cost:.4f}" if session.stats.cost else "")
 
     def update_span(self, run_no: int, span: dict) -> None:
-        """Add or refresh one span (spans arrive at start and again at end with the same id)."""
+        """Add or refresh one span (spans arrive at start and again at end with the same id).
+
+        While the panel is hidden, spans are only collected; the tree catches up when it is shown (lazy refresh)."""
+        if not self.shown():
+            self._pending[(run_no, span.get("id"))] = (run_no, span)
+            return
+        self._apply_span(run_no, span)
+
+    def shown(self) -> bool:
+        """True when the user can see the panel (a dock tabbed behind another is "visible" but not shown)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def flush(self) -> None:
+        """Bring the tree up to date with spans collected while hidden."""
+        pending, self._pending = self._pending, {}
+        for run_no, span in pending.values():
+            self._apply_span(run_no, span)
+
+    def showEvent(self, e) -> None:  # noqa: N802
+        self.flush()
+        super().showEvent(e)
+
+    def _apply_span(self, run_no: int, span: dict) -> None:
         entry = self._runs.get(run_no)
         if entry is None:
             return
@@ -254,10 +279,12 @@ class TracePanel(QWidget):
 
     def spans(self, run_no: int | None = None) -> list[dict]:
         """Spans held, oldest run first (optionally of one run)."""
+        self.flush()
         return [s for (n, _sid), s in sorted(self._spans.items(), key=lambda kv: kv[0][0])
                 if run_no is None or n == run_no]
 
     def clear(self) -> None:
+        self._pending.clear()
         self.tree.clear()
         self._runs.clear()
         self._items.clear()
@@ -267,6 +294,7 @@ class TracePanel(QWidget):
 
     # ------------------------------------------------------------------------------------------------ filter
     def apply_filter(self) -> None:
+        self.flush()
         for i in range(self.tree.topLevelItemCount()):
             root = self.tree.topLevelItem(i)
             stack = [root.child(j) for j in range(root.childCount())]
@@ -355,6 +383,7 @@ class TracePanel(QWidget):
 
     def select_first_span(self, kind: str | None = "llm") -> bool:
         """Select the newest run's first span (of ``kind``), e.g. for screenshots."""
+        self.flush()
         for key, item in self._items.items():
             span = self._spans.get(key)
             if span is not None and (kind is None or span.get("kind") == kind):

@@ -17,8 +17,12 @@ def run_fake(window, qtbot, tmp_path, text="ok"):
 
 
 def test_tree_shows_spans_nested_with_columns(window, qtbot, tmp_path):
+    window.docks["console"].raise_()  # the trace panel is hidden: spans wait until it shows (lazy refresh)
     run_fake(window, qtbot, tmp_path)
     tree = window.trace.tree
+    assert window.trace._pending and tree.topLevelItem(0).childCount() == 0
+    window.docks["trace"].raise_()
+    qtbot.waitUntil(lambda: not window.trace._pending, timeout=2000)
     root = tree.topLevelItem(0)
     assert root.text(0).startswith("Run #") and root.text(1) == "ok"
     assert root.childCount() == 1
@@ -51,6 +55,7 @@ def test_double_click_jumps_to_the_spell_line(window, qtbot, tmp_path):
 def test_filter_by_kind_and_text(window, qtbot, tmp_path):
     run_fake(window, qtbot, tmp_path)
     tp = window.trace
+    tp.flush()
     agent = tp.tree.topLevelItem(0).child(0)
     llm = agent.child(0)
     tp.kind.setCurrentIndex(tp.kind.findData("tool"))

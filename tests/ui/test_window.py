@@ -123,3 +123,23 @@ def test_cursor_label(window, qtbot):
     page = window.tabs.new_file("lua", "ab\ncd\n")
     page.editor.set_cursor(1, 1)
     qtbot.waitUntil(lambda: window.cursor_label.text() == "Ln 2, Col 2", timeout=2000)
+
+
+def test_keyboard_shortcuts_reach_the_window_from_the_editor(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+    page = window.tabs.new_file("lua", "HANG")
+    window.activateWindow()
+    QWidget.setFocus(page.editor)
+    qtbot.waitUntil(lambda: page.editor.hasFocus(), timeout=2000)
+    qtbot.keyClick(page.editor, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: bool(window.runs.sessions), timeout=2000)
+    s = window.runs.sessions[-1]
+    qtbot.waitUntil(lambda: s.run is not None, timeout=2000)
+    qtbot.keyClick(page.editor, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: s.done, timeout=5000)
+    assert s.status == "cancelled"
+    qtbot.keyClick(page.editor, Qt.Key.Key_Slash, Qt.KeyboardModifier.ControlModifier)
+    assert page.editor.text() == "-- HANG"
+    qtbot.keyClick(page.editor, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.find_bar.isVisible()
