@@ -159,8 +159,10 @@ class AgentInstance:
             {text = final answer, steps = list of {step, content, tool_calls = list of {id, name, arguments,
             result | error}}, usage = {prompt_tokens, completion_tokens, total_tokens, cost}}.
         Errors:
-            limit_exceeded when max_steps pass without a final answer; cancelled by a hook or Stop; the LLM
-            errors of LLM.chat. Tool failures are not errors: the model sees them and may recover.
+            limit_exceeded: max_steps passed without a final answer.
+            cancelled: a hook cancelled a step or call, or the run was stopped.
+            provider: and the other errors of LLM.chat. Tool failures are not errors: the model sees them and
+                may recover.
         Example (lua):
             local agent = Agent.new({tools = {"calculator"}})
             print(agent:run("Use the calculator to compute 6*7.").text)
@@ -179,7 +181,7 @@ class AgentInstance:
         Returns:
             The agent's answer text.
         Errors:
-            The errors of agent:run.
+            limit_exceeded: and the other errors of agent:run.
         Example (lua):
             local bot = Agent.new({system = "You are terse."})
             print(bot:chat("My name is Ada.")); print(bot:chat("What is my name?"))
@@ -276,7 +278,8 @@ class AgentBridge(Bridge):
         Returns:
             The agent.
         Errors:
-            invalid_argument for unknown tools, duplicate tool names or bad schemas.
+            invalid_argument: a malformed tool entry, duplicate tool names or a bad schema.
+            not_found: a tool name that is not registered.
         Example (lua):
             local add = {name = "add", parameters = {type = "object", properties = {a = {type = "number"},
               b = {type = "number"}}}, fn = function(args) return args.a + args.b end}

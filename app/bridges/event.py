@@ -143,8 +143,9 @@ class EventBridge(Bridge):
         Returns:
             The number of subscriptions the event matched.
         Errors:
-            invalid_argument for a bad topic; a handler's error propagates to the publisher; limit_exceeded when
-            handlers publish recursively deeper than 32 levels.
+            invalid_argument: an empty topic or one with "*".
+            limit_exceeded: handlers publish recursively deeper than 32 levels.
+            tool_failed: a handler failed (its error reaches the publisher).
         Example (lua):
             local n = Event.publish("message.received", {text = "hello"})
             print(n .. " handlers")
@@ -215,7 +216,7 @@ class EventBridge(Bridge):
         Returns:
             {topic, data}, or nil when none arrived in time.
         Errors:
-            cancelled when the run is stopped while waiting.
+            cancelled: the run was stopped while waiting.
         Example (lua):
             local ev = Event.wait("review.*", 5)
             if ev then print(ev.topic) end

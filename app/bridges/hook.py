@@ -43,7 +43,8 @@ class HookBridge(Bridge):
         Returns:
             The hook id, for ``Hook.unregister``.
         Errors:
-            invalid_argument for an unknown point; cancelled when a handler cancels a call (raised by that call).
+            invalid_argument: an unknown hook point.
+            cancelled: (raised by the hooked call, not here) when a handler returns "cancel".
         Example (lua):
             Hook.register("before_llm", function(req) Log.info("calling " .. req.model) end, {priority = 10})
             Hook.register("before_tool", function(ev) if ev.tool == "file_write" then return "cancel" end end)

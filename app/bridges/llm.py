@@ -81,7 +81,13 @@ class LLMBridge(Bridge):
         Returns:
             The answer text.
         Errors:
-            authentication, rate_limited, context_length, timeout, network, provider, cancelled.
+            authentication: the provider rejected the API key (or none is set).
+            rate_limited: still rate limited after the retries (retryable).
+            context_length: the prompt does not fit the model's context window.
+            timeout: no answer within timeout (retryable).
+            network: the provider could not be reached (retryable).
+            provider: the provider failed or answered something unusable.
+            cancelled: a before_llm hook cancelled the call, or the run was stopped.
         Example (lua):
             local answer = LLM.complete("Name three colours", {temperature = 0})
             print(answer)
@@ -116,7 +122,8 @@ class LLMBridge(Bridge):
             The message {role = "assistant", content, tool_calls} where tool_calls (if any) is a list of
             {id, name, arguments}; the tools are not run (use an Agent for that).
         Errors:
-            invalid_argument for malformed messages; the provider errors of LLM.complete.
+            invalid_argument: malformed messages or tools.
+            provider: and the other errors of LLM.complete.
         Example (lua):
             local reply = LLM.chat({{role = "user", content = "Hi!"}}, {system = "Be brief."})
             print(reply.content)
@@ -150,10 +157,11 @@ class LLMBridge(Bridge):
         Returns:
             The full text received (up to the point where on_chunk returned false).
         Errors:
-            The provider errors of LLM.complete; network when the stream breaks midway.
+            network: the stream broke midway (not retried once text has arrived).
+            provider: and the other errors of LLM.complete.
         Example (lua):
-            local text = LLM.stream("Tell a short story", function(chunk) io.write(chunk) end)
-            print("\\n" .. #text .. " characters")
+            local text = LLM.stream("Tell a short story", function(chunk) print(chunk) end)
+            print(#text .. " characters")
         Example (js):
             const text = LLM.stream("Tell a short story", (chunk) => { console.log(chunk); });
             console.log(text.length + " characters");
@@ -188,8 +196,9 @@ class LLMBridge(Bridge):
         Returns:
             The decoded value (a table, list, string, number or boolean) valid against the schema.
         Errors:
-            invalid_argument for an invalid schema; provider when the answer still fails validation after the
-            repair (the message names the violation, e.g. "at $.age: 'x' is not of type 'integer'").
+            invalid_argument: the schema is not a valid JSON schema.
+            provider: the answer still fails validation after the repair; the message names the violation, e.g.
+                "at $.age: 'x' is not of type 'integer'".
         Example (lua):
             local p = LLM.structured("name: Ada, age: 36", {type = "object",
               properties = {name = {type = "string"}, age = {type = "integer"}}, required = {"name", "age"}})
@@ -214,7 +223,8 @@ class LLMBridge(Bridge):
         Returns:
             For one string, its vector (a list of numbers); for a list, a list of vectors in the same order.
         Errors:
-            invalid_argument for an empty list; the provider errors of LLM.complete.
+            invalid_argument: an empty list or a non-string item.
+            provider: and the other errors of LLM.complete.
         Example (lua):
             local v = LLM.embed("hello world")
             print(#v)  -- 32 with offline/embed

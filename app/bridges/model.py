@@ -91,7 +91,7 @@ class ModelBridge(Bridge):
             {name, provider, mode, context_window, max_output_tokens, input_cost_per_token,
             output_cost_per_token, supports = {tools, response_schema, vision, system_messages}, configured}.
         Errors:
-            not_found for a model litellm does not know.
+            not_found: litellm does not know the model.
         Example (lua):
             local m = Model.info("offline/echo")
             print(m.context_window, m.supports.tools)

@@ -155,7 +155,7 @@ class StateBridge(Bridge):
         Returns:
             The stored value, or default.
         Errors:
-            invalid_argument for an unknown scope or a bad key.
+            invalid_argument: an unknown scope or a bad key.
         Example (lua):
             local runs = State.get("workspace", "runs", 0)
             State.set("workspace", "runs", runs + 1)
@@ -174,7 +174,8 @@ class StateBridge(Bridge):
             key: The key (a non-empty string of at most 256 characters).
             value: A JSON-compatible value (nil, boolean, number, string or table of them; at most 1 MB).
         Errors:
-            invalid_argument for values that are not JSON-compatible; limit_exceeded for values over 1 MB.
+            invalid_argument: the value is not JSON-compatible (functions, NaN, ...).
+            limit_exceeded: the value is larger than 1 MB.
         Example (lua):
             State.set("run", "draft", {title = "Owls", words = 420})
             State.set("global", "theme", "dark")

@@ -30,7 +30,7 @@ class ToolBridge(Bridge):
         Returns:
             The tool's description {name, description, schema, source}.
         Errors:
-            invalid_argument for a bad name, a built-in's name or an invalid schema.
+            invalid_argument: a bad name, a built-in's name, or an invalid schema.
         Example (lua):
             Tool.register("shout", "Upper-case a text", {type = "object", properties = {text = {type = "string"}},
               required = {"text"}}, function(args) return string.upper(args.text) end)
@@ -51,8 +51,10 @@ class ToolBridge(Bridge):
         Returns:
             The tool's result.
         Errors:
-            not_found for an unknown tool; invalid_argument when the arguments do not match the schema;
-            tool_failed when a script tool raises; permission_denied for a file or host outside the profile.
+            not_found: no tool has that name.
+            invalid_argument: the arguments do not match the tool's schema (the message names the field).
+            tool_failed: a script tool raised an error.
+            permission_denied: a file outside the workspace, or a host outside the profile's allow-list.
         Example (lua):
             print(Tool.call("calculator", {expression = "(2 + 3) * 4"}))  -- 20
             print(Tool.call("text", {op = "slug", text = "Hello World"}))  -- hello-world
@@ -85,7 +87,7 @@ class ToolBridge(Bridge):
         Returns:
             {name, description, schema, source}.
         Errors:
-            not_found for an unknown tool.
+            not_found: no tool has that name.
         Example (lua):
             local t = Tool.info("calculator")
             print(t.description)

@@ -110,8 +110,8 @@ class WorkflowBridge(Bridge):
             {ok, output = last successful output, outputs = {[step name] = output}, results = list of
             {name, ok, output, error = {code, message} | nil, attempts}}.
         Errors:
-            The failing step's error (its message names the step) under "stop" and "retry"; invalid_argument for
-            malformed steps or unknown template variables.
+            tool_failed: (or the step's own code) a step failed under "stop" or "retry"; the message names it.
+            invalid_argument: malformed steps or unknown template variables.
         Example (lua):
             local r = Workflow.sequential({{name = "draft", prompt = "Write about {{input}}"},
               function(text) return string.upper(text) end}, {input = "owls"})
@@ -163,7 +163,7 @@ class WorkflowBridge(Bridge):
             {ok, output = list of outputs in step order (nil for failed steps), outputs = {[name] = output},
             results = list of {name, ok, output, error, attempts}}.
         Errors:
-            The first failing step's error under "stop" and "retry".
+            tool_failed: (or the step's own code) the first failing step under "stop" or "retry".
         Example (lua):
             local r = Workflow.parallel({"Pros of {{input}}", "Cons of {{input}}"},
               {input = "remote work", max_concurrency = 2})
@@ -225,7 +225,7 @@ class WorkflowBridge(Bridge):
         Returns:
             {ok, branch = chosen name or nil, output, results = list of {name, ok, output, error, attempts}}.
         Errors:
-            The failing step's error under "stop" and "retry".
+            tool_failed: (or the step's own code) a step failed under "stop" or "retry".
         Example (lua):
             local r = Workflow.conditional(function(x) return x > 10 and "big" or "small" end,
               {big = function() return "large" end, small = "Say something small"}, {input = 42})
@@ -289,8 +289,9 @@ class WorkflowBridge(Bridge):
             {ok, output = list of iteration outputs, iterations, results = list of {name, ok, output, error,
             attempts}}.
         Errors:
-            invalid_argument unless exactly one of items, range, condition is given; limit_exceeded when a
-            condition loop reaches max_iterations while still true; the failing step's error under "stop".
+            invalid_argument: not exactly one of items, range, condition.
+            limit_exceeded: more iterations than max_iterations.
+            tool_failed: (or the step's own code) an iteration failed under "stop" or "retry".
         Example (lua):
             local r = Workflow.loop(function(x) return x * x end, {range = {1, 5}})
             print(table.concat(r.output, ","))  -- 1,4,9,16,25
