@@ -74,7 +74,7 @@
   function fromHost(v) {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(fromHost);
-    if (v["$handle"] !== undefined && v["$type"] !== undefined) {
+    if (v["$handle"] !== undefined && v["$type"] !== undefined && Object.keys(v).length === 2) {
       const proto = handleTypes[v["$type"]];
       if (!proto) throw new SpellError("internal", "unknown object type " + v["$type"]);
       const obj = Object.create(proto);

@@ -78,7 +78,7 @@ class _Session:
         if isinstance(value, list):
             return self.sandbox.mark_array(self.rt.table_from([self.to_lua(v) for v in value]))
         if isinstance(value, dict):
-            if "$handle" in value:
+            if "$handle" in value and "$type" in value and len(value) == 2:  # else plain data (as in JS)
                 return self.sandbox.make_handle(value["$handle"], value.get("$type"))
             return self.rt.table_from({k: self.to_lua(v) for k, v in value.items() if v is not None})
         return str(value)

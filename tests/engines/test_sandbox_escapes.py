@@ -1,10 +1,12 @@
-"""Sandbox escape regression suite: attack spells in Lua and JavaScript, each with its exact safe outcome.
+"""Sandbox escape regression suite: attack spells in Lua and JavaScript (and a few in Tengo), each with its exact
+safe outcome.
 
 Every route of FACTS.md ("lupa", "quickjs") has at least one attack here, plus the holes found while writing the
 suite (see docs/security.md). Every run also checks that the host is untouched: no provider key in any output,
 result or error; no file created, changed or deleted outside the spell's folder; the host environment unchanged.
 
-One Runner (one warm pool) serves the whole module, so the suite runs in a few seconds.
+One Runner (one warm pool) serves the whole module, so the suite runs in seconds (most of them go to importing
+litellm for the one LLM test).
 """
 from __future__ import annotations
 
@@ -417,6 +419,17 @@ def test_lua_forged_handle_cannot_inject_json(spell):
     JSON sent to the host."""
     o = spell("lua", "return JSON.encode(setmetatable({__handle = '1,\"x\":2'}, {__handle_type = 'Agent'}))")
     assert o.value == '{"__handle":"1,\\"x\\":2"}'
+
+
+@pytest.mark.parametrize("lang", ["lua", "js"])
+def test_handle_markers_in_data_stay_data(spell, lang):
+    """Fixed (robustness): in Lua, data holding a "$handle" key (JSON.decode, tool or model results) failed with an
+    empty internal error. Only the exact host form {"$handle", "$type"} is a handle now, in both languages."""
+    src = {"lua": "local a = JSON.decode('{\"$handle\": 1}') local b = JSON.decode('{\"$handle\": 1, "
+                  "\"$type\": \"Agent\", \"x\": 2}') return {a['$handle'], b.x, b['$type']}",
+           "js": "const a = JSON.decode('{\"$handle\": 1}'); const b = JSON.decode('{\"$handle\": 1, "
+                 "\"$type\": \"Agent\", \"x\": 2}'); return [a['$handle'], b.x, b['$type']];"}[lang]
+    assert spell(lang, src).value == [1, 2, "Agent"]
 
 
 def test_lua_changes_to_bridges_and_globals_do_not_outlive_the_run(spell):
