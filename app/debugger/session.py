@@ -82,6 +82,10 @@ class BreakpointStore:
         """``fn(file)`` after any change to that file's breakpoints."""
         self._listeners.append(fn)
 
+    def remove_listener(self, fn: Callable[[str], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
     def _changed(self, file: str) -> None:
         for fn in list(self._listeners):
             try:
@@ -387,6 +391,7 @@ class DebugSession:
         if hs is not None:
             hs.outcome = {"action": "cancel", "reason": "the run ended"}
             hs.decided.set()
+        self.breakpoints.remove_listener(self._store_changed)
         self._emit("ended", result)
 
     def paused_seconds(self) -> float:
