@@ -51,7 +51,8 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runner():
-    """One Runner for the module, started while provider keys are in the host's environment."""
+    """One Runner for the module, started while provider keys are in the host's environment (so this overrides
+    the session-wide ``runner`` of tests/conftest.py: its workers may have started before the keys were set)."""
     with pytest.MonkeyPatch.context() as mp:
         for name in SECRET_VARS:
             mp.setenv(name, SECRET)
