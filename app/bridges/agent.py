@@ -209,11 +209,11 @@ class AgentInstance:
         Returns:
             A list of {role, content} messages (tool calls and results included).
         Example (lua):
+            local bot = Agent.new(); bot:chat("Hello")
             for _, m in ipairs(bot:history()) do print(m.role, m.content) end
-            print(#bot:history())
         Example (js):
+            const bot = Agent.new(); bot.chat("Hello");
             for (const m of bot.history()) console.log(m.role, m.content);
-            console.log(bot.history().length);
         """
         out = []
         for m in self._history:
@@ -229,11 +229,11 @@ class AgentInstance:
         """Forget the conversation kept by agent:chat.
 
         Example (lua):
-            bot:reset()
-            print(#bot:history())  -- 0
+            local bot = Agent.new(); bot:chat("Hello")
+            bot:reset(); print(#bot:history())  -- 0
         Example (js):
-            bot.reset();
-            console.log(bot.history().length);  // 0
+            const bot = Agent.new(); bot.chat("Hello");
+            bot.reset(); console.log(bot.history().length);  // 0
         """
         self._history = []
 
