@@ -379,33 +379,38 @@ class MainWindow(QMainWindow):
         self.save_session()
 
     def restore_backups(self) -> int:
-        """Bring back the buffers of a session that ended without saving them; returns how many."""
+        """Bring back the buffers of sessions that ended without saving them; returns how many."""
         restored = 0
-        for b in self.backups.load_all():
-            page = self.tabs.page_for(b.path) if b.path else None
-            if page is None and b.path and os.path.isfile(b.path):
-                page = self.tabs.open_file(b.path)
-            if page is None:
-                page = self.tabs.new_file(b.language)
-                if b.path:  # the file is gone: keep its name so Save offers it
-                    page.path = b.path
-                else:
-                    page.untitled_name = b.title
-            if page.backup_id != b.id:
-                self.backups.remove(page.backup_id)
-            page.backup_id = b.id
-            page.meta.encoding, page.meta.bom, page.meta.eol = b.encoding, b.bom, b.eol
-            page.editor.set_text(b.text, keep_undo=True)  # keeps it modified (and undoable back to the file)
-            if page.editor.text() == (self._disk_text(page.path) if page.path else None):
-                page.editor.setSavePoint()
-            page.editor.set_cursor(b.line, b.column)
-            self._backed_up.add(b.id)
-            self.tabs._refresh_tab(page)
-            restored += 1
+        orphans = self.backups.orphans()
+        for _folder, backups in orphans:
+            for b in backups:
+                self._restore_one(b)
+                restored += 1
+        if orphans:
+            self.backup_tick()  # back them up again under this instance before the old copies go
+            self.backups.discard_orphans([f for f, _ in orphans])
         if restored:
             self.statusBar().showMessage(f"Restored {restored} unsaved buffer(s) from the last session", 8000)
             log.info("restored %d unsaved buffers", restored)
         return restored
+
+    def _restore_one(self, b: hotexit.Backup) -> None:
+        page = self.tabs.page_for(b.path) if b.path else None
+        if page is None and b.path and os.path.isfile(b.path):
+            page = self.tabs.open_file(b.path)
+        if page is None:
+            page = self.tabs.new_file(b.language)
+            if b.path:  # the file is gone: keep its name so Save offers it
+                page.path = b.path
+            else:
+                page.untitled_name = b.title
+        page.meta.encoding, page.meta.bom, page.meta.eol = b.encoding, b.bom, b.eol
+        page.editor.set_text(b.text, keep_undo=True)  # keeps it modified (and undoable back to the file)
+        if page.editor.text() == (self._disk_text(page.path) if page.path else None):
+            page.editor.setSavePoint()
+        page.editor.set_cursor(b.line, b.column)
+        page.backup_generation = -1
+        self.tabs._refresh_tab(page)
 
     @staticmethod
     def _disk_text(path: str | None) -> str | None:
@@ -750,10 +755,9 @@ class MainWindow(QMainWindow):
                     if not self.tabs.save(p):
                         e.ignore()
                         return
-        for p in self.tabs.pages():  # every buffer is now saved or deliberately discarded
-            self.backups.remove(p.backup_id)
-        self._backed_up.clear()
         self._backup_timer.stop()
+        self.backups.close(remove=True)  # every buffer is now saved or deliberately discarded
+        self._backed_up.clear()
         self.save_session()
         self.diagnostics.shutdown()
         self.runs.shutdown()

@@ -38,7 +38,7 @@ def main() -> None:
         QTest.keyClicks(untitled.editor, "untitled " + text)
 
         def poll() -> None:
-            if len(list(paths.backup_dir().glob("*.json"))) >= 2:
+            if len(list(paths.backup_dir().rglob("*.json"))) >= 2:
                 print("READY", flush=True)
             else:
                 QTimer.singleShot(100, poll)

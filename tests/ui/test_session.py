@@ -77,9 +77,9 @@ def test_discarding_on_close_removes_backups(make_window, tmp_path, qtbot):
     page = w.tabs.new_file("lua", "")
     page.editor.insertText(0, "draft")
     w.backup_tick()
-    assert list(paths.backup_dir().glob("*.json"))
+    assert list(paths.backup_dir().rglob("*.json"))
     w.close()  # the test fixture answers "discard"
-    assert not list(paths.backup_dir().glob("*.json"))
+    assert not list(paths.backup_dir().rglob("*.json"))
     w2 = make_window()
     assert all(p.editor.text() != "draft" for p in w2.tabs.pages())
 
@@ -92,10 +92,10 @@ def test_saving_removes_the_backup(make_window, tmp_path):
     page = w.tabs.open_file(str(f))
     page.editor.insertText(1, "b")
     w.backup_tick()
-    assert len(list(paths.backup_dir().glob("*.json"))) == 1
+    assert len(list(paths.backup_dir().rglob("*.json"))) == 1
     w.tabs.save(page)
     w.backup_tick()
-    assert not list(paths.backup_dir().glob("*.json"))
+    assert not list(paths.backup_dir().rglob("*.json"))
 
 
 def test_first_start_shows_welcome_that_runs_hello(make_window, tmp_path, qtbot):
@@ -134,3 +134,18 @@ def test_module_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "app.ui", "--help"], capture_output=True, text=True, timeout=60,
                          cwd=os.path.abspath(os.path.join(HERE, "..", "..")))
     assert out.returncode == 0 and "llmspell-studio" in out.stdout
+
+
+def test_a_running_instance_keeps_its_backups(make_window, tmp_path):
+    from app.ui import paths
+    w1 = make_window()
+    page = w1.tabs.new_file("lua", "")
+    page.editor.insertText(0, "mine")
+    w1.backup_tick()
+    w2 = make_window()  # a second IDE started while the first runs: it must not take the first one's buffers
+    assert all(p.editor.text() != "mine" for p in w2.tabs.pages())
+    assert len(list(paths.backup_dir().rglob("*.json"))) == 1
+    w1.backups.close(remove=False)  # as if w1 had crashed: its lock is released, its backups stay
+    w3 = make_window()
+    assert any(p.editor.text() == "mine" and p.dirty for p in w3.tabs.pages())
+    assert [p.parent for p in paths.backup_dir().rglob("*.json")] == [w3.backups.folder]
