@@ -30,6 +30,9 @@ from .runtime import BREAK, CONTINUE, RET, TAIL, FuncCode, Runtime, fix_args, sp
 
 log = logging.getLogger(__name__)
 
+#: translate functions to Python source (see .pygen); the closure backend remains the fallback
+USE_PYGEN = True
+
 _CMP_OPS = {"<", ">", "<=", ">=", "==", "!="}
 _ALLOCATING = {N.BinaryExpr, N.ArrayLit, N.MapLit, N.ErrorExpr, N.ImmutableExpr, N.SliceExpr}
 _PY_CMP = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
@@ -61,6 +64,7 @@ class CodeGen:
         self.ignore_export = ignore_export  # Tengo ignores `export` in a main script
         self.code_ref: list = []  # filled with the FuncCode being generated (self-recursion checks)
         self.scopes = scopes      # debug runs only: statement scopes from the resolver
+        self.use_pygen = USE_PYGEN
         self.fn: FuncInfo | None = None
 
     def pos(self, node: Any) -> tuple:
@@ -74,7 +78,15 @@ class CodeGen:
         if not info.top:
             self._mark_tail_statements(stmts)
         try:
-            body = self.block(stmts)
+            body = None
+            if self.use_pygen and self.scopes is None and self.rt.max_allocs is None:
+                from .pygen import PyGen, Unsupported
+                try:
+                    body = PyGen(self).compile(info, stmts, self.code_ref)
+                except Unsupported as e:
+                    log.debug("closure backend for %s: %s", info.name or "<main>", e)
+            if body is None:
+                body = self.block(stmts)
         finally:
             ref = self.code_ref
             self.fn, self.code_ref = saved
@@ -101,6 +113,27 @@ class CodeGen:
             last.ann = "tail"
         elif type(last) is N.IfStmt and last.else_ is None:
             cls._mark_tail_statements(last.body.stmts)
+
+    # -- helpers used by the Python-source backend -----------------------------------------------------------
+    def call_slow_for_pygen(self, f: Any, args: list, line: int) -> Any:
+        """Any call the generated code does not inline (builtins, bridges, variadic or mismatched arity)."""
+        rt = self.rt
+        if type(f) is CompiledFunction:
+            return rt.invoke(f, fix_args(f.code, args))
+        rt.line = line
+        if type(f) is BuiltinFunction:
+            return f.fn(rt, args)
+        c = getattr(f, "tengo_call", None)
+        if c is None:
+            raise TengoRuntimeError(f"not callable: {type_name(f)}")
+        return c(rt, args)
+
+    def run_module_for_pygen(self, code: FuncCode, pos: tuple) -> Any:
+        try:
+            return self.rt.invoke(CompiledFunction(code, ()), [])
+        except TengoError as err:
+            err.trace.append(pos)
+            raise
 
     # -- statements ----------------------------------------------------------------------------------------
     def block(self, stmts: list) -> Callable:
