@@ -181,3 +181,66 @@ def test_trace_spans_point_at_spell_lines(runner, lang, tmp_path):
     if lang == "js" and all(s["line"] is None for s in spans):
         pytest.xfail("the JS engine sends no spell line with bridge calls yet (BridgeCall.line is None)")
     assert [s["line"] for s in spans] == [2, 2, 2, 2, 2, 2, 3]
+
+
+#: name → (faults to queue, Lua source, JS source, expected result); run against the local server.
+CASES: dict[str, tuple[list[dict[str, Any]], str, str, Any]] = {
+    "500 then ok": ([{"kind": "500"}], 'return LLM.complete("a")', 'return LLM.complete("a");', "Echo: a"),
+    "malformed then ok": ([{"kind": "malformed"}], 'return LLM.complete("b")', 'return LLM.complete("b");',
+                          "Echo: b"),
+    "timeout": ([{"kind": "timeout", "seconds": 1.5}],
+                'local ok, e = pcall(LLM.complete, "c", {timeout = 0.3, retries = 0}); return e.code',
+                'try { LLM.complete("c", {timeout: 0.3, retries: 0}); } catch (e) { return e.code; }', "timeout"),
+    "context length": ([{"kind": "context"}],
+                       'local ok, e = pcall(LLM.complete, "d"); return {e.code, e.retryable}',
+                       'try { LLM.complete("d"); } catch (e) { return [e.code, e.retryable]; }',
+                       ["context_length", False]),
+    "disconnect mid-stream": (
+        [{"kind": "disconnect", "after": 3}],
+        'local got = {}\nlocal ok, e = pcall(LLM.stream, "e f g h", function(c) got[#got + 1] = c end)\n'
+        'return {e.code, table.concat(got)}',
+        'const got = [];\ntry { LLM.stream("e f g h", (c) => { got.push(c); }); } catch (e) { return [e.code, got.join("")]; }',
+        ["network", "Echo: e "]),
+    "slow first byte": ([{"kind": "slow", "seconds": 0.3}], 'return LLM.complete("s", {timeout = 5})',
+                        'return LLM.complete("s", {timeout: 5});', "Echo: s"),
+    "fallback": ([{"kind": "401"}], 'return LLM.complete("f", {fallbacks = {"offline/echo"}})',
+                 'return LLM.complete("f", {fallbacks: ["offline/echo"]});', "Echo: f"),
+    "tool + hook": ([], """
+        Tool.register("shout", "Upper-case", {type = "object", properties = {text = {type = "string"}}},
+          function(a) return string.upper(a.text) end)
+        Hook.register("after_tool", function(ev) return {result = ev.result .. "!"} end)
+        return Agent.new({tools = {"shout"}}):run('shout text="hey"').text""", """
+        Tool.register("shout", "Upper-case", {type: "object", properties: {text: {type: "string"}}},
+          (a) => a.text.toUpperCase());
+        Hook.register("after_tool", (ev) => ({result: ev.result + "!"}));
+        return Agent.new({tools: ["shout"]}).run('shout text="hey"').text;""", "shout returned HEY!"),
+    "state + event": ([], """
+        State.set("run", "n", 2)
+        local seen = {}
+        Event.subscribe("t.*", function(topic, d) seen[#seen + 1] = topic .. "=" .. d end)
+        Event.publish("t.x", LLM.complete("x"))
+        return {State.get("run", "n"), seen[1], Event.wait("t.*").topic}""", """
+        State.set("run", "n", 2);
+        const seen = [];
+        Event.subscribe("t.*", (topic, d) => { seen.push(topic + "=" + d); });
+        Event.publish("t.x", LLM.complete("x"));
+        return [State.get("run", "n"), seen[0], Event.wait("t.*").topic];""", [2, "t.x=Echo: x", "t.x"]),
+    "model": ([], 'return {Model.default(), Model.info("openai/gpt-4o-mini").context_window, '
+                  'LLM.count_tokens("a b"), LLM.usage().calls}',
+              'return [Model.default(), Model.info("openai/gpt-4o-mini").context_window, '
+              'LLM.countTokens("a b"), LLM.usage().calls];', ["openai/test-model", 128000, 2, 0]),
+}
+
+
+@pytest.mark.parametrize("lang", ["lua", "js"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_globals_and_faults_from_both_languages(runner, llm_server, case, lang):
+    faults, lua, js, expected = CASES[case]
+    for fault in faults:
+        llm_server.fault(**fault)
+    settings = {"default_model": "openai/test-model", "api_base": {"openai": llm_server.url},
+                "retry_base_delay": 0.01}
+    source = textwrap.dedent(lua if lang == "lua" else js)
+    result, _ = run_spell(runner, f"case.{lang}", source, settings=settings)
+    assert result.ok, result.failure
+    assert result.value == expected
