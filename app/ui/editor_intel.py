@@ -856,7 +856,26 @@ class EditorDriver:
     def __init__(self, editor: Any, reference: Reference | None = None):
         self.editor = editor
         self.reference = reference
+        self._shown: CompletionResult | None = None
         editor.completer = self
+        selection = getattr(editor, "autoCompleteSelection", None)
+        if selection is not None and hasattr(selection, "connect"):
+            selection.connect(self.on_selection)
+
+    def on_selection(self, position: int, label: str) -> None:
+        """``autoCompleteSelection(position, text)``: insert the candidate's full text (an option key gets
+        `` = `` / ``: ``) instead of the bare label, then bring the call tip back (showing the list hid it)."""
+        shown, self._shown = self._shown, None
+        insert = shown.insert_for(label) if shown is not None else label
+        if insert != label:
+            self.editor.autoCCancel()  # Scintilla then inserts nothing: we do
+            self.editor.setSel(position, self.editor.currentPos())
+            self.editor.replaceSel(insert)
+        text, pos, _, lang = self._state()
+        if insert != label:
+            tip = call_tip(text, pos, lang, self.reference)
+            if tip is not None:
+                self.show_call_tip(tip, text)
 
     def _state(self) -> tuple[str, int, int, str]:
         text = self.editor.text()
@@ -876,6 +895,7 @@ class EditorDriver:
             return
         if s.completion is not None:
             typed = bpos - char_to_byte(text, s.completion.start)
+            self._shown = s.completion
             self.editor.autoCShow(typed, "\n".join(s.completion.labels()))
         if s.call_tip is not None:
             self.show_call_tip(s.call_tip, text)
@@ -887,6 +907,7 @@ class EditorDriver:
         text, pos, bpos, lang = self._state()
         res = complete(text, pos, lang, self.reference, explicit=True)
         if res.items:
+            self._shown = res
             self.editor.autoCShow(bpos - char_to_byte(text, res.start), "\n".join(res.labels()))
 
     def show_call_tip(self, tip: CallTip | None = None, text: str | None = None) -> None:

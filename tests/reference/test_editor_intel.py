@@ -297,3 +297,25 @@ def test_editor_driver_on_a_real_scintilla_editor(qtbot, fake_ref: Reference) ->
     ed.gotoPos(ed.length())
     drv.char_added(ord("o"))
     assert ed.autoCActive()
+
+
+def test_choosing_an_option_key_inserts_the_assignment(qtbot, fake_ref: Reference) -> None:
+    from pyside6_scintilla import ScintillaEdit
+    ed = ScintillaEdit()
+    qtbot.addWidget(ed)
+    ed.autoCSetSeparator(ord("\n"))
+    ed.language = "lua"
+    ed.text = lambda: bytes(ed.getText(ed.length() + 1))[:ed.length()].decode("utf-8")
+    drv = ei.EditorDriver(ed, fake_ref)
+    ed.setText("LLM.chat('é', nil, {max_t")
+    ed.gotoPos(ed.length())
+    drv.char_added(ord("t"))
+    assert ed.autoCActive()
+    ed.autoCComplete()
+    assert ed.text() == "LLM.chat('é', nil, {max_tokens = "
+    assert ed.callTipActive()
+    ed.setText("LLM.cou")  # a method name is inserted as is
+    ed.gotoPos(ed.length())
+    drv.char_added(ord("u"))
+    ed.autoCComplete()
+    assert ed.text() == "LLM.count_tokens"
