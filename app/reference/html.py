@@ -235,7 +235,7 @@ def render_site(ref: Reference) -> str:
                        f"<b>{html.escape(g.name)}</b></a><ul>{sub}</ul></li>")
             arts: list[str] = []
             for m in g.methods:
-                names = " ".join({views[lang].qualname(m) for lang in LANGUAGES})
+                names = " ".join(dict.fromkeys(views[lang].qualname(m) for lang in LANGUAGES))
                 opts = " ".join(o.name + " " + views["js"].name(o.name) for o in m.options)
                 search = _search_text(names, m.qualname, m.summary, opts)
                 per_lang = "".join(f'<div data-lang="{lang}">{method_body(views[lang], m)}</div>'

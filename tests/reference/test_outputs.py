@@ -271,3 +271,18 @@ def test_dts_names_are_declared(fake_ref: Reference) -> None:
         declared = set(re.findall(r"(?:interface|declare var|declare class|declare function) (\w+)", code))
         used = set(re.findall(r"\b([A-Z]\w*)\b", code))
         assert used - declared - builtin == set()
+
+
+def test_generation_is_deterministic_across_processes(tmp_path) -> None:
+    """Same bytes whatever the hash seed (no set or hash order leaks into the output)."""
+    import sys
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-m", "app.reference", "--out", str(out), "--format", "all"], env=env,
+                       check=True, capture_output=True, timeout=120)
+        outs.append({str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert outs[0].keys() == outs[1].keys()
+    for name in outs[0]:
+        assert outs[0][name] == outs[1][name], name
