@@ -151,7 +151,7 @@ class ReferencePanel(QDockWidget):
         self._update_nav()
         first = self._ref.globals[0] if self._ref.globals else None
         if first is not None:
-            self.show_symbol(first.key)
+            self._go(first.key, record=True)  # not show_symbol: that would show the dock before it is docked
 
     # public API -------------------------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt name

@@ -130,3 +130,11 @@ def test_dark_palette_gets_dark_highlighting(qtbot, fake_ref: Reference) -> None
     panel._render(panel.current_key())
     dark_bg = get_style_by_name(PYGMENTS_DARK_STYLE).background_color.lower()
     assert dark_bg in panel.page.toHtml().lower()
+
+
+def test_constructing_does_not_show_the_dock(qtbot, fake_ref: Reference) -> None:
+    panel = ReferencePanel(lambda: "lua", fake_ref)
+    qtbot.addWidget(panel)
+    assert not panel.isVisible() and panel.current_key() == "global:LLM"
+    panel.show_symbol("LLM.chat")
+    assert panel.isVisible()
