@@ -210,6 +210,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     owner: "LLMServer"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("client %s went away", client_address, exc_info=True)  # timeouts and drops are expected here
+
 
 class LLMServer:
     """The server; ``url`` is the ``api_base`` for litellm's ``openai/`` provider."""
