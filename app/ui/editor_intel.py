@@ -191,7 +191,7 @@ def _context(text: str, pos: int, language: str) -> _Context:
                 stack.pop()
             if stack:
                 stack.pop()
-        elif t.text in (",", ";") and stack and t.text == ",":
+        elif t.text == "," and stack:
             stack[-1].commas += 1
     return _Context(toks, stack, inside)
 
