@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from app.ui.run_service import RunSession
+from app.ui.run_service import RunSession, format_seconds
 from app.ui.theme import LIGHT, Theme
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,8 @@ class RunConsole(QWidget):
     def status_text(self) -> str:
         s = self.session
         glyph = {"running": "●", "stopping": "◌", "ok": "✔", "cancelled": "■"}.get(s.status, "✖")
-        parts = [f"{glyph} {s.status}", f"{s.elapsed():.1f} s", f"{s.stats.tokens} tokens", f"${s.stats.cost:.4f}"]
+        parts = [f"{glyph} {s.status}", format_seconds(s.elapsed()), f"{s.stats.tokens} tokens",
+                 f"${s.stats.cost:.4f}"]
         return "  ·  ".join(parts)
 
     def update_status(self) -> None:
@@ -208,14 +209,14 @@ class RunConsole(QWidget):
 
     def _finished(self, result: Any) -> None:
         status = str(getattr(result, "status", "error"))
-        duration = getattr(result, "duration_s", None) or self.session.elapsed()
+        duration = self.session.elapsed()
         failure = getattr(result, "failure", None)
         if status == "ok":
             value = getattr(result, "value", None)
-            msg = f"✔ finished in {duration:.2f} s"
+            msg = f"✔ finished in {format_seconds(duration)}"
             self.view.append_output([("ok", msg + ("" if value is None else f" → {format_value(value)}"))])
         elif status == "cancelled":
-            self.view.append_output([("warn", f"■ stopped after {duration:.2f} s")])
+            self.view.append_output([("warn", f"■ stopped after {format_seconds(duration)}")])
         else:
             lines: list[tuple[str, str]] = []
             if failure is not None:

@@ -21,7 +21,7 @@ from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
 from app.ui.outline import OutlinePanel, find_definition, symbols
 from app.ui.repl import ReplWidget
-from app.ui.run_service import RunService, RunSession
+from app.ui.run_service import RunService, RunSession, format_seconds
 from app.ui.settings import Settings, SettingsStore
 from app.ui.trace_panel import TracePanel
 from app.ui.welcome import WelcomePage, list_examples
@@ -121,7 +121,9 @@ class MainWindow(QMainWindow):
         self.repl.linkActivated.connect(self.open_location)
         self.trace.jumpTo.connect(lambda p, ln: self.open_location(p, ln))
         self.runs.runFinished.connect(self._run_finished)
-        self.runs.runnerFailed.connect(lambda msg: self.statusBar().showMessage(f"Runner unavailable: {msg}"))
+        self.runs.runnerFailed.connect(lambda msg: self.run_label.setText(f"Engines unavailable: {msg}"))
+        self.runs.runnerReady.connect(lambda: self.runs.sessions or self.run_label.setText("Ready"))
+        self.run_label.setText("Starting engines…")
         self.docks["outline"].visibilityChanged.connect(lambda v: v and self.refresh_outline())
         self.docks["trace"].visibilityChanged.connect(lambda v: v and QTimer.singleShot(0, self.trace.flush))
         self.store.changed.connect(self.apply_settings)
@@ -530,7 +532,8 @@ class MainWindow(QMainWindow):
             self.run_label.setText("Ready" if self.runs.ready else "Starting engines…")
             return
         more = f" (+{len(active) - 1} more running)" if len(active) > 1 else ""
-        self.run_label.setText(f"{os.path.basename(shown.path)}: {shown.status} · {shown.elapsed():.1f} s · "
+        took = format_seconds(shown.elapsed())
+        self.run_label.setText(f"{os.path.basename(shown.path)}: {shown.status} · {took} · "
                                f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}")
         if not active:
             self._status_timer.stop()

@@ -165,6 +165,10 @@ class RunSession(QObject):
         return str(getattr(self.result, "status", "error"))
 
     def elapsed(self) -> float:
+        """Seconds the run has taken (the runner's own measure once it finished)."""
+        d = getattr(self.result, "duration_s", None)
+        if isinstance(d, (int, float)) and d > 0:
+            return float(d)
         return (self.ended or time.monotonic()) - self.started
 
     def cancel(self) -> None:
@@ -521,3 +525,12 @@ def make_options(**kw: Any) -> Any:
     except ImportError:
         from types import SimpleNamespace
         return SimpleNamespace(**kw)
+
+
+def format_seconds(s: float) -> str:
+    """``0.02 s``, ``3.4 s``, ``2 min 05 s``."""
+    if s < 10:
+        return f"{s:.2f} s"
+    if s < 120:
+        return f"{s:.1f} s"
+    return f"{int(s // 60)} min {int(s % 60):02d} s"

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, Q
                                QSplitter, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
-from app.ui.run_service import RunSession
+from app.ui.run_service import RunSession, format_seconds
 from app.ui.theme import LIGHT, Theme
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class TracePanel(QWidget):
         if entry:
             session, root = entry
             root.setText(1, session.status)
-            root.setText(3, f"{session.elapsed():.2f} s")
+            root.setText(3, format_seconds(session.elapsed()))
             root.setText(4, str(session.stats.tokens or ""))
             root.setText(5, f"${session.stats.cost:.4f}" if session.stats.cost else "")
 
