@@ -26,7 +26,7 @@ from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_f
 from app.engines.pool import EnginePool, WorkerProcess
 from app.engines.profiles import DEFAULT_PROFILE, limits_for
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
-                                  DebugReply, Output, Paused, RunFinished, RunRequest)
+                                  DebugReply, MessageTooLarge, Output, Paused, RunFinished, RunRequest)
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +266,7 @@ class _RunSession:
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._dead = threading.Event()
+        self.too_large = ""
 
     def serve(self, req: RunRequest, started: float) -> RunResult:
         run, worker = self.run, self.worker
@@ -303,6 +304,9 @@ class _RunSession:
                     _notify(run.observer, "on_paused", msg)
                 elif isinstance(msg, DebugReply) and run.debug is not None:
                     run.debug.on_reply(msg)
+        except MessageTooLarge as e:
+            worker.kill("too_large")
+            self.too_large = str(e)
         except (ChannelClosed, OSError):
             pass
         finally:
@@ -336,6 +340,10 @@ class _RunSession:
             failure = SpellFailure("limit_exceeded", f"time limit of {self.limits.timeout_s:g} s exceeded",
                                    self.path)
             return RunResult("limit", None, failure, duration, {**stats, "limit": "time"}, spans, run.run_id)
+        if reason == "too_large":
+            failure = SpellFailure("limit_exceeded", f"the spell sent too much data at once: {self.too_large}",
+                                   self.path)
+            return RunResult("limit", None, failure, duration, {**stats, "limit": "message"}, spans, run.run_id)
         if reason == "cancelled":
             return RunResult("cancelled", None, SpellFailure("cancelled", "stopped by the user", self.path),
                              duration, stats, spans, run.run_id)

@@ -10,6 +10,9 @@ from app.bridges.registry import Bridge, bridge, inline
 
 log = logging.getLogger(__name__)
 
+MAX_DECODE_CHARS = 8 * 1024 * 1024
+MAX_DECODE_CONTAINERS = 250_000
+
 
 class EncodeOptions(TypedDict, total=False):
     pretty: bool
@@ -65,7 +68,8 @@ class JSONBridge(Bridge):
         Returns:
             The value: objects become tables with string keys, arrays become sequences (empty ones stay arrays).
         Errors:
-            invalid_argument naming the line and column of the first syntax error.
+            invalid_argument naming the line and column of the first syntax error, or when the text is larger
+            than 8 MB or holds more than 250,000 arrays and objects (decoding happens in the host process).
         Example (lua):
             local v = JSON.decode('{"n": 1, "xs": [1, 2]}')
             print(v.n, #v.xs)
@@ -73,6 +77,13 @@ class JSONBridge(Bridge):
             const v = JSON.decode('{"n": 1, "xs": [1, 2]}');
             console.log(v.n, v.xs.length);
         """
+        if len(text) > MAX_DECODE_CHARS:
+            raise SpellError("invalid_argument", f"JSON text of {len(text)} characters is larger than the "
+                                                 f"{MAX_DECODE_CHARS} characters JSON.decode accepts")
+        containers = text.count("[") + text.count("{")
+        if containers > MAX_DECODE_CONTAINERS:
+            raise SpellError("invalid_argument", f"JSON text with more than {MAX_DECODE_CONTAINERS} arrays and "
+                                                 "objects is too large to decode")
         try:
             value = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as e:

@@ -98,6 +98,11 @@ class LLMClient:
         model = str(hooked.payload["model"])
         messages = to_openai_messages(hooked.payload["messages"], caller)
         params = dict(hooked.payload.get("params") or {})
+        # A hook may tune sampling, never where the request goes or which credentials it carries.
+        refused = sorted(k for k in params if k not in SAMPLING_KEYS)
+        if refused:
+            raise SpellError("invalid_argument", f"before_llm hook: request field(s) {', '.join(refused)} cannot "
+                                                 f"be set by a hook (allowed: {', '.join(SAMPLING_KEYS)})")
         body: dict[str, Any] = {"messages": messages, **params}
         if tools:
             body["tools"] = tools

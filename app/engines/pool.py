@@ -21,6 +21,7 @@ from app.engines.protocol import ChannelClosed, Message, MessageReader, Ready, S
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 60.0
+MAX_FROM_WORKER = 64 * 1024 * 1024  # a bridge call's arguments, output batch or result: the host decodes them
 _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -62,7 +63,7 @@ class WorkerProcess:
         self.pid = self.proc.pid
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self._write_fd = self.proc.stdin.fileno()
-        self.reader = MessageReader(self.proc.stdout.fileno())
+        self.reader = MessageReader(self.proc.stdout.fileno(), MAX_FROM_WORKER)
         self._write_lock = threading.Lock()
         self.runs = 0
         self.rss_kb = 0

@@ -169,11 +169,16 @@ class ChannelClosed(Exception):
     """The other side closed its end (a worker that exited or was killed)."""
 
 
+class MessageTooLarge(ChannelClosed):
+    """The other side sent a message past the reader's size limit (the host stops such a worker)."""
+
+
 class MessageReader:
     """Reads framed messages from a file descriptor."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, max_message: int = MAX_MESSAGE):
         self.fd = fd
+        self.max_message = max_message
         self._buf = bytearray()
 
     def _fill(self, timeout: float | None) -> bool:
@@ -197,8 +202,8 @@ class MessageReader:
         while True:
             if len(self._buf) >= 4:
                 (n,) = _HEADER.unpack_from(self._buf)
-                if n > MAX_MESSAGE:
-                    raise ChannelClosed(f"message of {n} bytes is too large")
+                if n > self.max_message:
+                    raise MessageTooLarge(f"a message of {n} bytes is larger than the {self.max_message} allowed")
                 if len(self._buf) >= 4 + n:
                     body = bytes(self._buf[4:4 + n])
                     del self._buf[:4 + n]

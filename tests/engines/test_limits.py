@@ -80,3 +80,15 @@ def test_memory_is_catchable_inside_lua_but_the_run_still_ends(runner):
     result = _run(runner, "pc.lua", src, memory_mb=16, timeout_s=20)
     assert result.status == "ok"
     assert result.value == "false not enough memory"
+
+
+def test_huge_bridge_arguments_are_stopped_before_the_host_decodes_them(runner):
+    src = "local s = string.rep('[]', 40 * 1024 * 1024) return JSON.decode(s)"
+    result = _run(runner, "big.lua", src, memory_mb=512, timeout_s=30)
+    assert result.status == "limit"
+    assert "the spell sent too much data at once" in result.failure.message
+
+
+def test_json_decode_refuses_shapes_that_explode_in_the_host(runner):
+    src = "local parts = {} for i = 1, 300000 do parts[i] = '[]' end local ok, e = pcall(JSON.decode, '[' .. table.concat(parts, ',') .. ']') return e.code"
+    assert _run(runner, "shape.lua", src, timeout_s=30).value == "invalid_argument"

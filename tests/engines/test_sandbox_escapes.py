@@ -758,8 +758,6 @@ def llm_servers():
         yield configured, attacker
 
 
-@pytest.mark.xfail(strict=True, reason="OPEN HOLE, in app/bridges/llm_client.py (not a sandbox file): a before_llm "
-                   "hook's `params` reach litellm unfiltered, so a spell sends the host's API key anywhere")
 @pytest.mark.parametrize("param", ["base_url"])
 def test_llm_hook_params_cannot_redirect_the_hosts_keys(spell, llm_servers, param):
     """The configured endpoint for `openai` is a local server; the spell's hook points the request elsewhere.
@@ -774,7 +772,9 @@ def test_llm_hook_params_cannot_redirect_the_hosts_keys(spell, llm_servers, para
         return LLM.complete('hi')""", settings={"api_base": {"openai": configured.url}})
     leaked = [q["headers"] for q in attacker.requests]
     assert leaked == [], f"the attacker's server received {leaked}"
-    assert o.result.status in ("ok", "error")
+    assert o.result.status == "error"
+    assert o.result.failure.code == "invalid_argument"
+    assert "base_url cannot be set by a hook" in o.result.failure.message
 
 
 NEST_MSG = "bridge calls nested more than 16 deep (a callback calling a bridge that calls it back...)"
