@@ -127,10 +127,13 @@ class _Fn:
     def emit(self, text: str) -> None:
         self.lines.append("    " * self.indent + text)
 
-    def temp(self) -> str:
+    def temp(self, clear: bool = True) -> str:
+        """A fresh temporary; ``clear``: it may hold a container, drop the reference at the statement's end
+        (keeps reference counts exact for the in-place ``append``)."""
         self.ntemps += 1
         name = f"_t{self.ntemps}"
-        self.stmt_temps.append(name)
+        if clear:
+            self.stmt_temps.append(name)
         return name
 
 
@@ -405,9 +408,20 @@ class PyGen:
                 v = self.expr(rhs)
                 f.emit(f"v{ref.sym.slot}.v = {v}")
                 return
+            plain = ref.kind == "local" and not ref.sym.captured
+            if op in (":=", "=") and plain and type(rhs) is N.BinaryExpr and rhs.op not in ("&&", "||"):
+                v = self.binary(rhs.op, self.expr(rhs.lhs), rhs.rhs, self.pos(rhs), target=f"v{ref.sym.slot}")
+                if v != f"v{ref.sym.slot}":
+                    self.store(ref, v, op == ":=")
+                return
             if op in (":=", "="):
                 v = self.expr(rhs)
                 self.store(ref, v, op == ":=")
+                return
+            if plain:
+                v = self.binary(op[:-1], self.read(ref), rhs, pos, target=f"v{ref.sym.slot}")
+                if v != f"v{ref.sym.slot}":
+                    self.store(ref, v, False)
                 return
             v = self.binary(op[:-1], self.read(ref), rhs, pos)
             self.store(ref, v, False)
@@ -416,7 +430,11 @@ class PyGen:
         c = self.materialize(self.expr(lhs.expr))
         k = self.const(lhs.sel) if type(lhs) is N.SelectorExpr else self.expr(lhs.index)
         if op == "=":
-            f.emit(f"_iset({c}, {k}, {v}, {pos})")
+            kstr = type(lhs) is N.SelectorExpr
+            f.emit(f"if type({c}) is Map{'' if kstr else f' and type({k}) is str'}:")
+            f.emit(f"    {c}.value[{k}] = {v}")
+            f.emit("else:")
+            f.emit(f"    _iset({c}, {k}, {v}, {pos})")
         else:
             f.emit(f"_iop({c}, {k}, {op[:-1]!r}, {v}, {pos})")
 
@@ -490,6 +508,8 @@ class PyGen:
         """The truth of ``e`` in a fresh boolean temporary; the other temporaries are dropped."""
         c = self.cond(e)
         f = self.f
+        if not f.stmt_temps:
+            return c
         f.ntemps += 1
         name = f"_c{f.ntemps}"
         f.emit(f"{name} = {c}")
@@ -573,7 +593,7 @@ class PyGen:
             return self.expr(e.expr)
         if e.op == "!":
             c = self.cond(e.expr)
-            t = f.temp()
+            t = f.temp(clear=False)
             f.emit(f"{t} = not ({c})")
             return t
         v = self.materialize(self.expr(e.expr))
@@ -617,8 +637,8 @@ class PyGen:
             return t
         return self.binary(op, self.expr(e.lhs), e.rhs, self.pos(e))
 
-    def binary(self, op: str, a: str, rhs_node: Any, pos: str) -> str:
-        """``a op rhs`` where ``a`` is already lowered."""
+    def binary(self, op: str, a: str, rhs_node: Any, pos: str, target: str | None = None) -> str:
+        """``a op rhs`` where ``a`` is already lowered; ``target``: a plain local to compute into."""
         f = self.f
         lines, b = self.sub(lambda: self.expr(rhs_node))
         if lines:
@@ -628,7 +648,12 @@ class PyGen:
         b_int = _is_int_literal(b)
         if a_int and b_int and op in _FOLDABLE:
             return repr(binary_op(op, int(a), int(b)))
-        t = f.temp()
+        if target is not None:
+            t = target
+        elif op in _CMP or op in ("==", "!="):
+            t = f.temp(clear=False)  # always a bool
+        else:
+            t = f.temp()
         guard = _int_guard(a, b, a_int, b_int)
         if op in ("==", "!="):
             neg = "not " if op == "!=" else ""
@@ -636,7 +661,12 @@ class PyGen:
         elif op in _ARITH:
             f.emit(f"if {guard}:")
             f.emit(f"    {t} = {a} {op} {b}")
-            f.emit(f"    if {t} > {MAX_INT} or {t} < {MIN_INT}:")
+            k = int(b) if b_int else None
+            if op in "+-" and k is not None and k >= 0:
+                check = f"{t} > {MAX_INT}" if op == "+" else f"{t} < {MIN_INT}"  # only one side can overflow
+            else:
+                check = f"{t} > {MAX_INT} or {t} < {MIN_INT}"
+            f.emit(f"    if {check}:")
             f.emit(f"        {t} = wrap_int({t})")
             if not (a_int or b_int):
                 f.emit(f"elif type({a}) is float and type({b}) is float:")
