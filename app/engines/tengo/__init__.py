@@ -1,8 +1,12 @@
 """Tengo 2 in pure Python: a faithful interpreter of the language (d5/tengo HEAD semantics) for Tengo spells.
 
 Pipeline: :mod:`.lexer` → :mod:`.parser` (AST in :mod:`.nodes`, ``file:line:col`` parse errors) →
-:mod:`.resolver` (scopes, captures, compile errors) → :mod:`.codegen` (AST → nested Python closures; see its
-docstring for why closures and not a bytecode VM) → run on a :class:`.runtime.Runtime`.
+:mod:`.resolver` (scopes, captures, compile errors) → code generation → run on a :class:`.runtime.Runtime`.
+Two interchangeable code generators produce each function's body: :mod:`.pygen` (the default: the whole
+function translated to Python source, locals as Python locals, inline fast paths) and :mod:`.codegen` (AST →
+nested Python closures; used for debug runs, allocation-limited runs and as the fallback). Neither is a bytecode
+VM: a VM loop in CPython pays a dispatch per instruction, which is what both designs avoid (see the module
+docstrings).
 Runtime values live in :mod:`.objects`, operators in :mod:`.ops`/:mod:`.binops`, indexing in :mod:`.access`,
 builtins in :mod:`.builtins`, Go-style formatting in :mod:`.gofmt`, the standard library in :mod:`.stdlib`.
 
