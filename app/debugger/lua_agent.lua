@@ -51,6 +51,7 @@ local REFS, nrefs = {}, 0                         -- variable references, valid 
 local COND_CACHE = {}                             -- compiled conditions and log parts by text
 local INITIAL_GLOBALS = {}
 local BRIDGE_FN = setmetatable({}, {__mode = "k"}) -- sandbox function → "LLM.chat" or false
+local PARENT = setmetatable({}, {__mode = "k"})   -- coroutine → the thread that resumed it last
 
 ------------------------------------------------------------------------------------------------ thread state
 local function tstate(co)
@@ -133,6 +134,7 @@ local function resume(co, ...)
     set_mask(co, st and st.armed or false)
   end
   CUR[1] = co
+  PARENT[co] = prev
   return after_resume(co, prev, co_resume(co, ...))
 end
 
@@ -298,32 +300,40 @@ end
 
 -- Visible frames of thread T, top first; `lvl` of each is in the caller's numbering.
 local function frames(T)
+  -- T's frames, then those of the coroutines that resumed it (each record knows its thread)
   local out = {}
-  local current = T == co_running()
-  local level = current and 2 or 0
-  while #out < MAX_FRAMES do
-    local info = getinfo(T, level, "Slnf")
-    if not info then break end
-    local lvl = current and level - 1 or level
-    if is_spell(info.source) then
-      local name = info.name
-      if not name and info.what ~= "main" then name = guess_name(T, info.func, level) end
-      if not name then name = (info.what == "main") and "main chunk" or "function" end
-      out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
-                       lvl = lvl, linedefined = info.linedefined}
-    elseif info.source == sandbox_source then
-      -- the sandbox's call_host(target, method, ...) frame: a bridge call in progress
-      local k1, target_name = getlocal(T, level, 1)
-      local k2, method = getlocal(T, level, 2)
-      if k1 == "target" and k2 == "method" and type(method) == "string" then
-        local t = type(target_name) == "string" and target_name or ("object #" .. tostring(target_name))
-        out[#out + 1] = {name = t .. "." .. method, kind = "bridge", lvl = lvl}
+  local th, hops = T, 0
+  while th and hops < 20 and #out < MAX_FRAMES do
+    local current = th == co_running()
+    local level = current and 2 or 0
+    local label = (th == main_thread) and "main" or "coroutine"
+    while #out < MAX_FRAMES do
+      local info = getinfo(th, level, "Slnf")
+      if not info then break end
+      local lvl = current and level - 1 or level
+      if is_spell(info.source) then
+        local name = info.name
+        if not name and info.what ~= "main" then name = guess_name(th, info.func, level) end
+        if not name then name = (info.what == "main") and "main chunk" or "function" end
+        out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
+                         lvl = lvl, linedefined = info.linedefined, thread = th, thread_label = label}
+      elseif info.source == sandbox_source then
+        -- the sandbox's call_host(target, method, ...) frame: a bridge call in progress
+        local k1, target_name = getlocal(th, level, 1)
+        local k2, method = getlocal(th, level, 2)
+        if k1 == "target" and k2 == "method" and type(method) == "string" then
+          local t = type(target_name) == "string" and target_name or ("object #" .. tostring(target_name))
+          out[#out + 1] = {name = t .. "." .. method, kind = "bridge", lvl = lvl, thread = th,
+                           thread_label = label}
+        end
+      elseif info.source ~= SELF_SOURCE and info.what ~= "C" then
+        out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
+                         kind = "chunk", lvl = lvl, thread = th, thread_label = label}
       end
-    elseif info.source ~= SELF_SOURCE and info.what ~= "C" and info.source ~= sandbox_source then
-      out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
-                       kind = "chunk", lvl = lvl}
+      level = level + 1
     end
-    level = level + 1
+    th = PARENT[th]
+    hops = hops + 1
   end
   return out
 end
@@ -687,23 +697,23 @@ end
 function api.stack()
   local out = {}
   for i, f in ipairs(frames(target())) do
-    out[i] = {id = i, name = f.name, chunk = f.chunk, line = f.line, kind = f.kind}
+    out[i] = {id = i, name = f.name, chunk = f.chunk, line = f.line, kind = f.kind, thread = f.thread_label}
   end
   return out
 end
 
--- The level of visible frame `id` (1 = top) of thread T, in the caller's numbering.
+-- Visible frame `id` (1 = top) of the stack shown for thread T: its level in the caller's numbering, the
+-- frame, and the thread it belongs to.
 local function frame_level(T, id)
   local fs = frames(T)
   local f = fs[id]
   if not f then return nil end
-  if T == co_running() then return f.lvl - 1, f end
-  return f.lvl, f
+  if f.thread == co_running() then return f.lvl - 1, f, f.thread end
+  return f.lvl, f, f.thread
 end
 
 function api.scopes(id)
-  local T = target()
-  local lvl = frame_level(T, id)
+  local lvl, _, T = frame_level(target(), id)
   if not lvl then return nil, "no frame " .. tostring(id) end
   local out = {
     {name = "Locals", ref = new_ref({kind = "locals", frame = id})},
@@ -772,8 +782,7 @@ function api.variables(ref, start, count)
   start, count = start or 0, count or 100
   local items, total = {}, 0
   if r.kind == "locals" or r.kind == "upvalues" or r.kind == "varargs" then
-    local T = target()
-    local lvl = frame_level(T, r.frame)
+    local lvl, _, T = frame_level(target(), r.frame)
     if not lvl then return nil, "no frame " .. tostring(r.frame) end
     local all = {}
     if r.kind == "locals" then
@@ -829,7 +838,8 @@ function api.evaluate(expr, id)
   if not id then  -- hover and watches without a chosen frame: the top spell frame
     for i, f in ipairs(frames(T)) do if f.kind == "lua" then id = i; break end end
   end
-  local lvl = frame_level(T, id or 1)
+  local lvl, _, TH = frame_level(T, id or 1)
+  T = TH
   if not lvl then
     -- no spell frame (e.g. before the first line): globals only
     local fn, err = compile_expr(expr)
@@ -852,8 +862,7 @@ function api.set_variable(ref, name, expr)
   local r = REFS[ref]
   if not r then return {ok = false, error = "unknown variable reference"} end
   local frame = r.frame or 1
-  local T = target()
-  local lvl = frame_level(T, frame)
+  local lvl, _, T = frame_level(target(), frame)
   local ok, value
   if lvl then ok, value = eval_in(T, lvl, expr) else ok, value = false, "no frame" end
   if not ok then return {ok = false, error = value} end

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
@@ -97,6 +98,10 @@ class _LazyTree(QTreeWidget):
             parent.addChild(item)
         return item
 
+    def clear(self) -> None:  # type: ignore[override]
+        self._pending.clear()
+        super().clear()
+
     def _expanded(self, item: QTreeWidgetItem) -> None:
         ref = int(item.data(0, ROLE_REF) or 0)
         if ref and item.childCount() == 1 and item.child(0).data(0, ROLE_KIND) == "dummy":
@@ -121,8 +126,8 @@ class _LazyTree(QTreeWidget):
 
     def _variables(self, ref: int, start: int, page: dict[str, Any]) -> None:
         parent = self._pending.pop(ref, None)
-        if parent is None:
-            return
+        if parent is None or not shiboken6.isValid(parent):
+            return  # the item went away meanwhile (the user moved on)
         for i in reversed(range(parent.childCount())):
             if parent.child(i).data(0, ROLE_KIND) in ("dummy", "more"):
                 parent.takeChild(i)
@@ -337,6 +342,8 @@ class WatchesPanel(QDockWidget):
             item = self.tree.topLevelItem(i)
             if item.text(0) != expression:
                 continue
+            ref_before = int(item.data(0, ROLE_REF) or 0)
+            self.tree._pending.pop(ref_before, None)
             item.takeChildren()
             if result.get("ok"):
                 value = result.get("value", "")

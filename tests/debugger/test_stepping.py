@@ -129,7 +129,10 @@ def test_coroutine_create_breakpoint_and_stepping_stays_in_coroutine(spell, debu
     d = debug(path, [3])
     st = d.stop()
     assert st.data["thread"] == "coroutine"
-    assert lua_frames(st)[0] == ("function", 3)
+    # the coroutine's frames, then the resumer's (each labelled with its thread)
+    frames = [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "lua"]
+    assert frames == [(3, "coroutine"), (8, "main")]
+    assert d.locals(2)["co"].startswith("thread")      # the resumer's locals are readable too
     st = d.step("step_over")
     assert st.line == 4
     st = d.step("step_over")   # over the yield: the coroutine's next line, after the main chunk resumes it
