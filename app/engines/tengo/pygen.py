@@ -207,7 +207,12 @@ class PyGen:
         env["_slow"] = self.cg.call_slow_for_pygen
         env["_runmod"] = self.cg.run_module_for_pygen
         env["SELF"] = code_ref
-        exec(compile(src, f"<tengo {self.cg.filename}:{info.name or 'main'}>", "exec"), env)  # no spell text
+        try:
+            code = compile(src, f"<tengo {self.cg.filename}:{info.name or 'main'}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
+            # e.g. more than 20 nested loops or 100 indentation levels: Python's own limits
+            raise Unsupported(f"Python rejected the translation: {e}") from None
+        exec(code, env)  # generated from fixed templates; no spell text
         return env["body"]
 
     # -- statements ----------------------------------------------------------------------------------------
