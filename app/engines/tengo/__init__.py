@@ -21,10 +21,16 @@ Known deviations from Go Tengo (documented, deliberate):
 * ``os`` does not exist (sandbox); ``times.sleep`` really sleeps (bounded by the host's wall clock).
 * Regular expressions use Python's ``re`` with RE2 syntax translated where simple (no RE2 package available);
   ``rand`` uses Python's generator (same API, different sequences).
-* Arrays follow Go slice semantics (capacity, shared backing arrays, aliasing through ``append`` and slicing,
-  see :mod:`.goslice`); an extra array length cap (half the memory limit, in elements/16) guards memory.
+* Spells only (``TengoEngine``): a top-level ``export`` ends the run and is its result (Tengo ignores ``export``
+  in a main script; ``Interpreter(main_export=False)``, the default, keeps that); an extra builtin ``print``;
+  the bridge globals; an array length cap (memory safety; Tengo has none).
 * Map iteration and printing follow insertion order (Go's order is random, so no program can rely on it).
 * Allocation counting (``MaxAllocs``) approximates Tengo's per-instruction count (only compiled in when set).
+* Times created from integers (``time(n)``) are in UTC where Go uses the process' local zone.
+
+Faithful corners worth knowing: strings are Go byte strings (``len`` counts bytes, indexing is by rune, slicing
+by byte), ints wrap at 64 bits, floats print like Go (``"a" + 1e21`` has 22 digits), arrays are Go slices
+(capacity growth, shared backing arrays, aliasing through ``append``/slicing/``splice``, see :mod:`.goslice`).
 """
 from __future__ import annotations
 
