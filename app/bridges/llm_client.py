@@ -7,6 +7,7 @@ call it from several host threads at once.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 from typing import Any, Callable
@@ -116,7 +117,7 @@ class LLMClient:
         span = self.tracer.start("llm", caller, file=self.ctx.spell_path, line=line, model=model,
                                  request={**body, "stream": on_chunk is not None})
         try:
-            result = self._with_fallbacks(model, body, opts, on_chunk)
+            result = self._with_fallbacks(model, body, opts, on_chunk, caller)
             after = self.hooks.run("after_llm", {"model": result.model or model, "messages": messages,
                                                  "content": result.content,
                                                  "tool_calls": result.tool_calls, "usage": result.usage,
@@ -144,12 +145,12 @@ class LLMClient:
         return LLMResult(content="" if value is None else str(value), model=model)
 
     def _with_fallbacks(self, model: str, body: dict[str, Any], opts: LLMOptions,
-                        on_chunk: Callable[[str], Any] | None) -> LLMResult:
+                        on_chunk: Callable[[str], Any] | None, caller: str) -> LLMResult:
         models = [model] + [str(m) for m in opts.get("fallbacks") or []]
         errors: list[str] = []
         for i, m in enumerate(models):
             try:
-                return self._with_retries(m, body, opts, on_chunk)
+                return self._with_retries(m, body, opts, on_chunk, caller)
             except SpellError as e:
                 if e.code == "cancelled" or i == len(models) - 1 or getattr(e, "partial", False):
                     if errors:
@@ -161,13 +162,13 @@ class LLMClient:
         raise AssertionError("unreachable")
 
     def _with_retries(self, model: str, body: dict[str, Any], opts: LLMOptions,
-                      on_chunk: Callable[[str], Any] | None) -> LLMResult:
+                      on_chunk: Callable[[str], Any] | None, caller: str) -> LLMResult:
         retries = int(opts.get("retries", self.settings.get("retries", DEFAULT_RETRIES)))
         attempts: list[dict[str, Any]] = []
         for attempt in range(retries + 1):
             self._check_cancelled()
             try:
-                result = self._once(model, body, opts, on_chunk)
+                result = self._once(model, body, opts, on_chunk, caller)
                 result.attempts = attempts
                 return result
             except SpellError as e:
@@ -190,16 +191,20 @@ class LLMClient:
         base = float(self.settings.get("retry_base_delay", 0.5))
         return min(cap, base * (2 ** attempt)) * (0.5 + random.random() / 2)
 
+    def _where(self, caller: str) -> str:
+        line = self.ctx.current_line
+        return f"{caller} at {os.path.basename(self.ctx.spell_path)}:{line}" if line else caller
+
     def _check_cancelled(self) -> None:
         if self.ctx.cancelled.is_set():
             raise SpellError("cancelled", "the run was cancelled")
 
     def _once(self, model: str, body: dict[str, Any], opts: LLMOptions,
-              on_chunk: Callable[[str], Any] | None) -> LLMResult:
+              on_chunk: Callable[[str], Any] | None, caller: str) -> LLMResult:
         cassette = self.cassette()
         request = normalise("stream" if on_chunk is not None else "chat", model, body) if cassette else {}
         if cassette is not None and cassette.mode == "replay":
-            rec = cassette.lookup(request, f"LLM call to {model}")
+            rec = cassette.lookup(request, self._where(caller))
             return self._replayed(rec, on_chunk)
         try:
             result = self._litellm_call(model, body, opts, on_chunk)
@@ -313,7 +318,7 @@ class LLMClient:
             self._check_cancelled()
             try:
                 if cassette is not None and cassette.mode == "replay":
-                    rec = cassette.lookup(request, f"embedding with {model}")
+                    rec = cassette.lookup(request, self._where("LLM.embed"))
                     if "error" in rec:
                         raise SpellError(rec["error"]["code"], rec["error"]["message"],
                                          rec["error"].get("retryable", False))

@@ -60,7 +60,8 @@ def test_replay_stream_stops_early_and_missing_request_is_named(make_spell, tmp_
     with pytest.raises(SpellError) as e:
         rep.call("LLM.complete", "never recorded", line=12)
     assert e.value.code == "not_found"
-    assert "LLM call to offline/echo" in e.value.message and "never recorded" in e.value.message
+    assert "LLM.complete at main.lua:12" in e.value.message and "never recorded" in e.value.message
+    assert "offline/echo" in e.value.message
 
 
 def test_replay_reproduces_recorded_errors(make_spell, llm_server, tmp_path):
