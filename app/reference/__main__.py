@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         from app.reference.lint import problems
-        found = problems()
+        found = problems(strict=True)
         for p in found:
             print(p)
         print(f"{len(found)} documentation problem(s)" if found else "bridge documentation OK", file=sys.stderr)

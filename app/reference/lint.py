@@ -18,7 +18,7 @@ REQUIRED_EXAMPLES = ("lua", "js")
 def problems(infos: list[registry.GlobalInfo] | None = None, strict: bool = False) -> list[str]:
     """Every documentation problem of the given globals/types (default: all in the registry).
 
-    ``strict`` adds style advice that does not fail the test suite (an ``Errors:`` entry not starting with a code)."""
+    ``strict`` also requires each ``Errors:`` entry to start with an error code (the test suite uses it)."""
     if infos is None:
         infos = [*registry.globals_info(), *registry.types_info()]
     out: list[str] = []

@@ -7,7 +7,7 @@ from tests.reference import fake_bridges
 
 
 def test_every_bridge_method_is_documented() -> None:
-    found = problems()
+    found = problems(strict=True)
     assert not found, "bridge documentation problems (see docs/bridge-docstrings.md):\n  " + "\n  ".join(found)
 
 

@@ -13,13 +13,7 @@ _EXT = {"lua": "lua", "js": "js", "tengo": "tengo"}
 
 #: Examples known not to run, with the reason (non-strict xfail: an XPASS means it was fixed; remove it here).
 #: Each one is a bridge docstring bug reported to the bridge's owner (the reference does not edit bridges).
-KNOWN_BROKEN: dict[tuple[str, str], str] = {
-    ("lua", "LLM.stream"): "the Lua example calls io.write, which the sandbox does not provide",
-    ("lua", "Agent.history"): "the example uses a variable 'bot' it never creates",
-    ("js", "Agent.history"): "the example uses a variable 'bot' it never creates",
-    ("lua", "Agent.reset"): "the example uses a variable 'bot' it never creates",
-    ("js", "Agent.reset"): "the example uses a variable 'bot' it never creates",
-}
+KNOWN_BROKEN: dict[tuple[str, str], str] = {}
 
 
 def _cases(language: str) -> list:
