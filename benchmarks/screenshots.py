@@ -73,15 +73,17 @@ def main() -> int:
     ws.mkdir()
     demo = ws / "trace_demo.lua"
     demo.write_text(DEMO, encoding="utf-8")
-    for ex in ("hello.lua", "hello.js"):
-        if (ROOT / "examples" / ex).is_file():
-            (ws / ex).write_text((ROOT / "examples" / ex).read_text("utf-8"), encoding="utf-8")
+    for ex in sorted((ROOT / "examples").glob("*.*")) if (ROOT / "examples").is_dir() else []:
+        if ex.is_file() and ex.suffix in (".lua", ".js", ".tengo", ".json"):
+            (ws / ex.name).write_text(ex.read_text("utf-8"), encoding="utf-8")
     w.set_workspace(str(ws))
     page = w.tabs.open_file(str(demo), line=5)
     w.console.input.setText('{"name": "Ada"}')
     if not wait(app, lambda: w.runs.ready, 60):
         print("runner did not start:", w.runs.error)
         return 1
+    from app.ui import run_service
+    wait(app, run_service.PREWARMED.is_set, 60)  # litellm imported: the run shows its own timing
     session = w.action_run(page)
     if not wait(app, lambda: session.done, 90):
         print("the demo spell did not finish")

@@ -238,3 +238,22 @@ def test_runner_that_cannot_start(make_window, qtbot):
     assert s.status == "crashed"
     assert "no workers today" in w.console.current_console().view.toPlainText()
     w.shutdown_for_tests()
+
+
+def test_real_llm_call_shows_in_the_trace(real_window, qtbot, tmp_path):
+    p = tmp_path / "ask.lua"
+    p.write_text('local r = LLM.chat({{role = "user", content = "Name a colour"}}, {system = "One word."})\n'
+                 'print(r.content)\n')
+    page = real_window.tabs.open_file(str(p))
+    session = run_and_wait(real_window, qtbot, page, timeout=90000)
+    assert session.status == "ok", session.result
+    real_window.docks["trace"].raise_()
+    assert real_window.trace.select_first_span("llm")
+    span = real_window.trace.spans()[0]
+    assert span["model"].startswith("offline/") and span["line"] == 1
+    chat = real_window.trace.chat.toPlainText()
+    assert "One word." in chat and "Name a colour" in chat
+    item = real_window.trace.tree.currentItem()
+    real_window.tabs.new_file("lua", "")
+    real_window.trace.tree.itemDoubleClicked.emit(item, 0)
+    assert real_window.tabs.current_page() is page and page.editor.caret()[0] == 0
