@@ -46,3 +46,24 @@ def test_fake_bridges_pass_lint(monkeypatch) -> None:
     infos = [registry._introspect("LLM", "global", fake_bridges.FakeLLM),
              registry._introspect("Agent", "type", fake_bridges.FakeAgent)]
     assert problems(infos) == []
+
+
+def test_strict_lint_wants_error_codes() -> None:
+    class Errs(registry.Bridge):
+        """Errors everywhere."""
+
+        def go(self) -> None:
+            """Go.
+
+            Errors:
+                Whatever the provider says.
+            Example (lua):
+                X.go()
+            Example (js):
+                X.go();
+            """
+
+    info = registry._introspect("X", "global", Errs)
+    assert problems([info]) == []
+    assert problems([info], strict=True) == [
+        "X.go: Errors: should start each entry with an error code (got 'Whatever the provider says.')"]
