@@ -19,7 +19,7 @@ def test_same_signature_and_text_everywhere(qtbot) -> None:
     lang = {"v": "lua"}
     panel = ReferencePanel(lambda: lang["v"], ref)
     qtbot.addWidget(panel)
-    for language in ("lua", "js"):
+    for language in ("lua", "js", "tengo"):
         lang["v"] = language
         panel.refresh()
         v = LanguageView(ref, language)
