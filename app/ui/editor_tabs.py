@@ -132,6 +132,7 @@ class EditorTabs(QTabWidget):
         self.setDocumentMode(True)
         self.setElideMode(Qt.TextElideMode.ElideMiddle)
         self.tabCloseRequested.connect(self.close_tab)
+        self.tabBar().installEventFilter(self)
         self.currentChanged.connect(lambda *_: self.currentPageChanged.emit(self.current_page()))
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._on_file_changed)
@@ -141,6 +142,17 @@ class EditorTabs(QTabWidget):
         self.theme = None
         self.font = ("DejaVu Sans Mono", 11)
         self.tab_width = 4
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
+        """Middle-click on a tab closes it."""
+        from PySide6.QtCore import QEvent
+        if obj is self.tabBar() and event.type() == QEvent.Type.MouseButtonRelease \
+                and event.button() == Qt.MouseButton.MiddleButton:
+            idx = self.tabBar().tabAt(event.position().toPoint())
+            if idx >= 0:
+                self.close_tab(idx)
+                return True
+        return super().eventFilter(obj, event)
 
     # -------------------------------------------------------------------------------------------------- pages
     def pages(self) -> list[EditorPage]:

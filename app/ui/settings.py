@@ -38,7 +38,7 @@ BASE_URLS: dict[str, tuple[str, str]] = {
 PROFILES = ("strict", "standard", "trusted")  # app.engines.profiles.PROFILES
 THEMES = ("light", "dark")
 DEFAULT_MODEL = "offline/echo"
-MODEL_SUGGESTIONS = ("offline/echo", "offline/default", "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest",
+MODEL_SUGGESTIONS = ("offline/echo", "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest",
                      "gemini/gemini-1.5-flash", "ollama/llama3.2")
 
 

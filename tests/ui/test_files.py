@@ -160,3 +160,11 @@ def test_go_to_definition_action(window):
     page.editor.set_cursor(3, 2)
     window.action_goto_definition()
     assert page.editor.caret()[0] == 0
+
+
+def test_middle_click_closes_a_tab(window, qtbot):
+    page = window.tabs.new_file("lua", "")
+    bar = window.tabs.tabBar()
+    rect = bar.tabRect(window.tabs.indexOf(page))
+    qtbot.mouseClick(bar, Qt.MouseButton.MiddleButton, pos=rect.center())
+    assert page not in window.tabs.pages()
