@@ -428,8 +428,9 @@ def _keys_in_table(ctx: _Context, language: str) -> tuple[set[str], bool]:
 
 
 def complete(text: str, pos: int, language: str, reference: Reference | None = None,
-             explicit: bool = False) -> CompletionResult:
-    """Completion candidates at ``pos``. ``explicit`` (Ctrl+Space) also lists everything for an empty word."""
+             explicit: bool = False, builtins: Iterable[str] = ()) -> CompletionResult:
+    """Completion candidates at ``pos``. ``explicit`` (Ctrl+Space) also lists everything for an empty word;
+    ``builtins`` are the language's own global names (``print``, ``ipairs``, ``console``...) to offer for a word."""
     ref = _ref(reference)
     v = _view(ref, language)
     start, prefix = _word_before(text, pos, v.language)
@@ -481,6 +482,8 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
         items.append(Completion(g.name, "global", "global", first_sentence(g.summary), key=g.key))
     for kw in KEYWORDS[v.language]:
         items.append(Completion(kw, "keyword"))
+    for name in builtins:
+        items.append(Completion(name, "builtin"))
     return CompletionResult(start, prefix, _filter(items, prefix), "word")
 
 
@@ -801,7 +804,8 @@ class Suggestion:
 MIN_WORD_PREFIX = 2
 
 
-def on_char_added(text: str, pos: int, language: str, ch: str, reference: Reference | None = None) -> Suggestion:
+def on_char_added(text: str, pos: int, language: str, ch: str, reference: Reference | None = None,
+                  builtins: Iterable[str] = ()) -> Suggestion:
     """One entry point for an editor's ``charAdded``: ``text`` is the buffer after typing ``ch``, ``pos`` the
     cursor (a character offset). Returns the completion list to show (``None``: leave it), the call tip to show
     or whether to cancel it.
@@ -834,7 +838,7 @@ def on_char_added(text: str, pos: int, language: str, ch: str, reference: Refere
         out.cancel_call_tip = out.call_tip is None
         return out
     if ch.isalnum() or ch in "_$":
-        res = complete(text, pos, language, ref)
+        res = complete(text, pos, language, ref, builtins=builtins)
         need = 1 if res.context in ("member", "option") else MIN_WORD_PREFIX
         if res.items and len(res.prefix) >= need and not (len(res.items) == 1 and res.items[0].label == res.prefix):
             out.completion = res
@@ -877,6 +881,12 @@ class EditorDriver:
             if tip is not None:
                 self.show_call_tip(tip, text)
 
+    def _builtins(self) -> list[str]:
+        """The language's own global names from the editor's language spec (``spec.builtins``, ``spec.libs``)."""
+        spec = getattr(self.editor, "spec", None)
+        words = f"{getattr(spec, 'builtins', '')} {getattr(spec, 'libs', '')}".split()
+        return [w for w in dict.fromkeys(words) if w.isidentifier()]
+
     def _state(self) -> tuple[str, int, int, str]:
         text = self.editor.text()
         bpos = int(self.editor.currentPos())
@@ -889,7 +899,7 @@ class EditorDriver:
         if lang not in ("lua", "js", "tengo"):
             return
         try:
-            s = on_char_added(text, pos, lang, chr(ch), self.reference)
+            s = on_char_added(text, pos, lang, chr(ch), self.reference, self._builtins())
         except Exception:  # completion must never break typing
             log.exception("completion failed")
             return
@@ -905,7 +915,7 @@ class EditorDriver:
     def complete_now(self) -> None:
         """Ctrl+Space: show every candidate at the caret."""
         text, pos, bpos, lang = self._state()
-        res = complete(text, pos, lang, self.reference, explicit=True)
+        res = complete(text, pos, lang, self.reference, explicit=True, builtins=self._builtins())
         if res.items:
             self._shown = res
             self.editor.autoCShow(bpos - char_to_byte(text, res.start), "\n".join(res.labels()))

@@ -319,3 +319,20 @@ def test_choosing_an_option_key_inserts_the_assignment(qtbot, fake_ref: Referenc
     drv.char_added(ord("u"))
     ed.autoCComplete()
     assert ed.text() == "LLM.count_tokens"
+
+
+def test_language_builtins_from_the_editor_spec(fake_ref: Reference) -> None:
+    text, pos = _at("ip|")
+    assert [c.label for c in ei.complete(text, pos, "lua", fake_ref, builtins=["ipairs", "print"]).items] == [
+        "ipairs"]
+
+    class Spec:
+        builtins = "ipairs pairs print"
+        libs = "string.format table"
+
+    ed = _FakeEditor("pa")
+    ed.spec = Spec()
+    drv = ei.EditorDriver(ed, fake_ref)
+    drv.char_added(ord("a"))
+    assert ed.calls == [("autoCShow", 2, "pairs")]
+    assert drv._builtins() == ["ipairs", "pairs", "print", "table"]
