@@ -336,3 +336,26 @@ def test_language_builtins_from_the_editor_spec(fake_ref: Reference) -> None:
     drv.char_added(ord("a"))
     assert ed.calls == [("autoCShow", 2, "pairs")]
     assert drv._builtins() == ["ipairs", "pairs", "print", "table"]
+
+
+def test_editor_driver_on_the_ide_code_editor(qtbot) -> None:
+    """The IDE's CodeEditor calls ``completer.char_added``: the driver works as that completer."""
+    from app.ui.editor import CodeEditor
+    ed = CodeEditor("lua")
+    qtbot.addWidget(ed)
+    drv = ei.EditorDriver(ed)
+    assert ed.completer is drv
+    ed.set_text("local agent = Agent.new({})\nagent:")
+    ed.gotoPos(ed.length())
+    drv.char_added(ord(":"))
+    assert ed.autoCActive()
+    ed.autoCCancel()
+    ed.set_text("JSON.encode(v, {pre")
+    ed.gotoPos(ed.length())
+    drv.char_added(ord("e"))
+    ed.autoCComplete()
+    assert ed.text() == "JSON.encode(v, {pretty = "
+    assert drv.hover_text(3).startswith("JSON (global)")
+    assert drv.symbol() is None  # the caret is after "= "
+    ed.gotoPos(7)
+    assert drv.symbol() == "global:JSON.encode"
