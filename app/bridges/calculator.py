@@ -40,8 +40,15 @@ def evaluate(expression: str) -> int | float:
         raise SpellError("invalid_argument", "division by zero") from None
     except (OverflowError, ValueError) as e:
         raise SpellError("invalid_argument", f"cannot evaluate {expression!r}: {e}") from None
+    if isinstance(value, int) and abs(value) >= 2 ** 63:  # spells have 64-bit integers
+        try:
+            value = float(value)
+        except OverflowError:
+            raise SpellError("invalid_argument", f"the result of {expression!r} is too large") from None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
         return int(value)
+    if isinstance(value, complex) or (isinstance(value, float) and not math.isfinite(value)):
+        raise SpellError("invalid_argument", f"the result of {expression!r} is not a finite real number")
     return value
 
 

@@ -16,7 +16,8 @@ from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.litellm_support import get_litellm, is_offline, map_exception, provider_of, retry_after
-from app.bridges.llm_types import LLMOptions, LLMResult, SAMPLING_KEYS, to_openai_messages
+from app.bridges.llm_types import (LLMOptions, LLMResult, SAMPLING_KEYS, openai_tool_call, spell_messages,
+                                   spell_tool_call, to_openai_messages)
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
 from app.bridges.registry import BridgeContext
 from app.bridges.trace import Tracer
@@ -92,8 +93,8 @@ class LLMClient:
         model = str(opts.get("model") or self.default_model())
         params = {k: opts[k] for k in SAMPLING_KEYS if opts.get(k) is not None}  # type: ignore[literal-required]
         line = self.ctx.current_line
-        hooked = self.hooks.run("before_llm", {"model": model, "messages": messages, "params": params,
-                                              "caller": caller}, subject=model)
+        hooked = self.hooks.run("before_llm", {"model": model, "messages": spell_messages(messages),
+                                              "params": params, "caller": caller}, subject=model)
         if hooked.skipped:
             return self._substitute(hooked.result, model)
         model = str(hooked.payload["model"])
@@ -118,12 +119,13 @@ class LLMClient:
                                  request={**body, "stream": on_chunk is not None})
         try:
             result = self._with_fallbacks(model, body, opts, on_chunk, caller)
-            after = self.hooks.run("after_llm", {"model": result.model or model, "messages": messages,
-                                                 "content": result.content,
-                                                 "tool_calls": result.tool_calls, "usage": result.usage,
-                                                 "cost": result.cost}, subject=model)
-            result.content = after.payload.get("content")
-            result.tool_calls = list(after.payload.get("tool_calls") or [])
+            if self.hooks.has("after_llm"):
+                after = self.hooks.run("after_llm", {
+                    "model": result.model or model, "messages": spell_messages(messages), "content": result.content,
+                    "tool_calls": [spell_tool_call(c) for c in result.tool_calls], "usage": result.usage,
+                    "cost": result.cost}, subject=model)
+                result.content = after.payload.get("content")
+                result.tool_calls = [openai_tool_call(c) for c in after.payload.get("tool_calls") or []]
         except SpellError as e:
             self.tracer.end(span, error=e)
             self.hooks.notify_error(e, caller)
@@ -140,8 +142,8 @@ class LLMClient:
 
     def _substitute(self, value: Any, model: str) -> LLMResult:
         if isinstance(value, dict):
-            return LLMResult(content=value.get("content"), tool_calls=list(value.get("tool_calls") or []),
-                             model=model)
+            return LLMResult(content=value.get("content"),
+                             tool_calls=[openai_tool_call(c) for c in value.get("tool_calls") or []], model=model)
         return LLMResult(content="" if value is None else str(value), model=model)
 
     def _with_fallbacks(self, model: str, body: dict[str, Any], opts: LLMOptions,

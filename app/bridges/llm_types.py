@@ -131,6 +131,16 @@ def to_openai_messages(messages: Any, where: str) -> list[dict[str, Any]]:
     return out
 
 
+def spell_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """OpenAI-shaped messages as spells see them (tool calls as ``{id, name, arguments}``)."""
+    out = []
+    for m in messages:
+        if m.get("tool_calls"):
+            m = dict(m, tool_calls=[spell_tool_call(c) for c in m["tool_calls"]])
+        out.append(m)
+    return out
+
+
 def prompt_messages(prompt: str, system: str | None) -> list[dict[str, Any]]:
     msgs: list[dict[str, Any]] = []
     if system:

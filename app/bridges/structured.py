@@ -1,7 +1,8 @@
 """Structured output: a JSON value validated against a JSON schema, with one repair retry.
 
 Models with a JSON-schema mode (litellm's ``supports_response_schema``, and every ``offline/`` model) get
-``response_format = json_schema``; others are instructed to answer with JSON only, and the value is extracted from
+``response_format = json_schema`` (a schema whose top is not an object is wrapped as ``{value: schema}`` and
+unwrapped, since providers require an object); others are instructed to answer with JSON only, and the value is extracted from
 their text (code fences and surrounding prose are tolerated). Either way the value is validated; on failure the
 model is asked once to repair its answer, and a value that still fails is a ``provider`` error naming the violation.
 """
@@ -78,7 +79,9 @@ def structured(client: LLMClient, messages: list[dict[str, Any]], schema: dict[s
     """Ask for a value matching ``schema``; validate; repair once; raise ``provider`` naming the violation."""
     model = str((opts or {}).get("model") or client.default_model())
     schema_mode = supports_schema_mode(model)
-    fmt = {"type": "json_schema", "json_schema": {"name": "result", "schema": schema}} if schema_mode else None
+    wrapped = schema_mode and schema.get("type") != "object"  # providers want an object at the top: wrap others
+    mode_schema = {"type": "object", "properties": {"value": schema}, "required": ["value"]} if wrapped else schema
+    fmt = {"type": "json_schema", "json_schema": {"name": "result", "schema": mode_schema}} if schema_mode else None
     if not schema_mode:
         messages = [{"role": "system", "content": INSTRUCTION.format(schema=json.dumps(schema))}] + messages
     problem = ""
@@ -86,6 +89,8 @@ def structured(client: LLMClient, messages: list[dict[str, Any]], schema: dict[s
         result = client.chat(messages, opts, caller=caller, response_format=fmt)
         try:
             value = extract_json(result.content)
+            if wrapped and isinstance(value, dict) and set(value) == {"value"}:
+                value = value["value"]
             problem = problem_with(value, schema) or ""
         except ValueError as e:
             problem = str(e)

@@ -141,3 +141,12 @@ def test_http_get_allow_list(make_spell, llm_server):
     assert e.value.code == "permission_denied"
     with pytest.raises(SpellError):
         s.call("Tool.call", "http_get", {"url": "file:///etc/passwd"})
+
+
+def test_llm_hooks_see_tool_calls_in_spell_shape(spell):
+    seen = []
+    spell.call("Hook.register", "after_llm", spell.fn(lambda ev: seen.append(ev["tool_calls"]) or {
+        "tool_calls": [dict(ev["tool_calls"][0], arguments={"expression": "1+1"})]}))
+    msg = spell.call("LLM.chat", [{"role": "user", "content": "calculator 6*7"}], opts={"tools": ["calculator"]})
+    assert seen[0][0]["name"] == "calculator" and seen[0][0]["arguments"] == {"expression": "6*7"}
+    assert msg["tool_calls"][0]["arguments"] == {"expression": "1+1"}  # the hook's edit reached the spell

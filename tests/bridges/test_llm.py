@@ -191,3 +191,12 @@ def test_no_secret_in_spans_or_requests_to_hooks(server_spell, llm_server):
     assert DUMMY_KEY not in json.dumps(server_spell.spans)
     auth = {k.lower(): v for k, v in llm_server.requests[-1]["headers"].items()}["authorization"]
     assert auth == f"Bearer {DUMMY_KEY}"  # the key reached the provider, and only the provider
+
+
+def test_schema_mode_wraps_non_object_schemas(make_spell, llm_server):
+    s = make_spell({"api_base": {"openai": llm_server.url}})
+    tags = {"type": "array", "items": {"type": "string"}, "minItems": 2}
+    assert s.call("LLM.structured", "tags please", tags, opts={"model": "openai/gpt-4o-mini"}) == ["<value>", "<value>"]
+    sent = llm_server.chat_requests()[-1]["response_format"]["json_schema"]["schema"]
+    assert sent["type"] == "object" and sent["properties"]["value"] == tags
+    assert s.call("LLM.structured", "x", tags) == ["<value>", "<value>"]  # offline: same wrapping, same value
