@@ -194,13 +194,16 @@ class BreakpointStore:
     def set_lines(self, file: str, lines: dict[int, int]) -> None:
         """Take the lines of breakpoints from the editor's markers (``{bp id: line}``)."""
         file = _norm(file)
+        moved = False
         with self._lock:
             for b in self._by_file.get(file, []):
                 if b.id in lines and lines[b.id] != b.line:
                     b.line = lines[b.id]
                     b.actual_line = None
                     b.verified = False
-        self._changed(file)
+                    moved = True
+        if moved:
+            self._changed(file)
 
     def _verified(self, file: str, records: list[dict[str, Any]]) -> None:
         with self._lock:

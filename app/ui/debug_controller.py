@@ -14,6 +14,7 @@ The panels in ``app/ui/debugger_panels.py`` connect to these signals; the editor
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -230,3 +231,198 @@ class DebugController(QObject):
     def set_variable(self, ref: int, name: str, value: str) -> None:
         self._request("set_variable", {"ref": ref, "name": name, "value": value},
                       lambda v: self.variableSet.emit(ref, name, v))
+
+
+# ------------------------------------------------------------------------------------------------ editor binding
+SC_MARK_CIRCLE, SC_MARK_ROUNDRECT, SC_MARK_ARROW, SC_MARK_SHORTARROW, SC_MARK_BACKGROUND = 0, 1, 2, 4, 22
+SC_MARK_SMALLRECT, SC_MARK_CHARACTER = 3, 10000
+
+
+def _bgr(color: str) -> int:
+    c = color.lstrip("#")
+    r, g, b = int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+    return r | (g << 8) | (b << 16)
+
+
+def ask_breakpoint_text(parent: Any, title: str, label: str, text: str) -> str | None:
+    """A one-line input for conditions, hit counts and log messages (tests replace this)."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
+    return value if ok else None
+
+
+class EditorDebugBinding(QObject):
+    """The debugger in one editor (a ScintillaEdit): breakpoint markers in the symbol margin (click toggles,
+    right-click edits condition, hit count, log message, enable), the current line while stopped, hover values,
+    and breakpoints that move with the edited lines (Scintilla markers move with the text; their lines go back
+    to the store after each edit that adds or removes lines)."""
+
+    MARKER_BP, MARKER_BP_DISABLED, MARKER_BP_SPECIAL, MARKER_CURRENT, MARKER_CURRENT_BG = 4, 5, 6, 7, 8
+
+    def __init__(self, editor: Any, path: Callable[[], str | None] | str, controller: DebugController,
+                 margin: int = 1):
+        super().__init__(editor)
+        self.editor = editor
+        self._path = path if callable(path) else (lambda: path)
+        self.controller = controller
+        self.margin = margin
+        self._handles: dict[int, int] = {}     # breakpoint id → marker handle
+        self._current: tuple[str, int] | None = None
+        e = editor
+        e.markerDefine(self.MARKER_BP, SC_MARK_CIRCLE)
+        e.markerDefine(self.MARKER_BP_DISABLED, SC_MARK_CIRCLE)
+        e.markerDefine(self.MARKER_BP_SPECIAL, SC_MARK_ROUNDRECT)
+        e.markerDefine(self.MARKER_CURRENT, SC_MARK_SHORTARROW)
+        e.markerDefine(self.MARKER_CURRENT_BG, SC_MARK_BACKGROUND)
+        for num, fore, back in ((self.MARKER_BP, "#c62828", "#e53935"), (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
+                                (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"), (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
+                                (self.MARKER_CURRENT_BG, "#000000", "#fff3c4")):
+            e.markerSetFore(num, _bgr(fore))
+            e.markerSetBack(num, _bgr(back))
+        mask = (1 << self.MARKER_BP) | (1 << self.MARKER_BP_DISABLED) | (1 << self.MARKER_BP_SPECIAL) | (
+            1 << self.MARKER_CURRENT)
+        e.setMarginMaskN(margin, e.marginMaskN(margin) | mask)
+        e.setMarginSensitiveN(margin, True)
+        e.marginClicked.connect(self._margin_clicked)
+        e.modified.connect(self._modified)
+        e.dwellStart.connect(self._dwell)
+        e.viewport().installEventFilter(self)
+        controller.breakpointsChanged.connect(self._breakpoints_changed)
+        controller.paused.connect(lambda stop: self.show_current(stop.file, stop.line))
+        controller.frameSelected.connect(lambda _i, f: self.show_current(f.get("file"), f.get("line")))
+        controller.resumed.connect(lambda: self.show_current(None, None))
+        controller.ended.connect(lambda _r: self.show_current(None, None))
+        self.refresh()
+
+    @property
+    def path(self) -> str | None:
+        p = self._path()
+        return os.path.realpath(p) if p else None
+
+    def _breakpoints_changed(self, file: str) -> None:
+        if self.path and os.path.realpath(file) == self.path:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the breakpoint markers from the store."""
+        e = self.editor
+        for num in (self.MARKER_BP, self.MARKER_BP_DISABLED, self.MARKER_BP_SPECIAL):
+            e.markerDeleteAll(num)
+        self._handles.clear()
+        if not self.path:
+            return
+        for bp in self.controller.store.for_file(self.path):
+            num = self.MARKER_BP_DISABLED if not bp.enabled else (
+                self.MARKER_BP_SPECIAL if (bp.condition or bp.hit or bp.log) else self.MARKER_BP)
+            line = bp.actual_line if bp.verified and bp.actual_line else bp.line  # where it landed
+            self._handles[bp.id] = e.markerAdd(line - 1, num)
+
+    def show_current(self, file: str | None, line: int | None) -> None:
+        """The arrow and band of the line the run is stopped at (None clears it)."""
+        e = self.editor
+        e.markerDeleteAll(self.MARKER_CURRENT)
+        e.markerDeleteAll(self.MARKER_CURRENT_BG)
+        if file and line and self.path and os.path.realpath(file) == self.path:
+            e.markerAdd(line - 1, self.MARKER_CURRENT)
+            e.markerAdd(line - 1, self.MARKER_CURRENT_BG)
+
+    def marker_lines(self) -> dict[int, int]:
+        """Breakpoint id → 1-based line where its marker is now."""
+        return {bid: self.editor.markerLineFromHandle(h) + 1 for bid, h in self._handles.items()
+                if self.editor.markerLineFromHandle(h) >= 0}
+
+    # events --------------------------------------------------------------------------------------------------------
+    def _margin_clicked(self, position: int, modifiers: int, margin: int) -> None:
+        if margin != self.margin or not self.path:
+            return
+        self.controller.toggle_breakpoint(self.path, self.editor.lineFromPosition(position) + 1)
+
+    def _modified(self, mtype: int, position: int, length: int, lines_added: int, *rest: Any) -> None:
+        if lines_added and self._handles and self.path:
+            from PySide6.QtCore import QTimer
+            QTimer.singleShot(0, self._sync_lines)
+
+    def _sync_lines(self) -> None:
+        if self.path:
+            self.controller.store.set_lines(self.path, self.marker_lines())
+
+    def expression_at(self, pos: int) -> str:
+        """The dotted name under ``pos`` (``a.b.c`` when hovering ``c``), for hover values."""
+        e = self.editor
+        line = e.lineFromPosition(pos)
+        start = e.positionFromLine(line)
+        text = e.getLine(line)
+        text = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else str(text)
+        col = pos - start
+        ok = lambda ch: ch.isalnum() or ch in "_."   # noqa: E731
+        a = col
+        while a > 0 and ok(text[a - 1]):
+            a -= 1
+        b = col
+        while b < len(text) and (text[b].isalnum() or text[b] == "_"):
+            b += 1
+        expr = text[a:b].strip(".")
+        return expr if expr and not expr[0].isdigit() else ""
+
+    def _dwell(self, x: int, y: int) -> None:
+        if not self.controller.is_paused:
+            return
+        pos = self.editor.positionFromPointClose(x, y)
+        if pos < 0:
+            return
+        expr = self.expression_at(pos)
+        if not expr:
+            return
+        from PySide6.QtCore import QPoint
+        from PySide6.QtWidgets import QToolTip
+        at = self.editor.viewport().mapToGlobal(QPoint(x, y))
+        self.controller.hover(expr, lambda text: QToolTip.showText(at, text, self.editor))
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt naming
+        from PySide6.QtCore import QEvent
+        if event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.RightButton:
+            x = event.position().x()
+            left = sum(self.editor.marginWidthN(i) for i in range(self.margin))
+            if left <= x < left + self.editor.marginWidthN(self.margin) and self.path:
+                pos = self.editor.positionFromPoint(int(x), int(event.position().y()))
+                self.margin_menu(self.editor.lineFromPosition(pos) + 1, event.globalPosition().toPoint())
+                return True
+        return False
+
+    def margin_menu(self, line: int, at: Any = None) -> None:
+        """Right-click in the margin: add, edit (condition, hit count, log message), disable or remove."""
+        from PySide6.QtWidgets import QMenu
+        path = self.path
+        if not path:
+            return
+        bp = self.controller.store.at(path, line)
+        menu = QMenu(self.editor)
+        if bp is None:
+            menu.addAction("Add breakpoint", lambda: self.controller.toggle_breakpoint(path, line))
+            menu.addAction("Add conditional breakpoint…", lambda: self.edit(line, "condition"))
+            menu.addAction("Add logpoint…", lambda: self.edit(line, "log"))
+        else:
+            menu.addAction("Edit condition…", lambda: self.edit(line, "condition"))
+            menu.addAction("Edit hit count…", lambda: self.edit(line, "hit"))
+            menu.addAction("Edit log message…", lambda: self.edit(line, "log"))
+            menu.addAction("Disable" if bp.enabled else "Enable",
+                           lambda: self.controller.store.update(bp.id, enabled=not bp.enabled))
+            menu.addAction("Remove", lambda: self.controller.store.remove(path, bp.line))
+        if at is not None:
+            menu.popup(at)
+        self.last_menu = menu
+
+    def edit(self, line: int, field: str) -> None:
+        path = self.path
+        if not path:
+            return
+        labels = {"condition": "Break when this Lua expression is true:",
+                  "hit": "Break on hit count (== n, >= n, % n):",
+                  "log": "Log message instead of stopping ({expr} parts are evaluated):"}
+        bp = self.controller.store.at(path, line)
+        value = ask_breakpoint_text(self.editor, "Breakpoint", labels[field], (getattr(bp, field) or "") if bp else "")
+        if value is None:
+            return
+        if bp is None:
+            bp = self.controller.store.add(path, line)
+        self.controller.store.update(bp.id, **{field: value})
