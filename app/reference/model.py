@@ -348,11 +348,13 @@ class LanguageView:
         return type_name[:1].lower() + type_name[1:]
 
     def qualname(self, m: MethodRef) -> str:
-        """``JSON.encode``; handle methods ``agent:run`` (Lua) or ``agent.run`` (JS, Tengo)."""
-        if m.owner_kind == "type":
-            sep = ":" if self.language == "lua" else "."
-            return f"{self.receiver(m.owner)}{sep}{self.name(m.name)}"
-        return f"{m.owner}.{self.name(m.name)}"
+        """``JSON.encode``; handle methods ``agent:run`` (Lua) or ``agent.run`` (JS, Tengo). In Tengo a method
+        named like a keyword is indexed: ``Log["error"]`` (``Log.error`` does not parse there)."""
+        owner = self.receiver(m.owner) if m.owner_kind == "type" else m.owner
+        if self.language == "tengo" and m.name in TENGO_KEYWORDS:
+            return f'{owner}["{m.name}"]'
+        sep = ":" if m.owner_kind == "type" and self.language == "lua" else "."
+        return f"{owner}{sep}{self.name(m.name)}"
 
     def method_by_name(self, owner: str, name: str, kind: str | None = None) -> MethodRef | None:
         """Find a method by its spelling in this language."""
@@ -465,8 +467,9 @@ class LanguageView:
             return m.examples[self.language], ""
         if self.language == "tengo":
             if m.name in TENGO_KEYWORDS:
-                return "", (f"`{m.name}` is a keyword in Tengo, so `{self.qualname(m)}(...)` does not parse; "
-                            f"index the object instead: `{self.qualname(m).rsplit('.', 1)[0]}[\"{m.name}\"](...)`.")
+                owner = self.receiver(m.owner) if m.owner_kind == "type" else m.owner
+                return "", (f"`{m.name}` is a keyword in Tengo, so `{owner}.{m.name}(...)` does not parse; "
+                            f"index the object instead: `{self.qualname(m)}(...)`.")
             lua = m.examples.get("lua", "")
             derived = lua_to_tengo(lua) if lua else None
             if derived:

@@ -136,3 +136,13 @@ def test_reference_and_editor_intel_do_not_import_litellm_or_qt() -> None:
             "print('litellm' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_tengo_spells_keyword_methods_as_an_index() -> None:
+    ref = build_reference()
+    m = ref.find("Log.error")
+    t = LanguageView(ref, "tengo")
+    assert t.qualname(m) == 'Log["error"]'
+    assert t.signature(m).text.startswith('Log["error"](message: string')
+    assert t.call_snippet(m) == 'Log["error"](message)'
+    assert LanguageView(ref, "lua").qualname(m) == "Log.error"
