@@ -103,7 +103,8 @@ class _Api:
     """The Lua side's functions, looked up once."""
 
     NAMES = ("setup", "hook_off", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
-             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "clear_refs", "on_error")
+             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "begin_pause", "clear_refs",
+             "on_error")
 
     def __init__(self, table: Any):
         for name in self.NAMES:
@@ -170,6 +171,8 @@ class LuaDebugAgent:
         session.sandbox.set_error_observer(self.api.on_error)
         self._orig_bridge_call = host.bridge_call
         host.bridge_call = self._bridge_call
+        self._orig_serve_callback = host.serve_callback
+        host.serve_callback = self._serve_callback
         self._orig_read = self.channel.read
         self.channel.read = self._inbox_read
         self.worker.debug_agent = self
@@ -199,6 +202,7 @@ class LuaDebugAgent:
         except AttributeError:
             self.channel.read = self._orig_read
         self.host.bridge_call = self._orig_bridge_call
+        self.host.serve_callback = self._orig_serve_callback
         if getattr(self.worker, "debug_agent", None) is self:
             self.worker.debug_agent = None
         with self._cv:
@@ -502,6 +506,14 @@ class LuaDebugAgent:
         finally:
             self.modes.pop()
 
+    def _serve_callback(self, msg: Any) -> None:
+        """A script function run for a bridge (a tool body...): Lua runs again, so pokes apply."""
+        self.modes.append("running")
+        try:
+            self._orig_serve_callback(msg)
+        finally:
+            self.modes.pop()
+
     # commands ------------------------------------------------------------------------------------------------------
     def _stack(self) -> list[dict[str, Any]]:
         frames = to_py(self.api.stack()) or []
@@ -524,6 +536,8 @@ class LuaDebugAgent:
             if cmd == "pause":
                 if mode == "running":
                     self.pause_requested = True
+                elif mode == "bridge":
+                    self.api.begin_pause()  # waiting for a bridge: stop right after it returns
                 self._reply(msg, {"ok": True})
                 return None
             if cmd in RESUME_COMMANDS:

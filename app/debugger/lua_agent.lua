@@ -912,6 +912,13 @@ function api.begin_step(action)
   set_mask(co, tstate(co).armed)
 end
 
+-- Pause asked while the spell waits in a bridge call: stop at the next spell line after it returns.
+function api.begin_pause()
+  local co = target()
+  STEP = {mode = "in", thread = co, depth = 0, pause = true}
+  set_mask(co, tstate(co).armed)
+end
+
 function api.clear_refs() REFS, nrefs = {}, 0 end
 
 -- Break on an uncaught error, from the message handler of the sandbox (the stack is still there).

@@ -259,3 +259,36 @@ def test_time_stopped_does_not_count_against_the_time_limit(spell, debug):
     d.session.breakpoints.clear()
     res = d.finish()
     assert res.status == "ok" and res.value == 21
+
+
+def test_pause_during_a_bridge_call_stops_right_after_it(spell, debug):
+    path = spell("slow.lua", """
+        Tool.register("wait", "Sleep a little", {type = "object", properties = {}},
+          function(args)
+            local t = os.clock()
+            while os.clock() - t < 2 do end
+            return "done"
+          end)
+        local r = Tool.call("wait", {})
+        local after = r
+        return after
+        """)
+    d = debug(path)
+    time.sleep(0.3)
+    d.session.pause()   # the tool's body spins inside the bridge call: it stops there, at once
+    st = d.stop()
+    assert st.reason == "pause" and st.line == 4
+    assert [f["kind"] for f in st.frames][:3] == ["lua", "bridge", "lua"]
+    d.session.stop()
+
+
+def test_syntax_error_in_a_debug_run(spell, debug):
+    path = spell("bad.lua", "local x = \n")
+    res = debug(path).finish()
+    assert res.status == "error" and res.failure.code == "syntax" and res.failure.line == 2
+
+
+def test_required_module_with_syntax_error(spell, debug):
+    spell("broken.lua", "return {\n")
+    path = spell("main.lua", 'local ok, err = pcall(require, "broken")\nreturn tostring(ok)\n')
+    assert debug(path).finish().value == "false"
