@@ -115,8 +115,9 @@ local function after_resume(co, prev, ...)
   end
   local step = STEP
   if step and step.thread == co and (step.mode == "in" or co_status(co) == "dead") then
-    STEP = {mode = "in", thread = prev, depth = 0}
+    STEP = {mode = "in", thread = prev, depth = 0, pause = step.pause}
     set_mask(prev, tstate(prev).armed)
+    set_mask(co, tstate(co).armed)
   end
   local st = TS[prev]
   if st and st.gen ~= GEN then refresh(prev) end
@@ -130,8 +131,9 @@ local function resume(co, ...)
   if st and st.gen ~= GEN then refresh(co) end
   local step = STEP
   if step and step.mode == "in" and step.thread == prev then
-    STEP = {mode = "in", thread = co, depth = 0}
+    STEP = {mode = "in", thread = co, depth = 0, pause = step.pause}
     set_mask(co, st and st.armed or false)
+    set_mask(prev, tstate(prev).armed)
   end
   CUR[1] = co
   PARENT[co] = prev

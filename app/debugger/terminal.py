@@ -192,3 +192,23 @@ def main(path: str, runner: Any = None, options: Any = None, inp: TextIO | None 
     finally:
         if own:
             runner.shutdown()
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``python -m app.debugger.terminal FILE [--profile P] [--timeout S]`` (what ``llmspell debug`` runs)."""
+    import argparse
+    p = argparse.ArgumentParser(prog="llmspell debug", description="Debug a Lua spell in the terminal.")
+    p.add_argument("file")
+    p.add_argument("--profile", default="standard")
+    p.add_argument("--timeout", type=float)
+    p.add_argument("--input", help="the spell's INPUT as JSON text")
+    args = p.parse_args(argv)
+    import json
+    from app.runner import RunOptions
+    opts = RunOptions(profile=args.profile, timeout_s=args.timeout,
+                      inputs=json.loads(args.input) if args.input else None)
+    return main(args.file, options=opts)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
