@@ -466,14 +466,15 @@ class LanguageView:
         if self.language in m.examples:
             return m.examples[self.language], ""
         if self.language == "tengo":
-            if m.name in TENGO_KEYWORDS:
-                owner = self.receiver(m.owner) if m.owner_kind == "type" else m.owner
-                return "", (f"`{m.name}` is a keyword in Tengo, so `{owner}.{m.name}(...)` does not parse; "
-                            f"index the object instead: `{self.qualname(m)}(...)`.")
+            owner = self.receiver(m.owner) if m.owner_kind == "type" else m.owner
+            keyword = (f" `{m.name}` is a keyword in Tengo, so `{owner}.{m.name}(...)` does not parse: index the "
+                       f"object instead, `{self.qualname(m)}(...)`." if m.name in TENGO_KEYWORDS else "")
             lua = m.examples.get("lua", "")
             derived = lua_to_tengo(lua) if lua else None
             if derived:
-                return derived, "Derived automatically from the Lua example."
+                return derived, "Derived automatically from the Lua example." + keyword
+            if keyword:
+                return "", "No Tengo example." + keyword
             return "", ("No Tengo example: the call is written as in Lua with map literals, e.g. "
                         f"`{self.call_snippet(m)}`.")
         return "", f"No {self.title} example documented."
@@ -575,7 +576,10 @@ def lua_to_tengo(code: str) -> str | None:
         elif kind == "name":
             after_dot = bool(out) and out[-1] == "."
             if after_dot and text in TENGO_KEYWORDS:
-                return None
+                out[-1] = f'["{text}"]'  # Log.error → Log["error"]: a keyword cannot follow '.' in Tengo
+                i += 1
+                line_start = False
+                continue
             if not after_dot and text in _LUA_STDLIB:
                 return None
             if text == "local" and line_start:

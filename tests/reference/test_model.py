@@ -124,7 +124,7 @@ def test_tengo_keyword_method_names_get_a_note(fake_ref: Reference) -> None:
     m = MethodRef("Log", "global", "error", "Log an error.", "", [], [], False, "nil", "", [],
                   {"lua": 'Log.error("x")'}, "0.1.0")
     code, note = LanguageView(fake_ref, "tengo").example(m)
-    assert code == "" and 'Log["error"]' in note
+    assert code == 'Log["error"]("x")' and 'Log["error"]' in note and "keyword" in note
 
 
 def test_reference_and_editor_intel_do_not_import_litellm_or_qt() -> None:
