@@ -66,6 +66,10 @@ class AgentInstance:
                 tools.append(tools_of(self._ctx).get(entry))
             elif isinstance(entry, AgentInstance):
                 tools.append(entry._as_tool())
+            elif callable(entry):  # a bare script function: generic name and schema (a table says more)
+                schema = {"type": "object", "properties": {"input": {"type": "string"}}}
+                tools.append(ToolDef(f"function{len(tools) + 1}", "A script function taking {input}.", schema,
+                                     lambda args, fn=entry: fn(args), "script"))
             elif isinstance(entry, dict) and callable(entry.get("fn")) and isinstance(entry.get("name"), str):
                 fn = entry["fn"]
                 schema = check_tool_schema(entry["name"], entry.get("parameters", entry.get("schema")))
@@ -264,8 +268,9 @@ class AgentBridge(Bridge):
             description: What the agent does (shown to other agents that use it as a tool).
             model: provider/model (default: the run's default model).
             system: The system prompt.
-            tools: Tools it may call: registered tool names, other agents, or {name, description, parameters, fn}
-                tables whose fn is a script function receiving the arguments table.
+            tools: Tools it may call: registered tool names, other agents, {name, description, parameters, fn}
+                tables whose fn is a script function receiving the arguments table, or bare functions (named
+                function1, function2... by position, taking {input}; prefer tables so the model knows what they do).
             max_steps: Most LLM calls per run (default 8).
             temperature: Sampling temperature.
             max_tokens: Upper bound on each answer's tokens.

@@ -93,3 +93,9 @@ def test_agent_against_server_with_tool_calls(server_spell, llm_server):
     second = llm_server.chat_requests()[-1]
     assert second["messages"][-1]["role"] == "tool" and second["messages"][-1]["content"] == "20"
     assert second["tools"][0]["function"]["name"] == "calculator"
+
+
+def test_bare_function_tool(spell):
+    agent = spell.call("Agent.new", opts={"tools": [spell.fn(lambda args: args["input"][::-1])]})
+    r = spell.method(agent, "run", 'call function1 with "abc"')
+    assert r["text"] == "function1 returned cba"
