@@ -65,6 +65,7 @@ class CodeGen:
         self.code_ref: list = []  # filled with the FuncCode being generated (self-recursion checks)
         self.scopes = scopes      # debug runs only: statement scopes from the resolver
         self.use_pygen = USE_PYGEN
+        self._func_codes: dict[int, FuncCode] = {}
         self.fn: FuncInfo | None = None
 
     def pos(self, node: Any) -> tuple:
@@ -838,9 +839,17 @@ class CodeGen:
                 raise
         return run_module
 
+    def func_lit_code(self, e: N.FuncLit) -> FuncCode:
+        """The compiled code of a function literal (once, even if the enclosing function is retranslated)."""
+        code = self._func_codes.get(id(e))
+        if code is None:
+            code = self.function(e.ann, [e.body], e.line)
+            self._func_codes[id(e)] = code
+        return code
+
     def e_FuncLit(self, e: N.FuncLit) -> Callable:
         info: FuncInfo = e.ann
-        code = self.function(info, [e.body], e.line)
+        code = self.func_lit_code(e)
         getters = []
         for ref in info.free:
             if ref.kind == "local":

@@ -28,8 +28,10 @@ from .interpreter import Interpreter
 from .objects import ImmutableMap, UNDEFINED, to_string
 from .runtime import MAX_FRAMES
 from .stdlib import ALL_MODULES
+from .stdlib import base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
 
 log = logging.getLogger(__name__)
+# (the stdlib modules are imported here so that a warm worker has paid for them before the first run)
 
 STDLIB = frozenset(ALL_MODULES)
 

@@ -6,6 +6,7 @@ Strings are Go *byte* strings; the interpreter stores them as Python ``str`` dec
 from __future__ import annotations
 
 import logging
+import re
 
 from .errors import TengoParseError
 
@@ -50,6 +51,10 @@ class Token:
         return f"Token({self.kind}, {self.value!r}, {self.line}:{self.col})"
 
 
+_IDENT = re.compile(r"[^\W\d]\w*")
+_BLANKS = re.compile(r"[ \t\r]+")
+
+
 def _is_letter(c: str) -> bool:
     return c.isalpha() or c == "_"
 
@@ -65,6 +70,7 @@ class Lexer:
         self.src = src
         self.filename = filename
         self.pos = 0
+        self.ascii = src.isascii()
         self.line = 1
         self.line_start = 0
         self.tokens: list[Token] = []
@@ -74,7 +80,9 @@ class Lexer:
         return TengoParseError(msg, self.filename, line, col)
 
     def col_of(self, pos: int) -> int:
-        # Tengo columns count bytes; use UTF-8 length of the line prefix.
+        """1-based column in bytes (Tengo counts bytes): the UTF-8 length of the line prefix."""
+        if self.ascii:
+            return pos - self.line_start + 1
         prefix = self.src[self.line_start:pos]
         return (len(prefix.encode("utf-8", "surrogatepass")) if not prefix.isascii() else len(prefix)) + 1
 
@@ -95,7 +103,7 @@ class Lexer:
                     self.line += 1
                     self.line_start = self.pos
                 elif c in " \t\r":
-                    self.pos += 1
+                    self.pos = _BLANKS.match(src, self.pos).end()
                 elif c == "/" and self.pos + 1 < n and src[self.pos + 1] == "/":
                     end = src.find("\n", self.pos)
                     self.pos = n if end < 0 else end
@@ -127,9 +135,7 @@ class Lexer:
             line, col = self.line, self.col_of(self.pos)
             start = self.pos
             if _is_letter(c):
-                p = self.pos + 1
-                while p < n and (_is_letter(src[p]) or src[p].isdigit()):
-                    p += 1
+                p = _IDENT.match(src, start).end()
                 word = src[start:p]
                 self.pos = p
                 if word in KEYWORDS:

@@ -24,7 +24,15 @@ class Node:
 
 
 def _node(name: str, *fields: str) -> type:
-    return type(name, (Node,), {"__slots__": fields + ("ann",), "fields": fields})
+    cls = type(name, (Node,), {"__slots__": fields + ("ann",), "fields": fields})
+    # a specialised __init__ (field names are fixed identifiers of this module, never spell text)
+    params = "".join(f", {f}=None" for f in fields)
+    body = "".join(f"\n    self.{f} = {f}" for f in fields)
+    env: dict[str, Any] = {}
+    exec(f"def __init__(self, line, col{params}):\n    self.line = line\n    self.col = col\n"
+         f"    self.ann = None{body}\n", env)
+    cls.__init__ = env["__init__"]
+    return cls
 
 
 # expressions

@@ -34,6 +34,8 @@ _ARITH = {"+", "-", "*"}
 _CMP = {"<", ">", "<=", ">="}
 _BITS = {"&", "|", "^"}
 _FOLDABLE = {"+", "-", "*", "<", ">", "<=", ">=", "&", "|", "^"}
+#: above this many generated lines a function uses the closure backend (Python's compile time grows with size)
+MAX_LINES = 40000
 
 
 class Unsupported(Exception):
@@ -123,6 +125,7 @@ class _Fn:
         self.ntemps = 0
         self.stmt_temps: list[str] = []
         self.loops: list[list[str] | None] = []  # per loop: post-statement lines (None for for-in)
+        self.in_loop = 0                            # > 0 while lowering any part of a loop
 
     def emit(self, text: str) -> None:
         self.lines.append("    " * self.indent + text)
@@ -200,6 +203,8 @@ class PyGen:
         else:
             self.stmts(stmts)
             f.emit("return None")
+        if len(f.lines) > MAX_LINES:
+            raise Unsupported(f"translation too large ({len(f.lines)} lines)")
         src = "def body(fr):\n" + "\n".join(f.lines) + "\n"
         env = dict(self.env)
         env.update(_HELPERS)
@@ -290,6 +295,14 @@ class PyGen:
         f = self.f
         if s.init is not None:
             self.stmt(s.init)
+        f.in_loop += 1
+        try:
+            self._for_loop(s)
+        finally:
+            f.in_loop -= 1
+
+    def _for_loop(self, s: N.ForStmt) -> None:
+        f = self.f
         # the post statement runs at the end of the body and before each `continue`
         post_lines: list[str] = []
         if s.post is not None:
@@ -314,6 +327,14 @@ class PyGen:
     def for_in(self, s: N.ForInStmt) -> None:
         f = self.f
         obj = self.expr(s.iterable)
+        f.in_loop += 1
+        try:
+            self._for_in_loop(s, obj)
+        finally:
+            f.in_loop -= 1
+
+    def _for_in_loop(self, s: N.ForInStmt, obj: str) -> None:
+        f = self.f
         ksym, vsym = s.ann
         f.ntemps += 1
         kv, vv = f"_k{f.ntemps}", f"_v{f.ntemps}"
@@ -583,7 +604,7 @@ class PyGen:
 
     def e_FuncLit(self, e: N.FuncLit) -> str:
         info: FuncInfo = e.ann
-        code = self.cg.function(info, [e.body], e.line)
+        code = self.cg.func_lit_code(e)
         cells = [f"v{ref.sym.slot}" if ref.kind == "local" else f"F[{ref.index}]" for ref in info.free]
         t = self.f.temp()
         self.f.emit(f"{t} = CompiledFunction({self.const(code)}, ({''.join(c + ', ' for c in cells)}))")
@@ -739,6 +760,9 @@ class PyGen:
         f.emit("try:")
         if e.ellipsis:
             f.emit(f"    {t} = _slow({fn}, spread({arglist}), {e.line})")
+        elif f.info.top and not f.in_loop:
+            # straight-line top-level code runs once: a compact call keeps the generated source small
+            f.emit(f"    {t} = _slow({fn}, {arglist}, {e.line})")
         else:
             f.emit(f"    if type({fn}) is CompiledFunction and {fn}.code.fast_n == {len(args)}:")
             f.emit(f"        _c = {fn}.code")
