@@ -155,7 +155,7 @@ class TengoEngine:
         """Parse and compile errors (unknown names are assumed to be host globals; imports are not loaded)."""
         interp = Interpreter(stdlib=STDLIB, lenient=True)
         try:
-            interp.compile(source, filename, ["INPUT"])
+            interp.check(source, filename, ["INPUT"])
         except TengoError as e:
             pos = e.position
             if pos is None:

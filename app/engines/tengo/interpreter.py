@@ -188,6 +188,13 @@ class Interpreter:
         code, info = self._compile(src, filename, list(predefined or []), main=True)
         return Program(self, code, info)
 
+    def check(self, src: str, filename: str, predefined: list[str] | None = None) -> None:
+        """Parse and resolve only (editor diagnostics): raises the first parse or compile error. Unknown names
+        are accepted as host globals and imports are not loaded."""
+        stmts = parse(src, filename)
+        resolver = Resolver(filename, self.builtins, lambda n, node: ("value", UNDEFINED), lenient=True)
+        resolver.resolve_top(stmts, list(predefined or []))
+
     def compile_repl(self, src: str, filename: str, session: dict[str, Any]) -> Program:
         """Compile one REPL entry: session variables are predefined (in cells), a final expression is the
         entry's value (exported)."""
