@@ -79,10 +79,10 @@ def _write(folder: str, name: str, text: str) -> str:
     return path
 
 
-def _debug_run(runner: Runner, path: str, bp_line: int) -> tuple[float, bool]:
+def _debug_run(runner: Runner, path: str, bp_line: int, instrument: str = "breakpoints") -> tuple[float, bool]:
     store = BreakpointStore()
     store.add(path, bp_line)
-    session = DebugSession(store)
+    session = DebugSession(store, instrument=instrument)
     run = runner.start(path, options=RunOptions(debug={"session": session}, profile="trusted"))
     stop = session.wait_paused(120)
     hit = stop is not None and stop.reason == "breakpoint"
@@ -108,6 +108,10 @@ def overhead(runner: Runner, folder: str) -> list[tuple[str, float, float, bool]
             debug.append(t)
             hits.append(hit)
         rows.append((name, min(plain), min(debug), all(hits)))
+        if name == "call-heavy recursion":
+            # informative: every function instrumented (breakpoints can then move anywhere without a call hook)
+            every = min(_debug_run(runner, path, bp_line, "all")[0] for _ in range(3))
+            rows.append(("  (every fn instrumented)", min(plain), every, True))
     return rows
 
 
@@ -162,9 +166,10 @@ def main() -> int:
         print(f"{'program':24s} {'plain s':>9s} {'debug s':>9s} {'ratio':>7s} {'target':>7s}  breakpoint hit")
         for name, plain, debug, hit in overhead(runner, folder):
             ratio = debug / plain if plain else float("nan")
-            target = TARGETS[name]
-            ok &= ratio <= target and hit
-            print(f"{name:24s} {plain:9.3f} {debug:9.3f} {ratio:6.2f}x {target:6.1f}x  {'yes' if hit else 'NO'}")
+            target = TARGETS.get(name, float("nan"))
+            ok &= (ratio <= target and hit) if name in TARGETS else True
+            shown = f"{target:6.1f}x" if name in TARGETS else "     - "
+            print(f"{name:24s} {plain:9.3f} {debug:9.3f} {ratio:6.2f}x {shown}  {'yes' if hit else 'NO'}")
         lat = step_latency(runner, folder)
         ok &= lat <= 0.05
         print(f"{'step → Paused (median)':24s} {lat * 1000:8.1f} ms  target ≤ 50 ms")
