@@ -69,7 +69,8 @@ class CodeGen:
         self.fn: FuncInfo | None = None
 
     def pos(self, node: Any) -> tuple:
-        return (self.filename, node.line, node.col)
+        """``(file, line, col, function)``: where an error is reported (function name for tracebacks)."""
+        return (self.filename, node.line, node.col, self.fn.name if self.fn is not None else "")
 
     # -- functions -----------------------------------------------------------------------------------------
     def function(self, info: FuncInfo, stmts: list, line: int) -> FuncCode:

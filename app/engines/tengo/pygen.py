@@ -173,7 +173,7 @@ class PyGen:
         return name
 
     def pos(self, node: Any) -> str:
-        return self.const((self.cg.filename, node.line, node.col))
+        return self.const((self.cg.filename, node.line, node.col, self.f.info.name if self.f else ""))
 
     # -- entry point ---------------------------------------------------------------------------------------
     def compile(self, info: FuncInfo, stmts: list, code_ref: list) -> Callable:
