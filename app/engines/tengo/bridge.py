@@ -87,9 +87,11 @@ class Converter:
 
     def _make_callback(self, fn: Any) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
+            depth = self.rt.depth
             try:
                 result = self.rt.call(fn, [self.from_plain(a) for a in args])
             except (TengoRuntimeError, RecursionError) as e:
+                self.rt.depth = depth  # the failed call's frames are gone; the spell goes on
                 raise self._on_error(e) from None
             return self.to_plain(result, callbacks=True)
         return call

@@ -240,3 +240,16 @@ def test_array_growth_is_capped() -> None:
     with pytest.raises(SpellError) as e:
         run("a := [0]\nfor { a = a + a }", host=FakeHost(limits=Limits(memory_mb=1)))
     assert "array size limit" in e.value.failure.message
+
+
+def test_failing_callbacks_do_not_leak_call_depth() -> None:
+    class FailingHost(FakeHost):
+        def bridge_call(self, target: Any, method: str, args: list, opts: Any, line: Any,
+                        callbacks: dict[int, Callable[..., Any]]) -> Any:
+            try:
+                return callbacks[args[1]["$callback"]](1)
+            except BridgeFault as f:
+                raise BridgeFault("tool_failed", f.message) from None
+
+    src = 'bad := func(n) { return n + "x" }\nfor i := 0; i < 3000; i++ { r := Tool.define("t", bad) }\nexport "done"'
+    assert run(src, host=FailingHost()) == "done"
