@@ -10,6 +10,7 @@ from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.llm_client import client_of
 from app.bridges.llm_types import LLMOptions, LLMResult, spell_tool_call
+from app.bridges.records import AgentResult, ChatMessage
 from app.bridges.registry import Bridge, BridgeContext, bridge, handle_type
 from app.bridges.tool_registry import NAME, ToolDef, check_tool_schema, run_tool, tools_of
 from app.bridges.trace import Tracer
@@ -152,7 +153,7 @@ class AgentInstance:
         return record
 
     # spell methods ---------------------------------------------------------------------------------------------
-    def run(self, input: str, opts: RunOptions | None = None) -> dict[str, Any]:
+    def run(self, input: str, opts: RunOptions | None = None) -> AgentResult:
         """Run the agent on a task: the model may call its tools until it answers (history is not kept).
 
         Args:
@@ -175,7 +176,7 @@ class AgentInstance:
             console.log(agent.run("Use the calculator to compute 6*7.").text);
         """
         max_steps = int((opts or {}).get("max_steps") or self._max_steps)
-        return self._loop(self._start_messages([], input), max_steps)
+        return self._loop(self._start_messages([], input), max_steps)  # type: ignore[return-value]
 
     def chat(self, message: str) -> str:
         """Send a message in the agent's ongoing conversation (it remembers earlier turns, up to ``memory``).
@@ -207,7 +208,7 @@ class AgentInstance:
             kept = kept[1:]
         return kept
 
-    def history(self) -> list[dict[str, Any]]:
+    def history(self) -> list[ChatMessage]:
         """The conversation kept by agent:chat.
 
         Returns:
@@ -227,7 +228,7 @@ class AgentInstance:
             if m.get("tool_call_id"):
                 msg["tool_call_id"] = m["tool_call_id"]
             out.append(msg)
-        return out
+        return out  # type: ignore[return-value]
 
     def reset(self) -> None:
         """Forget the conversation kept by agent:chat.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypedDict
 
 from app.bridges.errors import SpellError
+from app.bridges.records import EventRecord
 from app.bridges.registry import Bridge, BridgeContext, Callback, bridge
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class EventBridge(Bridge):
         """
         return bus_of(self.ctx).drain()
 
-    def wait(self, pattern: str, timeout: float = 0) -> dict[str, Any] | None:
+    def wait(self, pattern: str, timeout: float = 0) -> EventRecord | None:
         """Take the oldest matching event not yet taken by a wait, waiting up to ``timeout`` seconds for one.
 
         Queued deliveries are drained first. Events come from this run: earlier publishes, or publishes made
@@ -226,7 +227,7 @@ class EventBridge(Bridge):
         """
         bus = bus_of(self.ctx)
         bus.drain()
-        return bus.wait(pattern, timeout, self.ctx.cancelled)
+        return bus.wait(pattern, timeout, self.ctx.cancelled)  # type: ignore[return-value]
 
     def list(self) -> list[dict[str, Any]]:
         """The active subscriptions.

@@ -9,6 +9,7 @@ from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline
 from app.bridges.llm_client import client_of
 from app.bridges.llm_types import (LLMOptions, prompt_messages, to_openai_messages, with_system)
+from app.bridges.records import ChatMessage, Usage
 from app.bridges.registry import Bridge, Callback, bridge
 from app.bridges.structured import check_schema, structured
 from app.bridges.tool_registry import ToolDef, check_tool_schema, tools_of
@@ -100,7 +101,7 @@ class LLMBridge(Bridge):
                                           caller="LLM.complete")
         return result.content or ""
 
-    def chat(self, messages: list[dict[str, Any]], opts: ChatOptions | None = None) -> dict[str, Any]:
+    def chat(self, messages: list[ChatMessage], opts: ChatOptions | None = None) -> ChatMessage:
         """Send a conversation and return the model's message (which may ask for tool calls).
 
         Args:
@@ -136,9 +137,9 @@ class LLMBridge(Bridge):
         tools = tool_specs(self.ctx, opts.get("tools") or [], "LLM.chat") or None
         result = client_of(self.ctx).chat(msgs, opts, caller="LLM.chat", tools=tools,
                                           tool_choice=_tool_choice(opts.get("tool_choice")) if tools else None)
-        return result.spell_message()
+        return result.spell_message()  # type: ignore[return-value]
 
-    def stream(self, input: str | list[dict[str, Any]], on_chunk: Callback, opts: LLMOptions | None = None) -> str:
+    def stream(self, input: str | list[ChatMessage], on_chunk: Callback, opts: LLMOptions | None = None) -> str:
         """Stream an answer, calling a function with each piece of text as it arrives.
 
         Args:
@@ -239,7 +240,7 @@ class LLMBridge(Bridge):
         vectors = client_of(self.ctx).embed(items, dict(opts or {}), "LLM.embed")
         return vectors[0] if single else vectors
 
-    def count_tokens(self, input: str | list[dict[str, Any]], opts: CountOptions | None = None) -> int:
+    def count_tokens(self, input: str | list[ChatMessage], opts: CountOptions | None = None) -> int:
         """Count the tokens of a text or a message list for a model's tokenizer.
 
         Args:
@@ -266,7 +267,7 @@ class LLMBridge(Bridge):
             return offline_rules.messages_tokens(msgs)
         return int(get_litellm().token_counter(model=model, messages=msgs))
 
-    def usage(self) -> dict[str, Any]:
+    def usage(self) -> Usage:
         """Tokens and cost of this run's LLM calls so far.
 
         Returns:
@@ -279,4 +280,4 @@ class LLMBridge(Bridge):
             const u = LLM.usage();
             console.log(u.total_tokens, u.cost);
         """
-        return client_of(self.ctx).usage()
+        return client_of(self.ctx).usage()  # type: ignore[return-value]

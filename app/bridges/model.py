@@ -10,6 +10,7 @@ from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline, provider_of
 from app.bridges.llm_client import client_of
 from app.bridges.offline_provider import MODELS as OFFLINE_MODELS
+from app.bridges.records import ModelEntry, ModelInfo, ProviderInfo
 from app.bridges.registry import Bridge, bridge
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _entry_name(key: str, provider: str) -> str:
 class ModelBridge(Bridge):
     """Discover models: their context windows, prices and capabilities, and which providers are configured."""
 
-    def list(self, opts: ListOptions | None = None) -> list[dict[str, Any]]:
+    def list(self, opts: ListOptions | None = None) -> list[ModelEntry]:
         """List known models: the offline ones and those of configured providers (or all, on request).
 
         Options:
@@ -82,7 +83,7 @@ class ModelBridge(Bridge):
                 out.append({"name": _entry_name(key, provider), "provider": provider, "mode": mode})
         return sorted(out, key=lambda m: m["name"])
 
-    def info(self, model: str) -> dict[str, Any]:
+    def info(self, model: str) -> ModelInfo:
         """Describe a model from litellm's model map.
 
         Args:
@@ -117,7 +118,7 @@ class ModelBridge(Bridge):
             "configured": configured(provider),
         }
 
-    def providers(self) -> list[dict[str, Any]]:
+    def providers(self) -> list[ProviderInfo]:
         """Which providers have credentials configured in the environment (names only, never values).
 
         Returns:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from app.bridges.records import ToolInfo
 from app.bridges.registry import Bridge, Callback, bridge
 from app.bridges.tool_registry import ToolDef, tools_of
 
@@ -19,7 +20,7 @@ class ToolBridge(Bridge):
     HTTP, for the allowed hosts only. Agents call the same tools.
     """
 
-    def register(self, name: str, description: str, schema: dict[str, Any], fn: Callback) -> dict[str, Any]:
+    def register(self, name: str, description: str, schema: dict[str, Any], fn: Callback) -> ToolInfo:
         """Register a script function as a tool.
 
         Args:
@@ -64,7 +65,7 @@ class ToolBridge(Bridge):
         """
         return tools_of(self.ctx).call(name, args)
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[ToolInfo]:
         """The tools available in this run (built-ins first).
 
         Returns:
@@ -79,7 +80,7 @@ class ToolBridge(Bridge):
         return [{"name": t.name, "description": t.description, "source": t.source}
                 for t in tools_of(self.ctx).all()]
 
-    def info(self, name: str) -> dict[str, Any]:
+    def info(self, name: str) -> ToolInfo:
         """Describe one tool.
 
         Args:

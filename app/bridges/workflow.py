@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
+from app.bridges.records import WorkflowResult
 from app.bridges.registry import Bridge, Callback, bridge
 from app.bridges.trace import Tracer
 from app.bridges.workflow_steps import DEFAULT_RETRIES, STRATEGIES, Step, make_step, run_step
@@ -93,7 +94,7 @@ class WorkflowBridge(Bridge):
             raise SpellError("invalid_argument", f"{where}: step names must be unique: {', '.join(dupes)}")
         return made
 
-    def sequential(self, steps: list[Any], opts: WorkflowOptions | None = None) -> dict[str, Any]:
+    def sequential(self, steps: list[Any], opts: WorkflowOptions | None = None) -> WorkflowResult:
         """Run steps one after another, each getting the previous step's output as its input.
 
         Args:
@@ -142,9 +143,9 @@ class WorkflowBridge(Bridge):
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out
+        return out  # type: ignore[return-value]
 
-    def parallel(self, steps: list[Any], opts: ParallelOptions | None = None) -> dict[str, Any]:
+    def parallel(self, steps: list[Any], opts: ParallelOptions | None = None) -> WorkflowResult:
         """Run steps at the same time, each with the same input; outputs keep the steps' order.
 
         Args:
@@ -204,10 +205,10 @@ class WorkflowBridge(Bridge):
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out
+        return out  # type: ignore[return-value]
 
     def conditional(self, condition: Any, branches: dict[str, Any],
-                    opts: ConditionalOptions | None = None) -> dict[str, Any]:
+                    opts: ConditionalOptions | None = None) -> WorkflowResult:
         """Run a condition step, then the branch named by its result.
 
         Args:
@@ -263,9 +264,9 @@ class WorkflowBridge(Bridge):
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out
+        return out  # type: ignore[return-value]
 
-    def loop(self, body: Any, opts: LoopOptions | None = None) -> dict[str, Any]:
+    def loop(self, body: Any, opts: LoopOptions | None = None) -> WorkflowResult:
         """Run a step for each item, over a range, or while a condition holds.
 
         Exactly one of items, range or condition drives the loop; the body gets the item (or number, or the
@@ -315,7 +316,7 @@ class WorkflowBridge(Bridge):
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out
+        return out  # type: ignore[return-value]
 
     def _iterate(self, step: Step, base_name: str, opts: LoopOptions, driver: str, limit: int, strategy: str,
                  retries: int) -> dict[str, Any]:
