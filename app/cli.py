@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
     docs.add_argument("--out", default="docs/reference", help="output folder")
-    docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts")
+    docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts, json, or all")
     return p
 
 
@@ -227,7 +227,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
         sys.stderr.write("llmspell docs: the reference generator is not available in this build\n")
         return EXIT_ERROR
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    for path in write_docs(args.out, formats):
+    try:
+        paths = write_docs(args.out, formats)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    for path in paths:
         print(path)
     return EXIT_OK
 

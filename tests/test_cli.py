@@ -149,3 +149,12 @@ def _busy_child(pid: int) -> int | None:
         if utime > 20:
             best = c
     return best
+
+
+def test_docs_writes_the_reference(tmp_path):
+    r = llmspell("docs", "--out", str(tmp_path), "--format", "html,md")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "html" / "index.html").exists()
+    assert "LLM.complete" in (tmp_path / "markdown" / "reference.md").read_text()
+    bad = llmspell("docs", "--out", str(tmp_path), "--format", "pdf")
+    assert bad.returncode == 2 and "pdf" in bad.stderr
