@@ -200,3 +200,27 @@ def test_schema_mode_wraps_non_object_schemas(make_spell, llm_server):
     sent = llm_server.chat_requests()[-1]["response_format"]["json_schema"]["schema"]
     assert sent["type"] == "object" and sent["properties"]["value"] == tags
     assert s.call("LLM.structured", "x", tags) == ["<value>", "<value>"]  # offline: same wrapping, same value
+
+
+def test_no_secret_in_logs_or_errors(server_spell, llm_server, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    llm_server.fault("401")
+    with pytest.raises(SpellError) as e:
+        server_spell.call("LLM.complete", "hi")
+    assert DUMMY_KEY not in e.value.message
+    assert DUMMY_KEY not in caplog.text
+    assert DUMMY_KEY not in json.dumps(server_spell.spans)
+
+
+def test_cancel_during_retry_wait(server_spell, llm_server):
+    import threading
+    llm_server.fault("429", retry_after=30)
+    timer = threading.Timer(0.2, server_spell.ctx.cancelled.set)
+    timer.start()
+    try:
+        with pytest.raises(SpellError) as e:
+            server_spell.call("LLM.complete", "hi")
+    finally:
+        timer.cancel()
+    assert e.value.code == "cancelled"
