@@ -13,7 +13,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP) system-deps
+TSC    := $(VENV)/tools/node_modules/.bin/tsc
+
+setup: $(STAMP) system-deps $(TSC)
+
+# TypeScript checks the generated .d.ts against every JS example (skipped when node/npm are missing).
+$(TSC):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/tools typescript@5.9.3 >/dev/null 2>&1 \
+	    || echo "note: could not install typescript; the .d.ts check will be skipped"; \
+	fi
 
 # Debian packages the IDE and its tests need (Qt's xcb/EGL libraries, Xvfb for a real window without a screen).
 system-deps:
@@ -29,7 +38,7 @@ run: setup
 	else $(VENV)/bin/llmspell-studio; fi
 
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen LLMSPELL_TSC=$$( [ -x $(TSC) ] && echo $(abspath $(TSC)) ) $(PY) -m pytest -q
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
