@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
             self.cursor_label.setText(f"Ln {ln + 1}, Col {col + 1}")
         else:
             self.cursor_label.clear()
-        self.refresh_outline()
+        self._outline_timer.start(0 if page is None or page.editor.lineCount() < 2000 else 150)
 
     def _update_title(self) -> None:
         page = self.tabs.current_page()
