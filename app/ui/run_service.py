@@ -273,7 +273,11 @@ class ReplSession(QObject):
     def _ensure(self) -> Any:
         if self._session is None:
             runner = self.service.wait_runner()
-            self._session = runner.repl(self.language)
+            opts = self.service.repl_options()
+            try:
+                self._session = runner.repl(self.language, opts) if opts is not None else runner.repl(self.language)
+            except TypeError:  # a runner whose repl() takes only the language
+                self._session = runner.repl(self.language)
         return self._session
 
     def evaluate(self, source: str) -> None:
@@ -426,6 +430,16 @@ class RunService(QObject):
             self.repls[language] = ReplSession(self, language)
         self._timer.start()
         return self.repls[language]
+
+    def repl_options(self) -> Any:
+        """RunOptions for new REPL sessions (profile, limits and default model from the settings)."""
+        from app.ui.settings import SettingsStore
+        st = SettingsStore.current
+        if st is None:
+            return None
+        return make_options(profile=st.profile, timeout_s=st.timeout_s or None,
+                            memory_mb=st.memory_mb if st.memory_mb >= 8 else None,
+                            settings={"default_model": st.default_model, "base_urls": dict(st.base_urls)})
 
     def reset_repl(self, language: str) -> None:
         s = self.repls.pop(language, None)
