@@ -102,7 +102,7 @@ class _Chunk:
 class _Api:
     """The Lua side's functions, looked up once."""
 
-    NAMES = ("setup", "hook_off", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
+    NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
              "variables", "string_slice", "evaluate", "set_variable", "begin_step", "begin_pause", "clear_refs",
              "on_error")
 
@@ -159,7 +159,8 @@ class LuaDebugAgent:
         self.api = _Api(fn(py))
         self._load = rt.globals().load
         opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
-        self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts)
+        self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts,
+                                                          session._invoke_callback)
         self.main_L = int(main_hex, 16)
         self.hookf = self.lib.lua_gethook(self.main_L)
         self.api.hook_off()
@@ -364,7 +365,7 @@ class LuaDebugAgent:
                    "instrumented": p.index in want} for p in info.protos]
         self.api.add_chunk("@" + chunk, self.session.rt.table_from(protos, recursive=True))
         if want:
-            self.session.env[ENV_KEY] = self.D
+            self.api.arm_env(ENV_KEY)  # (not env[...] = from Python: lupa fails inside resumed coroutines)
         if self.files or self.temp_bp:
             for fpath, recs in self._apply().items():
                 if fpath == path or chunk == self.main_chunk:
@@ -509,9 +510,11 @@ class LuaDebugAgent:
     def _serve_callback(self, msg: Any) -> None:
         """A script function run for a bridge (a tool body...): Lua runs again, so pokes apply."""
         self.modes.append("running")
+        self.api.enter_callback()
         try:
             self._orig_serve_callback(msg)
         finally:
+            self.api.leave_callback()
             self.modes.pop()
 
     # commands ------------------------------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ local COND_CACHE = {}                             -- compiled conditions and log
 local INITIAL_GLOBALS = {}
 local BRIDGE_FN = setmetatable({}, {__mode = "k"}) -- sandbox function → "LLM.chat" or false
 local PARENT = setmetatable({}, {__mode = "k"})   -- coroutine → the thread that resumed it last
+local CB_PREV = {}                                -- per running script callback: the thread that called the bridge
+local INVOKE_CB                                   -- the sandbox's invoke_callback (its frames mark callbacks)
 
 ------------------------------------------------------------------------------------------------ thread state
 local function tstate(co)
@@ -302,17 +304,34 @@ end
 
 -- Visible frames of thread T, top first; `lvl` of each is in the caller's numbering.
 local function frames(T)
-  -- T's frames, then those of the coroutines that resumed it (each record knows its thread)
-  local out = {}
-  local th, hops = T, 0
-  while th and hops < 20 and #out < MAX_FRAMES do
+  -- The logical stack: T's frames; where a script function runs for a bridge (a tool body: it runs on the main
+  -- coroutine), the frames of the coroutine that made that bridge call; then the coroutines that resumed them.
+  -- Each record knows its thread; `lvl` is in the caller's numbering.
+  local out, visited, pending = {}, {}, {}
+  local cbi = #CB_PREV
+  local th, level, hops = T, nil, 0
+  while th and #out < MAX_FRAMES and hops < 50 do
     local current = th == co_running()
-    local level = current and 2 or 0
-    local label = (th == main_thread) and "main" or "coroutine"
-    while #out < MAX_FRAMES do
-      local info = getinfo(th, level, "Slnf")
-      if not info then break end
+    if level == nil then
+      level = current and 2 or 0
+      visited[th] = true
+    end
+    local info = getinfo(th, level, "Slnf")
+    if not info then
+      local cont = pending[#pending]
+      if cont then
+        pending[#pending] = nil
+        th, level = cont[1], cont[2]
+      else
+        local p = PARENT[th]
+        while p and visited[p] do p = PARENT[p] end
+        th, level = p, nil
+        hops = hops + 1
+      end
+    else
       local lvl = current and level - 1 or level
+      local label = (th == main_thread) and "main" or "coroutine"
+      local next_level = level + 1
       if is_spell(info.source) then
         local name = info.name
         if not name and info.what ~= "main" then name = guess_name(th, info.func, level) end
@@ -320,22 +339,30 @@ local function frames(T)
         out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
                          lvl = lvl, linedefined = info.linedefined, thread = th, thread_label = label}
       elseif info.source == sandbox_source then
-        -- the sandbox's call_host(target, method, ...) frame: a bridge call in progress
-        local k1, target_name = getlocal(th, level, 1)
-        local k2, method = getlocal(th, level, 2)
-        if k1 == "target" and k2 == "method" and type(method) == "string" then
-          local t = type(target_name) == "string" and target_name or ("object #" .. tostring(target_name))
-          out[#out + 1] = {name = t .. "." .. method, kind = "bridge", lvl = lvl, thread = th,
-                           thread_label = label}
+        if info.func == INVOKE_CB and cbi >= 1 then
+          -- a script function called by a bridge: continue with the coroutine that waits in that bridge call
+          local prev = CB_PREV[cbi]
+          cbi = cbi - 1
+          if prev ~= th and not visited[prev] then
+            pending[#pending + 1] = {th, next_level}
+            th, next_level = prev, nil
+          end
+        else
+          -- the sandbox's call_host(target, method, ...) frame: a bridge call in progress
+          local k1, target_name = getlocal(th, level, 1)
+          local k2, method = getlocal(th, level, 2)
+          if k1 == "target" and k2 == "method" and type(method) == "string" then
+            local t = type(target_name) == "string" and target_name or ("object #" .. tostring(target_name))
+            out[#out + 1] = {name = t .. "." .. method, kind = "bridge", lvl = lvl, thread = th,
+                             thread_label = label}
+          end
         end
       elseif info.source ~= SELF_SOURCE and info.what ~= "C" then
         out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
                          kind = "chunk", lvl = lvl, thread = th, thread_label = label}
       end
-      level = level + 1
+      level = next_level
     end
-    th = PARENT[th]
-    hops = hops + 1
   end
   return out
 end
@@ -606,9 +633,10 @@ end
 ------------------------------------------------------------------------------------------------ API for agent.py
 local api = {}
 
-function api.setup(spell_env, sb_source, options)
+function api.setup(spell_env, sb_source, options, invoke_callback)
   env = spell_env
   sandbox_source = sb_source
+  INVOKE_CB = invoke_callback
   break_on_error = options.break_on_error ~= false
   for k in pairs(env) do INITIAL_GLOBALS[k] = true end
   local c = env.coroutine
@@ -619,6 +647,23 @@ function api.setup(spell_env, sb_source, options)
   -- a huge count so the C hook function can be read back (agent.py), then no hook at all
   sethook(main_thread, HOOK, "", 1 << 30)
   return D, CUR, sformat("%p", main_thread), sformat("%p", CUR)
+end
+
+-- Hand the debugger's table to the next instrumented chunk (its first statement takes it and clears the key).
+function api.arm_env(key)
+  rawset(env, key, D)
+end
+
+-- A script function is about to run for a bridge (agent.py): it runs on the main coroutine.
+function api.enter_callback()
+  CB_PREV[#CB_PREV + 1] = CUR[1]
+  CUR[1] = co_running()
+end
+
+function api.leave_callback()
+  local prev = CB_PREV[#CB_PREV]
+  CB_PREV[#CB_PREV] = nil
+  if prev then CUR[1] = prev end
 end
 
 function api.hook_off()

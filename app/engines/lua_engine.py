@@ -68,6 +68,11 @@ class _Session:
                                        None)
         self.callbacks = _LuaCallbacks(self)
         spec = {"globals": host.bridges.globals, "types": host.bridges.types}
+        # lupa 2.8: indexing a Lua table made here fails (returns a tuple) while a coroutine started by
+        # coroutine.resume runs, e.g. when it calls a bridge: the sandbox's functions are looked up once, now.
+        self._mark_array = self.sandbox.mark_array
+        self._make_handle = self.sandbox.make_handle
+        self._invoke_callback = self.sandbox.invoke_callback
         self.env = self.sandbox.setup(self.to_lua(spec), None, spell_file)
 
     # conversion ---------------------------------------------------------------------------------------------
@@ -76,10 +81,10 @@ class _Session:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         if isinstance(value, list):
-            return self.sandbox.mark_array(self.rt.table_from([self.to_lua(v) for v in value]))
+            return self._mark_array(self.rt.table_from([self.to_lua(v) for v in value]))
         if isinstance(value, dict):
             if "$handle" in value and "$type" in value and len(value) == 2:  # else plain data (as in JS)
-                return self.sandbox.make_handle(value["$handle"], value.get("$type"))
+                return self._make_handle(value["$handle"], value.get("$type"))
             return self.rt.table_from({k: self.to_lua(v) for k, v in value.items() if v is not None})
         return str(value)
 
@@ -213,7 +218,7 @@ class _LuaCallbacks:
             finally:
                 s.rt.set_max_memory(s.memory_limit)
             try:
-                status, value = s.sandbox.invoke_callback(callback_id, lua_args, len(args))
+                status, value = s._invoke_callback(callback_id, lua_args, len(args))
             except lua54.LuaMemoryError:
                 raise LimitExceeded("memory", f"memory limit of {s.host.limits.memory_mb} MB exceeded") from None
             if status == "ok":

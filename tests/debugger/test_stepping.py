@@ -195,3 +195,40 @@ def test_wrap_errors_keep_lua_semantics(spell, debug, runner):
     plain = runner.run(path).value
     d = debug(path)
     assert d.finish().value == plain
+
+
+def test_require_and_tool_callbacks_inside_a_resumed_coroutine(spell, debug, runner):
+    spell("m.lua", """
+        local M = {}
+        function M.twice(x)
+          local y = x * 2
+          return y
+        end
+        return M
+        """)
+    path = spell("main.lua", """
+        Tool.register("up", "upper", {type = "object", properties = {text = {type = "string"}}},
+          function(args)
+            return string.upper(args.text)
+          end)
+        local co = coroutine.create(function()
+          local m = require("m")
+          return m.twice(21), Tool.call("up", {text = "abc"}), JSON.decode("[1,2]")
+        end)
+        local ok, a, b, c = coroutine.resume(co)
+        return {ok, a, b, c}
+        """)
+    expected = [True, 42, "ABC", [1, 2]]
+    assert runner.run(path).value == expected
+    d = debug(path, [(3, {"file": path.replace("main.lua", "m.lua")}), 3])
+    st = d.stop()
+    assert st.line == 3 and st.data["thread"] == "coroutine" and d.locals()["x"] == "21"
+    d.session.continue_()
+    st = d.stop()
+    assert st.line == 3 and st.file == path and d.locals()["args"].startswith("table")
+    # the tool body runs on the main coroutine; the logical stack continues in the coroutine that called Tool.call
+    assert [(f["kind"], f.get("line"), f["thread"]) for f in st.frames] == [
+        ("lua", 3, "main"), ("bridge", None, "coroutine"), ("lua", 7, "coroutine"), ("lua", 9, "main")]
+    assert st.frames[1]["name"] == "Tool.call"
+    assert d.locals(3)["m"].startswith("table")     # the coroutine's frame, below the bridge call
+    assert d.finish().value == expected
