@@ -7,7 +7,8 @@ Rules, applied to the chat request (see also app/bridges/README.md):
 2. **Tools are called when asked for.** When tools are offered and the last message is the user's, every offered
    tool whose name appears in that message (case-insensitive; ``_`` may be written as a space) is called, in order
    of appearance (``tool_choice`` naming a function, or ``"required"``, forces a call even without a mention).
-   Arguments: ``prop=value`` / ``prop: value`` in the message fill that property; otherwise the first string
+   Arguments: an enum property takes the first of its values named in the message (else, if required, its
+   first value); ``prop=value`` / ``prop: value`` in the message fill that property; otherwise the first string
    property gets the quoted text (``"..."`` or backticks) or else the rest of the sentence after the tool name
    (minus filler words such as "to", "for", "compute"); every other required property gets a schema-valid value.
 3. **A JSON schema gets a valid instance** (``response_format`` ``json_schema``): properties named in the prompt as
