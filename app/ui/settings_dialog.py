@@ -90,10 +90,14 @@ class SettingsDialog(QDialog):
         grid = QGridLayout(keys)
         self.key_status: dict[str, QLabel] = {}
         self.key_remove: dict[str, QPushButton] = {}
+        self.key_set: dict[str, QPushButton] = {}
         for row, (pid, (label, env)) in enumerate(S.PROVIDERS.items()):
             status = QLabel()
             set_b = QPushButton("Set…")
             rm_b = QPushButton("Remove")
+            set_b.setAutoDefault(False)
+            rm_b.setAutoDefault(False)
+            self.key_set[pid] = set_b
             set_b.clicked.connect(lambda *_, p=pid, lb=label: self.set_key(p, ask_secret(self, lb)))
             rm_b.clicked.connect(lambda *_, p=pid: self.remove_key(p))
             name = QLabel(label)
@@ -109,6 +113,8 @@ class SettingsDialog(QDialog):
         self.keyring_note = QLabel(problem or "")
         self.keyring_note.setWordWrap(True)
         self.keyring_note.setVisible(bool(problem))
+        for b in self.key_set.values():
+            b.setEnabled(not problem)
         grid.addWidget(self.keyring_note, len(S.PROVIDERS), 0, 1, 4)
         lay.addWidget(keys)
         urls = QGroupBox("Local servers (base URLs)")
