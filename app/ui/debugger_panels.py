@@ -58,10 +58,13 @@ def show_text(parent: QWidget, title: str, text: str) -> None:
 
 
 def _location(frame: dict[str, Any]) -> str:
-    if frame.get("kind") == "bridge":
-        return "bridge call"
+    where = "bridge call" if frame.get("kind") == "bridge" else ""
     file = frame.get("file") or frame.get("chunk")
-    return f"{os.path.basename(file)}:{frame.get('line')}" if file else ""
+    if not where and file:
+        where = f"{os.path.basename(file)}:{frame.get('line')}"
+    if frame.get("thread") == "coroutine":
+        where += "  · coroutine"
+    return where
 
 
 # ------------------------------------------------------------------------------------------------ lazy trees
