@@ -529,8 +529,29 @@ class CodeEditor(ScintillaEdit):
             else:
                 return
         d = self.diagnostic_at_line(self.lineFromPosition(pos))
-        if d:
-            QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), f"{d.severity}: {d.message}", self)
+        text = f"{d.severity}: {d.message}" if d else self.hover_text(pos)
+        if text:
+            QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), text, self)
+
+    def hover_text(self, pos: int) -> str | None:
+        """The signature and summary of the bridge method (or global) under ``pos``, if any."""
+        if self.language not in ("lua", "js", "tengo"):
+            return None
+        start = self.wordStartPosition(pos, True)
+        end = self.wordEndPosition(pos, True)
+        if end <= start:
+            return None
+        from app.ui import completion
+        line_start = self.positionFromLine(self.lineFromPosition(start))
+        before = bytes(self.textRange(line_start, start)).decode("utf-8", errors="replace")
+        word = bytes(self.textRange(start, end)).decode("utf-8", errors="replace")
+        api = completion.api(self.language)
+        m = re.search(r"([A-Za-z_]\w*)\s*[.:]\s*$", before)
+        if m and m.group(1) in api:
+            return completion.signature_of(self.language, m.group(1), word)
+        if word in api and not re.search(r"[.:]\s*$", before):
+            return f"{word}: {', '.join(sorted(api[word]))}"
+        return None
 
     def mark_run_error(self, line: int | None) -> None:
         """An arrow in the margin at the 1-based line where the last run failed (None clears it)."""

@@ -133,6 +133,8 @@ class EditorTabs(QTabWidget):
         self.setElideMode(Qt.TextElideMode.ElideMiddle)
         self.tabCloseRequested.connect(self.close_tab)
         self.tabBar().installEventFilter(self)
+        self.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tabBar().customContextMenuRequested.connect(self._tab_menu)
         self.currentChanged.connect(lambda *_: self.currentPageChanged.emit(self.current_page()))
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._on_file_changed)
@@ -153,6 +155,34 @@ class EditorTabs(QTabWidget):
                 self.close_tab(idx)
                 return True
         return super().eventFilter(obj, event)
+
+    def _tab_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QApplication, QMenu
+        idx = self.tabBar().tabAt(pos)
+        if idx < 0:
+            return
+        w = self.widget(idx)
+        menu = QMenu(self)
+        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))
+        menu.addAction("Close Others", lambda: self.close_others(w))
+        menu.addAction("Close All", self.close_all)
+        if isinstance(w, EditorPage) and w.path:
+            menu.addSeparator()
+            menu.addAction("Copy Path", lambda: QApplication.clipboard().setText(w.path or ""))
+        menu.exec(self.tabBar().mapToGlobal(pos))
+
+    def close_others(self, keep: QWidget) -> bool:
+        """Close every tab but ``keep`` (asking about unsaved ones); False when the user cancelled."""
+        for w in [self.widget(i) for i in range(self.count())]:
+            if w is not keep and not self.close_tab(self.indexOf(w)):
+                return False
+        return True
+
+    def close_all(self) -> bool:
+        for w in [self.widget(i) for i in range(self.count())]:
+            if not self.close_tab(self.indexOf(w)):
+                return False
+        return True
 
     # -------------------------------------------------------------------------------------------------- pages
     def pages(self) -> list[EditorPage]:

@@ -674,6 +674,14 @@ class MainWindow(QMainWindow):
         if (ed := self._ed()) is not None:
             ed.zoom_reset()
 
+    def action_next_tab(self) -> None:
+        if self.tabs.count():
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
+
+    def action_prev_tab(self) -> None:
+        if self.tabs.count():
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
+
     def action_toggle_theme(self) -> None:
         self.store.update(theme="light" if self.store.settings.theme == "dark" else "dark")
 

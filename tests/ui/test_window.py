@@ -143,3 +143,24 @@ def test_keyboard_shortcuts_reach_the_window_from_the_editor(window, qtbot):
     assert page.editor.text() == "-- HANG"
     qtbot.keyClick(page.editor, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.find_bar.isVisible()
+
+
+def test_hover_shows_bridge_signatures(window):
+    page = window.tabs.new_file("lua", "local s = JSON.encode({})\n")
+    ed = page.editor
+    assert ed.hover_text(ed.position_at(0, 16)).startswith("JSON.encode(value")
+    assert ed.hover_text(ed.position_at(0, 11)).startswith("JSON: ")
+    assert ed.hover_text(ed.position_at(0, 7)) is None
+
+
+def test_tab_switching_and_close_others(window):
+    assert window.tabs.close_all()  # the welcome page of a first start
+    a = window.tabs.new_file("lua", "")
+    b = window.tabs.new_file("lua", "")
+    c = window.tabs.new_file("lua", "")
+    window.action_next_tab()
+    assert window.tabs.current_page() is a
+    window.action_prev_tab()
+    assert window.tabs.current_page() is c
+    assert window.tabs.close_others(b)
+    assert window.tabs.pages() == [b]
