@@ -153,6 +153,23 @@ def _int_guard(a: str, b: str, a_int: bool, b_int: bool) -> str:
     return " and ".join(parts) if parts else "True"
 
 
+def _is_sym(e: Any, sym: Any) -> bool:
+    return type(e) is N.Ident and e.ann is not None and e.ann.kind == "local" and e.ann.sym is sym
+
+
+def _assigns(node: Any, syms: set) -> bool:
+    """Does any statement under ``node`` assign one of the local symbols ``syms``?"""
+    if isinstance(node, list):
+        return any(_assigns(x, syms) for x in node)
+    if not isinstance(node, N.Node):
+        return False
+    if type(node) is N.AssignStmt:
+        for t in node.lhs:
+            if type(t) is N.Ident and t.ann is not None and t.ann.kind == "local" and t.ann.sym in syms:
+                return True
+    return any(_assigns(getattr(node, name), syms) for name in node.fields)
+
+
 def _is_var(x: str) -> bool:
     return x.startswith("v") or x.startswith("F[")
 
@@ -302,6 +319,71 @@ class PyGen:
             f.in_loop -= 1
 
     def _for_loop(self, s: N.ForStmt) -> None:
+        f = self.f
+        counting = self._counting_loop(s)
+        if counting is not None:
+            sym, start, bound, bsym, op = counting
+            extra = " + 1" if op == "<=" else ""
+            if bsym is None:  # constant bound: a Python range loop says it all
+                f.emit(f"for v{sym.slot} in range({start}, {bound + (1 if op == '<=' else 0)}):")
+                f.indent += 1
+                f.loops.append([])
+                self.stmts(s.body.stmts)
+                f.loops.pop()
+                f.indent -= 1
+                return
+            b = f"v{bsym.slot}"
+            f.emit(f"if type({b}) is int:")
+            f.indent += 1
+            f.emit(f"for v{sym.slot} in range({start}, {b}{extra}):")
+            f.indent += 1
+            f.loops.append([])
+            self.stmts(s.body.stmts)
+            f.loops.pop()
+            f.indent -= 2
+            f.emit("else:")
+            f.indent += 1
+            self._while_loop(s)
+            f.indent -= 1
+            return
+        self._while_loop(s)
+
+    def _counting_loop(self, s: N.ForStmt) -> tuple | None:
+        """``for i := A; i < B; i++ {}`` (or ``<=``) with ``i`` an uncaptured local, ``A`` an int constant and
+        ``B`` an int constant or an uncaptured local that the body never assigns (nor ``i``): Python ``range``."""
+        init, cond, post = s.init, s.cond, s.post
+        if type(init) is not N.AssignStmt or init.op != ":=" or type(init.lhs[0]) is not N.Ident:
+            return None
+        ref = init.lhs[0].ann
+        if ref is None or ref.kind != "local" or ref.sym.captured:
+            return None
+        sym = ref.sym
+        is_c, start = self.cg.constant(init.rhs[0])
+        if not is_c or type(start) is not int:
+            return None
+        if type(cond) is not N.BinaryExpr or cond.op not in ("<", "<=") or not _is_sym(cond.lhs, sym):
+            return None
+        is_c, bound = self.cg.constant(cond.rhs)
+        bsym = None
+        if is_c:
+            if type(bound) is not int:
+                return None
+        else:
+            r = cond.rhs
+            if type(r) is not N.Ident or r.ann is None or r.ann.kind != "local" or r.ann.sym.captured:
+                return None
+            bsym = r.ann.sym
+            bound = None
+        if type(post) is not N.AssignStmt or post.op != "+=" or not _is_sym(post.lhs[0], sym):
+            return None
+        is_c, step = self.cg.constant(post.rhs[0])
+        if not is_c or type(step) is not int or step != 1:
+            return None
+        if _assigns(s.body, {sym} if bsym is None else {sym, bsym}):
+            return None
+        return sym, start, bound, bsym, cond.op
+
+    def _while_loop(self, s: N.ForStmt) -> None:
         f = self.f
         # the post statement runs at the end of the body and before each `continue`
         post_lines: list[str] = []

@@ -47,6 +47,10 @@ def test_debug_runs_use_the_closure_backend() -> None:
     ("out = 9223372036854775807 + 1", -9223372036854775808),
     ("m := {a: 1}; m.a += 2; m[\"b\"] = m.a * 2; out = m.b", 6),
     ("f := func(...a) { return len(a) }\nout = f(1, 2, 3) + f([1]...)", 4),
+    ("out = 0\nfor i := 0; i < 10; i++ { if i == 3 { continue }; if i == 6 { break }; out += i }", 12),
+    ("n := 2.5\nout = 0\nfor i := 0; i < n; i++ { out += 1 }", 3),
+    ("out = 0\nfor i := 0; i < 5; i++ { i += 1; out++ }", 3),
+    ("n := 3\nout = []\nfor i := 1; i <= n; i++ { out = append(out, func() { return i }) }\nout = out[0]()", 4),
 ])
 def test_backends_agree_on_tricky_programs(monkeypatch: pytest.MonkeyPatch, src: str, expected: object) -> None:
     from app.engines.tengo.conformance import encode
