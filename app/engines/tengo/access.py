@@ -131,8 +131,9 @@ def iterate(obj: Any) -> Iterator[tuple[Any, Any]]:
     """(key, value) pairs of a for-in loop."""
     t = type(obj)
     if t is Array or t is ImmutableArray:
-        lst = obj.value  # Go iterates over the slice header taken at the start, reading elements live
-        return ((i, lst[i]) for i in range(len(lst)))
+        # Go iterates over the slice header taken at the start, reading elements live; the list cannot grow
+        # meanwhile (the in-place append refuses a list that has other references)
+        return enumerate(obj.value)
     if t is Map or t is ImmutableMap:
         d = obj.value
         return ((k, d.get(k, UNDEFINED)) for k in list(d))

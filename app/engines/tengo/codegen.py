@@ -336,8 +336,7 @@ class CodeGen:
         def for_in(fr: list) -> Any:
             obj = it_ev(fr)
             if type(obj) is Array:
-                lst = obj.value
-                pairs: Any = ((i, lst[i]) for i in range(len(lst)))
+                pairs: Any = enumerate(obj.value)
             else:
                 try:
                     pairs = iterate(obj)

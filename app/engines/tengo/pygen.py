@@ -24,7 +24,7 @@ from .errors import StackOverflow, TengoError
 from .goslice import extend_in_place, seq_cap
 from .objects import (MAX_INT, MIN_INT, Array, Cell, Char, CompiledFunction, Error, ImmutableMap, Map, UNDEFINED,
                       equals, is_falsy, wrap_int)
-from .ops import binary_op, unary_op
+from .ops import LIMITS, binary_op, check_str, unary_op
 from .resolver import FuncInfo, Ref
 from .runtime import RET, TAIL, fix_args, spread
 
@@ -92,8 +92,9 @@ def _iop(c: Any, k: Any, op: str, v: Any, pos: tuple) -> None:
 
 def _pairs(obj: Any, pos: tuple) -> Any:
     if type(obj) is Array:
-        lst = obj.value
-        return ((i, lst[i]) for i in range(len(lst)))
+        # live reads over the list taken at the start; it cannot grow meanwhile (the in-place append refuses
+        # a list with other references), as Go iterates over the slice header it took
+        return enumerate(obj.value)
     try:
         return iterate(obj)
     except TengoError as e:
@@ -111,7 +112,7 @@ _HELPERS: dict[str, Any] = {
     "TengoError": TengoError, "StackOverflow": StackOverflow, "wrap_int": wrap_int, "equals": equals,
     "is_falsy": is_falsy, "fix_args": fix_args, "spread": spread, "_bin": _bin, "_un": _un, "_idx": _idx,
     "_slc": _slc, "_iset": _iset, "_iop": _iop, "_imm": _make_immutable, "_pairs": _pairs,
-    "extend_in_place": extend_in_place, "_rc": sys.getrefcount,
+    "extend_in_place": extend_in_place, "_rc": sys.getrefcount, "_LIM": LIMITS, "_chkstr": check_str,
 }
 
 
@@ -779,6 +780,11 @@ class PyGen:
             if not (a_int or b_int):
                 f.emit(f"elif type({a}) is float and type({b}) is float:")
                 f.emit(f"    {t} = {a} {op} {b}")
+                if op == "+":
+                    f.emit(f"elif type({a}) is str and type({b}) is str:")
+                    f.emit(f"    {t} = {a} + {b}")
+                    f.emit(f"    if len({t}) > _LIM.max_string_len:")
+                    f.emit(f"        {t} = _chkstr({t})")
             f.emit("else:")
             f.emit(f"    {t} = _bin({op!r}, {a}, {b}, {pos})")
         elif op in _CMP or op in _BITS:
