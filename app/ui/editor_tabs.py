@@ -240,8 +240,10 @@ class EditorTabs(QTabWidget):
         self._add_page(page)
         return page
 
-    def open_file(self, path: str, line: int | None = None, column: int = 0) -> EditorPage | None:
-        """Open (or focus) ``path``; optionally put the caret at 1-based ``line``. None when it cannot be read."""
+    def open_file(self, path: str, line: int | None = None, column: int = 0, *,
+                  quiet: bool = False) -> EditorPage | None:
+        """Open (or focus) ``path``; optionally put the caret at 1-based ``line``. None when it cannot be read
+        (``quiet``: only logged, e.g. while restoring a session, instead of a message box)."""
         existing = self.page_for(path)
         if existing is not None:
             self.setCurrentWidget(existing)
@@ -250,7 +252,10 @@ class EditorTabs(QTabWidget):
             try:
                 tf = fileio.read_text(path)
             except (OSError, ValueError) as e:
-                QMessageBox.warning(self, "Cannot open file", f"{path}\n\n{e}")
+                if quiet:
+                    log.warning("cannot open %s: %s", path, e)
+                else:
+                    QMessageBox.warning(self, "Cannot open file", f"{path}\n\n{e}")
                 return None
             page = EditorPage(path, languages.language_of(path))
             page.editor.set_text(tf.text)

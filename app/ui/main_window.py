@@ -399,7 +399,7 @@ class MainWindow(QMainWindow):
     def _restore_one(self, b: hotexit.Backup) -> None:
         page = self.tabs.page_for(b.path) if b.path else None
         if page is None and b.path and os.path.isfile(b.path):
-            page = self.tabs.open_file(b.path)
+            page = self.tabs.open_file(b.path, quiet=True)
         if page is None:
             page = self.tabs.new_file(b.language)
             if b.path:  # the file is gone: keep its name so Save offers it
@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
             self.set_workspace(st.workspace)
         for t in st.tabs:
             if os.path.isfile(t.path):
-                page = self.tabs.open_file(t.path)
+                page = self.tabs.open_file(t.path, quiet=True)
                 if page is not None:
                     page.editor.set_cursor(t.line, t.column, centre=False)
                     page.editor.setFirstVisibleLine(t.first_visible)

@@ -88,3 +88,16 @@ def test_bad_settings_file_falls_back_to_defaults(tmp_path):
     (tmp_path / "config" / "settings.json").write_text('{"theme": "neon", "font_size": 999, "extra": 1}')
     s = S.SettingsStore().settings
     assert s.theme == "light" and s.font_size == 48
+
+
+def test_no_keyring_backend_is_explained_and_nothing_is_stored(window, qtbot):
+    import keyring
+    from keyring.backends import fail
+    keyring.set_keyring(fail.Keyring())  # the autouse fixture restores the previous backend
+    dlg = SettingsDialog(window.store, window)
+    qtbot.addWidget(dlg)
+    assert not dlg.keyring_note.isHidden() and "keyring" in dlg.keyring_note.text().lower()
+    assert not dlg.key_set["openai"].isEnabled()
+    dlg.set_key("openai", "sk-nope")  # even if called, it fails cleanly
+    assert dlg.key_status["openai"].text() == "not set"
+    assert "OPENAI_API_KEY" not in os.environ
