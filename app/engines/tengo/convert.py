@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from .objects import Char, MIN_INT, Time, UNDEFINED, as_str, is_falsy, to_bytes
+from .objects import Char, MIN_INT, Time, UNDEFINED, as_str, to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,6 @@ def to_float(v: Any) -> float | None:
     if t is str:
         return parse_go_float(v)
     return None
-
-
-def to_bool(v: Any) -> bool:
-    return not is_falsy(v)
 
 
 def to_string(v: Any) -> str | None:

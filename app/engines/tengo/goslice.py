@@ -112,13 +112,6 @@ def share(arr: Array, view: Array, delta: int) -> None:
     g.add(view, arr.off + delta)
 
 
-def set_item(arr: Array, i: int, v: Any) -> None:
-    arr.value[i] = v
-    g = arr.grp
-    if g is not None:
-        g.write(arr, arr.off + i, [v])
-
-
 def slice_of(arr: Array, lo: int, hi: int) -> Array:
     """``arr[lo:hi]`` (bounds already clamped): a mutable array sharing ``arr``'s backing."""
     view = Array(arr.value[lo:hi], arr.cap - lo)

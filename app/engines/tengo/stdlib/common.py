@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ..builtins import ORD
 from ..convert import to_float, to_int
 from ..errors import TengoRuntimeError
-from ..objects import Array, BuiltinFunction, Error, ImmutableMap, Time, as_str, type_name
+from ..objects import BuiltinFunction, Error, ImmutableMap, Time, as_str, type_name
 from ..ops import LIMITS
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,6 @@ def check_str(s: str) -> str:
     return s
 
 
-def str_array(items: list[str]) -> Array:
-    return Array(list(items))
-
-
 def module(funcs: dict[str, Callable], consts: dict[str, Any] | None = None) -> ImmutableMap:
     """An importable module: functions become ``user-function:<name>`` values."""
     attrs: dict[str, Any] = {}
@@ -120,11 +116,4 @@ def a_i_r(fn: Callable[[int], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 1)
         return fn(i_arg(args, 0))
-    return f
-
-
-def a_none_r(fn: Callable[[], Any]) -> Callable:
-    def f(rt: Any, args: list) -> Any:
-        nargs(args, 0)
-        return fn()
     return f

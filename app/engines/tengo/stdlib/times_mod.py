@@ -56,14 +56,6 @@ def from_dt(d: _dt.datetime, ns_frac: int | None = None) -> Time:
     return Time(secs * NS + frac, d.tzinfo)
 
 
-def _zone_name(d: _dt.datetime) -> str:
-    name = d.tzname() or "UTC"
-    if name.startswith("UTC") and len(name) > 3:
-        off = d.utcoffset() or _dt.timedelta()
-        return _offset(off, "", False)[:3] if False else name
-    return name
-
-
 def _offset(off: _dt.timedelta, sep: str, z: bool, short: bool = False) -> str:
     total = int(off.total_seconds())
     if z and total == 0:
