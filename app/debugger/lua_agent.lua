@@ -1,12 +1,15 @@
 -- The worker-side Lua debugger (see agent.py). Runs once per debug run, as chunk "=[llmspell-debug]", with the
 -- real `debug` library; the spell never sees anything of it except the wrapped coroutine/pcall functions.
 --
--- Call gating: no hook at all while no function holding a breakpoint is active and nothing steps. Functions that
--- hold a breakpoint announce themselves through a prologue (instrument.py) or, for breakpoints set later in code
--- loaded without a prologue, through a call hook. Inside them the line hook runs ("lr"; the return hook turns it
--- off again when the last of them returns). Pause and breakpoint changes arrive asynchronously: agent.py sets a
--- one-instruction count hook on the running coroutine from its reader thread (lua_sethook, as lua.c does from its
--- SIGINT handler), and the count hook polls.
+-- Call gating, per coroutine, three modes:
+--   none   no hook at all (no function holding a breakpoint is active, nothing steps);
+--   in     the running function holds a breakpoint: line hook, plus call and return hooks to notice leaving it;
+--   below  a function holding a breakpoint waits further down the stack: only the return hook, which switches
+--          back to "in" when control returns into such a function.
+-- Functions holding a breakpoint announce themselves through a prologue (instrument.py) or, for breakpoints set
+-- later in code loaded without one, through a call hook ("c" is then added to every mode). Pause and breakpoint
+-- changes arrive asynchronously: agent.py sets a one-instruction count hook on the running coroutine from its
+-- reader thread (lua_sethook, as lua.c does from its SIGINT handler), and the count hook polls.
 local py = ...
 local py_stop, py_poll, py_safe_point, py_output, py_eval_flag =
       py.stop, py.poll, py.safe_point, py.output, py.eval_flag
@@ -43,7 +46,7 @@ local GEN = 0                                     -- breakpoint generation (thre
 local EVALUATING = false
 local PAUSED = false
 local break_on_error = true
-local TS = setmetatable({}, {__mode = "k"})       -- thread → {armed, gen}
+local TS = setmetatable({}, {__mode = "k"})       -- thread → {mode = "none"|"in"|"below", gen}
 local main_thread = co_running()
 local CUR = {main_thread}                         -- CUR[1]: the running thread (read by the poker thread)
 local GRAVE, ngrave = {}, 0                       -- recently left coroutines, kept alive until a safe point
@@ -58,15 +61,18 @@ local INVOKE_CB                                   -- the sandbox's invoke_callba
 ------------------------------------------------------------------------------------------------ thread state
 local function tstate(co)
   local st = TS[co]
-  if not st then st = {armed = false, gen = GEN}; TS[co] = st end
+  if not st then st = {mode = "none", gen = GEN}; TS[co] = st end
   return st
 end
 
-local function set_mask(co, armed)
+local MASKS = {none = "", ["in"] = "lcr", below = "r"}
+
+local function set_mode(co, mode)
   local st = tstate(co)
-  st.armed = armed
-  local m = CALL_GATE and "c" or ""
-  if armed or (STEP and STEP.thread == co) then m = m .. "lr" end
+  st.mode = mode
+  local m = MASKS[mode]
+  if CALL_GATE and mode ~= "in" then m = m .. "c" end
+  if STEP and STEP.thread == co and mode ~= "in" then m = m .. "l" end
   sethook(co, HOOK, m)   -- an empty mask keeps HOOK registered for the thread at no cost
 end
 
@@ -93,16 +99,30 @@ local function stack_holds_bp(co, level)
   end
 end
 
-local function refresh(co)
+-- Set the mode of `co` from its stack: the frame at `lvl` (caller's numbering for the running coroutine,
+-- absolute otherwise) is the one that runs next. When that frame is our own bookkeeping, "below" is right:
+-- the return hook corrects it to "in" once control is back in a function holding a breakpoint.
+local function set_mode_from(co, lvl)
   local st = tstate(co)
   st.gen = GEN
-  local level = (co == co_running()) and 1 or 0
-  set_mask(co, stack_holds_bp(co, level))
+  local l = (co == co_running()) and lvl + 1 or lvl
+  local info = getinfo(co, l, "S")
+  if info and info.what ~= "C" and holds_bp(info) then
+    set_mode(co, "in")
+  elseif stack_holds_bp(co, l + 1) then
+    set_mode(co, "below")
+  else
+    set_mode(co, "none")
+  end
+end
+
+local function refresh(co)
+  if co == co_running() then set_mode_from(co, 1) else set_mode_from(co, 0) end
 end
 
 ------------------------------------------------------------------------------------------------ coroutines
 local function register(co)
-  TS[co] = {armed = false, gen = GEN}
+  TS[co] = {mode = "none", gen = GEN}
   sethook(co, HOOK, CALL_GATE and "c" or "")
   return co
 end
@@ -118,8 +138,8 @@ local function after_resume(co, prev, ...)
   local step = STEP
   if step and step.thread == co and (step.mode == "in" or co_status(co) == "dead") then
     STEP = {mode = "in", thread = prev, depth = 0, pause = step.pause}
-    set_mask(prev, tstate(prev).armed)
-    set_mask(co, tstate(co).armed)
+    set_mode(prev, tstate(prev).mode)
+    set_mode(co, tstate(co).mode)
   end
   local st = TS[prev]
   if st and st.gen ~= GEN then refresh(prev) end
@@ -134,8 +154,8 @@ local function resume(co, ...)
   local step = STEP
   if step and step.mode == "in" and step.thread == prev then
     STEP = {mode = "in", thread = co, depth = 0, pause = step.pause}
-    set_mask(co, st and st.armed or false)
-    set_mask(prev, tstate(prev).armed)
+    set_mode(co, tstate(co).mode)
+    set_mode(prev, tstate(prev).mode)
   end
   CUR[1] = co
   PARENT[co] = prev
@@ -163,7 +183,7 @@ local function after_pcall(ok, ...)
   if not ok then
     local co = co_running()
     local st = TS[co]
-    if st and st.armed then refresh(co) end
+    if st and st.mode ~= "none" then refresh(co) end
   end
   return ok, ...
 end
@@ -477,7 +497,7 @@ local function apply_resume(action, lvl)
     STEP = nil
   end
   REFS, nrefs = {}, 0
-  refresh(co)
+  set_mode_from(co, lvl + 1)   -- the stopped frame runs on
 end
 
 -- Stop here: `lvl` is the stopped frame relative to the caller of stop. Returns after the user resumes.
@@ -570,34 +590,50 @@ local function on_line(line)
   end
 end
 
+-- (levels here: 1 this function, 2 HOOK, 3 the function the event is about, 4 its caller)
 local function on_return()
-  -- leaving a function that holds a breakpoint: keep the line hook only if another one is still active
-  local info = getinfo(3, "S")
-  if info.what == "C" or not holds_bp(info) then return end
   local co = co_running()
-  if not stack_holds_bp(co, 5) then set_mask(co, false) end
+  local st = tstate(co)
+  if st.mode == "in" then
+    -- the function holding a breakpoint returns (our own bookkeeping's returns do not count)
+    local info = getinfo(3, "S")
+    if info.what == "C" or info.source == SELF_SOURCE then return end
+    local caller = getinfo(4, "S")
+    if caller and caller.what ~= "C" and holds_bp(caller) then return end
+    set_mode(co, stack_holds_bp(co, 5) and "below" or "none")
+  elseif st.mode == "below" then
+    local caller = getinfo(4, "S")
+    if caller and caller.what ~= "C" and holds_bp(caller) then set_mode(co, "in") end
+  end
 end
 
-local function on_call()
-  -- only with CALL_GATE: a breakpoint in a function that has no prologue
+local function on_call(ev)
+  local co = co_running()
+  local st = tstate(co)
   local info = getinfo(3, "S")
-  if holds_bp(info) then
-    local co = co_running()
-    if not tstate(co).armed then set_mask(co, true) end
+  if info.what ~= "C" and holds_bp(info) then
+    if st.mode ~= "in" then set_mode(co, "in") end
+  elseif st.mode == "in" then
+    if ev == "tail call" then
+      -- the function holding the breakpoint was replaced by this one
+      set_mode(co, stack_holds_bp(co, 5) and "below" or "none")
+    else
+      set_mode(co, "below")
+    end
   end
 end
 
 local function on_count()
   local co = co_running()
-  set_mask(co, tstate(co).armed)     -- drop the count hook the poker set
+  set_mode(co, tstate(co).mode)     -- drop the count hook the poker set
   local action = py_poll()
   if action == "pause" then
     -- stop at the next spell line this thread runs (the count hook may fire inside internals)
     STEP = {mode = "in", thread = co, depth = 0, pause = true}
-    set_mask(co, tstate(co).armed)
+    set_mode(co, tstate(co).mode)
   end
   local st = TS[co]
-  if st and st.gen ~= GEN then refresh(co) end
+  if st and st.gen ~= GEN then set_mode_from(co, 3) end
 end
 
 HOOK = function(ev, line)
@@ -609,7 +645,7 @@ HOOK = function(ev, line)
   elseif ev == "count" then
     on_count()
   elseif ev == "call" or ev == "tail call" then
-    on_call()
+    on_call(ev)
   end
 end
 
@@ -619,8 +655,8 @@ D.e = function(k)
   local co = co_running()
   local st = TS[co]
   if not st then st = tstate(co) end
-  local was_on = st.armed or (STEP and STEP.thread == co)
-  if not st.armed then set_mask(co, true) end
+  local was_on = st.mode == "in" or (STEP and STEP.thread == co)
+  if st.mode ~= "in" then set_mode(co, "in") end
   local p = PROTO[k]
   if p and p.pline_code and not was_on then
     -- the prologue shares its line with code: that line's event already passed, check it here
@@ -738,7 +774,7 @@ end
 
 -- Called from agent.py while running (poll) or stopped: re-arm the running thread after breakpoint changes.
 function api.refresh_current()
-  refresh(co_running())
+  refresh(target())
 end
 
 function api.stack()
@@ -953,17 +989,18 @@ function api.begin_step(action)
   local top
   for _, f in ipairs(fs) do if f.kind == "lua" then top = f; break end end
   if not top then STEP = nil; return end
-  STEP = {mode = ssub(action, 6), thread = co, depth = depth_below(co, top.lvl)}
+  local th = top.thread
+  STEP = {mode = ssub(action, 6), thread = th, depth = depth_below(th, top.lvl)}
   if action == "step_in" then STEP.depth = 0 end
   REFS, nrefs = {}, 0
-  set_mask(co, tstate(co).armed)
+  set_mode(th, tstate(th).mode)
 end
 
 -- Pause asked while the spell waits in a bridge call: stop at the next spell line after it returns.
 function api.begin_pause()
   local co = target()
   STEP = {mode = "in", thread = co, depth = 0, pause = true}
-  set_mask(co, tstate(co).armed)
+  set_mode(co, tstate(co).mode)
 end
 
 function api.clear_refs() REFS, nrefs = {}, 0 end
@@ -972,14 +1009,14 @@ function api.clear_refs() REFS, nrefs = {}, 0 end
 function api.on_error(e)
   if not break_on_error or PAUSED or EVALUATING then return end
   local co = co_running()
-  local saved = tstate(co).armed
+  local saved = tstate(co).mode
   sethook(co, HOOK, "")
   PAUSED = true
   STEP = nil
   py_stop("exception", {message = error_text(e)})
   PAUSED = false
   STEP = nil
-  set_mask(co, saved)
+  set_mode(co, saved)
 end
 
 return api

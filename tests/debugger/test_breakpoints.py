@@ -292,3 +292,32 @@ def test_required_module_with_syntax_error(spell, debug):
     spell("broken.lua", "return {\n")
     path = spell("main.lua", 'local ok, err = pcall(require, "broken")\nreturn tostring(ok)\n')
     assert debug(path).finish().value == "false"
+
+
+def test_gating_back_into_the_breakpoint_function(spell, debug):
+    """Calls out of a function holding a breakpoint (line hook off there), errors caught by pcall, tail calls:
+    the line hook is back whenever control returns into it."""
+    path = spell("g.lua", """
+        local function g(n) local s = 0 for i = 1, n do s = s + i end return s end
+        local function f()
+          local a = g(10)
+          local ok = pcall(function() error("caught") end)
+          local b = g(20)
+          return a + b
+        end
+        local function t(n)
+          local x = n
+          return g(x)
+        end
+        local r = f() + t(3)
+        local done = r
+        return done
+        """)
+    d = debug(path, [5, 10, 13])
+    assert d.stop().line == 5 and d.locals()["a"] == "55"
+    d.session.continue_()
+    assert d.stop().line == 10
+    d.session.continue_()
+    st = d.stop()
+    assert st.line == 13 and d.locals()["r"] == "271"
+    assert d.finish().value == 271
