@@ -692,8 +692,15 @@ end
 
 -- A script function is about to run for a bridge (agent.py): it runs on the main coroutine.
 function api.enter_callback()
-  CB_PREV[#CB_PREV + 1] = CUR[1]
-  CUR[1] = co_running()
+  local prev = CUR[1]
+  CB_PREV[#CB_PREV + 1] = prev
+  local co = co_running()
+  CUR[1] = co
+  if STEP and STEP.mode == "in" and STEP.thread == prev and prev ~= co then
+    -- stepping into a bridge call that runs a script function: follow it onto the main coroutine
+    STEP = {mode = "in", thread = co, depth = 0, pause = STEP.pause}
+    set_mode(co, tstate(co).mode)
+  end
 end
 
 function api.leave_callback()

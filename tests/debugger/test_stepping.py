@@ -232,3 +232,24 @@ def test_require_and_tool_callbacks_inside_a_resumed_coroutine(spell, debug, run
     assert st.frames[1]["name"] == "Tool.call"
     assert d.locals(3)["m"].startswith("table")     # the coroutine's frame, below the bridge call
     assert d.finish().value == expected
+
+
+def test_step_into_a_bridge_call_that_runs_a_script_function(spell, debug):
+    path = spell("st.lua", """
+        Tool.register("up", "upper", {type = "object", properties = {text = {type = "string"}}},
+          function(args)
+            local t = args.text
+            return string.upper(t)
+          end)
+        local co = coroutine.wrap(function()
+          local r = Tool.call("up", {text = "x"})
+          return r
+        end)
+        return co()
+        """)
+    d = debug(path, [7])
+    assert d.stop().data["thread"] == "coroutine"
+    st = d.step("step_in")
+    assert (st.line, st.data["thread"]) == (3, "main")
+    assert [f["kind"] for f in st.frames][:3] == ["lua", "bridge", "lua"]
+    assert d.finish().value == "X"
