@@ -61,3 +61,66 @@ def test_backends_agree_on_tricky_programs(monkeypatch: pytest.MonkeyPatch, src:
         prog.run({})
         results.append(encode(prog.get("out")))
     assert results == [expected, expected]
+
+
+def _random_program(rng: "random.Random") -> str:
+    """A small random Tengo program over ints, strings, arrays, maps, closures and control flow."""
+    names = ["a", "b", "c"]
+
+    def expr(d: int = 0) -> str:
+        r = rng.random()
+        if d > 3 or r < 0.25:
+            return rng.choice(names + ["1", "2", "0", "-3", '"s"', "2.5", "true", "undefined", "[1, 2]", "'x'"])
+        if r < 0.55:
+            op = rng.choice(["+", "-", "*", "/", "%", "<", ">", "==", "!=", "&&", "||", "&", "|", "^", "<<", ">>"])
+            return f"({expr(d + 1)} {op} {expr(d + 1)})"
+        if r < 0.65:
+            return f"({expr(d + 1)} ? {expr(d + 1)} : {expr(d + 1)})"
+        if r < 0.72:
+            return f"{rng.choice(['-', '!', '^'])}{expr(d + 1)}"
+        if r < 0.78:
+            return f"f({expr(d + 1)})"
+        if r < 0.82:
+            return "h()"
+        if r < 0.9:
+            return f"[{expr(d + 1)}, {expr(d + 1)}][{rng.choice(['0', '1', '2', 'a'])}]"
+        return f"{{k: {expr(d + 1)}}}.k"
+
+    def stmt(d: int = 0) -> str:
+        r = rng.random()
+        v = rng.choice(names)
+        if d < 2 and r < 0.15:
+            return f"if {expr()} {{ {stmt(d + 1)} }} else {{ {stmt(d + 1)} }}"
+        if d < 2 and r < 0.25:
+            return f"for i := 0; i < 3; i++ {{ {stmt(d + 1)}; if i == 1 {{ continue }}; {stmt(d + 1)} }}"
+        if d < 2 and r < 0.32:
+            return f"for k, x in [1, 2, 3] {{ {v} = x; {stmt(d + 1)} }}"
+        if r < 0.45:
+            return f"{v} += {expr()}"
+        if r < 0.5:
+            return f"{v} = append([{v}], {expr()})"
+        return f"{v} = {expr()}"
+
+    body = "\n".join(stmt() for _ in range(rng.randint(1, 6)))
+    return ("f := func(x) { return x }\ng := func() {\na := 1\nb := 2\nc := \"z\"\n"
+            "h := func() { a = a + 1; return a }\n" + body + "\nreturn [a, b, c]\n}\nout = g()")
+
+
+def test_backends_agree_on_random_programs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+    from app.engines.tengo.conformance import encode
+    from app.engines.tengo.errors import TengoError
+
+    def run(src: str, use: bool) -> str:
+        monkeypatch.setattr(codegen, "USE_PYGEN", use)
+        try:
+            prog = Interpreter().compile(src, "t", ["out"])
+            prog.run({})
+            return json.dumps(encode(prog.get("out")), sort_keys=True)
+        except TengoError as e:
+            return f"error: {e}"
+
+    rng = random.Random(1234)
+    for _ in range(300):
+        src = _random_program(rng)
+        assert run(src, True) == run(src, False), src
