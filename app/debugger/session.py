@@ -296,6 +296,7 @@ class DebugSession:
         self._pending: dict[int, tuple[threading.Event, list[Any]]] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
         self._host_stop: _HostStop | None = None
+        self._host_turn = threading.Lock()
         self._paused_since: float | None = None
         self._paused_total = 0.0
         self._stops = 0
@@ -624,6 +625,10 @@ class DebugSession:
 
     # LLM and tool call breakpoints (bridge threads) -----------------------------------------------------------
     def _host_pause(self, kind: str, payload: dict[str, Any]) -> Any:
+        with self._host_turn:  # parallel calls (workflows, parallel agents) stop one after the other
+            return self._host_pause_now(kind, payload)
+
+    def _host_pause_now(self, kind: str, payload: dict[str, Any]) -> Any:
         hs = _HostStop(kind, payload)
         with self._lock:
             if self.state == "ended":

@@ -112,3 +112,22 @@ def test_stop_while_at_an_llm_call(spell, debug):
     d.stop()
     d.session.stop()
     assert d.run.wait(10).status in ("cancelled", "error")
+
+
+def test_parallel_llm_calls_stop_one_after_the_other(spell, debug):
+    path = spell("par.lua", """
+        local r = Workflow.parallel({
+          {name = "a", prompt = "alpha {{input}}"},
+          {name = "b", prompt = "beta {{input}}"},
+        }, {input = "x", max_concurrency = 2, name = "both"})
+        return r.output
+        """)
+    d = debug(path, calls=CallBreakpoints(llm=True))
+    seen = []
+    for _ in range(2):
+        st = d.stop()
+        assert st.reason == "llm_call"
+        seen.append(st.data["request"]["messages"][-1]["content"])
+        d.session.continue_()
+    assert sorted(seen) == ["alpha x", "beta x"]
+    assert sorted(d.finish().value) == ["Echo: alpha x", "Echo: beta x"]
