@@ -81,4 +81,27 @@ def wrap_body(body: Callable, name: str, filename: str, rt: Any, hook: DebugHook
     return traced_body
 
 
-__all__ = ["DebugFrame", "DebugHook", "Scope", "UNDEFINED"]
+__all__ = ["DebugFrame", "DebugHook", "Scope", "statement_lines", "UNDEFINED"]
+
+
+def statement_lines(source: str, filename: str = "<spell>") -> set[int]:
+    """Lines holding a statement (where a breakpoint can hit); raises :class:`~.errors.TengoParseError`."""
+    from . import nodes as N
+    from .parser import parse
+
+    lines: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for x in node:
+                walk(x)
+            return
+        if not isinstance(node, N.Node):
+            return
+        if type(node) not in (N.BlockStmt, N.EmptyStmt) and type(node).__name__.endswith("Stmt"):
+            lines.add(node.line)
+        for name in node.fields:
+            walk(getattr(node, name))
+
+    walk(parse(source, filename))
+    return lines

@@ -253,3 +253,9 @@ def test_failing_callbacks_do_not_leak_call_depth() -> None:
 
     src = 'bad := func(n) { return n + "x" }\nfor i := 0; i < 3000; i++ { r := Tool.define("t", bad) }\nexport "done"'
     assert run(src, host=FailingHost()) == "done"
+
+
+def test_statement_lines_for_breakpoints() -> None:
+    from app.engines.tengo.debug import statement_lines
+    src = "a := 1\nf := func(x) {\n  y := x\n\n  return y\n}\nif a {\n  b := 2\n}\n"
+    assert statement_lines(src) == {1, 2, 3, 5, 7, 8}
