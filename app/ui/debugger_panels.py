@@ -591,3 +591,122 @@ def create_debug_docks(controller: DebugController, parent: QWidget | None = Non
     return DebugDocks(CallStackPanel(controller, parent), VariablesPanel(controller, parent),
                       WatchesPanel(controller, parent), BreakpointsPanel(controller, parent),
                       CallStopPanel(controller, parent))
+
+
+# ------------------------------------------------------------------------------------------------ main window
+class DebugWiring:
+    """Everything the main window needs for the debugger, given its editor tabs (``app.ui.editor_tabs``):
+    the docks, an :class:`EditorDebugBinding` on every editor page, the editor following stops and frames, and
+    the handlers of the Debug actions (see :data:`DEBUG_ACTIONS`). Starting a debug run stays the window's:
+    ``options.update(wiring.controller.run_options())`` before ``RunService.start_run``."""
+
+    def __init__(self, window: Any, tabs: Any, controller: DebugController | None = None):
+        from app.ui.debug_controller import EditorDebugBinding
+        self.window = window
+        self.tabs = tabs
+        self.controller = controller or DebugController(parent=window)
+        self.docks = create_debug_docks(self.controller, window)
+        self._binding_cls = EditorDebugBinding
+        self.bindings: dict[int, Any] = {}
+        if window is not None and hasattr(window, "addDockWidget"):
+            right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+            window.addDockWidget(right, self.docks.call_stack)
+            window.addDockWidget(right, self.docks.variables)
+            window.addDockWidget(bottom, self.docks.watches)
+            window.addDockWidget(bottom, self.docks.breakpoints)
+            window.tabifyDockWidget(self.docks.breakpoints, self.docks.call_stop)
+            for d in self.docks.all():
+                d.hide()
+        for page in tabs.pages():
+            self.bind(page)
+        tabs.pageAdded.connect(self.bind)
+        c = self.controller
+        c.paused.connect(self._show_stop)
+        c.frameSelected.connect(lambda _i, f: self.open_at(f.get("file"), f.get("line")))
+        c.stateChanged.connect(self._state_changed)
+        self.docks.call_stack.locationActivated.connect(self.open_at)
+        self.docks.breakpoints.locationActivated.connect(self.open_at)
+
+    def bind(self, page: Any) -> None:
+        """Breakpoint margin, current line and hover values for one editor page."""
+        if id(page) not in self.bindings:
+            self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.path, self.controller)
+
+    def open_at(self, file: str | None, line: int | None) -> None:
+        if file and line:
+            self.tabs.open_file(file, int(line), quiet=True)
+
+    def _show_stop(self, stop: StopInfo) -> None:
+        for d in (self.docks.call_stack, self.docks.variables, self.docks.watches):
+            d.show()
+        if stop.reason in ("llm_call", "tool_call"):
+            self.docks.call_stop.show()
+            self.docks.call_stop.raise_()
+        if self.window is not None and hasattr(self.window, "raise_"):
+            self.window.activateWindow()
+
+    def _state_changed(self, state: str) -> None:
+        if state == "starting":
+            for d in (self.docks.call_stack, self.docks.variables, self.docks.breakpoints):
+                d.show()
+
+    # action handlers ---------------------------------------------------------------------------------------------
+    def _cursor(self) -> tuple[str | None, int]:
+        page = self.tabs.current_page()
+        if page is None:
+            return None, 0
+        ed = page.editor
+        return page.path, ed.lineFromPosition(ed.currentPos()) + 1
+
+    def continue_if_paused(self) -> bool:
+        """F5: continue when stopped (True); otherwise the window starts a run (False)."""
+        if self.controller.is_paused:
+            self.controller.continue_()
+            return True
+        return False
+
+    def toggle_breakpoint(self) -> None:
+        """F9 on the caret's line."""
+        path, line = self._cursor()
+        if path:
+            self.controller.toggle_breakpoint(path, line)
+
+    def run_to_cursor(self) -> None:
+        path, line = self._cursor()
+        if path:
+            self.controller.run_to_cursor(path, line)
+
+    def step_over(self) -> None:
+        self.controller.step_over()
+
+    def step_in(self) -> None:
+        self.controller.step_in()
+
+    def step_out(self) -> None:
+        self.controller.step_out()
+
+    def pause(self) -> None:
+        self.controller.pause()
+
+    def stop(self) -> bool:
+        """Shift+F5 while debugging: stop the debug run (True); otherwise nothing (False)."""
+        if self.controller.is_active:
+            self.controller.stop_run()
+            return True
+        return False
+
+
+def debug_action_specs() -> tuple[Any, ...]:
+    """Rows for ``app.ui.actions.ACTIONS`` (the window implements the named handlers by calling
+    :class:`DebugWiring`; ``action_run`` (F5) first tries ``wiring.continue_if_paused()``)."""
+    from app.ui.actions import ActionSpec
+    return (
+        ActionSpec("debug", "Start &Debugging", "action_debug", "&Run", ("Ctrl+F5",), separator_before=True,
+                   tip="Run the current spell under the debugger (Ctrl+F5)"),
+        ActionSpec("toggle_breakpoint", "Toggle &Breakpoint", "action_toggle_breakpoint", "&Run", ("F9",)),
+        ActionSpec("step_over", "Step &Over", "action_step_over", "&Run", ("F10",)),
+        ActionSpec("step_in", "Step &Into", "action_step_in", "&Run", ("F11",)),
+        ActionSpec("step_out", "Step O&ut", "action_step_out", "&Run", ("Shift+F11",)),
+        ActionSpec("run_to_cursor", "Run to &Cursor", "action_run_to_cursor", "&Run", ("Ctrl+F10",)),
+        ActionSpec("pause", "&Pause", "action_pause", "&Run", ("F6",)),
+    )

@@ -165,3 +165,31 @@ def test_llm_call_panel_edit_and_answer(qtbot, ui, spell):
     panel.answer_button.click()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=15000)
     assert run.wait(5).value == "Echo: edited | by hand"
+
+
+def test_debug_wiring_with_editor_tabs(qtbot, spell, runner):
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.ui.debugger_panels import DebugWiring, debug_action_specs
+    from app.ui.editor_tabs import EditorTabs
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    tabs = EditorTabs()
+    win.setCentralWidget(tabs)
+    w = DebugWiring(win, tabs)
+    path = spell("w.lua", SPELL)
+    page = tabs.open_file(path, 4)
+    w.toggle_breakpoint()                                   # F9 on the caret's line
+    assert [b.line for b in w.controller.store.for_file(path)] == [4]
+    run = runner.start(path, options=RunOptions(**w.controller.run_options()))
+    qtbot.waitUntil(lambda: w.controller.is_paused, timeout=15000)
+    assert tabs.current_page() is page
+    assert page.editor.lineFromPosition(page.editor.currentPos()) + 1 == 4
+    binding = w.bindings[id(page)]
+    assert page.editor.markerGet(3) & (1 << binding.MARKER_CURRENT)
+    w.controller.store.clear()
+    assert w.continue_if_paused()
+    qtbot.waitUntil(lambda: w.controller.state == "ended", timeout=15000)
+    assert run.wait(5).ok and not w.stop()
+    assert {a.id for a in debug_action_specs()} >= {"debug", "toggle_breakpoint", "step_over", "step_in",
+                                                    "step_out", "run_to_cursor", "pause"}
