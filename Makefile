@@ -39,6 +39,7 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen LLMSPELL_TSC=$$( [ -x $(TSC) ] && echo $(abspath $(TSC)) ) $(PY) -m pytest -q
+	$(PY) benchmarks/tengo_conformance.py
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
