@@ -103,7 +103,7 @@ class _Api:
     """The Lua side's functions, looked up once."""
 
     NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
-             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "begin_pause", "clear_refs",
+             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "begin_pause", "set_options", "clear_refs",
              "on_error")
 
     def __init__(self, table: Any):
@@ -535,6 +535,11 @@ class LuaDebugAgent:
                 self.files[path] = list(args.get("breakpoints") or [])
                 results = self._apply()
                 self._reply(msg, {"file": path, "breakpoints": results.get(path, [])})
+                return None
+            if cmd == "set_options":
+                self.api.set_options(self.session.rt.table_from(
+                    {k: v for k, v in args.items() if k in ("break_on_error",)}))
+                self._reply(msg, {"ok": True})
                 return None
             if cmd == "pause":
                 if mode == "running":

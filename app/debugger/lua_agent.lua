@@ -1010,6 +1010,10 @@ function api.begin_pause()
   set_mode(co, tstate(co).mode)
 end
 
+function api.set_options(o)
+  if o.break_on_error ~= nil then break_on_error = o.break_on_error and true or false end
+end
+
 function api.clear_refs() REFS, nrefs = {}, 0 end
 
 -- Break on an uncaught error, from the message handler of the sandbox (the stack is still there).

@@ -600,6 +600,12 @@ class DebugSession:
         """Set a local, upvalue or table field (``ref`` of its scope or table) to the value of an expression."""
         return self.request("set_variable", {"ref": ref, "name": name, "value": value})
 
+    def set_break_on_error(self, on: bool) -> None:
+        """Break on uncaught errors (also in a run that is going on)."""
+        self.break_on_error = bool(on)
+        if self.state in ("running", "paused") and self._run is not None:
+            self.request_async("set_options", {"break_on_error": self.break_on_error}, lambda _v, _e: None)
+
     # breakpoints while running ---------------------------------------------------------------------------------
     def _store_changed(self, file: str) -> None:
         if getattr(self._sending_bps, "on", False):

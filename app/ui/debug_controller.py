@@ -173,6 +173,15 @@ class DebugController(QObject):
         else:
             self.store.add(file, line, condition, hit, log_message, enabled)
 
+    def set_break_on_error(self, on: bool) -> None:
+        """Break on uncaught errors: for the next runs, and the current one at once."""
+        self.break_on_error = bool(on)
+        if self.session is not None:
+            try:
+                self.session.set_break_on_error(on)
+            except DebugError as e:
+                self.message.emit(str(e))
+
     def set_call_breakpoints(self, llm: bool | None = None, models: list[str] | None = None,
                              tools: bool | None = None, tool_names: list[str] | None = None) -> None:
         """Break before LLM / tool calls (takes effect at once, also in a running session)."""

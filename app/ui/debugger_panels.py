@@ -411,7 +411,7 @@ class BreakpointsPanel(QDockWidget):
         opts = QHBoxLayout()
         self.on_error = QCheckBox("Uncaught errors")
         self.on_error.setChecked(controller.break_on_error)
-        self.on_error.toggled.connect(lambda on: setattr(controller, "break_on_error", on))
+        self.on_error.toggled.connect(controller.set_break_on_error)
         self.llm = QCheckBox("Before LLM calls")
         self.models = QLineEdit()
         self.models.setPlaceholderText("models (globs, empty = all)")

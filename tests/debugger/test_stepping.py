@@ -253,3 +253,12 @@ def test_step_into_a_bridge_call_that_runs_a_script_function(spell, debug):
     assert (st.line, st.data["thread"]) == (3, "main")
     assert [f["kind"] for f in st.frames][:3] == ["lua", "bridge", "lua"]
     assert d.finish().value == "X"
+
+
+def test_break_on_error_switched_off_during_the_run(spell, debug):
+    path = spell("p.lua", 'local x = 1\nlocal y = x\nerror("boom")\n')
+    d = debug(path, [1])
+    d.stop()
+    d.session.set_break_on_error(False)
+    d.session.continue_()
+    assert d.finish().status == "error"
