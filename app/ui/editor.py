@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QToolTip, QWidget
 from pyside6_scintilla import ScintillaEdit
 
@@ -28,7 +28,8 @@ SC_MARKNUM_FOLDERTAIL, SC_MARKNUM_FOLDERSUB, SC_MARKNUM_FOLDER, SC_MARKNUM_FOLDE
 SC_AUTOMATICFOLD_SHOW, SC_AUTOMATICFOLD_CLICK, SC_AUTOMATICFOLD_CHANGE = 1, 2, 4
 SC_FOLDFLAG_LINEAFTER_CONTRACTED = 16
 INDIC_SQUIGGLE, INDIC_ROUNDBOX, INDIC_FULLBOX = 1, 7, 16
-INDICATOR_ERROR, INDICATOR_WARNING, INDICATOR_FIND = 8, 9, 10
+INDICATOR_ERROR, INDICATOR_WARNING, INDICATOR_FIND, INDICATOR_OCCURRENCE = 8, 9, 10, 11
+INDIC_ROUNDBOX_STYLE = 7
 STYLE_DEFAULT, STYLE_LINENUMBER, STYLE_BRACELIGHT, STYLE_BRACEBAD, STYLE_INDENTGUIDE, STYLE_CALLTIP = (
     32, 33, 34, 35, 37, 38)
 SC_IV_LOOKBOTH = 3
@@ -125,6 +126,13 @@ class CodeEditor(ScintillaEdit):
         self.indicSetStyle(INDICATOR_WARNING, INDIC_SQUIGGLE)
         self.indicSetStyle(INDICATOR_FIND, INDIC_FULLBOX)
         self.indicSetUnder(INDICATOR_FIND, True)
+        self.indicSetStyle(INDICATOR_OCCURRENCE, INDIC_ROUNDBOX_STYLE)
+        self.indicSetUnder(INDICATOR_OCCURRENCE, True)
+        self._occ_timer = QTimer(self)
+        self._occ_timer.setSingleShot(True)
+        self._occ_timer.setInterval(250)
+        self._occ_timer.timeout.connect(self.highlight_occurrences)
+        self._occ_word = ""
         self.updateUi.connect(self._on_update_ui)
         self.charAdded.connect(self._on_char_added)
         self.modified.connect(self._on_modified)
@@ -204,6 +212,7 @@ class CodeEditor(ScintillaEdit):
         self.indicSetFore(INDICATOR_ERROR, bgr(theme.error))
         self.indicSetFore(INDICATOR_WARNING, bgr(theme.warn))
         self.indicSetFore(INDICATOR_FIND, bgr(theme.find_hit))
+        self.indicSetFore(INDICATOR_OCCURRENCE, bgr(theme.margin_fg))
         if hasattr(self, "indicSetAlpha"):
             self.indicSetAlpha(INDICATOR_FIND, 160)
         self._update_number_margin()
@@ -343,6 +352,35 @@ class CodeEditor(ScintillaEdit):
         if updated & (SC_UPDATE_SELECTION | SC_UPDATE_CONTENT):
             line, col = self.caret()
             self.cursorMoved.emit(line + 1, col + 1)
+            self._occ_timer.start()
+
+    def highlight_occurrences(self) -> int:
+        """Mark the other occurrences of the identifier under the caret near the view (whole word, same case)."""
+        word = self.word_at() if self.selectionEmpty() else ""
+        if not re.fullmatch(r"[A-Za-z_$][\w$]+", word or ""):
+            word = ""
+        if word == self._occ_word and word:
+            return -1
+        self._occ_word = word
+        self.setIndicatorCurrent(INDICATOR_OCCURRENCE)
+        self.indicatorClearRange(0, self.length())
+        if not word:
+            return 0
+        first = max(0, self.firstVisibleLine() - 200)
+        last = min(self.lineCount() - 1, self.firstVisibleLine() + self.linesOnScreen() + 200)
+        lo, hi = self.positionFromLine(first), self.lineEndPosition(last)
+        n = word.encode("utf-8")
+        self.setSearchFlags(SCFIND_WHOLEWORD | SCFIND_MATCHCASE)
+        count, pos = 0, lo
+        while pos < hi and count < 500:
+            self.setTargetRange(pos, hi)
+            if self.searchInTarget(len(n), word) < 0:
+                break
+            s, e = self.targetStart(), self.targetEnd()
+            self.indicatorFillRange(s, e - s)
+            count += 1
+            pos = e
+        return count
 
     def charAt(self, pos: int) -> int:  # noqa: N802 - Scintilla naming
         """The byte at ``pos`` as an int (Scintilla returns a signed char)."""

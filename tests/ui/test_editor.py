@@ -151,3 +151,14 @@ def test_completion_members_and_call_tips(qtbot):
     ed.autoCCancel()
     qtbot.keyClicks(ed, "encode(")
     assert ed.callTipActive()
+
+
+def test_occurrences_of_the_word_under_the_caret(qtbot):
+    from app.ui.editor import INDICATOR_OCCURRENCE
+    ed = make(qtbot, "local count = 1\ncount = count + 1\nlocal counter = 2\n")
+    ed.set_cursor(0, 8)
+    assert ed.highlight_occurrences() == 3
+    assert ed.indicatorValueAt(INDICATOR_OCCURRENCE, ed.position_at(1, 9)) == 1
+    assert ed.indicatorValueAt(INDICATOR_OCCURRENCE, ed.position_at(2, 7)) == 0  # "counter" is another word
+    ed.set_cursor(0, 12)  # on "=": nothing to mark
+    assert ed.highlight_occurrences() == 0
