@@ -160,7 +160,7 @@ class LuaDebugAgent:
         self._load = rt.globals().load
         opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
         self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts,
-                                                          session._invoke_callback)
+                                                          session._invoke_callback, session.sandbox.run_main)
         self.main_L = int(main_hex, 16)
         self.hookf = self.lib.lua_gethook(self.main_L)
         self.api.hook_off()

@@ -174,8 +174,46 @@ local function wrap_result(co, ok, ...)
   error(e, 0)
 end
 
+local error_stop            -- (defined below) stop at an uncaught error, where it happened
+local RUN_MAIN              -- the sandbox's run_main: its xpcall is the root, not a catch
+local LAST_ERROR = nil      -- the last error stopped at (not stopped at again on its way out)
+
+-- Would an error leaving coroutine `co` be caught? Only by a pcall/xpcall in the coroutines that resumed it
+-- (the sandbox's own xpcall around the spell's main chunk does not count; one around a callback does).
+local function error_is_caught(co)
+  local th, hops = PARENT[co], 0
+  while th and hops < 50 do
+    local level = 0
+    while true do
+      local info = getinfo(th, level, "f")
+      if not info then break end
+      if info.func == pcall or info.func == xpcall then
+        local caller = getinfo(th, level + 1, "f")
+        if not caller or caller.func ~= RUN_MAIN then return true end
+      end
+      level = level + 1
+    end
+    th, hops = PARENT[th], hops + 1
+  end
+  return false
+end
+
+local function coroutine_error(e)
+  if break_on_error and not PAUSED and not EVALUATING and not error_is_caught(co_running()) then
+    error_stop(e)
+  end
+  return e
+end
+
+local function body_result(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+
+-- coroutine.wrap rethrows errors: the body runs under a message handler, so an error nobody catches stops the
+-- run where it happened, inside the coroutine, with its whole stack.
 local function wrap(f)
-  local co = create(f)
+  local co = create(function(...) return body_result(xpcall(f, coroutine_error, ...)) end)
   return function(...) return wrap_result(co, resume(co, ...)) end
 end
 
@@ -669,10 +707,11 @@ end
 ------------------------------------------------------------------------------------------------ API for agent.py
 local api = {}
 
-function api.setup(spell_env, sb_source, options, invoke_callback)
+function api.setup(spell_env, sb_source, options, invoke_callback, run_main)
   env = spell_env
   sandbox_source = sb_source
   INVOKE_CB = invoke_callback
+  RUN_MAIN = run_main
   break_on_error = options.break_on_error ~= false
   for k in pairs(env) do INITIAL_GLOBALS[k] = true end
   local c = env.coroutine
@@ -1017,17 +1056,27 @@ end
 function api.clear_refs() REFS, nrefs = {}, 0 end
 
 -- Break on an uncaught error, from the message handler of the sandbox (the stack is still there).
-function api.on_error(e)
-  if not break_on_error or PAUSED or EVALUATING then return end
+error_stop = function(e)
   local co = co_running()
   local saved = tstate(co).mode
   sethook(co, HOOK, "")
   PAUSED = true
   STEP = nil
+  LAST_ERROR = e
   py_stop("exception", {message = error_text(e)})
   PAUSED = false
   STEP = nil
   set_mode(co, saved)
+end
+
+function api.on_error(e)
+  if not break_on_error or PAUSED or EVALUATING then return end
+  local last = LAST_ERROR
+  if last ~= nil and (e == last or (type(e) == "string" and type(last) == "string" and
+                                    ssub(e, -#last) == last)) then
+    return  -- already stopped at it inside the coroutine it came from
+  end
+  error_stop(e)
 end
 
 return api

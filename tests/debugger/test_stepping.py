@@ -262,3 +262,26 @@ def test_break_on_error_switched_off_during_the_run(spell, debug):
     d.session.set_break_on_error(False)
     d.session.continue_()
     assert d.finish().status == "error"
+
+
+def test_uncaught_error_in_a_wrapped_coroutine_stops_where_it_happened(spell, debug):
+    path = spell("ce.lua", """
+        local gen = coroutine.wrap(function(n)
+          local inside = n * 2
+          error("bad " .. inside)
+        end)
+        local function use(v)
+          local r = gen(v)
+          return r
+        end
+        local out = use(21)
+        return out
+        """)
+    d = debug(path)
+    st = d.stop()
+    assert st.reason == "exception" and "bad 42" in st.message
+    assert [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "lua"] == [
+        (3, "coroutine"), (6, "main"), (9, "main")]
+    assert d.locals()["inside"] == "42"
+    res = d.finish()               # no second stop for the same error on its way out
+    assert res.status == "error" and "bad 42" in res.failure.message
