@@ -68,7 +68,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                tip="Run the current spell (F5)"),
     ActionSpec("stop", "&Stop", "action_stop", "&Run", ("Shift+F5",), True, "stop",
                tip="Stop every running spell (Shift+F5)"),
-    ActionSpec("repl", "Focus &REPL", "action_focus_repl", "&Run", ("Ctrl+`",), separator_before=True),
+    ActionSpec("run_selection", "Run Selection in REPL", "action_run_selection", "&Run", ("Ctrl+Return",),
+               separator_before=True, tip="Evaluate the selection (or the current line) in the REPL"),
+    ActionSpec("repl", "Focus &REPL", "action_focus_repl", "&Run", ("Ctrl+`",)),
     ActionSpec("check", "&Check Syntax", "action_check", "&Run", ("Ctrl+Shift+B",)),
     # Help
     ActionSpec("reference", "Bridge &Reference", "action_reference", "&Help", ("F1",),

@@ -538,6 +538,24 @@ class MainWindow(QMainWindow):
         if not active:
             self._status_timer.stop()
 
+    def action_run_selection(self) -> None:
+        """Evaluate the selected code (or the caret line) in the REPL of the file's language."""
+        page = self.tabs.current_page()
+        if page is None or page.language not in ("lua", "js"):
+            self.statusBar().showMessage("The REPL speaks Lua and JavaScript", 3000)
+            return
+        ed = page.editor
+        code = ed.selected_text() or ed.line_text(ed.caret()[0])
+        if not code.strip():
+            return
+        idx = self.repl.lang.findData(page.language)
+        if idx >= 0:
+            self.repl.lang.setCurrentIndex(idx)
+        self.docks["console"].show()
+        self.docks["console"].raise_()
+        self.console.tabs.setCurrentWidget(self.repl)
+        self.repl.evaluate(code)
+
     def action_focus_repl(self) -> None:
         self.docks["console"].show()
         self.docks["console"].raise_()

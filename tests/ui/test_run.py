@@ -257,3 +257,11 @@ def test_real_llm_call_shows_in_the_trace(real_window, qtbot, tmp_path):
     real_window.tabs.new_file("lua", "")
     real_window.trace.tree.itemDoubleClicked.emit(item, 0)
     assert real_window.tabs.current_page() is page and page.editor.caret()[0] == 0
+
+
+def test_run_selection_in_repl(window, qtbot):
+    page = window.tabs.new_file("lua", "x = 5\n6 * 7\n")
+    page.editor.set_cursor(1, 0)
+    window.action_run_selection()
+    qtbot.waitUntil(lambda: "42" in window.repl.output.toPlainText(), timeout=5000)
+    assert window.console.tabs.currentWidget() is window.repl
