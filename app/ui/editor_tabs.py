@@ -36,6 +36,16 @@ def ask_unsaved(parent: QWidget, names: list[str]) -> str:
     return "save" if clicked is save else "discard" if clicked is discard else "cancel"
 
 
+def ask_overwrite(parent: QWidget, name: str) -> bool:
+    """The file changed on disk since it was loaded: overwrite it? (tests replace this)."""
+    answer = QMessageBox.warning(parent, "File changed on disk",
+                                 f"{name} was changed by another program since you opened it.\n\n"
+                                 "Overwrite it with your version?",
+                                 QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                                 QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Save
+
+
 def ask_save_path(parent: QWidget, suggestion: str) -> str | None:
     """A path to save to, or None (tests replace this)."""
     path, _ = QFileDialog.getSaveFileName(parent, "Save As", suggestion, FILE_FILTER)
@@ -80,6 +90,7 @@ class EditorPage(QWidget):
         self.backup_id = uuid.uuid4().hex
         self.backup_generation = -1   # text generation last backed up
         self.generation = 0           # bumped on every edit
+        self.disk_prompted: tuple[int, int] | None = None  # (mtime, size) of the disk change already offered
         self.info = InfoBar()
         self.editor = CodeEditor(language)
         lay = QVBoxLayout(self)
@@ -277,7 +288,25 @@ class EditorTabs(QTabWidget):
             return False
         if not page.path:
             return self.save_as(page)
+        if self._changed_on_disk(page) and not ask_overwrite(self, page.title):
+            return False
         return self._write(page, page.path)
+
+    @staticmethod
+    def _changed_on_disk(page: EditorPage) -> bool:
+        """True when the file is not the version this buffer was loaded from or last saved as."""
+        if not page.path or not (page.meta.mtime_ns or page.meta.size):
+            return False
+        try:
+            st = os.stat(page.path)
+        except FileNotFoundError:
+            return False
+        if st.st_mtime_ns == page.meta.mtime_ns and st.st_size == page.meta.size:
+            return False
+        try:
+            return fileio.read_text(page.path).text != page.meta.text
+        except OSError:
+            return True
 
     def save_as(self, page: EditorPage | None = None, path: str | None = None) -> bool:
         page = page or self.current_page()
@@ -391,19 +420,30 @@ class EditorTabs(QTabWidget):
                 continue
             if st.st_mtime_ns == page.meta.mtime_ns and st.st_size == page.meta.size:
                 continue
+            if page.disk_prompted == (st.st_mtime_ns, st.st_size):
+                continue  # already offered for this change
             try:
                 disk = fileio.read_text(page.path)
             except OSError:
                 continue
-            if disk.text == page.editor.text():
-                page.meta = disk
-                if page.dirty:
+            if disk.text == page.meta.text or disk.text == page.editor.text():
+                if disk.text == page.editor.text() and page.dirty:
                     page.editor.setSavePoint()
+                page.meta = fileio.TextFile(page.meta.text if disk.text == page.meta.text else disk.text,
+                                            page.meta.encoding, page.meta.bom, page.meta.eol,
+                                            st.st_mtime_ns, st.st_size)
                 continue
-            page.meta.mtime_ns, page.meta.size = st.st_mtime_ns, st.st_size  # ask once per change
+            page.disk_prompted = (st.st_mtime_ns, st.st_size)
             msg = (f"{page.title} changed on disk and you have unsaved changes." if page.dirty
                    else f"{page.title} changed on disk.")
-            page.info.show_message(msg, [("Reload", lambda p=page: self.reload(p)), ("Keep mine", lambda: None)])
+            page.info.show_message(msg, [("Reload", lambda p=page: self.reload(p)),
+                                         ("Keep mine", lambda p=page, d=disk: self._keep_mine(p, d))])
+
+    @staticmethod
+    def _keep_mine(page: EditorPage, disk: fileio.TextFile) -> None:
+        """The user keeps the buffer: the disk version is acknowledged, the next save overwrites it."""
+        page.meta = fileio.TextFile(disk.text, page.meta.encoding, page.meta.bom, page.meta.eol, disk.mtime_ns,
+                                    disk.size)
 
     def reload(self, page: EditorPage) -> None:
         """Replace the buffer with the file on disk (undoable), keeping the caret line."""

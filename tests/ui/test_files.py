@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QWidget
@@ -168,3 +169,34 @@ def test_middle_click_closes_a_tab(window, qtbot):
     rect = bar.tabRect(window.tabs.indexOf(page))
     qtbot.mouseClick(bar, Qt.MouseButton.MiddleButton, pos=rect.center())
     assert page not in window.tabs.pages()
+
+
+def test_saving_over_a_file_changed_on_disk_asks(window, tmp_path, monkeypatch):
+    from app.ui import editor_tabs
+    p = tmp_path / "a.lua"
+    p.write_text("mine\n")
+    page = window.tabs.open_file(str(p))
+    page.editor.insertText(0, "edited ")
+    p.write_text("theirs, longer\n")
+    asked = []
+    monkeypatch.setattr(editor_tabs, "ask_overwrite", lambda parent, name: asked.append(name) or False)
+    assert not window.tabs.save(page)
+    assert p.read_text() == "theirs, longer\n" and asked == ["a.lua"]
+    monkeypatch.setattr(editor_tabs, "ask_overwrite", lambda parent, name: True)
+    assert window.tabs.save(page)
+    assert p.read_text() == "edited mine\n"
+
+
+def test_keep_mine_then_save_does_not_ask_again(window, tmp_path, monkeypatch, qtbot):
+    from app.ui import editor_tabs
+    p = tmp_path / "a.lua"
+    p.write_text("mine\n")
+    page = window.tabs.open_file(str(p))
+    page.editor.insertText(0, "edited ")
+    p.write_text("theirs, longer\n")
+    window.tabs.check_disk()
+    keep = next(b for b in page.info.buttons if b.text() == "Keep mine")
+    keep.click()
+    monkeypatch.setattr(editor_tabs, "ask_overwrite", lambda parent, name: pytest.fail("asked again"))
+    assert window.tabs.save(page)
+    assert p.read_text() == "edited mine\n"
