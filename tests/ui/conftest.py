@@ -46,9 +46,15 @@ def ui_env(tmp_path, monkeypatch) -> Iterator[MemoryKeyring]:
     kr = MemoryKeyring()
     old = keyring.get_keyring()
     keyring.set_keyring(kr)
+    from PySide6.QtWidgets import QMessageBox
+
     from app.ui import editor_tabs, file_tree
     monkeypatch.setattr(editor_tabs, "ask_unsaved", lambda parent, names: "discard")
+    monkeypatch.setattr(editor_tabs, "ask_overwrite", lambda parent, name: True)
     monkeypatch.setattr(file_tree, "confirm_delete", lambda parent, path: True)
+    # a modal box would block an offscreen test until its timeout: answer them all at once
+    for name in ("warning", "critical", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok))
     yield kr
     keyring.set_keyring(old)
 
