@@ -79,12 +79,13 @@ class CodeGen:
         self.code_ref = []
         if not info.top:
             self._mark_tail_statements(stmts)
+        direct = None
         try:
             body = None
             if self.use_pygen and self.scopes is None and self.rt.max_allocs is None:
                 from .pygen import PyGen, Unsupported
                 try:
-                    body = PyGen(self).compile(info, stmts, self.code_ref)
+                    body, direct = PyGen(self).compile(info, stmts, self.code_ref)
                 except Unsupported as e:
                     log.debug("closure backend for %s: %s", info.name or "<main>", e)
             if body is None:
@@ -92,11 +93,15 @@ class CodeGen:
         finally:
             ref = self.code_ref
             self.fn, self.code_ref = saved
-        cells = tuple(s.slot for s in info.param_syms if s.captured)
+        # a direct entry makes the cells of captured parameters itself
+        cells = () if direct is not None else tuple(s.slot for s in info.param_syms if s.captured)
         if self.scopes is not None and self.rt.debug_hook is not None:
             from .debug import wrap_body
             body = wrap_body(body, info.name, self.filename, self.rt, self.rt.debug_hook)
         code = FuncCode(len(info.params), info.variadic, info.nslots, body, cells, info.name, self.filename, line)
+        if direct is not None:
+            code.direct = direct
+            code.dn = code.fast_n
         ref.append(code)
         return code
 
@@ -117,9 +122,11 @@ class CodeGen:
             cls._mark_tail_statements(last.body.stmts)
 
     # -- helpers used by the Python-source backend -----------------------------------------------------------
-    def call_slow_for_pygen(self, f: Any, args: list, line: int) -> Any:
-        """Any call the generated code does not inline (builtins, bridges, variadic or mismatched arity)."""
+    def call_slow_for_pygen(self, f: Any, args: list, line: int, depth: int) -> Any:
+        """Any call the generated code does not inline (builtins, bridges, variadic or mismatched arity,
+        closure-backend functions); ``depth``: the caller's frame count (generated code keeps it in a local)."""
         rt = self.rt
+        rt.depth = depth
         if type(f) is CompiledFunction:
             return rt.invoke(f, fix_args(f.code, args))
         rt.line = line
@@ -130,7 +137,8 @@ class CodeGen:
             raise TengoRuntimeError(f"not callable: {type_name(f)}")
         return c(rt, args)
 
-    def run_module_for_pygen(self, code: FuncCode, pos: tuple) -> Any:
+    def run_module_for_pygen(self, code: FuncCode, pos: tuple, depth: int) -> Any:
+        self.rt.depth = depth
         try:
             return self.rt.invoke(CompiledFunction(code, ()), [])
         except TengoError as err:

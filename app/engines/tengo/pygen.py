@@ -2,11 +2,18 @@
 
 The closure backend (:mod:`.codegen`) pays one Python call per AST node. This backend emits straight-line
 Python for a whole function instead: locals become Python locals (``v<slot>``), expressions are linearised into
-temporaries with inline int/float fast paths, loops become ``while``/``for`` loops, calls to compiled functions
-are inlined. The result is a drop-in ``FuncCode.body`` with the same frame protocol (``fr[0]`` closure cells,
-``fr[1]`` return value / tail-call pair, parameters from ``fr[2]``; signals ``RET``/``TAIL``), so both backends
-mix freely (nested functions, modules, the runtime). At the top level the locals are written back to the frame
-when the body ends (``Program.get`` and the REPL read them there).
+temporaries with inline int/float fast paths, loops become ``while``/``for`` loops.
+
+Calling convention: a function literal becomes ``direct(F, D, *params)`` (``F`` its closure cells, ``D`` its
+frame count, the parameters as Python arguments; it makes the cells of captured parameters itself) returning
+the result value, or a :class:`~.runtime.Tail` ``(function, args)`` for a tail call that the caller finishes
+(:meth:`~.runtime.Runtime.finish_tail`). Calls between such functions pass values and the frame count
+directly, with no frame list and no shared counter to update (``rt.depth`` is only brought up to date before
+calls that leave generated code: builtins, bridges, closure-backend functions). A ``body(fr)`` adapter gives
+each function the frame protocol of the closure backend (``fr[0]`` closure cells, ``fr[1]`` return value /
+tail-call pair, parameters from ``fr[2]``; signals ``RET``/``TAIL``), so both backends mix freely (nested
+functions, modules, the runtime). The top level (main script, module) is a frame-protocol body; its locals are
+written back to the frame when it ends (``Program.get`` and the REPL read them there).
 
 Spell text never becomes code: identifiers are replaced by slot numbers (``v12``), every string, float, char,
 position and helper is passed in as a constant (``K3``); only integer literals and fixed operator templates are
@@ -26,7 +33,7 @@ from .objects import (MAX_INT, MIN_INT, Array, Cell, Char, CompiledFunction, Err
                       equals, is_falsy, wrap_int)
 from .ops import LIMITS, binary_op, check_str, unary_op
 from .resolver import FuncInfo, Ref
-from .runtime import RET, TAIL, fix_args, spread
+from .runtime import RET, TAIL, Tail, fix_args, spread
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +115,7 @@ def _make_immutable(v: Any) -> Any:
 
 _HELPERS: dict[str, Any] = {
     "Array": Array, "Map": Map, "ImmutableMap": ImmutableMap, "Cell": Cell, "Error": Error,
-    "CompiledFunction": CompiledFunction, "UNDEF": UNDEFINED, "RET": RET, "TAIL": TAIL,
+    "CompiledFunction": CompiledFunction, "UNDEF": UNDEFINED, "RET": RET, "TAIL": TAIL, "Tail": Tail,
     "TengoError": TengoError, "StackOverflow": StackOverflow, "wrap_int": wrap_int, "equals": equals,
     "is_falsy": is_falsy, "fix_args": fix_args, "spread": spread, "_bin": _bin, "_un": _un, "_idx": _idx,
     "_slc": _slc, "_iset": _iset, "_iop": _iop, "_imm": _make_immutable, "_pairs": _pairs,
@@ -127,6 +134,7 @@ class _Fn:
         self.stmt_temps: list[str] = []
         self.loops: list[list[str] | None] = []  # per loop: post-statement lines (None for for-in)
         self.in_loop = 0                            # > 0 while lowering any part of a loop
+        self.direct = not info.top                  # a direct entry (values in, value out) or a frame body
 
     def emit(self, text: str) -> None:
         self.lines.append("    " * self.indent + text)
@@ -194,39 +202,59 @@ class PyGen:
         return self.const((self.cg.filename, node.line, node.col, self.f.info.name if self.f else ""))
 
     # -- entry point ---------------------------------------------------------------------------------------
-    def compile(self, info: FuncInfo, stmts: list, code_ref: list) -> Callable:
+    def compile(self, info: FuncInfo, stmts: list, code_ref: list) -> tuple[Callable, Callable | None]:
+        """``(body, direct)``: the frame-protocol body and, for functions (not the top level), the direct
+        entry it wraps (None for the top level)."""
         f = self.f = _Fn(info)
         params = [s.slot for s in info.param_syms]
-        f.emit("F = fr[0]")
-        for s in params:
-            f.emit(f"v{s} = fr[{s}]")
-        if info.top:
-            slots = list(range(2, info.nslots))
-            for s in slots:
-                if s not in params:
-                    f.emit(f"v{s} = fr[{s}]")
-            f.emit("try:")
-            f.indent += 1
+        if f.direct:
+            head = "def direct(F, D" + "".join(f", v{s}" for s in params) + "):"
+            for s in info.param_syms:
+                if s.captured:
+                    f.emit(f"v{s.slot} = Cell(v{s.slot})")
             self.stmts(stmts)
-            f.emit("return None")
-            f.indent -= 1
-            f.emit("finally:")
-            f.indent += 1
-            if slots:
-                for s in slots:
-                    f.emit(f"fr[{s}] = v{s}")
-            else:
-                f.emit("pass")
-            f.indent -= 1
+            f.emit("return UNDEF")
+            # the frame-protocol body: parameters from the frame, the frame count from the runtime
+            tail = ("def body(fr):\n"
+                    "    r = direct(fr[0], rt.depth" + "".join(f", fr[{s}]" for s in params) + ")\n"
+                    "    fr[1] = r\n"
+                    "    return TAIL if type(r) is Tail else RET\n")
+            src = head + "\n" + "\n".join(f.lines) + "\n" + tail
         else:
-            self.stmts(stmts)
-            f.emit("return None")
+            src = self._top_source(info, stmts, params)
+        return self._build(src, info, code_ref, f.direct)
+
+    def _top_source(self, info: FuncInfo, stmts: list, params: list) -> str:
+        """A top level (main script, module): every local is written back to the frame when it ends."""
+        f = self.f
+        f.emit("F = fr[0]")
+        f.emit("D = rt.depth")
+        slots = list(range(2, info.nslots))
+        for s in slots:
+            f.emit(f"v{s} = fr[{s}]")
+        f.emit("try:")
+        f.indent += 1
+        self.stmts(stmts)
+        f.emit("return None")
+        f.indent -= 1
+        f.emit("finally:")
+        f.indent += 1
+        if slots:
+            for s in slots:
+                f.emit(f"fr[{s}] = v{s}")
+        else:
+            f.emit("pass")
+        f.indent -= 1
+        return "def body(fr):\n" + "\n".join(f.lines) + "\n"
+
+    def _build(self, src: str, info: FuncInfo, code_ref: list, direct: bool) -> tuple[Callable, Callable | None]:
+        f = self.f
         if len(f.lines) > MAX_LINES:
             raise Unsupported(f"translation too large ({len(f.lines)} lines)")
-        src = "def body(fr):\n" + "\n".join(f.lines) + "\n"
         env = dict(self.env)
         env.update(_HELPERS)
         env["rt"] = self.rt
+        env["MAXF"] = self.rt.max_frames
         env["_slow"] = self.cg.call_slow_for_pygen
         env["_runmod"] = self.cg.run_module_for_pygen
         env["SELF"] = code_ref
@@ -236,7 +264,7 @@ class PyGen:
             # e.g. more than 20 nested loops or 100 indentation levels: Python's own limits
             raise Unsupported(f"Python rejected the translation: {e}") from None
         exec(code, env)  # generated from fixed templates; no spell text
-        return env["body"]
+        return env["body"], (env["direct"] if direct else None)
 
     # -- statements ----------------------------------------------------------------------------------------
     def stmts(self, stmts: list) -> None:
@@ -285,6 +313,8 @@ class PyGen:
         elif t is N.ExportStmt:
             if self.cg.ignore_export:
                 return
+            if f.direct:  # the resolver rejects export inside a function
+                raise Unsupported("export inside a function")
             v = self.expr(s.result)
             f.emit(f"fr[1] = _imm({v})")
             f.emit("return RET")
@@ -439,8 +469,11 @@ class PyGen:
     def return_stmt(self, s: N.ReturnStmt) -> None:
         f = self.f
         if s.result is None:
-            f.emit("fr[1] = UNDEF")
-            f.emit("return RET")
+            if f.direct:
+                f.emit("return UNDEF")
+            else:
+                f.emit("fr[1] = UNDEF")
+                f.emit("return RET")
             return
         e = s.result
         if type(e) is N.CallExpr:
@@ -450,17 +483,25 @@ class PyGen:
                 arglist = f"spread({arglist})"
             f.emit("try:")
             f.emit(f"    if type({fn}) is CompiledFunction:")
-            f.emit(f"        fr[1] = ({fn}, fix_args({fn}.code, {arglist}))")
-            f.emit("        return TAIL")
-            f.emit(f"    fr[1] = _slow({fn}, {arglist}, {e.line})")
+            if f.direct:
+                f.emit(f"        return Tail(({fn}, fix_args({fn}.code, {arglist})))")
+                f.emit(f"    return _slow({fn}, {arglist}, {e.line}, D)")
+            else:
+                f.emit(f"        fr[1] = ({fn}, fix_args({fn}.code, {arglist}))")
+                f.emit("        return TAIL")
+                f.emit(f"    fr[1] = _slow({fn}, {arglist}, {e.line}, D)")
             f.emit("except TengoError as _e:")
             f.emit(f"    _e.trace.append({self.pos(e)})")
             f.emit("    raise")
-            f.emit("return RET")
+            if not f.direct:
+                f.emit("return RET")
             return
         v = self.expr(e)
-        f.emit(f"fr[1] = {v}")
-        f.emit("return RET")
+        if f.direct:
+            f.emit(f"return {v}")
+        else:
+            f.emit(f"fr[1] = {v}")
+            f.emit("return RET")
 
     def tail_statement(self, e: N.CallExpr) -> None:
         f = self.f
@@ -470,11 +511,15 @@ class PyGen:
             arglist = f"spread({arglist})"
         f.emit(f"if type({fn}) is CompiledFunction and {fn}.free is F and SELF and {fn}.code is SELF[0]:")
         f.emit("    try:")
-        f.emit(f"        fr[1] = ({fn}, fix_args({fn}.code, {arglist}))")
+        f.emit(f"        _tc = Tail(({fn}, fix_args({fn}.code, {arglist})))")
         f.emit("    except TengoError as _e:")
         f.emit(f"        _e.trace.append({self.pos(e)})")
         f.emit("        raise")
-        f.emit("    return TAIL")
+        if f.direct:
+            f.emit("    return _tc")
+        else:
+            f.emit("    fr[1] = _tc")
+            f.emit("    return TAIL")
         f.emit("else:")
         f.indent += 1
         self.call_emit(e, fn, args, f.temp())
@@ -682,7 +727,7 @@ class PyGen:
         if kind == "value":
             return self.const(value)
         t = self.f.temp()
-        self.f.emit(f"{t} = _runmod({self.const(value)}, {self.pos(e)})")
+        self.f.emit(f"{t} = _runmod({self.const(value)}, {self.pos(e)}, D)")
         return t
 
     def e_FuncLit(self, e: N.FuncLit) -> str:
@@ -847,33 +892,20 @@ class PyGen:
         arglist = "[" + ", ".join(args) + "]"
         f.emit("try:")
         if e.ellipsis:
-            f.emit(f"    {t} = _slow({fn}, spread({arglist}), {e.line})")
+            f.emit(f"    {t} = _slow({fn}, spread({arglist}), {e.line}, D)")
         elif f.info.top and not f.in_loop:
             # straight-line top-level code runs once: a compact call keeps the generated source small
-            f.emit(f"    {t} = _slow({fn}, {arglist}, {e.line})")
+            f.emit(f"    {t} = _slow({fn}, {arglist}, {e.line}, D)")
         else:
-            f.emit(f"    if type({fn}) is CompiledFunction and {fn}.code.fast_n == {len(args)}:")
-            f.emit(f"        _c = {fn}.code")
-            f.emit("        _d = rt.depth + 1")
-            f.emit("        if _d > rt.max_frames:")
+            # the callee's direct entry: no frame list, the frame count travels as an argument
+            f.emit(f"    if type({fn}) is CompiledFunction and {fn}.code.dn == {len(args)}:")
+            f.emit("        if D >= MAXF:")
             f.emit("            raise StackOverflow()")
-            f.emit("        rt.depth = _d")
-            f.emit(f"        _nf = [{fn}.free, None, {''.join(a + ', ' for a in args)}*_c.pad]")
-            f.emit("        if _c.cell_params:")
-            f.emit("            for _ci in _c.cell_params:")
-            f.emit("                _nf[_ci] = Cell(_nf[_ci])")
-            f.emit("        _r = _c.body(_nf)")
-            f.emit("        if _r is RET:")
-            f.emit("            rt.depth = _d - 1")
-            f.emit(f"            {t} = _nf[1]")
-            f.emit("        elif _r is None:")
-            f.emit("            rt.depth = _d - 1")
-            f.emit(f"            {t} = UNDEF")
-            f.emit("        else:")
-            f.emit(f"            {t} = rt.finish_tail(_nf[1], _d)")
-            f.emit("        _nf = None")
+            f.emit(f"        {t} = {fn}.code.direct({fn}.free, D + 1{''.join(', ' + a for a in args)})")
+            f.emit(f"        if type({t}) is Tail:")
+            f.emit(f"            {t} = rt.finish_tail({t}, D + 1)")
             f.emit("    else:")
-            f.emit(f"        {t} = _slow({fn}, {arglist}, {e.line})")
+            f.emit(f"        {t} = _slow({fn}, {arglist}, {e.line}, D)")
         f.emit("except TengoError as _e:")
         f.emit(f"    _e.trace.append({self.pos(e)})")
         f.emit("    raise")

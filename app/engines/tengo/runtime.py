@@ -17,13 +17,18 @@ CONTINUE = "continue"
 RET = "return"
 TAIL = "tail"
 
+
+class Tail(tuple):
+    """``(function, args)``: what a direct entry (:mod:`.pygen`) returns for a tail call."""
+    __slots__ = ()
+
 MAX_FRAMES = 1024
 
 
 class FuncCode:
     """Code shared by all closures of one function literal."""
     __slots__ = ("nparams", "variadic", "nslots", "body", "cell_params", "pad", "name", "filename", "line",
-                 "fast_n")
+                 "fast_n", "direct", "dn")
 
     def __init__(self, nparams: int, variadic: bool, nslots: int, body: Callable, cell_params: tuple,
                  name: str, filename: str, line: int):
@@ -37,6 +42,10 @@ class FuncCode:
         self.filename = filename
         self.line = line
         self.fast_n = -1 if variadic else nparams  # arity when no packing is needed
+        #: the fast backend's direct entry ``direct(free, depth, *params) -> value | Tail`` (see .pygen), and
+        #: the arity callers may use it with (-1: no direct entry, call ``body`` with a frame)
+        self.direct: Callable | None = None
+        self.dn = -1
 
 
 def fix_args(code: FuncCode, args: list) -> list:
@@ -85,7 +94,8 @@ class Runtime:
             return fr[1] if r is RET else UNDEFINED
 
     def finish_tail(self, pair: tuple, depth: int) -> Any:
-        """Continue a call whose body ended in a tail call (the frame count is already ``depth``)."""
+        """Continue a call whose body ended in a tail call (the frame count is ``depth``)."""
+        self.depth = depth
         fn, args = pair
         while True:
             code = fn.code
@@ -120,4 +130,4 @@ def spread(args: list) -> list:
     raise TengoRuntimeError(f"not an array: {type_name(last)}")
 
 
-__all__ = ["BREAK", "CONTINUE", "RET", "TAIL", "FuncCode", "Runtime", "fix_args", "spread", "TengoError"]
+__all__ = ["BREAK", "CONTINUE", "RET", "TAIL", "Tail", "FuncCode", "Runtime", "fix_args", "spread", "TengoError"]

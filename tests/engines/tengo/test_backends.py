@@ -124,3 +124,49 @@ def test_backends_agree_on_random_programs(monkeypatch: pytest.MonkeyPatch) -> N
     for _ in range(300):
         src = _random_program(rng)
         assert run(src, True) == run(src, False), src
+
+
+DEPTH_PROGRAMS = [
+    # plain recursion up to and over MaxFrames (the main script is frame 0: 1024 nested calls fit)
+    ("d := func(n) { if n == 0 { return 0 }; return 1 + d(n - 1) }\nout = d(1023)", 1023),
+    ("d := func(n) { if n == 0 { return 0 }; return 1 + d(n - 1) }\nout = d(1024)", "stack overflow"),
+    # tail calls do not grow the stack; mutual recursion through tail calls neither
+    ("l := func(n, a) { if n == 0 { return a }; return l(n - 1, a + 1) }\nout = l(5000, 0)", 5000),
+    ("ev := undefined\nod := func(n) { if n == 0 { return false }; return ev(n - 1) }\n"
+     "ev = func(n) { if n == 0 { return true }; return od(n - 1) }\nout = ev(3001)", False),
+    # a tail call whose callee recurses: the frame count carries over
+    ("d := func(n) { if n == 0 { return 0 }; return 1 + d(n - 1) }\nt := func(n) { return d(n) }\n"
+     "out = t(1022)", 1022),
+    ("d := func(n) { if n == 0 { return 0 }; return 1 + d(n - 1) }\nt := func(n) { return d(n) }\n"
+     "u := func(n) { x := t(n); return x }\nout = u(1023)", "stack overflow"),
+    # captured parameters, closures made in a loop, variadic and builtin calls in between
+    ("mk := func(x) { return func() { x += 1; return x } }\nc := mk(5)\nc()\nout = [c(), mk(1)()]", [7, 2]),
+    ("s := func(a, ...r) { return len(r) == 0 ? a : a + s(r...) }\nout = s(1, 2, 3, 4)", 10),
+    ("f := func(n) { return n <= 0 ? [] : append(f(n - 1), n) }\nout = len(f(300))", 300),
+]
+
+
+@pytest.mark.parametrize("src, expected", DEPTH_PROGRAMS)
+def test_backends_agree_on_call_depth_and_tail_calls(monkeypatch: pytest.MonkeyPatch, src: str,
+                                                     expected: object) -> None:
+    from app.engines.tengo import pygen
+    from app.engines.tengo.conformance import encode
+    from app.engines.tengo.errors import TengoError
+    real = pygen.PyGen.compile
+
+    def only_some(self: "pygen.PyGen", info: object, stmts: list, ref: list) -> object:
+        if getattr(info, "name", "") in ("d", "ev", "t", "s"):  # mixed runs: these use the closure backend
+            raise pygen.Unsupported("test")
+        return real(self, info, stmts, ref)
+
+    results = []
+    for mode in ("fast", "closures", "mixed"):
+        monkeypatch.setattr(codegen, "USE_PYGEN", mode != "closures")
+        monkeypatch.setattr(pygen.PyGen, "compile", only_some if mode == "mixed" else real)
+        try:
+            prog = Interpreter().compile(src, "t", ["out"])
+            prog.run({})
+            results.append(encode(prog.get("out")))
+        except TengoError as e:
+            results.append(e.message)
+    assert results == [expected] * 3
