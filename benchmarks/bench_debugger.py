@@ -1,6 +1,7 @@
 """Debugger overhead and latency, side by side in one run (ARCHITECTURE §7, issue 5).
 
-For three CPU-bound spells (a numeric loop, call-heavy recursion, table/string work) the hot part is timed inside
+For three CPU-bound spells (a numeric loop, call-heavy recursion, table/string work; coroutine switching as an
+informative fourth, without a target) the hot part is timed inside
 the spell (``os.clock``) in a plain run and in a debug run with a breakpoint in a function that runs once at the
 end (the breakpoint must hit). Then: step command → ``Paused`` at the host, and the time to show a stop with a
 1,000,000-element table and a 50 MB string in scope (stack + scopes + locals).
@@ -57,6 +58,14 @@ local function hot()
     total = total + #s
   end
   return total
+end
+""",
+    "coroutine switching": """
+local function hot()
+  local function range(n) return coroutine.wrap(function() for i = 1, n do coroutine.yield(i) end end) end
+  local s = 0
+  for v in range(300000) do s = s + v end
+  return s
 end
 """,
 }

@@ -42,26 +42,26 @@ local BYSRC = {}                                  -- BYSRC[source][linedefined] 
 local BP = {}                                     -- BP[line][source] = breakpoint (keyed by line first)
 local STEP = nil                                  -- {mode = "in"|"over"|"out", thread, depth}
 local CALL_GATE = false                           -- a breakpoint sits in a function without a prologue
-local GEN = 0                                     -- breakpoint generation (threads refresh lazily)
+local GEN = 0                                     -- breakpoint generation
 local EVALUATING = false
 local PAUSED = false
 local break_on_error = true
 local TS = setmetatable({}, {__mode = "k"})       -- thread → {mode = "none"|"in"|"below", gen}
 local main_thread = co_running()
 local CUR = {main_thread}                         -- CUR[1]: the running thread (read by the poker thread)
-local GRAVE, ngrave = {}, 0                       -- recently left coroutines, kept alive until a safe point
+local GRAVE, ngrave = {}, 1                       -- recently left coroutines, kept alive until a safe point
 local REFS, nrefs = {}, 0                         -- variable references, valid while stopped
 local COND_CACHE = {}                             -- compiled conditions and log parts by text
 local INITIAL_GLOBALS = {}
 local BRIDGE_FN = setmetatable({}, {__mode = "k"}) -- sandbox function → "LLM.chat" or false
-local PARENT = setmetatable({}, {__mode = "k"})   -- coroutine → the thread that resumed it last
+local ACTIVE, nactive = {main_thread}, 1          -- the chain of resumes (and callbacks) in progress
 local CB_PREV = {}                                -- per running script callback: the thread that called the bridge
 local INVOKE_CB                                   -- the sandbox's invoke_callback (its frames mark callbacks)
 
 ------------------------------------------------------------------------------------------------ thread state
 local function tstate(co)
   local st = TS[co]
-  if not st then st = {mode = "none", gen = GEN}; TS[co] = st end
+  if not st then st = {mode = "none"}; TS[co] = st end
   return st
 end
 
@@ -103,8 +103,6 @@ end
 -- absolute otherwise) is the one that runs next. When that frame is our own bookkeeping, "below" is right:
 -- the return hook corrects it to "in" once control is back in a function holding a breakpoint.
 local function set_mode_from(co, lvl)
-  local st = tstate(co)
-  st.gen = GEN
   local l = (co == co_running()) and lvl + 1 or lvl
   local info = getinfo(co, l, "S")
   if info and info.what ~= "C" and holds_bp(info) then
@@ -122,43 +120,56 @@ end
 
 ------------------------------------------------------------------------------------------------ coroutines
 local function register(co)
-  TS[co] = {mode = "none", gen = GEN}
+  TS[co] = {mode = "none"}
   sethook(co, HOOK, CALL_GATE and "c" or "")
   return co
 end
 
-local function after_resume(co, prev, ...)
-  CUR[1] = prev
-  ngrave = ngrave + 1
-  GRAVE[ngrave] = co
-  if ngrave >= 256 then
-    py_safe_point()
-    GRAVE, ngrave = {}, 0
-  end
+-- Stepping across a resume: step-in follows into the coroutine; a step in a coroutine that ends (or a step-in
+-- that comes back out of one) goes on in the resumer. (Called only while something steps.)
+local function step_into(co, prev)
   local step = STEP
-  if step and step.thread == co and (step.mode == "in" or co_status(co) == "dead") then
+  if step.mode == "in" and step.thread == prev then
+    STEP = {mode = "in", thread = co, depth = 0, pause = step.pause}
+    set_mode(co, tstate(co).mode)
+    set_mode(prev, tstate(prev).mode)
+  end
+end
+
+local function step_back(co, prev)
+  local step = STEP
+  if step.thread == co and (step.mode == "in" or co_status(co) == "dead") then
     STEP = {mode = "in", thread = prev, depth = 0, pause = step.pause}
     set_mode(prev, tstate(prev).mode)
     set_mode(co, tstate(co).mode)
   end
-  local st = TS[prev]
-  if st and st.gen ~= GEN then refresh(prev) end
+end
+
+local function left(co, prev)
+  CUR[1] = prev
+  ACTIVE[nactive] = nil
+  nactive = nactive - 1
+  GRAVE[ngrave] = co            -- a ring: slots are reused only after a safe point
+  ngrave = ngrave + 1
+  if ngrave > 256 then
+    py_safe_point()
+    ngrave = 1
+  end
+  if STEP then step_back(co, prev) end
+end
+
+local function after_resume(co, prev, ...)
+  left(co, prev)
   return ...
 end
 
 local function resume(co, ...)
   if type(co) ~= "thread" then return co_resume(co, ...) end
   local prev = CUR[1]
-  local st = TS[co]
-  if st and st.gen ~= GEN then refresh(co) end
-  local step = STEP
-  if step and step.mode == "in" and step.thread == prev then
-    STEP = {mode = "in", thread = co, depth = 0, pause = step.pause}
-    set_mode(co, tstate(co).mode)
-    set_mode(prev, tstate(prev).mode)
-  end
+  if STEP then step_into(co, prev) end
   CUR[1] = co
-  PARENT[co] = prev
+  nactive = nactive + 1
+  ACTIVE[nactive] = co
   return after_resume(co, prev, co_resume(co, ...))
 end
 
@@ -166,7 +177,8 @@ local function create(f)
   return register(co_create(f))
 end
 
-local function wrap_result(co, ok, ...)
+local function wrap_result(co, prev, ok, ...)
+  left(co, prev)
   if ok then return ... end
   local e = ...
   if co_status(co) == "dead" and co_close then pcall(co_close, co) end
@@ -181,8 +193,9 @@ local LAST_ERROR = nil      -- the last error stopped at (not stopped at again o
 -- Would an error leaving coroutine `co` be caught? Only by a pcall/xpcall in the coroutines that resumed it
 -- (the sandbox's own xpcall around the spell's main chunk does not count; one around a callback does).
 local function error_is_caught(co)
-  local th, hops = PARENT[co], 0
-  while th and hops < 50 do
+  for i = nactive, 1, -1 do
+    local th = ACTIVE[i]
+    if th == co then goto next_thread end
     local level = 0
     while true do
       local info = getinfo(th, level, "f")
@@ -193,7 +206,7 @@ local function error_is_caught(co)
       end
       level = level + 1
     end
-    th, hops = PARENT[th], hops + 1
+    ::next_thread::
   end
   return false
 end
@@ -214,7 +227,14 @@ end
 -- run where it happened, inside the coroutine, with its whole stack.
 local function wrap(f)
   local co = create(function(...) return body_result(xpcall(f, coroutine_error, ...)) end)
-  return function(...) return wrap_result(co, resume(co, ...)) end
+  return function(...)
+    local prev = CUR[1]
+    if STEP then step_into(co, prev) end
+    CUR[1] = co
+    nactive = nactive + 1
+    ACTIVE[nactive] = co
+    return wrap_result(co, prev, co_resume(co, ...))
+  end
 end
 
 local function after_pcall(ok, ...)
@@ -367,8 +387,10 @@ local function frames(T)
   -- Each record knows its thread; `lvl` is in the caller's numbering.
   local out, visited, pending = {}, {}, {}
   local cbi = #CB_PREV
-  local th, level, hops = T, nil, 0
-  while th and #out < MAX_FRAMES and hops < 50 do
+  local ai = nactive   -- where T sits in the chain of resumes (the threads below resumed it)
+  while ai >= 1 and ACTIVE[ai] ~= T do ai = ai - 1 end
+  local th, level = T, nil
+  while th and #out < MAX_FRAMES do
     local current = th == co_running()
     if level == nil then
       level = current and 2 or 0
@@ -381,10 +403,9 @@ local function frames(T)
         pending[#pending] = nil
         th, level = cont[1], cont[2]
       else
-        local p = PARENT[th]
-        while p and visited[p] do p = PARENT[p] end
-        th, level = p, nil
-        hops = hops + 1
+        ai = ai - 1
+        while ai >= 1 and visited[ACTIVE[ai]] do ai = ai - 1 end
+        th, level = ACTIVE[ai], nil
       end
     else
       local lvl = current and level - 1 or level
@@ -664,14 +685,14 @@ end
 local function on_count()
   local co = co_running()
   set_mode(co, tstate(co).mode)     -- drop the count hook the poker set
+  local gen_before = GEN
   local action = py_poll()
   if action == "pause" then
     -- stop at the next spell line this thread runs (the count hook may fire inside internals)
     STEP = {mode = "in", thread = co, depth = 0, pause = true}
     set_mode(co, tstate(co).mode)
   end
-  local st = TS[co]
-  if st and st.gen ~= GEN then set_mode_from(co, 3) end
+  if GEN ~= gen_before then set_mode_from(co, 3) end   -- breakpoints changed: precise mode for this frame
 end
 
 HOOK = function(ev, line)
@@ -735,6 +756,8 @@ function api.enter_callback()
   CB_PREV[#CB_PREV + 1] = prev
   local co = co_running()
   CUR[1] = co
+  nactive = nactive + 1
+  ACTIVE[nactive] = co
   if STEP and STEP.mode == "in" and STEP.thread == prev and prev ~= co then
     -- stepping into a bridge call that runs a script function: follow it onto the main coroutine
     STEP = {mode = "in", thread = co, depth = 0, pause = STEP.pause}
@@ -746,6 +769,8 @@ function api.leave_callback()
   local prev = CB_PREV[#CB_PREV]
   CB_PREV[#CB_PREV] = nil
   if prev then CUR[1] = prev end
+  ACTIVE[nactive] = nil
+  nactive = nactive - 1
 end
 
 function api.hook_off()
@@ -815,6 +840,10 @@ function api.set_breakpoints(list)
     if D[k] and not INSTR[k] then CALL_GATE = true; break end
   end
   GEN = GEN + 1
+  -- every coroutine takes the new breakpoints into account now (the running one again, precisely, in its hook)
+  for th in pairs(TS) do
+    if co_status(th) ~= "dead" then refresh(th) end
+  end
   return errors
 end
 
