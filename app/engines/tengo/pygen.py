@@ -135,6 +135,8 @@ class _Fn:
         self.loops: list[list[str] | None] = []  # per loop: post-statement lines (None for for-in)
         self.in_loop = 0                            # > 0 while lowering any part of a loop
         self.direct = not info.top                  # a direct entry (values in, value out) or a frame body
+        #: variables known to hold an int here (counting-loop variables in their loop): name → never negative
+        self.known_int: dict[str, bool] = {}
 
     def emit(self, text: str) -> None:
         self.lines.append("    " * self.indent + text)
@@ -355,21 +357,26 @@ class PyGen:
         if counting is not None:
             sym, start, bound, bsym, op = counting
             extra = " + 1" if op == "<=" else ""
+            var = f"v{sym.slot}"  # an int in the body (the body never assigns it)
             if bsym is None:  # constant bound: a Python range loop says it all
-                f.emit(f"for v{sym.slot} in range({start}, {bound + (1 if op == '<=' else 0)}):")
+                f.emit(f"for {var} in range({start}, {bound + (1 if op == '<=' else 0)}):")
                 f.indent += 1
                 f.loops.append([])
+                f.known_int[var] = start >= 0
                 self.stmts(s.body.stmts)
+                del f.known_int[var]
                 f.loops.pop()
                 f.indent -= 1
                 return
             b = f"v{bsym.slot}"
             f.emit(f"if type({b}) is int:")
             f.indent += 1
-            f.emit(f"for v{sym.slot} in range({start}, {b}{extra}):")
+            f.emit(f"for {var} in range({start}, {b}{extra}):")
             f.indent += 1
             f.loops.append([])
+            f.known_int[var] = start >= 0
             self.stmts(s.body.stmts)
+            del f.known_int[var]
             f.loops.pop()
             f.indent -= 2
             f.emit("else:")
@@ -798,10 +805,12 @@ class PyGen:
         if lines:
             a = self.materialize(a)
             f.lines.extend(lines)
-        a_int = _is_int_literal(a)
-        b_int = _is_int_literal(b)
-        if a_int and b_int and op in _FOLDABLE:
+        a_lit = _is_int_literal(a)
+        b_lit = _is_int_literal(b)
+        if a_lit and b_lit and op in _FOLDABLE:
             return repr(binary_op(op, int(a), int(b)))
+        a_int = a_lit or a in f.known_int
+        b_int = b_lit or b in f.known_int
         if target is not None:
             t = target
         elif op in _CMP or op in ("==", "!="):
@@ -815,9 +824,12 @@ class PyGen:
         elif op in _ARITH:
             f.emit(f"if {guard}:")
             f.emit(f"    {t} = {a} {op} {b}")
-            k = int(b) if b_int else None
-            if op in "+-" and k is not None and k >= 0:
+            b_nonneg = int(b) >= 0 if b_lit else f.known_int.get(b, False)
+            a_nonneg = int(a) >= 0 if a_lit else f.known_int.get(a, False)
+            if op in "+-" and b_nonneg:
                 check = f"{t} > {MAX_INT}" if op == "+" else f"{t} < {MIN_INT}"  # only one side can overflow
+            elif op == "+" and a_nonneg:
+                check = f"{t} > {MAX_INT}"
             else:
                 check = f"{t} > {MAX_INT} or {t} < {MIN_INT}"
             f.emit(f"    if {check}:")

@@ -51,6 +51,12 @@ def test_debug_runs_use_the_closure_backend() -> None:
     ("n := 2.5\nout = 0\nfor i := 0; i < n; i++ { out += 1 }", 3),
     ("out = 0\nfor i := 0; i < 5; i++ { i += 1; out++ }", 3),
     ("n := 3\nout = []\nfor i := 1; i <= n; i++ { out = append(out, func() { return i }) }\nout = out[0]()", 4),
+    # counting-loop variables are known ints: overflow checks and mixed-type operands still right
+    ("s := 9223372036854775800\nfor i := 0; i < 10; i++ { s += i }\nout = s", -9223372036854775771),
+    ("s := -9223372036854775800\nfor i := 0; i < 10; i++ { s -= i }\nout = s", 9223372036854775771),
+    ("s := -9223372036854775800\nfor i := -10; i < 0; i++ { s = i + s }\nout = s", 9223372036854775761),
+    ("out = []\nn := 3\nfor i := 0; i < n; i++ { out = append(out, \"k\" + i, 0.5 + i, i * i, i / 2, -i) }\n"
+     "out = out[5:]", ["k1", 1.5, 1, 0, -1, "k2", 2.5, 4, 1, -2]),
 ])
 def test_backends_agree_on_tricky_programs(monkeypatch: pytest.MonkeyPatch, src: str, expected: object) -> None:
     from app.engines.tengo.conformance import encode
