@@ -1,7 +1,12 @@
 """Tengo speed vs Lua on fib(25), summing a million ints, string building and map churn (goal: within 20x of Lua).
 
-Two comparisons, each side by side in one run (best of 3):
-- as spells through the engine pool (what users see; each side's run time measured in its worker);
+Two comparisons, each side by side in one run (best of 5):
+- as spells through the engine pool (what users see), two clocks per side: the run's wall time as its worker
+  reports it (``duration_s``) and the CPU time of the worker's main thread during the run (from
+  ``/proc/PID/schedstat``, nanoseconds). The goal is judged on CPU time: on a busy machine a run's wall time
+  also counts the time it waited for a CPU, which grows with the length of the run (a 60 ms Tengo run is
+  preempted, a 4 ms Lua run mostly is not), so wall-time ratios there measure the machine's load, not the
+  interpreter (the load average is printed for that reason);
 - in-process, interpreter vs a bare lupa runtime (CPU seconds; isolates the interpreter).
 Run: ``python benchmarks/bench_tengo.py``.
 """
@@ -66,19 +71,66 @@ def spell_source(tsrc: str) -> str:
     return "out := 0\n" + tsrc + "\nexport out"
 
 
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds used so far by the main thread of process ``pid`` (None where /proc has no schedstat)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _children_cpu() -> dict[int, float | None]:
+    """CPU seconds of every child process of this one (the pool's workers), by pid."""
+    me = os.getpid()
+    out: dict[int, float | None] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            out[int(name)] = _cpu_s(int(name))
+    return out
+
+
+def run_spell(runner: "Runner", path: str, source: str) -> tuple[float, float | None]:
+    """One run through the pool: (wall seconds as the worker reports them, worker CPU seconds or None)."""
+    from app.runner import RunOptions
+    before = _children_cpu()
+    r = runner.run(path, source, RunOptions(timeout_s=120))
+    if not r.ok:
+        raise RuntimeError(f"{path}: {r.failure}")
+    pid = r.stats["worker_pid"]
+    after, start = _cpu_s(pid), before.get(pid)
+    return r.stats["duration_s"], (after - start if after is not None and start is not None else None)
+
+
 def main() -> int:
-    from app.runner import RunOptions, Runner
+    from app.runner import Runner
     runner = Runner(warm={"lua": 1, "tengo": 1})
     try:
         runner.pool.wait_warm(60)
-        print("as spells through the pool (run time in the worker, best of 3)")
+        print(f"as spells through the pool (best of 5; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs)")
+        print(f"  {'':18s} {'tengo wall':>10s} {'lua wall':>9s} {'ratio':>6s}   "
+              f"{'tengo cpu':>9s} {'lua cpu':>8s} {'ratio':>6s}")
         for name, (tsrc, lsrc) in WORKLOADS.items():
-            tengo = min(runner.run("b.tengo", spell_source(tsrc), RunOptions(timeout_s=120)).stats["duration_s"]
-                        for _ in range(3))
-            lua = min(runner.run("b.lua", lsrc).stats["duration_s"] for _ in range(3))
-            ratio = tengo / lua
-            print(f"  {name:18s} tengo {tengo:7.3f}s  lua {lua:7.4f}s  ratio {ratio:6.1f}x  "
-                  f"goal <= 20x {'OK' if ratio <= 20 else 'MISSED'}")
+            tengo = [run_spell(runner, "b.tengo", spell_source(tsrc)) for _ in range(5)]
+            lua = [run_spell(runner, "b.lua", lsrc) for _ in range(5)]
+            tw, lw = min(t[0] for t in tengo), min(t[0] for t in lua)
+            line = f"  {name:18s} {tw:9.3f}s {lw:8.4f}s {tw / lw:5.1f}x"
+            if all(t[1] is not None for t in tengo + lua):
+                tc, lc = min(t[1] for t in tengo), min(t[1] for t in lua)
+                ratio = tc / lc
+                line += (f"   {tc:8.3f}s {lc:7.4f}s {ratio:5.1f}x  goal <= 20x (cpu) "
+                         f"{'OK' if ratio <= 20 else 'MISSED'}")
+            else:
+                line += f"   (no CPU clock)  goal <= 20x (wall) {'OK' if tw / lw <= 20 else 'MISSED'}"
+            print(line)
     finally:
         runner.shutdown()
     print("in-process: interpreter vs bare lupa (CPU seconds, best of 3)")
