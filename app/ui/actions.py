@@ -61,6 +61,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_out", "Zoom &Out", "action_zoom_out", "&View", ("Ctrl+-",)),
     ActionSpec("zoom_reset", "&Reset Zoom", "action_zoom_reset", "&View", ("Ctrl+0",)),
     ActionSpec("dark", "&Dark Theme", "action_toggle_theme", "&View", (), False, "", True, True),
+    ActionSpec("reset_layout", "Reset &Layout", "action_reset_layout", "&View"),
     ActionSpec("next_tab", "&Next Tab", "action_next_tab", "&View", ("Ctrl+PgDown", "Ctrl+Tab"), separator_before=True),
     ActionSpec("prev_tab", "&Previous Tab", "action_prev_tab", "&View", ("Ctrl+PgUp", "Ctrl+Shift+Tab")),
     # Run

@@ -130,8 +130,13 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.applicationStateChanged.connect(self._app_state_changed)
+            hints = app.styleHints()
+            if hasattr(hints, "colorSchemeChanged"):  # the desktop switched light/dark: follow it if asked to
+                hints.colorSchemeChanged.connect(
+                    lambda *_: self.store.settings.theme == "system" and self.apply_settings(self.store.settings))
 
         self.apply_settings(self.store.settings)
+        self._default_layout = self.saveState()
         if restore:
             self.restore_session()
         self._backup_timer.start()
@@ -231,7 +236,7 @@ class MainWindow(QMainWindow):
         dark = self.actions_by_id.get("dark")
         if dark is not None:
             dark.blockSignals(True)
-            dark.setChecked(s.theme == "dark")
+            dark.setChecked(th.name == "dark")
             dark.blockSignals(False)
 
     # =============================================================================================== pages
@@ -692,6 +697,14 @@ class MainWindow(QMainWindow):
         if (ed := self._ed()) is not None:
             ed.zoom_reset()
 
+    def action_reset_layout(self) -> None:
+        """Put every panel back where it was on a first start."""
+        self.restoreState(self._default_layout)
+        for d in self.docks.values():
+            d.setFloating(False)
+            d.show()
+        self.docks["console"].raise_()
+
     def action_next_tab(self) -> None:
         if self.tabs.count():
             self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
@@ -701,7 +714,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
 
     def action_toggle_theme(self) -> None:
-        self.store.update(theme="light" if self.store.settings.theme == "dark" else "dark")
+        self.store.update(theme="light" if theme.get(self.store.settings.theme).name == "dark" else "dark")
 
     # =============================================================================================== help
     def action_reference(self) -> None:

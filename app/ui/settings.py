@@ -36,7 +36,7 @@ BASE_URLS: dict[str, tuple[str, str]] = {
 }
 
 PROFILES = ("strict", "standard", "trusted")  # app.engines.profiles.PROFILES
-THEMES = ("light", "dark")
+THEMES = ("light", "dark", "system")  # system: follows the desktop's light/dark setting
 DEFAULT_MODEL = "offline/echo"
 MODEL_SUGGESTIONS = ("offline/echo", "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest",
                      "gemini/gemini-1.5-flash", "ollama/llama3.2")

@@ -79,8 +79,20 @@ THEMES = {"light": LIGHT, "dark": DARK}
 
 
 def get(name: str) -> Theme:
-    """The theme called ``name`` (light when unknown)."""
+    """The theme called ``name``; ``system`` follows the desktop's colour scheme (light when unknown)."""
+    if name == "system":
+        return DARK if system_prefers_dark() else LIGHT
     return THEMES.get(name, LIGHT)
+
+
+def system_prefers_dark() -> bool:
+    """True when the desktop asks for a dark colour scheme (Qt 6.5+ style hints)."""
+    try:
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QGuiApplication
+        return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    except Exception:
+        return False
 
 
 def bgr(colour: str) -> int:

@@ -164,3 +164,17 @@ def test_tab_switching_and_close_others(window):
     assert window.tabs.current_page() is c
     assert window.tabs.close_others(b)
     assert window.tabs.pages() == [b]
+
+
+def test_reset_layout_brings_panels_back(window):
+    window.docks["outline"].hide()
+    window.docks["trace"].setFloating(True)
+    window.action_reset_layout()
+    assert window.docks["outline"].isVisible() and not window.docks["trace"].isFloating()
+
+
+def test_system_theme_resolves(window):
+    from app.ui import theme
+    window.store.update(theme="system")
+    assert theme.get("system").name in ("light", "dark")
+    assert window.actions_by_id["dark"].isChecked() == (theme.get("system").name == "dark")
