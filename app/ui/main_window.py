@@ -132,8 +132,7 @@ class MainWindow(QMainWindow):
             app.applicationStateChanged.connect(self._app_state_changed)
             hints = app.styleHints()
             if hasattr(hints, "colorSchemeChanged"):  # the desktop switched light/dark: follow it if asked to
-                hints.colorSchemeChanged.connect(
-                    lambda *_: self.store.settings.theme == "system" and self.apply_settings(self.store.settings))
+                hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
         self.apply_settings(self.store.settings)
         self._default_layout = self.saveState()
@@ -316,6 +315,10 @@ class MainWindow(QMainWindow):
                 page.path = new + page.path[len(old):]
                 self.tabs._watch(page.path)
                 self.tabs._refresh_tab(page)
+
+    def _color_scheme_changed(self, *_: object) -> None:
+        if self.store.settings.theme == "system":
+            self.apply_settings(self.store.settings)
 
     def _app_state_changed(self, state: Qt.ApplicationState) -> None:
         if state == Qt.ApplicationState.ApplicationActive:
