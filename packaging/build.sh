@@ -34,6 +34,21 @@ mkdir -p "$DIST"
 report() { echo "$*" | tee -a "$REPORT"; }
 report "llmspell-studio $VERSION ($ARCH), built $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n), $(nproc) cores"
 
+# ------------------------------------------------------------------------------------------ 0. build tools
+# objdump (binutils): library pruning in the spec and Depends; dpkg-shlibdeps (dpkg-dev): Depends versions;
+# lintian: optional check. Installed as root with apt-get when missing, like `make system-deps`.
+need=""
+command -v objdump >/dev/null 2>&1 || need="$need binutils"
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need="$need dpkg-dev"
+if [ "${LINTIAN:-1}" = 1 ] && ! command -v lintian >/dev/null 2>&1; then need="$need lintian"; fi
+if [ -n "$need" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing build tools:$need"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  fi
+  command -v objdump >/dev/null 2>&1 || { echo "build.sh: objdump is required (apt-get install binutils)" >&2; exit 1; }
+fi
+
 # ------------------------------------------------------------------------------------------------- 1. the bundle
 if [ "${SKIP_BUNDLE:-0}" != 1 ] || [ ! -x "$BUNDLE/$NAME" ]; then
   if ! "$PY" -c 'import PyInstaller' 2>/dev/null; then

@@ -93,6 +93,9 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     root, extra = argv[1], argv[2:]
+    if not shutil.which("objdump") or not shutil.which("dpkg"):
+        print("debdeps: objdump (binutils) and dpkg are required", file=sys.stderr)
+        return 1
     elfs = elf_files(root)
     provided = set()
     for folder, _dirs, files in os.walk(root):

@@ -4,7 +4,8 @@ Every frozen executable is also the engine worker: the pool starts workers as ``
 "--llmspell-worker", LANG]`` when ``sys.frozen`` (``app/engines/pool.py``), so that flag is routed to
 ``app.engines.worker.main([LANG])`` before anything else is imported (no Qt, no litellm in a worker).
 
-``llmspell-studio --llmspell-smoke-test SPELL [--llmspell-screenshot PNG]`` is a hidden mode for
+``llmspell-studio --llmspell-startup-probe`` prints ``INTERACTIVE`` once the window is up and exits (start-time
+benchmark). ``llmspell-studio --llmspell-smoke-test SPELL [--llmspell-screenshot PNG]`` is a hidden mode for
 ``packaging/smoke_test.sh``: it builds the real main window, opens SPELL, runs it through the window's run service (so
 in a worker process started from the bundle), optionally saves a screenshot of the window, closes it and exits 0 when
 the run succeeded and printed something, 1 when it did not, 2 on a timeout.
@@ -20,6 +21,7 @@ from typing import Sequence
 WORKER_FLAG = "--llmspell-worker"
 SMOKE_FLAG = "--llmspell-smoke-test"
 SHOT_FLAG = "--llmspell-screenshot"
+PROBE_FLAG = "--llmspell-startup-probe"
 SMOKE_TIMEOUT_S = float(os.environ.get("LLMSPELL_SMOKE_TIMEOUT", "90"))
 
 KINDS = ("studio", "cli")
@@ -37,6 +39,8 @@ def route(argv: Sequence[str], default: str) -> tuple[str, list[str]]:
         return "worker", args[1:]
     if default == "studio" and args and args[0] == SMOKE_FLAG:
         return "smoke", args[1:]
+    if default == "studio" and args and args[0] == PROBE_FLAG:
+        return "probe", args[1:]
     return default, args
 
 
@@ -60,8 +64,29 @@ def main(default: str | None = None, argv: Sequence[str] | None = None) -> int:
         return cli_main(args)
     if target == "smoke":
         return smoke_test(args)
+    if target == "probe":
+        return startup_probe()
     from app.ui.main import main as studio_main
     return studio_main(args)
+
+
+def startup_probe() -> int:
+    """Build and show the main window like ``app.ui.main.main``, print ``INTERACTIVE`` at the first event-loop turn
+    after show and exit: the smoke test times process start to that line, bundle vs source install."""
+    from PySide6.QtCore import QTimer
+
+    from app.ui.main import create_window
+
+    app, window = create_window([sys.argv[0]], restore=False)
+    window.show()
+    QTimer.singleShot(0, window.runs.start_runner)
+
+    def done() -> None:
+        print(f"INTERACTIVE litellm_imported={'litellm' in sys.modules}", flush=True)
+        os._exit(0)
+
+    QTimer.singleShot(0, done)
+    return app.exec()
 
 
 def smoke_test(args: list[str]) -> int:

@@ -93,6 +93,7 @@ def test_route_sends_the_worker_flag_to_the_worker_from_either_executable():
     assert m.route(["llmspell", "run", "--llmspell-worker"], "cli") == ("cli", ["run", "--llmspell-worker"])
     assert m.route(["llmspell-studio", "--llmspell-smoke-test", "a.lua"], "studio") == ("smoke", ["a.lua"])
     assert m.route(["llmspell", "--llmspell-smoke-test", "a.lua"], "cli")[0] == "cli"
+    assert m.route(["llmspell-studio", "--llmspell-startup-probe"], "studio") == ("probe", [])
     with pytest.raises(ValueError):
         m.route(["x"], "bogus")
 
