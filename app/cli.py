@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", help="spells to check")
     check.add_argument("--lang", help="language when the extension does not tell")
 
+    debug = sub.add_parser("debug", help="debug a Lua spell in the terminal (b, c, n, s, finish, bt, p, q)")
+    debug.add_argument("file", help="the spell (.lua)")
+    debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
+    debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
+    debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
+
     docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
     docs.add_argument("--out", default="docs/reference", help="output folder")
     docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts, json, or all")
@@ -220,6 +226,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_debug(args: argparse.Namespace) -> int:
+    from app.debugger.terminal import main as debug_main
+    from app.engines.base import language_for
+    from app.engines.profiles import limits_for
+    from app.runner import RunOptions
+
+    inputs = _read_input(args.input)
+    try:
+        if language_for(args.file) != "lua":
+            raise UsageError(f"{args.file}: only Lua spells can be debugged for now")
+        limits_for(args.profile, args.timeout)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if not os.path.isfile(args.file):
+        raise UsageError(f"{args.file}: no such file")
+    return debug_main(args.file, options=RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout))
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     try:
         from app.reference import write_docs  # type: ignore[attr-defined]
@@ -245,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"run": cmd_run, "check": cmd_check, "docs": cmd_docs}[args.command]
+        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")

@@ -158,3 +158,13 @@ def test_docs_writes_the_reference(tmp_path):
     assert "LLM.complete" in (tmp_path / "markdown" / "reference.md").read_text()
     bad = llmspell("docs", "--out", str(tmp_path), "--format", "pdf")
     assert bad.returncode == 2 and "pdf" in bad.stderr
+
+
+def test_debug_in_the_terminal(tmp_path):
+    spell = tmp_path / "dbg.lua"
+    spell.write_text("local function add(a, b)\n  local s = a + b\n  return s\nend\nlocal x = add(1, 2)\nprint(x)\nreturn x\n")
+    r = llmspell("debug", str(spell), input="b 2\nc\np a + b\nc\n")
+    assert r.returncode == 0, r.stderr
+    assert "stopped (breakpoint) at dbg.lua:2" in r.stdout
+    assert "finished: 3" in r.stdout
+    assert llmspell("debug", "examples/hello.js").returncode == 2
