@@ -91,17 +91,17 @@
   }
 
   // The spell line making the call: QuickJS records the caller's line in the second stack frame.
+  // The spell line making the call: the first frame below the prelude's own that carries a line number
+  // (QuickJS records a caller's line once it has called on; prelude lines are all below MAIN_OFFSET).
+  const lineRe = /\(<input>:(\d+)\)/;
   function callerLine() {
-    const stack = new Error().stack || "";
-    const lines = stack.split("\n");
+    const lines = String(new Error().stack || "").split("\n");
     for (let i = 1; i < lines.length; i++) {
-      const m = /\(<input>:(\d+)\)/.exec(lines[i]);
-      if (m) {
-        const n = Number(m[1]);
-        if (n >= MODULE_LINES) return n % MODULE_LINES;
-        return n > MAIN_OFFSET ? n - MAIN_OFFSET : null;
-      }
-      if (i >= 2) break;
+      const m = lineRe.exec(lines[i]);
+      if (!m) continue;
+      const n = Number(m[1]);
+      if (n >= MODULE_LINES) return n % MODULE_LINES;
+      if (n > MAIN_OFFSET) return n - MAIN_OFFSET;
     }
     return null;
   }

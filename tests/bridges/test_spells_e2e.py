@@ -178,8 +178,6 @@ def test_trace_spans_point_at_spell_lines(runner, lang, tmp_path):
     assert all(s["file"].endswith(f"t.{lang}") for s in spans)
     assert len(obs.spans) == 2 * len(spans)  # live: at start and at end
     json.dumps(spans)  # JSON-ready for --trace
-    if lang == "js" and all(s["line"] is None for s in spans):
-        pytest.xfail("the JS engine sends no spell line with bridge calls yet (BridgeCall.line is None)")
     assert [s["line"] for s in spans] == [2, 2, 2, 2, 2, 2, 3]
 
 
