@@ -30,12 +30,16 @@ def _bounded(value: Any) -> Any:
     """``value`` redacted, and replaced by a truncated JSON text when it is very large."""
     value = redact(value)
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return repr(value)[:MAX_FIELD_CHARS]
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not plain JSON: make it so
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+            value = json.loads(text)
+        except (TypeError, ValueError):
+            return repr(value)[:MAX_FIELD_CHARS]
     if len(text) > MAX_FIELD_CHARS:
         return text[:MAX_FIELD_CHARS] + "…"
-    return json.loads(text)
+    return value
 
 
 class Tracer:
