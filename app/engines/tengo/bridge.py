@@ -11,6 +11,11 @@ keys, so passing a handle back to a bridge sends the marker again.
 Tengo → plain: int/float/bool/string as is; array/immutable-array → list; map/immutable-map → dict;
 undefined → None; error → ``{"error": value}``; bytes → str (UTF-8, invalid bytes replaced); char → str of one
 character; time → RFC 3339 string; functions → ``{"$callback": id}`` in bridge arguments (None in results).
+
+Callbacks (script functions called by the host: tools, hooks, event handlers, workflow steps) take the arguments
+they declare: extra arguments the host passes are dropped and missing ones are undefined, as in Lua and
+JavaScript (``func(text) {...}`` works as a workflow condition, which is also given the context). A Tengo
+runtime error inside a callback becomes a ``tool_failed`` fault for the bridge that called it.
 """
 from __future__ import annotations
 
@@ -86,10 +91,22 @@ class Converter:
         return cid
 
     def _make_callback(self, fn: Any) -> Callable[..., Any]:
+        code = fn.code if type(fn) is CompiledFunction else None
+        # the host passes what the bridge offers (a workflow condition gets the input and the context, an
+        # event handler the topic and the data): a script function takes the arguments it declares, extra ones
+        # are dropped and missing ones are undefined, as in Lua and JavaScript
+        want = None if code is None else (code.nparams if not code.variadic else code.nparams - 1)
+
         def call(*args: Any) -> Any:
             depth = self.rt.depth
+            targs = [self.from_plain(a) for a in args]
+            if want is not None:
+                if len(targs) < want:
+                    targs.extend([UNDEFINED] * (want - len(targs)))
+                elif len(targs) > want and not code.variadic:
+                    del targs[want:]
             try:
-                result = self.rt.call(fn, [self.from_plain(a) for a in args])
+                result = self.rt.call(fn, targs)
             except (TengoRuntimeError, RecursionError) as e:
                 self.rt.depth = depth  # the failed call's frames are gone; the spell goes on
                 raise self._on_error(e) from None

@@ -116,6 +116,21 @@ def test_callbacks_run_tengo_functions() -> None:
     assert host.calls[0][2][1] == {"$callback": 1}
 
 
+def test_callbacks_take_the_arguments_they_declare() -> None:
+    class ExtraArgsHost(FakeHost):  # like a workflow condition: the host passes more than the spell uses
+        def bridge_call(self, target: Any, method: str, args: list, opts: Any, line: Any,
+                        callbacks: dict[int, Callable[..., Any]]) -> Any:
+            return callbacks[args[1]["$callback"]](21, "ctx", 3)
+
+    def define(fn: str) -> Any:
+        return run(f'export Tool.define("t", {fn})', host=ExtraArgsHost())
+
+    assert define("func(n) { return n * 2 }") == 42
+    assert define("func() { return 1 }") == 1
+    assert define("func(a, b, c, d) { return [a, b, c, is_undefined(d)] }") == [21, "ctx", 3, True]
+    assert define("func(a, ...rest) { return [a, rest] }") == [21, ["ctx", 3]]
+
+
 def test_llmspell_module_exposes_globals() -> None:
     assert run('ls := import("llmspell")\nexport ls.JSON.encode(1)') == "encoded"
 
