@@ -73,10 +73,15 @@ class WorkerProcess:
 
     def _drain_stderr(self) -> None:
         assert self.proc.stderr
-        for raw in iter(self.proc.stderr.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip()
-            self.stderr_tail.append(line)
-            log.debug("worker %s: %s", self.pid, line)
+        try:
+            for raw in iter(self.proc.stderr.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip()
+                self.stderr_tail.append(line)
+                log.debug("worker %s: %s", self.pid, line)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.proc.stderr.close()
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         msg = self.reader.read(timeout)
