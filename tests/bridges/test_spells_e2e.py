@@ -139,8 +139,7 @@ def test_spell_against_server_with_faults(runner, llm_server, lang):
     assert v["parallel"] == ["Echo: one x", "Echo: two x"]
     first = next(s for s in result.spans if s["kind"] == "llm")
     assert first["response"]["attempts"][0]["error"] == "rate_limited"
-    if lang == "lua":  # the source starts with a newline; JS lines: see test_trace_spans_point_at_spell_lines
-        assert first["line"] == 3
+    assert first["line"] == 3  # the source starts with a newline
 
 
 @pytest.mark.parametrize("recorder, replayer", [("lua", "js"), ("js", "lua")])
