@@ -31,6 +31,7 @@ t0 = time.perf_counter()
 from PySide6.QtCore import QTimer
 from app.ui.main import create_window
 app, w = create_window(restore=False)
+w.open_paths(sys.argv[1:])  # like a restored session with these tabs
 w.show()
 QTimer.singleShot(0, w.runs.start_runner)
 def done():
@@ -48,7 +49,7 @@ def row(name: str, value: float, target: float, unit: str) -> bool:
     return ok
 
 
-def bench_startup(runs: int = 5) -> tuple[float, bool]:
+def bench_startup(runs: int = 5, files: list[str] | None = None) -> tuple[float, bool]:
     """Median wall time from spawning the interpreter to the first event-loop turn after show."""
     times = []
     imported = False
@@ -56,7 +57,7 @@ def bench_startup(runs: int = 5) -> tuple[float, bool]:
         env = dict(os.environ, LLMSPELL_CONFIG_DIR=os.path.join(_tmp, f"s{i}", "config"),
                    LLMSPELL_DATA_DIR=os.path.join(_tmp, f"s{i}", "data"))
         t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD], cwd=str(ROOT), env=env,
+        p = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD, *(files or [])], cwd=str(ROOT), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in p.stdout:
             if line.startswith("INTERACTIVE"):
@@ -110,6 +111,11 @@ def main() -> int:
     print(f"{'litellm imported at that point':<58} {'yes' if litellm_loaded else 'no':>9}     target: no  "
           f"{'OK' if not litellm_loaded else 'MISSED'}")
     ok &= not litellm_loaded
+    examples = [str(p) for p in sorted((ROOT / "examples").glob("*.lua"))[:3]]
+    if examples:
+        startup3, _ = bench_startup(files=examples)
+        ok &= row(f"start to interactive window with {len(examples)} files open (median of 5)", startup3 * 1000,
+                  1000, "ms")
 
     from app.ui.main import create_window
     app, w = create_window(restore=False)

@@ -151,6 +151,13 @@ class CodeEditor(ScintillaEdit):
         if self.theme:
             self.apply_theme(self.theme, *self._font)
 
+    def refresh_keywords(self) -> None:
+        """Re-apply the keyword lists (after the bridge names were loaded) and restyle."""
+        if self.spec.lexer:
+            for idx, words in languages.keyword_sets(self.spec).items():
+                self.setKeyWords(idx, words)
+            self.colourise(0, -1)
+
     def _apply_lexer(self) -> None:
         lexer = languages.create_lexer(self.spec)
         if lexer is None:

@@ -1,9 +1,9 @@
 """Per-language editor facts: Lexilla lexer, keyword lists, style roles, comment token, indentation triggers."""
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -81,15 +81,28 @@ def language_of(path: str | None) -> str:
     return _EXT.get(os.path.splitext(path)[1].lower(), "text")
 
 
-@functools.lru_cache(maxsize=1)
+_bridge_names: tuple[str, ...] | None = None
+_bridge_lock = threading.Lock()
+
+
 def bridge_globals() -> tuple[str, ...]:
-    """Names of the spell API globals from the bridge registry (empty when it cannot be loaded)."""
-    try:
-        from app.bridges import registry
-        return tuple(g.name for g in registry.globals_info())
-    except Exception:
-        log.exception("bridge registry unavailable")
-        return ()
+    """Names of the spell API globals, or ``()`` until :func:`load_bridge_globals` has run (never blocks: loading
+    the registry imports every bridge module, ~0.5 s, which must not happen on the UI thread at start-up)."""
+    return _bridge_names or ()
+
+
+def load_bridge_globals() -> tuple[str, ...]:
+    """Load the names from the bridge registry (blocking; call it from a background thread)."""
+    global _bridge_names
+    with _bridge_lock:
+        if _bridge_names is None:
+            try:
+                from app.bridges import registry
+                _bridge_names = tuple(g.name for g in registry.globals_info())
+            except Exception:
+                log.exception("bridge registry unavailable")
+                _bridge_names = ()
+    return _bridge_names
 
 
 def create_lexer(spec: LanguageSpec):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import threading
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
                                QMessageBox, QStyle, QToolBar, QVBoxLayout, QWidget)
@@ -29,6 +30,30 @@ from app.ui.welcome import WelcomePage, list_examples
 log = logging.getLogger(__name__)
 
 APP_TITLE = "LLMSpell Studio"
+
+
+class _Notifier(QObject):
+    """Carries a background thread's "done" to the UI thread."""
+    done = Signal()
+
+
+def warm_up_bridges(notifier: _Notifier) -> None:
+    """Load the bridge registry's names and the completion tables off the UI thread, then notify."""
+    from app.ui import languages
+
+    def work() -> None:
+        languages.load_bridge_globals()
+        try:
+            for lang in ("lua", "js", "tengo"):
+                completion.api(lang)
+        except Exception:
+            log.exception("completion tables unavailable")
+        try:
+            notifier.done.emit()
+        except RuntimeError:  # the window went away meanwhile
+            pass
+
+    threading.Thread(target=work, name="bridges-warm-up", daemon=True).start()
 
 
 class MainWindow(QMainWindow):
@@ -134,6 +159,9 @@ class MainWindow(QMainWindow):
             if hasattr(hints, "colorSchemeChanged"):  # the desktop switched light/dark: follow it if asked to
                 hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
+        self._bridges_ready = _Notifier(self)
+        self._bridges_ready.done.connect(self._bridges_loaded)
+        self._warmed = False
         self.apply_settings(self.store.settings)
         self._default_layout = self.saveState()
         if restore:
@@ -315,6 +343,16 @@ class MainWindow(QMainWindow):
                 page.path = new + page.path[len(old):]
                 self.tabs._watch(page.path)
                 self.tabs._refresh_tab(page)
+
+    def showEvent(self, e) -> None:  # noqa: N802
+        super().showEvent(e)
+        if not self._warmed:  # after the window is up: the registry import must not delay the first paint
+            self._warmed = True
+            QTimer.singleShot(150, lambda: warm_up_bridges(self._bridges_ready))
+
+    def _bridges_loaded(self) -> None:
+        for page in self.tabs.pages():
+            page.editor.refresh_keywords()
 
     def _color_scheme_changed(self, *_: object) -> None:
         if self.store.settings.theme == "system":

@@ -162,3 +162,11 @@ def test_occurrences_of_the_word_under_the_caret(qtbot):
     assert ed.indicatorValueAt(INDICATOR_OCCURRENCE, ed.position_at(2, 7)) == 0  # "counter" is another word
     ed.set_cursor(0, 12)  # on "=": nothing to mark
     assert ed.highlight_occurrences() == 0
+
+
+def test_bridge_names_highlight_once_loaded(qtbot):
+    from app.ui import languages
+    languages.load_bridge_globals()
+    ed = make(qtbot, "JSON.encode({})\n")
+    ed.refresh_keywords()
+    assert ed.styleAt(0) == 16  # the bridge-global style
