@@ -6,8 +6,9 @@
 what the pipeline itself costs. The sides run interleaved in rounds so drift affects all; each side's time is
 the sum over rounds (the spell's run start/finish is subtracted with an empty run); the ratios are medians of the
 per-round ratios. Our pipeline costs ~0.1–0.3 ms per call (a worker round trip plus hooks, span and usage):
-within 2 % of any provider that takes 15 ms or more, more than that against a server answering in ~1 ms. Printed for two servers: one answering at once (the harshest case: litellm's own
-per-call CPU is all there is to compare with) and one answering in 20 ms (closer to a real provider).
+within 2 % of any provider that takes 15 ms or more, more than that against a server answering in ~1 ms.
+Printed for two servers: one answering at once (the harshest case: litellm's own per-call CPU is all there is to
+compare with) and one answering in 20 ms (closer to a real provider).
 
 Run: ``.venv/bin/python benchmarks/bench_llm_overhead.py``
 """
@@ -46,7 +47,8 @@ return n
 def direct(litellm: object, url: str, n: int, offset: int) -> float:
     t = time.perf_counter()
     for i in range(n):
-        litellm.completion(model="openai/test-model", messages=[{"role": "user", "content": f"ping {offset + i}"}],  # type: ignore[attr-defined]
+        messages = [{"role": "user", "content": f"ping {offset + i}"}]
+        litellm.completion(model="openai/test-model", messages=messages,  # type: ignore[attr-defined]
                            api_base=url, num_retries=0, max_retries=0, timeout=120.0)
     return time.perf_counter() - t
 

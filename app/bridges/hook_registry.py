@@ -1,4 +1,5 @@
-"""The run's hook registry behind ``Hook``: spell functions that run around LLM and tool calls, agent steps and errors, in priority order.
+"""The run's hook registry behind ``Hook``: spell functions that run around LLM and tool calls, agent steps and
+errors, in priority order.
 
 Hooks run in our own pipeline around litellm (not as litellm callbacks), so they can change, skip or cancel a call.
 A hook point's payload is one table; what the handler returns decides what happens next:

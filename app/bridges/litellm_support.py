@@ -39,7 +39,6 @@ def get_litellm() -> Any:
 
             litellm.suppress_debug_info = True
             litellm.telemetry = False
-            litellm.drop_params = True
             from app.bridges.offline_provider import register  # noqa: PLC0415
             register(litellm)
             logging.getLogger("LiteLLM").setLevel(logging.ERROR)

@@ -235,7 +235,7 @@ class LLMClient:
         return result
 
     def _call_kwargs(self, model: str, body: dict[str, Any], opts: LLMOptions) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": model, **body, "num_retries": 0, "max_retries": 0,
+        kwargs: dict[str, Any] = {"model": model, **body, "num_retries": 0, "max_retries": 0, "drop_params": True,
                                   "timeout": float(opts.get("timeout") or self.settings.get("timeout")
                                                    or DEFAULT_TIMEOUT)}
         base = self.api_base(model)
@@ -342,6 +342,7 @@ class LLMClient:
                     ) -> tuple[list[list[float]], dict[str, int], float]:
         litellm = get_litellm()
         kwargs: dict[str, Any] = {"model": model, "input": texts, "num_retries": 0, "max_retries": 0,
+                                  "drop_params": True,
                                   "timeout": float(opts.get("timeout") or self.settings.get("timeout")
                                                    or DEFAULT_TIMEOUT)}
         base = self.api_base(model)

@@ -2,9 +2,10 @@
 
 Models with a JSON-schema mode (litellm's ``supports_response_schema``, and every ``offline/`` model) get
 ``response_format = json_schema`` (a schema whose top is not an object is wrapped as ``{value: schema}`` and
-unwrapped, since providers require an object); others are instructed to answer with JSON only, and the value is extracted from
-their text (code fences and surrounding prose are tolerated). Either way the value is validated; on failure the
-model is asked once to repair its answer, and a value that still fails is a ``provider`` error naming the violation.
+unwrapped, since providers require an object); others are instructed to answer with JSON only, and the value is
+extracted from their text (code fences and surrounding prose are tolerated). Either way the value is validated; on
+failure the model is asked once to repair its answer, and a value that still fails is a ``provider`` error naming
+the violation.
 """
 from __future__ import annotations
 

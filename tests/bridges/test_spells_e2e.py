@@ -89,7 +89,8 @@ SERVER_SPELL = {
     "lua": """
         local out = {}
         out.complete = LLM.complete("hi there")
-        local msg = LLM.chat({{role = "user", content = "use the calculator to compute 2*21"}}, {tools = {"calculator"}})
+        local msg = LLM.chat({{role = "user", content = "use the calculator to compute 2*21"}},
+                             {tools = {"calculator"}})
         out.tool = msg.tool_calls[1].name .. " " .. msg.tool_calls[1].arguments.expression
         local chunks = {}
         out.stream = LLM.stream("a b", function(c) chunks[#chunks + 1] = c end)
@@ -196,7 +197,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], str, str, Any]] = {
         [{"kind": "disconnect", "after": 3}],
         'local got = {}\nlocal ok, e = pcall(LLM.stream, "e f g h", function(c) got[#got + 1] = c end)\n'
         'return {e.code, table.concat(got)}',
-        'const got = [];\ntry { LLM.stream("e f g h", (c) => { got.push(c); }); } catch (e) { return [e.code, got.join("")]; }',
+        'const got = [];\ntry { LLM.stream("e f g h", (c) => { got.push(c); }); }\n'
+        'catch (e) { return [e.code, got.join("")]; }',
         ["network", "Echo: e "]),
     "slow first byte": ([{"kind": "slow", "seconds": 0.3}], 'return LLM.complete("s", {timeout = 5})',
                         'return LLM.complete("s", {timeout: 5});', "Echo: s"),

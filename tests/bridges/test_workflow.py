@@ -21,8 +21,8 @@ def test_sequential_chains_outputs_and_templates(spell):
 
 def test_function_steps_get_input_and_vars(spell):
     seen = []
-    r = spell.call("Workflow.sequential", [spell.fn(lambda x, v: x + 1), spell.fn(lambda x, v: seen.append(v) or x * 10)],
-                   opts={"input": 1})
+    steps = [spell.fn(lambda x, v: x + 1), spell.fn(lambda x, v: seen.append(v) or x * 10)]
+    r = spell.call("Workflow.sequential", steps, opts={"input": 1})
     assert r["output"] == 20 and seen[0]["step1"] == 2 and seen[0]["input"] == 2
 
 
@@ -103,7 +103,8 @@ def test_conditional_and_default(spell):
 
 
 def test_loops(spell):
-    assert spell.call("Workflow.loop", spell.fn(lambda x, v: x * x), opts={"range": [1, 5]})["output"] == [1, 4, 9, 16, 25]
+    squares = spell.call("Workflow.loop", spell.fn(lambda x, v: x * x), opts={"range": [1, 5]})
+    assert squares["output"] == [1, 4, 9, 16, 25]
     assert spell.call("Workflow.loop", "Summarise {{item}}", opts={"items": ["a", "b"]})["output"] == [
         "Echo: Summarise a", "Echo: Summarise b"]
     r = spell.call("Workflow.loop", spell.fn(lambda x, v: x * 2),
