@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 LINK_RE = re.compile(r"((?:[A-Za-z]:)?[^\s:\"'()<>\[\],]+\.(?:lua|js|mjs|cjs|tengo)|<[\w-]+>):(\d+)(?::(\d+))?")
 MAX_LINES = 20000
+MAX_LINE_CHARS = 4000  # longer lines are cut (a multi-megabyte line would take seconds to lay out)
 TRIM_SLACK = 4000  # lines beyond MAX_LINES before the oldest are dropped (in one cheap operation)
 
 
@@ -51,6 +52,8 @@ class ConsoleView(QPlainTextEdit):
         self._formats: dict[str, QTextCharFormat] = {}
         self.set_theme(LIGHT)
         self._at_line_start = True
+        self._line_len = 0   # characters in the current (unfinished) last line
+        self._cut = 0        # characters of it not shown
 
     def set_theme(self, theme: Theme, family: str = "DejaVu Sans Mono", size: int = 10) -> None:
         self.theme = theme
@@ -89,12 +92,39 @@ class ConsoleView(QPlainTextEdit):
             if stream in ("debug", "info", "warn", "warning", "error", "system", "result", "ok", "fail") \
                     and not text.endswith("\n"):
                 text += "\n"
-            self._insert(cur, text, self._formats[level])
-            self._at_line_start = text.endswith("\n")
+            text = self._cap_lines(text)
+            if text:
+                self._insert(cur, text, self._formats[level])
+                self._at_line_start = text.endswith("\n")
         cur.endEditBlock()
         self._trim()
         if pinned:
             bar.setValue(bar.maximum())
+
+    def _cap_lines(self, text: str) -> str:
+        """Cut every line at :data:`MAX_LINE_CHARS`, noting how much was left out when the line ends."""
+        if len(text) + self._line_len <= MAX_LINE_CHARS and not self._cut:
+            nl = text.rfind("\n")
+            self._line_len = len(text) - nl - 1 if nl >= 0 else self._line_len + len(text)
+            return text
+        out: list[str] = []
+        parts = text.split("\n")
+        for i, part in enumerate(parts):
+            room = MAX_LINE_CHARS - self._line_len
+            if len(part) > room:
+                out.append(part[:max(0, room)])
+                self._cut += len(part) - max(0, room)
+                self._line_len = MAX_LINE_CHARS
+            else:
+                out.append(part)
+                self._line_len += len(part)
+            if i < len(parts) - 1:  # the line ends here
+                if self._cut:
+                    out[-1] += f" … [{self._cut} more characters not shown]"
+                    self._cut = 0
+                out[-1] += "\n"
+                self._line_len = 0
+        return "".join(out)
 
     def _trim(self) -> None:
         doc = self.document()

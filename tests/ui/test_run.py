@@ -265,3 +265,16 @@ def test_run_selection_in_repl(window, qtbot):
     window.action_run_selection()
     qtbot.waitUntil(lambda: "42" in window.repl.output.toPlainText(), timeout=5000)
     assert window.console.tabs.currentWidget() is window.repl
+
+
+def test_a_huge_line_is_cut_not_laid_out(qtbot):
+    from app.ui.console import MAX_LINE_CHARS, ConsoleView
+    view = ConsoleView()
+    qtbot.addWidget(view)
+    for _ in range(100):
+        view.append_output([("stdout", "x" * 30000)])
+    view.append_output([("stdout", "y\nnext line\n")])
+    lines = view.toPlainText().split("\n")
+    assert len(lines[0]) < MAX_LINE_CHARS + 60 and "more characters not shown" in lines[0]
+    assert f"{100 * 30000 + 1 - MAX_LINE_CHARS} more characters" in lines[0]
+    assert lines[1] == "next line"
