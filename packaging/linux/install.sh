@@ -1,6 +1,6 @@
 #!/bin/sh
-# Install LLMSpell Studio from this unpacked tarball (any Linux distribution with glibc >= 2.36 and an X11 or
-# Wayland desktop). The bundle also runs in place: ./llmspell-studio, ./llmspell.
+# Install LLMSpell Studio from this unpacked tarball (any Linux distribution with glibc >= GLIBC_MIN below and an
+# X11 or Wayland desktop). The bundle also runs in place: ./llmspell-studio, ./llmspell.
 #
 #   ./install.sh                 as root: /opt/llmspell-studio, launchers in /usr/local/bin, menu entry system-wide
 #                                as a user: ~/.local/lib/llmspell-studio, ~/.local/bin, ~/.local/share
@@ -46,6 +46,14 @@ if [ "$UNINSTALL" = 1 ]; then
 fi
 
 [ -x "$HERE/$NAME" ] && [ -d "$HERE/_internal" ] || { echo "install.sh: run me from the unpacked tarball" >&2; exit 1; }
+# the newest glibc symbol version the bundle uses (build.sh fills it in from the .deb's libc6 dependency)
+GLIBC_MIN=@GLIBC_MIN@
+glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
+case "$GLIBC_MIN" in @*) GLIBC_MIN="" ;; esac
+if [ -n "$glibc" ] && [ -n "$GLIBC_MIN" ] && [ "$(printf '%s\n%s\n' "$glibc" "$GLIBC_MIN" | sort -V | head -1)" != "$GLIBC_MIN" ]; then
+  echo "install.sh: this system has glibc $glibc; LLMSpell Studio needs glibc $GLIBC_MIN or newer" >&2
+  exit 1
+fi
 mkdir -p "$APPDIR" "$BINDIR" "$SHARE/applications" "$SHARE/mime/packages" "$SHARE/icons"
 # copy the bundle (a fresh copy: stale files of an older version must not stay)
 rm -rf "$APPDIR.new"
