@@ -32,6 +32,22 @@ def ask_export_path(parent: QWidget) -> str | None:
     return path or None
 
 
+MAX_SHOWN_CHARS = 20000  # per string in the details views (exports keep everything)
+
+
+def clip(value: Any, limit: int = MAX_SHOWN_CHARS, depth: int = 0) -> Any:
+    """``value`` with very long strings shortened for display."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + f" … [{len(value) - limit} more characters]"
+    if depth > 50:
+        return "…"
+    if isinstance(value, dict):
+        return {k: clip(v, limit, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clip(v, limit, depth + 1) for v in value[:1000]] + (["…"] if len(value) > 1000 else [])
+    return value
+
+
 def latency_s(span: dict) -> float | None:
     s, e = span.get("start"), span.get("end")
     if isinstance(s, (int, float)) and isinstance(e, (int, float)):
@@ -347,8 +363,9 @@ class TracePanel(QWidget):
                               "</p>")
             self.json.setPlainText("")
             return
-        self.chat.setHtml(self._chat_html(span))
-        self.json.setPlainText(json.dumps(span, ensure_ascii=False, indent=2, default=str))
+        shown = clip(span)
+        self.chat.setHtml(self._chat_html(shown))
+        self.json.setPlainText(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
 
     def _chat_html(self, span: dict) -> str:
         t = self.theme

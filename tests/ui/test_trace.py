@@ -92,3 +92,18 @@ def test_transcript_shapes():
                                     "tool_calls": [{"function": {"name": "add", "arguments": '{"a":1}'}}]}})
     assert tool[-1] == ("assistant", '→ add({"a":1})')
     assert transcript({"request": {"input": {"x": 1}}, "error": "boom"})[-1] == ("error", "boom")
+
+
+def test_huge_replies_are_clipped_for_display_but_exported_whole(window, qtbot, tmp_path):
+    from app.ui.run_service import RunSession
+    tp = window.trace
+    s = RunSession("/x.lua", "lua")
+    tp.add_run(s)
+    big = "z" * 500_000
+    tp.update_span(s.number, {"id": 1, "kind": "llm", "name": "LLM.chat", "request": {"prompt": "hi"},
+                              "response": {"content": big}})
+    assert tp.select_first_span("llm")
+    assert len(tp.json.toPlainText()) < 30000 and "more characters" in tp.json.toPlainText()
+    out = tmp_path / "t.jsonl"
+    tp.export(str(out))
+    assert big in out.read_text()
