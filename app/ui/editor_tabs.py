@@ -141,7 +141,8 @@ class EditorTabs(QTabWidget):
         self.setTabsClosable(True)
         self.setMovable(True)
         self.setDocumentMode(True)
-        self.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setElideMode(Qt.TextElideMode.ElideNone)  # full names; scroll buttons when they do not fit
+        self.setUsesScrollButtons(True)
         self.tabCloseRequested.connect(self.close_tab)
         self.tabBar().installEventFilter(self)
         self.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

@@ -148,7 +148,7 @@ class TracePanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setRootIsDecorated(True)
-        for i, w in enumerate((230, 90, 150, 75, 60, 70)):
+        for i, w in enumerate((230, 105, 150, 75, 60, 70)):
             self.tree.setColumnWidth(i, w)
         self.chat = QTextBrowser()
         self.chat.setOpenLinks(False)
@@ -399,13 +399,15 @@ class TracePanel(QWidget):
             self.jumpTo.emit(str(span["file"]), int(span["line"]))
 
     def select_first_span(self, kind: str | None = "llm") -> bool:
-        """Select the newest run's first span (of ``kind``), e.g. for screenshots."""
+        """Select the first span (of ``kind``) of the newest run that has one, e.g. for screenshots."""
         self.flush()
-        for key, item in self._items.items():
-            span = self._spans.get(key)
-            if span is not None and (kind is None or span.get("kind") == kind):
-                self.tree.setCurrentItem(item)
-                return True
+        for run_no in sorted({k[0] for k in self._items}, reverse=True):
+            for key, item in self._items.items():
+                span = self._spans.get(key)
+                if key[0] == run_no and span is not None and (kind is None or span.get("kind") == kind):
+                    self.tree.setCurrentItem(item)
+                    self.tree.scrollToItem(item)
+                    return True
         return False
 
     # ------------------------------------------------------------------------------------------------ export

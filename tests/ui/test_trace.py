@@ -107,3 +107,13 @@ def test_huge_replies_are_clipped_for_display_but_exported_whole(window, qtbot, 
     out = tmp_path / "t.jsonl"
     tp.export(str(out))
     assert big in out.read_text()
+
+
+def test_select_first_span_prefers_the_newest_run(window, qtbot, tmp_path):
+    run_fake(window, qtbot, tmp_path)
+    s2, _ = run_fake(window, qtbot, tmp_path)
+    assert window.trace.select_first_span("llm")
+    item = window.trace.tree.currentItem()
+    while item.parent() is not None:
+        item = item.parent()
+    assert item.text(0).startswith(f"Run #{s2.number}")
