@@ -224,3 +224,12 @@ def test_cancel_during_retry_wait(server_spell, llm_server):
     finally:
         timer.cancel()
     assert e.value.code == "cancelled"
+
+
+def test_missing_key_is_authentication_and_not_retried(make_spell, llm_server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    s = make_spell({"api_base": {"openai": llm_server.url}})
+    with pytest.raises(SpellError) as e:
+        s.call("LLM.complete", "hi", opts={"model": "openai/gpt-4o-mini"})
+    assert e.value.code == "authentication" and "no API key for openai" in e.value.message
+    assert llm_server.chat_requests() == []
