@@ -261,6 +261,7 @@ class Worker:
         host = WorkerHost(self, req)
         _set_cpu_backstop(host.limits.timeout_s)
         started = time.perf_counter()
+        self.cpu_started = time.thread_time()
         finished = RunFinished(req.run_id, ok=True)
         try:
             if req.mode == "check":
@@ -297,7 +298,8 @@ class Worker:
         self.channel.send(finished)
 
     def stats(self, started: float, host: WorkerHost) -> dict[str, Any]:
-        return {"duration_s": time.perf_counter() - started, "output_bytes": host.output_bytes,
+        return {"duration_s": time.perf_counter() - started, "cpu_s": time.thread_time() - self.cpu_started,
+                "output_bytes": host.output_bytes,
                 "rss_kb": _rss_kb(), "runs": self.runs, "worker_pid": os.getpid()}
 
     def finish_limit(self, req: RunRequest, e: LimitExceeded) -> None:
