@@ -280,6 +280,9 @@ class MainWindow(QMainWindow):
         if page is not None:
             ln, col = page.editor.caret()
             self.cursor_label.setText(f"Ln {ln + 1}, Col {col + 1}")
+            remembered = self.state.inputs.get(page.run_path())
+            if remembered is not None:  # the INPUT this spell last ran with
+                self.console.input.setText(remembered)
         else:
             self.cursor_label.clear()
         self._outline_timer.start(0 if page is None or page.editor.lineCount() < 2000 else 150)
@@ -533,6 +536,9 @@ class MainWindow(QMainWindow):
             self.docks["console"].show()
             self.docks["console"].raise_()
             return None
+        self.state.inputs[page.run_path()] = self.console.input.text().strip()
+        if len(self.state.inputs) > 200:
+            self.state.inputs.pop(next(iter(self.state.inputs)))
         s = self.store.settings
         if s.save_before_run and page.path and page.dirty:
             self.tabs.save(page)

@@ -33,6 +33,7 @@ class SessionState:
     recent_folders: list[str] = field(default_factory=list)
     repl_history: list[str] = field(default_factory=list)
     input_json: str = ""
+    inputs: dict[str, str] = field(default_factory=dict)  # the INPUT last used per spell path
     welcome_shown: bool = False
 
     @classmethod

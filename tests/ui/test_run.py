@@ -278,3 +278,19 @@ def test_a_huge_line_is_cut_not_laid_out(qtbot):
     assert len(lines[0]) < MAX_LINE_CHARS + 60 and "more characters not shown" in lines[0]
     assert f"{100 * 30000 + 1 - MAX_LINE_CHARS} more characters" in lines[0]
     assert lines[1] == "next line"
+
+
+def test_input_is_remembered_per_spell(window, qtbot, tmp_path):
+    a, b = tmp_path / "a.lua", tmp_path / "b.lua"
+    a.write_text("x")
+    b.write_text("y")
+    pa = window.tabs.open_file(str(a))
+    window.console.input.setText('{"who": "a"}')
+    run_and_wait(window, qtbot, pa)
+    pb = window.tabs.open_file(str(b))
+    window.console.input.setText('{"who": "b"}')
+    run_and_wait(window, qtbot, pb)
+    window.tabs.setCurrentWidget(pa)
+    assert window.console.input.text() == '{"who": "a"}'
+    window.tabs.setCurrentWidget(pb)
+    assert window.console.input.text() == '{"who": "b"}'
