@@ -535,6 +535,13 @@ def make_options(**kw: Any) -> Any:
     """``app.runner.RunOptions(**kw)`` (a simple namespace when the runner module is not importable)."""
     try:
         from app.runner import RunOptions
+        import dataclasses
+        if dataclasses.is_dataclass(RunOptions):  # pass only what this runner understands
+            known = {f.name for f in dataclasses.fields(RunOptions)}
+            dropped = set(kw) - known
+            if dropped:
+                log.debug("RunOptions has no %s", ", ".join(sorted(dropped)))
+            kw = {k: v for k, v in kw.items() if k in known}
         return RunOptions(**kw)
     except ImportError:
         from types import SimpleNamespace
