@@ -99,11 +99,26 @@ class Diagnostic:
 class BridgeFault(Exception):
     """A bridge call failed on the host; engines turn it into the language's error value."""
 
-    def __init__(self, code: str, message: str, retryable: bool = False):
+    def __init__(self, code: str, message: str, retryable: bool = False, frames: list["Frame"] | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.frames: list[Frame] = list(frames or [])  # where a script function handed to a bridge failed
+
+
+class ScriptFunctions:
+    """The run's script functions by callback id, as Python callables (ids are assigned by the engine's own
+    runtime, so every id is looked up lazily; ``get`` returns a callable that reports a gone id itself)."""
+
+    def get(self, callback_id: int) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def __getitem__(self, callback_id: int) -> Callable[..., Any]:
+        return self.get(callback_id)
+
+    def __contains__(self, callback_id: object) -> bool:
+        return True
 
 
 class LimitExceeded(Exception):

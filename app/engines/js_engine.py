@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import quickjs
 
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
-                              SpellFailure)
+from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
+                              SpellError, SpellFailure)
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def _wrap_main(source: str) -> str:
     return "\n" * MAIN_OFFSET + "(function __ls_main(INPUT, require, module, exports) {" + source + "\n})"
 
 
-class _JsCallbacks:
+class _JsCallbacks(ScriptFunctions):
     """The run's script functions by id, as Python callables for the worker (ids are assigned in JS)."""
 
     def __init__(self, session: _Session):
@@ -214,16 +214,9 @@ class _JsCallbacks:
                 raise err
             failure = err.failure  # type: ignore[attr-defined]
             code = reply["error"].get("code") or "tool_failed"
-            fault = BridgeFault(code if code != "runtime" else "tool_failed", failure.message)
-            fault.frames = failure.traceback  # type: ignore[attr-defined]
-            raise fault
+            raise BridgeFault(code if code != "runtime" else "tool_failed", failure.message,
+                              frames=failure.traceback)
         return call
-
-    def __getitem__(self, callback_id: int) -> Callable[..., Any]:
-        return self.get(callback_id)
-
-    def __contains__(self, callback_id: object) -> bool:
-        return True
 
 
 class JsEngine:

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from lupa import lua54
 
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
-                              SpellFailure)
+from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
+                              SpellError, SpellFailure)
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ class _Session:
         return SpellFailure("runtime", message, file, line, None, frames)
 
 
-class _LuaCallbacks:
+class _LuaCallbacks(ScriptFunctions):
     """The run's script functions by id, as Python callables for the worker (ids are assigned in Lua)."""
 
     def __init__(self, session: _Session):
@@ -224,17 +224,8 @@ class _LuaCallbacks:
             if status == "ok":
                 return json.loads(_text(value))
             code = _text(value["code"])
-            fault = BridgeFault(code, _text(value["message"]))
-            frames = s.frames(value["frames"])
-            fault.frames = frames  # type: ignore[attr-defined]
-            raise fault
+            raise BridgeFault(code, _text(value["message"]), frames=s.frames(value["frames"]))
         return call
-
-    def __getitem__(self, callback_id: int) -> Callable[..., Any]:
-        return self.get(callback_id)
-
-    def __contains__(self, callback_id: object) -> bool:
-        return True
 
 
 class LuaEngine:

@@ -179,7 +179,7 @@ class WorkerHost:
         try:
             value = fn(*msg.args)
         except BridgeFault as f:
-            frames = [vars(fr) for fr in getattr(f, "frames", [])]
+            frames = [vars(fr) for fr in f.frames]
             message = f.message
             if frames and not message.startswith(f"{frames[0]['file']}:"):
                 message = f"{frames[0]['file']}:{frames[0]['line']}: {message}"
