@@ -144,6 +144,33 @@ def test_entry_started_with_the_worker_flag_is_a_worker():
             p.wait()
 
 
+def _ide_env(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LLMSPELL_CONFIG_DIR=str(tmp_path / "config"),
+               LLMSPELL_DATA_DIR=str(tmp_path / "data"), LLMSPELL_SMOKE_TIMEOUT="60", PYTHONPATH=str(ROOT))
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def test_ide_smoke_mode_runs_a_spell_in_the_real_window(tmp_path):
+    """The hidden mode the packaged smoke test uses, from source: catches changes of the IDE's API
+    (create_window, tabs.open_file, action_run, RunSession signals) before a slow build does."""
+    shot = tmp_path / "shot.png"
+    r = subprocess.run([sys.executable, str(PKG / "llmspell_entry.py"), "--llmspell-smoke-test",
+                        str(ROOT / "examples/hello.lua"), "--llmspell-screenshot", str(shot)],
+                       capture_output=True, text=True, env=_ide_env(tmp_path), timeout=100, cwd=str(ROOT))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "run finished: status=ok" in r.stdout and "Hello, world!" in r.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ide_startup_probe(tmp_path):
+    r = subprocess.run([sys.executable, str(PKG / "llmspell_entry.py"), "--llmspell-startup-probe"],
+                       capture_output=True, text=True, env=_ide_env(tmp_path), timeout=100, cwd=str(ROOT))
+    assert r.returncode == 0, r.stderr
+    assert "INTERACTIVE litellm_imported=False" in r.stdout
+
+
 # ------------------------------------------------------------------------------------------- Linux package files
 def test_desktop_entry():
     cp = ConfigParser(interpolation=None)
