@@ -133,7 +133,7 @@ class LLMBridge(Bridge):
             console.log(reply.content);
         """
         opts = opts or {}
-        msgs = with_system(to_openai_messages(messages, "LLM.chat"), opts.get("system"))
+        msgs = with_system(to_openai_messages(messages, "LLM.chat", self.ctx.limits), opts.get("system"))
         tools = tool_specs(self.ctx, opts.get("tools") or [], "LLM.chat") or None
         result = client_of(self.ctx).chat(msgs, opts, caller="LLM.chat", tools=tools,
                                           tool_choice=_tool_choice(opts.get("tool_choice")) if tools else None)
@@ -171,7 +171,7 @@ class LLMBridge(Bridge):
         if isinstance(input, str):
             msgs = prompt_messages(input, opts.get("system"))
         else:
-            msgs = with_system(to_openai_messages(input, "LLM.stream"), opts.get("system"))
+            msgs = with_system(to_openai_messages(input, "LLM.stream", self.ctx.limits), opts.get("system"))
         result = client_of(self.ctx).chat(msgs, opts, caller="LLM.stream", on_chunk=on_chunk)
         return result.content or ""
 
@@ -262,7 +262,7 @@ class LLMBridge(Bridge):
             if is_offline(model):
                 return offline_rules.count_tokens(input)
             return int(get_litellm().token_counter(model=model, text=input))
-        msgs = to_openai_messages(input, "LLM.count_tokens")
+        msgs = to_openai_messages(input, "LLM.count_tokens", self.ctx.limits)
         if is_offline(model):
             return offline_rules.messages_tokens(msgs)
         return int(get_litellm().token_counter(model=model, messages=msgs))

@@ -98,7 +98,7 @@ class LLMClient:
         if hooked.skipped:
             return self._substitute(hooked.result, model)
         model = str(hooked.payload["model"])
-        messages = to_openai_messages(hooked.payload["messages"], caller)
+        messages = to_openai_messages(hooked.payload["messages"], caller, self.ctx.limits)
         params = dict(hooked.payload.get("params") or {})
         # A hook may tune sampling, never where the request goes or which credentials it carries.
         refused = sorted(k for k in params if k not in SAMPLING_KEYS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -103,8 +104,40 @@ def openai_tool_call(call: dict[str, Any]) -> dict[str, Any]:
                          "arguments": args if isinstance(args, str) else json.dumps(args or {})}}
 
 
-def to_openai_messages(messages: Any, where: str) -> list[dict[str, Any]]:
-    """Validate spell messages (a list of ``{role, content}``) and convert them to the OpenAI shape."""
+def check_content(content: Any, where: str, limits: Any) -> None:
+    """Content parts a spell may send: ``text``, and ``image_url`` with a ``data:`` URL, or an http(s) URL on a
+    host the profile's ``http_allow`` lists (litellm and providers fetch image URLs: without this a spell could
+    make the host reach any address)."""
+    if not isinstance(content, list):
+        return
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        if kind == "image_url":
+            ref = part.get("image_url")
+            url = ref.get("url") if isinstance(ref, dict) else ref
+            if isinstance(url, str) and url.startswith("data:"):
+                continue
+            if isinstance(url, str) and _url_allowed(url, limits):
+                continue
+            raise SpellError("permission_denied", f"{where}: image URLs must be data: URLs, or http(s) URLs on a "
+                                                  "host this profile allows")
+        raise SpellError("invalid_argument", f"{where}: content parts must be {{type = \"text\", text = ...}} or "
+                                             f"{{type = \"image_url\", image_url = {{url = ...}}}}, got {kind!r}")
+
+
+def _url_allowed(url: str, limits: Any) -> bool:
+    from app.bridges.file_tools import host_allowed  # noqa: PLC0415 - small, avoids a module cycle
+    parts = urllib.parse.urlsplit(url)
+    return (parts.scheme in ("http", "https") and bool(getattr(limits, "allow_http", False))
+            and host_allowed(parts.hostname or "", tuple(getattr(limits, "http_allow", ()) or ())))
+
+
+def to_openai_messages(messages: Any, where: str, limits: Any = None) -> list[dict[str, Any]]:
+    """Validate spell messages (a list of ``{role, content}``) and convert them to the OpenAI shape.
+
+    ``limits`` (the run's profile limits) decides whether http(s) image URLs are allowed (see :func:`check_content`)."""
     if isinstance(messages, dict):
         messages = [messages]
     if not isinstance(messages, list) or not messages:
@@ -122,6 +155,7 @@ def to_openai_messages(messages: Any, where: str) -> list[dict[str, Any]]:
             raise SpellError("invalid_argument", f"{where}: message {i} ({role}) has no content")
         if msg["content"] is not None and not isinstance(msg["content"], (str, list)):
             msg["content"] = json.dumps(msg["content"], ensure_ascii=False)
+        check_content(msg["content"], f"{where}: message {i}", limits)
         if m.get("tool_calls"):
             msg["tool_calls"] = [openai_tool_call(c) for c in m["tool_calls"]]
         for key in ("name", "tool_call_id"):

@@ -233,3 +233,23 @@ def test_missing_key_is_authentication_and_not_retried(make_spell, llm_server, m
         s.call("LLM.complete", "hi", opts={"model": "openai/gpt-4o-mini"})
     assert e.value.code == "authentication" and "no API key for openai" in e.value.message
     assert llm_server.chat_requests() == []
+
+
+def test_content_parts_cannot_make_the_host_fetch_urls(make_spell, llm_server):
+    from app.engines.base import Limits
+    parts = [{"type": "text", "text": "what is this?"},
+             {"type": "image_url", "image_url": {"url": "http://169.254.169.254/latest/meta-data"}}]
+    s = make_spell()
+    for call in (lambda: s.call("LLM.chat", [{"role": "user", "content": parts}]),
+                 lambda: s.call("LLM.count_tokens", [{"role": "user", "content": parts}])):
+        with pytest.raises(SpellError) as e:
+            call()
+        assert e.value.code == "permission_denied"
+    with pytest.raises(SpellError) as e:
+        s.call("LLM.chat", [{"role": "user", "content": [{"type": "file", "file": {"file_id": "x"}}]}])
+    assert e.value.code == "invalid_argument"
+    data_url = [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]
+    assert s.call("LLM.chat", [{"role": "user", "content": data_url}])["content"] == "Echo: hi"
+    allowed = make_spell(limits=Limits(allow_http=True, http_allow=("images.example.org",)))
+    ok = [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "https://images.example.org/a.png"}}]
+    assert allowed.call("LLM.chat", [{"role": "user", "content": ok}])["content"] == "Echo: hi"
