@@ -1,11 +1,12 @@
 """Record/replay of LLM exchanges (``llmspell run --record FILE`` / ``--replay FILE``).
 
-A cassette is a JSON file ``{"version": 1, "interactions": [{"key", "request", "response"}...]}``. The key is a
-hash of the normalised request (kind, model, messages, tools, response format, sampling options). A recording is
-saved after every exchange (atomically), so a crashed run still leaves a usable cassette. Replay answers each
-request with the recorded responses for the same key in order (the last one repeats when a key is asked more
-often than it was recorded); a request that is not in the cassette fails with ``not_found`` naming the call.
-Recorded errors replay as the same error. Streams keep their chunks. API keys are never part of a request.
+A cassette is JSON Lines: a header ``{"cassette": "llmspell", "version": 1}``, then one line per exchange
+``{"key", "request", "response"}``. The key is a hash of the normalised request (kind, model, messages, tools,
+response format, sampling options). Recording appends one line per exchange (so a crashed run still leaves a usable
+cassette, and long runs stay linear). Replay answers each request with the recorded responses for the same key in
+order (the last one repeats when a key is asked more often than it was recorded); a request that is not in the
+cassette fails with ``not_found`` naming the call. Recorded errors replay as the same error. Streams keep their
+chunks. API keys are never part of a request. (A JSON object ``{"version", "interactions": [...]}`` is read too.)
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from typing import Any
 
@@ -55,20 +55,40 @@ class Cassette:
         self._lock = threading.Lock()
         self._interactions: list[dict[str, Any]] = []
         self._used: dict[str, int] = {}
+        self._started = False
         if mode == "replay":
             self._load()
 
     def _load(self) -> None:
         try:
             with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
+                text = f.read()
         except FileNotFoundError:
             raise SpellError("not_found", f"replay cassette {self.path} does not exist") from None
-        except (OSError, ValueError) as e:
+        except OSError as e:
             raise SpellError("invalid_argument", f"cannot read replay cassette {self.path}: {e}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-            raise SpellError("invalid_argument", f"{self.path} is not a cassette (no 'interactions' list)")
-        self._interactions = data["interactions"]
+        try:
+            data = json.loads(text)
+            if isinstance(data, dict) and isinstance(data.get("interactions"), list):
+                self._interactions = data["interactions"]
+                return
+        except ValueError:
+            pass
+        lines = text.splitlines()
+        try:
+            header = json.loads(lines[0]) if lines else None
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("cassette") != "llmspell":
+            raise SpellError("invalid_argument", f"{self.path} is not an llmspell cassette")
+        for n, line in enumerate(lines[1:], 2):
+            try:
+                self._interactions.append(json.loads(line))
+            except ValueError:
+                if n == len(lines):  # a run that died mid-write leaves half a last line
+                    log.warning("%s: ignoring an incomplete last line", self.path)
+                    break
+                raise SpellError("invalid_argument", f"{self.path}: line {n} is not JSON") from None
 
     def lookup(self, request: dict[str, Any], call: str) -> dict[str, Any]:
         """The recorded response for ``request``; ``call`` names the spell call for the error message."""
@@ -84,25 +104,18 @@ class Cassette:
             return matches[min(n, len(matches) - 1)]["response"]
 
     def record(self, request: dict[str, Any], response: dict[str, Any]) -> None:
-        """Append one exchange and save the cassette."""
+        """Append one exchange to the cassette file (created, with its header, by the first one)."""
         entry = {"key": request_key(request), "request": request, "response": redact(response)}
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
         with self._lock:
+            if not self._started:
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+                with open(self.path, "w", encoding="utf-8") as f:
+                    f.write(json.dumps({"cassette": "llmspell", "version": VERSION}) + "\n")
+                self._started = True
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
             self._interactions.append(entry)
-            self._save()
-
-    def _save(self) -> None:
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".cassette-", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"version": VERSION, "interactions": self._interactions}, f, ensure_ascii=False,
-                          indent=1)
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
 
     def interactions(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -2,10 +2,11 @@
 
 Delivery is synchronous: ``Event.publish`` calls every matching handler before it returns, in subscription
 order. A handler subscribed with ``{queued = true}`` instead gets its events when the spell calls ``Event.drain()``
-(or ``Event.wait``). Every published event is also kept (the last 10,000) for ``Event.wait``.
+(or ``Event.wait``). Every published event is also kept for ``Event.wait`` (the last 10,000, at most ~16 MB).
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -19,6 +20,7 @@ from app.bridges.registry import Bridge, BridgeContext, Callback, bridge
 log = logging.getLogger(__name__)
 
 HISTORY = 10000
+HISTORY_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_WAIT = 3600.0
 
@@ -45,7 +47,8 @@ class EventBus:
     def __init__(self) -> None:
         self._subs: list[_Sub] = []
         self._queue: list[tuple[_Sub, str, Any]] = []
-        self._history: list[tuple[int, str, Any]] = []
+        self._history: list[tuple[int, str, Any, int]] = []  # (sequence, topic, data, approximate size)
+        self._history_bytes = 0
         self._seq = 0
         self._taken: set[int] = set()
         self._next = 1
@@ -72,8 +75,11 @@ class EventBus:
             raise SpellError("invalid_argument", "a topic must be a non-empty string without '*'")
         with self._cond:
             self._seq += 1
-            self._history.append((self._seq, topic, data))
-            del self._history[:-HISTORY]
+            size = len(topic) + len(json.dumps(data, default=str))
+            self._history.append((self._seq, topic, data, size))
+            self._history_bytes += size
+            while len(self._history) > HISTORY or self._history_bytes > HISTORY_BYTES:
+                self._history_bytes -= self._history.pop(0)[3]
             matching = [s for s in self._subs if s.regex.match(topic)]
             for s in matching:
                 if s.queued:
@@ -103,7 +109,7 @@ class EventBus:
         deadline_left = max(0.0, min(float(timeout), MAX_WAIT))
         with self._cond:
             while True:
-                for seq, topic, data in self._history:
+                for seq, topic, data, _ in self._history:
                     if seq not in self._taken and regex.match(topic):
                         self._taken.add(seq)
                         return {"topic": topic, "data": data}

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 SCOPES = ("run", "workspace", "global")
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_KEY = 256
+MAX_SCOPE_BYTES = 64 * 1024 * 1024   # per run scope, and per workspace/global namespace
+MAX_SCOPE_KEYS = 10000
 
 
 def data_dir() -> str:
@@ -39,6 +41,7 @@ class StateStore:
     def __init__(self, ctx: BridgeContext):
         self.ctx = ctx
         self._run: dict[str, str] = {}
+        self._run_bytes = 0
         self._lock = threading.Lock()
         self._db_path: str | None = None
 
@@ -97,18 +100,35 @@ class StateStore:
         text = self._encode(value)
         if scope == "run":
             with self._lock:
+                old = self._run.get(key)
+                self._check_quota(len(self._run) + (old is None), self._run_bytes - len(old or "") + len(text))
                 self._run[key] = text
+                self._run_bytes += len(text) - len(old or "")
             return
         with self._connect() as conn:
+            count, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM kv WHERE scope=? "
+                                       "AND ns=?", (scope, ns)).fetchone()
+            row = conn.execute("SELECT LENGTH(value) FROM kv WHERE scope=? AND ns=? AND key=?",
+                               (scope, ns, key)).fetchone()
+            self._check_quota(count + (row is None), size - (row[0] if row else 0) + len(text))
             conn.execute("INSERT OR REPLACE INTO kv (scope, ns, key, value) VALUES (?, ?, ?, ?)",
                          (scope, ns, key, text))
+
+    @staticmethod
+    def _check_quota(keys: int, size: int) -> None:
+        if keys > MAX_SCOPE_KEYS:
+            raise SpellError("limit_exceeded", f"a state scope holds at most {MAX_SCOPE_KEYS} keys")
+        if size > MAX_SCOPE_BYTES:
+            raise SpellError("limit_exceeded", f"a state scope holds at most {MAX_SCOPE_BYTES // (1024 * 1024)} MB")
 
     def delete(self, scope: str, key: str) -> bool:
         ns = self._namespace(scope)
         self._check_key(key)
         if scope == "run":
             with self._lock:
-                return self._run.pop(key, None) is not None
+                old = self._run.pop(key, None)
+                self._run_bytes -= len(old or "")
+                return old is not None
         with self._connect() as conn:
             return conn.execute("DELETE FROM kv WHERE scope=? AND ns=? AND key=?", (scope, ns, key)).rowcount > 0
 
@@ -127,6 +147,7 @@ class StateStore:
             with self._lock:
                 n = len(self._run)
                 self._run.clear()
+                self._run_bytes = 0
                 return n
         with self._connect() as conn:
             return conn.execute("DELETE FROM kv WHERE scope=? AND ns=?", (scope, ns)).rowcount
@@ -175,7 +196,7 @@ class StateBridge(Bridge):
             value: A JSON-compatible value (nil, boolean, number, string or table of them; at most 1 MB).
         Errors:
             invalid_argument: the value is not JSON-compatible (functions, NaN, ...).
-            limit_exceeded: the value is larger than 1 MB.
+            limit_exceeded: the value is larger than 1 MB, or the scope would hold more than 10,000 keys or 64 MB.
         Example (lua):
             State.set("run", "draft", {title = "Owls", words = 420})
             State.set("global", "theme", "dark")

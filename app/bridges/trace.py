@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("llm", "embedding", "tool", "agent", "agent_step", "workflow", "workflow_step")
 MAX_FIELD_CHARS = 20000
+MAX_SPANS = 50000  # per run: a spell looping over cheap tool calls must not fill the host's memory
 
 
 def _bounded(value: Any) -> Any:
@@ -51,6 +52,7 @@ class Tracer:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._next = 1
+        self.dropped = 0  # spans over MAX_SPANS: counted, not kept or emitted
 
     # parent tracking -------------------------------------------------------------------------------------------
     def current(self) -> str | None:
@@ -87,7 +89,13 @@ class Tracer:
                 "tokens": {"prompt": 0, "completion": 0, "total": 0}, "cost": 0.0, "error": None,
                 "file": file, "line": line,
             }
-            self._spans.append(span)
+            if len(self._spans) < MAX_SPANS:
+                self._spans.append(span)
+            else:
+                span["_dropped"] = True
+                self.dropped += 1
+                if self.dropped == 1:
+                    log.warning("more than %d spans in one run: further spans are not kept", MAX_SPANS)
         self._stack().append(span_id)
         self._emit(span)
         return span
@@ -128,7 +136,7 @@ class Tracer:
                      cost=s.pop("_cost", None))
 
     def _emit(self, span: dict[str, Any]) -> None:
-        if self._on_span is None:
+        if self._on_span is None or span.get("_dropped"):
             return
         with self._lock:
             snapshot = {k: copy.deepcopy(v) for k, v in span.items() if not k.startswith("_")}

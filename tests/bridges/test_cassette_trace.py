@@ -37,8 +37,8 @@ def test_record_then_replay_offline_exactly(make_spell, llm_server, tmp_path):
     llm_server.fault("429", retry_after=0.01)
     recorded = _session(make_spell({**base, "record": str(cassette)}))
     n_requests = len(llm_server.requests)
-    data = json.loads(cassette.read_text())
-    assert data["version"] == 1 and len(data["interactions"]) == 7  # the 429 is recorded too
+    lines = [json.loads(line) for line in cassette.read_text().splitlines()]
+    assert lines[0] == {"cassette": "llmspell", "version": 1} and len(lines) == 1 + 7  # the 429 is recorded too
     assert DUMMY_KEY not in cassette.read_text()
 
     replay_settings = {**base, "replay": str(cassette), "api_base": {"openai": "http://127.0.0.1:9/v1"}}
@@ -106,3 +106,32 @@ def test_tracer_redacts_secrets():
     t.end(span, error=RuntimeError("auth failed with Bearer secret-token-123"))
     text = json.dumps(t.spans())
     assert "abc" not in text and "zzz" not in text and "secret-token-123" not in text
+
+
+def test_cassette_survives_a_half_written_last_line(make_spell, tmp_path):
+    cassette = tmp_path / "c.jsonl"
+    rec = make_spell({"record": str(cassette)})
+    rec.call("LLM.complete", "one")
+    rec.call("LLM.complete", "two")
+    with open(cassette, "a", encoding="utf-8") as f:
+        f.write('{"key": "abc", "requ')  # the run died while writing
+    rep = make_spell({"replay": str(cassette)})
+    assert rep.call("LLM.complete", "two") == "Echo: two"
+
+
+def test_state_and_tracer_bounds(make_spell, monkeypatch):
+    from app.bridges import state, trace
+    monkeypatch.setattr(state, "MAX_SCOPE_KEYS", 3)
+    s = make_spell()
+    for scope in ("run", "workspace"):
+        for k in ("a", "b", "c"):
+            s.call("State.set", scope, k, 1)
+        s.call("State.set", scope, "a", 2)  # replacing a key is fine
+        with pytest.raises(SpellError) as e:
+            s.call("State.set", scope, "d", 1)
+        assert e.value.code == "limit_exceeded"
+    monkeypatch.setattr(trace, "MAX_SPANS", 2)
+    t = make_spell()
+    for _ in range(4):
+        t.call("Tool.call", "calculator", {"expression": "1"})
+    assert len(t.spans) == 2 and t.ctx.services["tracer"].dropped == 2
