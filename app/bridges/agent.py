@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_STEPS = 8
 DEFAULT_MEMORY = 50
+MAX_STEPS = 1000
 
 
 class AgentOptions(LLMOptions, total=False):
@@ -54,8 +55,8 @@ class AgentInstance:
         self._description = str(opts.get("description") or f"Ask the agent '{self._name}' (give it an input).")
         self._max_steps = int(opts.get("max_steps") or DEFAULT_MAX_STEPS)
         self._memory = int(opts.get("memory", DEFAULT_MEMORY))
-        if self._max_steps < 1:
-            raise SpellError("invalid_argument", "max_steps must be at least 1")
+        if not 1 <= self._max_steps <= MAX_STEPS:
+            raise SpellError("invalid_argument", f"max_steps must be between 1 and {MAX_STEPS}")
         self._tools = self._resolve_tools(opts.get("tools") or [])
         self._history: list[dict[str, Any]] = []
 
@@ -175,7 +176,7 @@ class AgentInstance:
             const agent = Agent.new({tools: ["calculator"]});
             console.log(agent.run("Use the calculator to compute 6*7.").text);
         """
-        max_steps = int((opts or {}).get("max_steps") or self._max_steps)
+        max_steps = min(int((opts or {}).get("max_steps") or self._max_steps), MAX_STEPS)
         return self._loop(self._start_messages([], input), max_steps)  # type: ignore[return-value]
 
     def chat(self, message: str) -> str:
@@ -272,7 +273,7 @@ class AgentBridge(Bridge):
             tools: Tools it may call: registered tool names, other agents, {name, description, parameters, fn}
                 tables whose fn is a script function receiving the arguments table, or bare functions (named
                 function1, function2... by position, taking {input}; prefer tables so the model knows what they do).
-            max_steps: Most LLM calls per run (default 8).
+            max_steps: Most LLM calls per run (default 8, at most 1000).
             temperature: Sampling temperature.
             max_tokens: Upper bound on each answer's tokens.
             memory: Messages agent:chat keeps (default 50; 0 keeps none).

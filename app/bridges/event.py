@@ -23,6 +23,7 @@ HISTORY = 10000
 HISTORY_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_WAIT = 3600.0
+MAX_SUBSCRIPTIONS = 10000
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -58,6 +59,8 @@ class EventBus:
     def subscribe(self, pattern: str, fn: Callable[[str, Any], Any], queued: bool = False) -> int:
         regex = pattern_regex(pattern)
         with self._cond:
+            if len(self._subs) >= MAX_SUBSCRIPTIONS:
+                raise SpellError("limit_exceeded", f"a run may hold at most {MAX_SUBSCRIPTIONS} subscriptions")
             sid = self._next
             self._next += 1
             self._subs.append(_Sub(sid, pattern, regex, fn, queued))

@@ -30,6 +30,7 @@ POINTS = ("before_llm", "after_llm", "before_tool", "after_tool", "agent_step", 
 EDITABLE = {"before_llm": ("model", "messages", "params"), "after_llm": ("content", "tool_calls"),
             "before_tool": ("args",), "after_tool": ("result",), "agent_step": (), "error": ()}
 SKIPPABLE = ("before_llm", "before_tool")
+MAX_HOOKS = 1000
 
 
 @dataclass
@@ -65,6 +66,8 @@ class HookRegistry:
         if point not in POINTS:
             raise SpellError("invalid_argument", f"unknown hook point {point!r} (known: {', '.join(POINTS)})")
         with self._lock:
+            if len(self._handlers) >= MAX_HOOKS:
+                raise SpellError("limit_exceeded", f"a run may register at most {MAX_HOOKS} hooks")
             hid = self._next
             self._next += 1
             self._handlers.append(_Handler(hid, point, fn, int(priority), name or f"{point}#{hid}", match, hid))

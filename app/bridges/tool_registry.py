@@ -23,6 +23,7 @@ from app.bridges.trace import Tracer
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+MAX_TOOLS = 1000
 
 
 @dataclass
@@ -75,6 +76,8 @@ class ToolRegistry:
             existing = self._tools.get(tool.name)
             if existing is not None and existing.source == "builtin":
                 raise SpellError("invalid_argument", f"{tool.name!r} is a built-in tool; choose another name")
+            if existing is None and len(self._tools) >= MAX_TOOLS:
+                raise SpellError("limit_exceeded", f"a run may register at most {MAX_TOOLS} tools")
             self._tools[tool.name] = tool
 
     def get(self, name: str) -> ToolDef:

@@ -21,6 +21,7 @@ from app.bridges.workflow_steps import DEFAULT_RETRIES, STRATEGIES, Step, make_s
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32  # host threads per parallel workflow
 DEFAULT_MAX_ITERATIONS = 100
 HARD_MAX_ITERATIONS = 10000
 
@@ -159,7 +160,7 @@ class WorkflowBridge(Bridge):
             on_error: "stop" (default: steps not yet started are skipped, then the error is raised),
                 "continue" or "retry".
             retries: Retries per step under "retry" (default 2).
-            max_concurrency: Most steps running at once (default 4).
+            max_concurrency: Most steps running at once (default 4, at most 32).
         Returns:
             {ok, output = list of outputs in step order (nil for failed steps), outputs = {[name] = output},
             results = list of {name, ok, output, error, attempts}}.
@@ -176,7 +177,7 @@ class WorkflowBridge(Bridge):
         strategy = _check_strategy(opts)
         made = self._steps(steps, opts, "Workflow.parallel")
         retries = int(opts.get("retries", DEFAULT_RETRIES))
-        workers = max(1, min(int(opts.get("max_concurrency") or DEFAULT_CONCURRENCY), len(made)))
+        workers = max(1, min(int(opts.get("max_concurrency") or DEFAULT_CONCURRENCY), len(made), MAX_CONCURRENCY))
         tracer: Tracer = self.ctx.service("tracer", Tracer)
         span = self._begin("parallel", opts)
         stop = threading.Event()

@@ -135,3 +135,20 @@ def test_state_and_tracer_bounds(make_spell, monkeypatch):
     for _ in range(4):
         t.call("Tool.call", "calculator", {"expression": "1"})
     assert len(t.spans) == 2 and t.ctx.services["tracer"].dropped == 2
+
+
+def test_registration_bounds(make_spell, monkeypatch):
+    from app.bridges import event, hook_registry, tool_registry
+    monkeypatch.setattr(hook_registry, "MAX_HOOKS", 1)
+    monkeypatch.setattr(event, "MAX_SUBSCRIPTIONS", 1)
+    s = make_spell()
+    monkeypatch.setattr(tool_registry, "MAX_TOOLS", len(s.call("Tool.list")) + 1)
+    fn = s.fn(lambda *a: None)
+    calls = [("Hook.register", ("error", fn), ("error", fn)),
+             ("Event.subscribe", ("x", fn), ("y", fn)),
+             ("Tool.register", ("t1", "d", {}, fn), ("t2", "d", {}, fn))]
+    for target, first, second in calls:
+        s.call(target, *first)
+        with pytest.raises(SpellError) as e:
+            s.call(target, *second)
+        assert e.value.code == "limit_exceeded", target
