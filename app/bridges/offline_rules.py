@@ -86,8 +86,12 @@ def _coerce(value: str, kind: str) -> Any:
     return value
 
 
-def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = None) -> Any:
-    """A value valid against ``schema``, filled from ``name: value`` hints in ``text`` where possible."""
+def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = None, depth: int = 0) -> Any:
+    """A value valid against ``schema``, filled from ``name: value`` hints in ``text`` where possible.
+
+    Recursive schemas: below depth 6 only required properties are filled; below depth 16 the value is null."""
+    if depth > 16:
+        return None
     root = schema if root is None else root
     schema = _resolve(schema, root)
     if not isinstance(schema, dict) or not schema:
@@ -97,7 +101,7 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
     for combo in ("anyOf", "oneOf"):
         if schema.get(combo):
             options = [o for o in schema[combo] if _resolve(o, root).get("type") != "null"] or schema[combo]
-            return instance_for(options[0], text, key, root)
+            return instance_for(options[0], text, key, root, depth + 1)
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
@@ -109,7 +113,7 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
                     merged[k] = list(merged[k]) + list(v)
                 else:
                     merged[k] = v
-        return instance_for(merged, text, key, root)
+        return instance_for(merged, text, key, root, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -130,18 +134,20 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
         return schema["default"]
     if kind == "object":
         props = schema.get("properties", {})
-        return {name: instance_for(sub, text, name, root) for name, sub in props.items()}
+        if depth > 6:
+            props = {k: v for k, v in props.items() if k in schema.get("required", [])}
+        return {name: instance_for(sub, text, name, root, depth + 1) for name, sub in props.items()}
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         items = schema.get("items", {})
         if isinstance(items, list):  # tuple form
-            return [instance_for(s, text, key, root) for s in items]
+            return [instance_for(s, text, key, root, depth + 1) for s in items]
         hint = _hint(text, key)
         if hint and _resolve(items, root).get("type", "string") == "string":
             parts = [p.strip() for p in re.split(r"\s*(?:,|\band\b)\s*", hint) if p.strip()]
             if len(parts) >= count:
                 return parts[: schema.get("maxItems", len(parts))]
-        return [instance_for(items, text, key, root) for _ in range(count)]
+        return [instance_for(items, text, key, root, depth + 1) for _ in range(min(count, 10000))]
     if kind == "integer":
         return int(_number_floor(schema))
     if kind == "number":
