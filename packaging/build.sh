@@ -65,6 +65,10 @@ fi
 [ -x "$BUNDLE/$NAME" ] && [ -x "$BUNDLE/llmspell" ] || { echo "build.sh: no bundle in $BUNDLE" >&2; exit 1; }
 # pyenv's CPython leaves RUNPATH=<build machine's home> in libpython and lib-dynload: point it into the bundle
 "$PY" "$PKG/fix_rpath.py" "$BUNDLE" | tail -1
+# CPython's own shared objects carry their debug information (libpython 23 MB -> 6 MB stripped); strip only those:
+# the wheels' libraries stay as shipped (stripping auditwheel/patchelf-edited files can corrupt them)
+find "$BUNDLE/_internal" -maxdepth 1 -type f -name 'libpython3*.so*' -exec strip --strip-unneeded {} +
+find "$BUNDLE/_internal" -path '*/lib-dynload/*.so' -type f -exec strip --strip-unneeded {} +
 # shared objects need no execute bit (Debian policy; lintian shared-library-is-executable)
 find "$BUNDLE/_internal" -type f -name '*.so*' -exec chmod 644 {} +
 report "bundle: $(du -sh "$BUNDLE" | cut -f1) unpacked, $(find "$BUNDLE" -type f | wc -l) files"
