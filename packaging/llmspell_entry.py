@@ -54,6 +54,11 @@ def kind_for_program(argv0: str) -> str:
 
 
 def main(default: str | None = None, argv: Sequence[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        # a library using multiprocessing with the spawn start method (the default on macOS and Windows) restarts
+        # this executable for its children: those must become multiprocessing children, not a second IDE
+        import multiprocessing
+        multiprocessing.freeze_support()
     argv = list(sys.argv if argv is None else argv)
     target, args = route(argv, default or kind_for_program(argv[0] if argv else ""))
     if target == "worker":
