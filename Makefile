@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup system-deps bench screenshots clean cli
+.PHONY: run test setup system-deps bench screenshots package package-test clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -40,6 +40,19 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen LLMSPELL_TSC=$$( [ -x $(TSC) ] && echo $(abspath $(TSC)) ) $(PY) -m pytest -q
 	$(PY) benchmarks/tengo_conformance.py
+
+# Installers: a one-folder PyInstaller bundle, a .deb and a .tar.gz in dist/ (packaging/README.md), then smoke tests.
+package: setup
+	$(PY) -m pip install --quiet -e '.[package]'
+	packaging/build.sh
+
+package-test:
+	packaging/smoke_test.sh dist
+
+# PNGs of the main window in both themes, with a spell run and a trace selected.
+screenshots: setup
+	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then xvfb-run -a $(PY) benchmarks/screenshots.py screenshots; \
+	else $(PY) benchmarks/screenshots.py screenshots; fi
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

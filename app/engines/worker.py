@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import resource
 import signal
 import sys
 import threading
@@ -21,6 +20,11 @@ from app.engines.base import (BridgeFault, BridgeSpec, Engine, LimitExceeded, Li
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, DebugCommand,
                                   MessageReader, Output, Ready, RunFinished, RunRequest, Shutdown, encode,
                                   write_all)
+
+try:  # POSIX only: on other systems the host's wall clock and the engines' own limits remain
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -326,11 +330,13 @@ def _rss_kb() -> int:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if resource else 0
 
 
 def _set_cpu_backstop(timeout_s: float) -> None:
     """RLIMIT_CPU for this run: the CPU used so far plus the run's time budget (the wall clock fires first)."""
+    if resource is None:
+        return
     try:
         used = resource.getrusage(resource.RUSAGE_SELF)
         cpu = int(used.ru_utime + used.ru_stime)
@@ -345,12 +351,16 @@ def _set_cpu_backstop(timeout_s: float) -> None:
 
 def apply_os_limits() -> None:
     """OS limits for the worker process: address space, no files written, no core dumps, die with the host."""
+    if resource is None:
+        return
     for limit, value in ((resource.RLIMIT_AS, ADDRESS_SPACE_MB * 1024 * 1024), (resource.RLIMIT_FSIZE, 0),
                          (resource.RLIMIT_CORE, 0)):
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
             log.debug("cannot set limit %s", limit)
+    if not sys.platform.startswith("linux"):
+        return
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
