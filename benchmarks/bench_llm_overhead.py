@@ -2,7 +2,7 @@
 
 200 ``LLM.complete`` calls from a Lua spell (worker → host bridge → hooks, trace span, usage → litellm) against
 200 direct ``litellm.completion`` calls from Python, both to the same local OpenAI-compatible server
-(``tests/support/llm_server.py``). A third column calls the bridge in-process (no worker, no IPC) to show
+(``tests/support/llm_server.py``, in its own process like a real provider). A third column calls the bridge in-process (no worker, no IPC) to show
 what the pipeline itself costs. The sides run interleaved in rounds so drift affects all; each side's time is
 the sum over rounds (the spell's run start/finish is subtracted with an empty run); the ratios are medians of the
 per-round ratios. Our pipeline costs ~0.1–0.3 ms per call (a worker round trip plus hooks, span and usage):
@@ -14,11 +14,14 @@ Run: ``.venv/bin/python benchmarks/bench_llm_overhead.py``
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import time
+from typing import Iterator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -28,7 +31,6 @@ os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy-key-0000000000")
 from app.bridges.litellm_support import get_litellm  # noqa: E402
 from app.bridges.registry import BridgeContext, BridgeHost  # noqa: E402
 from app.runner import RunOptions, Runner  # noqa: E402
-from support.llm_server import LLMServer  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +77,35 @@ def in_process(url: str, n: int, offset: int) -> float:
     return time.perf_counter() - t
 
 
+@contextlib.contextmanager
+def server_process(delay: float) -> Iterator[str]:
+    """The test server in its own process (as a provider would be): its threads do not share our GIL."""
+    script = os.path.join(ROOT, "tests", "support", "llm_server.py")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.Popen([sys.executable, script, "--delay", str(delay)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(10)
+
+
 def measure(runner: Runner, litellm: object, delay: float) -> tuple[float, float, float, float, float]:
     """Total seconds per side, and the medians of the per-round ratios (robust to a busy machine)."""
-    with LLMServer(delay=delay) as server:
-        direct(litellm, server.url, 10, 0)  # warm every path (connections, caches)
-        in_process(server.url, 10, 0)
-        via_spell(runner, server.url, 10)
+    with server_process(delay) as url:
+        direct(litellm, url, 10, 0)  # warm every path (connections, caches)
+        in_process(url, 10, 0)
+        via_spell(runner, url, 10)
         per_round = CALLS // ROUNDS
         d = p = s = 0.0
         p_ratios, s_ratios = [], []
         for r in range(ROUNDS):
-            rd = direct(litellm, server.url, per_round, r * per_round)
-            rp = in_process(server.url, per_round, r * per_round)
-            rs = via_spell(runner, server.url, per_round)
+            rd = direct(litellm, url, per_round, r * per_round)
+            rp = in_process(url, per_round, r * per_round)
+            rs = via_spell(runner, url, per_round)
             d, p, s = d + rd, p + rp, s + rs
             p_ratios.append(rp / rd)
             s_ratios.append(rs / rd)

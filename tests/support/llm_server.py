@@ -275,3 +275,22 @@ class LLMServer:
     def chat_requests(self) -> list[dict[str, Any]]:
         with self._lock:
             return [r["body"] for r in self.requests if r["path"].rstrip("/").endswith("/chat/completions")]
+
+
+def main() -> None:
+    """``python tests/support/llm_server.py [--delay S]``: serve until killed; prints the base URL first."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(description="local OpenAI-compatible test server")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+    args = parser.parse_args()
+    server = LLMServer(delay=args.delay).start()
+    print(server.url, flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin (or dies)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
