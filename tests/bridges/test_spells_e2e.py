@@ -224,6 +224,17 @@ CASES: dict[str, tuple[list[dict[str, Any]], str, str, Any]] = {
         Event.subscribe("t.*", (topic, d) => { seen.push(topic + "=" + d); });
         Event.publish("t.x", LLM.complete("x"));
         return [State.get("run", "n"), seen[0], Event.wait("t.*").topic];""", [2, "t.x=Echo: x", "t.x"]),
+    "event wait across parallel steps": ([], """
+        local r = Workflow.parallel({
+          function() return Event.wait("job.*", 10).data.n end,
+          function() Event.publish("job.done", {n = 7}); return "sent" end,
+        }, {max_concurrency = 2})
+        return r.output""", """
+        const r = Workflow.parallel([
+          () => Event.wait("job.*", 10).data.n,
+          () => { Event.publish("job.done", {n: 7}); return "sent"; },
+        ], {maxConcurrency: 2});
+        return r.output;""", [7, "sent"]),
     "model": ([], 'return {Model.default(), Model.info("openai/gpt-4o-mini").context_window, '
                   'LLM.count_tokens("a b"), LLM.usage().calls}',
               'return [Model.default(), Model.info("openai/gpt-4o-mini").context_window, '

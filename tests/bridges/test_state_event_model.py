@@ -85,3 +85,14 @@ def test_model_discovery(spell):
     assert providers["offline"]["configured"] and providers["openai"]["configured"]
     assert providers["openai"]["env"] == ["OPENAI_API_KEY"]
     assert "sk-" not in repr(providers)
+
+
+def test_wait_sees_an_event_published_by_a_parallel_step(spell):
+    def waiter(x, v):
+        return spell.call("Event.wait", "job.*", 10)["data"]
+
+    def publisher(x, v):
+        spell.call("Event.publish", "job.done", {"n": 7})
+        return "sent"
+    r = spell.call("Workflow.parallel", [spell.fn(waiter), spell.fn(publisher)], opts={"max_concurrency": 2})
+    assert r["output"] == [{"n": 7}, "sent"]
