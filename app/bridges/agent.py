@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_STEPS = 8
 DEFAULT_MEMORY = 50
 MAX_STEPS = 1000
+MAX_PARALLEL_TOOLS = 8
 
 
 class AgentOptions(LLMOptions, total=False):
@@ -43,7 +45,9 @@ def _usage_add(total: dict[str, Any], result: LLMResult) -> None:
 @handle_type("Agent")
 class AgentInstance:
     """An agent made by ``Agent.new``: call ``agent:run(task)`` (stateless) or ``agent:chat(message)`` (keeps
-    history). Each step is an ``agent_step`` span; tool calls are ``tool`` spans inside it."""
+    history). Each step is an ``agent_step`` span; tool calls are ``tool`` spans inside it. When the model asks for
+    several tools in one step they run concurrently (agents and built-ins overlap; script code runs one at a time)
+    and their results go back to the model in the order it asked."""
 
     def __init__(self, ctx: BridgeContext, opts: AgentOptions):
         self._ctx = ctx
@@ -121,7 +125,7 @@ class AgentInstance:
                     _usage_add(usage, result)
                     messages.append(result.openai_message())
                     step = {"step": n, "content": result.content,
-                            "tool_calls": [self._run_call(call, messages) for call in result.tool_calls]}
+                            "tool_calls": self._run_calls(result.tool_calls, messages, step_span["id"])}
                     step_span["_response"] = step
                     step_span["_tokens"] = result.tokens()
                     step_span["_cost"] = result.cost
@@ -133,7 +137,25 @@ class AgentInstance:
                     return out
         raise SpellError("limit_exceeded", f"agent {self._name} reached max_steps ({max_steps}) without an answer")
 
-    def _run_call(self, call: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, Any]:
+    def _run_calls(self, calls: list[dict[str, Any]], messages: list[dict[str, Any]], parent: str
+                   ) -> list[dict[str, Any]]:
+        """Run a step's tool calls, concurrently when there are several (script tools still run one at a time in
+        the worker; agents and built-ins overlap), and append their results to ``messages`` in call order."""
+        if len(calls) <= 1:
+            outcomes = [self._run_call(c) for c in calls]
+        else:
+            tracer: Tracer = self._ctx.service("tracer", Tracer)
+
+            def one(call: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+                with tracer.attach(parent):
+                    return self._run_call(call)
+            with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_TOOLS),
+                                    thread_name_prefix="agent-tools") as pool:
+                outcomes = list(pool.map(one, calls))
+        messages.extend(message for _, message in outcomes)
+        return [record for record, _ in outcomes]
+
+    def _run_call(self, call: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         info = spell_tool_call(call)
         record: dict[str, Any] = {"id": info["id"], "name": info["name"], "arguments": info["arguments"]}
         tool = next((t for t in self._tools if t.name == info["name"]), None)
@@ -150,8 +172,7 @@ class AgentInstance:
                 raise
             record["error"] = {"code": e.code, "message": e.message}
             content = json.dumps({"error": e.code, "message": e.message})  # the model sees it and may recover
-        messages.append({"role": "tool", "tool_call_id": info["id"], "content": content})
-        return record
+        return record, {"role": "tool", "tool_call_id": info["id"], "content": content}
 
     # spell methods ---------------------------------------------------------------------------------------------
     def run(self, input: str, opts: RunOptions | None = None) -> AgentResult:

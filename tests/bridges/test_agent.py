@@ -99,3 +99,21 @@ def test_bare_function_tool(spell):
     agent = spell.call("Agent.new", opts={"tools": [spell.fn(lambda args: args["input"][::-1])]})
     r = spell.method(agent, "run", 'call function1 with "abc"')
     assert r["text"] == "function1 returned cba"
+
+
+def test_tool_calls_of_one_step_run_concurrently_in_order(spell):
+    import threading
+    barrier = threading.Barrier(2, timeout=10)
+
+    def meet(args):
+        barrier.wait()  # passes only when both tools run at the same time
+        return args["input"].upper()
+    tools = [{"name": "left", "parameters": {"type": "object", "properties": {"input": {"type": "string"}}},
+              "fn": spell.fn(meet)},
+             {"name": "right", "parameters": {"type": "object", "properties": {"input": {"type": "string"}}},
+              "fn": spell.fn(meet)}]
+    agent = spell.call("Agent.new", opts={"tools": tools})
+    r = spell.method(agent, "run", 'use left and right on "ab"')
+    assert r["text"] == "left returned AB; right returned AB"
+    step = next(s for s in spell.spans if s["kind"] == "agent_step")
+    assert all(s["parent"] == step["id"] for s in spell.spans if s["kind"] == "tool")
