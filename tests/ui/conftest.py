@@ -52,9 +52,21 @@ def ui_env(tmp_path, monkeypatch) -> Iterator[MemoryKeyring]:
     monkeypatch.setattr(editor_tabs, "ask_unsaved", lambda parent, names: "discard")
     monkeypatch.setattr(editor_tabs, "ask_overwrite", lambda parent, name: True)
     monkeypatch.setattr(file_tree, "confirm_delete", lambda parent, path: True)
-    # a modal box would block an offscreen test until its timeout: answer them all at once
+    # a modal dialog would block an offscreen test until its timeout: answer them all at once (cancel)
     for name in ("warning", "critical", "information", "question"):
         monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok))
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from app.ui import settings_dialog, trace_panel
+    monkeypatch.setattr(editor_tabs, "ask_save_path", lambda parent, suggestion: None)
+    monkeypatch.setattr(file_tree, "ask_name", lambda *a, **k: None)
+    monkeypatch.setattr(settings_dialog, "ask_secret", lambda *a, **k: None)
+    monkeypatch.setattr(trace_panel, "ask_export_path", lambda parent: None)
+    for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(lambda *a, **k: ("", "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: ""))
+    for name in ("getInt", "getText", "getItem", "getDouble"):
+        monkeypatch.setattr(QInputDialog, name, staticmethod(lambda *a, **k: (None, False)))
     yield kr
     keyring.set_keyring(old)
 

@@ -178,3 +178,24 @@ def test_system_theme_resolves(window):
     window.store.update(theme="system")
     assert theme.get("system").name in ("light", "dark")
     assert window.actions_by_id["dark"].isChecked() == (theme.get("system").name == "dark")
+
+
+def test_every_action_runs(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QDialog, QMessageBox
+    shown = []
+    monkeypatch.setattr(QDialog, "exec", lambda self: shown.append(type(self).__name__) or 0)
+    monkeypatch.setattr(QMessageBox, "about", staticmethod(lambda *a: shown.append("about")))
+    modal = {"quit"}
+    f = tmp_path / "s.lua"
+    f.write_text("local function f()\nend\nf()\n")
+    page = window.tabs.open_file(str(f))
+    page.editor.set_cursor(2, 0)
+    for spec in A.ACTIONS:
+        if spec.id in modal or spec.id not in window.actions_by_id:
+            continue
+        if window.tabs.current_page() is None:
+            window.tabs.open_file(str(f))
+        window.actions_by_id[spec.id].trigger()
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: not window.runs.active(), timeout=5000)
+    assert "SettingsDialog" in shown and "about" in shown
