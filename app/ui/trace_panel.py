@@ -266,12 +266,14 @@ class TracePanel(QWidget):
             if parent is None and span.get("parent") is not None:
                 self._orphans.setdefault(parent_key, []).append(item)
                 parent = entry[1]
-            (parent or entry[1]).addChild(item)
+            holder = parent or entry[1]
+            holder.addChild(item)
+            holder.setExpanded(True)
             self._items[key] = item
             for orphan in self._orphans.pop(key, []):  # children that arrived before their parent
                 orphan.parent().removeChild(orphan) if orphan.parent() else None
                 item.addChild(orphan)
-            item.setExpanded(True)
+                item.setExpanded(True)
         self._fill_item(item, span)
         self._apply_filter_item(item)
         if self.tree.currentItem() is item:
