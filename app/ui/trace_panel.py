@@ -118,6 +118,15 @@ def transcript(span: dict) -> list[tuple[str, str]]:
     return turns
 
 
+def _expand_subtree(item: QTreeWidgetItem) -> None:
+    stack = [item]
+    while stack:
+        it = stack.pop()
+        if it.childCount():
+            it.setExpanded(True)
+            stack.extend(it.child(i) for i in range(it.childCount()))
+
+
 def _tool_calls(calls: Any) -> str:
     out = []
     for c in calls if isinstance(calls, list) else [calls]:
@@ -274,6 +283,7 @@ class TracePanel(QWidget):
                 orphan.parent().removeChild(orphan) if orphan.parent() else None
                 item.addChild(orphan)
                 item.setExpanded(True)
+                _expand_subtree(orphan)  # moving a subtree drops its expanded state
         self._fill_item(item, span)
         self._apply_filter_item(item)
         if self.tree.currentItem() is item:

@@ -117,3 +117,21 @@ def test_select_first_span_prefers_the_newest_run(window, qtbot, tmp_path):
     while item.parent() is not None:
         item = item.parent()
     assert item.text(0).startswith(f"Run #{s2.number}")
+
+
+def test_spans_arriving_before_their_parents_nest_expanded(window):
+    from app.ui.run_service import RunSession
+    tp = window.trace
+    s = RunSession("/x.lua", "lua")
+    tp.add_run(s)
+    for sp in ({"id": "l", "parent": "st", "kind": "llm", "name": "LLM"},
+               {"id": "st", "parent": "a", "kind": "agent_step", "name": "step"},
+               {"id": "a", "parent": None, "kind": "agent", "name": "agent"}):
+        tp.update_span(s.number, sp)
+    tp.flush()
+    root = tp.tree.topLevelItem(0)
+    assert root.childCount() == 1
+    agent = root.child(0)
+    step = agent.child(0)
+    assert step.text(0) == "step" and step.child(0).text(0) == "LLM"
+    assert agent.isExpanded() and step.isExpanded()
