@@ -5,6 +5,7 @@ Nothing here imports litellm at module import time: :func:`get_litellm` does, on
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -44,6 +45,41 @@ def get_litellm() -> Any:
             logging.getLogger("LiteLLM").setLevel(logging.ERROR)
             _litellm = litellm
     return _litellm
+
+
+class _LoopHolder:
+    """A thread's own event loop, closed when the thread (and its thread-local data) goes away."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        try:
+            self.loop.close()
+        except Exception:  # interpreter shutdown: nothing left to release
+            pass
+
+
+_thread_state = threading.local()
+
+
+def ensure_thread_loop() -> None:
+    """Give the calling thread an event loop of its own, once.
+
+    litellm's sync calls dispatch timing hooks on the thread's event loop; a thread without one (every thread but
+    the main one) makes it ``asyncio.run`` a fresh loop per call, which costs 1-2 ms each time. Bridge calls run
+    on host threads, so every LLM call would pay it."""
+    if getattr(_thread_state, "ready", False) or threading.current_thread() is threading.main_thread():
+        return
+    try:
+        loop = asyncio.get_event_loop()  # RuntimeError in a thread without one
+        ready = not loop.is_closed()
+    except RuntimeError:
+        ready = False
+    if not ready:
+        _thread_state.holder = _LoopHolder()
+        asyncio.set_event_loop(_thread_state.holder.loop)
+    _thread_state.ready = True
 
 
 def provider_of(model: str) -> str:

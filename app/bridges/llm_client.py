@@ -15,7 +15,8 @@ from typing import Any, Callable
 from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
-from app.bridges.litellm_support import get_litellm, is_offline, map_exception, provider_of, retry_after
+from app.bridges.litellm_support import (ensure_thread_loop, get_litellm, is_offline, map_exception, provider_of,
+                                         retry_after)
 from app.bridges.llm_types import (LLMOptions, LLMResult, SAMPLING_KEYS, openai_tool_call, spell_messages,
                                    spell_tool_call, to_openai_messages)
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
@@ -246,6 +247,7 @@ class LLMClient:
     def _litellm_call(self, model: str, body: dict[str, Any], opts: LLMOptions,
                       on_chunk: Callable[[str], Any] | None) -> LLMResult:
         litellm = get_litellm()
+        ensure_thread_loop()
         kwargs = self._call_kwargs(model, body, opts)
         if on_chunk is not None:
             return self._stream(litellm, model, kwargs, on_chunk)
@@ -341,6 +343,7 @@ class LLMClient:
     def _embed_once(self, model: str, texts: list[str], opts: dict[str, Any]
                     ) -> tuple[list[list[float]], dict[str, int], float]:
         litellm = get_litellm()
+        ensure_thread_loop()
         kwargs: dict[str, Any] = {"model": model, "input": texts, "num_retries": 0, "max_retries": 0,
                                   "drop_params": True,
                                   "timeout": float(opts.get("timeout") or self.settings.get("timeout")

@@ -253,3 +253,20 @@ def test_content_parts_cannot_make_the_host_fetch_urls(make_spell, llm_server):
     allowed = make_spell(limits=Limits(allow_http=True, http_allow=("images.example.org",)))
     ok = [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "https://images.example.org/a.png"}}]
     assert allowed.call("LLM.chat", [{"role": "user", "content": ok}])["content"] == "Echo: hi"
+
+
+def test_llm_threads_get_their_own_event_loop():
+    import asyncio
+    import threading
+    from app.bridges.litellm_support import ensure_thread_loop
+    seen = []
+
+    def work():
+        ensure_thread_loop()
+        ensure_thread_loop()
+        loop = asyncio.get_event_loop()
+        seen.append((loop, loop.is_closed()))
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen[0][1] is False  # litellm's sync hooks reuse it instead of asyncio.run per call
