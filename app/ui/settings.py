@@ -94,10 +94,15 @@ class SettingsStore(QObject):
             log.exception("cannot read %s; using defaults", self.path)
             return Settings()
 
-    def save(self) -> None:
-        """Persist the settings atomically."""
-        atomic_write_bytes(self.path, json.dumps(asdict(self.settings), indent=2).encode("utf-8"))
+    def save(self) -> bool:
+        """Persist the settings atomically; False (and a log line) when the config dir cannot be written."""
+        try:
+            atomic_write_bytes(self.path, json.dumps(asdict(self.settings), indent=2).encode("utf-8"))
+        except OSError as e:
+            log.error("cannot save settings to %s: %s", self.path, e)
+            return False
         self.first_start = False
+        return True
 
     def update(self, **changes: Any) -> None:
         """Change some settings, persist, and notify."""
