@@ -260,6 +260,11 @@ class RunConsole(QWidget):
             else:
                 lines.append(("fail", f"✖ {status}"))
             self.view.append_output(lines)
+        calls = sum(1 for sp in self.session.spans.values() if sp.get("kind") == "llm")
+        if calls:
+            self.view.append_output([("system", f"{calls} LLM call{'s' if calls != 1 else ''}, "
+                                                f"{self.session.stats.tokens} tokens — "
+                                                "see the LLM Trace panel for each request and reply")])
         self.update_status()
 
 

@@ -29,6 +29,7 @@ def test_run_streams_output_levels_and_status(window, qtbot, tmp_path):
     assert "hello {'name': 'Ada'}" in text
     assert "[warn] a warn message" in text and "[error] a error message" in text
     assert '✔ finished' in text and '{"greeted": "world"}' in text
+    assert "1 LLM call, 10 tokens" in text
     assert session.stats.tokens == 10 and abs(session.stats.cost - 0.0012) < 1e-9
     assert "10 tokens" in con.status.text() and "$0.0012" in con.status.text()
     assert "10 tokens" in window.run_label.text()
