@@ -68,10 +68,16 @@ LANGUAGES: dict[str, LanguageSpec] = {
                           {"fold": "1", "fold.compact": "0", "lexer.cpp.backquoted.strings": "1",
                            "lexer.cpp.track.preprocessor": "0"},
                           indent_after=("{", "(", "[")),
+    "json": LanguageSpec("json", "JSON", "json", "", "true false null", "",
+                         styles={1: "number", 2: "string", 3: "string", 4: "bridge", 5: "string", 6: "comment",
+                                 7: "comment", 8: "operator", 9: "string", 11: "keyword", 13: "error"},
+                         properties={"fold": "1", "fold.compact": "0", "lexer.json.allow.comments": "1"},
+                         indent_after=("{", "[")),
     "text": LanguageSpec("text", "Plain text", "", "", "", ""),
 }
 
-_EXT = {".lua": "lua", ".js": "js", ".mjs": "js", ".cjs": "js", ".tengo": "tengo"}
+_EXT = {".lua": "lua", ".js": "js", ".mjs": "js", ".cjs": "js", ".tengo": "tengo", ".json": "json",
+        ".jsonl": "json"}
 
 
 def language_of(path: str | None) -> str:
@@ -110,7 +116,8 @@ def create_lexer(spec: LanguageSpec):
     if not spec.lexer:
         return None
     import lexilla
-    lexer = lexilla.create_lexer(lexilla.Language.LUA if spec.lexer == "lua" else lexilla.Language.CPP)
+    kind = {"lua": lexilla.Language.LUA, "cpp": lexilla.Language.CPP, "json": lexilla.Language.JSON}[spec.lexer]
+    lexer = lexilla.create_lexer(kind)
     if lexer is None:
         return None
     return lexer
@@ -123,4 +130,6 @@ def keyword_sets(spec: LanguageSpec) -> dict[int, str]:
         return {0: spec.keywords, 1: spec.builtins, 2: spec.libs, 4: bridges}
     if spec.lexer == "cpp":
         return {0: spec.keywords, 1: spec.builtins, 3: bridges}
+    if spec.lexer == "json":
+        return {0: spec.keywords}
     return {}

@@ -170,3 +170,11 @@ def test_bridge_names_highlight_once_loaded(qtbot):
     ed = make(qtbot, "JSON.encode({})\n")
     ed.refresh_keywords()
     assert ed.styleAt(0) == 16  # the bridge-global style
+
+
+def test_json_files_are_highlighted(qtbot):
+    from app.ui import languages
+    assert languages.language_of("input.json") == "json"
+    ed = make(qtbot, '{"name": "Ada", "n": 1, "ok": true}\n', "json")
+    ed.colourise(0, -1)
+    assert ed.styleAt(1) == 4 and ed.styleAt(ed.position_at(0, 9)) == 2 and ed.styleAt(ed.position_at(0, 21)) == 1
