@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import threading
+import time
 from typing import Any, Callable
 
 from app.bridges.cassette import Cassette, from_settings, normalise
@@ -136,8 +137,11 @@ class LLMClient:
             self.tracer.end(span, error=err)
             raise err from None
         self._account(result)
-        self.tracer.end(span, response={"content": result.content, "tool_calls": result.tool_calls,
-                                        "finish_reason": result.finish_reason, "attempts": result.attempts},
+        response = {"content": result.content, "tool_calls": result.tool_calls,
+                    "finish_reason": result.finish_reason, "attempts": result.attempts}
+        if result.first_chunk_s is not None:
+            response["first_chunk_s"] = result.first_chunk_s
+        self.tracer.end(span, response=response,
                         tokens=result.tokens(), cost=result.cost, model=result.model or model)
         return result
 
@@ -262,6 +266,8 @@ class LLMClient:
         pieces: list[str] = []
         chunks: list[Any] = []
         stream = None
+        started = time.perf_counter()
+        first: float | None = None
         try:
             stream = litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
             for chunk in stream:
@@ -269,6 +275,8 @@ class LLMClient:
                 self._check_cancelled()
                 text = chunk.choices[0].delta.content if chunk.choices else None
                 if text:
+                    if first is None:
+                        first = time.perf_counter() - started
                     pieces.append(text)
                     if on_chunk(text) is False:
                         break
@@ -293,6 +301,7 @@ class LLMClient:
         result = _result_from_response(litellm, built, model) if built is not None else LLMResult(content="")
         result.content = "".join(pieces)
         result.chunks = pieces
+        result.first_chunk_s = None if first is None else round(first, 4)
         return result
 
     # embeddings ------------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class LLMResult:
     cost: float = 0.0
     model: str = ""
     chunks: list[str] | None = None
+    first_chunk_s: float | None = None  # streams: seconds from the request to the first text
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:

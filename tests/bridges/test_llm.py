@@ -36,6 +36,7 @@ def test_stream_offline_calls_back_and_stops_early(spell):
     seen = []
     text = spell.call("LLM.stream", "one two three", spell.fn(lambda chunk: seen.append(chunk)))
     assert text == "Echo: one two three" and "".join(seen) == text and len(seen) == 4
+    assert spell.spans[-1]["response"]["first_chunk_s"] >= 0  # time to the first text, for the trace panel
     seen.clear()
     text = spell.call("LLM.stream", "one two three", spell.fn(lambda c: seen.append(c) or len(seen) < 2))
     assert text == "Echo: one " and len(seen) == 2
