@@ -40,6 +40,7 @@ def get_litellm() -> Any:
 
             litellm.suppress_debug_info = True
             litellm.telemetry = False
+            litellm.disable_hf_tokenizer_download = True  # token counts never fetch tokenizers from the network
             from app.bridges.offline_provider import register  # noqa: PLC0415
             register(litellm)
             logging.getLogger("LiteLLM").setLevel(logging.ERROR)

@@ -271,3 +271,9 @@ def test_llm_threads_get_their_own_event_loop():
     t.start()
     t.join()
     assert seen[0][1] is False  # litellm's sync hooks reuse it instead of asyncio.run per call
+
+
+def test_count_tokens_never_downloads_a_tokenizer(spell):
+    from app.bridges.litellm_support import get_litellm
+    assert get_litellm().disable_hf_tokenizer_download is True  # llama models would fetch one from huggingface.co
+    assert spell.call("LLM.count_tokens", "hello world", opts={"model": "groq/llama-3.1-8b-instant"}) > 0
