@@ -232,10 +232,18 @@ class DebugController(QObject):
             args["frame"] = frame if frame is not None else self.frame_id
         self._request("evaluate", args, lambda v: self.evaluated.emit(expression, v))
 
-    def hover(self, expression: str, callback: Callable[[str], None]) -> None:
-        """Hover tooltips: ``callback(text)`` on the UI thread (nothing when not stopped or on error)."""
+    def hover(self, expression: str, callback: Callable[[str], None],
+              fallback: Callable[[], None] | None = None) -> None:
+        """Hover tooltips: ``callback(text)`` on the UI thread (nothing when not stopped; ``fallback()``, if given,
+        when the expression does not evaluate)."""
         args = {"expression": expression, "frame": self.frame_id}
-        self._request("evaluate", args, lambda v: callback(f"{expression} = {v['value']}") if v.get("ok") else None)
+
+        def done(v: dict[str, Any]) -> None:
+            if v.get("ok"):
+                callback(f"{expression} = {v['value']}")
+            elif fallback is not None:
+                fallback()
+        self._request("evaluate", args, done)
 
     def set_variable(self, ref: int, name: str, value: str) -> None:
         self._request("set_variable", {"ref": ref, "name": name, "value": value},
@@ -294,7 +302,10 @@ class EditorDebugBinding(QObject):
         e.setMarginSensitiveN(margin, True)
         e.marginClicked.connect(self._margin_clicked)
         e.modified.connect(self._modified)
-        e.dwellStart.connect(self._dwell)
+        if hasattr(e, "value_hover"):  # the editor's own hover asks us first (values when stopped, else docs)
+            e.value_hover = self.hover_value
+        else:
+            e.dwellStart.connect(self._dwell)
         e.viewport().installEventFilter(self)
         controller.breakpointsChanged.connect(self._breakpoints_changed)
         controller.paused.connect(lambda stop: self.show_current(stop.file, stop.line))
@@ -374,18 +385,39 @@ class EditorDebugBinding(QObject):
         return expr if expr and not expr[0].isdigit() else ""
 
     def _dwell(self, x: int, y: int) -> None:
-        if not self.controller.is_paused:
-            return
         pos = self.editor.positionFromPointClose(x, y)
-        if pos < 0:
-            return
+        if pos >= 0:
+            self.hover_value(pos, x, y)
+
+    def hover_value(self, pos: int, x: int, y: int) -> bool:
+        """While stopped, show the value of the expression at ``pos`` as a tooltip at ``(x, y)`` (asynchronously);
+        False when not stopped or there is no expression there (the editor then shows its docs)."""
+        if not self.controller.is_paused or pos < 0:
+            return False
         expr = self.expression_at(pos)
         if not expr:
-            return
+            return False
         from PySide6.QtCore import QPoint
         from PySide6.QtWidgets import QToolTip
         at = self.editor.viewport().mapToGlobal(QPoint(x, y))
-        self.controller.hover(expr, lambda text: QToolTip.showText(at, text, self.editor))
+        docs_of = getattr(self.editor, "hover_text", None)
+
+        def docs() -> str | None:
+            try:
+                return docs_of(pos) if docs_of is not None else None
+            except Exception:
+                return None
+
+        def show(text: str) -> None:
+            doc = docs() if " = function" in text else None  # a function's docs say more than its address
+            QToolTip.showText(at, f"{text}\n\n{doc}" if doc else text, self.editor)
+
+        def fallback() -> None:  # not an expression (a keyword, …): the docs, if any
+            doc = docs()
+            if doc:
+                QToolTip.showText(at, doc, self.editor)
+        self.controller.hover(expr, show, fallback)
+        return True
 
     def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt naming
         from PySide6.QtCore import QEvent

@@ -75,7 +75,9 @@ class CodeEditor(ScintillaEdit):
         self.diagnostics: list[EditorDiagnostic] = []
         self.theme: Theme | None = None
         self._font = ("DejaVu Sans Mono", 11)
-        self.completer = None  # set by app.ui.completion.attach()
+        self.completer = None  # set by app.ui.completion.attach() or app.ui.editor_intel.EditorDriver()
+        #: ``value_hover(pos, x, y) -> bool``: the debugger shows a value there (True) instead of the docs
+        self.value_hover = None
         self.setCodePage(65001)
         self.setEOLMode(SC_EOL_LF)
         self.setTabWidth(4)
@@ -574,6 +576,8 @@ class CodeEditor(ScintillaEdit):
             else:
                 return
         d = self.diagnostic_at_line(self.lineFromPosition(pos))
+        if d is None and self.value_hover is not None and self.value_hover(pos, x, y):
+            return  # stopped in the debugger: its value tooltip comes instead of the docs
         text = f"{d.severity}: {d.message}" if d else self.hover_text(pos)
         if text:
             QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), text, self)
@@ -582,6 +586,12 @@ class CodeEditor(ScintillaEdit):
         """The signature and summary of the bridge method (or global) under ``pos``, if any."""
         if self.language not in ("lua", "js", "tengo"):
             return None
+        if hasattr(self.completer, "hover_text"):  # editor intelligence: docs of methods, options, locals
+            try:
+                return self.completer.hover_text(pos)
+            except Exception:
+                log.exception("hover failed")
+                return None
         start = self.wordStartPosition(pos, True)
         end = self.wordEndPosition(pos, True)
         if end <= start:

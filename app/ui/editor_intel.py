@@ -903,14 +903,16 @@ class EditorDriver:
         except Exception:  # completion must never break typing
             log.exception("completion failed")
             return
-        if s.completion is not None:
-            typed = bpos - char_to_byte(text, s.completion.start)
-            self._shown = s.completion
-            self.editor.autoCShow(typed, "\n".join(s.completion.labels()))
+        # Scintilla shows one at a time (a call tip cancels the list, the list hides the tip): the tip first, so
+        # option keys offered after "{" or "," stay up; choosing one brings the tip back (on_selection)
         if s.call_tip is not None:
             self.show_call_tip(s.call_tip, text)
         elif s.cancel_call_tip and self.editor.callTipActive():
             self.editor.callTipCancel()
+        if s.completion is not None:
+            typed = bpos - char_to_byte(text, s.completion.start)
+            self._shown = s.completion
+            self.editor.autoCShow(typed, "\n".join(s.completion.labels()))
 
     def complete_now(self) -> None:
         """Ctrl+Space: show every candidate at the caret."""

@@ -34,10 +34,8 @@ def create_window(argv: list[str] | None = None, runner_factory: Callable[[], An
         app.setApplicationName("LLMSpell Studio")
         app.setOrganizationName("LLMSpell")
         app.setDesktopFileName("llmspell-studio")
-        from app.ui import theme
-        icon = theme.icon("app")
-        if icon is not None:
-            app.setWindowIcon(icon)
+        from app.ui.main_window import app_icon
+        app.setWindowIcon(app_icon())
     from app.ui.main_window import MainWindow
     from app.ui.run_service import RunService
     from app.ui.settings import SettingsStore

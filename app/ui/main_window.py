@@ -8,13 +8,14 @@ import os
 import threading
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
                                QMessageBox, QStyle, QToolBar, QVBoxLayout, QWidget)
 
 from app.ui import actions as A
 from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
+from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
 from app.ui.file_tree import FileTreePanel
@@ -30,6 +31,7 @@ from app.ui.welcome import WelcomePage, list_examples
 log = logging.getLogger(__name__)
 
 APP_TITLE = "LLMSpell Studio"
+PREFETCH_DELAY_MS = 2500
 
 
 class _Notifier(QObject):
@@ -48,12 +50,45 @@ def warm_up_bridges(notifier: _Notifier) -> None:
                 completion.api(lang)
         except Exception:
             log.exception("completion tables unavailable")
+        try:  # the reference behind completion, option keys, call tips and hover docs (built once)
+            from app.reference.model import get_reference
+            from app.ui import editor_intel  # noqa: F401 - imported here, not on the UI thread
+            get_reference()
+            notifier.intel_ready = True  # type: ignore[attr-defined]
+        except Exception:
+            log.exception("editor intelligence unavailable; simple completion only")
         try:
             notifier.done.emit()
         except RuntimeError:  # the window went away meanwhile
             pass
 
     threading.Thread(target=work, name="bridges-warm-up", daemon=True).start()
+
+
+def app_icon() -> QIcon:
+    """The application icon (``resources/icons/llmspell-studio-*.png``, copied from ``packaging/icons``)."""
+    from PySide6.QtCore import QSize
+    folder = paths.resources_dir() / "icons"
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        f = folder / f"llmspell-studio-{size}.png"
+        if f.is_file():
+            icon.addFile(str(f), QSize(size, size))
+    if icon.isNull() and (folder / "llmspell-studio.svg").is_file():
+        icon.addFile(str(folder / "llmspell-studio.svg"))
+    return icon
+
+
+def prefetch_llm_support() -> None:
+    """Import litellm on a background thread so the first LLM call of the session is not slow."""
+    def work() -> None:
+        try:
+            from app import runner
+            runner.prefetch_llm_support(force=True)
+        except Exception:
+            log.exception("litellm prefetch failed")
+
+    threading.Thread(target=work, name="llm-prefetch", daemon=True).start()
 
 
 class MainWindow(QMainWindow):
@@ -63,6 +98,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("MainWindow")
         self.setWindowTitle(APP_TITLE)
+        self.setWindowIcon(app_icon())
         self.resize(1280, 820)
         self.setAcceptDrops(True)
         self.store = store
@@ -107,6 +143,9 @@ class MainWindow(QMainWindow):
         self.docks["console"].raise_()
         self.resizeDocks([self.docks["files"]], [240], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["console"]], [260], Qt.Orientation.Vertical)
+        # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
+        self.debugger = DebugWiring(self, self.tabs)
+        self._debug_run: RunSession | None = None
 
         # status bar
         self.run_label = QLabel()
@@ -190,7 +229,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self.toolbar = tb
         style = self.style()
-        for spec in A.ACTIONS:
+        for spec in A.ACTIONS + debug_action_specs():
             menu = menus[spec.menu]
             if spec.separator_before:
                 menu.addSeparator()
@@ -227,7 +266,13 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for d in self.docks.values():
             view.addAction(d.toggleViewAction())
+        view.addSeparator()
+        for d in self.debugger.docks.all():
+            view.addAction(d.toggleViewAction())
         self.actions_by_id["stop"].setEnabled(False)
+        self.debugger.controller.stateChanged.connect(self._debug_state_changed)
+        self.debugger.controller.message.connect(lambda msg: self.statusBar().showMessage(msg, 5000))
+        self._debug_state_changed(self.debugger.controller.state)
 
     def _fill_examples_menu(self) -> None:
         self.examples_menu.clear()
@@ -268,7 +313,7 @@ class MainWindow(QMainWindow):
 
     # =============================================================================================== pages
     def _page_added(self, page: EditorPage) -> None:
-        completion.attach(page.editor)
+        self._attach_completer(page)
         self.diagnostics.watch(page.editor, page.display_path)
         page.editor.cursorMoved.connect(lambda ln, col: self.cursor_label.setText(f"Ln {ln}, Col {col}"))
         page.editor.textEdited.connect(self._outline_timer.start)
@@ -352,10 +397,22 @@ class MainWindow(QMainWindow):
         if not self._warmed:  # after the window is up: the registry import must not delay the first paint
             self._warmed = True
             QTimer.singleShot(150, lambda: warm_up_bridges(self._bridges_ready))
+            QTimer.singleShot(PREFETCH_DELAY_MS, prefetch_llm_support)  # litellm, once the window has settled
 
     def _bridges_loaded(self) -> None:
         for page in self.tabs.pages():
             page.editor.refresh_keywords()
+            self._attach_completer(page)
+
+    def _attach_completer(self, page: EditorPage) -> None:
+        """Editor intelligence (``editor_intel.EditorDriver``: members, option keys, call tips, hover docs) once its
+        reference is built off the UI thread; the simple completer until then."""
+        if getattr(self._bridges_ready, "intel_ready", False):
+            from app.ui import editor_intel  # already imported by the warm-up thread
+            if not isinstance(page.editor.completer, editor_intel.EditorDriver):
+                editor_intel.EditorDriver(page.editor)
+        elif page.editor.completer is None:
+            completion.attach(page.editor)
 
     def _color_scheme_changed(self, *_: object) -> None:
         if self.store.settings.theme == "system":
@@ -486,6 +543,7 @@ class MainWindow(QMainWindow):
         st.window_state = base64.b64encode(bytes(self.saveState())).decode()
         st.repl_history = self.repl.input.history[-200:]
         st.input_json = self.console.input.text()
+        st.breakpoints = self.debugger.controller.store.to_json()
         import json
         from dataclasses import asdict
         blob = json.dumps(asdict(st), sort_keys=True)
@@ -504,6 +562,7 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray(base64.b64decode(st.window_state)))
         if st.workspace and os.path.isdir(st.workspace):
             self.set_workspace(st.workspace)
+        self.debugger.controller.store.load_json(st.breakpoints)  # before the tabs, so their margins show them
         for t in st.tabs:
             if os.path.isfile(t.path):
                 page = self.tabs.open_file(t.path, quiet=True)
@@ -522,14 +581,21 @@ class MainWindow(QMainWindow):
             st.welcome_shown = True
 
     # =============================================================================================== running
-    def action_run(self, page: EditorPage | None = None) -> RunSession | None:
-        """Run the current spell (F5): optionally save first, then start it in the engine pool."""
+    def action_run(self, page: EditorPage | None = None, *, debug: bool = False) -> RunSession | None:
+        """Run the current spell (F5; when stopped in the debugger, F5 continues): optionally save first, then
+        start it in the engine pool (``debug``: under the debugger)."""
+        if not debug and page is None and self.debugger.continue_if_paused():
+            return None
         page = page or self.tabs.current_page()
         if page is None:
             self.statusBar().showMessage("Open a spell to run it", 3000)
             return None
         if page.language not in ("lua", "js", "tengo"):
             self.statusBar().showMessage("Only .lua, .js and .tengo files can be run", 4000)
+            return None
+        if debug and page.language != "lua":
+            self.statusBar().showMessage("The debugger speaks Lua only for now: Run (F5) runs JavaScript and "
+                                         "Tengo spells without it", 6000)
             return None
         ok, inputs = self.console.parse_input()
         if not ok:
@@ -548,8 +614,13 @@ class MainWindow(QMainWindow):
                        memory_mb=s.memory_mb if s.memory_mb >= 8 else None, language=page.language,
                        settings={"default_model": s.default_model, "base_urls": dict(s.base_urls)},
                        workspace=self.workspace)
+        if debug:
+            options.update(self.debugger.controller.run_options())  # a fresh debug session (stops the last one)
         run = self.runs.start_run(path, page.editor.text(), options, page.language)
         run.page_ref = page  # type: ignore[attr-defined]
+        if debug:
+            self._debug_run = run
+            run.debug_session = options["debug"]["session"]  # type: ignore[attr-defined]
         self.console.add_run(run)
         self.trace.add_run(run)
         self.docks["console"].show()
@@ -560,11 +631,57 @@ class MainWindow(QMainWindow):
         return run
 
     def action_stop(self) -> None:
-        """Stop every running spell (Shift+F5)."""
+        """Stop the debug run when debugging (Shift+F5), else every running spell."""
+        if self.debugger.stop():
+            if self._debug_run is not None and not self._debug_run.done:
+                self._debug_run.cancel()  # also when its session has no run attached yet
+            self._update_run_status()
+            return
         self.runs.cancel_all()
         self._update_run_status()
 
+    # =============================================================================================== debugging
+    def action_debug(self) -> RunSession | None:
+        """Run the current spell under the debugger (Ctrl+F5; Lua only for now)."""
+        return self.action_run(debug=True)
+
+    def action_toggle_breakpoint(self) -> None:
+        self.debugger.toggle_breakpoint()
+
+    def action_step_over(self) -> None:
+        self.debugger.step_over()
+
+    def action_step_in(self) -> None:
+        self.debugger.step_in()
+
+    def action_step_out(self) -> None:
+        self.debugger.step_out()
+
+    def action_run_to_cursor(self) -> None:
+        self.debugger.run_to_cursor()
+
+    def action_pause(self) -> None:
+        self.debugger.pause()
+
+    def _debug_state_changed(self, state: str) -> None:
+        """Enable the debug actions that make sense in ``state`` (idle, starting, running, paused, ended)."""
+        paused = state == "paused"
+        for key in ("step_over", "step_in", "step_out", "run_to_cursor"):
+            self.actions_by_id[key].setEnabled(paused)
+        self.actions_by_id["pause"].setEnabled(state == "running")
+        if state in ("starting", "running", "paused"):
+            self.actions_by_id["stop"].setEnabled(True)
+        self.actions_by_id["run"].setToolTip("Continue (F5)" if paused else A.by_id("run").tip)
+        if paused and self.debugger.controller.stop is not None:
+            stop = self.debugger.controller.stop
+            where = f" at {os.path.basename(stop.file)}:{stop.line}" if stop.file else ""
+            self.statusBar().showMessage(f"Paused ({stop.reason.replace('_', ' ')}){where} — F5 continues, "
+                                         f"F10 steps over, F11 steps into", 8000)
+
     def _run_finished(self, run: RunSession) -> None:
+        ds = getattr(run, "debug_session", None)
+        if ds is not None and ds.state != "ended":  # the run never reached the worker: end its session too
+            ds.on_finished(run.result)
         failure = getattr(run.result, "failure", None)
         if failure is not None and getattr(failure, "line", None):
             fpath = getattr(failure, "file", None) or run.path
@@ -728,7 +845,9 @@ class MainWindow(QMainWindow):
 
     def action_complete(self) -> None:
         ed = self._ed()
-        if ed is not None and ed.completer is not None:
+        if ed is not None and hasattr(ed.completer, "complete_now"):
+            ed.completer.complete_now()
+        elif ed is not None and ed.completer is not None:
             ed.completer.show_words(ed.word_at(max(0, ed.currentPos() - 1)) if ed.currentPos() else "")
 
     # =============================================================================================== view actions

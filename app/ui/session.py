@@ -35,6 +35,7 @@ class SessionState:
     input_json: str = ""
     inputs: dict[str, str] = field(default_factory=dict)  # the INPUT last used per spell path
     welcome_shown: bool = False
+    breakpoints: list[dict[str, Any]] = field(default_factory=list)  # BreakpointStore.to_json()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SessionState":

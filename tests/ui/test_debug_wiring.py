@@ -1,0 +1,208 @@
+"""The debugger and editor intelligence wired into the main window: a real debug run driven through the window's
+actions (breakpoint by margin click and F9, Debug, stop with current line, stack and variables, step over,
+continue, finish), breakpoints kept with the session, and completion / option keys / call tips in a real editor."""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QWidget
+
+SPELL = """local function add(a, b)
+  local s = a + b
+  return s
+end
+local total = 0
+for i = 1, 3 do
+  total = add(total, i)
+end
+print("total", total)
+return total
+"""
+
+
+def click_margin(qtbot, editor, line: int, margin: int = 1) -> None:
+    """A real mouse click in ``editor``'s symbol margin at 1-based ``line``."""
+    x = sum(editor.marginWidthN(i) for i in range(margin)) + editor.marginWidthN(margin) // 2
+    pos = editor.positionFromLine(line - 1)
+    y = editor.pointYFromPosition(pos) + editor.textHeight(line - 1) // 2
+    qtbot.mouseClick(editor.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+
+
+def has_marker(editor, line: int, num: int) -> bool:
+    return bool(editor.markerGet(line - 1) & (1 << num))
+
+
+def stack_names(window) -> list[str]:
+    tree = window.debugger.docks.call_stack.tree
+    return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+
+
+def locals_of(window) -> dict[str, str]:
+    tree = window.debugger.docks.variables.tree
+    for i in range(tree.topLevelItemCount()):
+        scope = tree.topLevelItem(i)
+        if scope.text(0) == "Locals":
+            return {scope.child(j).text(0): scope.child(j).text(1) for j in range(scope.childCount())}
+    return {}
+
+
+def wait_stop(qtbot, ctl, before: int) -> None:
+    qtbot.waitUntil(lambda: ctl.stops > before and ctl.is_paused, timeout=20000)
+
+
+def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "dbg.lua"
+    path.write_text(SPELL)
+    page = w.tabs.open_file(str(path))
+    ed = page.editor
+    binding = w.debugger.bindings[id(page)]
+    acts = w.actions_by_id
+    assert not acts["step_over"].isEnabled() and not acts["pause"].isEnabled()
+
+    # a breakpoint by a click in the margin (line 2, in add) and one by F9 (line 9)
+    click_margin(qtbot, ed, 2)
+    assert [b.line for b in ctl.store.for_file(str(path))] == [2]
+    qtbot.waitUntil(lambda: has_marker(ed, 2, binding.MARKER_BP))
+    ed.set_cursor(8, 0)
+    acts["toggle_breakpoint"].trigger()
+    assert sorted(b.line for b in ctl.store.for_file(str(path))) == [2, 9]
+    qtbot.waitUntil(lambda: has_marker(ed, 9, binding.MARKER_BP))
+
+    # Debug (Ctrl+F5): stopped in add with its arguments in the variables panel
+    acts["debug"].trigger()
+    wait_stop(qtbot, ctl, 0)
+    assert (ctl.stop.reason, ctl.stop.line) == ("breakpoint", 2)
+    assert has_marker(ed, 2, binding.MARKER_CURRENT) and has_marker(ed, 2, binding.MARKER_CURRENT_BG)
+    qtbot.waitUntil(lambda: stack_names(w)[:1] == ["add"] and "main chunk" in stack_names(w))
+    assert w.debugger.docks.call_stack.isVisible() and w.debugger.docks.variables.isVisible()
+    qtbot.waitUntil(lambda: {"a": "0", "b": "1"}.items() <= locals_of(w).items(), timeout=10000)
+    assert acts["step_over"].isEnabled() and acts["run_to_cursor"].isEnabled() and not acts["pause"].isEnabled()
+    assert acts["stop"].isEnabled()
+
+    # F10: to line 3, where s is known
+    before = ctl.stops
+    acts["step_over"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert ctl.stop.line == 3 and ctl.stop.reason == "step"
+    qtbot.waitUntil(lambda: has_marker(ed, 3, binding.MARKER_CURRENT))
+    assert not has_marker(ed, 2, binding.MARKER_CURRENT)
+    qtbot.waitUntil(lambda: locals_of(w).get("s") == "1", timeout=10000)
+
+    # a click on the breakpoint removes it; F5 continues to the F9 breakpoint
+    click_margin(qtbot, ed, 2)
+    assert [b.line for b in ctl.store.for_file(str(path))] == [9]
+    before = ctl.stops
+    acts["run"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert ctl.stop.line == 9
+    qtbot.waitUntil(lambda: stack_names(w) == ["main chunk"])
+    qtbot.waitUntil(lambda: locals_of(w).get("total") == "6", timeout=10000)
+
+    # F5 again: to the end
+    run = w._debug_run
+    acts["run"].trigger()
+    qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
+    qtbot.waitUntil(lambda: run.done, timeout=20000)
+    assert run.result.value == 6
+    assert not has_marker(ed, 9, binding.MARKER_CURRENT)
+    assert not acts["step_over"].isEnabled()
+    assert w.debugger.docks.call_stack.tree.topLevelItemCount() == 0
+    qtbot.waitUntil(lambda: "total\t6" in w.console.current_console().view.toPlainText()
+                    or "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
+
+
+def test_stop_ends_a_paused_debug_run(real_window, qtbot, tmp_path):
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "spin.lua"
+    path.write_text("local n = 0\nwhile true do\n  n = n + 1\nend\n")
+    w.tabs.open_file(str(path))
+    ctl.toggle_breakpoint(str(path), 3)
+    w.actions_by_id["debug"].trigger()
+    wait_stop(qtbot, ctl, ctl.stops)
+    run = w._debug_run
+    w.actions_by_id["stop"].trigger()
+    qtbot.waitUntil(lambda: run.done and ctl.state == "ended", timeout=20000)
+    assert run.status != "ok"
+
+
+def test_debug_is_lua_only(window, qtbot, tmp_path):
+    path = tmp_path / "s.js"
+    path.write_text("console.log(1)\n")
+    window.tabs.open_file(str(path))
+    assert window.action_debug() is None
+    assert "Lua only" in window.statusBar().currentMessage()
+    assert window.fake_runner.started == []
+    assert window.debugger.controller.state == "idle"
+
+
+def test_breakpoints_persist_with_the_session(make_window, qtbot, tmp_path):
+    path = tmp_path / "keep.lua"
+    path.write_text(SPELL)
+    w = make_window()
+    w.tabs.open_file(str(path))
+    w.debugger.controller.store.add(str(path), 7, condition="i == 2")
+    w.save_session()
+    w.shutdown_for_tests()
+    w2 = make_window()
+    bps = w2.debugger.controller.store.for_file(str(path))
+    assert [(b.line, b.condition) for b in bps] == [(7, "i == 2")]
+    page = w2.tabs.page_for(str(path))
+    assert page is not None
+    binding = w2.debugger.bindings[id(page)]
+    qtbot.waitUntil(lambda: has_marker(page.editor, 7, binding.MARKER_BP_SPECIAL))
+
+
+# ------------------------------------------------------------------------------------------------ editor intelligence
+def intel_page(window, qtbot, language="lua"):
+    from app.ui import editor_intel
+    qtbot.waitUntil(lambda: getattr(window._bridges_ready, "intel_ready", False), timeout=30000)
+    page = window.tabs.new_file(language, "")
+    qtbot.waitUntil(lambda: isinstance(page.editor.completer, editor_intel.EditorDriver))
+    QWidget.setFocus(page.editor)
+    return page
+
+
+def test_completion_members_option_keys_and_call_tip(window, qtbot):
+    from app.ui import editor_intel
+    page = intel_page(window, qtbot)
+    ed = page.editor
+    # pages opened before the reference was ready get the driver too
+    assert all(isinstance(p.editor.completer, editor_intel.EditorDriver) for p in window.tabs.pages())
+
+    qtbot.keyClicks(ed, "LLM.")
+    assert ed.autoCActive()
+    shown = ed.completer._shown
+    assert shown is not None and shown.context == "member" and "complete" in shown.labels()
+    ed.autoCCancel()
+
+    qtbot.keyClicks(ed, 'complete("x", ')
+    assert ed.callTipActive()
+    tip = editor_intel.call_tip(ed.text(), len(ed.text()), "lua")
+    assert tip is not None and tip.highlight is not None and tip.arg_index == 1
+    qtbot.keyClicks(ed, "{")
+    assert ed.autoCActive()
+    shown = ed.completer._shown
+    assert shown.context == "option" and "model" in shown.labels()
+    assert shown.insert_for("model") == "model = "
+    assert not ed.callTipActive()  # Scintilla shows one of them: the keys now, the tip once one is chosen
+
+    # choosing a key inserts "key = "
+    ed.autoCSelect("model")
+    ed.autoCComplete()
+    qtbot.waitUntil(lambda: ed.text().endswith("{model = "))
+    assert ed.callTipActive()  # and the signature is back, the options argument highlighted
+
+
+def test_ctrl_space_and_hover_docs(window, qtbot):
+    page = intel_page(window, qtbot)
+    ed = page.editor
+    ed.set_text("local reply = LLM.complete('hi')\nLL")
+    ed.gotoPos(len(ed.text().encode()))
+    window.actions_by_id["complete"].trigger()
+    assert ed.autoCActive() and "LLM" in ed.completer._shown.labels()
+    ed.autoCCancel()
+    pos = ed.text().index("complete") + 2
+    doc = ed.hover_text(pos)
+    assert doc and "complete" in doc
