@@ -32,14 +32,18 @@ local function is_spell_source(src)
 end
 
 -- The current spell line (first spell frame from the top), for traces and error locations.
+-- When the spell reached the sandbox through a tail call (`return LLM.complete(...)`), Lua dropped the calling
+-- frame: its line is unknown, and the frame further up would name a wrong one, so say nothing. (The sandbox's own
+-- calls on this path are never tail calls, so a tail call seen here is the spell's.)
 local function spell_location(level)
   level = level or 2
   while true do
-    local info = debug.getinfo(level, "Sl")
+    local info = debug.getinfo(level, "Slt")
     if not info then return nil, nil end
     if is_spell_source(info.source) and info.currentline and info.currentline > 0 then
       return info.source:sub(2), info.currentline
     end
+    if info.istailcall then return nil, nil end
     level = level + 1
   end
 end
@@ -209,7 +213,7 @@ local function make_method(target_of, method, spec)
     elseif has_opts and n > nparams and type(args[n]) == "table" then
       opts = args[n]; args[n] = nil; n = n - 1
     end
-    return call_host(self_target or target_of(nil), method, args, n, opts)
+    return (call_host(self_target or target_of(nil), method, args, n, opts))  -- not a tail call: see spell_location
   end
 end
 

@@ -80,3 +80,12 @@ def test_error_with_a_table_value_in_lua(runner):
 def test_thrown_string_in_js(runner):
     r = run(runner, "t.js", "throw 'plain';")
     assert r.status == "error" and r.failure.message == "uncaught plain"
+
+
+def test_a_tail_called_bridge_names_no_wrong_line(runner):
+    """`return JSON.decode(...)` is a Lua tail call: the calling frame is gone, so no line rather than a wrong one."""
+    r = run(runner, "tail.lua", "local a = 1\nlocal b = 2\nreturn JSON.decode('[1,')\n")
+    assert r.failure.code == "invalid_argument"
+    assert r.failure.line is None and r.failure.file == "tail.lua"
+    r = run(runner, "tail2.lua", "local function f()\n  return JSON.decode('[1,')\nend\nlocal x = f()\nreturn x\n")
+    assert r.failure.line == 4  # the deepest spell frame Lua still has: the call of f
