@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
     run.add_argument("--lang", help="language (lua, js, tengo) when the extension does not tell")
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
+    run.add_argument("--allow-host", action="append", default=[], metavar="HOST",
+                     help="a host http_get may reach (profiles that allow http, e.g. trusted); repeatable")
     run.add_argument("--model", help="default model for LLM calls (default: the offline model)")
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every span (LLM, tool, agent, workflow) here")
     run.add_argument("--record", metavar="FILE", help="record every LLM exchange into this cassette")
@@ -135,7 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner = Runner(warm={language: 0})
     observer = _ConsoleObserver(to_stderr=args.json)
     options = RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout, memory_mb=args.memory,
-                         language=language, settings=settings)
+                         language=language, settings=settings,
+                         http_allow=tuple(args.allow_host) if args.allow_host else None)
     run = runner.start(args.file, None, options, observer)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: run.cancel())

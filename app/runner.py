@@ -47,6 +47,7 @@ class RunOptions:
     settings: dict[str, Any] = field(default_factory=dict)
     workspace: str | None = None
     debug: dict[str, Any] | None = None
+    http_allow: tuple[str, ...] | None = None  # hosts http_get may reach (profiles that allow http)
 
 
 @dataclass
@@ -212,7 +213,8 @@ class Runner:
         started = time.perf_counter()
         try:
             lang = language_for(path, options.language)
-            limits = limits_for(options.profile, options.timeout_s, options.memory_mb, options.output_bytes)
+            limits = limits_for(options.profile, options.timeout_s, options.memory_mb, options.output_bytes,
+                                options.http_allow)
             if source is None:
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")

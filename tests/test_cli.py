@@ -168,3 +168,12 @@ def test_debug_in_the_terminal(tmp_path):
     assert "stopped (breakpoint) at dbg.lua:2" in r.stdout
     assert "finished: 3" in r.stdout
     assert llmspell("debug", "examples/hello.js").returncode == 2
+
+
+def test_allow_host_opens_http_get_for_that_host_only(tmp_path):
+    spell = tmp_path / "h.lua"
+    spell.write_text('local ok, e = pcall(Tool.call, "http_get", {url = "http://127.0.0.1:9/x"})\nreturn e.code\n')
+    allowed = llmspell("run", str(spell), "--profile", "trusted", "--allow-host", "127.0.0.1")
+    assert allowed.stdout.strip() == "network"  # allowed: the request was made (nothing listens on port 9)
+    refused = llmspell("run", str(spell), "--profile", "trusted")
+    assert refused.stdout.strip() == "permission_denied"
