@@ -343,8 +343,20 @@ class EditorDebugBinding(QObject):
         e.markerDeleteAll(self.MARKER_CURRENT)
         e.markerDeleteAll(self.MARKER_CURRENT_BG)
         if file and line and self.path and os.path.realpath(file) == self.path:
+            self._band_colour()
             e.markerAdd(line - 1, self.MARKER_CURRENT)
             e.markerAdd(line - 1, self.MARKER_CURRENT_BG)
+
+    def _band_colour(self) -> None:
+        """The stopped line's band in a shade that keeps the editor's text readable (light or dark theme)."""
+        e = self.editor
+        try:
+            bg = int(e.styleBack(32))  # STYLE_DEFAULT, as BGR
+        except Exception:
+            return
+        r, g, b = bg & 0xFF, (bg >> 8) & 0xFF, (bg >> 16) & 0xFF
+        dark = (0.299 * r + 0.587 * g + 0.114 * b) < 128
+        e.markerSetBack(self.MARKER_CURRENT_BG, _bgr("#4a3f10" if dark else "#fff3c4"))
 
     def marker_lines(self) -> dict[int, int]:
         """Breakpoint id → 1-based line where its marker is now."""

@@ -367,7 +367,10 @@ class WatchesPanel(QDockWidget):
             font = item.font(1)
             font.setBold(changed)
             item.setFont(1, font)
-            item.setForeground(1, QBrush(CHANGED if changed or not result.get("ok") else self.palette().text()))
+            if changed or not result.get("ok"):
+                item.setForeground(1, QBrush(CHANGED))
+            else:  # the palette's text colour, also after a theme change
+                item.setData(1, Qt.ItemDataRole.ForegroundRole, None)
             item.setData(1, ROLE_DATA, changed)
 
     def changed(self, expression: str) -> bool:

@@ -20,7 +20,7 @@ SC_MARGIN_SYMBOL, SC_MARGIN_NUMBER = 0, 1
 SC_MASK_FOLDERS = 0xFE000000
 MARGIN_NUMBERS, MARGIN_MARKERS, MARGIN_FOLD = 0, 1, 2
 MARKER_ERROR, MARKER_WARNING, MARKER_RUN_ERROR = 1, 2, 3
-SC_MARK_CIRCLE, SC_MARK_SHORTARROW, SC_MARK_BACKGROUND = 0, 4, 22
+SC_MARK_CIRCLE, SC_MARK_SHORTARROW, SC_MARK_BACKGROUND, SC_MARK_CHARACTER = 0, 4, 22, 10000
 SC_MARK_BOXPLUS, SC_MARK_BOXMINUS, SC_MARK_VLINE, SC_MARK_LCORNER, SC_MARK_TCORNER = 12, 14, 9, 10, 11
 SC_MARK_BOXPLUSCONNECTED, SC_MARK_BOXMINUSCONNECTED, SC_MARK_EMPTY = 13, 15, 5
 SC_MARKNUM_FOLDEREND, SC_MARKNUM_FOLDEROPENMID, SC_MARKNUM_FOLDERMIDTAIL = 25, 26, 27
@@ -121,8 +121,9 @@ class CodeEditor(ScintillaEdit):
                          (SC_MARKNUM_FOLDEROPENMID, SC_MARK_BOXMINUSCONNECTED),
                          (SC_MARKNUM_FOLDERMIDTAIL, SC_MARK_TCORNER)):
             self.markerDefine(num, sym)
-        self.markerDefine(MARKER_ERROR, SC_MARK_CIRCLE)
-        self.markerDefine(MARKER_WARNING, SC_MARK_CIRCLE)
+        # problems are characters, so they never look like the debugger's breakpoint circles in the same margin
+        self.markerDefine(MARKER_ERROR, SC_MARK_CHARACTER + ord("✖"))
+        self.markerDefine(MARKER_WARNING, SC_MARK_CHARACTER + ord("▲"))
         self.markerDefine(MARKER_RUN_ERROR, SC_MARK_SHORTARROW)
         self.indicSetStyle(INDICATOR_ERROR, INDIC_SQUIGGLE)
         self.indicSetStyle(INDICATOR_WARNING, INDIC_SQUIGGLE)
@@ -213,9 +214,9 @@ class CodeEditor(ScintillaEdit):
             self.markerSetFore(num, bgr(theme.editor_bg))
             self.markerSetBack(num, bgr(theme.margin_fg))
         self.markerSetFore(MARKER_ERROR, bgr(theme.error))
-        self.markerSetBack(MARKER_ERROR, bgr(theme.error))
+        self.markerSetBack(MARKER_ERROR, bgr(theme.margin_bg))  # a character marker: back fills behind it
         self.markerSetFore(MARKER_WARNING, bgr(theme.warn))
-        self.markerSetBack(MARKER_WARNING, bgr(theme.warn))
+        self.markerSetBack(MARKER_WARNING, bgr(theme.margin_bg))
         self.markerSetFore(MARKER_RUN_ERROR, bgr(theme.error))
         self.markerSetBack(MARKER_RUN_ERROR, bgr(theme.error))
         self.indicSetFore(INDICATOR_ERROR, bgr(theme.error))

@@ -270,6 +270,11 @@ class MainWindow(QMainWindow):
         for d in self.debugger.docks.all():
             view.addAction(d.toggleViewAction())
         self.actions_by_id["stop"].setEnabled(False)
+        debug = self.actions_by_id["debug"]  # Debug next to Run on the toolbar
+        if (ic := theme.icon("debug")) is not None:
+            debug.setIcon(ic)
+        debug.setIconText("Debug")
+        tb.insertAction(self.actions_by_id["stop"], debug)
         self.debugger.controller.stateChanged.connect(self._debug_state_changed)
         self.debugger.controller.message.connect(lambda msg: self.statusBar().showMessage(msg, 5000))
         self._debug_state_changed(self.debugger.controller.state)
@@ -672,6 +677,8 @@ class MainWindow(QMainWindow):
         if state in ("starting", "running", "paused"):
             self.actions_by_id["stop"].setEnabled(True)
         self.actions_by_id["run"].setToolTip("Continue (F5)" if paused else A.by_id("run").tip)
+        if not paused and self.statusBar().currentMessage().startswith("Paused ("):
+            self.statusBar().clearMessage()  # the "Paused at" note of the last stop is out of date
         if paused and self.debugger.controller.stop is not None:
             stop = self.debugger.controller.stop
             where = f" at {os.path.basename(stop.file)}:{stop.line}" if stop.file else ""

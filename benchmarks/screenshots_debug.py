@@ -1,0 +1,126 @@
+"""Screenshots of the debugger and the editor intelligence in the main window: a paused debug session (light and
+dark: current line, call stack, variables, watches, breakpoints) and a completion list and a call tip.
+
+    xvfb-run -a .venv/bin/python benchmarks/screenshots_debug.py [OUT_DIR]      (default: screenshots/)
+
+The completion list and the call tip are popup windows of their own: they are only in the screen grabs
+(``*-screen.png``), which need a real X server (xvfb-run); offscreen, the window grabs are still made."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+_tmp = tempfile.mkdtemp(prefix="llmspell-shots-")
+os.environ["LLMSPELL_CONFIG_DIR"] = os.path.join(_tmp, "config")
+os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from screenshots import DEMO, qwait, wait  # noqa: E402
+
+
+def screen(w):
+    """The whole screen (popups included) when there is one, else the window."""
+    from PySide6.QtGui import QGuiApplication
+    if QGuiApplication.platformName() == "offscreen":
+        return w.grab()
+    return QGuiApplication.primaryScreen().grabWindow(0)
+
+
+def type_text(ed, text: str) -> None:
+    """Type ``text`` key by key (QTest.keyClicks cannot type a newline)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    for i, part in enumerate(text.split("\n")):
+        if i:
+            QTest.keyClick(ed, Qt.Key.Key_Return)
+        if part:
+            QTest.keyClicks(ed, part)
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.main import create_window
+    app, w = create_window(restore=False)
+    w.resize(1440, 900)
+    w.move(0, 0)
+    w.show()
+    w.runs.start_runner()
+    ws = Path(_tmp) / "workspace"
+    ws.mkdir()
+    demo = ws / "trace_demo.lua"
+    demo.write_text(DEMO, encoding="utf-8")
+    w.set_workspace(str(ws))
+    page = w.tabs.open_file(str(demo))
+    w.console.input.setText('{"name": "Ada"}')
+    if not wait(app, lambda: w.runs.ready, 60):
+        print("runner did not start:", w.runs.error)
+        return 1
+    shots = []
+    ctl = w.debugger.controller
+    # breakpoints: one in greet (margin), one conditional on the agent line
+    ctl.toggle_breakpoint(str(demo), 5)
+    ctl.set_breakpoint(str(demo), 17, condition="answer == nil")
+    w.debugger.docks.watches.add("who .. '!'")
+    w.debugger.docks.watches.add("#who")
+    w.action_debug()
+    if not wait(app, lambda: ctl.is_paused, 60):
+        print("the debug run did not stop")
+        return 1
+    wait(app, lambda: w.debugger.docks.variables.tree.topLevelItemCount() > 0, 10)
+    qwait(600)
+    print("paused:", ctl.stop.reason, ctl.stop.file, ctl.stop.line)
+    for theme_name in ("light", "dark"):
+        w.store.update(theme=theme_name)
+        qwait(300)
+        shots.append((f"debug-{theme_name}-paused.png", w.grab()))
+    w.store.update(theme="light")
+    w.action_step_over()
+    wait(app, lambda: ctl.is_paused and ctl.stop.line != 5, 20)
+    qwait(500)
+    shots.append(("debug-light-stepped.png", w.grab()))
+    w.action_stop()
+    wait(app, lambda: ctl.state == "ended", 20)
+    qwait(300)
+
+    # completion list and call tip in a real editor
+    wait(app, lambda: getattr(w._bridges_ready, "intel_ready", False), 30)
+    p2 = w.tabs.new_file("lua", "")
+    ed = p2.editor
+    w.activateWindow()
+    QWidget.setFocus(ed)
+    qwait(200)
+    type_text(ed, "local agent = Agent.new({system = 'x'})\nlocal r = LLM.")
+    qwait(400)
+    print("member list:", ed.autoCActive())
+    shots.append(("intel-members-screen.png", screen(w)))
+    ed.autoCCancel()
+    type_text(ed, 'complete("Summarise", {')
+    qwait(400)
+    print("option list:", ed.autoCActive(), "tip:", ed.callTipActive())
+    shots.append(("intel-options-screen.png", screen(w)))
+    ed.autoCSelect("model")
+    ed.autoCComplete()
+    qwait(400)
+    print("after choosing:", repr(ed.text().splitlines()[-1]), "tip:", ed.callTipActive())
+    shots.append(("intel-calltip-screen.png", screen(w)))
+    type_text(ed, '"offline"})\nagent:')
+    qwait(400)
+    print("handle list:", ed.autoCActive())
+    shots.append(("intel-handle-screen.png", screen(w)))
+    for name, pix in shots:
+        pix.save(str(out / name))
+        print("saved", out / name)
+    w.shutdown_for_tests()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
