@@ -106,10 +106,11 @@ class WorkerProcess:
         """Kill the worker and everything in its session, at once."""
         if self.killed_because is None:
             self.killed_because = reason
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if hasattr(os, "killpg"):  # POSIX: the worker's whole session
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             self.proc.kill()
         except OSError:

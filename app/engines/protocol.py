@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
+import sys
+import threading
 import struct
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 MAX_MESSAGE = 256 * 1024 * 1024
+_CAN_SELECT_PIPES = not sys.platform.startswith("win")
 _HEADER = struct.Struct(">I")
 
 
@@ -180,8 +184,11 @@ class MessageReader:
         self.fd = fd
         self.max_message = max_message
         self._buf = bytearray()
+        self._chunks: queue.Queue[bytes | Exception] | None = None
 
     def _fill(self, timeout: float | None) -> bool:
+        if timeout is not None and not _CAN_SELECT_PIPES:
+            return self._fill_from_thread(timeout)
         if timeout is not None:
             ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
             if not ready:
@@ -194,6 +201,33 @@ class MessageReader:
             raise ChannelClosed("end of stream")
         self._buf += chunk
         return True
+
+    def _fill_from_thread(self, timeout: float) -> bool:
+        """Where ``select`` cannot wait on pipes (Windows), a thread reads and this waits on its queue."""
+        if self._chunks is None:
+            self._chunks = queue.Queue()
+            threading.Thread(target=self._pump, name=f"pipe-reader-{self.fd}", daemon=True).start()
+        try:
+            chunk = self._chunks.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return False
+        if isinstance(chunk, Exception):
+            raise chunk
+        self._buf += chunk
+        return True
+
+    def _pump(self) -> None:
+        assert self._chunks is not None
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError as e:
+                self._chunks.put(ChannelClosed(str(e)))
+                return
+            if not chunk:
+                self._chunks.put(ChannelClosed("end of stream"))
+                return
+            self._chunks.put(chunk)
 
     def read(self, timeout: float | None = None) -> Message | None:
         """The next message; None when ``timeout`` (seconds) passes first. Raises :class:`ChannelClosed`."""

@@ -120,3 +120,18 @@ def _is_zombie(pid: int) -> bool:
             return f.read().split()[2] == "Z"
     except OSError:
         return True
+
+
+def test_message_reader_without_select_on_pipes(monkeypatch):
+    """Windows cannot select() on pipes: the reader then waits on a reading thread's queue, same behaviour."""
+    from app.engines import protocol
+    monkeypatch.setattr(protocol, "_CAN_SELECT_PIPES", False)
+    r, w = os.pipe()
+    reader = protocol.MessageReader(r)
+    assert reader.read(0.05) is None
+    os.write(w, protocol.encode(protocol.Output("run", "stdout", "hi\n")))
+    assert reader.read(2) == protocol.Output("run", "stdout", "hi\n")
+    os.close(w)
+    with pytest.raises(protocol.ChannelClosed):
+        reader.read(2)
+    os.close(r)
