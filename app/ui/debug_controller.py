@@ -307,12 +307,22 @@ class EditorDebugBinding(QObject):
         else:
             e.dwellStart.connect(self._dwell)
         e.viewport().installEventFilter(self)
+        # methods, not lambdas: Qt drops these connections when the editor (and this child of it) is deleted
         controller.breakpointsChanged.connect(self._breakpoints_changed)
-        controller.paused.connect(lambda stop: self.show_current(stop.file, stop.line))
-        controller.frameSelected.connect(lambda _i, f: self.show_current(f.get("file"), f.get("line")))
-        controller.resumed.connect(lambda: self.show_current(None, None))
-        controller.ended.connect(lambda _r: self.show_current(None, None))
+        controller.paused.connect(self._paused)
+        controller.frameSelected.connect(self._frame_selected)
+        controller.resumed.connect(self._clear_current)
+        controller.ended.connect(self._clear_current)
         self.refresh()
+
+    def _paused(self, stop: Any) -> None:
+        self.show_current(stop.file, stop.line)
+
+    def _frame_selected(self, _frame_id: int, frame: Any) -> None:
+        self.show_current(frame.get("file"), frame.get("line"))
+
+    def _clear_current(self, *_: Any) -> None:
+        self.show_current(None, None)
 
     @property
     def path(self) -> str | None:
@@ -347,6 +357,10 @@ class EditorDebugBinding(QObject):
             e.markerAdd(line - 1, self.MARKER_CURRENT)
             e.markerAdd(line - 1, self.MARKER_CURRENT_BG)
 
+    def update_colours(self) -> None:
+        """Follow the editor's theme (call after it changes)."""
+        self._band_colour()
+
     def _band_colour(self) -> None:
         """The stopped line's band in a shade that keeps the editor's text readable (light or dark theme)."""
         e = self.editor
@@ -356,7 +370,7 @@ class EditorDebugBinding(QObject):
             return
         r, g, b = bg & 0xFF, (bg >> 8) & 0xFF, (bg >> 16) & 0xFF
         dark = (0.299 * r + 0.587 * g + 0.114 * b) < 128
-        e.markerSetBack(self.MARKER_CURRENT_BG, _bgr("#4a3f10" if dark else "#fff3c4"))
+        e.markerSetBack(self.MARKER_CURRENT_BG, _bgr("#5a4a12" if dark else "#ffe8a3"))
 
     def marker_lines(self) -> dict[int, int]:
         """Breakpoint id → 1-based line where its marker is now."""

@@ -632,8 +632,18 @@ class DebugWiring:
 
     def bind(self, page: Any) -> None:
         """Breakpoint margin, current line and hover values for one editor page."""
-        if id(page) not in self.bindings:
-            self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.path, self.controller)
+        old = self.bindings.get(id(page))
+        if old is not None and shiboken6.isValid(old) and old.editor is page.editor:
+            return
+        # forget closed pages (their bindings went with their editors; a new page may reuse an old one's id)
+        self.bindings = {k: b for k, b in self.bindings.items() if shiboken6.isValid(b)}
+        self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.path, self.controller)
+
+    def update_colours(self) -> None:
+        """After a theme change: the editors' debugger colours follow."""
+        for b in list(self.bindings.values()):
+            if shiboken6.isValid(b):
+                b.update_colours()
 
     def open_at(self, file: str | None, line: int | None) -> None:
         if file and line:

@@ -37,6 +37,7 @@ SCFIND_WHOLEWORD, SCFIND_MATCHCASE, SCFIND_REGEXP, SCFIND_CXX11REGEX = 2, 4, 0x0
 SC_EOL_LF = 2
 SC_MULTIPASTE_EACH = 1
 SC_ELEMENT_CARET_LINE_BACK = 50
+SC_LAYER_UNDER_TEXT = 1
 SC_ELEMENT_SELECTION_BACK, SC_ELEMENT_SELECTION_ADDITIONAL_BACK = 11, 13
 SC_ELEMENT_SELECTION_SECONDARY_BACK, SC_ELEMENT_SELECTION_INACTIVE_BACK = 15, 17
 SC_ELEMENT_CARET = 40
@@ -201,7 +202,13 @@ class CodeEditor(ScintillaEdit):
         self.styleSetFore(STYLE_CALLTIP, bgr(theme.text))
         self.styleSetBack(STYLE_CALLTIP, bgr(theme.base))
         self.setCaretFore(bgr(theme.caret))
-        self.setElementColour(SC_ELEMENT_CARET_LINE_BACK, _rgba(theme.current_line))
+        # the caret line is drawn half-transparent (same colour on plain lines), so line backgrounds under it
+        # stay visible: the debugger's stopped-line band is where a stop puts the caret
+        cur, bg = (int(theme.current_line[i:i + 2], 16) for i in (1, 3, 5)), (int(theme.editor_bg[i:i + 2], 16)
+                                                                                for i in (1, 3, 5))
+        r, g, b = (max(0, min(255, 2 * c - k)) for c, k in zip(cur, bg))
+        self.setCaretLineLayer(SC_LAYER_UNDER_TEXT)
+        self.setElementColour(SC_ELEMENT_CARET_LINE_BACK, r | (g << 8) | (b << 16) | (0x80 << 24))
         self.setElementColour(SC_ELEMENT_SELECTION_BACK, _rgba(theme.selection))
         self.setElementColour(SC_ELEMENT_SELECTION_ADDITIONAL_BACK, _rgba(theme.selection, 0xB0))
         self.setElementColour(SC_ELEMENT_SELECTION_SECONDARY_BACK, _rgba(theme.selection, 0x90))

@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             theme.apply_to_app(app, th)
         self.tabs.apply_look(th, s.font_family, s.font_size, s.tab_width)
+        self.debugger.update_colours()
         self.console.set_theme(th, s.font_family, s.font_size)
         self.repl.set_theme(th, s.font_family, s.font_size)
         self.trace.set_theme(th)

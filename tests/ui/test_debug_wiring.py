@@ -206,3 +206,28 @@ def test_ctrl_space_and_hover_docs(window, qtbot):
     pos = ed.text().index("complete") + 2
     doc = ed.hover_text(pos)
     assert doc and "complete" in doc
+
+
+def test_closed_tabs_do_not_break_debugging(real_window, qtbot, tmp_path):
+    """Pages come and go: a closed page's binding goes with it, and a new page always gets its margin."""
+    w = real_window
+    ctl = w.debugger.controller
+    for i in range(3):
+        p = tmp_path / f"tmp{i}.lua"
+        p.write_text("return 1\n")
+        w.tabs.open_file(str(p))
+        w.action_close_tab()
+    qtbot.wait(50)
+    path = tmp_path / "after.lua"
+    path.write_text(SPELL)
+    page = w.tabs.open_file(str(path))
+    binding = w.debugger.bindings[id(page)]
+    assert binding.editor is page.editor
+    click_margin(qtbot, page.editor, 2)
+    qtbot.waitUntil(lambda: has_marker(page.editor, 2, binding.MARKER_BP))
+    w.actions_by_id["debug"].trigger()
+    wait_stop(qtbot, ctl, ctl.stops)
+    assert has_marker(page.editor, 2, binding.MARKER_CURRENT)
+    w.store.update(theme="dark")  # the band follows the theme
+    w.actions_by_id["stop"].trigger()
+    qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
