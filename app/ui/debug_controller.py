@@ -397,9 +397,13 @@ class EditorDebugBinding(QObject):
         e = self.editor
         line = e.lineFromPosition(pos)
         start = e.positionFromLine(line)
-        text = e.getLine(line)
-        text = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else str(text)
-        col = pos - start
+        raw = e.getLine(line)
+        raw = raw if isinstance(raw, str) else bytes(raw)  # a QByteArray from ScintillaEdit (str() of it is "b'…'")
+        if isinstance(raw, str):
+            text, col = raw, pos - start
+        else:  # pos is a byte offset: the column in characters
+            text = raw.decode("utf-8", "replace")
+            col = len(raw[:pos - start].decode("utf-8", "ignore"))
         ok = lambda ch: ch.isalnum() or ch in "_."   # noqa: E731
         a = col
         while a > 0 and ok(text[a - 1]):

@@ -80,6 +80,18 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert acts["step_over"].isEnabled() and acts["run_to_cursor"].isEnabled() and not acts["pause"].isEnabled()
     assert acts["stop"].isEnabled()
 
+    # hovering a name while stopped shows its value (not the docs); hovering a bridge method keeps its docs
+    from PySide6.QtWidgets import QToolTip
+    pos = ed.positionFromLine(1) + len("  local s = a")
+    x, y = ed.pointXFromPosition(pos), ed.pointYFromPosition(pos) + 4
+    assert binding.expression_at(pos - 1) == "a"
+    assert ed.value_hover(pos - 1, x, y)
+    qtbot.waitUntil(lambda: QToolTip.text() == "a = 0", timeout=5000)
+    QToolTip.hideText()
+    ed.dwellStart.emit(x, y)
+    qtbot.waitUntil(lambda: QToolTip.text() == "a = 0", timeout=5000)
+    QToolTip.hideText()
+
     # F10: to line 3, where s is known
     before = ctl.stops
     acts["step_over"].trigger()
