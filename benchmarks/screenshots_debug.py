@@ -81,6 +81,14 @@ def main() -> int:
         w.store.update(theme=theme_name)
         qwait(300)
         shots.append((f"debug-{theme_name}-paused.png", w.grab()))
+    # hover while stopped: the value under the mouse
+    ed0 = page.editor
+    line5 = ed0.line_text(4)
+    pos = ed0.positionFromLine(4) + line5.index(".. who") + 4
+    x, y = ed0.pointXFromPosition(pos), ed0.pointYFromPosition(pos) + 6
+    ed0.dwellStart.emit(x, y)
+    qwait(400)
+    shots.append(("debug-dark-hover-screen.png", screen(w)))
     w.store.update(theme="light")
     w.action_step_over()
     wait(app, lambda: ctl.is_paused and ctl.stop.line != 5, 20)
@@ -89,6 +97,13 @@ def main() -> int:
     w.action_stop()
     wait(app, lambda: ctl.state == "ended", 20)
     qwait(300)
+
+    # hover when not stopped: the docs of the bridge method
+    pos = ed0.positionFromLine(4) + line5.index("chat") + 1
+    x, y = ed0.pointXFromPosition(pos), ed0.pointYFromPosition(pos) + 6
+    ed0.dwellStart.emit(x, y)
+    qwait(400)
+    shots.append(("intel-hover-docs-screen.png", screen(w)))
 
     # completion list and call tip in a real editor
     wait(app, lambda: getattr(w._bridges_ready, "intel_ready", False), 30)
@@ -111,7 +126,15 @@ def main() -> int:
     qwait(400)
     print("after choosing:", repr(ed.text().splitlines()[-1]), "tip:", ed.callTipActive())
     shots.append(("intel-calltip-screen.png", screen(w)))
-    type_text(ed, '"offline"})\nagent:')
+    type_text(ed, '"offline"})\n')
+    w.store.update(theme="dark")
+    qwait(200)
+    type_text(ed, "LLM.chat({}, ")
+    qwait(300)
+    print("dark tip:", ed.callTipActive())
+    shots.append(("intel-dark-calltip-screen.png", screen(w)))
+    w.store.update(theme="light")
+    type_text(ed, "nil)\nagent:")
     qwait(400)
     print("handle list:", ed.autoCActive())
     shots.append(("intel-handle-screen.png", screen(w)))

@@ -201,6 +201,9 @@ class CodeEditor(ScintillaEdit):
         self.styleSetBack(STYLE_INDENTGUIDE, bgr(theme.editor_bg))
         self.styleSetFore(STYLE_CALLTIP, bgr(theme.text))
         self.styleSetBack(STYLE_CALLTIP, bgr(theme.base))
+        self.callTipSetBack(bgr(theme.alt_base))  # call tips in the theme (they were white in the dark theme)
+        self.callTipSetFore(bgr(theme.muted))
+        self.callTipSetForeHlt(bgr(theme.link))
         self.setCaretFore(bgr(theme.caret))
         # the caret line is drawn half-transparent (same colour on plain lines), so line backgrounds under it
         # stay visible: the debugger's stopped-line band is where a stop puts the caret
