@@ -347,10 +347,14 @@ class DebugSession:
             hooks = hooks_of(ctx)
             hooks.add("before_llm", self._before_llm, HOOK_PRIORITY, "debugger: break before LLM calls")
             hooks.add("before_tool", self._before_tool, HOOK_PRIORITY, "debugger: break before tool calls")
+        started = False
         with self._cv:
             if self.state == "starting":
                 self.state = "running"
+                started = True
                 self._cv.notify_all()
+        if started:  # front ends learn the run is going (Pause makes sense now), also with no breakpoint to hit
+            self._emit("running", None)
 
     def on_paused(self, msg: Paused) -> None:
         info = StopInfo(msg.reason, msg.file, msg.line, list(msg.data.get("frames") or []), dict(msg.data))

@@ -124,15 +124,19 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
                     or "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
 
 
-def test_stop_ends_a_paused_debug_run(real_window, qtbot, tmp_path):
+def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     w = real_window
     ctl = w.debugger.controller
     path = tmp_path / "spin.lua"
     path.write_text("local n = 0\nwhile true do\n  n = n + 1\nend\n")
     w.tabs.open_file(str(path))
-    ctl.toggle_breakpoint(str(path), 3)
     w.actions_by_id["debug"].trigger()
-    wait_stop(qtbot, ctl, ctl.stops)
+    qtbot.waitUntil(lambda: ctl.state == "running", timeout=20000)
+    assert w.actions_by_id["pause"].isEnabled() and not w.actions_by_id["step_over"].isEnabled()
+    before = ctl.stops
+    w.actions_by_id["pause"].trigger()  # F6: a spinning spell stops at the next line it runs
+    wait_stop(qtbot, ctl, before)
+    assert ctl.stop.reason == "pause" and ctl.stop.line in (2, 3)
     run = w._debug_run
     w.actions_by_id["stop"].trigger()
     qtbot.waitUntil(lambda: run.done and ctl.state == "ended", timeout=20000)
