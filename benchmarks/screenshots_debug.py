@@ -98,6 +98,39 @@ def main() -> int:
     wait(app, lambda: ctl.state == "ended", 20)
     qwait(300)
 
+    # an agent's tool and its LLM calls: break before LLM calls, and in the tool's function
+    agent_spell = ws / "custom_tool_agent.lua"
+    agent_spell.write_text((ROOT / "examples" / "custom_tool_agent.lua").read_text("utf-8"), encoding="utf-8")
+    w.tabs.open_file(str(agent_spell))
+    ctl.toggle_breakpoint(str(agent_spell), 5)
+    w.debugger.docks.breakpoints.llm.setChecked(True)
+    w.action_debug()
+    if wait(app, lambda: ctl.is_paused, 60):
+        qwait(500)
+        print("agent stop 1:", ctl.stop.reason, ctl.stop.line)
+        shots.append(("debug-light-llm-call.png", w.grab()))
+        for _ in range(4):  # on to the tool's breakpoint
+            if ctl.stop is not None and ctl.stop.reason == "breakpoint":
+                break
+            before = ctl.stops
+            w.action_run()  # F5: continue
+            wait(app, lambda: ctl.stops > before and ctl.is_paused or ctl.state == "ended", 30)
+        qwait(600)
+        if ctl.is_paused:
+            print("agent stop:", ctl.stop.reason, ctl.stop.line)
+            tree = w.debugger.docks.variables.tree
+            loc = tree.topLevelItem(0)
+            for i in range(loc.childCount() if loc else 0):
+                if loc.child(i).text(0) == "args":
+                    loc.child(i).setExpanded(True)
+            qwait(500)
+            shots.append(("debug-light-tool-breakpoint.png", w.grab()))
+    w.debugger.docks.breakpoints.llm.setChecked(False)
+    w.action_stop()
+    wait(app, lambda: ctl.state == "ended", 20)
+    w.tabs.setCurrentWidget(page)
+    qwait(200)
+
     # hover when not stopped: the docs of the bridge method
     pos = ed0.positionFromLine(4) + line5.index("chat") + 1
     x, y = ed0.pointXFromPosition(pos), ed0.pointYFromPosition(pos) + 6

@@ -671,6 +671,8 @@ class MainWindow(QMainWindow):
 
     def _debug_state_changed(self, state: str) -> None:
         """Enable the debug actions that make sense in ``state`` (idle, starting, running, paused, ended)."""
+        if hasattr(self, "_status_timer"):  # (called once while the window is being built)
+            self._update_run_status()
         paused = state == "paused"
         for key in ("step_over", "step_in", "step_out", "run_to_cursor"):
             self.actions_by_id[key].setEnabled(paused)
@@ -710,7 +712,9 @@ class MainWindow(QMainWindow):
             return
         more = f" (+{len(active) - 1} more running)" if len(active) > 1 else ""
         took = format_seconds(shown.elapsed())
-        self.run_label.setText(f"{os.path.basename(shown.path)}: {shown.status} · {took} · "
+        status = "paused in the debugger" if shown is self._debug_run and self.debugger.controller.is_paused \
+            else shown.status
+        self.run_label.setText(f"{os.path.basename(shown.path)}: {status} · {took} · "
                                f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}")
         if not active:
             self._status_timer.stop()

@@ -79,6 +79,7 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: {"a": "0", "b": "1"}.items() <= locals_of(w).items(), timeout=10000)
     assert acts["step_over"].isEnabled() and acts["run_to_cursor"].isEnabled() and not acts["pause"].isEnabled()
     assert acts["stop"].isEnabled()
+    assert "paused in the debugger" in w.run_label.text()
 
     # hovering a name while stopped shows its value (not the docs); hovering a bridge method keeps its docs
     from PySide6.QtWidgets import QToolTip
