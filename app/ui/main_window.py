@@ -652,6 +652,12 @@ class MainWindow(QMainWindow):
         return self.action_run(debug=True)
 
     def action_toggle_breakpoint(self) -> None:
+        page = self.tabs.current_page()
+        if page is not None and not page.path:
+            self.statusBar().showMessage("Save the spell first: breakpoints belong to files", 4000)
+            return
+        if page is not None and page.language != "lua":
+            self.statusBar().showMessage("The debugger speaks Lua only for now", 4000)
         self.debugger.toggle_breakpoint()
 
     def action_step_over(self) -> None:

@@ -248,3 +248,21 @@ def test_closed_tabs_do_not_break_debugging(real_window, qtbot, tmp_path):
     w.store.update(theme="dark")  # the band follows the theme
     w.actions_by_id["stop"].trigger()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
+
+
+def test_javascript_completion_is_camel_case(window, qtbot):
+    page = intel_page(window, qtbot, "js")
+    ed = page.editor
+    qtbot.keyClicks(ed, "LLM.")
+    assert ed.autoCActive() and "countTokens" in ed.completer._shown.labels()
+    ed.autoCCancel()
+    qtbot.keyClicks(ed, 'complete("x", {')
+    assert ed.completer._shown.context == "option" and "maxTokens" in ed.completer._shown.labels()
+    assert ed.completer._shown.insert_for("maxTokens") == "maxTokens: "
+
+
+def test_toggle_breakpoint_needs_a_saved_file(window, qtbot):
+    window.tabs.new_file("lua", "print(1)\n")
+    window.action_toggle_breakpoint()
+    assert "Save the spell first" in window.statusBar().currentMessage()
+    assert window.debugger.controller.store.all() == []
