@@ -452,7 +452,8 @@ class BreakpointsPanel(QDockWidget):
                 if b.message:
                     item.setToolTip(4, b.message)
                 self.tree.addTopLevelItem(item)
-            self.tree.resizeColumnToContents(0)
+            for c in range(len(self.COLUMNS)):  # every column fits (Status was cut off in a narrow dock)
+                self.tree.resizeColumnToContents(c)
         finally:
             self._filling = False
 
