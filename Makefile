@@ -49,10 +49,12 @@ package: setup
 package-test:
 	packaging/smoke_test.sh dist
 
-# PNGs of the main window in both themes, with a spell run and a trace selected.
+# PNGs of the main window in both themes, with a spell run and a trace selected; a paused debug session and
+# completion / call tips (their popups only in the *-screen.png grabs, which need an X server: xvfb-run).
 screenshots: setup
-	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then xvfb-run -a $(PY) benchmarks/screenshots.py screenshots; \
-	else $(PY) benchmarks/screenshots.py screenshots; fi
+	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then xvfb-run -a $(PY) benchmarks/screenshots.py screenshots \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_debug.py screenshots; \
+	else $(PY) benchmarks/screenshots.py screenshots && $(PY) benchmarks/screenshots_debug.py screenshots; fi
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
