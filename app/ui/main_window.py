@@ -31,7 +31,6 @@ from app.ui.welcome import WelcomePage, list_examples
 log = logging.getLogger(__name__)
 
 APP_TITLE = "LLMSpell Studio"
-PREFETCH_DELAY_MS = 2500
 
 
 class _Notifier(QObject):
@@ -77,18 +76,6 @@ def app_icon() -> QIcon:
     if icon.isNull() and (folder / "llmspell-studio.svg").is_file():
         icon.addFile(str(folder / "llmspell-studio.svg"))
     return icon
-
-
-def prefetch_llm_support() -> None:
-    """Import litellm on a background thread so the first LLM call of the session is not slow."""
-    def work() -> None:
-        try:
-            from app import runner
-            runner.prefetch_llm_support(force=True)
-        except Exception:
-            log.exception("litellm prefetch failed")
-
-    threading.Thread(target=work, name="llm-prefetch", daemon=True).start()
 
 
 class MainWindow(QMainWindow):
@@ -403,7 +390,6 @@ class MainWindow(QMainWindow):
         if not self._warmed:  # after the window is up: the registry import must not delay the first paint
             self._warmed = True
             QTimer.singleShot(150, lambda: warm_up_bridges(self._bridges_ready))
-            QTimer.singleShot(PREFETCH_DELAY_MS, prefetch_llm_support)  # litellm, once the window has settled
 
     def _bridges_loaded(self) -> None:
         for page in self.tabs.pages():
