@@ -204,6 +204,7 @@ class RunConsole(QWidget):
     def __init__(self, session: RunSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.paused: str | None = None  # while a debug run is stopped: why and where ("(breakpoint) at x.lua:2")
         self.status = QLabel()
         self.status.setObjectName("runStatus")
         self.stop_button = QPushButton("■ Stop")
@@ -226,12 +227,24 @@ class RunConsole(QWidget):
         self.view.append_output([("system", f"▶ {session.path}")])
         self.update_status()
 
+    def glyph(self) -> str:
+        if self.paused is not None and not self.session.done:
+            return "⏸"
+        return {"running": "●", "stopping": "◌", "ok": "✔", "cancelled": "■"}.get(self.session.status, "✖")
+
     def status_text(self) -> str:
         s = self.session
-        glyph = {"running": "●", "stopping": "◌", "ok": "✔", "cancelled": "■"}.get(s.status, "✖")
-        parts = [f"{glyph} {s.status}", format_seconds(s.elapsed()), f"{s.stats.tokens} tokens",
+        status = s.status
+        if self.paused is not None and not s.done:
+            status = f"paused {self.paused}".rstrip()
+        parts = [f"{self.glyph()} {status}", format_seconds(s.elapsed()), f"{s.stats.tokens} tokens",
                  f"${s.stats.cost:.4f}"]
         return "  ·  ".join(parts)
+
+    def set_paused(self, note: str | None) -> None:
+        """This debug run stopped (``note``: why and where, e.g. "(breakpoint) at x.lua:2") or goes again (None)."""
+        self.paused = note
+        self.update_status()
 
     def update_status(self) -> None:
         self.status.setText(self.status_text())
@@ -343,9 +356,15 @@ class ConsolePanel(QWidget):
         idx = self.tabs.indexOf(con)
         if idx >= 0:
             s = con.session
-            glyph = {"running": "●", "stopping": "◌", "ok": "✔", "cancelled": "■"}.get(s.status, "✖")
-            self.tabs.setTabText(idx, f"{glyph} #{s.number} {os.path.basename(s.path)}")
+            self.tabs.setTabText(idx, f"{con.glyph()} #{s.number} {os.path.basename(s.path)}")
             self.tabs.setTabToolTip(idx, con.status_text())
+
+    def set_paused(self, session: RunSession, note: str | None) -> None:
+        """The tab of ``session`` says it is paused in the debugger (``note``: why and where) or running (None)."""
+        for c in self.consoles:
+            if c.session is session:
+                c.set_paused(note)
+                self._retitle(c)
 
     def _update_running(self) -> None:
         running = [c for c in self.consoles if not c.session.done]

@@ -674,11 +674,14 @@ class MainWindow(QMainWindow):
         self.actions_by_id["run"].setToolTip("Continue (F5)" if paused else A.by_id("run").tip)
         if not paused and self.statusBar().currentMessage().startswith("Paused ("):
             self.statusBar().clearMessage()  # the "Paused at" note of the last stop is out of date
-        if paused and self.debugger.controller.stop is not None:
-            stop = self.debugger.controller.stop
+        stop = self.debugger.controller.stop if paused else None
+        note = None
+        if stop is not None:
             where = f" at {os.path.basename(stop.file)}:{stop.line}" if stop.file else ""
-            self.statusBar().showMessage(f"Paused ({stop.reason.replace('_', ' ')}){where} — F5 continues, "
-                                         f"F10 steps over, F11 steps into", 8000)
+            note = f"({stop.reason.replace('_', ' ')}){where}"
+            self.statusBar().showMessage(f"Paused {note} — F5 continues, F10 steps over, F11 steps into", 8000)
+        if self._debug_run is not None:  # its console tab says paused too (and running again after it)
+            self.console.set_paused(self._debug_run, (note or "") if paused else None)
 
     def _run_finished(self, run: RunSession) -> None:
         ds = getattr(run, "debug_session", None)

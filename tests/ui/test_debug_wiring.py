@@ -80,6 +80,10 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert acts["step_over"].isEnabled() and acts["run_to_cursor"].isEnabled() and not acts["pause"].isEnabled()
     assert acts["stop"].isEnabled()
     assert "paused in the debugger" in w.run_label.text()
+    con = w.console.current_console()
+    assert con.session is w._debug_run
+    assert "paused (breakpoint) at dbg.lua:2" in con.status.text() and "running" not in con.status.text()
+    assert w.console.tabs.tabText(w.console.tabs.indexOf(con)).startswith("⏸")
 
     # hovering a name while stopped shows its value (not the docs); hovering a bridge method keeps its docs
     from PySide6.QtWidgets import QToolTip
@@ -139,6 +143,13 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     wait_stop(qtbot, ctl, before)
     assert ctl.stop.reason == "pause" and ctl.stop.line in (2, 3)
     run = w._debug_run
+    con = w.console.current_console()
+    assert con.session is run and "paused (pause) at spin.lua:" in con.status.text()
+    # continue: the run's tab says running again (not paused)
+    w.actions_by_id["run"].trigger()
+    qtbot.waitUntil(lambda: ctl.state == "running", timeout=20000)
+    assert "● running" in con.status.text() and "paused" not in con.status.text()
+    assert w.console.tabs.tabText(w.console.tabs.indexOf(con)).startswith("●")
     w.actions_by_id["stop"].trigger()
     qtbot.waitUntil(lambda: run.done and ctl.state == "ended", timeout=20000)
     assert run.status != "ok"
