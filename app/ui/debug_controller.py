@@ -276,11 +276,15 @@ class EditorDebugBinding(QObject):
 
     MARKER_BP, MARKER_BP_DISABLED, MARKER_BP_SPECIAL, MARKER_CURRENT, MARKER_CURRENT_BG = 4, 5, 6, 7, 8
 
+    LUA_ONLY = "The debugger speaks Lua only for now"
+
     def __init__(self, editor: Any, path: Callable[[], str | None] | str, controller: DebugController,
-                 margin: int = 1):
+                 margin: int = 1, language: Callable[[], str] | str | None = None):
         super().__init__(editor)
         self.editor = editor
         self._path = path if callable(path) else (lambda: path)
+        # the file's language: breakpoints (markers, margin clicks) only in Lua, the one the debugger speaks
+        self._language = language if callable(language) else (lambda: language or "lua")
         self.controller = controller
         self.margin = margin
         self._handles: dict[int, int] = {}     # breakpoint id → marker handle
@@ -329,6 +333,11 @@ class EditorDebugBinding(QObject):
         p = self._path()
         return os.path.realpath(p) if p else None
 
+    @property
+    def debuggable(self) -> bool:
+        """Only Lua spells can be debugged: other editors neither show nor set breakpoints."""
+        return self._language() == "lua"
+
     def _breakpoints_changed(self, file: str) -> None:
         if self.path and os.path.realpath(file) == self.path:
             self.refresh()
@@ -339,7 +348,7 @@ class EditorDebugBinding(QObject):
         for num in (self.MARKER_BP, self.MARKER_BP_DISABLED, self.MARKER_BP_SPECIAL):
             e.markerDeleteAll(num)
         self._handles.clear()
-        if not self.path:
+        if not self.path or not self.debuggable:
             return
         for bp in self.controller.store.for_file(self.path):
             num = self.MARKER_BP_DISABLED if not bp.enabled else (
@@ -380,6 +389,9 @@ class EditorDebugBinding(QObject):
     # events --------------------------------------------------------------------------------------------------------
     def _margin_clicked(self, position: int, modifiers: int, margin: int) -> None:
         if margin != self.margin or not self.path:
+            return
+        if not self.debuggable:  # as F9 says: no breakpoints in JavaScript or Tengo
+            self.controller.message.emit(self.LUA_ONLY)
             return
         self.controller.toggle_breakpoint(self.path, self.editor.lineFromPosition(position) + 1)
 
@@ -455,6 +467,9 @@ class EditorDebugBinding(QObject):
             x = event.position().x()
             left = sum(self.editor.marginWidthN(i) for i in range(self.margin))
             if left <= x < left + self.editor.marginWidthN(self.margin) and self.path:
+                if not self.debuggable:
+                    self.controller.message.emit(self.LUA_ONLY)
+                    return True
                 pos = self.editor.positionFromPoint(int(x), int(event.position().y()))
                 self.margin_menu(self.editor.lineFromPosition(pos) + 1, event.globalPosition().toPoint())
                 return True

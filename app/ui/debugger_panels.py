@@ -624,6 +624,8 @@ class DebugWiring:
         for page in tabs.pages():
             self.bind(page)
         tabs.pageAdded.connect(self.bind)
+        if hasattr(tabs, "pageStateChanged"):  # a page saved under another language: its markers follow
+            tabs.pageStateChanged.connect(self._page_changed)
         c = self.controller
         c.paused.connect(self._show_stop)
         c.frameSelected.connect(lambda _i, f: self.open_at(f.get("file"), f.get("line")))
@@ -638,7 +640,13 @@ class DebugWiring:
             return
         # forget closed pages (their bindings went with their editors; a new page may reuse an old one's id)
         self.bindings = {k: b for k, b in self.bindings.items() if shiboken6.isValid(b)}
-        self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.path, self.controller)
+        self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.path, self.controller,
+                                                    language=lambda p=page: p.language)
+
+    def _page_changed(self, page: Any) -> None:
+        b = self.bindings.get(id(page))
+        if b is not None and shiboken6.isValid(b) and b.editor is page.editor:
+            b.refresh()
 
     def update_colours(self) -> None:
         """After a theme change: the editors' debugger colours follow."""

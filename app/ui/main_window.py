@@ -644,6 +644,7 @@ class MainWindow(QMainWindow):
             return
         if page is not None and page.language != "lua":
             self.statusBar().showMessage("The debugger speaks Lua only for now", 4000)
+            return  # as the margin: no breakpoints where they could never stop
         self.debugger.toggle_breakpoint()
 
     def action_step_over(self) -> None:

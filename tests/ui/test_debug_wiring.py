@@ -277,3 +277,36 @@ def test_toggle_breakpoint_needs_a_saved_file(window, qtbot):
     window.action_toggle_breakpoint()
     assert "Save the spell first" in window.statusBar().currentMessage()
     assert window.debugger.controller.store.all() == []
+
+
+def test_no_breakpoints_in_javascript_or_tengo(window, qtbot, tmp_path):
+    """Only Lua spells can be debugged: a margin click (or F9) in a JS or Tengo editor says so in the status bar
+    and sets nothing; breakpoints already stored for such a file show no markers."""
+    store = window.debugger.controller.store
+    for name in ("s.js", "s.tengo"):
+        path = tmp_path / name
+        path.write_text("x := 1\ny := 2\n" if name.endswith(".tengo") else "let x = 1\nlet y = 2\n")
+        page = window.tabs.open_file(str(path))
+        binding = window.debugger.bindings[id(page)]
+        window.statusBar().clearMessage()
+        click_margin(qtbot, page.editor, 1)
+        assert store.for_file(str(path)) == []
+        assert "Lua only" in window.statusBar().currentMessage()
+        assert not has_marker(page.editor, 1, binding.MARKER_BP)
+        page.editor.set_cursor(1, 0)
+        window.statusBar().clearMessage()
+        window.actions_by_id["toggle_breakpoint"].trigger()
+        assert store.for_file(str(path)) == []
+        assert "Lua only" in window.statusBar().currentMessage()
+        store.add(str(path), 2)  # e.g. from an older session
+        qtbot.wait(20)
+        binding.refresh()
+        assert not has_marker(page.editor, 2, binding.MARKER_BP)
+    # Lua still works
+    path = tmp_path / "s.lua"
+    path.write_text("local x = 1\nreturn x\n")
+    page = window.tabs.open_file(str(path))
+    binding = window.debugger.bindings[id(page)]
+    click_margin(qtbot, page.editor, 1)
+    assert [b.line for b in store.for_file(str(path))] == [1]
+    qtbot.waitUntil(lambda: has_marker(page.editor, 1, binding.MARKER_BP))
