@@ -309,6 +309,25 @@ class WatchesPanel(QDockWidget):
         controller.evaluated.connect(self._evaluated)
         controller.frameSelected.connect(lambda *_: self.refresh())
         controller.paused.connect(lambda _s: self._new_stop())
+        controller.ended.connect(lambda _r: self.clear_values())
+
+    def clear_values(self) -> None:
+        """The run ended: its values are gone (the expressions stay for the next run)."""
+        self._previous.clear()
+        self._current.clear()
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            self.tree._pending.pop(int(item.data(0, ROLE_REF) or 0), None)
+            item.takeChildren()
+            item.setText(1, "")
+            item.setText(2, "")
+            item.setData(0, ROLE_REF, 0)
+            item.setData(0, ROLE_DATA, None)
+            item.setData(1, ROLE_DATA, False)
+            font = item.font(1)
+            font.setBold(False)
+            item.setFont(1, font)
+            item.setData(1, Qt.ItemDataRole.ForegroundRole, None)
 
     def expressions(self) -> list[str]:
         return [self.tree.topLevelItem(i).text(0) for i in range(self.tree.topLevelItemCount())]

@@ -118,6 +118,13 @@ def test_watches_highlight_changes_and_set_value(qtbot, ui, spell, monkeypatch):
     ctl.store.clear()
     ctl.continue_()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=15000)
+    # the run is over: the last stop's values go (not left looking current); the expressions stay
+    qtbot.waitUntil(lambda: w.topLevelItem(0).text(1) == "")
+    assert docks.watches.expressions() == ["total", "weight * 2"]
+    for i in range(2):
+        item = w.topLevelItem(i)
+        assert item.text(1) == "" and item.text(2) == "" and item.childCount() == 0 and not item.font(1).bold()
+    assert not docks.watches.changed("total")
 
 
 def test_breakpoints_panel(qtbot, ui, spell, monkeypatch):
