@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog,
+                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from app.debugger.session import Breakpoint, StopInfo
 from app.ui.debug_controller import DebugController
@@ -402,11 +402,25 @@ class WatchesPanel(QDockWidget):
 
 
 # ------------------------------------------------------------------------------------------------ breakpoints
+class _BreakpointsTree(QTreeWidget):
+    """The breakpoints list keeps room for its five columns (the window gives the bottom docks their minimum
+    widths and the console the rest: without this the Status column was cut off)."""
+
+    MIN_WIDTH = 430
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self.MIN_WIDTH), hint.height())
+
+
 class BreakpointsPanel(QDockWidget):
     """Every breakpoint (enable, condition, hit count, logpoint, where it landed) and the call breakpoints."""
 
     locationActivated = Signal(str, int)
-    COLUMNS = ("Location", "Condition", "Hit count", "Log message", "Status")
+    COLUMNS = ("Location", "Condition", "Hits", "Log", "Status")  # short: Status fits a narrow dock
+    COLUMN_TIPS = ("File and line (check: enabled)", "Break when this Lua expression is true",
+                   "Hit count: == n, >= n, % n", "Log message instead of stopping ({expr} parts are evaluated)",
+                   "Verified, moved to another line, or why not")
 
     def __init__(self, controller: DebugController, parent: QWidget | None = None):
         super().__init__("Breakpoints", parent)
@@ -415,8 +429,10 @@ class BreakpointsPanel(QDockWidget):
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(2, 2, 2, 2)
-        self.tree = QTreeWidget()
+        self.tree = _BreakpointsTree()
         self.tree.setHeaderLabels(list(self.COLUMNS))
+        for c, tip in enumerate(self.COLUMN_TIPS):
+            self.tree.headerItem().setToolTip(c, tip)
         self.tree.setRootIsDecorated(False)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
@@ -426,22 +442,31 @@ class BreakpointsPanel(QDockWidget):
         self.remove_button.clicked.connect(self._remove_selected)
         self.remove_all_button = QPushButton("Remove all")
         self.remove_all_button.clicked.connect(lambda: controller.store.clear())
+        self.on_error = QCheckBox("Uncaught errors")
+        self.on_error.setToolTip("Stop at an error the spell does not catch")
+        self.on_error.setChecked(controller.break_on_error)
+        self.on_error.toggled.connect(controller.set_break_on_error)
         row.addWidget(self.remove_button)
         row.addWidget(self.remove_all_button)
         row.addStretch(1)
+        row.addWidget(self.on_error)
         lay.addLayout(row)
-        opts = QHBoxLayout()
-        self.on_error = QCheckBox("Uncaught errors")
-        self.on_error.setChecked(controller.break_on_error)
-        self.on_error.toggled.connect(controller.set_break_on_error)
+        # the call breakpoints, one row each, so their filter fields get the dock's width (one row cut them off)
+        opts = QGridLayout()
+        opts.setContentsMargins(0, 0, 0, 0)
         self.llm = QCheckBox("Before LLM calls")
         self.models = QLineEdit()
         self.models.setPlaceholderText("models (globs, empty = all)")
+        self.models.setToolTip("Only these models, comma-separated globs (e.g. openai/*); empty: every model")
         self.tools = QCheckBox("Before tool calls")
         self.tool_names = QLineEdit()
         self.tool_names.setPlaceholderText("tools (empty = all)")
-        for w in (self.on_error, self.llm, self.models, self.tools, self.tool_names):
-            opts.addWidget(w)
+        self.tool_names.setToolTip("Only these tools, comma-separated; empty: every tool")
+        opts.addWidget(self.llm, 0, 0)
+        opts.addWidget(self.models, 0, 1)
+        opts.addWidget(self.tools, 1, 0)
+        opts.addWidget(self.tool_names, 1, 1)
+        opts.setColumnStretch(1, 1)
         self.llm.toggled.connect(self._calls_changed)
         self.tools.toggled.connect(self._calls_changed)
         self.models.editingFinished.connect(self._calls_changed)

@@ -310,3 +310,30 @@ def test_no_breakpoints_in_javascript_or_tengo(window, qtbot, tmp_path):
     click_margin(qtbot, page.editor, 1)
     assert [b.line for b in store.for_file(str(path))] == [1]
     qtbot.waitUntil(lambda: has_marker(page.editor, 1, binding.MARKER_BP))
+
+
+def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_path):
+    """At 1280x800 and 1440x900 the Breakpoints dock shows every column (Status too) and its filter fields whole."""
+    from PySide6.QtGui import QFontMetrics
+    path = tmp_path / "fit.lua"
+    path.write_text(SPELL)
+    ctl = window.debugger.controller
+    ctl.store.add(str(path), 2)
+    ctl.store.add(str(path), 7, condition="answer == nil")
+    docks = window.debugger.docks
+    for d in (docks.call_stack, docks.variables, docks.watches, docks.breakpoints):
+        d.show()
+    docks.breakpoints.raise_()
+    panel = docks.breakpoints
+    for size in ((1280, 800), (1440, 900)):
+        window.resize(*size)
+        qtbot.wait(50)
+        tree = panel.tree
+        header = tree.header()
+        last = len(panel.COLUMNS) - 1
+        assert not header.isSectionHidden(last)
+        assert header.sectionViewportPosition(last) + header.sectionSize(last) <= tree.viewport().width() + 1, size
+        assert header.sectionSize(last) >= header.sectionSizeHint(last), size
+        for field in (panel.models, panel.tool_names):
+            need = QFontMetrics(field.font()).horizontalAdvance(field.placeholderText())
+            assert field.width() >= need, (size, field.placeholderText(), field.width(), need)
