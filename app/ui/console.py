@@ -229,7 +229,7 @@ class RunConsole(QWidget):
 
     def glyph(self) -> str:
         if self.paused is not None and not self.session.done:
-            return "⏸"
+            return "‖"  # (⏸ is missing from the common UI fonts)
         return {"running": "●", "stopping": "◌", "ok": "✔", "cancelled": "■"}.get(self.session.status, "✖")
 
     def status_text(self) -> str:

@@ -83,7 +83,7 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     con = w.console.current_console()
     assert con.session is w._debug_run
     assert "paused (breakpoint) at dbg.lua:2" in con.status.text() and "running" not in con.status.text()
-    assert w.console.tabs.tabText(w.console.tabs.indexOf(con)).startswith("⏸")
+    assert w.console.tabs.tabText(w.console.tabs.indexOf(con)).startswith("‖")
 
     # hovering a name while stopped shows its value (not the docs); hovering a bridge method keeps its docs
     from PySide6.QtWidgets import QToolTip
