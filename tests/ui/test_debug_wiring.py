@@ -138,6 +138,7 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     w.actions_by_id["debug"].trigger()
     qtbot.waitUntil(lambda: ctl.state == "running", timeout=20000)
     assert w.actions_by_id["pause"].isEnabled() and not w.actions_by_id["step_over"].isEnabled()
+    qtbot.wait(300)  # let it reach the loop (a pause right at the start stops on line 1, correctly)
     before = ctl.stops
     w.actions_by_id["pause"].trigger()  # F6: a spinning spell stops at the next line it runs
     wait_stop(qtbot, ctl, before)
