@@ -166,7 +166,21 @@ class TengoEngine:
         return []
 
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None and self.debug_hook is None:  # a debug run: app/debugger/tengo_agent.py
+            from app.debugger.tengo_agent import TengoDebugAgent
+            with TengoDebugAgent(host, debug) as agent:
+                agent.start(source, filename)
+                self.debug_hook = agent.hook
+                try:
+                    return self.run(source, filename, inputs, host)
+                finally:
+                    self.debug_hook = None
         s = _Session(host, filename, self.debug_hook)
+        if self.debug_hook is not None:
+            agent = getattr(self.debug_hook, "__self__", None)
+            if agent is not None and hasattr(agent, "rt_stack"):
+                agent.rt_stack = s.interp.rt.debug_stack
         value = s.conv.from_plain(inputs)
         return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
 
