@@ -276,14 +276,14 @@ class EditorDebugBinding(QObject):
 
     MARKER_BP, MARKER_BP_DISABLED, MARKER_BP_SPECIAL, MARKER_CURRENT, MARKER_CURRENT_BG = 4, 5, 6, 7, 8
 
-    LUA_ONLY = "The debugger speaks Lua only for now"
+    LUA_ONLY = "The debugger speaks Lua and Tengo only for now"
 
     def __init__(self, editor: Any, path: Callable[[], str | None] | str, controller: DebugController,
                  margin: int = 1, language: Callable[[], str] | str | None = None):
         super().__init__(editor)
         self.editor = editor
         self._path = path if callable(path) else (lambda: path)
-        # the file's language: breakpoints (markers, margin clicks) only in Lua, the one the debugger speaks
+        # the file's language: breakpoints (markers, margin clicks) only in Lua and Tengo, which the debugger speaks
         self._language = language if callable(language) else (lambda: language or "lua")
         self.controller = controller
         self.margin = margin
@@ -335,8 +335,8 @@ class EditorDebugBinding(QObject):
 
     @property
     def debuggable(self) -> bool:
-        """Only Lua spells can be debugged: other editors neither show nor set breakpoints."""
-        return self._language() == "lua"
+        """Only Lua and Tengo spells can be debugged: other editors neither show nor set breakpoints."""
+        return self._language() in ("lua", "tengo")
 
     def _breakpoints_changed(self, file: str) -> None:
         if self.path and os.path.realpath(file) == self.path:
@@ -390,7 +390,7 @@ class EditorDebugBinding(QObject):
     def _margin_clicked(self, position: int, modifiers: int, margin: int) -> None:
         if margin != self.margin or not self.path:
             return
-        if not self.debuggable:  # as F9 says: no breakpoints in JavaScript or Tengo
+        if not self.debuggable:  # as F9 says: no breakpoints in JavaScript
             self.controller.message.emit(self.LUA_ONLY)
             return
         self.controller.toggle_breakpoint(self.path, self.editor.lineFromPosition(position) + 1)

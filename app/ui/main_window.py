@@ -585,9 +585,9 @@ class MainWindow(QMainWindow):
         if page.language not in ("lua", "js", "tengo"):
             self.statusBar().showMessage("Only .lua, .js and .tengo files can be run", 4000)
             return None
-        if debug and page.language != "lua":
-            self.statusBar().showMessage("The debugger speaks Lua only for now: Run (F5) runs JavaScript and "
-                                         "Tengo spells without it", 6000)
+        if debug and page.language not in ("lua", "tengo"):
+            self.statusBar().showMessage("The debugger speaks Lua and Tengo only for now: Run (F5) runs "
+                                         "JavaScript spells without it", 6000)
             return None
         ok, inputs = self.console.parse_input()
         if not ok:
@@ -634,7 +634,7 @@ class MainWindow(QMainWindow):
 
     # =============================================================================================== debugging
     def action_debug(self) -> RunSession | None:
-        """Run the current spell under the debugger (Ctrl+F5; Lua only for now)."""
+        """Run the current spell under the debugger (Ctrl+F5; Lua and Tengo spells)."""
         return self.action_run(debug=True)
 
     def action_toggle_breakpoint(self) -> None:
@@ -642,8 +642,8 @@ class MainWindow(QMainWindow):
         if page is not None and not page.path:
             self.statusBar().showMessage("Save the spell first: breakpoints belong to files", 4000)
             return
-        if page is not None and page.language != "lua":
-            self.statusBar().showMessage("The debugger speaks Lua only for now", 4000)
+        if page is not None and page.language not in ("lua", "tengo"):
+            self.statusBar().showMessage("The debugger speaks Lua and Tengo only for now", 4000)
             return  # as the margin: no breakpoints where they could never stop
         self.debugger.toggle_breakpoint()
 

@@ -156,12 +156,12 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     assert run.status != "ok"
 
 
-def test_debug_is_lua_only(window, qtbot, tmp_path):
+def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path):
     path = tmp_path / "s.js"
     path.write_text("console.log(1)\n")
     window.tabs.open_file(str(path))
     assert window.action_debug() is None
-    assert "Lua only" in window.statusBar().currentMessage()
+    assert "Lua and Tengo only" in window.statusBar().currentMessage()
     assert window.fake_runner.started == []
     assert window.debugger.controller.state == "idle"
 
@@ -280,25 +280,25 @@ def test_toggle_breakpoint_needs_a_saved_file(window, qtbot):
     assert window.debugger.controller.store.all() == []
 
 
-def test_no_breakpoints_in_javascript_or_tengo(window, qtbot, tmp_path):
-    """Only Lua spells can be debugged: a margin click (or F9) in a JS or Tengo editor says so in the status bar
+def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
+    """Only Lua and Tengo spells can be debugged: a margin click (or F9) in a JS editor says so in the status bar
     and sets nothing; breakpoints already stored for such a file show no markers."""
     store = window.debugger.controller.store
-    for name in ("s.js", "s.tengo"):
+    for name in ("s.js",):
         path = tmp_path / name
-        path.write_text("x := 1\ny := 2\n" if name.endswith(".tengo") else "let x = 1\nlet y = 2\n")
+        path.write_text("let x = 1\nlet y = 2\n")
         page = window.tabs.open_file(str(path))
         binding = window.debugger.bindings[id(page)]
         window.statusBar().clearMessage()
         click_margin(qtbot, page.editor, 1)
         assert store.for_file(str(path)) == []
-        assert "Lua only" in window.statusBar().currentMessage()
+        assert "Lua and Tengo only" in window.statusBar().currentMessage()
         assert not has_marker(page.editor, 1, binding.MARKER_BP)
         page.editor.set_cursor(1, 0)
         window.statusBar().clearMessage()
         window.actions_by_id["toggle_breakpoint"].trigger()
         assert store.for_file(str(path)) == []
-        assert "Lua only" in window.statusBar().currentMessage()
+        assert "Lua and Tengo only" in window.statusBar().currentMessage()
         store.add(str(path), 2)  # e.g. from an older session
         qtbot.wait(20)
         binding.refresh()
@@ -338,3 +338,55 @@ def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_pa
         for field in (panel.models, panel.tool_names):
             need = QFontMetrics(field.font()).horizontalAdvance(field.placeholderText())
             assert field.width() >= need, (size, field.placeholderText(), field.width(), need)
+
+
+TENGO_SPELL = """add := func(a, b) {
+  s := a + b
+  return s
+}
+total := 0
+for i := 1; i <= 3; i++ {
+  total = add(total, i)
+}
+print("total", total)
+export total
+"""
+
+
+def test_tengo_debug_run_through_the_window(real_window, qtbot, tmp_path):
+    """A Tengo spell under the debugger: margin breakpoint, Debug, stack and locals, step over, continue, end."""
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "dbg.tengo"
+    path.write_text(TENGO_SPELL)
+    page = w.tabs.open_file(str(path))
+    ed = page.editor
+    binding = w.debugger.bindings[id(page)]
+    acts = w.actions_by_id
+    assert binding.debuggable
+    click_margin(qtbot, ed, 2)
+    assert [b.line for b in ctl.store.for_file(str(path))] == [2]
+    qtbot.waitUntil(lambda: has_marker(ed, 2, binding.MARKER_BP))
+
+    acts["debug"].trigger()
+    wait_stop(qtbot, ctl, 0)
+    assert (ctl.stop.reason, ctl.stop.line) == ("breakpoint", 2)
+    qtbot.waitUntil(lambda: has_marker(ed, 2, binding.MARKER_CURRENT))
+    qtbot.waitUntil(lambda: stack_names(w)[:1] == ["add"] and "main chunk" in stack_names(w))
+    qtbot.waitUntil(lambda: {"a": "0", "b": "1"}.items() <= locals_of(w).items(), timeout=10000)
+
+    before = ctl.stops
+    acts["step_over"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert ctl.stop.line == 3 and ctl.stop.reason == "step"
+    qtbot.waitUntil(lambda: locals_of(w).get("s") == "1", timeout=10000)
+
+    click_margin(qtbot, ed, 2)  # remove the breakpoint, then F5 to the end
+    assert ctl.store.for_file(str(path)) == []
+    run = w._debug_run
+    acts["run"].trigger()
+    qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
+    qtbot.waitUntil(lambda: run.done, timeout=20000)
+    assert run.result.value == 6
+    assert not has_marker(ed, 2, binding.MARKER_CURRENT)
+    qtbot.waitUntil(lambda: "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
