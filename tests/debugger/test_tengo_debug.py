@@ -207,3 +207,13 @@ def test_breakpoint_in_imported_module(spell, debug):
     assert [f["file"].rsplit("/", 1)[-1] for f in st.frames][-1] == "main.tengo"
     assert d.locals() == {"x": "21"}
     assert d.finish().value == 42
+
+
+def test_run_to_cursor(spell, debug):
+    path = spell("p.tengo", PROGRAM)
+    d = debug(path, [10])
+    d.stop()
+    d.session.run_to_cursor(path, 8)
+    st = d.stop()
+    assert st.reason == "run_to_cursor" and frames(st)[0] == ("outer", 8)
+    assert d.finish().value == 5      # the temporary breakpoint is gone
