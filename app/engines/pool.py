@@ -7,6 +7,7 @@ resident memory grows past ``max_rss_mb``; a killed or crashed one is replaced b
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import logging
 import os
 import signal
@@ -163,6 +164,7 @@ class EnginePool:
         self._closed = False
         self.cold_starts = 0
         self.replaced = 0
+        self._spawner = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="worker-spawn")
         self._filler = threading.Thread(target=self._fill_loop, name="engine-pool", daemon=True)
         self._filler.start()
         self._wake.set()
@@ -191,6 +193,14 @@ class EnginePool:
                         self._ready[language].append(w)
 
     def _spawn(self, language: str) -> WorkerProcess:
+        """Start a worker from a long-lived pool thread: Linux sends a worker's PDEATHSIG when the *thread*
+        that forked it ends, so a worker forked by a short-lived run thread would die with that thread."""
+        if threading.current_thread() in (self._filler, *self._spawner._threads):
+            return self._spawn_here(language)
+        return self._spawner.submit(self._spawn_here, language).result()
+
+    @staticmethod
+    def _spawn_here(language: str) -> WorkerProcess:
         w = WorkerProcess(language)
         w.wait_ready()
         return w
@@ -264,6 +274,7 @@ class EnginePool:
 
     def shutdown(self) -> None:
         self._closed = True
+        self._spawner.shutdown(wait=False, cancel_futures=True)
         self._wake.set()
         with self._lock:
             workers = [w for q in self._ready.values() for w in q] + list(self._busy)

@@ -135,3 +135,19 @@ def test_message_reader_without_select_on_pipes(monkeypatch):
     with pytest.raises(protocol.ChannelClosed):
         reader.read(2)
     os.close(r)
+
+
+def test_cold_workers_outlive_the_thread_that_asked_for_them():
+    """PDEATHSIG follows the forking *thread*: workers are forked by pool threads, never by a run's thread."""
+    r = Runner(warm={"lua": 0, "js": 0})
+    try:
+        results = []
+        for i in range(4):  # each run on its own short-lived thread; the worker is reused by the next
+            run = r.start("t.lua", f"return {i}")
+            results.append(run.wait(30))
+            time.sleep(0.1)
+        assert [res.status for res in results] == ["ok"] * 4
+        assert [res.value for res in results] == [0, 1, 2, 3]
+        assert len({res.stats["worker_pid"] for res in results}) == 1
+    finally:
+        r.shutdown()
