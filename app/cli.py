@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", help="spells to check")
     check.add_argument("--lang", help="language when the extension does not tell")
 
-    debug = sub.add_parser("debug", help="debug a Lua spell in the terminal (b, c, n, s, finish, bt, p, q)")
-    debug.add_argument("file", help="the spell (.lua)")
+    debug = sub.add_parser("debug", help="debug a Lua or Tengo spell in the terminal (b, c, n, s, finish, bt, p, q)")
+    debug.add_argument("file", help="the spell (.lua or .tengo)")
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
@@ -237,8 +237,8 @@ def cmd_debug(args: argparse.Namespace) -> int:
 
     inputs = _read_input(args.input)
     try:
-        if language_for(args.file) != "lua":
-            raise UsageError(f"{args.file}: only Lua spells can be debugged for now")
+        if language_for(args.file) not in ("lua", "tengo"):
+            raise UsageError(f"{args.file}: only Lua and Tengo spells can be debugged for now")
         limits_for(args.profile, args.timeout)
     except ValueError as e:
         raise UsageError(str(e)) from None
