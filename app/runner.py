@@ -1,10 +1,13 @@
 """The one way to run a spell: take a worker from the pool, send the request, serve bridge calls, collect output,
 spans and the result. The IDE and the CLI both use :class:`Runner`.
 
-Threads: the thread that runs :meth:`Runner.run` reads the worker's messages. Quick bridge methods (marked
-``@inline``) are served right there; the others run on a thread pool so they may call back into the spell
-(callbacks are serialized per run: the worker is single-threaded) or run LLM I/O concurrently.
-Observers are called from these background threads.
+Threads: the thread that runs :meth:`Runner.run` reads the worker's messages until the first bridge call that is
+not ``@inline`` (quick ones are served right where they are read). From then on pool threads read and serve,
+leader/follower style: the thread that reads a call serves it itself and then reads on, so the thread the worker
+woke does the work, with no hand-off on the call's path. Another pool thread reads only while that is needed
+(a callback's result, a debug run's replies). Calls may call back into the spell or run LLM I/O concurrently.
+The run's own thread waits for the end and reads when nobody does, so a run stopped (or out of time) with a
+call in flight reports at once. Observers are called from these background threads.
 """
 from __future__ import annotations
 
@@ -158,7 +161,7 @@ class Runner:
                  warm: dict[str, int] | None = None):
         self.pool = pool or EnginePool(warm=warm)
         self.settings = dict(settings or {})
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="bridge")
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=512, thread_name_prefix="bridge")
         registry.load_all()
         self._spec = registry.describe()
         self._owns_pool = pool is None
@@ -268,55 +271,26 @@ class _RunSession:
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._dead = threading.Event()
+        self._ended = threading.Event()  # set by the last reader: the run is over
+        self._role_lock = threading.Lock()
+        self._reading = False  # a thread holds the reader role (see _take_reading)
+        self._finished: RunFinished | None = None
+        self._deadline = 0.0
         self.too_large = ""
 
     def serve(self, req: RunRequest, started: float) -> RunResult:
         run, worker = self.run, self.worker
         run._attach(worker, self.ctx)
-        deadline = time.monotonic() + self.limits.timeout_s
-        finished: RunFinished | None = None
+        self._deadline = time.monotonic() + self.limits.timeout_s
+        self._reading = True
         try:
             worker.send(req)
-            while True:
-                if worker.killed_because is None:
-                    msg = worker.read(max(0.0, deadline + self._paused_s() - time.monotonic()))
-                    if msg is None:
-                        if deadline + self._paused_s() > time.monotonic():
-                            continue  # stopped in the debugger: time spent stopped does not count
-                        worker.kill("timeout")
-                        continue
-                else:
-                    msg = worker.read(5.0)  # killed: drain what it wrote until the end of the stream
-                    if msg is None:
-                        break
-                if isinstance(msg, Output):
-                    _notify(run.observer, "on_output", msg.stream, msg.text)
-                elif isinstance(msg, BridgeCall):
-                    self.dispatch(msg)
-                elif isinstance(msg, CallbackResult):
-                    fut = self._pending.pop(msg.call_id, None)
-                    if fut is not None:
-                        fut.set_result(msg)
-                elif isinstance(msg, RunFinished):
-                    finished = msg
-                    break
-                elif isinstance(msg, Paused):
-                    if run.debug is not None:
-                        run.debug.on_paused(msg)
-                    _notify(run.observer, "on_paused", msg)
-                elif isinstance(msg, DebugReply) and run.debug is not None:
-                    run.debug.on_reply(msg)
-        except MessageTooLarge as e:
-            worker.kill("too_large")
-            self.too_large = str(e)
-        except (ChannelClosed, OSError):
-            pass
-        finally:
-            self._dead.set()
-            self.ctx.cancelled.set() if finished is None else None
-            for fut in list(self._pending.values()):
-                if not fut.done():
-                    fut.set_exception(SpellError("cancelled", "the run ended"))
+        except OSError:
+            self._end_reading()
+        else:
+            self._reader(serve_here=False)
+        self._watch()
+        finished = self._finished
         duration = time.perf_counter() - started
         spans = _spans(self.ctx)
         stats = _span_stats(spans)
@@ -357,16 +331,119 @@ class _RunSession:
         return RunResult("crashed", None, SpellFailure("crashed", message, self.path), duration, stats, spans,
                          run.run_id)
 
+    # reading ---------------------------------------------------------------------------------------------------
+    # At most one thread holds the reader role. A thread that reads a bridge call gives the role up and serves
+    # the call itself, then reads on if nobody took the role meanwhile: the thread the worker's message woke does
+    # the work, with no hand-off on the call's path (measured: benchmarks/bench_llm_overhead.py).
+    # Someone else reads only while it is needed: a callback's result (invoke_callback), a debug run's replies,
+    # or the end of a run that was stopped or ran out of time while a call was in flight (the run's own thread
+    # watches for that, so a stopped run reports at once).
+    def _take_reading(self) -> bool:
+        with self._role_lock:
+            if self._reading or self._ended.is_set():
+                return False
+            self._reading = True
+            return True
+
+    def _ensure_reader(self) -> None:
+        if self._take_reading():
+            try:
+                self.runner._executor.submit(self._reader, True)
+            except RuntimeError:  # the runner is shutting down: leave the reading to the run's own thread
+                with self._role_lock:
+                    self._reading = False
+                raise SpellError("cancelled", "the runner is shutting down") from None
+
+    def _watch(self) -> None:
+        """The run's own thread, after the first call: wait for the end, reading when nobody does."""
+        while not self._ended.wait(_WATCH_S):
+            if self.worker.killed_because is not None or \
+                    time.monotonic() >= self._deadline + self._paused_s():
+                if self._take_reading():
+                    self._reader(serve_here=False)
+
+    def _reader(self, serve_here: bool, call: BridgeCall | None = None) -> None:
+        """Hold the reader role (taken by the caller): read, and serve the calls read here or on a pool thread."""
+        while True:
+            if call is not None:
+                self.serve_call(call)
+                if not self._take_reading():
+                    return
+            call = self._read_until_call()
+            if call is None:
+                return
+            if not serve_here:
+                try:
+                    self.runner._executor.submit(self._reader, True, call)
+                    return
+                except RuntimeError:  # the runner is shutting down: serve it here
+                    serve_here = True
+
+    def _read_until_call(self) -> BridgeCall | None:
+        """Read messages until a bridge call to serve (the role is given up) or the end of the run (None)."""
+        run, worker = self.run, self.worker
+        try:
+            while True:
+                if worker.killed_because is None:
+                    msg = worker.read(max(0.0, self._deadline + self._paused_s() - time.monotonic()))
+                    if msg is None:
+                        if self._deadline + self._paused_s() > time.monotonic():
+                            continue  # stopped in the debugger: time spent stopped does not count
+                        worker.kill("timeout")
+                        continue
+                else:
+                    msg = worker.read(5.0)  # killed: drain what it wrote until the end of the stream
+                    if msg is None:
+                        break
+                if isinstance(msg, Output):
+                    _notify(run.observer, "on_output", msg.stream, msg.text)
+                elif isinstance(msg, BridgeCall):
+                    if self.bridges.is_inline(msg.target, msg.method):
+                        self.serve_call(msg)
+                        continue
+                    with self._role_lock:
+                        self._reading = False
+                    if run.debug is not None:
+                        self._ensure_reader()  # the debugger's replies may come while the call is served
+                    return msg
+                elif isinstance(msg, CallbackResult):
+                    fut = self._pending.pop(msg.call_id, None)
+                    if fut is not None:
+                        fut.set_result(msg)
+                elif isinstance(msg, RunFinished):
+                    self._finished = msg
+                    break
+                elif isinstance(msg, Paused):
+                    if run.debug is not None:
+                        run.debug.on_paused(msg)
+                    _notify(run.observer, "on_paused", msg)
+                elif isinstance(msg, DebugReply) and run.debug is not None:
+                    run.debug.on_reply(msg)
+        except MessageTooLarge as e:
+            worker.kill("too_large")
+            self.too_large = str(e)
+        except (ChannelClosed, OSError):
+            pass
+        except BaseException:
+            log.exception("reading the worker's messages failed")
+            worker.kill("crashed")
+        self._end_reading()
+        return None
+
+    def _end_reading(self) -> None:
+        with self._role_lock:
+            self._dead.set()
+            self._ended.set()
+        if self._finished is None:
+            self.ctx.cancelled.set()
+        for fut in list(self._pending.values()):
+            if not fut.done():
+                fut.set_exception(SpellError("cancelled", "the run ended"))
+
     def _paused_s(self) -> float:
         return self.run.debug.paused_seconds() if self.run.debug is not None else 0.0
 
     # bridge calls ---------------------------------------------------------------------------------------------
-    def dispatch(self, msg: BridgeCall) -> None:
-        if self.bridges.is_inline(msg.target, msg.method):
-            self.serve_call(msg)
-        else:
-            self.runner._executor.submit(self.serve_call, msg)
-
     def serve_call(self, msg: BridgeCall) -> None:
         try:
             value = self.bridges.call(msg.target, msg.method, msg.args, msg.opts, msg.line)
@@ -394,6 +471,10 @@ class _RunSession:
         call_id = next(self._ids)
         fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self._pending[call_id] = fut
+        if self._ended.is_set():  # ended between the check above and now: nobody would answer
+            self._pending.pop(call_id, None)
+            raise SpellError("cancelled", "the run ended")
+        self._ensure_reader()  # someone must read the result while this thread waits for it
         try:
             self.worker.send(CallbackCall(call_id, callback_id, self.bridges.to_spell(args)))
         except OSError:
@@ -452,6 +533,7 @@ class ReplSession:
 
 
 _CODES = set(CODES)
+_WATCH_S = 0.1  # how often a run's own thread looks for a stop or a timeout while a call is in flight
 
 
 _LLM_WORDS = re.compile(r"\b(LLM|Agent|Model|Workflow)\s*[.:]")
@@ -493,7 +575,7 @@ def _make_tracer(observer: Any) -> Any:
         from app.bridges.trace import Tracer  # provided by the spell-API bridges
     except ImportError:
         return None
-    on_span = getattr(observer, "on_span", None)
+    on_span = None if isinstance(observer, _NullObserver) else getattr(observer, "on_span", None)
     return Tracer(on_span=on_span)
 
 

@@ -91,3 +91,67 @@ def test_check_finds_syntax_errors_in_a_worker(runner):
     diags = runner.check("local x = \n", "a.lua")
     assert [(d.line, d.message) for d in diags] == [(2, "unexpected symbol near <eof>")]
     assert runner.check("let ok = 1;", "b.js") == []
+
+
+# Calls in flight: the thread that reads a bridge call serves it; the run's own thread stays free to report -----
+def _wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return predicate()
+
+
+def _server_settings(server):
+    return {"default_model": "openai/test-model", "api_base": {"openai": server.url}, "retries": 0}
+
+
+def test_stop_during_an_llm_call_reports_at_once(runner, monkeypatch):
+    from support.llm_server import LLMServer
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
+    with LLMServer() as server:
+        server.fault("slow", seconds=5)
+        run = runner.start("stop.lua", "return LLM.complete('hold on')",
+                           RunOptions(settings=_server_settings(server), timeout_s=30))
+        assert _wait_for(lambda: server.chat_requests())
+        started = time.monotonic()
+        run.cancel()
+        result = run.wait(3)
+        assert result is not None and result.status == "cancelled"
+        assert time.monotonic() - started < 2.5  # not when the 5 s answer comes
+
+
+def test_time_limit_during_an_llm_call_reports_at_once(runner, monkeypatch):
+    from support.llm_server import LLMServer
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
+    with LLMServer() as server:
+        server.fault("slow", seconds=5)
+        started = time.monotonic()
+        result = runner.run("slow.lua", "return LLM.complete('hold on')",
+                            RunOptions(settings=_server_settings(server), timeout_s=1))
+        assert result.status == "limit" and "time limit" in result.failure.message
+        assert time.monotonic() - started < 4
+
+
+def test_calls_callbacks_and_output_interleave_in_order(runner):
+    # Hooks call back into the spell while a call is served (another thread must read their results); plain
+    # calls in between are served by the thread that read them. Output keeps its order throughout.
+    source = """
+local seen = 0
+Hook.register("before_llm", function(req) seen = seen + 1 end)
+local answers = {}
+for i = 1, 30 do
+  print("call " .. i)
+  answers[#answers + 1] = LLM.complete("question " .. i)
+  if i % 10 == 0 then Log.info("ten more") end
+end
+local again = LLM.complete("question 1")
+return {count = #answers, hooks = seen, same = answers[1] == again}
+"""
+    rec = Recorder()
+    run = runner.start("mix.lua", source, RunOptions(timeout_s=60), rec)
+    assert rec.finished.wait(60)
+    assert run.result.ok, run.result.failure
+    assert run.result.value == {"count": 30, "hooks": 31, "same": True}
+    prints = [text for stream, text in rec.output if stream == "stdout"]
+    assert prints == [f"call {i}\n" for i in range(1, 31)]
+    assert [text for stream, text in rec.output if stream == "info"] == ["ten more\n"] * 3
