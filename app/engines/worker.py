@@ -67,7 +67,9 @@ class Channel:
 
 
 class OutputBuffer:
-    """Batches printed text so a flood of prints costs few messages; flushed at most every 20 ms."""
+    """Batches printed text so a flood of prints costs few messages; flushed at most every 20 ms.
+
+    The flusher thread sleeps until there is something to flush: an idle worker never wakes up."""
 
     def __init__(self, channel: Channel):
         self.channel = channel
@@ -76,6 +78,7 @@ class OutputBuffer:
         self.size = 0
         self.last_flush = 0.0
         self.run_id = ""
+        self._pending = threading.Event()  # text is waiting for the flusher
 
     def write(self, stream: str, text: str) -> None:
         with self.lock:
@@ -86,6 +89,8 @@ class OutputBuffer:
             self.size += len(text)
             if self.size >= FLUSH_BYTES or time.monotonic() - self.last_flush >= FLUSH_INTERVAL_S:
                 self._flush_locked()
+            elif not self._pending.is_set():
+                self._pending.set()
 
     def flush(self) -> None:
         with self.lock:
@@ -100,10 +105,12 @@ class OutputBuffer:
 
     def run_flusher(self) -> None:
         while True:
+            self._pending.wait()
             time.sleep(FLUSH_INTERVAL_S)
-            if self.parts:
+            with self.lock:
+                self._pending.clear()
                 try:
-                    self.flush()
+                    self._flush_locked()
                 except OSError:
                     return
 
