@@ -30,6 +30,8 @@ MAX_SPANS = 50000  # per run: a spell looping over cheap tool calls must not fil
 def _bounded(value: Any) -> Any:
     """``value`` redacted, and replaced by a truncated JSON text when it is very large."""
     value = redact(value)
+    if _small_plain(value, MAX_FIELD_CHARS // 2):  # the common case, without encoding it to measure it
+        return value
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):  # not plain JSON: make it so
@@ -41,6 +43,33 @@ def _bounded(value: Any) -> Any:
     if len(text) > MAX_FIELD_CHARS:
         return text[:MAX_FIELD_CHARS] + "…"
     return value
+
+
+def _small_plain(value: Any, budget: int) -> bool:
+    """Whether ``value`` is plain JSON data (dicts with string keys, lists, strings, numbers) of roughly fewer
+    than ``budget`` characters as JSON (strings are counted unescaped: text full of control characters may
+    come out longer, which is harmless: the bound only keeps spans from holding megabytes)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            budget -= len(v)
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                if not isinstance(k, str):
+                    return False
+                budget -= len(k) + 4
+                stack.append(item)
+        elif isinstance(v, list):
+            budget -= len(v)
+            stack.extend(v)
+        elif v is None or isinstance(v, (bool, int, float)):
+            budget -= 8
+        else:
+            return False
+        if budget < 0:
+            return False
+    return True
 
 
 class Tracer:
@@ -138,8 +167,10 @@ class Tracer:
     def _emit(self, span: dict[str, Any]) -> None:
         if self._on_span is None or span.get("_dropped"):
             return
+        # A shallow copy is a stable snapshot: a span's values are never changed in place, only replaced
+        # (start/end store fresh redacted copies), so an observer on another thread never sees a half update.
         with self._lock:
-            snapshot = {k: copy.deepcopy(v) for k, v in span.items() if not k.startswith("_")}
+            snapshot = {k: v for k, v in span.items() if not k.startswith("_")}
         try:
             self._on_span(snapshot)
         except Exception:  # an observer must never break the run
