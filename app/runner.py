@@ -335,7 +335,8 @@ class _RunSession:
     # At most one thread holds the reader role. A thread that reads a bridge call gives the role up and serves
     # the call itself, then reads on if nobody took the role meanwhile: the thread the worker's message woke does
     # the work, with no hand-off on the call's path (measured: benchmarks/bench_llm_overhead.py).
-    # Someone else reads only while it is needed: a callback's result (invoke_callback), a debug run's replies,
+    # Someone else reads only while it is needed: while callbacks are pending (their results, and the calls of
+    # other callbacks, e.g. a parallel workflow's steps, come meanwhile), in a debug run (replies),
     # or the end of a run that was stopped or ran out of time while a call was in flight (the run's own thread
     # watches for that, so a stopped run reports at once).
     def _take_reading(self) -> bool:
@@ -403,8 +404,10 @@ class _RunSession:
                         continue
                     with self._role_lock:
                         self._reading = False
-                    if run.debug is not None:
-                        self._ensure_reader()  # the debugger's replies may come while the call is served
+                    if self._pending or run.debug is not None:
+                        # Others wait for the worker (callback results; a parallel workflow's other steps
+                        # send their calls meanwhile) or the debugger's replies may come: someone reads on.
+                        self._ensure_reader()
                     return msg
                 elif isinstance(msg, CallbackResult):
                     fut = self._pending.pop(msg.call_id, None)

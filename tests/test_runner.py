@@ -155,3 +155,22 @@ return {count = #answers, hooks = seen, same = answers[1] == again}
     prints = [text for stream, text in rec.output if stream == "stdout"]
     assert prints == [f"call {i}\n" for i in range(1, 31)]
     assert [text for stream, text in rec.output if stream == "info"] == ["ten more\n"] * 3
+
+
+def test_parallel_function_steps_overlap_their_llm_calls(runner, monkeypatch):
+    # Each step is a script function (a callback) that calls LLM.complete: while one call is served, the other
+    # steps' calls must still be read and served, so all of them are in flight at once.
+    from support.llm_server import LLMServer
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
+    source = """
+local steps = {}
+for i = 1, 4 do steps[i] = function() return LLM.complete("step " .. i) end end
+return Workflow.parallel(steps, {max_concurrency = 4}).output
+"""
+    with LLMServer(delay=0.3) as server:
+        result = runner.run("par.lua", source, RunOptions(settings=_server_settings(server), timeout_s=60))
+    assert result.ok, result.failure
+    assert result.value == [f"Echo: step {i}" for i in range(1, 5)]
+    llm = [s for s in result.spans if s["kind"] == "llm"]
+    assert len(llm) == 4
+    assert max(s["start"] for s in llm) < min(s["end"] for s in llm)  # all four requests were in flight at once
