@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
     run.add_argument("--allow-host", action="append", default=[], metavar="HOST",
                      help="a host http_get may reach (profiles that allow http, e.g. trusted); repeatable")
-    run.add_argument("--model", help="default model for LLM calls (default: the offline model)")
+    run.add_argument("--model", help="default model for LLM calls (default: the IDE's default model setting, "
+                                     "else the offline model)")
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every span (LLM, tool, agent, workflow) here")
     run.add_argument("--record", metavar="FILE", help="record every LLM exchange into this cassette")
     run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
@@ -127,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} {path}: no such file")
 
     settings: dict[str, Any] = {}
+    _use_user_config(settings)
     if args.model:
         settings["default_model"] = args.model
     if args.record:
@@ -244,7 +246,22 @@ def cmd_debug(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     if not os.path.isfile(args.file):
         raise UsageError(f"{args.file}: no such file")
-    return debug_main(args.file, options=RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout))
+    settings: dict[str, Any] = {}
+    _use_user_config(settings)
+    return debug_main(args.file, options=RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout,
+                                                    settings=settings))
+
+
+def _use_user_config(settings: dict[str, Any]) -> None:
+    """What the IDE would use: its default model and local-server URLs (settings.json), and the API keys stored
+    in the OS keyring, exported to this process only (variables already set win). The keyring (~0.1 s to load)
+    is read only when litellm is first needed, so spells that call no model never touch it."""
+    from app import config
+    from app.bridges.litellm_support import before_first_use
+    user = config.load_settings()
+    settings["default_model"] = user.default_model
+    settings["base_urls"] = dict(user.base_urls)
+    before_first_use(lambda: config.export_to_environment(user))
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

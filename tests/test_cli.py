@@ -177,3 +177,38 @@ def test_allow_host_opens_http_get_for_that_host_only(tmp_path):
     assert allowed.stdout.strip() == "network"  # allowed: the request was made (nothing listens on port 9)
     refused = llmspell("run", str(spell), "--profile", "trusted")
     assert refused.stdout.strip() == "permission_denied"
+
+
+def _authorization(server) -> str | None:
+    headers = {k.lower(): v for k, v in server.requests[-1]["headers"].items()}
+    return headers.get("authorization")
+
+
+def test_run_uses_the_ides_model_setting_and_keyring_key(tmp_path):
+    # What runs in the IDE runs the same in a terminal: the default model and local-server URL come from the
+    # IDE's settings.json, the API key from the OS keyring (here a read-only test keyring), never printed.
+    from support.llm_server import LLMServer
+    secret = "sk-from-the-keyring-0123456789"
+    config = tmp_path / "config"
+    config.mkdir()
+    spell = tmp_path / "ask.lua"
+    spell.write_text('return LLM.complete("hello there")\n')
+    with LLMServer() as server:
+        (config / "settings.json").write_text(json.dumps({
+            "default_model": "openai/test-model", "base_urls": {"openai_compatible": server.url}}))
+        env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+        env.update(LLMSPELL_CONFIG_DIR=str(config), PYTHON_KEYRING_BACKEND="support.fake_keyring.EnvKeyring",
+                   LLMSPELL_TEST_KEYRING=json.dumps({"openai": secret}),
+                   PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+        r = llmspell("run", str(spell), "--json", env=env)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["value"] == "Echo: hello there"
+        assert _authorization(server) == f"Bearer {secret}"
+        assert secret not in r.stdout + r.stderr
+
+        # A variable set in the environment wins over the keyring; --model over the setting.
+        env["OPENAI_API_KEY"] = "sk-from-the-environment-000000"
+        r = llmspell("run", str(spell), "--json", env=env)
+        assert _authorization(server) == "Bearer sk-from-the-environment-000000"
+        r = llmspell("run", str(spell), "--json", "--model", "offline/echo", env=env)
+        assert r.returncode == 0 and len(server.chat_requests()) == 2

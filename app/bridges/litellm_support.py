@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from app.bridges.errors import SpellError
 
@@ -28,6 +28,19 @@ _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.I)
 _SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}")
 
 
+_before_first_use: list[Callable[[], None]] = []
+
+
+def before_first_use(fn: Callable[[], None]) -> None:
+    """Run ``fn`` once before litellm is first used in this process (at once if it already is): e.g. load API
+    keys from the OS keyring only when a spell actually reaches for a model."""
+    with _lock:
+        if _litellm is None:
+            _before_first_use.append(fn)
+            return
+    fn()
+
+
 def get_litellm() -> Any:
     """The litellm module, imported on first use with the offline provider registered."""
     global _litellm
@@ -35,6 +48,12 @@ def get_litellm() -> Any:
         return _litellm
     with _lock:
         if _litellm is None:
+            for fn in _before_first_use:
+                try:
+                    fn()
+                except Exception:
+                    log.exception("preparing for the first LLM call failed")
+            _before_first_use.clear()
             os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
             os.environ.setdefault("LITELLM_LOG", "ERROR")
             # The import makes ~500,000 long-lived objects: with the collector on, its full collections during

@@ -9,29 +9,26 @@ import os
 import sys
 from pathlib import Path
 
+from app import config
+
 log = logging.getLogger(__name__)
 
-APP_NAME = "llmspell-studio"
-APP_AUTHOR = "LLMSpell"
+APP_NAME, APP_AUTHOR = config.APP_NAME, config.APP_AUTHOR
 
 
-def _platform_dir(kind: str) -> Path:
+def _platform_data_dir() -> Path:
     import platformdirs  # cheap, but only needed here
-    if kind == "config":
-        return Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
 def config_dir() -> Path:
     """The settings folder (created on demand)."""
-    d = Path(os.environ["LLMSPELL_CONFIG_DIR"]) if os.environ.get("LLMSPELL_CONFIG_DIR") else _platform_dir("config")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return config.config_dir()
 
 
 def data_dir() -> Path:
     """The per-user data folder: session state and hot-exit backups (created on demand)."""
-    d = Path(os.environ["LLMSPELL_DATA_DIR"]) if os.environ.get("LLMSPELL_DATA_DIR") else _platform_dir("data")
+    d = Path(os.environ["LLMSPELL_DATA_DIR"]) if os.environ.get("LLMSPELL_DATA_DIR") else _platform_data_dir()
     d.mkdir(parents=True, exist_ok=True)
     return d
 
