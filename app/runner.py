@@ -302,6 +302,9 @@ class _RunSession:
                 worker.close()
             if finished.ok:
                 return RunResult("ok", finished.value, None, duration, stats, spans, run.run_id)
+            if run._cancel_requested:  # the spell failed because it was stopped (a call said "cancelled")
+                return RunResult("cancelled", None, SpellFailure("cancelled", "stopped by the user", self.path),
+                                 duration, stats, spans, run.run_id)
             failure = SpellFailure.from_dict(finished.error or {"code": "internal", "message": "unknown error"})
             status = "limit" if failure.code == "limit_exceeded" else "error"
             return RunResult(status, None, failure, duration, stats, spans, run.run_id)
