@@ -1,15 +1,22 @@
 """Debugger hooks for Tengo spells (compiled in only for debug runs: normal runs pay nothing).
 
 With ``Interpreter(debug_hook=hook)`` every statement first calls ``hook("line", stack)``, every function call
-``hook("call", stack)`` and every return ``hook("return", stack)``. ``stack`` is the list of active
-:class:`DebugFrame` objects, outermost first; the hook may block (e.g. wait for the user at a breakpoint) and
-inspect variables with :meth:`DebugFrame.variables`. The hook runs on the interpreter's thread.
+``hook("call", stack)`` and every return ``hook("return", stack)``. A runtime error leaving a statement calls
+``hook("error", stack)`` while the error's frames are still on the stack (the error is ``sys.exception()``; it is
+raised on afterwards, once per statement it leaves). ``stack`` is the list of active :class:`DebugFrame`
+objects, outermost first; the hook may block (e.g. wait for the user at a breakpoint) and inspect variables with
+:meth:`DebugFrame.variables`. The hook runs on the interpreter's thread.
+
+:func:`compile_expression` compiles one Tengo expression (watches, hover values, breakpoint conditions) with the
+interpreter's own resolver and code generator, over a list of variables it reads through cells.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Protocol
 
+from . import nodes as N
+from .errors import TengoRuntimeError
 from .objects import Cell, UNDEFINED
 
 log = logging.getLogger(__name__)
@@ -63,7 +70,11 @@ def wrap_statement(st: Callable, line: int, scope: Scope, rt: Any, hook: DebugHo
             top.line = line
             top.scope = scope
         hook("line", stack)
-        return st(fr)
+        try:
+            return st(fr)
+        except TengoRuntimeError:
+            hook("error", stack)
+            raise
     return traced
 
 
@@ -81,12 +92,12 @@ def wrap_body(body: Callable, name: str, filename: str, rt: Any, hook: DebugHook
     return traced_body
 
 
-__all__ = ["DebugFrame", "DebugHook", "Scope", "statement_lines", "UNDEFINED"]
+__all__ = ["DebugFrame", "DebugHook", "Scope", "statement_lines", "parse_expression", "compile_expression",
+           "EXPRESSION_FILE", "UNDEFINED"]
 
 
 def statement_lines(source: str, filename: str = "<spell>") -> set[int]:
     """Lines holding a statement (where a breakpoint can hit); raises :class:`~.errors.TengoParseError`."""
-    from . import nodes as N
     from .parser import parse
 
     lines: set[int] = set()
@@ -105,3 +116,62 @@ def statement_lines(source: str, filename: str = "<spell>") -> set[int]:
 
     walk(parse(source, filename))
     return lines
+
+
+EXPRESSION_FILE = "<expression>"
+NOT_AN_EXPRESSION = "only expressions can be evaluated here (statements and assignments are refused)"
+
+
+def parse_expression(text: str) -> Any:
+    """The AST of one Tengo expression. Raises :class:`~.errors.TengoParseError` or ``ValueError`` (a statement,
+    several expressions, or a function literal: a function's body could loop without ever reaching a statement
+    the debugger sees, so evaluations may call the spell's functions but not define new ones)."""
+    from .parser import parse
+
+    stmts = [s for s in parse(text, EXPRESSION_FILE) if type(s) is not N.EmptyStmt]
+    if len(stmts) != 1 or type(stmts[0]) is not N.ExprStmt:
+        raise ValueError(NOT_AN_EXPRESSION if stmts else "empty expression")
+    expr = stmts[0].expr
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for x in node:
+                walk(x)
+            return
+        if not isinstance(node, N.Node):
+            return
+        if type(node) is N.FuncLit:
+            raise ValueError("function literals cannot be evaluated here")
+        for name in node.fields:
+            walk(getattr(node, name))
+
+    walk(expr)
+    return expr
+
+
+def compile_expression(interp: Any, text: str, names: tuple[str, ...],
+                       builtins: dict[str, Any] | None = None) -> Callable[[list], Any]:
+    """Compile ``text`` for ``interp`` (its runtime, builtins and modules) with the variables ``names`` in
+    scope; returns ``run(cells)`` (one :class:`~.objects.Cell` per name, in order) → the value. Raises
+    :class:`~.errors.TengoError` (parse/compile: an unknown name, ...) or ``ValueError`` (not an expression).
+    The code is the closure backend's, with no debugger hooks of its own (functions it calls keep theirs)."""
+    from .codegen import CodeGen
+    from .resolver import Resolver
+
+    expr = parse_expression(text)
+    resolver = Resolver(EXPRESSION_FILE, interp.builtins if builtins is None else builtins,
+                        lambda name, node: interp.import_module(name, node, EXPRESSION_FILE))
+    info = resolver.resolve_top([N.ExprStmt(expr.line, expr.col, expr)], list(names), set(names))
+    gen = CodeGen(interp.rt, EXPRESSION_FILE)
+    gen.fn = info
+    ev = gen.expr(expr)
+    slots = [info.predefined[n].slot for n in names]
+    nslots = info.nslots
+
+    def run(cells: list) -> Any:
+        fr: list = [(), None]
+        fr.extend([None] * (nslots - 2))
+        for slot, cell in zip(slots, cells):
+            fr[slot] = cell
+        return ev(fr)
+    return run

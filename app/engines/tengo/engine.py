@@ -181,6 +181,7 @@ class TengoEngine:
             agent = getattr(self.debug_hook, "__self__", None)
             if agent is not None and hasattr(agent, "rt_stack"):
                 agent.rt_stack = s.interp.rt.debug_stack
+                agent.interp = s.interp  # compiles watch expressions and breakpoint conditions
         value = s.conv.from_plain(inputs)
         return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
 
