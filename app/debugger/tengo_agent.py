@@ -9,28 +9,74 @@ while the spell runs only sets a flag; the next line event sees it and serves th
 spinning ``for {}`` at its next statement and breakpoint changes apply at once. No ctypes, no poking.
 
 Spell frames are reported with ``kind: "lua"`` (the protocol's "spell frame" kind, which the session and the IDE
-panels look for). Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables). Not supported for Tengo:
-breakpoint conditions and log messages (reported on the breakpoint), ``evaluate``/``set_variable`` (an error
-reply), break on error.
+panels look for). Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables).
+
+Expressions (breakpoint conditions, ``{expr}`` parts of log messages, ``evaluate``, the value of ``set_variable``)
+are compiled by the interpreter itself (:func:`app.engines.tengo.debug.compile_expression`) over the variables
+visible in the frame: its locals and free variables, then the main script's top-level variables (Tengo's
+globals). They read the frame's real values (captured variables through their own cells). Evaluations are
+read-only as in the Lua agent: expressions only (no assignments, no function literals), ``delete``/``splice``
+refused, no bridge calls except the pure ones, and a statement budget for the spell functions they call.
+
+Errors: a runtime error stops (``exception``) in the statement that raised it, before any frame unwinds, when
+break on error is on (the session's setting, ``set_options`` while running); continuing raises it on. Errors in
+script functions run by bridges (tool bodies...) are caught by the bridge and do not stop, as for Lua.
 """
 from __future__ import annotations
 
 import logging
 import os
+import re
 import select
+import sys
 import threading
 from collections import deque
 from typing import Any
 
-from app.debugger.agent import INSPECT_COMMANDS, RESUME_COMMANDS, parse_hit
+from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
+from app.engines.base import BridgeFault
 from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
 from app.engines.tengo import objects as O
-from app.engines.tengo.debug import statement_lines
-from app.engines.tengo.errors import TengoError
+from app.engines.tengo.debug import compile_expression, parse_expression, statement_lines
+from app.engines.tengo.errors import AllocLimit, StackOverflow, TengoError, TengoRuntimeError
 
 log = logging.getLogger(__name__)
 
 SHORT = 200          # characters of a string shown before it is cut (the rest through the "string" command)
+EVAL_BUDGET = 100_000  # statements an evaluation may run (in the spell functions it calls)
+_LOG_PART = re.compile(r"\{([^{}]+)\}")
+_INDEX = re.compile(r"^\[(\d+)\]$")
+
+
+def parse_log(message: str) -> list[tuple[str, str]]:
+    """``"x={x} y"`` → ``[("text", "x="), ("expr", "x"), ("text", " y")]`` (as the Lua agent splits them)."""
+    parts: list[tuple[str, str]] = []
+    pos = 0
+    for m in _LOG_PART.finditer(message):
+        if m.start() > pos:
+            parts.append(("text", message[pos:m.start()]))
+        parts.append(("expr", m.group(1)))
+        pos = m.end()
+    if pos < len(message):
+        parts.append(("text", message[pos:]))
+    return parts
+
+
+def expression_error(text: str) -> str | None:
+    """Why ``text`` is not an expression the debugger can evaluate (syntax only), or None."""
+    try:
+        parse_expression(text)
+    except TengoError as e:
+        return e.message
+    except (ValueError, RecursionError) as e:
+        return str(e) or type(e).__name__
+    return None
+
+
+def _refused(name: str) -> O.BuiltinFunction:
+    def refuse(rt: Any, args: list) -> Any:
+        raise TengoRuntimeError(f"evaluation is read-only: {name}() changes its argument")
+    return O.BuiltinFunction(name, refuse)
 
 
 def describe(v: Any) -> tuple[str, str, bool, int | None]:
@@ -80,6 +126,7 @@ class TengoDebugAgent:
         self.temp_bp: dict[str, Any] | None = None
         self.active: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.hits: dict[Any, int] = {}
+        self._bp_conds: dict[Any, str | None] = {}
         self._real: dict[str, str] = {}
         self.modes: list[str] = ["running"]
         self.pause_requested = False
@@ -87,6 +134,14 @@ class TengoDebugAgent:
         self.stack: list[Any] = []
         self.rt_stack: list[Any] | None = None   # the interpreter's debug stack (set by the engine)
         self.refs: list[Any] = [None]
+        self.interp: Any = None                   # the run's Interpreter (set by the engine)
+        self.break_on_error = bool(self.config.get("break_on_error", True))
+        self.evaluating = False
+        self.eval_steps = 0
+        self.eval_refused: str | None = None      # a bridge call an evaluation was not allowed to make
+        self.callbacks = 0                        # script functions running for a bridge (tool bodies...)
+        self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._eval_builtins: dict[str, Any] | None = None
         self.closed = False
         self.pending = False                      # a command waits in the inbox (read by the line hook)
         self._cv = threading.Condition()
@@ -235,8 +290,6 @@ class TengoDebugAgent:
                     rec["message"] = "cannot read the file"
                 elif line is None:
                     rec["message"] = "no code on or after this line"
-                elif bp.get("condition") or bp.get("log"):
-                    rec["message"] = "conditions and log messages are not supported for Tengo spells"
                 elif hit_err:
                     rec["message"] = hit_err
                 else:
@@ -244,29 +297,88 @@ class TengoDebugAgent:
                     rec["verified"] = True
                     if line != req:
                         rec["message"] = f"moved to line {line}, the next line with code"
+                    cond = str(bp.get("condition") or "") if str(bp.get("condition") or "").strip() else None
+                    cond_err = expression_error(cond) if cond else None
+                    log_parts = parse_log(str(bp["log"])) if bp.get("log") else None
+                    for kind, text in log_parts or ():
+                        err = expression_error(text) if kind == "expr" else None
+                        if err and not cond_err:
+                            rec["message"] = f"log message error: {{{text}}}: {err}"
+                    if cond_err:  # still verified: reaching the line stops with the error (as for Lua)
+                        rec["message"] = f"condition error: {cond_err}"
+                        rec["condition_error"] = cond_err
                     if bp.get("enabled", True):
+                        key = bp.get("id")
+                        old = self._bp_conds.get(key)
+                        if old is not None and old != cond:
+                            self.hits.pop(key, None)  # a new condition counts its hits afresh
+                        self._bp_conds[key] = cond
                         active.setdefault((path, line), []).append(
-                            {"id": bp.get("id"), "hit_mode": mode, "hit_n": n,
-                             "temporary": bool(bp.get("temporary"))})
+                            {"id": key, "hit_mode": mode, "hit_n": n, "line": line,
+                             "temporary": bool(bp.get("temporary")), "condition": cond,
+                             "cond_error": cond_err, "log_parts": log_parts})
                 if not bp.get("temporary"):
                     out.append(rec)
         self.active = active
         return results
 
-    def _hit(self, bps: list[dict[str, Any]]) -> str | None:
-        reason = None
+    def _hit(self, bps: list[dict[str, Any]], stack: list[Any]) -> tuple[str | None, dict[str, Any]]:
+        """The breakpoints of the line just reached: condition, hit count, then log (no stop) or stop."""
+        reason, data = None, {}
         for bp in bps:
+            cond = bp["condition"]
+            if cond:
+                ok, v = (False, bp["cond_error"]) if bp["cond_error"] else self._eval(cond, stack[-1], stack)
+                if not ok:
+                    return "condition_error", {"bp_id": bp["id"], "line": bp["line"], "message": v,
+                                               "condition": cond}
+                if O.is_falsy(v):
+                    continue
             key = bp["id"]
             n = self.hits[key] = self.hits.get(key, 0) + 1
             mode, want = bp["hit_mode"], bp["hit_n"]
-            if mode is None or (mode == ">=" and n >= want) or (mode == "==" and n == want) \
-                    or (mode == "%" and n % want == 0):
-                reason = "run_to_cursor" if bp["temporary"] else (reason or "breakpoint")
-        return reason
+            if not (mode is None or (mode == ">=" and n >= want) or (mode == "==" and n == want)
+                    or (mode == "%" and n % want == 0)):
+                continue
+            if bp["log_parts"] is not None:
+                self._log(bp["log_parts"], stack)
+                continue
+            if bp["temporary"]:
+                reason = "run_to_cursor"
+            elif reason is None:
+                reason = "breakpoint"
+                data = {"bp_id": key, "line": bp["line"]}
+        return reason, data
+
+    def _log(self, parts: list[tuple[str, str]], stack: list[Any]) -> None:
+        out = []
+        for kind, text in parts:
+            if kind == "text":
+                out.append(text)
+                continue
+            ok, v = self._eval(text, stack[-1], stack)
+            if not ok:
+                out.append(f"{{{text}: {v}}}")
+            else:
+                out.append(v if type(v) is str else describe(v)[0])
+        flush = getattr(self.interp.rt if self.interp is not None else None, "flush_output", None)
+        if flush is not None:
+            flush()  # what the spell printed so far comes first
+        self.host.output("stdout", "".join(out))
 
     # the hook --------------------------------------------------------------------------------------------------------
     def hook(self, event: str, stack: list[Any]) -> None:
-        if event != "line" or not stack:
+        if self.evaluating:
+            if event == "line":
+                self.eval_steps += 1
+                if self.eval_steps > EVAL_BUDGET:
+                    raise TengoRuntimeError("evaluation took too long (stopped)")
+            return
+        if event != "line":
+            if event == "error":
+                self._on_error(stack)
+            return
+        if not stack:
             return
         if self.pending:
             while True:
@@ -274,7 +386,7 @@ class TengoDebugAgent:
                 if msg is None:
                     break
                 self.handle_command(msg)
-        reason = None
+        reason, data = None, None
         if self.pause_requested:
             reason = "pause"
         elif self.step is not None:
@@ -286,11 +398,26 @@ class TengoDebugAgent:
             top = stack[-1]
             bps = self.active.get((self._realpath(top.file), top.line))
             if bps:
-                reason = self._hit(bps) or reason
+                bp_reason, data = self._hit(bps, stack)
+                reason = bp_reason or reason
         if reason is not None:
-            self._stopped(reason, stack)
+            self._stopped(reason, stack, data)
 
-    def _stopped(self, reason: str, stack: list[Any]) -> None:
+    def _on_error(self, stack: list[Any]) -> None:
+        """A runtime error leaves a statement (``sys.exception()``): stop where it was raised, once."""
+        e = sys.exception()
+        if not isinstance(e, TengoRuntimeError) or getattr(e, "_debugger_seen", False):
+            return
+        e._debugger_seen = True  # type: ignore[attr-defined]  # the statements around it let it pass
+        if not self.break_on_error or self.callbacks or not stack or isinstance(e, (StackOverflow, AllocLimit)):
+            return
+        top = stack[-1]
+        pos = e.position
+        if pos and pos[0] == top.file and isinstance(pos[1], int) and pos[1] > top.line:
+            top.line = pos[1]  # a statement over several lines: the line of the failing part
+        self._stopped("exception", stack, {"message": e.message})
+
+    def _stopped(self, reason: str, stack: list[Any], data: dict[str, Any] | None = None) -> None:
         self.modes.append("paused")
         self.stack = stack
         try:
@@ -303,7 +430,7 @@ class TengoDebugAgent:
             top = frames[0] if frames else None
             self.worker.out.flush()
             self.channel.send(Paused(self.run_id, reason, top and top["file"], top and top["line"],
-                                     {"frames": frames, "thread": "main"}))
+                                     {**(data or {}), "frames": frames, "thread": "main"}))
             while True:
                 msg = self._next_command(block=True)
                 assert msg is not None
@@ -320,6 +447,10 @@ class TengoDebugAgent:
 
     def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any,
                      callbacks: Any) -> Any:
+        if self.evaluating and str(target) not in READ_ONLY_BRIDGES:
+            self.eval_refused = (f"evaluation is read-only: {target}.{method} was not called "
+                                 "(bridge calls may have side effects)")
+            raise BridgeFault("invalid_argument", self.eval_refused)
         self.modes.append("bridge")
         try:
             return self._orig_bridge_call(target, method, args, opts, line, callbacks)
@@ -328,9 +459,11 @@ class TengoDebugAgent:
 
     def _serve_callback(self, msg: Any) -> None:
         self.modes.append("running")
+        self.callbacks += 1
         try:
             self._orig_serve_callback(msg)
         finally:
+            self.callbacks -= 1
             self.modes.pop()
 
     # commands ------------------------------------------------------------------------------------------------------
@@ -373,6 +506,8 @@ class TengoDebugAgent:
                 self._reply(msg, {"file": path, "breakpoints": self._apply().get(path, [])})
                 return None
             if cmd == "set_options":
+                if "break_on_error" in args:
+                    self.break_on_error = bool(args["break_on_error"])
                 self._reply(msg, {"ok": True})
                 return None
             if cmd == "pause":
@@ -420,7 +555,125 @@ class TengoDebugAgent:
                 raise ValueError("not a string reference")
             s, off = rec[1], int(args.get("offset", 1))
             return {"text": s[off - 1:off - 1 + int(args.get("length", 65536))], "length": len(s)}
-        raise ValueError(f"{cmd} is not supported for Tengo spells yet")
+        if cmd == "evaluate":
+            st = self._current_stack()
+            frame = self._frame(int(args.get("frame") or 1)) if st else None
+            ok, v = self._eval(str(args["expression"]), frame, st)
+            if not ok:
+                return {"ok": False, "error": v}
+            return {**self._variable("result", v), "ok": True}
+        if cmd == "set_variable":
+            return self._set_variable(int(args["ref"]), str(args["name"]), str(args["value"]))
+        raise ValueError(f"{cmd} is not supported for Tengo spells")
+
+    # expressions ---------------------------------------------------------------------------------------------
+    def _scope_cells(self, frame: Any, stack: list[Any]) -> tuple[tuple[str, ...], list[O.Cell]]:
+        """The variables an expression in ``frame`` sees, with a cell for each: the frame's locals and free
+        variables (captured ones through their own cells), then the main script's top-level variables."""
+        names: list[str] = []
+        cells: list[O.Cell] = []
+        seen: set[str] = set()
+        frames = [frame]
+        if stack and stack[0] is not frame and stack[0].file == frame.file:
+            frames.append(stack[0])
+        for f in frames:
+            fr = f.fr
+            for name, (kind, idx) in f.scope.items():
+                if name in seen:
+                    continue
+                try:
+                    v = fr[idx] if kind == "local" else fr[0][idx]
+                except IndexError:  # pragma: no cover - defensive
+                    continue
+                seen.add(name)
+                names.append(name)
+                cells.append(v if type(v) is O.Cell else O.Cell(O.UNDEFINED if v is None else v))
+        return tuple(names), cells
+
+    def _compile(self, text: str, names: tuple[str, ...]) -> Any:
+        key = (text, names)
+        fn = self._compiled.get(key)
+        if fn is None:
+            if self._eval_builtins is None:
+                self._eval_builtins = dict(self.interp.builtins)
+                for name in ("delete", "splice"):
+                    self._eval_builtins[name] = _refused(name)
+            fn = compile_expression(self.interp, text, names, self._eval_builtins)
+            if len(self._compiled) > 512:
+                self._compiled.clear()
+            self._compiled[key] = fn
+        return fn
+
+    def _eval(self, text: str, frame: Any, stack: list[Any]) -> tuple[bool, Any]:
+        """Evaluate ``text`` in ``frame`` (None: no frame yet, builtins only): (True, value) or (False, error)."""
+        if self.interp is None:
+            return False, "the spell has not started"
+        names, cells = self._scope_cells(frame, stack) if frame is not None else ((), [])
+        rt = self.interp.rt
+        saved = rt.depth, rt.line, self.evaluating, self.eval_steps, self.eval_refused
+        self.evaluating, self.eval_steps, self.eval_refused = True, 0, None
+        try:
+            value = self._compile(text, names)(cells)
+            if self.eval_refused:
+                return False, self.eval_refused
+            return True, value
+        except TengoError as e:
+            return False, self.eval_refused or e.message
+        except ValueError as e:
+            return False, str(e)
+        except RecursionError:
+            return False, "evaluation nested too deeply"
+        except MemoryError:
+            return False, "evaluation ran out of memory"
+        except Exception as e:
+            log.exception("evaluation of %r failed", text)
+            return False, f"internal interpreter error: {type(e).__name__}"
+        finally:
+            rt.depth, rt.line, self.evaluating, self.eval_steps, self.eval_refused = saved
+
+    def _set_variable(self, ref: int, name: str, expr: str) -> dict[str, Any]:
+        """Set a local or free variable of a frame, a map key or an array element to the value of ``expr``
+        (evaluated in that frame; map and array refs: in the top frame)."""
+        kind, x = self._get_ref(ref)
+        st = self._current_stack()
+        frame = self._frame(x if kind in ("locals", "free") else 1) if st else None
+        if frame is None:
+            return {"ok": False, "error": "no frame"}
+        target = None
+        if kind in ("locals", "free"):
+            entry = frame.scope.get(name)
+            if entry is None or (entry[0] == "local") != (kind == "locals"):
+                what = "local" if kind == "locals" else "upvalue"
+                return {"ok": False, "error": f"no {what} named {name}"}
+            target = entry
+        elif kind == "value" and type(x) is O.Map:
+            pass
+        elif kind == "value" and type(x) is O.Array:
+            m = _INDEX.match(name)
+            if not m or int(m.group(1)) >= len(x.value):
+                return {"ok": False, "error": f"no element {name}"}
+        elif kind == "value" and type(x) in (O.ImmutableMap, O.ImmutableArray):
+            return {"ok": False, "error": f"an {O.type_name(x)} cannot be changed"}
+        else:
+            return {"ok": False, "error": "this variable cannot be set"}
+        ok, value = self._eval(expr, frame, st)
+        if not ok:
+            return {"ok": False, "error": value}
+        if target is not None:
+            k, idx = target
+            if k == "local":
+                cur = frame.fr[idx]
+                if type(cur) is O.Cell:
+                    cur.v = value     # a captured local: the closures sharing it see the change too
+                else:
+                    frame.fr[idx] = value
+            else:
+                frame.fr[0][idx].v = value
+        elif type(x) is O.Map:
+            x.value[name] = value
+        else:
+            x.value[int(name[1:-1])] = value
+        return {**self._variable(name, value), "ok": True}
 
     def _get_ref(self, ref: int) -> Any:
         if not 0 < ref < len(self.refs):
