@@ -66,6 +66,7 @@ class WorkerProcess:
         self._write_fd = self.proc.stdin.fileno()
         self.reader = MessageReader(self.proc.stdout.fileno(), MAX_FROM_WORKER)
         self._write_lock = threading.Lock()
+        self._stdin_closed = False
         self.runs = 0
         self.rss_kb = 0
         self.stderr_tail = collections.deque(maxlen=40)
@@ -92,8 +93,11 @@ class WorkerProcess:
             raise RuntimeError(f"{self.language} worker did not start: {tail or msg!r}")
 
     def send(self, msg: Message) -> None:
+        """Write ``msg`` to the worker (OSError once the worker is closed: never to a reused descriptor)."""
         data = encode(msg)
         with self._write_lock:
+            if self._stdin_closed:
+                raise BrokenPipeError(f"worker {self.pid} is closed")
             write_all(self._write_fd, data)
 
     def read(self, timeout: float | None = None) -> Message | None:
@@ -132,9 +136,13 @@ class WorkerProcess:
         if self.reap(1.0) is None:
             self.kill("shutdown")
             self.reap(1.0)
-        for f in (self.proc.stdin, self.proc.stdout):
+        # A closed descriptor's number is soon reused (another worker's pipe, a socket, a database file), and
+        # threads of a run that ended may still hold this worker: sends check the flag under the write lock; the
+        # worker's stdout stays open until this object is collected (a late reader sees the end of the stream).
+        with self._write_lock:
+            self._stdin_closed = True
             try:
-                f and f.close()
+                self.proc.stdin and self.proc.stdin.close()
             except OSError:
                 pass
 
@@ -257,13 +265,18 @@ class EnginePool:
             self.discard(w, "recycled")
             return
         with self._lock:
-            self._ready[w.language].append(w)
+            # Keep what the pool is asked to keep warm (at least one): after a burst of runs that started cold
+            # workers, the extra ones exit instead of idling on (tens of MB each).
+            if len(self._ready[w.language]) < max(1, self.warm.get(w.language, 0)):
+                self._ready[w.language].append(w)
+                return
+        self.discard(w, "surplus")
 
     def discard(self, w: WorkerProcess, reason: str = "discarded") -> None:
         """Retire a worker (killed, crashed or recycled); a replacement starts in the background."""
         with self._lock:
             self._busy.discard(w)
-        if reason != "recycled":
+        if reason not in ("recycled", "surplus"):
             self.replaced += 1
         threading.Thread(target=w.close, name="worker-close", daemon=True).start()
         self._wake.set()

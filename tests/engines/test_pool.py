@@ -151,3 +151,46 @@ def test_cold_workers_outlive_the_thread_that_asked_for_them():
         assert len({res.stats["worker_pid"] for res in results}) == 1
     finally:
         r.shutdown()
+
+
+def test_a_closed_worker_never_writes_to_a_reused_descriptor(tmp_path):
+    # A run's thread may still hold a worker that the pool has closed (a late answer to a stopped spell). The
+    # closed pipe's descriptor number is free for the next file opened (another worker's pipe, a socket, a
+    # database): the late send must fail, not write there.
+    from app.engines.pool import WorkerProcess
+    from app.engines.protocol import Shutdown
+    w = WorkerProcess("lua")
+    w.wait_ready()
+    number = w._write_fd
+    w.close()
+    victims = []  # open files until one gets the pipe's old number (new files take the lowest free numbers)
+    try:
+        while len(victims) < 64 and (not victims or victims[-1].fileno() != number):
+            victims.append(open(tmp_path / f"victim{len(victims)}.bin", "wb", buffering=0))
+        assert victims[-1].fileno() == number
+        with pytest.raises(OSError):
+            w.send(Shutdown())
+    finally:
+        for f in victims:
+            f.close()
+    assert all(p.read_bytes() == b"" for p in tmp_path.glob("victim*.bin"))
+
+
+def test_workers_started_for_a_burst_of_runs_exit_afterwards(small_runner):
+    # Four runs at once on a pool that keeps one Lua worker warm: three start cold. When they are done, the pool
+    # keeps one warm worker (one of them, or the replacement it started meanwhile); the others exit.
+    runs = [small_runner.start(f"b{i}.lua", "local t = os.clock() while os.clock() - t < 0.3 do end return 1",
+                               RunOptions()) for i in range(4)]
+    assert all(r.wait(30).ok for r in runs)
+    pids = {r.result.stats["worker_pid"] for r in runs}
+    assert len(pids) == 4
+    assert small_runner.pool.ready_count("lua") == 1
+    assert _wait(lambda: sum(_alive(pid) for pid in pids) <= 1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"  # a zombie is dead (not yet reaped)
+    except FileNotFoundError:
+        return False
