@@ -26,6 +26,7 @@ from app.bridges import registry
 from app.bridges.errors import CODES, SpellError
 from app.bridges.registry import BridgeContext, BridgeHost
 from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
+from app.elastic_pool import ElasticPool
 from app.engines.pool import EnginePool, WorkerProcess
 from app.engines.profiles import DEFAULT_PROFILE, limits_for
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
@@ -138,6 +139,12 @@ class Run:
         self._done.wait(timeout)
         return self.result
 
+    def _detach(self) -> None:
+        """The run is over and its worker goes back to the pool: a late Stop must not kill it (nor the debugger
+        talk to it) while it serves another run."""
+        with self._lock:
+            self.worker = None
+
     def _attach(self, worker: WorkerProcess, ctx: BridgeContext) -> None:
         with self._lock:
             self.worker = worker
@@ -161,7 +168,7 @@ class Runner:
                  warm: dict[str, int] | None = None):
         self.pool = pool or EnginePool(warm=warm)
         self.settings = dict(settings or {})
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=512, thread_name_prefix="bridge")
+        self._executor = ElasticPool("bridge")  # never queues a reader behind busy calls (see elastic_pool)
         registry.load_all()
         self._spec = registry.describe()
         self._owns_pool = pool is None
@@ -207,7 +214,7 @@ class Runner:
         return ReplSession(self, language, options or RunOptions())
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.shutdown()
         if self._owns_pool:
             self.pool.shutdown()
 
@@ -273,6 +280,7 @@ class _RunSession:
         self._dead = threading.Event()
         self._ended = threading.Event()  # set by the last reader: the run is over
         self._role_lock = threading.Lock()
+        self._send_lock = threading.Lock()  # sends vs. the end of the run (see _send)
         self._reading = False  # a thread holds the reader role (see _take_reading)
         self._finished: RunFinished | None = None
         self._deadline = 0.0
@@ -296,6 +304,7 @@ class _RunSession:
         stats = _span_stats(spans)
         if finished is not None:
             stats.update(finished.stats)
+            run._detach()
             if not self.keep_worker:
                 self.runner.pool.release(worker, finished.stats)
             elif finished.stats.get("exiting"):
@@ -437,7 +446,7 @@ class _RunSession:
         return None
 
     def _end_reading(self) -> None:
-        with self._role_lock:
+        with self._send_lock, self._role_lock:  # from now on nothing is sent to the worker, nobody reads it
             self._dead.set()
             self._ended.set()
         if self._finished is None:
@@ -445,6 +454,16 @@ class _RunSession:
         for fut in list(self._pending.values()):
             if not fut.done():
                 fut.set_exception(SpellError("cancelled", "the run ended"))
+
+    def _send(self, msg: BridgeResult | CallbackCall) -> bool:
+        """Send to the worker unless the run is over: its worker may be serving another run by then, and a late
+        answer (a parallel step still in flight when the spell failed) must never reach that run. False when
+        not sent."""
+        with self._send_lock:
+            if self._ended.is_set():
+                return False
+            self.worker.send(msg)
+            return True
 
     def _paused_s(self) -> float:
         return self.run.debug.paused_seconds() if self.run.debug is not None else 0.0
@@ -462,7 +481,7 @@ class _RunSession:
                                                      "message": f"internal error in {msg.target}.{msg.method}: "
                                                                 f"{type(e).__name__}: {e}"})
         try:
-            self.worker.send(reply)
+            self._send(reply)
         except OSError:
             pass  # the worker is gone; the reader reports how
 
@@ -482,7 +501,8 @@ class _RunSession:
             raise SpellError("cancelled", "the run ended")
         self._ensure_reader()  # someone must read the result while this thread waits for it
         try:
-            self.worker.send(CallbackCall(call_id, callback_id, self.bridges.to_spell(args)))
+            if not self._send(CallbackCall(call_id, callback_id, self.bridges.to_spell(args))):
+                raise OSError("the run ended")
         except OSError:
             self._pending.pop(call_id, None)
             raise SpellError("cancelled", "the run ended") from None

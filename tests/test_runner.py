@@ -176,13 +176,20 @@ return Workflow.parallel(steps, {max_concurrency = 4}).output
     assert max(s["start"] for s in llm) < min(s["end"] for s in llm)  # all four requests were in flight at once
 
 
-def test_a_spell_that_fails_because_it_was_stopped_reports_cancelled(runner):
+def test_a_spell_that_fails_because_it_was_stopped_reports_cancelled():
     # Stop sets the run's cancelled flag, then kills the worker. If the spell gets the "cancelled" error of a
     # bridge call and finishes first, the run still reports that the user stopped it, not a spell error.
-    run = runner.start("loop.lua", "while true do LLM.complete('again') end", RunOptions(timeout_s=60))
-    assert _wait_for(lambda: run.worker is not None and run.ctx is not None)
-    run.worker.kill = lambda reason: None  # the worker lives on: the spell itself ends with the error
-    run.cancel()
-    result = run.wait(30)
-    assert result is not None and result.status == "cancelled"
-    assert result.failure.message == "stopped by the user"
+    from app.runner import Runner
+    private = Runner(warm={"lua": 0})  # its worker is tampered with below: never the shared pool's
+    try:
+        run = private.start("loop.lua", "while true do LLM.complete('again') end", RunOptions(timeout_s=60))
+        assert _wait_for(lambda: run.worker is not None and run.ctx is not None)
+        worker = run.worker
+        worker.kill = lambda reason: None  # the worker lives on: the spell itself ends with the error
+        run.cancel()
+        result = run.wait(30)
+        del worker.kill
+        assert result is not None and result.status == "cancelled"
+        assert result.failure.message == "stopped by the user"
+    finally:
+        private.shutdown()
