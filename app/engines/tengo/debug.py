@@ -100,22 +100,20 @@ def statement_lines(source: str, filename: str = "<spell>") -> set[int]:
     """Lines holding a statement (where a breakpoint can hit); raises :class:`~.errors.TengoParseError`."""
     from .parser import parse
 
-    lines: set[int] = set()
+    return {node.line for node in _nodes(parse(source, filename))
+            if type(node) not in (N.BlockStmt, N.EmptyStmt) and type(node).__name__.endswith("Stmt")}
 
-    def walk(node: Any) -> None:
+
+def _nodes(tree: Any) -> Any:
+    """Every AST node in ``tree`` (a node or a list of them), depth first."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
         if isinstance(node, list):
-            for x in node:
-                walk(x)
-            return
-        if not isinstance(node, N.Node):
-            return
-        if type(node) not in (N.BlockStmt, N.EmptyStmt) and type(node).__name__.endswith("Stmt"):
-            lines.add(node.line)
-        for name in node.fields:
-            walk(getattr(node, name))
-
-    walk(parse(source, filename))
-    return lines
+            stack.extend(reversed(node))
+        elif isinstance(node, N.Node):
+            yield node
+            stack.extend(getattr(node, name) for name in reversed(node.fields))
 
 
 EXPRESSION_FILE = "<expression>"
@@ -132,20 +130,8 @@ def parse_expression(text: str) -> Any:
     if len(stmts) != 1 or type(stmts[0]) is not N.ExprStmt:
         raise ValueError(NOT_AN_EXPRESSION if stmts else "empty expression")
     expr = stmts[0].expr
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for x in node:
-                walk(x)
-            return
-        if not isinstance(node, N.Node):
-            return
-        if type(node) is N.FuncLit:
-            raise ValueError("function literals cannot be evaluated here")
-        for name in node.fields:
-            walk(getattr(node, name))
-
-    walk(expr)
+    if any(type(node) is N.FuncLit for node in _nodes(expr)):
+        raise ValueError("function literals cannot be evaluated here")
     return expr
 
 
