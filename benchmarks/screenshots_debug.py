@@ -131,6 +131,26 @@ def main() -> int:
     w.tabs.setCurrentWidget(page)
     qwait(200)
 
+    # a Tengo spell: a conditional breakpoint inside a callback, watches evaluated in its frame
+    tengo_spell = ws / "content_pipeline.tengo"
+    tengo_spell.write_text((ROOT / "examples" / "content_pipeline.tengo").read_text("utf-8"), encoding="utf-8")
+    w.tabs.open_file(str(tengo_spell))
+    ctl.set_breakpoint(str(tengo_spell), 19, condition="words > 3")
+    w.debugger.docks.watches.add("words * 2")
+    w.debugger.docks.watches.add("text.to_upper(topic)")
+    w.action_debug()
+    if wait(app, lambda: ctl.is_paused, 60):
+        wait(app, lambda: w.debugger.docks.variables.tree.topLevelItemCount() > 0, 10)
+        qwait(600)
+        print("tengo stop:", ctl.stop.reason, ctl.stop.line)
+        shots.append(("debug-light-tengo.png", w.grab()))
+    else:
+        print("the Tengo debug run did not stop")
+    w.action_stop()
+    wait(app, lambda: ctl.state == "ended", 20)
+    w.tabs.setCurrentWidget(page)
+    qwait(200)
+
     # hover when not stopped: the docs of the bridge method
     pos = ed0.positionFromLine(4) + line5.index("chat") + 1
     x, y = ed0.pointXFromPosition(pos), ed0.pointYFromPosition(pos) + 6

@@ -492,3 +492,16 @@ def test_evaluate_at_an_llm_call_stop(spell, debug):
     assert d.session.evaluate("topic + \"!\"")["value"] == '"owls!"'
     assert "read-only" in d.session.evaluate("LLM.complete(topic)")["error"]
     assert d.finish().value == "Echo: tell me about owls"
+
+
+def test_an_anonymous_function_is_named_function_in_the_stack(spell, debug):
+    path = spell("anon.tengo", """
+each := func(xs, f) { for x in xs { f(x) } }
+each([1], func(v) {
+  w := v * 2
+})
+""")
+    d = debug(path, [3])
+    st = d.stop()
+    assert frames(st) == [("function", 3), ("each", 1), ("main chunk", 2)]
+    assert d.finish().ok

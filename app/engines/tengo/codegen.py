@@ -97,7 +97,9 @@ class CodeGen:
         cells = () if direct is not None else tuple(s.slot for s in info.param_syms if s.captured)
         if self.scopes is not None and self.rt.debug_hook is not None:
             from .debug import wrap_body
-            body = wrap_body(body, info.name, self.filename, self.rt, self.rt.debug_hook)
+            # frames without a name: the main chunk or a module's top level, else an anonymous function
+            body = wrap_body(body, info.name or ("" if info.top else "function"), self.filename, self.rt,
+                             self.rt.debug_hook)
         code = FuncCode(len(info.params), info.variadic, info.nslots, body, cells, info.name, self.filename, line)
         if direct is not None:
             code.direct = direct
