@@ -137,14 +137,16 @@ class WorkerProcess:
             self.kill("shutdown")
             self.reap(1.0)
         # A closed descriptor's number is soon reused (another worker's pipe, a socket, a database file), and
-        # threads of a run that ended may still hold this worker: sends check the flag under the write lock; the
-        # worker's stdout stays open until this object is collected (a late reader sees the end of the stream).
+        # threads of a run that ended may still hold this worker: sends check the flag under the write lock, reads
+        # the reader's flag (nobody reads a worker once its run is over: the runner's sessions make sure).
         with self._write_lock:
             self._stdin_closed = True
-            try:
-                self.proc.stdin and self.proc.stdin.close()
-            except OSError:
-                pass
+            self.reader.close()
+            for f in (self.proc.stdin, self.proc.stdout):
+                try:
+                    f and f.close()
+                except OSError:
+                    pass
 
     def exit_description(self) -> str:
         code = self.proc.poll()

@@ -185,8 +185,15 @@ class MessageReader:
         self.max_message = max_message
         self._buf = bytearray()
         self._chunks: queue.Queue[bytes | Exception] | None = None
+        self.closed = False
+
+    def close(self) -> None:
+        """Read no more (the descriptor is about to be closed, and its number may be reused)."""
+        self.closed = True
 
     def _fill(self, timeout: float | None) -> bool:
+        if self.closed:
+            raise ChannelClosed("the channel is closed")
         if timeout is not None and not _CAN_SELECT_PIPES:
             return self._fill_from_thread(timeout)
         if timeout is not None:

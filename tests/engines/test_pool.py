@@ -194,3 +194,21 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"  # a zombie is dead (not yet reaped)
     except FileNotFoundError:
         return False
+
+
+def test_a_closed_worker_leaves_no_descriptor_open():
+    from app.engines.pool import WorkerProcess
+    w = WorkerProcess("lua")
+    w.wait_ready()
+    fds = [w._write_fd, w.reader.fd, w.proc.stderr.fileno()]
+    w.close()
+
+    def all_closed() -> bool:
+        for fd in fds:
+            try:
+                os.fstat(fd)
+                return False
+            except OSError:
+                pass
+        return True
+    assert _wait(all_closed)  # stderr closes when its drain thread sees the end of the stream
