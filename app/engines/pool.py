@@ -267,9 +267,10 @@ class EnginePool:
             self.discard(w, "recycled")
             return
         with self._lock:
-            # Keep what the pool is asked to keep warm (at least one): after a burst of runs that started cold
-            # workers, the extra ones exit instead of idling on (tens of MB each).
-            if len(self._ready[w.language]) < max(1, self.warm.get(w.language, 0)):
+            # Keep up to twice what the pool is asked to keep warm (at least two): one run after another keeps
+            # its worker plus the replacement started when it began (no churn), while after a burst of runs that
+            # started cold workers the extra ones exit instead of idling on (tens of MB each).
+            if len(self._ready[w.language]) < max(2, 2 * self.warm.get(w.language, 0)):
                 self._ready[w.language].append(w)
                 return
         self.discard(w, "surplus")

@@ -177,15 +177,15 @@ def test_a_closed_worker_never_writes_to_a_reused_descriptor(tmp_path):
 
 
 def test_workers_started_for_a_burst_of_runs_exit_afterwards(small_runner):
-    # Four runs at once on a pool that keeps one Lua worker warm: three start cold. When they are done, the pool
-    # keeps one warm worker (one of them, or the replacement it started meanwhile); the others exit.
+    # Five runs at once on a pool that keeps one Lua worker warm: four start cold. When they are done, the pool
+    # keeps two ready (one run after another then never waits for a cold start); the others exit.
     runs = [small_runner.start(f"b{i}.lua", "local t = os.clock() while os.clock() - t < 0.3 do end return 1",
-                               RunOptions()) for i in range(4)]
+                               RunOptions()) for i in range(5)]
     assert all(r.wait(30).ok for r in runs)
     pids = {r.result.stats["worker_pid"] for r in runs}
-    assert len(pids) == 4
-    assert small_runner.pool.ready_count("lua") == 1
-    assert _wait(lambda: sum(_alive(pid) for pid in pids) <= 1)
+    assert len(pids) == 5
+    assert small_runner.pool.ready_count("lua") == 2
+    assert _wait(lambda: sum(_alive(pid) for pid in pids) <= 2)
 
 
 def _alive(pid: int) -> bool:
@@ -212,3 +212,21 @@ def test_a_closed_worker_leaves_no_descriptor_open():
                 pass
         return True
     assert _wait(all_closed)  # stderr closes when its drain thread sees the end of the stream
+
+
+def test_runs_one_after_another_reuse_their_workers():
+    # Each run takes a warm worker and the pool starts a replacement; the finished worker is kept too, so runs
+    # one after another alternate between two workers instead of starting (and retiring) one per run.
+    r = Runner(pool=EnginePool(warm={"lua": 1}))
+    try:
+        assert r.pool.wait_warm(60)
+        pids = set()
+        for i in range(6):
+            result = r.run(f"seq{i}.lua", "local t = os.clock() while os.clock() - t < 0.2 do end return 1",
+                           RunOptions())  # long enough for the replacement to start meanwhile
+            assert result.ok
+            pids.add(result.stats["worker_pid"])
+            assert _wait(lambda: r.pool.ready_count("lua") >= 1)
+        assert len(pids) <= 2
+    finally:
+        r.shutdown()
