@@ -411,6 +411,8 @@ class _RunSession:
                 if isinstance(msg, Output):
                     _notify(run.observer, "on_output", msg.stream, msg.text)
                 elif isinstance(msg, BridgeCall):
+                    if worker.killed_because is not None:
+                        continue  # draining a stopped worker: its calls get no answer
                     if self.bridges.is_inline(msg.target, msg.method):
                         self.serve_call(msg)
                         continue
