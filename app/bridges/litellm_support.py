@@ -218,7 +218,8 @@ def map_exception(exc: BaseException, model: str = "") -> SpellError:
     if re.search(r"Missing credentials|Missing \w+ API Key|api_key client option must be set", message, re.I):
         code = "authentication"  # no key configured: raised before any request, never worth retrying
         provider = provider_of(model) if model else "the provider"
-        message = f"no API key for {provider}: set its key in the environment (see Model.providers())"
+        message = (f"no API key for {provider}: add it in Settings → Providers (kept in the OS keyring, also used "
+                   f"by llmspell) or set {provider.upper()}_API_KEY in the environment")
     if code == "provider" and ("APIConnectionError" in message or "Connection error" in message):
         code = "network"  # litellm reports dropped connections (also mid-stream) as 500s or fallback errors
     if isinstance(exc, TimeoutError):

@@ -233,6 +233,7 @@ def test_missing_key_is_authentication_and_not_retried(make_spell, llm_server, m
     with pytest.raises(SpellError) as e:
         s.call("LLM.complete", "hi", opts={"model": "openai/gpt-4o-mini"})
     assert e.value.code == "authentication" and "no API key for openai" in e.value.message
+    assert "Settings → Providers" in e.value.message and "OPENAI_API_KEY" in e.value.message  # how to fix it
     assert llm_server.chat_requests() == []
 
 
