@@ -168,7 +168,7 @@ class Runner:
                  warm: dict[str, int] | None = None):
         self.pool = pool or EnginePool(warm=warm)
         self.settings = dict(settings or {})
-        self._executor = ElasticPool("bridge")  # never queues a reader behind busy calls (see elastic_pool)
+        self._threads = ElasticPool("bridge")  # never queues a reader behind busy calls (see elastic_pool)
         registry.load_all()
         self._spec = registry.describe()
         self._owns_pool = pool is None
@@ -214,7 +214,7 @@ class Runner:
         return ReplSession(self, language, options or RunOptions())
 
     def shutdown(self) -> None:
-        self._executor.shutdown()
+        self._threads.shutdown()
         if self._owns_pool:
             self.pool.shutdown()
 
@@ -361,7 +361,7 @@ class _RunSession:
     def _ensure_reader(self) -> None:
         if self._take_reading():
             try:
-                self.runner._executor.submit(self._reader, True)
+                self.runner._threads.submit(self._reader, True)
             except RuntimeError:  # the runner is shutting down: leave the reading to the run's own thread
                 with self._role_lock:
                     self._reading = False
@@ -387,7 +387,7 @@ class _RunSession:
                 return
             if not serve_here:
                 try:
-                    self.runner._executor.submit(self._reader, True, call)
+                    self.runner._threads.submit(self._reader, True, call)
                     return
                 except RuntimeError:  # the runner is shutting down: serve it here
                     serve_here = True
