@@ -8,8 +8,8 @@ import pytest
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Any]:
-    """Warm Tengo workers, started by the pool's own thread (a cold worker spawned from a run's thread dies
-    with that thread: PR_SET_PDEATHSIG; the shared session runner warms Lua and JS only)."""
+    """Warm Tengo workers (the shared session runner warms Lua and JS only), so no debug run waits for a cold
+    start."""
     from app.runner import Runner
     r = Runner(warm={"tengo": 2})
     r.pool.wait_warm(60)
