@@ -6,6 +6,7 @@ from typing import Any, Iterator
 
 import pytest
 
+
 @pytest.fixture(scope="module")
 def runner() -> Iterator[Any]:
     """Warm Tengo workers (the shared session runner warms Lua and JS only), so no debug run waits for a cold
