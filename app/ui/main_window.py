@@ -718,8 +718,8 @@ class MainWindow(QMainWindow):
     def action_run_selection(self) -> None:
         """Evaluate the selected code (or the caret line) in the REPL of the file's language."""
         page = self.tabs.current_page()
-        if page is None or page.language not in ("lua", "js"):
-            self.statusBar().showMessage("The REPL speaks Lua and JavaScript", 3000)
+        if page is None or page.language not in ("lua", "js", "tengo"):
+            self.statusBar().showMessage("The REPL speaks Lua, JavaScript and Tengo", 3000)
             return
         ed = page.editor
         code = ed.selected_text() or ed.line_text(ed.caret()[0])

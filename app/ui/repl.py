@@ -1,5 +1,5 @@
-"""The REPL: evaluate Lua or JavaScript in a persistent session runtime with the bridges, with history (Up/Down)
-and multi-line input (Shift+Enter, or an unfinished block, adds a line)."""
+"""The REPL: evaluate Lua, JavaScript or Tengo in a persistent session runtime with the bridges, with history
+(Up/Down) and multi-line input (Shift+Enter, or an unfinished block, adds a line)."""
 from __future__ import annotations
 
 import logging
@@ -87,6 +87,7 @@ class ReplWidget(QWidget):
         self.lang = QComboBox()
         self.lang.addItem("Lua", "lua")
         self.lang.addItem("JavaScript", "js")
+        self.lang.addItem("Tengo", "tengo")
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop the entry being evaluated")
         self.stop_button.hide()
@@ -129,7 +130,7 @@ class ReplWidget(QWidget):
 
     def evaluate(self, source: str) -> None:
         """Echo ``source`` and evaluate it in the session runtime (in the background)."""
-        prompt = "lua>" if self.language() == "lua" else "js>"
+        prompt = {"lua": "lua>", "js": "js>", "tengo": "tengo>"}.get(self.language(), ">")
         echo = "\n".join((prompt if i == 0 else "...".rjust(len(prompt))) + " " + ln
                          for i, ln in enumerate(source.split("\n")))
         self.output.append_output([("input", echo + "\n")])

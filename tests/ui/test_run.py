@@ -205,6 +205,21 @@ def test_real_repl_session_persists(real_window, qtbot):
     qtbot.waitUntil(lambda: "21" in repl.output.toPlainText(), timeout=30000)
 
 
+def test_real_tengo_repl_session_persists(real_window, qtbot):
+    repl = real_window.repl
+    repl.lang.setCurrentIndex(repl.lang.findData("tengo"))
+    repl.evaluate("x := 20")
+    repl.evaluate("x * 2 + 2")  # a final expression is the entry's value
+    qtbot.waitUntil(lambda: "42" in repl.output.toPlainText(), timeout=60000)
+    assert "tengo> x := 20" in repl.output.toPlainText()
+    page = real_window.tabs.new_file("tengo", "y := x + 3\ny * 2\n")
+    for line in (0, 1):  # run selection: the caret's line, in the file's language, in the same session
+        page.editor.set_cursor(line, 0)
+        real_window.action_run_selection()
+    qtbot.waitUntil(lambda: "46" in repl.output.toPlainText(), timeout=30000)
+    assert "tengo> y * 2" in repl.output.toPlainText()
+
+
 def test_real_diagnostics(real_window, qtbot):
     page = real_window.tabs.new_file("lua", "local a = = 1\n")
     qtbot.waitUntil(lambda: bool(page.editor.diagnostics), timeout=20000)
