@@ -225,7 +225,7 @@ class MessageReader:
 
     def _pump(self) -> None:
         assert self._chunks is not None
-        while True:
+        while not self.closed:  # once closed, the descriptor's number may belong to another file
             try:
                 chunk = os.read(self.fd, 1 << 16)
             except OSError as e:
