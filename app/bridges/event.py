@@ -228,11 +228,11 @@ class EventBridge(Bridge):
         Errors:
             cancelled: the run was stopped while waiting.
         Example (lua):
-            local ev = Event.wait("review.*", 5)
-            if ev then print(ev.topic) end
+            Event.publish("review.done", {score = 9})
+            local ev = Event.wait("review.*", 5); if ev then print(ev.topic, ev.data.score) end  -- review.done 9
         Example (js):
-            const ev = Event.wait("review.*", 5);
-            if (ev) console.log(ev.topic);
+            Event.publish("review.done", {score: 9});
+            const ev = Event.wait("review.*", 5); if (ev) console.log(ev.topic, ev.data.score);  // review.done 9
         """
         bus = bus_of(self.ctx)
         bus.drain()
