@@ -206,6 +206,13 @@ def test_run_uses_the_ides_model_setting_and_keyring_key(tmp_path):
         assert _authorization(server) == f"Bearer {secret}"
         assert secret not in r.stdout + r.stderr
 
+        # Model.providers() counts the keyring's key before any call has loaded it.
+        providers = tmp_path / "providers.lua"
+        providers.write_text('for _, p in ipairs(Model.providers()) do if p.name == "openai" then '
+                             'return p.configured end end\n')
+        r = llmspell("run", str(providers), "--json", env=env)
+        assert r.returncode == 0 and json.loads(r.stdout)["value"] is True, r.stderr
+
         # A variable set in the environment wins over the keyring; --model over the setting.
         env["OPENAI_API_KEY"] = "sk-from-the-environment-000000"
         r = llmspell("run", str(spell), "--json", env=env)

@@ -29,16 +29,36 @@ _SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}")
 
 
 _before_first_use: list[Callable[[], None]] = []
+_prepared = False
+_prep_lock = threading.Lock()  # held while the preparations run: concurrent first calls wait for the keys
 
 
 def before_first_use(fn: Callable[[], None]) -> None:
-    """Run ``fn`` once before litellm is first used in this process (at once if it already is): e.g. load API
-    keys from the OS keyring only when a spell actually reaches for a model."""
-    with _lock:
-        if _litellm is None:
+    """Run ``fn`` once before litellm is first used or credentials are first looked at in this process (at once
+    if that already happened): e.g. load API keys from the OS keyring only when a spell reaches for a model."""
+    with _prep_lock:
+        if not _prepared:
             _before_first_use.append(fn)
             return
     fn()
+
+
+def prepare_credentials() -> None:
+    """Run the :func:`before_first_use` preparations now (once): before litellm's import, or before anything
+    reports which providers have keys."""
+    global _prepared
+    if _prepared:
+        return
+    with _prep_lock:
+        if _prepared:
+            return
+        for fn in _before_first_use:
+            try:
+                fn()
+            except Exception:
+                log.exception("preparing for the first LLM call failed")
+        _before_first_use.clear()
+        _prepared = True
 
 
 def get_litellm() -> Any:
@@ -46,14 +66,9 @@ def get_litellm() -> Any:
     global _litellm
     if _litellm is not None:
         return _litellm
+    prepare_credentials()
     with _lock:
         if _litellm is None:
-            for fn in _before_first_use:
-                try:
-                    fn()
-                except Exception:
-                    log.exception("preparing for the first LLM call failed")
-            _before_first_use.clear()
             os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
             os.environ.setdefault("LITELLM_LOG", "ERROR")
             # The import makes ~500,000 long-lived objects: with the collector on, its full collections during

@@ -7,7 +7,7 @@ import os
 from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
-from app.bridges.litellm_support import get_litellm, is_offline, provider_of
+from app.bridges.litellm_support import get_litellm, is_offline, prepare_credentials, provider_of
 from app.bridges.llm_client import client_of
 from app.bridges.offline_provider import MODELS as OFFLINE_MODELS
 from app.bridges.records import ModelEntry, ModelInfo, ProviderInfo
@@ -119,7 +119,8 @@ class ModelBridge(Bridge):
         }
 
     def providers(self) -> list[ProviderInfo]:
-        """Which providers have credentials configured in the environment (names only, never values).
+        """Which providers have credentials configured: in the environment or, for the IDE and ``llmspell``, in
+        the OS keyring (names only, never values).
 
         Returns:
             A list of {name, configured, env = names of the environment variables it needs}.
@@ -130,6 +131,7 @@ class ModelBridge(Bridge):
             for (const p of Model.providers()) console.log(p.name, p.configured);
             console.log(Model.providers()[0].name);  // offline
         """
+        prepare_credentials()  # keys kept in the OS keyring count (the CLI loads them on first need)
         out = [{"name": "offline", "configured": True, "env": []}]
         out += [{"name": p, "configured": configured(p), "env": list(env)} for p, env in PROVIDER_ENV.items()]
         return out
