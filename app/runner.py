@@ -30,7 +30,8 @@ from app.elastic_pool import ElasticPool
 from app.engines.pool import EnginePool, WorkerProcess
 from app.engines.profiles import DEFAULT_PROFILE, limits_for
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
-                                  DebugReply, MessageTooLarge, Output, Paused, RunFinished, RunRequest)
+                                  DebugReply, MessageTooLarge, Output, Paused, RunFinished, RunRequest, TestResult,
+                                  TestStarted)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ class RunOptions:
     workspace: str | None = None
     debug: dict[str, Any] | None = None
     http_allow: tuple[str, ...] | None = None  # hosts http_get may reach (profiles that allow http)
+    #: a test file's run: the test API is bound and these options select tests ({filter, line, bail});
+    #: the observer hears ``on_test_started(TestStarted)`` and ``on_test_result(TestResult)``
+    test: dict[str, Any] | None = None
+    #: per-run services the run starts with (a Spell.run child shares its test's mocks, state and cassette)
+    services: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,6 +127,7 @@ class Run:
         self.worker: WorkerProcess | None = None
         self.ctx: BridgeContext | None = None
         self.debug: Any = None  # the app.debugger.session.DebugSession of a debug run
+        self.children: list["Run"] = []  # Spell.run child runs in flight (stopped with this run)
 
     @property
     def done(self) -> bool:
@@ -134,6 +141,9 @@ class Run:
                 self.ctx.cancelled.set()
             if self.worker is not None and not self._done.is_set():
                 self.worker.kill("cancelled")
+            children = list(self.children)
+        for child in children:
+            child.cancel()
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
         self._done.wait(timeout)
@@ -171,6 +181,7 @@ class Runner:
         self._threads = ElasticPool("bridge")  # never queues a reader behind busy calls (see elastic_pool)
         registry.load_all()
         self._spec = registry.describe()
+        self._test_spec = registry.describe(tests=True)
         self._owns_pool = pool is None
 
     # public API ---------------------------------------------------------------------------------------------
@@ -239,8 +250,10 @@ class Runner:
             from app.debugger.session import DebugSession
             run.debug = DebugSession.from_options(options.debug)
             debug = run.debug.worker_config(path)
-        req = RunRequest(run.run_id, "run", lang, source, path, spell_dir, options.inputs, asdict(limits),
-                         self._spec, debug)
+        testing = options.test is not None
+        req = RunRequest(run.run_id, "test" if testing else "run", lang, source, path, spell_dir, options.inputs,
+                         asdict(limits), self._test_spec if testing else self._spec, debug,
+                         dict(options.test) if testing else None)
         worker = self.pool.acquire(lang)
         result = _RunSession(self, run, worker, limits, options, path, spell_dir, lang).serve(req, started)
         run._finish(result)
@@ -256,6 +269,13 @@ class Runner:
         tracer = _make_tracer(run.observer)
         if tracer is not None:
             ctx.services["tracer"] = tracer
+        ctx.services.update(options.services)
+        if options.test is not None:
+            from app.bridges.mock import MockRegistry
+            from app.bridges.state import MemoryStateStore
+            ctx.test_run = True
+            ctx.services["mocks"] = MockRegistry()
+            ctx.services["state"] = MemoryStateStore(ctx)  # tests never touch the user's persistent state
         return ctx
 
 
@@ -272,6 +292,8 @@ class _RunSession:
         self.path = path
         self.ctx = runner._context(run, path, spell_dir, lang, limits, options)
         self.ctx.invoke_callback = self.invoke_callback
+        if self.ctx.test_run:
+            self.ctx.services["child_runs"] = self.run_child
         if run.debug is not None:
             run.debug.attach(run, self.ctx)
         self.bridges = BridgeHost(self.ctx)
@@ -430,6 +452,13 @@ class _RunSession:
                 elif isinstance(msg, RunFinished):
                     self._finished = msg
                     break
+                elif isinstance(msg, TestStarted):
+                    if self.ctx.test_run:
+                        from app.bridges.mock import begin_test
+                        begin_test(self.ctx)
+                    _notify(run.observer, "on_test_started", msg)
+                elif isinstance(msg, TestResult):
+                    _notify(run.observer, "on_test_result", msg)
                 elif isinstance(msg, Paused):
                     if run.debug is not None:
                         run.debug.on_paused(msg)
@@ -487,6 +516,51 @@ class _RunSession:
         except OSError:
             pass  # the worker is gone; the reader reports how
 
+    def run_child(self, path: str, inputs: Any, timeout_s: float | None, model: str | None) -> dict[str, Any]:
+        """``Spell.run`` of a test: a child run on the same pool in a fresh sandbox, with this run's mocks,
+        State, cassette and limits, within the time this run has left. Its spans reach this run's observer (the
+        IDE's trace panel) as they happen."""
+        from app.bridges.calls import calls_from_spans
+        from app.bridges.llm_client import client_of
+        from app.bridges.mock import registry_of
+        left = self._deadline + self._paused_s() - time.monotonic() - 0.05
+        if left <= 0:
+            raise SpellError("limit_exceeded", "Spell.run: the test has no time left")
+        settings = dict(self.ctx.settings)
+        if model:
+            settings["default_model"] = model
+        services = {k: self.ctx.services[k] for k in ("mocks", "state") if k in self.ctx.services}
+        cassette = client_of(self.ctx).cassette()
+        if cassette is not None:
+            services["cassette"] = cassette
+        options = RunOptions(inputs=inputs, profile=self.ctx.profile, timeout_s=min(timeout_s or left, left),
+                             memory_mb=self.limits.memory_mb, output_bytes=self.limits.output_bytes,
+                             settings=settings, workspace=self.ctx.workspace, http_allow=self.limits.http_allow,
+                             services=services)
+        collector = _ChildObserver(self.run.observer)
+        child = Run(uuid.uuid4().hex[:12], collector)
+        with self.run._lock:
+            if self.run._cancel_requested:
+                raise SpellError("cancelled", "the test was stopped")
+            self.run.children.append(child)
+        try:
+            self.runner._execute(child, path, None, options)
+        finally:
+            with self.run._lock:
+                self.run.children.remove(child)
+        result = child.result
+        assert result is not None
+        calls = calls_from_spans(result.spans)
+        mocks = registry_of(self.ctx)
+        if mocks is not None:
+            mocks.add_child_calls(calls)
+        error = None
+        if not result.ok:
+            f = result.failure
+            error = {"code": f.code if f else result.status, "message": f.message if f else result.status,
+                     "file": f.file if f else None, "line": f.line if f else None}
+        return {"result": result.value, "output": collector.text(), "error": error, "calls": calls}
+
     def invoke_callback(self, callback_id: int, args: list[Any]) -> Any:
         """Run a script function in the worker, nested inside the pending bridge call.
 
@@ -518,6 +592,30 @@ class _RunSession:
             err.traceback = [Frame(**f) for f in msg.error.get("traceback") or []]  # type: ignore[attr-defined]
             raise err
         return self.bridges._to_host(msg.value)
+
+
+class _ChildObserver:
+    """Collects a Spell.run child's output (bounded by the child's own output limit) and passes its spans on
+    to the test run's observer."""
+
+    def __init__(self, parent: Any):
+        self.parent = parent
+        self.parts: list[str] = []
+        self.lock = threading.Lock()
+
+    def on_output(self, stream: str, text: str) -> None:
+        with self.lock:
+            self.parts.append(text)
+
+    def on_span(self, span: dict[str, Any]) -> None:
+        _notify(self.parent, "on_span", span)
+
+    def on_finished(self, result: RunResult) -> None:
+        pass
+
+    def text(self) -> str:
+        with self.lock:
+            return "".join(self.parts)
 
 
 class ReplSession:

@@ -47,6 +47,7 @@ class LLMResult:
     chunks: list[str] | None = None
     first_chunk_s: float | None = None  # streams: seconds from the request to the first text
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    mocked: bool = False  # a test's Mock.llm answered, not the model
 
     def to_record(self) -> dict[str, Any]:
         """The cassette form."""

@@ -36,6 +36,8 @@ BRIDGE_MODULES = [
     "app.bridges.state",
     "app.bridges.event",
     "app.bridges.hook",
+    "app.bridges.mock",
+    "app.bridges.spell",
 ]
 
 HANDLE_KEY = "$handle"
@@ -73,6 +75,7 @@ class BridgeContext:
     limits: Any = None
     settings: dict[str, Any] = field(default_factory=dict)
     current_line: int | None = None
+    test_run: bool = False  # a test file's run (or a Spell.run child of one): the test-only globals exist
     cancelled: threading.Event = field(default_factory=threading.Event)
     output: Callable[[str, str], None] = lambda stream, text: None
     invoke_callback: Callable[[int, list[Any]], Any] | None = None
@@ -241,6 +244,7 @@ def _strip_optional(t: Any) -> Any:
 
 
 _GLOBALS: dict[str, type] = {}
+_TEST_ONLY: set[str] = set()
 _TYPES: dict[str, type] = {}
 _HANDLE_TYPES_BY_CLASS: dict[type, str] = {}
 _INFO: dict[tuple[str, str], GlobalInfo] = {}
@@ -248,10 +252,14 @@ _loaded = False
 _lock = threading.Lock()
 
 
-def bridge(name: str) -> Callable[[type], type]:
-    """Register a class as the spell global ``name``."""
+def bridge(name: str, test_only: bool = False) -> Callable[[type], type]:
+    """Register a class as the spell global ``name`` (``test_only``: bound in test files only)."""
     def register(cls: type) -> type:
         _GLOBALS[name] = cls
+        if test_only:
+            _TEST_ONLY.add(name)
+        else:
+            _TEST_ONLY.discard(name)
         cls.bridge_name = name  # type: ignore[attr-defined]
         _INFO.pop(("global", name), None)
         return cls
@@ -342,15 +350,23 @@ def types_info() -> list[GlobalInfo]:
     return [info(n, "type") for n in _TYPES]
 
 
-def describe() -> dict[str, Any]:
-    """The registry as plain data for the workers (``app.engines.base.BridgeSpec``)."""
+def is_test_only(name: str) -> bool:
+    """Whether global ``name`` exists in test files only (``Mock``, ``Spell``)."""
+    load_all()
+    return name in _TEST_ONLY
+
+
+def describe(tests: bool = False) -> dict[str, Any]:
+    """The registry as plain data for the workers (``app.engines.base.BridgeSpec``); ``tests``: include the
+    test-only globals (a test file's run)."""
     def methods(g: GlobalInfo) -> dict[str, Any]:
         return {m.name: {"params": [p.name for p in m.params],
                          "required": sum(1 for p in m.params if p.required),
                          "callbacks": [p.name for p in m.params if p.is_callback],
                          "has_opts": m.has_opts}
                 for m in g.methods.values()}
-    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info()},
+    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info()
+                        if tests or g.name not in _TEST_ONLY},
             "types": {t.name: {"methods": methods(t)} for t in types_info()}}
 
 
@@ -481,7 +497,7 @@ class BridgeHost:
     def instance(self, name: str) -> Bridge:
         with self._lock:
             if name not in self._instances:
-                if name not in _GLOBALS:
+                if name not in _GLOBALS or (name in _TEST_ONLY and not self.ctx.test_run):
                     raise SpellError("invalid_argument", f"unknown global {name!r}")
                 self._instances[name] = _GLOBALS[name](self.ctx)
             return self._instances[name]

@@ -153,6 +153,20 @@ class StateStore:
             return conn.execute("DELETE FROM kv WHERE scope=? AND ns=?", (scope, ns)).rowcount
 
 
+class MemoryStateStore(StateStore):
+    """A store whose every scope lives in memory and ends with it: a test's State (tests never touch the user's
+    persistent state, and each test starts empty)."""
+
+    def __init__(self, ctx: BridgeContext):
+        super().__init__(ctx)
+        self._memory = sqlite3.connect(":memory:", check_same_thread=False)
+
+    def _connect(self) -> sqlite3.Connection:
+        self._memory.execute("CREATE TABLE IF NOT EXISTS kv (scope TEXT NOT NULL, ns TEXT NOT NULL, "
+                             "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, ns, key))")
+        return self._memory
+
+
 class KeysOptions(TypedDict, total=False):
     prefix: str
 

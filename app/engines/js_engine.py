@@ -20,6 +20,7 @@ from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitE
 log = logging.getLogger(__name__)
 
 _PRELUDE = resources.files("app.engines").joinpath("js_prelude.js").read_text("utf-8")
+_TEST_PRELUDE = resources.files("app.engines").joinpath("js_test.js").read_text("utf-8")
 _FRAME = re.compile(r"^\s*at (?P<fn>\S+(?: \S+)*?) \((?P<file><input>|[^):]*)(?::(?P<line>\d+))?\)\s*$")
 _SYNTAX_LINE = re.compile(r"at <input>:(\d+)")
 MODULE_LINES = 100000
@@ -250,6 +251,30 @@ class JsEngine:
         s.install(s.ctx.parse_json(json.dumps(spec)), s.ctx.parse_json(json.dumps(inputs, ensure_ascii=False)))
         fn = s.compile_main(source)
         return s.execute(fn, lambda: s.run_main(fn))
+
+    def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
+        s = _Session(host, filename)
+        spec = {"globals": host.bridges.globals, "types": host.bridges.types}
+        s.install(s.ctx.parse_json(json.dumps(spec)), None)
+
+        def emit(kind: str, payload: str) -> None:  # never raises into quickjs
+            try:
+                host.test_event(str(kind), _loads(str(payload)))
+            except LimitExceeded as e:
+                s.limit = e
+            except Exception:
+                log.exception("test report failed")
+
+        s.ctx.add_callable("__ls_host_test", emit)
+        s.ctx.eval(_TEST_PRELUDE)
+        set_source = s.ctx.eval("__ls_test_internal.setSource")
+        run_all = s.ctx.eval("__ls_test_internal.runAll")
+        s.ctx.eval("delete globalThis.__ls_test_internal")
+        set_source(source)
+        fn = s.compile_main(source)
+        s.execute(fn, lambda: s.run_main(fn))
+        opts = json.dumps({k: options.get(k) for k in ("filter", "line", "bail")})
+        return s.execute(run_all, lambda: json.dumps({"ok": True, "value": json.loads(run_all(opts))}))
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         if self._repl is None:

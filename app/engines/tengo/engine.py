@@ -185,6 +185,39 @@ class TengoEngine:
         value = s.conv.from_plain(inputs)
         return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
 
+    def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
+        """A test file: ``test``/``skip`` run each test as the script reaches it (see :mod:`.testing`)."""
+        from .testing import TestApi
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None and self.debug_hook is None:  # "debug this test"
+            from app.debugger.tengo_agent import TengoDebugAgent
+            with TengoDebugAgent(host, debug) as agent:
+                agent.start(source, filename)
+                self.debug_hook = agent.hook
+                try:
+                    return self.run_tests(source, filename, options, host)
+                finally:
+                    self.debug_hook = None
+        s = _Session(host, filename, self.debug_hook)
+        if self.debug_hook is not None:
+            agent = getattr(self.debug_hook, "__self__", None)
+            if agent is not None and hasattr(agent, "rt_stack"):
+                agent.rt_stack = s.interp.rt.debug_stack
+                agent.interp = s.interp
+        api = TestApi(s.interp.rt, filename, options, self._emitter(s, host), s.conv.to_plain)
+        builtins = api.builtins()
+        s.interp.builtins.update(builtins)
+        s.interp.builtin_modules["assert"] = builtins["assert"]
+        s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": UNDEFINED})
+        return dict(api.counts)
+
+    @staticmethod
+    def _emitter(s: _Session, host: EngineHost) -> Callable[[str, dict], None]:
+        def emit(kind: str, data: dict) -> None:
+            s.out.flush()
+            host.test_event(kind, data)
+        return emit
+
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         """One REPL entry: variables persist between entries; a final expression is the entry's value."""
         if self._repl is None:
