@@ -194,7 +194,7 @@
   // Mock.llm(/regex/, reply) in test files: the RegExp is matched here, in the sandbox, as a match function.
   function mockWithRegExp(g) {
     const out = {};
-    for (const k of Object.keys(g)) Object.defineProperty(out, k, { value: g[k], enumerable: true });
+    for (const k of Object.keys(g)) if (k !== "llm") Object.defineProperty(out, k, { value: g[k], enumerable: true });
     const llm = g.llm;
     Object.defineProperty(out, "llm", { enumerable: true, value: function (match, reply, opts) {
       if (match instanceof RegExp) {
