@@ -1,5 +1,7 @@
 """``llmspell``: run, check and document spells from a terminal, for automation and CI.
 
+``llmspell test`` runs spell tests (see app/testing/command.py): exit 0 all passed, 1 a failure, 2 usage error.
+
 Exit codes of ``run``: 0 success, 1 spell error, 2 usage error, 3 limit exceeded, 4 worker crashed,
 130 interrupted (Ctrl+C).
 """
@@ -61,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
+
+    from app.testing.command import add_parser as add_test_parser
+    add_test_parser(sub)
 
     docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
     docs.add_argument("--out", default="docs/reference", help="output folder")
@@ -268,6 +273,11 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     before_first_use(lambda: config.export_to_environment(user))
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from app.testing.command import cmd_test as run_tests
+    return run_tests(args, UsageError)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     try:
         from app.reference import write_docs  # type: ignore[attr-defined]
@@ -293,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs}[args.command]
+        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
+                   "test": cmd_test}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")
