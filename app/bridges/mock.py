@@ -68,11 +68,12 @@ class MockRegistry:
                 raise SpellError("limit_exceeded", f"a test run may hold at most {MAX_MOCKS} tool mocks")
             self._tools[name] = (fn, self._in_test)
 
-    def reset(self) -> None:
+    def reset(self, span_count: int) -> None:
         with self._lock:
             self._llm.clear()
             self._tools.clear()
             self._child_calls = []
+            self._span_mark = span_count
 
     def tool(self, name: str) -> Callback | None:
         with self._lock:
@@ -239,11 +240,11 @@ class MockBridge(Bridge):
             name: The tool's name.
             fn: A function of the tool's arguments returning its result.
         Example (lua):
-            Tool.define({name = "weather", description = "Weather", fn = function(a) return "rain" end})
+            Tool.register("weather", "Weather", {type = "object"}, function(args) return "rain" end)
             Mock.tool("weather", function(args) return "sunny in " .. args.city end)
             assert.are.equal("sunny in Oslo", Tool.call("weather", {city = "Oslo"}))
         Example (js):
-            Tool.define({name: "weather", description: "Weather", fn: (a) => "rain"});
+            Tool.register("weather", "Weather", {type: "object"}, (args) => "rain");
             Mock.tool("weather", (args) => "sunny in " + args.city);
             expect(Tool.call("weather", {city: "Oslo"})).toBe("sunny in Oslo");
         """
@@ -263,7 +264,8 @@ class MockBridge(Bridge):
             Mock.reset();
             console.log(LLM.complete("hi"));  // the model answers again
         """
-        self._registry().reset()
+        from app.bridges.trace import Tracer
+        self._registry().reset(self.ctx.service("tracer", Tracer).count())
 
     def calls(self) -> list[CallRecord]:
         """The LLM and tool calls of the current test so far (its Spell.run runs included), mocked or not.

@@ -43,7 +43,8 @@ local function plain(v, seen, depth)
   local n, count = rawlen(v), 0
   for _ in next, v do count = count + 1 end
   local out = {}
-  if count > 0 and count == n then
+  local mt = getmetatable(v)
+  if (count > 0 and count == n) or (count == 0 and type(mt) == "table" and rawget(mt, "__name") == "array") then
     for i = 1, n do out[i] = plain(rawget(v, i), seen, depth + 1) end
     if n > 0 and out[n] == nil then out[n] = "nil" end
   else
