@@ -221,6 +221,9 @@ class MockBridge(Bridge):
         Example (js):
             Mock.llm(/capital of \\w+/, "Paris");
             expect(LLM.complete("What is the capital of France?")).toBe("Paris");
+        Example (tengo):
+            Mock.llm("capital of France", "Paris")
+            assert.equal("Paris", LLM.complete("What is the capital of France?"))
         """
         if isinstance(match, str) and len(match) > MAX_MATCH_CHARS:
             raise SpellError("invalid_argument", f"a mock's match text is longer than {MAX_MATCH_CHARS} characters")
@@ -247,6 +250,10 @@ class MockBridge(Bridge):
             Tool.register("weather", "Weather", {type: "object"}, (args) => "rain");
             Mock.tool("weather", (args) => "sunny in " + args.city);
             expect(Tool.call("weather", {city: "Oslo"})).toBe("sunny in Oslo");
+        Example (tengo):
+            Tool.register("weather", "Weather", {type: "object"}, func(args) { return "rain" })
+            Mock.tool("weather", func(args) { return "sunny in " + args.city })
+            assert.equal("sunny in Oslo", Tool.call("weather", {city: "Oslo"}))
         """
         if not name or len(name) > 256:
             raise SpellError("invalid_argument", "Mock.tool: the tool name must be 1 to 256 characters")
@@ -263,6 +270,10 @@ class MockBridge(Bridge):
             Mock.llm(null, "always this");
             Mock.reset();
             console.log(LLM.complete("hi"));  // the model answers again
+        Example (tengo):
+            Mock.llm(undefined, "always this")
+            Mock.reset()
+            print(LLM.complete("hi"))  // the model answers again
         """
         from app.bridges.trace import Tracer
         self._registry().reset(self.ctx.service("tracer", Tracer).count())
@@ -282,6 +293,10 @@ class MockBridge(Bridge):
             Mock.llm("Summarise", "Short.");
             LLM.complete("Summarise this text");
             expect(Mock.calls()[0].prompt).toBe("Summarise this text");
+        Example (tengo):
+            Mock.llm("Summarise", "Short.")
+            LLM.complete("Summarise this text")
+            assert.equal("Summarise this text", Mock.calls()[0].prompt)
         """
         from app.bridges.trace import Tracer
         tracer = self.ctx.service("tracer", Tracer)

@@ -74,14 +74,20 @@ class SpellBridge(Bridge):
             limit_exceeded: more than 500 runs in one test file, or no time left.
         Example (lua):
             Mock.llm("Summarise", "A short summary.")
-            local r = Spell.run("hello.lua", {text = "a long text"})
+            local r = Spell.run("summarise.lua", {text = "a long text"})
             assert.is_nil(r.error)
-            assert.are.equal("Summarise", r.calls[1].prompt:sub(1, 9))
+            assert.are.equal("A short summary.", r.result)
+            assert.matches("^Summarise", r.calls[1].prompt)
         Example (js):
             Mock.llm("Summarise", "A short summary.");
-            const r = Spell.run("hello.js", {text: "a long text"});
+            const r = Spell.run("summarise.js", {text: "a long text"});
             expect(r.error).toBeNull();
             expect(r.calls[0].prompt).toMatch(/^Summarise/);
+        Example (tengo):
+            Mock.llm("Summarise", "A short summary.")
+            r := Spell.run("summarise.tengo", {text: "a long text"})
+            assert.undefined(r.error)
+            assert.equal("A short summary.", r.result)
         """
         runner = self.ctx.services.get("child_runs")
         if runner is None:
