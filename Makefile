@@ -40,6 +40,7 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen LLMSPELL_TSC=$$( [ -x $(TSC) ] && echo $(abspath $(TSC)) ) $(PY) -m pytest -q
 	$(PY) benchmarks/tengo_conformance.py
+	$(PY) -m app.cli test examples/
 
 # Installers: a one-folder PyInstaller bundle, a .deb and a .tar.gz in dist/ (packaging/README.md), then smoke tests.
 package: setup

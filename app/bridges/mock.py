@@ -273,7 +273,7 @@ class MockBridge(Bridge):
         Example (tengo):
             Mock.llm(undefined, "always this")
             Mock.reset()
-            print(LLM.complete("hi"))  // the model answers again
+            answer := LLM.complete("hi")  // the model answers again
         """
         from app.bridges.trace import Tracer
         self._registry().reset(self.ctx.service("tracer", Tracer).count())

@@ -1,0 +1,17 @@
+-- hello_spec.lua: tests of hello.lua (run them: llmspell test examples/hello_spec.lua)
+describe("hello", function()
+  it("greets the name it is given", function()
+    local r = Spell.run("hello.lua", {name = "Ada"})
+    assert.is_nil(r.error)
+    assert.are.same({greeted = "Ada"}, r.result)
+    assert.are.equal("Hello, Ada! Greetings from a Lua spell.\n", r.output:match("^[^\n]*\n"))
+  end)
+
+  it("greets the world without input", function()
+    assert.are.equal("world", Spell.run("hello.lua").result.greeted)
+  end)
+
+  it("asks no model", function()
+    assert.are.equal(0, #Spell.run("hello.lua").calls)
+  end)
+end)
