@@ -243,7 +243,8 @@ class Runner:
             run._finish(RunResult("error", failure=SpellFailure("usage", _usage_message(path, e), path),
                                   run_id=run.run_id))
             return
-        prefetch_llm_support(source)
+        if options.test is None:  # tests mostly meet mocks: litellm is imported when a call reaches a model
+            prefetch_llm_support(source)
         spell_dir = os.path.dirname(os.path.abspath(path)) if os.path.exists(path) else None
         debug = None
         if options.debug is not None:

@@ -46,7 +46,7 @@ def cmd_test(args: argparse.Namespace, usage_error: Callable[[str], Exception]) 
     from app.testing import report
     from app.testing.discovery import DiscoveryError, discover
     from app.testing.results import Totals
-    from app.testing.session import TestOptions, cassette_path, run_files
+    from app.testing.session import TestOptions, cassette_path, run_files, warm_counts
 
     if args.jobs < 1:
         raise usage_error("-j/--jobs must be at least 1")
@@ -80,12 +80,7 @@ def cmd_test(args: argparse.Namespace, usage_error: Callable[[str], Exception]) 
                 progress.flush()
 
     jobs = min(args.jobs, len(files))
-    warm: dict[str, int] = {}
-    for f in files:
-        lang = languages.language_of_test_file(f)
-        if lang is not None:
-            warm[lang.id] = 0
-    runner = Runner(warm=warm)
+    runner = Runner(warm=warm_counts(files, jobs))  # the workers start while the registry loads
     interrupted = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
 

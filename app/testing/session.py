@@ -134,6 +134,17 @@ def run_file(runner: Any, path: str, options: TestOptions, listener: Any = None)
     return observer.result
 
 
+def warm_counts(paths: list[str], jobs: int) -> dict[str, int]:
+    """Workers to start at once for these test files: per language, as many as will run at the same time."""
+    from app import languages
+    counts: dict[str, int] = {}
+    for p in paths:
+        lang = languages.language_of_test_file(p) or languages.for_path(p)
+        if lang is not None:
+            counts[lang.id] = counts.get(lang.id, 0) + 1
+    return {k: min(v, max(1, jobs)) for k, v in counts.items()}
+
+
 def run_files(runner: Any, paths: list[str], options: TestOptions, jobs: int = 1,
               listener: Any = None) -> list[FileResult]:
     """Run test files, ``jobs`` at once (each in its own worker); results in the order of ``paths``.
