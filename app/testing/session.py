@@ -54,6 +54,12 @@ def _call(listener: Any, name: str, *args: Any) -> None:
         fn(*args)
 
 
+def case_from_message(file: str, msg: TestResult, output: str = "") -> CaseResult:
+    """A test's result message as a :class:`CaseResult` (with the expected/actual diff rendered)."""
+    return CaseResult(file, msg.name, Status(msg.status), msg.line, msg.message, msg.failure_line,
+                      render_diff(msg.expected, msg.actual) if msg.has_values else "", msg.duration_s, output)
+
+
 class FileObserver:
     """The run observer of one test file: gathers its results (and each test's output) into a FileResult."""
 
@@ -86,8 +92,7 @@ class FileObserver:
         with self._lock:
             output = "".join(self._outputs.pop(msg.test_id, []))
             self._current = None
-        case = CaseResult(self.file, msg.name, Status(msg.status), msg.line, msg.message, msg.failure_line,
-                          render_diff(msg.expected, msg.actual) if msg.has_values else "", msg.duration_s, output)
+        case = case_from_message(self.file, msg, output)
         with self._lock:
             self.result.cases.append(case)
         _call(self.listener, "on_case", case)

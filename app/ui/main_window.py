@@ -27,6 +27,7 @@ from app.ui.repl import ReplWidget
 from app.ui.run_service import RunService, RunSession, format_seconds
 from app.ui.settings import Settings, SettingsStore
 from app.ui.trace_panel import TracePanel
+from app.ui.test_explorer import TestExplorerWiring
 from app.ui.welcome import WelcomePage, list_examples
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,8 @@ class MainWindow(QMainWindow):
         # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
         self.debugger = DebugWiring(self, self.tabs)
         self._debug_run: RunSession | None = None
+        # spell tests: the Test Explorer dock, result markers in editors, test runs in the console and trace
+        self.tests = TestExplorerWiring(self)
 
         # status bar
         self.run_label = QLabel()
@@ -422,6 +425,7 @@ class MainWindow(QMainWindow):
         self.tabs.workspace = self.workspace  # type: ignore[attr-defined]
         self.files.set_root(self.workspace)
         self.find_files.set_root(self.workspace)
+        self.tests.set_workspace(self.workspace)
         if self.workspace:
             self.state.recent_folders = session.add_recent(self.state.recent_folders, self.workspace)
         self._update_title()
