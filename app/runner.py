@@ -538,8 +538,9 @@ class _RunSession:
                              memory_mb=self.limits.memory_mb, output_bytes=self.limits.output_bytes,
                              settings=settings, workspace=self.ctx.workspace, http_allow=self.limits.http_allow,
                              services=services)
-        collector = _ChildObserver(self.run.observer)
-        child = Run(uuid.uuid4().hex[:12], collector)
+        child_id = uuid.uuid4().hex[:12]
+        collector = _ChildObserver(self.run.observer, f"{child_id}:")
+        child = Run(child_id, collector)
         with self.run._lock:
             if self.run._cancel_requested:
                 raise SpellError("cancelled", "the test was stopped")
@@ -599,8 +600,9 @@ class _ChildObserver:
     """Collects a Spell.run child's output (bounded by the child's own output limit) and passes its spans on
     to the test run's observer."""
 
-    def __init__(self, parent: Any):
+    def __init__(self, parent: Any, prefix: str):
         self.parent = parent
+        self.prefix = prefix
         self.parts: list[str] = []
         self.lock = threading.Lock()
 
@@ -609,7 +611,11 @@ class _ChildObserver:
             self.parts.append(text)
 
     def on_span(self, span: dict[str, Any]) -> None:
-        _notify(self.parent, "on_span", span)
+        # span ids are per tracer: the child's get its run's prefix, so they never collide with the test's own
+        # or another child's in the test run's trace
+        prefix = self.prefix
+        _notify(self.parent, "on_span", {**span, "id": f"{prefix}{span.get('id')}",
+                                         "parent": f"{prefix}{span['parent']}" if span.get("parent") else None})
 
     def on_finished(self, result: RunResult) -> None:
         pass

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QPointF, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QSplitter, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
@@ -140,14 +140,13 @@ class TestExplorer(QWidget):
             bar.addWidget(b)
             self.buttons[key] = b
         bar.addStretch(1)
-        self.buttons["run_all"].setIcon(status_icon("running"))
         self.buttons["stop"].setEnabled(False)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tree)
         split.addWidget(self.details)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -582,10 +581,10 @@ class EditorTestMarkers(QObject):
         path = self._path()
         marks = self.explorer.markers(path) if path else {}
         e.setMarginWidthN(MARGIN_TESTS, 16 if marks else 0)
-        bg = e.marginBackN(1) if hasattr(e, "marginBackN") else None
+        bg = e.marginBackN(MARGIN_TESTS - 2)  # the symbol margin's colour: the theme's (a character marker fills it)
+        e.setMarginBackN(MARGIN_TESTS, bg)
         for num in MARKERS.values():
-            if bg is not None:
-                e.markerSetBack(num, bg)
+            e.markerSetBack(num, bg)
         for line, state in marks.items():
             e.markerAdd(line - 1, MARKERS.get(state, MARKERS["none"]))
 
@@ -628,11 +627,17 @@ class TestExplorerWiring(QObject):
         self.panel.openLocation.connect(lambda p, ln: window.open_location(p, ln))
         self.panel.debugRequested.connect(self.debug_test)
         window.tabs.pageAdded.connect(self._page_added)
+        # after the window applied a new theme to the editors, the markers take its margin colour
+        window.store.changed.connect(lambda *_: QTimer.singleShot(0, self.refresh_markers))
         window.tabs.fileSaved.connect(self._file_saved)
         for page in window.tabs.pages():
             self._page_added(page)
         if getattr(window, "workspace", None):
             self.panel.set_workspace(window.workspace)
+
+    def refresh_markers(self) -> None:
+        for binding in list(self.markers.values()):
+            binding.refresh()
 
     def _base_options(self) -> dict[str, Any]:
         s = self.window.store.settings
