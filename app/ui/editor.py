@@ -78,6 +78,8 @@ class CodeEditor(ScintillaEdit):
         self.theme: Theme | None = None
         self._font = ("DejaVu Sans Mono", 11)
         self.completer = None  # set by app.ui.completion.attach() or app.ui.editor_intel.EditorDriver()
+        #: names a feature adds to this editor's word completion (the test API in test files: app.ui.test_explorer)
+        self.extra_words: tuple[str, ...] = ()
         #: ``value_hover(pos, x, y) -> bool``: the debugger shows a value there (True) instead of the docs
         self.value_hover = None
         self.setCodePage(65001)

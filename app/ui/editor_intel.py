@@ -859,6 +859,7 @@ class EditorDriver:
         """The language's own global names from the editor's language spec (``spec.builtins``, ``spec.libs``)."""
         spec = getattr(self.editor, "spec", None)
         words = f"{getattr(spec, 'builtins', '')} {getattr(spec, 'libs', '')}".split()
+        words += list(getattr(self.editor, "extra_words", ()))  # e.g. the test API in test files
         return [w for w in dict.fromkeys(words) if w.isidentifier()]
 
     def _state(self) -> tuple[str, int, int, str]:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QSplitter, QTextBrowser
                                QVBoxLayout, QWidget)
 
 from app import languages
+from app.testing.api import for_language as test_api_for
 from app.testing.discovery import declared_cases, discover
 from app.testing.results import CaseResult, Status
 from app.testing.session import case_from_message
@@ -653,14 +654,23 @@ class TestExplorerWiring(QObject):
         if key not in self.markers:
             self.markers[key] = EditorTestMarkers(page.editor, lambda p=page: p.path, self.panel)
             page.destroyed.connect(lambda *_a, k=key: self.markers.pop(k, None))
+        self._test_words(page)
         if page.path and languages.language_of_test_file(page.path):
             self.panel.refresh_file(page.path, page.editor.text())
+
+    @staticmethod
+    def _test_words(page: Any) -> None:
+        """Test files complete their language's test API (describe, it, expect, assert...)."""
+        lang = languages.language_of_test_file(page.path) if page.path else None
+        test_api = test_api_for(lang.id) if lang is not None else None
+        page.editor.extra_words = tuple(test_api.globals()) if test_api is not None else ()
 
     def _file_saved(self, path: str) -> None:
         if not languages.language_of_test_file(path):
             return
         page = next((p for p in self.window.tabs.pages() if p.path == os.path.abspath(path)), None)
         if page is not None:
+            self._test_words(page)
             self.panel.refresh_file(path, page.editor.text())
 
     def _run_started(self, session: Any) -> None:

@@ -96,3 +96,12 @@ def test_a_broken_file_shows_its_error(real_window, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: fs.running == 0 and fs.error != "", timeout=60000)
     panel.tree.setCurrentItem(fs.item)
     assert "broken_spec.lua:" in panel.details.toPlainText()
+
+
+def test_test_files_complete_the_test_api(window, tmp_path) -> None:
+    spec = os.path.abspath(_write(tmp_path, "x.test.js", "test('a', () => {});\n"))
+    plain = os.path.abspath(_write(tmp_path, "x.js", "return 1;\n"))
+    page = window.tabs.open_file(spec)
+    other = window.tabs.open_file(plain)
+    assert {"describe", "test", "expect", "beforeEach"} <= set(page.editor.extra_words)
+    assert other.editor.extra_words == ()
