@@ -127,7 +127,7 @@ class Run:
         self.worker: WorkerProcess | None = None
         self.ctx: BridgeContext | None = None
         self.debug: Any = None  # the app.debugger.session.DebugSession of a debug run
-        self.children: list["Run"] = []  # Spell.run child runs in flight (stopped with this run)
+        self.children: list[Run] = []  # Spell.run child runs in flight (stopped with this run)
 
     @property
     def done(self) -> bool:
@@ -251,10 +251,10 @@ class Runner:
             from app.debugger.session import DebugSession
             run.debug = DebugSession.from_options(options.debug)
             debug = run.debug.worker_config(path)
-        testing = options.test is not None
-        req = RunRequest(run.run_id, "test" if testing else "run", lang, source, path, spell_dir, options.inputs,
-                         asdict(limits), self._test_spec if testing else self._spec, debug,
-                         dict(options.test) if testing else None)
+        test = dict(options.test) if options.test is not None else None
+        req = RunRequest(run.run_id, "test" if test is not None else "run", lang, source, path, spell_dir,
+                         options.inputs, asdict(limits), self._test_spec if test is not None else self._spec, debug,
+                         test)
         worker = self.pool.acquire(lang)
         result = _RunSession(self, run, worker, limits, options, path, spell_dir, lang).serve(req, started)
         run._finish(result)
@@ -530,7 +530,7 @@ class _RunSession:
         settings = dict(self.ctx.settings)
         if model:
             settings["default_model"] = model
-        services = {k: self.ctx.services[k] for k in ("mocks", "state") if k in self.ctx.services}
+        services: dict[str, Any] = {k: self.ctx.services[k] for k in ("mocks", "state") if k in self.ctx.services}
         cassette = client_of(self.ctx).cassette()
         if cassette is not None:
             services["cassette"] = cassette

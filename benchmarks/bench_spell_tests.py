@@ -14,9 +14,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from app.runner import Runner  # noqa: E402
-from app.testing.results import Status, Totals  # noqa: E402
-from app.testing.session import TestOptions, run_files, warm_counts  # noqa: E402
+from app.runner import Runner
+from app.testing.results import Status, Totals
+from app.testing.session import TestOptions, run_files, warm_counts
 
 TARGET_S = 3.0
 PER_FILE = 25

@@ -19,7 +19,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from benchmarks.screenshots import qwait, wait  # noqa: E402
+from benchmarks.screenshots import qwait, wait
 
 FAILING = '''-- greeting_spec.lua: a test that fails until greeting.lua says "Hello"
 describe("greeting", function()
@@ -69,7 +69,7 @@ def main() -> int:
         return 1
     panel = w.tests.panel
     wait(app, lambda: str(spec) in panel.files, 20)
-    page = w.tabs.open_file(str(spec), line=7)
+    w.tabs.open_file(str(spec), line=7)
     w.docks["tests"].show()
     w.docks["tests"].raise_()
     w.resizeDocks([w.docks["tests"]], [440], Qt.Orientation.Horizontal)

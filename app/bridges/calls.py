@@ -21,8 +21,7 @@ def calls_from_spans(spans: list[dict[str, Any]]) -> list[CallRecord]:
         if kind == "llm":
             out.append(_llm_call(span))
         elif kind == "tool":
-            request = span.get("request") if isinstance(span.get("request"), dict) else {}
-            response = span.get("response") if isinstance(span.get("response"), dict) else {}
+            request, response = _dict(span.get("request")), _dict(span.get("response"))
             rec: CallRecord = {"kind": "tool", "name": str(span.get("name") or ""), "args": request.get("args"),
                                "result": response.get("result"), "file": span.get("file"), "line": span.get("line")}
             if span.get("error") is not None:
@@ -32,9 +31,9 @@ def calls_from_spans(spans: list[dict[str, Any]]) -> list[CallRecord]:
 
 
 def _llm_call(span: dict[str, Any]) -> CallRecord:
-    request = span.get("request") if isinstance(span.get("request"), dict) else {}
-    response = span.get("response") if isinstance(span.get("response"), dict) else {}
-    messages = request.get("messages") if isinstance(request.get("messages"), list) else []
+    request, response = _dict(span.get("request")), _dict(span.get("response"))
+    raw = request.get("messages")
+    messages: list[Any] = raw if isinstance(raw, list) else []
     rec: CallRecord = {"kind": "llm", "model": str(span.get("model") or ""), "prompt": prompt_of(messages),
                        "system": _system_of(messages), "messages": messages, "reply": response.get("content"),
                        "tool_calls": response.get("tool_calls") or [], "mocked": bool(response.get("mocked")),
@@ -42,6 +41,10 @@ def _llm_call(span: dict[str, Any]) -> CallRecord:
     if span.get("error") is not None:
         rec["error"] = _error(span["error"])
     return rec
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def prompt_of(messages: list[Any]) -> str:

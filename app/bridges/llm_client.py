@@ -143,7 +143,7 @@ class LLMClient:
             self.tracer.end(span, error=err)
             raise err from None
         self._account(result)
-        response = {"content": result.content, "tool_calls": result.tool_calls,
+        response: dict[str, Any] = {"content": result.content, "tool_calls": result.tool_calls,
                     "finish_reason": result.finish_reason, "attempts": result.attempts}
         if result.first_chunk_s is not None:
             response["first_chunk_s"] = result.first_chunk_s

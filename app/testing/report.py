@@ -62,8 +62,7 @@ def write_failures(out: TextIO, results: list[FileResult]) -> None:
         out.write(f"\n{r.file}\n")
         if r.error is not None:
             out.write(file_error_text(r) + "\n")
-        for c in failures:
-            out.write(failure_text(c) + "\n")
+        out.writelines(failure_text(c) + "\n" for c in failures)
 
 
 def junit_xml(results: list[FileResult]) -> bytes:
@@ -74,7 +73,7 @@ def junit_xml(results: list[FileResult]) -> bytes:
     root = ET.Element("testsuites", name="llmspell test", tests=str(sum(_tests(r) for r in results)),
                       failures=str(totals.failed), errors="0", skipped=str(totals.skipped),
                       time=f"{total_time:.3f}")
-    stamp = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    stamp = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     host = socket.gethostname()
     for r in results:
         suite = ET.SubElement(root, "testsuite", name=r.file, tests=str(_tests(r)), failures=str(r.failed),

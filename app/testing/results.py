@@ -78,7 +78,7 @@ class Totals:
     skipped: int = 0
 
     @classmethod
-    def of(cls, files: list[FileResult]) -> "Totals":
+    def of(cls, files: list[FileResult]) -> Totals:
         return cls(sum(f.count(Status.PASSED) for f in files), sum(f.failed for f in files),
                    sum(f.count(Status.SKIPPED) for f in files))
 

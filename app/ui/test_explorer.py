@@ -16,18 +16,28 @@ import html
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QSplitter, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QSplitter,
+    QTextBrowser,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import languages
 from app.testing.api import for_language as test_api_for
 from app.testing.discovery import declared_cases, discover
-from app.testing.results import CaseResult, Status
+from app.testing.results import CaseResult
 from app.testing.session import case_from_message
 
 log = logging.getLogger(__name__)
@@ -222,7 +232,8 @@ class TestExplorer(QWidget):
         return os.path.basename(path)
 
     def _insert_sorted(self, item: QTreeWidgetItem) -> None:
-        labels = [self.tree.topLevelItem(i).text(0) for i in range(self.tree.topLevelItemCount())]
+        top = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        labels = [t.text(0) for t in top if t is not None]
         pos = sum(1 for t in labels if t.lower() < item.text(0).lower())
         self.tree.insertTopLevelItem(pos, item)
 
@@ -521,8 +532,8 @@ class TestExplorer(QWidget):
             extra = f" ({r.duration_s * 1000:.0f} ms)" if r is not None and r.duration_s else ""
             out = f"<pre>{html.escape(r.output)}</pre>" if r is not None and r.output else ""
             return head + extra + out
-        body = [head, f"<p style='color:{_COLOURS['failed']}'>{self._link(fs.path, r.failure_line or r.line)}: "
-                      f"{html.escape(r.message)}</p>"]
+        body = [head, (f"<p style='color:{_COLOURS['failed']}'>{self._link(fs.path, r.failure_line or r.line)}: "
+                      f"{html.escape(r.message)}</p>")]
         if r.diff:
             lines = []
             for ln in r.diff.splitlines():
@@ -598,6 +609,11 @@ class EditorTestMarkers(QObject):
             self.explorer.run_test_at(path, line)
 
 
+def _path_of(page: Any) -> Callable[[], str | None]:
+    """The current path of an editor page (it changes with Save As)."""
+    return lambda: page.path
+
+
 def _bgr(colour: str) -> int:
     c = QColor(colour)
     return c.red() | (c.green() << 8) | (c.blue() << 16)
@@ -642,9 +658,9 @@ class TestExplorerWiring(QObject):
 
     def _base_options(self) -> dict[str, Any]:
         s = self.window.store.settings
-        return dict(profile=s.profile, timeout_s=s.timeout_s or None,
-                    memory_mb=s.memory_mb if s.memory_mb >= 8 else None,
-                    settings={"default_model": s.default_model, "base_urls": dict(s.base_urls)})
+        return {"profile": s.profile, "timeout_s": s.timeout_s or None,
+                    "memory_mb": s.memory_mb if s.memory_mb >= 8 else None,
+                    "settings": {"default_model": s.default_model, "base_urls": dict(s.base_urls)}}
 
     def set_workspace(self, folder: str | None) -> None:
         self.panel.set_workspace(folder)
@@ -652,11 +668,16 @@ class TestExplorerWiring(QObject):
     def _page_added(self, page: Any) -> None:
         key = id(page)
         if key not in self.markers:
-            self.markers[key] = EditorTestMarkers(page.editor, lambda p=page: p.path, self.panel)
-            page.destroyed.connect(lambda *_a, k=key: self.markers.pop(k, None))
+            self.markers[key] = EditorTestMarkers(page.editor, _path_of(page), self.panel)
+            page.destroyed.connect(self._forget_page(key))
         self._test_words(page)
         if page.path and languages.language_of_test_file(page.path):
             self.panel.refresh_file(page.path, page.editor.text())
+
+    def _forget_page(self, key: int) -> Callable[..., None]:
+        def forget(*_: Any) -> None:
+            self.markers.pop(key, None)
+        return forget
 
     @staticmethod
     def _test_words(page: Any) -> None:
