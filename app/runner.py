@@ -308,6 +308,7 @@ class _RunSession:
         self._finished: RunFinished | None = None
         self._deadline = 0.0
         self.too_large = ""
+        self._children = threading.BoundedSemaphore(MAX_CHILD_RUNS_AT_ONCE)  # Spell.run of a test, at once
 
     def serve(self, req: RunRequest, started: float) -> RunResult:
         run, worker = self.run, self.worker
@@ -541,15 +542,21 @@ class _RunSession:
         child_id = uuid.uuid4().hex[:12]
         collector = _ChildObserver(self.run.observer, f"{child_id}:")
         child = Run(child_id, collector)
-        with self.run._lock:
-            if self.run._cancel_requested:
-                raise SpellError("cancelled", "the test was stopped")
-            self.run.children.append(child)
+        # a test starting spells from parallel workflow steps holds a worker and a host thread per child: bounded
+        if not self._children.acquire(timeout=left):
+            raise SpellError("limit_exceeded", "Spell.run: the test has no time left")
         try:
-            self.runner._execute(child, path, None, options)
-        finally:
             with self.run._lock:
-                self.run.children.remove(child)
+                if self.run._cancel_requested:
+                    raise SpellError("cancelled", "the test was stopped")
+                self.run.children.append(child)
+            try:
+                self.runner._execute(child, path, None, options)
+            finally:
+                with self.run._lock:
+                    self.run.children.remove(child)
+        finally:
+            self._children.release()
         result = child.result
         assert result is not None
         calls = calls_from_spans(result.spans)
@@ -666,6 +673,7 @@ class ReplSession:
 
 
 _CODES = set(CODES)
+MAX_CHILD_RUNS_AT_ONCE = 4  # Spell.run child runs of one test run in flight together
 _WATCH_S = 0.1  # how often a run's own thread looks for a stop or a timeout while a call is in flight
 
 

@@ -10,6 +10,11 @@ from typing import Any
 from app.engines.base import SpellFailure
 
 MAX_DIFF_LINES = 200
+#: values larger than this are cut before they are compared line by line (difflib is quadratic in the worst
+#: case, and the values come from the test's worker: a test must not be able to keep the host busy)
+MAX_VALUE_LINES = 2000
+MAX_VALUE_CHARS = 200_000
+MAX_MESSAGE_CHARS = 10_000
 
 
 class Status(str, Enum):
@@ -89,9 +94,13 @@ class Totals:
 
 
 def _pretty(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return value.splitlines() or [""]
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str).splitlines()
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True,
+                                                           default=str)
+    cut = len(text) > MAX_VALUE_CHARS
+    lines = text[:MAX_VALUE_CHARS].splitlines() or [""]
+    if cut or len(lines) > MAX_VALUE_LINES:
+        lines = lines[:MAX_VALUE_LINES] + ["… (value cut: too large to compare in full)"]
+    return lines
 
 
 def _scalar(value: Any) -> bool:
@@ -102,8 +111,8 @@ def render_diff(expected: Any, actual: Any) -> str:
     """Expected vs actual as text: two lines for scalars, a unified diff (``-`` expected, ``+`` actual) of the
     pretty-printed values for tables, objects and multi-line strings."""
     if _scalar(expected) and _scalar(actual):
-        return (f"expected: {json.dumps(expected, ensure_ascii=False, default=str)}\n"
-                f"actual:   {json.dumps(actual, ensure_ascii=False, default=str)}")
+        return (f"expected: {clip_text(json.dumps(expected, ensure_ascii=False, default=str))}\n"
+                f"actual:   {clip_text(json.dumps(actual, ensure_ascii=False, default=str))}")
     if type(expected) is not type(actual):
         return (f"expected ({_kind(expected)}):\n" + "\n".join("  " + s for s in _pretty(expected)) +
                 f"\nactual ({_kind(actual)}):\n" + "\n".join("  " + s for s in _pretty(actual)))
@@ -112,6 +121,11 @@ def render_diff(expected: Any, actual: Any) -> str:
     if len(lines) > MAX_DIFF_LINES:
         lines = lines[:MAX_DIFF_LINES] + [f"… ({len(lines) - MAX_DIFF_LINES} more diff lines)"]
     return "\n".join(lines)
+
+
+def clip_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (saying how much was cut)."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
 
 
 def _kind(v: Any) -> str:

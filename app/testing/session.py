@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from app.engines.base import SpellFailure
 from app.engines.protocol import TestResult, TestStarted
-from app.testing.results import CaseResult, FileResult, Status, render_diff
+from app.testing.results import CaseResult, FileResult, Status, clip_text, render_diff
 
 CASSETTE_DIR = "cassettes"
 
@@ -56,7 +56,12 @@ def _call(listener: Any, name: str, *args: Any) -> None:
 
 def case_from_message(file: str, msg: TestResult, output: str = "") -> CaseResult:
     """A test's result message as a :class:`CaseResult` (with the expected/actual diff rendered)."""
-    return CaseResult(file, msg.name, Status(msg.status), msg.line, msg.message, msg.failure_line,
+    try:
+        status = Status(msg.status)
+    except ValueError:  # a worker that says something else: never a pass
+        status = Status.FAILED
+    return CaseResult(file, clip_text(str(msg.name), 1000), status, msg.line, clip_text(str(msg.message)),
+                      msg.failure_line,
                       render_diff(msg.expected, msg.actual) if msg.has_values else "", msg.duration_s, output)
 
 

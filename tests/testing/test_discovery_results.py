@@ -43,3 +43,14 @@ def test_summary_line() -> None:
     assert Totals(3, 1, 0).summary() == "3 passed, 1 failed"
     assert Totals(3, 1, 2).summary() == "3 passed, 1 failed, 2 skipped"
     assert Totals.of([FileResult("x")]).summary() == "0 passed, 0 failed"
+
+
+def test_reports_of_a_hostile_worker_are_bounded() -> None:
+    from app.engines.protocol import TestResult
+    from app.testing.session import case_from_message
+    big = {"k": list(range(100_000))}
+    diff = render_diff(big, {"k": list(range(1, 100_001))})
+    assert len(diff.splitlines()) <= 205 and "value cut" in diff or len(diff) < 100_000
+    msg = TestResult("r", 1, "x" * 5000, "passed-ish", message="m" * 50_000)
+    case = case_from_message("f.lua", msg)
+    assert case.status.value == "failed" and len(case.message) < 11_000 and len(case.name) < 1100
