@@ -50,7 +50,7 @@ def test_reports_of_a_hostile_worker_are_bounded() -> None:
     from app.testing.session import case_from_message
     big = {"k": list(range(100_000))}
     diff = render_diff(big, {"k": list(range(1, 100_001))})
-    assert len(diff.splitlines()) <= 205 and "value cut" in diff or len(diff) < 100_000
+    assert len(diff.splitlines()) <= 201
     msg = TestResult("r", 1, "x" * 5000, "passed-ish", message="m" * 50_000)
     case = case_from_message("f.lua", msg)
     assert case.status.value == "failed" and len(case.message) < 11_000 and len(case.name) < 1100
