@@ -348,13 +348,9 @@ class TestExplorer(QWidget):
             self.run(key[0])
 
     def run_selected_test(self) -> None:
-        key = self._selected_key()
-        if key is None:
-            return
-        path, name = key
-        fs = self.files.get(path)
-        case = fs.cases.get(name) if fs and name else None
-        self.run(path, line=case.line if case else None)
+        path, case = self._selected_case()
+        if path is not None:
+            self.run(path, line=case.line if case else None)
 
     def run_test_at(self, path: str, line: int) -> None:
         """Run the test (or describe block) declared on ``line`` of ``path`` (a click in the editor margin)."""
@@ -370,14 +366,18 @@ class TestExplorer(QWidget):
                 self.run(fs.path, line=case.line)
 
     def debug_selected(self) -> None:
+        path, case = self._selected_case()
+        if path is not None and case is not None and case.line:
+            self.debugRequested.emit(path, case.line)
+
+    def _selected_case(self) -> tuple[str | None, CaseState | None]:
+        """The selected file's path and the selected test or describe block (None for a file)."""
         key = self._selected_key()
         if key is None:
-            return
+            return None, None
         path, name = key
         fs = self.files.get(path)
-        case = fs.cases.get(name) if fs and name else None
-        if case is not None and case.line:
-            self.debugRequested.emit(path, case.line)
+        return path, (fs.cases.get(name) if fs and name else None)
 
     def stop(self) -> None:
         for s in self.sessions:
