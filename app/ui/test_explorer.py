@@ -329,6 +329,11 @@ class TestExplorer(QWidget):
                 out["failed"] += 1
         return out
 
+    def declared_lines(self, path: str) -> list[tuple[int, str]]:
+        """``(line, kind)`` of the tests and describe blocks of ``path``."""
+        fs = self.files.get(os.path.abspath(path))
+        return [(c.line, c.kind) for c in fs.cases.values() if c.line] if fs is not None else []
+
     def markers(self, path: str) -> dict[int, str]:
         """``{line: state}`` of the tests of ``path`` (for the editor margin)."""
         fs = self.files.get(os.path.abspath(path))
@@ -651,6 +656,28 @@ class TestExplorerWiring(QObject):
             self._page_added(page)
         if getattr(window, "workspace", None):
             self.panel.set_workspace(window.workspace)
+
+    def show_and_run_all(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        for page in self.window.tabs.pages():  # unsaved edits count: the files run as saved
+            if page.path and languages.language_of_test_file(page.path) and page.dirty:
+                self.window.tabs.save(page)
+        self.panel.run_all()
+
+    def run_at_cursor(self, page: Any) -> bool:
+        """Run the innermost test (or describe block) declared at or above the cursor; False when none."""
+        if not page.path or not languages.language_of_test_file(page.path):
+            return False
+        if page.dirty:
+            self.window.tabs.save(page)
+        self.panel.refresh_file(page.path, page.editor.text())
+        line = page.editor.caret()[0] + 1
+        marks = [ln for ln, _ in self.panel.declared_lines(page.path) if ln <= line]
+        if not marks:
+            return False
+        self.panel.run(os.path.abspath(page.path), line=max(marks))
+        return True
 
     def refresh_markers(self) -> None:
         for binding in list(self.markers.values()):

@@ -105,3 +105,19 @@ def test_test_files_complete_the_test_api(window, tmp_path) -> None:
     other = window.tabs.open_file(plain)
     assert {"describe", "test", "expect", "beforeEach"} <= set(page.editor.extra_words)
     assert other.editor.extra_words == ()
+
+
+def test_run_test_at_cursor_and_run_all_actions(real_window, qtbot, tmp_path) -> None:
+    w = real_window
+    path = os.path.abspath(_write(tmp_path, "calc_spec.lua", SPEC))
+    w.set_workspace(str(tmp_path))
+    panel = w.tests.panel
+    qtbot.waitUntil(lambda: path in panel.files, timeout=10000)
+    fs = panel.files[path]
+    page = w.tabs.open_file(path)
+    page.editor.set_cursor(6, 4)          # inside "compares tables" (0-based line 6 = line 7)
+    w.actions_by_id["run_test_here"].trigger()
+    qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › compares tables"].state == "failed", timeout=60000)
+    assert fs.cases["calc › adds"].state == "none"
+    w.actions_by_id["run_tests"].trigger()
+    qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › adds"].state == "passed", timeout=60000)
