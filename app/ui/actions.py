@@ -73,9 +73,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                separator_before=True, tip="Evaluate the selection (or the current line) in the REPL"),
     ActionSpec("repl", "Focus &REPL", "action_focus_repl", "&Run", ("Ctrl+`",)),
     ActionSpec("check", "&Check Syntax", "action_check", "&Run", ("Ctrl+Shift+B",)),
-    ActionSpec("run_tests", "Run All &Tests", "action_run_tests", "&Run", ("Ctrl+; A",), separator_before=True,
+    ActionSpec("run_tests", "Run All &Tests", "action_run_tests", "&Run", ("Ctrl+;, A",), separator_before=True,
                tip="Run every test file of the workspace (the Tests panel)"),
-    ActionSpec("run_test_here", "Run Test at C&ursor", "action_run_test_at_cursor", "&Run", ("Ctrl+; C",),
+    ActionSpec("run_test_here", "Run Test at C&ursor", "action_run_test_at_cursor", "&Run", ("Ctrl+;, C",),
                tip="Run the test (it/test/describe) the cursor is in"),
     # Help
     ActionSpec("reference", "Bridge &Reference", "action_reference", "&Help", ("F1",),

@@ -630,11 +630,11 @@ class MainWindow(QMainWindow):
         return run
 
     def action_run_tests(self) -> None:
-        """Run every test file of the workspace and show the Tests panel (Ctrl+; A)."""
+        """Run every test file of the workspace and show the Tests panel (Ctrl+;, A)."""
         self.tests.show_and_run_all()
 
     def action_run_test_at_cursor(self) -> None:
-        """Run the test the cursor is in (Ctrl+; C), in a test file."""
+        """Run the test the cursor is in (Ctrl+;, C), in a test file."""
         page = self.tabs.current_page()
         if page is None or not self.tests.run_at_cursor(page):
             self.statusBar().showMessage("Put the cursor inside a test (it/test/describe) of a test file", 4000)
