@@ -82,16 +82,11 @@ def cmd_test(args: argparse.Namespace, usage_error: Callable[[str], Exception]) 
 
     jobs = min(args.jobs, len(files))
     runner = Runner(warm=warm_counts(files, jobs))  # the workers start while the registry loads
-    interrupted = threading.Event()
+    interrupted = threading.Event()  # Ctrl+C: the runs in flight are stopped, no file starts
     previous = signal.getsignal(signal.SIGINT)
-
-    def stop(*_: Any) -> None:
-        interrupted.set()
-        runner.pool.shutdown()
-
-    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGINT, lambda *_: interrupted.set())
     try:
-        results = run_files(runner, files, options, jobs, Progress())
+        results = run_files(runner, files, options, jobs, Progress(), interrupted)
     finally:
         signal.signal(signal.SIGINT, previous)
         runner.shutdown()

@@ -104,15 +104,17 @@ class FileObserver:
 
     def on_finished(self, run_result: Any) -> None:
         r = self.result
-        r.duration_s = run_result.duration_s
-        with self._lock:
-            r.output = "".join(self._file_output)
-        if not run_result.ok:
-            r.error = run_result.failure or SpellFailure(run_result.status, f"the test file {run_result.status}",
-                                                        self.file)
-            if self._current is not None:  # stopped inside a test (time limit, crash): say which
-                r.error.message += " (while a test was running)"
-        self.done.set()
+        try:
+            r.duration_s = run_result.duration_s
+            with self._lock:
+                r.output = "".join(self._file_output)
+            if not run_result.ok:
+                r.error = run_result.failure or SpellFailure(run_result.status,
+                                                            f"the test file {run_result.status}", self.file)
+                if self._current is not None:  # stopped inside a test (time limit, crash): say which
+                    r.error.message += " (while a test was running)"
+        finally:
+            self.done.set()
         _call(self.listener, "on_file_finished", r)
 
 
@@ -137,10 +139,14 @@ def start_file(runner: Any, path: str, options: TestOptions, listener: Any = Non
     return run, observer
 
 
-def run_file(runner: Any, path: str, options: TestOptions, listener: Any = None) -> FileResult:
-    """Run one test file to its end."""
-    observer = FileObserver(path, listener)
-    runner.run(path, None, run_options(path, options), observer)
+def run_file(runner: Any, path: str, options: TestOptions, listener: Any = None,
+             stop: threading.Event | None = None) -> FileResult:
+    """Run one test file to its end (or until ``stop`` is set: the run is cancelled)."""
+    run, observer = start_file(runner, path, options, listener)
+    while run.wait(0.1) is None:
+        if stop is not None and stop.is_set():
+            run.cancel()
+    observer.done.wait()  # the observer hears the end right after the run's own wait returns
     return observer.result
 
 
@@ -156,16 +162,17 @@ def warm_counts(paths: list[str], jobs: int) -> dict[str, int]:
 
 
 def run_files(runner: Any, paths: list[str], options: TestOptions, jobs: int = 1,
-              listener: Any = None) -> list[FileResult]:
+              listener: Any = None, stop: threading.Event | None = None) -> list[FileResult]:
     """Run test files, ``jobs`` at once (each in its own worker); results in the order of ``paths``.
-    With ``options.bail`` no file starts after one has failed."""
+    With ``options.bail`` no file starts after one has failed; once ``stop`` is set, runs in flight are cancelled
+    and no file starts."""
     failed = threading.Event()
     results: dict[str, FileResult] = {}
 
     def one(path: str) -> None:
-        if options.bail and failed.is_set():
+        if (options.bail and failed.is_set()) or (stop is not None and stop.is_set()):
             return
-        result = run_file(runner, path, options, listener)
+        result = run_file(runner, path, options, listener, stop)
         results[path] = result
         if not result.ok:
             failed.set()
