@@ -264,7 +264,6 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     from app.bridges.litellm_support import before_first_use
     user = config.load_settings()
     settings["default_model"] = user.default_model
-    settings["base_urls"] = dict(user.base_urls)
     before_first_use(lambda: config.export_to_environment(user))
 
 

@@ -34,7 +34,7 @@ from lupa import lua54
 from app.debugger.instrument import ENV_KEY, InstrumentError, instrument
 from app.debugger.luadump import ChunkInfo, DumpError, analyse
 from app.engines.base import BridgeFault
-from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
+from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, FrameKind, Paused, Shutdown
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class LuaDebugAgent:
         self._load = rt.globals().load
         opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
         self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts,
-                                                          session._invoke_callback, session.sandbox.run_main)
+                                                          session.invoke_callback, session.sandbox.run_main)
         self.main_L = int(main_hex, 16)
         self.hookf = self.lib.lua_gethook(self.main_L)
         self.api.hook_off()
@@ -258,7 +258,7 @@ class LuaDebugAgent:
                 if self._stop_reader:
                     return
                 if fd in ready:
-                    reader._fill(0.0)
+                    reader.fill(0.0)
                 elif not ready and self._undelivered() and self.modes[-1] == "running":
                     self._poke()
             except ChannelClosed:
@@ -481,7 +481,7 @@ class LuaDebugAgent:
                 self._apply()
             self.pause_requested = False
             frames = self._stack()
-            top = next((f for f in frames if f.get("kind") == "lua"), None)
+            top = next((f for f in frames if f.get("kind") == FrameKind.SPELL), None)
             data["frames"] = frames
             data["thread"] = "coroutine" if self._current_L() != self.main_L else "main"
             self.worker.out.flush()
@@ -521,7 +521,7 @@ class LuaDebugAgent:
     def _stack(self) -> list[dict[str, Any]]:
         frames = to_py(self.api.stack()) or []
         for f in frames:
-            if f.get("kind") == "lua" and f.get("chunk"):
+            if f.get("kind") == "spell" and f.get("chunk"):
                 f["file"] = self.path_of(f["chunk"])
         return frames
 

@@ -73,7 +73,7 @@ class _Session:
         # coroutine.resume runs, e.g. when it calls a bridge: the sandbox's functions are looked up once, now.
         self._mark_array = self.sandbox.mark_array
         self._make_handle = self.sandbox.make_handle
-        self._invoke_callback = self.sandbox.invoke_callback
+        self.invoke_callback = self.sandbox.invoke_callback
         self.env = self.sandbox.setup(self.to_lua(spec), None, spell_file)
 
     # conversion ---------------------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ class _LuaCallbacks(ScriptFunctions):
             finally:
                 s.rt.set_max_memory(s.memory_limit)
             try:
-                status, value = s._invoke_callback(callback_id, lua_args, len(args))
+                status, value = s.invoke_callback(callback_id, lua_args, len(args))
             except lua54.LuaMemoryError:
                 raise LimitExceeded("memory", f"memory limit of {s.host.limits.memory_mb} MB exceeded") from None
             if status == "ok":

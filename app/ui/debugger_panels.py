@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QGridLayout, QHB
                                QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from app.debugger.session import Breakpoint, StopInfo
+from app.debugger.session import Breakpoint, DebugState, FrameKind, StopInfo
 from app.ui.debug_controller import DebugController
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class CallStackPanel(QDockWidget):
         for f in stop.frames:
             item = QTreeWidgetItem([f.get("name", "?"), _location(f)])
             item.setData(0, ROLE_DATA, f)
-            if f.get("kind") != "lua":
+            if f.get("kind") != FrameKind.SPELL:
                 font = item.font(0)
                 font.setItalic(True)
                 for c in (0, 1):
@@ -645,8 +645,8 @@ def create_debug_docks(controller: DebugController, parent: QWidget | None = Non
 class DebugWiring:
     """Everything the main window needs for the debugger, given its editor tabs (``app.ui.editor_tabs``):
     the docks, an :class:`EditorDebugBinding` on every editor page, the editor following stops and frames, and
-    the handlers of the Debug actions (see :data:`DEBUG_ACTIONS`). Starting a debug run stays the window's:
-    ``options.update(wiring.controller.run_options())`` before ``RunService.start_run``."""
+    the handlers of the Debug actions (see :func:`debug_action_specs`). Starting a debug run stays the window's:
+    ``RunService.start_run(..., debug_session=wiring.controller.new_session())``."""
 
     def __init__(self, window: Any, tabs: Any, controller: DebugController | None = None):
         from app.ui.debug_controller import EditorDebugBinding
@@ -712,7 +712,7 @@ class DebugWiring:
             self.window.activateWindow()
 
     def _state_changed(self, state: str) -> None:
-        if state == "starting":
+        if state == DebugState.STARTING:
             for d in (self.docks.call_stack, self.docks.variables, self.docks.breakpoints):
                 d.show()
 

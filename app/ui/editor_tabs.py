@@ -230,15 +230,15 @@ class EditorTabs(QTabWidget):
             page.editor.apply_theme(self.theme, *self.font)
         page.editor.setTabWidth(self.tab_width)
         page.editor.setIndent(self.tab_width)
-        page.editor.savePointChanged.connect(lambda *_: self._refresh_tab(page))
+        page.editor.savePointChanged.connect(lambda *_: self.refresh_tab(page))
         page.editor.uriDropped.connect(self._on_uri_dropped)
         idx = self.addTab(page, page.title)
-        self._refresh_tab(page)
+        self.refresh_tab(page)
         self.setCurrentIndex(idx)
         self.pageAdded.emit(page)
         return page
 
-    def _refresh_tab(self, page: EditorPage) -> None:
+    def refresh_tab(self, page: EditorPage) -> None:
         idx = self.indexOf(page)
         if idx < 0:
             return
@@ -285,7 +285,7 @@ class EditorTabs(QTabWidget):
             page.editor.setSavePoint()
             page.meta = tf
             self._add_page(page)
-            self._watch(page.path)
+            self.watch(page.path)
             self.fileOpened.emit(page.path)
         if line:
             page.editor.set_cursor(line - 1, column)
@@ -335,7 +335,7 @@ class EditorTabs(QTabWidget):
         if old and old != page.path:
             self.watcher.removePath(old)
         page.editor.set_language(languages.language_of(page.path))
-        self._refresh_tab(page)
+        self.refresh_tab(page)
         return True
 
     def default_dir(self) -> str:
@@ -357,8 +357,8 @@ class EditorTabs(QTabWidget):
         page.path = path
         page.editor.setSavePoint()
         page.info.hide()
-        self._watch(path)
-        self._refresh_tab(page)
+        self.watch(path)
+        self.refresh_tab(page)
         self.fileSaved.emit(path)
         log.info("saved %s (%s, %r)", path, page.meta.encoding, page.meta.eol)
         return True
@@ -407,7 +407,7 @@ class EditorTabs(QTabWidget):
         return None
 
     # -------------------------------------------------------------------------------------------------- disk
-    def _watch(self, path: str | None) -> None:
+    def watch(self, path: str | None) -> None:
         if path and os.path.exists(path) and path not in self.watcher.files():
             self.watcher.addPath(path)
 
@@ -420,7 +420,7 @@ class EditorTabs(QTabWidget):
         for page in self.pages():
             if not page.path or (path and page.path != path):
                 continue
-            self._watch(page.path)
+            self.watch(page.path)
             try:
                 st = os.stat(page.path)
             except FileNotFoundError:
@@ -474,7 +474,7 @@ class EditorTabs(QTabWidget):
         page.editor.set_cursor(line, col, centre=False)
         page.editor.setFirstVisibleLine(first)
         page.info.hide()
-        self._refresh_tab(page)
+        self.refresh_tab(page)
 
     # -------------------------------------------------------------------------------------------------- look
     def apply_look(self, theme, font_family: str, font_size: int, tab_width: int) -> None:

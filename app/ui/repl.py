@@ -47,6 +47,11 @@ class ReplInput(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setMaximumHeight(64)
 
+    def set_history(self, entries: list[str]) -> None:
+        """Replace the history (restored with the session); Up starts from its newest entry."""
+        self.history = list(entries)
+        self._hpos = len(self.history)
+
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         key = e.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):

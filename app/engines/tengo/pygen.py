@@ -59,42 +59,48 @@ def _bin(op: str, a: Any, b: Any, pos: tuple) -> Any:
     try:
         return binary_op(op, a, b)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _un(op: str, a: Any, pos: tuple) -> Any:
     try:
         return unary_op(op, a)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _idx(o: Any, i: Any, pos: tuple) -> Any:
     try:
         return index_get(o, i)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _slc(o: Any, lo: Any, hi: Any, pos: tuple) -> Any:
     try:
         return slice_get(o, lo, hi)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _iset(c: Any, k: Any, v: Any, pos: tuple) -> None:
     try:
         index_set(c, k, v)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _iop(c: Any, k: Any, op: str, v: Any, pos: tuple) -> None:
     try:
         index_set(c, k, binary_op(op, index_get(c, k), v))
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _pairs(obj: Any, pos: tuple) -> Any:
@@ -105,7 +111,8 @@ def _pairs(obj: Any, pos: tuple) -> Any:
     try:
         return iterate(obj)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _make_immutable(v: Any) -> Any:
