@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app import languages
 
@@ -268,11 +269,8 @@ def _use_user_config(settings: dict[str, Any]) -> None:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    try:
-        from app.reference import write_docs  # type: ignore[attr-defined]
-    except ImportError:
-        sys.stderr.write("llmspell docs: the reference generator is not available in this build\n")
-        return EXIT_ERROR
+    from app.reference import write_docs
+
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     try:
         paths = write_docs(args.out, formats)

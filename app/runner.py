@@ -19,22 +19,33 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from app.bridges import registry
 from app.bridges.errors import CODES, SpellError
 from app.bridges.registry import BridgeContext, BridgeHost
 from app.bridges.trace import Tracer
-from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
 from app.elastic_pool import ElasticPool
+from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
 from app.engines.pool import EnginePool, WorkerProcess
 from app.engines.profiles import limits_for
-from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
-                                  DebugCommand, DebugReply, MessageTooLarge, Output, Paused, RunFinished, RunRequest)
-
-from app.runs import (EXIT_CODES, ReplHandle, RunHandle, RunObserver, RunOptions, RunResult, RunStatus,
-                      SpellRunner)
+from app.engines.protocol import (
+    BridgeCall,
+    BridgeResult,
+    CallbackCall,
+    CallbackResult,
+    ChannelClosed,
+    DebugCommand,
+    DebugReply,
+    MessageTooLarge,
+    Output,
+    Paused,
+    RunFinished,
+    RunRequest,
+)
+from app.runs import EXIT_CODES, ReplHandle, RunHandle, RunObserver, RunOptions, RunResult, RunStatus, SpellRunner
 
 __all__ = ["EXIT_CODES", "ReplHandle", "Run", "RunHandle", "RunObserver", "RunOptions", "RunResult", "RunStatus",
            "Runner", "SpellRunner", "prefetch_llm_support"]
@@ -185,7 +196,7 @@ class Runner:
             self.pool.discard(worker, "crashed")
             return []
 
-    def repl(self, language: str, options: RunOptions | None = None) -> "ReplSession":
+    def repl(self, language: str, options: RunOptions | None = None) -> ReplSession:
         """A persistent REPL runtime (its own worker) with the bridges available."""
         return ReplSession(self, language, options or RunOptions())
 

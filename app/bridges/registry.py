@@ -17,8 +17,9 @@ import re
 import threading
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from app.bridges.errors import SpellError
 
@@ -117,7 +118,7 @@ class MethodInfo:
     params: list[ParamInfo]
     options: list[OptionInfo]
     returns: str
-    doc: "DocInfo"
+    doc: DocInfo
     func: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
     hints: dict[str, Any] = field(repr=False, default_factory=dict)
     options_type: Any = field(repr=False, default=None)

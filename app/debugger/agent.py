@@ -27,7 +27,7 @@ import select
 import threading
 from collections import deque
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lupa import lua54
 
@@ -102,9 +102,12 @@ class _Chunk:
 class _Api:
     """The Lua side's functions, looked up once."""
 
-    NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
-             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "begin_pause", "set_options", "clear_refs",
-             "on_error")
+    NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints",
+             "refresh_current", "stack", "scopes", "variables", "string_slice", "evaluate", "set_variable",
+             "begin_step", "begin_pause", "set_options", "clear_refs", "on_error")
+
+    if TYPE_CHECKING:  # the Lua functions named in NAMES, set as attributes below
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, table: Any):
         for name in self.NAMES:
@@ -181,7 +184,7 @@ class LuaDebugAgent:
         self._reader.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
-    def __enter__(self) -> "LuaDebugAgent":
+    def __enter__(self) -> LuaDebugAgent:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -216,7 +219,7 @@ class LuaDebugAgent:
         if not self.cur_ok:
             return self.main_L
         arr = ctypes.c_void_p.from_address(self.cur_table + 16).value
-        return ctypes.c_void_p.from_address(arr).value if arr else self.main_L
+        return ctypes.c_void_p.from_address(arr).value if arr else self.main_L  # type: ignore[return-value]
 
     def _check_current_slot(self) -> bool:
         try:
@@ -485,8 +488,8 @@ class LuaDebugAgent:
             data["frames"] = frames
             data["thread"] = "coroutine" if self._current_L() != self.main_L else "main"
             self.worker.out.flush()
-            self.channel.send(Paused(self.run_id, to_py(reason), top and top.get("file"),
-                                     top and top.get("line"), data))
+            self.channel.send(Paused(self.run_id, to_py(reason), top.get("file") if top else None,
+                                     top.get("line") if top else None, data))
             while True:
                 msg = self._next_command(block=True)
                 assert msg is not None

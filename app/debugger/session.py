@@ -29,9 +29,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from app.engines.protocol import DebugCommand, DebugReply, FrameKind, Paused
 
@@ -319,11 +320,12 @@ class DebugSession:
 
     # configuration -------------------------------------------------------------------------------------------------
     @classmethod
-    def from_options(cls, debug: dict[str, Any]) -> "DebugSession":
+    def from_options(cls, debug: dict[str, Any]) -> DebugSession:
         """A session from the plain settings of ``RunOptions.debug``: ``breakpoints``
         {file: [{line, condition, hit, log, enabled}]}, ``break_on_error``, ``llm``, ``models``, ``tools``,
         ``tool_names``, ``instrument``. (A live session is handed to ``Runner.debug`` instead.)"""
-        store = debug.get("store") if isinstance(debug.get("store"), BreakpointStore) else BreakpointStore()
+        given = debug.get("store")
+        store = given if isinstance(given, BreakpointStore) else BreakpointStore()
         for file, bps in (debug.get("breakpoints") or {}).items():
             for b in bps:
                 b = {"line": b} if isinstance(b, int) else b

@@ -8,7 +8,8 @@ inbox (the worker's bridge-call loop reads it through ``channel.read``). A debug
 while the spell runs only sets a flag; the next line event sees it and serves the command, so ``pause`` stops a
 spinning ``for {}`` at its next statement and breakpoint changes apply at once. No ctypes, no poking.
 
-Spell frames are reported with ``kind: "spell"`` (:class:`app.debugger.session.FrameKind`, as the Lua agent's). Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables).
+Spell frames are reported with ``kind: "spell"`` (:class:`app.engines.protocol.FrameKind`, as the Lua agent's).
+Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables).
 
 Expressions (breakpoint conditions, ``{expr}`` parts of log messages, ``evaluate``, the value of ``set_variable``)
 are compiled by the interpreter itself (:func:`app.engines.tengo.debug.compile_expression`) over the variables
@@ -159,7 +160,7 @@ class TengoDebugAgent:
         self._reader.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
-    def __enter__(self) -> "TengoDebugAgent":
+    def __enter__(self) -> TengoDebugAgent:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -428,7 +429,7 @@ class TengoDebugAgent:
             frames = self._frames()
             top = frames[0] if frames else None
             self.worker.out.flush()
-            self.channel.send(Paused(self.run_id, reason, top and top["file"], top and top["line"],
+            self.channel.send(Paused(self.run_id, reason, top["file"] if top else None, top["line"] if top else None,
                                      {**(data or {}), "frames": frames, "thread": "main"}))
             while True:
                 msg = self._next_command(block=True)
@@ -476,7 +477,8 @@ class TengoDebugAgent:
         out = []
         for i, f in enumerate(reversed(self._current_stack()), 1):
             out.append({"id": i, "name": f.function or "main chunk", "file": self._realpath(f.file),
-                        "chunk": os.path.basename(f.file), "line": f.line, "kind": FrameKind.SPELL.value, "thread": "main"})
+                        "chunk": os.path.basename(f.file), "line": f.line, "kind": FrameKind.SPELL.value,
+                        "thread": "main"})
         return out
 
     def _frame(self, fid: int) -> Any:

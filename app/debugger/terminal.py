@@ -19,7 +19,7 @@ import logging
 import os
 import shlex
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.debugger.session import BreakpointStore, CallBreakpoints, DebugError, DebugSession, StopInfo
 
@@ -131,8 +131,8 @@ class TerminalDebugger:
             elif cmd == "l":
                 st = s.stop_info
                 if st and st.file and st.line:
-                    with open(st.file, encoding="utf-8") as f:
-                        lines = f.read().splitlines()
+                    with open(st.file, encoding="utf-8") as source:
+                        lines = source.read().splitlines()
                     for i in range(max(1, st.line - 3), min(len(lines), st.line + 3) + 1):
                         self.say(f"{'=>' if i == st.line else '  '} {i:4d}  {lines[i - 1]}")
             elif cmd == "llm":
@@ -188,6 +188,7 @@ def main(path: str, runner: SpellRunner | None = None, options: RunOptions | Non
         from app.engines.base import language_for
         from app.runner import Runner
         runner = Runner(warm={language_for(path): 1})
+    assert runner is not None
     try:
         return TerminalDebugger(runner, path, options, inp, out).loop()
     finally:
@@ -205,6 +206,7 @@ def cli(argv: list[str] | None = None) -> int:
     p.add_argument("--input", help="the spell's INPUT as JSON text")
     args = p.parse_args(argv)
     import json
+
     from app.runner import RunOptions
     opts = RunOptions(profile=args.profile, timeout_s=args.timeout,
                       inputs=json.loads(args.input) if args.input else None)

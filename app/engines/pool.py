@@ -69,7 +69,7 @@ class WorkerProcess:
         self._stdin_closed = False
         self.runs = 0
         self.rss_kb = 0
-        self.stderr_tail = collections.deque(maxlen=40)
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self.killed_because: str | None = None
         threading.Thread(target=self._drain_stderr, name=f"worker-{self.pid}-stderr", daemon=True).start()
 

@@ -10,9 +10,9 @@ import json
 import os
 import queue
 import select
+import struct
 import sys
 import threading
-import struct
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app import languages
-from app.debugger.session import (BreakpointStore, CallBreakpoints, DebugError, DebugSession, DebugState,
-                                  FrameKind, StopInfo)
+from app.debugger.session import (
+    BreakpointStore,
+    CallBreakpoints,
+    DebugError,
+    DebugSession,
+    DebugState,
+    FrameKind,
+    StopInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +301,10 @@ class EditorDebugBinding(QObject):
         e.markerDefine(self.MARKER_BP_SPECIAL, SC_MARK_ROUNDRECT)
         e.markerDefine(self.MARKER_CURRENT, SC_MARK_SHORTARROW)
         e.markerDefine(self.MARKER_CURRENT_BG, SC_MARK_BACKGROUND)
-        for num, fore, back in ((self.MARKER_BP, "#c62828", "#e53935"), (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
-                                (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"), (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
+        for num, fore, back in ((self.MARKER_BP, "#c62828", "#e53935"),
+                                (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
+                                (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"),
+                                (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
                                 (self.MARKER_CURRENT_BG, "#000000", "#fff3c4")):
             e.markerSetFore(num, _bgr(fore))
             e.markerSetBack(num, _bgr(back))

@@ -22,9 +22,23 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog,
-                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDockWidget,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.debugger.session import Breakpoint, DebugState, FrameKind, StopInfo
 from app.ui.debug_controller import DebugController
@@ -101,7 +115,7 @@ class _LazyTree(QTreeWidget):
             parent.addChild(item)
         return item
 
-    def clear(self) -> None:  # type: ignore[override]
+    def clear(self) -> None:
         self._pending.clear()
         super().clear()
 
@@ -115,7 +129,7 @@ class _LazyTree(QTreeWidget):
         kind = item.data(0, ROLE_KIND)
         if kind == "more":
             ref, start = item.data(0, ROLE_DATA)
-            self._pending[ref] = item.parent()
+            self._pending[ref] = item.parent()  # type: ignore[assignment]
             self.controller.request_variables(ref, start, PAGE)
         elif kind == "var":
             var = item.data(0, ROLE_DATA) or {}
@@ -160,7 +174,7 @@ class _LazyTree(QTreeWidget):
             if int(it.data(0, ROLE_REF) or 0) == ref and it.data(0, ROLE_KIND) in ("var", "watch"):
                 out.append(it)
             stack.extend(it.child(i) for i in range(it.childCount()))
-        return out
+        return out  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------------------------------------ call stack
@@ -478,7 +492,9 @@ class BreakpointsPanel(QDockWidget):
         self.refresh()
 
     def _calls_changed(self, *_: Any) -> None:
-        split = (lambda t: [p.strip() for p in t.split(",") if p.strip()])
+        def split(text: str) -> list[str]:
+            return [p.strip() for p in text.split(",") if p.strip()]
+
         self.controller.set_call_breakpoints(self.llm.isChecked(), split(self.models.text()),
                                              self.tools.isChecked(), split(self.tool_names.text()))
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import languages as spell_languages
 from app.ui import fileio, languages
@@ -164,7 +173,7 @@ class EditorTabs(QTabWidget):
         self._untitled = 0
         self._configure: list[Callable[[EditorPage], None]] = []
         self.theme = None
-        self.font = ("DejaVu Sans Mono", 11)
+        self.font = ("DejaVu Sans Mono", 11)  # type: ignore[assignment, method-assign]
         self.tab_width = 4
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
@@ -185,8 +194,8 @@ class EditorTabs(QTabWidget):
             return
         w = self.widget(idx)
         menu = QMenu(self)
-        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))
-        menu.addAction("Close Others", lambda: self.close_others(w))
+        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))  # type: ignore[arg-type]
+        menu.addAction("Close Others", lambda: self.close_others(w))  # type: ignore[arg-type]
         menu.addAction("Close All", self.close_all)
         if isinstance(w, EditorPage) and w.path:
             menu.addSeparator()
@@ -196,13 +205,13 @@ class EditorTabs(QTabWidget):
     def close_others(self, keep: QWidget) -> bool:
         """Close every tab but ``keep`` (asking about unsaved ones); False when the user cancelled."""
         for w in [self.widget(i) for i in range(self.count())]:
-            if w is not keep and not self.close_tab(self.indexOf(w)):
+            if w is not keep and not self.close_tab(self.indexOf(w)):  # type: ignore[arg-type]
                 return False
         return True
 
     def close_all(self) -> bool:
         for w in [self.widget(i) for i in range(self.count())]:
-            if not self.close_tab(self.indexOf(w)):
+            if not self.close_tab(self.indexOf(w)):  # type: ignore[arg-type]
                 return False
         return True
 
@@ -427,7 +436,7 @@ class EditorTabs(QTabWidget):
                 if page.meta.size or page.meta.mtime_ns:
                     page.meta.mtime_ns = page.meta.size = 0
                     page.info.show_message(f"{page.title} was deleted on disk. Save to keep your text.",
-                                           [("Save", lambda p=page: self.save(p)), ("Close", lambda p=page:
+                                           [("Save", lambda p=page: self.save(p)), ("Close", lambda p=page:  # type: ignore[list-item]
                                             self.close_tab(self.indexOf(p)))])
                 continue
             if st.st_mtime_ns == page.meta.mtime_ns and st.st_size == page.meta.size:
@@ -478,7 +487,7 @@ class EditorTabs(QTabWidget):
 
     # -------------------------------------------------------------------------------------------------- look
     def apply_look(self, theme, font_family: str, font_size: int, tab_width: int) -> None:
-        self.theme, self.font, self.tab_width = theme, (font_family, font_size), tab_width
+        self.theme, self.font, self.tab_width = theme, (font_family, font_size), tab_width  # type: ignore[assignment, method-assign]
         for p in self.pages():
             p.editor.apply_theme(theme, font_family, font_size)
             p.editor.setTabWidth(tab_width)

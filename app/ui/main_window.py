@@ -9,8 +9,19 @@ import threading
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QStyle, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import languages as spell_languages
 from app.debugger.session import DebugState
@@ -182,8 +193,8 @@ class MainWindow(QMainWindow):
         self.store.changed.connect(self.apply_settings)
         app = QApplication.instance()
         if app is not None:
-            app.applicationStateChanged.connect(self._app_state_changed)
-            hints = app.styleHints()
+            app.applicationStateChanged.connect(self._app_state_changed)  # type: ignore[attr-defined]
+            hints = app.styleHints()  # type: ignore[attr-defined]
             if hasattr(hints, "colorSchemeChanged"):  # the desktop switched light/dark: follow it if asked to
                 hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
@@ -294,7 +305,7 @@ class MainWindow(QMainWindow):
         th = theme.get(s.theme)
         app = QApplication.instance()
         if app is not None:
-            theme.apply_to_app(app, th)
+            theme.apply_to_app(app, th)  # type: ignore[arg-type]
         self.tabs.apply_look(th, s.font_family, s.font_size, s.tab_width)
         self.debugger.update_colours()
         self.console.set_theme(th, s.font_family, s.font_size)
@@ -749,7 +760,7 @@ class MainWindow(QMainWindow):
         self.tabs.new_file("lua")
 
     def action_open(self) -> None:
-        start = self.workspace or (os.path.dirname(self.tabs.current_page().path)
+        start = self.workspace or (os.path.dirname(self.tabs.current_page().path)  # type: ignore[arg-type]
                                    if self.tabs.current_page() and self.tabs.current_page().path else "")
         files, _ = QFileDialog.getOpenFileNames(self, "Open", start, FILE_FILTER)
         for f in files:

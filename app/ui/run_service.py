@@ -11,9 +11,10 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -247,7 +248,7 @@ class ReplSession(QObject):
     evaluated = Signal(object)   # RunResult
     ready = Signal()
 
-    def __init__(self, service: "RunService", language: str) -> None:
+    def __init__(self, service: RunService, language: str) -> None:
         super().__init__(service)
         self.service = service
         self.language = language

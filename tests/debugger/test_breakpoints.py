@@ -45,7 +45,7 @@ def test_breakpoint_past_the_last_code_line_is_not_verified(spell, debug):
 def test_condition_compiled_once_and_true_only(spell, debug):
     path = spell("loop.lua", LOOP)
     d = debug(path, [(4, {"condition": "a >= 6"})])
-    st = d.stop()
+    d.stop()
     assert d.locals()["a"] == "6"
     d.session.continue_()
     assert d.stop().line == 4 and d.locals()["a"] == "10"
@@ -106,7 +106,6 @@ def test_logpoint_prints_without_stopping(spell, debug, runner):
     store = BreakpointStore()
     store.add(path, 4, log_message="b={b} sum={a + b} bad={nope.x}")
     from app.debugger.session import DebugSession
-    from app.runner import RunOptions
     session = DebugSession(store)
 
     class Obs:

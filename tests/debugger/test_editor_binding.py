@@ -5,7 +5,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from app.runner import RunOptions  # noqa: E402
 from app.ui import debug_controller  # noqa: E402
 from app.ui.debug_controller import DebugController, EditorDebugBinding  # noqa: E402
 

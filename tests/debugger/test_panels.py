@@ -10,8 +10,6 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from app.debugger.session import CallBreakpoints  # noqa: E402
-from app.runner import RunOptions  # noqa: E402
 from app.ui import debugger_panels  # noqa: E402
 from app.ui.debug_controller import DebugController  # noqa: E402
 from app.ui.debugger_panels import create_debug_docks  # noqa: E402

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -260,7 +261,6 @@ def test_condition_sees_free_variables_and_main_script_variables(spell, debug):
 
 def test_logpoint_prints_without_stopping(spell, runner):
     from app.debugger.session import BreakpointStore, DebugSession
-    from app.runner import RunOptions
     path = spell("loop.tengo", """
         total := 0
         for i := 0; i < 3; i++ {

@@ -317,9 +317,10 @@ def test_runners_conform_to_the_seam():
     parameters, so production code never bends around a fake."""
     import inspect
 
+    from ui_fakes import FakeRepl, FakeRun, FakeRunner, SharedRunner
+
     from app.runner import ReplSession, Run, Runner
     from app.runs import ReplHandle, RunHandle, SpellRunner
-    from ui_fakes import FakeRepl, FakeRun, FakeRunner, SharedRunner
 
     assert isinstance(FakeRunner(), SpellRunner)
     assert issubclass(Runner, SpellRunner)

@@ -23,14 +23,28 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import nodes as N
 from .access import index_get, index_set, iterate, slice_get
 from .errors import StackOverflow, TengoError
 from .goslice import extend_in_place, seq_cap
-from .objects import (MAX_INT, MIN_INT, Array, Cell, Char, CompiledFunction, Error, ImmutableMap, Map, UNDEFINED,
-                      equals, is_falsy, wrap_int)
+from .objects import (
+    MAX_INT,
+    MIN_INT,
+    UNDEFINED,
+    Array,
+    Cell,
+    Char,
+    CompiledFunction,
+    Error,
+    ImmutableMap,
+    Map,
+    equals,
+    is_falsy,
+    wrap_int,
+)
 from .ops import LIMITS, binary_op, check_str, unary_op
 from .resolver import FuncInfo, Ref
 from .runtime import RET, TAIL, Tail, fix_args, spread
@@ -189,7 +203,7 @@ def _assigns(node: Any, syms: set) -> bool:
 
 
 def _is_var(x: str) -> bool:
-    return x.startswith("v") or x.startswith("F[")
+    return x.startswith(("v", "F["))
 
 
 class PyGen:
