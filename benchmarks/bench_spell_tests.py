@@ -24,7 +24,8 @@ FILES = {"lua": 4, "js": 2, "tengo": 2}  # 8 files x 25 = 200 tests
 
 
 def lua_file(k: int) -> str:
-    body = "\n".join(f'  it("adds {i}", function() assert.are.equal({i + 1}, {i} + 1) end)' for i in range(PER_FILE - 1))
+    body = "\n".join(f'  it("adds {i}", function() assert.are.equal({i + 1}, {i} + 1) end)'
+                     for i in range(PER_FILE - 1))
     return (f'describe("suite {k}", function()\n{body}\n'
             '  it("mocked", function() Mock.llm("hi", "hello"); assert.are.equal("hello", LLM.complete("hi")) end)\n'
             "end)\n")

@@ -19,7 +19,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from benchmarks.screenshots import qwait, wait
+from benchmarks.screenshots import qwait, wait  # noqa: E402 - after the environment is set
 
 FAILING = '''-- greeting_spec.lua: a test that fails until greeting.lua says "Hello"
 describe("greeting", function()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from app.engines.base import SpellFailure
@@ -17,7 +17,7 @@ MAX_VALUE_CHARS = 200_000
 MAX_MESSAGE_CHARS = 10_000
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How one test ended."""
     PASSED = "passed"
     FAILED = "failed"

@@ -39,7 +39,6 @@ class TestOptions:
     record: bool = False             # record each file's LLM exchanges into its cassette
     replay: bool = False             # answer each file's LLM calls from its cassette (offline, free)
     settings: dict[str, Any] = field(default_factory=dict)
-    debug: dict[str, Any] | None = None  # "debug this test": the debugger's options (see app.debugger.session)
 
 
 def cassette_path(test_file: str) -> str:
@@ -127,7 +126,7 @@ def run_options(path: str, options: TestOptions) -> Any:
     elif options.record:
         settings["record"] = cassette_path(path)
     return RunOptions(profile=options.profile, timeout_s=options.timeout_s, settings=settings,
-                      workspace=os.path.dirname(os.path.abspath(path)), debug=options.debug,
+                      workspace=os.path.dirname(os.path.abspath(path)),
                       test={"filter": options.filter, "line": options.line, "bail": options.bail})
 
 

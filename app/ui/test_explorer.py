@@ -39,6 +39,7 @@ from app.testing.api import for_language as test_api_for
 from app.testing.discovery import declared_cases, discover
 from app.testing.results import CaseResult
 from app.testing.session import case_from_message
+from app.ui.run_service import run_options_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -399,8 +400,9 @@ class TestExplorer(QWidget):
         return opts
 
     def run(self, path: str, line: int | None = None, filter: str | None = None,
-            options: dict[str, Any] | None = None) -> Any:
-        """Start a test run of ``path`` (one test when ``line`` is given); returns its RunSession."""
+            debug_session: Any = None) -> Any:
+        """Start a test run of ``path`` (one test when ``line`` is given; under the debugger with
+        ``debug_session``); returns its RunSession."""
         fs = self.files.get(path)
         if fs is None:
             try:
@@ -411,13 +413,13 @@ class TestExplorer(QWidget):
             fs = self.files.get(path)
             if fs is None:
                 return None
-        opts = options or self.test_options(path, line, filter)
+        opts = self.test_options(path, line, filter)
         if line is None and filter is None:
             fs.error, fs.error_line = "", None
         for case in self._selected_cases(fs, line):
             case.state = "running"
         fs.running += 1
-        session = self.runs.start_run(path, None, opts, fs.language)
+        session = self.runs.start_run(path, None, opts, fs.language, debug_session=debug_session)
         self.sessions = [s for s in self.sessions if not s.done] + [session]
         session.testEvent.connect(lambda msg, p=path: self._test_event(p, msg))
         session.finished.connect(lambda result, p=path, ln=line: self._finished(p, result, ln))
@@ -684,10 +686,7 @@ class TestExplorerWiring(QObject):
             binding.refresh()
 
     def _base_options(self) -> dict[str, Any]:
-        s = self.window.store.settings
-        return {"profile": s.profile, "timeout_s": s.timeout_s or None,
-                    "memory_mb": s.memory_mb if s.memory_mb >= 8 else None,
-                    "settings": {"default_model": s.default_model, "base_urls": dict(s.base_urls)}}
+        return run_options_from_settings(self.window.store.settings)
 
     def set_workspace(self, folder: str | None) -> None:
         self.panel.set_workspace(folder)
@@ -734,9 +733,5 @@ class TestExplorerWiring(QObject):
                                       "only for now", 5000)
             return None
         w.open_location(path, line)
-        options = self.panel.test_options(path, line)
-        options.update(w.debugger.controller.run_options())
-        session = self.panel.run(path, line=line, options=options)
-        if session is not None:
-            session.debug_session = options["debug"]["session"]  # as the window's own debug runs carry it
-        return session
+        # a fresh debug session (which stops the last one), as the window's own debug runs get
+        return self.panel.run(path, line=line, debug_session=w.debugger.controller.new_session())

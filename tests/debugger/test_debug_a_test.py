@@ -44,8 +44,7 @@ def test_debug_one_test_stops_inside_it(runner, spell, lang) -> None:
         def on_test_result(self, msg):
             seen.append((msg.name, msg.status))
 
-    run = runner.start(path, options=RunOptions(debug={"session": session}, test={"line": test_line}),
-                       observer=Obs())
+    run = runner.debug(path, session, options=RunOptions(test={"line": test_line}), observer=Obs())
     stop = session.wait_paused(WAIT)
     assert stop is not None, run.wait(5)
     assert stop.line == bp_line

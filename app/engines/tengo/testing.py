@@ -13,11 +13,23 @@ line of the failing assertion in the test file. ``assert`` is also ``import("ass
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import TengoError, TengoRuntimeError
-from .objects import (Array, BuiltinFunction, CompiledFunction, Error, ImmutableArray, ImmutableMap, Map,
-                      UNDEFINED, equals, to_string, type_name)
+from .objects import (
+    UNDEFINED,
+    Array,
+    BuiltinFunction,
+    CompiledFunction,
+    Error,
+    ImmutableArray,
+    ImmutableMap,
+    Map,
+    equals,
+    to_string,
+    type_name,
+)
 
 
 class AssertionFailed(TengoRuntimeError):
