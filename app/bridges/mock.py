@@ -200,7 +200,7 @@ class MockBridge(Bridge):
     def _registry(self) -> MockRegistry:
         return self.ctx.service("mocks", MockRegistry)
 
-    def llm(self, match: str | Callback | None, reply: Any, opts: LLMMockOptions | None = None) -> int:
+    def llm(self, match: Any, reply: Any, opts: LLMMockOptions | None = None) -> int:
         """Answer matching LLM calls with a fixed reply instead of asking the model.
 
         Args:
@@ -225,6 +225,9 @@ class MockBridge(Bridge):
             Mock.llm("capital of France", "Paris")
             assert.equal("Paris", LLM.complete("What is the capital of France?"))
         """
+        # typed Any for the docs: Lua patterns and JS RegExps become match functions in the sandbox first
+        if not (match is None or isinstance(match, (str, Callback))):
+            raise SpellError("invalid_argument", "Mock.llm: match must be a string, a pattern, a function or nil")
         if isinstance(match, str) and len(match) > MAX_MATCH_CHARS:
             raise SpellError("invalid_argument", f"a mock's match text is longer than {MAX_MATCH_CHARS} characters")
         if not (reply is None or isinstance(reply, (str, int, float, bool, dict, list, Callback))):

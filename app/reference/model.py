@@ -373,7 +373,11 @@ class LanguageView:
         for p in parts:
             if p not in out:
                 out.append(p)
-        return "|".join(out) if self.language != "js" else " | ".join(out)
+        if self.language != "js":
+            return "|".join(out)
+        if len(out) > 1:  # a function type inside a union must be parenthesized in TypeScript
+            out = [f"({p})" if "=>" in p else p for p in out]
+        return " | ".join(out)
 
     def _atom(self, a: str) -> str:
         lang = self.language

@@ -103,3 +103,79 @@ BY_LANGUAGE: dict[str, TestApi] = {"lua": LUA, "js": JS, "tengo": TENGO}
 def for_language(language: str) -> TestApi | None:
     """The test API of ``language`` (a language registry id), or None."""
     return BY_LANGUAGE.get(language)
+
+
+#: TypeScript declarations of the JavaScript test API (part of ``llmspell docs --format dts``)
+TS_DECLARATIONS = '''/** Test files (*.test.js, *.spec.js): group tests; names nest ("outer › inner › test"). */
+declare function describe(name: string, fn: () => void): void;
+declare namespace describe { function skip(name: string, fn: () => void): void; }
+declare function xdescribe(name: string, fn: () => void): void;
+/** Test files: declare a test (a failed expect ends it). */
+declare function test(name: string, fn?: () => void): void;
+declare namespace test {
+  function skip(name: string, fn?: () => void): void;
+  function todo(name: string): void;
+}
+declare var it: typeof test;
+declare function xit(name: string, fn?: () => void): void;
+declare function xtest(name: string, fn?: () => void): void;
+/** Test files: run fn before (after) each test of the enclosing describe. */
+declare function beforeEach(fn: () => void): void;
+declare function afterEach(fn: () => void): void;
+/** What expect(actual) can check; `.not` negates. */
+interface Matchers {
+  not: Matchers;
+  toBe(expected: any): void;
+  toEqual(expected: any): void;
+  toStrictEqual(expected: any): void;
+  toContain(item: any): void;
+  toMatch(pattern: RegExp | string): void;
+  toBeTruthy(): void;
+  toBeFalsy(): void;
+  toBeNull(): void;
+  toBeUndefined(): void;
+  toBeDefined(): void;
+  toHaveLength(n: number): void;
+  toHaveProperty(key: string): void;
+  toBeGreaterThan(n: number): void;
+  toBeGreaterThanOrEqual(n: number): void;
+  toBeLessThan(n: number): void;
+  toBeLessThanOrEqual(n: number): void;
+  toBeCloseTo(n: number, digits?: number): void;
+  toThrow(expected?: RegExp | string | Function): void;
+}
+/** Test files: check a value (a failure reports expected vs actual with a diff, and the line). */
+declare function expect(actual: any): Matchers;
+'''
+
+#: lua-language-server declarations of the Lua test API (part of ``llmspell docs --format luals``)
+LUA_META = '''---@meta test
+-- Test files (*_spec.lua, *_test.lua): the busted-style test API.
+
+---Group tests; names nest ("outer › inner › test").
+---@param name string
+---@param fn fun()
+function describe(name, fn) end
+
+---Declare a test (a failed assertion ends it).
+---@param name string
+---@param fn? fun()
+function it(name, fn) end
+
+---Declare a test (same as it).
+---@param name string
+---@param fn? fun()
+function test(name, fn) end
+
+---Declare a test that is reported as skipped.
+---@param name string
+function pending(name) end
+
+---Run fn before each test of the enclosing describe (outer ones first).
+---@param fn fun()
+function before_each(fn) end
+
+---Run fn after each test of the enclosing describe, even when it failed.
+---@param fn fun()
+function after_each(fn) end
+'''
