@@ -600,6 +600,8 @@ class _ChildObserver:
         self.lock = threading.Lock()
 
     def on_output(self, stream: str, text: str) -> None:
+        if stream not in ("stdout", "stderr"):  # what it printed (print, console.log), not its Log lines
+            return
         with self.lock:
             self.parts.append(text)
 

@@ -266,7 +266,7 @@ class SpellRunResult(TypedDict):
 
     Args:
         result: The spell's result (what it returned or exported), nil when it failed.
-        output: Everything it printed (and logged), as one text.
+        output: Everything it printed (print, console.log, stderr), as one text; Log lines are not part of it.
         error: nil, or {code, message, file, line} when it failed.
         calls: Its LLM and tool calls, in order (see CallRecord).
     """
