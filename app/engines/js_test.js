@@ -27,7 +27,7 @@
   function here() { return testLine(new Error().stack); }
 
   // QuickJS reports a multi-line call at its last line: walk up to the line that opens the call.
-  const declRe = /\b(describe|test|it|xit|xtest)(\.skip|\.todo)?\s*\(/;
+  const declRe = /\b(describe|test|it|xit|xtest)(\.skip|\.todo|\.only)?\s*\(/;
   function declLine(line, name) {
     if (line === null) return null;
     for (let i = line; i >= 1 && i > line - 500; i--) {
@@ -186,7 +186,7 @@
   }
 
   // ------------------------------------------------------------------------------------------- declaring tests
-  const root = { name: null, before: [], after: [], parent: null, line: null, skip: false };
+  const root = { name: null, before: [], after: [], parent: null, line: null, skip: false, only: false };
   let current = root;
   const tests = [];
 
@@ -195,25 +195,30 @@
     for (let b = block; b && b.name !== null; b = b.parent) parts.unshift(b.name);
     return parts.join(" › ");
   }
-  function addTest(name, fn, skip) {
+  let anyOnly = false;  // test.only / describe.only somewhere: the other tests are skipped
+  function addTest(name, fn, skip, only) {
     if (typeof name !== "string") throw new TypeError("a test needs a name (a string)");
     if (fn !== undefined && typeof fn !== "function") throw new TypeError("test: the body must be a function");
+    if (only) anyOnly = true;
     tests.push({ name: fullName(current, name), line: declLine(here(), name), fn, block: current,
-                 skip: skip || fn === undefined || current.skip });
+                 skip: skip || fn === undefined || current.skip, only: !!only || current.only });
   }
-  function describe(name, fn, skip) {
+  function describe(name, fn, skip, only) {
     if (typeof name !== "string") throw new TypeError("describe needs a name (a string)");
     if (typeof fn !== "function") throw new TypeError("describe: the block must be a function");
+    if (only) anyOnly = true;
     const block = { name, before: [], after: [], parent: current, line: declLine(here(), name),
-                    skip: !!skip || current.skip };
+                    skip: !!skip || current.skip, only: !!only || current.only };
     const outer = current;
     current = block;
     try { fn(); } finally { current = outer; }
   }
   const api = {
-    describe: Object.assign((name, fn) => describe(name, fn, false), { skip: (name, fn) => describe(name, fn, true) }),
+    describe: Object.assign((name, fn) => describe(name, fn, false), { skip: (name, fn) => describe(name, fn, true),
+                                                                       only: (name, fn) => describe(name, fn, false, true) }),
     test: Object.assign((name, fn) => addTest(name, fn, false),
-                        { skip: (name, fn) => addTest(name, fn, true), todo: (name) => addTest(name, undefined, true) }),
+                        { skip: (name, fn) => addTest(name, fn, true), todo: (name) => addTest(name, undefined, true),
+                          only: (name, fn) => addTest(name, fn, false, true) }),
     beforeEach(fn) { if (typeof fn !== "function") throw new TypeError("beforeEach expects a function"); current.before.push(fn); },
     afterEach(fn) { if (typeof fn !== "function") throw new TypeError("afterEach expects a function"); current.after.push(fn); },
     expect,
@@ -265,7 +270,7 @@
       hostTest("started", JSON.stringify({ test_id: id, name: t.name, line: t.line }));
       const started = Date.now();
       const result = { test_id: id, name: t.name, line: t.line };
-      if (t.skip) result.status = "skipped";
+      if (t.skip || (anyOnly && !t.only)) result.status = "skipped";
       else {
         const f = runOne(t);
         if (f) {

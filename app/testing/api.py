@@ -61,7 +61,8 @@ end)""")
 
 JS = TestApi("Jest", (
     F("describe", "describe(name, fn)", "Group tests (describe.skip skips them)."),
-    F("test", "test(name, fn)", "Declare a test (also it; test.skip, test.todo)."),
+    F("test", "test(name, fn)", "Declare a test (also it; test.skip, test.todo; test.only / describe.only run "
+                                "only those, the others are reported skipped)."),
     F("it", "it(name, fn)", "Declare a test."),
     F("beforeEach", "beforeEach(fn)", "Run fn before each test of the enclosing describe."),
     F("afterEach", "afterEach(fn)", "Run fn after each test of the enclosing describe."),
@@ -108,13 +109,17 @@ def for_language(language: str) -> TestApi | None:
 #: TypeScript declarations of the JavaScript test API (part of ``llmspell docs --format dts``)
 TS_DECLARATIONS = '''/** Test files (*.test.js, *.spec.js): group tests; names nest ("outer › inner › test"). */
 declare function describe(name: string, fn: () => void): void;
-declare namespace describe { function skip(name: string, fn: () => void): void; }
+declare namespace describe {
+  function skip(name: string, fn: () => void): void;
+  function only(name: string, fn: () => void): void;
+}
 declare function xdescribe(name: string, fn: () => void): void;
 /** Test files: declare a test (a failed expect ends it). */
 declare function test(name: string, fn?: () => void): void;
 declare namespace test {
   function skip(name: string, fn?: () => void): void;
   function todo(name: string): void;
+  function only(name: string, fn?: () => void): void;
 }
 declare var it: typeof test;
 declare function xit(name: string, fn?: () => void): void;

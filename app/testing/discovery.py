@@ -60,7 +60,7 @@ class DeclaredCase:
 _STRING = r"""(?P<q>["'`])(?P<name>(?:\\.|(?!(?P=q)).)*)(?P=q)"""
 _PATTERNS = {
     "lua": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|context|it|test|pending)\s*\(\s*" + _STRING),
-    "js": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|it|test|xit|xtest|xdescribe)(?P<mod>\.skip|\.todo)?\s*\(\s*"
+    "js": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|it|test|xit|xtest|xdescribe)(?P<mod>\.skip|\.todo|\.only)?\s*\(\s*"
                      + _STRING),
     "tengo": re.compile(r"^(?P<indent>\s*)(?P<fn>test|skip)\s*\(\s*" + _STRING),
 }
@@ -85,7 +85,7 @@ def declared_cases(source: str, language: str) -> list[DeclaredCase]:
         name = m["name"].replace("\\" + m["q"], m["q"])
         full = " › ".join([s[1] for s in stack] + [name])
         fn = m["fn"]
-        skipped = fn in _SKIPS or bool(m.groupdict().get("mod")) or any(s[2] for s in stack)
+        skipped = fn in _SKIPS or m.groupdict().get("mod") in (".skip", ".todo") or any(s[2] for s in stack)
         if fn in _BLOCKS:
             out.append(DeclaredCase(full, n, "describe", skipped))
             stack.append((indent, name, skipped))

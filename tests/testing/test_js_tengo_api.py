@@ -72,3 +72,13 @@ def test_tengo_assert_module(tmp_path, run_tests) -> None:
     assert cases["runtime error"].failure_line == 14
     assert cases["later"].status is Status.SKIPPED
     assert cases["imported module"].status is Status.PASSED
+
+
+def test_js_only_runs_the_marked_tests(tmp_path, run_tests) -> None:
+    path = write(tmp_path, "only.test.js", """
+        test("a", () => {});
+        test.only("b", () => {});
+        describe.only("c", () => { test("d", () => {}); });
+        """)
+    assert {c.name: c.status.value for c in run_tests(path).cases} == {"a": "skipped", "b": "passed",
+                                                                        "c › d": "passed"}
