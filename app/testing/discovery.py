@@ -60,8 +60,8 @@ class DeclaredCase:
 _STRING = r"""(?P<q>["'`])(?P<name>(?:\\.|(?!(?P=q)).)*)(?P=q)"""
 _PATTERNS = {
     "lua": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|context|it|test|pending)\s*\(\s*" + _STRING),
-    "js": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|it|test|xit|xtest|xdescribe)(?P<mod>\.skip|\.todo|\.only)?\s*\(\s*"
-                     + _STRING),
+    "js": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|it|test|xit|xtest|xdescribe)"
+                     r"(?P<mod>\.skip|\.todo|\.only)?\s*\(\s*" + _STRING),
     "tengo": re.compile(r"^(?P<indent>\s*)(?P<fn>test|skip)\s*\(\s*" + _STRING),
 }
 _BLOCKS = {"describe", "context", "xdescribe"}
