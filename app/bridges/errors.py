@@ -1,4 +1,4 @@
-"""The one error type bridges raise, and its codes (ARCHITECTURE §3)."""
+"""The one error type bridges raise, and its codes (docs/architecture.md §3)."""
 from __future__ import annotations
 
 CODES = (

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from app import languages
 
-#: Marker for values crossing the boundary (see ARCHITECTURE §3).
+#: Marker for values crossing the boundary (see docs/architecture.md §3).
 HANDLE_KEY = "$handle"      # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
 CALLBACK_KEY = "$callback"  # {"$callback": 7}: a script function handed to a bridge
 ARRAY_KEY = "$array"        # an empty list the spell made with JSON.array() travels as a plain []

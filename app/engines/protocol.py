@@ -1,4 +1,4 @@
-"""Typed messages between the host and a worker: length-prefixed JSON over the worker's pipes (ARCHITECTURE §2).
+"""Typed messages between the host and a worker: length-prefixed JSON over the worker's pipes (docs/architecture.md §2).
 
 Every message is a dataclass with a ``type`` tag. :func:`encode` turns one into bytes (4-byte big-endian length,
 then UTF-8 JSON); :class:`MessageReader` reads them back from a file descriptor, with an optional timeout so the

@@ -2,7 +2,7 @@
 
 Tengo has no globals of its own, so each bridge global (``JSON``, ``Log``, ``LLM``...) is predefined as an
 **immutable map of functions** (``JSON.encode(x)``), and ``import("llmspell")`` returns a map of all of them.
-Calling convention (ARCHITECTURE §3): required arguments positional, then an optional trailing map of options.
+Calling convention (docs/architecture.md §3): required arguments positional, then an optional trailing map of options.
 A bridge failure (:class:`~app.engines.base.BridgeFault`) is *returned* to the spell as the Tengo error value
 ``error({code: "...", message: "...", retryable: bool})`` — Tengo's idiomatic style: ``if is_error(r) { ... }``.
 Handles (``{"$handle": n, "$type": "Agent"}``) become immutable maps of methods that also carry the two marker
