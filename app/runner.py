@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from app.bridges import registry
-from app.bridges.errors import CODES, SpellError
+from app.bridges.errors import CODES, SpellError, internal_error
 from app.bridges.registry import BridgeContext, BridgeHost
 from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
 from app.elastic_pool import ElasticPool
@@ -477,11 +477,9 @@ class _RunSession:
             reply = BridgeResult(msg.call_id, value=value)
         except SpellError as e:
             reply = BridgeResult(msg.call_id, error=e.to_dict())
-        except Exception as e:
+        except Exception:  # a host bug: its text may quote host data, so the spell gets only our message
             log.exception("bridge %s.%s failed", msg.target, msg.method)
-            reply = BridgeResult(msg.call_id, error={"code": "internal",
-                                                     "message": f"internal error in {msg.target}.{msg.method}: "
-                                                                f"{type(e).__name__}: {e}"})
+            reply = BridgeResult(msg.call_id, error=internal_error(msg.target, msg.method))
         try:
             self._send(reply)
         except OSError:

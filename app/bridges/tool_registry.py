@@ -12,12 +12,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import jsonschema
-
 from app.bridges.builtin_tools import builtin_tools
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.registry import BridgeContext
+from app.bridges.schemas import check_schema, problem_with
 from app.bridges.trace import Tracer
 
 log = logging.getLogger(__name__)
@@ -48,10 +47,7 @@ def check_tool_schema(name: str, schema: Any) -> dict[str, Any]:
         return {"type": "object", "properties": {}}
     if not isinstance(schema, dict):
         raise SpellError("invalid_argument", f"tool {name!r}: schema must be a JSON schema table")
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as e:
-        raise SpellError("invalid_argument", f"tool {name!r}: invalid JSON schema: {e.message}") from None
+    check_schema(schema, f"tool {name!r}")
     if schema.get("type", "object") != "object":
         raise SpellError("invalid_argument", f"tool {name!r}: the schema must describe an object (its arguments)")
     return schema
@@ -97,11 +93,9 @@ class ToolRegistry:
 
 
 def validate_args(tool: ToolDef, args: dict[str, Any]) -> None:
-    validator = jsonschema.validators.validator_for(tool.schema)(tool.schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(args))
-    if error is not None:
-        raise SpellError("invalid_argument", f"tool {tool.name!r}: arguments do not match its schema "
-                                             f"at {error.json_path}: {error.message}")
+    problem = problem_with(args, tool.schema, f"tool {tool.name!r}")
+    if problem is not None:
+        raise SpellError("invalid_argument", f"tool {tool.name!r}: arguments do not match its schema {problem}")
 
 
 def run_tool(ctx: BridgeContext, tool: ToolDef, args: Any) -> Any:
@@ -131,8 +125,8 @@ def run_tool(ctx: BridgeContext, tool: ToolDef, args: Any) -> Any:
             hooks.notify_error(err, f"tool {name}")
             raise err from None
         except Exception as e:  # a built-in's bug must not crash the run
-            log.exception("tool %s failed", name)
-            err = SpellError("tool_failed", f"tool {name!r} failed: {e}")
+            log.exception("tool %s failed", name)  # the detail stays in the host's log: it may quote host data
+            err = SpellError("tool_failed", f"tool {name!r} failed ({type(e).__name__}; see the host log)")
             hooks.notify_error(err, f"tool {name}")
             raise err from None
         after = hooks.run("after_tool", {"tool": name, "args": args, "result": result}, subject=name)

@@ -1,0 +1,125 @@
+"""Host hardening: what the bridges do on a spell's behalf is bounded in reach, time and memory (issue 12).
+
+Each attack runs as a real spell (in every language where the bridge exists) through the shared runner, and checks
+the error code, that the host stopped the work promptly (generous bounds: this is not a benchmark), and that the
+host process stays alive and idle afterwards.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from app.runner import RunOptions
+
+LANGS = ("lua", "js", "tengo")
+EXT = {"lua": "lua", "js": "js", "tengo": "tengo"}
+
+
+def run(runner: Any, lang: str, source: str, **opts: Any) -> Any:
+    opts.setdefault("profile", "strict")
+    return runner.run(f"attack.{EXT[lang]}", source, RunOptions(**opts))
+
+
+def caught(lang: str, call: str) -> str:
+    """A spell that makes ``call`` (written for ``lang``) and returns the bridge error as {code, message}."""
+    if lang == "lua":
+        return f"local ok, e = pcall(function() return {call} end)\nif ok then return {{ok = e}} end\n" \
+               "return {code = e.code, message = e.message}\n"
+    if lang == "js":
+        return f"let r;\ntry {{ r = {{ok: {call}}}; }} catch (e) {{ r = {{code: e.code, message: e.message}}; }}\nreturn r;\n"
+    return f"r := {call}\nif is_error(r) {{ export {{code: r.value.code, message: r.value.message}} }}\n" \
+           "export {ok: r}\n"
+
+
+def table(lang: str, obj: Any) -> str:
+    """``obj`` written as a literal of ``lang``."""
+    if lang == "lua":
+        if isinstance(obj, dict):
+            return "{" + ", ".join(f"[{json.dumps(k)}] = {table(lang, v)}" for k, v in obj.items()) + "}"
+        if isinstance(obj, list):
+            return "{" + ", ".join(table(lang, v) for v in obj) + "}"
+        if isinstance(obj, bool):
+            return "true" if obj else "false"
+        return json.dumps(obj)
+    if lang == "tengo" and isinstance(obj, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {table(lang, v)}" for k, v in obj.items()) + "}"
+    if lang == "tengo" and isinstance(obj, list):
+        return "[" + ", ".join(table(lang, v) for v in obj) + "]"
+    return json.dumps(obj)
+
+
+def fn(lang: str, body: str = "return 1") -> str:
+    return {"lua": f"function(args) {body} end", "js": f"function(args) {{ {body}; }}",
+            "tengo": f"func(args) {{ {body} }}"}[lang]
+
+
+# ------------------------------------------------------------------------------------------------ 1. reach
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("ref", ["file", "http"])
+def test_schema_refs_never_leave_the_schema(runner: Any, lang: str, ref: str, tmp_path: Any) -> None:
+    secret = tmp_path / "creds.json"
+    secret.write_text(json.dumps({"nope": {"const": "TOP-SECRET-VALUE"}}))
+    hits: list[str] = []
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"const": "FROM-THE-NETWORK"}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = f"file://{secret}#/nope" if ref == "file" else f"http://127.0.0.1:{server.server_port}/s.json"
+        schema = {"type": "object", "properties": {"a": {"$ref": target}}}
+        call = f'Tool.register("t", "d", {table(lang, schema)}, {fn(lang)})'
+        res = run(runner, lang, caught(lang, call))
+        assert res.status == "ok", res.failure
+        assert res.value["code"] == "invalid_argument"
+        assert target in res.value["message"]
+        assert "SECRET" not in json.dumps(res.value) and "NETWORK" not in json.dumps(res.value)
+        assert hits == []
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_structured_schema_refs_are_refused(runner: Any, lang: str) -> None:
+    schema = {"type": "object", "properties": {"a": {"$ref": "file:///etc/passwd#/x"}}}
+    res = run(runner, lang, caught(lang, f'LLM.structured("hi", {table(lang, schema)})'))
+    assert res.value["code"] == "invalid_argument", res.value
+    assert "file:///etc/passwd#/x" in res.value["message"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_local_refs_still_work(runner: Any, lang: str) -> None:
+    schema = {"type": "object", "properties": {"n": {"$ref": "#/$defs/num"}}, "$defs": {"num": {"type": "integer"}}}
+    reg = f'Tool.register("t", "d", {table(lang, schema)}, {fn(lang, "return 7")})'
+    sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
+    res = run(runner, lang, reg + sep + caught(lang, f'Tool.call("t", {table(lang, {"n": "x"})})'))
+    assert res.value["code"] == "invalid_argument"
+    assert "integer" in res.value["message"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_host_exception_text_never_reaches_the_spell(runner: Any, lang: str, monkeypatch: Any,
+                                                     caplog: Any) -> None:
+    from app.bridges.json_bridge import JSONBridge
+
+    def broken(self: Any, value: Any, opts: Any = None) -> str:
+        raise RuntimeError("contents of /home/me/.ssh/id_rsa: PRIVATE-KEY-TEXT")
+
+    monkeypatch.setattr(JSONBridge, "encode", broken)
+    res = run(runner, lang, caught(lang, "JSON.encode(1)"))
+    assert res.value["code"] == "internal"
+    assert "PRIVATE-KEY-TEXT" not in json.dumps(res.value)
+    assert "JSON.encode" in res.value["message"]
+    assert "PRIVATE-KEY-TEXT" in caplog.text  # the detail is in the host's log
