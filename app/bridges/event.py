@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypedDict
 
 from app.bridges.errors import SpellError
+from app.bridges.glob import MAX_GLOB, Glob
 from app.bridges.records import EventRecord
 from app.bridges.registry import Bridge, BridgeContext, Callback, bridge
 
@@ -24,20 +24,24 @@ HISTORY_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_WAIT = 3600.0
 MAX_SUBSCRIPTIONS = 10000
+MAX_TOPIC = 4 * MAX_GLOB
 
 
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """``user.*`` → a regex where ``*`` matches any run of characters (dots included)."""
-    if not isinstance(pattern, str) or not pattern:
+def pattern_glob(pattern: str) -> Glob:
+    """``user.*`` → a glob where ``*`` matches any run of characters (dots included), matched without backtracking."""
+    if not isinstance(pattern, str):
         raise SpellError("invalid_argument", "an event pattern must be a non-empty string")
-    return re.compile("^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$")
+    try:
+        return Glob.compile(pattern)
+    except ValueError as e:
+        raise SpellError("invalid_argument", f"event pattern: {e}") from None
 
 
 @dataclass
 class _Sub:
     id: int
     pattern: str
-    regex: re.Pattern[str]
+    glob: Glob
     fn: Callable[[str, Any], Any]
     queued: bool
 
@@ -57,13 +61,13 @@ class EventBus:
         self._depth = threading.local()
 
     def subscribe(self, pattern: str, fn: Callable[[str, Any], Any], queued: bool = False) -> int:
-        regex = pattern_regex(pattern)
+        glob = pattern_glob(pattern)
         with self._cond:
             if len(self._subs) >= MAX_SUBSCRIPTIONS:
                 raise SpellError("limit_exceeded", f"a run may hold at most {MAX_SUBSCRIPTIONS} subscriptions")
             sid = self._next
             self._next += 1
-            self._subs.append(_Sub(sid, pattern, regex, fn, queued))
+            self._subs.append(_Sub(sid, pattern, glob, fn, queued))
         return sid
 
     def unsubscribe(self, sid: int) -> bool:
@@ -74,8 +78,9 @@ class EventBus:
             return len(self._subs) != before
 
     def publish(self, topic: str, data: Any) -> int:
-        if not isinstance(topic, str) or not topic or "*" in topic:
-            raise SpellError("invalid_argument", "a topic must be a non-empty string without '*'")
+        if not isinstance(topic, str) or not topic or "*" in topic or len(topic) > MAX_TOPIC:
+            raise SpellError("invalid_argument", f"a topic must be a non-empty string of at most {MAX_TOPIC} "
+                                                 "characters, without '*'")
         with self._cond:
             self._seq += 1
             size = len(topic) + len(json.dumps(data, default=str))
@@ -83,7 +88,7 @@ class EventBus:
             self._history_bytes += size
             while len(self._history) > HISTORY or self._history_bytes > HISTORY_BYTES:
                 self._history_bytes -= self._history.pop(0)[3]
-            matching = [s for s in self._subs if s.regex.match(topic)]
+            matching = [s for s in self._subs if s.glob.matches(topic)]
             for s in matching:
                 if s.queued:
                     self._queue.append((s, topic, data))
@@ -108,12 +113,12 @@ class EventBus:
         return len(pending)
 
     def wait(self, pattern: str, timeout: float, cancelled: threading.Event) -> dict[str, Any] | None:
-        regex = pattern_regex(pattern)
+        glob = pattern_glob(pattern)
         deadline_left = max(0.0, min(float(timeout), MAX_WAIT))
         with self._cond:
             while True:
                 for seq, topic, data, _ in self._history:
-                    if seq not in self._taken and regex.match(topic):
+                    if seq not in self._taken and glob.matches(topic):
                         self._taken.add(seq)
                         return {"topic": topic, "data": data}
                 if deadline_left <= 0 or cancelled.is_set():

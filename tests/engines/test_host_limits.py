@@ -7,7 +7,9 @@ host process stays alive and idle afterwards.
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -123,3 +125,68 @@ def test_host_exception_text_never_reaches_the_spell(runner: Any, lang: str, mon
     assert "PRIVATE-KEY-TEXT" not in json.dumps(res.value)
     assert "JSON.encode" in res.value["message"]
     assert "PRIVATE-KEY-TEXT" in caplog.text  # the detail is in the host's log
+
+
+# ------------------------------------------------------------------------------------------------ 2. host time
+def assert_host_idle(budget_s: float = 1.0) -> None:
+    """No thread of this process is still burning CPU for a spell: the process's CPU time stays flat."""
+    before = time.process_time()
+    time.sleep(budget_s)
+    assert time.process_time() - before < budget_s * 0.5
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("expression", ["round(1, -20000000)", "9**9**9", "(2**1000)**1000", "2**999*2**999*2**999"
+                                        "*2**999*2**999", "999999**1000 * 999999**1000"])
+def test_calculator_refuses_huge_arithmetic_before_computing(runner: Any, lang: str, expression: str) -> None:
+    start = time.monotonic()
+    res = run(runner, lang, caught(lang, f'Tool.call("calculator", {table(lang, {"expression": expression})})'),
+              timeout_s=2)
+    assert res.status == "ok", res.failure
+    assert res.value["code"] == "invalid_argument", res.value
+    assert time.monotonic() - start < 2.0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_schema_pattern_and_unique_items_are_bounded_in_a_run(runner: Any, lang: str) -> None:
+    schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": "^(a|aa)+$"}}}
+    reg = f'Tool.register("t", "d", {table(lang, schema)}, {fn(lang)})'
+    sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
+    arg = {"lua": 'string.rep("a", 5000) .. "!"', "js": '"a".repeat(5000) + "!"',
+           "tengo": 'import("text").repeat("a", 5000) + "!"'}[lang]
+    call = f'Tool.call("t", {{s = {arg}}})' if lang == "lua" else f'Tool.call("t", {{s: {arg}}})'
+    start = time.monotonic()
+    res = run(runner, lang, reg + sep + caught(lang, call), timeout_s=3)
+    assert res.status == "ok", res.failure
+    assert res.value["code"] == "limit_exceeded", res.value
+    assert time.monotonic() - start < 3.0
+    assert_host_idle()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_event_patterns_never_backtrack(runner: Any, lang: str) -> None:
+    pattern = "*a" * 100 + "b"
+    handler = {"lua": "function() end", "js": "() => {}", "tengo": "func(t, d) {}"}[lang]
+    topic = {"lua": 'string.rep("a", 1000)', "js": '"a".repeat(1000)', "tengo": 'import("text").repeat("a", 1000)'}
+    sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
+    src = f'Event.subscribe({json.dumps(pattern)}, {handler})' + sep + \
+        caught(lang, f"Event.publish({topic[lang]}, 1)")
+    start = time.monotonic()
+    res = run(runner, lang, src, timeout_s=5)
+    assert res.status == "ok", res.failure
+    assert res.value == {"ok": 0}
+    assert time.monotonic() - start < 2.0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX thing")
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("tool", ["file_read", "file_write"])
+def test_file_tools_refuse_fifos_without_blocking(runner: Any, lang: str, tool: str, tmp_path: Any) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    args = {"path": "pipe", "content": "x"} if tool == "file_write" else {"path": "pipe"}
+    start = time.monotonic()
+    res = runner.run(str(tmp_path / f"s.{EXT[lang]}"), caught(lang, f'Tool.call("{tool}", {table(lang, args)})'),
+                     RunOptions(profile="trusted", timeout_s=5))
+    assert res.status == "ok", res.failure
+    assert res.value["code"] in ("invalid_argument", "permission_denied"), res.value
+    assert time.monotonic() - start < 2.0
