@@ -19,7 +19,7 @@ class Glob:
     pieces: tuple[str, ...]
 
     @classmethod
-    def compile(cls, pattern: str) -> "Glob":
+    def compile(cls, pattern: str) -> Glob:
         """``ValueError`` when ``pattern`` is empty or longer than :data:`MAX_GLOB`."""
         if not pattern or len(pattern) > MAX_GLOB:
             raise ValueError(f"a pattern must have 1 to {MAX_GLOB} characters")

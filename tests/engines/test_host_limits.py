@@ -136,8 +136,8 @@ def assert_host_idle(budget_s: float = 1.0) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("expression", ["round(1, -20000000)", "9**9**9", "(2**1000)**1000", "2**999*2**999*2**999"
-                                        "*2**999*2**999", "999999**1000 * 999999**1000"])
+@pytest.mark.parametrize("expression", ["round(1, -20000000)", "9**9**9", "(2**1000)**1000",
+                                        "2**999*2**999*2**999*2**999*2**999", "999999**1000 * 999999**1000"])
 def test_calculator_refuses_huge_arithmetic_before_computing(runner: Any, lang: str, expression: str) -> None:
     start = time.monotonic()
     res = run(runner, lang, caught(lang, f'Tool.call("calculator", {table(lang, {"expression": expression})})'),
