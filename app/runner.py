@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from app.bridges import registry
+from app.bridges.budget import HostBudget, budget_of
 from app.bridges.errors import CODES, SpellError, internal_error
 from app.bridges.registry import BridgeContext, BridgeHost
 from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
@@ -52,6 +53,7 @@ class RunOptions:
     workspace: str | None = None
     debug: dict[str, Any] | None = None
     http_allow: tuple[str, ...] | None = None  # hosts http_get may reach (profiles that allow http)
+    limit_overrides: dict[str, int] = field(default_factory=dict)  # profiles.TUNABLE name → value (--limit)
 
 
 @dataclass
@@ -224,7 +226,7 @@ class Runner:
         try:
             lang = language_for(path, options.language)
             limits = limits_for(options.profile, options.timeout_s, options.memory_mb, options.output_bytes,
-                                options.http_allow)
+                                options.http_allow, options.limit_overrides)
             if source is None:
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
@@ -253,7 +255,7 @@ class Runner:
                             limits=limits, settings=settings,
                             output=lambda stream, text: _notify(run.observer, "on_output", stream,
                                                                 text if text.endswith("\n") else text + "\n"))
-        tracer = _make_tracer(run.observer)
+        tracer = _make_tracer(run.observer, budget_of(ctx))
         if tracer is not None:
             ctx.services["tracer"] = tracer
         return ctx
@@ -275,6 +277,9 @@ class _RunSession:
         if run.debug is not None:
             run.debug.attach(run, self.ctx)
         self.bridges = BridgeHost(self.ctx)
+        self.budget = budget_of(self.ctx)  # host-side budgets: going over one stops the worker
+        self.budget.on_exceeded = lambda message: self.worker.kill("host_limit")
+        worker.reader.max_elements = limits.message_elements
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._dead = threading.Event()
@@ -298,7 +303,7 @@ class _RunSession:
         else:
             self._reader(serve_here=False)
         self._watch()
-        finished = self._finished
+        finished = self._finished if self.budget.exceeded is None else None  # over budget: the host stopped it
         duration = time.perf_counter() - started
         spans = _spans(self.ctx)
         stats = _span_stats(spans)
@@ -328,6 +333,11 @@ class _RunSession:
             failure = SpellFailure("limit_exceeded", f"time limit of {self.limits.timeout_s:g} s exceeded",
                                    self.path)
             return RunResult("limit", None, failure, duration, {**stats, "limit": "time"}, spans, run.run_id)
+        if reason == "host_limit":
+            failure = SpellFailure("limit_exceeded", self.budget.exceeded or "a host budget was exceeded", self.path,
+                                   self.ctx.current_line)
+            return RunResult("limit", None, failure, duration, {**stats, "limit": self.budget.exceeded_name},
+                             spans, run.run_id)
         if reason == "too_large":
             failure = SpellFailure("limit_exceeded", f"the spell sent too much data at once: {self.too_large}",
                                    self.path)
@@ -409,7 +419,8 @@ class _RunSession:
                     if msg is None:
                         break
                 if isinstance(msg, Output):
-                    _notify(run.observer, "on_output", msg.stream, msg.text)
+                    if self.budget.add("output_bytes", len(msg.text.encode("utf-8", "replace"))):
+                        _notify(run.observer, "on_output", msg.stream, msg.text)
                 elif isinstance(msg, BridgeCall):
                     if worker.killed_because is not None:
                         continue  # draining a stopped worker: its calls get no answer
@@ -596,13 +607,13 @@ def _usage_message(path: str, e: Exception) -> str:
     return str(e)
 
 
-def _make_tracer(observer: Any) -> Any:
+def _make_tracer(observer: Any, budget: HostBudget | None = None) -> Any:
     try:
         from app.bridges.trace import Tracer  # provided by the spell-API bridges
     except ImportError:
         return None
     on_span = None if isinstance(observer, _NullObserver) else getattr(observer, "on_span", None)
-    return Tracer(on_span=on_span)
+    return Tracer(on_span=on_span, budget=budget)
 
 
 def _spans(ctx: BridgeContext) -> list[dict[str, Any]]:

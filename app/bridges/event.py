@@ -6,12 +6,12 @@ order. A handler subscribed with ``{queued = true}`` instead gets its events whe
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypedDict
 
+from app.bridges.budget import HostBudget, budget_of, json_size
 from app.bridges.errors import SpellError
 from app.bridges.glob import MAX_GLOB, Glob
 from app.bridges.records import EventRecord
@@ -49,9 +49,10 @@ class _Sub:
 class EventBus:
     """The run's event bus (service ``"events"``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: HostBudget | None = None) -> None:
+        self._budget = budget or HostBudget()  # queued events count against its event_queue_bytes
         self._subs: list[_Sub] = []
-        self._queue: list[tuple[_Sub, str, Any]] = []
+        self._queue: list[tuple[_Sub, str, Any, int]] = []  # (subscription, topic, data, approximate size)
         self._history: list[tuple[int, str, Any, int]] = []  # (sequence, topic, data, approximate size)
         self._history_bytes = 0
         self._seq = 0
@@ -74,7 +75,9 @@ class EventBus:
         with self._cond:
             before = len(self._subs)
             self._subs = [s for s in self._subs if s.id != sid]
-            self._queue = [q for q in self._queue if q[0].id != sid]
+            kept = [q for q in self._queue if q[0].id != sid]
+            self._budget.release("event_queue_bytes", sum(q[3] for q in self._queue) - sum(q[3] for q in kept))
+            self._queue = kept
             return len(self._subs) != before
 
     def publish(self, topic: str, data: Any) -> int:
@@ -83,7 +86,7 @@ class EventBus:
                                                  "characters, without '*'")
         with self._cond:
             self._seq += 1
-            size = len(topic) + len(json.dumps(data, default=str))
+            size = len(topic) + json_size(data)
             self._history.append((self._seq, topic, data, size))
             self._history_bytes += size
             while len(self._history) > HISTORY or self._history_bytes > HISTORY_BYTES:
@@ -91,7 +94,8 @@ class EventBus:
             matching = [s for s in self._subs if s.glob.matches(topic)]
             for s in matching:
                 if s.queued:
-                    self._queue.append((s, topic, data))
+                    self._budget.charge("event_queue_bytes", size)
+                    self._queue.append((s, topic, data, size))
             self._cond.notify_all()
         depth = getattr(self._depth, "n", 0)
         if depth >= MAX_DEPTH:
@@ -108,7 +112,8 @@ class EventBus:
     def drain(self) -> int:
         with self._cond:
             pending, self._queue = self._queue, []
-        for sub, topic, data in pending:
+            self._budget.release("event_queue_bytes", sum(q[3] for q in pending))
+        for sub, topic, data, _ in pending:
             sub.fn(topic, data)
         return len(pending)
 
@@ -137,7 +142,7 @@ class EventBus:
 
 def bus_of(ctx: BridgeContext) -> EventBus:
     """The run's event bus."""
-    return ctx.service("events", EventBus)
+    return ctx.service("events", lambda: EventBus(budget_of(ctx)))
 
 
 class SubscribeOptions(TypedDict, total=False):

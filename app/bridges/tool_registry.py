@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from app.bridges.budget import budget_of, json_size
 from app.bridges.builtin_tools import builtin_tools
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
@@ -22,7 +23,6 @@ from app.bridges.trace import Tracer
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-MAX_TOOLS = 1000
 
 
 @dataclass
@@ -40,6 +40,10 @@ class ToolDef:
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "schema": self.schema, "source": self.source}
+
+    def size(self) -> int:
+        """About the bytes the host keeps for this tool (its description and schema as JSON)."""
+        return len(self.name) + json_size(self.description) + json_size(self.schema)
 
 
 def check_tool_schema(name: str, schema: Any) -> dict[str, Any]:
@@ -68,12 +72,16 @@ class ToolRegistry:
             raise SpellError("invalid_argument", f"tool name {tool.name!r} must be letters, digits, _ or - "
                                                  "(up to 64, not starting with a digit)")
         tool.schema = check_tool_schema(tool.name, tool.schema)
+        budget = budget_of(self.ctx)
         with self._lock:
             existing = self._tools.get(tool.name)
             if existing is not None and existing.source == "builtin":
                 raise SpellError("invalid_argument", f"{tool.name!r} is a built-in tool; choose another name")
-            if existing is None and len(self._tools) >= MAX_TOOLS:
-                raise SpellError("limit_exceeded", f"a run may register at most {MAX_TOOLS} tools")
+            if existing is None:
+                budget.charge("max_tools", 1)
+            budget.charge("tool_bytes", tool.size())
+            if existing is not None:
+                budget.release("tool_bytes", existing.size())
             self._tools[tool.name] = tool
 
     def get(self, name: str) -> ToolDef:
