@@ -64,7 +64,7 @@ def test_unique_items_is_linear_and_keeps_json_equality() -> None:
     items = [{"a": i, "b": [i, str(i)]} for i in range(20_000)]
     start = time.monotonic()
     assert problem_with(items, schema, "s") is None
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 5.0  # generous: quadratic would take minutes
     assert problem_with([{"a": 1, "b": 2}, {"b": 2, "a": 1.0}], schema, "s") is not None
     assert problem_with([True, 1], schema, "s") is None
     assert problem_with([[1, 2], [2, 1]], schema, "s") is None
