@@ -190,3 +190,103 @@ def test_file_tools_refuse_fifos_without_blocking(runner: Any, lang: str, tool: 
     assert res.status == "ok", res.failure
     assert res.value["code"] in ("invalid_argument", "permission_denied"), res.value
     assert time.monotonic() - start < 2.0
+
+
+# ------------------------------------------------------------------------------------------------ 3. budgets
+class Collect:
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def on_output(self, stream: str, text: str) -> None:
+        self.bytes += len(text.encode())
+
+
+def loop(lang: str, body: str, n: int = 1_000_000) -> str:
+    return {"lua": f"for i = 1, {n} do {body} end\nreturn 'done'\n",
+            "js": f"for (let i = 1; i <= {n}; i++) {{ {body}; }}\nreturn 'done';\n",
+            "tengo": f"for i := 1; i <= {n}; i++ {{ {body} }}\nexport \"done\"\n"}[lang]
+
+
+def catching(lang: str, call: str) -> str:
+    """``call`` with its error caught and ignored: a budget still ends the run."""
+    return {"lua": f"pcall(function() {call} end)", "js": f"try {{ {call}; }} catch (e) {{}}",
+            "tengo": f"{call}"}[lang]
+
+
+def big_text(lang: str, n: int) -> str:
+    return {"lua": f'string.rep("x", {n})', "js": f'"x".repeat({n})', "tengo": f'import("text").repeat("x", {n})'}[lang]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_log_counts_against_the_output_limit(runner: Any, lang: str) -> None:
+    obs = Collect()
+    line = big_text(lang, 10_000)
+    res = runner.run(f"flood.{EXT[lang]}", loop(lang, catching(lang, f"Log.info({line})"), 100_000),
+                     RunOptions(profile="strict", output_bytes=200_000), obs)
+    assert res.status == "limit", res.failure
+    assert res.failure.code == "limit_exceeded" and "output_bytes" in res.failure.message
+    assert "--limit output_bytes=" in res.failure.message
+    assert obs.bytes <= 200_000
+    assert res.exit_code == 3
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_queued_events_are_bounded(runner: Any, lang: str) -> None:
+    handler = {"lua": "function() end", "js": "() => {}", "tengo": "func(t, d) {}"}[lang]
+    opts = table(lang, {"queued": True})
+    sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
+    src = f"Event.subscribe(\"job.*\", {handler}, {opts})" + sep + \
+        f"data := {big_text(lang, 100_000)}\n".replace("data :=", {"lua": "local data =", "js": "const data =",
+                                                                   "tengo": "data :="}[lang]) + \
+        loop(lang, catching(lang, 'Event.publish("job.x", data)'), 100_000)
+    start = time.monotonic()
+    res = run(runner, lang, src, limit_overrides={"event_queue_bytes": 2_000_000})
+    assert res.status == "limit", res.failure
+    assert "event_queue_bytes" in res.failure.message
+    assert time.monotonic() - start < 5.0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tool_registration_is_bounded_in_count_and_bytes(runner: Any, lang: str) -> None:
+    name = {"lua": '"t" .. i', "js": '"t" + i', "tengo": '"t" + string(i)'}[lang]
+    reg = f'Tool.register({name}, {big_text(lang, 100_000)}, {table(lang, {})}, {fn(lang)})'
+    res = run(runner, lang, loop(lang, catching(lang, reg), 10_000))
+    assert res.status == "limit", res.failure
+    assert "tool_bytes" in res.failure.message
+    small = f'Tool.register({name}, "d", {table(lang, {})}, {fn(lang)})'
+    res = run(runner, lang, loop(lang, catching(lang, small), 10_000))
+    assert res.status == "limit", res.failure
+    assert "max_tools" in res.failure.message
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_trace_spans_are_bounded(runner: Any, lang: str) -> None:
+    call = f'Tool.call("calculator", {table(lang, {"expression": "1+1"})})'
+    res = run(runner, lang, loop(lang, call, 100_000), limit_overrides={"max_spans": 500})
+    assert res.status == "limit", res.failure
+    assert "max_spans" in res.failure.message
+    assert len(res.spans) <= 500
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_decoded_message_size_is_bounded(runner: Any, lang: str) -> None:
+    build = {"lua": "local t = {}\nfor i = 1, 50000 do t[i] = {x = 1} end\nreturn t\n",
+             "js": "const t = [];\nfor (let i = 0; i < 50000; i++) t.push({x: 1});\nreturn t;\n",
+             "tengo": "t := []\nfor i := 0; i < 50000; i++ { t = append(t, {x: 1}) }\nexport t\n"}[lang]
+    res = run(runner, lang, build, limit_overrides={"message_elements": 10_000})
+    assert res.status == "limit", res.failure
+    assert "message_elements" in res.failure.message
+
+
+def test_a_flood_of_empty_objects_never_becomes_host_memory(runner: Any) -> None:
+    import tracemalloc
+    src = "local t = {}\nfor i = 1, 2000000 do t[i] = {} end\nreturn t\n"
+    tracemalloc.start()
+    try:
+        res = run(runner, "lua", src, memory_mb=1024, timeout_s=60)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.status == "limit", res.failure
+    assert "message_elements" in res.failure.message
+    assert peak < 64 * 1024 * 1024  # the raw 6 MB message and a scan of it; 2M dicts would be ~150 MB
