@@ -290,3 +290,16 @@ def test_a_flood_of_empty_objects_never_becomes_host_memory(runner: Any) -> None
     assert res.status == "limit", res.failure
     assert "message_elements" in res.failure.message
     assert peak < 64 * 1024 * 1024  # the raw 6 MB message and a scan of it; 2M dicts would be ~150 MB
+
+
+# ------------------------------------------------------------------------------------------------ 4. Tengo memory
+@pytest.mark.parametrize("src", ["a := []\nfor i := 0; true; i++ { a = append(a, i) }",
+                                 "m := {}\nfor i := 0; true; i++ { m[string(i)] = [i] }",
+                                 'fmt := import("fmt")\nx := fmt.sprintf("%9999999d", 1)'])
+def test_tengo_memory_stops_every_allocation_path_as_limit_exceeded(runner: Any, src: str) -> None:
+    start = time.monotonic()
+    res = runner.run("alloc.tengo", src, RunOptions(profile="strict", memory_mb=8, timeout_s=30))
+    assert res.status == "limit", res.failure
+    assert res.exit_code == 3
+    assert "memory limit of 8 MB exceeded" in res.failure.message and "alloc.tengo:2" in res.failure.message
+    assert time.monotonic() - start < 10.0  # well before the 30 s time limit: the memory limit stopped it

@@ -33,10 +33,31 @@ log = logging.getLogger(__name__)
 TYPE_KEY = "$type"
 
 
+class HostGate:
+    """Whether the spell's thread is inside a call to the host (a bridge call, output), where a memory stop must
+    not land half-way through a message: it is then held (``pending``) until the call returns. Script functions
+    the host calls back run outside the gate again (``depth`` 0), so their allocations are stopped at once."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending = False
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.pending and exc_type is None:
+            self.pending = False
+            raise MemoryError("memory limit")
+
+
 class Converter:
     """Converts values for one run and keeps the callback table (id → Python callable)."""
 
-    def __init__(self, rt: Any, host: Any, on_callback_error: Callable[[Exception], Exception]):
+    def __init__(self, rt: Any, host: Any, on_callback_error: Callable[[Exception], Exception],
+                 gate: HostGate | None = None):
+        self.gate = gate or HostGate()
         self.rt = rt
         self.host = host
         self.callbacks: dict[int, Callable[..., Any]] = {}
@@ -105,11 +126,17 @@ class Converter:
                     targs.extend([UNDEFINED] * (want - len(targs)))
                 elif len(targs) > want and not code.variadic:
                     del targs[want:]
+            gate, outside = self.gate, self.gate.depth
+            gate.depth = 0  # spell code again, inside the host's call
             try:
+                if gate.pending:
+                    raise MemoryError("memory limit")
                 result = self.rt.call(fn, targs)
-            except (TengoRuntimeError, RecursionError) as e:
+            except (TengoRuntimeError, RecursionError, MemoryError) as e:
                 self.rt.depth = depth  # the failed call's frames are gone; the spell goes on
                 raise self._on_error(e) from None
+            finally:
+                gate.depth = outside
             return self.to_plain(result, callbacks=True)
         return call
 
@@ -149,7 +176,8 @@ class Converter:
             if flush is not None:
                 flush()
             try:
-                result = host.bridge_call(target, method, plain, opts, rt.line or None, self.callbacks)
+                with self.gate:
+                    result = host.bridge_call(target, method, plain, opts, rt.line or None, self.callbacks)
             except BridgeFault as f:
                 return Error(ImmutableMap({"code": f.code, "message": f.message, "retryable": bool(f.retryable)}))
             except LimitExceeded:
