@@ -25,6 +25,7 @@ import signal
 import threading
 from typing import Any, Callable, Self
 
+from app import languages
 from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
                               SpellFailure)
 
@@ -261,9 +262,9 @@ class TengoEngine:
 
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
         debug = getattr(getattr(host, "request", None), "debug", None)
-        if debug is not None and self.debug_hook is None:  # a debug run: app/debugger/tengo_agent.py
-            from app.debugger.tengo_agent import TengoDebugAgent
-            with TengoDebugAgent(host, debug) as agent:
+        if debug is not None and self.debug_hook is None:  # a debug run: the registry's agent (tengo_agent.py)
+            agent_class = languages.TENGO.debug_agent_class()
+            with agent_class(host, debug) as agent:
                 agent.start(source, filename)
                 self.debug_hook = agent.hook
                 try:
