@@ -164,8 +164,15 @@ def _default(o: Any) -> Any:
     return repr(o)
 
 
+def _non_finite(name: str) -> None:
+    """NaN, Infinity and -Infinity are not JSON: every value crossing between host and worker, in every
+    language, carries them as null (what JavaScript's JSON.stringify does), so results and bridge arguments are
+    always valid JSON (docs/security.md)."""
+    return None
+
+
 def decode(body: bytes) -> Message:
-    d = json.loads(body)
+    d = json.loads(body, parse_constant=_non_finite)
     cls = TYPES[d.pop("type")]
     return cls(**d)
 

@@ -303,3 +303,62 @@ def test_tengo_memory_stops_every_allocation_path_as_limit_exceeded(runner: Any,
     assert res.exit_code == 3
     assert "memory limit of 8 MB exceeded" in res.failure.message and "alloc.tengo:2" in res.failure.message
     assert time.monotonic() - start < 10.0  # well before the 30 s time limit: the memory limit stopped it
+
+
+# ------------------------------------------------------------------------------------------------ 5. edges
+NON_FINITE = {"lua": ("0/0", "1/0", "-1/0"), "js": ("NaN", "Infinity", "-Infinity"),
+              "tengo": ('import("math").nan()', 'import("math").inf(1)', 'import("math").inf(-1)')}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_non_finite_numbers_are_refused_the_same_way_in_every_language(runner: Any, lang: str, which: int) -> None:
+    value = NON_FINITE[lang][which]
+    res = run(runner, lang, caught(lang, f"JSON.encode({table(lang, {'x': 1})[:-1]}, y = {value}}})"
+                                   if lang == "lua" else f"JSON.encode({{x: 1, y: {value}}})"))
+    assert res.status == "ok", res.failure
+    assert res.value == {"code": "invalid_argument", "message": "cannot pass NaN or infinity to the host"}
+    ret = {"lua": f"return {{1, {value}}}", "js": f"return [1, {value}];", "tengo": f"export [1, {value}]"}[lang]
+    res = run(runner, lang, ret)
+    assert res.status == "error" and res.failure.code == "runtime", res.failure
+    assert "the spell's result cannot be returned: cannot pass NaN or infinity to the host" in res.failure.message
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("data", [{"$handle": [1, 2]}, {"$handle": "x"}, {"$handle": {"a": 1}, "b": 2},
+                                  {"$handle": 1, "other": 2}, {"$callback": "x"}, {"$callback": [1]}])
+def test_plain_data_with_marker_keys_is_plain_data(runner: Any, lang: str, data: dict[str, Any]) -> None:
+    res = run(runner, lang, caught(lang, f"JSON.encode({table(lang, data)})"))
+    assert res.status == "ok", res.failure
+    assert json.loads(res.value["ok"]) == data
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_data_shaped_like_a_handle_is_refused_not_confused(runner: Any, lang: str) -> None:
+    text = json.dumps(json.dumps({"$handle": 1, "$type": "Agent"}))
+    res = run(runner, lang, caught(lang, f"JSON.decode({text})"))
+    assert res.value["code"] == "invalid_argument" and "$handle" in res.value["message"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_nul_in_a_module_name_is_a_clean_error(runner: Any, lang: str, tmp_path: Any) -> None:
+    src = {"lua": 'return require("a\\0b")', "js": 'return require("./a\\u0000b");',
+           "tengo": 'x := import("a\\x00b")'}[lang]
+    path = tmp_path / f"s.{EXT[lang]}"
+    path.write_text(src)
+    res = runner.run(str(path), None, RunOptions(profile="strict"))
+    assert res.status == "error"
+    assert res.failure.code != "internal" and "internal" not in res.failure.message, res.failure
+    assert "module" in res.failure.message
+
+
+@pytest.mark.parametrize(("text", "words"), [("[" * 5000 + "]" * 5000, "nested deeper than 100"),
+                                             ("1" * 5000, "too large"), ("[NaN]", "NaN is not a JSON number"),
+                                             ('{"a": 99999999999999999999}', "does not fit in 64 bits")])
+def test_cli_input_edges_exit_2_with_a_clear_message(text: str, words: str, tmp_path: Any, capsys: Any) -> None:
+    from app.cli import main
+    spell = tmp_path / "s.lua"
+    spell.write_text("return INPUT\n")
+    assert main(["run", str(spell), "--input", text]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err

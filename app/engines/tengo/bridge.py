@@ -20,6 +20,7 @@ runtime error inside a callback becomes a ``tool_failed`` fault for the bridge t
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Callable
 
 from app.engines.base import CALLBACK_KEY, HANDLE_KEY, MAX_DEPTH, BridgeFault, LimitExceeded
@@ -31,6 +32,13 @@ from .objects import (Array, BuiltinFunction, Char, CompiledFunction, Error, Imm
 log = logging.getLogger(__name__)
 
 TYPE_KEY = "$type"
+
+
+class NonFinite(TengoRuntimeError):
+    """NaN and ±Inf are not JSON: refused at the boundary, as the Lua and JavaScript engines do."""
+
+    def __init__(self) -> None:
+        super().__init__("cannot pass NaN or infinity to the host")
 
 
 class HostGate:
@@ -72,6 +80,8 @@ class Converter:
         t = type(v)
         if v is UNDEFINED or v is None:
             return None
+        if t is float and not math.isfinite(v):
+            raise NonFinite()
         if t in (bool, int, float, str):
             return v
         if t is Array or t is ImmutableArray or t is Map or t is ImmutableMap:
@@ -83,8 +93,8 @@ class Converter:
                 if t is Array or t is ImmutableArray:
                     return [self.to_plain(e, callbacks, depth + 1, seen) for e in v.value]
                 d = v.value
-                if HANDLE_KEY in d and type(d[HANDLE_KEY]) is int:
-                    return {HANDLE_KEY: d[HANDLE_KEY], TYPE_KEY: d.get(TYPE_KEY)}
+                if t is ImmutableMap and type(d.get(HANDLE_KEY)) is int and type(d.get(TYPE_KEY)) is str:
+                    return {HANDLE_KEY: d[HANDLE_KEY], TYPE_KEY: d[TYPE_KEY]}  # an object (see handle())
                 return {k: self.to_plain(e, callbacks, depth + 1, seen) for k, e in d.items()}
             finally:
                 seen.discard(id(v))
@@ -152,8 +162,8 @@ class Converter:
         if isinstance(v, (list, tuple)):
             return Array([self.from_plain(e, depth + 1) for e in v])
         if isinstance(v, dict):
-            if HANDLE_KEY in v:
-                return self.handle(v[HANDLE_KEY], v.get(TYPE_KEY))
+            if len(v) == 2 and type(v.get(HANDLE_KEY)) is int and type(v.get(TYPE_KEY)) is str:  # as Lua and JS
+                return self.handle(v[HANDLE_KEY], v[TYPE_KEY])
             return Map({str(k): self.from_plain(e, depth + 1) for k, e in v.items()})
         if isinstance(v, bytes):
             return v
@@ -168,10 +178,13 @@ class Converter:
 
         def call(_rt: Any, args: list) -> Any:
             opts = None
-            if has_opts and len(args) > len(params) and type(args[-1]) in (Map, ImmutableMap):
-                opts = self.to_plain(args[-1], callbacks=True)
-                args = args[:-1]
-            plain = [self.to_plain(a, callbacks=True) for a in args]
+            try:
+                if has_opts and len(args) > len(params) and type(args[-1]) in (Map, ImmutableMap):
+                    opts = self.to_plain(args[-1], callbacks=True)
+                    args = args[:-1]
+                plain = [self.to_plain(a, callbacks=True) for a in args]
+            except NonFinite as e:  # as in Lua and JavaScript: the call fails, the spell may go on
+                return Error(ImmutableMap({"code": "invalid_argument", "message": e.message, "retryable": False}))
             flush = getattr(rt, "flush_output", None)
             if flush is not None:
                 flush()

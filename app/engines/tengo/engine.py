@@ -29,7 +29,7 @@ from app import languages
 from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
                               SpellFailure)
 
-from .bridge import Converter, HostGate
+from .bridge import Converter, HostGate, NonFinite
 from .errors import SizeLimit, StackOverflow, TengoCompileError, TengoError, TengoParseError
 from .interpreter import Interpreter
 from .pygen import spell_position
@@ -223,6 +223,9 @@ class _Session:
             return None
         try:
             return self.conv.to_plain(exported)
+        except NonFinite as e:
+            raise SpellError(SpellFailure("runtime", f"the spell's result cannot be returned: {e.message}",
+                                          self.filename)) from None
         except TengoError as e:
             raise SpellError(failure_from(e, self.filename)) from None
 
