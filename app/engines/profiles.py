@@ -23,6 +23,7 @@ profiles only differ in limits and in which host-side tools the bridges may use 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from app.engines.base import Limits
 
@@ -69,7 +70,8 @@ def limits_for(profile: str, timeout_s: float | None = None, memory_mb: int | No
             raise ValueError(f"unknown limit {name!r} (known: {', '.join(TUNABLE)})")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"limit {name} must be a positive whole number, got {value!r}")
-        limits = replace(limits, **{name: value})
+        changes: dict[str, Any] = {name: value}
+        limits = replace(limits, **changes)
     return limits
 
 
