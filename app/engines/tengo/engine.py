@@ -23,20 +23,19 @@ import logging
 import os
 import signal
 import threading
-from typing import Any, Callable, Self
+from collections.abc import Callable
+from typing import Any, Self
 
 from app import languages
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
-                              SpellFailure)
+from app.engines.base import BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError, SpellFailure
 
 from .bridge import Converter, HostGate, NonFinite
 from .errors import SizeLimit, StackOverflow, TengoCompileError, TengoError, TengoParseError
 from .interpreter import Interpreter
+from .objects import UNDEFINED, ImmutableMap, to_string
 from .pygen import spell_position
-from .objects import ImmutableMap, UNDEFINED, to_string
 from .runtime import MAX_FRAMES
-from .stdlib import ALL_MODULES
-from .stdlib import base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
+from .stdlib import ALL_MODULES, base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
 
 log = logging.getLogger(__name__)
 # (the stdlib modules are imported here so that a warm worker has paid for them before the first run)
@@ -158,7 +157,7 @@ class _Session:
                                   main_export=True, debug_hook=debug_hook)
         rt = self.interp.rt
         rt.host = host
-        rt.flush_output = self.out.flush  # type: ignore[attr-defined]
+        rt.flush_output = self.out.flush
         self.conv = Converter(rt, host, self._callback_error, self.gate)
         bridge_globals = self.conv.globals()
         self.interp.builtins.update(bridge_globals)
@@ -181,7 +180,7 @@ class _Session:
         failure = failure_from(e, self.filename) if isinstance(e, TengoError) else \
             SpellFailure("runtime", str(e), self.filename)
         fault = BridgeFault("tool_failed", failure.message)
-        fault.frames = failure.traceback  # type: ignore[attr-defined]
+        fault.frames = failure.traceback
         return fault
 
     def _memory_limit(self, e: BaseException) -> LimitExceeded:
