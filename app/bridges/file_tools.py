@@ -48,7 +48,8 @@ def _open_regular(full: str, shown: str, flags: int) -> int:
     """A descriptor of the regular file ``full``. Opened non-blocking, so a FIFO or a device never blocks the
     host thread (opening a FIFO for reading waits for a writer, for writing fails without a reader); anything
     that is not a regular file is refused before a byte is read or written."""
-    fd = os.open(full, flags | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o644)
+    extra = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(full, flags | extra, 0o644)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise SpellError("invalid_argument", f"{shown!r} is not a regular file")

@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import referencing
 import referencing.exceptions
-import regex  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+import regex
+from jsonschema.exceptions import ValidationError
 
 from app.bridges.errors import SpellError
 

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from .errors import SizeLimit, TengoRuntimeError
+from .errors import SizeLimit
 from .objects import from_bytes, go_quote, rune_str, to_bytes, to_string, type_name
 from .ops import LIMITS, string_limit_error
 
