@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
     run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                      help="raise or lower one of the profile's limits or host budgets, e.g. output_bytes=16MB, "
-                          "event_queue_bytes, max_tools, tool_bytes, max_spans, span_bytes, message_elements")
+                          "event_queue_bytes, max_tools, tool_bytes, max_spans, span_bytes, message_elements, "
+                          "max_objects, object_bytes")
     run.add_argument("--lang", help=f"language ({', '.join(languages.IDS)}) when the extension does not tell")
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
     run.add_argument("--allow-host", action="append", default=[], metavar="HOST",

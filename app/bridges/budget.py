@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.bridges.errors import SpellError
-from app.bridges.registry import BridgeContext
 from app.engines.base import Limits
+
+if TYPE_CHECKING:
+    from app.bridges.registry import BridgeContext
 
 #: Every budget: the ``Limits`` field → what it counts (for messages), and whether it counts bytes.
 BUDGETS: dict[str, tuple[str, bool]] = {
@@ -26,6 +28,8 @@ BUDGETS: dict[str, tuple[str, bool]] = {
     "tool_bytes": ("tool descriptions and schemas", True),
     "max_spans": ("trace spans", False),
     "span_bytes": ("trace span data", True),
+    "max_objects": ("objects the spell holds (agents, workflows...)", False),
+    "object_bytes": ("what the calls creating those objects passed (prompts, options)", True),
 }
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from app.bridges.budget import budget_of, json_size
 from app.bridges.errors import SpellError
 
 log = logging.getLogger(__name__)
@@ -530,6 +531,7 @@ class BridgeHost:
             raise SpellError("invalid_argument", f"{ginfo.name} has no method {method!r}")
         if line is not None:
             self.ctx.current_line = line
+        raw_args, raw_opts = args, opts
         args = self.to_host(list(args))
         opts = self.to_host(opts) if opts else None
         required = [p for p in m.params if p.required]
@@ -559,4 +561,10 @@ class BridgeHost:
             obj = self.instance(ginfo.name)
         func = getattr(obj, method)
         result = func(*args, opts=opts) if m.has_opts else func(*args)
-        return self.to_spell(result)
+        before = self._next_handle
+        value = self.to_spell(result)
+        if self._next_handle != before:  # new objects the host keeps for the run: count them and what made them
+            budget = budget_of(self.ctx)
+            budget.charge("max_objects", self._next_handle - before)
+            budget.charge("object_bytes", json_size(raw_args) + json_size(raw_opts))
+        return value

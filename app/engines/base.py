@@ -145,6 +145,8 @@ class Limits:
     max_spans: int = 50_000                     # trace spans kept
     span_bytes: int = 64 * 1024 * 1024          # their requests, responses and errors, as JSON
     message_elements: int = 2_000_000           # values in one decoded message from the worker
+    max_objects: int = 10_000                   # objects (handles) a run holds: agents, workflows...
+    object_bytes: int = 64 * 1024 * 1024        # the arguments of the calls that created them, as JSON
 
 
 @dataclass

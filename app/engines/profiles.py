@@ -16,6 +16,8 @@ Host budgets (what the bridges may hold or decode in the host for one run; docs/
 | `max_spans`         | 10,000  | 50,000   | 200,000 |
 | `span_bytes`        | 16 MB   | 64 MB    | 256 MB  |
 | `message_elements`  | 500,000 | 2,000,000| 8,000,000 |
+| `max_objects`       | 1,000   | 10,000   | 10,000  |
+| `object_bytes`      | 16 MB   | 64 MB    | 256 MB  |
 
 Every profile runs the spell in the same sandbox (no OS, no files, no environment, no Python, no native code);
 profiles only differ in limits and in which host-side tools the bridges may use on the spell's behalf.
@@ -31,18 +33,20 @@ MB = 1024 * 1024
 PROFILES: dict[str, Limits] = {
     "strict": Limits(timeout_s=10.0, memory_mb=64, output_bytes=1 * MB,
                      event_queue_bytes=4 * MB, max_tools=200, tool_bytes=1 * MB, max_spans=10_000,
-                     span_bytes=16 * MB, message_elements=500_000),
+                     span_bytes=16 * MB, message_elements=500_000, max_objects=1000, object_bytes=16 * MB),
     "standard": Limits(timeout_s=60.0, memory_mb=256, output_bytes=8 * MB,
                        event_queue_bytes=16 * MB, max_tools=1000, tool_bytes=4 * MB, max_spans=50_000,
-                       span_bytes=64 * MB, message_elements=2_000_000),
+                       span_bytes=64 * MB, message_elements=2_000_000, max_objects=10_000,
+                       object_bytes=64 * MB),
     "trusted": Limits(timeout_s=300.0, memory_mb=1024, output_bytes=32 * MB,
                       event_queue_bytes=64 * MB, max_tools=1000, tool_bytes=16 * MB, max_spans=200_000,
-                      span_bytes=256 * MB, message_elements=8_000_000, allow_files=True, allow_http=True),
+                      span_bytes=256 * MB, message_elements=8_000_000, max_objects=10_000,
+                      object_bytes=256 * MB, allow_files=True, allow_http=True),
 }
 DEFAULT_PROFILE = "standard"
 #: Limits ``--limit NAME=VALUE`` may set (whole numbers; sizes in bytes).
 TUNABLE = ("output_bytes", "event_queue_bytes", "max_tools", "tool_bytes", "max_spans", "span_bytes",
-           "message_elements")
+           "message_elements", "max_objects", "object_bytes")
 
 
 def limits_for(profile: str, timeout_s: float | None = None, memory_mb: int | None = None,

@@ -362,3 +362,20 @@ def test_cli_input_edges_exit_2_with_a_clear_message(text: str, words: str, tmp_
     assert main(["run", str(spell), "--input", text]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_objects_a_run_holds_are_bounded(runner: Any, lang: str) -> None:
+    make = {"lua": f"Agent.new({{system = {big_text(lang, 100_000)}}})",
+            "js": f"Agent.new({{system: {big_text(lang, 100_000)}}})",
+            "tengo": f"Agent.new({{system: {big_text(lang, 100_000)}}})"}[lang]
+    keep = {"lua": f"local kept = {{}}\n{loop(lang, f'kept[#kept + 1] = {make}', 100_000)}",
+            "js": f"const kept = [];\n{loop(lang, f'kept.push({make})', 100_000)}",
+            "tengo": f"kept := []\n{loop(lang, f'kept = append(kept, {make})', 100_000)}"}[lang]
+    res = run(runner, lang, keep)
+    assert res.status == "limit", res.failure
+    assert "object_bytes" in res.failure.message
+    res = run(runner, lang, loop(lang, "Agent.new()" if lang != "tengo" else "Agent.new({})", 100_000),
+              limit_overrides={"max_objects": 50})
+    assert res.status == "limit", res.failure
+    assert "max_objects" in res.failure.message
