@@ -137,7 +137,7 @@ class MemoryWatch:
         self._active = False
         self._stop.set()
         self._thread.join()
-        signal.signal(self.SIGNAL, self._previous)  # type: ignore[arg-type]
+        signal.signal(self.SIGNAL, self._previous if self._previous is not None else signal.SIG_DFL)  # type: ignore[arg-type]
         self.gate.pending = False
 
 
