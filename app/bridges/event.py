@@ -165,7 +165,8 @@ class EventBridge(Bridge):
             The number of subscriptions the event matched.
         Errors:
             invalid_argument: an empty topic or one with "*".
-            limit_exceeded: handlers publish recursively deeper than 32 levels.
+            limit_exceeded: handlers publish recursively deeper than 32 levels, or events waiting for queued
+                subscriptions are past the profile's event_queue_bytes budget (the run ends).
             tool_failed: a handler failed (its error reaches the publisher).
         Example (lua):
             local n = Event.publish("message.received", {text = "hello"})
@@ -180,7 +181,7 @@ class EventBridge(Bridge):
         """Call a function for every event whose topic matches a pattern.
 
         Args:
-            pattern: A topic or a pattern with "*" wildcards, e.g. "message.*" or "*".
+            pattern: A topic or a pattern with "*" wildcards, e.g. "message.*" or "*" (up to 256 characters).
             handler: A function (topic, data).
         Options:
             queued: Deliver at Event.drain() (or Event.wait) instead of during publish.

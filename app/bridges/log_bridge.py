@@ -35,6 +35,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.debug("state", {step = 1})
             Log.debug("done")
@@ -51,6 +53,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.info("fetched", {count = 3})
             Log.info("ready")
@@ -67,6 +71,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.warn("slow reply", {ms = 2300})
             Log.warn("retrying")
@@ -83,6 +89,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.error("tool failed", {tool = "search"})
             Log.error("giving up")
