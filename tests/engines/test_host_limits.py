@@ -379,3 +379,16 @@ def test_objects_a_run_holds_are_bounded(runner: Any, lang: str) -> None:
               limit_overrides={"max_objects": 50})
     assert res.status == "limit", res.failure
     assert "max_objects" in res.failure.message
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("schema", [
+    {"type": "array", "minItems": 10000, "items": {"type": "array", "minItems": 10000, "items": {"type": "integer"}}},
+    {"type": "array", "minItems": 100, "items": {"type": "string", "minLength": 10 ** 12}}])
+def test_the_offline_model_never_builds_huge_answers_in_the_host(runner: Any, lang: str,
+                                                                 schema: dict[str, Any]) -> None:
+    start = time.monotonic()
+    res = run(runner, lang, caught(lang, f'LLM.structured("make it", {table(lang, schema)})'), timeout_s=60)
+    assert res.status == "ok", res.failure
+    assert res.value["code"] in ("provider", "limit_exceeded"), res.value  # too big to answer: a clear error
+    assert time.monotonic() - start < 40  # litellm's first import is slow on a loaded machine; the answer is not
