@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     run.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
     run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
+    run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                     help="raise or lower one of the profile's limits or host budgets, e.g. output_bytes=16MB, "
+                          "event_queue_bytes, max_tools, tool_bytes, max_spans, span_bytes, message_elements, "
+                          "max_objects, object_bytes")
     run.add_argument("--lang", help=f"language ({', '.join(languages.IDS)}) when the extension does not tell")
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
     run.add_argument("--allow-host", action="append", default=[], metavar="HOST",
@@ -81,10 +85,47 @@ def _read_input(raw: str | None) -> Any:
                 text = f.read()
         except OSError as e:
             raise UsageError(f"cannot read input file {raw[1:]}: {e.strerror or e}") from None
+    if len(text) > MAX_INPUT_CHARS:
+        raise UsageError(f"{where}: larger than {MAX_INPUT_CHARS // (1024 * 1024)} MB")
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise UsageError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except RecursionError:
+        raise UsageError(f"{where}: nested deeper than {MAX_INPUT_DEPTH} levels") from None
+    except ValueError as e:  # an integer with more digits than Python converts, or NaN/Infinity
+        raise UsageError(f"{where}: {e}" if isinstance(e, _InputError) else
+                         f"{where}: a number is too large (spells have 64-bit integers)") from None
+    _check_input(value, where)
+    return value
+
+
+MAX_INPUT_CHARS = 64 * 1024 * 1024
+MAX_INPUT_DEPTH = 100  # the depth a value may have when it crosses to a spell (app/engines/base.py MAX_DEPTH)
+
+
+class _InputError(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _InputError(f"{name} is not a JSON number (spells get finite numbers only)")
+
+
+def _check_input(value: Any, where: str) -> None:
+    """Depth and integer range, checked before the value goes to a worker (without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_INPUT_DEPTH:
+            raise UsageError(f"{where}: nested deeper than {MAX_INPUT_DEPTH} levels")
+        if isinstance(v, dict):
+            stack.extend((item, depth + 1) for item in v.values())
+        elif isinstance(v, list):
+            stack.extend((item, depth + 1) for item in v)
+        elif isinstance(v, int) and not isinstance(v, bool) and not -2 ** 63 <= v < 2 ** 63:
+            raise UsageError(f"{where}: the integer {str(v)[:20]}… does not fit in 64 bits (write it as a string "
+                             "or a float)")
 
 
 class _ConsoleObserver:
@@ -114,13 +155,14 @@ class _ConsoleObserver:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.engines.base import language_for
-    from app.engines.profiles import limits_for
+    from app.engines.profiles import limits_for, parse_limit
     from app.runner import Runner, RunOptions
 
     inputs = _read_input(args.input)
     try:
         language = language_for(args.file, args.lang)
-        limits_for(args.profile, args.timeout, args.memory)
+        overrides = dict(parse_limit(text) for text in args.limit)
+        limits_for(args.profile, args.timeout, args.memory, overrides=overrides)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if not os.path.exists(args.file):
@@ -144,7 +186,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     observer = _ConsoleObserver(to_stderr=args.json)
     options = RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout, memory_mb=args.memory,
                          language=language, settings=settings,
-                         http_allow=tuple(args.allow_host) if args.allow_host else None)
+                         http_allow=tuple(args.allow_host) if args.allow_host else None,
+                         limit_overrides=overrides)
     run = runner.start(args.file, None, options, observer)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: run.cancel())

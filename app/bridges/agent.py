@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict, cast
 
+from app.bridges.budget import budget_of
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.llm_client import client_of
@@ -81,6 +82,7 @@ class AgentInstance:
                 schema = check_tool_schema(entry["name"], entry.get("parameters", entry.get("schema")))
                 tools.append(ToolDef(entry["name"], str(entry.get("description", "")), schema,
                                      lambda args, fn=fn: fn(args), "script"))  # type: ignore[misc]
+                budget_of(self._ctx).charge("tool_bytes", tools[-1].size())
             else:
                 raise SpellError("invalid_argument", "Agent.new: each tool must be a registered tool name, an agent "
                                                      "or a table {name, description, parameters, fn}")

@@ -32,3 +32,11 @@ class SpellError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+def internal_error(target: str | int, method: str) -> dict[str, object]:
+    """What a spell is told when a bridge fails with a host exception (a bug): our words only, never the
+    exception's text, which may quote host files or data; the detail goes to the host's log."""
+    where = f"{target}.{method}" if isinstance(target, str) else f"object #{target}:{method}"
+    return {"code": "internal", "retryable": False,
+            "message": f"internal error in {where} (the details are in the host's log)"}
