@@ -60,6 +60,9 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=dict)
     save_before_run: bool = True
     tab_width: int = 4
+    cache_enabled: bool = False       # the exact-match response cache (app/bridges/response_cache.py)
+    models: dict[str, Any] = field(default_factory=dict)   # model aliases, as [models] in llmspell.toml
+    budget: dict[str, Any] = field(default_factory=dict)   # spending limits, as [budget] in llmspell.toml
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Settings":
@@ -139,6 +142,11 @@ def _warn_once(e: Exception) -> None:
         # No backend at all (a server, a CI runner) is normal: keys then come from the environment.
         level = logging.INFO if type(e).__name__ == "NoKeyringError" else logging.WARNING
         log.log(level, "keyring unavailable: %s", type(e).__name__)
+
+
+def stored_credential(provider: str) -> str | None:
+    """The API key stored for ``provider`` in the OS keyring (host process only; None when there is none)."""
+    return _keyring().get_password(KEYRING_SERVICE, provider) or None
 
 
 def set_credential(provider: str, secret: str) -> None:
