@@ -98,7 +98,7 @@ class AgentInstance:
 
     # the loop --------------------------------------------------------------------------------------------------
     def _llm_opts(self) -> LLMOptions:
-        keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed")
+        keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed", "cache")
         return {k: self._opts[k] for k in keys if self._opts.get(k) is not None}  # type: ignore[literal-required, misc]
 
     def _start_messages(self, history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -303,6 +303,7 @@ class AgentBridge(Bridge):
             fallbacks: Models to try in order when the model fails.
             stop: Stop sequences.
             seed: A sampling seed.
+            cache: Answer its LLM calls from / store them in the response cache (default: the cache setting).
         Returns:
             The agent.
         Errors:
