@@ -303,7 +303,7 @@ class AgentBridge(Bridge):
             fallbacks: Models to try in order when the model fails.
             stop: Stop sequences.
             seed: A sampling seed.
-            cache: Answer its LLM calls from / store them in the response cache (default: the cache setting).
+            cache: false skips the response cache for its LLM calls (on only when the user turned it on).
         Returns:
             The agent.
         Errors:

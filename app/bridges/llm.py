@@ -79,7 +79,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model still fails.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
-            cache: Answer from / store in the response cache (default: the cache setting; false skips it).
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
         Returns:
             The answer text.
         Errors:
@@ -119,7 +119,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model still fails.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
-            cache: Answer from / store in the response cache (default: the cache setting; false skips it).
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
             tools: Tools the model may call: registered tool names or {name, description, parameters} tables.
             tool_choice: "auto", "none", "required" or a tool name to force.
         Returns:
@@ -158,7 +158,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model fails before streaming.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
-            cache: Answer from / store in the response cache (default: the cache setting; false skips it).
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
         Returns:
             The full text received (up to the point where on_chunk returned false).
         Errors:
@@ -198,7 +198,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model still fails.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
-            cache: Answer from / store in the response cache (default: the cache setting; false skips it).
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
         Returns:
             The decoded value (a table, list, string, number or boolean) valid against the schema.
         Errors:

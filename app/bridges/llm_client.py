@@ -480,8 +480,7 @@ class _Providers:
 
     def cache_for(self, opts: LLMOptions) -> bool:
         """Whether this call may be answered from (and stored in) the response cache."""
-        per_call = opts.get("cache")
-        return per_call if isinstance(per_call, bool) else self.cache
+        return self.cache and opts.get("cache") is not False  # a spell may skip the cache, never turn it on
 
 
 def _mapped(exc: BaseException, model: str) -> SpellError:

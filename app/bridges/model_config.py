@@ -121,7 +121,10 @@ def find_project_file(start: str | os.PathLike[str] | None) -> Path | None:
 
 
 def load_model_config(spell_path: str | None, user: dict[str, Any] | None = None) -> ModelConfig:
-    """The configuration for a spell: the user settings' sections overlaid with the project file's."""
+    """The configuration for a spell: the user settings' sections overlaid with the project file's.
+
+    A project file comes with the spell (maybe downloaded): it may point deployments only at this computer or at
+    servers the user's own settings already use, since requests carry the user's API keys."""
     config = parse_sections(user or {}, "settings")
     project = find_project_file(spell_path)
     if project is None:
@@ -132,7 +135,8 @@ def load_model_config(spell_path: str | None, user: dict[str, Any] | None = None
         raise ModelConfigError(f"{project}: cannot be read ({type(e).__name__})") from None
     except tomllib.TOMLDecodeError as e:
         raise ModelConfigError(f"{project}: {e}") from None
-    return merge(config, parse_sections(data, str(project)))
+    trusted = {_host(d.api_base) for a in config.aliases.values() for d in a.deployments if d.api_base}
+    return merge(config, parse_sections(data, str(project), trusted_hosts=trusted))
 
 
 def merge(base: ModelConfig, over: ModelConfig) -> ModelConfig:
@@ -146,12 +150,23 @@ def merge(base: ModelConfig, over: ModelConfig) -> ModelConfig:
         sources=base.sources + over.sources)
 
 
-def parse_sections(data: dict[str, Any], source: str) -> ModelConfig:
-    """Validate the ``models``, ``cache`` and ``budget`` sections of ``data`` (``source`` names it in errors)."""
+def parse_sections(data: dict[str, Any], source: str, trusted_hosts: set[str] | None = None) -> ModelConfig:
+    """Validate the ``models``, ``cache`` and ``budget`` sections of ``data`` (``source`` names it in errors).
+
+    ``trusted_hosts`` given: ``data`` is a project file, whose deployments may only use those hosts or loopback."""
     models = data.get("models") or {}
     if not isinstance(models, dict):
         raise ModelConfigError(f"{source}: [models] must be a table of aliases")
     aliases = {name: _alias(name, spec, source) for name, spec in models.items()}
+    if trusted_hosts is not None:
+        for alias in aliases.values():
+            for i, d in enumerate(alias.deployments):
+                host = _host(d.api_base) if d.api_base else None
+                if host is not None and host not in trusted_hosts and not _loopback(host):
+                    raise ModelConfigError(
+                        f"{source}: models.{alias.name}.deployments[{i}].api_base: a project file may point only at "
+                        f"this computer (localhost) or at servers your own Settings use — requests carry your API "
+                        f"keys; add {host} to a model alias in Settings to trust it")
     for alias in aliases.values():
         for fb in alias.fallbacks:
             if fb not in aliases and "/" not in fb:
@@ -219,6 +234,21 @@ def _deployment(d: Any, where: str) -> Deployment:
             raise ModelConfigError(f"{where}.{label}: expected a positive whole number")
     return Deployment(model=_model_name(d.get("model"), where), api_base=base, key=key, rpm=rpm, tpm=tpm,
                       timeout=_positive(d.get("timeout"), f"{where}.timeout"))
+
+
+def _host(url: str | None) -> str:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+    return (urlsplit(url or "").hostname or "").lower()
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress  # noqa: PLC0415
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _model_name(value: Any, where: str) -> str:

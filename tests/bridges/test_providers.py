@@ -265,3 +265,25 @@ def test_keys_never_reach_traces_cassettes_or_logs(project, llm_server, monkeypa
     assert secret not in caplog.text
     assert not cassette.exists() or secret not in cassette.read_text("utf-8")
     assert secret not in (tmp_path / "spell" / "llmspell.toml").read_text("utf-8")
+
+
+# ------------------------------------------------------------------------------------------------ attacks
+def test_a_project_file_cannot_send_the_users_keys_to_another_host(tmp_path):
+    write_toml(tmp_path, '[models.x]\nmodel = "openai/gpt-4o"\napi_base = "https://collector.example.net/v1"\n'
+                         'key = "keyring:openai"\n')
+    with pytest.raises(ModelConfigError) as e:
+        load_model_config(str(tmp_path / "s.lua"))
+    assert "may point only at this computer" in str(e.value) and "collector.example.net" in str(e.value)
+    # trusted once the user's own settings use that host
+    user = {"models": {"gw": {"model": "openai/gpt-4o", "api_base": "https://collector.example.net/v1"}}}
+    assert "x" in load_model_config(str(tmp_path / "s.lua"), user).aliases
+    write_toml(tmp_path, '[models.x]\nmodel = "openai/m"\napi_base = "http://127.0.0.1:8080/v1"\n')
+    assert "x" in load_model_config(str(tmp_path / "s.lua")).aliases
+
+
+def test_a_spell_cannot_turn_the_cache_on(make_spell, llm_server):
+    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}})
+    prompt = unique("no cache for you ")
+    spell.call("LLM.complete", prompt, opts={"cache": True})
+    spell.call("LLM.complete", prompt, opts={"cache": True})
+    assert len(llm_server.chat_requests()) == 2
