@@ -333,10 +333,8 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     settings["default_model"] = user.default_model
     settings["base_urls"] = dict(user.base_urls)
     settings["cache_enabled"] = user.cache_enabled
-    if user.models:
-        settings["models"] = dict(user.models)
-    if user.budget:
-        settings["budget"] = dict(user.budget)
+    if user.model_config.strip():
+        settings["model_config"] = user.model_config
     before_first_use(lambda: config.export_to_environment(user))
 
 

@@ -60,9 +60,8 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=dict)
     save_before_run: bool = True
     tab_width: int = 4
-    cache_enabled: bool = False       # the exact-match response cache (app/bridges/response_cache.py)
-    models: dict[str, Any] = field(default_factory=dict)   # model aliases, as [models] in llmspell.toml
-    budget: dict[str, Any] = field(default_factory=dict)   # spending limits, as [budget] in llmspell.toml
+    cache_enabled: bool = False       # the exact-match response cache (docs/models.md)
+    model_config: str = ""            # [models] and [budget] in llmspell.toml syntax (docs/models.md)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Settings":

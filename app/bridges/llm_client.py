@@ -20,7 +20,7 @@ from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.litellm_support import (ensure_thread_loop, get_litellm, is_offline, map_exception, provider_of,
                                          retry_after)
-from app.bridges.model_config import ModelConfig, ModelConfigError, load_model_config
+from app.bridges.model_config import ModelConfig, ModelConfigError, load_model_config, user_sections
 from app.bridges.provider_router import ProviderRouter, router_for
 from app.bridges.rate_limit import limiter_for
 from app.bridges.response_cache import request_key, shared_cache
@@ -454,10 +454,13 @@ class _Providers:
 
     @classmethod
     def of(cls, spell_path: str | None, settings: dict[str, Any]) -> "_Providers":
-        user = {k: settings[k] for k in ("models", "budget") if isinstance(settings.get(k), dict)}
-        if isinstance(settings.get("cache_enabled"), bool):
-            user["cache"] = {"enabled": settings["cache_enabled"]}
         try:
+            text = settings.get("model_config")
+            user = user_sections(text) if isinstance(text, str) else {}
+            if isinstance(settings.get("models"), dict):  # data instead of text (embedding hosts, benchmarks)
+                user["models"] = settings["models"]
+            if isinstance(settings.get("cache_enabled"), bool):
+                user["cache"] = {"enabled": settings["cache_enabled"]}
             config = load_model_config(spell_path, user)
         except ModelConfigError as e:
             raise SpellError("invalid_argument", str(e)) from None

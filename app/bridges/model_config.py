@@ -1,8 +1,8 @@
 """Model configuration: aliases over deployments, response cache and spending budgets.
 
 Read from the ``[models]``, ``[cache]`` and ``[budget]`` sections of a project's ``llmspell.toml`` (the spell's
-folder or the nearest parent that has one) and the same keys in the user settings (``models``, ``cache``,
-``budget``); the project file wins per alias. Example::
+folder or the nearest parent that has one) and the same sections in the user settings (Settings → Models, kept as
+text in the same syntax); the project file wins per alias. Example::
 
     [models]
     quick = "openai/gpt-4o-mini"              # an alias for one model
@@ -125,7 +125,7 @@ def load_model_config(spell_path: str | None, user: dict[str, Any] | None = None
 
     A project file comes with the spell (maybe downloaded): it may point deployments only at this computer or at
     servers the user's own settings already use, since requests carry the user's API keys."""
-    config = parse_sections(user or {}, "settings")
+    config = parse_sections(user or {}, USER_SOURCE)
     project = find_project_file(spell_path)
     if project is None:
         return config
@@ -137,6 +137,17 @@ def load_model_config(spell_path: str | None, user: dict[str, Any] | None = None
         raise ModelConfigError(f"{project}: {e}") from None
     trusted = {_host(d.api_base) for a in config.aliases.values() for d in a.deployments if d.api_base}
     return merge(config, parse_sections(data, str(project), trusted_hosts=trusted))
+
+
+USER_SOURCE = "Settings → Models"
+
+
+def user_sections(text: str) -> dict[str, Any]:
+    """The user settings' model configuration (llmspell.toml syntax) as data."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ModelConfigError(f"{USER_SOURCE}: {e}") from None
 
 
 def merge(base: ModelConfig, over: ModelConfig) -> ModelConfig:

@@ -13,7 +13,7 @@ import pytest
 
 from app.bridges.budget import ledger
 from app.bridges.errors import SpellError
-from app.bridges.model_config import ModelConfigError, find_project_file, load_model_config, parse_sections
+from app.bridges.model_config import ModelConfigError, find_project_file, load_model_config, user_sections
 from app.bridges.rate_limit import RateLimiter
 from app.bridges.response_cache import shared_cache
 from support.llm_server import LLMServer
@@ -59,8 +59,8 @@ def test_config_reads_aliases_from_the_nearest_project_file(tmp_path):
 
 def test_project_file_wins_over_user_settings(tmp_path):
     write_toml(tmp_path, '[models]\nquick = "openai/b"\n[budget]\ndaily_usd = 2\n')
-    config = load_model_config(str(tmp_path / "s.lua"), {"models": {"quick": "openai/a", "other": "openai/c"},
-                                                          "budget": {"daily_usd": 9, "monthly_usd": 20}})
+    user = user_sections('[models]\nquick = "openai/a"\nother = "openai/c"\n[budget]\ndaily_usd = 9\nmonthly_usd = 20\n')
+    config = load_model_config(str(tmp_path / "s.lua"), user)
     assert config.aliases["quick"].deployments[0].model == "openai/b" and "other" in config.aliases
     assert config.budget.daily_usd == 2 and config.budget.monthly_usd == 20
 
@@ -83,11 +83,15 @@ def test_bad_configuration_is_a_clear_error_naming_the_file(tmp_path, toml, says
     assert "sk-live" not in str(e.value)  # a pasted key is never echoed
 
 
-def test_a_bad_configuration_reaches_the_spell_as_invalid_argument(project):
+def test_a_bad_configuration_reaches_the_spell_as_invalid_argument(project, make_spell):
     spell = project('[models.x]\nmodel = "openai/a"\nkey = "plain-text-key"\n')
     with pytest.raises(SpellError) as e:
         spell.call("LLM.complete", "hi")
     assert e.value.code == "invalid_argument" and "llmspell.toml" in e.value.message
+    from_settings = make_spell({"model_config": "[models\n"})
+    with pytest.raises(SpellError) as e:
+        from_settings.call("LLM.complete", "hi")
+    assert e.value.code == "invalid_argument" and "Settings → Models" in e.value.message
 
 
 # ------------------------------------------------------------------------------------------------ cache
