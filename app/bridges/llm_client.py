@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from app.bridges.budget import Budget, estimate, ledger
+from app.bridges.spend import Budget, estimate, ledger
 from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of

@@ -10,7 +10,7 @@ from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline, prepare_credentials, provider_of
 from app.bridges.llm_client import client_of
 from app.bridges.offline_provider import MODELS as OFFLINE_MODELS
-from app.bridges.budget import ledger
+from app.bridges.spend import ledger
 from app.bridges.records import ModelEntry, ModelInfo, ProviderInfo, SpendReport
 from app.bridges.registry import Bridge, bridge
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QCheckBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from app.bridges.budget import ledger
+from app.bridges.spend import ledger
 from app.bridges.model_config import ModelConfigError, USER_SOURCE, parse_sections, user_sections
 from app.ui.settings import SettingsStore
 

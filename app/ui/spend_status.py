@@ -7,7 +7,7 @@ import logging
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.bridges.budget import ledger
+from app.bridges.spend import ledger
 
 log = logging.getLogger(__name__)
 

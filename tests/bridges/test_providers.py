@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from app.bridges.budget import ledger
+from app.bridges.spend import ledger
 from app.bridges.errors import SpellError
 from app.bridges.model_config import ModelConfigError, find_project_file, load_model_config, user_sections
 from app.bridges.rate_limit import RateLimiter

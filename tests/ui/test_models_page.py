@@ -1,7 +1,7 @@
 """Settings → Models and the status bar's spend label."""
 from __future__ import annotations
 
-from app.bridges.budget import ledger
+from app.bridges.spend import ledger
 from app.ui.models_page import ModelsPage, check_model_config
 from app.ui.settings import SettingsStore
 from app.ui.spend_status import SpendLabel
