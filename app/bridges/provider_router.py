@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from app.bridges.errors import SpellError
@@ -94,12 +95,15 @@ class ProviderRouter:
         return self.router.embedding(**kwargs)
 
 
-_routers: dict[tuple[Any, ...], ProviderRouter] = {}
+MAX_ROUTERS = 8  # configurations kept at once (an IDE session edits its settings; projects differ)
+
+_routers: OrderedDict[tuple[Any, ...], ProviderRouter] = OrderedDict()
 _routers_lock = threading.Lock()
 
 
 def router_for(config: ModelConfig) -> ProviderRouter | None:
-    """This process's Router for ``config`` (None when it defines no aliases). Built once per configuration."""
+    """This process's Router for ``config`` (None when it defines no aliases). Built once per configuration; the
+    least recently used of more than :data:`MAX_ROUTERS` is dropped (its cooldown state with it)."""
     if not config.aliases:
         return None
     key = config.fingerprint()
@@ -107,4 +111,7 @@ def router_for(config: ModelConfig) -> ProviderRouter | None:
         found = _routers.get(key)
         if found is None:
             found = _routers[key] = ProviderRouter(config)
+            while len(_routers) > MAX_ROUTERS:
+                _routers.popitem(last=False)
+        _routers.move_to_end(key)
         return found
