@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app import languages
 
@@ -331,19 +332,13 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     from app.bridges.litellm_support import before_first_use
     user = config.load_settings()
     settings["default_model"] = user.default_model
-    settings["base_urls"] = dict(user.base_urls)
-    settings["cache_enabled"] = user.cache_enabled
-    if user.model_config.strip():
-        settings["model_config"] = user.model_config
+    settings.update(config.llm_settings(user))
     before_first_use(lambda: config.export_to_environment(user))
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    try:
-        from app.reference import write_docs  # type: ignore[attr-defined]
-    except ImportError:
-        sys.stderr.write("llmspell docs: the reference generator is not available in this build\n")
-        return EXIT_ERROR
+    from app.reference import write_docs
+
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     try:
         paths = write_docs(args.out, formats)

@@ -64,7 +64,7 @@ class Settings:
     model_config: str = ""            # [models] and [budget] in llmspell.toml syntax (docs/models.md)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Settings":
+    def from_dict(cls, d: dict[str, Any]) -> Settings:
         known = {f.name for f in fields(cls)}
         s = cls(**{k: v for k, v in d.items() if k in known})
         if s.theme not in THEMES:
@@ -76,6 +76,15 @@ class Settings:
         except (TypeError, ValueError):
             s.font_size = 11
         return s
+
+
+def llm_settings(settings: Settings) -> dict[str, Any]:
+    """The run settings that come from the user's model choices (the IDE and ``llmspell`` alike): default model,
+    response cache switch and model configuration (docs/models.md)."""
+    out: dict[str, Any] = {"default_model": settings.default_model, "cache_enabled": settings.cache_enabled}
+    if settings.model_config.strip():
+        out["model_config"] = settings.model_config
+    return out
 
 
 def config_dir() -> Path:

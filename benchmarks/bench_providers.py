@@ -63,14 +63,14 @@ def compare(url: str, rounds: int, calls: int) -> tuple[dict[str, float], float,
     cache_ratios, router_ratios = [], []
     for r in range(rounds):
         fresh = [f"{url} round {r} call {i}" for i in range(calls)]
-        sides = {
-            "sent": lambda: timed(plain, fresh),
-            "hit": lambda: timed(cached, (warm * calls)[:calls]),
-            "direct": lambda: timed(plain, [p + " d" for p in fresh]),
-            "router": lambda: timed(routed, [p + " r" for p in fresh], {"model": "bench"}),
+        sides: dict[str, tuple[BridgeHost, list[str], dict[str, object] | None]] = {
+            "sent": (plain, fresh, None),
+            "hit": (cached, (warm * calls)[:calls], None),
+            "direct": (plain, [p + " d" for p in fresh], None),
+            "router": (routed, [p + " r" for p in fresh], {"model": "bench"}),
         }
         order = list(sides)[r % 4:] + list(sides)[:r % 4]
-        took = {name: sides[name]() for name in order}
+        took = {name: timed(*sides[name]) for name in order}
         for k in totals:
             totals[k] += took[k]
         cache_ratios.append(took["sent"] / took["hit"])

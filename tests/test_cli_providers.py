@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.llm_server import LLMServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

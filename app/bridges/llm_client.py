@@ -12,22 +12,36 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from app.bridges.spend import Budget, estimate, ledger
 from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
-from app.bridges.litellm_support import (ensure_thread_loop, get_litellm, is_offline, map_exception, provider_of,
-                                         retry_after)
+from app.bridges.litellm_support import (
+    ensure_thread_loop,
+    get_litellm,
+    is_offline,
+    map_exception,
+    provider_of,
+    retry_after,
+)
+from app.bridges.llm_types import (
+    SAMPLING_KEYS,
+    LLMOptions,
+    LLMResult,
+    openai_tool_call,
+    spell_messages,
+    spell_tool_call,
+    to_openai_messages,
+)
 from app.bridges.model_config import ModelConfig, ModelConfigError, load_model_config, user_sections
+from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
 from app.bridges.provider_router import ProviderRouter, router_for
 from app.bridges.rate_limit import limiter_for
-from app.bridges.response_cache import request_key, shared_cache
-from app.bridges.llm_types import (LLMOptions, LLMResult, SAMPLING_KEYS, openai_tool_call, spell_messages,
-                                   spell_tool_call, to_openai_messages)
-from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
 from app.bridges.registry import BridgeContext
+from app.bridges.response_cache import request_key, shared_cache
+from app.bridges.spend import Budget, estimate, ledger
 from app.bridges.trace import Tracer
 
 log = logging.getLogger(__name__)
@@ -71,7 +85,7 @@ class LLMClient:
                 self._cassette_loaded = True
             return self._cassette
 
-    def providers(self) -> "_Providers":
+    def providers(self) -> _Providers:
         """The run's model configuration, Router, cache switch and budgets (read on first use)."""
         with self._lock:
             if self._providers is None:
@@ -152,7 +166,7 @@ class LLMClient:
             self.tracer.end(span, error=err)
             raise err from None
         self._account(result)
-        response = {"content": result.content, "tool_calls": result.tool_calls,
+        response: dict[str, Any] = {"content": result.content, "tool_calls": result.tool_calls,
                     "finish_reason": result.finish_reason, "attempts": result.attempts}
         if result.first_chunk_s is not None:
             response["first_chunk_s"] = result.first_chunk_s
@@ -453,7 +467,7 @@ class _Providers:
         self._router_built = False
 
     @classmethod
-    def of(cls, spell_path: str | None, settings: dict[str, Any]) -> "_Providers":
+    def of(cls, spell_path: str | None, settings: dict[str, Any]) -> _Providers:
         try:
             text = settings.get("model_config")
             user = user_sections(text) if isinstance(text, str) else {}

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline, prepare_credentials, provider_of
 from app.bridges.llm_client import client_of
 from app.bridges.offline_provider import MODELS as OFFLINE_MODELS
-from app.bridges.spend import ledger
 from app.bridges.records import ModelEntry, ModelInfo, ProviderInfo, SpendReport
 from app.bridges.registry import Bridge, bridge
+from app.bridges.spend import ledger
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def configured(provider: str) -> bool:
     if provider == "offline":
         return True
     names = PROVIDER_ENV.get(provider)
-    return bool(names) and all(os.environ.get(n) for n in names)
+    return bool(names) and all(os.environ.get(n) for n in names or ())
 
 
 class ListOptions(TypedDict, total=False):
@@ -82,7 +82,7 @@ class ModelBridge(Bridge):
                         or (want and provider != want) or (not o.get("all") and not configured(provider))):
                     continue
                 out.append({"name": _entry_name(key, provider), "provider": provider, "mode": mode})
-        return sorted(out, key=lambda m: m["name"])
+        return sorted(out, key=lambda m: m["name"])  # type: ignore[arg-type]
 
     def info(self, model: str) -> ModelInfo:
         """Describe a model from litellm's model map.
@@ -119,7 +119,7 @@ class ModelBridge(Bridge):
             "configured": configured(provider),
         }
 
-    def providers(self) -> list[ProviderInfo]:
+    def providers(self) -> list[ProviderInfo]:  # type: ignore[valid-type]
         """Which providers have credentials configured: in the environment or, for the IDE and ``llmspell``, in
         the OS keyring (names only, never values).
 

@@ -6,8 +6,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QCheckBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from app.bridges.model_config import USER_SOURCE, ModelConfigError, parse_sections, user_sections
 from app.bridges.spend import ledger
-from app.bridges.model_config import ModelConfigError, USER_SOURCE, parse_sections, user_sections
 from app.ui.settings import SettingsStore
 
 EXAMPLE = """# Model aliases and budgets, as in a project's llmspell.toml (docs/models.md). Keys are references only.

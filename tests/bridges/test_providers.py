@@ -6,17 +6,18 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from support.llm_server import LLMServer
 
-from app.bridges.spend import ledger
 from app.bridges.errors import SpellError
 from app.bridges.model_config import ModelConfigError, find_project_file, load_model_config, user_sections
 from app.bridges.rate_limit import RateLimiter
 from app.bridges.response_cache import shared_cache
-from support.llm_server import LLMServer
+from app.bridges.spend import ledger
 
 _names = itertools.count()
 
