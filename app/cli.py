@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every span (LLM, tool, agent, workflow) here")
     run.add_argument("--record", metavar="FILE", help="record every LLM exchange into this cassette")
     run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
+    add_model_flags(run)
 
     check = sub.add_parser("check", help="report syntax errors as file:line:col: message")
     check.add_argument("files", nargs="+", help="spells to check")
@@ -66,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
+
+    cache = sub.add_parser("cache", help="the response cache: stats or clear",
+                           description="Show or clear the exact-match LLM response cache (the user cache folder).")
+    cache.add_argument("action", choices=("stats", "clear"))
+    cache.add_argument("--json", action="store_true", help="stats as one JSON record")
 
     docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
     docs.add_argument("--out", default="docs/reference", help="output folder")
@@ -181,6 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings["record"] = os.path.abspath(args.record)
     if args.replay:
         settings["replay"] = os.path.abspath(args.replay)
+    apply_model_flags(args, settings)
 
     runner = Runner(warm={language: 0})
     observer = _ConsoleObserver(to_stderr=args.json)
@@ -206,7 +213,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         record = {"status": result.status, "exit_code": result.exit_code, "value": result.value,
                   "error": result.failure.to_dict() if result.failure else None,
                   "duration_s": round(result.duration_s, 6),
-                  "stats": {k: v for k, v in result.stats.items() if k in ("tokens", "cost", "llm_calls",
+                  "stats": {k: v for k, v in result.stats.items() if k in ("tokens", "cost", "llm_calls", "cache_hits",
                                                                             "output_bytes", "limit")}}
         print(json.dumps(record, ensure_ascii=False, default=str))
     elif result.ok:
@@ -300,6 +307,66 @@ def cmd_debug(args: argparse.Namespace) -> int:
                                                     settings=settings))
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive amount")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number")
+    return value
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """Response cache and budget flags, shared by the commands that run spells."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--cache", dest="cache", action="store_true", default=None,
+                       help="answer repeated LLM requests from the on-disk response cache")
+    group.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="never use the response cache (default: the setting / llmspell.toml [cache])")
+    parser.add_argument("--max-cost", type=_positive_float, metavar="USD",
+                        help="stop LLM calls that would make this run spend more (code budget_exceeded)")
+    parser.add_argument("--max-tokens", type=_positive_int, metavar="N",
+                        help="stop LLM calls that would make this run use more tokens (code budget_exceeded)")
+
+
+def apply_model_flags(args: argparse.Namespace, settings: dict[str, Any]) -> None:
+    if getattr(args, "cache", None) is not None:
+        settings["cache"] = args.cache
+    if getattr(args, "max_cost", None) is not None:
+        settings["max_cost"] = args.max_cost
+    if getattr(args, "max_tokens", None) is not None:
+        settings["max_tokens"] = args.max_tokens
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from app.bridges.response_cache import shared_cache
+    cache = shared_cache()
+    if args.action == "clear":
+        removed = cache.clear()
+        print(f"cleared {removed} cached response(s) from {cache.folder}")
+        return EXIT_OK
+    stats = cache.stats()
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        asked = stats["hits"] + stats["misses"]
+        rate = f" ({100.0 * stats['hits'] / asked:.0f}% hits)" if asked else ""
+        print(f"{stats['entries']} cached response(s), {stats['bytes'] / 1024:.0f} KiB in {stats['folder']}\n"
+              f"{stats['hits']} hit(s), {stats['misses']} miss(es){rate}")
+    return EXIT_OK
+
+
 def _use_user_config(settings: dict[str, Any]) -> None:
     """What the IDE would use: its default model and local-server URLs (settings.json), and the API keys stored
     in the OS keyring, exported to this process only (variables already set win). The keyring (~0.1 s to load)
@@ -308,6 +375,7 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     from app.bridges.litellm_support import before_first_use
     user = config.load_settings()
     settings["default_model"] = user.default_model
+    settings.update(config.llm_settings(user))
     before_first_use(lambda: config.export_to_environment(user))
 
 
@@ -333,7 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs}[args.command]
+        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
+                   "cache": cmd_cache}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")

@@ -618,4 +618,6 @@ def _span_stats(spans: list[dict[str, Any]]) -> dict[str, Any]:
         if s.get("kind") == "llm":
             tokens += int((s.get("tokens") or {}).get("total") or 0)
             cost += float(s.get("cost") or 0.0)
-    return {"tokens": tokens, "cost": cost, "llm_calls": sum(1 for s in spans if s.get("kind") == "llm")}
+    llm = [s for s in spans if s.get("kind") == "llm"]
+    cached = sum(1 for s in llm if isinstance(s.get("response"), dict) and s["response"].get("cached"))
+    return {"tokens": tokens, "cost": cost, "llm_calls": len(llm), "cache_hits": cached}

@@ -100,7 +100,7 @@ class AgentInstance:
 
     # the loop --------------------------------------------------------------------------------------------------
     def _llm_opts(self) -> LLMOptions:
-        keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed")
+        keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed", "cache")
         return cast(LLMOptions, {k: self._opts[k] for k in keys if self._opts.get(k) is not None})  # type: ignore[literal-required]
 
     def _start_messages(self, history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -305,6 +305,7 @@ class AgentBridge(Bridge):
             fallbacks: Models to try in order when the model fails.
             stop: Stop sequences.
             seed: A sampling seed.
+            cache: false skips the response cache for its LLM calls (on only when the user turned it on).
         Returns:
             The agent.
         Errors:

@@ -12,6 +12,7 @@ CODES = (
     "tool_failed",
     "limit_exceeded",
     "cancelled",
+    "budget_exceeded",
     "not_found",
     "permission_denied",
     "module_not_found",
