@@ -119,7 +119,7 @@ def main() -> int:
     shots.append(("welcome-dark.png", w.grab()))
     w.store.update(theme="light")
     w.tabs.setCurrentWidget(page)
-    w.action_replace()
+    w.editing.replace()
     w.find_bar.find_edit.setText("name")
     w.docks["find_files"].show()
     w.docks["find_files"].raise_()

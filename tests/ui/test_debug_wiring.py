@@ -81,7 +81,7 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert acts["stop"].isEnabled()
     assert "paused in the debugger" in w.run_label.text()
     con = w.console.current_console()
-    assert con.session is w._debug_run
+    assert con.session is w.running.debug_run
     assert "paused (breakpoint) at dbg.lua:2" in con.status.text() and "running" not in con.status.text()
     assert w.console.tabs.tabText(w.console.tabs.indexOf(con)).startswith("‖")
 
@@ -117,7 +117,7 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: locals_of(w).get("total") == "6", timeout=10000)
 
     # F5 again: to the end
-    run = w._debug_run
+    run = w.running.debug_run
     acts["run"].trigger()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
     qtbot.waitUntil(lambda: run.done, timeout=20000)
@@ -143,7 +143,7 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     w.actions_by_id["pause"].trigger()  # F6: a spinning spell stops at the next line it runs
     wait_stop(qtbot, ctl, before)
     assert ctl.stop.reason == "pause" and ctl.stop.line in (2, 3)
-    run = w._debug_run
+    run = w.running.debug_run
     con = w.console.current_console()
     assert con.session is run and "paused (pause) at spin.lua:" in con.status.text()
     # continue: the run's tab says running again (not paused)
@@ -156,12 +156,16 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     assert run.status != "ok"
 
 
-def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path):
+def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path, monkeypatch):
+    """Debugging a JavaScript spell says why not in a dialog (a status message is too easy to miss)."""
+    from PySide6.QtWidgets import QMessageBox
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, _t, text, *a, **k: told.append(text)))
     path = tmp_path / "s.js"
     path.write_text("console.log(1)\n")
     window.tabs.open_file(str(path))
     assert window.action_debug() is None
-    assert "Lua and Tengo only" in window.statusBar().currentMessage()
+    assert len(told) == 1 and "Lua and Tengo" in told[0] and "s.js" in told[0] and "Run (F5)" in told[0]
     assert window.fake_runner.started == []
     assert window.debugger.controller.state == "idle"
 
@@ -273,11 +277,15 @@ def test_javascript_completion_is_camel_case(window, qtbot):
     assert ed.completer._shown.insert_for("maxTokens") == "maxTokens: "
 
 
-def test_toggle_breakpoint_needs_a_saved_file(window, qtbot):
-    window.tabs.new_file("lua", "print(1)\n")
-    window.action_toggle_breakpoint()
-    assert "Save the spell first" in window.statusBar().currentMessage()
-    assert window.debugger.controller.store.all() == []
+def test_untitled_buffers_take_breakpoints(window, qtbot):
+    """F9 in an untitled buffer sets a breakpoint on the path its runs use (no "save first")."""
+    page = window.tabs.new_file("lua", "print(1)\nprint(2)\n")
+    page.editor.set_cursor(1, 0)
+    window.debugging.toggle_breakpoint()
+    bps = window.debugger.controller.store.all()
+    assert [(b.file, b.line) for b in bps] == [(page.run_path(), 2)]
+    binding = window.debugger.bindings[id(page)]
+    qtbot.waitUntil(lambda: has_marker(page.editor, 2, binding.MARKER_BP))
 
 
 def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
@@ -383,7 +391,7 @@ def test_tengo_debug_run_through_the_window(real_window, qtbot, tmp_path):
 
     click_margin(qtbot, ed, 2)  # remove the breakpoint, then F5 to the end
     assert ctl.store.for_file(str(path)) == []
-    run = w._debug_run
+    run = w.running.debug_run
     acts["run"].trigger()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
     qtbot.waitUntil(lambda: run.done, timeout=20000)

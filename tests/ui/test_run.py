@@ -117,7 +117,7 @@ def test_output_flood_is_batched(window, qtbot):
 
 def test_repl_history_and_multiline(window, qtbot):
     repl = window.repl
-    window.action_focus_repl()
+    window.running.focus_repl()
     repl.input.setPlainText("x = 40")
     qtbot.keyClick(repl.input, Qt.Key.Key_Return)
     repl.input.setPlainText("x + 2")
@@ -215,7 +215,7 @@ def test_real_tengo_repl_session_persists(real_window, qtbot):
     page = real_window.tabs.new_file("tengo", "y := x + 3\ny * 2\n")
     for line in (0, 1):  # run selection: the caret's line, in the file's language, in the same session
         page.editor.set_cursor(line, 0)
-        real_window.action_run_selection()
+        real_window.running.run_selection()
     qtbot.waitUntil(lambda: "46" in repl.output.toPlainText(), timeout=30000)
     assert "tengo> y * 2" in repl.output.toPlainText()
 
@@ -278,7 +278,7 @@ def test_real_llm_call_shows_in_the_trace(real_window, qtbot, tmp_path):
 def test_run_selection_in_repl(window, qtbot):
     page = window.tabs.new_file("lua", "x = 5\n6 * 7\n")
     page.editor.set_cursor(1, 0)
-    window.action_run_selection()
+    window.running.run_selection()
     qtbot.waitUntil(lambda: "42" in window.repl.output.toPlainText(), timeout=5000)
     assert window.console.tabs.currentWidget() is window.repl
 
