@@ -77,6 +77,7 @@ class CodeEditor(ScintillaEdit):
         self.theme: Theme | None = None
         self._font = ("DejaVu Sans Mono", 11)
         self.completer = None  # set by app.ui.completion.attach() or app.ui.editor_intel.EditorDriver()
+        self._dedented: tuple[int, int, str] | None = None  # (line, indent before, closer) of the last auto-dedent
         #: ``value_hover(pos, x, y) -> bool``: the debugger shows a value there (True) instead of the docs
         self.value_hover = None
         self.setCodePage(65001)
@@ -338,8 +339,50 @@ class CodeEditor(ScintillaEdit):
     def _on_char_added(self, ch: int) -> None:
         if ch == ord("\n"):
             self._auto_indent()
+        else:
+            self._auto_dedent(chr(ch))
         if self.completer is not None:
             self.completer.char_added(ch)
+
+    def _auto_dedent(self, ch: str) -> None:
+        """A line that becomes just a block's closer (``end``, ``else``, ``until``, ``}``...) moves back to the
+        indentation of the block it closes; if the word grows into another name (``endpoint``) it moves back."""
+        line = self.lineFromPosition(self.currentPos())
+        stripped = self.line_text(line).strip()
+        words = self.spec.dedent_on
+        done = self._dedented
+        if done is not None and done[0] == line:
+            old_indent, word = done[1], done[2]
+            grows = stripped.startswith(word) and len(stripped) > len(word) and (ch.isalnum() or ch == "_")
+            if grows and not any(w.startswith(stripped) for w in words):
+                self._dedented = None
+                self._set_indent_keep_caret(line, old_indent)
+            return
+        self._dedented = None
+        if stripped not in words or line == 0:
+            return
+        indent = self.lineIndentation(line)
+        target = self._closing_indent(line)
+        if target < indent:
+            self._dedented = (line, indent, stripped)
+            self._set_indent_keep_caret(line, target)
+
+    def _closing_indent(self, line: int) -> int:
+        """The indentation of a closer on ``line``: the previous code line's, one level less unless that line
+        opened the block."""
+        prev = line - 1
+        while prev > 0 and not self.line_text(prev).strip():
+            prev -= 1
+        indent = self.lineIndentation(prev)
+        stripped = re.sub(r"(--|//).*$", "", self.line_text(prev)).rstrip()
+        if stripped.endswith(self.spec.indent_after) or re.search(r"\bfunction\b[^)]*\)\s*$", stripped):
+            return indent
+        return max(0, indent - (self.indent() or self.tabWidth() or 4))
+
+    def _set_indent_keep_caret(self, line: int, indent: int) -> None:
+        from_end = self.lineEndPosition(line) - self.currentPos()
+        self.setLineIndentation(line, indent)
+        self.gotoPos(self.lineEndPosition(line) - from_end)
 
     def _auto_indent(self) -> None:
         line = self.lineFromPosition(self.currentPos())
@@ -628,4 +671,15 @@ class CodeEditor(ScintillaEdit):
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if event.key() == Qt.Key.Key_Escape and self.callTipActive():
             self.callTipCancel()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.autoCActive() and \
+                self._typed_word() == self._current_candidate():
+            self.autoCCancel()  # the word is already what the list offers: Enter starts a new line
         super().keyPressEvent(event)
+
+    def _typed_word(self) -> str:
+        pos = self.currentPos()
+        start = self.wordStartPosition(pos, True)
+        return bytes(self.textRange(start, pos)).decode("utf-8", errors="replace") if start < pos else ""
+
+    def _current_candidate(self) -> str | None:
+        return bytes(self.autoCCurrentText()).decode("utf-8", errors="replace")

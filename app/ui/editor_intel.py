@@ -798,6 +798,8 @@ class Suggestion:
     completion: CompletionResult | None = None
     call_tip: CallTip | None = None
     cancel_call_tip: bool = False
+    #: close an open completion list: the typed word is complete (it equals the only candidate) or matches nothing
+    close_list: bool = False
 
 
 #: Word completion pops up after this many identifier characters (option keys and members after one or none).
@@ -840,8 +842,10 @@ def on_char_added(text: str, pos: int, language: str, ch: str, reference: Refere
     if ch.isalnum() or ch in "_$":
         res = complete(text, pos, language, ref, builtins=builtins)
         need = 1 if res.context in ("member", "option") else MIN_WORD_PREFIX
-        if res.items and len(res.prefix) >= need and not (len(res.items) == 1 and res.items[0].label == res.prefix):
+        exact = len(res.items) == 1 and res.items[0].label == res.prefix
+        if res.items and len(res.prefix) >= need and not exact:
             out.completion = res
+        out.close_list = exact or not res.items
         return out
     return out
 
@@ -913,6 +917,9 @@ class EditorDriver:
             typed = bpos - char_to_byte(text, s.completion.start)
             self._shown = s.completion
             self.editor.autoCShow(typed, "\n".join(s.completion.labels()))
+        elif s.close_list and self.editor.autoCActive():  # "end" typed in full: Enter must start a new line
+            self._shown = None
+            self.editor.autoCCancel()
 
     def complete_now(self) -> None:
         """Ctrl+Space: show every candidate at the caret."""

@@ -44,6 +44,8 @@ class LanguageSpec:
     styles: dict[int, str] = field(default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)
     indent_after: tuple[str, ...] = ()
+    #: a line that is only one of these is dedented as it is typed (to the block it closes)
+    dedent_on: tuple[str, ...] = ("}", ")", "]")
     string_styles: tuple[int, ...] = ()
     comment_styles: tuple[int, ...] = ()
 
@@ -58,7 +60,8 @@ _CPP_STYLES = {1: "comment", 2: "comment", 3: "comment", 4: "number", 5: "keywor
 LANGUAGES: dict[str, LanguageSpec] = {
     "lua": LanguageSpec("lua", "Lua", "lua", "--", LUA_KEYWORDS, LUA_BUILTINS, LUA_LIBS, _LUA_STYLES,
                         {"fold": "1", "fold.compact": "0"},
-                        indent_after=("then", "do", "else", "repeat", "{", "(")),
+                        indent_after=("then", "do", "else", "repeat", "{", "("),
+                        dedent_on=("end", "else", "elseif", "until", "}", ")", "]")),
     "js": LanguageSpec("js", "JavaScript", "cpp", "//", JS_KEYWORDS, JS_BUILTINS, "", _CPP_STYLES,
                        {"fold": "1", "fold.compact": "0", "fold.comment": "1", "lexer.cpp.backquoted.strings": "1",
                         "lexer.cpp.allow.dollars": "1", "styling.within.preprocessor": "0",
