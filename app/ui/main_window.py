@@ -508,7 +508,8 @@ class MainWindow(QMainWindow):
     # =============================================================================================== help
     def action_welcome(self) -> None:
         for i in range(self.tabs.count()):
-            if isinstance(self.tabs.widget(i), WelcomePage):
+            if isinstance(page := self.tabs.widget(i), WelcomePage):
+                page.refresh()
                 self.tabs.setCurrentIndex(i)
                 return
         w = WelcomePage()
@@ -522,7 +523,15 @@ class MainWindow(QMainWindow):
         """The welcome page's one click: a copy of the example, run, with its LLM trace in view."""
         page = self.workspace_part.open_example_copy(path)
         run = self.running.run(page) if page is not None else None
+        if run is not None:
+            run.finished.connect(lambda _result, r=run: self._show_first_call(r))
         return run
+
+    def _show_first_call(self, run: RunSession) -> None:
+        """After the one-click run: the LLM Trace with the run's model call selected (prompt, reply, tokens)."""
+        if any(s.get("kind") == "llm" for s in self.trace.spans(run.number)) or run.stats.tokens:
+            self.panels.show("trace")
+            self.trace.select_first_span("llm")
 
     def action_about(self) -> None:
         QMessageBox.about(self, "About LLMSpell Studio",

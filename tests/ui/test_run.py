@@ -2,9 +2,13 @@
 with the real one (hello.lua, a hung spell stopped within a second or so, a REPL session)."""
 from __future__ import annotations
 
+import json
+import os
 import time
 
 from PySide6.QtCore import Qt
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def run_and_wait(window, qtbot, page=None, timeout=20000):
@@ -310,3 +314,29 @@ def test_input_is_remembered_per_spell(window, qtbot, tmp_path):
     assert window.console.input.text() == '{"who": "a"}'
     window.tabs.setCurrentWidget(pb)
     assert window.console.input.text() == '{"who": "b"}'
+
+
+def test_first_run_from_the_welcome_page_shows_a_model_call(real_window, qtbot, tmp_path):
+    """The welcome page's one click runs (a copy of) hello.lua, which asks the offline model to say hello: the
+    LLM Trace comes to the front with that call selected, and the status bar counts its tokens."""
+    import shutil
+
+    from app.ui.welcome import WelcomePage
+    examples = tmp_path / "examples"  # LLMSPELL_EXAMPLES_DIR of the test
+    examples.mkdir(exist_ok=True)
+    shutil.copy(os.path.join(ROOT, "examples", "hello.lua"), examples / "hello.lua")
+    w = real_window
+    w.action_welcome()
+    welcome = w.tabs.currentWidget()
+    assert isinstance(welcome, WelcomePage)
+    assert welcome.run_button.isEnabled(), welcome.hello
+    welcome.run_button.click()
+    qtbot.waitUntil(lambda: bool(w.runs.sessions), timeout=5000)
+    qtbot.waitUntil(lambda: w.runs.sessions[-1].done, timeout=120000)  # the first litellm import: seconds
+    run = w.runs.sessions[-1]
+    assert run.status == "ok", run.result
+    qtbot.waitUntil(lambda: w.trace.shown() and w.trace.tree.currentItem() is not None, timeout=10000)
+    span = w.trace.spans(run.number)[0]
+    assert span["kind"] == "llm" and "Say hello to world" in json.dumps(span)
+    assert w.tabs.current_page().path is None  # a copy: the shipped example is never the buffer
+    assert f"{run.stats.tokens} tokens" in w.run_label.text() and run.stats.tokens > 0
