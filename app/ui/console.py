@@ -40,6 +40,7 @@ class ConsoleView(QPlainTextEdit):
 
     def __init__(self, base_dir: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumHeight(36)  # two lines: the console stays usable in a 680-pixel-high window
         self.base_dir = base_dir
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)

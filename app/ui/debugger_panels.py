@@ -22,9 +22,9 @@ from typing import Any, Callable
 import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog,
-                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QFrame, QGridLayout, QHBoxLayout, QHeaderView,
+                               QInputDialog, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.debugger.session import Breakpoint, StopInfo
 from app.ui.debug_controller import DebugController
@@ -403,10 +403,10 @@ class WatchesPanel(QDockWidget):
 
 # ------------------------------------------------------------------------------------------------ breakpoints
 class _BreakpointsTree(QTreeWidget):
-    """The breakpoints list keeps room for its five columns (the window gives the bottom docks their minimum
-    widths and the console the rest: without this the Status column was cut off)."""
+    """The breakpoints list keeps room for its Location and Status columns (narrower, it scrolls sideways) while
+    staying narrow enough for the debugging layout's side column in a 1024-pixel-wide window."""
 
-    MIN_WIDTH = 430
+    MIN_WIDTH = 240
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt naming
         hint = super().minimumSizeHint()
@@ -449,7 +449,6 @@ class BreakpointsPanel(QDockWidget):
         row.addWidget(self.remove_button)
         row.addWidget(self.remove_all_button)
         row.addStretch(1)
-        row.addWidget(self.on_error)
         lay.addLayout(row)
         # the call breakpoints, one row each, so their filter fields get the dock's width (one row cut them off)
         opts = QGridLayout()
@@ -466,13 +465,20 @@ class BreakpointsPanel(QDockWidget):
         opts.addWidget(self.models, 0, 1)
         opts.addWidget(self.tools, 1, 0)
         opts.addWidget(self.tool_names, 1, 1)
+        opts.addWidget(self.on_error, 2, 0, 1, 2)
         opts.setColumnStretch(1, 1)
         self.llm.toggled.connect(self._calls_changed)
         self.tools.toggled.connect(self._calls_changed)
         self.models.editingFinished.connect(self._calls_changed)
         self.tool_names.editingFinished.connect(self._calls_changed)
         lay.addLayout(opts)
-        self.setWidget(body)
+        # in a short window the options scroll instead of pushing the window taller than the screen
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setMinimumHeight(90)
+        self.setWidget(scroll)
         self._filling = False
         controller.breakpointsChanged.connect(lambda _f: self.refresh())
         self.refresh()

@@ -160,9 +160,9 @@ class MainWindow(QMainWindow):
         self.trace = TracePanel()
         self.panels = PanelLayout(self)
         self.docks = self.panels.docks
-        self.panels.add("files", "Files", self.files, PanelPlace(LEFT, shown_in=EDITING_ONLY, size=240))
-        self.panels.add("outline", "Outline", self.outline, PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY))
-        self.panels.add("console", "Console", self.console, PanelPlace(BOTTOM, shown_in=BOTH, size=250))
+        self.panels.add("files", "Files", self.files, PanelPlace(LEFT, shown_in=EDITING_ONLY, size=240, span=320))
+        self.panels.add("outline", "Outline", self.outline, PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY, span=200))
+        self.panels.add("console", "Console", self.console, PanelPlace(BOTTOM, shown_in=BOTH, size=230))
         self.panels.add("trace", "LLM Trace", self.trace, PanelPlace(BOTTOM, tab_with="console", shown_in=BOTH))
         self.panels.add("find_files", "Find in Files", self.find_files,
                         PanelPlace(BOTTOM, tab_with="trace", shown_in=EDITING_ONLY))

@@ -45,6 +45,7 @@ class ReplInput(QPlainTextEdit):
         self.setPlaceholderText("Evaluate… (Enter runs, Shift+Enter new line, ↑/↓ history)")
         self.setTabChangesFocus(True)
         self.setMaximumHeight(64)
+        self.setMinimumHeight(36)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         key = e.key()

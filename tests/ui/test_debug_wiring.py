@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
+from app.ui.window.debugging import DEBUG_TOOLBAR
+
 SPELL = """local function add(a, b)
   local s = a + b
   return s
@@ -80,6 +82,11 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert acts["step_over"].isEnabled() and acts["run_to_cursor"].isEnabled() and not acts["pause"].isEnabled()
     assert acts["stop"].isEnabled()
     assert "paused in the debugger" in w.run_label.text()
+    # the debugging layout: its toolbar, the debugger's panels where the files were, back to editing at the end
+    from app.ui.window.panels import LayoutMode
+    assert w.panels.mode is LayoutMode.DEBUGGING and w.debugging.toolbar.isVisible()
+    assert not w.docks["files"].isVisible() and w.docks["watches"].isVisible()
+    assert acts["continue"].isEnabled() and acts["restart_debug"].isEnabled()
     con = w.console.current_console()
     assert con.session is w.running.debug_run
     assert "paused (breakpoint) at dbg.lua:2" in con.status.text() and "running" not in con.status.text()
@@ -123,6 +130,9 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: run.done, timeout=20000)
     assert run.result.value == 6
     assert not has_marker(ed, 9, binding.MARKER_CURRENT)
+    assert w.panels.mode is LayoutMode.EDITING and not w.debugging.toolbar.isVisible()
+    assert w.docks["files"].isVisible() and not w.docks["variables"].isVisible()
+    assert not acts["continue"].isEnabled()
     assert not acts["step_over"].isEnabled()
     assert w.debugger.docks.call_stack.tree.topLevelItemCount() == 0
     qtbot.waitUntil(lambda: "total\t6" in w.console.current_console().view.toPlainText()
@@ -322,7 +332,8 @@ def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
 
 
 def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_path):
-    """At 1280x800 and 1440x900 the Breakpoints dock shows every column (Status too) and its filter fields whole."""
+    """At 1024x680, 1280x800 and 1440x900 the Breakpoints dock shows every column (Status too) and its filter fields
+    whole."""
     from PySide6.QtGui import QFontMetrics
     path = tmp_path / "fit.lua"
     path.write_text(SPELL)
@@ -330,11 +341,11 @@ def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_pa
     ctl.store.add(str(path), 2)
     ctl.store.add(str(path), 7, condition="answer == nil")
     docks = window.debugger.docks
-    for d in (docks.call_stack, docks.variables, docks.watches, docks.breakpoints):
-        d.show()
-    docks.breakpoints.raise_()
+    from app.ui.window.panels import LayoutMode
+    window.panels.switch(LayoutMode.DEBUGGING)  # where the Breakpoints panel lives
+    window.panels.show("breakpoints")
     panel = docks.breakpoints
-    for size in ((1280, 800), (1440, 900)):
+    for size in ((1280, 800), (1440, 900), (1024, 680)):
         window.resize(*size)
         qtbot.wait(50)
         tree = panel.tree
@@ -398,3 +409,47 @@ def test_tengo_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert run.result.value == 6
     assert not has_marker(ed, 2, binding.MARKER_CURRENT)
     qtbot.waitUntil(lambda: "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
+
+
+def test_restart_debugging_runs_the_same_spell_again(real_window, qtbot, tmp_path):
+    """Restart (on the debug toolbar) stops the debug run and starts a new one on the same spell, even when
+    another tab is current by then."""
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "again.lua"
+    path.write_text(SPELL)
+    w.tabs.open_file(str(path))
+    ctl.toggle_breakpoint(str(path), 2)
+    w.action_debug()
+    wait_stop(qtbot, ctl, 0)
+    first = w.running.debug_run
+    w.tabs.new_file("lua", "print(1)\n")  # another tab in front
+    assert w.debugging.toolbar.actions()[DEBUG_TOOLBAR.index("restart_debug")] is w.actions_by_id["restart_debug"]
+    before = ctl.stops
+    w.actions_by_id["restart_debug"].trigger()
+    wait_stop(qtbot, ctl, before)
+    second = w.running.debug_run
+    assert second is not first and second.path == str(path) and ctl.stop.line == 2
+    qtbot.waitUntil(lambda: first.done, timeout=20000)
+    w.action_stop()
+    qtbot.waitUntil(lambda: ctl.state == "ended" and second.done, timeout=20000)
+
+
+def test_an_untitled_buffer_is_debugged_with_its_current_line_shown(real_window, qtbot):
+    """Ctrl+F5 in an unsaved buffer stops at its breakpoint and shows the current-line marker in that buffer;
+    the status bar names the buffer, not the internal path it runs under."""
+    w = real_window
+    ctl = w.debugger.controller
+    page = w.tabs.new_file("lua", SPELL)
+    page.editor.set_cursor(1, 0)
+    w.actions_by_id["toggle_breakpoint"].trigger()
+    w.action_debug()
+    wait_stop(qtbot, ctl, 0)
+    binding = w.debugger.bindings[id(page)]
+    assert ctl.stop.line == 2
+    qtbot.waitUntil(lambda: has_marker(page.editor, 2, binding.MARKER_CURRENT))
+    assert w.tabs.current_page() is page
+    assert f"at {page.title}:2" in w.statusBar().currentMessage()
+    assert "untitled/" not in w.statusBar().currentMessage()
+    w.action_stop()
+    qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)

@@ -53,16 +53,20 @@ class DebugPart:
         self.controller.message.connect(lambda msg: host.notify(msg, 5000))
 
     def add_panels(self) -> None:
-        """The debugger's docks: a column on the left in the debugging layout (where the files are while editing),
-        the stopped LLM call tabbed with the console."""
+        """The debugger's docks: variables, watches and the call stack in a column on the left in the debugging
+        layout (where the files are while editing); breakpoints and the stopped LLM call tabbed with the console."""
         docks = self.wiring.docks
         p = self.host.panels
-        p.add("variables", "Variables", docks.variables, PanelPlace(LEFT, shown_in=DEBUGGING_ONLY, size=300))
-        p.add("watches", "Watch", docks.watches, PanelPlace(LEFT, below="variables", shown_in=DEBUGGING_ONLY))
-        p.add("call_stack", "Call Stack", docks.call_stack, PanelPlace(LEFT, below="watches", shown_in=DEBUGGING_ONLY))
+        p.add("variables", "Variables", docks.variables,
+              PanelPlace(LEFT, shown_in=DEBUGGING_ONLY, size=320, span=260))
+        p.add("watches", "Watch", docks.watches, PanelPlace(LEFT, below="variables", shown_in=DEBUGGING_ONLY, span=150))
+        p.add("call_stack", "Call Stack", docks.call_stack,
+              PanelPlace(LEFT, below="watches", shown_in=DEBUGGING_ONLY, span=150))
+        # Breakpoints (five columns and the call filters) get the bottom row's width, next to the console
         p.add("breakpoints", "Breakpoints", docks.breakpoints,
-              PanelPlace(LEFT, tab_with="call_stack", shown_in=DEBUGGING_ONLY))
-        p.add("call_stop", "LLM Call", docks.call_stop, PanelPlace(BOTTOM, tab_with="console", shown_in=frozenset()))
+              PanelPlace(BOTTOM, tab_with="trace", shown_in=DEBUGGING_ONLY))
+        p.add("call_stop", "LLM Call", docks.call_stop,
+              PanelPlace(BOTTOM, tab_with="breakpoints", shown_in=frozenset()))
 
     def add_toolbar(self) -> QToolBar:
         """Continue, pause, the steps, restart and stop: shown while debugging."""

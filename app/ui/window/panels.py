@@ -10,7 +10,7 @@ import base64
 import enum
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -37,6 +37,7 @@ class PanelPlace:
     below: str | None = None
     shown_in: frozenset[LayoutMode] = EDITING_ONLY
     size: int = 0  # width (left/right) or height (bottom) in a fresh layout; 0 = Qt decides
+    span: int = 0  # height in a side column (left/right) in a fresh layout, relative to the others; 0 = Qt decides
 
 
 # the layout's parts that are not docks: toolbars shown only in one layout
@@ -55,6 +56,7 @@ class PanelLayout:
         self.places: dict[str, PanelPlace] = {}
         self.mode = LayoutMode.EDITING
         self._states: dict[LayoutMode, QByteArray] = {}
+        self._shown: dict[LayoutMode, dict[str, bool]] = {}  # which panels each layout showed when it was left
         self._toolbars: list[_ModeToolbar] = []
 
     # ------------------------------------------------------------------------------------------------ panels
@@ -109,29 +111,50 @@ class PanelLayout:
         for key, place in self.places.items():
             self.docks[key].setVisible(mode in place.shown_in)
         self._show_toolbars(mode)
-        for orientation, areas in ((Qt.Orientation.Horizontal, (LEFT, RIGHT)), (Qt.Orientation.Vertical, (BOTTOM,))):
-            sized = [(self.docks[k], p.size) for k, p in self.places.items()
-                     if p.size and p.area in areas and self.docks[k].isVisibleTo(self.window)]
-            if sized:
-                self.window.resizeDocks([d for d, _ in sized], [s for _, s in sized], orientation)
+        self._size_docks()
+        QTimer.singleShot(0, self._size_docks)  # again once the new arrangement is laid out
         for key, place in self.places.items():  # the first panel of each tab group in front
             if place.tab_with is None and mode in place.shown_in:
                 self.docks[key].raise_()
+
+    def _size_docks(self) -> None:
+        """The fresh layout's sizes: side columns' widths and their panels' heights, the bottom's height."""
+        visible = {k for k, d in self.docks.items() if d.isVisibleTo(self.window)}
+        wanted = (
+            (Qt.Orientation.Horizontal, [(k, p.size) for k, p in self.places.items() if p.area in (LEFT, RIGHT)]),
+            (Qt.Orientation.Vertical, [(k, p.size) for k, p in self.places.items() if p.area == BOTTOM]),
+            (Qt.Orientation.Vertical, [(k, p.span) for k, p in self.places.items() if p.area in (LEFT, RIGHT)]))
+        # in a small window no side column or bottom row takes more than its share
+        width_cap, height_cap = self.window.width() * 3 // 10, self.window.height() * 3 // 10
+        for orientation, sizes in wanted:
+            cap = width_cap if orientation == Qt.Orientation.Horizontal else height_cap
+            if sizes is wanted[2][1]:
+                cap = self.window.height()
+            sized = [(self.docks[k], min(n, cap)) for k, n in sizes if n and k in visible]
+            if sized:
+                self.window.resizeDocks([d for d, _ in sized], [n for _, n in sized], orientation)
 
     def switch(self, mode: LayoutMode) -> None:
         """Leave the current layout (remembering it) for ``mode``'s (as the user left it, or fresh)."""
         if mode is self.mode:
             return
         self._states[self.mode] = self.window.saveState()
+        self._shown[self.mode] = {k: d.isVisibleTo(self.window) for k, d in self.docks.items()}
         self.mode = mode
         saved = self._states.get(mode)
         if saved is None or not self.window.restoreState(saved):
             self.arrange(mode)
+        else:  # panels the saved layout does not know (added since): shown as their place says
+            shown = self._shown.get(mode)
+            for key, dock in self.docks.items():
+                if shown is not None and key not in shown:
+                    dock.setVisible(mode in self.places[key].shown_in)
         self._show_toolbars(mode)
 
     def reset(self) -> None:
         """Reset Layout: the current mode's fresh layout; the other mode forgets its changes too."""
         self._states.clear()
+        self._shown.clear()
         self.arrange(self.mode)
 
     def _show_toolbars(self, mode: LayoutMode) -> None:
@@ -143,11 +166,18 @@ class PanelLayout:
         """Both layouts as base64 (for the session file); the current one as it is now."""
         states = dict(self._states)
         states[self.mode] = self.window.saveState()
-        return {m.value: base64.b64encode(bytes(s.data())).decode() for m, s in states.items()}
+        shown = dict(self._shown)
+        shown[self.mode] = {k: d.isVisibleTo(self.window) for k, d in self.docks.items()}
+        out = {m.value: base64.b64encode(bytes(s.data())).decode() for m, s in states.items()}
+        out.update({f"{m.value}:panels": ",".join(sorted(keys)) for m, keys in shown.items()})
+        return out
 
     def restore_states(self, saved: dict[str, str]) -> None:
         """Bring back :meth:`saved_states` (the editing layout is applied now; the other waits for its turn)."""
         for m in LayoutMode:
+            known = saved.get(f"{m.value}:panels")
+            if known is not None:
+                self._shown[m] = {k: True for k in known.split(",") if k}
             blob = saved.get(m.value)
             if blob:
                 try:

@@ -56,7 +56,7 @@ class ReferencePart:
         panel.raise_()
         window = self.host.panels.window
         if first or panel.width() < WIDTH * 2 // 3:  # opened (or left) too narrow to read
-            window.resizeDocks([panel], [min(WIDTH, window.width() // 2)], Qt.Orientation.Horizontal)
+            window.resizeDocks([panel], [min(WIDTH, window.width() * 3 // 10)], Qt.Orientation.Horizontal)
         ed = self.host.tabs.current_editor()
         if ed is not None:
             try:

@@ -2,6 +2,7 @@
 and going with what the user made of each layout kept, toolbars per layout, and both layouts surviving a restart."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QTextEdit, QToolBar
 
 from app.ui.window.panels import BOTH, BOTTOM, DEBUGGING_ONLY, EDITING_ONLY, LEFT, LayoutMode, PanelLayout, PanelPlace
@@ -60,7 +61,7 @@ def test_reset_and_restart(qtbot):
     p.switch(LayoutMode.EDITING)
     p.docks["files"].setFloating(True)
     saved = p.saved_states()
-    assert set(saved) == {"editing", "debugging"}
+    assert {"editing", "debugging"} <= set(saved)
 
     w2, p2 = make(qtbot)
     p2.restore_states(saved)
@@ -72,3 +73,16 @@ def test_reset_and_restart(qtbot):
     assert visible(p2) == {"variables", "watches", "console", "trace"}
     p2.switch(LayoutMode.EDITING)
     assert not p2.docks["files"].isFloating() and visible(p2) == {"files", "console", "trace"}
+
+
+def test_a_panel_created_after_a_layout_was_saved_keeps_to_its_layouts(qtbot):
+    """The Reference is made on first use: a debugging layout saved before it existed does not show it."""
+    w, p = make(qtbot)
+    p.switch(LayoutMode.DEBUGGING)
+    p.switch(LayoutMode.EDITING)
+    p.add("reference", "Reference", QLabel("ref"), PanelPlace(Qt.DockWidgetArea.RightDockWidgetArea))
+    p.show("reference")
+    p.switch(LayoutMode.DEBUGGING)
+    assert "reference" not in visible(p)
+    p.switch(LayoutMode.EDITING)
+    assert "reference" in visible(p)
