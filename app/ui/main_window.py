@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import languages as spell_languages
 from app.ui import actions as A
 from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.actions import ActionSpec
@@ -79,7 +80,7 @@ def warm_up_bridges(notifier: _Notifier) -> None:
     def work() -> None:
         languages.load_bridge_globals()
         try:
-            for lang in ("lua", "js", "tengo"):
+            for lang in spell_languages.IDS:
                 completion.api(lang)
         except Exception:
             log.exception("completion tables unavailable")

@@ -8,6 +8,7 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QToolBar
 
+from app import languages as spell_languages
 from app.ui import actions as A
 from app.ui.console import ConsolePanel
 from app.ui.debug_controller import EditorDebugBinding
@@ -18,7 +19,6 @@ from app.ui.window.host import WindowHost
 from app.ui.window.panels import BOTTOM, DEBUGGING_ONLY, LEFT, LayoutMode, PanelPlace
 from app.ui.window.running import RunPart
 
-DEBUGGABLE = ("lua", "tengo")  # the languages the debugger speaks (JavaScript: being built)
 DEBUG_TOOLBAR = ("continue", "pause", "step_over", "step_in", "step_out", "restart_debug", "stop")
 _ACTIVE = ("starting", "running", "paused")
 
@@ -27,11 +27,13 @@ def cannot_debug(page: EditorPage | None) -> str | None:
     """Why ``page`` cannot be debugged, in words for the user (None: it can)."""
     if page is None:
         return "Open a spell to debug it."
-    if page.language not in DEBUGGABLE:
+    if not spell_languages.is_debuggable(page.language):
         from app.ui.languages import LANGUAGES
         label = LANGUAGES.get(page.language, LANGUAGES["text"]).label
-        return (f"{page.title} is a {label} file: the debugger speaks Lua and Tengo for now.\n\n"
-                "Run (F5) runs it without the debugger.")
+        spoken = spell_languages.names_list(spell_languages.debuggable())
+        run = "Run (F5) runs it without the debugger." if spell_languages.is_spell_language(page.language) else \
+            "Only spells can be debugged."
+        return f"{page.title} is a {label} file: the debugger speaks {spoken} for now.\n\n{run}"
     return None
 
 
@@ -122,7 +124,7 @@ class DebugPart:
     def toggle_breakpoint(self) -> None:
         """F9 on the caret's line (untitled buffers too: their breakpoints belong to the buffer)."""
         page = self.host.tabs.current_page()
-        if page is not None and page.language not in DEBUGGABLE:
+        if page is not None and not spell_languages.is_debuggable(page.language):
             self.host.notify(f"{EditorDebugBinding.LUA_ONLY}: {page.title} takes no breakpoints", 5000)
             return  # as the margin: no breakpoints where they could never stop
         self.wiring.toggle_breakpoint()

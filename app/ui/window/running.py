@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
+from app import languages as spell_languages
 from app.ui.console import ConsolePanel
 from app.ui.diagnostics import DiagnosticsService
 from app.ui.editor_tabs import EditorPage
@@ -17,8 +18,6 @@ from app.ui.run_service import RunService, RunSession, format_seconds
 from app.ui.session import SessionState
 from app.ui.trace_panel import TracePanel
 from app.ui.window.host import WindowHost
-
-RUNNABLE = ("lua", "js", "tengo")
 
 
 class RunPart:
@@ -59,8 +58,9 @@ class RunPart:
         if page is None:
             self.host.notify("Open a spell to run it", 3000)
             return None
-        if page.language not in RUNNABLE:
-            self.host.notify("Only .lua, .js and .tengo files can be run", 4000)
+        if not spell_languages.is_spell_language(page.language):
+            self.host.notify(
+                f"Only {spell_languages.spoken_list(spell_languages.primary_extensions())} files can be run", 4000)
             return None
         ok, inputs = self.console.parse_input()
         if not ok:
@@ -98,8 +98,8 @@ class RunPart:
     def run_selection(self) -> None:
         """Evaluate the selected code (or the caret line) in the REPL of the file's language."""
         page = self.host.tabs.current_page()
-        if page is None or page.language not in RUNNABLE:
-            self.host.notify("The REPL speaks Lua, JavaScript and Tengo", 3000)
+        if page is None or not spell_languages.is_spell_language(page.language):
+            self.host.notify(f"The REPL speaks {spell_languages.names_list()}", 3000)
             return
         ed = page.editor
         code = ed.selected_text() or ed.line_text(ed.caret()[0])
