@@ -42,6 +42,7 @@ class ConsoleView(QPlainTextEdit):
         super().__init__(parent)
         self.setMinimumHeight(36)  # two lines: the console stays usable in a 680-pixel-high window
         self.base_dir = base_dir
+        self.aliases: dict[str, str] = {}  # internal path → the name the user knows (untitled buffers)
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setMaximumBlockCount(0)  # trimmed in chunks by _trim(): Qt's per-insert trimming is slow
@@ -93,6 +94,8 @@ class ConsoleView(QPlainTextEdit):
             if stream in ("debug", "info", "warn", "warning", "error", "system", "result", "ok", "fail") \
                     and not text.endswith("\n"):
                 text += "\n"
+            for real, shown in self.aliases.items():
+                text = text.replace(real, shown)
             text = self._cap_lines(text)
             if text:
                 self._insert(cur, text, self._formats[level])
@@ -211,7 +214,11 @@ class RunConsole(QWidget):
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop this run (Shift+F5 stops all)")
         self.stop_button.clicked.connect(session.cancel)
-        self.view = ConsoleView(os.path.dirname(session.path) if os.path.isabs(session.path) else None)
+        untitled = session.display_path != session.path
+        self.view = ConsoleView(os.path.dirname(session.path) if os.path.isabs(session.path) and not untitled
+                                else None)
+        if untitled:  # messages name the buffer, never the internal path it runs under
+            self.view.aliases[session.path] = session.display_path
         self.view.linkActivated.connect(self.linkActivated)
         head = QHBoxLayout()
         head.setContentsMargins(6, 2, 6, 2)

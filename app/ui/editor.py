@@ -78,6 +78,7 @@ class CodeEditor(ScintillaEdit):
         self.theme: Theme | None = None
         self._font = ("DejaVu Sans Mono", 11)
         self.completer = None  # set by app.ui.completion.attach() or app.ui.editor_intel.EditorDriver()
+        self._run_error = False  # the margin shows where the last run failed
         self._dedented: tuple[int, int, str] | None = None  # (line, indent before, closer) of the last auto-dedent
         #: ``value_hover(pos, x, y) -> bool``: the debugger shows a value there (True) instead of the docs
         self.value_hover = None
@@ -453,6 +454,8 @@ class CodeEditor(ScintillaEdit):
     def _on_modified(self, mtype: int, *args: object) -> None:
         if mtype & 0x3:
             self._update_number_margin()
+            if self._run_error:  # the code changed since the run failed: its arrow is out of date
+                self.mark_run_error(None)
             self.textEdited.emit()
 
     # ------------------------------------------------------------------------------------------------ zoom
@@ -664,8 +667,10 @@ class CodeEditor(ScintillaEdit):
         return None
 
     def mark_run_error(self, line: int | None) -> None:
-        """An arrow in the margin at the 1-based line where the last run failed (None clears it)."""
+        """An arrow in the margin at the 1-based line where the last run failed (None clears it; so does the next
+        edit)."""
         self.markerDeleteAll(MARKER_RUN_ERROR)
+        self._run_error = bool(line)
         if line:
             self.markerAdd(line - 1, MARKER_RUN_ERROR)
 

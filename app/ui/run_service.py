@@ -143,6 +143,7 @@ class RunSession(QObject):
         super().__init__(parent)
         self.number = next(self._ids)
         self.path = path
+        self.display_path = path  # what the user calls it (an untitled buffer's name instead of its run path)
         self.language = language
         self.channel = _Channel()
         self.observer = _Observer(self.channel)

@@ -7,6 +7,7 @@ import os
 import time
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -65,6 +66,11 @@ def test_error_links_jump_to_the_line(window, qtbot, tmp_path):
     assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
     from app.ui.editor import MARKER_RUN_ERROR
     assert page.editor.markerGet(1) & (1 << MARKER_RUN_ERROR)
+    # fixing the code clears the arrow at once (not only on the next run)
+    page.editor.set_cursor(1, 0)
+    QWidget.setFocus(page.editor)
+    qtbot.keyClicks(page.editor, "-- ")
+    assert not page.editor.markerGet(1) & (1 << MARKER_RUN_ERROR)
 
 
 def test_clicking_a_link_in_the_console(window, qtbot, tmp_path):
@@ -340,3 +346,18 @@ def test_first_run_from_the_welcome_page_shows_a_model_call(real_window, qtbot, 
     assert span["kind"] == "llm" and "Say hello to world" in json.dumps(span)
     assert w.tabs.current_page().path is None  # a copy: the shipped example is never the buffer
     assert f"{run.stats.tokens} tokens" in w.run_label.text() and run.stats.tokens > 0
+
+
+def test_an_untitled_buffer_s_errors_name_the_buffer(window, qtbot):
+    """An unsaved buffer runs under a path in the data folder; its console names the buffer instead, and its
+    error link still leads back to it."""
+    page = window.tabs.new_file("lua", "x\nFAIL()\n")
+    run_and_wait(window, qtbot, page)
+    con = window.console.current_console()
+    text = con.view.toPlainText()
+    assert page.run_path() not in text and f"{page.title}:2" in text
+    other = window.tabs.new_file("lua", "")
+    assert window.tabs.current_page() is other
+    con.view.linkActivated.emit(*con.view.links()[0])
+    assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
+    assert window.run_label.text().startswith(f"{page.title}: ")

@@ -81,6 +81,7 @@ class RunPart:
         if extra_options is not None:
             options.update(extra_options())
         run = self.runs.start_run(page.run_path(), page.editor.text(), options, page.language)
+        run.display_path = page.display_path()
         run.page_ref = page  # type: ignore[attr-defined]
         self.console.add_run(run)
         self.trace.add_run(run)
@@ -152,7 +153,7 @@ class RunPart:
             self.label.setText(base + more)
         else:
             status = "paused in the debugger" if shown is self.debug_run and self.paused() else shown.status
-            self.label.setText(f"{os.path.basename(shown.path)}: {status} · {format_seconds(shown.elapsed())} · "
+            self.label.setText(f"{os.path.basename(shown.display_path)}: {status} · {format_seconds(shown.elapsed())} · "
                                f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}")
         if not active:
             self.timer.stop()
