@@ -6,11 +6,11 @@ import json
 import logging
 import os
 import re
-from typing import Any
+from typing import Any, Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTabWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QMenu, QPlainTextEdit, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from app.ui.run_service import RunSession, format_seconds
@@ -317,6 +317,8 @@ class ConsolePanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.setTabsClosable(True)
         self.tabs.tabCloseRequested.connect(self._close_tab)
+        self.tabs.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tabs.tabBar().customContextMenuRequested.connect(self._tab_menu)
         self.repl_widget = repl_widget
         self.tabs.addTab(repl_widget, "REPL")
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
@@ -380,6 +382,33 @@ class ConsolePanel(QWidget):
             c.update_status()
         if not running:
             self._tick.stop()
+
+    def _tab_menu(self, pos: QPoint) -> None:
+        index = self.tabs.tabBar().tabAt(pos)
+        menu = QMenu(self)
+        for text, slot, enabled in self.tab_menu_entries(index):
+            menu.addAction(text, slot).setEnabled(enabled)
+        menu.exec(self.tabs.tabBar().mapToGlobal(pos))
+
+    def tab_menu_entries(self, index: int) -> list[tuple[str, Callable[[], None], bool]]:
+        """The run tabs' context menu at tab ``index``: close it, the others, the finished ones, all."""
+        con = self.tabs.widget(index)
+        is_run = isinstance(con, RunConsole)
+        return [
+            ("Close", lambda: self._close_tab(index), is_run),
+            ("Close Others", lambda: self.close_runs(keep=con), bool(self.consoles) and (len(self.consoles) > 1 or
+                                                                                        not is_run)),
+            ("Close Finished", lambda: self.close_runs(finished_only=True),
+             any(c.session.done for c in self.consoles)),
+            ("Close All", lambda: self.close_runs(), bool(self.consoles)),
+        ]
+
+    def close_runs(self, keep: QWidget | None = None, finished_only: bool = False) -> None:
+        """Close run tabs (not the REPL): all but ``keep``, or only those whose runs finished (running ones
+        are stopped as their tabs close)."""
+        for c in list(self.consoles):
+            if c is not keep and (c.session.done or not finished_only):
+                self._close_tab(self.tabs.indexOf(c))
 
     def _close_tab(self, index: int) -> None:
         w = self.tabs.widget(index)

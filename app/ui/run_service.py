@@ -151,6 +151,8 @@ class RunSession(QObject):
         self.result: Any = None
         self.started = time.monotonic()
         self.ended: float | None = None
+        self.paused_s = 0.0  # time spent paused in the debugger
+        self._paused_at: float | None = None
         self.cancel_requested = False
         self.spans: dict[Any, dict] = {}
         self.stats = RunStats()
@@ -165,12 +167,25 @@ class RunSession(QObject):
             return "stopping" if self.cancel_requested else "running"
         return str(getattr(self.result, "status", "error"))
 
+    def set_paused(self, paused: bool) -> None:
+        """The debugger stopped (True) or resumed (False) this run: paused time does not count as run time."""
+        now = time.monotonic()
+        if paused and self._paused_at is None:
+            self._paused_at = now
+        elif not paused and self._paused_at is not None:
+            self.paused_s += now - self._paused_at
+            self._paused_at = None
+
     def elapsed(self) -> float:
-        """Seconds the run has taken (the runner's own measure once it finished)."""
+        """Seconds the run has taken, not counting time paused in the debugger (the runner's own measure once it
+        finished)."""
+        paused = self.paused_s
+        if self._paused_at is not None:
+            paused += (self.ended or time.monotonic()) - self._paused_at
         d = getattr(self.result, "duration_s", None)
         if isinstance(d, (int, float)) and d > 0:
-            return float(d)
-        return (self.ended or time.monotonic()) - self.started
+            return max(0.0, float(d) - paused)
+        return max(0.0, (self.ended or time.monotonic()) - self.started - paused)
 
     def cancel(self) -> None:
         """Stop the run (the runner stops it within a second, whatever it does). Never blocks the UI."""

@@ -361,3 +361,53 @@ def test_an_untitled_buffer_s_errors_name_the_buffer(window, qtbot):
     con.view.linkActivated.emit(*con.view.links()[0])
     assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
     assert window.run_label.text().startswith(f"{page.title}: ")
+
+
+def test_console_tab_menu_closes_others_finished_and_all(window, qtbot, tmp_path):
+    p = tmp_path / "s.lua"
+    p.write_text("print('x')\n")
+    page = window.tabs.open_file(str(p))
+    runs = [run_and_wait(window, qtbot, page) for _ in range(3)]
+    console = window.console
+    assert len(console.consoles) == 3
+    second = console.tabs.indexOf(console.consoles[1])
+    entries = {text: (slot, enabled) for text, slot, enabled in console.tab_menu_entries(second)}
+    assert all(enabled for _slot, enabled in entries.values())
+    entries["Close Others"][0]()
+    assert [c.session for c in console.consoles] == [runs[1]]
+    assert console.tabs.widget(0) is console.repl_widget  # the REPL never closes
+    run_and_wait(window, qtbot, page)
+    entries = {text: (slot, enabled) for text, slot, enabled in console.tab_menu_entries(0)}  # on the REPL tab
+    assert not entries["Close"][1]
+    entries["Close All"][0]()
+    assert console.consoles == [] and console.tabs.count() == 1
+
+
+def test_elapsed_time_leaves_out_time_paused_in_the_debugger(monkeypatch):
+    from app.ui import run_service
+    clock = [100.0]
+    monkeypatch.setattr(run_service.time, "monotonic", lambda: clock[0])
+    s = run_service.RunSession("x.lua", "lua")
+    clock[0] += 2.0   # runs 2 s
+    s.set_paused(True)
+    clock[0] += 8.0   # paused 8 s
+    assert s.elapsed() == 2.0
+    s.set_paused(False)
+    clock[0] += 1.0   # runs 1 s more
+    assert s.elapsed() == 3.0 and s.paused_s == 8.0
+
+
+def test_status_bar_tells_about_the_current_file(window, qtbot, tmp_path):
+    """The status bar describes the current tab's last run (not whichever run came last), and says when
+    runs of other files are going."""
+    a, b = tmp_path / "a.lua", tmp_path / "b.lua"
+    a.write_text("print('a')\n")
+    b.write_text("print('b')\n")
+    pa = window.tabs.open_file(str(a))
+    run_and_wait(window, qtbot, pa)
+    pb = window.tabs.open_file(str(b))
+    assert window.run_label.text() == "Ready"  # b has not run
+    run_and_wait(window, qtbot, pb)
+    assert window.run_label.text().startswith("b.lua: ok")
+    window.tabs.setCurrentWidget(pa)
+    assert window.run_label.text().startswith("a.lua: ok")

@@ -175,6 +175,7 @@ class DebugPart:
             self.host.notify(f"Paused {note} — F5 continues, F10 steps over, F11 steps into", 8000)
         run = self.running.debug_run
         if run is not None:  # its console tab says paused too (and running again after it)
+            run.set_paused(paused)
             self.console.set_paused(run, (note or "") if paused else None)
 
     def _page_of(self, file: str | None) -> EditorPage | None:
