@@ -2,6 +2,7 @@
 comment toggle, multiple selections, zoom, search helpers, diagnostics display, completion and call tips."""
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -56,6 +57,13 @@ class EditorDiagnostic:
     column: int
     message: str
     severity: str = "error"
+
+
+def tooltip_html(text: str) -> str:
+    """Hover text as a tooltip: line breaks kept, long lines wrapped, ``code`` (the docstrings' markup) shown as
+    code instead of backquotes."""
+    body = re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text))
+    return f"<div style='white-space: pre-wrap'>{body}</div>"
 
 
 def _rgba(colour: str, alpha: int = 0xFF) -> int:
@@ -638,7 +646,7 @@ class CodeEditor(ScintillaEdit):
             return  # stopped in the debugger: its value tooltip comes instead of the docs
         text = f"{d.severity}: {d.message}" if d else self.hover_text(pos)
         if text:
-            QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), text, self)
+            QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), tooltip_html(text), self)
 
     def hover_text(self, pos: int) -> str | None:
         """The signature and summary of the bridge method (or global) under ``pos``, if any."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -910,11 +911,29 @@ class EditorDriver:
             tip = call_tip(text, pos, lang, self.reference)
             if tip is None:
                 return
-        body = tip.text + (f"\n{tip.doc}" if tip.doc else "")
-        self.editor.callTipShow(char_to_byte(text, tip.call_start), body)
+        at = char_to_byte(text, tip.call_start)
+        fit = self._columns_from(at)
+        if fit < min(len(tip.text), 60):  # too near the right edge: show it from the line's start instead
+            at = self.editor.positionFromLine(self.editor.lineFromPosition(at))
+            fit = self._columns_from(at)
+        doc = "\n".join(textwrap.fill(line, max(30, fit)) for line in tip.doc.splitlines()) if tip.doc else ""
+        body = tip.text + (f"\n{doc}" if doc else "")
+        self.editor.callTipShow(at, body)
         if tip.highlight:
             a, b = tip.highlight
             self.editor.callTipSetHlt(char_to_byte(tip.text, a), char_to_byte(tip.text, b))
+
+    def _columns_from(self, byte_pos: int) -> int:
+        """How many characters fit between ``byte_pos`` and the editor's right edge (call tips stay inside the
+        window); a large number when the editor cannot say."""
+        e = self.editor
+        try:
+            x = int(e.pointXFromPosition(byte_pos))
+            width = int(e.width()) - x - 24
+            char = max(1, int(e.textWidth(38, "M")))  # STYLE_CALLTIP
+        except (AttributeError, TypeError):
+            return 10_000
+        return max(0, width // char)
 
     def hover_text(self, byte_pos: int) -> str | None:
         """Documentation for the name at Scintilla position ``byte_pos`` (for ``dwellStart``)."""

@@ -227,3 +227,30 @@ def test_closers_dedent_and_a_longer_word_moves_back(qtbot):
     assert typed(qtbot, ed, "repeat", "\n", "until") == "repeat\nuntil"
     ed = make(qtbot, "", "tengo")
     assert typed(qtbot, ed, "f := func() {", "\n", "return 1", "\n", "}") == "f := func() {\n    return 1\n}"
+
+
+def test_hover_markup_shows_as_code():
+    from app.ui.editor import tooltip_html
+    html = tooltip_html("Log.error(msg)\n\nLog an error (use ``error()`` to stop) & go on")
+    assert "<code>error()</code>" in html and "``" not in html and "&amp; go on" in html
+
+
+def test_call_tip_stays_inside_the_window(qtbot):
+    """A call far to the right shows its tip from the line's start, so the tip is not cut off by the window."""
+    from app.reference.model import get_reference
+    from app.ui import editor_intel
+    ed = make(qtbot, "")
+    driver = editor_intel.EditorDriver(ed, get_reference())
+    ed.resize(420, 200)
+    ed.show()
+    shown: list[int] = []
+    real_show = ed.callTipShow
+    ed.callTipShow = lambda at, body: (shown.append(at), real_show(at, body))
+    QWidget.setFocus(ed)
+    qtbot.keyClicks(ed, "local result_of_a_long_name = LLM.complete(")
+    assert ed.callTipActive()
+    assert shown[-1] == ed.positionFromLine(0)  # too near the right edge: from the line's start
+    ed.callTipCancel()
+    ed.resize(2000, 200)
+    driver.show_call_tip()
+    assert shown[-1] == len("local result_of_a_long_name = LLM.complete")  # room enough: at the call
