@@ -63,6 +63,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_reset", "&Reset Zoom", "editing.zoom_reset", "&View", ("Ctrl+0",)),
     ActionSpec("dark", "&Dark Theme", "editing.toggle_theme", "&View", (), False, "", True, True),
     ActionSpec("reset_layout", "Reset &Layout", "panels.reset", "&View"),
+    ActionSpec("palette", "Command &Palette…", "action_palette", "&View", ("Ctrl+Shift+P",), separator_before=True,
+               tip="Run any command by name"),
     ActionSpec("next_tab", "&Next Tab", "editing.next_tab", "&View", ("Ctrl+PgDown", "Ctrl+Tab"), separator_before=True),
     ActionSpec("prev_tab", "&Previous Tab", "editing.prev_tab", "&View", ("Ctrl+PgUp", "Ctrl+Shift+Tab")),
     # Run

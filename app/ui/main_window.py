@@ -51,6 +51,7 @@ from app.ui.trace_panel import TracePanel
 from app.ui.welcome import WelcomePage
 from app.ui.window.debugging import DebugPart
 from app.ui.window.editing import EditingPart
+from app.ui.window.palette import CommandPalette
 from app.ui.window.panels import (
     BOTH,
     BOTTOM,
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self.runs = run_service
         self.state = session.load()
         self.actions_by_id: dict[str, QAction] = {}
+        self.palette: CommandPalette | None = None
         self._last_session_blob = ""
         self._closing = False
 
@@ -505,6 +507,13 @@ class MainWindow(QMainWindow):
     def action_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
         SettingsDialog(self.store, self).exec()
+
+    def action_palette(self) -> None:
+        """Ctrl+Shift+P: every action by name."""
+        if self.palette is not None:
+            self.palette.deleteLater()
+        self.palette = CommandPalette(self.actions_by_id, self)  # made afresh: actions enabled as of now
+        self.palette.popup(self)
 
     # =============================================================================================== help
     def action_welcome(self) -> None:
