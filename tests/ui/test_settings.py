@@ -119,3 +119,18 @@ def test_a_key_from_the_environment_is_named_and_left_alone(window, qtbot, monke
     qtbot.addWidget(dlg)
     assert dlg.key_status["anthropic"].text() == "✔ from ANTHROPIC_API_KEY"
     assert not dlg.key_remove["anthropic"].isEnabled()
+
+
+def test_check_boxes_show_in_the_dark_theme(window, qtbot):
+    """An unchecked box's outline stands out from the dark background (Fusion's own nearly vanished)."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QCheckBox
+    window.store.update(theme="dark")
+    box = QCheckBox("Uncaught errors")
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    image = box.grab().toImage()
+    background = QColor(image.pixel(image.width() - 1, image.height() - 1)).lightness()
+    indicator = [QColor(image.pixel(x, y)).lightness() for x in range(0, 18) for y in range(image.height())]
+    assert max(abs(v - background) for v in indicator) > 80
