@@ -163,3 +163,22 @@ def test_a_running_instance_keeps_its_backups(make_window, tmp_path):
     w3 = make_window()
     assert any(p.editor.text() == "mine" and p.dirty for p in w3.tabs.pages())
     assert [p.parent for p in paths.backup_dir().rglob("*.json")] == [w3.workspace_part.backups.folder]
+
+
+def test_watches_and_both_layouts_come_back_after_a_restart(make_window, qtbot):
+    """Watch expressions, the editing layout and the debugging layout (as the user left them) survive a restart."""
+    from app.ui.window.panels import LayoutMode
+    w = make_window()
+    w.debugger.docks.watches.add("total * 2")
+    w.debugger.docks.watches.add("#items")
+    w.panels.switch(LayoutMode.DEBUGGING)
+    w.docks["watches"].hide()  # the user's debugging layout: no watches panel
+    w.panels.switch(LayoutMode.EDITING)
+    w.docks["outline"].hide()  # and an editing layout without the outline
+    w.save_session()
+    w.shutdown_for_tests()
+    w2 = make_window()
+    assert w2.debugger.docks.watches.expressions() == ["total * 2", "#items"]
+    assert not w2.docks["outline"].isVisible() and w2.docks["files"].isVisible()
+    w2.panels.switch(LayoutMode.DEBUGGING)
+    assert not w2.docks["watches"].isVisible() and w2.docks["variables"].isVisible()
