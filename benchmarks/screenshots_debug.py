@@ -90,7 +90,7 @@ def main() -> int:
     qwait(400)
     shots.append(("debug-dark-hover-screen.png", screen(w)))
     w.store.update(theme="light")
-    w.action_step_over()
+    w.debugging.step_over()
     wait(app, lambda: ctl.is_paused and ctl.stop.line != 5, 20)
     qwait(500)
     shots.append(("debug-light-stepped.png", w.grab()))
