@@ -1,9 +1,9 @@
 """The action table: every menu item, toolbar button and shortcut is one row of data (Mu-style).
 
 ``handler`` is a dotted path from :class:`app.ui.main_window.MainWindow` to the method that handles it: a method of
-the window (``"action_new"``) or of one of its parts (``"running.run"``, ``"debugging.step_over"``); ``menu`` is the menu it sits in (rows keep
-their order); ``toolbar`` puts it on the main toolbar; ``icon`` names ``resources/icons/<icon>.svg`` (or a
-``QStyle.StandardPixmap``)."""
+the window (``"action_new"``) or of one of its parts (``"running.run"``, ``"debugging.step_over"``); ``menu`` is the
+menu it sits in (rows keep their order); ``toolbar`` puts it on the main toolbar; ``icon`` names
+``resources/icons/<icon>.svg`` (or a ``QStyle.StandardPixmap``)."""
 from __future__ import annotations
 
 import logging
@@ -65,7 +65,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reset_layout", "Reset &Layout", "panels.reset", "&View"),
     ActionSpec("palette", "Command &Palette…", "action_palette", "&View", ("Ctrl+Shift+P",), separator_before=True,
                tip="Run any command by name"),
-    ActionSpec("next_tab", "&Next Tab", "editing.next_tab", "&View", ("Ctrl+PgDown", "Ctrl+Tab"), separator_before=True),
+    ActionSpec("next_tab", "&Next Tab", "editing.next_tab", "&View", ("Ctrl+PgDown", "Ctrl+Tab"),
+               separator_before=True),
     ActionSpec("prev_tab", "&Previous Tab", "editing.prev_tab", "&View", ("Ctrl+PgUp", "Ctrl+Shift+Tab")),
     # Run
     ActionSpec("run", "&Run", "running.run", "&Run", ("F5",), True, "run", separator_before=True,

@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         self.runs = run_service
         self.state = session.load()
         self.actions_by_id: dict[str, QAction] = {}
-        self.palette: CommandPalette | None = None
+        self.command_palette: CommandPalette | None = None
         self._last_session_blob = ""
         self._closing = False
 
@@ -164,7 +164,8 @@ class MainWindow(QMainWindow):
         self.panels = PanelLayout(self)
         self.docks = self.panels.docks
         self.panels.add("files", "Files", self.files, PanelPlace(LEFT, shown_in=EDITING_ONLY, size=240, span=320))
-        self.panels.add("outline", "Outline", self.outline, PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY, span=200))
+        self.panels.add("outline", "Outline", self.outline,
+                        PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY, span=200))
         self.panels.add("console", "Console", self.console, PanelPlace(BOTTOM, shown_in=BOTH, size=230))
         self.panels.add("trace", "LLM Trace", self.trace, PanelPlace(BOTTOM, tab_with="console", shown_in=BOTH))
         self.panels.add("find_files", "Find in Files", self.find_files,
@@ -477,8 +478,7 @@ class MainWindow(QMainWindow):
         for expression in st.watches:
             self.debugger.docks.watches.add(expression)
         self.workspace_part.restore_tabs(st)
-        self.repl.input.history = list(st.repl_history)
-        self.repl.input._hpos = len(st.repl_history)
+        self.repl.input.set_history(st.repl_history)
         self.console.input.setText(st.input_json)
         if self.store.first_start and not st.welcome_shown and not self.tabs.pages():
             self.action_welcome()
@@ -510,10 +510,10 @@ class MainWindow(QMainWindow):
 
     def action_palette(self) -> None:
         """Ctrl+Shift+P: every action by name."""
-        if self.palette is not None:
-            self.palette.deleteLater()
-        self.palette = CommandPalette(self.actions_by_id, self)  # made afresh: actions enabled as of now
-        self.palette.popup(self)
+        if self.command_palette is not None:
+            self.command_palette.deleteLater()
+        self.command_palette = CommandPalette(self.actions_by_id, self)  # made afresh: actions enabled as of now
+        self.command_palette.popup(self)
 
     # =============================================================================================== help
     def action_welcome(self) -> None:

@@ -40,7 +40,7 @@ class SessionState:
     watches: list[str] = field(default_factory=list)  # the Watch panel's expressions
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SessionState":
+    def from_dict(cls, d: dict[str, Any]) -> SessionState:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["tabs"] = [TabState(**{k: v for k, v in t.items() if k in TabState.__dataclass_fields__})
                          for t in known.get("tabs", []) if isinstance(t, dict) and t.get("path")]

@@ -411,3 +411,25 @@ def test_status_bar_tells_about_the_current_file(window, qtbot, tmp_path):
     assert window.run_label.text().startswith("b.lua: ok")
     window.tabs.setCurrentWidget(pa)
     assert window.run_label.text().startswith("a.lua: ok")
+
+
+def test_runners_conform_to_the_seam():
+    """The UI programs against app.runs.SpellRunner: the real runner and the fakes implement it with the same
+    parameters, so production code never bends around a fake."""
+    import inspect
+
+    from ui_fakes import FakeRepl, FakeRun, FakeRunner, SharedRunner
+
+    from app.runner import ReplSession, Run, Runner
+    from app.runs import ReplHandle, RunHandle, SpellRunner
+
+    assert isinstance(FakeRunner(), SpellRunner)
+    assert issubclass(Runner, SpellRunner)
+    for protocol, impls in ((SpellRunner, (Runner, FakeRunner, SharedRunner)), (RunHandle, (Run, FakeRun)),
+                            (ReplHandle, (ReplSession, FakeRepl))):
+        for name, member in vars(protocol).items():
+            if name.startswith("_") or not callable(member):
+                continue
+            want = list(inspect.signature(member).parameters)
+            for impl in impls:
+                assert list(inspect.signature(getattr(impl, name)).parameters) == want, (impl, name)

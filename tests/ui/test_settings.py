@@ -132,5 +132,5 @@ def test_check_boxes_show_in_the_dark_theme(window, qtbot):
     qtbot.waitExposed(box)
     image = box.grab().toImage()
     background = QColor(image.pixel(image.width() - 1, image.height() - 1)).lightness()
-    indicator = [QColor(image.pixel(x, y)).lightness() for x in range(0, 18) for y in range(image.height())]
+    indicator = [QColor(image.pixel(x, y)).lightness() for x in range(18) for y in range(image.height())]
     assert max(abs(v - background) for v in indicator) > 80

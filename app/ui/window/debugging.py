@@ -93,12 +93,11 @@ class DebugPart:
             QMessageBox.information(self.host.panels.window, "Start Debugging", why or "")
             return None
         # a fresh debug session (stops the last one)
-        run = self.running.run(page, extra_options=self.controller.run_options)
+        run = self.running.run(page, debug_session=self.controller.new_session)
         if run is None:
             return None
         self._last_page = page
         self.running.debug_run = run
-        run.debug_session = self.controller.session  # type: ignore[attr-defined]
         return run
 
     def restart(self) -> RunSession | None:

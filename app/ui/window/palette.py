@@ -32,7 +32,7 @@ class CommandPalette(QDialog):
     def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("commandPalette")
-        self.actions = actions
+        self.commands = actions
         self.query = QLineEdit()
         self.query.setPlaceholderText("Type a command…")
         self.list = QListWidget()
@@ -71,7 +71,10 @@ class CommandPalette(QDialog):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             if shown and first is None and action.isEnabled():
                 first = item
-        self.list.setCurrentItem(first)
+        if first is not None:
+            self.list.setCurrentItem(first)
+        else:
+            self.list.setCurrentRow(-1)
 
     def run_current(self) -> None:
         item = self.list.currentItem()

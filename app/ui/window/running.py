@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
 from app import languages as spell_languages
+from app.debugger.session import DebugSession, DebugState
 from app.ui.console import ConsolePanel
 from app.ui.diagnostics import DiagnosticsService
 from app.ui.editor_tabs import EditorPage
 from app.ui.repl import ReplWidget
-from app.ui.run_service import RunService, RunSession, format_seconds
+from app.ui.run_service import RunService, RunSession, format_seconds, run_options_from_settings
 from app.ui.session import SessionState
 from app.ui.trace_panel import TracePanel
 from app.ui.window.host import WindowHost
@@ -49,10 +49,10 @@ class RunPart:
 
     # ------------------------------------------------------------------------------------------------ actions
     def run(self, page: EditorPage | None = None, *,
-            extra_options: Callable[[], dict[str, Any]] | None = None) -> RunSession | None:
+            debug_session: Callable[[], DebugSession] | None = None) -> RunSession | None:
         """Run the current spell (F5; the debugger may take F5 to continue): optionally save first, then start it
-        in the engine pool (``extra_options``: called once the run will start, e.g. the debugger's options)."""
-        if page is None and extra_options is None and self.before_run():
+        in the engine pool (``debug_session``: called once the run will start, for a run under the debugger)."""
+        if page is None and debug_session is None and self.before_run():
             return None
         page = page or self.host.tabs.current_page()
         if page is None:
@@ -73,16 +73,11 @@ class RunPart:
         if s.save_before_run and page.path and page.dirty:
             self.host.tabs.save(page)
         page.editor.mark_run_error(None)
-        options: dict[str, Any] = {
-            "inputs": inputs, "profile": s.profile, "timeout_s": s.timeout_s or None,
-            "memory_mb": s.memory_mb if s.memory_mb >= 8 else None, "language": page.language,
-            "settings": {"default_model": s.default_model, "base_urls": dict(s.base_urls)},
-            "workspace": self.workspace()}
-        if extra_options is not None:
-            options.update(extra_options())
-        run = self.runs.start_run(page.run_path(), page.editor.text(), options, page.language)
+        options = dict(run_options_from_settings(s), inputs=inputs, language=page.language,
+                       workspace=self.workspace())
+        run = self.runs.start_run(page.run_path(), page.editor.text(), options, page.language,
+                                  debug_session=debug_session() if debug_session is not None else None, origin=page)
         run.display_path = page.display_path()
-        run.page_ref = page  # type: ignore[attr-defined]
         self.console.add_run(run)
         self.trace.add_run(run)
         self.host.panels.show("console")
@@ -125,15 +120,15 @@ class RunPart:
 
     # ------------------------------------------------------------------------------------------------ bookkeeping
     def _finished(self, run: RunSession) -> None:
-        ds = getattr(run, "debug_session", None)
-        if ds is not None and ds.state != "ended":  # the run never reached the worker: end its session too
+        ds = run.debug_session
+        if ds is not None and ds.state != DebugState.ENDED:  # the run never reached the worker: end it too
             ds.on_finished(run.result)
         failure = getattr(run.result, "failure", None)
         if failure is not None and getattr(failure, "line", None):
             fpath = getattr(failure, "file", None) or run.path
             for page in self.host.tabs.pages():
                 if fpath in (page.run_path(), page.display_path()) or \
-                        (fpath == run.path and getattr(run, "page_ref", None) is page):
+                        (fpath == run.path and run.origin is page):
                     page.editor.mark_run_error(int(failure.line))
                     break
         if not self.runs.active():
@@ -144,7 +139,7 @@ class RunPart:
         """The status bar tells about the current file's run (its latest), and how many others run."""
         active = self.runs.active()
         page = self.host.tabs.current_page()
-        mine = [r for r in self.runs.sessions if page is not None and getattr(r, "page_ref", None) is page]
+        mine = [r for r in self.runs.sessions if page is not None and r.origin is page]
         shown = mine[-1] if mine else None
         others = len([r for r in active if r is not shown])
         more = f" · {others} other run{'s' if others > 1 else ''} going" if others else ""
@@ -153,7 +148,8 @@ class RunPart:
             self.label.setText(base + more)
         else:
             status = "paused in the debugger" if shown is self.debug_run and self.paused() else shown.status
-            self.label.setText(f"{os.path.basename(shown.display_path)}: {status} · {format_seconds(shown.elapsed())} · "
+            took = format_seconds(shown.elapsed())
+            self.label.setText(f"{os.path.basename(shown.display_path)}: {status} · {took} · "
                                f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}")
         if not active:
             self.timer.stop()

@@ -104,7 +104,7 @@ class WorkspacePart:
         page = self.tabs.new_file(language_of(example), text)
         page.untitled_name = name
         page.editor.setSavePoint()  # an untouched copy closes without asking
-        self.tabs._refresh_tab(page)
+        self.tabs.refresh_tab(page)
         return page
 
     def fill_examples_menu(self, menu: QMenu) -> None:
@@ -147,8 +147,8 @@ class WorkspacePart:
             if page.path and (page.path == old or page.path.startswith(old + os.sep)):
                 self.tabs.watcher.removePath(page.path)
                 page.path = new + page.path[len(old):]
-                self.tabs._watch(page.path)
-                self.tabs._refresh_tab(page)
+                self.tabs.watch(page.path)
+                self.tabs.refresh_tab(page)
 
     # ------------------------------------------------------------------------------------------------ hot exit
     def backup_tick(self) -> None:
@@ -203,7 +203,7 @@ class WorkspacePart:
             page.editor.setSavePoint()
         page.editor.set_cursor(b.line, b.column)
         page.backup_generation = -1
-        self.tabs._refresh_tab(page)
+        self.tabs.refresh_tab(page)
 
     def close(self) -> None:
         """Every buffer is saved or deliberately discarded: drop this instance's backups."""

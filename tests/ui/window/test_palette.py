@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.ui.window.palette import label, matches
+from app.ui.window.command_palette import label, matches
 
 
 def test_matching_words_and_initials(qapp):
@@ -21,7 +21,7 @@ def label_of(text: str) -> str:
 def test_palette_runs_the_chosen_action(window, qtbot):
     page = window.tabs.new_file("lua", "print(1)\n")
     window.actions_by_id["palette"].trigger()
-    palette = window.palette
+    palette = window.command_palette
     assert palette.isVisible()
     every = palette.visible_labels()
     assert {"Run", "Toggle Breakpoint", "Command Palette", "Reset Layout"} <= set(every)
@@ -34,7 +34,7 @@ def test_palette_runs_the_chosen_action(window, qtbot):
 
 def test_disabled_actions_are_not_run(window, qtbot):
     window.actions_by_id["palette"].trigger()
-    palette = window.palette
+    palette = window.command_palette
     qtbot.keyClicks(palette.query, "step over")  # not debugging: disabled
     assert palette.visible_labels() == ["Step Over"]
     assert palette.list.currentItem() is None
