@@ -256,7 +256,8 @@ def render_site(ref: Reference) -> str:
             rid = "record-" + r.name
             nav.append(f'<li data-search="1" data-target="{rid}"><a href="#{rid}">{html.escape(r.name)}</a></li>')
             rows = "".join(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(f.name)}</code></td>"
-                           f"<td><code>{html.escape(f.type)}</code></td><td>{'required' if f.required else 'optional'}</td>"
+                           f"<td><code>{html.escape(f.type)}</code></td>"
+                           f"<td>{'required' if f.required else 'optional'}</td>"
                            f"<td>{inline(f.doc)}</td></tr>" for f in r.fields)
             recs.append(f'<article id="{rid}" data-search="{_search_text(r.name, r.summary)}">'
                         f"<h3>{html.escape(r.name)}</h3><p>{inline(r.summary)}</p>"
