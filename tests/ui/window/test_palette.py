@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.ui.window.command_palette import label, matches
+from app.ui.window.palette import label, matches
 
 
 def test_matching_words_and_initials(qapp):
