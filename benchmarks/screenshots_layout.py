@@ -18,7 +18,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import DEMO, qwait, wait  # noqa: E402
+from screenshots import DEMO, qwait, save_all, wait  # noqa: E402
 
 SIZES = ((1280, 800), (1024, 680))
 
@@ -74,11 +74,7 @@ def main() -> int:
         w.reference.show()
         qwait(400)
         shots.append((f"layout-editing-{width}x{height}.png", w.grab()))
-    for name, pix in shots:
-        pix.save(str(out / name))
-        print("saved", out / name)
-    w.shutdown_for_tests()
-    return 0
+    return save_all(w, out, shots)
 
 
 if __name__ == "__main__":
