@@ -23,7 +23,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHBoxLayout,
     QSplitter,
     QTextBrowser,
@@ -40,6 +39,7 @@ from app.testing.discovery import declared_cases, discover
 from app.testing.results import CaseResult
 from app.testing.session import case_from_message
 from app.ui.run_service import run_options_from_settings
+from app.ui.window.panels import EDITING_ONLY, LEFT, PanelPlace
 
 log = logging.getLogger(__name__)
 
@@ -634,18 +634,8 @@ class TestExplorerWiring(QObject):
         super().__init__(window)
         self.window = window
         self.panel = TestExplorer(window.runs, self._base_options)
-        dock = QDockWidget("Tests", window)
-        dock.setObjectName("dock_tests")  # saved and restored with the window's layout
-        dock.setWidget(self.panel)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable |
-                         QDockWidget.DockWidgetFeature.DockWidgetMovable |
-                         QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        window.docks["tests"] = dock
-        self.dock = dock
-        if "outline" in window.docks:
-            window.tabifyDockWidget(window.docks["outline"], dock)
-            window.docks["outline"].raise_()
+        self.dock = window.panels.add("tests", "Tests", self.panel,
+                                      PanelPlace(LEFT, tab_with="outline", shown_in=EDITING_ONLY))
         self.markers: dict[int, EditorTestMarkers] = {}
         self.panel.runStarted.connect(self._run_started)
         self.panel.openLocation.connect(lambda p, ln: window.open_location(p, ln))
@@ -666,6 +656,12 @@ class TestExplorerWiring(QObject):
             if page.path and languages.language_of_test_file(page.path) and page.dirty:
                 self.window.tabs.save(page)
         self.panel.run_all()
+
+    def run_test_at_cursor(self) -> None:
+        """Run the test the cursor is in (Ctrl+;, C), in a test file."""
+        page = self.window.tabs.current_page()
+        if page is None or not self.run_at_cursor(page):
+            self.window.notify("Put the cursor inside a test (it/test/describe) of a test file")
 
     def run_at_cursor(self, page: Any) -> bool:
         """Run the innermost test (or describe block) declared at or above the cursor; False when none."""
