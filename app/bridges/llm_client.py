@@ -6,6 +6,7 @@ call it from several host threads at once.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import random
@@ -17,7 +18,7 @@ from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.litellm_support import (ensure_thread_loop, get_litellm, is_offline, map_exception, provider_of,
-                                         retry_after)
+                                         retry_after, run_abortable)
 from app.bridges.llm_types import (LLMOptions, LLMResult, SAMPLING_KEYS, openai_tool_call, spell_messages,
                                    spell_tool_call, to_openai_messages)
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
@@ -94,7 +95,7 @@ class LLMClient:
         opts = opts or {}
         model = str(opts.get("model") or self.default_model())
         params = {k: opts[k] for k in SAMPLING_KEYS if opts.get(k) is not None}  # type: ignore[literal-required]
-        line = self.ctx.current_line
+        line = self.ctx.call_line()
         hooked = self.hooks.run("before_llm", {"model": model, "messages": spell_messages(messages),
                                               "params": params, "caller": caller}, subject=model)
         if hooked.skipped:
@@ -184,7 +185,7 @@ class LLMClient:
                 delay = self._delay(attempt, e)
                 attempts.append({"error": e.code, "message": e.message, "delay": round(delay, 3)})
                 log.info("retrying %s after %s in %.2fs", model, e.code, delay)
-                if self.ctx.cancelled.wait(delay):
+                if self.ctx.call_cancelled().wait(delay):
                     raise SpellError("cancelled", "run cancelled while waiting to retry") from None
         raise AssertionError("unreachable")
 
@@ -199,11 +200,11 @@ class LLMClient:
         return min(cap, base * (2 ** attempt)) * (0.5 + random.random() / 2)
 
     def _where(self, caller: str) -> str:
-        line = self.ctx.current_line
+        line = self.ctx.call_line()
         return f"{caller} at {os.path.basename(self.ctx.spell_path)}:{line}" if line else caller
 
     def _check_cancelled(self) -> None:
-        if self.ctx.cancelled.is_set():
+        if self.ctx.call_cancelled().is_set():
             raise SpellError("cancelled", "the run was cancelled")
 
     def _once(self, model: str, body: dict[str, Any], opts: LLMOptions,
@@ -255,8 +256,14 @@ class LLMClient:
         kwargs = self._call_kwargs(model, body, opts)
         if on_chunk is not None:
             return self._stream(litellm, model, kwargs, on_chunk)
+        scope = self.ctx.call_scope()
         try:
-            resp = litellm.completion(**kwargs)
+            if scope is not None and scope.cancellable:
+                resp = _abortable_completion(litellm, kwargs, scope.cancelled)
+            else:
+                resp = litellm.completion(**kwargs)
+        except SpellError:
+            raise
         except Exception as e:
             raise _mapped(e, model) from None
         return _result_from_response(litellm, resp, model)
@@ -308,7 +315,7 @@ class LLMClient:
     def embed(self, texts: list[str], opts: dict[str, Any] | None, caller: str) -> list[list[float]]:
         opts = opts or {}
         model = str(opts.get("model") or self.embedding_model())
-        span = self.tracer.start("embedding", caller, file=self.ctx.spell_path, line=self.ctx.current_line,
+        span = self.tracer.start("embedding", caller, file=self.ctx.spell_path, line=self.ctx.call_line(),
                                  model=model, request={"input": texts})
         try:
             vectors, usage, cost = self._embed_retrying(model, texts, opts)
@@ -345,7 +352,7 @@ class LLMClient:
                     cassette.record(request, {"error": e.to_dict()})
                 if not e.retryable or attempt == retries:
                     raise
-                if self.ctx.cancelled.wait(self._delay(attempt, e)):
+                if self.ctx.call_cancelled().wait(self._delay(attempt, e)):
                     raise SpellError("cancelled", "run cancelled while waiting to retry") from None
         raise AssertionError("unreachable")
 
@@ -371,6 +378,16 @@ class LLMClient:
         except Exception:
             cost = 0.0
         return vectors, usage, cost
+
+
+def _abortable_completion(litellm: Any, kwargs: dict[str, Any], cancelled: threading.Event) -> Any:
+    """``litellm.acompletion`` on the host's I/O loop, aborted when ``cancelled`` is set: cancelling the asyncio
+    task closes the HTTP connection, so the provider stops working on an answer nobody will read (a task's call
+    that lost a race or was cancelled)."""
+    try:
+        return run_abortable(litellm.acompletion(**kwargs), cancelled)
+    except concurrent.futures.CancelledError:
+        raise SpellError("cancelled", "the call was cancelled") from None
 
 
 def _mapped(exc: BaseException, model: str) -> SpellError:

@@ -25,6 +25,9 @@ local MAX_DEPTH = 100
 local callbacks, next_callback = {}, 0
 -- Debug runs only (app/debugger/agent.py): how modules are compiled, and who sees an uncaught error first.
 local chunk_loader, error_observer = nil, nil
+-- Tasks (lua_tasks.lua): how a bridge call made inside a task is sent without blocking, and what runs after the
+-- main chunk (waiting for the tasks still running) or after it failed (cancelling them).
+local task_call, after_main, after_failure = nil, nil, nil
 
 ------------------------------------------------------------------------------------------------ spell frames
 local function is_spell_source(src)
@@ -189,7 +192,9 @@ local function call_host(target, method, args, n, opts)
     error(payload, 0)
   end
   local _, line = spell_location(3)
-  local status, value = host_call(target, method, payload, line)
+  local status, value
+  if task_call then status, value = task_call(target, method, payload, line) end
+  if status == nil then status, value = host_call(target, method, payload, line) end
   if status == "ok" then return from_host(value) end
   if status == "limit" then error(value, 0) end  -- a limit: the host ends the run
   error(make_error(value.code, value.message, value.retryable, 3), 0)
@@ -369,8 +374,15 @@ local function main_handler(e)
   return {err = e, frames = spell_traceback(3)}
 end
 
+local function main_and_tasks(fn)
+  local results = table.pack(fn())
+  if after_main then after_main() end
+  return table.unpack(results, 1, results.n)
+end
+
 local function run_main(fn)
-  local results = table.pack(xpcall(fn, main_handler))
+  local results = table.pack(xpcall(main_and_tasks, main_handler, fn))
+  if not results[1] and after_failure then pcall(after_failure) end
   if results[1] then
     local ok, encoded = pcall(encode, results[2])
     if ok then return "ok", encoded end
@@ -402,4 +414,7 @@ end
 return {setup = setup, run_main = run_main, invoke_callback = invoke_callback, encode = encode,
         mark_array = mark_array, make_handle = make_handle, error_mt = ERROR_MT,
         set_chunk_loader = function(f) chunk_loader = f end,
+        set_tasks = function(call, after, failed) task_call, after_main, after_failure = call, after, failed end,
+        internals = {make_error = make_error, spell_location = spell_location, error_mt = ERROR_MT,
+                     mark_array = mark_array, guard = guard},
         set_error_observer = function(f) error_observer = f end}

@@ -69,6 +69,15 @@ class BridgeCall(Message):
     args: list[Any]
     opts: dict[str, Any] | None
     line: int | None = None
+    concurrent: bool = False      # made by a task/promise: the worker runs on meanwhile (and may cancel it)
+
+
+@dataclass
+class CancelCall(Message):
+    """worker → host: a task waiting for this concurrent BridgeCall was cancelled; the host abandons the call
+    (closing an LLM request where it can) and still answers it, which frees its slot."""
+    type: ClassVar[str] = "cancel_call"
+    call_id: int
 
 
 @dataclass
@@ -146,7 +155,7 @@ class Shutdown(Message):
 
 
 TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (
-    Ready, RunRequest, Output, BridgeCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
+    Ready, RunRequest, Output, BridgeCall, CancelCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
     Paused, DebugCommand, DebugReply, Shutdown)}
 
 
