@@ -87,7 +87,7 @@ class _Session:
         tasks_fn, _err = _lua_load(self.rt, _TASKS_SOURCE, "=[llmspell tasks]")
         tasks = tasks_fn(guard(self._host_send), guard(self._host_wait), guard(self._host_cancel),
                          guard(self._host_clock), guard(self._host_pending), internals)
-        self.sandbox.set_tasks(tasks.task_call, tasks.drain, tasks.cancel_all)
+        self.sandbox.set_tasks(tasks.task_call, tasks.drain, tasks.cancel_all, tasks.task_where)
         self.env.Task = tasks["global"]
         return tasks
     # conversion ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ local callbacks, next_callback = {}, 0
 local chunk_loader, error_observer = nil, nil
 -- Tasks (lua_tasks.lua): how a bridge call made inside a task is sent without blocking, and what runs after the
 -- main chunk (waiting for the tasks still running) or after it failed (cancelling them).
-local task_call, after_main, after_failure = nil, nil, nil
+local task_call, after_main, after_failure, task_where = nil, nil, nil, nil
 
 ------------------------------------------------------------------------------------------------ spell frames
 local function is_spell_source(src)
@@ -191,13 +191,16 @@ local function call_host(target, method, args, n, opts)
     if type(payload) == "table" then error(make_error(payload.code, payload.message, false, 3), 0) end
     error(payload, 0)
   end
-  local _, line = spell_location(3)
+  local file, line = spell_location(3)
+  if line == nil and task_where then file, line = task_where() end  -- a tail call in a task: its own line
   local status, value
   if task_call then status, value = task_call(target, method, payload, line) end
   if status == nil then status, value = host_call(target, method, payload, line) end
   if status == "ok" then return from_host(value) end
   if status == "limit" then error(value, 0) end  -- a limit: the host ends the run
-  error(make_error(value.code, value.message, value.retryable, 3), 0)
+  local e = make_error(value.code, value.message, value.retryable, 3)
+  if e.line == nil then e.file, e.line = file, line end
+  error(e, 0)
 end
 
 -- Build one method wrapper: positional parameters, then an optional options table.
@@ -414,7 +417,9 @@ end
 return {setup = setup, run_main = run_main, invoke_callback = invoke_callback, encode = encode,
         mark_array = mark_array, make_handle = make_handle, error_mt = ERROR_MT,
         set_chunk_loader = function(f) chunk_loader = f end,
-        set_tasks = function(call, after, failed) task_call, after_main, after_failure = call, after, failed end,
+        set_tasks = function(call, after, failed, where)
+          task_call, after_main, after_failure, task_where = call, after, failed, where
+        end,
         internals = {make_error = make_error, spell_location = spell_location, error_mt = ERROR_MT,
                      mark_array = mark_array, guard = guard},
         set_error_observer = function(f) error_observer = f end}

@@ -183,7 +183,9 @@ local function block_until(cond, targets, deadline)
     if deadline and host_clock() >= deadline then return false end
     for _, t in ipairs(targets) do t.waiters[st] = true end
     if deadline then timer_push({at = deadline, st = st, gen = st.gen}) end
+    st.awaiting = targets
     suspend(st)
+    st.awaiting = nil
     for _, t in ipairs(targets) do t.waiters[st] = nil end
   end
   return true
@@ -205,6 +207,14 @@ local function task_call(target, method, payload, line)
   local a = st.answer
   st.answer = nil
   return a[1], a[2]
+end
+
+-- Where the running task is, for a call whose line a tail call hid (`Task.spawn(function() return
+-- LLM.complete(...) end)`): the line it was spawned at, or last waited at.
+local function task_where()
+  local st = TASK_OF[co_running()]
+  if st then return st.file, st.line end
+  return nil, nil
 end
 
 ------------------------------------------------------------------------------------------------ the Task API
@@ -256,7 +266,9 @@ local function list_of(list, where)
   return out
 end
 
-local function cancel(st)
+local cancel
+
+cancel = function(st)
   if st.status == "done" then return false end
   if st.status == "running" then
     st.cancel_requested = true
@@ -264,8 +276,12 @@ local function cancel(st)
     return true  -- it resumed the code that cancels it: it stops at its next wait
   end
   if st.call then host_cancel(st.call); calls[st.call] = nil; st.call = nil end
+  local awaited = st.awaiting
+  st.awaiting = nil
   co_close(st.co)  -- its to-be-closed variables are closed
   finish(st, false, cancelled_error(st))
+  -- what it was waiting for goes too (a race, a timeout around a group...), as with asyncio's await
+  for _, t in ipairs(awaited or {}) do cancel(t) end
   return true
 end
 
@@ -466,5 +482,5 @@ local function list()
   return out
 end
 
-return {global = TASK_GLOBAL, task_call = task_call, drain = drain, cancel_all = cancel_all, list = list,
+return {global = TASK_GLOBAL, task_call = task_call, task_where = task_where, drain = drain, cancel_all = cancel_all, list = list,
         set_coroutines = function(create, resume) CO.create, CO.resume = create, resume end}

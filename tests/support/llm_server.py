@@ -92,6 +92,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self._read_body()
         self.server.owner.record(self.path, body, dict(self.headers))
+        self.server.owner.enter()
+        try:
+            self._post(body)
+        finally:
+            self.server.owner.leave()
+
+    def _post(self, body: dict[str, Any]) -> None:
         fault = self.server.owner.next_fault(body)
         delay = self.server.owner.delay
         if fault and fault["kind"] in ("slow", "timeout"):
@@ -245,6 +252,8 @@ class LLMServer:
         self.chunk_delay = chunk_delay
         self.requests: list[dict[str, Any]] = []
         self.abandoned: list[dict[str, Any]] = []  # requests whose client hung up before the answer
+        self.in_flight = 0       # requests being answered now
+        self.max_in_flight = 0   # the most at once since the start (or reset)
         self._faults: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -290,12 +299,22 @@ class LLMServer:
             self._faults.clear()
             self.requests.clear()
             self.abandoned.clear()
+            self.max_in_flight = self.in_flight
         self.delay = 0.0
         self.chunk_delay = 0.0
 
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
         with self._lock:
             self.requests.append({"path": path, "body": body, "headers": headers})
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def note_abandoned(self, path: str, body: dict[str, Any]) -> None:
         with self._lock:

@@ -1,0 +1,241 @@
+"""Concurrency inside spells: Lua and Tengo tasks, JavaScript promises (worker event loop, cancellation, errors).
+
+Runs through the real runner and workers against the local test server (tests/support/llm_server.py): overlap is
+seen in the spans' start/end times and at the server (requests in flight at once, requests abandoned by the
+client), never in wall-clock assertions.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.runner import RunOptions
+from support.llm_server import LLMServer
+
+
+@pytest.fixture
+def server(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
+    with LLMServer() as s:
+        yield s
+
+
+def _settings(server: LLMServer) -> dict:
+    return {"default_model": "openai/test-model", "api_base": {"openai": server.url}, "retries": 0}
+
+
+def _run(runner, name: str, source: str, server: LLMServer | None = None, **kw):
+    settings = _settings(server) if server is not None else {}
+    return runner.run(name, source, RunOptions(settings=settings, timeout_s=kw.pop("timeout_s", 30), **kw))
+
+
+def _overlapping(spans: list[dict]) -> bool:
+    llm = [s for s in spans if s["kind"] == "llm"]
+    return len(llm) > 1 and max(s["start"] for s in llm) < min(s["end"] for s in llm)
+
+
+def _wait_for(cond, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+# ------------------------------------------------------------------------------------------------------- Lua
+def test_lua_tasks_make_their_calls_at_once(runner, server):
+    server.delay = 0.3
+    source = """
+local tasks = {}
+for i = 1, 4 do tasks[i] = Task.spawn(function() return LLM.complete("q" .. i) end) end
+return Task.all(tasks)
+"""
+    result = _run(runner, "all.lua", source, server)
+    assert result.ok, result.failure
+    assert result.value == [f"Echo: q{i}" for i in range(1, 5)]
+    assert _overlapping(result.spans)
+    assert server.max_in_flight == 4
+    assert sorted(s["line"] for s in result.spans if s["kind"] == "llm") == [3, 3, 3, 3]
+
+
+def test_lua_await_forms_values_and_sleep(runner):
+    source = """
+local a = Task.spawn(function(x, y) Task.sleep(0.05); return x + y, "second" end, 20, 22)
+local b = Task.spawn(function() return "b" end)
+local x, second = Task.await(a)
+local order = {}
+local s1 = Task.spawn(function() Task.sleep(0.1); order[#order + 1] = "slow" end)
+local s2 = Task.spawn(function() Task.sleep(0.01); order[#order + 1] = "fast" end)
+Task.all({s1, s2})
+return {x, second, b:await(), order, a:status(), a:done(), tostring(b)}
+"""
+    result = _run(runner, "await.lua", source)
+    assert result.ok, result.failure
+    assert result.value == [42, "second", "b", ["fast", "slow"], "ok", True, "Task #2 (ok)"]
+
+
+def test_lua_race_with_timeout_cancels_the_losers_and_their_http_requests(runner, server):
+    server.delay = 3.0
+    source = """
+local slow = {}
+for i = 1, 3 do slow[i] = Task.spawn(function() return LLM.complete("slow " .. i) end) end
+local ok, err = pcall(Task.timeout, 0.3, function() return Task.race(slow) end)
+local states = {}
+for i = 1, 3 do states[i] = slow[i]:status() end
+return {ok = ok, code = err.code, line = err.line, states = states}
+"""
+    result = _run(runner, "race.lua", source, server)
+    assert result.ok, result.failure
+    assert result.value == {"ok": False, "code": "timeout", "line": 4,
+                            "states": ["cancelled", "cancelled", "cancelled"]}
+    # the server saw each client hang up before the 3 s answer: the requests really stopped
+    assert _wait_for(lambda: len(server.abandoned) == 3), server.abandoned
+
+
+def test_lua_race_returns_the_first_and_cancels_the_rest(runner, server):
+    server.fault("slow", seconds=3.0, when="slow")
+    source = """
+return Task.race({
+  function() return LLM.complete("slow") end,
+  function() return LLM.complete("quick") end,
+})
+"""
+    result = _run(runner, "race2.lua", source, server)
+    assert result.ok, result.failure
+    assert result.value == "Echo: quick"
+    assert _wait_for(lambda: len(server.abandoned) == 1)
+
+
+def test_lua_task_errors_carry_code_and_the_tasks_line(runner):
+    source = """
+local t = Task.spawn(function()
+  local x = 1
+  local v = JSON.decode("{not json")
+  return v
+end)
+local ok, e = pcall(Task.await, t)
+local r = Task.spawn(function()
+  error("plain failure")
+end)
+local ok2, e2 = pcall(function() return r:await() end)
+local tail = Task.spawn(function()
+  return JSON.decode("{")  -- a tail call hides this line from Lua: the task's spawn line stands in
+end)
+local ok3, e3 = pcall(Task.await, tail)
+return {e.code, e.line, ok2, e2, e3.line}
+"""
+    result = _run(runner, "err.lua", source)
+    assert result.ok, result.failure
+    code, line, ok2, text, tail_line = result.value
+    assert code == "invalid_argument" and line == 4
+    assert ok2 is False and text.endswith("err.lua:9: plain failure")
+    assert tail_line == 12
+
+
+def test_lua_uncaught_task_error_fails_the_run_at_the_tasks_line(runner):
+    source = """
+local t = Task.spawn(function()
+  Task.sleep(0.01)
+  JSON.decode("{")
+end)
+return Task.await(t)
+"""
+    result = _run(runner, "uncaught.lua", source)
+    assert result.status == "error"
+    assert result.failure.code == "invalid_argument" and result.failure.line == 4
+
+
+def test_lua_cancel_and_unawaited_tasks(runner):
+    source = """
+local t = Task.spawn(function() Task.sleep(5) end)
+Task.sleep(0.01)
+assert(t:cancel() == true)
+assert(t:cancel() == false)  -- already finished
+local ok, e = pcall(Task.await, t)
+local finished = false
+Task.spawn(function() Task.sleep(0.05); finished = true end)  -- nobody awaits it: the run waits for it
+return {ok, e.code, e.line, t:status()}
+"""
+    result = _run(runner, "cancel.lua", source)
+    assert result.ok, result.failure
+    assert result.value == [False, "cancelled", 2, "cancelled"]
+
+
+def test_lua_a_failed_task_nobody_awaited_fails_the_run(runner):
+    result = _run(runner, "lost.lua", 'Task.spawn(function() error("lost") end)\nreturn 1')
+    assert result.status == "error" and "lost" in result.failure.message and result.failure.line == 1
+
+
+def test_lua_task_any_all_failing_and_deadlock(runner):
+    source = """
+local ok, e = pcall(Task.any, {function() JSON.decode("{") end, function() error("x") end})
+local first = Task.any({function() error("no") end, function() return "yes" end})
+local t1
+local t2 = Task.spawn(function() Task.sleep(0.01); return t1:await() end)
+t1 = Task.spawn(function() return t2:await() end)
+local ok3, e3 = pcall(Task.await, t1)
+t1:cancel()  -- and t2 with it: it is what t1 waits for (left waiting, the end of the run would fail the same way)
+return {ok, e.code, first, ok3, e3.code, t2:status()}
+"""
+    result = _run(runner, "any.lua", source)
+    assert result.ok, result.failure
+    assert result.value == [False, "invalid_argument", "yes", False, "deadlock", "cancelled"]
+
+
+def test_lua_calls_past_the_cap_wait_in_the_worker(runner, server):
+    server.delay = 0.2
+    source = """
+local tasks = {}
+for i = 1, 20 do tasks[i] = Task.spawn(function() return LLM.complete("n" .. i) end) end
+return #Task.all(tasks)
+"""
+    result = _run(runner, "cap.lua", source, server)  # the standard profile allows 16 at once
+    assert result.ok, result.failure
+    assert result.value == 20
+    assert 1 < server.max_in_flight <= 16
+
+
+def test_lua_stop_cancels_every_task_and_their_requests(runner, server):
+    server.delay = 5.0
+    source = """
+local ts = {}
+for i = 1, 3 do ts[i] = Task.spawn(function() return LLM.complete("wait " .. i) end) end
+return Task.all(ts)
+"""
+    run = runner.start("stop.lua", source, RunOptions(settings=_settings(server), timeout_s=30))
+    assert _wait_for(lambda: server.in_flight == 3)
+    run.cancel()
+    result = run.wait(5)
+    assert result is not None and result.status == "cancelled"
+    assert _wait_for(lambda: len(server.abandoned) == 3)
+
+
+def test_lua_time_limit_covers_all_tasks(runner):
+    source = "for i = 1, 3 do Task.spawn(function() Task.sleep(30) end) end"
+    result = _run(runner, "time.lua", source, timeout_s=1)
+    assert result.status == "limit" and "time limit" in result.failure.message
+
+
+def test_lua_user_coroutines_inside_tasks_still_work(runner):
+    source = """
+local t = Task.spawn(function()
+  local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+  local sum = 0
+  for i = 1, 3 do sum = sum + gen() end
+  coroutine.yield()  -- a plain yield in a task gives the others a turn
+  return sum + JSON.decode("[4]")[1]
+end)
+return t:await()
+"""
+    result = _run(runner, "co.lua", source)
+    assert result.ok, result.failure
+    assert result.value == 10
+
+
+def test_lua_bad_arguments_name_the_spell_line(runner):
+    result = _run(runner, "bad.lua", "local x = 1\nTask.await(42)")
+    assert result.status == "error"
+    assert result.failure.code == "invalid_argument" and result.failure.line == 2
+    assert "expected a Task" in result.failure.message
