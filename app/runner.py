@@ -465,6 +465,10 @@ class _RunSession:
             self._ended.set()
         if self._finished is None:
             self.ctx.cancelled.set()
+        with self._concurrent_lock:  # tasks' calls still in flight when the run ended: nobody will read them
+            abandoned = list(self._concurrent.values())
+        for scope in abandoned:
+            scope.cancelled.set()
         for fut in list(self._pending.values()):
             if not fut.done():
                 fut.set_exception(SpellError("cancelled", "the run ended"))

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import threading
+import warnings
 from typing import Any, Callable
 
 from app.bridges.errors import SpellError
@@ -143,6 +144,11 @@ def _io() -> asyncio.AbstractEventLoop:
             threading.Thread(target=loop.run_forever, name="llm-io", daemon=True).start()
             _io_loop = loop
         return _io_loop
+
+
+# litellm runs custom providers' async calls (the offline models) through an executor that makes the coroutine;
+# one cancelled before it starts is never awaited, which only means that nothing ran: not worth a warning.
+warnings.filterwarnings("ignore", message=r"coroutine '.*acompletion' was never awaited", category=RuntimeWarning)
 
 
 def run_abortable(coro: Any, cancelled: Any) -> Any:

@@ -59,7 +59,8 @@ local function spell_traceback(level)
     if not info then break end
     if is_spell_source(info.source) and info.currentline and info.currentline > 0 then
       local name = info.name
-      if not name then name = (info.what == "main") and "main chunk" or "function" end
+      if info.what == "main" then name = "main chunk"  -- a chunk called by a name of ours is still the chunk
+      elseif not name then name = "function" end
       frames[#frames + 1] = {file = info.source:sub(2), line = info.currentline, ["function"] = name}
     end
     level = level + 1
@@ -377,14 +378,12 @@ local function main_handler(e)
   return {err = e, frames = spell_traceback(3)}
 end
 
-local function main_and_tasks(fn)
-  local results = table.pack(fn())
-  if after_main then after_main() end
-  return table.unpack(results, 1, results.n)
-end
-
 local function run_main(fn)
-  local results = table.pack(xpcall(main_and_tasks, main_handler, fn))
+  local results = table.pack(xpcall(fn, main_handler))  -- called from C: the chunk's frame has no name
+  if results[1] and after_main then  -- the tasks still running finish (a failure among them fails the run)
+    local ok, info = xpcall(after_main, main_handler)
+    if not ok then results = {false, info, n = 2} end
+  end
   if not results[1] and after_failure then pcall(after_failure) end
   if results[1] then
     local ok, encoded = pcall(encode, results[2])

@@ -239,3 +239,118 @@ def test_lua_bad_arguments_name_the_spell_line(runner):
     assert result.status == "error"
     assert result.failure.code == "invalid_argument" and result.failure.line == 2
     assert "expected a Task" in result.failure.message
+
+
+# ------------------------------------------------------------------------------------------------ JavaScript
+def test_js_async_twins_run_at_once_with_native_promises(runner, server):
+    server.delay = 0.3
+    source = """
+const prompts = ["q1", "q2", "q3", "q4"];
+const answers = await Promise.all(prompts.map((p) => LLM.completeAsync(p)));
+return answers;
+"""
+    result = _run(runner, "all.js", source, server)
+    assert result.ok, result.failure
+    assert result.value == [f"Echo: q{i}" for i in range(1, 5)]
+    assert _overlapping(result.spans)
+    assert server.max_in_flight == 4
+    assert {s["line"] for s in result.spans if s["kind"] == "llm"} == {3}
+
+
+def test_js_race_with_abort_signal_timeout_cancels_the_losers_and_their_http_requests(runner, server):
+    server.delay = 3.0
+    source = """
+const signal = AbortSignal.timeout(300);
+const calls = [1, 2, 3].map((i) => LLM.completeAsync("slow " + i, { signal }));
+try {
+  await Promise.race(calls);
+  return "won?";
+} catch (e) {
+  const settled = await Promise.allSettled(calls);
+  return { code: e.code, states: settled.map((s) => s.status + ":" + s.reason.code) };
+}
+"""
+    result = _run(runner, "race.js", source, server)
+    assert result.ok, result.failure
+    assert result.value == {"code": "timeout", "states": ["rejected:timeout"] * 3}
+    assert _wait_for(lambda: len(server.abandoned) == 3), server.abandoned
+
+
+def test_js_abort_controller_cancels_one_call(runner, server):
+    server.fault("slow", seconds=3.0, when="slow")
+    source = """
+const ac = new AbortController();
+const slow = LLM.completeAsync("slow", { signal: ac.signal });
+const quick = await LLM.completeAsync("quick");
+ac.abort();
+let code = null;
+try { await slow; } catch (e) { code = e.code; }
+const pre = new AbortController();
+pre.abort();
+let early = null;
+try { await JSON.encodeAsync(1, { signal: pre.signal }); } catch (e) { early = e.code; }
+return [quick, code, early, ac.signal.aborted];
+"""
+    result = _run(runner, "abort.js", source, server)
+    assert result.ok, result.failure
+    assert result.value == ["Echo: quick", "cancelled", "cancelled", True]
+    assert _wait_for(lambda: len(server.abandoned) == 1)
+
+
+def test_js_rejections_carry_code_and_line(runner):
+    source = """
+let caught = null;
+try {
+  await JSON.decodeAsync("{not json");
+} catch (e) {
+  caught = e;
+}
+const bad = await Promise.allSettled([JSON.decodeAsync("[1]"), JSON.decodeAsync("{")]);
+await JSON.decodeAsync("{");
+"""
+    result = _run(runner, "err.js", source)
+    assert result.status == "error"
+    assert result.failure.code == "invalid_argument" and result.failure.line == 9
+
+
+def test_js_timers_order_clear_and_sync_spells_keep_running_them(runner):
+    source = """
+const order = [];
+setTimeout(() => order.push("b"), 30);
+const cleared = setTimeout(() => order.push("never"), 10);
+clearTimeout(cleared);
+setTimeout(() => order.push("a"), 5);
+let n = 0;
+const every = setInterval(() => { n += 1; if (n === 3) clearInterval(every); }, 5);
+Promise.resolve().then(() => order.push("microtask"));
+await new Promise((resolve) => setTimeout(resolve, 60));
+return { order, n };
+"""
+    result = _run(runner, "timers.js", source)
+    assert result.ok, result.failure
+    assert result.value == {"order": ["microtask", "a", "b"], "n": 3}
+    # a spell without await: its timers and promise callbacks still run before the run ends
+    result = _run(runner, "sync.js", 'setTimeout(() => print("tick"), 10);\nJSON.encodeAsync(1).then((t) => print("then", t));')
+    assert result.ok, result.failure
+
+
+def test_js_handle_methods_have_async_twins(runner):
+    source = """
+const agent = Agent.new({ name: "helper" });
+const [a, b] = await Promise.all([agent.runAsync("one"), agent.runAsync("two")]);
+return [typeof agent.runAsync, typeof a.text, typeof b.text];
+"""
+    result = _run(runner, "agent.js", source)
+    assert result.ok, result.failure
+    assert result.value == ["function", "string", "string"]
+
+
+def test_js_stop_cancels_every_promise_and_their_requests(runner, server):
+    server.delay = 5.0
+    source = 'await Promise.all([1, 2, 3].map((i) => LLM.completeAsync("wait " + i)));'
+    run = runner.start("stop.js", source, RunOptions(settings=_settings(server), timeout_s=30))
+    assert _wait_for(lambda: server.in_flight == 3)
+    run.cancel()
+    result = run.wait(5)
+    assert result is not None and result.status == "cancelled"
+    assert _wait_for(lambda: len(server.abandoned) == 3)
