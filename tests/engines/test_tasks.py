@@ -354,3 +354,52 @@ def test_js_stop_cancels_every_promise_and_their_requests(runner, server):
     result = run.wait(5)
     assert result is not None and result.status == "cancelled"
     assert _wait_for(lambda: len(server.abandoned) == 3)
+
+
+# ------------------------------------------------------------------------------------------------------ Tengo
+def test_tengo_task_all_runs_bridge_calls_at_once(runner, server):
+    server.delay = 0.3
+    source = """
+calls := []
+for i := 1; i <= 4; i++ { calls = append(calls, [LLM.complete, "q" + string(i)]) }
+export Task.all(calls)
+"""
+    result = _run(runner, "all.tengo", source, server)
+    assert result.ok, result.failure
+    assert result.value == [f"Echo: q{i}" for i in range(1, 5)]
+    assert _overlapping(result.spans)
+    assert server.max_in_flight == 4
+    assert {s["line"] for s in result.spans if s["kind"] == "llm"} == {4}
+
+
+def test_tengo_race_with_timeout_cancels_the_losers_and_their_http_requests(runner, server):
+    server.delay = 3.0
+    source = """
+r := Task.race([[LLM.complete, "a"], [LLM.complete, "b"], [LLM.complete, "c"]], {timeout: 0.3})
+export is_error(r) ? r.value : "won?"
+"""
+    result = _run(runner, "race.tengo", source, server)
+    assert result.ok, result.failure
+    assert result.value["code"] == "timeout" and "cancelled" in result.value["message"]
+    assert _wait_for(lambda: len(server.abandoned) == 3), server.abandoned
+
+
+def test_tengo_race_returns_the_first_and_all_reports_the_failing_call(runner, server):
+    server.fault("slow", seconds=3.0, when="slow")
+    source = """
+first := Task.race([[LLM.complete, "slow"], [LLM.complete, "quick"]])
+bad := Task.all([[JSON.decode, "[1]"], [JSON.decode, "{"]])
+agent := Agent.new({name: "helper"})
+both := Task.all([[agent.run, "one"], [agent.run, "two"]])
+export [first, bad.value.code, bad.value.index, len(both)]
+"""
+    result = _run(runner, "race2.tengo", source, server)
+    assert result.ok, result.failure
+    assert result.value == ["Echo: quick", "invalid_argument", 1, 2]
+    assert _wait_for(lambda: len(server.abandoned) == 1)
+
+
+def test_tengo_task_refuses_script_functions_at_the_spell_line(runner):
+    result = _run(runner, "fn.tengo", 'x := 1\nr := Task.all([[func() { return 1 }]])')
+    assert result.status == "error" and result.failure.line == 2
+    assert "script function" in result.failure.message

@@ -27,6 +27,7 @@ from .errors import StackOverflow, TengoCompileError, TengoError, TengoParseErro
 from .interpreter import Interpreter
 from .objects import ImmutableMap, UNDEFINED, to_string
 from .runtime import MAX_FRAMES
+from .tasks import task_global
 from .stdlib import ALL_MODULES
 from .stdlib import base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
 
@@ -82,6 +83,7 @@ class _Session:
         rt.flush_output = self.out.flush  # type: ignore[attr-defined]
         self.conv = Converter(rt, host, self._callback_error)
         bridge_globals = self.conv.globals()
+        bridge_globals["Task"] = task_global(self.conv, host)
         self.interp.builtins.update(bridge_globals)
         self.interp.builtins["print"] = _print_builtin()
         self.interp.builtin_modules["llmspell"] = ImmutableMap(dict(bridge_globals))
