@@ -38,6 +38,7 @@ BRIDGE_MODULES = [
     "app.bridges.state",
     "app.bridges.event",
     "app.bridges.hook",
+    "app.bridges.task",
 ]
 
 HANDLE_KEY = "$handle"
@@ -200,6 +201,7 @@ class MethodInfo:
     hints: dict[str, Any] = field(repr=False, default_factory=dict)
     options_type: Any = field(repr=False, default=None)
     inline: bool = False
+    languages: tuple[str, ...] | None = None  # None: every language that has its global
 
     @property
     def has_opts(self) -> bool:
@@ -225,6 +227,8 @@ class GlobalInfo:
     cls: type = field(repr=False)
     doc: DocInfo
     methods: dict[str, MethodInfo]
+    worker_side: bool = False                 # implemented inside the worker (see bridge())
+    languages: tuple[str, ...] | None = None  # None: every language
 
 
 _SECTION = re.compile(r"^(Args|Options|Returns|Errors|Example(?: \((\w+)\))?):\s*$")
@@ -326,11 +330,18 @@ _loaded = False
 _lock = threading.Lock()
 
 
-def bridge(name: str) -> Callable[[type], type]:
-    """Register a class as the spell global ``name``."""
+def bridge(name: str, *, worker_side: bool = False,
+           languages: tuple[str, ...] | None = None) -> Callable[[type], type]:
+    """Register a class as the spell global ``name``.
+
+    ``worker_side``: the global is implemented inside the worker (``Task``: its calls never reach the host); the
+    class only describes it, for the reference, completion and lint, and is left out of :func:`describe`.
+    ``languages``: the spell languages that have it (None: all)."""
     def register(cls: type) -> type:
         _GLOBALS[name] = cls
         cls.bridge_name = name  # type: ignore[attr-defined]
+        cls.worker_side = worker_side  # type: ignore[attr-defined]
+        cls.languages = languages  # type: ignore[attr-defined]
         _INFO.pop(("global", name), None)
         return cls
     return register
@@ -343,12 +354,24 @@ def inline(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def handle_type(name: str) -> Callable[[type], type]:
-    """Register a class whose instances spells hold as objects (``agent:run(...)``)."""
+def only_in(*language_ids: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a bridge method as available in these spell languages only (the reference says so)."""
+    def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.__bridge_languages__ = tuple(language_ids)  # type: ignore[attr-defined]
+        return func
+    return mark
+
+
+def handle_type(name: str, *, worker_side: bool = False,
+                languages: tuple[str, ...] | None = None) -> Callable[[type], type]:
+    """Register a class whose instances spells hold as objects (``agent:run(...)``); ``worker_side`` and
+    ``languages`` as for :func:`bridge`."""
     def register(cls: type) -> type:
         _TYPES[name] = cls
         _HANDLE_TYPES_BY_CLASS[cls] = name
         cls.bridge_name = name  # type: ignore[attr-defined]
+        cls.worker_side = worker_side  # type: ignore[attr-defined]
+        cls.languages = languages  # type: ignore[attr-defined]
         _INFO.pop(("type", name), None)
         return cls
     return register
@@ -394,8 +417,10 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                                     doc.args.get(pname, ""), is_cb))
         ret = hints.get("return", Any)
         methods[attr] = MethodInfo(attr, params, options, _type_name(ret), doc, func, hints, options_type,
-                                   bool(getattr(func, "__bridge_inline__", False)))
-    return GlobalInfo(name, kind, cls, parse_docstring(cls.__doc__), methods)
+                                   bool(getattr(func, "__bridge_inline__", False)),
+                                   getattr(func, "__bridge_languages__", None))
+    return GlobalInfo(name, kind, cls, parse_docstring(cls.__doc__), methods,
+                      bool(getattr(cls, "worker_side", False)), getattr(cls, "languages", None))
 
 
 def info(name: str, kind: str = "global") -> GlobalInfo:
@@ -428,8 +453,8 @@ def describe() -> dict[str, Any]:
                          "callbacks": [p.name for p in m.params if p.is_callback],
                          "has_opts": m.has_opts}
                 for m in g.methods.values()}
-    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info()},
-            "types": {t.name: {"methods": methods(t)} for t in types_info()}}
+    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info() if not g.worker_side},
+            "types": {t.name: {"methods": methods(t)} for t in types_info() if not t.worker_side}}
 
 
 # ----------------------------------------------------------------------------------------------- validation
