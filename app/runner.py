@@ -421,6 +421,15 @@ class _RunSession:
                     if self.bridges.is_inline(msg.target, msg.method):
                         self.serve_call(msg)
                         continue
+                    if msg.concurrent:
+                        # a task's call: the spell runs on and its next calls are likely in the pipe already,
+                        # so the reader stays the reader and hands the call to a pool thread (a hand-off per
+                        # call is cheaper than a chain of reader hand-offs, one per call)
+                        try:
+                            self.runner._threads.submit(self.serve_call, msg)
+                            continue
+                        except RuntimeError:  # the runner is shutting down: serve it the usual way
+                            pass
                     with self._role_lock:
                         self._reading = False
                     if self._pending or run.debug is not None or msg.concurrent:
@@ -494,7 +503,7 @@ class _RunSession:
             if len(self._concurrent) >= max(1, self.limits.max_concurrent_calls):
                 admitted = False
             else:
-                self._concurrent[msg.call_id] = CallScope(msg.line, cancellable=True)
+                self._concurrent[msg.call_id] = CallScope(msg.line, cancellable=msg.abortable)
                 admitted = True
         if not admitted:
             self._send(BridgeResult(msg.call_id, error={

@@ -173,9 +173,11 @@ class EngineHost(Protocol):
         Raises :class:`BridgeFault` when the bridge fails."""
 
     def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                  line: int | None, callbacks: dict[int, Callable[..., Any]]) -> int:
+                  line: int | None, callbacks: dict[int, Callable[..., Any]], abortable: bool = False) -> int:
         """Start a bridge call for a task or promise without waiting for it; returns its call id. Its answer
-        comes from :meth:`wait_any`. Past the run's ``max_concurrent_calls`` the call waits in the worker."""
+        comes from :meth:`wait_any`. Past the run's ``max_concurrent_calls`` the call waits in the worker.
+        ``abortable``: the spell is likely to cancel it (a race, a timeout, an abort signal): the host then
+        keeps its LLM request closable, which costs a little more per call."""
 
     def wait_any(self, timeout: float | None) -> Any:
         """The next answer (a ``BridgeResult``: ``call_id``, ``value``, ``error``) to a call started with

@@ -86,7 +86,7 @@ class _Session:
             log.exception("bridge call failed inside the worker")
             return json.dumps({"ok": False, "error": {"code": "internal", "message": str(e)}})
 
-    def _host_send(self, target: Any, method: str, payload: str, line: Any) -> str:
+    def _host_send(self, target: Any, method: str, payload: str, line: Any, abortable: Any = False) -> str:
         """Start a promise's bridge call without waiting; its answer is delivered by :meth:`run_loop`."""
         try:
             args, opts = _loads(payload)
@@ -95,7 +95,8 @@ class _Session:
             if not hasattr(self.host, "send_call"):
                 raise BridgeFault("invalid_argument", "async bridge calls are not available here")
             call_id = self.host.send_call(target, method, args, opts,  # type: ignore[attr-defined]
-                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)
+                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks,
+                                          bool(abortable))
             return json.dumps({"ok": True, "id": call_id})
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})

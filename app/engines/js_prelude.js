@@ -161,7 +161,7 @@
     try { p = payload(spec, args, true); } catch (e) { return Promise.reject(e); }
     if (p.signal && p.signal.aborted) return Promise.reject(abortReason(p.signal));
     const error = new SpellError("pending", "");  // made here, so its stack names the calling line
-    const reply = JSON.parse(hostSend(target, method, p.text, callerLine()));
+    const reply = JSON.parse(hostSend(target, method, p.text, callerLine(), !!p.signal));
     if (!reply.ok) {
       error.code = reply.error.code; error.message = reply.error.message;
       return Promise.reject(error);

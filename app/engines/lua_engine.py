@@ -129,14 +129,14 @@ class _Session:
             log.exception("bridge call failed inside the worker")
             return "error", self.push({"code": "internal", "message": str(e)})
 
-    def _host_send(self, target: Any, method: Any, payload: Any, line: Any) -> tuple[str, Any]:
+    def _host_send(self, target: Any, method: Any, payload: Any, line: Any, abortable: Any = False) -> tuple[str, Any]:
         """Start a task's bridge call without waiting: ``("ok", call_id)`` or ``("error", fault)``."""
         try:
             args, opts = json.loads(_text(payload))
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
             call_id = self.host.send_call(target if isinstance(target, int) else _text(target),  # type: ignore[attr-defined]
-                                          _text(method), args, opts, line, self.callbacks)
+                                          _text(method), args, opts, line, self.callbacks, bool(abortable))
             return "ok", call_id
         except Exception as e:  # a bug on our side: report it in the spell's terms, log the details
             log.exception("starting a task's bridge call failed inside the worker")

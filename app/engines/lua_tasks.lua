@@ -29,6 +29,11 @@ local timers, ntimers = {}, 0                       -- a binary heap of {at, st,
 local live = {}                                     -- tasks not finished yet
 local failures = {}                                 -- tasks that failed, until someone looks at their result
 local next_id, finish_seq = 0, 0
+-- Once the spell cancels anything (Task.race, Task.any, Task.timeout, t:cancel), tasks' calls are sent as
+-- abortable: the host keeps their LLM requests closable (a slightly slower path), so a cancel really stops
+-- them. Before that a cancelled call's answer is only dropped. (Tasks start when their spawner first waits,
+-- which for a race or a timeout is the race or the timeout itself: their calls are abortable.)
+local cancelling = false
 
 ------------------------------------------------------------------------------------------------ plumbing
 local function push_ready(st)
@@ -197,7 +202,7 @@ end
 local function task_call(target, method, payload, line)
   local st = current_task()
   if not st then return nil end
-  local status, id = host_send(target, method, payload, line)
+  local status, id = host_send(target, method, payload, line, cancelling)
   if status ~= "ok" then return status, id end
   calls[id] = st
   st.call = id
@@ -348,6 +353,7 @@ function Task.all(list)
 end
 
 function Task.race(list)
+  cancelling = true
   local sts = list_of(list, "Task.race")
   if #sts == 0 then error(make_error("invalid_argument", "Task.race needs at least one task", false, 2), 0) end
   block_until(function() return first_done(sts) ~= nil end, sts)
@@ -360,6 +366,7 @@ function Task.race(list)
 end
 
 function Task.any(list)
+  cancelling = true
   local sts = list_of(list, "Task.any")
   if #sts == 0 then error(make_error("invalid_argument", "Task.any needs at least one task", false, 2), 0) end
   block_until(function()
@@ -393,6 +400,7 @@ function Task.sleep(s)
 end
 
 function Task.timeout(s, t)
+  cancelling = true
   local n = seconds(s, "Task.timeout")
   local st = as_task(t, "Task.timeout")
   local done = block_until(function() return st.status == "done" end, {st}, host_clock() + n)
@@ -417,6 +425,7 @@ end
 
 methods.await = Task.await
 function methods.cancel(t)
+  cancelling = true
   return cancel(state_of(t, "Task:cancel"))
 end
 function methods.done(t)

@@ -70,6 +70,8 @@ class BridgeCall(Message):
     opts: dict[str, Any] | None
     line: int | None = None
     concurrent: bool = False      # made by a task/promise: the worker runs on meanwhile (and may cancel it)
+    abortable: bool = False       # likely to be cancelled (a race, a timeout, a signal): the host keeps its LLM
+                                  # request closable (a slower path), else a cancel only drops its answer
 
 
 @dataclass

@@ -189,13 +189,14 @@ class WorkerHost:
 
     # concurrent calls (tasks and promises) -------------------------------------------------------------------
     def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                  line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> int:
+                  line: int | None, callbacks: Mapping[int, Callable[..., Any]], abortable: bool = False) -> int:
         """Start a bridge call without waiting for it; its answer comes from :meth:`wait_any` under the returned
-        id. Past the run's cap the call waits here, unsent, until an earlier one is answered."""
+        id. Past the run's cap the call waits here, unsent, until an earlier one is answered. ``abortable``: the
+        spell is likely to cancel it (a race, a timeout, a signal), so the host keeps its request closable."""
         self.callbacks = callbacks
         self.worker.out.flush()
         self.call_seq += 1
-        call = BridgeCall(self.call_seq, target, method, args, opts, line, concurrent=True)
+        call = BridgeCall(self.call_seq, target, method, args, opts, line, concurrent=True, abortable=abortable)
         if len(self.in_flight) < self.max_concurrent:
             self.in_flight.add(call.call_id)
             self.worker.channel.send(call)

@@ -199,10 +199,11 @@ return #Task.all(tasks)
 
 def test_lua_stop_cancels_every_task_and_their_requests(runner, server):
     server.delay = 5.0
+    # calls under a timeout (or a race) are abortable: Stop closes their requests too
     source = """
 local ts = {}
 for i = 1, 3 do ts[i] = Task.spawn(function() return LLM.complete("wait " .. i) end) end
-return Task.all(ts)
+return Task.timeout(20, function() return Task.all(ts) end)
 """
     run = runner.start("stop.lua", source, RunOptions(settings=_settings(server), timeout_s=30))
     assert _wait_for(lambda: server.in_flight == 3)
@@ -210,6 +211,19 @@ return Task.all(ts)
     result = run.wait(5)
     assert result is not None and result.status == "cancelled"
     assert _wait_for(lambda: len(server.abandoned) == 3)
+
+
+def test_plain_task_calls_stop_at_once_too(runner, server):
+    # without a race, timeout or signal a call takes the fast path: Stop ends the run at once all the same
+    server.delay = 3.0
+    source = "local t = Task.spawn(function() return LLM.complete('plain') end)\nreturn t:await()"
+    run = runner.start("plain.lua", source, RunOptions(settings=_settings(server), timeout_s=30))
+    assert _wait_for(lambda: server.in_flight == 1)
+    started = time.monotonic()
+    run.cancel()
+    result = run.wait(5)
+    assert result is not None and result.status == "cancelled"
+    assert time.monotonic() - started < 2.5  # not when the 3 s answer comes
 
 
 def test_lua_time_limit_covers_all_tasks(runner):
@@ -347,7 +361,10 @@ return [typeof agent.runAsync, typeof a.text, typeof b.text];
 
 def test_js_stop_cancels_every_promise_and_their_requests(runner, server):
     server.delay = 5.0
-    source = 'await Promise.all([1, 2, 3].map((i) => LLM.completeAsync("wait " + i)));'
+    source = """
+const ac = new AbortController();  // calls with a signal are abortable: Stop closes their requests too
+await Promise.all([1, 2, 3].map((i) => LLM.completeAsync("wait " + i, { signal: ac.signal })));
+"""
     run = runner.start("stop.js", source, RunOptions(settings=_settings(server), timeout_s=30))
     assert _wait_for(lambda: server.in_flight == 3)
     run.cancel()

@@ -9,7 +9,8 @@ spell waits for them here:
   its error value (``code``, ``message``, ``index``) is returned.
 * ``Task.race(calls, opts)`` → the result (or error) of the call that finishes first; the others are cancelled.
 * ``opts.timeout`` (seconds): past it the calls still running are cancelled and ``error({code: "timeout"})`` is
-  returned. A cancelled call's LLM request is closed on the host.
+  returned. The LLM requests of a race's losers and of timed-out calls are closed on the host; the other calls
+  of a failed ``Task.all`` are abandoned (their answers dropped).
 
 A script function in the list is refused with ``invalid_argument``: it could only run after the others, not with
 them, which would look concurrent and not be.
@@ -58,7 +59,7 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
     """The ``Task`` map of builtins for one run."""
     answers = _Answers(host)
 
-    def start(rt: Any, args: list, where: str) -> tuple[list[int], float | None]:
+    def start(rt: Any, args: list, where: str, abortable: bool) -> tuple[list[int], float | None]:
         if not args or type(args[0]) not in (Array, ImmutableArray):
             raise TengoRuntimeError(f"{where}: expected an array of calls like [LLM.complete, \"prompt\"]")
         if len(args) > 2 or (len(args) == 2 and type(args[1]) not in (Map, ImmutableMap)):
@@ -76,7 +77,8 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
         flush = getattr(rt, "flush_output", None)
         if flush is not None:
             flush()
-        ids = [host.send_call(target, method, plain, opts, rt.line or None, conv.callbacks)
+        abortable = abortable or timeout is not None  # the losers of a race, or of the clock, are closed
+        ids = [host.send_call(target, method, plain, opts, rt.line or None, conv.callbacks, abortable)
                for target, method, plain, opts in prepared]
         return ids, (None if timeout is None else time.monotonic() + timeout)
 
@@ -97,7 +99,7 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
                                               "(they were cancelled)"}))
 
     def b_all(rt: Any, args: list) -> Any:
-        ids, deadline = start(rt, args, "Task.all")
+        ids, deadline = start(rt, args, "Task.all", False)
         index = {call_id: i for i, call_id in enumerate(ids)}
         pending = set(ids)
         results: list[Any] = [UNDEFINED] * len(ids)
@@ -113,7 +115,7 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
         return Array(results)
 
     def b_race(rt: Any, args: list) -> Any:
-        ids, deadline = start(rt, args, "Task.race")
+        ids, deadline = start(rt, args, "Task.race", True)
         if not ids:
             raise TengoRuntimeError("Task.race: needs at least one call")
         pending = set(ids)
