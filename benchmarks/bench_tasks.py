@@ -23,9 +23,10 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy-key-0000000000")
 
-from app.bridges.litellm_support import get_litellm  # noqa: E402
-from app.runner import RunOptions, Runner  # noqa: E402
 from support.llm_server import LLMServer  # noqa: E402
+
+from app.bridges.litellm_support import get_litellm  # noqa: E402
+from app.runner import Runner, RunOptions  # noqa: E402
 
 DELAY = 0.3
 REPEAT = 5

@@ -1,10 +1,10 @@
 """``Agent``: an LLM with tools, run as litellm's tool-calling loop (call, run tools, feed results back)."""
 from __future__ import annotations
 
+import contextvars
 import itertools
 import json
 import logging
-import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict
 

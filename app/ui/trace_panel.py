@@ -55,7 +55,7 @@ class TimelineDelegate(QStyledItemDelegate):
         root = index
         while root.parent().isValid():
             root = root.parent()
-        window = root.siblingAtColumn(0).data(ROLE_RANGE)
+        window = root.sibling(root.row(), 0).data(ROLE_RANGE)
         if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]
             painter.fillRect(option.rect, option.palette.highlight())  # type: ignore[attr-defined]
         if not times or not window:
@@ -65,7 +65,7 @@ class TimelineDelegate(QStyledItemDelegate):
         x0 = r.left() + left * r.width()
         w = max(2.0, (right - left) * r.width())
         t = self.panel.theme
-        kind = index.siblingAtColumn(1).data(Qt.ItemDataRole.DisplayRole)
+        kind = index.sibling(index.row(), 1).data(Qt.ItemDataRole.DisplayRole)
         colour = QColor({"llm": t.link, "embedding": t.link, "tool": t.builtin, "agent": t.ok}.get(kind, t.muted))
         if index.data(ROLE_FAILED):
             colour = QColor(t.error)

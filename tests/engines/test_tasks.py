@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from support.llm_server import LLMServer
 
 from app.runner import RunOptions
-from support.llm_server import LLMServer
 
 
 @pytest.fixture

@@ -139,7 +139,13 @@ def test_spans_arriving_before_their_parents_nest_expanded(window):
 
 def test_timeline_column_places_overlapping_spans(qtbot):
     from app.ui.run_service import RunSession
-    from app.ui.trace_panel import ROLE_RANGE, ROLE_TIMES, TIMELINE, TracePanel, bar_fraction
+    from app.ui.trace_panel import (
+        ROLE_RANGE,
+        ROLE_TIMES,
+        TIMELINE,
+        TracePanel,
+        bar_fraction,
+    )
 
     panel = TracePanel()
     qtbot.addWidget(panel)

@@ -24,8 +24,17 @@ from app.engines.base import BridgeFault
 
 from .bridge import Converter
 from .errors import TengoRuntimeError
-from .objects import (Array, BuiltinFunction, CompiledFunction, Error, ImmutableArray, ImmutableMap, Map,
-                      UNDEFINED, wrap_int)
+from .objects import (
+    UNDEFINED,
+    Array,
+    BuiltinFunction,
+    CompiledFunction,
+    Error,
+    ImmutableArray,
+    ImmutableMap,
+    Map,
+    wrap_int,
+)
 
 
 class _Answers:
