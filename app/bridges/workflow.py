@@ -7,9 +7,9 @@ function steps overlaps too (see ``benchmarks/bench_parallel_workflow.py``).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
-import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict
 

@@ -10,13 +10,22 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 import quickjs
 
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
-                              SpellError, SpellFailure)
+from app.engines.base import (
+    BridgeFault,
+    Diagnostic,
+    EngineHost,
+    Frame,
+    LimitExceeded,
+    ScriptFunctions,
+    SpellError,
+    SpellFailure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +83,7 @@ class _Session:
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
             value = self.host.bridge_call(target, method, args, opts,
-                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)
+                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)  # type: ignore[arg-type]
             return json.dumps({"ok": True, "value": value}, ensure_ascii=False)
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message,
@@ -94,9 +103,9 @@ class _Session:
                 target = int(target)
             if not hasattr(self.host, "send_call"):
                 raise BridgeFault("invalid_argument", "async bridge calls are not available here")
-            call_id = self.host.send_call(target, method, args, opts,  # type: ignore[attr-defined]
-                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks,
-                                          bool(abortable))
+            call_id = self.host.send_call(target, method, args, opts,
+                                          int(line) if isinstance(line, (int, float)) else None,
+                                          self.callbacks, bool(abortable))  # type: ignore[arg-type]
             return json.dumps({"ok": True, "id": call_id})
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
@@ -106,7 +115,7 @@ class _Session:
 
     def _host_cancel(self, call_id: Any) -> None:
         try:
-            self.host.cancel_call(int(call_id))  # type: ignore[attr-defined]
+            self.host.cancel_call(int(call_id))
         except Exception:  # never raise into quickjs
             log.exception("cancelling a call failed")
 
@@ -129,7 +138,7 @@ class _Session:
                 if next_at < 0 or (settled() and self.strong_timers() == 0):
                     return  # nothing is left that could run (or only timers that do not hold the run)
             timeout = None if next_at < 0 else max(0.0, next_at - time.monotonic())
-            msg = host.wait_any(timeout)  # type: ignore[attr-defined]
+            msg = host.wait_any(timeout)
             if msg is not None:
                 reply = ({"ok": False, "error": msg.error} if msg.error else {"ok": True, "value": msg.value})
                 self.deliver(msg.call_id, json.dumps(reply, ensure_ascii=False))

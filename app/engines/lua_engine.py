@@ -11,14 +11,23 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from lupa import lua54
 
 from app import languages
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
-                              SpellError, SpellFailure)
+from app.engines.base import (
+    BridgeFault,
+    Diagnostic,
+    EngineHost,
+    Frame,
+    LimitExceeded,
+    ScriptFunctions,
+    SpellError,
+    SpellFailure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +84,7 @@ class _Session:
         # coroutine.resume runs, e.g. when it calls a bridge: the sandbox's functions are looked up once, now.
         self._mark_array = self.sandbox.mark_array
         self._make_handle = self.sandbox.make_handle
-        self._invoke_callback = self.sandbox.invoke_callback
+        self.invoke_callback = self.sandbox.invoke_callback
         self.env = self.sandbox.setup(self.to_lua(spec), None, spell_file)
         self.tasks = self._install_tasks()
 
@@ -119,7 +128,7 @@ class _Session:
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
             value = self.host.bridge_call(target if isinstance(target, int) else _text(target), _text(method),
-                                          args, opts, line, self.callbacks)
+                                          args, opts, line, self.callbacks)  # type: ignore[arg-type]
             return "ok", self.push(value)
         except BridgeFault as f:
             return "error", self.push({"code": f.code, "message": f.message, "retryable": f.retryable})
@@ -135,8 +144,8 @@ class _Session:
             args, opts = json.loads(_text(payload))
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
-            call_id = self.host.send_call(target if isinstance(target, int) else _text(target),  # type: ignore[attr-defined]
-                                          _text(method), args, opts, line, self.callbacks, bool(abortable))
+            call_id = self.host.send_call(target if isinstance(target, int) else _text(target), _text(method),
+                                          args, opts, line, self.callbacks, bool(abortable))  # type: ignore[arg-type]
             return "ok", call_id
         except Exception as e:  # a bug on our side: report it in the spell's terms, log the details
             log.exception("starting a task's bridge call failed inside the worker")
@@ -145,7 +154,7 @@ class _Session:
     def _host_wait(self, timeout: Any) -> tuple[Any, ...]:
         """The next answer to a task's call as ``(call_id, "ok"|"error", value)``; nothing when ``timeout``
         seconds pass first."""
-        msg = self.host.wait_any(None if timeout is None else float(timeout))  # type: ignore[attr-defined]
+        msg = self.host.wait_any(None if timeout is None else float(timeout))
         if msg is None:
             return (None,)
         if msg.error:
@@ -155,10 +164,10 @@ class _Session:
         return msg.call_id, "ok", self.push(msg.value)
 
     def _host_cancel(self, call_id: Any) -> None:
-        self.host.cancel_call(int(call_id))  # type: ignore[attr-defined]
+        self.host.cancel_call(int(call_id))
 
     def _host_pending(self) -> int:
-        return int(self.host.pending_calls())  # type: ignore[attr-defined]
+        return int(self.host.pending_calls())
 
     @staticmethod
     def _host_clock() -> float:
@@ -217,7 +226,7 @@ class _Session:
         raise SpellError(self.failure(value))
 
     def frames(self, raw: Any) -> list[Frame]:
-        out = []
+        out: list[Frame] = []
         if raw is None:
             return out
         for i in range(1, len(raw) + 1):
@@ -269,7 +278,7 @@ class _LuaCallbacks(ScriptFunctions):
             finally:
                 s.rt.set_max_memory(s.memory_limit)
             try:
-                status, value = s._invoke_callback(callback_id, lua_args, len(args))
+                status, value = s.invoke_callback(callback_id, lua_args, len(args))
             except lua54.LuaMemoryError:
                 raise LimitExceeded("memory", f"memory limit of {s.host.limits.memory_mb} MB exceeded") from None
             if status == "ok":

@@ -12,9 +12,24 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton,
-                               QSplitter, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTabWidget,
-                               QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTabWidget,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.run_service import RunSession, format_seconds
 from app.ui.theme import LIGHT, Theme
@@ -45,7 +60,7 @@ def bar_fraction(times: tuple[float, float | None], window: tuple[float, float])
 class TimelineDelegate(QStyledItemDelegate):
     """Paints the timeline column: a bar per span over its run's time window (overlapping calls overlap)."""
 
-    def __init__(self, panel: "TracePanel"):
+    def __init__(self, panel: TracePanel):
         super().__init__(panel.tree)
         self.panel = panel
 
@@ -56,12 +71,12 @@ class TimelineDelegate(QStyledItemDelegate):
         while root.parent().isValid():
             root = root.parent()
         window = root.sibling(root.row(), 0).data(ROLE_RANGE)
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[operator]
-            painter.fillRect(option.rect, option.palette.highlight())  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
         if not times or not window:
             return
         left, right = bar_fraction(times, window)
-        r = option.rect.adjusted(3, 4, -3, -4)  # type: ignore[attr-defined]
+        r = option.rect.adjusted(3, 4, -3, -4)
         x0 = r.left() + left * r.width()
         w = max(2.0, (right - left) * r.width())
         t = self.panel.theme
@@ -384,8 +399,8 @@ class TracePanel(QWidget):
 
     def _run_start(self, item: QTreeWidgetItem) -> float:
         root = item
-        while root.parent() is not None:
-            root = root.parent()
+        while (parent := root.parent()) is not None:
+            root = parent
         window = root.data(0, ROLE_RANGE)
         if window:
             return float(window[0])
@@ -415,7 +430,7 @@ class TracePanel(QWidget):
             stack = [root.child(j) for j in range(root.childCount())]
             while stack:
                 it = stack.pop()
-                self._apply_filter_item(it)
+                self._apply_filter_item(it)  # type: ignore[arg-type]
                 stack.extend(it.child(j) for j in range(it.childCount()))
 
     def _matches(self, span: dict) -> bool:
@@ -450,7 +465,7 @@ class TracePanel(QWidget):
         for j in range(item.childCount()):
             c = item.child(j)
             span = self._spans.get(c.data(0, ROLE_SPAN))
-            if (span is not None and self._matches(span)) or self._any_child_visible(c):
+            if (span is not None and self._matches(span)) or self._any_child_visible(c):  # type: ignore[arg-type]
                 return True
         return False
 
