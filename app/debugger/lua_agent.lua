@@ -50,6 +50,7 @@ local TS = setmetatable({}, {__mode = "k"})       -- thread → {mode = "none"|"
 local main_thread = co_running()
 local CUR = {main_thread}                         -- CUR[1]: the running thread (read by the poker thread)
 local GRAVE, ngrave = {}, 1                       -- recently left coroutines, kept alive until a safe point
+local THREAD_NAMER = nil                            -- coroutine → its name ("task #3"), set by api.set_thread_namer
 local REFS, nrefs = {}, 0                         -- variable references, valid while stopped
 local COND_CACHE = {}                             -- compiled conditions and log parts by text
 local INITIAL_GLOBALS = {}
@@ -409,7 +410,7 @@ local function frames(T)
       end
     else
       local lvl = current and level - 1 or level
-      local label = (th == main_thread) and "main" or "coroutine"
+      local label = (th == main_thread) and "main" or (THREAD_NAMER and THREAD_NAMER(th)) or "coroutine"
       local next_level = level + 1
       if is_spell(info.source) then
         local name = info.name
@@ -848,6 +849,11 @@ function api.set_breakpoints(list)
 end
 
 -- Called from agent.py while running (poll) or stopped: re-arm the running thread after breakpoint changes.
+-- Names for coroutines that are tasks ("task #3"), from lua_tasks.lua.
+function api.set_thread_namer(fn)
+  THREAD_NAMER = fn
+end
+
 function api.refresh_current()
   refresh(target())
 end

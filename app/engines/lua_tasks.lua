@@ -491,5 +491,11 @@ local function list()
   return out
 end
 
-return {global = TASK_GLOBAL, task_call = task_call, task_where = task_where, drain = drain, cancel_all = cancel_all, list = list,
+-- For the debugger: "task #3" for a task's coroutine, nil for any other.
+local function name_of(co)
+  local st = TASK_OF[co]
+  return st and ("task #" .. st.id) or nil
+end
+
+return {global = TASK_GLOBAL, task_call = task_call, task_where = task_where, name_of = name_of, drain = drain, cancel_all = cancel_all, list = list,
         set_coroutines = function(create, resume) CO.create, CO.resume = create, resume end}
