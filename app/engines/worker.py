@@ -191,14 +191,19 @@ class WorkerHost:
                     raise BridgeFault(msg.error.get("code", "internal"), msg.error.get("message", ""),
                                       bool(msg.error.get("retryable")))
                 return msg.value
-            if isinstance(msg, CallbackCall):
-                self.serve_callback(msg)
-            elif isinstance(msg, Shutdown):
-                os._exit(0)
-            elif isinstance(msg, DebugCommand):
-                self.worker.debug_command(msg)
-            else:
-                log.warning("unexpected message while waiting for a bridge result: %s", msg.type)
+            self._serve_while_waiting(msg)
+
+    def _serve_while_waiting(self, msg: Any) -> None:
+        """A message other than a bridge result, read while a call waits: the host's callbacks and debug
+        commands are served here (nested on this stack)."""
+        if isinstance(msg, CallbackCall):
+            self.serve_callback(msg)
+        elif isinstance(msg, Shutdown):
+            os._exit(0)
+        elif isinstance(msg, DebugCommand):
+            self.worker.debug_command(msg)
+        else:
+            log.warning("unexpected message while waiting for a bridge result: %s", msg.type)
 
     # concurrent calls (tasks and promises) -------------------------------------------------------------------
     def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
@@ -252,14 +257,8 @@ class WorkerHost:
                     self._concurrent_answered(msg)
                 else:  # a sync call's answer (a callback's nested call lower on the stack waits for it)
                     self.results[msg.call_id] = msg
-            elif isinstance(msg, CallbackCall):
-                self.serve_callback(msg)
-            elif isinstance(msg, Shutdown):
-                os._exit(0)
-            elif isinstance(msg, DebugCommand):
-                self.worker.debug_command(msg)
             else:
-                log.warning("unexpected message while waiting for a task's bridge result: %s", msg.type)
+                self._serve_while_waiting(msg)
         return self.answered.popleft()
 
     def _concurrent_answered(self, msg: BridgeResult) -> None:

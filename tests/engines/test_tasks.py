@@ -95,7 +95,7 @@ return {ok = ok, code = err.code, line = err.line, states = states}
 
 
 def test_lua_race_returns_the_first_and_cancels_the_rest(runner, server):
-    server.fault("slow", seconds=3.0, when="slow")
+    server.fault("slow", seconds=10.0, when="slow")
     source = """
 return Task.race({
   function() return LLM.complete("slow") end,
@@ -197,15 +197,24 @@ return #Task.all(tasks)
     assert 1 < server.max_in_flight <= 16
 
 
-def test_lua_stop_cancels_every_task_and_their_requests(runner, server):
-    server.delay = 5.0
-    # calls under a timeout (or a race) are abortable: Stop closes their requests too
-    source = """
+STOPPABLE = {
+    # calls under a timeout or a race (Lua), or with a signal (JS), are abortable: Stop closes their requests too
+    "stop.lua": """
 local ts = {}
 for i = 1, 3 do ts[i] = Task.spawn(function() return LLM.complete("wait " .. i) end) end
 return Task.timeout(20, function() return Task.all(ts) end)
-"""
-    run = runner.start("stop.lua", source, RunOptions(settings=_settings(server), timeout_s=30))
+""",
+    "stop.js": """
+const ac = new AbortController();
+await Promise.all([1, 2, 3].map((i) => LLM.completeAsync("wait " + i, { signal: ac.signal })));
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(STOPPABLE))
+def test_stop_cancels_every_task_and_their_requests(runner, server, name):
+    server.delay = 5.0
+    run = runner.start(name, STOPPABLE[name], RunOptions(settings=_settings(server), timeout_s=30))
     assert _wait_for(lambda: server.in_flight == 3)
     run.cancel()
     result = run.wait(5)
@@ -215,15 +224,13 @@ return Task.timeout(20, function() return Task.all(ts) end)
 
 def test_plain_task_calls_stop_at_once_too(runner, server):
     # without a race, timeout or signal a call takes the fast path: Stop ends the run at once all the same
-    server.delay = 3.0
+    server.delay = 20.0
     source = "local t = Task.spawn(function() return LLM.complete('plain') end)\nreturn t:await()"
-    run = runner.start("plain.lua", source, RunOptions(settings=_settings(server), timeout_s=30))
+    run = runner.start("plain.lua", source, RunOptions(settings=_settings(server), timeout_s=60))
     assert _wait_for(lambda: server.in_flight == 1)
-    started = time.monotonic()
     run.cancel()
-    result = run.wait(5)
+    result = run.wait(5)  # long before the 20 s answer
     assert result is not None and result.status == "cancelled"
-    assert time.monotonic() - started < 2.5  # not when the 3 s answer comes
 
 
 def test_lua_time_limit_covers_all_tasks(runner):
@@ -291,7 +298,7 @@ try {
 
 
 def test_js_abort_controller_cancels_one_call(runner, server):
-    server.fault("slow", seconds=3.0, when="slow")
+    server.fault("slow", seconds=10.0, when="slow")
     source = """
 const ac = new AbortController();
 const slow = LLM.completeAsync("slow", { signal: ac.signal });
@@ -359,20 +366,6 @@ return [typeof agent.runAsync, typeof a.text, typeof b.text];
     assert result.value == ["function", "string", "string"]
 
 
-def test_js_stop_cancels_every_promise_and_their_requests(runner, server):
-    server.delay = 5.0
-    source = """
-const ac = new AbortController();  // calls with a signal are abortable: Stop closes their requests too
-await Promise.all([1, 2, 3].map((i) => LLM.completeAsync("wait " + i, { signal: ac.signal })));
-"""
-    run = runner.start("stop.js", source, RunOptions(settings=_settings(server), timeout_s=30))
-    assert _wait_for(lambda: server.in_flight == 3)
-    run.cancel()
-    result = run.wait(5)
-    assert result is not None and result.status == "cancelled"
-    assert _wait_for(lambda: len(server.abandoned) == 3)
-
-
 # ------------------------------------------------------------------------------------------------------ Tengo
 def test_tengo_task_all_runs_bridge_calls_at_once(runner, server):
     server.delay = 0.3
@@ -402,7 +395,7 @@ export is_error(r) ? r.value : "won?"
 
 
 def test_tengo_race_returns_the_first_and_all_reports_the_failing_call(runner, server):
-    server.fault("slow", seconds=3.0, when="slow")
+    server.fault("slow", seconds=10.0, when="slow")
     source = """
 first := Task.race([[LLM.complete, "slow"], [LLM.complete, "quick"]])
 bad := Task.all([[JSON.decode, "[1]"], [JSON.decode, "{"]])
