@@ -177,7 +177,7 @@ class LuaDebugAgent:
         if tasks is not None:  # tasks run on the debugger's coroutines (hooked, stepped, shown as "task #n")
             coroutine = session.env.coroutine
             tasks.set_coroutines(coroutine.create, coroutine.resume)
-            self.api.set_thread_namer(tasks.name_of)
+            self.api.set_thread_namer(tasks.name_of, tasks.list)
         self._orig_bridge_call = host.bridge_call
         host.bridge_call = self._bridge_call
         self._orig_serve_callback = host.serve_callback

@@ -488,6 +488,7 @@ end
 local function list()
   local out = {}
   for st in pairs(live) do out[#out + 1] = {id = st.id, status = st.status, co = st.co, line = st.line} end
+  table.sort(out, function(a, b) return a.id < b.id end)
   return out
 end
 
