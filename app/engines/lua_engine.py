@@ -147,6 +147,8 @@ class _Session:
             call_id = self.host.send_call(target if isinstance(target, int) else _text(target), _text(method),
                                           args, opts, line, self.callbacks, bool(abortable))  # type: ignore[arg-type]
             return "ok", call_id
+        except BridgeFault as f:
+            return "error", self.push({"code": f.code, "message": f.message, "retryable": f.retryable})
         except Exception as e:  # a bug on our side: report it in the spell's terms, log the details
             log.exception("starting a task's bridge call failed inside the worker")
             return "error", self.push({"code": "internal", "message": str(e)})

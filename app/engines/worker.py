@@ -48,6 +48,8 @@ FLUSH_INTERVAL_S = 0.02      # output is batched: at most this long in the buffe
 FLUSH_BYTES = 32 * 1024
 MAX_MODULE_BYTES = 4 * 1024 * 1024
 MAX_NESTED_CALLS = 16        # a callback calling a bridge that calls back...: each level holds a host thread
+MAX_QUEUED_CALLS = 10_000    # a run's task calls waiting for a slot (their arguments live in the worker's memory,
+                             # outside the spell's memory limit)
 
 
 def load_engine(language: str) -> Engine:
@@ -218,6 +220,9 @@ class WorkerHost:
         if len(self.in_flight) < self.max_concurrent:
             self.in_flight.add(call.call_id)
             self.worker.channel.send(call)
+        elif len(self.queued) >= MAX_QUEUED_CALLS:
+            raise BridgeFault("limit_exceeded", f"more than {MAX_QUEUED_CALLS} bridge calls waiting for a slot "
+                                                f"(at most {self.max_concurrent} run at once)")
         else:
             self.queued.append(call)
         return call.call_id

@@ -87,8 +87,13 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
         if flush is not None:
             flush()
         abortable = abortable or timeout is not None  # the losers of a race, or of the clock, are closed
-        ids = [host.send_call(target, method, plain, opts, rt.line or None, conv.callbacks, abortable)
-               for target, method, plain, opts in prepared]
+        ids: list[int] = []
+        try:
+            for target, method, plain, opts in prepared:
+                ids.append(host.send_call(target, method, plain, opts, rt.line or None, conv.callbacks, abortable))
+        except BridgeFault as f:  # too many calls waiting for a slot: the group does not start
+            cancel(set(ids))
+            raise TengoRuntimeError(f"{where}: {f.message}") from None
         return ids, (None if timeout is None else time.monotonic() + timeout)
 
     def cancel(pending: set[int]) -> None:
