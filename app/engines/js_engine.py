@@ -72,6 +72,7 @@ class _Session:
         self.fire_timers = get("__ls_internal.fireTimers")
         self.strong_timers = get("__ls_internal.strongTimers")
         self.abandon_all = get("__ls_internal.abandonAll")
+        self.callback_reply = get("__ls_internal.callbackReply")
         self.ctx.eval("delete globalThis.__ls_internal")
         self.callbacks = _JsCallbacks(self)
         self.limit: LimitExceeded | None = None
@@ -119,10 +120,15 @@ class _Session:
         except Exception:  # never raise into quickjs
             log.exception("cancelling a call failed")
 
-    def run_loop(self, settled: Callable[[], bool]) -> None:
+    def callback_reply_ready(self, key: int) -> bool:
+        """Whether the async script function's promise under ``key`` has settled (its reply waits)."""
+        return self.callback_reply(key, False) is not None
+
+    def run_loop(self, settled: Callable[[], bool], drain: bool = True) -> None:
         """The event loop: run promise jobs, due timers and the answers of calls in flight until ``settled()``
-        and nothing is left that could still run (calls in flight, timers) — as a JavaScript program waits for
-        its promises and timers. Stops early on a limit."""
+        and, with ``drain``, nothing is left that could still run (calls in flight, timers) — as a JavaScript
+        program waits for its promises and timers. Without ``drain`` (an async script function called by a
+        bridge, whose caller waits for it) it returns as soon as ``settled()``. Stops early on a limit."""
         ctx, host = self.ctx, self.host
         pending_calls = getattr(host, "pending_calls", lambda: 0)
         while True:
@@ -134,6 +140,8 @@ class _Session:
                 return
             if ctx.execute_pending_job():
                 continue  # a timer queued jobs
+            if not drain and settled():
+                return
             if pending_calls() == 0:
                 if next_at < 0 or (settled() and self.strong_timers() == 0):
                     return  # nothing is left that could run (or only timers that do not hold the run)
@@ -274,6 +282,13 @@ class _JsCallbacks(ScriptFunctions):
             s = self.session
             try:
                 reply = _loads(s.invoke_callback(callback_id, json.dumps(list(args), ensure_ascii=False)))
+                if "pending" in reply:  # an async script function: run the event loop until it settles
+                    key = reply["pending"]
+                    s.run_loop(lambda: s.callback_reply_ready(key), drain=False)
+                    done = s.callback_reply(key, True)
+                    reply = _loads(done) if done is not None else {"ok": False, "error": {
+                        "name": "SpellError", "code": "tool_failed",
+                        "message": "the async function's promise never settled", "stack": ""}}
             except quickjs.StackOverflow:
                 raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
             if s.limit:

@@ -420,12 +420,29 @@
     if (!fn) return JSON.stringify({ ok: false, error: { name: "SpellError", code: "invalid_argument", message: "script function #" + id + " is gone", stack: "" } });
     try {
       const args = JSON.parse(argsJson).map(fromHost);
-      return settle(fn(...args));
+      const v = fn(...args);
+      if (v && typeof v.then === "function") {  // an async function (a tool body, a step...): the loop settles it
+        nextCallReply += 1;
+        const key = nextCallReply;
+        callReplies.set(key, null);
+        v.then((x) => { callReplies.set(key, settle(x)); },
+               (e) => { callReplies.set(key, JSON.stringify({ ok: false, error: describeError(e) })); });
+        return JSON.stringify({ pending: key });
+      }
+      return settle(v);
     } catch (e) {
       return JSON.stringify({ ok: false, error: describeError(e) });
     }
   }
+  const callReplies = new Map();  // key → the settled reply of an async script function (null while pending)
+  let nextCallReply = 0;
+  function callbackReply(key, take) {
+    const r = callReplies.get(key);
+    if (r === null || r === undefined) return null;
+    if (take) callReplies.delete(key);
+    return r;
+  }
 
   globalThis.__ls_internal = { install, runMain, pendingReply, invokeCallback, modules: __ls_modules,
-                               deliver, fireTimers, strongTimers, abandonAll };
+                               deliver, fireTimers, strongTimers, abandonAll, callbackReply };
 })();

@@ -35,7 +35,7 @@ def _overlapping(spans: list[dict]) -> bool:
     return len(llm) > 1 and max(s["start"] for s in llm) < min(s["end"] for s in llm)
 
 
-def _wait_for(cond, timeout: float = 5.0) -> bool:
+def _wait_for(cond, timeout: float = 30.0) -> bool:  # generous: the first call imports litellm
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
@@ -353,6 +353,24 @@ return { order, n };
     # a spell without await: its timers and promise callbacks still run before the run ends
     result = _run(runner, "sync.js", 'setTimeout(() => print("tick"), 10);\nJSON.encodeAsync(1).then((t) => print("then", t));')
     assert result.ok, result.failure
+
+
+def test_js_async_functions_handed_to_bridges_are_awaited(runner):
+    source = """
+Tool.register("shout", "Upper-case a text", {type: "object", properties: {text: {type: "string"}}},
+  async (args) => (await JSON.encodeAsync(args.text)).toUpperCase());
+const viaAsync = await Tool.callAsync("shout", { text: "a" });
+const viaSync = Tool.call("shout", { text: "b" });
+const steps = Workflow.parallel([async (x) => await LLM.completeAsync("one " + x), async (x) => "two " + x],
+                                { input: "x" }).output;
+Tool.register("broken", "Fails", {type: "object"}, async () => { await null; throw new SpellError("timeout", "slow"); });
+let code = null;
+try { Tool.call("broken", {}); } catch (e) { code = e.code; }
+return [viaAsync, viaSync, steps, code];
+"""
+    result = _run(runner, "cb.js", source)
+    assert result.ok, result.failure
+    assert result.value == ['"A"', '"B"', ["Echo: one x", "two x"], "tool_failed"]  # as for any script tool
 
 
 def test_js_handle_methods_have_async_twins(runner):
