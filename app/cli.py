@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
 
+    from app.evals.cli import add_parser as add_eval_parser
+    add_eval_parser(sub)
+
     docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
     docs.add_argument("--out", default="docs/reference", help="output folder")
     docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts, json, or all")
@@ -264,6 +267,19 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     before_first_use(lambda: config.export_to_environment(user))
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evals.cli import run_eval
+    settings: dict[str, Any] = {}
+    if args.executor == "ray":  # the cluster's environment supplies API keys, never this machine's keyring
+        from app import config
+        user = config.load_settings()
+        settings["default_model"] = user.default_model
+        settings["base_urls"] = dict(user.base_urls)
+    else:
+        _use_user_config(settings)
+    return run_eval(args, settings, UsageError)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     try:
         from app.reference import write_docs  # type: ignore[attr-defined]
@@ -289,7 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs}[args.command]
+        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
+                   "eval": cmd_eval}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")
