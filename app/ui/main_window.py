@@ -18,6 +18,7 @@ from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
+from app.ui.eval_view import EvalWiring, eval_action_specs
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
@@ -134,6 +135,12 @@ class MainWindow(QMainWindow):
         # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
         self.debugger = DebugWiring(self, self.tabs)
         self._debug_run: RunSession | None = None
+        # evals: the Eval view (Run Eval on an .eval.yaml), with Debug this row
+        self.evals = EvalWiring(self, self.runs.wait_runner, self._eval_settings, self.debug_eval_row)
+        self._dock("evals", "Eval", self.evals.view, bottom)
+        self.tabifyDockWidget(self.docks["find_files"], self.docks["evals"])
+        self.docks["evals"].hide()
+        self.docks["console"].raise_()
 
         # status bar
         self.run_label = QLabel()
@@ -217,7 +224,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self.toolbar = tb
         style = self.style()
-        for spec in A.ACTIONS + debug_action_specs():
+        for spec in A.ACTIONS + debug_action_specs() + eval_action_specs():
             menu = menus[spec.menu]
             if spec.separator_before:
                 menu.addSeparator()
@@ -574,9 +581,11 @@ class MainWindow(QMainWindow):
             st.welcome_shown = True
 
     # =============================================================================================== running
-    def action_run(self, page: EditorPage | None = None, *, debug: bool = False) -> RunSession | None:
+    def action_run(self, page: EditorPage | None = None, *, debug: bool = False,
+                   extra_settings: dict | None = None) -> RunSession | None:
         """Run the current spell (F5; when stopped in the debugger, F5 continues): optionally save first, then
-        start it in the engine pool (``debug``: under the debugger)."""
+        start it in the engine pool (``debug``: under the debugger; ``extra_settings``: run settings such as a
+        replay cassette and the model, for Debug this row)."""
         if not debug and page is None and self.debugger.continue_if_paused():
             return None
         page = page or self.tabs.current_page()
@@ -607,7 +616,8 @@ class MainWindow(QMainWindow):
         path = page.run_path()
         options = dict(inputs=inputs, profile=s.profile, timeout_s=s.timeout_s or None,
                        memory_mb=s.memory_mb if s.memory_mb >= 8 else None, language=page.language,
-                       settings={"default_model": s.default_model, "base_urls": dict(s.base_urls)},
+                       settings={"default_model": s.default_model, "base_urls": dict(s.base_urls),
+                                 **(extra_settings or {})},
                        workspace=self.workspace)
         if debug:
             options.update(self.debugger.controller.run_options())  # a fresh debug session (stops the last one)
@@ -624,6 +634,33 @@ class MainWindow(QMainWindow):
         self._status_timer.start()
         self._update_run_status()
         return run
+
+    # ================================================================================================== evals
+    def _eval_settings(self) -> dict:
+        s = self.store.settings
+        return {"default_model": s.default_model, "base_urls": dict(s.base_urls)}
+
+    def action_run_eval(self) -> None:
+        """Run the current .eval.yaml (saved first) in the Eval view (Ctrl+Shift+E)."""
+        page = self.tabs.current_page()
+        if page is not None and page.path and page.dirty:
+            self.tabs.save(page)
+        if self.evals.run_current(page.path if page is not None else None):
+            self.docks["evals"].show()
+            self.docks["evals"].raise_()
+
+    def debug_eval_row(self, spell: str, inputs: object, model: str, cassette: str) -> RunSession | None:
+        """Debug this row: the eval's spell under the debugger with the row's INPUT, its model, and its recorded
+        model answers replayed from the row's cassette (so the failure reproduces exactly)."""
+        import json
+        page = self.open_location(spell, 1)
+        if page is None:
+            return None
+        self.console.input.setText(json.dumps(inputs, ensure_ascii=False))
+        extra = {"default_model": model}
+        if cassette:
+            extra["replay"] = cassette
+        return self.action_run(page, debug=True, extra_settings=extra)
 
     def action_stop(self) -> None:
         """Stop the debug run when debugging (Shift+F5), else every running spell."""
