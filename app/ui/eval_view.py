@@ -196,7 +196,7 @@ class EvalView(QWidget):
             headers.append(m.label)
             for n in names:
                 self._columns.append((m.label, n))
-                headers.append(n if len(n) <= 18 else n[:17] + "…")
+                headers.append(n if len(n) <= 16 else n[:15] + "…")
         self.matrix.clear()
         self.matrix.setColumnCount(len(headers))
         self.matrix.setHorizontalHeaderLabels(headers)
@@ -221,8 +221,10 @@ class EvalView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.matrix.setColumnWidth(0, 44)
         self.matrix.setColumnWidth(1, 260)
+        metrics = self.matrix.horizontalHeader().fontMetrics()
         for c in range(2, len(headers)):
-            self.matrix.setColumnWidth(c, 92 if self._columns[c - 2][1] is None else 64)
+            text_w = metrics.horizontalAdvance(headers[c]) + 24
+            self.matrix.setColumnWidth(c, max(92 if self._columns[c - 2][1] is None else 60, text_w))
 
     def _fill(self, record: dict[str, Any]) -> None:
         i = self._row_of.get((int(record["row"]), int(record.get("repeat", 0))))
