@@ -17,11 +17,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy-key-0000000000")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from app.evals.executors import LocalExecutor  # noqa: E402
-from app.evals.rowrun import RowRunner  # noqa: E402
-from app.evals.session import EvalOptions, EvalRun, spell_spec  # noqa: E402
-from app.evals.spec import load_eval  # noqa: E402
-from support.llm_server import LLMServer  # noqa: E402
+from support.llm_server import LLMServer
+
+from app.evals.executors import LocalExecutor
+from app.evals.rowrun import RowRunner
+from app.evals.session import EvalOptions, EvalRun, spell_spec
+from app.evals.spec import load_eval
 
 TRIVIAL_ROWS = 1000
 TRIVIAL_TARGET = 100.0
@@ -35,8 +36,7 @@ def write_eval(folder: str, spell: str, rows: int, concurrency: int, asserts: st
     with open(os.path.join(folder, "spell.lua"), "w", encoding="utf-8") as f:
         f.write(spell)
     with open(os.path.join(folder, "data.jsonl"), "w", encoding="utf-8") as f:
-        for i in range(rows):
-            f.write(f'{{"i": {i}, "expected": "{2 * i}"}}\n')
+        f.writelines(f'{{"i": {i}, "expected": "{2 * i}"}}\n' for i in range(rows))
     path = os.path.join(folder, "bench.eval.yaml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"spell: spell.lua\ndataset: data.jsonl\nconcurrency: {concurrency}\nassert:\n{asserts}")

@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-import regex
+import regex  # type: ignore[import-untyped]
 
 REGEX_TIMEOUT_S = 1.0
 MAX_PATTERN = 2000
@@ -30,7 +30,7 @@ KNOWN_TYPES = ("equals", "contains", "icontains", "contains-any", "contains-all"
                "llm-rubric", "similar", "tool-called")
 _KEYS = {"type", "value", "weight", "threshold", "provider", "metric"}
 _NEEDS_VALUE = set(KNOWN_TYPES) - {"is-json"}
-_DEFAULT_THRESHOLD = {"similar": 0.75, "llm-rubric": None, "lua": 0.5, "javascript": 0.5}
+_DEFAULT_THRESHOLD: dict[str, float] = {"similar": 0.75, "lua": 0.5, "javascript": 0.5}
 _TEMPLATE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 
 
@@ -118,13 +118,13 @@ def _short(value: Any, n: int = 60) -> str:
 def parse_assertion(raw: Any, where: str = "") -> AssertionSpec:
     """An :class:`AssertionSpec` from its eval-file form; ``ValueError`` says what is wrong."""
     if not isinstance(raw, dict):
-        raise ValueError(f"an assertion is a mapping with a 'type', not {_short(raw)!r}")
+        raise ValueError(f"an assertion is a mapping with a 'type', not {_short(raw)!r}")  # noqa: TRY004
     unknown = sorted(str(k) for k in raw if k not in _KEYS)
     if unknown:
         raise ValueError(f"unknown assertion key(s) {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
     kind = raw.get("type")
     if not isinstance(kind, str):
-        raise ValueError("an assertion needs a 'type'")
+        raise ValueError("an assertion needs a 'type'")  # noqa: TRY004 - a file error, reported with its line
     negate = kind.startswith("not-")
     base = kind[4:] if negate else kind
     if base not in KNOWN_TYPES:
@@ -175,8 +175,8 @@ def _check_value(kind: str, value: Any) -> None:
     elif kind == "json-schema" or (kind == "is-json" and value is not None):
         if not isinstance(value, dict):
             raise ValueError(f"{kind} needs a JSON schema (a mapping) as 'value'")
-        from jsonschema import validators
-        from jsonschema.exceptions import SchemaError
+        from jsonschema import validators  # type: ignore[import-untyped]
+        from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
         try:
             validators.validator_for(value).check_schema(value)
         except SchemaError as e:
@@ -184,9 +184,9 @@ def _check_value(kind: str, value: Any) -> None:
     elif kind in ("lua", "javascript", "llm-rubric"):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{kind} needs a non-empty string as 'value'")
-    elif kind == "tool-called":
-        if not (isinstance(value, str) or (isinstance(value, dict) and isinstance(value.get("name"), str))):
-            raise ValueError("tool-called needs a tool name, or {name: ..., args: {...}}")
+    elif kind == "tool-called" and not (isinstance(value, str) or (isinstance(value, dict)
+                                                                  and isinstance(value.get("name"), str))):
+        raise ValueError("tool-called needs a tool name, or {name: ..., args: {...}}")
 
 
 # ------------------------------------------------------------------------------------------------ templates
@@ -333,13 +333,15 @@ def _json_schema(spec: AssertionSpec, value: Any, obs: Observation, grader: Grad
         return False, 0.0, f"output is not JSON: {_short(obs.text)!r}"
     if _count_nodes(doc, MAX_JSON_NODES) > MAX_JSON_NODES:
         return False, 0.0, f"output has more than {MAX_JSON_NODES} JSON values; not validated"
-    from jsonschema import validators
+    from jsonschema import validators  # type: ignore[import-untyped]
+    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
     from referencing import Registry
+    from referencing.exceptions import Unresolvable
     cls = validators.validator_for(value)
     validator = cls(value, registry=Registry())  # resolves only refs inside the schema; retrieves nothing
     try:
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
-    except Exception as e:  # an unresolvable $ref and the like: the schema's fault, reported as the reason
+    except (Unresolvable, SchemaError) as e:  # a $ref outside the schema: the schema's fault, the reason
         raise GradingError(f"the schema cannot be used: {type(e).__name__}: {e}") from None
     if not errors:
         return True, 1.0, "output matches the schema"
@@ -373,8 +375,8 @@ def _expression(spec: AssertionSpec, value: Any, obs: Observation, grader: Grade
         return score >= threshold, score, f"{_short(value)} = {result:g} (threshold {threshold:g})"
     if isinstance(result, dict) and "pass" in result:
         ok = bool(result["pass"])
-        score = result.get("score")
-        score = float(score) if isinstance(score, (int, float)) else (1.0 if ok else 0.0)
+        given = result.get("score")
+        score = float(given) if isinstance(given, (int, float)) else (1.0 if ok else 0.0)
         return ok, min(1.0, max(0.0, score)), str(result.get("reason") or f"{_short(value)} returned pass={ok}")
     if isinstance(result, str):
         return False, 0.0, result
@@ -435,7 +437,9 @@ def _tool_called(spec: AssertionSpec, value: Any, obs: Observation, grader: Grad
         return False, 0.0, f"{name} was not called" + (f" (called: {', '.join(called)})" if called else
                                                       " (no tool calls)")
     for c in calls:
-        args = c.get("args") if isinstance(c.get("args"), dict) else {}
+        args = c.get("args")
+        if not isinstance(args, dict):
+            args = {}
         if all(k in args and args[k] == v for k, v in want.items()):
             return True, 1.0, f"{name} called" + (f" with {_short(want)}" if want else "")
     return False, 0.0, f"{name} called, but never with {_short(want)} (got {_short(calls[0].get('args'))})"

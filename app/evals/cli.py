@@ -8,7 +8,8 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from app.evals.results import Change, ModelSummary, compare, read_results, summarize
 from app.evals.session import EvalOptions, EvalRun, Progress

@@ -10,7 +10,8 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-from typing import Any, Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from app.evals.rowrun import Job, RowRunner, SpellSpec
 
@@ -83,7 +84,8 @@ class RayExecutor:
             ray.init(**kwargs)
         self.concurrency = max(1, concurrency)
         n = actors or max(1, min(self.concurrency, int(ray.cluster_resources().get("CPU", 1))))
-        actor_cls = ray.remote(num_cpus=1, max_concurrency=max(1, self.concurrency // n + 1))(_EvalActor)
+        actor_cls = ray.remote(num_cpus=1,  # type: ignore[call-overload]  # actor options
+                               max_concurrency=max(1, self.concurrency // n + 1))(_EvalActor)
         self.actors = [actor_cls.remote(spell) for _ in range(n)]  # type: ignore[attr-defined]
         self._cancelled = threading.Event()
 

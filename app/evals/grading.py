@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.bridges.cassette import Cassette, normalise, request_key
 from app.bridges.errors import SpellError

@@ -16,8 +16,9 @@ import logging
 import os
 import statistics
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def key_of(record: dict[str, Any]) -> Key:
 
 def cassette_dir(results_path: str) -> str:
     """Where the cassettes of a results file live."""
-    base = results_path[:-6] if results_path.endswith(".jsonl") else results_path
+    base = results_path.removesuffix(".jsonl")
     return base + ".cassettes"
 
 
@@ -68,9 +69,9 @@ class ResultsWriter:
         self._lock = threading.Lock()
         if resume and os.path.exists(path):
             _cut_unfinished_line(path)
-            self._file = open(path, "a", encoding="utf-8")
+            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open until close()
         else:
-            self._file = open(path, "w", encoding="utf-8")
+            self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - open until close()
 
     def write(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store the record's cassette (``cassette_text``) and append its line; returns the stored record."""

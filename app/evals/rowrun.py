@@ -18,7 +18,6 @@ from app.evals.assertions import AssertionSpec, Observation, evaluate_all
 from app.evals.grading import RowTape, RunnerGrader
 from app.runner import Runner, RunOptions
 
-
 _USES_MODELS = re.compile(r"\b(LLM|Agent|Model|Workflow)\b")
 
 
@@ -62,8 +61,8 @@ def tool_calls(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     calls = []
     for s in spans:
         if s.get("kind") == "tool":
-            request = s.get("request") if isinstance(s.get("request"), dict) else {}
-            args = request.get("args")
+            request = s.get("request")
+            args = request.get("args") if isinstance(request, dict) else None
             calls.append({"name": s.get("name"), "args": args if isinstance(args, dict) else {}})
     return calls
 

@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from app.evals.assertions import KNOWN_TYPES, AssertionSpec, parse_assertion
 
@@ -134,7 +134,7 @@ def load_eval(path: str, models: list[str] | None = None, default_model: str = "
             raise EvalFileError(f"{path}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
     else:
         try:
-            doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+            doc = yaml.load(text, Loader=_LineLoader)
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = mark.line + 1 if mark is not None else 1
@@ -301,7 +301,7 @@ def read_dataset(path: str) -> list[tuple[Any, str]]:
     if ext not in (".jsonl", ".csv"):
         raise EvalFileError(f"{path}: a dataset is a .jsonl or .csv file")
     try:
-        f = open(path, encoding="utf-8", newline="")
+        f = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by the ``with`` below
     except FileNotFoundError:
         raise EvalFileError(f"{path}: dataset not found") from None
     except OSError as e:

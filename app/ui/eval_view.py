@@ -12,13 +12,26 @@ import json
 import logging
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import languages as spell_languages
 from app.evals.results import cassette_dir, read_results, summarize
@@ -200,10 +213,11 @@ class EvalView(QWidget):
         self.matrix.clear()
         self.matrix.setColumnCount(len(headers))
         self.matrix.setHorizontalHeaderLabels(headers)
-        for i, n in enumerate(headers[2:], 2):
-            item = self.matrix.horizontalHeaderItem(i)
+        for i in range(2, len(headers)):
+            header_item = self.matrix.horizontalHeaderItem(i)
             label, name = self._columns[i - 2]
-            item.setToolTip(f"{label}: {name}" if name else f"{label}: the row's result and score")
+            if header_item is not None:
+                header_item.setToolTip(f"{label}: {name}" if name else f"{label}: the row's result and score")
         self._row_of.clear()
         rows = [(r, k) for r in spec.rows for k in range(spec.repeat)]
         self.matrix.setRowCount(len(rows))
@@ -235,6 +249,8 @@ class EvalView(QWidget):
             if label != record["model"]:
                 continue
             item = self.matrix.item(i, c)
+            if item is None:
+                continue
             if name is None:
                 ok = bool(record.get("pass"))
                 item.setText(("pass " if ok else ("ERROR " if record.get("error") else "FAIL ")) +
@@ -261,8 +277,8 @@ class EvalView(QWidget):
         if not self.failed_only.isChecked():
             self.matrix.setRowHidden(i, False)
             return
-        failed = any(self.matrix.item(i, c) is not None and self.matrix.item(i, c).text().startswith(("FAIL", "ERROR"))
-                     for c, (_, name) in enumerate(self._columns, 2) if name is None)
+        items = [self.matrix.item(i, c) for c, (_, name) in enumerate(self._columns, 2) if name is None]
+        failed = any(item is not None and item.text().startswith(("FAIL", "ERROR")) for item in items)
         self.matrix.setRowHidden(i, not failed)
 
     def _refresh_totals(self) -> None:
@@ -379,9 +395,8 @@ class EvalView(QWidget):
     def _show_detail(self, row: int, column: int) -> None:
         record = self.record_at(row, column)
         self._selected = record
-        can_debug = record is not None and self.spec is not None and \
-            spell_languages.is_debuggable(spell_languages.for_path(self.spec.spell).id
-                                          if spell_languages.for_path(self.spec.spell) else None)
+        lang = spell_languages.for_path(self.spec.spell) if self.spec is not None else None
+        can_debug = record is not None and lang is not None and lang.debuggable
         self.debug_button.setEnabled(bool(can_debug) and not self.running)
         if record is None:
             self.detail_title.setText("Select a cell to see the run")
@@ -413,9 +428,9 @@ def _text(value: Any) -> str:
 def detail_html(record: dict[str, Any], cassette: str) -> str:
     """A run's detail: verdict, input, output or error, assertions with reasons, the exchanges of its cassette."""
     ok = bool(record.get("pass"))
-    parts = [f"<p><b style='color:{'#1a7f37' if ok else '#cf222e'}'>{'PASS' if ok else 'FAIL'}</b> · score "
-             f"{float(record.get('score') or 0):.3f} · {float(record.get('latency_ms') or 0):.0f} ms · "
-             f"{record.get('tokens') or 0} tokens · ${float(record.get('cost') or 0):.6f}</p>",
+    parts = [(f"<p><b style='color:{'#1a7f37' if ok else '#cf222e'}'>{'PASS' if ok else 'FAIL'}</b> · score "
+              f"{float(record.get('score') or 0):.3f} · {float(record.get('latency_ms') or 0):.0f} ms · "
+              f"{record.get('tokens') or 0} tokens · ${float(record.get('cost') or 0):.6f}</p>"),
              "<h4>Input</h4>", f"<pre>{html.escape(_text(record.get('input'))[:MAX_TRACE_CHARS])}</pre>"]
     err = record.get("error")
     if err:

@@ -5,8 +5,14 @@ from typing import Any
 
 import pytest
 
-from app.evals.assertions import (AssertionSpec, GradingError, Observation, evaluate, evaluate_all,
-                                  parse_assertion)
+from app.evals.assertions import (
+    AssertionSpec,
+    GradingError,
+    Observation,
+    evaluate,
+    evaluate_all,
+    parse_assertion,
+)
 
 
 class FakeGrader:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def llmspell(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "app.cli", "eval", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", "eval", *args], capture_output=True, text=True, check=False,
                           cwd=cwd, timeout=timeout, env=env)
 
 
@@ -38,7 +38,7 @@ def test_examples_pass_with_report_and_summary(tmp_path: Path) -> None:
     assert len(records) == 12 and all(r["pass"] for r in records)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script" in html and "http://" not in html and "https://" not in html  # self-contained
-    data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', html, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', html, re.DOTALL).group(1))
     assert data["models"] == ["offline/echo", "offline-mini"] and len(data["records"]) == 12
     proc = llmspell(str(ex / "content_pipeline.eval.yaml"), "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr + proc.stdout

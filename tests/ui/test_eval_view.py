@@ -61,7 +61,7 @@ def test_debug_this_row_replays_the_cassette(real_window: Any, qtbot: Any, tmp_p
 
 def test_bad_eval_file_shows_its_error(qtbot: Any, tmp_path: Path) -> None:
     (tmp_path / "bad.eval.yaml").write_text("spell: s.lua\nrows: [1]\n")
-    view = EvalView(lambda: None, lambda: {})
+    view = EvalView(lambda: None, dict)
     qtbot.addWidget(view)
     assert not view.open(str(tmp_path / "bad.eval.yaml"))
     assert "bad.eval.yaml:1: spell s.lua not found" in view.title.text() and not view.run_button.isEnabled()
