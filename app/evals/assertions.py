@@ -143,15 +143,16 @@ def parse_assertion(raw: Any, where: str = "") -> AssertionSpec:
     if provider is not None and not isinstance(provider, str):
         raise ValueError("'provider' must be a model name")
     metric = raw.get("metric") or ""
-    return AssertionSpec(base, _plain(value), negate, float(weight), None if threshold is None else float(threshold),
+    return AssertionSpec(base, plain(value), negate, float(weight), None if threshold is None else float(threshold),
                          provider, str(metric), where)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """YAML nodes (and any mapping or list) back to plain dicts and lists: they cross process boundaries."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 

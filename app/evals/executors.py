@@ -10,12 +10,13 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
 
 from app.evals.rowrun import Job, RowRunner, SpellSpec
 
 log = logging.getLogger(__name__)
+H = TypeVar("H")  # an executor's handle of a job in flight
 
 
 class Executor(Protocol):
@@ -37,23 +38,13 @@ class LocalExecutor:
         self._threads = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="eval")
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
-        pending: set[concurrent.futures.Future[dict[str, Any]]] = set()
-        it = iter(jobs)
-        exhausted = False
-        while True:
-            while not exhausted and not self._cancelled.is_set() and len(pending) < self.concurrency:
-                job = next(it, None)
-                if job is None:
-                    exhausted = True
-                    break
-                pending.add(self._threads.submit(self.row_runner.run, job))
-            if not pending:
-                return
-            done, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-            for fut in done:
-                if fut.cancelled():
-                    continue
-                yield fut.result()
+        def wait(pending: list[concurrent.futures.Future[dict[str, Any]]]
+                 ) -> tuple[list[dict[str, Any]], list[concurrent.futures.Future[dict[str, Any]]]]:
+            done, rest = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            return [f.result() for f in done if not f.cancelled()], list(rest)
+
+        return _as_completed(jobs, self.concurrency, self._cancelled,
+                             lambda job: self._threads.submit(self.row_runner.run, job), wait)
 
     def cancel(self) -> None:
         """Start no more jobs; the ones in flight finish (their records still arrive)."""
@@ -91,25 +82,21 @@ class RayExecutor:
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
         ray = self.ray
-        pending: dict[Any, int] = {}  # object ref → actor index
-        load = [0] * len(self.actors)
-        it = iter(jobs)
-        exhausted = False
-        while True:
-            while not exhausted and not self._cancelled.is_set() and len(pending) < self.concurrency:
-                job = next(it, None)
-                if job is None:
-                    exhausted = True
-                    break
-                i = min(range(len(self.actors)), key=load.__getitem__)
-                load[i] += 1
-                pending[self.actors[i].run.remote(job)] = i
-            if not pending:
-                return
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                load[pending.pop(ref)] -= 1
-                yield ray.get(ref)
+        load = [0] * len(self.actors)  # jobs in flight per actor: the next goes to the least busy
+
+        def submit(job: Job) -> tuple[Any, int]:
+            i = min(range(len(self.actors)), key=load.__getitem__)
+            load[i] += 1
+            return self.actors[i].run.remote(job), i
+
+        def wait(pending: list[tuple[Any, int]]) -> tuple[list[dict[str, Any]], list[tuple[Any, int]]]:
+            done, _ = ray.wait([ref for ref, _ in pending], num_returns=1)
+            finished = [(ref, i) for ref, i in pending if ref in done]
+            for _, i in finished:
+                load[i] -= 1
+            return [ray.get(ref) for ref, _ in finished], [p for p in pending if p not in finished]
+
+        return _as_completed(jobs, self.concurrency, self._cancelled, submit, wait)
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -121,6 +108,26 @@ class RayExecutor:
             except Exception:  # an actor already gone
                 log.debug("killing an eval actor failed", exc_info=True)
         self.actors = []
+
+
+def _as_completed(jobs: Iterable[Job], limit: int, cancelled: threading.Event, submit: Callable[[Job], H],
+                  wait: Callable[[list[H]], tuple[list[dict[str, Any]], list[H]]]) -> Iterator[dict[str, Any]]:
+    """Keep up to ``limit`` jobs submitted (none once ``cancelled``) and yield their records as they finish:
+    ``wait`` blocks until at least one finished and returns their records and the handles still pending."""
+    pending: list[H] = []
+    it = iter(jobs)
+    exhausted = False
+    while True:
+        while not exhausted and not cancelled.is_set() and len(pending) < limit:
+            job = next(it, None)
+            if job is None:
+                exhausted = True
+                break
+            pending.append(submit(job))
+        if not pending:
+            return
+        records, pending = wait(pending)
+        yield from records
 
 
 class _EvalActor:

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from app.evals.assertions import KNOWN_TYPES, AssertionSpec, parse_assertion
+from app.evals.assertions import KNOWN_TYPES, AssertionSpec, parse_assertion, plain
 
 MAX_ROWS = 1_000_000
 KNOWN_KEYS = {"spell", "dataset", "rows", "vars", "models", "assert", "threshold", "concurrency", "repeat",
@@ -277,22 +277,13 @@ def _assertions(raw: Any, where_default: str, err: Any, what: str) -> list[Asser
 
 def _inputs(data: Any, vars_map: dict[str, str] | None, where: str) -> Any:
     if vars_map is None:
-        return _plain(data)
+        return plain(data)
     if not isinstance(data, dict):
         raise EvalFileError(f"{where}: 'vars' picks fields, so each row must be an object")
     missing = [f for f in vars_map.values() if f not in data]
     if missing:
         raise EvalFileError(f"{where}: the row has no field(s) {', '.join(missing)} named in 'vars'")
-    return {name: _plain(data[f]) for name, f in vars_map.items()}
-
-
-def _plain(value: Any) -> Any:
-    """YAML nodes back to plain dicts and lists (they cross process boundaries)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return {name: plain(data[f]) for name, f in vars_map.items()}
 
 
 def read_dataset(path: str) -> list[tuple[Any, str]]:
