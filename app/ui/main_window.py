@@ -1017,6 +1017,7 @@ class MainWindow(QMainWindow):
         self._backed_up.clear()
         self.save_session()
         self.diagnostics.shutdown()
+        self.evals.view.stop()  # no new eval runs; finished ones are in the results file (Run Eval resumes)
         self.runs.shutdown()
         self._closing = True
         e.accept()
@@ -1026,4 +1027,6 @@ class MainWindow(QMainWindow):
         self._backup_timer.stop()
         self._status_timer.stop()
         self.diagnostics.shutdown()
+        self.evals.view.stop()
+        self.evals.view.wait(30.0)
         self.runs.shutdown(timeout=1.0)
