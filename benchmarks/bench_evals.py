@@ -44,17 +44,45 @@ def write_eval(folder: str, spell: str, rows: int, concurrency: int, asserts: st
 
 
 def measure(path: str, settings: dict[str, object], warm: int) -> tuple[float, int, int]:
+    """Seconds for the whole eval, rows, rows passed: steady state (a warm-up eval of 2 × concurrency rows first
+    starts the workers and the host's threads, as an IDE that has run anything already has them)."""
     spec = load_eval(path)
     spell = spell_spec(spec, settings)
     row_runner = RowRunner(spell, warm=warm)
     row_runner.runner.pool.wait_warm(60)
     out = os.path.join(os.path.dirname(path), "results.jsonl")
+    warmup = load_eval(path)
+    warmup.rows = warmup.rows[: 2 * spec.concurrency]
+    EvalRun(warmup, EvalOptions(out=out + ".warmup", settings=settings),
+            executor=LocalExecutor(spell, spec.concurrency, row_runner)).run()
     executor = LocalExecutor(spell, spec.concurrency, row_runner)
     started = time.perf_counter()
     records = EvalRun(spec, EvalOptions(out=out, settings=settings), executor=executor).run()
     elapsed = time.perf_counter() - started
     row_runner.close()
     return elapsed, len(records), sum(1 for r in records if r["pass"])
+
+
+def runner_alone(spell_source: str, settings: dict[str, object], rows: int, concurrency: int) -> float:
+    """Rows/s of the same spell through Runner.run on ``concurrency`` threads, without the eval layer (no
+    assertions, cassettes or results file): what the host manages here, side by side with the eval."""
+    import concurrent.futures
+
+    from app.runner import Runner, RunOptions
+    runner = Runner(warm={"lua": concurrency})
+    runner.pool.wait_warm(60)
+
+    def one(i: int) -> bool:
+        return runner.run("alone.lua", spell_source, RunOptions(inputs={"i": i}, language="lua",
+                                                                settings=dict(settings))).ok
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(2 * concurrency)))
+        started = time.perf_counter()
+        ok = sum(pool.map(one, range(rows)))
+        elapsed = time.perf_counter() - started
+    runner.shutdown()
+    assert ok == rows
+    return rows / elapsed
 
 
 def main() -> int:
@@ -69,14 +97,17 @@ def main() -> int:
               f"target {TRIVIAL_TARGET:.0f} rows/s; ratio {rate / TRIVIAL_TARGET:.2f}; {passed}/{n} passed")
     with tempfile.TemporaryDirectory() as folder, LLMServer(delay=LLM_DELAY) as server:
         settings = {"api_base": {"openai": server.url}}
-        path = write_eval(folder, 'return LLM.complete("row " .. INPUT.i, {model = "openai/test-model"})\n',
-                          LLM_ROWS, LLM_CONCURRENCY, "  - {type: starts-with, value: 'Echo: row'}\n")
+        source = 'return LLM.complete("row " .. INPUT.i, {model = "openai/test-model"})\n'
+        path = write_eval(folder, source, LLM_ROWS, LLM_CONCURRENCY, "  - {type: starts-with, value: 'Echo: row'}\n")
         elapsed, n, passed = measure(path, settings, LLM_CONCURRENCY)
         rate = n / elapsed
         ok = ok and rate >= LLM_TARGET and passed == n
         print(f"LLM-bound rows, {LLM_DELAY * 1000:.0f} ms server latency, concurrency {LLM_CONCURRENCY}: {n} rows in "
               f"{elapsed:.2f} s = {rate:.0f} rows/s; target {LLM_TARGET:.0f} rows/s; ratio {rate / LLM_TARGET:.2f}; "
               f"{passed}/{n} passed")
+        alone = runner_alone(source, settings, LLM_ROWS, LLM_CONCURRENCY)
+        print(f"  the same spell through Runner.run alone (no eval layer): {alone:.0f} rows/s; "
+              f"eval / runner alone {rate / alone:.2f}")
     print("ok" if ok else "below target")
     return 0
 
