@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app import languages
 
@@ -267,7 +268,6 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     from app.bridges.litellm_support import before_first_use
     user = config.load_settings()
     settings["default_model"] = user.default_model
-    settings["base_urls"] = dict(user.base_urls)
     before_first_use(lambda: config.export_to_environment(user))
 
 
@@ -278,18 +278,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from app import config
         user = config.load_settings()
         settings["default_model"] = user.default_model
-        settings["base_urls"] = dict(user.base_urls)
     else:
         _use_user_config(settings)
     return run_eval(args, settings, UsageError)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    try:
-        from app.reference import write_docs  # type: ignore[attr-defined]
-    except ImportError:
-        sys.stderr.write("llmspell docs: the reference generator is not available in this build\n")
-        return EXIT_ERROR
+    from app.reference import write_docs
+
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     try:
         paths = write_docs(args.out, formats)
