@@ -17,12 +17,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy-key-0000000000")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from support.llm_server import LLMServer
+from support.llm_server import LLMServer  # noqa: E402
 
-from app.evals.executors import LocalExecutor
-from app.evals.rowrun import RowRunner
-from app.evals.session import EvalOptions, EvalRun, spell_spec
-from app.evals.spec import load_eval
+from app.evals.executors import LocalExecutor  # noqa: E402
+from app.evals.rowrun import RowRunner  # noqa: E402
+from app.evals.session import EvalOptions, EvalRun, spell_spec  # noqa: E402
+from app.evals.spec import load_eval  # noqa: E402
 
 TRIVIAL_ROWS = 1000
 TRIVIAL_TARGET = 100.0

@@ -20,7 +20,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import qwait, wait
+from screenshots import qwait, wait  # noqa: E402
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-import regex  # type: ignore[import-untyped]
+import regex
 
 REGEX_TIMEOUT_S = 1.0
 MAX_PATTERN = 2000
@@ -176,8 +176,8 @@ def _check_value(kind: str, value: Any) -> None:
     elif kind == "json-schema" or (kind == "is-json" and value is not None):
         if not isinstance(value, dict):
             raise ValueError(f"{kind} needs a JSON schema (a mapping) as 'value'")
-        from jsonschema import validators  # type: ignore[import-untyped]
-        from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+        from jsonschema import validators
+        from jsonschema.exceptions import SchemaError
         try:
             validators.validator_for(value).check_schema(value)
         except SchemaError as e:
@@ -334,8 +334,8 @@ def _json_schema(spec: AssertionSpec, value: Any, obs: Observation, grader: Grad
         return False, 0.0, f"output is not JSON: {_short(obs.text)!r}"
     if _count_nodes(doc, MAX_JSON_NODES) > MAX_JSON_NODES:
         return False, 0.0, f"output has more than {MAX_JSON_NODES} JSON values; not validated"
-    from jsonschema import validators  # type: ignore[import-untyped]
-    from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+    from jsonschema import validators
+    from jsonschema.exceptions import SchemaError
     from referencing import Registry
     from referencing.exceptions import Unresolvable
     cls = validators.validator_for(value)

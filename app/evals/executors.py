@@ -75,9 +75,10 @@ class RayExecutor:
             ray.init(**kwargs)
         self.concurrency = max(1, concurrency)
         n = actors or max(1, min(self.concurrency, int(ray.cluster_resources().get("CPU", 1))))
-        actor_cls = ray.remote(num_cpus=1,  # type: ignore[call-overload]  # actor options
-                               max_concurrency=max(1, self.concurrency // n + 1))(_EvalActor)
-        self.actors = [actor_cls.remote(spell) for _ in range(n)]  # type: ignore[attr-defined]
+        # threaded actors: each serves up to its share of the jobs in flight at once (its pool has the workers)
+        options: dict[str, Any] = {"num_cpus": 1, "max_concurrency": max(1, self.concurrency // n + 1)}
+        actor_cls = ray.remote(**options)(_EvalActor)
+        self.actors: list[Any] = [actor_cls.remote(spell) for _ in range(n)]
         self._cancelled = threading.Event()
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:

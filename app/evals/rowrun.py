@@ -112,7 +112,7 @@ class RowRunner:
             calls = tool_calls(result.spans)
             obs = Observation(output=result.value if result.ok else None, row=job.data, error=error, cost=cost,
                               latency_ms=latency_ms, tokens=tokens, tool_calls=calls)
-            grader = RunnerGrader(self.runner, {k: v for k, v in self.spell.settings.items()}, RowTape(tape_path,
+            grader = RunnerGrader(self.runner, dict(self.spell.settings), RowTape(tape_path,
                                                                                                      replay))
             passed, score, results = evaluate_all(job.asserts, obs, grader)
             text = None

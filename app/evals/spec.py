@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from app.evals.assertions import KNOWN_TYPES, AssertionSpec, parse_assertion, plain
 

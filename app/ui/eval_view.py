@@ -494,7 +494,7 @@ class EvalWiring:
     """The Eval view in a main window: a dock and the Run Eval action (``action_run_eval`` delegates here)."""
 
     def __init__(self, window: Any, runner: Callable[[], Any], settings: Callable[[], dict[str, Any]],
-                 debug_row: Callable[[str, Any, str, str], None]):
+                 debug_row: Callable[[str, Any, str, str], object]):
         self.window = window
         self.view = EvalView(runner, settings)
         self.view.debugRequested.connect(debug_row)

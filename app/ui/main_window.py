@@ -30,8 +30,8 @@ from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
-from app.ui.eval_view import EvalWiring, eval_action_specs
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
+from app.ui.eval_view import EvalWiring, eval_action_specs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
