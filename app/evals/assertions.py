@@ -3,7 +3,7 @@
 Any type may be negated with a ``not-`` prefix (``not-contains``, ``not-regex``...). ``weight`` (default 1) weighs
 the score in the row's mean; weight 0 makes an assertion informational (it never fails the row). ``threshold``
 sets the score that passes for scored types (``similar``, ``llm-rubric``, ``lua``/``javascript`` returning a
-number). String values may use ``{{field}}`` for a field of the row (``{{a.b}}`` for nested ones).
+number, ``contains-all``/``icontains-all`` scored by the fraction found). String values may use ``{{field}}`` for a field of the row (``{{a.b}}`` for nested ones).
 
 Assertions that need a sandbox or a model (``lua``, ``javascript``, ``llm-rubric``, ``similar``) ask a
 :class:`Grader`; everything else is computed here. Spell-supplied data (the output) is bounded before it is
@@ -31,6 +31,7 @@ KNOWN_TYPES = ("equals", "contains", "icontains", "contains-any", "contains-all"
 _KEYS = {"type", "value", "weight", "threshold", "provider", "metric"}
 _NEEDS_VALUE = set(KNOWN_TYPES) - {"is-json"}
 _DEFAULT_THRESHOLD: dict[str, float] = {"similar": 0.75, "lua": 0.5, "javascript": 0.5}
+_FRACTIONAL = {"contains-all", "icontains-all"}  # scored by the fraction found: ``threshold`` sets the pass mark
 _TEMPLATE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 
 
@@ -228,6 +229,8 @@ def evaluate(spec: AssertionSpec, obs: Observation, grader: Grader | None) -> As
         return AssertionResult(spec.name, spec.type, False, 0.0, _one_line(str(e)), spec.weight)
     if spec.negate:
         passed, score, reason = not passed, 1.0 - score, f"not: {reason}"
+    if spec.threshold is not None and spec.type in _FRACTIONAL:
+        passed = score >= spec.threshold
     return AssertionResult(spec.name, spec.type, bool(passed), round(float(score), 6), _one_line(reason), spec.weight)
 
 

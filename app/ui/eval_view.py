@@ -500,6 +500,12 @@ class EvalWiring:
         self.view.debugRequested.connect(debug_row)
         self.view.statusMessage.connect(lambda m: window.statusBar().showMessage(m, 6000))
 
+    def file_shown(self, path: str | None) -> None:
+        """An editor tab became current: an eval file's last results appear in the view (nothing runs)."""
+        view = self.view
+        if is_eval_file(path) and not view.running and os.path.abspath(str(path)) != view.path:
+            view.open(str(path))
+
     def run_current(self, path: str | None) -> bool:
         """Run Eval on ``path`` (the current editor's file), showing the view."""
         if not is_eval_file(path):

@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
             remembered = self.state.inputs.get(page.run_path())
             if remembered is not None:  # the INPUT this spell last ran with
                 self.console.input.setText(remembered)
+            self.evals.file_shown(page.path)
         else:
             self.cursor_label.clear()
         self._outline_timer.start(0 if page is None or page.editor.lineCount() < 2000 else 150)

@@ -77,6 +77,7 @@ def test_simple_types(raw: dict[str, Any], passed: bool) -> None:
 def test_contains_all_scores_the_fraction_found() -> None:
     ok, score, reason = check({"type": "contains-all", "value": ["Paris", "Rome", "capital", "Oslo"]})
     assert (ok, score) == (False, 0.5) and "Rome" in reason and "Oslo" in reason
+    assert check({"type": "contains-all", "value": ["Paris", "Rome"], "threshold": 0.5})[0]
 
 
 def test_json_and_schema() -> None:

@@ -69,3 +69,23 @@ def test_bad_eval_file_shows_its_error(qtbot: Any, tmp_path: Path) -> None:
     html = detail_html({"row": 0, "model": "m", "pass": False, "score": 0, "input": "<b>", "error":
                         {"code": "timeout", "message": "slow", "line": 3}, "assertions": []}, "")
     assert "&lt;b&gt;" in html and "timeout: slow (line 3)" in html
+
+
+def test_showing_an_eval_file_loads_its_last_results(window: Any, tmp_path: Path) -> None:
+    ex = copy_examples(tmp_path)
+    (ex / "extraction.results.jsonl").write_text(
+        '{"row": 2, "model": "offline-mini", "repeat": 0, "pass": false, "score": 0.5, "input": {}, "output": "x", '
+        '"error": null, "assertions": [{"name": "name", "type": "javascript", "pass": false, "score": 0.0, '
+        '"reason": "output.name === row.name is false", "weight": 1.0}], "tokens": 3, "cost": 0, "latency_ms": 5}\n'
+        '{"row": 3, "model": "offline-mi')  # and a half-written line, skipped
+    window.open_location(str(ex / "extraction.eval.yaml"), 1)
+    view: EvalView = window.evals.view
+    assert view.path == str(ex / "extraction.eval.yaml") and not view.running
+    assert list(view.records) == [(2, "offline-mini", 0)]
+    col = [view.matrix.horizontalHeaderItem(c).text() for c in range(view.matrix.columnCount())].index("offline-mini")
+    assert view.matrix.item(2, col).text() == "FAIL 0.50"
+    view.failed_only.setChecked(True)
+    assert [view.matrix.isRowHidden(i) for i in range(6)] == [True, True, False, True, True, True]
+    view.matrix.setCurrentCell(2, col)
+    assert "output.name === row.name is false" in view.detail.toPlainText()
+    assert view.totals.item(1, 2).text() == "0.0%"
