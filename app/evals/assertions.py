@@ -3,7 +3,8 @@
 Any type may be negated with a ``not-`` prefix (``not-contains``, ``not-regex``...). ``weight`` (default 1) weighs
 the score in the row's mean; weight 0 makes an assertion informational (it never fails the row). ``threshold``
 sets the score that passes for scored types (``similar``, ``llm-rubric``, ``lua``/``javascript`` returning a
-number, ``contains-all``/``icontains-all`` scored by the fraction found). String values may use ``{{field}}`` for a field of the row (``{{a.b}}`` for nested ones).
+number, ``contains-all``/``icontains-all`` scored by the fraction found). String values may use ``{{field}}``
+for a field of the row (``{{a.b}}`` for nested ones).
 
 Assertions that need a sandbox or a model (``lua``, ``javascript``, ``llm-rubric``, ``similar``) ask a
 :class:`Grader`; everything else is computed here. Spell-supplied data (the output) is bounded before it is
