@@ -48,8 +48,10 @@ def measure(path: str, settings: dict[str, object], warm: int) -> tuple[float, i
     starts the workers and the host's threads, as an IDE that has run anything already has them)."""
     spec = load_eval(path)
     spell = spell_spec(spec, settings)
-    row_runner = RowRunner(spell, warm=warm)
-    row_runner.runner.pool.wait_warm(60)
+    from app.runner import Runner
+    runner = Runner(warm={spell.language: warm})
+    runner.pool.wait_warm(60)
+    row_runner = RowRunner(spell, runner)
     out = os.path.join(os.path.dirname(path), "results.jsonl")
     warmup = load_eval(path)
     warmup.rows = warmup.rows[: 2 * spec.concurrency]
@@ -60,6 +62,7 @@ def measure(path: str, settings: dict[str, object], warm: int) -> tuple[float, i
     records = EvalRun(spec, EvalOptions(out=out, settings=settings), executor=executor).run()
     elapsed = time.perf_counter() - started
     row_runner.close()
+    runner.shutdown()
     return elapsed, len(records), sum(1 for r in records if r["pass"])
 
 

@@ -14,7 +14,7 @@ from app.bridges.cassette import Cassette, normalise, request_key
 from app.bridges.errors import SpellError
 from app.bridges.registry import BridgeContext
 from app.evals.assertions import GradingError, output_text
-from app.runner import Runner, RunOptions
+from app.runs import RunOptions, RunResult, RunStatus, SpellRunner
 
 JUDGE_SYSTEM = ("You grade an output against a rubric. Reply with JSON: pass (true when the output satisfies the "
                 "rubric), score (0 to 1) and reason (one sentence).")
@@ -33,6 +33,15 @@ def expression_source(language: str, expr: str) -> str:
     if language == "lua":
         return f"local output, row = INPUT.output, INPUT.row\n{body}\n"
     return f"const output = INPUT.output, row = INPUT.row;\n{body}\n"
+
+
+def run_to_end(runner: SpellRunner, path: str, source: str, options: RunOptions) -> RunResult:
+    """Start a run and wait for its end (the run's own time limit bounds the wait)."""
+    handle = runner.start(path, source, options)
+    result = handle.wait()
+    if result is None:  # only with a timeout, which is not given: never, but say so rather than crash
+        return RunResult(RunStatus.CANCELLED)
+    return result
 
 
 class RowTape:
@@ -68,7 +77,7 @@ class RunnerGrader:
     """Grades one row: ``lua``/``javascript`` expressions in a strict sandbox run, judge and embeddings through
     the LLM pipeline, every model exchange through the row's :class:`RowTape`."""
 
-    def __init__(self, runner: Runner, settings: dict[str, Any], tape: RowTape):
+    def __init__(self, runner: SpellRunner, settings: dict[str, Any], tape: RowTape):
         self.runner = runner
         self.settings = settings
         self.tape = tape
@@ -83,9 +92,9 @@ class RunnerGrader:
         return self._client
 
     def expression(self, language: str, expr: str, output: Any, row: Any) -> Any:
-        result = self.runner.run(f"assertion.{language}", expression_source(language, expr),
-                                 RunOptions(inputs={"output": output, "row": row}, profile="strict",
-                                            timeout_s=EXPRESSION_TIMEOUT_S, language=language))
+        result = run_to_end(self.runner, f"assertion.{language}", expression_source(language, expr),
+                            RunOptions(inputs={"output": output, "row": row}, profile="strict",
+                                       timeout_s=EXPRESSION_TIMEOUT_S, language=language))
         if not result.ok:
             msg = result.failure.message if result.failure else result.status
             raise GradingError(f"{language} assertion failed: {msg}")

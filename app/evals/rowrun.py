@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.evals.assertions import AssertionSpec, Observation, evaluate_all
-from app.evals.grading import RowTape, RunnerGrader
-from app.runner import Runner, RunOptions
+from app.evals.grading import RowTape, RunnerGrader, run_to_end
+from app.runs import RunOptions, SpellRunner
 
 _USES_MODELS = re.compile(r"\b(LLM|Agent|Model|Workflow)\b")
 
@@ -70,9 +70,12 @@ def tool_calls(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class RowRunner:
     """Runs jobs of one eval with a warm :class:`Runner` (thread-safe: the local executor shares one)."""
 
-    def __init__(self, spell: SpellSpec, runner: Runner | None = None, warm: int = 1):
+    def __init__(self, spell: SpellSpec, runner: SpellRunner | None = None, warm: int = 1):
         self.spell = spell
-        self.runner = runner or Runner(warm={spell.language: warm})
+        if runner is None:
+            from app.runner import Runner
+            runner = Runner(warm={spell.language: warm})
+        self.runner: SpellRunner = runner
         self._owns_runner = runner is None
         self._tmp = tempfile.mkdtemp(prefix="llmspell-eval-")
         if _USES_MODELS.search(spell.source):
@@ -100,7 +103,7 @@ class RowRunner:
                              language=self.spell.language, settings=settings)
         started = time.perf_counter()
         try:
-            result = self.runner.run(self.spell.path, self.spell.source, options)
+            result = run_to_end(self.runner, self.spell.path, self.spell.source, options)
             latency_ms = (time.perf_counter() - started) * 1000.0
             error = None if result.ok else (result.failure.to_dict() if result.failure else
                                             {"code": result.status, "message": result.status})
