@@ -1,15 +1,19 @@
 """Eval throughput: rows/s for 1,000 trivial rows on the local engine pool (target ≥ 100 rows/s), and for LLM-bound
-rows against the local test server with 200 ms latency at concurrency 16 (target ≥ 0.8 × 16 / 0.2 s = 64 rows/s).
+rows against the local test server (in its own process) with 200 ms latency at concurrency 16
+(target ≥ 0.8 × 16 / 0.2 s = 64 rows/s), side by side with the same spell through the runner alone.
 
 Each row goes the whole way: spell run in a pooled worker, assertions, cassette, a flushed results line.
 Prints the rates and their ratio to the target (≥ 1.0 meets it).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -17,7 +21,6 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 os.environ.setdefault("OPENAI_API_KEY", "sk-bench-dummy-key-0000000000")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from support.llm_server import LLMServer  # noqa: E402
 
 from app.evals.executors import LocalExecutor  # noqa: E402
 from app.evals.rowrun import RowRunner  # noqa: E402
@@ -88,6 +91,21 @@ def runner_alone(spell_source: str, settings: dict[str, object], rows: int, conc
     return rows / elapsed
 
 
+@contextlib.contextmanager
+def server_process(delay: float) -> Iterator[str]:
+    """The local test server in a process of its own (a real provider does not share the host's GIL); its URL."""
+    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); from support.llm_server import LLMServer; "
+            "s = LLMServer(delay=float(sys.argv[2])).start(); print(s.url, flush=True); time.sleep(3600)")
+    proc = subprocess.Popen([sys.executable, "-c", code, os.path.join(ROOT, "tests"), str(delay)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as folder:
@@ -98,8 +116,8 @@ def main() -> int:
         ok = ok and rate >= TRIVIAL_TARGET and passed == n
         print(f"trivial rows, local pool (concurrency 4): {n} rows in {elapsed:.2f} s = {rate:.0f} rows/s; "
               f"target {TRIVIAL_TARGET:.0f} rows/s; ratio {rate / TRIVIAL_TARGET:.2f}; {passed}/{n} passed")
-    with tempfile.TemporaryDirectory() as folder, LLMServer(delay=LLM_DELAY) as server:
-        settings = {"api_base": {"openai": server.url}}
+    with tempfile.TemporaryDirectory() as folder, server_process(LLM_DELAY) as url:
+        settings = {"api_base": {"openai": url}}
         source = 'return LLM.complete("row " .. INPUT.i, {model = "openai/test-model"})\n'
         path = write_eval(folder, source, LLM_ROWS, LLM_CONCURRENCY, "  - {type: starts-with, value: 'Echo: row'}\n")
         elapsed, n, passed = measure(path, settings, LLM_CONCURRENCY)
