@@ -22,6 +22,20 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 from screenshots import qwait, wait  # noqa: E402
 
+MIXED_SPELL = """if INPUT.q == "boom" then error("the spell failed on purpose") end
+return LLM.complete("Answer briefly: " .. INPUT.q)
+"""
+MIXED_EVAL = """description: mixed results (a failing assertion, a failing run)
+spell: mixed.lua
+rows: [{q: capital of France, want: France}, {q: two plus two, want: "4"}, {q: boom, want: x},
+       {q: colour of the sky, want: sky}]
+models: [offline/echo, {id: offline/b, label: second}]
+assert:
+  - {type: icontains, value: "{{want}}", metric: expected}
+  - {type: llm-rubric, value: 'mentions "Answer"', metric: judge}
+  - {type: not-contains, value: plus, metric: no plus}
+"""
+
 
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
@@ -55,6 +69,16 @@ def main() -> int:
         shots.append((f"eval-{theme_name}.png", w.grab()))
     w.store.update(theme="light")
     shots.append(("eval-view.png", view.grab()))
+    (ws / "mixed.lua").write_text(MIXED_SPELL, encoding="utf-8")
+    (ws / "mixed.eval.yaml").write_text(MIXED_EVAL, encoding="utf-8")
+    w.open_location(str(ws / "mixed.eval.yaml"), 1)
+    w.action_run_eval()
+    if not wait(app, lambda: not view.running and len(view.records) == 8, 180):
+        print("the mixed eval did not finish")
+        return 1
+    view.matrix.setCurrentCell(1, 2)
+    qwait(300)
+    shots.append(("eval-failures.png", w.grab()))
     for name, pix in shots:
         pix.save(str(out / name))
         print("saved", out / name)
