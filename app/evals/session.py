@@ -112,7 +112,8 @@ class EvalRun:
         return self._cancelled.is_set()
 
     def run(self) -> list[dict[str, Any]]:
-        """Run every missing job; all records of the eval (earlier ones too when resuming), in matrix order."""
+        """Run every missing job; the records of the eval's matrix (earlier ones too when resuming), in matrix
+        order."""
         if self.options.resume:
             for r in read_results(self.options.out):
                 self.records[key_of(r)] = r
@@ -122,9 +123,9 @@ class EvalRun:
             raise FileNotFoundError(f"no recorded cassettes to replay: {replay_dir} "
                                     + ("(and no results file)" if replay_dir_missing else "does not exist"))
         skip = set(self.records)
-        total = len(self.spec.rows) * len(self.spec.models) * self.spec.repeat - len(
-            [k for k in skip if k[2] < self.spec.repeat])
-        self.progress = Progress(max(0, total))
+        total = sum(1 for r in self.spec.rows for m in self.spec.models for k in range(self.spec.repeat)
+                    if (r.index, m.label, k) not in skip)
+        self.progress = Progress(total)
         # Replaying into the same results file is fine: a job reads its cassette before its new one replaces it.
         writer = ResultsWriter(self.options.out, resume=self.options.resume)
         if self._executor is None:
@@ -145,4 +146,7 @@ class EvalRun:
             writer.close()
             self._executor.close()
         order = {m.label: i for i, m in enumerate(self.spec.models)}
-        return sorted(self.records.values(), key=lambda r: (r["row"], order.get(r["model"], 1 << 30), r["repeat"]))
+        rows = {r.index for r in self.spec.rows}
+        mine = [r for k, r in self.records.items()  # a resumed file may hold rows or models the eval no longer has
+                if k[0] in rows and k[1] in order and k[2] < self.spec.repeat]
+        return sorted(mine, key=lambda r: (r["row"], order[r["model"]], r["repeat"]))

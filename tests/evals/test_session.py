@@ -131,3 +131,15 @@ def test_replay_of_a_run_that_called_no_model_refuses_new_calls(tmp_path: Path, 
     Path(cassette_dir(out)).mkdir(exist_ok=True)
     _, again = run(spec, runner, str(tmp_path / "r2.jsonl"), replay_from=out)
     assert again[0]["error"] and "cassette" in again[0]["error"]["message"]
+
+
+def test_resume_ignores_records_of_models_no_longer_in_the_eval(tmp_path: Path, runner: Any) -> None:
+    (tmp_path / "s.lua").write_text("return 'ok ' .. INPUT.n\n")
+    (tmp_path / "e.eval.yaml").write_text("spell: s.lua\nrows: [{n: 1}, {n: 2}]\nmodels: [offline/a]\n"
+                                          "assert: [{type: starts-with, value: ok}]\n")
+    out = tmp_path / "r.jsonl"
+    out.write_text(json.dumps({"row": 0, "model": "offline/gone", "repeat": 0, "pass": False}) + "\n"
+                   + json.dumps({"row": 1, "model": "offline/a", "repeat": 0, "pass": True, "output": "kept"}) + "\n")
+    ev, records = run(load_eval(str(tmp_path / "e.eval.yaml")), runner, str(out), resume=True)
+    assert [(r["row"], r["model"]) for r in records] == [(0, "offline/a"), (1, "offline/a")]
+    assert records[1]["output"] == "kept" and ev.progress.total == 1 and ev.progress.done == 1
