@@ -24,7 +24,7 @@ GRADE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["p
 GRADE_FORMAT = {"type": "json_schema", "json_schema": {"name": "llmspell_grade", "schema": GRADE_SCHEMA,
                                                        "strict": True}}
 EXPRESSION_TIMEOUT_S = 10.0
-MAX_JUDGED_CHARS = 50_000
+MAX_JUDGED_CHARS = 50_000  # of an output sent to a judge or an embedding model
 
 
 def expression_source(language: str, expr: str) -> str:
@@ -125,6 +125,7 @@ class RunnerGrader:
         return grade
 
     def embed(self, model: str, texts: list[str]) -> list[list[float]]:
+        texts = [t[:MAX_JUDGED_CHARS] for t in texts]  # a spell's output may be megabytes
         request = normalise("embed", model, {"input": texts})
 
         def live() -> dict[str, Any]:
