@@ -53,7 +53,7 @@ def test_debug_this_row_replays_the_cassette(real_window: Any, qtbot: Any, tmp_p
     view.debugRequested.connect(lambda *a: seen.append(a))
     view.debug_button.click()
     assert seen and seen[0][1] == {"who": "Ada"} and seen[0][2] == "offline/echo"
-    run = w._debug_run
+    run = w.running.debug_run
     assert run is not None and w.console.input.text() == '{"who": "Ada"}'
     qtbot.waitUntil(lambda: run.done, timeout=60000)
     assert run.result.value == "replayed answer"
