@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app.testing.command import add_parser as add_test_parser
     add_test_parser(sub)
+    from app.evals.cli import add_parser as add_eval_parser
+    add_eval_parser(sub)
 
     cache = sub.add_parser("cache", help="the response cache: stats or clear",
                            description="Show or clear the exact-match LLM response cache (the user cache folder).")
@@ -389,6 +391,17 @@ def cmd_test(args: argparse.Namespace) -> int:
     return run_tests(args, UsageError)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evals.cli import run_eval
+    settings: dict[str, Any] = {}
+    if args.executor == "ray":  # the cluster's environment supplies API keys, never this machine's keyring
+        from app import config
+        settings.update(config.llm_settings(config.load_settings()))
+    else:
+        _use_user_config(settings)
+    return run_eval(args, settings, UsageError)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from app.reference import write_docs
 
@@ -412,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
-                   "cache": cmd_cache, "test": cmd_test}[args.command]
+                   "eval": cmd_eval, "cache": cmd_cache, "test": cmd_test}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")
