@@ -264,7 +264,7 @@ class _Instrumenter:
     def _statements(self, stmts: list[Node], scope: _Scope, block: Node | None = None) -> None:
         if block is not None:
             scope.blocks.append(_declared_in_block(stmts))
-        directives = block is not None and block.parent is not None and block.parent.type in FUNCTION_TYPES
+        directives = block is None or (block.parent is not None and block.parent.type in FUNCTION_TYPES)
         for s in stmts:
             if directives and s.type == "expression_statement" and s.named_children \
                     and s.named_children[0].type == "string":

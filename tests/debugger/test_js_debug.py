@@ -1,8 +1,13 @@
 """JavaScript spells under the debugger: the same session and protocol as Lua (app/debugger/js_agent.py)."""
 from __future__ import annotations
 
-import time
+import glob
+import os
 from typing import Any
+
+import pytest
+
+from app.runner import RunOptions
 
 PROGRAM = """
 function inner(x) {
@@ -74,3 +79,29 @@ def test_step_into_and_out_of_a_function(spell, debug):
     st = d.step("step_out")
     assert frames(st)[0] == ("outer", 6) or frames(st)[0] == ("outer", 7)
     d.finish()
+
+
+EXAMPLES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "examples", "*.js")))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[os.path.basename(p) for p in EXAMPLES])
+def test_examples_give_the_same_result_in_a_debug_run(runner, path, tmp_path, monkeypatch):
+    """Instrumented (debug run, no breakpoint) and plain runs of every JS example agree (each in a fresh data
+    folder, so persistent state starts the same)."""
+    outputs: list[list[str]] = [[], []]
+
+    class Collect:
+        def __init__(self, out: list[str]):
+            self.out = out
+
+        def on_output(self, stream: str, text: str) -> None:
+            self.out.append(text)
+
+    monkeypatch.setenv("LLMSPELL_DATA_DIR", str(tmp_path / "plain"))
+    plain = runner.run(path, options=RunOptions(timeout_s=60), observer=Collect(outputs[0]))
+    monkeypatch.setenv("LLMSPELL_DATA_DIR", str(tmp_path / "debug"))
+    debugged = runner.run(path, options=RunOptions(timeout_s=60, debug={"breakpoints": {}}),
+                          observer=Collect(outputs[1]))
+    assert plain.status == "ok", plain.failure
+    assert (debugged.status, debugged.value) == (plain.status, plain.value), debugged.failure
+    assert "".join(outputs[1]) == "".join(outputs[0])
