@@ -67,7 +67,7 @@
         probe(r, force);
         return r;
       },
-      thrown(e, r) { onThrown(e, r); },
+      thrown(e, r, site, sc) { onThrown(e, r, f, site, sc); },
       caught(e, r) { onCaught(e, r); },
       ti() { tries++; },
       to() { tries--; },
@@ -81,7 +81,10 @@
   }
 
   // ------------------------------------------------------------------------------------------ probes
-  function lineOf(r) { return r.site >= 0 ? r.f.sites[r.site][0] : r.f.functions[r.k][1]; }
+  function lineOf(r) {
+    if (r.line !== undefined) return r.line;
+    return r.site >= 0 ? r.f.sites[r.site][0] : r.f.functions[r.k][1];
+  }
 
   function probe(r, force) {
     let reason = force ? "breakpoint" : null, data = {};
@@ -146,11 +149,25 @@
     lastThrown = e; lastThrownSeen = true;
     return false;
   }
-  function onThrown(e, r) {
+  function onThrown(e, r, f, site, sc) {
     if (evaluating || markSeen(e)) return;
-    if (!breakOnError || tries > 0 || callbacks > 0 || r === null || r.detached) return;
+    if (!breakOnError || tries > 0 || callbacks > 0 || (r !== null && r.detached)) return;
     if (isLimit(e)) return;
-    stop(r, "exception", exceptionData(e));
+    let temp = false;
+    if (r === null) {            // a frame entered cold: its parameters and vars, its line from the error
+      r = newRecord(f, f.sites[site][1], true);
+      r.site = site; r.sc = sc;
+      stack.push(r);
+      temp = true;
+    }
+    const q = e instanceof Error ? /\(<input>:(\d+)\)/.exec(String(e.stack || "")) : null;
+    if (q && Number(q[1]) > MAIN_OFFSET) r.line = spellLine(Number(q[1]));
+    try {
+      stop(r, "exception", exceptionData(e));
+    } finally {
+      r.line = undefined;
+      if (temp) { const i = stack.lastIndexOf(r); if (i >= 0) stack.splice(i, 1); }
+    }
   }
   function onCaught(e, r) {
     if (evaluating) return;
@@ -171,8 +188,8 @@
   // ------------------------------------------------------------------------------------------ stopping
   // quickjs's own stack trace: the names of every frame, a line for most; it places the frames the shadow
   // stack does not hold (functions entered cold) and corrects the line of tracked frames that ran cold since.
-  const TRACE = /^\s*at (\S+(?: \S+)*?) \((?:<input>(?::(\d+))?|native)\)\s*$/;
   const MAIN_OFFSET = 1000;
+  const TRACE = /^\s*at (\S+(?: \S+)*?) \((?:<input>(?::(\d+))?|native)\)\s*$/;
   function trace() {
     const out = [];
     for (const raw of String(new Error().stack || "").split("\n")) {
@@ -187,7 +204,7 @@
   function spellLine(q) { return q >= 100000 ? q % 100000 : q - MAIN_OFFSET; }
   function sameName(r, t) {
     const n = r.f.functions[r.k][0];
-    if (r.k === 0) return t.name === "__ls_main" || t.name === "<anonymous>";
+    if (r.k === 0) return t.qline !== null && (t.name === "__ls_main" || t.name === "<anonymous>");
     return t.name === n || (n === "<anonymous>" && t.name === "<anonymous>");
   }
   function frames(top) {
@@ -360,8 +377,8 @@
 
   // ------------------------------------------------------------------------------------------ inspect
   function inspect(cmd, args) {
-    if (!stopFrames.length && stopRecord === null) frames(stack.length ? stack[stack.length - 1] : null);
-    if (cmd === "stack") return frames(stopRecord);
+    if (!stopFrames.length && stopRecord === null) frames(null);  // stopped inside a bridge call (host stop)
+    if (cmd === "stack") return frames(stopRecord);  // (null at a host stop: every line from the trace)
     if (cmd === "scopes") {
       const r = frameRecord(args.frame || 1);
       const out = [{ name: "Locals", ref: ref({ scope: r, kind: "local" }) }];
@@ -480,7 +497,6 @@
       try { return JSON.stringify({ ok: true, value: inspect(cmd, JSON.parse(argsJson)) }); }
       catch (e) { return JSON.stringify({ ok: false, error: errorText(e) }); }
     },
-    stackJson() { return JSON.stringify(frames(stack.length ? stack[stack.length - 1] : null)); },
     callback(delta) { callbacks += delta; },
     isEvaluating() { return evaluating > 0; },
     endBridgeStop() { if (stopRecord === null) { stopFrames = []; refs = [null]; } },

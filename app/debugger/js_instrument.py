@@ -33,6 +33,8 @@ DBG = "__ls_D"        # the file's debugger object
 FRAME = "__ls_fr"     # a function's shadow-stack record (null while it runs cold)
 COUNTER = "__ls_n"    # the file's loop counter (pause polling)
 POLL_EVERY = 100_000
+#: a scope closure: ``(i, v, set)`` reads (or sets to v) the i-th name it knows
+CLOSURE_HEAD = f"({PREFIX}i, {PREFIX}v, {PREFIX}s) => {{ switch ({PREFIX}i) {{ "
 
 _LANGUAGE = Language(tsjs.language())
 
@@ -62,6 +64,7 @@ class Site:
     line: int
     k: int
     names: list[tuple[str, str, bool]]   # (name, "local" | "closure", settable)
+    statement: bool = True               # False: the catch clause that shows an exception leaving a function
 
 
 @dataclass
@@ -73,7 +76,7 @@ class Instrumented:
     lines: set[int] = field(default_factory=set)   # lines with a probe (breakpoints move to the next one)
 
     def sites_at(self, line: int) -> list[int]:
-        return [i for i, s in enumerate(self.sites) if s.line == line]
+        return [i for i, s in enumerate(self.sites) if s.line == line and s.statement]
 
     def resolve_line(self, line: int) -> int | None:
         return min((ln for ln in self.lines if ln >= line), default=None)
@@ -224,19 +227,19 @@ class _Instrumenter:
         self.top_set = seen
         scope = _Scope(0, None, None, set())
         start = self._after_directives(root, 0)
-        self.ins(len(self.src), f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}); throw {PREFIX}e; }} "
-                                f"finally {{ {DBG}.leave({FRAME}); }}", prio=10)
+        self.ins(len(self.src), f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}, -1, null); "
+                                f"throw {PREFIX}e; }} finally {{ {DBG}.leave({FRAME}); }}", prio=10)
         self._statements(stmts, scope)
         nflags = len(self.functions)
         flags = ", ".join(f"{PREFIX}f{k} = false" for k in range(nflags))
-        sets = "; ".join(f"{PREFIX}f{k} = m[{k}]" for k in range(nflags))
+        sets = "; ".join(f"{PREFIX}f{k} = {PREFIX}m[{k}]" for k in range(nflags))
         cases = " ".join(self._case(i, n, settable) for i, (n, settable) in enumerate(self.top_names))
-        head = (f"const {DBG} = globalThis.__ls_dbg.file({self.fid}); let {flags}; let {COUNTER} = {POLL_EVERY}; "
-                f"{DBG}.reg((m) => {{ {sets}; }}, (i, v, s) => {{ switch (i) {{ {cases} }} }}); "
-                f"var {FRAME} = {DBG}.enter(0); try {{ ")
+        head = (f"const {DBG} = globalThis.__ls_dbg.file({self.fid}); var {FRAME} = {DBG}.enter(0); try {{ "
+                f"let {flags}; let {COUNTER} = {POLL_EVERY}; "
+                f"{DBG}.reg(({PREFIX}m) => {{ {sets}; }}, {CLOSURE_HEAD}{cases} }} }}); ")
         self.ins(start, head, prio=-1)
         return Instrumented(self._apply(), self.functions, self.sites, self.top_names,
-                            {s.line for s in self.sites})
+                            {s.line for s in self.sites if s.statement})
 
     def _apply(self) -> str:
         out: list[bytes] = []
@@ -274,15 +277,18 @@ class _Instrumenter:
         if block is not None:
             scope.blocks.pop()
 
-    def _probe(self, node: Node, scope: _Scope, always: bool = False) -> str:
+    def _site(self, line: int, scope: _Scope, statement: bool = True) -> tuple[int, str]:
+        """A new probe site: its index and the text of its scope closure (``null`` when it knows no names)."""
         site = len(self.sites)
         names = self._visible(scope)
-        self.sites.append(Site(node.start_point[0] + 1, scope.k, names))
-        if names:
-            cases = " ".join(self._case(i, n, settable) for i, (n, _kind, settable) in enumerate(names))
-            closure = f"(i, v, s) => {{ switch (i) {{ {cases} }} }}"
-        else:
-            closure = "null"
+        self.sites.append(Site(line, scope.k, names, statement))
+        if not names:
+            return site, "null"
+        cases = " ".join(self._case(i, n, settable) for i, (n, _kind, settable) in enumerate(names))
+        return site, f"{CLOSURE_HEAD}{cases} }} }}"
+
+    def _probe(self, node: Node, scope: _Scope, always: bool = False) -> str:
+        site, closure = self._site(node.start_point[0] + 1, scope)
         cond = "" if always else f"if ({PREFIX}f{scope.k}) "
         return f"{cond}{FRAME} = {DBG}.p({FRAME}, {site}, {closure}{', 1' if always else ''}); "
 
@@ -291,7 +297,7 @@ class _Instrumenter:
         if name == "this":
             return f"case {i}: return this;"
         if settable:
-            return f"case {i}: return s ? ({name} = v) : {name};"
+            return f"case {i}: return {PREFIX}s ? ({name} = {PREFIX}v) : {name};"
         return f"case {i}: return {name};"
 
     def _visible(self, scope: _Scope) -> list[tuple[str, str, bool]]:
@@ -471,10 +477,13 @@ class _Instrumenter:
         tracked = kind == "function"
         enter = f"{PREFIX}f{k} ? {DBG}.enter({k}) : null" if tracked else "null"
         head = f" var {FRAME} = {enter}; try {{ "
-        tail = (f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}); throw {PREFIX}e; }} "
-                f"finally {{ if ({FRAME} !== null) {DBG}.leave({FRAME}); }}")
-        if not tracked:
-            tail = f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}); throw {PREFIX}e; }}"
+        # an exception leaving the function: the agent sees it with the parameters and vars (the body's
+        # let/const are out of scope in the catch clause)
+        csite, cclosure = self._site(fn.end_point[0] + 1, scope, statement=False)
+        tail = (f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}, {csite}, {cclosure}); "
+                f"throw {PREFIX}e; }}")
+        if tracked:
+            tail += f" finally {{ if ({FRAME} !== null) {DBG}.leave({FRAME}); }}"
         if body.type == "statement_block":
             self.ins(self._after_directives(body, body.start_byte + 1), head)
             self.ins(body.end_byte - 1, tail, prio=9)
