@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Callable, Mapping
 
+from app import languages
 from app.engines.base import (BridgeFault, BridgeSpec, Engine, LimitExceeded, Limits, SpellError,
                               SpellFailure)
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, DebugCommand,
@@ -37,16 +38,11 @@ MAX_NESTED_CALLS = 16        # a callback calling a bridge that calls back...: e
 
 def load_engine(language: str) -> Engine:
     """Import the engine for ``language`` (this is the warm-up: imports happen before the first run)."""
-    if language == "lua":
-        from app.engines.lua_engine import LuaEngine
-        return LuaEngine()
-    if language == "js":
-        from app.engines.js_engine import JsEngine
-        return JsEngine()
-    if language == "tengo":
-        from app.engines.tengo.engine import TengoEngine
-        return TengoEngine()
-    raise ValueError(f"unknown language {language!r}")
+    lang = languages.find(language)
+    if lang is None:
+        raise ValueError(f"unknown language {language!r}")
+    engine: Engine = lang.load_engine()
+    return engine
 
 
 class Channel:
@@ -218,17 +214,10 @@ class WorkerHost:
     def read_module(self, name: str) -> tuple[str, str]:
         if not self.spell_dir:
             raise BridgeFault("module_not_found", f"cannot require {name!r}: this spell has no folder")
-        lang = self.request.language
-        if lang == "lua":
-            if not name or any(not (c.isalnum() or c in "_.-") for c in name) or ".." in name:
-                raise BridgeFault("invalid_argument", f"bad module name {name!r} (use letters, digits, _ - and .)")
-            candidates = [name.replace(".", "/") + ".lua", name.replace(".", "/") + "/init.lua"]
-        elif lang == "js":
-            candidates = [name + ".js", name + "/index.js"]
-            if name.endswith((".js", ".cjs", ".mjs")):  # never other files: require('./.env') would run it
-                candidates.insert(0, name)
-        else:
-            candidates = [name + ".tengo"] + ([name] if name.endswith(".tengo") else [])
+        try:
+            candidates = languages.get(self.request.language).module_candidates(name)
+        except languages.ModuleNameError as e:
+            raise BridgeFault("invalid_argument", str(e)) from None
         root = os.path.realpath(self.spell_dir)
         for rel in candidates:
             path = os.path.realpath(os.path.join(root, rel))
