@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import quickjs
 
+from app import languages
 from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
                               SpellError, SpellFailure)
 
@@ -256,8 +257,8 @@ class JsEngine:
         s.install(s.ctx.parse_json(json.dumps(spec)), s.ctx.parse_json(json.dumps(inputs, ensure_ascii=False)))
         debug = getattr(getattr(host, "request", None), "debug", None)
         if debug is not None:  # a debug run: app/debugger/js_agent.py instruments every file as it loads
-            from app.debugger.js_agent import JsDebugAgent
-            with JsDebugAgent(s, host, debug):
+            agent_class = languages.JS.debug_agent_class()
+            with agent_class(s, host, debug):
                 fn = s.compile_main(source)
                 return s.execute(fn, lambda: s.run_main(fn))
         fn = s.compile_main(source)

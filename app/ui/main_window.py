@@ -637,7 +637,7 @@ class MainWindow(QMainWindow):
 
     # =============================================================================================== debugging
     def action_debug(self) -> RunSession | None:
-        """Run the current spell under the debugger (Ctrl+F5; Lua and Tengo spells)."""
+        """Run the current spell under the debugger (Ctrl+F5; the languages the registry marks debuggable)."""
         return self.action_run(debug=True)
 
     def action_toggle_breakpoint(self) -> None:

@@ -156,7 +156,17 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     assert run.status != "ok"
 
 
-def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path):
+def _js_not_debuggable(monkeypatch):
+    """Every spell language has a debug agent now: the refusal path is seen with JS taken out of the registry's
+    debuggable languages (as a new language without an agent would be)."""
+    from app import languages
+    real = languages.is_debuggable
+    monkeypatch.setattr(languages, "is_debuggable", lambda lang: lang != "js" and real(lang))
+    monkeypatch.setattr(languages, "debuggable", lambda: (languages.LUA, languages.TENGO))
+
+
+def test_debug_only_in_languages_the_debugger_speaks(window, qtbot, tmp_path, monkeypatch):
+    _js_not_debuggable(monkeypatch)
     path = tmp_path / "s.js"
     path.write_text("console.log(1)\n")
     window.tabs.open_file(str(path))
@@ -280,9 +290,25 @@ def test_toggle_breakpoint_needs_a_saved_file(window, qtbot):
     assert window.debugger.controller.store.all() == []
 
 
-def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
-    """Only Lua and Tengo spells can be debugged: a margin click (or F9) in a JS editor says so in the status bar
-    and sets nothing; breakpoints already stored for such a file show no markers."""
+def test_javascript_breakpoints_by_margin_click_and_f9(window, qtbot, tmp_path):
+    """JS spells are debuggable: a margin click and F9 set breakpoints with markers."""
+    store = window.debugger.controller.store
+    path = tmp_path / "s.js"
+    path.write_text("let x = 1\nlet y = 2\n")
+    page = window.tabs.open_file(str(path))
+    binding = window.debugger.bindings[id(page)]
+    click_margin(qtbot, page.editor, 1)
+    assert [b.line for b in store.for_file(str(path))] == [1]
+    qtbot.waitUntil(lambda: has_marker(page.editor, 1, binding.MARKER_BP))
+    page.editor.set_cursor(1, 0)
+    window.actions_by_id["toggle_breakpoint"].trigger()
+    assert sorted(b.line for b in store.for_file(str(path))) == [1, 2]
+
+
+def test_no_breakpoints_in_a_language_without_debugger(window, qtbot, tmp_path, monkeypatch):
+    """A margin click (or F9) in an editor whose language has no debug agent says so in the status bar and sets
+    nothing; breakpoints already stored for such a file show no markers."""
+    _js_not_debuggable(monkeypatch)
     store = window.debugger.controller.store
     for name in ("s.js",):
         path = tmp_path / name
