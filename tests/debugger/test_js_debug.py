@@ -38,7 +38,7 @@ def test_breakpoint_stack_and_variables(spell, debug):
     assert st.file == path and st.line == 3
     assert frames(st) == [("inner", 3), ("outer", 6), ("main chunk", 10)]
     loc = d.locals()
-    assert loc["x"] == "1" and loc["y"] == "2" and "this" in loc
+    assert loc == {"x": "1", "y": "2"}       # no ``this``: inner does not use it
     main = d.locals(3)
     assert main["r"] == "<uninitialized>" and main["inner"].startswith("ƒ inner")
     assert d.session.evaluate("x * 10 + y")["value"] == "12"
@@ -106,6 +106,26 @@ def test_examples_give_the_same_result_in_a_debug_run(runner, path, tmp_path, mo
     assert plain.status == "ok", plain.failure
     assert (debugged.status, debugged.value) == (plain.status, plain.value), debugged.failure
     assert "".join(outputs[1]) == "".join(outputs[0])
+
+
+def test_this_in_a_method(spell, debug):
+    path = spell("m.js", """
+        class Box {
+          constructor(v) { this.v = v; }
+          get() {
+            const w = this.v + 1;
+            return w;
+          }
+        }
+        return new Box(41).get();
+        """)
+    d = debug(path, [5])
+    st = d.stop()
+    assert frames(st)[0] == ("get", 5)
+    loc = d.locals()
+    assert loc["this"] == "Box {…}" and loc["w"] == "42"
+    assert d.session.evaluate("this.v * 2")["value"] == "82"
+    assert d.finish().value == 42
 
 
 def test_breakpoint_verification_moves_to_code(spell, debug):
@@ -313,7 +333,7 @@ def test_uncaught_exception_stops_where_it_was_thrown(spell, debug):
     st = d.stop()
     assert st.reason == "exception" and "TypeError" in st.message
     assert frames(st) == [("explode", 3), ("caller", 6), ("main chunk", 8)]
-    assert d.locals() == {"this": "Object {…}", "m": "Object {}"}  # (k: the body's const, out of reach)
+    assert d.locals() == {"m": "Object {}"}  # (k: the body's const, out of reach in the catch)
     res = d.finish()
     assert res.status == "error" and res.failure.line == 3
     assert d.session.describe()["stops"] == 1
