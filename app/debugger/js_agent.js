@@ -230,8 +230,8 @@
     }
     stopFrames = entries.map((e) => e.r);
     return entries.map((e, i) => e.r === null
-      ? { id: i + 1, name: e.name, qline: e.qline, kind: "lua", thread: "main", untracked: true }
-      : { id: i + 1, name: e.r.f.functions[e.r.k][0], file: e.r.f.path, line: e.line, kind: "lua", thread: "main",
+      ? { id: i + 1, name: e.name, qline: e.qline, kind: "spell", thread: "main", untracked: true }
+      : { id: i + 1, name: e.r.f.functions[e.r.k][0], file: e.r.f.path, line: e.line, kind: "spell", thread: "main",
           chunk: e.r.f.path.split("/").pop() });
   }
 

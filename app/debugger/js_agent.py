@@ -14,7 +14,7 @@ through ``channel.read``); a debug command arriving while the spell runs sets a 
 next loop poll (every ``POLL_EVERY`` loop iterations, a call into :meth:`_js_poll`), so ``pause`` stops
 ``while (true) {}`` and breakpoints set while running take effect.
 
-Spell frames are reported with ``kind: "lua"`` (the protocol's spell-frame kind). Scopes: ``Locals`` (the
+Spell frames are reported with ``kind: "spell"`` (:class:`app.engines.protocol.FrameKind`). Scopes: ``Locals`` (the
 function's parameters, variables of the enclosing blocks, ``this``, ``arguments`` when it uses them),
 ``Closure`` (variables it captures from enclosing functions) and ``Globals`` (the file's top-level names).
 Frames entered while the debugger was not needed (no breakpoint in them, no step running) join the shadow stack
@@ -182,7 +182,7 @@ class JsDebugAgent:
                 if self._stop_reader:
                     return
                 if fd in ready:
-                    reader._fill(0.0)
+                    reader.fill(0.0)
             except ChannelClosed:
                 with self._cv:
                     self._closed_channel = True

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -51,7 +52,7 @@ class DiagnosticsService(QObject):
         """Check immediately (still in the background)."""
         self._start(weakref.ref(editor), path_fn)
 
-    def _start(self, ref: "weakref.ref[CodeEditor]", path_fn: Callable[[], str]) -> None:
+    def _start(self, ref: weakref.ref[CodeEditor], path_fn: Callable[[], str]) -> None:
         editor = ref()
         if editor is None or not self.enabled or not languages.is_spell_language(editor.language):
             return
@@ -81,7 +82,7 @@ class DiagnosticsService(QObject):
 
         self._pool.submit(work)
 
-    def _on_result(self, ref: "weakref.ref[CodeEditor]", gen: int, diags: list[EditorDiagnostic]) -> None:
+    def _on_result(self, ref: weakref.ref[CodeEditor], gen: int, diags: list[EditorDiagnostic]) -> None:
         editor = ref()
         if editor is None or self._generation.get(id(editor)) != gen:
             return  # stale: the text changed since

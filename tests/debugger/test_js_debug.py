@@ -27,7 +27,7 @@ return s;
 
 
 def frames(st: Any) -> list[tuple[str, int]]:
-    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "lua"]
+    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "spell"]
 
 
 def test_breakpoint_stack_and_variables(spell, debug):
