@@ -22,7 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app.debugger.session import BreakpointStore, DebugSession  # noqa: E402
-from app.runner import RunOptions, Runner  # noqa: E402
+from app.runner import Runner, RunOptions  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _debug_run(runner: Runner, path: str, bp_line: int, instrument: str = "break
     store = BreakpointStore()
     store.add(path, bp_line)
     session = DebugSession(store, instrument=instrument)
-    run = runner.start(path, options=RunOptions(debug={"session": session}, profile="trusted"))
+    run = runner.debug(path, session, options=RunOptions(profile="trusted"))
     stop = session.wait_paused(120)
     hit = stop is not None and stop.reason == "breakpoint"
     if stop is not None:
@@ -209,7 +209,7 @@ def step_latency(runner: Runner, folder: str, language: str = "lua") -> float:
     store = BreakpointStore()
     store.add(path, 2)
     session = DebugSession(store)
-    run = runner.start(path, options=RunOptions(debug={"session": session}))
+    run = runner.debug(path, session)
     assert session.wait_paused(30) is not None
     times = []
     for _ in range(60):
@@ -231,7 +231,7 @@ def big_stop(runner: Runner, folder: str) -> float:
     store = BreakpointStore()
     store.add(path, 5)
     session = DebugSession(store)
-    run = runner.start(path, options=RunOptions(debug={"session": session}, profile="trusted"))
+    run = runner.debug(path, session, options=RunOptions(profile="trusted"))
     stop = session.wait_paused(60)
     assert stop is not None
     t0 = time.perf_counter()

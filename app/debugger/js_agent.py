@@ -137,7 +137,7 @@ class JsDebugAgent:
         self._reader.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
-    def __enter__(self) -> "JsDebugAgent":
+    def __enter__(self) -> JsDebugAgent:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -22,8 +22,8 @@ function makes quickjs run it 14x slower; expressions are compiled apart and rea
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import tree_sitter_javascript as tsjs
 from tree_sitter import Language, Node, Parser
@@ -186,7 +186,7 @@ def _function_name(node: Node) -> str:
 class _Scope:
     """A function scope: the names visible in it, in blocks pushed and popped while walking."""
 
-    def __init__(self, k: int, parent: "_Scope | None", node: Node | None, refs: set[str]):
+    def __init__(self, k: int, parent: _Scope | None, node: Node | None, refs: set[str]):
         self.k = k
         self.parent = parent
         self.node = node
@@ -488,8 +488,9 @@ class _Instrumenter:
         scope = _Scope(k, parent, fn, _references(fn))
         params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
         own: list[tuple[str, bool]] = [(n, True) for n in _pattern_names(params)]
-        if fn.type in ("function_expression", "function", "generator_function") and fn.child_by_field_name("name"):
-            own.insert(0, (_text(fn.child_by_field_name("name")), False))
+        own_name = fn.child_by_field_name("name")
+        if fn.type in ("function_expression", "function", "generator_function") and own_name is not None:
+            own.insert(0, (_text(own_name), False))  # a named function expression's own (immutable) name
         if body.type == "statement_block":
             own += [(n, True) for n in _var_names(body)]
         if fn.type != "arrow_function" and _uses_arguments(body):

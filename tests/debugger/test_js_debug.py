@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import glob
-import time
 import os
+import time
 from typing import Any
 
 import pytest
@@ -269,11 +269,11 @@ def test_logpoint_prints_without_stopping(spell, runner):
         def on_output(self, stream, text):
             out.append(text)
 
-    run = runner.start(path, options=RunOptions(debug={"session": session}), observer=Obs())
+    run = runner.debug(path, session, observer=Obs())
     res = run.wait(20)
     assert res is not None and res.ok and res.value == 3 and session.describe()["stops"] == 0
     lines = "".join(out).splitlines()
-    assert lines[:2] == ["body 0", "i=0 sum=0 s=x a=Array(1) bad={nope.x: ReferenceError: 'nope' is not defined}"]
+    assert lines[:2] == ["body 0", "i=0 sum=0 s=x a=Array(1) bad={nope.x: ReferenceError: 'nope' is not defined}"], lines
 
 
 def test_set_variable_changes_the_running_spell(spell, debug):
