@@ -416,3 +416,72 @@ def test_tengo_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert run.result.value == 6
     assert not has_marker(ed, 2, binding.MARKER_CURRENT)
     qtbot.waitUntil(lambda: "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
+
+
+JS_SPELL = """function add(a, b) {
+  const s = a + b;
+  return s;
+}
+let total = 0;
+for (let i = 1; i <= 3; i++) {
+  total = add(total, i);
+}
+print("total", total);
+return total;
+"""
+
+
+def test_debug_a_javascript_spell_through_the_window(real_window, qtbot, tmp_path):
+    """The same window flow as for Lua, on a .js spell: margin click and F9, Ctrl+F5, stack and variables
+    panels, hover value, F10, F5 to the end. Saves a grab of the stopped window (``js-debug.png``)."""
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "dbg.js"
+    path.write_text(JS_SPELL)
+    page = w.tabs.open_file(str(path))
+    ed = page.editor
+    binding = w.debugger.bindings[id(page)]
+    acts = w.actions_by_id
+
+    click_margin(qtbot, ed, 2)
+    qtbot.waitUntil(lambda: has_marker(ed, 2, binding.MARKER_BP))
+    ed.set_cursor(8, 0)
+    acts["toggle_breakpoint"].trigger()
+    assert sorted(b.line for b in ctl.store.for_file(str(path))) == [2, 9]
+
+    acts["debug"].trigger()
+    wait_stop(qtbot, ctl, 0)
+    assert (ctl.stop.reason, ctl.stop.line) == ("breakpoint", 2)
+    assert has_marker(ed, 2, binding.MARKER_CURRENT)
+    qtbot.waitUntil(lambda: stack_names(w)[:1] == ["add"] and "main chunk" in stack_names(w))
+    qtbot.waitUntil(lambda: {"a": "0", "b": "1", "s": "<uninitialized>"}.items() <= locals_of(w).items(),
+                    timeout=10000)
+    assert "paused (breakpoint) at dbg.js:2" in w.console.current_console().status.text()
+
+    from PySide6.QtWidgets import QToolTip
+    pos = ed.positionFromLine(1) + len("  const s = a")
+    x, y = ed.pointXFromPosition(pos), ed.pointYFromPosition(pos) + 4
+    assert ed.value_hover(pos - 1, x, y)
+    qtbot.waitUntil(lambda: QToolTip.text() == "a = 0", timeout=5000)
+    QToolTip.hideText()
+
+    before = ctl.stops
+    acts["step_over"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert (ctl.stop.line, ctl.stop.reason) == (3, "step")
+    qtbot.waitUntil(lambda: locals_of(w).get("s") == "1", timeout=10000)
+    w.grab().save(str(tmp_path / "js-debug.png"))
+    assert (tmp_path / "js-debug.png").stat().st_size > 10000
+
+    click_margin(qtbot, ed, 2)
+    before = ctl.stops
+    acts["run"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert ctl.stop.line == 9
+    qtbot.waitUntil(lambda: stack_names(w) == ["main chunk"])
+    qtbot.waitUntil(lambda: locals_of(w).get("total") == "6", timeout=10000)
+
+    run = w._debug_run
+    acts["run"].trigger()
+    qtbot.waitUntil(lambda: run.done, timeout=20000)
+    assert run.result.value == 6
