@@ -87,6 +87,11 @@
   }
 
   function probe(r, force) {
+    if (mode === "poll") {       // poked from the interrupt handler: serve what waits (a pause stops here)
+      mode = null;
+      applyAll();
+      poll();
+    }
     let reason = force ? "breakpoint" : null, data = {};
     if (mode !== null && reason === null) {
       if (mode === "step_in" || mode === "pause" || from === null) reason = mode === "pause" ? "pause" : "step";
@@ -498,6 +503,9 @@
       catch (e) { return JSON.stringify({ ok: false, error: errorText(e) }); }
     },
     callback(delta) { callbacks += delta; },
+    // Called from quickjs's interrupt handler (app/debugger/js_agent.py) while the spell runs: pure JavaScript,
+    // no host call (the handler runs inside the interpreter). The next statement probe polls the host.
+    poke() { try { if (mode === null) { mode = "poll"; applyAll(); } } catch (e) { /* never throw here */ } },
     isEvaluating() { return evaluating > 0; },
     endBridgeStop() { if (stopRecord === null) { stopFrames = []; refs = [null]; } },
   };

@@ -10,9 +10,10 @@ host call, as the Lua agent blocks inside its hook).
 
 Threads. quickjs releases the GIL while JavaScript runs but its context must only be used from the worker's
 thread. A reader thread owns the channel's input and fills an inbox (the worker's bridge-call loop reads it
-through ``channel.read``); a debug command arriving while the spell runs sets a flag that the spell sees at its
-next loop poll (every ``POLL_EVERY`` loop iterations, a call into :meth:`_js_poll`), so ``pause`` stops
-``while (true) {}`` and breakpoints set while running take effect.
+through ``channel.read``); a debug command arriving while the spell runs is seen by quickjs's interrupt handler
+(:mod:`app.debugger.js_interrupt`), which turns the hot flags on so that the next statement calls
+:meth:`_js_poll`: ``pause`` stops ``while (true) {}`` and breakpoints set while running take effect. (Without
+the handler, loop counters poll every ``POLL_EVERY`` iterations.)
 
 Spell frames are reported with ``kind: "spell"`` (:class:`app.engines.protocol.FrameKind`). Scopes: ``Locals`` (the
 function's parameters, variables of the enclosing blocks, ``this``, ``arguments`` when it uses them),
@@ -34,6 +35,7 @@ from typing import Any
 
 from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
 from app.debugger.js_instrument import Instrumented, JsInstrumentError, instrument, parse
+from app.debugger.js_interrupt import Poker
 from app.engines.base import BridgeFault
 from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
 
@@ -121,8 +123,14 @@ class JsDebugAgent:
         self.js = {name: ctx.eval(f"__ls_dbg_ctl.{name}") for name in
                    ("addFile", "setBreakpoints", "setOptions", "step", "inspect", "callback", "isEvaluating",
                     "endBridgeStop")}
+        ctx.eval("globalThis.__ls_dbg_poke = __ls_dbg_ctl.poke")
+        self.poker = Poker()
+        self.poked = self.poker.install(ctx, "__ls_dbg_poke",
+                                        lambda: self.pending and self.modes[-1] == "running")
+        if not self.poked:
+            log.info("pausing a JS spell through loop counters (no interrupt handler)")
         ctx.eval("delete globalThis.__ls_dbg_ctl; delete globalThis.__ls_dbg_stop; delete globalThis.__ls_dbg_poll;"
-                 " delete globalThis.__ls_dbg_output")
+                 " delete globalThis.__ls_dbg_output; delete globalThis.__ls_dbg_poke")
         self._set_options({"break_on_error": bool(self.config.get("break_on_error", True)),
                            "break_on_caught": bool(self.config.get("break_on_caught", False))})
         session.source_hook = self.prepare
@@ -148,6 +156,7 @@ class JsDebugAgent:
         if self.closed:
             return
         self.closed = True
+        self.poker.close()
         self._stop_reader = True
         os.write(self._wake_w, b"x")
         self._reader.join(5.0)
@@ -230,7 +239,7 @@ class JsDebugAgent:
         real = self.main_path if path == self.session.spell_file else os.path.realpath(path)
         fid = self.next_fid
         try:
-            info = instrument(source, fid)
+            info = instrument(source, fid, loop_polls=not self.poked)
         except (JsInstrumentError, RecursionError) as e:
             log.info("%s runs without probes: %s", path, e)
             return source  # a syntax error: the normal compile reports it

@@ -9,8 +9,10 @@ traces keep pointing at the user's lines. What a debug run pays where no breakpo
   shadow stack only when the function is hot on entry (or at its first hot statement), popped in ``finally``,
   and an exception leaving the function is shown to the agent (break on uncaught exceptions) before any frame
   unwinds;
-* a loop body decrements a per-file counter that calls the agent every ``POLL_EVERY`` iterations, so a spinning
-  spell can be paused and breakpoints set while it runs take effect.
+* to pause a spinning spell, the agent turns every hot flag on from quickjs's interrupt handler (called by the
+  interpreter every ~10,000 branches and calls, so no cost per statement); where that handler cannot be installed a
+  loop body decrements a counter that calls the agent every ``POLL_EVERY`` iterations instead (~25% on a tight
+  loop).
 
 A hot statement calls ``__ls_D.p(frame, site, scope)``. ``site`` indexes the file's probe table (line, function,
 the names the scope closure knows); ``scope`` is an arrow function ``(i, v, set) => ...`` that reads (or sets)
@@ -196,9 +198,10 @@ class _Scope:
 
 
 class _Instrumenter:
-    def __init__(self, source: str, fid: int):
+    def __init__(self, source: str, fid: int, loop_polls: bool):
         self.src = source.encode("utf-8")
         self.fid = fid
+        self.loop_polls = loop_polls
         self.inserts: list[tuple[int, int, str]] = []
         self.seq = 0
         self.functions: list[FunctionInfo] = []
@@ -438,13 +441,18 @@ class _Instrumenter:
         """The body of an if/else/loop: a block, or one statement wrapped in braces (same line)."""
         if body is None:
             return
-        poll = f"if (--{COUNTER} < 0) {COUNTER} = {DBG}.poll(); " if loop else ""
-        scope.has_loop = scope.has_loop or loop
+        poll = f"if (--{COUNTER} < 0) {COUNTER} = {DBG}.poll(); " if loop and self.loop_polls else ""
+        scope.has_loop = scope.has_loop or bool(poll)
         if body.type == "statement_block":
             if poll:
                 self.ins(body.start_byte + 1, " " + poll)
+            elif loop and not any(c.type != "comment" for c in body.named_children):
+                # ``while (x) {}``: a probe of its own, so a paused (poked) spin stops here
+                self.ins(body.start_byte + 1, " " + self._probe(body, scope) + " ")
             self._statements(list(body.named_children), scope, body)
             return
+        if loop and not poll and body.type == "empty_statement":
+            poll = self._probe(body, scope)
         self.ins(body.start_byte, "{ " + poll, prio=-1)
         self.ins(body.end_byte, " }", prio=9)
         scope.blocks.append([])
@@ -522,6 +530,9 @@ class _Instrumenter:
         scope.blocks.pop()
 
 
-def instrument(source: str, fid: int) -> Instrumented:
-    """``source`` with probes (file id ``fid``), same lines; raises :class:`JsInstrumentError` on syntax errors."""
-    return _Instrumenter(source, fid).run()
+def instrument(source: str, fid: int, loop_polls: bool = True) -> Instrumented:
+    """``source`` with probes (file id ``fid``), same lines; raises :class:`JsInstrumentError` on syntax errors.
+
+    ``loop_polls``: every loop iteration counts down to a call of the agent (pause of a spinning spell). Off when
+    the agent pokes the running spell through quickjs's interrupt handler instead (no cost per iteration)."""
+    return _Instrumenter(source, fid, loop_polls).run()

@@ -432,3 +432,16 @@ def test_evaluate_at_an_llm_call_stop(spell, debug):
     assert d.session.evaluate('topic + "!"')["value"] == '"owls!"'
     assert "read-only" in d.session.evaluate("LLM.complete(topic)")["error"]
     assert d.finish().value == "Echo: tell me about owls"
+
+
+def test_pause_an_empty_spinning_loop(spell, debug):
+    path = spell("spin.js", """
+        let n = 0;
+        while (true) {}
+        """)
+    d = debug(path, timeout_s=30)
+    time.sleep(0.5)
+    d.session.pause()
+    st = d.stop()
+    assert st.reason == "pause" and st.line == 2
+    d.run.cancel()

@@ -152,3 +152,32 @@ def test_examples_instrument_with_lines_kept(path: str) -> None:
     assert info.text.count("\n") == src.count("\n")
     ctx = quickjs.Context()
     ctx.eval("(function () {" + info.text + "\n})")  # compiles
+
+
+def test_the_interrupt_handler_pokes_a_spinning_script() -> None:
+    """js_interrupt.Poker calls a JS function from quickjs's interrupt handler when asked (pause with no cost
+    per loop iteration), and is removed cleanly."""
+    import threading
+    import time
+
+    from app.debugger.js_interrupt import Poker
+    ctx = quickjs.Context()
+    ctx.eval("var stop = false; globalThis.__poke = () => { stop = true; };")
+    want = threading.Event()
+    poker = Poker()
+    assert poker.install(ctx, "__poke", want.is_set)
+    threading.Timer(0.2, want.set).start()
+    t0 = time.monotonic()
+    n = ctx.eval("let n = 0; while (!stop) { n++; } n")
+    assert n > 0 and time.monotonic() - t0 < 10
+    poker.close()
+    assert ctx.eval("1 + 1") == 2
+    del ctx
+
+
+def test_loop_counters_only_without_the_interrupt_handler() -> None:
+    src = "let n = 0;\nwhile (true) {}\nfor (;;) n++;\n"
+    assert "__ls_n = __ls_D.poll()" in instrument(src, 0).text
+    text = instrument(src, 0, loop_polls=False).text
+    assert "poll()" not in text
+    assert text.splitlines()[1].count("__ls_D.p(") == 2   # the empty loop body has a probe of its own
