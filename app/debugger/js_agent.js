@@ -27,6 +27,8 @@
     this.fid = fid; this.path = meta.path; this.functions = meta.functions; this.sites = meta.sites;
     this.names = meta.names; this.top = null; this.topNames = meta.top; this.setFlags = null;
     this.hot = new Set(); this.bps = new Map();
+    this.firstSite = [];
+    this.sites.forEach((x, i) => { if (x[3] && this.firstSite[x[1]] === undefined) this.firstSite[x[1]] = i; });
   }
 
   // ------------------------------------------------------------------------------------------ flags
@@ -43,7 +45,7 @@
   function newRecord(f, k, lazy) {
     const kind = f.functions[k][3];
     const detached = kind === "async" || kind === "generator";
-    const r = { f, k, site: -1, sc: null, seq: ++seq, live: true, lazy: lazy && !detached, detached };
+    const r = { f, k, site: -1, sc: null, seq: ++seq, live: true, lazy, detached };
     return r;
   }
 
@@ -59,8 +61,11 @@
       p(r, site, sc, force) {
         if (r === null) {
           const k = f.sites[site][1];
+          // an async function or generator met first past its first statement: an old invocation resuming
+          // (after an await or a yield), not a new one
           r = newRecord(f, k, true);
-          if (!r.detached) stack.push(r);
+          if (r.detached) r.lazy = site !== f.firstSite[k];
+          else stack.push(r);
         }
         r.site = site; r.sc = sc;
         if (evaluating) return r;

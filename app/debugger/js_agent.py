@@ -253,7 +253,7 @@ class JsDebugAgent:
             if key not in index:
                 index[key] = len(names)
                 names.append([[n, kind, settable] for n, kind, settable in s.names])
-            sites.append([s.line, s.k, index[key]])
+            sites.append([s.line, s.k, index[key], 1 if s.statement else 0])
         meta = {"path": real, "functions": [[f.name, f.line, f.end_line, f.kind] for f in info.functions],
                 "sites": sites, "names": names, "top": [[n, settable] for n, settable in info.top_names]}
         self.js["addFile"](fid, json.dumps(meta))

@@ -445,3 +445,43 @@ def test_pause_an_empty_spinning_loop(spell, debug):
     st = d.stop()
     assert st.reason == "pause" and st.line == 2
     d.run.cancel()
+
+
+ASYNC = """
+async function fetchTwice(x) {
+  const a = await Promise.resolve(x + 1);
+  const b = await Promise.resolve(a * 2);
+  return a + b;
+}
+async function main() {
+  const r = await fetchTwice(1);
+  return r;
+}
+return main();
+"""
+
+
+def test_step_over_an_await_lands_on_the_next_line(spell, debug):
+    path = spell("a.js", ASYNC)
+    d = debug(path, [2])
+    st = d.stop()
+    assert frames(st)[0] == ("fetchTwice", 2)
+    st = d.step("step_over")
+    assert frames(st)[0] == ("fetchTwice", 3)
+    assert d.locals()["a"] == "2"
+    st = d.step("step_over")
+    assert frames(st)[0] == ("fetchTwice", 4)
+    assert d.locals()["b"] == "4"
+    st = d.step("step_out")                  # back in the awaiting caller, after its await
+    assert frames(st)[0] == ("main", 8)
+    assert d.locals()["r"] == "6"
+    assert d.finish().value == 6
+
+
+def test_step_over_a_call_to_an_async_function_does_not_stop_inside_it(spell, debug):
+    path = spell("a.js", ASYNC)
+    d = debug(path, [7])
+    assert d.stop().line == 7
+    st = d.step("step_over")                 # fetchTwice runs (its awaits included); main resumes on line 8
+    assert frames(st)[0] == ("main", 8)
+    assert d.finish().value == 6
