@@ -27,17 +27,15 @@ import json
 import logging
 import os
 import re
-import select
-import threading
-from collections import deque
 from importlib import resources
 from typing import Any
 
 from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
+from app.debugger.inbox import DebugInbox
 from app.debugger.js_instrument import Instrumented, JsInstrumentError, instrument, parse
 from app.debugger.js_interrupt import Poker
 from app.engines.base import BridgeFault
-from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
+from app.engines.protocol import DebugCommand, Paused
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +106,7 @@ class JsDebugAgent:
         self.modes: list[str] = ["running"]
         self.pause_requested = False
         self.closed = False
-        self.pending = False
-        self._cv = threading.Condition()
-        self._inbox: deque[Any] = deque()
-        self._closed_channel = False
-        self._wake_r, self._wake_w = os.pipe()
-        self._stop_reader = False
+        self.inbox = DebugInbox(self.worker, "js-debug-reader")
         # the JavaScript half
         ctx = self.ctx
         ctx.add_callable("__ls_dbg_stop", self._js_stop)
@@ -126,7 +119,7 @@ class JsDebugAgent:
         ctx.eval("globalThis.__ls_dbg_poke = __ls_dbg_ctl.poke")
         self.poker = Poker()
         self.poked = self.poker.install(ctx, "__ls_dbg_poke",
-                                        lambda: self.pending and self.modes[-1] == "running")
+                                        lambda: self.inbox.pending and self.modes[-1] == "running")
         if not self.poked:
             log.info("pausing a JS spell through loop counters (no interrupt handler)")
         ctx.eval("delete globalThis.__ls_dbg_ctl; delete globalThis.__ls_dbg_stop; delete globalThis.__ls_dbg_poll;"
@@ -138,11 +131,8 @@ class JsDebugAgent:
         host.bridge_call = self._bridge_call
         self._orig_serve_callback = host.serve_callback
         host.serve_callback = self._serve_callback
-        self._orig_read = self.channel.read
-        self.channel.read = self._inbox_read
         self.worker.debug_agent = self
-        self._reader = threading.Thread(target=self._reader_loop, name="js-debug-reader", daemon=True)
-        self._reader.start()
+        self.inbox.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
     def __enter__(self) -> JsDebugAgent:
@@ -157,81 +147,12 @@ class JsDebugAgent:
             return
         self.closed = True
         self.poker.close()
-        self._stop_reader = True
-        os.write(self._wake_w, b"x")
-        self._reader.join(5.0)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
-        try:
-            del self.channel.read
-        except AttributeError:
-            self.channel.read = self._orig_read
+        self.inbox.close()
         self.host.bridge_call = self._orig_bridge_call
         self.host.serve_callback = self._orig_serve_callback
         self.session.source_hook = None
         if getattr(self.worker, "debug_agent", None) is self:
             self.worker.debug_agent = None
-
-    # the channel (as in the Tengo agent) ---------------------------------------------------------------------
-    def _reader_loop(self) -> None:
-        reader = self.channel.reader
-        fd = reader.fd
-        while not self._stop_reader:
-            try:
-                while True:
-                    msg = reader.read(0.0)
-                    if msg is None:
-                        break
-                    with self._cv:
-                        self._inbox.append(msg)
-                        if isinstance(msg, (DebugCommand, Shutdown)):
-                            self.pending = True
-                        self._cv.notify_all()
-                ready, _, _ = select.select([fd, self._wake_r], [], [])
-                if self._stop_reader:
-                    return
-                if fd in ready:
-                    reader.fill(0.0)
-            except ChannelClosed:
-                with self._cv:
-                    self._closed_channel = True
-                    self.pending = True
-                    self._cv.notify_all()
-                return
-            except Exception:
-                log.exception("debug reader failed")
-                return
-
-    def _inbox_read(self) -> Any:
-        with self._cv:
-            while not self._inbox:
-                if self._closed_channel:
-                    raise ChannelClosed("end of stream")
-                self._cv.wait()
-            return self._inbox.popleft()
-
-    def _next_command(self, block: bool) -> DebugCommand | None:
-        with self._cv:
-            while True:
-                for i, m in enumerate(self._inbox):
-                    if isinstance(m, DebugCommand):
-                        del self._inbox[i]
-                        return m
-                    if isinstance(m, Shutdown):
-                        os._exit(0)
-                if self._closed_channel:
-                    os._exit(0)  # the host is gone: nobody will resume this run
-                self.pending = False
-                if not block:
-                    return None
-                self._cv.wait()
-
-    def _reply(self, msg: DebugCommand, value: Any = None, error: str | None = None) -> None:
-        if msg.request_id:
-            self.channel.send(DebugReply(msg.request_id, value, error))
-
-    def _event(self, name: str, **data: Any) -> None:
-        self.channel.send(DebugReply(0, {"event": name, **data}))
 
     # loading -------------------------------------------------------------------------------------------------
     def prepare(self, path: str, source: str) -> str:
@@ -260,7 +181,7 @@ class JsDebugAgent:
         results = self._apply()
         for fpath, recs in results.items():
             if fpath == real or real == self.main_path:
-                self._event("breakpoints", file=fpath, breakpoints=recs)
+                self.inbox.event("breakpoints", file=fpath, breakpoints=recs)
         return info.text
 
     # breakpoints ---------------------------------------------------------------------------------------------
@@ -356,9 +277,9 @@ class JsDebugAgent:
 
     def _js_poll(self) -> str | None:
         try:
-            if self.pending:
+            if self.inbox.pending:
                 while True:
-                    msg = self._next_command(block=False)
+                    msg = self.inbox.next_command(block=False)
                     if msg is None:
                         break
                     self.handle_command(msg)
@@ -383,7 +304,7 @@ class JsDebugAgent:
             data["frames"] = self._place(data.get("frames") or [])
             self.channel.send(Paused(self.run_id, stop["reason"], stop.get("file"), stop.get("line"), data))
             while True:
-                msg = self._next_command(block=True)
+                msg = self.inbox.next_command(block=True)
                 assert msg is not None
                 action = self.handle_command(msg)
                 if action is not None:
@@ -424,18 +345,18 @@ class JsDebugAgent:
             if cmd == "set_breakpoints":
                 path = os.path.realpath(args["file"])
                 self.files[path] = list(args.get("breakpoints") or [])
-                self._reply(msg, {"file": path, "breakpoints": self._apply().get(path, [])})
+                self.inbox.reply(msg, {"file": path, "breakpoints": self._apply().get(path, [])})
                 return None
             if cmd == "set_options":
                 self._set_options({k: bool(v) for k, v in args.items() if k in ("break_on_error", "break_on_caught")})
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd == "pause":
                 if mode == "bridge":
                     self.js["step"]("pause")  # stop at the next statement after the bridge call
                 elif mode != "paused":
                     self.pause_requested = True
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd in RESUME_COMMANDS:
                 action = cmd
@@ -444,7 +365,7 @@ class JsDebugAgent:
                                     "temporary": True}
                     self._apply()
                     action = "continue"
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 if mode == "paused":
                     return action
                 if mode == "bridge" and action != "continue":
@@ -452,25 +373,25 @@ class JsDebugAgent:
                 return None
             if cmd in INSPECT_COMMANDS:
                 if mode == "running":
-                    self._reply(msg, error="the spell is running (pause it first)")
+                    self.inbox.reply(msg, error="the spell is running (pause it first)")
                     return None
                 if cmd in ("evaluate",):
                     err = expression_error(str(args.get("expression", "")))
                     if err:
-                        self._reply(msg, {"ok": False, "error": err})
+                        self.inbox.reply(msg, {"ok": False, "error": err})
                         return None
                 if cmd == "set_variable":
                     err = expression_error(str(args.get("value", "")))
                     if err:
-                        self._reply(msg, {"ok": False, "error": err})
+                        self.inbox.reply(msg, {"ok": False, "error": err})
                         return None
                 res = json.loads(self.js["inspect"](cmd, json.dumps(args)))
                 if res.get("ok"):
-                    self._reply(msg, self._place(res.get("value")) if cmd == "stack" else res.get("value"))
+                    self.inbox.reply(msg, self._place(res.get("value")) if cmd == "stack" else res.get("value"))
                 else:
-                    self._reply(msg, error=f"{cmd} failed: {res.get('error')}")
+                    self.inbox.reply(msg, error=f"{cmd} failed: {res.get('error')}")
                 return None
-            self._reply(msg, error=f"unknown debug command {cmd!r}")
+            self.inbox.reply(msg, error=f"unknown debug command {cmd!r}")
         except (KeyError, TypeError, ValueError) as e:
-            self._reply(msg, error=f"bad {cmd} request: {e}")
+            self.inbox.reply(msg, error=f"bad {cmd} request: {e}")
         return None
