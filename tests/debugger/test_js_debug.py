@@ -485,3 +485,23 @@ def test_step_over_a_call_to_an_async_function_does_not_stop_inside_it(spell, de
     st = d.step("step_over")                 # fetchTwice runs (its awaits included); main resumes on line 8
     assert frames(st)[0] == ("main", 8)
     assert d.finish().value == 6
+
+
+def test_break_on_caught_exceptions_stops_in_the_catch_block(spell, debug):
+    path = spell("c.js", """
+        let r = "none";
+        try {
+          JSON.parse("{bad");
+        } catch (e) {
+          r = e.name;
+        }
+        return r;
+        """)
+    d = debug(path, [1])
+    d.stop()
+    assert d.session.request("set_options", {"break_on_caught": True}) == {"ok": True}
+    d.session.continue_()
+    st = d.stop()
+    assert st.reason == "exception" and st.data.get("caught") is True and "SyntaxError" in st.message
+    assert st.data["exception"]["type"] == "error"
+    assert d.finish().value == "SyntaxError"
