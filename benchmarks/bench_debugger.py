@@ -1,4 +1,4 @@
-"""Debugger overhead and latency, side by side in one run (ARCHITECTURE §7, issue 5).
+"""Debugger overhead and latency, side by side in one run (docs/architecture.md §7, issue 5).
 
 For three CPU-bound spells (a numeric loop, call-heavy recursion, table/string work; coroutine switching as an
 informative fourth, without a target) the hot part is timed inside
