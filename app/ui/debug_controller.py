@@ -274,6 +274,11 @@ def ask_breakpoint_text(parent: Any, title: str, label: str, text: str) -> str |
     return value if ok else None
 
 
+def not_debuggable_message() -> str:
+    """What a margin click or F9 says in a file the debugger does not speak (from the language registry)."""
+    return f"The debugger speaks {languages.names_list(languages.debuggable())} only for now"
+
+
 class EditorDebugBinding(QObject):
     """The debugger in one editor (a ScintillaEdit): breakpoint markers in the symbol margin (click toggles,
     right-click edits condition, hit count, log message, enable), the current line while stopped, hover values,
@@ -285,7 +290,7 @@ class EditorDebugBinding(QObject):
     @property
     def not_debuggable_message(self) -> str:
         """What a margin click or F9 says in a file the debugger does not speak (from the language registry)."""
-        return f"The debugger speaks {languages.names_list(languages.debuggable())} only for now"
+        return not_debuggable_message()
 
     def __init__(self, editor: Any, path: Callable[[], str | None] | str, controller: DebugController,
                  margin: int = 1, language: Callable[[], str] | str | None = None):
