@@ -47,6 +47,7 @@ from app.ui.outline import OutlinePanel, symbols
 from app.ui.repl import ReplWidget
 from app.ui.run_service import RunService, RunSession
 from app.ui.settings import Settings, SettingsStore
+from app.ui.spend_status import SpendLabel
 from app.ui.trace_panel import TracePanel
 from app.ui.welcome import WelcomePage
 from app.ui.window.debugging import DebugPart
@@ -176,10 +177,12 @@ class MainWindow(QMainWindow):
         self.cursor_label = QLabel()
         self.lang_label = QLabel()
         self.file_label = QLabel()
+        self.spend_label = SpendLabel()
         sb = self.statusBar()
         sb.addWidget(self.run_label, 1)
-        for w in (self.cursor_label, self.lang_label, self.file_label):
+        for w in (self.spend_label, self.cursor_label, self.lang_label, self.file_label):
             sb.addPermanentWidget(w)
+        self.runs.runFinished.connect(lambda _run: self.spend_label.refresh())
 
         # the feature parts
         self.diagnostics = DiagnosticsService(self.runs.check_fn, parent=self)
