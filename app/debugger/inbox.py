@@ -11,6 +11,7 @@ import logging
 import os
 import select
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -83,13 +84,18 @@ class DebugInbox:
                 log.exception("debug reader failed")
                 return
 
-    def read(self) -> Any:
-        """``Channel.read`` during the debug run (the worker's bridge-call loop reads here)."""
+    def read(self, timeout: float | None = None) -> Any:
+        """``Channel.read`` during the debug run (the worker's call loops read here): the next message, or None
+        when ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
             while not self._inbox:
                 if self._closed_channel:
                     raise ChannelClosed("end of stream")
-                self._cv.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._cv.wait(left)
             return self._inbox.popleft()
 
     def next_command(self, block: bool) -> DebugCommand | None:
