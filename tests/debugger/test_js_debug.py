@@ -505,3 +505,18 @@ def test_break_on_caught_exceptions_stops_in_the_catch_block(spell, debug):
     assert st.reason == "exception" and st.data.get("caught") is True and "SyntaxError" in st.message
     assert st.data["exception"]["type"] == "error"
     assert d.finish().value == "SyntaxError"
+
+
+def test_breakpoint_after_a_top_level_await(spell, debug):
+    path = spell("tla.js", """
+        const a = await Promise.resolve(20);
+        const b = a + 1;
+        return b * 2;
+        """)
+    d = debug(path, [2])
+    st = d.stop()
+    assert (st.reason, st.line) == ("breakpoint", 2)
+    assert d.locals()["a"] == "20"
+    st = d.step("step_over")
+    assert st.line == 3 and d.locals()["b"] == "21"
+    assert d.finish().value == 42
