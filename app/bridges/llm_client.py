@@ -289,7 +289,7 @@ class LLMClient:
             waited = limiter.reserve(estimated)
             if waited > 0:
                 log.info("%s: waiting %.2fs for its rate limit", model, waited)
-                if self.ctx.cancelled.wait(waited):
+                if self.ctx.call_cancelled().wait(waited):
                     raise SpellError("cancelled", "run cancelled while waiting for the rate limit")
         result = self._litellm_call(model, body, opts, on_chunk)
         result.rate_wait_s = waited
