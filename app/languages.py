@@ -145,7 +145,7 @@ JS = Language(
     id="js", name="JavaScript", extensions=(".js", ".mjs", ".cjs"),
     engine="app.engines.js_engine:JsEngine",
     module_candidates=_js_modules,
-    debug_agent=None,
+    debug_agent="app.debugger.js_agent:JsDebugAgent",
     test_patterns=("*.test.js", "*.spec.js"),
     aliases=("javascript",),
     comment="//",
