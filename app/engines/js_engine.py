@@ -370,10 +370,18 @@ class JsEngine:
         run_all = s.ctx.eval("__ls_test_internal.runAll")
         s.ctx.eval("delete globalThis.__ls_test_internal")
         set_source(source)
-        fn = s.compile_main(source)
-        s.execute(fn, lambda: s.run_main(fn))
         opts = json.dumps({k: options.get(k) for k in ("filter", "line", "bail")})
-        return s.execute(run_all, lambda: json.dumps({"ok": True, "value": json.loads(run_all(opts))}))
+
+        def declare_and_run() -> Any:
+            fn = s.compile_main(source)
+            s.execute(fn, lambda: s.run_main(fn))
+            return s.execute(run_all, lambda: json.dumps({"ok": True, "value": json.loads(run_all(opts))}))
+
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None:  # "debug this test": the agent instruments the test file as it compiles
+            with languages.JS.debug_agent_class()(s, host, debug):
+                return declare_and_run()
+        return declare_and_run()
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         if self._repl is None:

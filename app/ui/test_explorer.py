@@ -6,7 +6,7 @@
   ordinary run of the :class:`~app.ui.run_service.RunService`, so it shows in the LLM Trace panel like any run.
 * Results: an icon per test in the tree and in the editor margin beside each ``it``/``test`` (a click there runs
   that test); a failure shows its message, a link to its line and the expected/actual diff.
-* "Debug this test": a debug run of the file limited to that test (Lua and Tengo), through the window's debugger.
+* "Debug this test": a debug run of the file limited to that test (every language the debugger speaks), through the window's debugger.
 
 :class:`TestExplorerWiring` connects the panel to a window (one line there: ``TestExplorerWiring(window)``).
 """
@@ -142,7 +142,7 @@ class TestExplorer(QWidget):
                 ("run_file", "File", "Run the selected test file", self.run_selected_file),
                 ("run_test", "Test", "Run the selected test (or describe block)", self.run_selected_test),
                 ("rerun", "Failed", "Rerun the tests that failed", self.rerun_failed),
-                ("debug", "Debug", "Debug the selected test (Lua and Tengo)", self.debug_selected),
+                ("debug", "Debug", "Debug the selected test (stops at its breakpoints)", self.debug_selected),
                 ("stop", "Stop", "Stop the test runs", self.stop)):
             b = QToolButton()
             b.setText(text)
@@ -721,7 +721,7 @@ class TestExplorerWiring(QObject):
         self.window.console.add_run(session)
 
     def debug_test(self, path: str, line: int) -> Any:
-        """Debug one test: a debug run of its file limited to the test on ``line`` (Lua and Tengo)."""
+        """Debug one test: a debug run of its file limited to the test on ``line``."""
         w = self.window
         lang = languages.language_of_test_file(path)
         if lang is None or not lang.debuggable:

@@ -19,6 +19,17 @@ CASES = {
           end)
         end)
         """, 4, 2),
+    "js": ("calc.test.js", """
+        describe("calc", () => {
+          test("adds", () => {
+            const x = 2 + 2;
+            expect(x).toBe(4);
+          });
+          test("other", () => {
+            const y = 1;
+          });
+        });
+        """, 4, 2),
     "tengo": ("calc_test.tengo", """
         test("adds", func() {
             x := 2 + 2
@@ -51,4 +62,4 @@ def test_debug_one_test_stops_inside_it(runner, spell, lang) -> None:
     session.continue_()
     result = run.wait(WAIT)
     assert result is not None and result.ok, result
-    assert seen == [("calc › adds" if lang == "lua" else "adds", "passed")]
+    assert seen == [("adds" if lang == "tengo" else "calc › adds", "passed")]
