@@ -6,7 +6,8 @@
   ordinary run of the :class:`~app.ui.run_service.RunService`, so it shows in the LLM Trace panel like any run.
 * Results: an icon per test in the tree and in the editor margin beside each ``it``/``test`` (a click there runs
   that test); a failure shows its message, a link to its line and the expected/actual diff.
-* "Debug this test": a debug run of the file limited to that test (every language the debugger speaks), through the window's debugger.
+* "Debug this test": a debug run of the file limited to that test (every language the debugger speaks),
+  through the window's debugger.
 
 :class:`TestExplorerWiring` connects the panel to a window (one line there: ``TestExplorerWiring(window)``).
 """
