@@ -1,0 +1,88 @@
+"""Tree-sitter grammars and parsers for the spell languages that have one (Lua, JavaScript). Qt-free.
+
+One place creates the ``Language`` objects (once per process) and the ``Parser`` objects (one per thread and
+language: a tree-sitter parser must not be used from two threads at once). The linter, the editor's symbols and the
+JavaScript debugger all parse through here. Tengo has no tree-sitter grammar: it uses its own parser
+(:mod:`app.engines.tengo.parser`).
+
+Trees work in UTF-8 bytes: a node's ``start_point`` is ``(row, byte column)``, both 0-based. :func:`edit_tree` turns a
+text change into the ``Tree.edit`` call that incremental re-parsing needs.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import tree_sitter
+import tree_sitter_javascript
+import tree_sitter_lua
+
+__all__ = ["TREE_SITTER_LANGUAGES", "has_grammar", "language", "parser", "parse", "edit_tree", "point_at"]
+
+#: Spell languages parsed with tree-sitter (Tengo uses the project's own parser).
+TREE_SITTER_LANGUAGES = ("lua", "js")
+
+_GRAMMARS = {"lua": tree_sitter_lua.language, "js": tree_sitter_javascript.language}
+_local = threading.local()
+
+
+def has_grammar(lang: str) -> bool:
+    """Whether ``lang`` (``lua``, ``js``...) is parsed with tree-sitter."""
+    return lang in _GRAMMARS
+
+
+@lru_cache(maxsize=None)
+def language(lang: str) -> tree_sitter.Language:
+    """The tree-sitter ``Language`` of a spell language; ``ValueError`` for one without a grammar."""
+    try:
+        return tree_sitter.Language(_GRAMMARS[lang]())
+    except KeyError:
+        raise ValueError(f"no tree-sitter grammar for {lang!r}") from None
+
+
+def parser(lang: str) -> tree_sitter.Parser:
+    """This thread's parser for ``lang`` (created on first use)."""
+    parsers: dict[str, tree_sitter.Parser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = _local.parsers = {}
+    p = parsers.get(lang)
+    if p is None:
+        p = parsers[lang] = tree_sitter.Parser(language(lang))
+    return p
+
+
+def parse(lang: str, source: str | bytes, old_tree: tree_sitter.Tree | None = None) -> tree_sitter.Tree:
+    """Parse ``source``; pass the previous tree, already :func:`edit_tree`-ed, to re-parse incrementally."""
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    if old_tree is None:
+        return parser(lang).parse(data)
+    return parser(lang).parse(data, old_tree)
+
+
+def point_at(data: bytes, offset: int) -> tuple[int, int]:
+    """The ``(row, byte column)`` of byte ``offset`` in ``data``."""
+    row = data.count(b"\n", 0, offset)
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return row, offset - line_start
+
+
+def edit_tree(tree: tree_sitter.Tree, old: bytes, new: bytes) -> None:
+    """Tell ``tree`` (parsed from ``old``) how the text became ``new``: one splice found from the common prefix and
+    suffix, so any change (a keystroke, a paste, an undo) can be described without the editor's change events."""
+    limit = min(len(old), len(new))
+    start = 0
+    # common prefix, compared in chunks first (fast for large files), then byte by byte
+    step = 4096
+    while start + step <= limit and old[start:start + step] == new[start:start + step]:
+        start += step
+    while start < limit and old[start] == new[start]:
+        start += 1
+    old_end, new_end = len(old), len(new)
+    while old_end > start and new_end > start and old[old_end - 1] == new[new_end - 1]:
+        old_end -= 1
+        new_end -= 1
+    if start == old_end == new_end:
+        return
+    tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+              start_point=point_at(old, start), old_end_point=point_at(old, old_end),
+              new_end_point=point_at(new, new_end))
