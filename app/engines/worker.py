@@ -218,17 +218,10 @@ class WorkerHost:
     def read_module(self, name: str) -> tuple[str, str]:
         if not self.spell_dir:
             raise BridgeFault("module_not_found", f"cannot require {name!r}: this spell has no folder")
-        lang = self.request.language
-        if lang == "lua":
-            if not name or any(not (c.isalnum() or c in "_.-") for c in name) or ".." in name:
-                raise BridgeFault("invalid_argument", f"bad module name {name!r} (use letters, digits, _ - and .)")
-            candidates = [name.replace(".", "/") + ".lua", name.replace(".", "/") + "/init.lua"]
-        elif lang == "js":
-            candidates = [name + ".js", name + "/index.js"]
-            if name.endswith((".js", ".cjs", ".mjs")):  # never other files: require('./.env') would run it
-                candidates.insert(0, name)
-        else:
-            candidates = [name + ".tengo"] + ([name] if name.endswith(".tengo") else [])
+        try:
+            candidates = module_candidates(self.request.language, name)
+        except ValueError as e:
+            raise BridgeFault("invalid_argument", str(e)) from None
         root = os.path.realpath(self.spell_dir)
         for rel in candidates:
             path = os.path.realpath(os.path.join(root, rel))
@@ -244,6 +237,21 @@ class WorkerHost:
                 except UnicodeDecodeError:
                     raise BridgeFault("invalid_argument", f"module {name!r} is not UTF-8 text") from None
         raise BridgeFault("module_not_found", f"module {name!r} not found in {self.spell_dir}")
+
+
+def module_candidates(language: str, name: str) -> list[str]:
+    """The files (relative to the spell's folder) that ``require(name)``/``import(name)`` tries, in order;
+    ``ValueError`` for a name the language refuses. Shared with the linter (app/lint/modules.py)."""
+    if language == "lua":
+        if not name or any(not (c.isalnum() or c in "_.-") for c in name) or ".." in name:
+            raise ValueError(f"bad module name {name!r} (use letters, digits, _ - and .)")
+        return [name.replace(".", "/") + ".lua", name.replace(".", "/") + "/init.lua"]
+    if language == "js":
+        candidates = [name + ".js", name + "/index.js"]
+        if name.endswith((".js", ".cjs", ".mjs")):  # never other files: require('./.env') would run it
+            candidates.insert(0, name)
+        return candidates
+    return [name + ".tengo"] + ([name] if name.endswith(".tengo") else [])
 
 
 class Worker:

@@ -1,0 +1,99 @@
+"""Lint of spells: one analysis per language, reading the bridge registry and the sandbox's globals. Qt-free.
+
+Used by ``llmspell check``, the editor (squiggles, Problems panel, quick fixes) and the test runner::
+
+    from app.lint import lint_source
+    for d in lint_source(text, "spell.lua"):
+        print(d)          # spell.lua:3:5: error unknown-member: LLM has no member 'compleet'; did you mean ...
+
+Lua and JavaScript are parsed with tree-sitter (:mod:`app.syntax`), Tengo with the project's own parser.
+``tree`` lets the editor pass a tree it re-parsed incrementally.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app import syntax
+from app.lint.core import Reporter, Source, byte_span
+from app.lint.diagnostic import Diagnostic, Fix, Severity
+from app.lint.modules import ModuleCheck
+from app.lint.rules import RULES, Rule
+
+__all__ = ["Diagnostic", "Fix", "Severity", "Rule", "RULES", "lint_source", "severities_for", "LintConfigError"]
+
+log = logging.getLogger(__name__)
+_COMMENT = {"lua": "--", "js": "//", "tengo": "//"}
+
+
+class LintConfigError(ValueError):
+    """The ``[lint]`` section of ``llmspell.toml`` names an unknown rule or severity."""
+
+
+def severities_for(path: str) -> dict[str, Severity]:
+    """Rule severities set by the ``[lint]`` section of the project's ``llmspell.toml`` (spell folder or parent)."""
+    from app import project_config
+    cfg = project_config.for_path(path)
+    out: dict[str, Severity] = {}
+    for key, value in cfg.section("lint").items():
+        if key not in RULES:
+            raise LintConfigError(f"{cfg.path}: [lint] has unknown rule '{key}' (rules: {', '.join(RULES)})")
+        try:
+            out[key] = Severity(str(value).lower())
+        except ValueError:
+            raise LintConfigError(f"{cfg.path}: [lint] {key} = {value!r}: use error, warning, info or off") \
+                from None
+    return out
+
+
+def lint_source(source: str, path: str, language: str | None = None, *, tree: Any = None,
+                severities: dict[str, Severity] | None = None) -> list[Diagnostic]:
+    """Every problem of ``source`` (the text of ``path``), sorted by position."""
+    from app.engines.base import language_for
+    lang = language_for(path, language)
+    reporter = Reporter(path, Source(source), severities, _COMMENT.get(lang, "--"))
+    modules = ModuleCheck(lang, path)
+    if lang == "tengo":
+        from app.lint.tengo import TengoAnalysis
+        TengoAnalysis(source, path, reporter, modules).run()
+        return reporter.result()
+    if tree is None:
+        tree = syntax.parse(lang, source)
+    if tree.root_node.has_error:
+        _syntax_errors(reporter, tree.root_node, lang)
+        return reporter.result()
+    if lang == "lua":
+        from app.lint.lua import LuaAnalysis
+        LuaAnalysis(tree, reporter, modules).run()
+    else:
+        from app.lint.js import JsAnalysis
+        JsAnalysis(tree, reporter, modules).run()
+    return reporter.result()
+
+
+def _syntax_errors(reporter: Reporter, root: Any, lang: str, limit: int = 5) -> None:
+    """ERROR and MISSING nodes as syntax errors (the first few: later ones are usually consequences)."""
+    found = 0
+    stack = [root]
+    while stack and found < limit:
+        n = stack.pop()
+        if n.is_missing:
+            line, col, end_line, end_col = byte_span(reporter, n)
+            reporter.add("syntax-error", f"missing '{n.type}' here", line, col, end_line, end_col)
+            found += 1
+            continue
+        if n.is_error:
+            line, col, end_line, end_col = byte_span(reporter, n)
+            bad = n.text.decode("utf-8", errors="replace").strip().splitlines()
+            near = f" near '{bad[0][:30]}'" if bad and bad[0] else ""
+            if end_line != line:
+                end_line, end_col = line, col + 1
+            reporter.add("syntax-error", f"unexpected{near}: the {_LANG_TITLE[lang]} grammar does not allow "
+                         "this here", line, col, end_line, end_col)
+            found += 1
+            continue
+        if n.has_error:
+            stack.extend(reversed(n.children))
+
+
+_LANG_TITLE = {"lua": "Lua", "js": "JavaScript"}

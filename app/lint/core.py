@@ -1,0 +1,186 @@
+"""What every language's analysis shares: turning positions into diagnostics, scopes of local names, suppression
+comments and the severities of the project's ``[lint]`` settings."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from app.lint.api import Finding
+from app.lint.diagnostic import Diagnostic, Fix, Severity
+from app.lint.rules import RULES
+
+#: ``-- llmspell: ignore rule-a, rule-b`` / ``// llmspell: ignore`` (all rules); ``ignore-file`` for the whole file
+_SUPPRESS = re.compile(r"(?:--|//)\s*llmspell:\s*ignore(-file)?\b([ \t]+[\w\-, \t]+)?")
+
+
+@dataclass
+class Symbol:
+    """A local name: variable, parameter, function, loop variable or import."""
+    name: str
+    kind: str  # "local", "param", "function", "import", "loop"
+    node: Any
+    #: the statement that declares only this name, when removing it is a safe "remove unused" fix
+    removable: Any = None
+    used: bool = False
+    type: str | None = None  # the handle type of the value (Agent...) when known from its constructor
+    references: list[Any] = field(default_factory=list)
+
+
+class Scope:
+    """Names declared in one block or function."""
+
+    def __init__(self, parent: "Scope | None", function: bool = False):
+        self.parent = parent
+        self.function = function
+        self.symbols: dict[str, Symbol] = {}
+        self.all: list[Symbol] = []
+
+    def lookup(self, name: str) -> Symbol | None:
+        s: Scope | None = self
+        while s is not None:
+            sym = s.symbols.get(name)
+            if sym is not None:
+                return sym
+            s = s.parent
+        return None
+
+    def visible(self) -> set[str]:
+        names: set[str] = set()
+        s: Scope | None = self
+        while s is not None:
+            names.update(s.symbols)
+            s = s.parent
+        return names
+
+
+class Source:
+    """The text being analysed, for position conversions (tree-sitter works in bytes, diagnostics in chars)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = text.split("\n")
+        self._encoded: dict[int, bytes] = {}
+
+    def char_col(self, row: int, byte_col: int) -> int:
+        """0-based character column of a 0-based ``(row, byte column)``."""
+        if row >= len(self.lines):
+            return byte_col
+        line = self._encoded.get(row)
+        if line is None:
+            line = self._encoded[row] = self.lines[row].encode("utf-8")
+        if line.isascii():
+            return byte_col
+        return len(line[:byte_col].decode("utf-8", errors="replace"))
+
+
+class Reporter:
+    """Collects diagnostics of one file, applying suppression comments and configured severities."""
+
+    def __init__(self, path: str, source: Source, severities: dict[str, Severity] | None = None,
+                 comment_prefix: str = "--"):
+        self.path = path
+        self.source = source
+        self.severities = severities or {}
+        self.diagnostics: list[Diagnostic] = []
+        self._line_ignores, self._file_ignores = _suppressions(source.lines, comment_prefix)
+
+    def add(self, rule: str, message: str, line: int, col: int, end_line: int, end_col: int,
+            fix: Fix | None = None, subject: str = "") -> None:
+        """Report at 1-based character positions."""
+        sev = self.severities.get(rule, RULES[rule].severity)
+        if sev is Severity.OFF or self._ignored(rule, line):
+            return
+        self.diagnostics.append(Diagnostic(self.path, line, col, end_line, end_col, sev, rule, message, fix,
+                                           subject))
+
+    def _ignored(self, rule: str, line: int) -> bool:
+        for ids in (self._file_ignores, self._line_ignores.get(line)):
+            if ids is not None and (not ids or rule in ids):
+                return True
+        return False
+
+    def result(self) -> list[Diagnostic]:
+        seen: set[tuple[int, int, str, str]] = set()
+        out = []
+        for d in sorted(self.diagnostics, key=lambda d: (d.line, d.col, d.rule)):
+            k = (d.line, d.col, d.rule, d.message)
+            if k not in seen:
+                seen.add(k)
+                out.append(d)
+        return out
+
+
+def _suppressions(lines: list[str], prefix: str) -> tuple[dict[int, set[str]], set[str] | None]:
+    """Line → rule ids ignored there (empty set: all rules). A comment after code covers its own line; a comment
+    alone on a line covers the next line."""
+    per_line: dict[int, set[str]] = {}
+    whole: set[str] | None = None
+    for i, text in enumerate(lines):
+        if "llmspell:" not in text:
+            continue
+        m = _SUPPRESS.search(text)
+        if m is None or not m.group(0).startswith(prefix):
+            continue
+        ids = {x for x in re.split(r"[\s,]+", (m.group(2) or "").strip()) if x}
+        if m.group(1):
+            whole = (whole or set()) | ids if whole != set() else whole
+            if not ids:
+                whole = set()
+            continue
+        alone = not text[:m.start()].strip()
+        target = i + 2 if alone else i + 1
+        per_line.setdefault(target, set()).update(ids)
+        if not ids:
+            per_line[target] = set()
+    return per_line, whole
+
+
+def byte_span(reporter: Reporter, node: Any) -> tuple[int, int, int, int]:
+    """1-based character ``(line, col, end_line, end_col)`` of a tree-sitter node."""
+    (r0, c0), (r1, c1) = node.start_point, node.end_point
+    src = reporter.source
+    return r0 + 1, src.char_col(r0, c0) + 1, r1 + 1, src.char_col(r1, c1) + 1
+
+
+def report_node(reporter: Reporter, rule: str, message: str, node: Any, replacement: str | None = None,
+                fix_title: str = "", subject: str = "") -> None:
+    """Report at a tree-sitter node; ``replacement`` makes a quick fix replacing the node's text."""
+    line, col, end_line, end_col = byte_span(reporter, node)
+    fix = None
+    if replacement is not None:
+        fix = Fix(fix_title or f"Change to '{replacement}'", line, col, end_line, end_col, replacement)
+    reporter.add(rule, message, line, col, end_line, end_col, fix, subject)
+
+
+def report_findings(reporter: Reporter, findings: Iterable[Finding]) -> None:
+    for f in findings:
+        report_node(reporter, f.rule, f.message, f.node, f.replacement, subject=f.subject)
+
+
+def removal_fix(reporter: Reporter, node: Any, title: str) -> Fix:
+    """A fix deleting a statement node — its whole lines when nothing else is on them."""
+    line, col, end_line, end_col = byte_span(reporter, node)
+    lines = reporter.source.lines
+    before = lines[line - 1][:col - 1]
+    after = lines[end_line - 1][end_col - 1:] if end_line - 1 < len(lines) else ""
+    if not before.strip() and not after.strip():
+        return Fix(title, line, 1, end_line + 1, 1, "")
+    return Fix(title, line, col, end_line, end_col, "")
+
+
+def unused_message(sym: Symbol) -> tuple[str, str]:
+    """Rule id and message for an unused symbol."""
+    if sym.kind == "param":
+        return "unused-param", (f"parameter '{sym.name}' is never used; remove it or name it '_{sym.name}' "
+                                "if the caller passes it anyway")
+    if sym.kind == "import":
+        return "unused-import", f"module '{sym.name}' is imported but never used; remove the import"
+    what = {"function": "function", "loop": "loop variable"}.get(sym.kind, "variable")
+    hint = "; name it '_' if it is meant to be ignored" if sym.kind == "loop" else "; remove it or use it"
+    return "unused-local", f"{what} '{sym.name}' is never used{hint}"
+
+
+def is_ignorable_name(name: str) -> bool:
+    """Names that are meant to be unused: ``_``, ``_x``, ``self``."""
+    return name.startswith("_") or name == "self"
