@@ -124,8 +124,8 @@ def test_check_reports_file_line_col(tmp_path):
     r = llmspell("check", str(good), str(bad), str(badjs))
     assert r.returncode == 1
     lines = r.stdout.splitlines()
-    assert lines[0] == f"{bad}:2:11: unexpected symbol near '='"
-    assert lines[1].startswith(f"{badjs}:2:1: ")
+    assert lines[0] == f"{bad}:2:11: error syntax-error: unexpected symbol near '='"
+    assert lines[1] == f"{badjs}:2:9: error syntax-error: unexpected token in expression: ';'"  # real column
     assert llmspell("check", str(good)).returncode == 0
 
 

@@ -12,6 +12,7 @@ Lua and JavaScript are parsed with tree-sitter (:mod:`app.syntax`), Tengo with t
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from app import syntax
@@ -97,3 +98,32 @@ def _syntax_errors(reporter: Reporter, root: Any, lang: str, limit: int = 5) -> 
 
 
 _LANG_TITLE = {"lua": "Lua", "js": "JavaScript"}
+
+
+def merge_engine_syntax(found: list[Diagnostic], engine: list[Any] | None, path: str,
+                        source: str = "") -> list[Diagnostic]:
+    """Combine the linter's findings with the engine's own syntax check (``Runner.check``: the parser that will
+    really run the spell, so it decides whether there is a syntax error and words the message). Tree-sitter adds
+    the column where the engine gives none (quickjs reports lines only). ``engine`` None: the engine could not
+    be asked; the tree-sitter errors stand."""
+    if engine is None:
+        return found
+    lines = source.split("\n")
+    ours = [d for d in found if d.rule == "syntax-error"]
+    rest = [d for d in found if d.rule != "syntax-error"]
+    merged: list[Diagnostic] = []
+    for e in engine:
+        line, col, message = int(e.line or 1), int(e.column or 0), str(e.message)
+        same = next((d for d in ours if d.line == line), None)
+        if same is not None and col <= 1:
+            col, end_line, end_col = same.col, same.end_line, same.end_col
+            token = re.search(r"(?:: |near )'([^']+)'$", message)
+            text = lines[line - 1] if 0 < line <= len(lines) else ""
+            at = text.find(token.group(1), col - 1) if token else -1
+            if at >= 0:  # the engine names the token: put the column on it
+                col, end_line, end_col = at + 1, line, at + 1 + len(token.group(1))
+        else:
+            col = max(col, 1)
+            end_line, end_col = line, col + 1
+        merged.append(Diagnostic(path, line, col, end_line, end_col, Severity.ERROR, "syntax-error", message))
+    return sorted(merged + rest, key=lambda d: (d.line, d.col, d.rule))

@@ -25,6 +25,22 @@ class Symbol:
     used: bool = False
     type: str | None = None  # the handle type of the value (Agent...) when known from its constructor
     references: list[Any] = field(default_factory=list)
+    #: positional siblings (a function's parameters, ``local ok, err = pcall(...)``): an unused one before a used
+    #: one is a placeholder, not a mistake (ESLint's "after-used")
+    group: list["Symbol"] | None = field(default=None, repr=False)
+    #: a parameter of a callback whose signature the bridge API dictates
+    dictated: bool = False
+
+
+def is_placeholder(sym: Symbol) -> bool:
+    """Whether an unused symbol is excused: named to be ignored, dictated by the API, or followed by a used
+    positional sibling."""
+    if is_ignorable_name(sym.name) or sym.dictated:
+        return True
+    if sym.group:
+        later = sym.group[sym.group.index(sym) + 1:] if sym in sym.group else []
+        return any(s.used for s in later)
+    return False
 
 
 class Scope:

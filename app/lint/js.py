@@ -5,7 +5,7 @@ from typing import Any
 
 from app.lint import api
 from app.lint.api import Arg, ApiFacts
-from app.lint.core import (Reporter, Scope, Symbol, byte_span, is_ignorable_name, removal_fix, report_findings,
+from app.lint.core import (Reporter, Scope, Symbol, byte_span, is_ignorable_name, is_placeholder, removal_fix, report_findings,
                            report_node, unused_message)
 from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
@@ -36,6 +36,7 @@ class JsAnalysis:
         self.modules = modules
         self.file_globals: set[str] = set()
         self.reported_globals: set[str] = set()
+        self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
 
     def run(self) -> None:
         root = self.tree.root_node
@@ -74,7 +75,7 @@ class JsAnalysis:
 
     def _close(self, scope: Scope) -> None:
         for sym in scope.all:
-            if sym.used or is_ignorable_name(sym.name):
+            if sym.used or is_placeholder(sym):
                 continue
             rule, msg = unused_message(sym)
             fix = removal_fix(self.r, sym.removable, f"Remove unused '{sym.name}'") if sym.removable else None
@@ -244,9 +245,12 @@ class JsAnalysis:
         params = n.child_by_field_name("parameters") or n.child_by_field_name("parameter")
         if params is not None:
             items = params.named_children if params.type == "formal_parameters" else [params]
+            group: list[Symbol] = []
             for p in items:
                 for name in _pattern_names(p):
-                    self.declare(inner, name, "param")
+                    sym = self.declare(inner, name, "param")
+                    sym.group, sym.dictated = group, n.id in self.callbacks
+                    group.append(sym)
             for p in items:
                 self.pattern_defaults(p, inner)
         body = n.child_by_field_name("body")
@@ -386,7 +390,10 @@ class JsAnalysis:
     def call(self, n: Node, scope: Scope) -> str | None:
         callee = n.child_by_field_name("function")
         self.expr(callee, scope)
-        args = self.arguments(n.child_by_field_name("arguments"), scope)
+        args_node = n.child_by_field_name("arguments")
+        if _is_bridge_call(callee, scope, self.facts) and args_node is not None:
+            self.callbacks.update(c.id for c in args_node.named_children if c.type in _FUNCTIONS)
+        args = self.arguments(args_node, scope)
         m = None
         if callee is not None and callee.type == "member_expression":
             obj, prop = callee.child_by_field_name("object"), callee.child_by_field_name("property")
@@ -428,6 +435,16 @@ class JsAnalysis:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
+def _is_bridge_call(callee: Node | None, scope: Scope, facts_: ApiFacts) -> bool:
+    if callee is None or callee.type != "member_expression":
+        return False
+    obj = callee.child_by_field_name("object")
+    if obj is None or obj.type != "identifier":
+        return False
+    sym = scope.lookup(_text(obj))
+    return (sym is None and _text(obj) in facts_.globals) or (sym is not None and sym.type is not None)
+
+
 def _pattern_names(p: Node | None) -> list[Node]:
     """Identifier nodes a declaration pattern binds."""
     if p is None:

@@ -5,7 +5,7 @@ from typing import Any
 
 from app.lint import api
 from app.lint.api import Arg, ApiFacts
-from app.lint.core import (Reporter, byte_span, Scope, Symbol, is_ignorable_name, removal_fix, report_findings, report_node,
+from app.lint.core import (Reporter, byte_span, Scope, Symbol, is_ignorable_name, is_placeholder, removal_fix, report_findings, report_node,
                            unused_message)
 from app.lint.modules import ModuleCheck
 from app.lint.sandbox import LUA_GLOBALS, LUA_REMOVED, LUA_REMOVED_MEMBERS
@@ -31,6 +31,7 @@ class LuaAnalysis:
         self.file_globals: set[str] = set()
         self.reported_globals: set[str] = set()
         self.symbols: list[Symbol] = []
+        self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
 
     # ------------------------------------------------------------------------------------------------ entry
     def run(self) -> None:
@@ -78,7 +79,7 @@ class LuaAnalysis:
 
     def _close(self, scope: Scope) -> None:
         for sym in scope.all:
-            if sym.used or is_ignorable_name(sym.name) or sym.name == "...":
+            if sym.used or is_placeholder(sym) or sym.name == "...":
                 continue
             rule, msg = unused_message(sym)
             fix = removal_fix(self.r, sym.removable, f"Remove unused '{sym.name}'") if sym.removable else None
@@ -178,11 +179,15 @@ class LuaAnalysis:
             types.append(self.expr(v, scope))
         del values_node
         single = len(targets) == 1 and len(values) <= 1
+        group: list[Symbol] | None = [] if len(targets) > 1 and len(values) == 1 else None
         for i, name in enumerate(targets):
             value = values[i] if i < len(values) else None
             kind = "import" if value is not None and _is_require(value) else "local"
             removable = n if single and (value is None or value.type in _PURE_VALUES or kind == "import") else None
-            self.declare(scope, name, kind, removable, types[i] if i < len(types) else None)
+            sym = self.declare(scope, name, kind, removable, types[i] if i < len(types) else None)
+            if group is not None:
+                sym.group = group
+                group.append(sym)
 
     def function_declaration(self, n: Node, scope: Scope) -> None:
         name = n.child_by_field_name("name")
@@ -200,9 +205,12 @@ class LuaAnalysis:
         if method:
             inner.symbols["self"] = Symbol("self", "param", n, used=True)
         params = n.child_by_field_name("parameters")
+        group: list[Symbol] = []
         for p in (params.named_children if params else []):
             if p.type == "identifier":
-                self.declare(inner, p, "param")
+                sym = self.declare(inner, p, "param")
+                sym.group, sym.dictated = group, n.id in self.callbacks
+                group.append(sym)
         self.body(n, inner)
         self._close(inner)
 
@@ -345,26 +353,32 @@ class LuaAnalysis:
         callee = n.child_by_field_name("name")
         args_node = n.child_by_field_name("arguments")
         self.expr(callee, scope)
+        m = self._method(callee, scope)
+        if m is not None and args_node is not None:
+            self.callbacks.update(c.id for c in args_node.named_children if c.type == "function_definition")
         args = self.arguments(args_node, scope)
-        m = None
-        if callee is not None and callee.type == "dot_index_expression":
-            table, field = callee.child_by_field_name("table"), callee.child_by_field_name("field")
-            if table is not None and field is not None and table.type == "identifier" \
-                    and scope.lookup(_text(table)) is None:
-                g = self.facts.globals.get(_text(table))
-                m = self.facts.members(g).get(_text(field)) if g is not None else None
-        elif callee is not None and callee.type == "method_index_expression":
-            table, method = callee.child_by_field_name("table"), callee.child_by_field_name("method")
-            owner = self._type_of_name(table, scope) if table is not None and table.type == "identifier" else None
-            if owner is not None and method is not None:
-                m = self.facts.members(self.facts.types[owner]).get(_text(method))
-        elif callee is not None and callee.type == "identifier" and _text(callee) == "require" \
+        if callee is not None and callee.type == "identifier" and _text(callee) == "require" \
                 and scope.lookup("require") is None and len(args) == 1 and args[0].node.type == "string":
             self.modules.check(self.r, _string_value(args[0].node), args[0].node)
         if m is None:
             return None
         report_findings(self.r, api.check_call(self.facts, m, args, n))
         return self.facts.handle_type(m.returns_type)
+
+    def _method(self, callee: Node | None, scope: Scope) -> Any:
+        """The bridge method a call's callee names (``LLM.complete``, ``agent:run``), if any."""
+        if callee is not None and callee.type == "dot_index_expression":
+            table, field = callee.child_by_field_name("table"), callee.child_by_field_name("field")
+            if table is not None and field is not None and table.type == "identifier" \
+                    and scope.lookup(_text(table)) is None:
+                g = self.facts.globals.get(_text(table))
+                return self.facts.members(g).get(_text(field)) if g is not None else None
+        elif callee is not None and callee.type == "method_index_expression":
+            table, method = callee.child_by_field_name("table"), callee.child_by_field_name("method")
+            owner = self._type_of_name(table, scope) if table is not None and table.type == "identifier" else None
+            if owner is not None and method is not None:
+                return self.facts.members(self.facts.types[owner]).get(_text(method))
+        return None
 
     def arguments(self, node: Node | None, scope: Scope) -> list[Arg]:
         if node is None:
