@@ -116,7 +116,7 @@ def test_interrupt_stops_the_spell(tmp_path):
 
 def test_check_reports_file_line_col(tmp_path):
     good = tmp_path / "good.js"
-    good.write_text("const x = 1;\n")
+    good.write_text("const x = 1;\nreturn x;\n")
     bad = tmp_path / "bad.lua"
     bad.write_text("local a = 1\nlocal b = = 2\n")
     badjs = tmp_path / "bad.js"
