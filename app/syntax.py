@@ -11,13 +11,13 @@ text change into the ``Tree.edit`` call that incremental re-parsing needs.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 
 import tree_sitter
 import tree_sitter_javascript
 import tree_sitter_lua
 
-__all__ = ["TREE_SITTER_LANGUAGES", "has_grammar", "language", "parser", "parse", "edit_tree", "point_at"]
+__all__ = ["TREE_SITTER_LANGUAGES", "edit_tree", "has_grammar", "language", "parse", "parser", "point_at"]
 
 #: Spell languages parsed with tree-sitter (Tengo uses the project's own parser).
 TREE_SITTER_LANGUAGES = ("lua", "js")
@@ -31,7 +31,7 @@ def has_grammar(lang: str) -> bool:
     return lang in _GRAMMARS
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(lang: str) -> tree_sitter.Language:
     """The tree-sitter ``Language`` of a spell language; ``ValueError`` for one without a grammar."""
     try:

@@ -21,7 +21,7 @@ from app.lint.diagnostic import Diagnostic, Fix, Severity
 from app.lint.modules import ModuleCheck
 from app.lint.rules import RULES, Rule
 
-__all__ = ["Diagnostic", "Fix", "Severity", "Rule", "RULES", "lint_source", "severities_for", "LintConfigError"]
+__all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "lint_source", "severities_for"]
 
 log = logging.getLogger(__name__)
 _COMMENT = {"lua": "--", "js": "//", "tengo": "//"}
@@ -119,9 +119,10 @@ def merge_engine_syntax(found: list[Diagnostic], engine: list[Any] | None, path:
             col, end_line, end_col = same.col, same.end_line, same.end_col
             token = re.search(r"(?:: |near )'([^']+)'$", message)
             text = lines[line - 1] if 0 < line <= len(lines) else ""
-            at = text.find(token.group(1), col - 1) if token else -1
+            word = token.group(1) if token else ""
+            at = text.find(word, col - 1) if word else -1
             if at >= 0:  # the engine names the token: put the column on it
-                col, end_line, end_col = at + 1, line, at + 1 + len(token.group(1))
+                col, end_line, end_col = at + 1, line, at + 1 + len(word)
         else:
             col = max(col, 1)
             end_line, end_col = line, col + 1

@@ -4,11 +4,19 @@ call against a method's signature. Language-neutral: each language's analysis de
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Iterable
+from functools import cache
+from typing import Any
 
-from app.reference.model import GlobalRef, LanguageView, MethodRef, get_reference, split_type, view
+from app.reference.model import (
+    GlobalRef,
+    LanguageView,
+    MethodRef,
+    get_reference,
+    split_type,
+    view,
+)
 
 #: Literal kinds an argument can have; ``other`` is any non-literal expression (never checked), ``spread`` an
 #: expression that may expand to several values (a call or ``...`` last in the list).
@@ -26,7 +34,7 @@ class Arg:
     kind: str
     node: Any
     #: for table/object literals: ``(key, key node, value Arg)`` per named key
-    keys: list[tuple[str, Any, "Arg"]] = field(default_factory=list)
+    keys: list[tuple[str, Any, Arg]] = field(default_factory=list)
 
 
 @dataclass
@@ -88,7 +96,7 @@ class ApiFacts:
         return self.view.signature(m).text
 
 
-@lru_cache(maxsize=None)
+@cache
 def facts(language: str) -> ApiFacts:
     """The facts for ``language`` (built once per process)."""
     return ApiFacts(language)

@@ -3,8 +3,9 @@ comments and the severities of the project's ``[lint]`` settings."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from app.lint.api import Finding
 from app.lint.diagnostic import Diagnostic, Fix, Severity
@@ -27,7 +28,7 @@ class Symbol:
     references: list[Any] = field(default_factory=list)
     #: positional siblings (a function's parameters, ``local ok, err = pcall(...)``): an unused one before a used
     #: one is a placeholder, not a mistake (ESLint's "after-used")
-    group: list["Symbol"] | None = field(default=None, repr=False)
+    group: list[Symbol] | None = field(default=None, repr=False)
     #: a parameter of a callback whose signature the bridge API dictates
     dictated: bool = False
 
@@ -46,7 +47,7 @@ def is_placeholder(sym: Symbol) -> bool:
 class Scope:
     """Names declared in one block or function."""
 
-    def __init__(self, parent: "Scope | None", function: bool = False):
+    def __init__(self, parent: Scope | None, function: bool = False):
         self.parent = parent
         self.function = function
         self.symbols: dict[str, Symbol] = {}

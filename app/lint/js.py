@@ -4,9 +4,19 @@ from __future__ import annotations
 from typing import Any
 
 from app.lint import api
-from app.lint.api import Arg, ApiFacts
-from app.lint.core import (Reporter, Scope, Symbol, byte_span, is_ignorable_name, is_placeholder, removal_fix, report_findings,
-                           report_node, unused_message)
+from app.lint.api import ApiFacts, Arg
+from app.lint.core import (
+    Reporter,
+    Scope,
+    Symbol,
+    byte_span,
+    is_ignorable_name,
+    is_placeholder,
+    removal_fix,
+    report_findings,
+    report_node,
+    unused_message,
+)
 from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
 from app.lint.sandbox import JS_BUILTINS, JS_MISSING, JS_PRELUDE

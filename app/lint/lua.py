@@ -4,9 +4,19 @@ from __future__ import annotations
 from typing import Any
 
 from app.lint import api
-from app.lint.api import Arg, ApiFacts
-from app.lint.core import (Reporter, byte_span, Scope, Symbol, is_ignorable_name, is_placeholder, removal_fix, report_findings, report_node,
-                           unused_message)
+from app.lint.api import ApiFacts, Arg
+from app.lint.core import (
+    Reporter,
+    Scope,
+    Symbol,
+    byte_span,
+    is_ignorable_name,
+    is_placeholder,
+    removal_fix,
+    report_findings,
+    report_node,
+    unused_message,
+)
 from app.lint.modules import ModuleCheck
 from app.lint.sandbox import LUA_GLOBALS, LUA_REMOVED, LUA_REMOVED_MEMBERS
 
@@ -140,7 +150,9 @@ class LuaAnalysis:
                             self.scoped_block(b, scope)
         elif t == "for_statement":
             self.for_statement(n, scope)
-        elif t in ("return_statement", "function_call", "goto_statement", "label_statement", "break_statement",
+        elif t == "function_call":
+            self.call(n, scope)
+        elif t in ("return_statement", "goto_statement", "label_statement", "break_statement",
                    "empty_statement"):
             for c in n.named_children:
                 self.expr(c, scope)
@@ -166,9 +178,10 @@ class LuaAnalysis:
         assign = next((c for c in n.named_children if c.type == "assignment_statement"), None)
         if assign is None:  # `local a, b` without values
             names = next((c for c in n.named_children if c.type == "variable_list"), None)
-            for name in (names.named_children if names else []):
+            items = names.named_children if names is not None else []
+            for name in items:
                 if name.type == "identifier":
-                    self.declare(scope, name, "local", n if len(names.named_children) == 1 else None)
+                    self.declare(scope, name, "local", n if len(items) == 1 else None)
             return
         targets = [c for c in assign.children[0].named_children if c.type == "identifier"]
         values_node = assign.child_by_field_name("value")

@@ -49,20 +49,21 @@ JS_PRELUDE = frozenset({"console", "print", "SpellError", "INPUT", "require", "m
 #: ECMAScript built-ins of quickjs (Object.getOwnPropertyNames(globalThis) of a fresh context)
 JS_BUILTINS = frozenset({
     "Object", "Function", "Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError",
-    "URIError", "InternalError", "AggregateError", "Iterator", "Array", "parseInt", "parseFloat", "isNaN",
+    "URIError", "InternalError", "AggregateError", "Array", "parseInt", "parseFloat", "isNaN",
     "isFinite", "decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent", "escape", "unescape",
     "Infinity", "NaN", "undefined", "Number", "Boolean", "String", "Math", "Reflect", "Symbol", "eval",
     "globalThis", "Date", "RegExp", "JSON", "Proxy", "Map", "Set", "WeakMap", "WeakSet", "ArrayBuffer",
     "SharedArrayBuffer", "Uint8ClampedArray", "Int8Array", "Uint8Array", "Int16Array", "Uint16Array", "Int32Array",
-    "Uint32Array", "BigInt64Array", "BigUint64Array", "Float16Array", "Float32Array", "Float64Array", "DataView",
-    "Atomics", "Promise", "BigInt", "WeakRef", "FinalizationRegistry", "queueMicrotask", "performance",
-    "DOMException", "Performance", "Event", "EventTarget", "CustomEvent", "structuredClone", "navigator",
+    "Uint32Array", "BigInt64Array", "BigUint64Array", "Float32Array", "Float64Array", "DataView",
+    "Atomics", "Promise", "BigInt",
 })
 #: Host/browser names a spell might expect, with the reason they are missing.
 JS_MISSING: dict[str, str] = {
     "process": "spells have no process or environment access",
     "setTimeout": "spells have no timers", "setInterval": "spells have no timers",
     "fetch": "spells have no network access (use Tool.call('http_get', ...) under the trusted profile)",
+    "setImmediate": "spells have no timers", "queueMicrotask": "not in quickjs; use Promise.resolve().then(fn)",
+    "structuredClone": "not in quickjs; use JSON.parse(JSON.stringify(value))",
     "window": "spells do not run in a browser", "document": "spells do not run in a browser",
     "Deno": "spells do not run in Deno", "Bun": "spells do not run in Bun", "Buffer": "Buffer is Node.js only",
     "__dirname": "spells have no file paths", "__filename": "spells have no file paths",

@@ -12,20 +12,27 @@ from typing import Any
 from app.engines.tengo import nodes as N
 from app.engines.tengo.errors import TengoError
 from app.engines.tengo.parser import parse
-from app.engines.tengo.resolver import Ref, Resolver, Symbol as TSymbol
+from app.engines.tengo.resolver import Ref, Resolver
+from app.engines.tengo.resolver import Symbol as TSymbol
 from app.lint import api
-from app.lint.api import Arg, ApiFacts, Finding
+from app.lint.api import ApiFacts, Arg, Finding
 from app.lint.core import Reporter, Symbol, is_placeholder, unused_message
 from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
 from app.lint.sandbox import TENGO_PREDEFINED, tengo_builtins, tengo_modules
+
+
+def _is(node: Any, cls: type) -> bool:
+    """``type(node) is cls`` (the node classes are built at run time: no narrowing for the type checker)."""
+    return type(node) is cls
+
 
 _WORD = re.compile(r"[A-Za-z_]\w*|\S")
 
 
 class _Pos:
     """A position in Tengo terms (1-based line, 1-based byte column) plus the length of the text there."""
-    __slots__ = ("line", "col", "length")
+    __slots__ = ("col", "length", "line")
 
     def __init__(self, line: int, col: int, length: int = 0):
         self.line, self.col, self.length = line, col, length
@@ -134,26 +141,24 @@ class TengoAnalysis:
             self.r.add("syntax-error", e.message, line, col, end_line, end_col)
 
     def _import(self, name: str, node: Any) -> Any:
-        if name not in tengo_modules():
-            if self.modules.exists(name) is False:
-                self.report("missing-module", f"module '{name}' is neither a standard module ("
-                            f"{', '.join(sorted(tengo_modules()))}) nor a file next to the spell", node,
-                            subject=name)
+        if name not in tengo_modules() and self.modules.exists(name) is False:
+            self.report("missing-module", f"module '{name}' is neither a standard module ("
+                        f"{', '.join(sorted(tengo_modules()))}) nor a file next to the spell", node, subject=name)
         from app.engines.tengo.objects import UNDEFINED
         return ("value", UNDEFINED)
 
     # ------------------------------------------------------------------------------------------------ walk
     def walk_stmts(self, stmts: list, in_function: bool) -> None:
-        terminated = None
+        terminated, terminated_line = None, 0
         for s in stmts:
-            if terminated is not None and type(s) is not N.EmptyStmt:
+            if terminated is not None and not _is(s, N.EmptyStmt):
                 self.report("unreachable-code", f"this code never runs: it follows '{terminated}' on line "
                             f"{terminated_line}", s)
                 terminated = None
             self.stmt(s)
-            if type(s) is N.ReturnStmt:
+            if _is(s, N.ReturnStmt):
                 terminated, terminated_line = "return", s.line
-            elif type(s) is N.BranchStmt:
+            elif _is(s, N.BranchStmt):
                 terminated, terminated_line = s.kind, s.line
 
     def stmt(self, s: Any) -> None:
@@ -164,11 +169,11 @@ class TengoAnalysis:
             for e in s.rhs:
                 self.expr(e)
             for lhs in s.lhs:
-                if type(lhs) is N.Ident:
+                if _is(lhs, N.Ident):
                     if s.op == ":=" and isinstance(lhs.ann, Ref) and lhs.ann.sym is not None:
                         value = s.rhs[0] if len(s.rhs) == 1 else None
-                        kind = "import" if type(value) is N.ImportExpr else (
-                            "function" if type(value) is N.FuncLit else "local")
+                        kind = "import" if _is(value, N.ImportExpr) else (
+                            "function" if _is(value, N.FuncLit) else "local")
                         self._declared(lhs.ann.sym, lhs, kind, s)
                         htype = self._type_of(value)
                         if htype:
@@ -180,7 +185,7 @@ class TengoAnalysis:
                     base = lhs
                     while type(base) in (N.SelectorExpr, N.IndexExpr):
                         base = base.expr
-                    if type(base) is N.Ident and base.name in self.facts.globals \
+                    if _is(base, N.Ident) and base.name in self.facts.globals \
                             and not (isinstance(base.ann, Ref) and base.ann.kind == "local"):
                         self.report("bridge-assignment", f"{base.name} is read-only: its members cannot be "
                                     "assigned", base, subject=base.name)
@@ -209,9 +214,8 @@ class TengoAnalysis:
             if vsym is not None:
                 self._declared(vsym, s.value, "loop", None)
             self.stmt(s.body)
-        elif t in (N.ReturnStmt, N.ExportStmt):
-            if s.result is not None:
-                self.expr(s.result)
+        elif t in (N.ReturnStmt, N.ExportStmt) and s.result is not None:
+            self.expr(s.result)
 
     def _declared(self, sym: TSymbol, node: Any, kind: str, stmt: Any, group: list[Symbol] | None = None,
                   dictated: bool = False) -> None:
@@ -247,16 +251,16 @@ class TengoAnalysis:
         return line.strip().startswith(stmt.lhs[0].name) and ";" not in line
 
     def _type_of(self, e: Any) -> str | None:
-        if type(e) is N.CallExpr:
+        if _is(e, N.CallExpr):
             m = self._method_of(e.func)
             return self.facts.handle_type(m.returns_type) if m is not None else None
-        if type(e) is N.Ident and isinstance(e.ann, Ref) and e.ann.sym is not None:
+        if _is(e, N.Ident) and isinstance(e.ann, Ref) and e.ann.sym is not None:
             return self._types.get(id(e.ann.sym))
         return None
 
     def _owner(self, e: Any) -> Any:
         """The bridge global or handle type an expression denotes (or None)."""
-        if type(e) is not N.Ident:
+        if not _is(e, N.Ident):
             return None
         ref = e.ann
         if isinstance(ref, Ref) and ref.kind == "builtin" and e.name in self.facts.globals:
@@ -268,18 +272,18 @@ class TengoAnalysis:
 
     def _method_of(self, func: Any) -> Any:
         name = None
-        if type(func) is N.SelectorExpr:
+        if _is(func, N.SelectorExpr):
             name = func.sel
-        elif type(func) is N.IndexExpr and type(func.index) is N.StringLit:
+        elif _is(func, N.IndexExpr) and _is(func.index, N.StringLit):
             name = func.index.value
         owner = self._owner(func.expr) if name is not None else None
-        return self.facts.members(owner).get(name) if owner is not None else None
+        return self.facts.members(owner).get(name) if owner is not None and name is not None else None
 
     def expr(self, e: Any, write: bool = False) -> None:
         if e is None:
             return
         t = type(e)
-        if t is N.SelectorExpr or (t is N.IndexExpr and type(e.index) is N.StringLit):
+        if t is N.SelectorExpr or (t is N.IndexExpr and _is(e.index, N.StringLit)):
             self.expr(e.expr)
             if t is N.IndexExpr:
                 self.expr(e.index)
@@ -296,7 +300,7 @@ class TengoAnalysis:
             self.expr(e.func)
             m = self._method_of(e.func)
             for a in e.args:
-                if m is not None and type(a) is N.FuncLit:
+                if m is not None and _is(a, N.FuncLit):
                     self.callbacks.add(id(a))
                 self.expr(a)
             if m is not None:
