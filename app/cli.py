@@ -14,6 +14,8 @@ import sys
 import threading
 from typing import Any, Sequence
 
+from app import languages
+
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LIMIT, EXIT_CRASH = 0, 1, 2, 3, 4
@@ -34,12 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a spell", description="Run a spell in a sandboxed worker.")
-    run.add_argument("file", help="the spell (.lua, .js or .tengo)")
+    run.add_argument("file", help=f"the spell ({languages.spoken_list(languages.primary_extensions(), 'or')})")
     run.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file to read it")
     run.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     run.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
     run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
-    run.add_argument("--lang", help="language (lua, js, tengo) when the extension does not tell")
+    run.add_argument("--lang", help=f"language ({', '.join(languages.IDS)}) when the extension does not tell")
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
     run.add_argument("--allow-host", action="append", default=[], metavar="HOST",
                      help="a host http_get may reach (profiles that allow http, e.g. trusted); repeatable")
@@ -61,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text (default) or json (one array of problems)")
 
     debug = sub.add_parser("debug", help="debug a Lua or Tengo spell in the terminal (b, c, n, s, finish, bt, p, q)")
-    debug.add_argument("file", help="the spell (.lua or .tengo)")
+    debug.add_argument("file", help="the spell (" + languages.spoken_list(
+        (lang.default_extension for lang in languages.debuggable()), "or") + ")")
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
@@ -209,14 +212,14 @@ def _write_jsonl(path: str, records: list[dict[str, Any]]) -> None:
 
 def _spell_files(paths: list[str], lang: str | None) -> list[str]:
     """The files named, and every spell file under the folders named (hidden folders skipped), sorted."""
-    from app.engines.base import EXTENSIONS
+    from app import languages
     out: list[str] = []
     for path in paths:
         if os.path.isdir(path):
             found = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
-                found.extend(os.path.join(root, f) for f in files if f.lower().endswith(tuple(EXTENSIONS)))
+                found.extend(os.path.join(root, f) for f in files if f.lower().endswith(languages.extensions()))
             out.extend(sorted(found))
         elif not os.path.exists(path):
             raise UsageError(f"{path}: no such file or folder")
@@ -278,8 +281,9 @@ def cmd_debug(args: argparse.Namespace) -> int:
 
     inputs = _read_input(args.input)
     try:
-        if language_for(args.file) not in ("lua", "tengo"):
-            raise UsageError(f"{args.file}: only Lua and Tengo spells can be debugged for now")
+        if not languages.is_debuggable(language_for(args.file)):
+            raise UsageError(f"{args.file}: only {languages.names_list(languages.debuggable())} spells can be "
+                             "debugged for now")
         limits_for(args.profile, args.timeout)
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -1,6 +1,7 @@
 """Tree-sitter grammars and parsers for the spell languages that have one (Lua, JavaScript). Qt-free.
 
-One place creates the ``Language`` objects (once per process) and the ``Parser`` objects (one per thread and
+The grammars are named by the language registry (:mod:`app.languages`, field ``grammar``). One place creates the
+``Language`` objects (once per process) and the ``Parser`` objects (one per thread and
 language: a tree-sitter parser must not be used from two threads at once). The linter, the editor's symbols and the
 JavaScript debugger all parse through here. Tengo has no tree-sitter grammar: it uses its own parser
 (:mod:`app.engines.tengo.parser`).
@@ -14,30 +15,29 @@ import threading
 from functools import cache
 
 import tree_sitter
-import tree_sitter_javascript
-import tree_sitter_lua
+
+from app import languages
 
 __all__ = ["TREE_SITTER_LANGUAGES", "edit_tree", "has_grammar", "language", "parse", "parser", "point_at"]
 
-#: Spell languages parsed with tree-sitter (Tengo uses the project's own parser).
-TREE_SITTER_LANGUAGES = ("lua", "js")
+#: Spell languages parsed with tree-sitter (the others, Tengo, use their own parser): from the language registry.
+TREE_SITTER_LANGUAGES = tuple(lang.id for lang in languages.LANGUAGES.values() if lang.grammar)
 
-_GRAMMARS = {"lua": tree_sitter_lua.language, "js": tree_sitter_javascript.language}
 _local = threading.local()
 
 
 def has_grammar(lang: str) -> bool:
     """Whether ``lang`` (``lua``, ``js``...) is parsed with tree-sitter."""
-    return lang in _GRAMMARS
+    return lang in TREE_SITTER_LANGUAGES
 
 
 @cache
 def language(lang: str) -> tree_sitter.Language:
     """The tree-sitter ``Language`` of a spell language; ``ValueError`` for one without a grammar."""
-    try:
-        return tree_sitter.Language(_GRAMMARS[lang]())
-    except KeyError:
-        raise ValueError(f"no tree-sitter grammar for {lang!r}") from None
+    record = languages.find(lang)
+    if record is None or not record.grammar:
+        raise ValueError(f"no tree-sitter grammar for {lang!r}")
+    return tree_sitter.Language(record.grammar_capsule())
 
 
 def parser(lang: str) -> tree_sitter.Parser:

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-LANGUAGES = ("lua", "js", "tengo")
-EXTENSIONS = {".lua": "lua", ".js": "js", ".mjs": "js", ".cjs": "js", ".tengo": "tengo"}
+from app import languages
+
 
 #: Marker for values crossing the boundary (see ARCHITECTURE §3).
 HANDLE_KEY = "$handle"      # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
@@ -24,15 +24,12 @@ MAX_DEPTH = 100  # nesting depth of a value crossing the boundary
 def language_for(path: str, override: str | None = None) -> str:
     """The spell language from ``override`` or from the file's extension; ``ValueError`` names what is wrong."""
     if override:
-        lang = {"javascript": "js", "lua54": "lua"}.get(override.lower(), override.lower())
-        if lang not in LANGUAGES:
-            raise ValueError(f"unknown language {override!r} (expected one of: {', '.join(LANGUAGES)})")
-        return lang
-    for ext, lang in EXTENSIONS.items():
-        if path.lower().endswith(ext):
-            return lang
-    raise ValueError(f"cannot tell the language of {path!r} from its extension "
-                     f"(known: {', '.join(EXTENSIONS)}); pass --lang")
+        return languages.by_name(override).id
+    lang = languages.for_path(path)
+    if lang is None:
+        raise ValueError(f"cannot tell the language of {path!r} from its extension "
+                         f"(known: {', '.join(languages.extensions())}); pass --lang")
+    return lang.id
 
 
 def camel_case(name: str) -> str:

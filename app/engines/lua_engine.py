@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from lupa import lua54
 
+from app import languages
 from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
                               SpellError, SpellFailure)
 
@@ -252,9 +253,9 @@ class LuaEngine:
         session = _Session(host, filename)
         session.env.INPUT = session.to_lua(inputs)
         debug = getattr(getattr(host, "request", None), "debug", None)
-        if debug is not None:  # a debug run: app/debugger/agent.py owns loading and hooks
-            from app.debugger.agent import LuaDebugAgent
-            with LuaDebugAgent(session, host, debug) as agent:
+        if debug is not None:  # a debug run: the registry's agent (app/debugger/agent.py) owns loading and hooks
+            agent_class = languages.LUA.debug_agent_class()
+            with agent_class(session, host, debug) as agent:
                 return session.call_main(agent.load_main(source, session.chunk_name(filename)))
         fn = session.load(source, session.chunk_name(filename))
         return session.call_main(fn)

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Callable, Mapping
 
+from app import languages
 from app.engines.base import (BridgeFault, BridgeSpec, Engine, LimitExceeded, Limits, SpellError,
                               SpellFailure)
 from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, DebugCommand,
@@ -37,16 +38,11 @@ MAX_NESTED_CALLS = 16        # a callback calling a bridge that calls back...: e
 
 def load_engine(language: str) -> Engine:
     """Import the engine for ``language`` (this is the warm-up: imports happen before the first run)."""
-    if language == "lua":
-        from app.engines.lua_engine import LuaEngine
-        return LuaEngine()
-    if language == "js":
-        from app.engines.js_engine import JsEngine
-        return JsEngine()
-    if language == "tengo":
-        from app.engines.tengo.engine import TengoEngine
-        return TengoEngine()
-    raise ValueError(f"unknown language {language!r}")
+    lang = languages.find(language)
+    if lang is None:
+        raise ValueError(f"unknown language {language!r}")
+    engine: Engine = lang.load_engine()
+    return engine
 
 
 class Channel:
@@ -219,8 +215,8 @@ class WorkerHost:
         if not self.spell_dir:
             raise BridgeFault("module_not_found", f"cannot require {name!r}: this spell has no folder")
         try:
-            candidates = module_candidates(self.request.language, name)
-        except ValueError as e:
+            candidates = languages.get(self.request.language).module_candidates(name)
+        except languages.ModuleNameError as e:
             raise BridgeFault("invalid_argument", str(e)) from None
         root = os.path.realpath(self.spell_dir)
         for rel in candidates:
@@ -237,21 +233,6 @@ class WorkerHost:
                 except UnicodeDecodeError:
                     raise BridgeFault("invalid_argument", f"module {name!r} is not UTF-8 text") from None
         raise BridgeFault("module_not_found", f"module {name!r} not found in {self.spell_dir}")
-
-
-def module_candidates(language: str, name: str) -> list[str]:
-    """The files (relative to the spell's folder) that ``require(name)``/``import(name)`` tries, in order;
-    ``ValueError`` for a name the language refuses. Shared with the linter (app/lint/modules.py)."""
-    if language == "lua":
-        if not name or any(not (c.isalnum() or c in "_.-") for c in name) or ".." in name:
-            raise ValueError(f"bad module name {name!r} (use letters, digits, _ - and .)")
-        return [name.replace(".", "/") + ".lua", name.replace(".", "/") + "/init.lua"]
-    if language == "js":
-        candidates = [name + ".js", name + "/index.js"]
-        if name.endswith((".js", ".cjs", ".mjs")):  # never other files: require('./.env') would run it
-            candidates.insert(0, name)
-        return candidates
-    return [name + ".tengo"] + ([name] if name.endswith(".tengo") else [])
 
 
 class Worker:

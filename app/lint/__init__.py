@@ -15,7 +15,7 @@ import logging
 import re
 from typing import Any
 
-from app import syntax
+from app import languages, syntax
 from app.lint.core import Reporter, Source, byte_span
 from app.lint.diagnostic import Diagnostic, Fix, Severity
 from app.lint.modules import ModuleCheck
@@ -24,7 +24,6 @@ from app.lint.rules import RULES, Rule
 __all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "lint_source", "severities_for"]
 
 log = logging.getLogger(__name__)
-_COMMENT = {"lua": "--", "js": "//", "tengo": "//"}
 
 
 class LintConfigError(ValueError):
@@ -51,28 +50,20 @@ def lint_source(source: str, path: str, language: str | None = None, *, tree: An
                 severities: dict[str, Severity] | None = None) -> list[Diagnostic]:
     """Every problem of ``source`` (the text of ``path``), sorted by position."""
     from app.engines.base import language_for
-    lang = language_for(path, language)
-    reporter = Reporter(path, Source(source), severities, _COMMENT.get(lang, "--"))
-    modules = ModuleCheck(lang, path)
-    if lang == "tengo":
-        from app.lint.tengo import TengoAnalysis
-        TengoAnalysis(source, path, reporter, modules).run()
-        return reporter.result()
-    if tree is None:
-        tree = syntax.parse(lang, source)
-    if tree.root_node.has_error:
-        _syntax_errors(reporter, tree.root_node, lang)
-        return reporter.result()
-    if lang == "lua":
-        from app.lint.lua import LuaAnalysis
-        LuaAnalysis(tree, reporter, modules).run()
-    else:
-        from app.lint.js import JsAnalysis
-        JsAnalysis(tree, reporter, modules).run()
+    record = languages.get(language_for(path, language))
+    reporter = Reporter(path, Source(source), severities, record.comment)
+    modules = ModuleCheck(record.id, path)
+    if record.grammar:
+        if tree is None:
+            tree = syntax.parse(record.id, source)
+        if tree.root_node.has_error:
+            _syntax_errors(reporter, tree.root_node, record.name)
+            return reporter.result()
+    record.analysis_class()(source, tree, reporter, modules).run()
     return reporter.result()
 
 
-def _syntax_errors(reporter: Reporter, root: Any, lang: str, limit: int = 5) -> None:
+def _syntax_errors(reporter: Reporter, root: Any, language_name: str, limit: int = 5) -> None:
     """ERROR and MISSING nodes as syntax errors (the first few: later ones are usually consequences)."""
     found = 0
     stack = [root]
@@ -89,15 +80,13 @@ def _syntax_errors(reporter: Reporter, root: Any, lang: str, limit: int = 5) -> 
             near = f" near '{bad[0][:30]}'" if bad and bad[0] else ""
             if end_line != line:
                 end_line, end_col = line, col + 1
-            reporter.add("syntax-error", f"unexpected{near}: the {_LANG_TITLE[lang]} grammar does not allow "
+            reporter.add("syntax-error", f"unexpected{near}: the {language_name} grammar does not allow "
                          "this here", line, col, end_line, end_col)
             found += 1
             continue
         if n.has_error:
             stack.extend(reversed(n.children))
 
-
-_LANG_TITLE = {"lua": "Lua", "js": "JavaScript"}
 
 
 def merge_engine_syntax(found: list[Diagnostic], engine: list[Any] | None, path: str,

@@ -39,7 +39,7 @@ def _text(node: Node) -> str:
 class JsAnalysis:
     """One walk over a JavaScript tree."""
 
-    def __init__(self, tree: Any, reporter: Reporter, modules: ModuleCheck):
+    def __init__(self, source: str, tree: Any, reporter: Reporter, modules: ModuleCheck):
         self.tree = tree
         self.r = reporter
         self.facts: ApiFacts = api.facts("js")

@@ -33,7 +33,7 @@ def _text(node: Node) -> str:
 class LuaAnalysis:
     """One walk over a Lua tree."""
 
-    def __init__(self, tree: Any, reporter: Reporter, modules: ModuleCheck):
+    def __init__(self, source: str, tree: Any, reporter: Reporter, modules: ModuleCheck):
         self.tree = tree
         self.r = reporter
         self.facts: ApiFacts = api.facts("lua")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from app.engines.worker import module_candidates
+from app import languages
 from app.lint.core import Reporter, report_node
 
 
@@ -21,14 +21,14 @@ class ModuleCheck:
         if self.folder is None:
             return None
         try:
-            candidates = module_candidates(self.language, name)
-        except ValueError:
+            candidates = languages.get(self.language).module_candidates(name)
+        except languages.ModuleNameError:
             return None
         root = os.path.realpath(self.folder)
         return any(os.path.isfile(os.path.join(root, rel)) for rel in candidates)
 
     def check(self, reporter: Reporter, name: str, node: Any) -> None:
         if self.exists(name) is False:
-            tried = ", ".join(module_candidates(self.language, name))
+            tried = ", ".join(languages.get(self.language).module_candidates(name))
             report_node(reporter, "missing-module", f"module '{name}' not found next to the spell (looked for "
                         f"{tried} in {self.folder})", node, subject=name)

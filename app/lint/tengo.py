@@ -61,9 +61,10 @@ class _RecordingResolver(Resolver):
 
 
 class TengoAnalysis:
-    def __init__(self, source: str, path: str, reporter: Reporter, modules: ModuleCheck):
+    def __init__(self, source: str, tree: Any, reporter: Reporter, modules: ModuleCheck):
+        """``tree`` is unused: Tengo is parsed here, with the engine's own parser."""
         self.source = source
-        self.path = path
+        self.path = reporter.path
         self.r = reporter
         self.modules = modules
         self.facts: ApiFacts = api.facts("tengo")

@@ -14,9 +14,10 @@ from typing import Callable
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
-from pygments.lexers import GoLexer, JavascriptLexer, LuaLexer
+from pygments.lexers import get_lexer_by_name
 
-from app.reference.model import (LANGUAGE_TITLES, LANGUAGES, GlobalRef, LanguageView, MethodRef, Reference,
+from app import languages
+from app.reference.model import (GlobalRef, LanguageView, MethodRef, Reference,
                                  first_sentence, param_default_text, view)
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ TITLE = "LLMSpell bridge reference"
 
 def lexer_for(language: str) -> Lexer:
     """The pygments lexer for a spell language."""
-    return {"lua": LuaLexer, "js": JavascriptLexer, "tengo": GoLexer}[language]()
+    return get_lexer_by_name(languages.get(language).fence)
 
 
 def highlight_code(code: str, language: str, inline_styles: bool = False, style: str = PYGMENTS_STYLE) -> str:
@@ -218,7 +219,7 @@ def _per_lang(views: dict[str, LanguageView], spell: Callable[[LanguageView], st
 
 def render_site(ref: Reference) -> str:
     """The whole reference as one self-contained, searchable HTML page."""
-    views = {lang: view(ref, lang) for lang in LANGUAGES}
+    views = {lang: view(ref, lang) for lang in languages.IDS}
     nav: list[str] = []
     main: list[str] = []
     for kind, title, items in (("global", "Globals", ref.globals), ("type", "Handle types", ref.types)):
@@ -235,11 +236,11 @@ def render_site(ref: Reference) -> str:
                        f"<b>{html.escape(g.name)}</b></a><ul>{sub}</ul></li>")
             arts: list[str] = []
             for m in g.methods:
-                names = " ".join(dict.fromkeys(views[lang].qualname(m) for lang in LANGUAGES))
+                names = " ".join(dict.fromkeys(views[lang].qualname(m) for lang in languages.IDS))
                 opts = " ".join(o.name + " " + views["js"].name(o.name) for o in m.options)
                 search = _search_text(names, m.qualname, m.summary, opts)
                 per_lang = "".join(f'<div data-lang="{lang}">{method_body(views[lang], m)}</div>'
-                                   for lang in LANGUAGES)
+                                   for lang in languages.IDS)
                 arts.append(f'<article class="method" id="{html.escape(anchor(m))}" data-search="{search}">'
                             f"<h3>{_per_lang(views, lambda v, m=m: v.qualname(m))}</h3>"
                             f"{per_lang}</article>")
@@ -265,7 +266,7 @@ def render_site(ref: Reference) -> str:
         main.append(f'<section class="global" id="records" data-name="records" data-search="records">'
                     f'<h2>Record types</h2>'
                     f"{''.join(recs)}</section>")
-    options = "".join(f'<option value="{lang}">{LANGUAGE_TITLES[lang]}</option>' for lang in LANGUAGES)
+    options = "".join(f'<option value="{lang}">{languages.get(lang).name}</option>' for lang in languages.IDS)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{TITLE}</title>\n"
             f"<style>{_CSS}\n{pygments_css()}</style>\n</head>\n<body>\n"

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from app.reference.model import (LANGUAGE_TITLES, LANGUAGES, GlobalRef, MethodRef, Reference, first_sentence,
+from app import languages
+from app.reference.model import (GlobalRef, MethodRef, Reference, first_sentence,
                                  param_default_text, view)
 
 log = logging.getLogger(__name__)
-
-_FENCE = {"lua": "lua", "js": "js", "tengo": "go"}
 
 
 def _cell(text: str) -> str:
@@ -22,15 +21,15 @@ def slug(text: str) -> str:
 
 
 def _method(ref: Reference, m: MethodRef, g: GlobalRef) -> list[str]:
-    views = {lang: view(ref, lang) for lang in LANGUAGES}
+    views = {lang: view(ref, lang) for lang in languages.IDS}
     title = m.qualname if g.kind == "global" else f"{g.name}:{m.name}"
     out = [f"### {title}", "", m.summary, ""]
     if m.body:
         out += [m.body, ""]
     out.append("| Language | Signature |")
     out.append("|---|---|")
-    for lang in LANGUAGES:
-        out.append(f"| {LANGUAGE_TITLES[lang]} | `{_cell(views[lang].signature(m).text)}` |")
+    for lang in languages.IDS:
+        out.append(f"| {languages.get(lang).name} | `{_cell(views[lang].signature(m).text)}` |")
     out.append("")
     lua, js = views["lua"], views["js"]
     if m.params:
@@ -57,14 +56,14 @@ def _method(ref: Reference, m: MethodRef, g: GlobalRef) -> list[str]:
         out += ["**Errors**", ""]
         out += [f"- {'`' + e.code + '` ' if e.code else ''}{e.text}".rstrip() for e in m.errors]
         out.append("")
-    for lang in LANGUAGES:
+    for lang in languages.IDS:
         code, note = views[lang].example(m)
-        out.append(f"**Example ({LANGUAGE_TITLES[lang]})**")
+        out.append(f"**Example ({languages.get(lang).name})**")
         out.append("")
         if note:
             out += [f"_{note}_", ""]
         if code:
-            out += [f"```{_FENCE[lang]}", code, "```", ""]
+            out += [f"```{languages.get(lang).fence}", code, "```", ""]
     out += [f"_Since {m.since}._", ""]
     return out
 

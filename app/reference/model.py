@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
+from app import languages
 from app.bridges import registry
 from app.bridges.errors import CODES
 from app.engines.base import camel_case
@@ -30,8 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Version in which the initial API appeared; methods without a ``Since:`` line or ``since`` attribute get it.
 INITIAL_VERSION = "0.1.0"
-LANGUAGES = ("lua", "js", "tengo")
-LANGUAGE_TITLES = {"lua": "Lua", "js": "JavaScript", "tengo": "Tengo"}
 
 _SINCE_LINE = re.compile(r"^\s*Since:\s*(\S+?)\.?\s*$", re.MULTILINE)
 _SINCE_TAIL = re.compile(r"\s*Since:\s*(\S+?)\.?\s*$")
@@ -331,11 +330,11 @@ class LanguageView:
     """The reference spelled in one spell language (``lua``, ``js`` or ``tengo``)."""
 
     def __init__(self, ref: Reference, language: str):
-        if language not in LANGUAGES:
+        if language not in languages.LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
         self.ref = ref
         self.language = language
-        self.title = LANGUAGE_TITLES[language]
+        self.title = languages.get(language).name
         self._handle_names = {t.name for t in ref.types}
         self._record_names = {r.name for r in ref.records}
 
@@ -492,8 +491,7 @@ _LUA_STDLIB = {"table", "string", "math", "os", "io", "ipairs", "pairs", "tostri
                "xpcall", "error", "select", "next", "setmetatable", "getmetatable", "rawget", "rawset", "rawequal",
                "rawlen", "require", "assert", "load", "unpack", "coroutine", "utf8", "debug", "collectgarbage"}
 #: Tengo keywords: not usable as a selector (``Log.error`` does not parse in Tengo).
-TENGO_KEYWORDS = {"break", "continue", "else", "error", "export", "false", "for", "func", "if", "immutable",
-                  "import", "in", "return", "true", "undefined"}
+TENGO_KEYWORDS = frozenset(languages.TENGO.keywords)
 _LUA_BLOCK_WORDS = {"function", "end", "then", "do", "for", "while", "repeat", "until", "elseif", "goto", "return",
                     "if", "else", "in", "break"}
 _TOKEN = re.compile(r"""

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app import languages
+
 if TYPE_CHECKING:
     from app.ui.editor import CodeEditor
 
@@ -84,7 +86,7 @@ class Completer:
     def char_added(self, ch: int) -> None:
         """Called by the editor after each typed character."""
         lang = self.editor.language
-        if lang not in ("lua", "js", "tengo"):
+        if not languages.is_spell_language(lang):
             return
         c = chr(ch)
         before = self._before()

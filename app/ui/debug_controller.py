@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app import languages
 from app.debugger.session import (BreakpointStore, CallBreakpoints, DebugError, DebugSession, StopInfo)
 
 log = logging.getLogger(__name__)
@@ -335,8 +336,9 @@ class EditorDebugBinding(QObject):
 
     @property
     def debuggable(self) -> bool:
-        """Only Lua and Tengo spells can be debugged: other editors neither show nor set breakpoints."""
-        return self._language() in ("lua", "tengo")
+        """Whether the language registry gives this editor's language a debug agent: other editors neither show
+        nor set breakpoints."""
+        return languages.is_debuggable(self._language())
 
     def _breakpoints_changed(self, file: str) -> None:
         if self.path and os.path.realpath(file) == self.path:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app import languages
 from app.ui.editor import CodeEditor, EditorDiagnostic
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class DiagnosticsService(QObject):
 
     def _start(self, ref: "weakref.ref[CodeEditor]", path_fn: Callable[[], str]) -> None:
         editor = ref()
-        if editor is None or not self.enabled or editor.language not in ("lua", "js", "tengo"):
+        if editor is None or not self.enabled or not languages.is_spell_language(editor.language):
             return
         check = self._check_provider()
         if check is None:  # runner not ready yet: try again shortly

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QToolTip, QWidget
 from pyside6_scintilla import ScintillaEdit
 
+from app import languages as spell_languages
 from app.ui import languages
 from app.ui.theme import Theme, bgr
 
@@ -595,7 +596,7 @@ class CodeEditor(ScintillaEdit):
 
     def hover_text(self, pos: int) -> str | None:
         """The signature and summary of the bridge method (or global) under ``pos``, if any."""
-        if self.language not in ("lua", "js", "tengo"):
+        if not spell_languages.is_spell_language(self.language):
             return None
         if hasattr(self.completer, "hover_text"):  # editor intelligence: docs of methods, options, locals
             try:

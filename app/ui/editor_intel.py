@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from app import languages
 from app.reference.model import LanguageView, MethodRef, Reference, first_sentence, get_reference, split_type
 
 log = logging.getLogger(__name__)
@@ -31,16 +32,8 @@ log = logging.getLogger(__name__)
 #: Characters scanned before the cursor for context (brackets, strings, comments).
 WINDOW = 20000
 
-KEYWORDS = {
-    "lua": ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local",
-            "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"],
-    "js": ["async", "await", "break", "case", "catch", "class", "const", "continue", "default", "delete", "do",
-           "else", "export", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "let",
-           "new", "null", "of", "return", "switch", "this", "throw", "true", "try", "typeof", "undefined", "var",
-           "while", "yield"],
-    "tengo": ["break", "continue", "else", "error", "export", "false", "for", "func", "if", "immutable", "import",
-              "in", "return", "true", "undefined"],
-}
+#: Reserved words per spell language (from the language registry: one list per language).
+KEYWORDS: dict[str, tuple[str, ...]] = {lang.id: lang.keywords for lang in languages.LANGUAGES.values()}
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -227,7 +220,7 @@ def _ref(reference: Reference | None) -> Reference:
 
 
 def _view(ref: Reference, language: str) -> LanguageView:
-    lang = language if language in ("lua", "js", "tengo") else "lua"
+    lang = language if languages.is_spell_language(language) else "lua"
     key = (id(ref), lang)
     v = _VIEWS.get(key)
     if v is None or v.ref is not ref:
@@ -653,29 +646,10 @@ def hover(text: str, pos: int, language: str, reference: Reference | None = None
 
 
 # ------------------------------------------------------------------------------------------------ locals
+#: The local-symbol rules of each spell language, compiled from the registry's ``local_patterns``.
 _LOCAL_RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
-    "lua": [
-        ("function", re.compile(r"\bfunction\s+([A-Za-z_][\w]*(?:[.:][A-Za-z_]\w*)*)\s*\(([^)]*)\)")),
-        ("function", re.compile(r"\blocal\s+function\s+([A-Za-z_]\w*)\s*\(([^)]*)\)")),
-        ("local", re.compile(r"\blocal\s+((?:[A-Za-z_]\w*(?:\s*<\w+>)?\s*,\s*)*[A-Za-z_]\w*)(?!\s*\()")),
-        ("local", re.compile(r"\bfor\s+((?:[A-Za-z_]\w*\s*,\s*)*[A-Za-z_]\w*)\s*(?:=|in\b)")),
-        ("param", re.compile(r"\bfunction\s*\(([^)]*)\)")),
-    ],
-    "js": [
-        ("function", re.compile(r"\bfunction\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(([^)]*)\)")),
-        ("local", re.compile(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)")),
-        ("local", re.compile(r"\bclass\s+([A-Za-z_$][\w$]*)")),
-        ("param", re.compile(r"\bfunction\s*\(([^)]*)\)")),
-        ("param", re.compile(r"\(([^()]*)\)\s*=>")),
-        ("param", re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*=>")),
-        ("local", re.compile(r"\bfor\s*\(\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)")),
-    ],
-    "tengo": [
-        ("local", re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\s*,\s*)*[A-Za-z_]\w*)\s*:=")),
-        ("param", re.compile(r"\bfunc\s*\(([^)]*)\)")),
-        ("local", re.compile(r"\bfor\s+((?:[A-Za-z_]\w*\s*,\s*)*[A-Za-z_]\w*)\s+in\b")),
-    ],
-}
+    lang.id: [(kind, re.compile(pattern)) for kind, pattern in lang.local_patterns]
+    for lang in languages.LANGUAGES.values()}
 
 
 def _strings_and_comments_re(language: str) -> re.Pattern[str]:
@@ -896,7 +870,7 @@ class EditorDriver:
     def char_added(self, ch: int) -> None:
         """Called by the editor after each typed character."""
         text, pos, bpos, lang = self._state()
-        if lang not in ("lua", "js", "tengo"):
+        if not languages.is_spell_language(lang):
             return
         try:
             s = on_char_added(text, pos, lang, chr(ch), self.reference, self._builtins())

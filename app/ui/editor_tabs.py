@@ -12,12 +12,22 @@ from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from app import languages as spell_languages
 from app.ui import fileio, languages
 from app.ui.editor import CodeEditor
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = "Spells (*.lua *.js *.mjs *.tengo);;Lua (*.lua);;JavaScript (*.js *.mjs);;Tengo (*.tengo);;All files (*)"
+def _file_filter() -> str:
+    """``Spells (*.lua *.js ...);;Lua (*.lua);;...;;All files (*)`` for the file dialogs."""
+    def globs(exts: tuple[str, ...]) -> str:
+        return " ".join(f"*{ext}" for ext in exts)
+    parts = [f"Spells ({globs(spell_languages.extensions())})"]
+    parts += [f"{lang.name} ({globs(lang.extensions)})" for lang in spell_languages.LANGUAGES.values()]
+    return ";;".join([*parts, "All files (*)"])
+
+
+FILE_FILTER = _file_filter()
 
 
 def ask_unsaved(parent: QWidget, names: list[str]) -> str:
@@ -245,7 +255,8 @@ class EditorTabs(QTabWidget):
     def new_file(self, language: str = "lua", text: str = "") -> EditorPage:
         """A new untitled buffer."""
         self._untitled += 1
-        ext = {"lua": ".lua", "js": ".js", "tengo": ".tengo"}.get(language, ".txt")
+        spell = spell_languages.find(language)
+        ext = spell.default_extension if spell is not None else ".txt"
         page = EditorPage(None, language, f"untitled-{self._untitled}{ext}")
         if text:
             page.editor.set_text(text)

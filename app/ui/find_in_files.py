@@ -11,9 +11,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from app import languages
+
 log = logging.getLogger(__name__)
 
-TEXT_EXTENSIONS = {".lua", ".js", ".mjs", ".cjs", ".tengo", ".json", ".md", ".txt", ".yaml", ".yml", ".toml",
+TEXT_EXTENSIONS = {*languages.extensions(), ".json", ".md", ".txt", ".yaml", ".yml", ".toml",
                    ".py", ".html", ".css", ".csv", ".ini", ".cfg", ".jsonl"}
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 MAX_RESULTS = 5000

@@ -1,4 +1,5 @@
-"""Per-language editor facts: Lexilla lexer, keyword lists, style roles, comment token, indentation triggers."""
+"""The editor's view of each language: Lexilla style roles per lexer on top of the spell languages' facts from
+:mod:`app.languages` (keywords, comment token, lexer and its properties, indentation triggers), plus JSON and text."""
 from __future__ import annotations
 
 import logging
@@ -6,28 +7,9 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-log = logging.getLogger(__name__)
+from app import languages as spell_languages
 
-LUA_KEYWORDS = ("and break do else elseif end false for function goto if in local nil not or repeat return then "
-                "true until while")
-LUA_BUILTINS = ("assert collectgarbage error getmetatable ipairs next pairs pcall print rawequal rawget rawlen "
-                "rawset select setmetatable tonumber tostring type xpcall load _G _ENV _VERSION INPUT require")
-LUA_LIBS = ("string table math utf8 coroutine os string.byte string.char string.find string.format string.gmatch "
-            "string.gsub string.len string.lower string.match string.rep string.reverse string.sub string.upper "
-            "table.concat table.insert table.move table.pack table.remove table.sort table.unpack math.abs "
-            "math.ceil math.floor math.huge math.max math.min math.pi math.random math.sqrt math.tointeger "
-            "math.type os.clock os.date os.difftime os.time coroutine.create coroutine.resume coroutine.wrap "
-            "coroutine.yield coroutine.status utf8.char utf8.len")
-JS_KEYWORDS = ("async await break case catch class const continue debugger default delete do else export extends "
-               "false finally for function if import in instanceof let new null of return static super switch this "
-               "throw true try typeof undefined var void while with yield")
-JS_BUILTINS = ("Array Boolean Date Error JSON Map Math Number Object Promise RegExp Set String Symbol console "
-               "parseInt parseFloat isNaN INPUT require module exports")
-TENGO_KEYWORDS = ("break continue else for func if return export import in undefined true false error immutable "
-                  "export")
-TENGO_BUILTINS = ("len copy append delete splice string int bool float char bytes time is_int is_float is_string "
-                  "is_bool is_char is_bytes is_array is_immutable_array is_map is_immutable_map is_iterable "
-                  "is_time is_error is_undefined is_function is_callable type_name format range INPUT")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,19 +37,19 @@ _CPP_STYLES = {1: "comment", 2: "comment", 3: "comment", 4: "number", 5: "keywor
                9: "keyword", 10: "operator", 11: "editor_fg", 12: "string", 13: "string", 14: "string",
                15: "comment", 16: "builtin", 17: "comment", 19: "bridge", 20: "string"}
 
+_STYLES_BY_LEXER = {"lua": _LUA_STYLES, "cpp": _CPP_STYLES}
+
+
+def _spell_spec(lang: spell_languages.Language) -> LanguageSpec:
+    """The editor's view of a spell language: its facts from the registry plus the lexer's style roles."""
+    return LanguageSpec(lang.id, lang.name, lang.lexer, lang.comment, " ".join(lang.keywords),
+                        " ".join(lang.builtins), " ".join(lang.libs), _STYLES_BY_LEXER.get(lang.lexer, {}),
+                        dict(lang.lexer_properties), indent_after=lang.indent_after)
+
+
+#: Every language the editor knows: the spell languages (from :mod:`app.languages`), JSON and plain text.
 LANGUAGES: dict[str, LanguageSpec] = {
-    "lua": LanguageSpec("lua", "Lua", "lua", "--", LUA_KEYWORDS, LUA_BUILTINS, LUA_LIBS, _LUA_STYLES,
-                        {"fold": "1", "fold.compact": "0"},
-                        indent_after=("then", "do", "else", "repeat", "{", "(")),
-    "js": LanguageSpec("js", "JavaScript", "cpp", "//", JS_KEYWORDS, JS_BUILTINS, "", _CPP_STYLES,
-                       {"fold": "1", "fold.compact": "0", "fold.comment": "1", "lexer.cpp.backquoted.strings": "1",
-                        "lexer.cpp.allow.dollars": "1", "styling.within.preprocessor": "0",
-                        "lexer.cpp.track.preprocessor": "0"},
-                       indent_after=("{", "(", "[")),
-    "tengo": LanguageSpec("tengo", "Tengo", "cpp", "//", TENGO_KEYWORDS, TENGO_BUILTINS, "", _CPP_STYLES,
-                          {"fold": "1", "fold.compact": "0", "lexer.cpp.backquoted.strings": "1",
-                           "lexer.cpp.track.preprocessor": "0"},
-                          indent_after=("{", "(", "[")),
+    **{lang.id: _spell_spec(lang) for lang in spell_languages.LANGUAGES.values()},
     "json": LanguageSpec("json", "JSON", "json", "", "true false null", "",
                          styles={1: "number", 2: "string", 3: "string", 4: "bridge", 5: "string", 6: "comment",
                                  7: "comment", 8: "operator", 9: "string", 11: "keyword", 13: "error"},
@@ -76,15 +58,17 @@ LANGUAGES: dict[str, LanguageSpec] = {
     "text": LanguageSpec("text", "Plain text", "", "", "", ""),
 }
 
-_EXT = {".lua": "lua", ".js": "js", ".mjs": "js", ".cjs": "js", ".tengo": "tengo", ".json": "json",
-        ".jsonl": "json"}
+_OTHER_EXTENSIONS = {".json": "json", ".jsonl": "json"}
 
 
 def language_of(path: str | None) -> str:
-    """``lua``/``js``/``tengo`` from the file extension; ``text`` otherwise (and ``lua`` for untitled)."""
+    """``lua``/``js``/``tengo`` from the file extension, ``json``, ``text`` otherwise (and ``lua`` for untitled)."""
     if not path:
         return "lua"
-    return _EXT.get(os.path.splitext(path)[1].lower(), "text")
+    lang = spell_languages.for_path(path)
+    if lang is not None:
+        return lang.id
+    return _OTHER_EXTENSIONS.get(os.path.splitext(path)[1].lower(), "text")
 
 
 _bridge_names: tuple[str, ...] | None = None

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIc
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
                                QMessageBox, QStyle, QToolBar, QVBoxLayout, QWidget)
 
+from app import languages as spell_languages
 from app.ui import actions as A
 from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
@@ -45,7 +46,7 @@ def warm_up_bridges(notifier: _Notifier) -> None:
     def work() -> None:
         languages.load_bridge_globals()
         try:
-            for lang in ("lua", "js", "tengo"):
+            for lang in spell_languages.IDS:
                 completion.api(lang)
         except Exception:
             log.exception("completion tables unavailable")
@@ -582,12 +583,14 @@ class MainWindow(QMainWindow):
         if page is None:
             self.statusBar().showMessage("Open a spell to run it", 3000)
             return None
-        if page.language not in ("lua", "js", "tengo"):
-            self.statusBar().showMessage("Only .lua, .js and .tengo files can be run", 4000)
+        if not spell_languages.is_spell_language(page.language):
+            self.statusBar().showMessage(
+                f"Only {spell_languages.spoken_list(spell_languages.primary_extensions())} files can be run", 4000)
             return None
-        if debug and page.language not in ("lua", "tengo"):
-            self.statusBar().showMessage("The debugger speaks Lua and Tengo only for now: Run (F5) runs "
-                                         "JavaScript spells without it", 6000)
+        if debug and not spell_languages.is_debuggable(page.language):
+            self.statusBar().showMessage(
+                f"The debugger speaks {spell_languages.names_list(spell_languages.debuggable())} only for now: "
+                f"Run (F5) runs {spell_languages.get(page.language).name} spells without it", 6000)
             return None
         ok, inputs = self.console.parse_input()
         if not ok:
@@ -642,8 +645,9 @@ class MainWindow(QMainWindow):
         if page is not None and not page.path:
             self.statusBar().showMessage("Save the spell first: breakpoints belong to files", 4000)
             return
-        if page is not None and page.language not in ("lua", "tengo"):
-            self.statusBar().showMessage("The debugger speaks Lua and Tengo only for now", 4000)
+        if page is not None and not spell_languages.is_debuggable(page.language):
+            self.statusBar().showMessage(
+                f"The debugger speaks {spell_languages.names_list(spell_languages.debuggable())} only for now", 4000)
             return  # as the margin: no breakpoints where they could never stop
         self.debugger.toggle_breakpoint()
 
@@ -718,8 +722,8 @@ class MainWindow(QMainWindow):
     def action_run_selection(self) -> None:
         """Evaluate the selected code (or the caret line) in the REPL of the file's language."""
         page = self.tabs.current_page()
-        if page is None or page.language not in ("lua", "js", "tengo"):
-            self.statusBar().showMessage("The REPL speaks Lua, JavaScript and Tengo", 3000)
+        if page is None or not spell_languages.is_spell_language(page.language):
+            self.statusBar().showMessage(f"The REPL speaks {spell_languages.names_list()}", 3000)
             return
         ed = page.editor
         code = ed.selected_text() or ed.line_text(ed.caret()[0])

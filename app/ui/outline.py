@@ -1,12 +1,15 @@
 """Outline of the functions in the current file, and go to definition within the file."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from app import languages
 
 log = logging.getLogger(__name__)
 
@@ -21,31 +24,18 @@ class Symbol:
     depth: int = 0
 
 
-_PATTERNS: dict[str, list[tuple[re.Pattern[str], str]]] = {
-    "lua": [
-        (re.compile(r"^\s*(?:local\s+)?function\s+([\w.:]+)\s*(\([^)]*\))?"), "function"),
-        (re.compile(r"^\s*(?:local\s+)?([\w.]+)\s*=\s*function\s*(\([^)]*\))?"), "function"),
-        (re.compile(r"^(?:local\s+)?([A-Za-z_]\w*)\s*=(?!=)"), "variable"),
-    ],
-    "js": [
-        (re.compile(r"^\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([\w$]+)\s*(\([^)]*\))?"), "function"),
-        (re.compile(r"^\s*(?:export\s+)?class\s+([\w$]+)"), "class"),
-        (re.compile(r"^\s*(?:export\s+)?(?:const|let|var)\s+([\w$]+)\s*=\s*(?:async\s+)?(?:function\b[^(]*)?"
-                    r"(\([^)]*\)|[\w$]+)\s*(?:=>|\{)"), "function"),
-        (re.compile(r"^\s+(?:async\s+|static\s+|get\s+|set\s+)*(?!if\b|for\b|while\b|switch\b|catch\b|return\b)"
-                    r"([\w$]+)\s*(\([^)]*\))\s*\{"), "method"),
-        (re.compile(r"^(?:const|let|var)\s+([\w$]+)\s*=(?!=)"), "variable"),
-    ],
-    "tengo": [
-        (re.compile(r"^\s*([\w]+)\s*:?=\s*func\s*(\([^)]*\))"), "function"),
-        (re.compile(r"^([A-Za-z_]\w*)\s*:=(?!=)"), "variable"),
-    ],
-}
+@functools.lru_cache(maxsize=None)
+def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The language's symbol patterns from the registry, compiled once."""
+    lang = languages.find(language)
+    if lang is None:
+        return ()
+    return tuple((re.compile(pattern), kind) for pattern, kind in lang.symbol_patterns)
 
 
 def symbols(text: str, language: str) -> list[Symbol]:
     """Definitions found in ``text`` (regular expressions per language: fast and tolerant of broken code)."""
-    pats = _PATTERNS.get(language)
+    pats = _patterns(language)
     if not pats:
         return []
     out: list[Symbol] = []
@@ -76,8 +66,8 @@ def find_definition(text: str, language: str, word: str, before_line: int | None
             best = s.line if best is None else best
     if best is not None:
         return best
-    local = {"lua": r"^\s*local\s+(?:[\w\s,]*\b)?{w}\b", "js": r"^\s*(?:const|let|var)\s+{w}\b",
-             "tengo": r"^\s*{w}\s*:="}.get(language)
+    spell = languages.find(language)
+    local = spell.local_definition if spell is not None else ""
     if local:
         pat = re.compile(local.format(w=re.escape(tail)))
         lines = text.split("\n")

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QPus
                                QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.reference.html import global_page, method_page
-from app.reference.model import LANGUAGES, GlobalRef, LanguageView, MethodRef, Reference, first_sentence, \
+from app import languages
+from app.reference.model import GlobalRef, LanguageView, MethodRef, Reference, first_sentence, \
     get_reference
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,10 @@ class ReferencePanel(QDockWidget):
         except Exception:  # the getter belongs to the IDE; never let it break the panel
             log.exception("language getter failed")
             lang = "lua"
-        return {"javascript": "js"}.get(lang, lang) if lang in (*LANGUAGES, "javascript") else "lua"
+        try:
+            return languages.by_name(lang).id
+        except ValueError:
+            return "lua"
 
     def view(self) -> LanguageView:
         return LanguageView(self._ref, self.language())

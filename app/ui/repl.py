@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from app import languages
 from app.ui.console import ConsoleView, format_value
 from app.ui.run_service import ReplSession, RunService
 from app.ui.theme import Theme
@@ -85,9 +86,8 @@ class ReplWidget(QWidget):
         super().__init__(parent)
         self.service = service
         self.lang = QComboBox()
-        self.lang.addItem("Lua", "lua")
-        self.lang.addItem("JavaScript", "js")
-        self.lang.addItem("Tengo", "tengo")
+        for spell_language in languages.LANGUAGES.values():
+            self.lang.addItem(spell_language.name, spell_language.id)
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop the entry being evaluated")
         self.stop_button.hide()
@@ -130,7 +130,7 @@ class ReplWidget(QWidget):
 
     def evaluate(self, source: str) -> None:
         """Echo ``source`` and evaluate it in the session runtime (in the background)."""
-        prompt = {"lua": "lua>", "js": "js>", "tengo": "tengo>"}.get(self.language(), ">")
+        prompt = f"{self.language()}>" if languages.is_spell_language(self.language()) else ">"
         echo = "\n".join((prompt if i == 0 else "...".rjust(len(prompt))) + " " + ln
                          for i, ln in enumerate(source.split("\n")))
         self.output.append_output([("input", echo + "\n")])

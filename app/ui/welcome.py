@@ -8,11 +8,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from app import languages
 from app.ui import paths
 
 log = logging.getLogger(__name__)
 
-SPELL_EXTS = (".lua", ".js", ".tengo")
+SPELL_EXTS = languages.primary_extensions()
+_COMMENTS = tuple(dict.fromkeys(lang.comment for lang in languages.LANGUAGES.values() if lang.comment))
 
 
 def describe(path: Path) -> str:
@@ -23,7 +25,7 @@ def describe(path: Path) -> str:
                 t = line.strip()
                 if not t:
                     continue
-                if t.startswith(("--", "//")):
+                if t.startswith(_COMMENTS):
                     t = t.lstrip("-/ ").strip()
                     if t.lower().startswith(path.name.lower()):
                         t = t[len(path.name):].lstrip(":—- ").strip()

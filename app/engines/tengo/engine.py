@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from app import languages
 from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
                               SpellFailure)
 
@@ -167,9 +168,9 @@ class TengoEngine:
 
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
         debug = getattr(getattr(host, "request", None), "debug", None)
-        if debug is not None and self.debug_hook is None:  # a debug run: app/debugger/tengo_agent.py
-            from app.debugger.tengo_agent import TengoDebugAgent
-            with TengoDebugAgent(host, debug) as agent:
+        if debug is not None and self.debug_hook is None:  # a debug run: the registry's agent (tengo_agent.py)
+            agent_class = languages.TENGO.debug_agent_class()
+            with agent_class(host, debug) as agent:
                 agent.start(source, filename)
                 self.debug_hook = agent.hook
                 try:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 import re
 
+from app import languages
+
 from .errors import TengoParseError
 
 log = logging.getLogger(__name__)
 
-KEYWORDS = {
-    "break", "continue", "else", "for", "func", "error", "immutable", "if", "return", "export",
-    "true", "false", "in", "undefined", "import",
-}
+KEYWORDS = frozenset(languages.TENGO.keywords)  # one list: the language registry's
 
 # Longest operators first.
 OPERATORS = [
