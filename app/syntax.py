@@ -12,13 +12,14 @@ text change into the ``Tree.edit`` call that incremental re-parsing needs.
 from __future__ import annotations
 
 import threading
-from functools import cache
+from functools import cache, lru_cache
 
 import tree_sitter
 
 from app import languages
 
-__all__ = ["TREE_SITTER_LANGUAGES", "edit_tree", "has_grammar", "language", "parse", "parser", "point_at"]
+__all__ = ["TREE_SITTER_LANGUAGES", "edit_tree", "has_grammar", "language", "parse", "parser", "point_at", "query",
+           "query_cursor"]
 
 #: Spell languages parsed with tree-sitter (the others, Tengo, use their own parser): from the language registry.
 TREE_SITTER_LANGUAGES = tuple(lang.id for lang in languages.LANGUAGES.values() if lang.grammar)
@@ -57,6 +58,17 @@ def parse(lang: str, source: str | bytes, old_tree: tree_sitter.Tree | None = No
     if old_tree is None:
         return parser(lang).parse(data)
     return parser(lang).parse(data, old_tree)
+
+
+@lru_cache(maxsize=64)
+def query(lang: str, source: str) -> tree_sitter.Query:
+    """A compiled tree-sitter query (cached: compiling costs far more than running)."""
+    return tree_sitter.Query(language(lang), source)
+
+
+def query_cursor(lang: str, source: str) -> tree_sitter.QueryCursor:
+    """A cursor running :func:`query` (cursors hold match state: one per use, never shared across threads)."""
+    return tree_sitter.QueryCursor(query(lang, source))
 
 
 def point_at(data: bytes, offset: int) -> tuple[int, int]:

@@ -16,12 +16,12 @@ import re
 from typing import Any
 
 from app import languages, syntax
-from app.lint.core import Reporter, Source, byte_span
+from app.lint.core import Analysis, Reporter, Source, byte_span
 from app.lint.diagnostic import Diagnostic, Fix, Severity
 from app.lint.modules import ModuleCheck
 from app.lint.rules import RULES, Rule
 
-__all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "lint_source", "severities_for"]
+__all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "analyse", "lint_source", "severities_for"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,13 @@ def severities_for(path: str) -> dict[str, Severity]:
 def lint_source(source: str, path: str, language: str | None = None, *, tree: Any = None,
                 severities: dict[str, Severity] | None = None) -> list[Diagnostic]:
     """Every problem of ``source`` (the text of ``path``), sorted by position."""
+    return analyse(source, path, language, tree=tree, severities=severities)[0]
+
+
+def analyse(source: str, path: str, language: str | None = None, *, tree: Any = None,
+            severities: dict[str, Severity] | None = None) -> tuple[list[Diagnostic], Analysis | None]:
+    """The problems of ``source`` and the analysis that found them (its symbols serve outline, go to definition,
+    references and rename); the analysis is None when the text does not parse."""
     from app.engines.base import language_for
     record = languages.get(language_for(path, language))
     reporter = Reporter(path, Source(source), severities, record.comment)
@@ -58,9 +65,12 @@ def lint_source(source: str, path: str, language: str | None = None, *, tree: An
             tree = syntax.parse(record.id, source)
         if tree.root_node.has_error:
             _syntax_errors(reporter, tree.root_node, record.name)
-            return reporter.result()
-    record.analysis_class()(source, tree, reporter, modules).run()
-    return reporter.result()
+            return reporter.result(), None
+    analysis: Analysis = record.analysis_class()(source, tree, reporter, modules)
+    analysis.run()
+    if any(d.rule == "syntax-error" for d in reporter.diagnostics):
+        return reporter.result(), None
+    return reporter.result(), analysis
 
 
 def _syntax_errors(reporter: Reporter, root: Any, language_name: str, limit: int = 5) -> None:

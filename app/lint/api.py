@@ -71,6 +71,8 @@ class ApiFacts:
         self.globals: dict[str, GlobalRef] = {g.name: g for g in ref.globals}
         self.types: dict[str, GlobalRef] = {t.name: t for t in ref.types}
         self._members = {g.key: {self.view.name(m.name): m for m in g.methods} for g in ref.all()}
+        self._signatures: dict[str, str] = {}
+        self._accepts: dict[tuple[str, str], bool] = {}
 
     def members(self, owner: GlobalRef) -> dict[str, MethodRef]:
         """Method name in this language → method."""
@@ -93,7 +95,10 @@ class ApiFacts:
         return self.view.qualname(m)
 
     def signature(self, m: MethodRef) -> str:
-        return self.view.signature(m).text
+        sig = self._signatures.get(m.key)
+        if sig is None:
+            sig = self._signatures[m.key] = self.view.signature(m).text
+        return sig
 
 
 @cache
@@ -132,7 +137,17 @@ def _accepts(kind: str, atom: str, facts_: ApiFacts) -> bool:
 
 
 def accepts(kind: str, type_str: str, facts_: ApiFacts) -> bool:
-    """Whether a literal of ``kind`` fits the neutral type ``type_str``."""
+    """Whether a literal of ``kind`` fits the neutral type ``type_str`` (memoised per language)."""
+    if kind in ("other", "spread"):
+        return True
+    key = (kind, type_str)
+    known = facts_._accepts.get(key)
+    if known is None:
+        known = facts_._accepts[key] = _accepts_uncached(kind, type_str, facts_)
+    return known
+
+
+def _accepts_uncached(kind: str, type_str: str, facts_: ApiFacts) -> bool:
     if facts_.language == "lua" and kind == "array":
         kind_alts = ("array", "table")  # a Lua table with list items is still a table
         return any(_accepts(k, a, facts_) for k in kind_alts for a in split_type(type_str or "any"))
@@ -148,7 +163,6 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
     out: list[Finding] = []
     v = facts_.view
     name = facts_.qualname(m)
-    sig = facts_.signature(m)
     n_params = len(m.params)
     most = n_params + (1 if m.has_opts else 0)
     required = sum(1 for p in m.params if p.required)
@@ -157,11 +171,11 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
     if fixed > most:
         extra = args[most]
         what = "no arguments" if most == 0 else f"at most {most} argument{'s' if most != 1 else ''}"
-        out.append(Finding("argument-count", f"{name} takes {what}, got {len(args)}: {sig}", extra.node))
+        out.append(Finding("argument-count", f"{name} takes {what}, got {len(args)}: {facts_.signature(m)}", extra.node))
     elif not spread and len(args) < required:
         missing = [p for p in m.params if p.required][len(args):]
         names = ", ".join(f"'{v.name(p.name)}' ({v.param_type(p)})" for p in missing)
-        out.append(Finding("argument-count", f"{name} needs {names}: {sig}", call_node))
+        out.append(Finding("argument-count", f"{name} needs {names}: {facts_.signature(m)}", call_node))
     for p, a in zip(m.params, args):
         if a.kind == "nil" and not p.required:
             continue
@@ -172,7 +186,7 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
         out.extend(_check_options(facts_, m, args[n_params], name))
     elif m.has_opts and not spread and len(args) == n_params and any(o.required for o in m.options):
         need = ", ".join(f"'{v.name(o.name)}'" for o in m.options if o.required)
-        out.append(Finding("missing-option", f"{name} needs an options table with {need}: {sig}", call_node))
+        out.append(Finding("missing-option", f"{name} needs an options table with {need}: {facts_.signature(m)}", call_node))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.lint.api import Finding
 from app.lint.diagnostic import Diagnostic, Fix, Severity
@@ -42,6 +42,15 @@ def is_placeholder(sym: Symbol) -> bool:
         later = sym.group[sym.group.index(sym) + 1:] if sym in sym.group else []
         return any(s.used for s in later)
     return False
+
+
+class Analysis(Protocol):
+    """What every language's analysis offers after :meth:`run`: its symbols and their positions."""
+    symbols: list[Symbol]
+
+    def run(self) -> None: ...
+
+    def span(self, node: Any) -> tuple[int, int, int, int]: ...
 
 
 class Scope:

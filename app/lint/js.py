@@ -47,6 +47,11 @@ class JsAnalysis:
         self.file_globals: set[str] = set()
         self.reported_globals: set[str] = set()
         self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
+        self.symbols: list[Symbol] = []  # every declared name, for the editor's symbol queries
+
+    def span(self, node: Node) -> tuple[int, int, int, int]:
+        """1-based character ``(line, col, end_line, end_col)`` of a node."""
+        return byte_span(self.r, node)
 
     def run(self) -> None:
         root = self.tree.root_node
@@ -81,6 +86,7 @@ class JsAnalysis:
         sym = Symbol(name, kind, name_node, removable)
         scope.symbols[name] = sym
         scope.all.append(sym)
+        self.symbols.append(sym)
         return sym
 
     def _close(self, scope: Scope) -> None:

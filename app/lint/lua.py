@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import syntax
 from app.lint import api
 from app.lint.api import ApiFacts, Arg
 from app.lint.core import (
@@ -43,6 +44,10 @@ class LuaAnalysis:
         self.symbols: list[Symbol] = []
         self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
 
+    def span(self, node: Node) -> tuple[int, int, int, int]:
+        """1-based character ``(line, col, end_line, end_col)`` of a node."""
+        return byte_span(self.r, node)
+
     # ------------------------------------------------------------------------------------------------ entry
     def run(self) -> None:
         root = self.tree.root_node
@@ -53,20 +58,14 @@ class LuaAnalysis:
 
     def _collect_global_writes(self, root: Node) -> None:
         """Globals the file itself defines (``function helper() end``, ``count = 0``), known before the walk so
-        a function may use one defined below it. Local-ness is decided later; this only lists candidates."""
-        stack = [root]
-        while stack:
-            n = stack.pop()
-            t = n.type
-            if t == "assignment_statement" and (n.parent is None or n.parent.type != "variable_declaration"):
-                for target in n.children[0].named_children if n.children else []:
-                    if target.type == "identifier":
-                        self.file_globals.add(_text(target))
-            elif t == "function_declaration" and not _is_local(n):
-                name = n.child_by_field_name("name")
-                if name is not None and name.type == "identifier":
-                    self.file_globals.add(_text(name))
-            stack.extend(n.named_children)
+        a function may use one defined below it. Local-ness is decided later; this only lists candidates.
+        A tree-sitter query finds them (in C: this runs on every keystroke)."""
+        for node, name in _captures(_GLOBAL_WRITES, root):
+            if name == "assigned" and node.parent.parent.type == "variable_declaration":
+                continue
+            if name == "function" and _is_local(node.parent):
+                continue
+            self.file_globals.add(_text(node))
 
     # ------------------------------------------------------------------------------------------------ scopes
     def declare(self, scope: Scope, name_node: Node, kind: str, removable: Node | None = None,
@@ -184,13 +183,11 @@ class LuaAnalysis:
                     self.declare(scope, name, "local", n if len(items) == 1 else None)
             return
         targets = [c for c in assign.children[0].named_children if c.type == "identifier"]
-        values_node = assign.child_by_field_name("value")
         exprs = next((c for c in assign.named_children if c.type == "expression_list"), None)
         values = [c for c in exprs.named_children if c.type != "comment"] if exprs else []
         types: list[str | None] = []
         for v in values:
             types.append(self.expr(v, scope))
-        del values_node
         single = len(targets) == 1 and len(values) <= 1
         group: list[Symbol] | None = [] if len(targets) > 1 and len(values) == 1 else None
         for i, name in enumerate(targets):
@@ -284,8 +281,8 @@ class LuaAnalysis:
             return None
         t = n.type
         if t == "identifier":
-            self.read_name(n, scope)
-            return self._type_of_name(n, scope)
+            sym = self.read_name(n, scope)
+            return sym.type if sym is not None else None
         if t == "function_call":
             return self.call(n, scope)
         if t == "function_definition":
@@ -309,10 +306,11 @@ class LuaAnalysis:
             return None
         for c in n.named_children:
             if c.type == "field":
-                for fc in c.named_children:
-                    if fc.type != "identifier" or c.child_by_field_name("name") != fc:
-                        self.expr(fc, scope)
-            else:
+                key = c.child_by_field_name("name")
+                if key is not None and key.type != "identifier":
+                    self.expr(key, scope)  # [expr] = value
+                self.expr(c.child_by_field_name("value"), scope)
+            elif c.type != "comment":
                 self.expr(c, scope)
         return None
 
@@ -320,22 +318,24 @@ class LuaAnalysis:
         sym = scope.lookup(_text(n))
         return sym.type if sym is not None else None
 
-    def read_name(self, n: Node, scope: Scope) -> None:
+    def read_name(self, n: Node, scope: Scope) -> Symbol | None:
+        """A read of a name: marks its local used, or reports an unknown global. Returns the local, if any."""
         name = _text(n)
         sym = scope.lookup(name)
         if sym is not None:
             sym.used = True
             sym.references.append(n)
-            return
+            return sym
         if name in self.facts.globals or name in LUA_GLOBALS or name in self.file_globals:
-            return
+            return None
         if name in LUA_REMOVED:
             report_node(self.r, "not-in-sandbox", f"'{name}' is not available in spells: {LUA_REMOVED[name]}", n,
                         subject=name)
-            return
+            return None
         guess = api.suggest(name, scope.visible() | set(self.facts.globals) | set(LUA_GLOBALS))
         report_node(self.r, "undefined-global", f"'{name}' is not defined{api.did_you_mean(guess)} (spells see "
                     "their locals, the bridge globals and the sandbox's standard library)", n, guess, subject=name)
+        return None
 
     def check_global_member(self, table: Node, field: Node, scope: Scope, write: bool) -> None:
         owner, member = _text(table), _text(field)
@@ -408,6 +408,19 @@ class LuaAnalysis:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
+_GLOBAL_WRITES = """
+(assignment_statement (variable_list name: (identifier) @assigned))
+(function_declaration name: (identifier) @function)
+"""
+
+
+def _captures(query_text: str, root: Node) -> list[tuple[Node, str]]:
+    """``(node, capture name)`` of a query over ``root``, in document order."""
+    cursor = syntax.query_cursor("lua", query_text)
+    found = [(n, name) for name, nodes in cursor.captures(root).items() for n in nodes]
+    return sorted(found, key=lambda x: x[0].start_byte)
+
+
 def _is_local(n: Node) -> bool:
     return any(c.type == "local" for c in n.children[:1])
 

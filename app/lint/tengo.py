@@ -84,6 +84,11 @@ class TengoAnalysis:
             length = len(m.group()) if m else 1
         return line, col0 + 1, line, col0 + 1 + max(1, length)
 
+    def span(self, node: Any) -> tuple[int, int, int, int]:
+        """1-based character ``(line, col, end_line, end_col)`` of an identifier node or a located position."""
+        name = getattr(node, "name", None)
+        return self._span(node, len(name) if isinstance(name, str) else getattr(node, "length", None) or None)
+
     def report(self, rule: str, message: str, pos: Any, length: int | None = None, replacement: str | None = None,
                subject: str = "") -> None:
         line, col, end_line, end_col = self._span(pos, getattr(pos, "length", None) or length)
