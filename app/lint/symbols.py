@@ -171,9 +171,10 @@ def _tengo_outline(text: str) -> list[OutlineItem]:
     out: list[OutlineItem] = []
 
     def walk(body: list, depth: int) -> None:
+        s: Any
         for s in body:
             if type(s) is N.AssignStmt and s.op == ":=" and len(s.lhs) == 1 and type(s.lhs[0]) is N.Ident:
-                value = s.rhs[0] if s.rhs else None
+                value: Any = s.rhs[0] if s.rhs else None
                 if type(value) is N.FuncLit:
                     params = ", ".join(value.params) + ("..." if value.variadic else "")
                     out.append(OutlineItem(s.lhs[0].name, s.line - 1, "function", f"({params})", depth))
