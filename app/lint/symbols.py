@@ -164,7 +164,7 @@ def _tengo_outline(text: str) -> list[OutlineItem]:
     from app.engines.tengo import nodes as N
     from app.engines.tengo.errors import TengoError
     from app.engines.tengo.parser import parse
-    from app.lint.tengo import _is
+    from app.lint.tengo import is_node
     try:
         stmts = parse(text, "outline")
     except (TengoError, RecursionError):
@@ -174,15 +174,15 @@ def _tengo_outline(text: str) -> list[OutlineItem]:
     def walk(body: list, depth: int) -> None:
         s: Any
         for s in body:
-            if _is(s, N.AssignStmt) and s.op == ":=" and len(s.lhs) == 1 and _is(s.lhs[0], N.Ident):
+            if is_node(s, N.AssignStmt) and s.op == ":=" and len(s.lhs) == 1 and is_node(s.lhs[0], N.Ident):
                 value: Any = s.rhs[0] if s.rhs else None
-                if _is(value, N.FuncLit):
+                if is_node(value, N.FuncLit):
                     params = ", ".join(value.params) + ("..." if value.variadic else "")
                     out.append(OutlineItem(s.lhs[0].name, s.line - 1, "function", f"({params})", depth))
                     walk(value.body.stmts, depth + 1)
                 elif depth == 0:
                     out.append(OutlineItem(s.lhs[0].name, s.line - 1, "variable", "", depth))
-            elif _is(s, N.BlockStmt):
+            elif is_node(s, N.BlockStmt):
                 walk(s.stmts, depth)
 
     walk(stmts, 0)

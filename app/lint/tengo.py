@@ -22,7 +22,7 @@ from app.lint.modules import ModuleCheck
 from app.lint.sandbox import TENGO_PREDEFINED, tengo_builtins, tengo_modules
 
 
-def _is(node: Any, cls: type) -> bool:
+def is_node(node: Any, cls: type) -> bool:
     """``type(node) is cls`` (the node classes are built at run time: no narrowing for the type checker)."""
     return type(node) is cls
 
@@ -157,14 +157,14 @@ class TengoAnalysis:
     def walk_stmts(self, stmts: list, in_function: bool) -> None:
         terminated, terminated_line = None, 0
         for s in stmts:
-            if terminated is not None and not _is(s, N.EmptyStmt):
+            if terminated is not None and not is_node(s, N.EmptyStmt):
                 self.report("unreachable-code", f"this code never runs: it follows '{terminated}' on line "
                             f"{terminated_line}", s)
                 terminated = None
             self.stmt(s)
-            if _is(s, N.ReturnStmt):
+            if is_node(s, N.ReturnStmt):
                 terminated, terminated_line = "return", s.line
-            elif _is(s, N.BranchStmt):
+            elif is_node(s, N.BranchStmt):
                 terminated, terminated_line = s.kind, s.line
 
     def stmt(self, s: Any) -> None:
@@ -175,11 +175,11 @@ class TengoAnalysis:
             for e in s.rhs:
                 self.expr(e)
             for lhs in s.lhs:
-                if _is(lhs, N.Ident):
+                if is_node(lhs, N.Ident):
                     if s.op == ":=" and isinstance(lhs.ann, Ref) and lhs.ann.sym is not None:
                         value = s.rhs[0] if len(s.rhs) == 1 else None
-                        kind = "import" if _is(value, N.ImportExpr) else (
-                            "function" if _is(value, N.FuncLit) else "local")
+                        kind = "import" if is_node(value, N.ImportExpr) else (
+                            "function" if is_node(value, N.FuncLit) else "local")
                         self._declared(lhs.ann.sym, lhs, kind, s)
                         htype = self._type_of(value)
                         if htype:
@@ -191,7 +191,7 @@ class TengoAnalysis:
                     base = lhs
                     while type(base) in (N.SelectorExpr, N.IndexExpr):
                         base = base.expr
-                    if _is(base, N.Ident) and base.name in self.facts.globals \
+                    if is_node(base, N.Ident) and base.name in self.facts.globals \
                             and not (isinstance(base.ann, Ref) and base.ann.kind == "local"):
                         self.report("bridge-assignment", f"{base.name} is read-only: its members cannot be "
                                     "assigned", base, subject=base.name)
@@ -257,16 +257,16 @@ class TengoAnalysis:
         return line.strip().startswith(stmt.lhs[0].name) and ";" not in line
 
     def _type_of(self, e: Any) -> str | None:
-        if _is(e, N.CallExpr):
+        if is_node(e, N.CallExpr):
             m = self._method_of(e.func)
             return self.facts.handle_type(m.returns_type) if m is not None else None
-        if _is(e, N.Ident) and isinstance(e.ann, Ref) and e.ann.sym is not None:
+        if is_node(e, N.Ident) and isinstance(e.ann, Ref) and e.ann.sym is not None:
             return self._types.get(id(e.ann.sym))
         return None
 
     def _owner(self, e: Any) -> Any:
         """The bridge global or handle type an expression denotes (or None)."""
-        if not _is(e, N.Ident):
+        if not is_node(e, N.Ident):
             return None
         ref = e.ann
         if isinstance(ref, Ref) and ref.kind == "builtin" and e.name in self.facts.globals:
@@ -278,9 +278,9 @@ class TengoAnalysis:
 
     def _method_of(self, func: Any) -> Any:
         name = None
-        if _is(func, N.SelectorExpr):
+        if is_node(func, N.SelectorExpr):
             name = func.sel
-        elif _is(func, N.IndexExpr) and _is(func.index, N.StringLit):
+        elif is_node(func, N.IndexExpr) and is_node(func.index, N.StringLit):
             name = func.index.value
         owner = self._owner(func.expr) if name is not None else None
         return self.facts.members(owner).get(name) if owner is not None and name is not None else None
@@ -289,7 +289,7 @@ class TengoAnalysis:
         if e is None:
             return
         t = type(e)
-        if t is N.SelectorExpr or (t is N.IndexExpr and _is(e.index, N.StringLit)):
+        if t is N.SelectorExpr or (t is N.IndexExpr and is_node(e.index, N.StringLit)):
             self.expr(e.expr)
             if t is N.IndexExpr:
                 self.expr(e.index)
@@ -306,7 +306,7 @@ class TengoAnalysis:
             self.expr(e.func)
             m = self._method_of(e.func)
             for a in e.args:
-                if m is not None and _is(a, N.FuncLit):
+                if m is not None and is_node(a, N.FuncLit):
                     self.callbacks.add(id(a))
                 self.expr(a)
             if m is not None:
