@@ -99,6 +99,8 @@ _OUTLINE_QUERIES = {
 (function_declaration name: (_) @name parameters: (parameters) @params) @def
 (variable_declaration (assignment_statement (variable_list name: (identifier) @name)
   (expression_list value: (function_definition parameters: (parameters) @params)))) @def
+(assignment_statement (variable_list name: (_) @name)
+  (expression_list value: (function_definition parameters: (parameters) @params))) @def
 (chunk (variable_declaration (assignment_statement (variable_list name: (identifier) @var))) @def)
 (chunk (variable_declaration (variable_list name: (identifier) @var)) @def)
 """,
@@ -127,6 +129,8 @@ def outline(text: str, language: str, tree: Any = None) -> list[OutlineItem]:
     items: dict[int, OutlineItem] = {}
     for _, caps in syntax.query_cursor(language, _OUTLINE_QUERIES[language]).matches(tree.root_node):
         d = caps["def"][0]
+        if d.type == "assignment_statement" and d.parent is not None and d.parent.type == "variable_declaration":
+            continue  # `local f = function` is matched as the declaration
         if d.start_byte in items and "var" in caps:
             continue  # a function assigned to a top-level local: the function entry wins
         depth = _depth(d)

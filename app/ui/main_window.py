@@ -18,6 +18,7 @@ from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
+from app.ui.problems_panel import LintWiring
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
@@ -134,6 +135,12 @@ class MainWindow(QMainWindow):
         # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
         self.debugger = DebugWiring(self, self.tabs)
         self._debug_run: RunSession | None = None
+        # lint: problems as you type, the Problems dock, quick fixes and symbol actions (app/ui/problems_panel.py)
+        self.diagnostics = DiagnosticsService(self.runs.check_fn, parent=self)
+        self.lint = LintWiring(self, self.tabs, self.diagnostics)
+        self.docks["problems"] = self.lint.dock
+        self.tabifyDockWidget(self.docks["find_files"], self.lint.dock)
+        self.docks["console"].raise_()
 
         # status bar
         self.run_label = QLabel()
@@ -150,7 +157,6 @@ class MainWindow(QMainWindow):
         self._build_actions()
 
         # services
-        self.diagnostics = DiagnosticsService(self.runs.check_fn, parent=self)
         self._outline_timer = QTimer(self, singleShot=True, interval=400)
         self._outline_timer.timeout.connect(self.refresh_outline)
         self._backup_timer = QTimer(self, interval=hotexit.BACKUP_INTERVAL_MS)
@@ -829,7 +835,7 @@ class MainWindow(QMainWindow):
 
     def action_goto_definition(self) -> None:
         page = self.tabs.current_page()
-        if page is None:
+        if page is None or self.lint.goto_definition():  # a local: resolved by the linter's scopes
             return
         ed = page.editor
         word = ed.word_at()
@@ -838,6 +844,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"No definition of {word!r} in this file", 3000)
         else:
             self._goto_line0(line)
+
+    def action_quick_fix(self) -> None:
+        self.lint.quick_fix()
+
+    def action_find_references(self) -> None:
+        self.lint.find_references()
+
+    def action_rename_symbol(self) -> None:
+        self.lint.rename_symbol()
 
     def action_toggle_comment(self) -> None:
         if (ed := self._ed()) is not None:

@@ -34,7 +34,22 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def symbols(text: str, language: str) -> list[Symbol]:
-    """Definitions found in ``text`` (regular expressions per language: fast and tolerant of broken code)."""
+    """Definitions found in ``text``: from the parse tree (app/lint/symbols.py); the language's regular
+    expressions only when the text does not parse into a tree (Tengo with a syntax error)."""
+    from app.lint.symbols import outline
+    if languages.is_spell_language(language):
+        try:
+            found = outline(text, language)
+        except Exception:  # never lose the outline to a parser problem
+            log.exception("outline from the tree failed")
+            found = []
+        if found or language != "tengo":
+            return [Symbol(i.name, i.line, i.kind, i.detail, i.depth) for i in found]
+    return _scanned_symbols(text, language)
+
+
+def _scanned_symbols(text: str, language: str) -> list[Symbol]:
+    """Definitions found with the language's regular expressions (tolerant of any broken code)."""
     pats = _patterns(language)
     if not pats:
         return []
