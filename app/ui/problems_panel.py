@@ -6,6 +6,7 @@ offers the actions' handlers."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
@@ -82,7 +83,8 @@ class ProblemsPanel(QWidget):
             warns += sum(1 for d in diags if d.severity == "warning")
             if not shown:
                 continue
-            top = QTreeWidgetItem([f"{label}  ({len(shown)})", "", ""])
+            top = QTreeWidgetItem([f"{os.path.basename(label) or label}  ({len(shown)})", "", ""])
+            top.setToolTip(0, label)
             top.setData(0, _ROLE, (editor, None))
             self.tree.addTopLevelItem(top)
             for d in shown:
@@ -116,7 +118,7 @@ class ProblemsPanel(QWidget):
             menu.addAction(fix_action)
         copy = QAction("Copy", menu)
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            f"{item.parent().text(0).rsplit('  (', 1)[0]}:{d.line}:{d.column}: {d.severity} {d.rule}: {d.message}"))
+            f"{item.parent().toolTip(0)}:{d.line}:{d.column}: {d.severity} {d.rule}: {d.message}"))
         menu.addAction(copy)
         menu.exec(self.tree.viewport().mapToGlobal(point))
 
