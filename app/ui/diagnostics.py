@@ -79,7 +79,7 @@ class DiagnosticsService(QObject):
         """The latest lint result of ``editor`` (symbols, outline, problems), if it has been analysed."""
         return self._results.get(id(editor))
 
-    def _start(self, ref: "weakref.ref[CodeEditor]", path_fn: Callable[[], str]) -> None:
+    def _start(self, ref: weakref.ref[CodeEditor], path_fn: Callable[[], str]) -> None:
         editor = ref()
         if editor is None or not self.enabled or not languages.is_spell_language(editor.language):
             return
@@ -99,7 +99,7 @@ class DiagnosticsService(QObject):
                     try:
                         engine = check(source, path or f"untitled{languages.get(language).default_extension}",
                                        language)
-                    except Exception as e:  # a dead worker must not break typing: tree-sitter's errors stand
+                    except Exception as e:  # noqa: BLE001 - a dead worker must not break typing: tree-sitter's errors stand
                         log.warning("syntax check failed: %s", e)
                         engine = None
                     found = merge_engine_syntax(found, engine, path, source)
@@ -115,7 +115,7 @@ class DiagnosticsService(QObject):
 
         self._pool.submit(work)
 
-    def _on_result(self, ref: "weakref.ref[CodeEditor]", gen: int, diags: list[EditorDiagnostic],
+    def _on_result(self, ref: weakref.ref[CodeEditor], gen: int, diags: list[EditorDiagnostic],
                    result: LintResult) -> None:
         editor = ref()
         if editor is None or self._generation.get(id(editor)) != gen:

@@ -11,8 +11,19 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMenu,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.diagnostics import DiagnosticsService
 from app.ui.editor import CodeEditor, EditorDiagnostic
@@ -35,7 +46,8 @@ class ProblemsPanel(QWidget):
         super().__init__(parent)
         self.filter = QLineEdit(placeholderText="Filter problems (text or rule id)")
         self.filter.setClearButtonEnabled(True)
-        self.show_warnings = QCheckBox("Warnings", checked=True)
+        self.show_warnings = QCheckBox("Warnings")
+        self.show_warnings.setChecked(True)
         self.summary = QLabel()
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -68,8 +80,12 @@ class ProblemsPanel(QWidget):
 
     def problem_rows(self) -> list[QTreeWidgetItem]:
         """The problem rows shown (for tests and keyboard navigation)."""
-        return [self.tree.topLevelItem(i).child(j) for i in range(self.tree.topLevelItemCount())
-                for j in range(self.tree.topLevelItem(i).childCount())]
+        rows: list[QTreeWidgetItem] = []
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            if top is not None:
+                rows.extend(c for j in range(top.childCount()) if (c := top.child(j)) is not None)
+        return rows
 
     def _fill(self) -> None:
         needle = self.filter.text().strip().lower()
@@ -111,6 +127,8 @@ class ProblemsPanel(QWidget):
         if not data or data[1] is None:
             return
         editor, d = data
+        parent = item.parent() if item is not None else None
+        label = parent.toolTip(0) if parent is not None else ""
         menu = QMenu(self)
         if d.fix is not None:
             fix_action = QAction(f"Quick Fix: {d.fix.title}", menu)
@@ -118,7 +136,7 @@ class ProblemsPanel(QWidget):
             menu.addAction(fix_action)
         copy = QAction("Copy", menu)
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            f"{item.parent().toolTip(0)}:{d.line}:{d.column}: {d.severity} {d.rule}: {d.message}"))
+            f"{label}:{d.line}:{d.column}: {d.severity} {d.rule}: {d.message}"))
         menu.addAction(copy)
         menu.exec(self.tree.viewport().mapToGlobal(point))
 
