@@ -99,7 +99,8 @@ class DiagnosticsService(QObject):
                     try:
                         engine = check(source, path or f"untitled{languages.get(language).default_extension}",
                                        language)
-                    except Exception as e:  # noqa: BLE001 - a dead worker must not break typing: tree-sitter's errors stand
+                    except Exception as e:  # noqa: BLE001 - a dead worker must not break typing
+                        # (tree-sitter's syntax errors stand)
                         log.warning("syntax check failed: %s", e)
                         engine = None
                     found = merge_engine_syntax(found, engine, path, source)
