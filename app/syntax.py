@@ -78,21 +78,36 @@ def point_at(data: bytes, offset: int) -> tuple[int, int]:
     return row, offset - line_start
 
 
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection on slice comparisons (memcmp in C: fast for large texts)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common suffix, at most ``limit`` bytes."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def edit_tree(tree: tree_sitter.Tree, old: bytes, new: bytes) -> None:
     """Tell ``tree`` (parsed from ``old``) how the text became ``new``: one splice found from the common prefix and
     suffix, so any change (a keystroke, a paste, an undo) can be described without the editor's change events."""
-    limit = min(len(old), len(new))
-    start = 0
-    # common prefix, compared in chunks first (fast for large files), then byte by byte
-    step = 4096
-    while start + step <= limit and old[start:start + step] == new[start:start + step]:
-        start += step
-    while start < limit and old[start] == new[start]:
-        start += 1
-    old_end, new_end = len(old), len(new)
-    while old_end > start and new_end > start and old[old_end - 1] == new[new_end - 1]:
-        old_end -= 1
-        new_end -= 1
+    start = _common_prefix(old, new)
+    suffix = _common_suffix(old, new, min(len(old), len(new)) - start)
+    old_end, new_end = len(old) - suffix, len(new) - suffix
     if start == old_end == new_end:
         return
     tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
