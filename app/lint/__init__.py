@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from app import languages, syntax
-from app.lint.core import Analysis, Reporter, Source, byte_span
+from app.lint.core import Analysis, BodyCache, Reporter, Source, byte_span
 from app.lint.diagnostic import Diagnostic, Fix, Severity
 from app.lint.modules import ModuleCheck
 from app.lint.rules import RULES, Rule
@@ -53,9 +53,11 @@ def lint_source(source: str, path: str, language: str | None = None, *, tree: An
 
 
 def analyse(source: str, path: str, language: str | None = None, *, tree: Any = None,
-            severities: dict[str, Severity] | None = None) -> tuple[list[Diagnostic], Analysis | None]:
-    """The problems of ``source`` and the analysis that found them (its symbols serve outline, go to definition,
-    references and rename); the analysis is None when the text does not parse."""
+            severities: dict[str, Severity] | None = None,
+            cache: BodyCache | None = None) -> tuple[list[Diagnostic], Analysis | None]:
+    """The problems of ``source`` and the analysis that found them (its symbols serve go to definition,
+    references and rename); the analysis is None when the text does not parse. With a ``cache`` (the editor's),
+    unchanged function bodies are not re-analysed, and the analysis' symbols are incomplete."""
     from app.engines.base import language_for
     record = languages.get(language_for(path, language))
     reporter = Reporter(path, Source(source), severities, record.comment)
@@ -67,6 +69,8 @@ def analyse(source: str, path: str, language: str | None = None, *, tree: Any = 
             _syntax_errors(reporter, tree.root_node, record.name)
             return reporter.result(), None
     analysis: Analysis = record.analysis_class()(source, tree, reporter, modules)
+    if cache is not None and hasattr(analysis, "cache"):
+        analysis.cache = cache  # type: ignore[attr-defined]  # the analyses that support it (Lua) have it
     analysis.run()
     if any(d.rule == "syntax-error" for d in reporter.diagnostics):
         return reporter.result(), None

@@ -110,10 +110,14 @@ class Reporter:
         self.severities = severities or {}
         self.diagnostics: list[Diagnostic] = []
         self._line_ignores, self._file_ignores = _suppressions(source.lines, comment_prefix)
+        #: while not None, every report is also kept here unfiltered (see :class:`BodyCache`)
+        self.recording: list[tuple[Any, ...]] | None = None
 
     def add(self, rule: str, message: str, line: int, col: int, end_line: int, end_col: int,
             fix: Fix | None = None, subject: str = "") -> None:
         """Report at 1-based character positions."""
+        if self.recording is not None:
+            self.recording.append((rule, message, line, col, end_line, end_col, fix, subject))
         sev = self.severities.get(rule, RULES[rule].severity)
         if sev is Severity.OFF or self._ignored(rule, line):
             return
@@ -135,6 +139,50 @@ class Reporter:
                 seen.add(k)
                 out.append(d)
         return out
+
+
+@dataclass(frozen=True)
+class CachedBody:
+    """What analysing one top-level function body produced: its reports (lines relative to the function's first
+    line), the top-level locals it read and the globals it reported as assigned."""
+    reports: tuple[tuple[Any, ...], ...]
+    reads: frozenset[str]
+    globals_reported: frozenset[str]
+
+
+class BodyCache:
+    """Top-level function bodies analysed in the previous run of one editor document, reused while a body's text
+    and everything it can see (the top-level locals declared before it and their types, the file's globals) are
+    unchanged: a keystroke re-analyses the function being edited, not the whole file. Reports are replayed through
+    the reporter, so suppression comments and severities apply as usual."""
+
+    def __init__(self) -> None:
+        self.entries: dict[Any, CachedBody] = {}
+        self.fresh: dict[Any, CachedBody] = {}
+
+    def begin(self) -> None:
+        self.fresh = {}
+
+    def end(self) -> None:
+        """Keep only the entries of this run (the cache never outgrows the file)."""
+        self.entries = self.fresh
+
+    def get(self, key: Any) -> CachedBody | None:
+        hit = self.entries.get(key)
+        if hit is not None:
+            self.fresh[key] = hit
+        return hit
+
+    def put(self, key: Any, body: CachedBody) -> None:
+        self.fresh[key] = body
+
+
+def replay(reporter: Reporter, body: CachedBody, row: int) -> None:
+    """Report a cached body's problems again, its first line now at 1-based ``row + 1``."""
+    for rule, message, line, col, end_line, end_col, fix, subject in body.reports:
+        if fix is not None:
+            fix = Fix(fix.title, fix.line + row, fix.col, fix.end_line + row, fix.end_col, fix.replacement)
+        reporter.add(rule, message, line + row, col, end_line + row, end_col, fix, subject)
 
 
 def _suppressions(lines: list[str], prefix: str) -> tuple[dict[int, set[str]], set[str] | None]:

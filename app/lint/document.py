@@ -7,22 +7,20 @@ parse that reuses the old tree) and re-runs the analysis.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app import languages, project_config, syntax
 from app.lint import LintConfigError, analyse, severities_for
+from app.lint.core import BodyCache
 from app.lint.diagnostic import Diagnostic, Severity
 from app.lint.symbols import OutlineItem, SymbolIndex, outline
 
 
 @dataclass
 class LintResult:
-    """What one update found: problems, the symbol index (None when the text does not parse), the outline."""
+    """What one update found: the problems, and a problem with llmspell.toml (shown once; defaults apply)."""
     diagnostics: list[Diagnostic]
-    symbols: SymbolIndex | None
-    outline: list[OutlineItem] = field(default_factory=list)
-    #: a problem with llmspell.toml (shown once, the defaults used meanwhile)
     config_error: str = ""
 
 
@@ -35,6 +33,8 @@ class LintDocument:
         self._data: bytes | None = None
         self._tree: Any = None
         self._severities: tuple[tuple[str | None, float], dict[str, Severity]] | None = None
+        self._text = ""
+        self._cache = BodyCache()
 
     def update(self, text: str, path: str | None = None, language: str | None = None) -> LintResult:
         """Analyse the new text (incrementally re-parsed when the language has a tree-sitter grammar)."""
@@ -44,7 +44,7 @@ class LintDocument:
             self.language, self._tree, self._data = language, None, None
         record = languages.find(self.language)
         if record is None or not record.analysis:
-            return LintResult([], None)
+            return LintResult([])
         data = text.encode("utf-8")
         tree = None
         if record.grammar:
@@ -54,11 +54,28 @@ class LintDocument:
             else:
                 tree = syntax.parse(self.language, data)
             self._tree, self._data = tree, data
+        self._text = text
         severities, config_error = self._config()
-        found, analysis = analyse(text, self.path or f"untitled{record.default_extension}", self.language,
-                                  tree=tree, severities=severities)
-        index = SymbolIndex(analysis, self.language) if analysis is not None else None
-        return LintResult(found, index, outline(text, self.language, tree), config_error)
+        found, _ = analyse(text, self._name(record), self.language, tree=tree, severities=severities,
+                           cache=self._cache)
+        return LintResult(found, config_error)
+
+    def _name(self, record: languages.Language) -> str:
+        return self.path or f"untitled{record.default_extension}"
+
+    def symbols(self) -> SymbolIndex | None:
+        """The symbols of the last text given to :meth:`update` (a full analysis: every scope resolved);
+        None when it does not parse."""
+        record = languages.find(self.language)
+        if record is None or not record.analysis:
+            return None
+        tree = self._tree if record.grammar else None
+        _, analysis = analyse(self._text, self._name(record), self.language, tree=tree)
+        return SymbolIndex(analysis, self.language) if analysis is not None else None
+
+    def outline(self) -> list[OutlineItem]:
+        """The outline of the last text given to :meth:`update`."""
+        return outline(self._text, self.language, self._tree if syntax.has_grammar(self.language) else None)
 
     def _config(self) -> tuple[dict[str, Severity], str]:
         """The [lint] severities, re-read only when llmspell.toml appears, changes or goes away."""

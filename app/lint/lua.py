@@ -7,6 +7,8 @@ from app import syntax
 from app.lint import api
 from app.lint.api import ApiFacts, Arg
 from app.lint.core import (
+    BodyCache,
+    CachedBody,
     Reporter,
     Scope,
     Symbol,
@@ -14,10 +16,12 @@ from app.lint.core import (
     is_ignorable_name,
     is_placeholder,
     removal_fix,
+    replay,
     report_findings,
     report_node,
     unused_message,
 )
+from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
 from app.lint.sandbox import LUA_GLOBALS, LUA_REMOVED, LUA_REMOVED_MEMBERS
 
@@ -43,6 +47,12 @@ class LuaAnalysis:
         self.reported_globals: set[str] = set()
         self.symbols: list[Symbol] = []
         self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
+        #: set by the editor (app/lint/document.py): reuse unchanged top-level function bodies; then the symbols
+        #: of reused bodies are not collected (the editor asks for a full analysis when it needs symbols)
+        self.cache: BodyCache | None = None
+        self.root: Scope | None = None
+        self._root_reads: set[str] | None = None
+        self._context_key: Any = None
 
     def span(self, node: Node) -> tuple[int, int, int, int]:
         """1-based character ``(line, col, end_line, end_col)`` of a node."""
@@ -52,9 +62,14 @@ class LuaAnalysis:
     def run(self) -> None:
         root = self.tree.root_node
         self._collect_global_writes(root)
-        scope = Scope(None, function=True)
+        scope = self.root = Scope(None, function=True)
+        if self.cache is not None:
+            self.cache.begin()
+            self._context_key = frozenset(self.file_globals)
         self.block(root, scope)
         self._close(scope)
+        if self.cache is not None:
+            self.cache.end()
 
     def _collect_global_writes(self, root: Node) -> None:
         """Globals the file itself defines (``function helper() end``, ``count = 0``), known before the walk so
@@ -208,7 +223,37 @@ class LuaAnalysis:
                 self.write_name(name, scope)
             else:
                 self.expr(name, scope, write=True)
-        self.function(n, scope, method=name is not None and name.type == "method_index_expression")
+        method = name is not None and name.type == "method_index_expression"
+        if self.cache is not None and scope is self.root:
+            self._cached_function(n, scope, method)
+        else:
+            self.function(n, scope, method=method)
+
+    def _cached_function(self, n: Node, scope: Scope, method: bool) -> None:
+        """A top-level function body, from the cache when neither it nor what it can see has changed."""
+        assert self.cache is not None
+        key = (n.text, method, tuple((k, s.type) for k, s in scope.symbols.items()), self._context_key,
+               frozenset(self.reported_globals))
+        row = n.start_point[0]
+        hit = self.cache.get(key)
+        if hit is not None:
+            replay(self.r, hit, row)
+            for name in hit.reads:
+                scope.symbols[name].used = True
+            self.reported_globals |= hit.globals_reported
+            return
+        self.r.recording, self._root_reads = [], set()
+        before = set(self.reported_globals)
+        try:
+            self.function(n, scope, method=method)
+            reports = tuple((rule, msg, line - row, col, end_line - row, end_col,
+                             Fix(fix.title, fix.line - row, fix.col, fix.end_line - row, fix.end_col,
+                                 fix.replacement) if fix is not None else None, subject)
+                            for rule, msg, line, col, end_line, end_col, fix, subject in self.r.recording)
+            self.cache.put(key, CachedBody(reports, frozenset(self._root_reads),
+                                           frozenset(self.reported_globals - before)))
+        finally:
+            self.r.recording, self._root_reads = None, None
 
     def function(self, n: Node, scope: Scope, method: bool = False) -> None:
         inner = Scope(scope, function=True)
@@ -325,6 +370,8 @@ class LuaAnalysis:
         if sym is not None:
             sym.used = True
             sym.references.append(n)
+            if self._root_reads is not None and self.root is not None and self.root.symbols.get(name) is sym:
+                self._root_reads.add(name)
             return sym
         if name in self.facts.globals or name in LUA_GLOBALS or name in self.file_globals:
             return None

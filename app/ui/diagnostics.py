@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app import languages
 from app.lint import merge_engine_syntax
 from app.lint.document import LintDocument, LintResult
+from app.lint.symbols import SymbolIndex
 from app.ui.editor import CodeEditor, EditorDiagnostic
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,24 @@ class DiagnosticsService(QObject):
         self._start(weakref.ref(editor), path_fn)
 
     def result_for(self, editor: CodeEditor) -> LintResult | None:
-        """The latest lint result of ``editor`` (symbols, outline, problems), if it has been analysed."""
+        """The latest lint result of ``editor``, if it has been analysed."""
         return self._results.get(id(editor))
+
+    def symbols_for(self, editor: CodeEditor, timeout: float = 3.0) -> SymbolIndex | None:
+        """The symbols of ``editor``'s text as last analysed (computed on the lint thread, which owns the trees;
+        waits at most ``timeout`` seconds). None before the first analysis or when the text does not parse."""
+        key = id(editor)
+        if not self.enabled or key not in self._results:
+            return None
+
+        def work() -> SymbolIndex | None:
+            doc = self._documents.get(key)
+            return doc.symbols() if doc is not None else None
+        try:
+            return self._pool.submit(work).result(timeout)
+        except Exception:
+            log.exception("symbols failed")
+            return None
 
     def _start(self, ref: weakref.ref[CodeEditor], path_fn: Callable[[], str]) -> None:
         editor = ref()

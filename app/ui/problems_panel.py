@@ -204,8 +204,7 @@ class LintWiring:
         return True
 
     def _symbols(self, editor: CodeEditor) -> Any:
-        result = self.diagnostics.result_for(editor)
-        return result.symbols if result is not None else None
+        return self.diagnostics.symbols_for(editor)
 
     def goto_definition(self) -> bool:
         """Jump to the definition of the local under the caret; False when it is not a local of this file."""

@@ -29,8 +29,9 @@ def test_update_is_incremental_and_matches_a_full_analysis() -> None:
 
 
 def test_symbols_definition_references_rename() -> None:
-    r = LintDocument("lua").update(LUA)
-    idx = r.symbols
+    doc = LintDocument("lua")
+    doc.update(LUA)
+    idx = doc.symbols()
     assert idx is not None
     # `name` on line 3 (the use) → defined as the parameter on line 2
     assert idx.definition(3, 36) == (2, 22, 2, 26)
@@ -46,9 +47,13 @@ def test_symbols_definition_references_rename() -> None:
 
 
 def test_js_and_tengo_symbols() -> None:
-    js = LintDocument("js").update("const a = 1;\nfunction f(x) { return x + a; }\nprint(f(2));\n").symbols
+    doc = LintDocument("js")
+    doc.update("const a = 1;\nfunction f(x) { return x + a; }\nprint(f(2));\n")
+    js = doc.symbols()
     assert js is not None and js.references(2, 28) == [(1, 7, 1, 8), (2, 28, 2, 29)]
-    tg = LintDocument("tengo").update("a := 1\nf := func(x) { return x + a }\nprint(f(2))\n").symbols
+    doc = LintDocument("tengo")
+    doc.update("a := 1\nf := func(x) { return x + a }\nprint(f(2))\n")
+    tg = doc.symbols()
     assert tg is not None and tg.definition(2, 27) == (1, 1, 1, 2)
     assert tg.references(2, 11) == [(2, 11, 2, 12), (2, 23, 2, 24)]
 
@@ -73,3 +78,45 @@ def test_llmspell_toml_problem_is_reported_once_and_defaults_apply(tmp_path) -> 
     r = LintDocument("lua", str(spell)).update("local x = 1\n")
     assert "unknown rule 'bogus'" in r.config_error
     assert [d.rule for d in r.diagnostics] == ["unused-local"]
+
+
+CACHED = """local agent = Agent.new({name = "a"})
+local unused = 1
+local count = 0
+local function helper(x)
+  count = count + 1
+  return agent:run(x)
+end
+function shout(msg) -- llmspell: ignore global-assignment
+  local loud = msg
+  return helper(loud) .. nope
+end
+local function later()
+  -- llmspell: ignore undefined-global
+  return missing_global
+end
+print(shout("hi"), later())
+"""
+
+EDITS = [
+    ("agent:run(x)", "agent:runn(x)"),          # inside a cached body
+    ("local unused = 1", "local unused = 1\nprint(unused)"),  # lines shift below: cached reports move
+    ("local agent = Agent.new", "local agent = Log.info"),   # a type the bodies see changes
+    ("local count = 0\n", ""),                  # a local the body reads goes away
+    ("-- llmspell: ignore undefined-global\n", ""),  # a suppression inside a body
+    ("function shout(msg)", "function shout(msg, extra)"),
+    ("print(shout", "print(helper(1), shout"),  # reads after the bodies
+]
+
+
+def test_the_editor_cache_gives_the_same_problems_as_a_full_lint() -> None:
+    from app.lint import lint_source
+    doc = LintDocument("lua", "")
+    text = CACHED
+    assert doc.update(text).diagnostics == lint_source(text, "untitled.lua")
+    for old, new in EDITS:
+        assert old in text
+        text = text.replace(old, new, 1)
+        assert doc.update(text).diagnostics == lint_source(text, "untitled.lua"), (old, new)
+        # and an unchanged update replays everything from the cache
+        assert doc.update(text).diagnostics == lint_source(text, "untitled.lua")
