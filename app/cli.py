@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app import languages
 
@@ -216,7 +217,7 @@ def _spell_files(paths: list[str], lang: str | None) -> list[str]:
     out: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            found = []
+            found: list[str] = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
                 found.extend(os.path.join(root, f) for f in files if f.lower().endswith(languages.extensions()))
@@ -303,16 +304,12 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     from app.bridges.litellm_support import before_first_use
     user = config.load_settings()
     settings["default_model"] = user.default_model
-    settings["base_urls"] = dict(user.base_urls)
     before_first_use(lambda: config.export_to_environment(user))
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    try:
-        from app.reference import write_docs  # type: ignore[attr-defined]
-    except ImportError:
-        sys.stderr.write("llmspell docs: the reference generator is not available in this build\n")
-        return EXIT_ERROR
+    from app.reference import write_docs
+
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     try:
         paths = write_docs(args.out, formats)

@@ -62,7 +62,7 @@ class Settings:
     tab_width: int = 4
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Settings":
+    def from_dict(cls, d: dict[str, Any]) -> Settings:
         known = {f.name for f in fields(cls)}
         s = cls(**{k: v for k, v in d.items() if k in known})
         if s.theme not in THEMES:

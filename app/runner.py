@@ -19,72 +19,42 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from app.bridges import registry
 from app.bridges.errors import CODES, SpellError
 from app.bridges.registry import BridgeContext, BridgeHost
-from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
+from app.bridges.trace import Tracer
 from app.elastic_pool import ElasticPool
+from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
 from app.engines.pool import EnginePool, WorkerProcess
-from app.engines.profiles import DEFAULT_PROFILE, limits_for
-from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, ChannelClosed,
-                                  DebugReply, MessageTooLarge, Output, Paused, RunFinished, RunRequest)
+from app.engines.profiles import limits_for
+from app.engines.protocol import (
+    BridgeCall,
+    BridgeResult,
+    CallbackCall,
+    CallbackResult,
+    ChannelClosed,
+    DebugCommand,
+    DebugReply,
+    MessageTooLarge,
+    Output,
+    Paused,
+    RunFinished,
+    RunRequest,
+)
+from app.runs import EXIT_CODES, ReplHandle, RunHandle, RunObserver, RunOptions, RunResult, RunStatus, SpellRunner
+
+__all__ = ["EXIT_CODES", "ReplHandle", "Run", "RunHandle", "RunObserver", "RunOptions", "RunResult", "RunStatus",
+           "Runner", "SpellRunner", "prefetch_llm_support"]
+
+if TYPE_CHECKING:  # plain runs never import the debugger
+    from app.debugger.session import DebugSession
 
 log = logging.getLogger(__name__)
 
-#: Process exit codes of ``llmspell run`` per status.
-EXIT_CODES = {"ok": 0, "error": 1, "usage": 2, "limit": 3, "crashed": 4, "cancelled": 130}
-KILL_GRACE_S = 0.0
-
-
-@dataclass
-class RunOptions:
-    """How to run a spell. ``None`` limits take the profile's values."""
-    inputs: Any = None
-    profile: str = DEFAULT_PROFILE
-    timeout_s: float | None = None
-    memory_mb: int | None = None
-    output_bytes: int | None = None
-    language: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    workspace: str | None = None
-    debug: dict[str, Any] | None = None
-    http_allow: tuple[str, ...] | None = None  # hosts http_get may reach (profiles that allow http)
-
-
-@dataclass
-class RunResult:
-    """How a run ended: ``status`` is ok, error, limit, crashed or cancelled."""
-    status: str
-    value: Any = None
-    failure: SpellFailure | None = None
-    duration_s: float = 0.0
-    stats: dict[str, Any] = field(default_factory=dict)
-    spans: list[dict[str, Any]] = field(default_factory=list)
-    run_id: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES.get(self.status, 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["exit_code"] = self.exit_code
-        return d
-
-
-class RunObserver(Protocol):
-    """What a front end hears about a run (from background threads)."""
-
-    def on_output(self, stream: str, text: str) -> None: ...
-    def on_span(self, span: dict[str, Any]) -> None: ...
-    def on_finished(self, result: RunResult) -> None: ...
 
 
 class _NullObserver:
@@ -120,7 +90,8 @@ class Run:
         self._lock = threading.Lock()
         self.worker: WorkerProcess | None = None
         self.ctx: BridgeContext | None = None
-        self.debug: Any = None  # the app.debugger.session.DebugSession of a debug run
+        self.debug: DebugSession | None = None  # the session of a debug run
+        self._send: Callable[[DebugCommand], bool] | None = None  # the run session's guarded send
 
     @property
     def done(self) -> bool:
@@ -139,16 +110,23 @@ class Run:
         self._done.wait(timeout)
         return self.result
 
+    def send_debug(self, command: DebugCommand) -> bool:
+        """Send a debugger command to the run's worker through the run's guarded send: False once the run is
+        over (its worker may be serving another run by then) or before it started."""
+        send = self._send
+        return send(command) if send is not None else False
+
     def _detach(self) -> None:
         """The run is over and its worker goes back to the pool: a late Stop must not kill it (nor the debugger
         talk to it) while it serves another run."""
         with self._lock:
             self.worker = None
 
-    def _attach(self, worker: WorkerProcess, ctx: BridgeContext) -> None:
+    def _attach(self, worker: WorkerProcess, ctx: BridgeContext, send: Callable[[DebugCommand], bool]) -> None:
         with self._lock:
             self.worker = worker
             self.ctx = ctx
+            self._send = send
             if self._cancel_requested:
                 ctx.cancelled.set()
                 worker.kill("cancelled")
@@ -182,6 +160,15 @@ class Runner:
                          name=f"run-{run.run_id}", daemon=True).start()
         return run
 
+    def debug(self, path: str, session: DebugSession, source: str | None = None,
+              options: RunOptions | None = None, observer: Any = None) -> Run:
+        """Start a run under the debugger, driven by ``session`` (its breakpoints, stops and commands)."""
+        run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
+        run.debug = session
+        threading.Thread(target=self._execute, args=(run, path, source, options or RunOptions()),
+                         name=f"run-{run.run_id}", daemon=True).start()
+        return run
+
     def run(self, path: str, source: str | None = None, options: RunOptions | None = None,
             observer: Any = None) -> RunResult:
         """Run a spell to its end on the calling thread."""
@@ -209,7 +196,7 @@ class Runner:
             self.pool.discard(worker, "crashed")
             return []
 
-    def repl(self, language: str, options: RunOptions | None = None) -> "ReplSession":
+    def repl(self, language: str, options: RunOptions | None = None) -> ReplSession:
         """A persistent REPL runtime (its own worker) with the bridges available."""
         return ReplSession(self, language, options or RunOptions())
 
@@ -229,15 +216,16 @@ class Runner:
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
         except (ValueError, OSError, UnicodeDecodeError) as e:
-            run._finish(RunResult("error", failure=SpellFailure("usage", _usage_message(path, e), path),
+            run._finish(RunResult(RunStatus.ERROR, failure=SpellFailure("usage", _usage_message(path, e), path),
                                   run_id=run.run_id))
             return
         prefetch_llm_support(source)
         spell_dir = os.path.dirname(os.path.abspath(path)) if os.path.exists(path) else None
         debug = None
-        if options.debug is not None:
+        if run.debug is None and options.debug is not None:
             from app.debugger.session import DebugSession
             run.debug = DebugSession.from_options(options.debug)
+        if run.debug is not None:
             debug = run.debug.worker_config(path)
         req = RunRequest(run.run_id, "run", lang, source, path, spell_dir, options.inputs, asdict(limits),
                          self._spec, debug)
@@ -253,9 +241,7 @@ class Runner:
                             limits=limits, settings=settings,
                             output=lambda stream, text: _notify(run.observer, "on_output", stream,
                                                                 text if text.endswith("\n") else text + "\n"))
-        tracer = _make_tracer(run.observer)
-        if tracer is not None:
-            ctx.services["tracer"] = tracer
+        ctx.services["tracer"] = _make_tracer(run.observer)
         return ctx
 
 
@@ -288,7 +274,7 @@ class _RunSession:
 
     def serve(self, req: RunRequest, started: float) -> RunResult:
         run, worker = self.run, self.worker
-        run._attach(worker, self.ctx)
+        run._attach(worker, self.ctx, self._send)
         self._deadline = time.monotonic() + self.limits.timeout_s
         self._reading = True
         try:
@@ -310,12 +296,13 @@ class _RunSession:
             elif finished.stats.get("exiting"):
                 worker.close()
             if finished.ok:
-                return RunResult("ok", finished.value, None, duration, stats, spans, run.run_id)
+                return RunResult(RunStatus.OK, finished.value, None, duration, stats, spans, run.run_id)
             if run._cancel_requested:  # the spell failed because it was stopped (a call said "cancelled")
-                return RunResult("cancelled", None, SpellFailure("cancelled", "stopped by the user", self.path),
+                return RunResult(RunStatus.CANCELLED, None,
+                                 SpellFailure("cancelled", "stopped by the user", self.path),
                                  duration, stats, spans, run.run_id)
             failure = SpellFailure.from_dict(finished.error or {"code": "internal", "message": "unknown error"})
-            status = "limit" if failure.code == "limit_exceeded" else "error"
+            status = RunStatus.LIMIT if failure.code == "limit_exceeded" else RunStatus.ERROR
             return RunResult(status, None, failure, duration, stats, spans, run.run_id)
         # No RunFinished: the worker was killed (timeout, stop) or crashed.
         code = worker.reap(2.0)
@@ -327,20 +314,23 @@ class _RunSession:
         if reason == "timeout":
             failure = SpellFailure("limit_exceeded", f"time limit of {self.limits.timeout_s:g} s exceeded",
                                    self.path)
-            return RunResult("limit", None, failure, duration, {**stats, "limit": "time"}, spans, run.run_id)
+            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "time"}, spans,
+                             run.run_id)
         if reason == "too_large":
             failure = SpellFailure("limit_exceeded", f"the spell sent too much data at once: {self.too_large}",
                                    self.path)
-            return RunResult("limit", None, failure, duration, {**stats, "limit": "message"}, spans, run.run_id)
+            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "message"}, spans,
+                             run.run_id)
         if reason == "cancelled":
-            return RunResult("cancelled", None, SpellFailure("cancelled", "stopped by the user", self.path),
+            return RunResult(RunStatus.CANCELLED, None,
+                             SpellFailure("cancelled", "stopped by the user", self.path),
                              duration, stats, spans, run.run_id)
         detail = worker.exit_description() if code is not None else "stopped answering"
         tail = [line for line in worker.stderr_tail if line.strip()][-3:]
         message = f"the worker running the spell crashed ({detail})"
         if tail:
             message += ": " + " | ".join(tail)
-        return RunResult("crashed", None, SpellFailure("crashed", message, self.path), duration, stats, spans,
+        return RunResult(RunStatus.CRASHED, None, SpellFailure("crashed", message, self.path), duration, stats, spans,
                          run.run_id)
 
     # reading ---------------------------------------------------------------------------------------------------
@@ -457,7 +447,7 @@ class _RunSession:
             if not fut.done():
                 fut.set_exception(SpellError("cancelled", "the run ended"))
 
-    def _send(self, msg: BridgeResult | CallbackCall) -> bool:
+    def _send(self, msg: BridgeResult | CallbackCall | DebugCommand) -> bool:
         """Send to the worker unless the run is over: its worker may be serving another run by then, and a late
         answer (a parallel step still in flight when the spell failed) must never reach that run. False when
         not sent."""
@@ -517,7 +507,7 @@ class _RunSession:
             err = SpellError(code if code in _CODES else "tool_failed", msg.error.get("message", ""))
             err.traceback = [Frame(**f) for f in msg.error.get("traceback") or []]  # type: ignore[attr-defined]
             raise err
-        return self.bridges._to_host(msg.value)
+        return self.bridges.to_host(msg.value)
 
 
 class ReplSession:
@@ -534,8 +524,7 @@ class ReplSession:
         """Evaluate one entry (an expression's value is the result)."""
         with self._lock:
             if self.worker is None or not self.worker.alive:
-                self.worker = self.runner.pool.acquire(self.language)
-                self.runner.pool._busy.discard(self.worker)  # owned by this session, not the pool
+                self.worker = self.runner.pool.acquire_owned(self.language)  # owned by this session
             run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
             limits = limits_for(self.options.profile, self.options.timeout_s, self.options.memory_mb)
             session = _RunSession(self.runner, run, self.worker, limits, self.options, "<repl>", None,
@@ -598,11 +587,7 @@ def _usage_message(path: str, e: Exception) -> str:
     return str(e)
 
 
-def _make_tracer(observer: Any) -> Any:
-    try:
-        from app.bridges.trace import Tracer  # provided by the spell-API bridges
-    except ImportError:
-        return None
+def _make_tracer(observer: Any) -> Tracer:
     on_span = None if isinstance(observer, _NullObserver) else getattr(observer, "on_span", None)
     return Tracer(on_span=on_span)
 

@@ -66,7 +66,7 @@ def main() -> None:
     at = text.index("Summarise: ") + len("Summarise")
     for n in range(20):  # type a character, then delete it, as a user does
         text = text[:at] + ("x" if n % 2 == 0 else "") + text[at + (0 if n % 2 == 0 else 1):]
-        w, c = clocks(lambda: doc.update(text))
+        w, c = clocks(lambda t=text: doc.update(t))
         walls.append(w)
         cpus.append(c)
     wall, cpu = statistics.median(walls), statistics.median(cpus)

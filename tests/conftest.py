@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,7 +17,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 
 @pytest.fixture(scope="session")
-def runner() -> Iterator["object"]:
+def runner() -> Iterator[object]:
     """A Runner with warm Lua and JS workers, shared by the whole test session."""
     from app.runner import Runner
     r = Runner(warm={"lua": 2, "js": 2})

@@ -6,7 +6,7 @@ import random
 import threading
 import time
 
-from app.runner import RunOptions, Runner
+from app.runner import Runner, RunOptions
 
 LUA = """
 Hook.register("before_llm", function(req) return nil end)

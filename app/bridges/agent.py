@@ -5,7 +5,7 @@ import itertools
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
@@ -75,12 +75,12 @@ class AgentInstance:
             elif callable(entry):  # a bare script function: generic name and schema (a table says more)
                 schema = {"type": "object", "properties": {"input": {"type": "string"}}}
                 tools.append(ToolDef(f"function{len(tools) + 1}", "A script function taking {input}.", schema,
-                                     lambda args, fn=entry: fn(args), "script"))
+                                     lambda args, fn=entry: fn(args), "script"))  # type: ignore[misc]
             elif isinstance(entry, dict) and callable(entry.get("fn")) and isinstance(entry.get("name"), str):
                 fn = entry["fn"]
                 schema = check_tool_schema(entry["name"], entry.get("parameters", entry.get("schema")))
                 tools.append(ToolDef(entry["name"], str(entry.get("description", "")), schema,
-                                     lambda args, fn=fn: fn(args), "script"))
+                                     lambda args, fn=fn: fn(args), "script"))  # type: ignore[misc]
             else:
                 raise SpellError("invalid_argument", "Agent.new: each tool must be a registered tool name, an agent "
                                                      "or a table {name, description, parameters, fn}")
@@ -99,7 +99,7 @@ class AgentInstance:
     # the loop --------------------------------------------------------------------------------------------------
     def _llm_opts(self) -> LLMOptions:
         keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed")
-        return {k: self._opts[k] for k in keys if self._opts.get(k) is not None}  # type: ignore[literal-required, misc]
+        return cast(LLMOptions, {k: self._opts[k] for k in keys if self._opts.get(k) is not None})  # type: ignore[literal-required]
 
     def _start_messages(self, history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
         msgs: list[dict[str, Any]] = []

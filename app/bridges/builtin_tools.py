@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.bridges import calculator, file_tools
 from app.bridges.errors import SpellError
@@ -20,7 +21,7 @@ def _obj(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 def _datetime(args: dict[str, Any]) -> dict[str, Any]:
-    tz = dt.timezone.utc if (args.get("timezone") or "UTC").upper() == "UTC" else None
+    tz = dt.UTC if (args.get("timezone") or "UTC").upper() == "UTC" else None
     now = dt.datetime.now(tz) if tz else dt.datetime.now().astimezone()
     if args.get("add_days"):
         now += dt.timedelta(days=float(args["add_days"]))

@@ -5,7 +5,8 @@ import ast
 import logging
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.bridges.errors import SpellError
 

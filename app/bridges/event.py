@@ -10,8 +10,9 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypedDict
+from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
 from app.bridges.records import EventRecord

@@ -1,6 +1,7 @@
 """``Hook``: register spell functions at hook points (the pipeline lives in :mod:`app.bridges.hook_registry`)."""
 from __future__ import annotations
 
+import builtins
 import logging
 from typing import Any, TypedDict
 
@@ -85,7 +86,7 @@ class HookBridge(Bridge):
         """
         return hooks_of(self.ctx).listing()
 
-    def points(self) -> list[str]:
+    def points(self) -> builtins.list[str]:
         """The hook point names.
 
         Returns:

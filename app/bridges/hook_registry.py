@@ -18,8 +18,9 @@ from __future__ import annotations
 import fnmatch
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from app.bridges.errors import SpellError
 from app.bridges.registry import BridgeContext

@@ -8,7 +8,7 @@ from app.bridges import offline_rules
 from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline
 from app.bridges.llm_client import client_of
-from app.bridges.llm_types import (LLMOptions, prompt_messages, to_openai_messages, with_system)
+from app.bridges.llm_types import LLMOptions, prompt_messages, to_openai_messages, with_system
 from app.bridges.records import ChatMessage, Usage
 from app.bridges.registry import Bridge, Callback, bridge
 from app.bridges.structured import check_schema, structured
@@ -237,7 +237,7 @@ class LLMBridge(Bridge):
         items = [texts] if single else list(texts)
         if not items or not all(isinstance(t, str) for t in items):
             raise SpellError("invalid_argument", "LLM.embed: texts must be a string or a non-empty list of strings")
-        vectors = client_of(self.ctx).embed(items, dict(opts or {}), "LLM.embed")
+        vectors = client_of(self.ctx).embed(items, dict(opts or {}), "LLM.embed")  # type: ignore[arg-type]
         return vectors[0] if single else vectors
 
     def count_tokens(self, input: str | list[ChatMessage], opts: CountOptions | None = None) -> int:

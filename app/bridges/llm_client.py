@@ -11,15 +11,29 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.bridges.cassette import Cassette, from_settings, normalise
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
-from app.bridges.litellm_support import (ensure_thread_loop, get_litellm, is_offline, map_exception, provider_of,
-                                         retry_after)
-from app.bridges.llm_types import (LLMOptions, LLMResult, SAMPLING_KEYS, openai_tool_call, spell_messages,
-                                   spell_tool_call, to_openai_messages)
+from app.bridges.litellm_support import (
+    ensure_thread_loop,
+    get_litellm,
+    is_offline,
+    map_exception,
+    provider_of,
+    retry_after,
+)
+from app.bridges.llm_types import (
+    SAMPLING_KEYS,
+    LLMOptions,
+    LLMResult,
+    openai_tool_call,
+    spell_messages,
+    spell_tool_call,
+    to_openai_messages,
+)
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
 from app.bridges.registry import BridgeContext
 from app.bridges.trace import Tracer
@@ -140,7 +154,7 @@ class LLMClient:
         response = {"content": result.content, "tool_calls": result.tool_calls,
                     "finish_reason": result.finish_reason, "attempts": result.attempts}
         if result.first_chunk_s is not None:
-            response["first_chunk_s"] = result.first_chunk_s
+            response["first_chunk_s"] = result.first_chunk_s  # type: ignore[assignment]
         self.tracer.end(span, response=response,
                         tokens=result.tokens(), cost=result.cost, model=result.model or model)
         return result

@@ -58,7 +58,7 @@ class LLMResult:
         return rec
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> "LLMResult":
+    def from_record(cls, rec: dict[str, Any]) -> LLMResult:
         return cls(content=rec.get("content"), tool_calls=list(rec.get("tool_calls") or []),
                    finish_reason=rec.get("finish_reason") or "stop", usage=dict(rec.get("usage") or {}),
                    cost=float(rec.get("cost") or 0.0), model=rec.get("model") or "", chunks=rec.get("chunks"))

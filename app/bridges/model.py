@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline, prepare_credentials, provider_of
@@ -35,7 +35,7 @@ def configured(provider: str) -> bool:
     if provider == "offline":
         return True
     names = PROVIDER_ENV.get(provider)
-    return bool(names) and all(os.environ.get(n) for n in names)
+    return bool(names) and all(os.environ.get(n) for n in names or ())
 
 
 class ListOptions(TypedDict, total=False):
@@ -81,7 +81,7 @@ class ModelBridge(Bridge):
                         or (want and provider != want) or (not o.get("all") and not configured(provider))):
                     continue
                 out.append({"name": _entry_name(key, provider), "provider": provider, "mode": mode})
-        return sorted(out, key=lambda m: m["name"])
+        return sorted(out, key=lambda m: m["name"])  # type: ignore[arg-type]
 
     def info(self, model: str) -> ModelInfo:
         """Describe a model from litellm's model map.
@@ -118,7 +118,7 @@ class ModelBridge(Bridge):
             "configured": configured(provider),
         }
 
-    def providers(self) -> list[ProviderInfo]:
+    def providers(self) -> list[ProviderInfo]:  # type: ignore[valid-type]
         """Which providers have credentials configured: in the environment or, for the IDE and ``llmspell``, in
         the OS keyring (names only, never values).
 

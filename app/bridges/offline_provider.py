@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from app.bridges import offline_rules
 
@@ -58,7 +59,7 @@ def register(litellm: Any) -> None:
                                  choices=[{"index": 0, "message": message, "finish_reason": answer["finish_reason"]}],
                                  usage=answer["usage"])
 
-        def streaming(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
+        def streaming(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,  # type: ignore[override]
                       model_response: Any, print_verbose: Any, encoding: Any, api_key: Any, logging_obj: Any,
                       optional_params: dict, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
             answer = offline_rules.reply(model, _clean_messages(messages), _params(optional_params))
@@ -84,7 +85,7 @@ def register(litellm: Any) -> None:
                     for i, t in enumerate(texts)]
             tokens = sum(offline_rules.count_tokens(str(t)) for t in texts)
             return EmbeddingResponse(model=_model_name(model), data=data,
-                                     usage={"prompt_tokens": tokens, "total_tokens": tokens})
+                                     usage={"prompt_tokens": tokens, "total_tokens": tokens})  # type: ignore[arg-type]
 
     handler = OfflineLLM()
     others = [p for p in (litellm.custom_provider_map or []) if p.get("provider") != PROVIDER]

@@ -17,8 +17,9 @@ import re
 import threading
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from app.bridges.errors import SpellError
 
@@ -118,7 +119,7 @@ class MethodInfo:
     params: list[ParamInfo]
     options: list[OptionInfo]
     returns: str
-    doc: "DocInfo"
+    doc: DocInfo
     func: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
     hints: dict[str, Any] = field(repr=False, default_factory=dict)
     options_type: Any = field(repr=False, default=None)
@@ -309,7 +310,7 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                 options_type = _strip_optional(ann)
                 if _is_typeddict(options_type):
                     ohints = get_type_hints(options_type)
-                    required_keys = getattr(options_type, "__required_keys__", frozenset())
+                    required_keys: frozenset[str] = getattr(options_type, "__required_keys__", frozenset())
                     options = [OptionInfo(k, _type_name(v), doc.options.get(k, ""), k in required_keys)
                                for k, v in ohints.items()]
                 continue
@@ -436,7 +437,8 @@ class BridgeHost:
         self._lock = threading.RLock()
 
     # values ---------------------------------------------------------------------------------------------------
-    def _to_host(self, value: Any, depth: int = 0) -> Any:
+    def to_host(self, value: Any, depth: int = 0) -> Any:
+        """A plain value from the worker as bridge arguments see it (handles become objects, callbacks callables)."""
         if depth > MAX_DEPTH:
             raise SpellError("invalid_argument", f"value nested deeper than {MAX_DEPTH} levels")
         if isinstance(value, dict):
@@ -449,9 +451,9 @@ class BridgeHost:
                 if self.ctx.invoke_callback is None:
                     raise SpellError("invalid_argument", "functions cannot be passed here")
                 return Callback(int(value[CALLBACK_KEY]), self.ctx.invoke_callback)
-            return {k: self._to_host(v, depth + 1) for k, v in value.items()}
+            return {k: self.to_host(v, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._to_host(v, depth + 1) for v in value]
+            return [self.to_host(v, depth + 1) for v in value]
         return value
 
     def to_spell(self, value: Any, depth: int = 0) -> Any:
@@ -517,8 +519,8 @@ class BridgeHost:
             raise SpellError("invalid_argument", f"{ginfo.name} has no method {method!r}")
         if line is not None:
             self.ctx.current_line = line
-        args = self._to_host(list(args))
-        opts = self._to_host(opts) if opts else None
+        args = self.to_host(list(args))
+        opts = self.to_host(opts) if opts else None
         required = [p for p in m.params if p.required]
         if len(args) < len(required) or len(args) > len(m.params):
             names = ", ".join(p.name for p in m.params) or "no arguments"

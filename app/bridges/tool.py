@@ -41,7 +41,7 @@ class ToolBridge(Bridge):
         """
         tool = ToolDef(name, description, schema, lambda args: fn(args), "script")
         tools_of(self.ctx).add(tool)
-        return tool.info()
+        return tool.info()  # type: ignore[return-value]
 
     def call(self, name: str, args: dict[str, Any] | None = None) -> Any:
         """Call a tool by name with an arguments table (validated against its schema).
@@ -96,4 +96,4 @@ class ToolBridge(Bridge):
             const t = Tool.info("calculator");
             console.log(t.description);
         """
-        return tools_of(self.ctx).get(name).info()
+        return tools_of(self.ctx).get(name).info()  # type: ignore[return-value]

@@ -16,7 +16,8 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from app.bridges.litellm_support import redact
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from app.bridges.errors import SpellError
 from app.bridges.llm_client import client_of
@@ -94,7 +95,7 @@ def _prompt_runner(ctx: BridgeContext, template: str, model: str | None, system:
     def run(inp: Any, variables: dict[str, Any]) -> Any:
         text = render(template, variables, f"step {name!r}")
         opts = {"model": model} if model else {}
-        return client_of(ctx).chat(prompt_messages(text, system), opts, caller=f"Workflow step {name}").content or ""
+        return client_of(ctx).chat(prompt_messages(text, system), opts, caller=f"Workflow step {name}").content or ""  # type: ignore[arg-type]
     return run
 
 

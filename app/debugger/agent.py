@@ -27,14 +27,14 @@ import select
 import threading
 from collections import deque
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lupa import lua54
 
 from app.debugger.instrument import ENV_KEY, InstrumentError, instrument
 from app.debugger.luadump import ChunkInfo, DumpError, analyse
 from app.engines.base import BridgeFault
-from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
+from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, FrameKind, Paused, Shutdown
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +102,12 @@ class _Chunk:
 class _Api:
     """The Lua side's functions, looked up once."""
 
-    NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints", "refresh_current", "stack", "scopes",
-             "variables", "string_slice", "evaluate", "set_variable", "begin_step", "begin_pause", "set_options", "clear_refs",
-             "on_error")
+    NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints",
+             "refresh_current", "stack", "scopes", "variables", "string_slice", "evaluate", "set_variable",
+             "begin_step", "begin_pause", "set_options", "clear_refs", "on_error")
+
+    if TYPE_CHECKING:  # the Lua functions named in NAMES, set as attributes below
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, table: Any):
         for name in self.NAMES:
@@ -160,7 +163,7 @@ class LuaDebugAgent:
         self._load = rt.globals().load
         opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
         self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts,
-                                                          session._invoke_callback, session.sandbox.run_main)
+                                                          session.invoke_callback, session.sandbox.run_main)
         self.main_L = int(main_hex, 16)
         self.hookf = self.lib.lua_gethook(self.main_L)
         self.api.hook_off()
@@ -181,7 +184,7 @@ class LuaDebugAgent:
         self._reader.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
-    def __enter__(self) -> "LuaDebugAgent":
+    def __enter__(self) -> LuaDebugAgent:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -216,7 +219,7 @@ class LuaDebugAgent:
         if not self.cur_ok:
             return self.main_L
         arr = ctypes.c_void_p.from_address(self.cur_table + 16).value
-        return ctypes.c_void_p.from_address(arr).value if arr else self.main_L
+        return ctypes.c_void_p.from_address(arr).value if arr else self.main_L  # type: ignore[return-value]
 
     def _check_current_slot(self) -> bool:
         try:
@@ -258,7 +261,7 @@ class LuaDebugAgent:
                 if self._stop_reader:
                     return
                 if fd in ready:
-                    reader._fill(0.0)
+                    reader.fill(0.0)
                 elif not ready and self._undelivered() and self.modes[-1] == "running":
                     self._poke()
             except ChannelClosed:
@@ -481,12 +484,12 @@ class LuaDebugAgent:
                 self._apply()
             self.pause_requested = False
             frames = self._stack()
-            top = next((f for f in frames if f.get("kind") == "lua"), None)
+            top = next((f for f in frames if f.get("kind") == FrameKind.SPELL), None)
             data["frames"] = frames
             data["thread"] = "coroutine" if self._current_L() != self.main_L else "main"
             self.worker.out.flush()
-            self.channel.send(Paused(self.run_id, to_py(reason), top and top.get("file"),
-                                     top and top.get("line"), data))
+            self.channel.send(Paused(self.run_id, to_py(reason), top.get("file") if top else None,
+                                     top.get("line") if top else None, data))
             while True:
                 msg = self._next_command(block=True)
                 assert msg is not None
@@ -521,7 +524,7 @@ class LuaDebugAgent:
     def _stack(self) -> list[dict[str, Any]]:
         frames = to_py(self.api.stack()) or []
         for f in frames:
-            if f.get("kind") == "lua" and f.get("chunk"):
+            if f.get("kind") == "spell" and f.get("chunk"):
                 f["file"] = self.path_of(f["chunk"])
         return frames
 

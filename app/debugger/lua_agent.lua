@@ -415,7 +415,7 @@ local function frames(T)
         local name = info.name
         if not name and info.what ~= "main" then name = guess_name(th, info.func, level) end
         if not name then name = (info.what == "main") and "main chunk" or "function" end
-        out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "lua",
+        out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "spell",
                          lvl = lvl, linedefined = info.linedefined, thread = th, thread_label = label}
       elseif info.source == sandbox_source then
         if info.func == INVOKE_CB and cbi >= 1 then
@@ -994,7 +994,7 @@ end
 function api.evaluate(expr, id)
   local T = target()
   if not id then  -- hover and watches without a chosen frame: the top spell frame
-    for i, f in ipairs(frames(T)) do if f.kind == "lua" then id = i; break end end
+    for i, f in ipairs(frames(T)) do if f.kind == "spell" then id = i; break end end
   end
   local lvl, _, TH = frame_level(T, id or 1)
   T = TH
@@ -1062,7 +1062,7 @@ function api.begin_step(action)
   local fs = frames(co)
   if #fs == 0 then STEP = nil; return end
   local top
-  for _, f in ipairs(fs) do if f.kind == "lua" then top = f; break end end
+  for _, f in ipairs(fs) do if f.kind == "spell" then top = f; break end end
   if not top then STEP = nil; return end
   local th = top.thread
   STEP = {mode = ssub(action, 6), thread = th, depth = depth_below(th, top.lvl)}

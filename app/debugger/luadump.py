@@ -8,6 +8,7 @@ The format is Lua 5.4's ``ldump.c``; a chunk that cannot be read raises :class:`
 """
 from __future__ import annotations
 
+import builtins
 import logging
 import struct
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ class Proto:
     lastlinedefined: int
     is_vararg: bool
     lines: set[int] = field(default_factory=set)
-    children: list["Proto"] = field(default_factory=list)
+    children: list[Proto] = field(default_factory=list)
     index: int = 0                 # position in pre-order (0 = main chunk)
 
     @property
@@ -91,7 +92,7 @@ class _Reader:
             if b & 0x80:
                 return x
 
-    def string(self) -> bytes | None:
+    def string(self) -> builtins.bytes | None:
         n = self.size()
         if n == 0:
             return None

@@ -6,7 +6,7 @@ directly. Typical use::
     store = BreakpointStore()
     store.add("/path/spell.lua", 12, condition="i > 3")
     session = DebugSession(store)
-    run = runner.start("/path/spell.lua", options=RunOptions(debug={"session": session}))
+    run = runner.debug("/path/spell.lua", session)
     stop = session.wait_paused(10)          # StopInfo: reason, file, line, frames
     scopes = session.scopes(stop.frames[0]["id"])
     session.step_over()
@@ -29,15 +29,30 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from app.engines.protocol import DebugCommand, DebugReply, Paused
+from app.engines.protocol import DebugCommand, DebugReply, FrameKind, Paused
+
+if TYPE_CHECKING:
+    from app.bridges.registry import BridgeContext
+    from app.runner import Run
 
 log = logging.getLogger(__name__)
 
 HOOK_PRIORITY = -(10 ** 9)   # after every hook of the spell's own
 REQUEST_TIMEOUT_S = 10.0
+
+
+class DebugState(StrEnum):
+    """Where a debug session is (a :class:`~enum.StrEnum`: equal to its lower-case name)."""
+    IDLE = "idle"          # the IDE's controller only: no session yet
+    STARTING = "starting"  # created, the run not attached yet
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
 
 
 class DebugError(Exception):
@@ -285,11 +300,11 @@ class DebugSession:
         self.break_on_error = break_on_error
         self.calls = calls or CallBreakpoints()
         self.instrument = instrument
-        self.state = "starting"
+        self.state: DebugState = DebugState.STARTING
         self.stop_info: StopInfo | None = None
         self.result: Any = None
         self.main_path: str | None = None
-        self._run: Any = None
+        self._run: Run | None = None
         self._lock = threading.RLock()
         self._cv = threading.Condition(self._lock)
         self._ids = itertools.count(1)
@@ -305,13 +320,12 @@ class DebugSession:
 
     # configuration -------------------------------------------------------------------------------------------------
     @classmethod
-    def from_options(cls, debug: dict[str, Any]) -> "DebugSession":
-        """The session of ``RunOptions.debug``: ``{"session": DebugSession}`` or plain settings
-        (``breakpoints`` {file: [{line, condition, hit, log, enabled}]}, ``break_on_error``, ``llm``, ``models``,
-        ``tools``, ``tool_names``, ``instrument``)."""
-        if isinstance(debug.get("session"), DebugSession):
-            return debug["session"]
-        store = debug.get("store") if isinstance(debug.get("store"), BreakpointStore) else BreakpointStore()
+    def from_options(cls, debug: dict[str, Any]) -> DebugSession:
+        """A session from the plain settings of ``RunOptions.debug``: ``breakpoints``
+        {file: [{line, condition, hit, log, enabled}]}, ``break_on_error``, ``llm``, ``models``, ``tools``,
+        ``tool_names``, ``instrument``. (A live session is handed to ``Runner.debug`` instead.)"""
+        given = debug.get("store")
+        store = given if isinstance(given, BreakpointStore) else BreakpointStore()
         for file, bps in (debug.get("breakpoints") or {}).items():
             for b in bps:
                 b = {"line": b} if isinstance(b, int) else b
@@ -339,7 +353,7 @@ class DebugSession:
                 log.exception("debug listener failed on %s", event)
 
     # runner hooks (called by app/runner.py) -------------------------------------------------------------------------
-    def attach(self, run: Any, ctx: Any = None) -> None:
+    def attach(self, run: Run, ctx: BridgeContext | None = None) -> None:
         """Bind to a run; with its bridge context, install the LLM/tool call breakpoints."""
         self._run = run
         if ctx is not None:
@@ -349,8 +363,8 @@ class DebugSession:
             hooks.add("before_tool", self._before_tool, HOOK_PRIORITY, "debugger: break before tool calls")
         started = False
         with self._cv:
-            if self.state == "starting":
-                self.state = "running"
+            if self.state == DebugState.STARTING:
+                self.state = DebugState.RUNNING
                 started = True
                 self._cv.notify_all()
         if started:  # front ends learn the run is going (Pause makes sense now), also with no breakpoint to hit
@@ -384,7 +398,7 @@ class DebugSession:
     def on_finished(self, result: Any) -> None:
         with self._cv:
             self._resume_clock()
-            self.state = "ended"
+            self.state = DebugState.ENDED
             self.result = result
             self.stop_info = None
             pending = list(self._pending.values())
@@ -411,9 +425,9 @@ class DebugSession:
     # state ---------------------------------------------------------------------------------------------------------
     def _set_paused(self, info: StopInfo) -> None:
         with self._cv:
-            if self.state == "ended":
+            if self.state == DebugState.ENDED:
                 return
-            self.state = "paused"
+            self.state = DebugState.PAUSED
             self.stop_info = info
             self._stops += 1
             if self._paused_since is None:
@@ -428,9 +442,9 @@ class DebugSession:
 
     def _set_running(self) -> None:
         with self._cv:
-            if self.state == "ended":
+            if self.state == DebugState.ENDED:
                 return
-            self.state = "running"
+            self.state = DebugState.RUNNING
             self.stop_info = None
             self._resume_clock()
             self._cv.notify_all()
@@ -438,27 +452,23 @@ class DebugSession:
 
     @property
     def paused(self) -> bool:
-        return self.state == "paused"
+        return self.state == DebugState.PAUSED
 
     def wait_paused(self, timeout: float | None = None) -> StopInfo | None:
         """Block until the run stops (or ends: then None). Returns at once if it is stopped now."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
-            while self.state not in ("paused", "ended"):
+            while self.state not in (DebugState.PAUSED, DebugState.ENDED):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return None
                 self._cv.wait(left)
-            return self.stop_info if self.state == "paused" else None
-
-    def wait_next_stop(self, timeout: float | None = None) -> StopInfo | None:
-        """After a resume command: the next stop (None when the run ends or the time passes)."""
-        return self.wait_paused(timeout)
+            return self.stop_info if self.state == DebugState.PAUSED else None
 
     def wait_ended(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
-            while self.state != "ended":
+            while self.state != DebugState.ENDED:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
@@ -467,14 +477,16 @@ class DebugSession:
 
     # sending -------------------------------------------------------------------------------------------------------
     def _send(self, command: str, args: dict[str, Any] | None = None, request_id: int = 0) -> None:
+        """Through the run's guarded send: never to a worker that has moved on to another run."""
         run = self._run
-        worker = getattr(run, "worker", None)
-        if worker is None or self.state == "ended":
+        if run is None or self.state == DebugState.ENDED:
             raise DebugError("the run is not active")
         try:
-            worker.send(DebugCommand(command, args or {}, request_id))
+            sent = run.send_debug(DebugCommand(command, args or {}, request_id))
         except OSError as e:
             raise DebugError(f"the worker is gone: {e}") from None
+        if not sent:
+            raise DebugError("the run is not active")
 
     def request(self, command: str, args: dict[str, Any] | None = None,
                 timeout: float = REQUEST_TIMEOUT_S) -> Any:
@@ -519,7 +531,7 @@ class DebugSession:
     def _resume(self, command: str, args: dict[str, Any] | None = None,
                 host_outcome: Any = None) -> None:
         with self._lock:
-            if self.state != "paused":
+            if self.state != DebugState.PAUSED:
                 raise DebugError(f"cannot {command.replace('_', ' ')}: the run is {self.state}")
             hs = self._host_stop
             self._host_stop = None
@@ -561,7 +573,7 @@ class DebugSession:
 
     def pause(self) -> None:
         """Stop at the next line the spell runs (a spinning loop included)."""
-        if self.state != "running":
+        if self.state != DebugState.RUNNING:
             raise DebugError(f"cannot pause: the run is {self.state}")
         self._send("pause", {}, 0)
 
@@ -607,14 +619,14 @@ class DebugSession:
     def set_break_on_error(self, on: bool) -> None:
         """Break on uncaught errors (also in a run that is going on)."""
         self.break_on_error = bool(on)
-        if self.state in ("running", "paused") and self._run is not None:
+        if self.state in (DebugState.RUNNING, DebugState.PAUSED) and self._run is not None:
             self.request_async("set_options", {"break_on_error": self.break_on_error}, lambda _v, _e: None)
 
     # breakpoints while running ---------------------------------------------------------------------------------
     def _store_changed(self, file: str) -> None:
         if getattr(self._sending_bps, "on", False):
             return
-        if self.state in ("running", "paused") and self._run is not None:
+        if self.state in (DebugState.RUNNING, DebugState.PAUSED) and self._run is not None:
             self.sync_breakpoints(file)
 
     def sync_breakpoints(self, file: str) -> None:
@@ -641,14 +653,14 @@ class DebugSession:
     def _host_pause_now(self, kind: str, payload: dict[str, Any]) -> Any:
         hs = _HostStop(kind, payload)
         with self._lock:
-            if self.state == "ended":
+            if self.state == DebugState.ENDED:
                 return None
             self._host_stop = hs
         try:
             frames = self.request("stack", timeout=5.0)
         except DebugError:
             frames = []
-        top = next((f for f in frames if f.get("kind") == "lua"), None)
+        top = next((f for f in frames if f.get("kind") == FrameKind.SPELL), None)
         data = {"request": copy.deepcopy(payload), "kind": kind}
         self._set_paused(StopInfo(kind, top and top.get("file"), top and top.get("line"), frames, data))
         hs.decided.wait()

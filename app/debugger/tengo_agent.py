@@ -8,8 +8,8 @@ inbox (the worker's bridge-call loop reads it through ``channel.read``). A debug
 while the spell runs only sets a flag; the next line event sees it and serves the command, so ``pause`` stops a
 spinning ``for {}`` at its next statement and breakpoint changes apply at once. No ctypes, no poking.
 
-Spell frames are reported with ``kind: "lua"`` (the protocol's "spell frame" kind, which the session and the IDE
-panels look for). Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables).
+Spell frames are reported with ``kind: "spell"`` (:class:`app.engines.protocol.FrameKind`, as the Lua agent's).
+Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables).
 
 Expressions (breakpoint conditions, ``{expr}`` parts of log messages, ``evaluate``, the value of ``set_variable``)
 are compiled by the interpreter itself (:func:`app.engines.tengo.debug.compile_expression`) over the variables
@@ -35,7 +35,7 @@ from typing import Any
 
 from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
 from app.engines.base import BridgeFault
-from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Paused, Shutdown
+from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, FrameKind, Paused, Shutdown
 from app.engines.tengo import objects as O
 from app.engines.tengo.debug import compile_expression, parse_expression, statement_lines
 from app.engines.tengo.errors import AllocLimit, StackOverflow, TengoError, TengoRuntimeError
@@ -160,7 +160,7 @@ class TengoDebugAgent:
         self._reader.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
-    def __enter__(self) -> "TengoDebugAgent":
+    def __enter__(self) -> TengoDebugAgent:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -211,7 +211,7 @@ class TengoDebugAgent:
                 if self._stop_reader:
                     return
                 if fd in ready:
-                    reader._fill(0.0)
+                    reader.fill(0.0)
             except ChannelClosed:
                 with self._cv:
                     self._closed_channel = True
@@ -406,9 +406,9 @@ class TengoDebugAgent:
     def _on_error(self, stack: list[Any]) -> None:
         """A runtime error leaves a statement (``sys.exception()``): stop where it was raised, once."""
         e = sys.exception()
-        if not isinstance(e, TengoRuntimeError) or getattr(e, "_debugger_seen", False):
+        if not isinstance(e, TengoRuntimeError) or e.seen_by_debugger:
             return
-        e._debugger_seen = True  # type: ignore[attr-defined]  # the statements around it let it pass
+        e.seen_by_debugger = True
         if not self.break_on_error or self.callbacks or not stack or isinstance(e, (StackOverflow, AllocLimit)):
             return
         top = stack[-1]
@@ -429,7 +429,7 @@ class TengoDebugAgent:
             frames = self._frames()
             top = frames[0] if frames else None
             self.worker.out.flush()
-            self.channel.send(Paused(self.run_id, reason, top and top["file"], top and top["line"],
+            self.channel.send(Paused(self.run_id, reason, top["file"] if top else None, top["line"] if top else None,
                                      {**(data or {}), "frames": frames, "thread": "main"}))
             while True:
                 msg = self._next_command(block=True)
@@ -477,7 +477,8 @@ class TengoDebugAgent:
         out = []
         for i, f in enumerate(reversed(self._current_stack()), 1):
             out.append({"id": i, "name": f.function or "main chunk", "file": self._realpath(f.file),
-                        "chunk": os.path.basename(f.file), "line": f.line, "kind": "lua", "thread": "main"})
+                        "chunk": os.path.basename(f.file), "line": f.line, "kind": FrameKind.SPELL.value,
+                        "thread": "main"})
         return out
 
     def _frame(self, fid: int) -> Any:

@@ -19,9 +19,12 @@ import logging
 import os
 import shlex
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.debugger.session import BreakpointStore, CallBreakpoints, DebugError, DebugSession, StopInfo
+
+if TYPE_CHECKING:
+    from app.runner import RunHandle, RunOptions, SpellRunner
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,8 @@ STOP_WAIT_S = 3600.0
 class TerminalDebugger:
     """A line-oriented front end: reads commands from ``inp``, writes to ``out``."""
 
-    def __init__(self, runner: Any, path: str, options: Any = None, inp: TextIO | None = None,
-                 out: TextIO | None = None):
+    def __init__(self, runner: SpellRunner, path: str, options: RunOptions | None = None,
+                 inp: TextIO | None = None, out: TextIO | None = None):
         self.runner = runner
         self.path = os.path.abspath(path)
         self.options = options
@@ -41,7 +44,7 @@ class TerminalDebugger:
         self.store = BreakpointStore()
         self.session = DebugSession(self.store, calls=CallBreakpoints())
         self.watches: list[str] = []
-        self.run: Any = None
+        self.run: RunHandle | None = None
 
     # output --------------------------------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -85,10 +88,7 @@ class TerminalDebugger:
         return file, int(line)
 
     def _start(self) -> None:
-        from app.runner import RunOptions
-        opts = self.options or RunOptions()
-        opts.debug = {"session": self.session}
-        self.run = self.runner.start(self.path, options=opts, observer=self)
+        self.run = self.runner.debug(self.path, self.session, options=self.options, observer=self)
 
     def on_output(self, stream: str, text: str) -> None:
         self.out.write(text)
@@ -131,8 +131,8 @@ class TerminalDebugger:
             elif cmd == "l":
                 st = s.stop_info
                 if st and st.file and st.line:
-                    with open(st.file, encoding="utf-8") as f:
-                        lines = f.read().splitlines()
+                    with open(st.file, encoding="utf-8") as source:
+                        lines = source.read().splitlines()
                     for i in range(max(1, st.line - 3), min(len(lines), st.line + 3) + 1):
                         self.say(f"{'=>' if i == st.line else '  '} {i:4d}  {lines[i - 1]}")
             elif cmd == "llm":
@@ -180,13 +180,15 @@ class TerminalDebugger:
         return res.exit_code if res is not None else 0
 
 
-def main(path: str, runner: Any = None, options: Any = None, inp: TextIO | None = None,
+def main(path: str, runner: SpellRunner | None = None, options: RunOptions | None = None, inp: TextIO | None = None,
          out: TextIO | None = None) -> int:
     """Debug ``path`` in the terminal; returns the exit code (as ``llmspell run``)."""
     own = runner is None
     if own:
+        from app.engines.base import language_for
         from app.runner import Runner
-        runner = Runner(warm={"lua": 1})
+        runner = Runner(warm={language_for(path): 1})
+    assert runner is not None
     try:
         return TerminalDebugger(runner, path, options, inp, out).loop()
     finally:
@@ -197,13 +199,14 @@ def main(path: str, runner: Any = None, options: Any = None, inp: TextIO | None 
 def cli(argv: list[str] | None = None) -> int:
     """``python -m app.debugger.terminal FILE [--profile P] [--timeout S]`` (what ``llmspell debug`` runs)."""
     import argparse
-    p = argparse.ArgumentParser(prog="llmspell debug", description="Debug a Lua spell in the terminal.")
+    p = argparse.ArgumentParser(prog="llmspell debug", description="Debug a spell in the terminal.")
     p.add_argument("file")
     p.add_argument("--profile", default="standard")
     p.add_argument("--timeout", type=float)
     p.add_argument("--input", help="the spell's INPUT as JSON text")
     args = p.parse_args(argv)
     import json
+
     from app.runner import RunOptions
     opts = RunOptions(profile=args.profile, timeout_s=args.timeout,
                       inputs=json.loads(args.input) if args.input else None)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from app import languages
-
 
 #: Marker for values crossing the boundary (see ARCHITECTURE §3).
 HANDLE_KEY = "$handle"      # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
@@ -65,7 +65,7 @@ class SpellFailure:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SpellFailure":
+    def from_dict(cls, d: dict[str, Any]) -> SpellFailure:
         tb = [Frame(**f) for f in d.get("traceback") or []]
         return cls(code=d["code"], message=d["message"], file=d.get("file"), line=d.get("line"),
                    column=d.get("column"), traceback=tb)
@@ -96,7 +96,7 @@ class Diagnostic:
 class BridgeFault(Exception):
     """A bridge call failed on the host; engines turn it into the language's error value."""
 
-    def __init__(self, code: str, message: str, retryable: bool = False, frames: list["Frame"] | None = None):
+    def __init__(self, code: str, message: str, retryable: bool = False, frames: list[Frame] | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -163,7 +163,7 @@ class EngineHost(Protocol):
         Raises :class:`LimitExceeded` past the output limit."""
 
     def bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                    line: int | None, callbacks: dict[int, Callable[..., Any]]) -> Any:
+                    line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> Any:
         """Call a bridge method on the host and return its (plain JSON-like) result.
 
         ``target`` is a global name ("JSON") or a handle id (int). ``args`` and ``opts`` are plain values in

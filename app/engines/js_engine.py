@@ -9,13 +9,22 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 import quickjs
 
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
-                              SpellError, SpellFailure)
+from app.engines.base import (
+    BridgeFault,
+    Diagnostic,
+    EngineHost,
+    Frame,
+    LimitExceeded,
+    ScriptFunctions,
+    SpellError,
+    SpellFailure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +75,7 @@ class _Session:
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
             value = self.host.bridge_call(target, method, args, opts,
-                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)
+                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)  # type: ignore[arg-type]
             return json.dumps({"ok": True, "value": value}, ensure_ascii=False)
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message,

@@ -10,14 +10,23 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from lupa import lua54
 
 from app import languages
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, ScriptFunctions,
-                              SpellError, SpellFailure)
+from app.engines.base import (
+    BridgeFault,
+    Diagnostic,
+    EngineHost,
+    Frame,
+    LimitExceeded,
+    ScriptFunctions,
+    SpellError,
+    SpellFailure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +82,7 @@ class _Session:
         # coroutine.resume runs, e.g. when it calls a bridge: the sandbox's functions are looked up once, now.
         self._mark_array = self.sandbox.mark_array
         self._make_handle = self.sandbox.make_handle
-        self._invoke_callback = self.sandbox.invoke_callback
+        self.invoke_callback = self.sandbox.invoke_callback
         self.env = self.sandbox.setup(self.to_lua(spec), None, spell_file)
 
     # conversion ---------------------------------------------------------------------------------------------
@@ -104,7 +113,7 @@ class _Session:
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
             value = self.host.bridge_call(target if isinstance(target, int) else _text(target), _text(method),
-                                          args, opts, line, self.callbacks)
+                                          args, opts, line, self.callbacks)  # type: ignore[arg-type]
             return "ok", self.push(value)
         except BridgeFault as f:
             return "error", self.push({"code": f.code, "message": f.message, "retryable": f.retryable})
@@ -167,7 +176,7 @@ class _Session:
         raise SpellError(self.failure(value))
 
     def frames(self, raw: Any) -> list[Frame]:
-        out = []
+        out: list[Frame] = []
         if raw is None:
             return out
         for i in range(1, len(raw) + 1):
@@ -219,7 +228,7 @@ class _LuaCallbacks(ScriptFunctions):
             finally:
                 s.rt.set_max_memory(s.memory_limit)
             try:
-                status, value = s._invoke_callback(callback_id, lua_args, len(args))
+                status, value = s.invoke_callback(callback_id, lua_args, len(args))
             except lua54.LuaMemoryError:
                 raise LimitExceeded("memory", f"memory limit of {s.host.limits.memory_mb} MB exceeded") from None
             if status == "ok":

@@ -69,7 +69,7 @@ class WorkerProcess:
         self._stdin_closed = False
         self.runs = 0
         self.rss_kb = 0
-        self.stderr_tail = collections.deque(maxlen=40)
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self.killed_because: str | None = None
         threading.Thread(target=self._drain_stderr, name=f"worker-{self.pid}-stderr", daemon=True).start()
 
@@ -174,7 +174,9 @@ class EnginePool:
         self._closed = False
         self.cold_starts = 0
         self.replaced = 0
-        self._spawner = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="worker-spawn")
+        self._spawner_thread = threading.local()  # .on is True on the spawner's own threads
+        self._spawner = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="worker-spawn",
+                                                              initializer=self._mark_spawner_thread)
         self._filler = threading.Thread(target=self._fill_loop, name="engine-pool", daemon=True)
         self._filler.start()
         self._wake.set()
@@ -205,9 +207,12 @@ class EnginePool:
     def _spawn(self, language: str) -> WorkerProcess:
         """Start a worker from a long-lived pool thread: Linux sends a worker's PDEATHSIG when the *thread*
         that forked it ends, so a worker forked by a short-lived run thread would die with that thread."""
-        if threading.current_thread() in (self._filler, *self._spawner._threads):
+        if threading.current_thread() is self._filler or getattr(self._spawner_thread, "on", False):
             return self._spawn_here(language)
         return self._spawner.submit(self._spawn_here, language).result()
+
+    def _mark_spawner_thread(self) -> None:
+        self._spawner_thread.on = True
 
     @staticmethod
     def _spawn_here(language: str) -> WorkerProcess:
@@ -253,6 +258,13 @@ class EnginePool:
         w = self._spawn(language)
         with self._lock:
             self._busy.add(w)
+        return w
+
+    def acquire_owned(self, language: str) -> WorkerProcess:
+        """A worker that leaves the pool for good: the caller (a REPL session) keeps it and closes it itself."""
+        w = self.acquire(language)
+        with self._lock:
+            self._busy.discard(w)
         return w
 
     def release(self, w: WorkerProcess, stats: dict[str, Any] | None = None) -> None:

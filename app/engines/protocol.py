@@ -10,10 +10,11 @@ import json
 import os
 import queue
 import select
+import struct
 import sys
 import threading
-import struct
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 MAX_MESSAGE = 256 * 1024 * 1024
@@ -110,6 +111,13 @@ class RunFinished(Message):
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+class FrameKind(StrEnum):
+    """The ``kind`` of a stack frame in a :class:`Paused` message or a ``stack`` reply (every spell language)."""
+    SPELL = "spell"    # a frame of the spell's own code
+    BRIDGE = "bridge"  # a bridge call the spell waits in (``LLM.complete``)
+    CHUNK = "chunk"    # a module being loaded
+
+
 @dataclass
 class Paused(Message):
     """worker → host: the debugger stopped (reason, file, line, stack)."""
@@ -191,7 +199,8 @@ class MessageReader:
         """Read no more (the descriptor is about to be closed, and its number may be reused)."""
         self.closed = True
 
-    def _fill(self, timeout: float | None) -> bool:
+    def fill(self, timeout: float | None) -> bool:
+        """Read what the pipe has into the buffer, waiting up to ``timeout`` (None: forever); False on timeout."""
         if self.closed:
             raise ChannelClosed("the channel is closed")
         if timeout is not None and not _CAN_SELECT_PIPES:
@@ -252,7 +261,7 @@ class MessageReader:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return None
-            if not self._fill(left):
+            if not self.fill(left):
                 return None
 
 

@@ -13,14 +13,26 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from app import languages
-from app.engines.base import (BridgeFault, BridgeSpec, Engine, LimitExceeded, Limits, SpellError,
-                              SpellFailure)
-from app.engines.protocol import (BridgeCall, BridgeResult, CallbackCall, CallbackResult, DebugCommand,
-                                  MessageReader, Output, Ready, RunFinished, RunRequest, Shutdown, encode,
-                                  write_all)
+from app.engines.base import BridgeFault, BridgeSpec, Engine, LimitExceeded, Limits, SpellError, SpellFailure
+from app.engines.protocol import (
+    BridgeCall,
+    BridgeResult,
+    CallbackCall,
+    CallbackResult,
+    DebugCommand,
+    MessageReader,
+    Output,
+    Ready,
+    RunFinished,
+    RunRequest,
+    Shutdown,
+    encode,
+    write_all,
+)
 
 try:  # POSIX only: on other systems the host's wall clock and the engines' own limits remain
     import resource
@@ -114,7 +126,7 @@ class OutputBuffer:
 class WorkerHost:
     """The :class:`~app.engines.base.EngineHost` of one run inside this worker."""
 
-    def __init__(self, worker: "Worker", request: RunRequest):
+    def __init__(self, worker: Worker, request: RunRequest):
         self.worker = worker
         self.request = request
         self.spell_path = request.path

@@ -21,7 +21,8 @@ from app.lint.diagnostic import Diagnostic, Fix, Severity
 from app.lint.modules import ModuleCheck
 from app.lint.rules import RULES, Rule
 
-__all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "analyse", "lint_source", "severities_for"]
+__all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "analyse", "lint_source",
+           "severities_for"]
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def analyse(source: str, path: str, language: str | None = None, *, tree: Any = 
             return reporter.result(), None
     analysis: Analysis = record.analysis_class()(source, tree, reporter, modules)
     if cache is not None and hasattr(analysis, "cache"):
-        analysis.cache = cache  # type: ignore[attr-defined]  # the analyses that support it (Lua) have it
+        analysis.cache = cache  # the analyses that support it (Lua) have it
     analysis.run()
     if any(d.rule == "syntax-error" for d in reporter.diagnostics):
         return reporter.result(), None

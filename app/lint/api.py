@@ -171,7 +171,8 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
     if fixed > most:
         extra = args[most]
         what = "no arguments" if most == 0 else f"at most {most} argument{'s' if most != 1 else ''}"
-        out.append(Finding("argument-count", f"{name} takes {what}, got {len(args)}: {facts_.signature(m)}", extra.node))
+        out.append(Finding("argument-count", f"{name} takes {what}, got {len(args)}: {facts_.signature(m)}",
+                           extra.node))
     elif not spread and len(args) < required:
         missing = [p for p in m.params if p.required][len(args):]
         names = ", ".join(f"'{v.name(p.name)}' ({v.param_type(p)})" for p in missing)
@@ -186,7 +187,8 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
         out.extend(_check_options(facts_, m, args[n_params], name))
     elif m.has_opts and not spread and len(args) == n_params and any(o.required for o in m.options):
         need = ", ".join(f"'{v.name(o.name)}'" for o in m.options if o.required)
-        out.append(Finding("missing-option", f"{name} needs an options table with {need}: {facts_.signature(m)}", call_node))
+        out.append(Finding("missing-option", f"{name} needs an options table with {need}: {facts_.signature(m)}",
+                           call_node))
     return out
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a problem is; ``OFF`` (from ``llmspell.toml``) drops the rule."""
     ERROR = "error"
     WARNING = "warning"

@@ -279,7 +279,7 @@ class LuaAnalysis:
             if name is not None:
                 self.declare(inner, name, "loop")
         elif clause is not None:
-            lists = [c for c in clause.named_children]
+            lists = list(clause.named_children)
             exprs = next((c for c in lists if c.type == "expression_list"), None)
             if exprs is not None:
                 for e in exprs.named_children:

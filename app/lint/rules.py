@@ -18,7 +18,7 @@ _E, _W = Severity.ERROR, Severity.WARNING
 RULES: dict[str, Rule] = {r.id: r for r in [
     Rule("syntax-error", _E, "the spell does not parse"),
     Rule("unknown-member", _E, "a bridge global has no such method (LLM.compleet)"),
-    Rule("unknown-method", _E, "a handle has no such method (agent:runn, the handle's type known from its constructor)"),
+    Rule("unknown-method", _E, "a handle has no such method (agent:runn; the type is known from its constructor)"),
     Rule("argument-count", _E, "too few or too many arguments for a bridge method"),
     Rule("argument-type", _E, "a literal argument or option value of the wrong type"),
     Rule("unknown-option", _E, "an options-table key the method does not take"),

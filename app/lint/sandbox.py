@@ -11,10 +11,9 @@ from functools import lru_cache
 
 #: Lua: global → its members (None: not a table the linter checks)
 LUA_GLOBALS: dict[str, frozenset[str] | None] = {
-    **{name: None for name in ("assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-                               "rawlen", "rawset", "select", "tonumber", "tostring", "type", "xpcall", "_VERSION",
-                               "getmetatable", "setmetatable", "collectgarbage", "load", "print", "require",
-                               "INPUT", "_G", "_ENV")},
+    **dict.fromkeys(("assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
+                     "select", "tonumber", "tostring", "type", "xpcall", "_VERSION", "getmetatable", "setmetatable",
+                     "collectgarbage", "load", "print", "require", "INPUT", "_G", "_ENV")),
     "string": frozenset({"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack",
                          "packsize", "rep", "reverse", "sub", "unpack", "upper"}),
     "table": frozenset({"concat", "insert", "move", "pack", "remove", "sort", "unpack"}),

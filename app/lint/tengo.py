@@ -119,7 +119,7 @@ class TengoAnalysis:
         except RecursionError:
             self.r.add("syntax-error", "source nested too deeply", 1, 1, 1, 2)
             return
-        builtins = {name: None for name in tengo_builtins() | set(self.facts.globals)}
+        builtins = dict.fromkeys(tengo_builtins() | set(self.facts.globals))
         resolver = _RecordingResolver(self.path, builtins, self._import, lenient=True)
         try:
             top = resolver.resolve_top(stmts, list(TENGO_PREDEFINED))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -17,8 +17,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 
 from app import languages
-from app.reference.model import (GlobalRef, LanguageView, MethodRef, Reference,
-                                 first_sentence, param_default_text, view)
+from app.reference.model import GlobalRef, LanguageView, MethodRef, Reference, first_sentence, param_default_text, view
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +229,7 @@ def render_site(ref: Reference) -> str:
             gid = anchor(g)
             sub = "".join(
                 f'<li data-search="1" data-target="{html.escape(anchor(m))}">'
-                f'<a href="#{html.escape(anchor(m))}">{_per_lang(views, lambda v, m=m: v.name(m.name))}</a></li>'
+                f'<a href="#{html.escape(anchor(m))}">{_per_lang(views, lambda v, m=m: v.name(m.name))}</a></li>'  # type: ignore[misc]
                 for m in g.methods)
             nav.append(f'<li data-search="1" data-target="{html.escape(gid)}"><a href="#{html.escape(gid)}">'
                        f"<b>{html.escape(g.name)}</b></a><ul>{sub}</ul></li>")
@@ -242,7 +241,7 @@ def render_site(ref: Reference) -> str:
                 per_lang = "".join(f'<div data-lang="{lang}">{method_body(views[lang], m)}</div>'
                                    for lang in languages.IDS)
                 arts.append(f'<article class="method" id="{html.escape(anchor(m))}" data-search="{search}">'
-                            f"<h3>{_per_lang(views, lambda v, m=m: v.qualname(m))}</h3>"
+                            f"<h3>{_per_lang(views, lambda v, m=m: v.qualname(m))}</h3>"  # type: ignore[misc]
                             f"{per_lang}</article>")
             label = "global" if kind == "global" else "handle type"
             main.append(f'<section class="global" id="{html.escape(gid)}" '

@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 
 from app import languages
-from app.reference.model import (GlobalRef, MethodRef, Reference, first_sentence,
-                                 param_default_text, view)
+from app.reference.model import GlobalRef, MethodRef, Reference, first_sentence, param_default_text, view
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 import re
 import typing
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from app import languages
 from app.bridges import registry
@@ -522,7 +523,7 @@ def lua_to_tengo(code: str) -> str | None:
     def next_sig(j: int) -> tuple[str, str]:
         while j < n and tokens[j][0] in ("ws", "nl", "comment"):
             j += 1
-        return tokens[j] if j < n else ("", "")
+        return tokens[j] if j < n else ("", "")  # type: ignore[return-value]
 
     def classify(j: int) -> str:
         """Whether the table constructor whose '{' is tokens[j-1] is a map (has top-level ``name =``); an empty

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 
-from app.reference.model import GlobalRef, LanguageView, MethodRef, Reference, RecordRef, view
+from app.reference.model import GlobalRef, LanguageView, MethodRef, RecordRef, Reference, view
 
 log = logging.getLogger(__name__)
 

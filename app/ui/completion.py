@@ -73,9 +73,9 @@ class Completer:
 
     MIN_PREFIX = 2
 
-    def __init__(self, editor: "CodeEditor") -> None:
+    def __init__(self, editor: CodeEditor) -> None:
         self.editor = editor
-        editor.completer = self
+        editor.completer = self  # type: ignore[assignment]
 
     def _before(self, n: int = 200) -> str:
         e = self.editor
@@ -129,7 +129,7 @@ class Completer:
             self.editor.autoCShow(len(prefix.encode("utf-8")), "\n".join(words))
 
 
-def attach(editor: "CodeEditor") -> Completer:
+def attach(editor: CodeEditor) -> Completer:
     """Give ``editor`` completion and call tips."""
     return Completer(editor)
 

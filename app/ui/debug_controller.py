@@ -5,7 +5,7 @@ One controller per main window. It owns the :class:`BreakpointStore` (persist it
 ``store.to_json()`` / ``store.load_json()``) and makes a fresh session for each debug run::
 
     controller = DebugController()
-    run_service.start_run(path, source, controller.run_options(), language)   # "Debug" (F5 when idle)
+    run_service.start_run(path, source, options, language, debug_session=controller.new_session())  # "Debug"
     controller.paused.connect(lambda stop: editor.show_current_line(stop.file, stop.line))
 
 The panels in ``app/ui/debugger_panels.py`` connect to these signals; the editor connects to
@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app import languages
-from app.debugger.session import (BreakpointStore, CallBreakpoints, DebugError, DebugSession, StopInfo)
+from app.debugger.session import (
+    BreakpointStore,
+    CallBreakpoints,
+    DebugError,
+    DebugSession,
+    DebugState,
+    FrameKind,
+    StopInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +57,7 @@ class DebugController(QObject):
         self.calls = CallBreakpoints()
         self.break_on_error = True
         self.session: DebugSession | None = None
-        self.state = "idle"
+        self.state: DebugState = DebugState.IDLE
         self.stop: StopInfo | None = None
         self.frame_id = 1
         self.stops = 0   # stops seen so far (of every session)
@@ -69,19 +78,15 @@ class DebugController(QObject):
     # sessions ------------------------------------------------------------------------------------------------------
     def new_session(self) -> DebugSession:
         """A session for the next debug run (the previous one, if still running, is stopped)."""
-        if self.session is not None and self.session.state in ("running", "paused"):
+        if self.session is not None and self.session.state in (DebugState.RUNNING, DebugState.PAUSED):
             self.session.stop()
         s = DebugSession(self.store, self.break_on_error, self.calls)
         s.add_listener(lambda event, payload: self._ui(lambda: self._on_event(s, event, payload)))
         self.session = s
-        self._set_state("starting")
+        self._set_state(DebugState.STARTING)
         return s
 
-    def run_options(self, **extra: Any) -> dict[str, Any]:
-        """Options for ``RunService.start_run`` that start the run under the debugger."""
-        return {**extra, "debug": {"session": self.new_session()}}
-
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: DebugState) -> None:
         if state != self.state:
             self.state = state
             self.stateChanged.emit(state)
@@ -93,38 +98,38 @@ class DebugController(QObject):
             self.stop = payload
             self.stops += 1
             self.frame_id = 1
-            self._set_state("paused")
+            self._set_state(DebugState.PAUSED)
             self.paused.emit(payload)
             first = self._first_spell_frame(payload)
             if first is not None:
                 self.select_frame(first["id"])
         elif event == "running":
             self.stop = None
-            self._set_state("running")
+            self._set_state(DebugState.RUNNING)
             self.resumed.emit()
         elif event == "breakpoints":
             self.breakpointsChanged.emit(payload)
         elif event == "ended":
             self.stop = None
-            self._set_state("ended")
+            self._set_state(DebugState.ENDED)
             self.ended.emit(payload)
-        if session.state == "running" and self.state == "starting":
-            self._set_state("running")
+        if session.state == DebugState.RUNNING and self.state == DebugState.STARTING:
+            self._set_state(DebugState.RUNNING)
 
     @staticmethod
     def _first_spell_frame(stop: StopInfo) -> dict[str, Any] | None:
         for f in stop.frames:
-            if f.get("kind") == "lua":
+            if f.get("kind") == FrameKind.SPELL:
                 return f
         return stop.frames[0] if stop.frames else None
 
     @property
     def is_paused(self) -> bool:
-        return self.state == "paused"
+        return self.state == DebugState.PAUSED
 
     @property
     def is_active(self) -> bool:
-        return self.state in ("starting", "running", "paused")
+        return self.state in (DebugState.STARTING, DebugState.RUNNING, DebugState.PAUSED)
 
     # commands ------------------------------------------------------------------------------------------------------
     def _command(self, fn: Callable[[DebugSession], None]) -> None:
@@ -296,8 +301,10 @@ class EditorDebugBinding(QObject):
         e.markerDefine(self.MARKER_BP_SPECIAL, SC_MARK_ROUNDRECT)
         e.markerDefine(self.MARKER_CURRENT, SC_MARK_SHORTARROW)
         e.markerDefine(self.MARKER_CURRENT_BG, SC_MARK_BACKGROUND)
-        for num, fore, back in ((self.MARKER_BP, "#c62828", "#e53935"), (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
-                                (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"), (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
+        for num, fore, back in ((self.MARKER_BP, "#c62828", "#e53935"),
+                                (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
+                                (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"),
+                                (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
                                 (self.MARKER_CURRENT_BG, "#000000", "#fff3c4")):
             e.markerSetFore(num, _bgr(fore))
             e.markerSetBack(num, _bgr(back))

@@ -22,11 +22,25 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDockWidget, QGridLayout, QHBoxLayout, QHeaderView, QInputDialog,
-                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDockWidget,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.debugger.session import Breakpoint, StopInfo
+from app.debugger.session import Breakpoint, DebugState, FrameKind, StopInfo
 from app.ui.debug_controller import DebugController
 
 log = logging.getLogger(__name__)
@@ -101,7 +115,7 @@ class _LazyTree(QTreeWidget):
             parent.addChild(item)
         return item
 
-    def clear(self) -> None:  # type: ignore[override]
+    def clear(self) -> None:
         self._pending.clear()
         super().clear()
 
@@ -115,7 +129,7 @@ class _LazyTree(QTreeWidget):
         kind = item.data(0, ROLE_KIND)
         if kind == "more":
             ref, start = item.data(0, ROLE_DATA)
-            self._pending[ref] = item.parent()
+            self._pending[ref] = item.parent()  # type: ignore[assignment]
             self.controller.request_variables(ref, start, PAGE)
         elif kind == "var":
             var = item.data(0, ROLE_DATA) or {}
@@ -160,7 +174,7 @@ class _LazyTree(QTreeWidget):
             if int(it.data(0, ROLE_REF) or 0) == ref and it.data(0, ROLE_KIND) in ("var", "watch"):
                 out.append(it)
             stack.extend(it.child(i) for i in range(it.childCount()))
-        return out
+        return out  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------------------------------------ call stack
@@ -205,7 +219,7 @@ class CallStackPanel(QDockWidget):
         for f in stop.frames:
             item = QTreeWidgetItem([f.get("name", "?"), _location(f)])
             item.setData(0, ROLE_DATA, f)
-            if f.get("kind") != "lua":
+            if f.get("kind") != FrameKind.SPELL:
                 font = item.font(0)
                 font.setItalic(True)
                 for c in (0, 1):
@@ -478,7 +492,9 @@ class BreakpointsPanel(QDockWidget):
         self.refresh()
 
     def _calls_changed(self, *_: Any) -> None:
-        split = (lambda t: [p.strip() for p in t.split(",") if p.strip()])
+        def split(text: str) -> list[str]:
+            return [p.strip() for p in text.split(",") if p.strip()]
+
         self.controller.set_call_breakpoints(self.llm.isChecked(), split(self.models.text()),
                                              self.tools.isChecked(), split(self.tool_names.text()))
 
@@ -645,8 +661,8 @@ def create_debug_docks(controller: DebugController, parent: QWidget | None = Non
 class DebugWiring:
     """Everything the main window needs for the debugger, given its editor tabs (``app.ui.editor_tabs``):
     the docks, an :class:`EditorDebugBinding` on every editor page, the editor following stops and frames, and
-    the handlers of the Debug actions (see :data:`DEBUG_ACTIONS`). Starting a debug run stays the window's:
-    ``options.update(wiring.controller.run_options())`` before ``RunService.start_run``."""
+    the handlers of the Debug actions (see :func:`debug_action_specs`). Starting a debug run stays the window's:
+    ``RunService.start_run(..., debug_session=wiring.controller.new_session())``."""
 
     def __init__(self, window: Any, tabs: Any, controller: DebugController | None = None):
         from app.ui.debug_controller import EditorDebugBinding
@@ -712,7 +728,7 @@ class DebugWiring:
             self.window.activateWindow()
 
     def _state_changed(self, state: str) -> None:
-        if state == "starting":
+        if state == DebugState.STARTING:
             for d in (self.docks.call_stack, self.docks.variables, self.docks.breakpoints):
                 d.show()
 

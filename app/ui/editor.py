@@ -640,7 +640,7 @@ class CodeEditor(ScintillaEdit):
             return None
         if hasattr(self.completer, "hover_text"):  # editor intelligence: docs of methods, options, locals
             try:
-                return self.completer.hover_text(pos)
+                return self.completer.hover_text(pos)  # type: ignore[attr-defined]
             except Exception:
                 log.exception("hover failed")
                 return None

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from app import languages
 from app.reference.model import LanguageView, MethodRef, Reference, first_sentence, get_reference, split_type
@@ -465,7 +466,7 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
         return CompletionResult(start, prefix, [], "none")
     if toks and toks[-1].kind == "num" and toks[-1].end == start:
         return CompletionResult(start, prefix, [], "none")
-    items: list[Completion] = []
+    items: list[Completion] = []  # type: ignore[no-redef]
     for s in local_symbols(text, v.language, pos):
         if s.name == prefix and _count_word(text, s.name) <= 1:
             continue  # the word being typed

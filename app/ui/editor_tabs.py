@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import languages as spell_languages
 from app.ui import fileio, languages
@@ -164,7 +173,7 @@ class EditorTabs(QTabWidget):
         self._untitled = 0
         self._configure: list[Callable[[EditorPage], None]] = []
         self.theme = None
-        self.font = ("DejaVu Sans Mono", 11)
+        self.font = ("DejaVu Sans Mono", 11)  # type: ignore[assignment, method-assign]
         self.tab_width = 4
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
@@ -185,8 +194,8 @@ class EditorTabs(QTabWidget):
             return
         w = self.widget(idx)
         menu = QMenu(self)
-        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))
-        menu.addAction("Close Others", lambda: self.close_others(w))
+        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))  # type: ignore[arg-type]
+        menu.addAction("Close Others", lambda: self.close_others(w))  # type: ignore[arg-type]
         menu.addAction("Close All", self.close_all)
         if isinstance(w, EditorPage) and w.path:
             menu.addSeparator()
@@ -196,13 +205,13 @@ class EditorTabs(QTabWidget):
     def close_others(self, keep: QWidget) -> bool:
         """Close every tab but ``keep`` (asking about unsaved ones); False when the user cancelled."""
         for w in [self.widget(i) for i in range(self.count())]:
-            if w is not keep and not self.close_tab(self.indexOf(w)):
+            if w is not keep and not self.close_tab(self.indexOf(w)):  # type: ignore[arg-type]
                 return False
         return True
 
     def close_all(self) -> bool:
         for w in [self.widget(i) for i in range(self.count())]:
-            if not self.close_tab(self.indexOf(w)):
+            if not self.close_tab(self.indexOf(w)):  # type: ignore[arg-type]
                 return False
         return True
 
@@ -230,15 +239,15 @@ class EditorTabs(QTabWidget):
             page.editor.apply_theme(self.theme, *self.font)
         page.editor.setTabWidth(self.tab_width)
         page.editor.setIndent(self.tab_width)
-        page.editor.savePointChanged.connect(lambda *_: self._refresh_tab(page))
+        page.editor.savePointChanged.connect(lambda *_: self.refresh_tab(page))
         page.editor.uriDropped.connect(self._on_uri_dropped)
         idx = self.addTab(page, page.title)
-        self._refresh_tab(page)
+        self.refresh_tab(page)
         self.setCurrentIndex(idx)
         self.pageAdded.emit(page)
         return page
 
-    def _refresh_tab(self, page: EditorPage) -> None:
+    def refresh_tab(self, page: EditorPage) -> None:
         idx = self.indexOf(page)
         if idx < 0:
             return
@@ -285,7 +294,7 @@ class EditorTabs(QTabWidget):
             page.editor.setSavePoint()
             page.meta = tf
             self._add_page(page)
-            self._watch(page.path)
+            self.watch(page.path)
             self.fileOpened.emit(page.path)
         if line:
             page.editor.set_cursor(line - 1, column)
@@ -335,7 +344,7 @@ class EditorTabs(QTabWidget):
         if old and old != page.path:
             self.watcher.removePath(old)
         page.editor.set_language(languages.language_of(page.path))
-        self._refresh_tab(page)
+        self.refresh_tab(page)
         return True
 
     def default_dir(self) -> str:
@@ -357,8 +366,8 @@ class EditorTabs(QTabWidget):
         page.path = path
         page.editor.setSavePoint()
         page.info.hide()
-        self._watch(path)
-        self._refresh_tab(page)
+        self.watch(path)
+        self.refresh_tab(page)
         self.fileSaved.emit(path)
         log.info("saved %s (%s, %r)", path, page.meta.encoding, page.meta.eol)
         return True
@@ -407,7 +416,7 @@ class EditorTabs(QTabWidget):
         return None
 
     # -------------------------------------------------------------------------------------------------- disk
-    def _watch(self, path: str | None) -> None:
+    def watch(self, path: str | None) -> None:
         if path and os.path.exists(path) and path not in self.watcher.files():
             self.watcher.addPath(path)
 
@@ -420,14 +429,14 @@ class EditorTabs(QTabWidget):
         for page in self.pages():
             if not page.path or (path and page.path != path):
                 continue
-            self._watch(page.path)
+            self.watch(page.path)
             try:
                 st = os.stat(page.path)
             except FileNotFoundError:
                 if page.meta.size or page.meta.mtime_ns:
                     page.meta.mtime_ns = page.meta.size = 0
                     page.info.show_message(f"{page.title} was deleted on disk. Save to keep your text.",
-                                           [("Save", lambda p=page: self.save(p)), ("Close", lambda p=page:
+                                           [("Save", lambda p=page: self.save(p)), ("Close", lambda p=page:  # type: ignore[list-item]
                                             self.close_tab(self.indexOf(p)))])
                 continue
             if st.st_mtime_ns == page.meta.mtime_ns and st.st_size == page.meta.size:
@@ -474,11 +483,11 @@ class EditorTabs(QTabWidget):
         page.editor.set_cursor(line, col, centre=False)
         page.editor.setFirstVisibleLine(first)
         page.info.hide()
-        self._refresh_tab(page)
+        self.refresh_tab(page)
 
     # -------------------------------------------------------------------------------------------------- look
     def apply_look(self, theme, font_family: str, font_size: int, tab_width: int) -> None:
-        self.theme, self.font, self.tab_width = theme, (font_family, font_size), tab_width
+        self.theme, self.font, self.tab_width = theme, (font_family, font_size), tab_width  # type: ignore[assignment, method-assign]
         for p in self.pages():
             p.editor.apply_theme(theme, font_family, font_size)
             p.editor.setTabWidth(tab_width)

@@ -6,8 +6,16 @@ import os
 import shutil
 
 from PySide6.QtCore import QDir, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (QFileSystemModel, QInputDialog, QLabel, QMenu, QMessageBox, QTreeView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFileSystemModel,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 log = logging.getLogger(__name__)
 

@@ -71,7 +71,7 @@ def encode(tf: TextFile) -> bytes:
     text = tf.text.replace("\n", tf.eol) if tf.eol != "\n" else tf.text
     data = text.encode(tf.encoding)
     if tf.bom:
-        bom = dict((enc, b) for b, enc in _BOMS).get(tf.encoding, b"")
+        bom = {enc: b for b, enc in _BOMS}.get(tf.encoding, b"")
         data = bom + data
     return data
 

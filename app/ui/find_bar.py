@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
 
 from app.ui.editor import CodeEditor
 
@@ -32,7 +41,7 @@ class FindBar(QFrame):
         self.status = QLabel()
         prev_b, next_b = QPushButton("Previous"), QPushButton("Next")
         rep_b, all_b = QPushButton("Replace"), QPushButton("Replace All")
-        close_b = QToolButton(text="✕")
+        close_b = QToolButton(text="✕")  # type: ignore[call-arg]
         close_b.setAutoRaise(True)
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 4, 6, 4)

@@ -9,23 +9,35 @@ import threading
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QStyle, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import languages as spell_languages
+from app.debugger.session import DebugState
 from app.ui import actions as A
 from app.ui import completion, editor_tabs, hotexit, paths, session, theme
 from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
-from app.ui.problems_panel import LintWiring
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
 from app.ui.outline import OutlinePanel, find_definition, symbols
+from app.ui.problems_panel import LintWiring
 from app.ui.repl import ReplWidget
-from app.ui.run_service import RunService, RunSession, format_seconds
+from app.ui.run_service import RunService, RunSession, format_seconds, run_options_from_settings
 from app.ui.settings import Settings, SettingsStore
 from app.ui.trace_panel import TracePanel
 from app.ui.welcome import WelcomePage, list_examples
@@ -187,8 +199,8 @@ class MainWindow(QMainWindow):
         self.store.changed.connect(self.apply_settings)
         app = QApplication.instance()
         if app is not None:
-            app.applicationStateChanged.connect(self._app_state_changed)
-            hints = app.styleHints()
+            app.applicationStateChanged.connect(self._app_state_changed)  # type: ignore[attr-defined]
+            hints = app.styleHints()  # type: ignore[attr-defined]
             if hasattr(hints, "colorSchemeChanged"):  # the desktop switched light/dark: follow it if asked to
                 hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
@@ -299,7 +311,7 @@ class MainWindow(QMainWindow):
         th = theme.get(s.theme)
         app = QApplication.instance()
         if app is not None:
-            theme.apply_to_app(app, th)
+            theme.apply_to_app(app, th)  # type: ignore[arg-type]
         self.tabs.apply_look(th, s.font_family, s.font_size, s.tab_width)
         self.debugger.update_colours()
         self.console.set_theme(th, s.font_family, s.font_size)
@@ -389,8 +401,8 @@ class MainWindow(QMainWindow):
             if page.path and (page.path == old or page.path.startswith(old + os.sep)):
                 self.tabs.watcher.removePath(page.path)
                 page.path = new + page.path[len(old):]
-                self.tabs._watch(page.path)
-                self.tabs._refresh_tab(page)
+                self.tabs.watch(page.path)
+                self.tabs.refresh_tab(page)
 
     def showEvent(self, e) -> None:  # noqa: N802
         super().showEvent(e)
@@ -517,7 +529,7 @@ class MainWindow(QMainWindow):
             page.editor.setSavePoint()
         page.editor.set_cursor(b.line, b.column)
         page.backup_generation = -1
-        self.tabs._refresh_tab(page)
+        self.tabs.refresh_tab(page)
 
     @staticmethod
     def _disk_text(path: str | None) -> str | None:
@@ -568,8 +580,7 @@ class MainWindow(QMainWindow):
                 if page is not None:
                     page.editor.set_cursor(t.line, t.column, centre=False)
                     page.editor.setFirstVisibleLine(t.first_visible)
-        self.repl.input.history = list(st.repl_history)
-        self.repl.input._hpos = len(st.repl_history)
+        self.repl.input.set_history(st.repl_history)
         self.console.input.setText(st.input_json)
         restored = self.restore_backups()
         pages = self.tabs.pages()
@@ -611,17 +622,13 @@ class MainWindow(QMainWindow):
             self.tabs.save(page)
         page.editor.mark_run_error(None)
         path = page.run_path()
-        options = dict(inputs=inputs, profile=s.profile, timeout_s=s.timeout_s or None,
-                       memory_mb=s.memory_mb if s.memory_mb >= 8 else None, language=page.language,
-                       settings={"default_model": s.default_model, "base_urls": dict(s.base_urls)},
-                       workspace=self.workspace)
-        if debug:
-            options.update(self.debugger.controller.run_options())  # a fresh debug session (stops the last one)
-        run = self.runs.start_run(path, page.editor.text(), options, page.language)
-        run.page_ref = page  # type: ignore[attr-defined]
+        options = dict(run_options_from_settings(s), inputs=inputs, language=page.language, workspace=self.workspace)
+        # a debug run gets a fresh debug session (which stops the last one)
+        session = self.debugger.controller.new_session() if debug else None
+        run = self.runs.start_run(path, page.editor.text(), options, page.language, debug_session=session,
+                                  origin=page)
         if debug:
             self._debug_run = run
-            run.debug_session = options["debug"]["session"]  # type: ignore[attr-defined]
         self.console.add_run(run)
         self.trace.add_run(run)
         self.docks["console"].show()
@@ -695,15 +702,15 @@ class MainWindow(QMainWindow):
             self.console.set_paused(self._debug_run, (note or "") if paused else None)
 
     def _run_finished(self, run: RunSession) -> None:
-        ds = getattr(run, "debug_session", None)
-        if ds is not None and ds.state != "ended":  # the run never reached the worker: end its session too
+        ds = run.debug_session
+        if ds is not None and ds.state != DebugState.ENDED:  # the run never reached the worker: end its session too
             ds.on_finished(run.result)
         failure = getattr(run.result, "failure", None)
         if failure is not None and getattr(failure, "line", None):
             fpath = getattr(failure, "file", None) or run.path
             for page in self.tabs.pages():
                 if fpath in (page.run_path(), page.display_path()) or \
-                        (fpath == run.path and getattr(run, "page_ref", None) is page):
+                        (fpath == run.path and run.origin is page):
                     page.editor.mark_run_error(int(failure.line))
                     break
         if not self.runs.active():
@@ -759,7 +766,7 @@ class MainWindow(QMainWindow):
         self.tabs.new_file("lua")
 
     def action_open(self) -> None:
-        start = self.workspace or (os.path.dirname(self.tabs.current_page().path)
+        start = self.workspace or (os.path.dirname(self.tabs.current_page().path)  # type: ignore[arg-type]
                                    if self.tabs.current_page() and self.tabs.current_page().path else "")
         files, _ = QFileDialog.getOpenFileNames(self, "Open", start, FILE_FILTER)
         for f in files:

@@ -24,7 +24,7 @@ class Symbol:
     depth: int = 0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     """The language's symbol patterns from the registry, compiled once."""
     lang = languages.find(language)

@@ -17,17 +17,29 @@ in the current editor's language. Back/forward keep a history of visited pages (
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QStyle,
-                               QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QTextBrowser,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.reference.html import global_page, method_page
 from app import languages
-from app.reference.model import GlobalRef, LanguageView, MethodRef, Reference, first_sentence, \
-    get_reference
+from app.reference.html import global_page, method_page
+from app.reference.model import GlobalRef, LanguageView, MethodRef, Reference, first_sentence, get_reference
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +257,7 @@ class ReferencePanel(QDockWidget):
         hits = [m for m in self._ref.methods() if name in (m.name, v.name(m.name))]
         if len(hits) == 1:
             return hits[0].key
-        t = self._ref.type_(name)
+        t = self._ref.type_(name)  # type: ignore[assignment]
         return t.key if t is not None else None
 
     def _build_tree(self) -> None:
@@ -284,7 +296,7 @@ class ReferencePanel(QDockWidget):
             top = self.tree.topLevelItem(i)
             out.append(top)
             out.extend(top.child(j) for j in range(top.childCount()))
-        return out
+        return out  # type: ignore[return-value]
 
     def _filter(self, text: str) -> None:
         words = text.lower().split()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent
@@ -46,6 +47,11 @@ class ReplInput(QPlainTextEdit):
         self.setPlaceholderText("Evaluate… (Enter runs, Shift+Enter new line, ↑/↓ history)")
         self.setTabChangesFocus(True)
         self.setMaximumHeight(64)
+
+    def set_history(self, entries: list[str]) -> None:
+        """Replace the history (restored with the session); Up starts from its newest entry."""
+        self.history = list(entries)
+        self._hpos = len(self.history)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         key = e.key()

@@ -11,11 +11,18 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.engines.base import SpellFailure
+from app.runs import ReplHandle, RunHandle, RunOptions, RunResult, RunStatus, SpellRunner
+
+if TYPE_CHECKING:
+    from app.debugger.session import DebugSession
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +119,14 @@ class _Observer:
     def on_span(self, span: dict) -> None:
         self._ch.put("span", dict(span))
 
-    def on_finished(self, result: Any) -> None:
+    def on_finished(self, result: RunResult) -> None:
         self._ch.put("fin", result)
 
 
 class _ReplObserver(_Observer):
     """For REPL entries the result comes from ``eval``'s return value; a finish notification would repeat it."""
 
-    def on_finished(self, result: Any) -> None:
+    def on_finished(self, result: RunResult) -> None:
         pass
 
 
@@ -134,20 +141,23 @@ class RunSession(QObject):
 
     output = Signal(object)     # [(stream, text), ...] (object: no conversion of big lists)
     spanUpdated = Signal(dict)
-    finished = Signal(object)   # RunResult (or a stand-in with the same fields)
+    finished = Signal(object)   # RunResult
     statsChanged = Signal()
 
     _ids = itertools.count(1)
 
-    def __init__(self, path: str, language: str, parent: QObject | None = None) -> None:
+    def __init__(self, path: str, language: str, parent: QObject | None = None,
+                 debug_session: DebugSession | None = None, origin: object | None = None) -> None:
         super().__init__(parent)
         self.number = next(self._ids)
         self.path = path
         self.language = language
+        self.debug_session = debug_session  # the session of a debug run
+        self.origin = origin                # what started the run (the IDE's editor page), for front ends
         self.channel = _Channel()
         self.observer = _Observer(self.channel)
-        self.run: Any = None
-        self.result: Any = None
+        self.run: RunHandle | None = None
+        self.result: RunResult | None = None
         self.started = time.monotonic()
         self.ended: float | None = None
         self.cancel_requested = False
@@ -162,13 +172,12 @@ class RunSession(QObject):
     def status(self) -> str:
         if self.result is None:
             return "stopping" if self.cancel_requested else "running"
-        return str(getattr(self.result, "status", "error"))
+        return str(self.result.status)
 
     def elapsed(self) -> float:
         """Seconds the run has taken (the runner's own measure once it finished)."""
-        d = getattr(self.result, "duration_s", None)
-        if isinstance(d, (int, float)) and d > 0:
-            return float(d)
+        if self.result is not None and self.result.duration_s > 0:
+            return float(self.result.duration_s)
         return (self.ended or time.monotonic()) - self.started
 
     def cancel(self) -> None:
@@ -199,7 +208,7 @@ class RunSession(QObject):
                 continue
             self.result = r
             self.ended = time.monotonic()
-            st = getattr(r, "stats", None) or {}
+            st = r.stats or {}
             if isinstance(st, dict):
                 tok = st.get("tokens")
                 if isinstance(tok, dict):
@@ -225,31 +234,11 @@ class RunSession(QObject):
         self.stats = RunStats(tokens, cost)
 
 
-def _safe_cancel(run: Any) -> None:
+def _safe_cancel(run: RunHandle | ReplHandle) -> None:
     try:
         run.cancel()
     except Exception:
         log.exception("cancelling a run failed")
-
-
-@dataclass
-class _Failure:
-    code: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    traceback: list = field(default_factory=list)
-
-
-@dataclass
-class _Result:
-    """A stand-in RunResult for runs that never reached the runner."""
-    status: str
-    value: Any = None
-    failure: Any = None
-    duration_s: float = 0.0
-    stats: dict = field(default_factory=dict)
 
 
 class ReplSession(QObject):
@@ -259,25 +248,20 @@ class ReplSession(QObject):
     evaluated = Signal(object)   # RunResult
     ready = Signal()
 
-    def __init__(self, service: "RunService", language: str) -> None:
+    def __init__(self, service: RunService, language: str) -> None:
         super().__init__(service)
         self.service = service
         self.language = language
         self.channel = _Channel()
         self.observer = _ReplObserver(self.channel)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"repl-{language}")
-        self._session: Any = None
+        self._session: ReplHandle | None = None
         self._closed = False
         self.pending = 0  # entries submitted and not answered yet
 
-    def _ensure(self) -> Any:
+    def _ensure(self) -> ReplHandle:
         if self._session is None:
-            runner = self.service.wait_runner()
-            opts = self.service.repl_options()
-            try:
-                self._session = runner.repl(self.language, opts) if opts is not None else runner.repl(self.language)
-            except TypeError:  # a runner whose repl() takes only the language
-                self._session = runner.repl(self.language)
+            self._session = self.service.wait_runner().repl(self.language, self.service.repl_options())
         return self._session
 
     def evaluate(self, source: str) -> None:
@@ -291,7 +275,7 @@ class ReplSession(QObject):
                 result = self._ensure().eval(source, self.observer)
             except Exception as e:
                 log.exception("REPL evaluation failed")
-                result = _Result("crashed", failure=_Failure("internal", f"REPL failed: {e}"))
+                result = RunResult(RunStatus.CRASHED, failure=SpellFailure("internal", f"REPL failed: {e}"))
             self.channel.put("fin", result)
 
         self._pool.submit(work)
@@ -308,7 +292,7 @@ class ReplSession(QObject):
         """Stop the entry being evaluated (the runner kills the session's worker; the next entry gets a fresh
         runtime). Never blocks the UI."""
         session = self._session
-        if session is not None and self.pending and hasattr(session, "cancel"):
+        if session is not None and self.pending:
             threading.Thread(target=_safe_cancel, args=(session,), name="repl-cancel", daemon=True).start()
 
     def close(self) -> None:
@@ -336,10 +320,11 @@ class RunService(QObject):
     runStarted = Signal(object)   # RunSession
     runFinished = Signal(object)  # RunSession
 
-    def __init__(self, runner_factory: Callable[[], Any] | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, runner_factory: Callable[[], SpellRunner] | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._factory = runner_factory or _default_runner
-        self.runner: Any = None
+        self.runner: SpellRunner | None = None
         self.error: str | None = None
         self._ready = threading.Event()
         self._starting = False
@@ -370,7 +355,7 @@ class RunService(QObject):
         threading.Thread(target=work, name="runner-start", daemon=True).start()
         self._timer.start()
 
-    def wait_runner(self, timeout: float = 60.0) -> Any:
+    def wait_runner(self, timeout: float = 60.0) -> SpellRunner:
         """The Runner, waiting for it to start (call from background threads only)."""
         if not self._starting:
             raise RuntimeError("runner not started")
@@ -385,29 +370,36 @@ class RunService(QObject):
 
     def check_fn(self) -> Callable[[str, str, str], list] | None:
         """``runner.check`` as a plain function once the runner is ready (for the diagnostics service)."""
-        if not self.ready:
-            return None
         runner = self.runner
+        if not self.ready or runner is None:
+            return None
         return lambda source, path, language: runner.check(source, path, language=language)
 
     # ------------------------------------------------------------------------------------------------- runs
-    def start_run(self, path: str, source: str | None, options: dict[str, Any], language: str) -> RunSession:
-        """Start a run with ``RunOptions(**options)``; returns its :class:`RunSession` at once."""
+    def start_run(self, path: str, source: str | None, options: dict[str, Any], language: str,
+                  debug_session: DebugSession | None = None, origin: object | None = None) -> RunSession:
+        """Start a run with ``RunOptions(**options)`` (under the debugger when ``debug_session`` is given);
+        returns its :class:`RunSession` at once."""
         self.start_runner()
-        session = RunSession(path, language, self)
+        session = RunSession(path, language, self, debug_session, origin)
         self.sessions.append(session)
         self.runStarted.emit(session)
 
         def work() -> None:
             try:
                 runner = self.wait_runner()
-                session.run = runner.start(path, source=source, options=make_options(**options),
-                                           observer=session.observer)
+                run_options = RunOptions(**options)
+                if debug_session is not None:
+                    session.run = runner.debug(path, debug_session, source=source, options=run_options,
+                                               observer=session.observer)
+                else:
+                    session.run = runner.start(path, source=source, options=run_options, observer=session.observer)
                 if session.cancel_requested:
                     _safe_cancel(session.run)
             except Exception as e:
                 log.exception("could not start the run")
-                session.channel.put("fin", _Result("crashed", failure=_Failure("internal", f"could not start: {e}")))
+                session.channel.put("fin", RunResult(RunStatus.CRASHED,
+                                                     failure=SpellFailure("internal", f"could not start: {e}")))
 
         self._starter.submit(work)
         self._timer.start()
@@ -431,15 +423,13 @@ class RunService(QObject):
         self._timer.start()
         return self.repls[language]
 
-    def repl_options(self) -> Any:
+    def repl_options(self) -> RunOptions | None:
         """RunOptions for new REPL sessions (profile, limits and default model from the settings)."""
         from app.ui.settings import SettingsStore
         st = SettingsStore.current
         if st is None:
             return None
-        return make_options(profile=st.profile, timeout_s=st.timeout_s or None,
-                            memory_mb=st.memory_mb if st.memory_mb >= 8 else None,
-                            settings={"default_model": st.default_model, "base_urls": dict(st.base_urls)})
+        return RunOptions(**run_options_from_settings(st))
 
     def reset_repl(self, language: str) -> None:
         s = self.repls.pop(language, None)
@@ -499,7 +489,7 @@ class RunService(QObject):
         self._starter.shutdown(wait=False, cancel_futures=True)
 
 
-def _default_runner() -> Any:
+def _default_runner() -> SpellRunner:
     from app.runner import Runner
     from app.ui import settings
     try:
@@ -531,21 +521,12 @@ def _prewarm_llm() -> None:
         PREWARMED.set()
 
 
-def make_options(**kw: Any) -> Any:
-    """``app.runner.RunOptions(**kw)`` (a simple namespace when the runner module is not importable)."""
-    try:
-        from app.runner import RunOptions
-        import dataclasses
-        if dataclasses.is_dataclass(RunOptions):  # pass only what this runner understands
-            known = {f.name for f in dataclasses.fields(RunOptions)}
-            dropped = set(kw) - known
-            if dropped:
-                log.debug("RunOptions has no %s", ", ".join(sorted(dropped)))
-            kw = {k: v for k, v in kw.items() if k in known}
-        return RunOptions(**kw)
-    except ImportError:
-        from types import SimpleNamespace
-        return SimpleNamespace(**kw)
+def run_options_from_settings(settings: Any) -> dict[str, Any]:
+    """The ``RunOptions`` fields that come from the user's settings (:class:`app.ui.settings.Settings`): profile,
+    limits (0 / too small: the profile's) and the default model. The one place settings become run options."""
+    return {"profile": settings.profile, "timeout_s": settings.timeout_s or None,
+            "memory_mb": settings.memory_mb if settings.memory_mb >= 8 else None,
+            "settings": {"default_model": settings.default_model}}
 
 
 def format_seconds(s: float) -> str:

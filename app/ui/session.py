@@ -38,7 +38,7 @@ class SessionState:
     breakpoints: list[dict[str, Any]] = field(default_factory=list)  # BreakpointStore.to_json()
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SessionState":
+    def from_dict(cls, d: dict[str, Any]) -> SessionState:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["tabs"] = [TabState(**{k: v for k, v in t.items() if k in TabState.__dataclass_fields__})
                          for t in known.get("tabs", []) if isinstance(t, dict) and t.get("path")]

@@ -9,9 +9,24 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.config import (BASE_URL_ENV, BASE_URLS, DEFAULT_MODEL, KEYRING_SERVICE, MODEL_SUGGESTIONS,  # noqa: F401
-                        PROFILES, PROVIDERS, THEMES, Settings, credential_configured, delete_credential,
-                        export_to_environment, keyring_problem, load_settings, set_credential, settings_path)
+from app.config import (  # noqa: F401
+    BASE_URL_ENV,
+    BASE_URLS,
+    DEFAULT_MODEL,
+    KEYRING_SERVICE,
+    MODEL_SUGGESTIONS,
+    PROFILES,
+    PROVIDERS,
+    THEMES,
+    Settings,
+    credential_configured,
+    delete_credential,
+    export_to_environment,
+    keyring_problem,
+    load_settings,
+    set_credential,
+    settings_path,
+)
 from app.ui.fileio import atomic_write_bytes
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,25 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFontComboBox,
-                               QFormLayout, QGridLayout, QGroupBox, QInputDialog, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFontComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui import settings as S
 
@@ -60,14 +76,14 @@ class SettingsDialog(QDialog):
             self.theme.addItem(t.capitalize(), t)
         self.theme.setCurrentIndex(list(S.THEMES).index(s.theme))
         self.theme.currentIndexChanged.connect(lambda *_: self.store.update(theme=self.theme.currentData()))
-        self.font = QFontComboBox()
-        self.font.setFontFilters(QFontComboBox.FontFilter.MonospacedFonts)
-        self.font.setCurrentFont(QFont(s.font_family))
-        self.font.currentFontChanged.connect(lambda f: self.store.update(font_family=f.family()))
-        self.size = QSpinBox()
-        self.size.setRange(6, 48)
-        self.size.setValue(s.font_size)
-        self.size.valueChanged.connect(lambda v: self.store.update(font_size=int(v)))
+        self.font = QFontComboBox()  # type: ignore[assignment, method-assign]
+        self.font.setFontFilters(QFontComboBox.FontFilter.MonospacedFonts)  # type: ignore[attr-defined]
+        self.font.setCurrentFont(QFont(s.font_family))  # type: ignore[attr-defined]
+        self.font.currentFontChanged.connect(lambda f: self.store.update(font_family=f.family()))  # type: ignore[attr-defined]
+        self.size = QSpinBox()  # type: ignore[assignment, method-assign]
+        self.size.setRange(6, 48)  # type: ignore[attr-defined]
+        self.size.setValue(s.font_size)  # type: ignore[attr-defined]
+        self.size.valueChanged.connect(lambda v: self.store.update(font_size=int(v)))  # type: ignore[attr-defined]
         self.tab_width = QSpinBox()
         self.tab_width.setRange(1, 12)
         self.tab_width.setValue(s.tab_width)

@@ -11,9 +11,21 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton,
-                               QSplitter, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.ui.run_service import RunSession, format_seconds
 from app.ui.theme import LIGHT, Theme
@@ -328,7 +340,7 @@ class TracePanel(QWidget):
             stack = [root.child(j) for j in range(root.childCount())]
             while stack:
                 it = stack.pop()
-                self._apply_filter_item(it)
+                self._apply_filter_item(it)  # type: ignore[arg-type]
                 stack.extend(it.child(j) for j in range(it.childCount()))
 
     def _matches(self, span: dict) -> bool:
@@ -363,7 +375,7 @@ class TracePanel(QWidget):
         for j in range(item.childCount()):
             c = item.child(j)
             span = self._spans.get(c.data(0, ROLE_SPAN))
-            if (span is not None and self._matches(span)) or self._any_child_visible(c):
+            if (span is not None and self._matches(span)) or self._any_child_visible(c):  # type: ignore[arg-type]
                 return True
         return False
 

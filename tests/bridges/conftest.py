@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from support.llm_server import LLMServer
 
 from app.bridges.errors import SpellError
 from app.bridges.registry import BridgeContext, BridgeHost
 from app.engines.base import Limits
-from support.llm_server import LLMServer
 
 DUMMY_KEY = "sk-test-dummy-key-0123456789"
 

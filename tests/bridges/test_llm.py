@@ -260,6 +260,7 @@ def test_content_parts_cannot_make_the_host_fetch_urls(make_spell, llm_server):
 def test_llm_threads_get_their_own_event_loop():
     import asyncio
     import threading
+
     from app.bridges.litellm_support import ensure_thread_loop
     seen = []
 

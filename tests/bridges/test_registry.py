@@ -8,7 +8,7 @@ import pytest
 from app.bridges import registry
 from app.bridges.errors import SpellError
 from app.bridges.registry import Bridge, BridgeContext, BridgeHost, Callback
-from app.runner import RunOptions, Runner
+from app.runner import Runner
 
 
 class ProbeOptions(TypedDict, total=False):

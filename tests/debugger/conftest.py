@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 import textwrap
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,7 @@ def debug(runner: Any) -> Iterator[Callable[..., Debugged]]:
             line, opts = (bp, {}) if isinstance(bp, int) else bp
             store.add(opts.pop("file", path), line, **opts)
         session = DebugSession(store, break_on_error=break_on_error, calls=calls, instrument=instrument)
-        run = runner.start(path, options=RunOptions(debug={"session": session}, inputs=inputs, timeout_s=timeout_s))
+        run = runner.debug(path, session, options=RunOptions(inputs=inputs, timeout_s=timeout_s))
         d = Debugged(run, session, path)
         started.append(d)
         return d

@@ -26,7 +26,7 @@ def test_breakpoint_on_blank_line_moves_to_next_code_line(spell, debug):
     assert (st.reason, st.file, st.line) == ("breakpoint", path, 4)
     bp = d.session.breakpoints.for_file(path)[0]
     assert bp.verified and bp.actual_line == 4 and "line 4" in bp.message
-    assert [f["name"] for f in st.frames if f["kind"] == "lua"] == ["add", "main chunk"]
+    assert [f["name"] for f in st.frames if f["kind"] == "spell"] == ["add", "main chunk"]
     assert d.locals() == {"a": "0", "b": "1", "c": "1"}
     d.session.breakpoints.clear()
     assert d.finish().value == 21
@@ -45,7 +45,7 @@ def test_breakpoint_past_the_last_code_line_is_not_verified(spell, debug):
 def test_condition_compiled_once_and_true_only(spell, debug):
     path = spell("loop.lua", LOOP)
     d = debug(path, [(4, {"condition": "a >= 6"})])
-    st = d.stop()
+    d.stop()
     assert d.locals()["a"] == "6"
     d.session.continue_()
     assert d.stop().line == 4 and d.locals()["a"] == "10"
@@ -106,14 +106,13 @@ def test_logpoint_prints_without_stopping(spell, debug, runner):
     store = BreakpointStore()
     store.add(path, 4, log_message="b={b} sum={a + b} bad={nope.x}")
     from app.debugger.session import DebugSession
-    from app.runner import RunOptions
     session = DebugSession(store)
 
     class Obs:
         def on_output(self, stream, text):
             out.append(text)
 
-    run = runner.start(path, options=RunOptions(debug={"session": session}), observer=Obs())
+    run = runner.debug(path, session, observer=Obs())
     res = run.wait(20)
     assert res.ok and res.value == 21
     text = "".join(out)
@@ -140,7 +139,7 @@ def test_breakpoint_added_while_running_takes_effect(spell, debug):
     d.session.breakpoints.add(path, 3)
     st = d.stop()
     assert (st.reason, st.line) == ("breakpoint", 3)
-    assert [f["name"] for f in st.frames if f["kind"] == "lua"][:1] == ["tick"]
+    assert [f["name"] for f in st.frames if f["kind"] == "spell"][:1] == ["tick"]
     # removed while stopped: continue runs on, then pause stops the spinning loop
     d.session.breakpoints.clear()
     d.session.continue_()
@@ -184,7 +183,7 @@ def test_breakpoints_in_a_required_module(spell, debug):
     d = debug(path, [(3, {"file": mod})])
     st = d.stop()
     assert (st.file, st.line) == (mod, 3)
-    assert [f["file"] for f in st.frames if f["kind"] == "lua"] == [mod, path]
+    assert [f["file"] for f in st.frames if f["kind"] == "spell"] == [mod, path]
     assert d.locals() == {"x": "21"}
     assert d.session.breakpoints.for_file(mod)[0].verified
     assert d.finish().value == 42
@@ -278,7 +277,7 @@ def test_pause_during_a_bridge_call_stops_right_after_it(spell, debug):
     d.session.pause()   # the tool's body spins inside the bridge call: it stops there, at once
     st = d.stop()
     assert st.reason == "pause" and st.line == 4
-    assert [f["kind"] for f in st.frames][:3] == ["lua", "bridge", "lua"]
+    assert [f["kind"] for f in st.frames][:3] == ["spell", "bridge", "spell"]
     d.session.stop()
 
 

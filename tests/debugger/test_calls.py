@@ -18,7 +18,7 @@ def test_break_before_llm_call_edit_the_prompt(spell, debug):
     req = st.data["request"]
     assert req["model"].startswith("offline/") and req["messages"][-1]["content"] == "tell me about owls"
     # the worker waits in the bridge call: the spell's variables are readable
-    assert [f["kind"] for f in st.frames][:2] == ["bridge", "lua"] and st.frames[0]["name"] == "LLM.complete"
+    assert [f["kind"] for f in st.frames][:2] == ["bridge", "spell"] and st.frames[0]["name"] == "LLM.complete"
     assert d.locals(2)["topic"] == '"owls"'
     assert d.session.evaluate("topic .. '!'", 2)["value"] == '"owls!"'
     assert d.locals(1)["method"] == '"complete"'  # the bridge frame shows the call's arguments
@@ -89,7 +89,7 @@ def test_agent_tool_breakpoint_then_llm_breakpoint(spell, debug):
     st = d.stop()
     assert st.reason == "breakpoint" and st.line == 5
     kinds = [(f["kind"], f["name"]) for f in st.frames]
-    assert kinds[0] == ("lua", "function") or kinds[0][0] == "lua"
+    assert kinds[0] == ("spell", "function") or kinds[0][0] == "spell"
     assert ("bridge", "bot.run") in kinds or any(k == "bridge" for k, _ in kinds)
     args_ref = next(v for v in d.session.variables(
         next(s["ref"] for s in d.session.scopes(1) if s["name"] == "Locals"))["items"] if v["name"] == "args")

@@ -5,7 +5,6 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from app.runner import RunOptions  # noqa: E402
 from app.ui import debug_controller  # noqa: E402
 from app.ui.debug_controller import DebugController, EditorDebugBinding  # noqa: E402
 
@@ -60,7 +59,7 @@ def test_margin_menu_edits_condition(qtbot, editor, monkeypatch):
 def test_current_line_and_hover(qtbot, editor, runner):
     ed, ctl, binding, path = editor
     ctl.store.add(path, 3, condition="i == 2")
-    run = runner.start(path, options=RunOptions(**ctl.run_options()))
+    run = runner.debug(path, ctl.new_session())
     qtbot.waitUntil(lambda: ctl.is_paused, timeout=15000)
     assert has_marker(ed, 3, binding.MARKER_CURRENT) and has_marker(ed, 3, binding.MARKER_CURRENT_BG)
     pos = ed.positionFromLine(2) + 4          # inside "total" on line 3

@@ -10,8 +10,6 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from app.debugger.session import CallBreakpoints  # noqa: E402
-from app.runner import RunOptions  # noqa: E402
 from app.ui import debugger_panels  # noqa: E402
 from app.ui.debug_controller import DebugController  # noqa: E402
 from app.ui.debugger_panels import create_debug_docks  # noqa: E402
@@ -40,7 +38,7 @@ def ui(qtbot, runner):
     runs = []
 
     def start(path):
-        run = runner.start(path, options=RunOptions(**ctl.run_options()))
+        run = runner.debug(path, ctl.new_session())
         runs.append(run)
         return run
     yield ctl, docks, start
@@ -188,7 +186,7 @@ def test_debug_wiring_with_editor_tabs(qtbot, spell, runner):
     page = tabs.open_file(path, 4)
     w.toggle_breakpoint()                                   # F9 on the caret's line
     assert [b.line for b in w.controller.store.for_file(path)] == [4]
-    run = runner.start(path, options=RunOptions(**w.controller.run_options()))
+    run = runner.debug(path, w.controller.new_session())
     qtbot.waitUntil(lambda: w.controller.is_paused, timeout=15000)
     assert tabs.current_page() is page
     assert page.editor.lineFromPosition(page.editor.currentPos()) + 1 == 4

@@ -18,7 +18,7 @@ return s
 
 
 def lua_frames(st):
-    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "lua"]
+    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "spell"]
 
 
 def test_step_in_over_out(spell, debug):
@@ -130,7 +130,7 @@ def test_coroutine_create_breakpoint_and_stepping_stays_in_coroutine(spell, debu
     st = d.stop()
     assert st.data["thread"] == "coroutine"
     # the coroutine's frames, then the resumer's (each labelled with its thread)
-    frames = [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "lua"]
+    frames = [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "spell"]
     assert frames == [(3, "coroutine"), (8, "main")]
     assert d.locals(2)["co"].startswith("thread")      # the resumer's locals are readable too
     st = d.step("step_over")
@@ -228,7 +228,7 @@ def test_require_and_tool_callbacks_inside_a_resumed_coroutine(spell, debug, run
     assert st.line == 3 and st.file == path and d.locals()["args"].startswith("table")
     # the tool body runs on the main coroutine; the logical stack continues in the coroutine that called Tool.call
     assert [(f["kind"], f.get("line"), f["thread"]) for f in st.frames] == [
-        ("lua", 3, "main"), ("bridge", None, "coroutine"), ("lua", 7, "coroutine"), ("lua", 9, "main")]
+        ("spell", 3, "main"), ("bridge", None, "coroutine"), ("spell", 7, "coroutine"), ("spell", 9, "main")]
     assert st.frames[1]["name"] == "Tool.call"
     assert d.locals(3)["m"].startswith("table")     # the coroutine's frame, below the bridge call
     assert d.finish().value == expected
@@ -251,7 +251,7 @@ def test_step_into_a_bridge_call_that_runs_a_script_function(spell, debug):
     assert d.stop().data["thread"] == "coroutine"
     st = d.step("step_in")
     assert (st.line, st.data["thread"]) == (3, "main")
-    assert [f["kind"] for f in st.frames][:3] == ["lua", "bridge", "lua"]
+    assert [f["kind"] for f in st.frames][:3] == ["spell", "bridge", "spell"]
     assert d.finish().value == "X"
 
 
@@ -280,7 +280,7 @@ def test_uncaught_error_in_a_wrapped_coroutine_stops_where_it_happened(spell, de
     d = debug(path)
     st = d.stop()
     assert st.reason == "exception" and "bad 42" in st.message
-    assert [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "lua"] == [
+    assert [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "spell"] == [
         (3, "coroutine"), (6, "main"), (9, "main")]
     assert d.locals()["inside"] == "42"
     res = d.finish()               # no second stop for the same error on its way out

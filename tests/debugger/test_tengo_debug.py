@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ export s
 
 
 def frames(st):
-    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "lua"]
+    return [(f["name"], f["line"]) for f in st.frames if f["kind"] == "spell"]
 
 
 def test_breakpoint_stack_and_variables(spell, debug):
@@ -260,7 +261,6 @@ def test_condition_sees_free_variables_and_main_script_variables(spell, debug):
 
 def test_logpoint_prints_without_stopping(spell, runner):
     from app.debugger.session import BreakpointStore, DebugSession
-    from app.runner import RunOptions
     path = spell("loop.tengo", """
         total := 0
         for i := 0; i < 3; i++ {
@@ -278,7 +278,7 @@ def test_logpoint_prints_without_stopping(spell, runner):
         def on_output(self, stream, text):
             out.append(text)
 
-    run = runner.start(path, options=RunOptions(debug={"session": session}), observer=Obs())
+    run = runner.debug(path, session, observer=Obs())
     res = run.wait(20)
     assert res is not None and res.ok and res.value == 3 and session.describe()["stops"] == 0
     lines = "".join(out).splitlines()

@@ -40,7 +40,7 @@ def test_scopes_locals_upvalues_varargs_globals(spell, debug):
     loc = items(d.session, refs["Locals"])
     assert loc["n"]["value"] == "5" and loc["big"]["value"] == "array [2500]" and loc["big"]["ref"] > 0
     assert set(loc) >= {"n", "big", "map", "long", "s"}
-    assert not any(name.startswith("(") or name.startswith("__llmspell") for name in loc)
+    assert not any(name.startswith(("(", "__llmspell")) for name in loc)
     assert items(d.session, refs["Upvalues"])["shared"]["value"] == '"up"'
     va = items(d.session, refs["Varargs"])
     assert va["...1"]["value"] == '"va"' and va["...2"]["value"] == "42"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.engines.pool import EnginePool
-from app.runner import RunOptions, Runner
+from app.runner import Runner, RunOptions
 
 SPIN = "while true do end"
 

@@ -35,6 +35,7 @@ def _cases(language: str) -> list:
 def runner(tmp_path_factory):
     """One runner for the module; persistent state (``State``) goes to a temporary data folder."""
     import os
+
     from app.runner import Runner
     old = os.environ.get("LLMSPELL_DATA_DIR")
     os.environ["LLMSPELL_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))

@@ -1,8 +1,7 @@
 """The language-neutral reference model and its Lua / JS / Tengo views."""
 from __future__ import annotations
 
-from app.reference.model import (INITIAL_VERSION, LanguageView, Reference, build_reference, lua_to_tengo,
-                                 split_type)
+from app.reference.model import INITIAL_VERSION, LanguageView, Reference, build_reference, lua_to_tengo, split_type
 
 
 def test_live_registry_has_every_global_and_method() -> None:

@@ -116,9 +116,10 @@ def test_clicking_the_tree_opens_pages(qtbot, fake_ref: Reference) -> None:
 
 
 def test_dark_palette_gets_dark_highlighting(qtbot, fake_ref: Reference) -> None:
-    from PySide6.QtGui import QColor, QPalette
-    from app.reference.html import PYGMENTS_DARK_STYLE
     from pygments.styles import get_style_by_name
+    from PySide6.QtGui import QColor, QPalette
+
+    from app.reference.html import PYGMENTS_DARK_STYLE
     panel = ReferencePanel(lambda: "lua", fake_ref)
     qtbot.addWidget(panel)
     panel.show_symbol("LLM.chat")

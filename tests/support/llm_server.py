@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def setup(self) -> None:
         super().setup()
@@ -208,7 +208,7 @@ def _instructed_schema(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: "LLMServer"
+    owner: LLMServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("client %s went away", client_address, exc_info=True)  # timeouts and drops are expected here
@@ -231,7 +231,7 @@ class LLMServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
-    def start(self) -> "LLMServer":
+    def start(self) -> LLMServer:
         self._thread.start()
         return self
 
@@ -239,7 +239,7 @@ class LLMServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "LLMServer":
+    def __enter__(self) -> LLMServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -13,7 +14,7 @@ import keyring.backend  # noqa: E402
 import pytest  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ui_fakes import FakeRunner  # noqa: E402
+from ui_fakes import FakeRunner, SharedRunner  # noqa: E402
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -71,19 +72,6 @@ def ui_env(tmp_path, monkeypatch) -> Iterator[MemoryKeyring]:
     keyring.set_keyring(old)
 
 
-class _SharedRunner:
-    """The suite's real runner, which windows must not shut down."""
-
-    def __init__(self, runner: Any) -> None:
-        self._r = runner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._r, name)
-
-    def shutdown(self) -> None:
-        pass
-
-
 @pytest.fixture
 def make_window(qtbot) -> Iterator[Callable[..., Any]]:
     """``make_window(runner_factory=FakeRunner, restore=True)`` → a shown MainWindow with its runner starting."""
@@ -114,4 +102,4 @@ def window(make_window) -> Any:
 @pytest.fixture
 def real_window(make_window, runner) -> Any:
     """A window on the suite's shared real Runner (skipped when it cannot start)."""
-    return make_window(lambda: _SharedRunner(runner))
+    return make_window(lambda: SharedRunner(runner))

@@ -10,8 +10,8 @@ from app.ui import fileio
 
 
 @pytest.mark.parametrize("raw, encoding, bom, eol", [
-    ("a\nb\n".encode(), "utf-8", False, "\n"),
-    ("é\r\nb\r\n".encode("utf-8"), "utf-8", False, "\r\n"),
+    (b"a\nb\n", "utf-8", False, "\n"),
+    ("é\r\nb\r\n".encode(), "utf-8", False, "\r\n"),
     (codecs.BOM_UTF8 + "ü\nx".encode(), "utf-8", True, "\n"),
     ("café\r\n".encode("cp1252"), "cp1252", False, "\r\n"),
     (codecs.BOM_UTF16_LE + "hi\r\nthere".encode("utf-16-le"), "utf-16-le", True, "\r\n"),

@@ -314,3 +314,25 @@ def test_input_is_remembered_per_spell(window, qtbot, tmp_path):
     assert window.console.input.text() == '{"who": "a"}'
     window.tabs.setCurrentWidget(pb)
     assert window.console.input.text() == '{"who": "b"}'
+
+
+def test_runners_conform_to_the_seam():
+    """The UI programs against app.runs.SpellRunner: the real runner and the fakes implement it with the same
+    parameters, so production code never bends around a fake."""
+    import inspect
+
+    from ui_fakes import FakeRepl, FakeRun, FakeRunner, SharedRunner
+
+    from app.runner import ReplSession, Run, Runner
+    from app.runs import ReplHandle, RunHandle, SpellRunner
+
+    assert isinstance(FakeRunner(), SpellRunner)
+    assert issubclass(Runner, SpellRunner)
+    for protocol, impls in ((SpellRunner, (Runner, FakeRunner, SharedRunner)), (RunHandle, (Run, FakeRun)),
+                            (ReplHandle, (ReplSession, FakeRepl))):
+        for name, member in vars(protocol).items():
+            if name.startswith("_") or not callable(member):
+                continue
+            want = list(inspect.signature(member).parameters)
+            for impl in impls:
+                assert list(inspect.signature(getattr(impl, name)).parameters) == want, (impl, name)

@@ -1,52 +1,27 @@
-"""A tiny stand-in for ``app.runner.Runner`` used by the UI tests that do not need real workers."""
+"""A tiny stand-in for ``app.runner.Runner`` used by the UI tests that do not need real workers.
+
+It implements :class:`app.runs.SpellRunner` (checked by ``tests/ui/test_run.py``) and returns the real result types
+(:class:`RunResult`, :class:`SpellFailure`, :class:`Diagnostic`), so the UI never has to tolerate a stand-in."""
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+import uuid
 from typing import Any
 
-
-@dataclass
-class FakeFailure:
-    code: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    traceback: list = field(default_factory=list)
-
-
-@dataclass
-class FakeFrame:
-    file: str
-    line: int
-    function: str = ""
-
-
-@dataclass
-class FakeResult:
-    status: str
-    value: Any = None
-    failure: Any = None
-    duration_s: float = 0.0
-    stats: dict = field(default_factory=dict)
-
-
-@dataclass
-class FakeDiagnostic:
-    file: str
-    line: int
-    column: int
-    message: str
-    severity: str = "error"
+from app.debugger.session import DebugSession
+from app.engines.base import Diagnostic, Frame, SpellFailure
+from app.runs import RunOptions, RunResult, RunStatus
 
 
 class FakeRun:
+    """A :class:`app.runs.RunHandle`."""
+
     def __init__(self) -> None:
+        self.run_id = uuid.uuid4().hex[:12]
         self.cancelled = threading.Event()
         self.finished = threading.Event()
-        self.result: FakeResult | None = None
+        self.result: RunResult | None = None
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -55,28 +30,34 @@ class FakeRun:
     def done(self) -> bool:
         return self.finished.is_set()
 
-    def wait(self, timeout: float | None = None) -> FakeResult | None:
+    def wait(self, timeout: float | None = None) -> RunResult | None:
         self.finished.wait(timeout)
         return self.result
 
 
 class FakeRepl:
-    def __init__(self) -> None:
+    """A :class:`app.runs.ReplHandle` evaluating Python expressions."""
+
+    def __init__(self, options: RunOptions | None = None) -> None:
         self.env: dict[str, Any] = {}
         self.closed = False
+        self.options = options
 
-    def eval(self, source: str, observer: Any) -> FakeResult:
+    def eval(self, source: str, observer: Any = None) -> RunResult:
         try:
             if "=" in source and "==" not in source:
                 name, expr = source.split("=", 1)
                 self.env[name.replace("local", "").strip()] = eval(expr, {}, dict(self.env))  # noqa: S307
-                return FakeResult("ok", None)
+                return RunResult(RunStatus.OK, None)
             if source.startswith("print("):
                 observer.on_output("stdout", f"{eval(source[6:-1], {}, dict(self.env))}\n")  # noqa: S307
-                return FakeResult("ok", None)
-            return FakeResult("ok", eval(source, {}, dict(self.env)))  # noqa: S307
+                return RunResult(RunStatus.OK, None)
+            return RunResult(RunStatus.OK, eval(source, {}, dict(self.env)))  # noqa: S307
         except Exception as e:
-            return FakeResult("error", failure=FakeFailure("runtime", str(e), "<repl>", 1))
+            return RunResult(RunStatus.ERROR, failure=SpellFailure("runtime", str(e), "<repl>", 1))
+
+    def cancel(self) -> None:
+        pass
 
     def close(self) -> None:
         self.closed = True
@@ -88,14 +69,22 @@ class FakeRunner:
 
     def __init__(self) -> None:
         self.started: list[tuple[str, Any]] = []
+        self.debugged: list[DebugSession] = []
         self.checks = 0
         self.repls: list[FakeRepl] = []
 
-    def start(self, path: str, source: str | None = None, options: Any = None, observer: Any = None) -> FakeRun:
+    def start(self, path: str, source: str | None = None, options: RunOptions | None = None,
+              observer: Any = None) -> FakeRun:
         self.started.append((path, options))
         run = FakeRun()
         threading.Thread(target=self._go, args=(run, path, source or "", options, observer), daemon=True).start()
         return run
+
+    def debug(self, path: str, session: DebugSession, source: str | None = None, options: RunOptions | None = None,
+              observer: Any = None) -> FakeRun:
+        """Runs as :meth:`start` does (no debugger behind it): the session is recorded."""
+        self.debugged.append(session)
+        return self.start(path, source, options, observer)
 
     def _go(self, run: FakeRun, path: str, source: str, options: Any, obs: Any) -> None:
         t0 = time.monotonic()
@@ -122,31 +111,54 @@ class FakeRunner:
         if "HANG" in source:
             while not run.cancelled.wait(0.05):
                 pass
-            result = FakeResult("cancelled", duration_s=time.monotonic() - t0)
+            result = RunResult(RunStatus.CANCELLED, duration_s=time.monotonic() - t0)
         elif "FAIL" in source:
-            result = FakeResult("error", failure=FakeFailure("runtime", "attempt to call a nil value", path, 2, None,
-                                                             [FakeFrame(path, 2, "main")]),
+            result = RunResult(RunStatus.ERROR, failure=SpellFailure("runtime", "attempt to call a nil value", path, 2,
+                                                                     None, [Frame(path, 2, "main")]),
                                 duration_s=time.monotonic() - t0, stats={"tokens": 10, "cost": 0.0012})
         else:
-            result = FakeResult("ok", {"greeted": "world"}, duration_s=time.monotonic() - t0,
+            result = RunResult(RunStatus.OK, {"greeted": "world"}, duration_s=time.monotonic() - t0,
                                 stats={"tokens": 10, "cost": 0.0012})
         run.result = result
         run.finished.set()
         obs.on_finished(result)
 
-    def check(self, source: str, path: str, language: str | None = None) -> list[FakeDiagnostic]:
+    def check(self, source: str, path: str, language: str | None = None) -> list[Diagnostic]:
         self.checks += 1
         out = []
         for n, line in enumerate(source.split("\n"), 1):
             i = line.find("= =")
             if i >= 0:
-                out.append(FakeDiagnostic(path, n, i + 3, "unexpected symbol near '='"))
+                out.append(Diagnostic(path, n, i + 3, "unexpected symbol near '='"))
         return out
 
-    def repl(self, language: str) -> FakeRepl:
-        r = FakeRepl()
+    def repl(self, language: str, options: RunOptions | None = None) -> FakeRepl:
+        r = FakeRepl(options)
         self.repls.append(r)
         return r
+
+    def shutdown(self) -> None:
+        pass
+
+
+class SharedRunner:
+    """The suite's real runner, which windows must not shut down (a :class:`app.runs.SpellRunner`)."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+
+    def start(self, path: str, source: str | None = None, options: Any = None, observer: Any = None) -> Any:
+        return self.runner.start(path, source, options, observer)
+
+    def debug(self, path: str, session: Any, source: str | None = None, options: Any = None,
+              observer: Any = None) -> Any:
+        return self.runner.debug(path, session, source, options, observer)
+
+    def check(self, source: str, path: str, language: str | None = None) -> Any:
+        return self.runner.check(source, path, language)
+
+    def repl(self, language: str, options: Any = None) -> Any:
+        return self.runner.repl(language, options)
 
     def shutdown(self) -> None:
         pass

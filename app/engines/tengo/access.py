@@ -2,11 +2,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .errors import TengoRuntimeError
-from .objects import (Array, Char, Error, ImmutableArray, ImmutableMap, Map, UNDEFINED, Undefined, as_str,
-                      from_bytes, runes, to_bytes, type_name)
+from .objects import (
+    UNDEFINED,
+    Array,
+    Char,
+    Error,
+    ImmutableArray,
+    ImmutableMap,
+    Map,
+    Undefined,
+    as_str,
+    from_bytes,
+    runes,
+    to_bytes,
+    type_name,
+)
 
 log = logging.getLogger(__name__)
 

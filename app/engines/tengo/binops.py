@@ -8,7 +8,8 @@ operand either any expression or a constant.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import TengoError
 from .objects import MAX_INT, MIN_INT, equals, wrap_int
@@ -16,13 +17,11 @@ from .ops import binary_op
 
 log = logging.getLogger(__name__)
 
+_WRAP = "\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)"
 _ARITH = {
-    "+": ("x = a + b\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)",
-          "return a + b"),
-    "-": ("x = a - b\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)",
-          "return a - b"),
-    "*": ("x = a * b\n            if MIN_INT <= x <= MAX_INT:\n                return x\n            return wrap_int(x)",
-          "return a * b"),
+    "+": ("x = a + b" + _WRAP, "return a + b"),
+    "-": ("x = a - b" + _WRAP, "return a - b"),
+    "*": ("x = a * b" + _WRAP, "return a * b"),
     "<": ("return a < b", "return a < b"),
     ">": ("return a > b", "return a > b"),
     "<=": ("return a <= b", "return a <= b"),
@@ -75,7 +74,7 @@ def _build() -> None:
                     OP=op)
                 env = dict(env_base)
                 exec(compile(src, f"<tengo-binop {op}>", "exec"), env)  # fixed template, no spell text
-                _FACTORIES[(op, local_lhs, const_rhs)] = env["make"]
+                _FACTORIES[(op, local_lhs, const_rhs)] = env["make"]  # type: ignore[assignment]
 
 
 _build()
@@ -124,7 +123,7 @@ def _build_assign() -> None:
                 OP=op)
             env = dict(env_base)
             exec(compile(src, f"<tengo-opassign {op}>", "exec"), env)  # fixed template, no spell text
-            _ASSIGN_FACTORIES[(op, const_rhs)] = env["make"]
+            _ASSIGN_FACTORIES[(op, const_rhs)] = env["make"]  # type: ignore[assignment]
 
 
 _build_assign()
@@ -142,10 +141,10 @@ def make_binary(op: str, lhs: Any, rhs: Any, pos: tuple, local_lhs: bool, const_
     return _FACTORIES[(op, local_lhs, const_rhs)](lhs, rhs, pos)
 
 
-def make_equal(l: Callable, r: Callable, negate: bool) -> Callable:
+def make_equal(left: Callable, r: Callable, negate: bool) -> Callable:
     if negate:
         def ne(fr: list) -> bool:
-            a = l(fr)
+            a = left(fr)
             b = r(fr)
             if type(a) is int and type(b) is int:
                 return a != b
@@ -153,7 +152,7 @@ def make_equal(l: Callable, r: Callable, negate: bool) -> Callable:
         return ne
 
     def eq(fr: list) -> bool:
-        a = l(fr)
+        a = left(fr)
         b = r(fr)
         if type(a) is int and type(b) is int:
             return a == b

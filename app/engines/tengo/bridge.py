@@ -20,13 +20,26 @@ runtime error inside a callback becomes a ``tool_failed`` fault for the bridge t
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app.engines.base import CALLBACK_KEY, HANDLE_KEY, MAX_DEPTH, BridgeFault, LimitExceeded
 
 from .errors import TengoRuntimeError
-from .objects import (Array, BuiltinFunction, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap, Map,
-                      Time, UNDEFINED, rune_str, wrap_int)
+from .objects import (
+    UNDEFINED,
+    Array,
+    BuiltinFunction,
+    Char,
+    CompiledFunction,
+    Error,
+    ImmutableArray,
+    ImmutableMap,
+    Map,
+    Time,
+    rune_str,
+    wrap_int,
+)
 
 log = logging.getLogger(__name__)
 

@@ -2,15 +2,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .access import can_iterate
-from .errors import TengoRuntimeError
 from .convert import to_byte_slice, to_float, to_int, to_time
+from .errors import TengoRuntimeError
 from .gofmt import sprintf
-from .objects import (Array, BuiltinFunction, Char, CompiledFunction, Error, ImmutableArray, ImmutableMap, Map,
-                      Time, UNDEFINED, as_str, blen, copy_value, is_callable, is_falsy, type_name)
-from .goslice import append_to, splice as go_splice
+from .goslice import append_to
+from .goslice import splice as go_splice
+from .objects import (
+    UNDEFINED,
+    Array,
+    BuiltinFunction,
+    Char,
+    CompiledFunction,
+    Error,
+    ImmutableArray,
+    ImmutableMap,
+    Map,
+    Time,
+    as_str,
+    blen,
+    copy_value,
+    is_callable,
+    is_falsy,
+    type_name,
+)
 from .ops import LIMITS, bytes_limit_error, string_limit_error
 
 log = logging.getLogger(__name__)
@@ -182,7 +200,7 @@ def b_format(rt: Any, args: list) -> Any:
         raise wrong_args()
     f = args[0]
     if type(f) is not str:
-        raise invalid_arg("format", "string", f)
+        raise invalid_arg("format", "string", f)  # type: ignore[arg-type]
     s = sprintf(f, args[1:])
     if len(s) > LIMITS.max_string_len and blen(s) > LIMITS.max_string_len:
         raise string_limit_error()
@@ -194,7 +212,7 @@ def b_range(rt: Any, args: list) -> Any:
     names = ("start", "stop", "step")
     for i, a in enumerate(args):
         if type(a) is not int:
-            raise invalid_arg(names[i], "int", a)
+            raise invalid_arg(names[i], "int", a)  # type: ignore[arg-type]
     start, stop = args[0], args[1]
     step = args[2] if len(args) == 3 else 1
     if step <= 0:

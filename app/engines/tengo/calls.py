@@ -5,10 +5,11 @@ Generated once at import time from the fixed template below for 0-3 arguments (n
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import StackOverflow, TengoError
-from .objects import Cell, CompiledFunction, UNDEFINED
+from .objects import UNDEFINED, Cell, CompiledFunction
 from .runtime import RET
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def _build() -> None:
             LIST=", ".join(vals))
         env = dict(env_base)
         exec(compile(src, f"<tengo-call{n}>", "exec"), env)  # fixed template, no spell text
-        _FACTORIES[(n, kind)] = env["make"]
+        _FACTORIES[(n, kind)] = env["make"]  # type: ignore[assignment]
 
 
 _build()

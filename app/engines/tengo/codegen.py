@@ -14,16 +14,29 @@ from __future__ import annotations
 import logging
 import operator
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import nodes as N
 from .access import index_get, index_set, iterate, slice_get
-from .calls import make_call
-from .goslice import extend_in_place, immutable_view, seq_cap
 from .binops import make_binary, make_equal, make_op_assign
+from .calls import make_call
 from .errors import AllocLimit, TengoError, TengoRuntimeError
-from .objects import (Array, BuiltinFunction, Cell, Char, CompiledFunction, Error, ImmutableMap, Map, UNDEFINED,
-                      is_falsy, type_name, wrap_int)
+from .goslice import extend_in_place, immutable_view, seq_cap
+from .objects import (
+    UNDEFINED,
+    Array,
+    BuiltinFunction,
+    Cell,
+    Char,
+    CompiledFunction,
+    Error,
+    ImmutableMap,
+    Map,
+    is_falsy,
+    type_name,
+    wrap_int,
+)
 from .ops import unary_op
 from .resolver import FuncInfo, Ref
 from .runtime import BREAK, CONTINUE, RET, TAIL, FuncCode, Runtime, fix_args, spread
@@ -154,7 +167,7 @@ class CodeGen:
         if not fs:
             return lambda fr: None
         if len(fs) == 1:
-            return fs[0]
+            return fs[0]  # type: ignore[return-value]
         if len(fs) == 2:
             a, b = fs
 
@@ -176,7 +189,7 @@ class CodeGen:
                     return r
                 return c(fr)
             return run3
-        fs = tuple(fs)
+        fs = tuple(fs)  # type: ignore[assignment]
 
         def run(fr: list) -> Any:
             for f in fs:
@@ -276,7 +289,7 @@ class CodeGen:
         cond = self.cond(s.cond) if s.cond is not None else None
         body = self.stmt(s.body)
         post = self.stmt(s.post) if s.post is not None else None
-        fused = self.fused_for(s, init, cond, body, post)
+        fused = self.fused_for(s, init, cond, body, post)  # type: ignore[arg-type]
         if fused is not None:
             return fused
 
@@ -785,7 +798,6 @@ class CodeGen:
         line = e.line
         rt = self.rt
         invoke = rt.invoke
-        n = len(argevs)
 
         def call_slow(f: Any, args: list) -> Any:
             if ellipsis:

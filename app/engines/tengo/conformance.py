@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import TengoError
 from .interpreter import Interpreter
-from .objects import Array, Char, Error, ImmutableArray, ImmutableMap, Map, Time, UNDEFINED, rune_str
+from .objects import UNDEFINED, Array, Char, Error, ImmutableArray, ImmutableMap, Map, Time, rune_str
 from .stdlib import ALL_MODULES
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from .objects import Char, MIN_INT, Time, UNDEFINED, as_str, to_bytes
+from .objects import MIN_INT, UNDEFINED, Char, Time, as_str, to_bytes
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ interpreter's own resolver and code generator, over a list of variables it reads
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from . import nodes as N
 from .errors import TengoRuntimeError
-from .objects import Cell, UNDEFINED
+from .objects import UNDEFINED, Cell
 
 log = logging.getLogger(__name__)
 

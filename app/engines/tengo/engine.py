@@ -17,19 +17,18 @@ A fresh :class:`~.interpreter.Interpreter` per run; nothing of the host is reach
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from app import languages
-from app.engines.base import (BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError,
-                              SpellFailure)
+from app.engines.base import BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError, SpellFailure
 
 from .bridge import Converter
 from .errors import StackOverflow, TengoCompileError, TengoError, TengoParseError
 from .interpreter import Interpreter
-from .objects import ImmutableMap, UNDEFINED, to_string
+from .objects import UNDEFINED, ImmutableMap, to_string
 from .runtime import MAX_FRAMES
-from .stdlib import ALL_MODULES
-from .stdlib import base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
+from .stdlib import ALL_MODULES, base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
 
 log = logging.getLogger(__name__)
 # (the stdlib modules are imported here so that a warm worker has paid for them before the first run)
@@ -80,7 +79,7 @@ class _Session:
                                   main_export=True, debug_hook=debug_hook)
         rt = self.interp.rt
         rt.host = host
-        rt.flush_output = self.out.flush  # type: ignore[attr-defined]
+        rt.flush_output = self.out.flush
         self.conv = Converter(rt, host, self._callback_error)
         bridge_globals = self.conv.globals()
         self.interp.builtins.update(bridge_globals)
@@ -101,7 +100,7 @@ class _Session:
         failure = failure_from(e, self.filename) if isinstance(e, TengoError) else \
             SpellFailure("runtime", str(e), self.filename)
         fault = BridgeFault("tool_failed", failure.message)
-        fault.frames = failure.traceback  # type: ignore[attr-defined]
+        fault.frames = failure.traceback
         return fault
 
     def execute(self, compile_fn: Callable[[], Any], values: dict[str, Any]) -> Any:

@@ -53,6 +53,8 @@ class TengoCompileError(TengoError):
 
 class TengoRuntimeError(TengoError):
     kind = "Runtime"
+    #: set by the debugger once it has stopped on this error (the statements around it let it pass)
+    seen_by_debugger = False
 
 
 class StackOverflow(TengoRuntimeError):

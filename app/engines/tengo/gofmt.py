@@ -23,12 +23,12 @@ def _digits(v: float, prec: int | None, mode: str) -> tuple[str, int]:
     if mode == "shortest":
         d = Decimal(repr(v))
     elif mode == "sig":
-        d = Decimal(f"{v:.{max(prec, 1) - 1}e}")
+        d = Decimal(f"{v:.{max(prec, 1) - 1}e}")  # type: ignore[operator, type-var]
     else:
         d = Decimal(f"{v:.{prec}f}")
     sign, digs, exp = d.as_tuple()
     s = "".join(map(str, digs))
-    dp = len(s) + exp
+    dp = len(s) + exp  # type: ignore[operator]
     if mode != "frac":
         s = s.rstrip("0") or "0"
         if mode == "sig" and prec is not None:

@@ -70,7 +70,7 @@ class Backing:
         self.members: list[weakref.ref] = []
 
     def add(self, arr: Array, off: int) -> None:
-        arr.grp = self
+        arr.grp = self  # type: ignore[assignment]
         arr.off = off
         self.members.append(weakref.ref(arr))
 

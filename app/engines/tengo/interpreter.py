@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .builtins import builtin_objects
 from .codegen import CodeGen
 from .errors import StackOverflow, TengoCompileError, TengoError
-from .objects import Cell, UNDEFINED
+from .objects import UNDEFINED, Cell
 from .ops import LIMITS
 from .parser import parse
 from .resolver import FuncInfo, Resolver
-from .runtime import RET, FuncCode, MAX_FRAMES, Runtime
+from .runtime import MAX_FRAMES, RET, FuncCode, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ ModuleLoader = Callable[[str], "tuple[str, str] | None"]
 class Program:
     """A compiled main script; :meth:`run` executes it in a fresh frame."""
 
-    def __init__(self, interp: "Interpreter", code: FuncCode, info: FuncInfo):
+    def __init__(self, interp: Interpreter, code: FuncCode, info: FuncInfo):
         self.interp = interp
         self.code = code
         self.info = info

@@ -14,7 +14,7 @@ class Node:
     def __init__(self, line: int, col: int, *args: Any):
         self.line = line
         self.col = col
-        self.ann = None  # type: ignore[attr-defined]  # resolver annotation
+        self.ann = None  # resolver annotation
         for name, value in zip(self.fields, args):
             setattr(self, name, value)
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,7 @@ import logging
 from typing import Any
 
 from .errors import TengoRuntimeError
-from .objects import (Array, Char, ImmutableArray, Time, blen, is_falsy, to_string, type_name,
-                      wrap_i32, wrap_int)
+from .objects import Array, Char, ImmutableArray, Time, blen, is_falsy, to_string, type_name, wrap_i32, wrap_int
 
 log = logging.getLogger(__name__)
 

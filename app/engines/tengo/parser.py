@@ -254,7 +254,7 @@ class Parser:
             t = self.tok
             if t.kind != "OP":
                 return x
-            prec = BINARY_PREC.get(t.value)
+            prec = BINARY_PREC.get(t.value)  # type: ignore[call-overload]
             if prec is None or prec < prec1:
                 return x
             self.next()

@@ -23,14 +23,28 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import nodes as N
 from .access import index_get, index_set, iterate, slice_get
 from .errors import StackOverflow, TengoError
 from .goslice import extend_in_place, seq_cap
-from .objects import (MAX_INT, MIN_INT, Array, Cell, Char, CompiledFunction, Error, ImmutableMap, Map, UNDEFINED,
-                      equals, is_falsy, wrap_int)
+from .objects import (
+    MAX_INT,
+    MIN_INT,
+    UNDEFINED,
+    Array,
+    Cell,
+    Char,
+    CompiledFunction,
+    Error,
+    ImmutableMap,
+    Map,
+    equals,
+    is_falsy,
+    wrap_int,
+)
 from .ops import LIMITS, binary_op, check_str, unary_op
 from .resolver import FuncInfo, Ref
 from .runtime import RET, TAIL, Tail, fix_args, spread
@@ -59,42 +73,48 @@ def _bin(op: str, a: Any, b: Any, pos: tuple) -> Any:
     try:
         return binary_op(op, a, b)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _un(op: str, a: Any, pos: tuple) -> Any:
     try:
         return unary_op(op, a)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _idx(o: Any, i: Any, pos: tuple) -> Any:
     try:
         return index_get(o, i)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _slc(o: Any, lo: Any, hi: Any, pos: tuple) -> Any:
     try:
         return slice_get(o, lo, hi)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _iset(c: Any, k: Any, v: Any, pos: tuple) -> None:
     try:
         index_set(c, k, v)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _iop(c: Any, k: Any, op: str, v: Any, pos: tuple) -> None:
     try:
         index_set(c, k, binary_op(op, index_get(c, k), v))
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _pairs(obj: Any, pos: tuple) -> Any:
@@ -105,7 +125,8 @@ def _pairs(obj: Any, pos: tuple) -> Any:
     try:
         return iterate(obj)
     except TengoError as e:
-        raise _with_pos(e, pos)
+        _with_pos(e, pos)
+        raise
 
 
 def _make_immutable(v: Any) -> Any:
@@ -182,7 +203,7 @@ def _assigns(node: Any, syms: set) -> bool:
 
 
 def _is_var(x: str) -> bool:
-    return x.startswith("v") or x.startswith("F[")
+    return x.startswith(("v", "F["))
 
 
 class PyGen:

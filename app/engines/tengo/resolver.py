@@ -8,7 +8,8 @@ before it generates any code.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import nodes as N
 from .errors import TengoCompileError
@@ -41,7 +42,7 @@ class Ref:
 class FuncInfo:
     """Static description of one function: parameters, slots, free variables (as refs in the parent)."""
 
-    def __init__(self, params: list[str], variadic: bool, parent: "FuncInfo | None", name: str, top: bool):
+    def __init__(self, params: list[str], variadic: bool, parent: FuncInfo | None, name: str, top: bool):
         self.params = params
         self.variadic = variadic
         self.parent = parent
@@ -104,7 +105,7 @@ class Resolver:
         return Ref("free", index=j, name=name)
 
     def lookup(self, node: N.Ident) -> Ref:
-        ref = self.resolve(self.fn, node.name)
+        ref = self.resolve(self.fn, node.name)  # type: ignore[arg-type]
         if ref is None and self.lenient:
             from .objects import UNDEFINED
             return Ref("builtin", value=UNDEFINED, name=node.name)
@@ -230,7 +231,7 @@ class Resolver:
                     lhs.ann = Ref("local", sym=sym, name=lhs.name)
                 return
             self.expr(rhs, lhs.name if type(rhs) is N.FuncLit else "")
-            ref = self.resolve(self.fn, lhs.name)
+            ref = self.resolve(self.fn, lhs.name)  # type: ignore[arg-type]
             if ref is None or ref.kind == "builtin":
                 raise self.error(f"unresolved reference '{lhs.name}'", lhs)
             lhs.ann = ref

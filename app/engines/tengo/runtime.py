@@ -5,10 +5,11 @@ Control-flow signals of statements are the sentinels below (statements return ``
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import StackOverflow, TengoError, TengoRuntimeError
-from .objects import (Array, BuiltinFunction, Cell, CompiledFunction, ImmutableArray, UNDEFINED, type_name)
+from .objects import UNDEFINED, Array, BuiltinFunction, Cell, CompiledFunction, ImmutableArray, type_name
 
 log = logging.getLogger(__name__)
 

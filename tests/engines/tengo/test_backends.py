@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_backends_agree_on_tricky_programs(monkeypatch: pytest.MonkeyPatch, src:
     assert results == [expected, expected]
 
 
-def _random_program(rng: "random.Random") -> str:
+def _random_program(rng: random.Random) -> str:
     """A small random Tengo program over ints, strings, arrays, maps, closures and control flow."""
     names = ["a", "b", "c"]
 
@@ -114,6 +115,7 @@ def _random_program(rng: "random.Random") -> str:
 
 def test_backends_agree_on_random_programs(monkeypatch: pytest.MonkeyPatch) -> None:
     import random
+
     from app.engines.tengo.conformance import encode
     from app.engines.tengo.errors import TengoError
 
@@ -160,7 +162,7 @@ def test_backends_agree_on_call_depth_and_tail_calls(monkeypatch: pytest.MonkeyP
     from app.engines.tengo.errors import TengoError
     real = pygen.PyGen.compile
 
-    def only_some(self: "pygen.PyGen", info: object, stmts: list, ref: list) -> object:
+    def only_some(self: pygen.PyGen, info: object, stmts: list, ref: list) -> object:
         if getattr(info, "name", "") in ("d", "ev", "t", "s"):  # mixed runs: these use the closure backend
             raise pygen.Unsupported("test")
         return real(self, info, stmts, ref)

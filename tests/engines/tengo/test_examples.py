@@ -9,9 +9,9 @@ import os
 from typing import Any
 
 import pytest
+from bridges.test_spells_e2e import EXPECTED
 
 from app.runner import RunOptions
-from bridges.test_spells_e2e import EXPECTED
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,10 @@ import binascii
 import logging
 from typing import Any
 
-from ..objects import ImmutableMap
 from ..convert import to_byte_slice
-from .common import bad_arg, module as make_module, nargs, s_arg, wrap_error
+from ..objects import ImmutableMap
+from .common import bad_arg, nargs, s_arg, wrap_error
+from .common import module as make_module
 
 log = logging.getLogger(__name__)
 

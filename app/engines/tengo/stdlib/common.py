@@ -3,7 +3,8 @@ error wrapping, and building module maps of ``user-function`` objects."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..builtins import ORD
 from ..convert import to_float, to_int

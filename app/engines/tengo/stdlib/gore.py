@@ -58,7 +58,7 @@ def _translate(pat: str) -> str:
                 if j > 0:
                     name = pat[i + 2:j]
                     neg = name.startswith("^")
-                    cls = _POSIX.get(name.lstrip("^"))
+                    cls = _POSIX.get(name.lstrip("^"))  # type: ignore[assignment]
                     if cls is not None and not neg:
                         out.append(cls)
                         i = j + 2

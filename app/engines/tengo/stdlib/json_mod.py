@@ -10,9 +10,9 @@ from typing import Any
 
 from ..convert import to_byte_slice
 from ..gofmt import format_float
-from ..objects import (Array, Char, Error, ImmutableArray, ImmutableMap, Map, Time, UNDEFINED, from_bytes,
-                       to_bytes)
-from .common import bad_arg, module as make_module, nargs, s_arg, wrap_error
+from ..objects import UNDEFINED, Array, Char, Error, ImmutableArray, ImmutableMap, Map, Time, from_bytes, to_bytes
+from .common import bad_arg, nargs, s_arg, wrap_error
+from .common import module as make_module
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 from ..objects import ImmutableMap
-from .common import a_f_r, a_ff_r, f_arg, i_arg, module as make_module, nargs
+from .common import a_f_r, a_ff_r, f_arg, i_arg, nargs
+from .common import module as make_module
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ F1 = {
     "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x, "cos": math.cos, "cosh": math.cosh,
     "erf": math.erf, "erfc": math.erfc, "exp": math.exp, "exp2": lambda x: 2.0 ** x, "expm1": math.expm1,
     "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x, "gamma": math.gamma,
-    "log": math.log, "log10": math.log10, "log1p": math.log1p, "log2": math.log2, "logb": lambda x: float(math.frexp(x)[1] - 1),
+    "log": math.log, "log10": math.log10, "log1p": math.log1p, "log2": math.log2,
+    "logb": lambda x: float(math.frexp(x)[1] - 1),
     "round": _round, "round_to_even": _round_even, "sin": math.sin, "sinh": math.sinh, "sqrt": math.sqrt,
     "tan": math.tan, "tanh": math.tanh, "trunc": lambda x: float(math.trunc(x)) if math.isfinite(x) else x,
     "is_nan": lambda x: x != x,
@@ -102,7 +104,7 @@ F2 = {
 def module(rt: Any) -> ImmutableMap:
     funcs: dict = {}
     for name, fn in F1.items():
-        funcs[name] = a_f_r(fn if name == "is_nan" else _safe(fn))
+        funcs[name] = a_f_r(fn if name == "is_nan" else _safe(fn))  # type: ignore[arg-type]
     for name, fn in F2.items():
         funcs[name] = a_ff_r(_safe(fn))
     funcs.update({"frexp": _frexp, "ldexp": _ldexp, "signbit": _signbit, "inf": _inf, "is_inf": _is_inf,

@@ -7,7 +7,8 @@ from typing import Any
 
 from ..errors import TengoRuntimeError
 from ..objects import Array, ImmutableMap
-from .common import i_arg, module as make_module, nargs
+from .common import i_arg, nargs
+from .common import module as make_module
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from ..gofmt import format_float
 from ..objects import Array, BuiltinFunction, ImmutableArray, ImmutableMap, as_str, from_bytes, go_quote, to_bytes
 from ..ops import LIMITS
 from .common import a_i_r, a_s_r, a_ss_r, a_ssi_r, bad_arg, i_arg, nargs, s_arg, wrap_error
-from .gore import ByteMap, compile_go, expand_template, find_all, split as re_split_go
+from .gore import ByteMap, compile_go, expand_template, find_all
+from .gore import split as re_split_go
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ def t_format_float(rt: Any, args: list) -> Any:
 
 def _int_to_base(v: int, base: int) -> str:
     if not 2 <= base <= 36:
-        raise TengoRuntimeError(f"strconv: illegal AppendInt/FormatInt base")
+        raise TengoRuntimeError("strconv: illegal AppendInt/FormatInt base")
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     if v == 0:
         return "0"
@@ -292,8 +293,8 @@ def t_unquote(rt: Any, args: list) -> Any:
     if len(s) >= 2 and s[0] == s[-1] == "`":
         return s[1:-1]
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
-        from ..lexer import Lexer
         from ..errors import TengoParseError
+        from ..lexer import Lexer
         try:
             lx = Lexer(s, "")
             if s[0] == '"':
@@ -308,7 +309,7 @@ def t_unquote(rt: Any, args: list) -> Any:
 # -- regular expressions -----------------------------------------------------------------------------------
 def _match_maps(m: re.Match, s: str, bm: ByteMap) -> Array:
     arr = []
-    for g in range(0, (m.re.groups or 0) + 1):
+    for g in range((m.re.groups or 0) + 1):
         st, en = m.span(g)
         if st < 0:
             continue

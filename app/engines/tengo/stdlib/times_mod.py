@@ -12,25 +12,26 @@ import time as _time
 from typing import Any
 
 from ..errors import TengoRuntimeError
-from ..objects import ImmutableMap, Time, UNDEFINED
-from .common import i_arg, module as make_module, nargs, s_arg, t_arg, wrap_error
+from ..objects import UNDEFINED, ImmutableMap, Time
+from .common import i_arg, nargs, s_arg, t_arg, wrap_error
+from .common import module as make_module
 
 log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
 
 def local_tz() -> _dt.tzinfo:
-    return _dt.datetime.now().astimezone().tzinfo or _dt.timezone.utc
+    return _dt.datetime.now().astimezone().tzinfo or _dt.UTC
 
 
 def get_location(name: str) -> _dt.tzinfo | None:
     if name in ("", "UTC"):
-        return _dt.timezone.utc
+        return _dt.UTC
     if name == "Local":
         return local_tz()
     try:
@@ -42,14 +43,14 @@ def get_location(name: str) -> _dt.tzinfo | None:
 
 def to_dt(t: Time) -> _dt.datetime:
     """Aware datetime (microsecond precision) of ``t`` in its location."""
-    tz = t.tz or _dt.timezone.utc
+    tz = t.tz or _dt.UTC
     sec, ns = divmod(t.ns, NS)
     return (_EPOCH + _dt.timedelta(seconds=sec, microseconds=ns // 1000)).astimezone(tz)
 
 
 def from_dt(d: _dt.datetime, ns_frac: int | None = None) -> Time:
     if d.tzinfo is None:
-        d = d.replace(tzinfo=_dt.timezone.utc)
+        d = d.replace(tzinfo=_dt.UTC)
     delta = d - _EPOCH
     secs = delta.days * 86400 + delta.seconds
     frac = ns_frac if ns_frac is not None else delta.microseconds * 1000
@@ -248,11 +249,11 @@ def go_parse(layout: str, value: str, default_tz: _dt.tzinfo | None = None) -> T
     minute = int(g["minute"]) if g.get("minute") else 0
     second = int(g["second"]) if g.get("second") else 0
     frac = int((g.get("frac") or "0")[:9].ljust(9, "0"))
-    tz: _dt.tzinfo = default_tz or _dt.timezone.utc
+    tz: _dt.tzinfo = default_tz or _dt.UTC
     off = g.get("off")
     if off:
         if off == "Z":
-            tz = _dt.timezone.utc
+            tz = _dt.UTC
         else:
             sign = -1 if off[0] == "-" else 1
             digits = off[1:].replace(":", "")
@@ -272,7 +273,7 @@ def go_parse(layout: str, value: str, default_tz: _dt.tzinfo | None = None) -> T
     if g.get("yday") and not g.get("month"):
         d = d + _dt.timedelta(days=int(g["yday"]) - 1)
     t = from_dt(d, 0)
-    return Time(t.ns + frac, tz if tz is not _dt.timezone.utc else None)
+    return Time(t.ns + frac, tz if tz is not _dt.UTC else None)
 
 
 # -- durations ---------------------------------------------------------------------------------------------
@@ -478,7 +479,7 @@ def t_in_location(rt: Any, args: list) -> Any:
 
 
 def t_location(t: Time) -> str:
-    if t.tz is None or t.tz is _dt.timezone.utc:
+    if t.tz is None or t.tz is _dt.UTC:
         return "UTC"
     key = getattr(t.tz, "key", None)
     return key or "Local"
