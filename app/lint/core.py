@@ -258,3 +258,37 @@ def unused_message(sym: Symbol) -> tuple[str, str]:
 def is_ignorable_name(name: str) -> bool:
     """Names that are meant to be unused: ``_``, ``_x``, ``self``."""
     return name.startswith("_") or name == "self"
+
+
+def node_text(node: Any) -> str:
+    """The source text of a tree-sitter node."""
+    return str(node.text.decode("utf-8", errors="replace"))
+
+
+class TreeAnalysis:
+    """What the tree-sitter analyses (Lua, JavaScript) share: state, positions, reporting unused names."""
+
+    def __init__(self, language: str, tree: Any, reporter: Reporter, modules: Any):
+        from app.lint import api
+        self.tree = tree
+        self.r = reporter
+        self.facts = api.facts(language)
+        self.modules = modules
+        self.file_globals: set[str] = set()
+        self.reported_globals: set[str] = set()
+        self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
+        self.symbols: list[Symbol] = []  # every declared name, for the editor's symbol queries
+
+    def span(self, node: Any) -> tuple[int, int, int, int]:
+        """1-based character ``(line, col, end_line, end_col)`` of a node."""
+        return byte_span(self.r, node)
+
+    def close_scope(self, scope: Scope) -> None:
+        """Report the scope's names that were never read (placeholders excepted)."""
+        for sym in scope.all:
+            if sym.used or is_placeholder(sym) or sym.name == "...":
+                continue
+            rule, msg = unused_message(sym)
+            fix = removal_fix(self.r, sym.removable, f"Remove unused '{sym.name}'") if sym.removable else None
+            line, col, end_line, end_col = byte_span(self.r, sym.node)
+            self.r.add(rule, msg, line, col, end_line, end_col, fix, sym.name)

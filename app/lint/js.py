@@ -9,13 +9,12 @@ from app.lint.core import (
     Reporter,
     Scope,
     Symbol,
+    TreeAnalysis,
     byte_span,
     is_ignorable_name,
-    is_placeholder,
-    removal_fix,
+    node_text,
     report_findings,
     report_node,
-    unused_message,
 )
 from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
@@ -32,26 +31,14 @@ _PURE = {"number", "string", "template_string", "true", "false", "null", "undefi
          "arrow_function", "function_expression", "member_expression"}
 
 
-def _text(node: Node) -> str:
-    return node.text.decode("utf-8", errors="replace")
+_text = node_text
 
 
-class JsAnalysis:
+class JsAnalysis(TreeAnalysis):
     """One walk over a JavaScript tree."""
 
     def __init__(self, source: str, tree: Any, reporter: Reporter, modules: ModuleCheck):
-        self.tree = tree
-        self.r = reporter
-        self.facts: ApiFacts = api.facts("js")
-        self.modules = modules
-        self.file_globals: set[str] = set()
-        self.reported_globals: set[str] = set()
-        self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
-        self.symbols: list[Symbol] = []  # every declared name, for the editor's symbol queries
-
-    def span(self, node: Node) -> tuple[int, int, int, int]:
-        """1-based character ``(line, col, end_line, end_col)`` of a node."""
-        return byte_span(self.r, node)
+        super().__init__("js", tree, reporter, modules)
 
     def run(self) -> None:
         root = self.tree.root_node
@@ -60,7 +47,7 @@ class JsAnalysis:
         for name in ("INPUT", "require", "module", "exports"):  # the wrapper function's parameters
             scope.symbols[name] = Symbol(name, "param", root, used=True)
         self.block(root, scope)
-        self._close(scope)
+        self.close_scope(scope)
 
     def _collect_global_writes(self, root: Node) -> None:
         stack = [root]
@@ -88,15 +75,6 @@ class JsAnalysis:
         scope.all.append(sym)
         self.symbols.append(sym)
         return sym
-
-    def _close(self, scope: Scope) -> None:
-        for sym in scope.all:
-            if sym.used or is_placeholder(sym):
-                continue
-            rule, msg = unused_message(sym)
-            fix = removal_fix(self.r, sym.removable, f"Remove unused '{sym.name}'") if sym.removable else None
-            line, col, end_line, end_col = byte_span(self.r, sym.node)
-            self.r.add(rule, msg, line, col, end_line, end_col, fix, sym.name)
 
     def hoist(self, statements: list[Node], scope: Scope) -> None:
         """Declare a block's functions, classes and variables before walking it (JS hoisting and closures)."""
@@ -154,7 +132,7 @@ class JsAnalysis:
         elif t == "statement_block":
             inner = Scope(scope)
             self.block(n, inner)
-            self._close(inner)
+            self.close_scope(inner)
         elif t in ("if_statement", "while_statement", "do_statement"):
             cond = n.child_by_field_name("condition")
             self.condition(cond)
@@ -175,7 +153,7 @@ class JsAnalysis:
                     body = c.child_by_field_name("body")
                     if body is not None:
                         self.block(body, inner)
-                    self._close(inner)
+                    self.close_scope(inner)
                 else:
                     self.statement(c, scope)
         elif t == "finally_clause":
@@ -197,7 +175,7 @@ class JsAnalysis:
                 self.hoist(stmts, inner)
                 for s in stmts:
                     self.statement(s, inner)
-            self._close(inner)
+            self.close_scope(inner)
         elif t == "ERROR":
             return
         else:  # expression_statement, return_statement, throw_statement...
@@ -248,7 +226,7 @@ class JsAnalysis:
                 self.block(body, inner)
             else:
                 self.statement(body, inner)
-        self._close(inner)
+        self.close_scope(inner)
 
     def function(self, n: Node, scope: Scope) -> None:
         inner = Scope(scope, function=True)
@@ -274,7 +252,7 @@ class JsAnalysis:
             self.block(body, inner)
         elif body is not None:
             self.expr(body, inner)
-        self._close(inner)
+        self.close_scope(inner)
 
     def pattern_defaults(self, p: Node | None, scope: Scope) -> None:
         """Default values and computed keys inside a destructuring pattern are expressions."""

@@ -5,21 +5,19 @@ from typing import Any
 
 from app import syntax
 from app.lint import api
-from app.lint.api import ApiFacts, Arg
+from app.lint.api import Arg
 from app.lint.core import (
     BodyCache,
     CachedBody,
     Reporter,
     Scope,
     Symbol,
-    byte_span,
+    TreeAnalysis,
     is_ignorable_name,
-    is_placeholder,
-    removal_fix,
+    node_text,
     replay,
     report_findings,
     report_node,
-    unused_message,
 )
 from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
@@ -31,32 +29,20 @@ _PURE_VALUES = {"number", "string", "true", "false", "nil", "identifier", "funct
                 "table_constructor", "dot_index_expression"}
 
 
-def _text(node: Node) -> str:
-    return node.text.decode("utf-8", errors="replace")
+_text = node_text
 
 
-class LuaAnalysis:
+class LuaAnalysis(TreeAnalysis):
     """One walk over a Lua tree."""
 
     def __init__(self, source: str, tree: Any, reporter: Reporter, modules: ModuleCheck):
-        self.tree = tree
-        self.r = reporter
-        self.facts: ApiFacts = api.facts("lua")
-        self.modules = modules
-        self.file_globals: set[str] = set()
-        self.reported_globals: set[str] = set()
-        self.symbols: list[Symbol] = []
-        self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
+        super().__init__("lua", tree, reporter, modules)
         #: set by the editor (app/lint/document.py): reuse unchanged top-level function bodies; then the symbols
         #: of reused bodies are not collected (the editor asks for a full analysis when it needs symbols)
         self.cache: BodyCache | None = None
         self.root: Scope | None = None
         self._root_reads: set[str] | None = None
         self._context_key: Any = None
-
-    def span(self, node: Node) -> tuple[int, int, int, int]:
-        """1-based character ``(line, col, end_line, end_col)`` of a node."""
-        return byte_span(self.r, node)
 
     # ------------------------------------------------------------------------------------------------ entry
     def run(self) -> None:
@@ -67,7 +53,7 @@ class LuaAnalysis:
             self.cache.begin()
             self._context_key = frozenset(self.file_globals)
         self.block(root, scope)
-        self._close(scope)
+        self.close_scope(scope)
         if self.cache is not None:
             self.cache.end()
 
@@ -101,15 +87,6 @@ class LuaAnalysis:
         self.symbols.append(sym)
         return sym
 
-    def _close(self, scope: Scope) -> None:
-        for sym in scope.all:
-            if sym.used or is_placeholder(sym) or sym.name == "...":
-                continue
-            rule, msg = unused_message(sym)
-            fix = removal_fix(self.r, sym.removable, f"Remove unused '{sym.name}'") if sym.removable else None
-            line, col, end_line, end_col = byte_span(self.r, sym.node)
-            self.r.add(rule, msg, line, col, end_line, end_col, fix, sym.name)
-
     # ------------------------------------------------------------------------------------------------ statements
     def block(self, node: Node, scope: Scope) -> None:
         terminated: Node | None = None
@@ -137,17 +114,17 @@ class LuaAnalysis:
         elif t in ("do_statement",):
             inner = Scope(scope)
             self.body(n, inner)
-            self._close(inner)
+            self.close_scope(inner)
         elif t == "while_statement":
             self.expr(n.child_by_field_name("condition"), scope)
             inner = Scope(scope)
             self.body(n, inner)
-            self._close(inner)
+            self.close_scope(inner)
         elif t == "repeat_statement":
             inner = Scope(scope)
             self.body(n, inner)
             self.expr(n.child_by_field_name("condition"), inner)  # `until` sees the body's locals
-            self._close(inner)
+            self.close_scope(inner)
         elif t == "if_statement":
             self.expr(n.child_by_field_name("condition"), scope)
             for c in n.named_children:
@@ -179,7 +156,7 @@ class LuaAnalysis:
     def scoped_block(self, block: Node, scope: Scope) -> None:
         inner = Scope(scope)
         self.block(block, inner)
-        self._close(inner)
+        self.close_scope(inner)
 
     def body(self, n: Node, scope: Scope) -> None:
         b = n.child_by_field_name("body")
@@ -267,7 +244,7 @@ class LuaAnalysis:
                 sym.group, sym.dictated = group, n.id in self.callbacks
                 group.append(sym)
         self.body(n, inner)
-        self._close(inner)
+        self.close_scope(inner)
 
     def for_statement(self, n: Node, scope: Scope) -> None:
         clause = n.child_by_field_name("clause")
@@ -289,7 +266,7 @@ class LuaAnalysis:
                 if name.type == "identifier":
                     self.declare(inner, name, "loop")
         self.body(n, inner)
-        self._close(inner)
+        self.close_scope(inner)
 
     def assignment(self, n: Node, scope: Scope) -> None:
         targets = n.children[0].named_children if n.children else []
