@@ -230,9 +230,8 @@ def _spell_files(paths: list[str], lang: str | None) -> list[str]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from app import project_config
     from app.engines.base import language_for
-    from app.lint import LintConfigError, Severity, lint_source, merge_engine_syntax, severities_for
+    from app.lint import Diagnostic, Severity, lint_source, merge_engine_syntax, severities_for
     from app.runner import Runner
 
     runner = None
@@ -244,15 +243,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
                 severities = severities_for(path)
-            except (ValueError, project_config.ProjectConfigError) as e:
-                if isinstance(e, (LintConfigError, project_config.ProjectConfigError)):
-                    raise UsageError(str(e)) from None
-                raise UsageError(str(e)) from None
-            except UnicodeDecodeError as e:
-                from app.lint import Diagnostic
+            except UnicodeDecodeError as e:  # (a ValueError: caught first)
                 problems.append(Diagnostic(path, 1, 1, 1, 1, Severity.ERROR, "syntax-error",
                                            f"file is not UTF-8 text ({e.reason} at byte {e.start})"))
                 continue
+            except ValueError as e:  # an unknown language, or llmspell.toml (it names its file and problem)
+                raise UsageError(str(e)) from None
             except OSError as e:
                 raise UsageError(f"{path}: {e.strerror or e}") from None
             if runner is None:
