@@ -278,6 +278,56 @@ class TreeAnalysis:
         self.reported_globals: set[str] = set()
         self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
         self.symbols: list[Symbol] = []  # every declared name, for the editor's symbol queries
+        #: set by the editor (app/lint/document.py): reuse unchanged top-level function bodies; the symbols of
+        #: reused bodies are then not collected (the editor asks for a full analysis when it needs symbols)
+        self.cache: BodyCache | None = None
+        self.root: Scope | None = None
+        self._root_reads: set[str] | None = None
+        self._context_key: Any = None
+
+    def begin_root(self) -> Scope:
+        """The file's top-level scope (call after the file's globals are known)."""
+        self.root = Scope(None, function=True)
+        if self.cache is not None:
+            self.cache.begin()
+            self._context_key = frozenset(self.file_globals)
+        return self.root
+
+    def end_root(self) -> None:
+        if self.cache is not None:
+            self.cache.end()
+
+    def note_root_read(self, name: str, sym: Symbol) -> None:
+        """A read that resolved to ``sym``: remembered when it is a top-level local read by a cached body."""
+        if self._root_reads is not None and self.root is not None and self.root.symbols.get(name) is sym:
+            self._root_reads.add(name)
+
+    def cached_body(self, n: Any, scope: Scope, kind: Any, analyse_body: Any) -> None:
+        """Analyse top-level function ``n`` with ``analyse_body()``, or replay the cached result when neither its
+        text nor what it can see (the top-level locals and their types, the file's globals) has changed."""
+        assert self.cache is not None
+        key = (n.text, kind, tuple((k, s.type) for k, s in scope.symbols.items()), self._context_key,
+               frozenset(self.reported_globals))
+        row = n.start_point[0]
+        hit = self.cache.get(key)
+        if hit is not None:
+            replay(self.r, hit, row)
+            for name in hit.reads:
+                scope.symbols[name].used = True
+            self.reported_globals |= hit.globals_reported
+            return
+        self.r.recording, self._root_reads = [], set()
+        before = set(self.reported_globals)
+        try:
+            analyse_body()
+            reports = tuple((rule, msg, line - row, col, end_line - row, end_col,
+                             Fix(fix.title, fix.line - row, fix.col, fix.end_line - row, fix.end_col,
+                                 fix.replacement) if fix is not None else None, subject)
+                            for rule, msg, line, col, end_line, end_col, fix, subject in self.r.recording)
+            self.cache.put(key, CachedBody(reports, frozenset(self._root_reads),
+                                           frozenset(self.reported_globals - before)))
+        finally:
+            self.r.recording, self._root_reads = None, None
 
     def span(self, node: Any) -> tuple[int, int, int, int]:
         """1-based character ``(line, col, end_line, end_col)`` of a node."""

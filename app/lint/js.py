@@ -43,11 +43,12 @@ class JsAnalysis(TreeAnalysis):
     def run(self) -> None:
         root = self.tree.root_node
         self._collect_global_writes(root)
-        scope = Scope(None, function=True)
+        scope = self.begin_root()
         for name in ("INPUT", "require", "module", "exports"):  # the wrapper function's parameters
             scope.symbols[name] = Symbol(name, "param", root, used=True)
         self.block(root, scope)
         self.close_scope(scope)
+        self.end_root()
 
     def _collect_global_writes(self, root: Node) -> None:
         stack = [root]
@@ -124,7 +125,10 @@ class JsAnalysis(TreeAnalysis):
                     else:
                         self.pattern_defaults(target, scope)
         elif t in ("function_declaration", "generator_function_declaration"):
-            self.function(n, scope)
+            if self.cache is not None and scope is self.root:
+                self.cached_body(n, scope, "js", lambda: self.function(n, scope))
+            else:
+                self.function(n, scope)
         elif t == "class_declaration":
             for c in n.named_children:
                 if c.type != "identifier":
@@ -314,6 +318,7 @@ class JsAnalysis(TreeAnalysis):
                 sym = scope.lookup(_text(arg))
                 if sym is not None:
                     sym.used = True
+                    self.note_root_read(_text(arg), sym)
                 return None  # `typeof x` is how a spell tests whether x exists
         if t in ("pair",):
             key = n.child_by_field_name("key")
@@ -358,6 +363,7 @@ class JsAnalysis(TreeAnalysis):
         if sym is not None:
             sym.used = True
             sym.references.append(n)
+            self.note_root_read(name, sym)
             return
         if name in self.facts.globals or name in JS_PRELUDE or name in JS_BUILTINS or name in self.file_globals:
             return

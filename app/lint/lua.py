@@ -7,19 +7,15 @@ from app import syntax
 from app.lint import api
 from app.lint.api import Arg
 from app.lint.core import (
-    BodyCache,
-    CachedBody,
     Reporter,
     Scope,
     Symbol,
     TreeAnalysis,
     is_ignorable_name,
     node_text,
-    replay,
     report_findings,
     report_node,
 )
-from app.lint.diagnostic import Fix
 from app.lint.modules import ModuleCheck
 from app.lint.sandbox import LUA_GLOBALS, LUA_REMOVED, LUA_REMOVED_MEMBERS
 
@@ -37,25 +33,15 @@ class LuaAnalysis(TreeAnalysis):
 
     def __init__(self, source: str, tree: Any, reporter: Reporter, modules: ModuleCheck):
         super().__init__("lua", tree, reporter, modules)
-        #: set by the editor (app/lint/document.py): reuse unchanged top-level function bodies; then the symbols
-        #: of reused bodies are not collected (the editor asks for a full analysis when it needs symbols)
-        self.cache: BodyCache | None = None
-        self.root: Scope | None = None
-        self._root_reads: set[str] | None = None
-        self._context_key: Any = None
 
     # ------------------------------------------------------------------------------------------------ entry
     def run(self) -> None:
         root = self.tree.root_node
         self._collect_global_writes(root)
-        scope = self.root = Scope(None, function=True)
-        if self.cache is not None:
-            self.cache.begin()
-            self._context_key = frozenset(self.file_globals)
+        scope = self.begin_root()
         self.block(root, scope)
         self.close_scope(scope)
-        if self.cache is not None:
-            self.cache.end()
+        self.end_root()
 
     def _collect_global_writes(self, root: Node) -> None:
         """Globals the file itself defines (``function helper() end``, ``count = 0``), known before the walk so
@@ -202,35 +188,9 @@ class LuaAnalysis(TreeAnalysis):
                 self.expr(name, scope, write=True)
         method = name is not None and name.type == "method_index_expression"
         if self.cache is not None and scope is self.root:
-            self._cached_function(n, scope, method)
+            self.cached_body(n, scope, ("lua", method), lambda: self.function(n, scope, method=method))
         else:
             self.function(n, scope, method=method)
-
-    def _cached_function(self, n: Node, scope: Scope, method: bool) -> None:
-        """A top-level function body, from the cache when neither it nor what it can see has changed."""
-        assert self.cache is not None
-        key = (n.text, method, tuple((k, s.type) for k, s in scope.symbols.items()), self._context_key,
-               frozenset(self.reported_globals))
-        row = n.start_point[0]
-        hit = self.cache.get(key)
-        if hit is not None:
-            replay(self.r, hit, row)
-            for name in hit.reads:
-                scope.symbols[name].used = True
-            self.reported_globals |= hit.globals_reported
-            return
-        self.r.recording, self._root_reads = [], set()
-        before = set(self.reported_globals)
-        try:
-            self.function(n, scope, method=method)
-            reports = tuple((rule, msg, line - row, col, end_line - row, end_col,
-                             Fix(fix.title, fix.line - row, fix.col, fix.end_line - row, fix.end_col,
-                                 fix.replacement) if fix is not None else None, subject)
-                            for rule, msg, line, col, end_line, end_col, fix, subject in self.r.recording)
-            self.cache.put(key, CachedBody(reports, frozenset(self._root_reads),
-                                           frozenset(self.reported_globals - before)))
-        finally:
-            self.r.recording, self._root_reads = None, None
 
     def function(self, n: Node, scope: Scope, method: bool = False) -> None:
         inner = Scope(scope, function=True)
@@ -347,8 +307,7 @@ class LuaAnalysis(TreeAnalysis):
         if sym is not None:
             sym.used = True
             sym.references.append(n)
-            if self._root_reads is not None and self.root is not None and self.root.symbols.get(name) is sym:
-                self._root_reads.add(name)
+            self.note_root_read(name, sym)
             return sym
         if name in self.facts.globals or name in LUA_GLOBALS or name in self.file_globals:
             return None

@@ -120,3 +120,40 @@ def test_the_editor_cache_gives_the_same_problems_as_a_full_lint() -> None:
         assert doc.update(text).diagnostics == lint_source(text, "untitled.lua"), (old, new)
         # and an unchanged update replays everything from the cache
         assert doc.update(text).diagnostics == lint_source(text, "untitled.lua")
+
+
+CACHED_JS = """const agent = Agent.new({ name: "a" });
+let count = 0;
+const unused = 1;
+function helper(x) {
+  count += 1;
+  return agent.run(x) + later();
+}
+function shout(msg) { // llmspell: ignore unused-param
+  return helper(msg) + nope;
+}
+function later() { return typeof maybe === "undefined" ? "" : maybe; }
+print(shout("hi"));
+"""
+
+EDITS_JS = [
+    ("agent.run(x)", "agent.runn(x)"),
+    ("const unused = 1;", "const unused = 1;\nprint(unused);"),
+    ("const agent = Agent.new", "const agent = Log.info"),
+    ("let count = 0;\n", ""),
+    ("// llmspell: ignore unused-param", ""),
+    ("function later()", "function later(extra)"),
+    ("print(shout", "print(helper(1), shout"),
+]
+
+
+def test_the_editor_cache_agrees_with_a_full_lint_in_javascript() -> None:
+    from app.lint import lint_source
+    doc = LintDocument("js", "")
+    text = CACHED_JS
+    assert doc.update(text).diagnostics == lint_source(text, "untitled.js")
+    for old, new in EDITS_JS:
+        assert old in text
+        text = text.replace(old, new, 1)
+        assert doc.update(text).diagnostics == lint_source(text, "untitled.js"), (old, new)
+        assert doc.update(text).diagnostics == lint_source(text, "untitled.js")
