@@ -191,3 +191,58 @@ def _tengo_outline(text: str) -> list[OutlineItem]:
 
     walk(stmts, 0)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------- declared names
+_DECLARATION_QUERIES = {
+    "lua": """
+(variable_declaration (variable_list name: (identifier) @local))
+(variable_declaration (assignment_statement (variable_list name: (identifier) @local)))
+(function_declaration name: (identifier) @function)
+(function_declaration name: (_) parameters: (parameters name: (identifier) @param))
+(function_definition parameters: (parameters name: (identifier) @param))
+(for_numeric_clause name: (identifier) @local)
+(for_generic_clause (variable_list name: (identifier) @local))
+""",
+    "js": """
+(variable_declarator name: (identifier) @local)
+(variable_declarator name: [(object_pattern) (array_pattern)] @pattern)
+(function_declaration name: (identifier) @function)
+(generator_function_declaration name: (identifier) @function)
+(class_declaration name: (identifier) @local)
+(formal_parameters [(identifier) @param
+                    (assignment_pattern left: (identifier) @param)
+                    (rest_pattern (identifier) @param)
+                    (object_pattern) @pattern_param
+                    (array_pattern) @pattern_param])
+(arrow_function parameter: (identifier) @param)
+(catch_clause parameter: (identifier) @local)
+(for_in_statement left: (identifier) @local)
+""",
+}
+_PATTERN_NAMES = """
+(shorthand_property_identifier_pattern) @name
+(pair_pattern value: (identifier) @name)
+(array_pattern (identifier) @name)
+(assignment_pattern left: (identifier) @name)
+(rest_pattern (identifier) @name)
+"""
+
+
+def declared_names(text: str, language: str) -> tuple[list[tuple[str, str, int]], bool]:
+    """``(name, kind, 1-based line)`` of every name the file declares (kind: local, function or param), from the
+    parse tree (strings and comments never count), and whether the text parsed without errors (half-typed code
+    yields the intact declarations only)."""
+    if not syntax.has_grammar(language) or language not in _DECLARATION_QUERIES:
+        return [], False
+    tree = syntax.parse(language, text)
+    out: list[tuple[str, str, int]] = []
+    for cap, nodes in syntax.query_cursor(language, _DECLARATION_QUERIES[language]).captures(tree.root_node).items():
+        for n in nodes:
+            if cap in ("pattern", "pattern_param"):
+                kind = "param" if cap == "pattern_param" else "local"
+                for names in syntax.query_cursor(language, _PATTERN_NAMES).captures(n).values():
+                    out.extend((_t(x), kind, x.start_point[0] + 1) for x in names)
+            else:
+                out.append((_t(n), cap, n.start_point[0] + 1))
+    return out, not tree.root_node.has_error

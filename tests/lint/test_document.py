@@ -157,3 +157,21 @@ def test_the_editor_cache_agrees_with_a_full_lint_in_javascript() -> None:
         text = text.replace(old, new, 1)
         assert doc.update(text).diagnostics == lint_source(text, "untitled.js"), (old, new)
         assert doc.update(text).diagnostics == lint_source(text, "untitled.js")
+
+
+def test_declared_names_from_the_tree() -> None:
+    from app.lint.symbols import declared_names
+    names, complete = declared_names("local a = 'local fake = 1' -- local alsofake\nlocal = 1\n", "lua")
+    assert complete is False and ("a", "local", 1) in names and not {"fake", "alsofake"} & {n for n, _, _ in names}
+    names, complete = declared_names("const {p, q: r} = o;\nfunction g({m}, [n], ...rest) {}\n", "js")
+    assert complete and sorted(names) == [("g", "function", 2), ("m", "param", 2), ("n", "param", 2),
+                                          ("p", "local", 1), ("r", "local", 1), ("rest", "param", 2)]
+
+
+def test_completion_locals_survive_half_typed_code() -> None:
+    from app.ui.editor_intel import local_symbols
+    tree_only = {s.name for s in local_symbols("local x = 1\nlocal y = 2\n", "lua")}
+    assert tree_only == {"x", "y"}
+    # the unclosed parenthesis swallows the rest of the tree: the line scan still finds y
+    names = {s.name for s in local_symbols("local x = 1\nprint(x\nlocal y = 2\n", "lua")}
+    assert {"x", "y"} <= names
