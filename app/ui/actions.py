@@ -76,7 +76,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("run_selection", "Run Selection in REPL", "action_run_selection", "&Run", ("Ctrl+Return",),
                separator_before=True, tip="Evaluate the selection (or the current line) in the REPL"),
     ActionSpec("repl", "Focus &REPL", "action_focus_repl", "&Run", ("Ctrl+`",)),
-    ActionSpec("check", "&Check Syntax", "action_check", "&Run", ("Ctrl+Shift+B",)),
+    ActionSpec("check", "&Check (Lint)", "action_check", "&Run", ("Ctrl+Shift+B",),
+               tip="Lint the current spell now and show the Problems panel"),
+    ActionSpec("next_problem", "Next &Problem", "action_next_problem", "&Run", ("F8",)),
+    ActionSpec("prev_problem", "Previous Pro&blem", "action_prev_problem", "&Run", ("Shift+F8",)),
     # Help
     ActionSpec("reference", "Bridge &Reference", "action_reference", "&Help", ("F1",),
                tip="The spell API reference; F1 on a name opens its page"),

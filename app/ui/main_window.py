@@ -760,6 +760,14 @@ class MainWindow(QMainWindow):
         page = self.tabs.current_page()
         if page is not None:
             self.diagnostics.check_now(page.editor, page.display_path)
+            self.lint.dock.show()
+            self.lint.dock.raise_()
+
+    def action_next_problem(self) -> None:
+        self.lint.goto_problem(+1)
+
+    def action_prev_problem(self) -> None:
+        self.lint.goto_problem(-1)
 
     # =============================================================================================== file actions
     def action_new(self) -> None:

@@ -188,6 +188,23 @@ class LintWiring:
         line, col = editor.caret()
         return line + 1, col + 1
 
+    def goto_problem(self, step: int) -> bool:
+        """Move the caret to the next (``step`` 1) or previous (-1) problem of the current file, wrapping around,
+        and show its message in the status bar."""
+        editor = self._editor()
+        if editor is None or not editor.diagnostics:
+            self._status("No problems in this file")
+            return False
+        here = self._caret(editor)
+        ordered = sorted(editor.diagnostics, key=lambda d: (d.line, d.column))
+        if step > 0:
+            target = next((d for d in ordered if (d.line, d.column) > here), ordered[0])
+        else:
+            target = next((d for d in reversed(ordered) if (d.line, d.column) < here), ordered[-1])
+        editor.set_cursor(target.line - 1, max(0, target.column - 1))
+        self._status(f"{target.severity} {target.rule}: {target.message}", 8000)
+        return True
+
     def quick_fix(self) -> bool:
         """Apply the quick fix of the problem at the caret (or the first one on its line)."""
         editor = self._editor()

@@ -81,3 +81,18 @@ def test_definition_references_and_rename(window, qtbot) -> None:
     ed.set_cursor(3, 29)
     assert not window.lint.rename_symbol("greet")  # taken
     assert "already used" in window.statusBar().currentMessage()
+
+
+def test_next_and_previous_problem(window, qtbot) -> None:
+    page = window.tabs.new_file("lua", SPELL)
+    _wait_lint(qtbot, page, ["unknown-member", "unused-local"])
+    page.editor.set_cursor(0, 0)
+    window.actions_by_id["next_problem"].trigger()
+    assert page.editor.caret() == (1, 6)
+    window.actions_by_id["next_problem"].trigger()
+    assert page.editor.caret() == (5, 10)
+    assert "compleet" in window.statusBar().currentMessage()
+    window.actions_by_id["next_problem"].trigger()  # wraps around
+    assert page.editor.caret() == (1, 6)
+    window.actions_by_id["prev_problem"].trigger()
+    assert page.editor.caret() == (5, 10)
