@@ -72,7 +72,14 @@ def analyse(source: str, path: str, language: str | None = None, *, tree: Any = 
     analysis: Analysis = record.analysis_class()(source, tree, reporter, modules)
     if cache is not None and hasattr(analysis, "cache"):
         analysis.cache = cache  # the analyses that support it (Lua) have it
-    analysis.run()
+    try:
+        analysis.run()
+    except RecursionError:  # hundreds of nested expressions: say so instead of failing (the CLI, the editor)
+        reporter.recording = None
+        reporter.diagnostics = [d for d in reporter.diagnostics if d.rule == "syntax-error"]
+        reporter.add("too-deep", "this file nests expressions too deeply for the linter, so it was not checked; "
+                     "split the deepest expression into local variables", 1, 1, 1, 2)
+        return reporter.result(), None
     if any(d.rule == "syntax-error" for d in reporter.diagnostics):
         return reporter.result(), None
     return reporter.result(), analysis

@@ -34,6 +34,7 @@ RULES: dict[str, Rule] = {r.id: r for r in [
     Rule("shadowing", _W, "a local that hides another local or a global of the same name"),
     Rule("unreachable-code", _W, "statements after return, break or error() never run"),
     Rule("assignment-in-condition", _W, "an assignment where a comparison was probably meant (if (a = 1))"),
+    Rule("too-deep", _W, "code nested too deeply for the linter: the file was not (fully) checked"),
 ]}
 
 

@@ -113,3 +113,12 @@ def test_the_examples_are_clean() -> None:
         with open(p, encoding="utf-8") as f:
             problems.extend(str(d) for d in lint_source(f.read(), p))
     assert problems == []
+
+
+@pytest.mark.parametrize("path,source", [
+    ("deep.lua", "local x = " + "(" * 3000 + "1" + ")" * 3000 + "\nprint(x)\n"),
+    ("deep.js", "const x = " + "[" * 3000 + "]" * 3000 + ";\nprint(x);\n"),
+])
+def test_code_nested_too_deeply_is_reported_not_crashed(path: str, source: str) -> None:
+    found = lint_source(source, path)
+    assert [d.rule for d in found] == ["too-deep"] and found[0].severity == Severity.WARNING
