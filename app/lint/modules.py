@@ -18,17 +18,28 @@ class ModuleCheck:
 
     def exists(self, name: str) -> bool | None:
         """True/False, or None when it cannot be told (no folder, a name the engine refuses is reported at run)."""
+        return self._find(name)[0]
+
+    def _find(self, name: str) -> tuple[bool | None, str]:
+        """``(found, why not)``: like the worker's module resolver, only inside the spell's folder."""
         if self.folder is None:
-            return None
+            return None, ""
         try:
             candidates = languages.get(self.language).module_candidates(name)
-        except languages.ModuleNameError:
-            return None
+        except languages.ModuleNameError as e:
+            return False, str(e)
         root = os.path.realpath(self.folder)
-        return any(os.path.isfile(os.path.join(root, rel)) for rel in candidates)
+        for rel in candidates:
+            path = os.path.realpath(os.path.join(root, rel))
+            if os.path.commonpath([root, path]) != root:
+                return False, f"module '{name}' is outside the spell's folder; spells can only load modules next " \
+                              "to them or in subfolders"
+            if os.path.isfile(path):
+                return True, ""
+        tried = ", ".join(candidates)
+        return False, f"module '{name}' not found next to the spell (looked for {tried} in {self.folder})"
 
     def check(self, reporter: Reporter, name: str, node: Any) -> None:
-        if self.exists(name) is False:
-            tried = ", ".join(languages.get(self.language).module_candidates(name))
-            report_node(reporter, "missing-module", f"module '{name}' not found next to the spell (looked for "
-                        f"{tried} in {self.folder})", node, subject=name)
+        found, why = self._find(name)
+        if found is False:
+            report_node(reporter, "missing-module", why, node, subject=name)

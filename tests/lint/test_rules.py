@@ -135,6 +135,22 @@ def test_missing_module(tmp_path, lang: str, bad: str, good: str) -> None:
     assert not [d for d in lint(tmp_path, lang, good) if d.rule == "missing-module"]
 
 
+def test_module_outside_the_spell_folder_or_refused_name(tmp_path) -> None:
+    (tmp_path / "outside.js").write_text("")
+    inner = tmp_path / "spells"
+    inner.mkdir()
+    spell = inner / "s.js"
+    src = 'const m = require("../outside");\nprint(m);'
+    spell.write_text(src)
+    hits = [d for d in lint_source(src, str(spell)) if d.rule == "missing-module"]
+    assert len(hits) == 1 and "outside the spell's folder" in hits[0].message
+    lua = inner / "s.lua"
+    src = 'local m = require("a/b")\nprint(m)'
+    lua.write_text(src)
+    hits = [d for d in lint_source(src, str(lua)) if d.rule == "missing-module"]
+    assert len(hits) == 1 and "bad module name" in hits[0].message
+
+
 def test_missing_module_needs_a_saved_spell() -> None:
     assert not [d for d in lint_source('local m = require("x")\nprint(m)', "", "lua") if d.rule == "missing-module"]
 
