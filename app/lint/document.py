@@ -79,8 +79,8 @@ class LintDocument:
 
     def _config(self) -> tuple[dict[str, Severity], str]:
         """The [lint] severities, re-read only when llmspell.toml appears, changes or goes away."""
-        if not self.path:
-            return {}, ""
+        if not self.path or not os.path.isabs(self.path):
+            return {}, ""  # an untitled buffer (its pseudo name): it belongs to no project
         found = project_config.find(self.path)
         try:
             stamp = (found, os.path.getmtime(found) if found else 0.0)
