@@ -45,6 +45,39 @@ class _RecordingResolver(Resolver):
         super().__init__(*args, **kw)
         self.reads: dict[int, list[Any]] = {}
         self.unresolved: list[Any] = []
+        #: (node declaring a name, what it hides: "variable" or a bridge global's name)
+        self.shadows: list[tuple[Any, str]] = []
+
+    def _visible_outside_block(self, name: str) -> bool:
+        """Whether ``name`` is a local of an enclosing block or function (not of the current block)."""
+        fn = self.fn
+        blocks = fn.blocks[:-1] if fn is not None else []
+        while fn is not None:
+            if any(name in b for b in blocks):
+                return True
+            fn = fn.parent
+            blocks = fn.blocks if fn is not None else []
+        return False
+
+    def _note_declaration(self, node: Any, name: str) -> None:
+        if name.startswith("_"):
+            return
+        if self._visible_outside_block(name):
+            self.shadows.append((node, "variable"))
+        elif name in self.builtins and name[:1].isupper():
+            self.shadows.append((node, name))
+
+    def assign(self, s: Any) -> None:
+        if s.op == ":=" and len(s.lhs) == 1 and is_node(s.lhs[0], N.Ident):
+            self._note_declaration(s.lhs[0], s.lhs[0].name)
+        super().assign(s)
+
+    def func(self, e: Any, name: str) -> None:
+        for p in e.params:  # a parameter hides the same name of the enclosing scopes
+            if self.fn is not None and not p.startswith("_") and (
+                    any(p in b for b in self.fn.blocks) or self._visible_outside_block(p)):
+                self.shadows.append((("param", e, p), "variable"))
+        super().func(e, name)
 
     def lookup(self, node: Any) -> Ref:
         fn = self.fn
@@ -129,6 +162,15 @@ class TengoAnalysis:
         except RecursionError:
             return
         self.resolver = resolver
+        for node, what in resolver.shadows:
+            if isinstance(node, tuple):  # a parameter: located in the source after its function literal
+                _, fn_node, pname = node
+                pos: Any = self._find_after(fn_node, r"\b(" + re.escape(pname) + r")\b")
+                name = pname
+            else:
+                pos, name = node, node.name
+            hidden = "a variable of an enclosing scope" if what == "variable" else f"the bridge global {what}"
+            self.report("shadowing", f"'{name}' hides {hidden}; rename it", pos, len(name), subject=name)
         for node in resolver.unresolved:
             guess = api.suggest(node.name, set(builtins) | TENGO_PREDEFINED)
             self.report("undefined-global", f"'{node.name}' is not defined{api.did_you_mean(guess)} (Tengo spells "

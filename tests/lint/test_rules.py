@@ -78,6 +78,10 @@ CASES = [
     ("shadowing", "js", "const x = 1;\nfunction f() { const x = 2; return x; }\nprint(x, f());", (2, 22),
      "const x = 1;\nfunction f() { const y = 2; return y; }\nprint(x, f());"),
     ("shadowing", "lua", "local LLM = 1\nprint(LLM)", (1, 7), "local llm = 1\nprint(llm)"),
+    ("shadowing", "tengo", "x := 1\nf := func() { x := 2; return x }\nprint(x, f())", (2, 15),
+     "x := 1\nf := func() { y := 2; return y }\nprint(x, f())"),
+    ("shadowing", "tengo", "x := 1\nf := func(x) { return x }\nprint(x, f(1))", (2, 11),
+     "x := 1\nf := func(y) { return y }\nprint(x, f(1))"),
     # unreachable-code
     ("unreachable-code", "lua", 'local function f()\n  error("no")\n  print(1)\nend\nf()', (3, 3),
      'local function f()\n  if INPUT then error("no") end\n  print(1)\nend\nf()'),
