@@ -129,10 +129,8 @@ class LuaAnalysis(TreeAnalysis):
             self.for_statement(n, scope)
         elif t == "function_call":
             self.call(n, scope)
-        elif t in ("return_statement", "goto_statement", "label_statement", "break_statement",
-                   "empty_statement"):
-            for c in n.named_children:
-                self.expr(c, scope)
+        elif t in ("goto_statement", "label_statement", "break_statement", "empty_statement"):
+            return  # a label name is not a variable
         elif t == "ERROR":
             return
         else:

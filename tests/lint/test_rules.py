@@ -44,6 +44,8 @@ CASES = [
      'print(LLM.complete("x", {temperature: 0}))'),
     # undefined-global
     ("undefined-global", "lua", "print(undefinedThing)", (1, 7), "local undefinedThing = 1\nprint(undefinedThing)"),
+    ("undefined-global", "lua", "for i = 1, 2 do\n  if i == 1 then goto skip end\n  print(i)\n  ::skip::\nend", None,
+     None),  # labels are not variables
     ("undefined-global", "js", "print(nope);", (1, 7), "print(typeof nope);"),
     ("undefined-global", "tengo", "print(nope)", (1, 7), "nope := 1\nprint(nope)"),
     # not-in-sandbox
