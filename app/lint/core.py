@@ -148,6 +148,8 @@ class CachedBody:
     reports: tuple[tuple[Any, ...], ...]
     reads: frozenset[str]
     globals_reported: frozenset[str]
+    #: top-level locals the body assigned, with the handle type they hold afterwards
+    types: tuple[tuple[str, str | None], ...] = ()
 
 
 class BodyCache:
@@ -283,6 +285,7 @@ class TreeAnalysis:
         self.cache: BodyCache | None = None
         self.root: Scope | None = None
         self._root_reads: set[str] | None = None
+        self._root_types: dict[str, str | None] = {}
         self._context_key: Any = None
 
     def begin_root(self) -> Scope:
@@ -302,6 +305,12 @@ class TreeAnalysis:
         if self._root_reads is not None and self.root is not None and self.root.symbols.get(name) is sym:
             self._root_reads.add(name)
 
+    def set_type(self, sym: Symbol, type_: str | None) -> None:
+        """An assignment gave local ``sym`` a value of handle type ``type_`` (or of no known type)."""
+        sym.type = type_
+        if self._root_reads is not None and self.root is not None and self.root.symbols.get(sym.name) is sym:
+            self._root_types[sym.name] = type_
+
     def cached_body(self, n: Any, scope: Scope, kind: Any, analyse_body: Any) -> None:
         """Analyse top-level function ``n`` with ``analyse_body()``, or replay the cached result when neither its
         text nor what it can see (the top-level locals and their types, the file's globals) has changed."""
@@ -314,9 +323,11 @@ class TreeAnalysis:
             replay(self.r, hit, row)
             for name in hit.reads:
                 scope.symbols[name].used = True
+            for name, type_ in hit.types:
+                scope.symbols[name].type = type_
             self.reported_globals |= hit.globals_reported
             return
-        self.r.recording, self._root_reads = [], set()
+        self.r.recording, self._root_reads, self._root_types = [], set(), {}
         before = set(self.reported_globals)
         try:
             analyse_body()
@@ -325,7 +336,8 @@ class TreeAnalysis:
                                  fix.replacement) if fix is not None else None, subject)
                             for rule, msg, line, col, end_line, end_col, fix, subject in self.r.recording)
             self.cache.put(key, CachedBody(reports, frozenset(self._root_reads),
-                                           frozenset(self.reported_globals - before)))
+                                           frozenset(self.reported_globals - before),
+                                           tuple(self._root_types.items())))
         finally:
             self.r.recording, self._root_reads = None, None
 

@@ -298,12 +298,15 @@ class JsAnalysis(TreeAnalysis):
                 self.check_global_member(obj, prop, write=_is_write_target(n))
             return None
         if t in ("assignment_expression", "augmented_assignment_expression"):
-            self.expr(n.child_by_field_name("right"), scope)
+            vtype = self.expr(n.child_by_field_name("right"), scope)
             left = n.child_by_field_name("left")
             if left is not None:
                 if t == "augmented_assignment_expression" and left.type == "identifier":
                     self.read_name(left, scope)
                 self.assign_target(left, scope)
+                sym = scope.lookup(_text(left)) if left.type == "identifier" else None
+                if sym is not None:  # the handle type follows the latest assignment in the text
+                    self.set_type(sym, vtype if t == "assignment_expression" else None)
             return None
         if t == "update_expression":
             arg = n.child_by_field_name("argument")

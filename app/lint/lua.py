@@ -229,11 +229,13 @@ class LuaAnalysis(TreeAnalysis):
     def assignment(self, n: Node, scope: Scope) -> None:
         targets = n.children[0].named_children if n.children else []
         exprs = next((c for c in n.named_children if c.type == "expression_list"), None)
-        for v in (exprs.named_children if exprs else []):
-            self.expr(v, scope)
-        for target in targets:
+        types = [self.expr(v, scope) for v in (exprs.named_children if exprs else [])]
+        for i, target in enumerate(targets):
             if target.type == "identifier":
                 self.write_name(target, scope)
+                sym = scope.lookup(_text(target))
+                if sym is not None:  # the handle type follows the latest assignment in the text
+                    self.set_type(sym, types[i] if i < len(types) else None)
             else:
                 self.expr(target, scope, write=True)
 

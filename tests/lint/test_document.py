@@ -106,6 +106,8 @@ EDITS = [
     ("-- llmspell: ignore undefined-global\n", ""),  # a suppression inside a body
     ("function shout(msg)", "function shout(msg, extra)"),
     ("print(shout", "print(helper(1), shout"),  # reads after the bodies
+    ("  count = count + 1\n", "  count = count + 1\n  agent = {}\n"),  # a body retypes a top-level local
+    ("print(helper(1)", "print(agent:runn(1), helper(1)"),
 ]
 
 

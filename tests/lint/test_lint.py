@@ -122,3 +122,11 @@ def test_the_examples_are_clean() -> None:
 def test_code_nested_too_deeply_is_reported_not_crashed(path: str, source: str) -> None:
     found = lint_source(source, path)
     assert [d.rule for d in found] == ["too-deep"] and found[0].severity == Severity.WARNING
+
+
+@pytest.mark.parametrize("path,source", [
+    ("s.lua", 'local a = Agent.new({})\na = {runn = print}\na:runn("x")'),
+    ("s.js", 'let a = Agent.new({});\na = { runn: print };\na.runn("x");'),
+])
+def test_a_reassigned_handle_is_no_longer_typed(path: str, source: str) -> None:
+    assert "unknown-method" not in [d.rule for d in lint_source(source, path)]
