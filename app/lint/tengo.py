@@ -226,6 +226,12 @@ class TengoAnalysis:
                         htype = self._type_of(value)
                         if htype:
                             self._types[id(lhs.ann.sym)] = htype
+                    elif isinstance(lhs.ann, Ref) and lhs.ann.sym is not None:  # `x = value`: x's type follows
+                        htype = self._type_of(s.rhs[0]) if len(s.rhs) == 1 and s.op == "=" else None
+                        if htype:
+                            self._types[id(lhs.ann.sym)] = htype
+                        else:
+                            self._types.pop(id(lhs.ann.sym), None)
                     elif lhs.name in self.facts.globals:
                         self.report("bridge-assignment", f"'{lhs.name}' is a bridge global and cannot be replaced",
                                     lhs, subject=lhs.name)

@@ -127,6 +127,7 @@ def test_code_nested_too_deeply_is_reported_not_crashed(path: str, source: str) 
 @pytest.mark.parametrize("path,source", [
     ("s.lua", 'local a = Agent.new({})\na = {runn = print}\na:runn("x")'),
     ("s.js", 'let a = Agent.new({});\na = { runn: print };\na.runn("x");'),
+    ("s.tengo", 'a := Agent.new({})\na = {runn: print}\na.runn("x")'),
 ])
 def test_a_reassigned_handle_is_no_longer_typed(path: str, source: str) -> None:
     assert "unknown-method" not in [d.rule for d in lint_source(source, path)]
