@@ -1,10 +1,16 @@
-# LLMSpell Studio — `make run` opens the IDE, `make test` runs the whole suite. Both set everything up first.
+# LLMSpell Studio — `make run` opens the IDE, `make test` runs the linters and the whole suite. Both set
+# everything up first.
 PYTHON ?= python3.11
 VENV   := .venv
-PY     := $(VENV)/bin/python
+ifeq ($(OS),Windows_NT)
+BIN    := $(VENV)/Scripts
+else
+BIN    := $(VENV)/bin
+endif
+PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup system-deps bench screenshots package package-test clean
+.PHONY: run test lint coverage setup system-deps package-deps bench screenshots package package-test clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -34,15 +40,39 @@ system-deps:
 
 run: setup
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then \
-	  echo "no display: starting under Xvfb"; xvfb-run -a $(VENV)/bin/llmspell-studio; \
-	else $(VENV)/bin/llmspell-studio; fi
+	  echo "no display: starting under Xvfb"; xvfb-run -a $(BIN)/llmspell-studio; \
+	else $(BIN)/llmspell-studio; fi
 
-test: setup
+# Lint, format check and type check (configured in pyproject.toml). `make test` fails on any of them.
+lint: $(STAMP)
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+	$(BIN)/mypy app
+
+test: setup lint
 	QT_QPA_PLATFORM=offscreen LLMSPELL_TSC=$$( [ -x $(TSC) ] && echo $(abspath $(TSC)) ) $(PY) -m pytest -q
 	$(PY) benchmarks/tengo_conformance.py
 
+# The suite with line coverage of app/ (terminal summary; HTML in build/coverage/). Spell workers are separate
+# processes: engine code counts where tests run it in-process (the Tengo suite does), not inside workers.
+coverage: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --cov=app --cov-report=term --cov-report=html:build/coverage
+
 # Installers: a one-folder PyInstaller bundle, a .deb and a .tar.gz in dist/ (packaging/README.md), then smoke tests.
-package: setup
+# What building the packages needs beyond `make setup`: the libraries the bundle links but does not carry must be
+# installed for packaging/debdeps.py to name their packages in the .deb's Depends (Qt's Wayland plugins link
+# libwayland-cursor0 and libwayland-egl1), objdump (binutils), dpkg-shlibdeps (dpkg-dev) and zstd.
+PACKAGE_DEBS := libwayland-client0 libwayland-cursor0 libwayland-egl1 libdrm2 binutils dpkg-dev zstd
+
+package-deps:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
+	  need=""; for p in $(PACKAGE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	  if [ -n "$$need" ]; then echo "installing:$$need"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
+	elif command -v dpkg >/dev/null 2>&1; then \
+	  for p in $(PACKAGE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo "note: $$p is not installed (run make package as root to install it)"; done; \
+	fi
+
+package: setup package-deps
 	$(PY) -m pip install --quiet -e '.[package]'
 	packaging/build.sh
 

@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     run.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
     run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
+    run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                     help="raise or lower one of the profile's limits or host budgets, e.g. output_bytes=16MB, "
+                          "event_queue_bytes, max_tools, tool_bytes, max_spans, span_bytes, message_elements, "
+                          "max_objects, object_bytes")
     run.add_argument("--lang", help=f"language ({', '.join(languages.IDS)}) when the extension does not tell")
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
     run.add_argument("--allow-host", action="append", default=[], metavar="HOST",
@@ -51,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every span (LLM, tool, agent, workflow) here")
     run.add_argument("--record", metavar="FILE", help="record every LLM exchange into this cassette")
     run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
+    add_model_flags(run)
 
     check = sub.add_parser("check", help="lint spells: file:line:col: severity rule-id: message",
                            description="Find syntax errors and mistakes against the spell API (unknown members, "
@@ -70,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
 
+    cache = sub.add_parser("cache", help="the response cache: stats or clear",
+                           description="Show or clear the exact-match LLM response cache (the user cache folder).")
+    cache.add_argument("action", choices=("stats", "clear"))
+    cache.add_argument("--json", action="store_true", help="stats as one JSON record")
+
     docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
     docs.add_argument("--out", default="docs/reference", help="output folder")
     docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts, json, or all")
@@ -88,10 +98,47 @@ def _read_input(raw: str | None) -> Any:
                 text = f.read()
         except OSError as e:
             raise UsageError(f"cannot read input file {raw[1:]}: {e.strerror or e}") from None
+    if len(text) > MAX_INPUT_CHARS:
+        raise UsageError(f"{where}: larger than {MAX_INPUT_CHARS // (1024 * 1024)} MB")
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise UsageError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except RecursionError:
+        raise UsageError(f"{where}: nested deeper than {MAX_INPUT_DEPTH} levels") from None
+    except ValueError as e:  # an integer with more digits than Python converts, or NaN/Infinity
+        raise UsageError(f"{where}: {e}" if isinstance(e, _InputError) else
+                         f"{where}: a number is too large (spells have 64-bit integers)") from None
+    _check_input(value, where)
+    return value
+
+
+MAX_INPUT_CHARS = 64 * 1024 * 1024
+MAX_INPUT_DEPTH = 100  # the depth a value may have when it crosses to a spell (app/engines/base.py MAX_DEPTH)
+
+
+class _InputError(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _InputError(f"{name} is not a JSON number (spells get finite numbers only)")
+
+
+def _check_input(value: Any, where: str) -> None:
+    """Depth and integer range, checked before the value goes to a worker (without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_INPUT_DEPTH:
+            raise UsageError(f"{where}: nested deeper than {MAX_INPUT_DEPTH} levels")
+        if isinstance(v, dict):
+            stack.extend((item, depth + 1) for item in v.values())
+        elif isinstance(v, list):
+            stack.extend((item, depth + 1) for item in v)
+        elif isinstance(v, int) and not isinstance(v, bool) and not -2 ** 63 <= v < 2 ** 63:
+            raise UsageError(f"{where}: the integer {str(v)[:20]}… does not fit in 64 bits (write it as a string "
+                             "or a float)")
 
 
 class _ConsoleObserver:
@@ -121,13 +168,14 @@ class _ConsoleObserver:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.engines.base import language_for
-    from app.engines.profiles import limits_for
+    from app.engines.profiles import limits_for, parse_limit
     from app.runner import Runner, RunOptions
 
     inputs = _read_input(args.input)
     try:
         language = language_for(args.file, args.lang)
-        limits_for(args.profile, args.timeout, args.memory)
+        overrides = dict(parse_limit(text) for text in args.limit)
+        limits_for(args.profile, args.timeout, args.memory, overrides=overrides)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if not os.path.exists(args.file):
@@ -146,12 +194,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings["record"] = os.path.abspath(args.record)
     if args.replay:
         settings["replay"] = os.path.abspath(args.replay)
+    apply_model_flags(args, settings)
 
     runner = Runner(warm={language: 0})
     observer = _ConsoleObserver(to_stderr=args.json)
     options = RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout, memory_mb=args.memory,
                          language=language, settings=settings,
-                         http_allow=tuple(args.allow_host) if args.allow_host else None)
+                         http_allow=tuple(args.allow_host) if args.allow_host else None,
+                         limit_overrides=overrides)
     run = runner.start(args.file, None, options, observer)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: run.cancel())
@@ -170,7 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         record = {"status": result.status, "exit_code": result.exit_code, "value": result.value,
                   "error": result.failure.to_dict() if result.failure else None,
                   "duration_s": round(result.duration_s, 6),
-                  "stats": {k: v for k, v in result.stats.items() if k in ("tokens", "cost", "llm_calls",
+                  "stats": {k: v for k, v in result.stats.items() if k in ("tokens", "cost", "llm_calls", "cache_hits",
                                                                             "output_bytes", "limit")}}
         print(json.dumps(record, ensure_ascii=False, default=str))
     elif result.ok:
@@ -292,6 +342,66 @@ def cmd_debug(args: argparse.Namespace) -> int:
                                                     settings=settings))
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive amount")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number")
+    return value
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """Response cache and budget flags, shared by the commands that run spells."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--cache", dest="cache", action="store_true", default=None,
+                       help="answer repeated LLM requests from the on-disk response cache")
+    group.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="never use the response cache (default: the setting / llmspell.toml [cache])")
+    parser.add_argument("--max-cost", type=_positive_float, metavar="USD",
+                        help="stop LLM calls that would make this run spend more (code budget_exceeded)")
+    parser.add_argument("--max-tokens", type=_positive_int, metavar="N",
+                        help="stop LLM calls that would make this run use more tokens (code budget_exceeded)")
+
+
+def apply_model_flags(args: argparse.Namespace, settings: dict[str, Any]) -> None:
+    if getattr(args, "cache", None) is not None:
+        settings["cache"] = args.cache
+    if getattr(args, "max_cost", None) is not None:
+        settings["max_cost"] = args.max_cost
+    if getattr(args, "max_tokens", None) is not None:
+        settings["max_tokens"] = args.max_tokens
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from app.bridges.response_cache import shared_cache
+    cache = shared_cache()
+    if args.action == "clear":
+        removed = cache.clear()
+        print(f"cleared {removed} cached response(s) from {cache.folder}")
+        return EXIT_OK
+    stats = cache.stats()
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        asked = stats["hits"] + stats["misses"]
+        rate = f" ({100.0 * stats['hits'] / asked:.0f}% hits)" if asked else ""
+        print(f"{stats['entries']} cached response(s), {stats['bytes'] / 1024:.0f} KiB in {stats['folder']}\n"
+              f"{stats['hits']} hit(s), {stats['misses']} miss(es){rate}")
+    return EXIT_OK
+
+
 def _use_user_config(settings: dict[str, Any]) -> None:
     """What the IDE would use: its default model and local-server URLs (settings.json), and the API keys stored
     in the OS keyring, exported to this process only (variables already set win). The keyring (~0.1 s to load)
@@ -300,6 +410,7 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     from app.bridges.litellm_support import before_first_use
     user = config.load_settings()
     settings["default_model"] = user.default_model
+    settings.update(config.llm_settings(user))
     before_first_use(lambda: config.export_to_environment(user))
 
 
@@ -325,7 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs}[args.command]
+        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
+                   "cache": cmd_cache}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")

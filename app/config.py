@@ -60,6 +60,8 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=dict)
     save_before_run: bool = True
     tab_width: int = 4
+    cache_enabled: bool = False       # the exact-match response cache (docs/models.md)
+    model_config: str = ""            # [models] and [budget] in llmspell.toml syntax (docs/models.md)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Settings:
@@ -74,6 +76,15 @@ class Settings:
         except (TypeError, ValueError):
             s.font_size = 11
         return s
+
+
+def llm_settings(settings: Settings) -> dict[str, Any]:
+    """The run settings that come from the user's model choices (the IDE and ``llmspell`` alike): default model,
+    response cache switch and model configuration (docs/models.md)."""
+    out: dict[str, Any] = {"default_model": settings.default_model, "cache_enabled": settings.cache_enabled}
+    if settings.model_config.strip():
+        out["model_config"] = settings.model_config
+    return out
 
 
 def config_dir() -> Path:
@@ -139,6 +150,11 @@ def _warn_once(e: Exception) -> None:
         # No backend at all (a server, a CI runner) is normal: keys then come from the environment.
         level = logging.INFO if type(e).__name__ == "NoKeyringError" else logging.WARNING
         log.log(level, "keyring unavailable: %s", type(e).__name__)
+
+
+def stored_credential(provider: str) -> str | None:
+    """The API key stored for ``provider`` in the OS keyring (host process only; None when there is none)."""
+    return _keyring().get_password(KEYRING_SERVICE, provider) or None
 
 
 def set_credential(provider: str, secret: str) -> None:

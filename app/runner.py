@@ -24,7 +24,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from app.bridges import registry
-from app.bridges.errors import CODES, SpellError
+from app.bridges.budget import HostBudget, budget_of
+from app.bridges.errors import CODES, SpellError, internal_error
 from app.bridges.registry import BridgeContext, BridgeHost
 from app.bridges.trace import Tracer
 from app.elastic_pool import ElasticPool
@@ -211,7 +212,7 @@ class Runner:
         try:
             lang = language_for(path, options.language)
             limits = limits_for(options.profile, options.timeout_s, options.memory_mb, options.output_bytes,
-                                options.http_allow)
+                                options.http_allow, options.limit_overrides)
             if source is None:
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
@@ -241,7 +242,7 @@ class Runner:
                             limits=limits, settings=settings,
                             output=lambda stream, text: _notify(run.observer, "on_output", stream,
                                                                 text if text.endswith("\n") else text + "\n"))
-        ctx.services["tracer"] = _make_tracer(run.observer)
+        ctx.services["tracer"] = _make_tracer(run.observer, budget_of(ctx))
         return ctx
 
 
@@ -261,6 +262,9 @@ class _RunSession:
         if run.debug is not None:
             run.debug.attach(run, self.ctx)
         self.bridges = BridgeHost(self.ctx)
+        self.budget = budget_of(self.ctx)  # host-side budgets: going over one stops the worker
+        self.budget.on_exceeded = lambda message: self.worker.kill("host_limit")
+        worker.reader.max_elements = limits.message_elements
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._dead = threading.Event()
@@ -284,7 +288,7 @@ class _RunSession:
         else:
             self._reader(serve_here=False)
         self._watch()
-        finished = self._finished
+        finished = self._finished if self.budget.exceeded is None else None  # over budget: the host stopped it
         duration = time.perf_counter() - started
         spans = _spans(self.ctx)
         stats = _span_stats(spans)
@@ -316,6 +320,11 @@ class _RunSession:
                                    self.path)
             return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "time"}, spans,
                              run.run_id)
+        if reason == "host_limit":
+            failure = SpellFailure("limit_exceeded", self.budget.exceeded or "a host budget was exceeded", self.path,
+                                   self.ctx.current_line)
+            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": self.budget.exceeded_name},
+                             spans, run.run_id)
         if reason == "too_large":
             failure = SpellFailure("limit_exceeded", f"the spell sent too much data at once: {self.too_large}",
                                    self.path)
@@ -399,7 +408,8 @@ class _RunSession:
                     if msg is None:
                         break
                 if isinstance(msg, Output):
-                    _notify(run.observer, "on_output", msg.stream, msg.text)
+                    if self.budget.add("output_bytes", len(msg.text.encode("utf-8", "replace"))):
+                        _notify(run.observer, "on_output", msg.stream, msg.text)
                 elif isinstance(msg, BridgeCall):
                     if worker.killed_because is not None:
                         continue  # draining a stopped worker: its calls get no answer
@@ -467,11 +477,9 @@ class _RunSession:
             reply = BridgeResult(msg.call_id, value=value)
         except SpellError as e:
             reply = BridgeResult(msg.call_id, error=e.to_dict())
-        except Exception as e:
+        except Exception:  # a host bug: its text may quote host data, so the spell gets only our message
             log.exception("bridge %s.%s failed", msg.target, msg.method)
-            reply = BridgeResult(msg.call_id, error={"code": "internal",
-                                                     "message": f"internal error in {msg.target}.{msg.method}: "
-                                                                f"{type(e).__name__}: {e}"})
+            reply = BridgeResult(msg.call_id, error=internal_error(msg.target, msg.method))
         try:
             self._send(reply)
         except OSError:
@@ -587,9 +595,9 @@ def _usage_message(path: str, e: Exception) -> str:
     return str(e)
 
 
-def _make_tracer(observer: Any) -> Tracer:
+def _make_tracer(observer: Any, budget: HostBudget | None = None) -> Tracer:
     on_span = None if isinstance(observer, _NullObserver) else getattr(observer, "on_span", None)
-    return Tracer(on_span=on_span)
+    return Tracer(on_span=on_span, budget=budget)
 
 
 def _spans(ctx: BridgeContext) -> list[dict[str, Any]]:
@@ -610,4 +618,6 @@ def _span_stats(spans: list[dict[str, Any]]) -> dict[str, Any]:
         if s.get("kind") == "llm":
             tokens += int((s.get("tokens") or {}).get("total") or 0)
             cost += float(s.get("cost") or 0.0)
-    return {"tokens": tokens, "cost": cost, "llm_calls": sum(1 for s in spans if s.get("kind") == "llm")}
+    llm = [s for s in spans if s.get("kind") == "llm"]
+    cached = sum(1 for s in llm if isinstance(s.get("response"), dict) and s["response"].get("cached"))
+    return {"tokens": tokens, "cost": cost, "llm_calls": len(llm), "cache_hits": cached}

@@ -50,6 +50,7 @@ class RunOptions:
     #: to drive the run from a live session use :meth:`Runner.debug`
     debug: dict[str, Any] | None = None
     http_allow: tuple[str, ...] | None = None  # hosts http_get may reach (profiles that allow http)
+    limit_overrides: dict[str, int] = field(default_factory=dict)  # profiles.TUNABLE name → value (--limit)
 
 
 @dataclass

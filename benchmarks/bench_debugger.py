@@ -1,4 +1,4 @@
-"""Debugger overhead and latency, side by side in one run (ARCHITECTURE §7, issue 5).
+"""Debugger overhead and latency, side by side in one run (docs/architecture.md §7, issue 5).
 
 For three CPU-bound spells (a numeric loop, call-heavy recursion, table/string work; coroutine switching as an
 informative fourth, without a target) the hot part is timed inside
@@ -92,7 +92,7 @@ def _debug_run(runner: Runner, path: str, bp_line: int, instrument: str = "break
     store = BreakpointStore()
     store.add(path, bp_line)
     session = DebugSession(store, instrument=instrument)
-    run = runner.start(path, options=RunOptions(debug={"session": session}, profile="trusted"))
+    run = runner.debug(path, session, options=RunOptions(profile="trusted"))
     stop = session.wait_paused(120)
     hit = stop is not None and stop.reason == "breakpoint"
     if stop is not None:
@@ -135,7 +135,7 @@ def step_latency(runner: Runner, folder: str) -> float:
     store = BreakpointStore()
     store.add(path, 2)
     session = DebugSession(store)
-    run = runner.start(path, options=RunOptions(debug={"session": session}))
+    run = runner.debug(path, session)
     assert session.wait_paused(30) is not None
     times = []
     for _ in range(60):
@@ -157,7 +157,7 @@ def big_stop(runner: Runner, folder: str) -> float:
     store = BreakpointStore()
     store.add(path, 5)
     session = DebugSession(store)
-    run = runner.start(path, options=RunOptions(debug={"session": session}, profile="trusted"))
+    run = runner.debug(path, session, options=RunOptions(profile="trusted"))
     stop = session.wait_paused(60)
     assert stop is not None
     t0 = time.perf_counter()

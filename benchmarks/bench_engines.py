@@ -1,4 +1,4 @@
-"""Engine pool and sandbox benchmarks (ARCHITECTURE §7), measured side by side in one run.
+"""Engine pool and sandbox benchmarks (docs/architecture.md §7), measured side by side in one run.
 
 Prints, for each comparison, both medians and their ratio next to the target:
 - warm-pool run of a trivial spell vs a cold worker start;

@@ -1,4 +1,4 @@
-"""Overhead of a spell's LLM call vs calling litellm directly, same local server (ARCHITECTURE §7: ≤ 2 %).
+"""Overhead of a spell's LLM call vs calling litellm directly, same local server (docs/architecture.md §7: ≤ 2 %).
 
 200 ``LLM.complete`` calls from a Lua spell (worker → host bridge → hooks, trace span, usage → litellm) against
 200 direct ``litellm.completion`` calls from Python, both to the same local OpenAI-compatible server

@@ -1,4 +1,4 @@
-"""IDE benchmarks, measured values next to their targets (ARCHITECTURE §7):
+"""IDE benchmarks, measured values next to their targets (docs/architecture.md §7):
 
 - start to an interactive window (a fresh interpreter, up to the first event-loop turn after show) ≤ 1.0 s, and
   litellm not imported at that point;

@@ -81,6 +81,8 @@ check_cli() {
   expect "$label: llmspell check (syntax error)" 1 "bad\.lua:2:1: " "$bin" check "$S/bad.lua"
   expect "$label: llmspell docs (reference generator)" 0 "llmspell\.d\.ts" \
     "$bin" docs --out "$TMP/docs-$RANDOM" --format html,md,luals,dts
+  expect "$label: every provider path imports (trimmed bundle)" 0 "^providers: 0 failed" \
+    "$bin" --llmspell-provider-check
 }
 
 # check_ide LABEL BINDIR EXAMPLES [wrapper...]: the IDE opens and runs a spell, then a plain start stays up

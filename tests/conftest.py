@@ -10,6 +10,7 @@ import pytest
 _PRIVATE = tempfile.mkdtemp(prefix="llmspell-tests-")
 os.environ.setdefault("LLMSPELL_DATA_DIR", os.path.join(_PRIVATE, "data"))
 os.environ.setdefault("LLMSPELL_CONFIG_DIR", os.path.join(_PRIVATE, "config"))
+os.environ.setdefault("LLMSPELL_CACHE_DIR", os.path.join(_PRIVATE, "cache"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Never the user's real keychain (no unlock prompts, no real keys), in this process and in CLI subprocesses;
 # UI tests install an in-memory keyring over it, CLI tests a read-only one (support/fake_keyring.py).

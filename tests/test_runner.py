@@ -4,6 +4,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from app.runner import RunOptions
 
 
@@ -193,3 +195,22 @@ def test_a_spell_that_fails_because_it_was_stopped_reports_cancelled():
         assert result.failure.message == "stopped by the user"
     finally:
         private.shutdown()
+
+
+def test_debug_commands_go_through_the_runs_guarded_send(runner, tmp_path):
+    """A debug session talks to its run's worker only while the run lasts: once it ended (its worker may already
+    serve another run) a command is refused instead of reaching that worker."""
+    from app.debugger.session import DebugError, DebugSession, DebugState
+    from app.engines.protocol import DebugCommand
+    from app.runs import RunStatus
+
+    path = tmp_path / "quick.lua"
+    path.write_text("local x = 1\nreturn x + 1\n")
+    session = DebugSession()
+    run = runner.debug(str(path), session)
+    result = run.wait(30)
+    assert result is not None and result.status == RunStatus.OK and result.value == 2
+    assert run.debug is session and session.wait_ended(10) and session.state == DebugState.ENDED
+    assert run.send_debug(DebugCommand("pause", {}, 0)) is False
+    with pytest.raises(DebugError):
+        session.pause()

@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict, cast
 
+from app.bridges.budget import budget_of
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.llm_client import client_of
@@ -81,6 +82,7 @@ class AgentInstance:
                 schema = check_tool_schema(entry["name"], entry.get("parameters", entry.get("schema")))
                 tools.append(ToolDef(entry["name"], str(entry.get("description", "")), schema,
                                      lambda args, fn=fn: fn(args), "script"))  # type: ignore[misc]
+                budget_of(self._ctx).charge("tool_bytes", tools[-1].size())
             else:
                 raise SpellError("invalid_argument", "Agent.new: each tool must be a registered tool name, an agent "
                                                      "or a table {name, description, parameters, fn}")
@@ -98,7 +100,7 @@ class AgentInstance:
 
     # the loop --------------------------------------------------------------------------------------------------
     def _llm_opts(self) -> LLMOptions:
-        keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed")
+        keys = ("model", "temperature", "max_tokens", "timeout", "retries", "fallbacks", "stop", "seed", "cache")
         return cast(LLMOptions, {k: self._opts[k] for k in keys if self._opts.get(k) is not None})  # type: ignore[literal-required]
 
     def _start_messages(self, history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -303,6 +305,7 @@ class AgentBridge(Bridge):
             fallbacks: Models to try in order when the model fails.
             stop: Stop sequences.
             seed: A sampling seed.
+            cache: false skips the response cache for its LLM calls (on only when the user turned it on).
         Returns:
             The agent.
         Errors:

@@ -6,15 +6,15 @@ order. A handler subscribed with ``{queued = true}`` instead gets its events whe
 """
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from app.bridges.budget import HostBudget, budget_of, json_size
 from app.bridges.errors import SpellError
+from app.bridges.glob import MAX_GLOB, Glob
 from app.bridges.records import EventRecord
 from app.bridges.registry import Bridge, BridgeContext, Callback, bridge
 
@@ -25,20 +25,24 @@ HISTORY_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_WAIT = 3600.0
 MAX_SUBSCRIPTIONS = 10000
+MAX_TOPIC = 4 * MAX_GLOB
 
 
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """``user.*`` → a regex where ``*`` matches any run of characters (dots included)."""
-    if not isinstance(pattern, str) or not pattern:
+def pattern_glob(pattern: str) -> Glob:
+    """``user.*`` → a glob where ``*`` matches any run of characters (dots included), matched without backtracking."""
+    if not isinstance(pattern, str):
         raise SpellError("invalid_argument", "an event pattern must be a non-empty string")
-    return re.compile("^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$")
+    try:
+        return Glob.compile(pattern)
+    except ValueError as e:
+        raise SpellError("invalid_argument", f"event pattern: {e}") from None
 
 
 @dataclass
 class _Sub:
     id: int
     pattern: str
-    regex: re.Pattern[str]
+    glob: Glob
     fn: Callable[[str, Any], Any]
     queued: bool
 
@@ -46,9 +50,10 @@ class _Sub:
 class EventBus:
     """The run's event bus (service ``"events"``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: HostBudget | None = None) -> None:
+        self._budget = budget or HostBudget()  # queued events count against its event_queue_bytes
         self._subs: list[_Sub] = []
-        self._queue: list[tuple[_Sub, str, Any]] = []
+        self._queue: list[tuple[_Sub, str, Any, int]] = []  # (subscription, topic, data, approximate size)
         self._history: list[tuple[int, str, Any, int]] = []  # (sequence, topic, data, approximate size)
         self._history_bytes = 0
         self._seq = 0
@@ -58,36 +63,40 @@ class EventBus:
         self._depth = threading.local()
 
     def subscribe(self, pattern: str, fn: Callable[[str, Any], Any], queued: bool = False) -> int:
-        regex = pattern_regex(pattern)
+        glob = pattern_glob(pattern)
         with self._cond:
             if len(self._subs) >= MAX_SUBSCRIPTIONS:
                 raise SpellError("limit_exceeded", f"a run may hold at most {MAX_SUBSCRIPTIONS} subscriptions")
             sid = self._next
             self._next += 1
-            self._subs.append(_Sub(sid, pattern, regex, fn, queued))
+            self._subs.append(_Sub(sid, pattern, glob, fn, queued))
         return sid
 
     def unsubscribe(self, sid: int) -> bool:
         with self._cond:
             before = len(self._subs)
             self._subs = [s for s in self._subs if s.id != sid]
-            self._queue = [q for q in self._queue if q[0].id != sid]
+            kept = [q for q in self._queue if q[0].id != sid]
+            self._budget.release("event_queue_bytes", sum(q[3] for q in self._queue) - sum(q[3] for q in kept))
+            self._queue = kept
             return len(self._subs) != before
 
     def publish(self, topic: str, data: Any) -> int:
-        if not isinstance(topic, str) or not topic or "*" in topic:
-            raise SpellError("invalid_argument", "a topic must be a non-empty string without '*'")
+        if not isinstance(topic, str) or not topic or "*" in topic or len(topic) > MAX_TOPIC:
+            raise SpellError("invalid_argument", f"a topic must be a non-empty string of at most {MAX_TOPIC} "
+                                                 "characters, without '*'")
         with self._cond:
             self._seq += 1
-            size = len(topic) + len(json.dumps(data, default=str))
+            size = len(topic) + json_size(data)
             self._history.append((self._seq, topic, data, size))
             self._history_bytes += size
             while len(self._history) > HISTORY or self._history_bytes > HISTORY_BYTES:
                 self._history_bytes -= self._history.pop(0)[3]
-            matching = [s for s in self._subs if s.regex.match(topic)]
+            matching = [s for s in self._subs if s.glob.matches(topic)]
             for s in matching:
                 if s.queued:
-                    self._queue.append((s, topic, data))
+                    self._budget.charge("event_queue_bytes", size)
+                    self._queue.append((s, topic, data, size))
             self._cond.notify_all()
         depth = getattr(self._depth, "n", 0)
         if depth >= MAX_DEPTH:
@@ -104,17 +113,18 @@ class EventBus:
     def drain(self) -> int:
         with self._cond:
             pending, self._queue = self._queue, []
-        for sub, topic, data in pending:
+            self._budget.release("event_queue_bytes", sum(q[3] for q in pending))
+        for sub, topic, data, _ in pending:
             sub.fn(topic, data)
         return len(pending)
 
     def wait(self, pattern: str, timeout: float, cancelled: threading.Event) -> dict[str, Any] | None:
-        regex = pattern_regex(pattern)
+        glob = pattern_glob(pattern)
         deadline_left = max(0.0, min(float(timeout), MAX_WAIT))
         with self._cond:
             while True:
                 for seq, topic, data, _ in self._history:
-                    if seq not in self._taken and regex.match(topic):
+                    if seq not in self._taken and glob.matches(topic):
                         self._taken.add(seq)
                         return {"topic": topic, "data": data}
                 if deadline_left <= 0 or cancelled.is_set():
@@ -133,7 +143,7 @@ class EventBus:
 
 def bus_of(ctx: BridgeContext) -> EventBus:
     """The run's event bus."""
-    return ctx.service("events", EventBus)
+    return ctx.service("events", lambda: EventBus(budget_of(ctx)))
 
 
 class SubscribeOptions(TypedDict, total=False):
@@ -155,7 +165,8 @@ class EventBridge(Bridge):
             The number of subscriptions the event matched.
         Errors:
             invalid_argument: an empty topic or one with "*".
-            limit_exceeded: handlers publish recursively deeper than 32 levels.
+            limit_exceeded: handlers publish recursively deeper than 32 levels, or events waiting for queued
+                subscriptions are past the profile's event_queue_bytes budget (the run ends).
             tool_failed: a handler failed (its error reaches the publisher).
         Example (lua):
             local n = Event.publish("message.received", {text = "hello"})
@@ -170,7 +181,7 @@ class EventBridge(Bridge):
         """Call a function for every event whose topic matches a pattern.
 
         Args:
-            pattern: A topic or a pattern with "*" wildcards, e.g. "message.*" or "*".
+            pattern: A topic or a pattern with "*" wildcards, e.g. "message.*" or "*" (up to 256 characters).
             handler: A function (topic, data).
         Options:
             queued: Deliver at Event.drain() (or Event.wait) instead of during publish.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import stat
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,24 +44,54 @@ def confined(ctx: BridgeContext, path: str) -> str:
     return full
 
 
+def _open_regular(full: str, shown: str, flags: int) -> int:
+    """A descriptor of the regular file ``full``. Opened non-blocking, so a FIFO or a device never blocks the
+    host thread (opening a FIFO for reading waits for a writer, for writing fails without a reader); anything
+    that is not a regular file is refused before a byte is read or written."""
+    extra = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(full, flags | extra, 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SpellError("invalid_argument", f"{shown!r} is not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def file_read(ctx: BridgeContext, args: dict[str, Any]) -> str:
     full = confined(ctx, args["path"])
     try:
-        if os.path.getsize(full) > MAX_READ:
-            raise SpellError("limit_exceeded", f"{args['path']} is larger than {MAX_READ} bytes")
-        with open(full, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        fd = _open_regular(full, args["path"], os.O_RDONLY)
     except FileNotFoundError:
         raise SpellError("not_found", f"no file {args['path']!r} in the workspace") from None
     except IsADirectoryError:
         raise SpellError("invalid_argument", f"{args['path']!r} is a folder") from None
+    except OSError as e:
+        raise SpellError("permission_denied", f"cannot open {args['path']!r} ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_READ + 1)
+    if len(data) > MAX_READ:
+        raise SpellError("limit_exceeded", f"{args['path']} is larger than {MAX_READ} bytes")
+    return data.decode("utf-8", errors="replace")
 
 
 def file_write(ctx: BridgeContext, args: dict[str, Any]) -> dict[str, Any]:
     full = confined(ctx, args["path"])
     os.makedirs(os.path.dirname(full), exist_ok=True)
     content = str(args.get("content", ""))
-    with open(full, "a" if args.get("append") else "w", encoding="utf-8") as f:
+    mode = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if args.get("append") else 0)
+    try:
+        fd = _open_regular(full, args["path"], mode)
+    except IsADirectoryError:
+        raise SpellError("invalid_argument", f"{args['path']!r} is a folder") from None
+    except OSError as e:
+        raise SpellError("permission_denied", f"cannot open {args['path']!r} ({e.strerror})") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        if not args.get("append"):
+            f.truncate(0)
         f.write(content)
     return {"path": os.path.relpath(full, workspace_root(ctx)), "bytes": len(content.encode("utf-8"))}
 

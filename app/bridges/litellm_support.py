@@ -202,7 +202,7 @@ def retry_after(exc: BaseException) -> float | None:
 
 
 def map_exception(exc: BaseException, model: str = "") -> SpellError:
-    """A litellm (or other) exception as a :class:`SpellError` with a code from ARCHITECTURE §3, redacted."""
+    """A litellm (or other) exception as a :class:`SpellError` with a code from docs/architecture.md §3, redacted."""
     if isinstance(exc, SpellError):
         return exc
     lit = _litellm

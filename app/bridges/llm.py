@@ -79,6 +79,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model still fails.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
         Returns:
             The answer text.
         Errors:
@@ -89,6 +90,7 @@ class LLMBridge(Bridge):
             network: the provider could not be reached (retryable).
             provider: the provider failed or answered something unusable.
             cancelled: a before_llm hook cancelled the call, or the run was stopped.
+            budget_exceeded: the call would pass a budget (--max-cost, --max-tokens, daily or monthly); not sent.
         Example (lua):
             local answer = LLM.complete("Name three colours", {temperature = 0})
             print(answer)
@@ -117,6 +119,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model still fails.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
             tools: Tools the model may call: registered tool names or {name, description, parameters} tables.
             tool_choice: "auto", "none", "required" or a tool name to force.
         Returns:
@@ -155,6 +158,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model fails before streaming.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
         Returns:
             The full text received (up to the point where on_chunk returned false).
         Errors:
@@ -194,6 +198,7 @@ class LLMBridge(Bridge):
             fallbacks: Models to try in order when the model still fails.
             stop: A stop sequence or a list of them.
             seed: A sampling seed, where the provider supports it.
+            cache: false skips the response cache for this call (it is on only when the user turned it on).
         Returns:
             The decoded value (a table, list, string, number or boolean) valid against the schema.
         Errors:

@@ -1,4 +1,5 @@
-"""The run's LLM pipeline (service ``"llm"``): hooks → span → replay or litellm (retries, fallbacks) → record.
+"""The run's LLM pipeline (service ``"llm"``): hooks → span → replay, cache, or budget check → rate limit →
+litellm or the Router (retries, fallbacks) → record.
 
 Every LLM call of every bridge (``LLM``, ``Agent``, ``Workflow`` prompt steps) goes through :class:`LLMClient`, so
 hooks, traces, cassettes, usage and error mapping are the same everywhere. Thread-safe: parallel workflow steps
@@ -34,8 +35,13 @@ from app.bridges.llm_types import (
     spell_tool_call,
     to_openai_messages,
 )
+from app.bridges.model_config import ModelConfig, ModelConfigError, load_model_config, user_sections
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
+from app.bridges.provider_router import ProviderRouter, router_for
+from app.bridges.rate_limit import limiter_for
 from app.bridges.registry import BridgeContext
+from app.bridges.response_cache import request_key, shared_cache
+from app.bridges.spend import Budget, estimate, ledger
 from app.bridges.trace import Tracer
 
 log = logging.getLogger(__name__)
@@ -56,7 +62,8 @@ class LLMClient:
         self._cassette_loaded = False
         self._lock = threading.Lock()
         self._usage: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
-                                       "cost": 0.0, "calls": 0, "by_model": {}}
+                                       "cost": 0.0, "calls": 0, "cache_hits": 0, "by_model": {}}
+        self._providers: _Providers | None = None
 
     # settings --------------------------------------------------------------------------------------------------
     def default_model(self) -> str:
@@ -78,6 +85,13 @@ class LLMClient:
                 self._cassette_loaded = True
             return self._cassette
 
+    def providers(self) -> _Providers:
+        """The run's model configuration, Router, cache switch and budgets (read on first use)."""
+        with self._lock:
+            if self._providers is None:
+                self._providers = _Providers.of(self.ctx.spell_path, self.settings)
+            return self._providers
+
     # usage -----------------------------------------------------------------------------------------------------
     def _account(self, result: LLMResult) -> None:
         with self._lock:
@@ -86,6 +100,7 @@ class LLMClient:
                 u[k] += int(result.usage.get(k, 0) or 0)
             u["cost"] += result.cost
             u["calls"] += 1
+            u["cache_hits"] += 1 if result.cached else 0
             m = u["by_model"].setdefault(result.model or "?", {"prompt_tokens": 0, "completion_tokens": 0,
                                                                 "total_tokens": 0, "cost": 0.0, "calls": 0})
             for k in ("prompt_tokens", "completion_tokens", "total_tokens"):
@@ -151,10 +166,14 @@ class LLMClient:
             self.tracer.end(span, error=err)
             raise err from None
         self._account(result)
-        response = {"content": result.content, "tool_calls": result.tool_calls,
+        response: dict[str, Any] = {"content": result.content, "tool_calls": result.tool_calls,
                     "finish_reason": result.finish_reason, "attempts": result.attempts}
         if result.first_chunk_s is not None:
-            response["first_chunk_s"] = result.first_chunk_s  # type: ignore[assignment]
+            response["first_chunk_s"] = result.first_chunk_s
+        if result.cached:
+            response["cached"] = True
+        if result.rate_wait_s:
+            response["rate_wait_s"] = round(result.rate_wait_s, 3)
         self.tracer.end(span, response=response,
                         tokens=result.tokens(), cost=result.cost, model=result.model or model)
         return result
@@ -227,14 +246,55 @@ class LLMClient:
         if cassette is not None and cassette.mode == "replay":
             rec = cassette.lookup(request, self._where(caller))
             return self._replayed(rec, on_chunk)
+        cache_key = None
+        if self.providers().cache_for(opts):
+            cache_key = request_key(model, body, self.api_base(model))
+            hit = shared_cache().get(cache_key)
+            if hit is not None:
+                result = self._replayed(hit, on_chunk)
+                result.cost, result.cached = 0.0, True
+                if cassette is not None:
+                    cassette.record(request, result.to_record())
+                return result
         try:
-            result = self._litellm_call(model, body, opts, on_chunk)
+            result = self._sent(model, body, opts, on_chunk)
         except SpellError as e:
             if cassette is not None:
                 cassette.record(request, {"error": e.to_dict(), "retry_after": getattr(e, "retry_after", None)})
             raise
         if cassette is not None:
             cassette.record(request, result.to_record())
+        if cache_key is not None and result.finish_reason != "error":
+            shared_cache().put(cache_key, result.to_record())
+        return result
+
+    def _sent(self, model: str, body: dict[str, Any], opts: LLMOptions,
+              on_chunk: Callable[[str], Any] | None) -> LLMResult:
+        """Check the budgets, wait for the rate limit, send, and account for what it cost."""
+        providers = self.providers()
+        alias = providers.alias(model)
+        limiter = limiter_for(alias.name, alias.rpm, alias.tpm) if alias is not None else None
+        estimated = 0
+        if providers.budget.active or (limiter is not None and limiter.tpm):
+            priced = alias.deployments[0].model if alias is not None else model
+            estimated, cost = estimate(priced, body["messages"], body.get("max_tokens"))
+            with self._lock:
+                run_cost, run_tokens = self._usage["cost"], self._usage["total_tokens"]
+            providers.budget.check(model, cost, estimated, run_cost, run_tokens)
+        waited = 0.0
+        if limiter is not None:
+            assert providers.router is not None  # built before the slot is taken, so the send follows it at once
+            waited = limiter.reserve(estimated)
+            if waited > 0:
+                log.info("%s: waiting %.2fs for its rate limit", model, waited)
+                if self.ctx.cancelled.wait(waited):
+                    raise SpellError("cancelled", "run cancelled while waiting for the rate limit")
+        result = self._litellm_call(model, body, opts, on_chunk)
+        result.rate_wait_s = waited
+        if limiter is not None:
+            limiter.correct(estimated, int(result.usage.get("total_tokens") or 0))
+        if result.cost > 0:
+            ledger().add(model, result.cost)
         return result
 
     def _replayed(self, rec: dict[str, Any], on_chunk: Callable[[str], Any] | None) -> LLMResult:
@@ -254,13 +314,20 @@ class LLMClient:
         return result
 
     def _call_kwargs(self, model: str, body: dict[str, Any], opts: LLMOptions) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": model, **body, "num_retries": 0, "max_retries": 0, "drop_params": True,
-                                  "timeout": float(opts.get("timeout") or self.settings.get("timeout")
-                                                   or DEFAULT_TIMEOUT)}
-        base = self.api_base(model)
+        alias = self.providers().alias(model)
+        kwargs: dict[str, Any] = {"model": model, **body, "num_retries": 0, "max_retries": 0, "drop_params": True}
+        timeout = opts.get("timeout") or (alias.timeout if alias is not None else None) or self.settings.get("timeout")
+        if timeout or alias is None:  # an alias's deployments may set their own
+            kwargs["timeout"] = float(timeout or DEFAULT_TIMEOUT)
+        base = self.api_base(model) if alias is None else None
         if base:
             kwargs["api_base"] = base
         return kwargs
+
+    def _sender(self, litellm: Any, model: str) -> Callable[..., Any]:
+        """``litellm.completion``, or the Router's for a configured alias."""
+        router = self.providers().router
+        return router.completion if router is not None and router.is_alias(model) else litellm.completion
 
     def _litellm_call(self, model: str, body: dict[str, Any], opts: LLMOptions,
                       on_chunk: Callable[[str], Any] | None) -> LLMResult:
@@ -270,7 +337,7 @@ class LLMClient:
         if on_chunk is not None:
             return self._stream(litellm, model, kwargs, on_chunk)
         try:
-            resp = litellm.completion(**kwargs)
+            resp = self._sender(litellm, model)(**kwargs)
         except Exception as e:
             raise _mapped(e, model) from None
         return _result_from_response(litellm, resp, model)
@@ -283,7 +350,7 @@ class LLMClient:
         started = time.perf_counter()
         first: float | None = None
         try:
-            stream = litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
+            stream = self._sender(litellm, model)(**kwargs, stream=True, stream_options={"include_usage": True})
             for chunk in stream:
                 chunks.append(chunk)
                 self._check_cancelled()
@@ -371,11 +438,13 @@ class LLMClient:
                                   "drop_params": True,
                                   "timeout": float(opts.get("timeout") or self.settings.get("timeout")
                                                    or DEFAULT_TIMEOUT)}
-        base = self.api_base(model)
+        router = self.providers().router
+        embed = router.embedding if router is not None and router.is_alias(model) else litellm.embedding
+        base = self.api_base(model) if embed is litellm.embedding else None
         if base:
             kwargs["api_base"] = base
         try:
-            resp = litellm.embedding(**kwargs)
+            resp = embed(**kwargs)
         except Exception as e:
             raise _mapped(e, model) from None
         vectors = [list(map(float, (d["embedding"] if isinstance(d, dict) else d.embedding))) for d in resp.data]
@@ -385,6 +454,50 @@ class LLMClient:
         except Exception:
             cost = 0.0
         return vectors, usage, cost
+
+
+class _Providers:
+    """What a run's settings and its project's ``llmspell.toml`` say about models, cache and budgets."""
+
+    def __init__(self, config: ModelConfig, cache: bool, budget: Budget):
+        self.config = config
+        self.cache = cache
+        self.budget = budget
+        self._router: ProviderRouter | None = None
+        self._router_built = False
+
+    @classmethod
+    def of(cls, spell_path: str | None, settings: dict[str, Any]) -> _Providers:
+        try:
+            text = settings.get("model_config")
+            user = user_sections(text) if isinstance(text, str) else {}
+            if isinstance(settings.get("models"), dict):  # data instead of text (embedding hosts, benchmarks)
+                user["models"] = settings["models"]
+            if isinstance(settings.get("cache_enabled"), bool):
+                user["cache"] = {"enabled": settings["cache_enabled"]}
+            config = load_model_config(spell_path, user)
+        except ModelConfigError as e:
+            raise SpellError("invalid_argument", str(e)) from None
+        forced = settings.get("cache")  # --cache / --no-cache
+        cache = forced if isinstance(forced, bool) else bool(config.cache)
+        max_cost, max_tokens = settings.get("max_cost"), settings.get("max_tokens")
+        return cls(config, cache, Budget(config, float(max_cost) if max_cost is not None else None,
+                                         int(max_tokens) if max_tokens is not None else None))
+
+    @property
+    def router(self) -> ProviderRouter | None:
+        if not self._router_built:
+            self._router = router_for(self.config)
+            self._router_built = True
+        return self._router
+
+    def alias(self, model: str) -> Any:
+        """The configured alias ``model`` names, or None."""
+        return self.config.aliases.get(model)
+
+    def cache_for(self, opts: LLMOptions) -> bool:
+        """Whether this call may be answered from (and stored in) the response cache."""
+        return self.cache and opts.get("cache") is not False  # a spell may skip the cache, never turn it on
 
 
 def _mapped(exc: BaseException, model: str) -> SpellError:

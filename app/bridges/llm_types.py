@@ -28,6 +28,7 @@ class LLMOptions(TypedDict, total=False):
     fallbacks: list[str]
     stop: str | list[str]
     seed: int
+    cache: bool
 
 
 #: Option docs shared by every method that takes :class:`LLMOptions` (pasted into their docstrings).
@@ -47,6 +48,8 @@ class LLMResult:
     chunks: list[str] | None = None
     first_chunk_s: float | None = None  # streams: seconds from the request to the first text
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    cached: bool = False                # answered from the response cache
+    rate_wait_s: float = 0.0            # time spent waiting for the rate limit
 
     def to_record(self) -> dict[str, Any]:
         """The cassette form."""

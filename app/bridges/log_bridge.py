@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from app.bridges.budget import budget_of
 from app.bridges.registry import Bridge, bridge, inline
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,12 @@ def _text(message: Any, data: Any) -> str:
 class LogBridge(Bridge):
     """Write levelled messages to the run console; the IDE colours them by level."""
 
+    def _emit(self, level: str, message: Any, data: Any) -> None:
+        text = _text(message, data)
+        # Log lines are written by the host, not the worker: they count here, with print, against the output limit.
+        budget_of(self.ctx).charge("output_bytes", len(text.encode("utf-8", "replace")) + 1)
+        self.ctx.output(level, text)
+
     @inline
     def debug(self, message: str, data: Any = None) -> None:
         """Log a debug message.
@@ -28,6 +35,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.debug("state", {step = 1})
             Log.debug("done")
@@ -35,7 +44,7 @@ class LogBridge(Bridge):
             Log.debug("state", {step: 1});
             Log.debug("done");
         """
-        self.ctx.output("debug", _text(message, data))
+        self._emit("debug", message, data)
 
     @inline
     def info(self, message: str, data: Any = None) -> None:
@@ -44,6 +53,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.info("fetched", {count = 3})
             Log.info("ready")
@@ -51,7 +62,7 @@ class LogBridge(Bridge):
             Log.info("fetched", {count: 3});
             Log.info("ready");
         """
-        self.ctx.output("info", _text(message, data))
+        self._emit("info", message, data)
 
     @inline
     def warn(self, message: str, data: Any = None) -> None:
@@ -60,6 +71,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.warn("slow reply", {ms = 2300})
             Log.warn("retrying")
@@ -67,7 +80,7 @@ class LogBridge(Bridge):
             Log.warn("slow reply", {ms: 2300});
             Log.warn("retrying");
         """
-        self.ctx.output("warn", _text(message, data))
+        self._emit("warn", message, data)
 
     @inline
     def error(self, message: str, data: Any = None) -> None:
@@ -76,6 +89,8 @@ class LogBridge(Bridge):
         Args:
             message: The text.
             data: An optional value, shown as JSON after the text.
+        Errors:
+            limit_exceeded: the run's output (print and Log together) is past its output limit (the run ends).
         Example (lua):
             Log.error("tool failed", {tool = "search"})
             Log.error("giving up")
@@ -83,4 +98,4 @@ class LogBridge(Bridge):
             Log.error("tool failed", {tool: "search"});
             Log.error("giving up");
         """
-        self.ctx.output("error", _text(message, data))
+        self._emit("error", message, data)

@@ -10,8 +10,9 @@ from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline, prepare_credentials, provider_of
 from app.bridges.llm_client import client_of
 from app.bridges.offline_provider import MODELS as OFFLINE_MODELS
-from app.bridges.records import ModelEntry, ModelInfo, ProviderInfo
+from app.bridges.records import ModelEntry, ModelInfo, ProviderInfo, SpendReport
 from app.bridges.registry import Bridge, bridge
+from app.bridges.spend import ledger
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,30 @@ class ModelBridge(Bridge):
         out = [{"name": "offline", "configured": True, "env": []}]
         out += [{"name": p, "configured": configured(p), "env": list(env)} for p, env in PROVIDER_ENV.items()]
         return out
+
+    def usage(self) -> SpendReport:
+        """What has been spent, per model: in this run, today and this month (every run on this computer).
+
+        Returns:
+            {run, today, month = {[model] = US dollars}, today_total, month_total, budget = {daily_usd,
+            monthly_usd, max_cost, max_tokens}} — budgets come from llmspell.toml, Settings and --max-cost /
+            --max-tokens; a call that would pass one fails with budget_exceeded before it is sent.
+        Example (lua):
+            local u = Model.usage()
+            print(u.today_total >= 0, u.run["offline/echo"])
+        Example (js):
+            const u = Model.usage();
+            console.log(u.today_total >= 0, u.run["offline/echo"]);
+        """
+        client = client_of(self.ctx)
+        run = {m: float(v.get("cost") or 0.0) for m, v in client.usage()["by_model"].items()}
+        led = ledger()
+        today, month = led.by_model("day"), led.by_model("month")
+        budget = client.providers().budget
+        return {"run": run, "today": today, "month": month, "today_total": sum(today.values()),
+                "month_total": sum(month.values()),
+                "budget": {"daily_usd": budget.config.budget.daily_usd, "monthly_usd": budget.config.budget.monthly_usd,
+                           "max_cost": budget.max_cost, "max_tokens": budget.max_tokens}}
 
     def default(self) -> str:
         """The model used when a call names none.

@@ -86,11 +86,28 @@ def _coerce(value: str, kind: str) -> Any:
     return value
 
 
-def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = None, depth: int = 0) -> Any:
+MAX_INSTANCE_VALUES = 20_000     # values the offline model puts in one answer (it runs in the host)
+MAX_INSTANCE_CHARS = 1_000_000   # characters of the strings in it
+
+
+class _Room:
+    """What is left of an answer's size: a schema asking for ``minItems: 10000`` of arrays of ``minItems: 10000``
+    (or a huge ``minLength``) gets a smaller answer, which then fails validation, instead of gigabytes in the host."""
+
+    def __init__(self) -> None:
+        self.values = MAX_INSTANCE_VALUES
+        self.chars = MAX_INSTANCE_CHARS
+
+
+def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = None, depth: int = 0,
+                 room: _Room | None = None) -> Any:
     """A value valid against ``schema``, filled from ``name: value`` hints in ``text`` where possible.
 
-    Recursive schemas: below depth 6 only required properties are filled; below depth 16 the value is null."""
-    if depth > 16:
+    Recursive schemas: below depth 6 only required properties are filled; below depth 16 the value is null.
+    The answer is bounded (see :class:`_Room`)."""
+    room = room or _Room()
+    room.values -= 1
+    if depth > 16 or room.values < 0:
         return None
     root = schema if root is None else root
     schema = _resolve(schema, root)
@@ -101,7 +118,7 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
     for combo in ("anyOf", "oneOf"):
         if schema.get(combo):
             options = [o for o in schema[combo] if _resolve(o, root).get("type") != "null"] or schema[combo]
-            return instance_for(options[0], text, key, root, depth + 1)
+            return instance_for(options[0], text, key, root, depth + 1, room)
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
@@ -113,7 +130,7 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
                     merged[k] = list(merged[k]) + list(v)
                 else:
                     merged[k] = v
-        return instance_for(merged, text, key, root, depth + 1)
+        return instance_for(merged, text, key, root, depth + 1, room)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -136,18 +153,18 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
         props = schema.get("properties", {})
         if depth > 6:
             props = {k: v for k, v in props.items() if k in schema.get("required", [])}
-        return {name: instance_for(sub, text, name, root, depth + 1) for name, sub in props.items()}
+        return {name: instance_for(sub, text, name, root, depth + 1, room) for name, sub in props.items()}
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         items = schema.get("items", {})
         if isinstance(items, list):  # tuple form
-            return [instance_for(s, text, key, root, depth + 1) for s in items]
+            return [instance_for(s, text, key, root, depth + 1, room) for s in items]
         hint = _hint(text, key)
         if hint and _resolve(items, root).get("type", "string") == "string":
             parts = [p.strip() for p in re.split(r"\s*(?:,|\band\b)\s*", hint) if p.strip()]
             if len(parts) >= count:
                 return parts[: schema.get("maxItems", len(parts))]
-        return [instance_for(items, text, key, root, depth + 1) for _ in range(min(count, 10000))]
+        return [instance_for(items, text, key, root, depth + 1, room) for _ in range(min(count, max(room.values, 0)))]
     if kind == "integer":
         return int(_number_floor(schema))
     if kind == "number":
@@ -156,7 +173,7 @@ def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = No
         return False
     if kind == "null":
         return None
-    return _string_for(schema, key)
+    return _string_for(schema, key, room)
 
 
 def _fits(value: Any, schema: dict[str, Any]) -> bool:
@@ -181,14 +198,15 @@ def _number_floor(schema: dict[str, Any]) -> float:
     return 0
 
 
-def _string_for(schema: dict[str, Any], key: str) -> str:
+def _string_for(schema: dict[str, Any], key: str, room: _Room) -> str:
     fmt = schema.get("format")
     value = {"date": "2026-01-01", "date-time": "2026-01-01T00:00:00Z", "time": "00:00:00",
              "email": "user@example.com", "uri": "https://example.com", "uuid": "00000000-0000-0000-0000-000000000000"
              }.get(fmt or "", f"<{key}>")
     lo, hi = schema.get("minLength", 0), schema.get("maxLength")
-    if len(value) < lo:
-        value = value + "x" * (lo - len(value))
+    if isinstance(lo, int) and len(value) < lo:
+        value = value + "x" * max(0, min(lo, room.chars) - len(value))
+    room.chars -= len(value)
     if hi is not None:
         value = value[:hi]
     return value

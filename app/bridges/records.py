@@ -45,6 +45,7 @@ class Usage(TypedDict):
         total_tokens: Their sum.
         cost: US dollars from litellm's price map (0 for offline and unpriced models).
         calls: Number of LLM calls.
+        cache_hits: Calls answered from the response cache (cost 0).
         by_model: The same fields per model name.
     """
     prompt_tokens: int
@@ -52,6 +53,7 @@ class Usage(TypedDict):
     total_tokens: int
     cost: float
     calls: int
+    cache_hits: int
     by_model: dict[str, Any]
 
 
@@ -224,3 +226,22 @@ class EventRecord(TypedDict):
     """
     topic: str
     data: Any
+
+
+class SpendReport(TypedDict):
+    """Spending per model: this run, today and this month (UTC), in US dollars.
+
+    Args:
+        run: This run's cost per model.
+        today: Today's spend per model, every run of this computer (the IDE and llmspell).
+        month: This month's spend per model.
+        today_total: Today's spend, all models.
+        month_total: This month's spend, all models.
+        budget: The limits in force: {daily_usd, monthly_usd, max_cost (this run), max_tokens (this run)}.
+    """
+    run: dict[str, float]
+    today: dict[str, float]
+    month: dict[str, float]
+    today_total: float
+    month_total: float
+    budget: dict[str, Any]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from app.bridges.budget import budget_of, json_size
 from app.bridges.errors import SpellError
 
 log = logging.getLogger(__name__)
@@ -424,6 +425,15 @@ def _spell_type(value: Any) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- per-run host
+def _is_handle_ref(value: dict[str, Any]) -> bool:
+    """``{"$handle": 3}`` or ``{"$handle": 3, "$type": "Agent"}`` with a whole-number id: a reference to an
+    object of the run. Any other table, including one that merely has a ``$handle`` key, is plain data."""
+    hid = value.get(HANDLE_KEY)
+    if type(hid) is not int or not 1 <= len(value) <= 2:
+        return False
+    return len(value) == 1 or isinstance(value.get(TYPE_KEY), str)
+
+
 class BridgeHost:
     """Serves one run's bridge calls: instantiates globals lazily, keeps the run's handles, validates, converts."""
 
@@ -442,15 +452,17 @@ class BridgeHost:
         if depth > MAX_DEPTH:
             raise SpellError("invalid_argument", f"value nested deeper than {MAX_DEPTH} levels")
         if isinstance(value, dict):
-            if HANDLE_KEY in value and len(value) <= 2:
+            if _is_handle_ref(value):  # an object of this run (the engines send exactly this shape)
                 hid = value[HANDLE_KEY]
-                if hid not in self._handles:
+                obj = self._handles.get(hid)
+                if obj is None or value.get(TYPE_KEY, _HANDLE_TYPES_BY_CLASS[type(obj)]) != \
+                        _HANDLE_TYPES_BY_CLASS[type(obj)]:
                     raise SpellError("invalid_argument", f"object #{hid} no longer exists")
-                return self._handles[hid]
-            if CALLBACK_KEY in value and len(value) == 1:
+                return obj
+            if len(value) == 1 and type(value.get(CALLBACK_KEY)) is int:
                 if self.ctx.invoke_callback is None:
                     raise SpellError("invalid_argument", "functions cannot be passed here")
-                return Callback(int(value[CALLBACK_KEY]), self.ctx.invoke_callback)
+                return Callback(value[CALLBACK_KEY], self.ctx.invoke_callback)
             return {k: self.to_host(v, depth + 1) for k, v in value.items()}
         if isinstance(value, list):
             return [self.to_host(v, depth + 1) for v in value]
@@ -463,6 +475,9 @@ class BridgeHost:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         if isinstance(value, dict):
+            if len(value) == 2 and HANDLE_KEY in value and TYPE_KEY in value:
+                raise SpellError("invalid_argument", f"a table with exactly the keys {HANDLE_KEY} and {TYPE_KEY} "
+                                                     "cannot be handed to a spell: that is how objects are referred to")
             return {str(k): self.to_spell(v, depth + 1) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.to_spell(v, depth + 1) for v in value]
@@ -519,6 +534,7 @@ class BridgeHost:
             raise SpellError("invalid_argument", f"{ginfo.name} has no method {method!r}")
         if line is not None:
             self.ctx.current_line = line
+        raw_args, raw_opts = args, opts
         args = self.to_host(list(args))
         opts = self.to_host(opts) if opts else None
         required = [p for p in m.params if p.required]
@@ -548,4 +564,10 @@ class BridgeHost:
             obj = self.instance(ginfo.name)
         func = getattr(obj, method)
         result = func(*args, opts=opts) if m.has_opts else func(*args)
-        return self.to_spell(result)
+        before = self._next_handle
+        value = self.to_spell(result)
+        if self._next_handle != before:  # new objects the host keeps for the run: count them and what made them
+            budget = budget_of(self.ctx)
+            budget.charge("max_objects", self._next_handle - before)
+            budget.charge("object_bytes", json_size(raw_args) + json_size(raw_opts))
+        return value

@@ -13,8 +13,7 @@ import json
 import logging
 from typing import Any
 
-import jsonschema
-
+from app.bridges import schemas
 from app.bridges.errors import SpellError
 from app.bridges.litellm_support import get_litellm, is_offline
 from app.bridges.llm_client import LLMClient
@@ -27,12 +26,8 @@ REPAIR = ("Your reply did not match the JSON schema: {problem}. Reply with only 
 
 
 def check_schema(schema: Any, where: str) -> None:
-    if not isinstance(schema, dict):
-        raise SpellError("invalid_argument", f"{where}: schema must be a JSON schema table")
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as e:
-        raise SpellError("invalid_argument", f"{where}: invalid JSON schema: {e.message}") from None
+    """Raise ``invalid_argument`` unless ``schema`` is a usable spell schema (see :mod:`app.bridges.schemas`)."""
+    schemas.check_schema(schema, where)
 
 
 def supports_schema_mode(model: str) -> bool:
@@ -68,11 +63,7 @@ def extract_json(text: str | None) -> Any:
 
 def problem_with(value: Any, schema: dict[str, Any]) -> str | None:
     """A one-line description of the first schema violation, or None when ``value`` is valid."""
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-    if error is None:
-        return None
-    return f"at {error.json_path}: {error.message}"
+    return schemas.problem_with(value, schema, "structured output")
 
 
 def structured(client: LLMClient, messages: list[dict[str, Any]], schema: dict[str, Any],

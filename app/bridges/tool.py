@@ -31,7 +31,9 @@ class ToolBridge(Bridge):
         Returns:
             The tool's description {name, description, schema, source}.
         Errors:
-            invalid_argument: a bad name, a built-in's name, or an invalid schema.
+            invalid_argument: a bad name, a built-in's name, an invalid schema, or a schema "$ref" that is
+                not inside the schema ("#/..."): schemas never load files or URLs.
+            limit_exceeded: past the profile's max_tools or tool_bytes budget (the run ends).
         Example (lua):
             Tool.register("shout", "Upper-case a text", {type = "object", properties = {text = {type = "string"}},
               required = {"text"}}, function(args) return string.upper(args.text) end)
@@ -54,6 +56,7 @@ class ToolBridge(Bridge):
         Errors:
             not_found: no tool has that name.
             invalid_argument: the arguments do not match the tool's schema (the message names the field).
+            limit_exceeded: checking the arguments took too long (a schema pattern runs at most 0.25 s).
             tool_failed: a script tool raised an error.
             permission_denied: a file outside the workspace, or a host outside the profile's allow-list.
         Example (lua):

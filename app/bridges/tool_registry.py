@@ -13,18 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
+from app.bridges.budget import budget_of, json_size
 from app.bridges.builtin_tools import builtin_tools
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
 from app.bridges.registry import BridgeContext
+from app.bridges.schemas import check_schema, problem_with
 from app.bridges.trace import Tracer
 
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-MAX_TOOLS = 1000
 
 
 @dataclass
@@ -43,16 +42,17 @@ class ToolDef:
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "schema": self.schema, "source": self.source}
 
+    def size(self) -> int:
+        """About the bytes the host keeps for this tool (its description and schema as JSON)."""
+        return len(self.name) + json_size(self.description) + json_size(self.schema)
+
 
 def check_tool_schema(name: str, schema: Any) -> dict[str, Any]:
     if schema is None or schema == {}:
         return {"type": "object", "properties": {}}
     if not isinstance(schema, dict):
         raise SpellError("invalid_argument", f"tool {name!r}: schema must be a JSON schema table")
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as e:
-        raise SpellError("invalid_argument", f"tool {name!r}: invalid JSON schema: {e.message}") from None
+    check_schema(schema, f"tool {name!r}")
     if schema.get("type", "object") != "object":
         raise SpellError("invalid_argument", f"tool {name!r}: the schema must describe an object (its arguments)")
     return schema
@@ -73,12 +73,16 @@ class ToolRegistry:
             raise SpellError("invalid_argument", f"tool name {tool.name!r} must be letters, digits, _ or - "
                                                  "(up to 64, not starting with a digit)")
         tool.schema = check_tool_schema(tool.name, tool.schema)
+        budget = budget_of(self.ctx)
         with self._lock:
             existing = self._tools.get(tool.name)
             if existing is not None and existing.source == "builtin":
                 raise SpellError("invalid_argument", f"{tool.name!r} is a built-in tool; choose another name")
-            if existing is None and len(self._tools) >= MAX_TOOLS:
-                raise SpellError("limit_exceeded", f"a run may register at most {MAX_TOOLS} tools")
+            if existing is None:
+                budget.charge("max_tools", 1)
+            budget.charge("tool_bytes", tool.size())
+            if existing is not None:
+                budget.release("tool_bytes", existing.size())
             self._tools[tool.name] = tool
 
     def get(self, name: str) -> ToolDef:
@@ -98,11 +102,9 @@ class ToolRegistry:
 
 
 def validate_args(tool: ToolDef, args: dict[str, Any]) -> None:
-    validator = jsonschema.validators.validator_for(tool.schema)(tool.schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(args))
-    if error is not None:
-        raise SpellError("invalid_argument", f"tool {tool.name!r}: arguments do not match its schema "
-                                             f"at {error.json_path}: {error.message}")
+    problem = problem_with(args, tool.schema, f"tool {tool.name!r}")
+    if problem is not None:
+        raise SpellError("invalid_argument", f"tool {tool.name!r}: arguments do not match its schema {problem}")
 
 
 def run_tool(ctx: BridgeContext, tool: ToolDef, args: Any) -> Any:
@@ -132,8 +134,8 @@ def run_tool(ctx: BridgeContext, tool: ToolDef, args: Any) -> Any:
             hooks.notify_error(err, f"tool {name}")
             raise err from None
         except Exception as e:  # a built-in's bug must not crash the run
-            log.exception("tool %s failed", name)
-            err = SpellError("tool_failed", f"tool {name!r} failed: {e}")
+            log.exception("tool %s failed", name)  # the detail stays in the host's log: it may quote host data
+            err = SpellError("tool_failed", f"tool {name!r} failed ({type(e).__name__}; see the host log)")
             hooks.notify_error(err, f"tool {name}")
             raise err from None
         after = hooks.run("after_tool", {"tool": name, "args": args, "result": result}, subject=name)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from app.bridges.budget import HostBudget, json_size
 from app.bridges.litellm_support import redact
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,9 @@ def _small_plain(value: Any, budget: int) -> bool:
 class Tracer:
     """Collects the spans of one run (thread-safe; parents follow the calling thread)."""
 
-    def __init__(self, on_span: Callable[[dict[str, Any]], None] | None = None):
+    def __init__(self, on_span: Callable[[dict[str, Any]], None] | None = None, budget: HostBudget | None = None):
         self._on_span = on_span
+        self._budget = budget  # the run's host budget: spans and their bytes count against it
         self._spans: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -119,7 +121,7 @@ class Tracer:
                 "tokens": {"prompt": 0, "completion": 0, "total": 0}, "cost": 0.0, "error": None,
                 "file": file, "line": line,
             }
-            if len(self._spans) < MAX_SPANS:
+            if len(self._spans) < MAX_SPANS and self._charge(span, 1, span["request"]):
                 self._spans.append(span)
             else:
                 span["_dropped"] = True
@@ -137,18 +139,30 @@ class Tracer:
             span["end"] = time.time()
             if response is not None:
                 span["response"] = _bounded(response)
+                if not span.get("_dropped") and not self._charge(span, 0, span["response"]):
+                    span["response"] = None
             if tokens:
                 span["tokens"] = {k: int(tokens.get(k, 0) or 0) for k in ("prompt", "completion", "total")}
             if cost is not None:
                 span["cost"] = float(cost)
             if error is not None:
                 span["error"] = _bounded(error.to_dict() if hasattr(error, "to_dict") else str(error))
+                if not span.get("_dropped") and not self._charge(span, 0, span["error"]):
+                    span["error"] = None
             if model:
                 span["model"] = model
         stack = self._stack()
         if span["id"] in stack:
             del stack[len(stack) - 1 - stack[::-1].index(span["id"]):]
         self._emit(span)
+
+    def _charge(self, span: dict[str, Any], count: int, data: Any) -> bool:
+        """Count a span and its data against the run's budget (the run is stopped past it: nothing more is kept)."""
+        if self._budget is None:
+            return True
+        if count and not self._budget.add("max_spans", count):
+            return False
+        return self._budget.add("span_bytes", json_size(data) + (200 if count else 0))
 
     @contextlib.contextmanager
     def span(self, kind: str, name: str, **fields: Any) -> Iterator[dict[str, Any]]:

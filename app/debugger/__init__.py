@@ -1,4 +1,4 @@
-"""The Lua debugger (ARCHITECTURE §5).
+"""The Lua debugger (docs/architecture.md §5).
 
 Worker side: :mod:`app.debugger.agent` (Python) and ``lua_agent.lua`` (hooks, stack, variables), with
 :mod:`app.debugger.luadump` (code lines of every function, from the compiled chunk) and

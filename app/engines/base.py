@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from app import languages
 
-#: Marker for values crossing the boundary (see ARCHITECTURE §3).
+#: Marker for values crossing the boundary (see docs/architecture.md §3).
 HANDLE_KEY = "$handle"      # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
 CALLBACK_KEY = "$callback"  # {"$callback": 7}: a script function handed to a bridge
 ARRAY_KEY = "$array"        # an empty list the spell made with JSON.array() travels as a plain []
@@ -137,6 +137,16 @@ class Limits:
     allow_files: bool = False     # workspace file tools (issue 3)
     allow_http: bool = False      # http_get tool (issue 3)
     http_allow: tuple[str, ...] = ()
+    # Host budgets: what the bridges may hold or decode in the host for one run (counted there; see
+    # app/bridges/budget.py and docs/security.md). Defaults are the standard profile's.
+    event_queue_bytes: int = 16 * 1024 * 1024   # events waiting for queued subscriptions
+    max_tools: int = 1000                       # tools the spell registers
+    tool_bytes: int = 4 * 1024 * 1024           # their descriptions and schemas, as JSON
+    max_spans: int = 50_000                     # trace spans kept
+    span_bytes: int = 64 * 1024 * 1024          # their requests, responses and errors, as JSON
+    message_elements: int = 2_000_000           # values in one decoded message from the worker
+    max_objects: int = 10_000                   # objects (handles) a run holds: agents, workflows...
+    object_bytes: int = 64 * 1024 * 1024        # the arguments of the calls that created them, as JSON
 
 
 @dataclass

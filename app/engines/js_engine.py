@@ -1,4 +1,4 @@
-"""JavaScript spells through quickjs, in a sandbox (FACTS.md "quickjs"): one fresh Context per run.
+"""JavaScript spells through quickjs, in a sandbox (docs/facts.md, "quickjs"): one fresh Context per run.
 
 QuickJS offers only ECMAScript built-ins, so there is nothing to take away; ``js_prelude.js`` adds console,
 print, require, INPUT and the bridge globals. Host callables never raise (a raised exception poisons the context)

@@ -1,4 +1,4 @@
-"""Lua 5.4 spells through lupa, in a sandbox (FACTS.md "lupa"): a fresh runtime per run, no Python reachable.
+"""Lua 5.4 spells through lupa, in a sandbox (docs/facts.md, "lupa"): a fresh runtime per run, no Python reachable.
 
 The sandbox itself is Lua code (``lua_sandbox.lua``): it builds a whitelisted ``_ENV``, the bridge globals from
 the registry's description, and encodes values for the host as JSON so cycles, depth and array-ness are decided

@@ -1,4 +1,4 @@
-"""Typed messages between the host and a worker: length-prefixed JSON over the worker's pipes (ARCHITECTURE §2).
+"""Typed messages between the host and a worker: length-prefixed JSON over the worker's pipes (docs/architecture.md §2).
 
 Every message is a dataclass with a ``type`` tag. :func:`encode` turns one into bytes (4-byte big-endian length,
 then UTF-8 JSON); :class:`MessageReader` reads them back from a file descriptor, with an optional timeout so the
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import select
 import struct
 import sys
@@ -171,10 +172,39 @@ def _default(o: Any) -> Any:
     return repr(o)
 
 
+def _non_finite(name: str) -> None:
+    """NaN, Infinity and -Infinity are not JSON: every value crossing between host and worker, in every
+    language, carries them as null (what JavaScript's JSON.stringify does), so results and bridge arguments are
+    always valid JSON (docs/security.md)."""
+    return None
+
+
 def decode(body: bytes) -> Message:
-    d = json.loads(body)
+    d = json.loads(body, parse_constant=_non_finite)
     cls = TYPES[d.pop("type")]
     return cls(**d)
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def count_elements(body: bytes, limit: int) -> int:
+    """How many values (arrays, objects, and the items, members and keys in them) the JSON text ``body`` decodes
+    to, counted on the raw bytes before any Python object is built; exact when it matters, that is past
+    ``limit``. A 48 MB message of empty objects would otherwise become gigabytes of Python dicts in the host.
+
+    Brackets, braces and commas give an upper bound in one pass in C. Past the limit, the strings (each a value)
+    are counted from the quotes: if they alone are too many, that is the answer; else the strings are cut out
+    (a cost proportional to their number, which is then bounded) and the structure counted exactly, so text
+    full of commas is never mistaken for many values."""
+    upper = body.count(b",") + body.count(b"[") + body.count(b"{") + 1
+    if upper <= limit:
+        return upper
+    strings = (body.count(b'"') - body.count(b'\\"')) // 2  # never more than there are
+    if strings > limit:
+        return strings
+    bare = _STRING.sub(b"0", body)
+    return bare.count(b",") + bare.count(b"[") + bare.count(b"{") + 1
 
 
 class ChannelClosed(Exception):
@@ -188,9 +218,10 @@ class MessageTooLarge(ChannelClosed):
 class MessageReader:
     """Reads framed messages from a file descriptor."""
 
-    def __init__(self, fd: int, max_message: int = MAX_MESSAGE):
+    def __init__(self, fd: int, max_message: int = MAX_MESSAGE, max_elements: int | None = None):
         self.fd = fd
         self.max_message = max_message
+        self.max_elements = max_elements  # values one message may decode to (None: any number)
         self._buf = bytearray()
         self._chunks: queue.Queue[bytes | Exception] | None = None
         self.closed = False
@@ -257,6 +288,11 @@ class MessageReader:
                 if len(self._buf) >= 4 + n:
                     body = bytes(self._buf[4:4 + n])
                     del self._buf[:4 + n]
+                    if self.max_elements is not None and n > self.max_elements:
+                        count = count_elements(body, self.max_elements)
+                        if count > self.max_elements:
+                            raise MessageTooLarge(f"a message of {count:,} values is more than the "
+                                                  f"{self.max_elements:,} allowed (the message_elements limit)")
                     return decode(body)
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:

@@ -261,7 +261,7 @@ class CodeEditor(ScintillaEdit):
         return bytes(self.getText(n + 1))[:n].decode("utf-8", errors="replace")
 
     def set_text(self, text: str, *, keep_undo: bool = False) -> None:
-        """Replace the whole buffer (``setText`` only takes ``str``: see FACTS.md)."""
+        """Replace the whole buffer (``setText`` only takes ``str``: see docs/facts.md, "PySide6")."""
         self.setText(text)
         if not keep_undo:
             self.emptyUndoBuffer()

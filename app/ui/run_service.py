@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.config import llm_settings
 from app.engines.base import SpellFailure
 from app.runs import ReplHandle, RunHandle, RunOptions, RunResult, RunStatus, SpellRunner
 
@@ -523,10 +524,11 @@ def _prewarm_llm() -> None:
 
 def run_options_from_settings(settings: Any) -> dict[str, Any]:
     """The ``RunOptions`` fields that come from the user's settings (:class:`app.ui.settings.Settings`): profile,
-    limits (0 / too small: the profile's) and the default model. The one place settings become run options."""
+    limits (0 / too small: the profile's) and the model settings (default model, cache, aliases and budgets).
+    The one place settings become run options."""
     return {"profile": settings.profile, "timeout_s": settings.timeout_s or None,
             "memory_mb": settings.memory_mb if settings.memory_mb >= 8 else None,
-            "settings": {"default_model": settings.default_model}}
+            "settings": llm_settings(settings)}
 
 
 def format_seconds(s: float) -> str:

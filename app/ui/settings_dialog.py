@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import settings as S
+from app.ui.models_page import ModelsPage
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._general(s), "General")
         tabs.addTab(self._providers(s), "Providers")
         tabs.addTab(self._security(s), "Security")
+        self.models_page = ModelsPage(store)
+        tabs.addTab(self.models_page, "Models")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.accept)
         buttons.accepted.connect(self.accept)

@@ -138,11 +138,11 @@ def test_state_and_tracer_bounds(make_spell, monkeypatch):
 
 
 def test_registration_bounds(make_spell, monkeypatch):
-    from app.bridges import event, hook_registry, tool_registry
+    from app.bridges import event, hook_registry
+    from app.engines.base import Limits
     monkeypatch.setattr(hook_registry, "MAX_HOOKS", 1)
     monkeypatch.setattr(event, "MAX_SUBSCRIPTIONS", 1)
-    s = make_spell()
-    monkeypatch.setattr(tool_registry, "MAX_TOOLS", len(s.call("Tool.list")) + 1)
+    s = make_spell(limits=Limits(max_tools=1))
     fn = s.fn(lambda *a: None)
     calls = [("Hook.register", ("error", fn), ("error", fn)),
              ("Event.subscribe", ("x", fn), ("y", fn)),

@@ -1,4 +1,4 @@
-"""Values crossing the worker/host boundary keep their shape (ARCHITECTURE §3)."""
+"""Values crossing the worker/host boundary keep their shape (docs/architecture.md §3)."""
 from __future__ import annotations
 
 import pytest

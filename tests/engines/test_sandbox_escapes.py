@@ -1,7 +1,7 @@
 """Sandbox escape regression suite: attack spells in Lua and JavaScript (and a few in Tengo), each with its exact
 safe outcome.
 
-Every route of FACTS.md ("lupa", "quickjs") has at least one attack here, plus the holes found while writing the
+Every route of docs/facts.md ("lupa", "quickjs") has at least one attack here, plus the holes found while writing the
 suite (see docs/security.md). Every run also checks that the host is untouched: no provider key in any output,
 result or error; no file created, changed or deleted outside the spell's folder; the host environment unchanged.
 

@@ -98,6 +98,12 @@ def test_route_sends_the_worker_flag_to_the_worker_from_either_executable():
         m.route(["x"], "bogus")
 
 
+def test_route_sends_the_provider_check_from_either_executable():
+    m = _entry_module()
+    for kind in ("cli", "studio"):
+        assert m.route(["/opt/x/llmspell", "--llmspell-provider-check"], kind) == ("providers", [])
+
+
 def test_kind_for_program():
     m = _entry_module()
     assert m.kind_for_program("/usr/bin/llmspell") == "cli"

@@ -270,7 +270,7 @@ class LLMServer:
 
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
         with self._lock:
-            self.requests.append({"path": path, "body": body, "headers": headers})
+            self.requests.append({"path": path, "body": body, "headers": headers, "at": time.monotonic()})
 
     def chat_requests(self) -> list[dict[str, Any]]:
         with self._lock:

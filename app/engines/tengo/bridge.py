@@ -2,7 +2,7 @@
 
 Tengo has no globals of its own, so each bridge global (``JSON``, ``Log``, ``LLM``...) is predefined as an
 **immutable map of functions** (``JSON.encode(x)``), and ``import("llmspell")`` returns a map of all of them.
-Calling convention (ARCHITECTURE §3): required arguments positional, then an optional trailing map of options.
+Calling convention (docs/architecture.md §3): required arguments positional, then an optional trailing map of options.
 A bridge failure (:class:`~app.engines.base.BridgeFault`) is *returned* to the spell as the Tengo error value
 ``error({code: "...", message: "...", retryable: bool})`` — Tengo's idiomatic style: ``if is_error(r) { ... }``.
 Handles (``{"$handle": n, "$type": "Agent"}``) become immutable maps of methods that also carry the two marker
@@ -20,6 +20,7 @@ runtime error inside a callback becomes a ``tool_failed`` fault for the bridge t
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -46,10 +47,38 @@ log = logging.getLogger(__name__)
 TYPE_KEY = "$type"
 
 
+class NonFinite(TengoRuntimeError):
+    """NaN and ±Inf are not JSON: refused at the boundary, as the Lua and JavaScript engines do."""
+
+    def __init__(self) -> None:
+        super().__init__("cannot pass NaN or infinity to the host")
+
+
+class HostGate:
+    """Whether the spell's thread is inside a call to the host (a bridge call, output), where a memory stop must
+    not land half-way through a message: it is then held (``pending``) until the call returns. Script functions
+    the host calls back run outside the gate again (``depth`` 0), so their allocations are stopped at once."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending = False
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.pending and exc_type is None:
+            self.pending = False
+            raise MemoryError("memory limit")
+
+
 class Converter:
     """Converts values for one run and keeps the callback table (id → Python callable)."""
 
-    def __init__(self, rt: Any, host: Any, on_callback_error: Callable[[Exception], Exception]):
+    def __init__(self, rt: Any, host: Any, on_callback_error: Callable[[Exception], Exception],
+                 gate: HostGate | None = None):
+        self.gate = gate or HostGate()
         self.rt = rt
         self.host = host
         self.callbacks: dict[int, Callable[..., Any]] = {}
@@ -64,6 +93,8 @@ class Converter:
         t = type(v)
         if v is UNDEFINED or v is None:
             return None
+        if t is float and not math.isfinite(v):
+            raise NonFinite()
         if t in (bool, int, float, str):
             return v
         if t is Array or t is ImmutableArray or t is Map or t is ImmutableMap:
@@ -75,8 +106,8 @@ class Converter:
                 if t is Array or t is ImmutableArray:
                     return [self.to_plain(e, callbacks, depth + 1, seen) for e in v.value]
                 d = v.value
-                if HANDLE_KEY in d and type(d[HANDLE_KEY]) is int:
-                    return {HANDLE_KEY: d[HANDLE_KEY], TYPE_KEY: d.get(TYPE_KEY)}
+                if t is ImmutableMap and type(d.get(HANDLE_KEY)) is int and type(d.get(TYPE_KEY)) is str:
+                    return {HANDLE_KEY: d[HANDLE_KEY], TYPE_KEY: d[TYPE_KEY]}  # an object (see handle())
                 return {k: self.to_plain(e, callbacks, depth + 1, seen) for k, e in d.items()}
             finally:
                 seen.discard(id(v))
@@ -118,11 +149,17 @@ class Converter:
                     targs.extend([UNDEFINED] * (want - len(targs)))
                 elif len(targs) > want and not code.variadic:
                     del targs[want:]
+            gate, outside = self.gate, self.gate.depth
+            gate.depth = 0  # spell code again, inside the host's call
             try:
+                if gate.pending:
+                    raise MemoryError("memory limit")
                 result = self.rt.call(fn, targs)
-            except (TengoRuntimeError, RecursionError) as e:
+            except (TengoRuntimeError, RecursionError, MemoryError) as e:
                 self.rt.depth = depth  # the failed call's frames are gone; the spell goes on
                 raise self._on_error(e) from None
+            finally:
+                gate.depth = outside
             return self.to_plain(result, callbacks=True)
         return call
 
@@ -138,8 +175,8 @@ class Converter:
         if isinstance(v, (list, tuple)):
             return Array([self.from_plain(e, depth + 1) for e in v])
         if isinstance(v, dict):
-            if HANDLE_KEY in v:
-                return self.handle(v[HANDLE_KEY], v.get(TYPE_KEY))
+            if len(v) == 2 and type(v.get(HANDLE_KEY)) is int and type(v.get(TYPE_KEY)) is str:  # as Lua and JS
+                return self.handle(v[HANDLE_KEY], v[TYPE_KEY])
             return Map({str(k): self.from_plain(e, depth + 1) for k, e in v.items()})
         if isinstance(v, bytes):
             return v
@@ -154,15 +191,19 @@ class Converter:
 
         def call(_rt: Any, args: list) -> Any:
             opts = None
-            if has_opts and len(args) > len(params) and type(args[-1]) in (Map, ImmutableMap):
-                opts = self.to_plain(args[-1], callbacks=True)
-                args = args[:-1]
-            plain = [self.to_plain(a, callbacks=True) for a in args]
+            try:
+                if has_opts and len(args) > len(params) and type(args[-1]) in (Map, ImmutableMap):
+                    opts = self.to_plain(args[-1], callbacks=True)
+                    args = args[:-1]
+                plain = [self.to_plain(a, callbacks=True) for a in args]
+            except NonFinite as e:  # as in Lua and JavaScript: the call fails, the spell may go on
+                return Error(ImmutableMap({"code": "invalid_argument", "message": e.message, "retryable": False}))
             flush = getattr(rt, "flush_output", None)
             if flush is not None:
                 flush()
             try:
-                result = host.bridge_call(target, method, plain, opts, rt.line or None, self.callbacks)
+                with self.gate:
+                    result = host.bridge_call(target, method, plain, opts, rt.line or None, self.callbacks)
             except BridgeFault as f:
                 return Error(ImmutableMap({"code": f.code, "message": f.message, "retryable": bool(f.retryable)}))
             except LimitExceeded:

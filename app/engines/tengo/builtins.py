@@ -7,7 +7,7 @@ from typing import Any
 
 from .access import can_iterate
 from .convert import to_byte_slice, to_float, to_int, to_time
-from .errors import TengoRuntimeError
+from .errors import SizeLimit, TengoRuntimeError
 from .gofmt import sprintf
 from .goslice import append_to
 from .goslice import splice as go_splice
@@ -74,7 +74,7 @@ def b_append(rt: Any, args: list) -> Any:
     v = args[0]
     if type(v) is Array or type(v) is ImmutableArray:
         if len(v.value) + len(args) > LIMITS.max_array_len:
-            raise TengoRuntimeError("exceeding array size limit")
+            raise SizeLimit("exceeding array size limit")
         return append_to(v, args[1:])
     raise invalid_arg(0, "array", v)
 
@@ -219,7 +219,7 @@ def b_range(rt: Any, args: list) -> Any:
         raise TengoRuntimeError(f"invalid range step: must be > 0, got {step}")
     r = range(start, stop, step) if start <= stop else range(start, stop, -step)
     if len(r) > LIMITS.max_array_len:
-        raise TengoRuntimeError("exceeding array size limit")
+        raise SizeLimit("exceeding array size limit")
     return Array(list(r))
 
 

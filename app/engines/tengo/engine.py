@@ -11,22 +11,29 @@ A fresh :class:`~.interpreter.Interpreter` per run; nothing of the host is reach
   ``host.read_module(name)``; ``os`` does not exist.
 * Errors: parse and compile errors → ``SpellFailure(code="syntax")``; runtime errors → ``code="runtime"`` with
   the spell frames (innermost first). Limits: call depth is Tengo's MaxFrames (1024) → ``LimitExceeded("stack")``;
-  strings and bytes are capped (Tengo's MaxStringLen/MaxBytesLen) at half the memory limit; Python
-  ``MemoryError`` → ``LimitExceeded("memory")``. The host's wall clock bounds time.
+  strings and bytes are capped (Tengo's MaxStringLen/MaxBytesLen) at half the memory limit, arrays at that many
+  bytes / 16 elements on every append path, ``sprintf`` widths before formatting; and :class:`MemoryWatch`
+  stops a run whose process memory grows past the memory limit (maps, many small values: every allocation
+  path). All of these, and Python's ``MemoryError``, are ``LimitExceeded("memory")`` naming the spell's line.
+  The host's wall clock bounds time.
 """
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from app import languages
 from app.engines.base import BridgeFault, Diagnostic, EngineHost, Frame, LimitExceeded, SpellError, SpellFailure
 
-from .bridge import Converter
-from .errors import StackOverflow, TengoCompileError, TengoError, TengoParseError
+from .bridge import Converter, HostGate, NonFinite
+from .errors import SizeLimit, StackOverflow, TengoCompileError, TengoError, TengoParseError
 from .interpreter import Interpreter
 from .objects import UNDEFINED, ImmutableMap, to_string
+from .pygen import spell_position
 from .runtime import MAX_FRAMES
 from .stdlib import ALL_MODULES, base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
 
@@ -49,20 +56,89 @@ def failure_from(err: TengoError, default_file: str) -> SpellFailure:
 class _Output:
     """Line buffer in front of ``host.output`` (the worker sends stdout line by line)."""
 
-    def __init__(self, host: EngineHost):
+    def __init__(self, host: EngineHost, gate: HostGate):
         self.host = host
+        self.gate = gate
         self.buf = ""
 
     def write(self, text: str) -> None:
         self.buf += text
         if "\n" in self.buf:
             head, _, self.buf = self.buf.rpartition("\n")
-            self.host.output("stdout", head + "\n")
+            with self.gate:
+                self.host.output("stdout", head + "\n")
 
     def flush(self) -> None:
         if self.buf:
             text, self.buf = self.buf, ""
-            self.host.output("stdout", text)
+            with self.gate:
+                self.host.output("stdout", text)
+
+
+def _rss_bytes() -> int | None:
+    """This process's resident memory now (Linux), else None."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+class MemoryWatch:
+    """Counts every allocation of a run at once: a thread samples the process's resident memory every
+    :data:`INTERVAL_S`, and once it has grown past the run's memory limit (from where it was when the run
+    started) the spell's thread is interrupted with ``MemoryError`` at its next instruction (a signal; held while
+    the spell is inside a host call, see :class:`HostGate`). Where it cannot work (no ``/proc``, no
+    ``pthread_kill``, not the main thread) the explicit caps and the worker's address-space limit remain."""
+
+    INTERVAL_S = 0.02
+    SIGNAL = getattr(signal, "SIGUSR1", None)
+
+    def __init__(self, limit_bytes: int, gate: HostGate, enabled: bool = True):
+        self.enabled = enabled
+        self.limit = limit_bytes
+        self.gate = gate
+        self.tripped = False
+        self._active = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._previous: Any = None
+
+    def __enter__(self) -> Self:
+        baseline = _rss_bytes() if self.enabled else None
+        if baseline is None or self.SIGNAL is None or not hasattr(signal, "pthread_kill") \
+                or threading.current_thread() is not threading.main_thread():
+            return self
+        self._previous = signal.signal(self.SIGNAL, self._on_signal)
+        self._active = True
+        self._thread = threading.Thread(target=self._sample, args=(baseline, threading.get_ident()),
+                                        name="tengo-memory-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self, baseline: int, target: int) -> None:
+        while not self._stop.wait(self.INTERVAL_S):
+            rss = _rss_bytes()
+            if rss is not None and rss - baseline > self.limit:
+                self.tripped = True
+                signal.pthread_kill(target, self.SIGNAL)  # type: ignore[arg-type]
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if not self._active or not self.tripped:
+            return
+        if self.gate.depth:
+            self.gate.pending = True  # raised when the host call returns (or a callback starts)
+            return
+        raise MemoryError("memory limit")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is None:
+            return
+        self._active = False
+        self._stop.set()
+        self._thread.join()
+        signal.signal(self.SIGNAL, self._previous if self._previous is not None else signal.SIG_DFL)  # type: ignore[arg-type]
+        self.gate.pending = False
 
 
 class _Session:
@@ -71,8 +147,10 @@ class _Session:
     def __init__(self, host: EngineHost, filename: str, debug_hook: Any = None):
         self.host = host
         self.filename = filename
-        self.out = _Output(host)
+        self.gate = HostGate()
+        self.out = _Output(host, self.gate)
         limit = max(1, int(host.limits.memory_mb)) * 1024 * 1024 // 2
+        self.debug_hook = debug_hook
         self.interp = Interpreter(stdlib=STDLIB, loader=self._load_module, output=self.out.write,
                                   max_frames=MAX_FRAMES, max_string_len=limit, max_bytes_len=limit,
                                   max_array_len=limit // 16,
@@ -80,7 +158,7 @@ class _Session:
         rt = self.interp.rt
         rt.host = host
         rt.flush_output = self.out.flush
-        self.conv = Converter(rt, host, self._callback_error)
+        self.conv = Converter(rt, host, self._callback_error, self.gate)
         bridge_globals = self.conv.globals()
         self.interp.builtins.update(bridge_globals)
         self.interp.builtins["print"] = _print_builtin()
@@ -97,22 +175,38 @@ class _Session:
     def _callback_error(self, e: Exception) -> Exception:
         if isinstance(e, StackOverflow) or isinstance(e, RecursionError):
             return LimitExceeded("stack", "stack overflow (recursion too deep)")
+        if isinstance(e, (MemoryError, SizeLimit)):
+            return self._memory_limit(e)
         failure = failure_from(e, self.filename) if isinstance(e, TengoError) else \
             SpellFailure("runtime", str(e), self.filename)
         fault = BridgeFault("tool_failed", failure.message)
         fault.frames = failure.traceback
         return fault
 
+    def _memory_limit(self, e: BaseException) -> LimitExceeded:
+        """``memory limit of 8 MB exceeded (exceeding array size limit) at spell.tengo:3``."""
+        pos = e.position if isinstance(e, SizeLimit) else None
+        pos = pos or spell_position(e.__traceback__)
+        file, line = (pos[0], pos[1]) if pos else (self.filename, self.interp.rt.line)
+        why = f" ({e.message})" if isinstance(e, SizeLimit) else ""
+        at = f" at {file}:{line}" if line else ""
+        return LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded{why}{at}")
+
     def execute(self, compile_fn: Callable[[], Any], values: dict[str, Any]) -> Any:
+        watch = MemoryWatch(max(1, int(self.host.limits.memory_mb)) * 1024 * 1024, self.gate,
+                            enabled=self.debug_hook is None)  # a debug run talks to the host from its hooks
         try:
-            prog = compile_fn()
-            exported = prog.run(values)
+            with watch:
+                prog = compile_fn()
+                exported = prog.run(values)
         except StackOverflow:
             raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
+        except SizeLimit as e:
+            raise self._memory_limit(e) from None
         except TengoError as e:
             raise SpellError(failure_from(e, self.filename)) from None
-        except MemoryError:
-            raise LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded") from None
+        except MemoryError as e:
+            raise self._memory_limit(e) from None
         except RecursionError:
             raise LimitExceeded("stack", "stack overflow (nesting too deep)") from None
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError,
@@ -128,6 +222,9 @@ class _Session:
             return None
         try:
             return self.conv.to_plain(exported)
+        except NonFinite as e:
+            raise SpellError(SpellFailure("runtime", f"the spell's result cannot be returned: {e.message}",
+                                          self.filename)) from None
         except TengoError as e:
             raise SpellError(failure_from(e, self.filename)) from None
 

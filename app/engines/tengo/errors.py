@@ -67,3 +67,8 @@ class StackOverflow(TengoRuntimeError):
 class AllocLimit(TengoRuntimeError):
     def __init__(self) -> None:
         super().__init__("allocation limit exceeded")
+
+
+class SizeLimit(TengoRuntimeError):
+    """A size cap (Tengo's MaxStringLen/MaxBytesLen, our array and memory caps): the message is Tengo's, and the
+    engine reports it as ``limit_exceeded`` (the run's memory limit sets the caps)."""

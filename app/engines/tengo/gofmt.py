@@ -6,8 +6,9 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from .errors import TengoRuntimeError
+from .errors import SizeLimit
 from .objects import from_bytes, go_quote, rune_str, to_bytes, to_string, type_name
+from .ops import LIMITS, string_limit_error
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +269,25 @@ def _fmt_value(arg: Any, verb: str, sp: _Spec) -> str:
     return _bad_verb(arg, verb)
 
 
+_TOO_LARGE = 1_000_000  # Go's fmt.tooLarge: widths and precisions are at most about 10^7
+
+
+def _too_large(x: int) -> bool:
+    return x > _TOO_LARGE or x < -_TOO_LARGE
+
+
+def _parse_num(fmt: str, i: int) -> tuple[int | None, int]:
+    """Go's ``parsenum``: the number at ``i`` (None if none) and the index after it; index -1 when it grows past
+    Go's bound (Go then treats the rest of the format as consumed)."""
+    num: int | None = None
+    while i < len(fmt) and fmt[i].isdigit():
+        if num is not None and _too_large(num):
+            return None, -1
+        num = (num or 0) * 10 + int(fmt[i])
+        i += 1
+    return num, i
+
+
 def sprintf(fmt: str, args: list) -> str:
     """Tengo's ``Format`` (Go ``fmt.Sprintf`` semantics on Tengo values)."""
     out: list[str] = []
@@ -307,29 +327,33 @@ def sprintf(fmt: str, args: list) -> str:
                 i = j + 1
         if i < n and fmt[i] == "*":
             i += 1
-            if argi < len(args) and type(args[argi]) is int:
+            if argi < len(args) and type(args[argi]) is int and not _too_large(args[argi]):
                 sp.width = args[argi]
                 if sp.width < 0:
                     sp.minus, sp.width = True, -sp.width
+            elif argi < len(args) and type(args[argi]) is int:
+                out.append("%!(BADWIDTH)")
             argi += 1
         else:
-            s = i
-            while i < n and fmt[i].isdigit():
-                i += 1
-            if i > s:
-                sp.width = int(fmt[s:i])
+            sp.width, i = _parse_num(fmt, i)
+            if i < 0:  # Go: a crazy long number consumes the rest of the format
+                out.append("%!(NOVERB)")
+                break
         if i < n and fmt[i] == ".":
             i += 1
             if i < n and fmt[i] == "*":
                 i += 1
-                if argi < len(args) and type(args[argi]) is int:
+                if argi < len(args) and type(args[argi]) is int and not _too_large(args[argi]):
                     sp.prec = max(args[argi], 0)
+                elif argi < len(args) and type(args[argi]) is int:
+                    out.append("%!(BADPREC)")
                 argi += 1
             else:
-                s = i
-                while i < n and fmt[i].isdigit():
-                    i += 1
-                sp.prec = int(fmt[s:i]) if i > s else 0
+                sp.prec, i = _parse_num(fmt, i)
+                if i < 0:
+                    out.append("%!(NOVERB)")
+                    break
+                sp.prec = sp.prec or 0
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -343,6 +367,8 @@ def sprintf(fmt: str, args: list) -> str:
             continue
         arg = args[argi]
         argi += 1
+        if max(sp.width or 0, sp.prec or 0) > LIMITS.max_string_len:  # checked before allocating
+            raise string_limit_error()
         out.append(_fmt_value(arg, verb, sp))
     if argi < len(args) and not reordered:
         extra = ", ".join(f"{type_name(a)}={to_string(a)}" for a in args[argi:])
@@ -352,7 +378,7 @@ def sprintf(fmt: str, args: list) -> str:
 
 def check_len(s: str, limit: int) -> str:
     if len(s) > limit and len(to_bytes(s)) > limit:
-        raise TengoRuntimeError("exceeding string size limit")
+        raise SizeLimit("exceeding string size limit")
     return s
 
 

@@ -17,7 +17,9 @@ import logging
 import weakref
 from typing import Any
 
+from .errors import SizeLimit
 from .objects import Array
+from .ops import LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,8 @@ def append_to(arr: Array, items: list) -> Array:
 def extend_in_place(arr: Array, items: list) -> None:
     """``a = append(a, items...)`` when nothing else refers to ``a`` or its storage (see codegen)."""
     new_len = len(arr.value) + len(items)
+    if new_len > LIMITS.max_array_len:  # the same cap as every other append path
+        raise SizeLimit("exceeding array size limit")
     if new_len > arr.cap:
         arr.cap = grow(arr.cap, new_len)
     arr.value.extend(items)

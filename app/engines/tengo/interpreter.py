@@ -153,6 +153,8 @@ class Interpreter:
             res = ("value", BUILTIN_MODULES[name](self.rt))
             self._module_cache[name] = res
             return res
+        if not name or any(ord(c) < 32 or c == "\x7f" for c in name):  # NUL and friends: never a file name
+            raise TengoCompileError(f"invalid module name {name!r}", filename, node.line, node.col)
         src = self._source_of(name)
         if src is None:
             raise TengoCompileError(f"module '{name}' not found", filename, node.line, node.col)

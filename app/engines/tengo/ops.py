@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .errors import TengoRuntimeError
+from .errors import SizeLimit, TengoRuntimeError
 from .objects import Array, Char, ImmutableArray, Time, blen, is_falsy, to_string, type_name, wrap_i32, wrap_int
 
 log = logging.getLogger(__name__)
@@ -22,11 +22,11 @@ LIMITS = Limits()
 
 
 def string_limit_error() -> TengoRuntimeError:
-    return TengoRuntimeError("exceeding string size limit")
+    return SizeLimit("exceeding string size limit")
 
 
 def bytes_limit_error() -> TengoRuntimeError:
-    return TengoRuntimeError("exceeding bytes size limit")
+    return SizeLimit("exceeding bytes size limit")
 
 
 def check_str(s: str) -> str:
@@ -42,7 +42,7 @@ def invalid_op(op: str, a: Any, b: Any) -> TengoRuntimeError:
 def _append(a: Any, items: list) -> Any:
     from .goslice import append_to
     if len(a.value) + len(items) > LIMITS.max_array_len:
-        raise TengoRuntimeError("exceeding array size limit")
+        raise SizeLimit("exceeding array size limit")
     return append_to(a, items)
 
 

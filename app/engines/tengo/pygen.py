@@ -21,6 +21,9 @@ written into the source. Runs with a debugger hook or an allocation budget use t
 """
 from __future__ import annotations
 
+import bisect
+import collections
+import itertools
 import logging
 import sys
 from collections.abc import Callable
@@ -144,12 +147,38 @@ _HELPERS: dict[str, Any] = {
 }
 
 
+_COMPILED = itertools.count(1)
+_LINE_TABLES: collections.OrderedDict[str, tuple[str, list[int], list[int]]] = collections.OrderedDict()
+_MAX_LINE_TABLES = 4096
+
+
+def _remember_lines(name: str, filename: str, linemap: list[tuple[int, int]]) -> None:
+    _LINE_TABLES[name] = (filename, [p for p, _ in linemap], [line for _, line in linemap])
+    while len(_LINE_TABLES) > _MAX_LINE_TABLES:
+        _LINE_TABLES.popitem(last=False)
+
+
+def spell_position(tb: Any) -> tuple[str, int] | None:
+    """``(file, line)`` of the spell statement running in the innermost generated frame of traceback ``tb``
+    (for errors raised outside the interpreter's own checks, such as a memory stop)."""
+    found = None
+    while tb is not None:
+        table = _LINE_TABLES.get(tb.tb_frame.f_code.co_filename)
+        if table is not None:
+            i = bisect.bisect_right(table[1], tb.tb_lineno) - 1
+            if i >= 0:
+                found = (table[0], table[2][i])
+        tb = tb.tb_next
+    return found
+
+
 class _Fn:
     """Code buffer and naming state for one Tengo function."""
 
     def __init__(self, info: FuncInfo):
         self.info = info
         self.lines: list[str] = []
+        self.linemap: list[tuple[int, int]] = []  # (line of the generated source, spell line), ascending
         self.indent = 1
         self.ntemps = 0
         self.stmt_temps: list[str] = []
@@ -282,7 +311,9 @@ class PyGen:
         env["_runmod"] = self.cg.run_module_for_pygen
         env["SELF"] = code_ref
         try:
-            code = compile(src, f"<tengo {self.cg.filename}:{info.name or 'main'}>", "exec")
+            name = f"<tengo {self.cg.filename}:{info.name or 'main'}#{next(_COMPILED)}>"
+            code = compile(src, name, "exec")
+            _remember_lines(name, self.cg.filename, f.linemap)
         except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
             # e.g. more than 20 nested loops or 100 indentation levels: Python's own limits
             raise Unsupported(f"Python rejected the translation: {e}") from None
@@ -307,6 +338,7 @@ class PyGen:
     def stmt(self, s: Any) -> None:
         t = type(s)
         f = self.f
+        f.linemap.append((len(f.lines) + 2, s.line))  # the source starts with one ``def`` line
         if t is N.ExprStmt:
             if s.ann == "tail":
                 self.tail_statement(s.expr)

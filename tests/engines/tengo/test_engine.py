@@ -170,9 +170,10 @@ def test_tail_calls_do_not_grow_the_stack() -> None:
 
 
 def test_string_size_is_capped() -> None:
-    with pytest.raises(SpellError) as e:
+    with pytest.raises(LimitExceeded) as e:  # a size cap is the memory limit: limit_exceeded, with the line
         run('s := "x"\nfor { s += s }', host=FakeHost(limits=Limits(memory_mb=1)))
-    assert "string size limit" in e.value.failure.message
+    assert e.value.what == "memory"
+    assert "string size limit" in e.value.message and ":2" in e.value.message
 
 
 def test_os_module_does_not_exist() -> None:
@@ -253,9 +254,29 @@ export [a, d, e]
 
 
 def test_array_growth_is_capped() -> None:
-    with pytest.raises(SpellError) as e:
+    with pytest.raises(LimitExceeded) as e:
         run("a := [0]\nfor { a = a + a }", host=FakeHost(limits=Limits(memory_mb=1)))
-    assert "array size limit" in e.value.failure.message
+    assert e.value.what == "memory"
+    assert "array size limit" in e.value.message and ":2" in e.value.message
+
+
+@pytest.mark.parametrize("src", ["a := []\nfor i := 0; true; i++ { a = append(a, i) }",
+                                 "a := []\nb := a\nfor i := 0; true; i++ { a = append(a, i) }",
+                                 "m := {}\nfor i := 0; true; i++ { m[string(i)] = i }",
+                                 "m := []\nfor i := 0; true; i++ { m = append(m, {k: [i]}) }",
+                                 'fmt := import("fmt")\nx := fmt.sprintf("%9999999d", 1)'])
+def test_every_allocation_path_counts_against_memory(src: str) -> None:
+    with pytest.raises(LimitExceeded) as e:
+        run(src, host=FakeHost(limits=Limits(memory_mb=8)))
+    assert e.value.what == "memory"
+    assert "memory limit of 8 MB exceeded" in e.value.message
+    assert e.value.message.endswith(f":{src.count(chr(10)) + 1}")  # the line that allocates
+
+
+def test_sprintf_widths_follow_go_bounds() -> None:
+    assert run('fmt := import("fmt")\nexport fmt.sprintf("%900000000d", 1)') == "%!(NOVERB)%!(EXTRA int=1)"
+    assert run('fmt := import("fmt")\nexport fmt.sprintf("%*d", 2000000, 1)') == "%!(BADWIDTH)1"
+    assert run('fmt := import("fmt")\nexport fmt.sprintf("%5d", 1)') == "    1"
 
 
 def test_failing_callbacks_do_not_leak_call_depth() -> None:

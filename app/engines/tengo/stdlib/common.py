@@ -8,7 +8,7 @@ from typing import Any
 
 from ..builtins import ORD
 from ..convert import to_float, to_int
-from ..errors import TengoRuntimeError
+from ..errors import SizeLimit, TengoRuntimeError
 from ..objects import BuiltinFunction, Error, ImmutableMap, Time, as_str, type_name
 from ..ops import LIMITS
 
@@ -63,7 +63,7 @@ def wrap_error(msg: str) -> Error:
 
 def check_str(s: str) -> str:
     if len(s) > LIMITS.max_string_len:
-        raise TengoRuntimeError("exceeding string size limit")
+        raise SizeLimit("exceeding string size limit")
     return s
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..errors import TengoRuntimeError
+from ..errors import SizeLimit, TengoRuntimeError
 from ..gofmt import sprintf
 from ..objects import ImmutableMap
 from ..ops import LIMITS
@@ -22,14 +22,14 @@ def _print_args(args: list) -> list[str]:
         s = as_str(a) or ""
         total += len(s)
         if total > LIMITS.max_string_len:
-            raise TengoRuntimeError("exceeding string size limit")
+            raise SizeLimit("exceeding string size limit")
         out.append(s)
     return out
 
 
 def _check(s: str) -> str:
     if len(s) > LIMITS.max_string_len:
-        raise TengoRuntimeError("exceeding string size limit")
+        raise SizeLimit("exceeding string size limit")
     return s
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..convert import parse_go_float, parse_go_int
-from ..errors import TengoRuntimeError
+from ..errors import SizeLimit, TengoRuntimeError
 from ..gofmt import format_float
 from ..objects import Array, BuiltinFunction, ImmutableArray, ImmutableMap, as_str, from_bytes, go_quote, to_bytes
 from ..ops import LIMITS
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def _limit_error() -> TengoRuntimeError:
-    return TengoRuntimeError("exceeding string size limit")
+    return SizeLimit("exceeding string size limit")
 
 
 def _b(s: str) -> bytes:
