@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -142,17 +142,16 @@ class ProblemsPanel(QWidget):
 
 
 class LintWiring:
-    """Adds the Problems dock to ``window`` and implements the lint-based editor actions."""
+    """The Problems panel's content (the window places it: ``panel``) and the lint-based editor actions, which the
+    action table names as ``lint.<method>``."""
 
-    def __init__(self, window: Any, tabs: Any, diagnostics: DiagnosticsService):
+    def __init__(self, window: Any, tabs: Any, diagnostics: DiagnosticsService,
+                 fallback_definition: Callable[[], None] | None = None):
         self.window = window
         self.tabs = tabs
         self.diagnostics = diagnostics
+        self.fallback_definition = fallback_definition  # for names that are not locals (the outline's lookup)
         self.panel = ProblemsPanel()
-        self.dock = QDockWidget("Problems", window)
-        self.dock.setObjectName("dock_problems")
-        self.dock.setWidget(self.panel)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         diagnostics.problemsChanged.connect(lambda *_: self.refresh())
         self.panel.openLocation.connect(self.jump)
         self.panel.applyFix.connect(lambda ed, fix: ed.apply_fixes([fix]))
@@ -187,6 +186,24 @@ class LintWiring:
     def _caret(self, editor: CodeEditor) -> tuple[int, int]:
         line, col = editor.caret()
         return line + 1, col + 1
+
+    def check(self) -> None:
+        """Lint the current spell now and show the Problems panel."""
+        page = self.tabs.current_page()
+        if page is not None:
+            self.diagnostics.check_now(page.editor, page.display_path)
+        self.window.panels.show("problems")
+
+    def next_problem(self) -> None:
+        self.goto_problem(+1)
+
+    def prev_problem(self) -> None:
+        self.goto_problem(-1)
+
+    def go_to_definition(self) -> None:
+        """F12: a local's definition from the linter's scopes, else the outline's lookup (functions, globals)."""
+        if not self.goto_definition() and self.fallback_definition is not None:
+            self.fallback_definition()
 
     def goto_problem(self, step: int) -> bool:
         """Move the caret to the next (``step`` 1) or previous (-1) problem of the current file, wrapping around,
