@@ -39,12 +39,12 @@ from app.ui.actions import ActionSpec
 from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
-from app.ui.problems_panel import LintWiring
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
 from app.ui.outline import OutlinePanel, symbols
+from app.ui.problems_panel import LintWiring
 from app.ui.repl import ReplWidget
 from app.ui.run_service import RunService, RunSession
 from app.ui.settings import Settings, SettingsStore
