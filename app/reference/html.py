@@ -102,8 +102,15 @@ def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, head
                 style: str = PYGMENTS_STYLE) -> str:
     """Signature, prose, parameters, options, returns, errors and the example of one method in one language."""
     sig = v.signature(m)
+    if not v.has(m):
+        _code, note = v.example(m)
+        return f'<p class="note"><i>{inline(note)}</i></p>'
+    twin = v.async_twin(m)
     parts = [f'<pre class="sig">{html.escape(sig.text)}</pre>',
              f"<p><b>{inline(m.summary)}</b></p>", prose(m.body)]
+    if twin:
+        parts.append(f"<p>Async twin: <code>{html.escape(twin)}(...)</code> takes the same arguments (plus a "
+                     f"<code>signal</code> option) and returns a Promise.</p>")
     table = ('<table class="params" width="100%" cellspacing="0" cellpadding="4" border="1">'
              "<tr><th>Name</th><th>Type</th><th>Description</th></tr>")
     if m.params:

@@ -79,8 +79,9 @@ def _location(frame: dict[str, Any]) -> str:
     file = frame.get("file") or frame.get("chunk")
     if not where and file:
         where = f"{os.path.basename(file)}:{frame.get('line')}"
-    if frame.get("thread") == "coroutine":
-        where += "  · coroutine"
+    thread = frame.get("thread")
+    if thread and thread != "main":  # "coroutine", or a task: "task #3"
+        where += f"  · {thread}"
     return where
 
 

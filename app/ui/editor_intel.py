@@ -475,7 +475,8 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
         detail = f"{s.kind}, line {s.line}" + (f": {s.type}" if s.type else "")
         items.append(Completion(s.name, s.kind, detail))
     for g in ref.globals:
-        items.append(Completion(g.name, "global", "global", first_sentence(g.summary), key=g.key))
+        if v.has(g):
+            items.append(Completion(g.name, "global", "global", first_sentence(g.summary), key=g.key))
     for kw in KEYWORDS[v.language]:
         items.append(Completion(kw, "keyword"))
     for name in builtins:
@@ -492,17 +493,19 @@ def _members(ref: Reference, v: LanguageView, text: str, pos: int, owner: str, s
     g = ref.global_(owner)
     if g is not None:
         # Lua calls a global's functions with '.', never ':'
-        return [] if lua and sep == ":" else [_method_completion(v, m) for m in g.methods]
+        return [] if lua and sep == ":" else [_method_completion(v, m) for m in g.methods if v.has(m)]
     if lua and sep == ".":
         return []  # a handle's methods are called with ':' in Lua
     tname = infer_type(text, owner, pos, v.language, ref)
     if tname:
         t = ref.type_(tname)
-        return [_method_completion(v, m) for m in t.methods] if t else []
+        return [_method_completion(v, m) for m in t.methods if v.has(m)] if t else []
     if lua and sep == ":":
         out = []
         for t in ref.types:
             for m in t.methods:
+                if not v.has(m):
+                    continue
                 c = _method_completion(v, m)
                 c.detail = f"{t.name}: {c.detail}"
                 out.append(c)
