@@ -71,6 +71,9 @@ class ApiFacts:
         self.globals: dict[str, GlobalRef] = {g.name: g for g in ref.globals}
         self.types: dict[str, GlobalRef] = {t.name: t for t in ref.types}
         self._members = {g.key: {self.view.name(m.name): m for m in g.methods} for g in ref.all()}
+        if language == "js":  # every bridge method has a Promise-returning twin: LLM.completeAsync (js_prelude.js)
+            for members in self._members.values():
+                members.update({name + "Async": m for name, m in list(members.items())})
         self._signatures: dict[str, str] = {}
         self._accepts: dict[tuple[str, str], bool] = {}
 
@@ -158,8 +161,10 @@ def _type_words(type_str: str, facts_: ApiFacts) -> str:
     return facts_.view.type(type_str)
 
 
-def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) -> list[Finding]:
-    """Argument count, literal types, option keys of one call of ``m``."""
+def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any,
+               extra_options: frozenset[str] = frozenset()) -> list[Finding]:
+    """Argument count, literal types, option keys of one call of ``m`` (``extra_options``: keys the calling form
+    adds, such as ``signal`` for JavaScript's Async twins)."""
     out: list[Finding] = []
     v = facts_.view
     name = facts_.qualname(m)
@@ -184,7 +189,7 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
             out.append(Finding("argument-type", f"'{v.name(p.name)}' of {name} must be {_type_words(p.type, facts_)}"
                                f", not {_KIND_WORDS.get(a.kind, a.kind)}", a.node))
     if m.has_opts and len(args) == n_params + 1:
-        out.extend(_check_options(facts_, m, args[n_params], name))
+        out.extend(_check_options(facts_, m, args[n_params], name, extra_options))
     elif m.has_opts and not spread and len(args) == n_params and any(o.required for o in m.options):
         need = ", ".join(f"'{v.name(o.name)}'" for o in m.options if o.required)
         out.append(Finding("missing-option", f"{name} needs an options table with {need}: {facts_.signature(m)}",
@@ -192,7 +197,8 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any) 
     return out
 
 
-def _check_options(facts_: ApiFacts, m: MethodRef, opts: Arg, name: str) -> list[Finding]:
+def _check_options(facts_: ApiFacts, m: MethodRef, opts: Arg, name: str,
+                   extra_options: frozenset[str] = frozenset()) -> list[Finding]:
     v = facts_.view
     if opts.kind in ("other", "spread", "nil"):
         return []
@@ -206,6 +212,8 @@ def _check_options(facts_: ApiFacts, m: MethodRef, opts: Arg, name: str) -> list
     known = {v.name(o.name): o for o in m.options}
     for key, key_node, value in opts.keys:
         o = known.get(key)
+        if o is None and key in extra_options:
+            continue
         if o is None:
             guess = suggest(key, known)
             out.append(Finding("unknown-option", f"{name} has no option '{key}'{did_you_mean(guess)} "

@@ -416,7 +416,10 @@ class JsAnalysis(TreeAnalysis):
             self.modules.check(self.r, _string_value(args[0].node), args[0].node)
         if m is None:
             return None
-        report_findings(self.r, api.check_call(self.facts, m, args, n))
+        is_async = callee is not None and callee.type == "member_expression" and \
+            _text(callee.child_by_field_name("property")).endswith("Async")
+        extra = frozenset({"signal"}) if is_async else frozenset()
+        report_findings(self.r, api.check_call(self.facts, m, args, n, extra))
         return self.facts.handle_type(m.returns_type)
 
     def arguments(self, node: Node | None, scope: Scope) -> list[Arg]:

@@ -44,7 +44,8 @@ LUA_REMOVED_MEMBERS: dict[str, str] = {
 }
 
 #: JavaScript: what the prelude installs (app/engines/js_prelude.js) and the wrapper's parameters
-JS_PRELUDE = frozenset({"console", "print", "SpellError", "INPUT", "require", "module", "exports"})
+JS_PRELUDE = frozenset({"console", "print", "SpellError", "INPUT", "require", "module", "exports", "setTimeout",
+                        "setInterval", "clearTimeout", "clearInterval", "AbortController", "AbortSignal"})
 #: ECMAScript built-ins of quickjs (Object.getOwnPropertyNames(globalThis) of a fresh context)
 JS_BUILTINS = frozenset({
     "Object", "Function", "Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError",
@@ -59,9 +60,9 @@ JS_BUILTINS = frozenset({
 #: Host/browser names a spell might expect, with the reason they are missing.
 JS_MISSING: dict[str, str] = {
     "process": "spells have no process or environment access",
-    "setTimeout": "spells have no timers", "setInterval": "spells have no timers",
     "fetch": "spells have no network access (use Tool.call('http_get', ...) under the trusted profile)",
-    "setImmediate": "spells have no timers", "queueMicrotask": "not in quickjs; use Promise.resolve().then(fn)",
+    "setImmediate": "not in spells; use setTimeout(fn, 0)",
+    "queueMicrotask": "not in quickjs; use Promise.resolve().then(fn)",
     "structuredClone": "not in quickjs; use JSON.parse(JSON.stringify(value))",
     "window": "spells do not run in a browser", "document": "spells do not run in a browser",
     "Deno": "spells do not run in Deno", "Bun": "spells do not run in Bun", "Buffer": "Buffer is Node.js only",

@@ -131,3 +131,11 @@ def test_code_nested_too_deeply_is_reported_not_crashed(path: str, source: str) 
 ])
 def test_a_reassigned_handle_is_no_longer_typed(path: str, source: str) -> None:
     assert "unknown-method" not in [d.rule for d in lint_source(source, path)]
+
+
+def test_javascript_async_twins_and_timers() -> None:
+    src = ('const c = new AbortController();\nsetTimeout(() => c.abort(), 10);\n'
+           'LLM.completeAsync("hi", { signal: c.signal }).then(print);\n')
+    assert lint_source(src, "s.js") == []
+    found = lint_source('LLM.complete("hi", { signal: null });\nLLM.completAsync("x");\n', "s.js")
+    assert [d.rule for d in found] == ["unknown-option", "unknown-member"]
