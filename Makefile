@@ -85,9 +85,10 @@ package-test:
 screenshots: setup
 	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then xvfb-run -a $(PY) benchmarks/screenshots.py screenshots \
 	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_debug.py screenshots \
-	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_layout.py screenshots; \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_layout.py screenshots \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_eval.py screenshots; \
 	else $(PY) benchmarks/screenshots.py screenshots && $(PY) benchmarks/screenshots_debug.py screenshots \
-	&& $(PY) benchmarks/screenshots_layout.py screenshots; fi
+	&& $(PY) benchmarks/screenshots_layout.py screenshots && $(PY) benchmarks/screenshots_eval.py screenshots; fi
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

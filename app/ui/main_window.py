@@ -40,13 +40,14 @@ from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
+from app.ui.eval_view import EvalWiring, eval_action_specs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
 from app.ui.outline import OutlinePanel, symbols
 from app.ui.problems_panel import LintWiring
 from app.ui.repl import ReplWidget
-from app.ui.run_service import RunService, RunSession
+from app.ui.run_service import RunService, RunSession, run_options_from_settings
 from app.ui.settings import Settings, SettingsStore
 from app.ui.spend_status import SpendLabel
 from app.ui.trace_panel import TracePanel
@@ -200,9 +201,13 @@ class MainWindow(QMainWindow):
         self.lint = LintWiring(self, self.tabs, self.diagnostics, fallback_definition=self.editing.goto_definition)
         self.panels.add("problems", "Problems", self.lint.panel,
                         PanelPlace(BOTTOM, tab_with="find_files", shown_in=EDITING_ONLY))
+        # evals: the Eval panel (Run Eval on an .eval.yaml), with Debug this row
+        self.evals = EvalWiring(self, self.runs.wait_runner, self._eval_settings, self.debug_eval_row)
+        self.panels.add("evals", "Eval", self.evals.view, PanelPlace(BOTTOM, tab_with="find_files",
+                                                                      shown_in=frozenset()))
 
         # actions, menus, toolbars
-        self._build_actions(A.ACTIONS + debug_action_specs())
+        self._build_actions(A.ACTIONS + debug_action_specs() + eval_action_specs())
         self.debugging.add_toolbar()
         self.panels.arrange(self.panels.mode)
 
@@ -273,6 +278,31 @@ class MainWindow(QMainWindow):
     def action_stop(self) -> None:
         """Stop (Shift+F5): the debug run when debugging, else every running spell."""
         self.debugging.stop()
+
+    # ================================================================================================== evals
+    def _eval_settings(self) -> dict[str, Any]:
+        return dict(run_options_from_settings(self.store.settings)["settings"])
+
+    def action_run_eval(self) -> None:
+        """Run the current .eval.yaml (saved first) in the Eval panel (Ctrl+Shift+E)."""
+        page = self.tabs.current_page()
+        if page is not None and page.path and page.dirty:
+            self.tabs.save(page)
+        if self.evals.run_current(page.path if page is not None else None):
+            self.panels.show("evals")
+
+    def debug_eval_row(self, spell: str, inputs: object, model: str, cassette: str) -> RunSession | None:
+        """Debug this row: the eval's spell under the debugger with the row's INPUT, its model, and its recorded
+        model answers replayed from the row's cassette (so the failure reproduces exactly)."""
+        import json
+        page = self.open_location(spell, 1)
+        if page is None:
+            return None
+        self.console.input.setText(json.dumps(inputs, ensure_ascii=False))
+        extra: dict[str, Any] = {"default_model": model}
+        if cassette:
+            extra["replay"] = cassette
+        return self.debugging.start(page, settings=extra)
 
     def _workspace_changed(self, folder: str | None) -> None:
         self.files.set_root(folder)
@@ -378,6 +408,7 @@ class MainWindow(QMainWindow):
             remembered = self.state.inputs.get(page.run_path())
             if remembered is not None:  # the INPUT this spell last ran with
                 self.console.input.setText(remembered)
+            self.evals.file_shown(page.path)
         else:
             self.cursor_label.clear()
         self._outline_timer.start(0 if page is None or page.editor.lineCount() < 2000 else 150)
@@ -581,6 +612,7 @@ class MainWindow(QMainWindow):
         self.workspace_part.close()  # every buffer is now saved or deliberately discarded
         self.save_session()
         self.diagnostics.shutdown()
+        self.evals.view.stop()  # no new eval runs; finished ones are in the results file (Run Eval resumes)
         self.runs.shutdown()
         self._closing = True
         e.accept()
@@ -590,5 +622,7 @@ class MainWindow(QMainWindow):
         self._backup_timer.stop()
         self.running.timer.stop()
         self.diagnostics.shutdown()
+        self.evals.view.stop()
+        self.evals.view.wait(30.0)
         self.runs.shutdown(timeout=1.0)
 

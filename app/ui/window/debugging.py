@@ -4,6 +4,7 @@ debug run lives (back to the editing layout when it ends)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QToolBar
@@ -85,15 +86,16 @@ class DebugPart:
         return tb
 
     # ------------------------------------------------------------------------------------------------ actions
-    def start(self, page: EditorPage | None = None) -> RunSession | None:
-        """Run the current spell under the debugger (Ctrl+F5). Untitled buffers are debugged as they are."""
+    def start(self, page: EditorPage | None = None, settings: dict[str, Any] | None = None) -> RunSession | None:
+        """Run the current spell under the debugger (Ctrl+F5). Untitled buffers are debugged as they are.
+        ``settings``: run settings on top of the user's (Debug this row: its model and replay cassette)."""
         page = page or self.host.tabs.current_page()
         why = cannot_debug(page)
         if why is not None or page is None:
             QMessageBox.information(self.host.panels.window, "Start Debugging", why or "")
             return None
         # a fresh debug session (stops the last one)
-        run = self.running.run(page, debug_session=self.controller.new_session)
+        run = self.running.run(page, debug_session=self.controller.new_session, settings=settings)
         if run is None:
             return None
         self._last_page = page

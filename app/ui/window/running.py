@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
@@ -49,9 +50,11 @@ class RunPart:
 
     # ------------------------------------------------------------------------------------------------ actions
     def run(self, page: EditorPage | None = None, *,
-            debug_session: Callable[[], DebugSession] | None = None) -> RunSession | None:
+            debug_session: Callable[[], DebugSession] | None = None,
+            settings: dict[str, Any] | None = None) -> RunSession | None:
         """Run the current spell (F5; the debugger may take F5 to continue): optionally save first, then start it
-        in the engine pool (``debug_session``: called once the run will start, for a run under the debugger)."""
+        in the engine pool (``debug_session``: called once the run will start, for a run under the debugger;
+        ``settings``: run settings on top of the user's, e.g. a replay cassette and a model for Debug this row)."""
         if page is None and debug_session is None and self.before_run():
             return None
         page = page or self.host.tabs.current_page()
@@ -75,6 +78,8 @@ class RunPart:
         page.editor.mark_run_error(None)
         options = dict(run_options_from_settings(s), inputs=inputs, language=page.language,
                        workspace=self.workspace())
+        if settings:
+            options["settings"] = {**options["settings"], **settings}
         run = self.runs.start_run(page.run_path(), page.editor.text(), options, page.language,
                                   debug_session=debug_session() if debug_session is not None else None, origin=page)
         run.display_path = page.display_path()
