@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text (default) or json (one array of problems)")
 
-    debug = sub.add_parser("debug", help="debug a Lua or Tengo spell in the terminal (b, c, n, s, finish, bt, p, q)")
+    debug = sub.add_parser("debug", help=f"debug a {languages.names_list(languages.debuggable(), 'or')} spell in the "
+                                         "terminal (b, c, n, s, finish, bt, p, q)")
     debug.add_argument("file", help="the spell (" + languages.spoken_list(
         (lang.default_extension for lang in languages.debuggable()), "or") + ")")
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")

@@ -211,7 +211,7 @@ def test_debug_in_the_terminal(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "stopped (breakpoint) at dbg.lua:2" in r.stdout
     assert "finished: 3" in r.stdout
-    assert llmspell("debug", "examples/hello.js").returncode == 2
+    assert llmspell("debug", "README.md").returncode == 2    # not a spell language
 
 
 def test_allow_host_opens_http_get_for_that_host_only(tmp_path):

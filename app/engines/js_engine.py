@@ -16,6 +16,7 @@ from typing import Any
 
 import quickjs
 
+from app import languages
 from app.engines.base import (
     BridgeFault,
     Diagnostic,
@@ -76,6 +77,8 @@ class _Session:
         self.ctx.eval("delete globalThis.__ls_internal")
         self.callbacks = _JsCallbacks(self)
         self.limit: LimitExceeded | None = None
+        #: debug runs: ``hook(path, source) -> source`` for every file before it compiles (app/debugger/js_agent.py)
+        self.source_hook: Callable[[str, str], str] | None = None
 
     # host callables: never raise -------------------------------------------------------------------------
     def _host_call(self, target: Any, method: str, payload: str, line: Any) -> str:
@@ -162,6 +165,8 @@ class _Session:
     def _host_module(self, rel: str) -> str:
         try:
             path, source = self.host.read_module(rel)
+            if self.source_hook is not None:
+                source = self.source_hook(path, source)
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
         except Exception:  # never raise into quickjs (a spell can pass a non-string after patching built-ins)
@@ -171,6 +176,8 @@ class _Session:
 
     # running ---------------------------------------------------------------------------------------------
     def compile_main(self, source: str) -> Any:
+        if self.source_hook is not None:
+            source = self.source_hook(self.spell_file, source)
         try:
             return self.ctx.eval(_wrap_main(source))
         except quickjs.JSException as e:
@@ -334,6 +341,12 @@ class JsEngine:
         s = _Session(host, filename)
         spec = {"globals": host.bridges.globals, "types": host.bridges.types}
         s.install(s.ctx.parse_json(json.dumps(spec)), s.ctx.parse_json(json.dumps(inputs, ensure_ascii=False)))
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None:  # a debug run: app/debugger/js_agent.py instruments every file as it loads
+            agent_class = languages.JS.debug_agent_class()
+            with agent_class(s, host, debug):
+                fn = s.compile_main(source)
+                return s.execute(fn, lambda: s.run_main(fn))
         fn = s.compile_main(source)
         return s.execute(fn, lambda: s.run_main(fn))
 
