@@ -59,9 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
     add_model_flags(run)
 
-    check = sub.add_parser("check", help="report syntax errors as file:line:col: message")
-    check.add_argument("files", nargs="+", help="spells to check")
+    check = sub.add_parser("check", help="lint spells: file:line:col: severity rule-id: message",
+                           description="Find syntax errors and mistakes against the spell API (unknown members, "
+                                       "argument counts and types, option keys, undefined globals, unused "
+                                       "variables...) without running anything. Exits 1 when there are errors. "
+                                       "Severities can be set per rule in a [lint] section of llmspell.toml.")
+    check.add_argument("files", nargs="+", help="spells, or folders to check every spell in")
     check.add_argument("--lang", help="language when the extension does not tell")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text (default) or json (one array of problems)")
 
     debug = sub.add_parser("debug", help=f"debug a {languages.names_list(languages.debuggable(), 'or')} spell in the "
                                          "terminal (b, c, n, s, finish, bt, p, q)")
@@ -262,35 +269,63 @@ def _write_jsonl(path: str, records: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
+def _spell_files(paths: list[str], lang: str | None) -> list[str]:
+    """The files named, and every spell file under the folders named (hidden folders skipped), sorted."""
+    from app import languages
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found: list[str] = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+                found.extend(os.path.join(root, f) for f in files if f.lower().endswith(languages.extensions()))
+            out.extend(sorted(found))
+        elif not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or folder")
+        else:
+            out.append(path)
+    return out
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from app.engines.base import language_for
+    from app.lint import Diagnostic, Severity, lint_source, merge_engine_syntax, severities_for
     from app.runner import Runner
 
     runner = None
-    status = EXIT_OK
+    problems = []
     try:
-        for path in args.files:
+        for path in _spell_files(args.files, args.lang):
             try:
                 language = language_for(path, args.lang)
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
-            except ValueError as e:
-                raise UsageError(str(e)) from None
-            except UnicodeDecodeError as e:
-                print(f"{path}:1:1: file is not UTF-8 text ({e.reason} at byte {e.start})")
-                status = EXIT_ERROR
+                severities = severities_for(path)
+            except UnicodeDecodeError as e:  # (a ValueError: caught first)
+                problems.append(Diagnostic(path, 1, 1, 1, 1, Severity.ERROR, "syntax-error",
+                                           f"file is not UTF-8 text ({e.reason} at byte {e.start})"))
                 continue
+            except ValueError as e:  # an unknown language, or llmspell.toml (it names its file and problem)
+                raise UsageError(str(e)) from None
             except OSError as e:
                 raise UsageError(f"{path}: {e.strerror or e}") from None
             if runner is None:
                 runner = Runner(warm={})
-            for d in runner.check(source, path, language):
-                print(str(d))
-                status = EXIT_ERROR
+            found = lint_source(source, path, language, severities=severities)
+            problems.extend(merge_engine_syntax(found, runner.check(source, path, language), path, source))
     finally:
         if runner is not None:
             runner.shutdown()
-    return status
+    if args.strict:
+        for d in problems:
+            if d.severity is Severity.WARNING:
+                d.severity = Severity.ERROR
+    if args.format == "json":
+        print(json.dumps([d.to_dict() for d in problems], ensure_ascii=False, indent=1))
+    else:
+        for d in problems:
+            print(str(d))
+    return EXIT_ERROR if any(d.severity is Severity.ERROR for d in problems) else EXIT_OK
 
 
 def cmd_debug(args: argparse.Namespace) -> int:

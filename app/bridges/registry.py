@@ -193,6 +193,7 @@ class OptionInfo:
     name: str
     type: str
     doc: str = ""
+    required: bool = False  # a key of the options TypedDict that is not NotRequired (total=True)
 
 
 @dataclass
@@ -419,7 +420,9 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                 options_type = _strip_optional(ann)
                 if _is_typeddict(options_type):
                     ohints = get_type_hints(options_type)
-                    options = [OptionInfo(k, _type_name(v), doc.options.get(k, "")) for k, v in ohints.items()]
+                    required_keys: frozenset[str] = getattr(options_type, "__required_keys__", frozenset())
+                    options = [OptionInfo(k, _type_name(v), doc.options.get(k, ""), k in required_keys)
+                               for k, v in ohints.items()]
                 continue
             is_cb = _strip_optional(ann) is Callback
             params.append(ParamInfo(pname, _type_name(ann), p.default is inspect.Parameter.empty,

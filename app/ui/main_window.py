@@ -45,6 +45,7 @@ from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
 from app.ui.outline import OutlinePanel, symbols
+from app.ui.problems_panel import LintWiring
 from app.ui.repl import ReplWidget
 from app.ui.run_service import RunService, RunSession, run_options_from_settings
 from app.ui.settings import Settings, SettingsStore
@@ -197,6 +198,10 @@ class MainWindow(QMainWindow):
         self.debugging.add_panels()
         self.reference = ReferencePart(self)
         self.editing = EditingPart(self, self.find_bar, self.find_files)
+        # lint: the Problems panel, quick fixes and symbol actions (app/ui/problems_panel.py)
+        self.lint = LintWiring(self, self.tabs, self.diagnostics, fallback_definition=self.editing.goto_definition)
+        self.panels.add("problems", "Problems", self.lint.panel,
+                        PanelPlace(BOTTOM, tab_with="find_files", shown_in=EDITING_ONLY))
         # evals: the Eval panel (Run Eval on an .eval.yaml), with Debug this row
         self.evals = EvalWiring(self, self.runs.wait_runner, self._eval_settings, self.debug_eval_row)
         self.panels.add("evals", "Eval", self.evals.view, PanelPlace(BOTTOM, tab_with="find_files",
