@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import tree_sitter_javascript as tsjs
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
+
+from app import syntax
 
 PREFIX = "__ls_"
 DBG = "__ls_D"        # the file's debugger object
@@ -37,8 +38,6 @@ COUNTER = "__ls_n"    # the file's loop counter (pause polling)
 POLL_EVERY = 100_000
 #: a scope closure: ``(i, v, set)`` reads (or sets to v) the i-th name it knows
 CLOSURE_HEAD = f"({PREFIX}i, {PREFIX}v, {PREFIX}s) => {{ switch ({PREFIX}i) {{ "
-
-_LANGUAGE = Language(tsjs.language())
 
 FUNCTION_TYPES = {"function_declaration", "function_expression", "function", "arrow_function", "method_definition",
                   "generator_function_declaration", "generator_function"}
@@ -85,7 +84,7 @@ class Instrumented:
 
 
 def parse(source: str) -> Node:
-    return Parser(_LANGUAGE).parse(source.encode("utf-8")).root_node
+    return syntax.parse("js", source).root_node
 
 
 def _text(node: Node) -> str:
