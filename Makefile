@@ -80,11 +80,15 @@ package-test:
 	packaging/smoke_test.sh dist
 
 # PNGs of the main window in both themes, with a spell run and a trace selected; a paused debug session and
-# completion / call tips (their popups only in the *-screen.png grabs, which need an X server: xvfb-run).
+# completion / call tips (their popups only in the *-screen.png grabs, which need an X server: xvfb-run); the
+# debugging and editing layouts at 1280x800 and 1024x680 and the first run from the welcome page.
 screenshots: setup
 	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then xvfb-run -a $(PY) benchmarks/screenshots.py screenshots \
-	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_debug.py screenshots; \
-	else $(PY) benchmarks/screenshots.py screenshots && $(PY) benchmarks/screenshots_debug.py screenshots; fi
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_debug.py screenshots \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_layout.py screenshots \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_eval.py screenshots; \
+	else $(PY) benchmarks/screenshots.py screenshots && $(PY) benchmarks/screenshots_debug.py screenshots \
+	&& $(PY) benchmarks/screenshots_layout.py screenshots && $(PY) benchmarks/screenshots_eval.py screenshots; fi
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
 
+    from app.evals.cli import add_parser as add_eval_parser
+    add_eval_parser(sub)
+
     cache = sub.add_parser("cache", help="the response cache: stats or clear",
                            description="Show or clear the exact-match LLM response cache (the user cache folder).")
     cache.add_argument("action", choices=("stats", "clear"))
@@ -379,6 +382,17 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     before_first_use(lambda: config.export_to_environment(user))
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evals.cli import run_eval
+    settings: dict[str, Any] = {}
+    if args.executor == "ray":  # the cluster's environment supplies API keys, never this machine's keyring
+        from app import config
+        settings.update(config.llm_settings(config.load_settings()))
+    else:
+        _use_user_config(settings)
+    return run_eval(args, settings, UsageError)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from app.reference import write_docs
 
@@ -402,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
-                   "cache": cmd_cache}[args.command]
+                   "eval": cmd_eval, "cache": cmd_cache}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")

@@ -7,6 +7,7 @@ environment.
 """
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import os
@@ -129,6 +130,35 @@ def credential_configured(provider: str) -> bool:
         return False
 
 
+class CredentialSource(enum.Enum):
+    """Where a provider's API key comes from (the key itself is never shown)."""
+    NONE = "none"
+    KEYRING = "keyring"          # the OS keyring: kept across restarts
+    ENVIRONMENT = "environment"  # the user's own environment variable (wins over the keyring)
+    SESSION = "session"          # set in Settings without a usable keyring: kept until the IDE quits
+
+
+_session_only: set[str] = set()
+
+
+def credential_source(provider: str) -> CredentialSource:
+    """Where the key of ``provider`` comes from, if anywhere."""
+    env = PROVIDERS[provider][1]
+    if provider in _session_only and os.environ.get(env):
+        return CredentialSource.SESSION
+    if os.environ.get(env) and provider not in _exported:
+        return CredentialSource.ENVIRONMENT
+    return CredentialSource.KEYRING if credential_configured(provider) else CredentialSource.NONE
+
+
+def set_session_credential(provider: str, secret: str) -> None:
+    """Use ``secret`` as the key of ``provider`` in this process until it ends (no keyring, never a file)."""
+    os.environ[PROVIDERS[provider][1]] = secret
+    _exported.add(provider)
+    _session_only.add(provider)
+    log.info("using an API key for %s for this session only (no keyring)", provider)
+
+
 def keyring_problem() -> str | None:
     """Why keys cannot be stored (no usable keyring backend), or None when the keyring works."""
     try:
@@ -180,6 +210,7 @@ def delete_credential(provider: str) -> None:
     if provider in _exported:
         os.environ.pop(PROVIDERS[provider][1], None)
         _exported.discard(provider)
+    _session_only.discard(provider)
 
 
 _exported: set[str] = set()

@@ -62,6 +62,7 @@ class Language:
     lexer: str = ""                           # Lexilla lexer name: "lua" or "cpp"
     lexer_properties: tuple[tuple[str, str], ...] = ()
     indent_after: tuple[str, ...] = ()        # a line ending in one of these indents the next one
+    dedent_on: tuple[str, ...] = ("}", ")", "]")  # a line that is only one of these is dedented as it is typed
     fence: str = ""                           # name for Markdown code fences and Pygments ("go" for Tengo)
     #: outline symbols: (regular expression matched at line start, kind); group 1 = name, group 2 = "(params)"
     symbol_patterns: tuple[tuple[str, str], ...] = ()
@@ -123,6 +124,7 @@ LUA = Language(
     lexer="lua",
     lexer_properties=(("fold", "1"), ("fold.compact", "0")),
     indent_after=("then", "do", "else", "repeat", "{", "("),
+    dedent_on=("end", "else", "elseif", "until", "}", ")", "]"),
     fence="lua",
     symbol_patterns=(
         (r"^\s*(?:local\s+)?function\s+([\w.:]+)\s*(\([^)]*\))?", "function"),

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from app.bridges import registry
 from app.bridges.budget import HostBudget, budget_of
 from app.bridges.errors import CODES, SpellError, internal_error
-from app.bridges.registry import BridgeContext, BridgeHost
+from app.bridges.registry import BridgeContext, BridgeHost, CallScope
 from app.bridges.trace import Tracer
 from app.elastic_pool import ElasticPool
 from app.engines.base import Diagnostic, Frame, Limits, SpellFailure, language_for
@@ -37,6 +37,7 @@ from app.engines.protocol import (
     BridgeResult,
     CallbackCall,
     CallbackResult,
+    CancelCall,
     ChannelClosed,
     DebugCommand,
     DebugReply,
@@ -266,6 +267,8 @@ class _RunSession:
         self.budget.on_exceeded = lambda message: self.worker.kill("host_limit")
         worker.reader.max_elements = limits.message_elements
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
+        self._concurrent: dict[int, CallScope] = {}  # a task's/promise's calls in flight, by call id
+        self._concurrent_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._dead = threading.Event()
         self._ended = threading.Event()  # set by the last reader: the run is over
@@ -413,16 +416,34 @@ class _RunSession:
                 elif isinstance(msg, BridgeCall):
                     if worker.killed_because is not None:
                         continue  # draining a stopped worker: its calls get no answer
+                    if msg.concurrent and not self._admit(msg):
+                        continue
                     if self.bridges.is_inline(msg.target, msg.method):
                         self.serve_call(msg)
                         continue
+                    if msg.concurrent:
+                        # a task's call: the spell runs on and its next calls are likely in the pipe already,
+                        # so the reader stays the reader and hands the call to a pool thread (a hand-off per
+                        # call is cheaper than a chain of reader hand-offs, one per call)
+                        try:
+                            self.runner._threads.submit(self.serve_call, msg)
+                            continue
+                        except RuntimeError:  # the runner is shutting down: serve it the usual way
+                            pass
                     with self._role_lock:
                         self._reading = False
-                    if self._pending or run.debug is not None:
+                    if self._pending or run.debug is not None or msg.concurrent:
                         # Others wait for the worker (callback results; a parallel workflow's other steps
-                        # send their calls meanwhile) or the debugger's replies may come: someone reads on.
+                        # send their calls meanwhile; a task's call leaves the spell running, so its next
+                        # calls come while this one is served) or the debugger's replies may come: someone
+                        # reads on.
                         self._ensure_reader()
                     return msg
+                elif isinstance(msg, CancelCall):
+                    with self._concurrent_lock:
+                        scope = self._concurrent.get(msg.call_id)
+                    if scope is not None:
+                        scope.cancelled.set()
                 elif isinstance(msg, CallbackResult):
                     fut = self._pending.pop(msg.call_id, None)
                     if fut is not None:
@@ -453,6 +474,10 @@ class _RunSession:
             self._ended.set()
         if self._finished is None:
             self.ctx.cancelled.set()
+        with self._concurrent_lock:  # tasks' calls still in flight when the run ended: nobody will read them
+            abandoned = list(self._concurrent.values())
+        for scope in abandoned:
+            scope.cancelled.set()
         for fut in list(self._pending.values()):
             if not fut.done():
                 fut.set_exception(SpellError("cancelled", "the run ended"))
@@ -471,15 +496,39 @@ class _RunSession:
         return self.run.debug.paused_seconds() if self.run.debug is not None else 0.0
 
     # bridge calls ---------------------------------------------------------------------------------------------
+    def _admit(self, msg: BridgeCall) -> bool:
+        """Register a task's call (so a CancelCall finds it); refuse it past the run's cap. The worker keeps to
+        the cap itself (further calls wait there), so a refusal means a worker that does not."""
+        with self._concurrent_lock:
+            if len(self._concurrent) >= max(1, self.limits.max_concurrent_calls):
+                admitted = False
+            else:
+                self._concurrent[msg.call_id] = CallScope(msg.line, cancellable=msg.abortable)
+                admitted = True
+        if not admitted:
+            self._send(BridgeResult(msg.call_id, error={
+                "code": "limit_exceeded",
+                "message": f"more than {self.limits.max_concurrent_calls} bridge calls in flight at once"}))
+        return admitted
+
     def serve_call(self, msg: BridgeCall) -> None:
+        scope = None
+        if msg.concurrent:
+            with self._concurrent_lock:
+                scope = self._concurrent.get(msg.call_id)
+        scope = scope or CallScope(msg.line)
         try:
-            value = self.bridges.call(msg.target, msg.method, msg.args, msg.opts, msg.line)
+            with self.ctx.serving(scope):
+                value = self.bridges.call(msg.target, msg.method, msg.args, msg.opts, msg.line)
             reply = BridgeResult(msg.call_id, value=value)
         except SpellError as e:
             reply = BridgeResult(msg.call_id, error=e.to_dict())
         except Exception:  # a host bug: its text may quote host data, so the spell gets only our message
             log.exception("bridge %s.%s failed", msg.target, msg.method)
             reply = BridgeResult(msg.call_id, error=internal_error(msg.target, msg.method))
+        if msg.concurrent:  # the slot is free before the worker hears of it (it may send the next call at once)
+            with self._concurrent_lock:
+                self._concurrent.pop(msg.call_id, None)
         try:
             self._send(reply)
         except OSError:

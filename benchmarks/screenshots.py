@@ -51,6 +51,11 @@ def qwait(ms: int) -> None:
     loop.exec()
 
 
+def save_all(w, out: Path, shots: list) -> int:
+    """Save ``(name, pixmap)`` shots into ``out`` and shut the window's services down."""
+    return save_all(w, out, shots)
+
+
 def wait(app, cond, timeout: float = 60.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -119,7 +124,7 @@ def main() -> int:
     shots.append(("welcome-dark.png", w.grab()))
     w.store.update(theme="light")
     w.tabs.setCurrentWidget(page)
-    w.action_replace()
+    w.editing.replace()
     w.find_bar.find_edit.setText("name")
     w.docks["find_files"].show()
     w.docks["find_files"].raise_()
@@ -128,11 +133,7 @@ def main() -> int:
     wait(app, lambda: bool(w.find_files.hits), 5)
     qwait(150)
     shots.append(("find-light.png", w.grab()))
-    for name, pix in shots:
-        pix.save(str(out / name))
-        print("saved", out / name)
-    w.shutdown_for_tests()
-    return 0
+    return save_all(w, out, shots)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshots import DEMO, qwait, wait  # noqa: E402
+from screenshots import DEMO, qwait, save_all, wait  # noqa: E402
 
 
 def screen(w):
@@ -90,7 +90,7 @@ def main() -> int:
     qwait(400)
     shots.append(("debug-dark-hover-screen.png", screen(w)))
     w.store.update(theme="light")
-    w.action_step_over()
+    w.debugging.step_over()
     wait(app, lambda: ctl.is_paused and ctl.stop.line != 5, 20)
     qwait(500)
     shots.append(("debug-light-stepped.png", w.grab()))
@@ -191,11 +191,7 @@ def main() -> int:
     qwait(400)
     print("handle list:", ed.autoCActive())
     shots.append(("intel-handle-screen.png", screen(w)))
-    for name, pix in shots:
-        pix.save(str(out / name))
-        print("saved", out / name)
-    w.shutdown_for_tests()
-    return 0
+    return save_all(w, out, shots)
 
 
 if __name__ == "__main__":

@@ -22,4 +22,4 @@ const gate = Workflow.conditional((text) => {
 
 console.log("branch: " + gate.branch);
 console.log(gate.output);
-return { branch: gate.branch, ok: pipeline.ok && gate.ok };
+return { branch: gate.branch, ok: pipeline.ok && gate.ok, article: gate.output };

@@ -22,4 +22,4 @@ end, {
 
 print("branch: " .. gate.branch)
 print(gate.output)
-return {branch = gate.branch, ok = pipeline.ok and gate.ok}
+return {branch = gate.branch, ok = pipeline.ok and gate.ok, article = gate.output}

@@ -1,19 +1,17 @@
-// parallel_analysts.js: three analysts answer at the same time (their LLM calls overlap on the host),
-// then a synthesizer agent combines their views.
+// parallel_analysts.js: three analysts answer at the same time — their LLM calls are promises in flight
+// together on the host — then a synthesizer agent combines their views. The whole group has a deadline:
+// AbortSignal.timeout cancels the calls still running (closing their LLM requests) when it passes.
 const question = (INPUT && INPUT.question) || "Should our team adopt a four-day work week?";
 
-const analysts = Workflow.parallel([
-  { name: "optimist", prompt: "As an optimist, analyse: {{input}}" },
-  { name: "skeptic", prompt: "As a skeptic, analyse: {{input}}" },
-  { name: "economist", prompt: "As an economist, analyse: {{input}}" },
-], { input: question, maxConcurrency: 3, name: "analysts" });
+const roles = [["optimist", "an"], ["skeptic", "a"], ["economist", "an"]];
+const signal = AbortSignal.timeout(60000);
+const views = await Promise.all(roles.map(([role, article]) =>
+  LLM.completeAsync(`As ${article} ${role}, analyse: ${question}`, { signal })));
 
-for (const r of analysts.results) {
-  console.log(r.name + ": " + r.output);
-}
+roles.forEach(([role], i) => console.log(role + ": " + views[i]));
 
 const synthesizer = Agent.new({ name: "synthesizer", system: "Combine analyses into one recommendation." });
-const summary = synthesizer.run("Views: " + analysts.output.join(" | "));
+const summary = await synthesizer.runAsync("Views: " + views.join(" | "));
 console.log("synthesis: " + summary.text);
 
-return { ok: analysts.ok, views: analysts.output.length };
+return { ok: true, views: views.length };

@@ -36,7 +36,7 @@ def test_json_output_and_input_file(tmp_path):
     assert r.returncode == 0
     record = json.loads(r.stdout)
     assert record["status"] == "ok" and record["exit_code"] == 0
-    assert record["value"] == {"greeted": "Grace"}
+    assert record["value"] == {"greeted": "Grace", "reply": "Echo: Say hello to Grace"}
     assert "Hello, Grace!" in r.stderr  # with --json the spell's output goes to stderr
 
 

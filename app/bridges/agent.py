@@ -1,6 +1,7 @@
 """``Agent``: an LLM with tools, run as litellm's tool-calling loop (call, run tools, feed results back)."""
 from __future__ import annotations
 
+import contextvars
 import itertools
 import json
 import logging
@@ -116,13 +117,13 @@ class AgentInstance:
         specs = [t.openai() for t in self._tools] or None
         usage: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0}
         steps: list[dict[str, Any]] = []
-        with tracer.span("agent", self._name, file=ctx.spell_path, line=ctx.current_line,
+        with tracer.span("agent", self._name, file=ctx.spell_path, line=ctx.call_line(),
                          model=self._opts.get("model"), request={"input": messages[-1]["content"]}) as agent_span:
             for n in range(1, max_steps + 1):
-                if ctx.cancelled.is_set():
+                if ctx.call_cancelled().is_set():
                     raise SpellError("cancelled", f"agent {self._name} cancelled at step {n}")
                 with tracer.span("agent_step", f"{self._name} step {n}", file=ctx.spell_path,
-                                 line=ctx.current_line) as step_span:
+                                 line=ctx.call_line()) as step_span:
                     result = client.chat(messages, self._llm_opts(), caller=f"Agent {self._name}", tools=specs)
                     _usage_add(usage, result)
                     messages.append(result.openai_message())
@@ -153,7 +154,8 @@ class AgentInstance:
                     return self._run_call(call)
             with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_TOOLS),
                                     thread_name_prefix="agent-tools") as pool:
-                outcomes = list(pool.map(one, calls))
+                scopes = [contextvars.copy_context() for _ in calls]  # the call's line and cancellation
+                outcomes = list(pool.map(lambda c, call: c.run(one, call), scopes, calls))
         messages.extend(message for _, message in outcomes)
         return [record for record, _ in outcomes]
 

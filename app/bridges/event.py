@@ -248,7 +248,7 @@ class EventBridge(Bridge):
         """
         bus = bus_of(self.ctx)
         bus.drain()
-        return bus.wait(pattern, timeout, self.ctx.cancelled)  # type: ignore[return-value]
+        return bus.wait(pattern, timeout, self.ctx.call_cancelled())  # type: ignore[return-value]
 
     def list(self) -> list[dict[str, Any]]:
         """The active subscriptions.

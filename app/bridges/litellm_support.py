@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -128,6 +129,39 @@ def ensure_thread_loop() -> None:
         _thread_state.holder = _LoopHolder()
         asyncio.set_event_loop(_thread_state.holder.loop)
     _thread_state.ready = True
+
+
+_io_loop: asyncio.AbstractEventLoop | None = None
+_io_lock = threading.Lock()
+
+
+def _io() -> asyncio.AbstractEventLoop:
+    """The host's asyncio loop for abortable LLM requests: one daemon thread, started on first use. (One
+    long-lived loop: litellm's logging worker binds itself to the loop of the first async call.)"""
+    global _io_loop
+    with _io_lock:
+        if _io_loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="llm-io", daemon=True).start()
+            _io_loop = loop
+        return _io_loop
+
+
+# litellm runs custom providers' async calls (the offline models) through an executor that makes the coroutine;
+# one cancelled before it starts is never awaited, which only means that nothing ran: not worth a warning.
+warnings.filterwarnings("ignore", message=r"coroutine '.*acompletion' was never awaited", category=RuntimeWarning)
+
+
+def run_abortable(coro: Any, cancelled: Any) -> Any:
+    """Run ``coro`` on the host's I/O loop and wait for its result on this thread; when ``cancelled`` (a
+    :class:`~app.bridges.registry.CancelSignal`) is set meanwhile, the coroutine is cancelled (an HTTP request
+    in it is closed) and ``concurrent.futures.CancelledError`` is raised."""
+    fut = asyncio.run_coroutine_threadsafe(coro, _io())
+    forget = cancelled.on_set(fut.cancel) if hasattr(cancelled, "on_set") else (lambda: None)
+    try:
+        return fut.result()
+    finally:
+        forget()
 
 
 def provider_of(model: str) -> str:

@@ -7,6 +7,7 @@ call it from several host threads at once.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import random
@@ -25,6 +26,7 @@ from app.bridges.litellm_support import (
     map_exception,
     provider_of,
     retry_after,
+    run_abortable,
 )
 from app.bridges.llm_types import (
     SAMPLING_KEYS,
@@ -123,7 +125,7 @@ class LLMClient:
         opts = opts or {}
         model = str(opts.get("model") or self.default_model())
         params = {k: opts[k] for k in SAMPLING_KEYS if opts.get(k) is not None}  # type: ignore[literal-required]
-        line = self.ctx.current_line
+        line = self.ctx.call_line()
         hooked = self.hooks.run("before_llm", {"model": model, "messages": spell_messages(messages),
                                               "params": params, "caller": caller}, subject=model)
         if hooked.skipped:
@@ -217,7 +219,7 @@ class LLMClient:
                 delay = self._delay(attempt, e)
                 attempts.append({"error": e.code, "message": e.message, "delay": round(delay, 3)})
                 log.info("retrying %s after %s in %.2fs", model, e.code, delay)
-                if self.ctx.cancelled.wait(delay):
+                if self.ctx.call_cancelled().wait(delay):
                     raise SpellError("cancelled", "run cancelled while waiting to retry") from None
         raise AssertionError("unreachable")
 
@@ -232,11 +234,11 @@ class LLMClient:
         return min(cap, base * (2 ** attempt)) * (0.5 + random.random() / 2)
 
     def _where(self, caller: str) -> str:
-        line = self.ctx.current_line
+        line = self.ctx.call_line()
         return f"{caller} at {os.path.basename(self.ctx.spell_path)}:{line}" if line else caller
 
     def _check_cancelled(self) -> None:
-        if self.ctx.cancelled.is_set():
+        if self.ctx.call_cancelled().is_set():
             raise SpellError("cancelled", "the run was cancelled")
 
     def _once(self, model: str, body: dict[str, Any], opts: LLMOptions,
@@ -287,7 +289,7 @@ class LLMClient:
             waited = limiter.reserve(estimated)
             if waited > 0:
                 log.info("%s: waiting %.2fs for its rate limit", model, waited)
-                if self.ctx.cancelled.wait(waited):
+                if self.ctx.call_cancelled().wait(waited):
                     raise SpellError("cancelled", "run cancelled while waiting for the rate limit")
         result = self._litellm_call(model, body, opts, on_chunk)
         result.rate_wait_s = waited
@@ -336,8 +338,15 @@ class LLMClient:
         kwargs = self._call_kwargs(model, body, opts)
         if on_chunk is not None:
             return self._stream(litellm, model, kwargs, on_chunk)
+        scope = self.ctx.call_scope()
         try:
-            resp = self._sender(litellm, model)(**kwargs)
+            sender = self._sender(litellm, model)
+            if scope is not None and scope.cancellable and sender is litellm.completion:
+                resp = _abortable_completion(litellm, kwargs, scope.cancelled)
+            else:  # (a configured alias goes through the Router: a cancel only drops its answer)
+                resp = sender(**kwargs)
+        except SpellError:
+            raise
         except Exception as e:
             raise _mapped(e, model) from None
         return _result_from_response(litellm, resp, model)
@@ -389,7 +398,7 @@ class LLMClient:
     def embed(self, texts: list[str], opts: dict[str, Any] | None, caller: str) -> list[list[float]]:
         opts = opts or {}
         model = str(opts.get("model") or self.embedding_model())
-        span = self.tracer.start("embedding", caller, file=self.ctx.spell_path, line=self.ctx.current_line,
+        span = self.tracer.start("embedding", caller, file=self.ctx.spell_path, line=self.ctx.call_line(),
                                  model=model, request={"input": texts})
         try:
             vectors, usage, cost = self._embed_retrying(model, texts, opts)
@@ -426,7 +435,7 @@ class LLMClient:
                     cassette.record(request, {"error": e.to_dict()})
                 if not e.retryable or attempt == retries:
                     raise
-                if self.ctx.cancelled.wait(self._delay(attempt, e)):
+                if self.ctx.call_cancelled().wait(self._delay(attempt, e)):
                     raise SpellError("cancelled", "run cancelled while waiting to retry") from None
         raise AssertionError("unreachable")
 
@@ -454,6 +463,16 @@ class LLMClient:
         except Exception:
             cost = 0.0
         return vectors, usage, cost
+
+
+def _abortable_completion(litellm: Any, kwargs: dict[str, Any], cancelled: threading.Event) -> Any:
+    """``litellm.acompletion`` on the host's I/O loop, aborted when ``cancelled`` is set: cancelling the asyncio
+    task closes the HTTP connection, so the provider stops working on an answer nobody will read (a task's call
+    that lost a race or was cancelled)."""
+    try:
+        return run_abortable(litellm.acompletion(**kwargs), cancelled)
+    except concurrent.futures.CancelledError:
+        raise SpellError("cancelled", "the call was cancelled") from None
 
 
 class _Providers:

@@ -19,6 +19,10 @@ Rules, applied to the chat request (see also app/bridges/README.md):
 5. ``stop`` cuts the reply at the first stop sequence; ``max_tokens`` keeps that many tokens (finish ``length``).
 6. Tokens are counted as words and punctuation marks (``\\w+|[^\\w\\s]``); streaming sends one word per chunk.
 7. Embeddings are 32-dimensional, L2-normalised hashed bags of words: equal texts give equal vectors.
+8. **Grading** (a JSON schema named ``llmspell_grade``, as ``llm-rubric`` eval assertions send): the user message
+   holds ``Rubric:`` and ``Output:`` sections. The rubric's quoted phrases (else its words of 4+ letters that are not
+   filler) are looked for in the output, case-insensitively; ``score`` is the fraction found, ``pass`` is
+   ``score >= 0.5`` (every quoted phrase, when there are quoted phrases), ``reason`` names what was found or missed.
 """
 from __future__ import annotations
 
@@ -342,10 +346,40 @@ def _answer(user_text: str, params: dict[str, Any]) -> str:
     fmt = params.get("response_format") or {}
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         spec = fmt.get("json_schema") or {}
+        if spec.get("name") == GRADE_SCHEMA_NAME:
+            return json.dumps(grade(user_text), ensure_ascii=False)
         return json.dumps(instance_for(spec.get("schema", spec), user_text), ensure_ascii=False)
     if isinstance(fmt, dict) and fmt.get("type") == "json_object":
         return json.dumps({"answer": f"Echo: {user_text}"}, ensure_ascii=False)
     return f"Echo: {user_text}"
+
+
+GRADE_SCHEMA_NAME = "llmspell_grade"
+_GRADE_FILLER = {"that", "this", "with", "from", "have", "should", "must", "answer", "output", "response", "mention",
+                 "mentions", "about", "which", "their", "there", "does", "into", "only", "than", "then", "when",
+                 "what", "says", "say", "give", "gives", "contain", "contains", "include", "includes", "the"}
+
+
+def grade(prompt: str) -> dict[str, Any]:
+    """Rule 8: grade the ``Output:`` section of ``prompt`` against its ``Rubric:`` section."""
+    m = re.search(r"Rubric:\s*(.*?)\n\s*Output:\s*(.*)\Z", prompt, re.S)
+    rubric, output = (m.group(1), m.group(2)) if m else (prompt, "")
+    quoted = [q for q in re.findall(r'"([^"]+)"|\'([^\']+)\'', rubric) for q in q if q]
+    terms = quoted or list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{4,}", rubric.lower())
+                                         if w not in _GRADE_FILLER))
+    if not terms:
+        return {"pass": True, "score": 1.0, "reason": "the rubric names nothing to look for"}
+    low = output.lower()
+    found = [t for t in terms if t.lower() in low]
+    missing = [t for t in terms if t not in found]
+    score = round(len(found) / len(terms), 4)
+    passed = not missing if quoted else score >= 0.5
+    parts = []
+    if found:
+        parts.append("mentions " + ", ".join(found[:5]))
+    if missing:
+        parts.append("misses " + ", ".join(missing[:5]))
+    return {"pass": passed, "score": score, "reason": "; ".join(parts)}
 
 
 def stream_pieces(text: str) -> list[str]:

@@ -10,6 +10,8 @@ Calling convention (every language): required arguments positional, then one opt
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import inspect
 import logging
@@ -38,6 +40,7 @@ BRIDGE_MODULES = [
     "app.bridges.state",
     "app.bridges.event",
     "app.bridges.hook",
+    "app.bridges.task",
 ]
 
 HANDLE_KEY = "$handle"
@@ -63,6 +66,52 @@ class Callback:
         return f"<script function #{self.id}>"
 
 
+class CancelSignal(threading.Event):
+    """A cancellation flag that can also run callbacks when it is set (``on_set``), e.g. to abort an asyncio
+    task that holds an HTTP request. Setting a run's signal sets the signals of its calls in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._callbacks: list[Callable[[], None]] = []
+        self._cb_lock = threading.Lock()
+
+    def set(self) -> None:
+        super().set()
+        with self._cb_lock:
+            callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            try:
+                fn()
+            except Exception:  # one failing listener must not keep the others from hearing the cancel
+                log.exception("cancel callback failed")
+
+    def on_set(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """Call ``fn`` once when this is set (at once if it already is); returns a function that unregisters."""
+        with self._cb_lock:
+            if not self.is_set():
+                self._callbacks.append(fn)
+                return lambda: self._forget(fn)
+        fn()
+        return lambda: None
+
+    def _forget(self, fn: Callable[[], None]) -> None:
+        with self._cb_lock:
+            with contextlib.suppress(ValueError):
+                self._callbacks.remove(fn)
+
+
+@dataclass
+class CallScope:
+    """One bridge call being served: its spell line and its own cancel signal (a task's call can be cancelled
+    alone; stopping the run cancels them all). ``cancellable``: made by a task or promise, which may abandon it."""
+    line: int | None = None
+    cancelled: CancelSignal = field(default_factory=CancelSignal)
+    cancellable: bool = False
+
+
+_CALL_SCOPE: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("bridge_call_scope", default=None)
+
+
 @dataclass
 class BridgeContext:
     """Per-run services a bridge may use. The runner builds one per run; tests may build their own."""
@@ -74,12 +123,42 @@ class BridgeContext:
     profile: str = "standard"
     limits: Any = None
     settings: dict[str, Any] = field(default_factory=dict)
-    current_line: int | None = None
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    current_line: int | None = None  # the latest call's line; concurrent calls: see call_line()
+    cancelled: threading.Event = field(default_factory=CancelSignal)  # the whole run was stopped
     output: Callable[[str, str], None] = lambda stream, text: None
     invoke_callback: Callable[[int, list[Any]], Any] | None = None
     #: Shared per-run services other bridges add (tracer, state store, event bus...), keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
+
+    # the call being served on this thread (runs of tasks/promises serve several calls at once) -------------
+    @contextlib.contextmanager
+    def serving(self, scope: CallScope) -> Any:
+        """Serve one call inside ``scope``: :meth:`call_line` and :meth:`call_cancelled` answer for it, and a
+        stop of the run cancels it."""
+        run = self.cancelled
+        forget = run.on_set(scope.cancelled.set) if isinstance(run, CancelSignal) else (lambda: None)
+        if run.is_set():
+            scope.cancelled.set()
+        token = _CALL_SCOPE.set(scope)
+        try:
+            yield scope
+        finally:
+            _CALL_SCOPE.reset(token)
+            forget()
+
+    def call_scope(self) -> CallScope | None:
+        """The call served on this thread, if any."""
+        return _CALL_SCOPE.get()
+
+    def call_line(self) -> int | None:
+        """The spell line of the call served on this thread (for spans and messages)."""
+        scope = _CALL_SCOPE.get()
+        return scope.line if scope is not None and scope.line is not None else self.current_line
+
+    def call_cancelled(self) -> threading.Event:
+        """Set when the call served on this thread was cancelled (its task was) or the run was stopped."""
+        scope = _CALL_SCOPE.get()
+        return scope.cancelled if scope is not None else self.cancelled
 
     def service(self, name: str, factory: Callable[[], Any]) -> Any:
         """The per-run service ``name``, created with ``factory`` on first use."""
@@ -124,6 +203,7 @@ class MethodInfo:
     hints: dict[str, Any] = field(repr=False, default_factory=dict)
     options_type: Any = field(repr=False, default=None)
     inline: bool = False
+    languages: tuple[str, ...] | None = None  # None: every language that has its global
 
     @property
     def has_opts(self) -> bool:
@@ -149,6 +229,8 @@ class GlobalInfo:
     cls: type = field(repr=False)
     doc: DocInfo
     methods: dict[str, MethodInfo]
+    worker_side: bool = False                 # implemented inside the worker (see bridge())
+    languages: tuple[str, ...] | None = None  # None: every language
 
 
 _SECTION = re.compile(r"^(Args|Options|Returns|Errors|Example(?: \((\w+)\))?):\s*$")
@@ -250,11 +332,18 @@ _loaded = False
 _lock = threading.Lock()
 
 
-def bridge(name: str) -> Callable[[type], type]:
-    """Register a class as the spell global ``name``."""
+def bridge(name: str, *, worker_side: bool = False,
+           languages: tuple[str, ...] | None = None) -> Callable[[type], type]:
+    """Register a class as the spell global ``name``.
+
+    ``worker_side``: the global is implemented inside the worker (``Task``: its calls never reach the host); the
+    class only describes it, for the reference, completion and lint, and is left out of :func:`describe`.
+    ``languages``: the spell languages that have it (None: all)."""
     def register(cls: type) -> type:
         _GLOBALS[name] = cls
         cls.bridge_name = name  # type: ignore[attr-defined]
+        cls.worker_side = worker_side  # type: ignore[attr-defined]
+        cls.languages = languages  # type: ignore[attr-defined]
         _INFO.pop(("global", name), None)
         return cls
     return register
@@ -267,12 +356,24 @@ def inline(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def handle_type(name: str) -> Callable[[type], type]:
-    """Register a class whose instances spells hold as objects (``agent:run(...)``)."""
+def only_in(*language_ids: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a bridge method as available in these spell languages only (the reference says so)."""
+    def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.__bridge_languages__ = tuple(language_ids)  # type: ignore[attr-defined]
+        return func
+    return mark
+
+
+def handle_type(name: str, *, worker_side: bool = False,
+                languages: tuple[str, ...] | None = None) -> Callable[[type], type]:
+    """Register a class whose instances spells hold as objects (``agent:run(...)``); ``worker_side`` and
+    ``languages`` as for :func:`bridge`."""
     def register(cls: type) -> type:
         _TYPES[name] = cls
         _HANDLE_TYPES_BY_CLASS[cls] = name
         cls.bridge_name = name  # type: ignore[attr-defined]
+        cls.worker_side = worker_side  # type: ignore[attr-defined]
+        cls.languages = languages  # type: ignore[attr-defined]
         _INFO.pop(("type", name), None)
         return cls
     return register
@@ -318,8 +419,10 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                                     doc.args.get(pname, ""), is_cb))
         ret = hints.get("return", Any)
         methods[attr] = MethodInfo(attr, params, options, _type_name(ret), doc, func, hints, options_type,
-                                   bool(getattr(func, "__bridge_inline__", False)))
-    return GlobalInfo(name, kind, cls, parse_docstring(cls.__doc__), methods)
+                                   bool(getattr(func, "__bridge_inline__", False)),
+                                   getattr(func, "__bridge_languages__", None))
+    return GlobalInfo(name, kind, cls, parse_docstring(cls.__doc__), methods,
+                      bool(getattr(cls, "worker_side", False)), getattr(cls, "languages", None))
 
 
 def info(name: str, kind: str = "global") -> GlobalInfo:
@@ -352,8 +455,8 @@ def describe() -> dict[str, Any]:
                          "callbacks": [p.name for p in m.params if p.is_callback],
                          "has_opts": m.has_opts}
                 for m in g.methods.values()}
-    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info()},
-            "types": {t.name: {"methods": methods(t)} for t in types_info()}}
+    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info() if not g.worker_side},
+            "types": {t.name: {"methods": methods(t)} for t in types_info() if not t.worker_side}}
 
 
 # ----------------------------------------------------------------------------------------------- validation

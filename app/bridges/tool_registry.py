@@ -117,7 +117,7 @@ def run_tool(ctx: BridgeContext, tool: ToolDef, args: Any) -> Any:
         raise SpellError("invalid_argument", f"tool {name!r}: arguments must be a table, got {type(args).__name__}")
     hooks = hooks_of(ctx)
     tracer: Tracer = ctx.service("tracer", Tracer)
-    with tracer.span("tool", name, file=ctx.spell_path, line=ctx.current_line, request={"args": args}) as span:
+    with tracer.span("tool", name, file=ctx.spell_path, line=ctx.call_line(), request={"args": args}) as span:
         hooked = hooks.run("before_tool", {"tool": name, "args": args}, subject=name)
         if hooked.skipped:
             span["_response"] = {"result": hooked.result, "skipped": True}

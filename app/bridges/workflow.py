@@ -7,6 +7,7 @@ function steps overlaps too (see ``benchmarks/bench_parallel_workflow.py``).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,7 @@ class WorkflowBridge(Bridge):
     def _begin(self, kind: str, opts: WorkflowOptions) -> dict[str, Any]:
         tracer: Tracer = self.ctx.service("tracer", Tracer)
         return tracer.start("workflow", f"{opts.get('name') or 'workflow'} ({kind})", file=self.ctx.spell_path,
-                            line=self.ctx.current_line, request={"input": opts.get("input")})
+                            line=self.ctx.call_line(), request={"input": opts.get("input")})
 
     def _finish(self, span: dict[str, Any], out: dict[str, Any] | None, error: BaseException | None = None) -> None:
         tracer: Tracer = self.ctx.service("tracer", Tracer)
@@ -196,7 +197,9 @@ class WorkflowBridge(Bridge):
 
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workflow") as pool:
-                results = list(pool.map(one, made))
+                # each step sees the call being served (its line, its cancellation: a task may cancel it)
+                scopes = [contextvars.copy_context() for _ in made]
+                results = list(pool.map(lambda c, st: c.run(one, st), scopes, made))
             for step, result in zip(made, results):
                 if result["attempts"]:
                     _raise_if_stopped(result, strategy, step)

@@ -132,10 +132,10 @@ def run_step(ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any]
     base = float(ctx.settings.get("retry_base_delay", 0.5))
     error: SpellError | None = None
     for attempt in range(1, tries + 1):
-        if ctx.cancelled.is_set():
+        if ctx.call_cancelled().is_set():
             raise SpellError("cancelled", f"workflow cancelled before step {step.name!r}")
         try:
-            with tracer.span("workflow_step", step.name, file=ctx.spell_path, line=ctx.current_line,
+            with tracer.span("workflow_step", step.name, file=ctx.spell_path, line=ctx.call_line(),
                              request={"kind": step.kind, "input": inp, "attempt": attempt}) as span:
                 output = step.run(inp, dict(variables, input=inp))
                 span["_response"] = {"output": output}
@@ -145,7 +145,7 @@ def run_step(ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any]
                 raise
             error = e
             log.info("workflow step %s failed (attempt %d/%d): %s", step.name, attempt, tries, e)
-            if attempt < tries and ctx.cancelled.wait(base * (2 ** (attempt - 1))):
+            if attempt < tries and ctx.call_cancelled().wait(base * (2 ** (attempt - 1))):
                 raise SpellError("cancelled", "workflow cancelled while waiting to retry") from None
     assert error is not None
     return {"name": step.name, "ok": False, "output": None, "attempts": tries,

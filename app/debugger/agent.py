@@ -104,7 +104,7 @@ class _Api:
 
     NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints",
              "refresh_current", "stack", "scopes", "variables", "string_slice", "evaluate", "set_variable",
-             "begin_step", "begin_pause", "set_options", "clear_refs", "on_error")
+             "begin_step", "begin_pause", "set_options", "clear_refs", "on_error", "set_thread_namer")
 
     if TYPE_CHECKING:  # the Lua functions named in NAMES, set as attributes below
         def __getattr__(self, name: str) -> Any: ...
@@ -173,6 +173,11 @@ class LuaDebugAgent:
             log.warning("cannot read the running coroutine: pause reaches the main coroutine only")
         session.sandbox.set_chunk_loader(self._lua_loader)
         session.sandbox.set_error_observer(self.api.on_error)
+        tasks = getattr(session, "tasks", None)
+        if tasks is not None:  # tasks run on the debugger's coroutines (hooked, stepped, shown as "task #n")
+            coroutine = session.env.coroutine
+            tasks.set_coroutines(coroutine.create, coroutine.resume)
+            self.api.set_thread_namer(tasks.name_of, tasks.list)
         self._orig_bridge_call = host.bridge_call
         host.bridge_call = self._bridge_call
         self._orig_serve_callback = host.serve_callback

@@ -27,6 +27,7 @@ local sformat, ssub, sfind, sgsub, concat, sort, pack, unpack = string.format, s
       string.gsub, table.concat, table.sort, table.pack, table.unpack
 
 local SELF_SOURCE = "=[llmspell-debug]"
+local TASKS_SOURCE = "=[llmspell tasks]"  -- the task scheduler (app/engines/lua_tasks.lua): never shown
 local DBG_LOCAL = "__llmspell_dbg"
 local MAX_STRING = 200          -- characters of a string shown inline
 local MAX_SORT = 5000           -- tables with more keys are paged in iteration order
@@ -50,6 +51,8 @@ local TS = setmetatable({}, {__mode = "k"})       -- thread → {mode = "none"|"
 local main_thread = co_running()
 local CUR = {main_thread}                         -- CUR[1]: the running thread (read by the poker thread)
 local GRAVE, ngrave = {}, 1                       -- recently left coroutines, kept alive until a safe point
+local THREAD_NAMER = nil                            -- coroutine → its name ("task #3"), set by api.set_thread_namer
+local TASK_LISTER = nil                             -- () → the live tasks {id, status, co, line}, ordered by id
 local REFS, nrefs = {}, 0                         -- variable references, valid while stopped
 local COND_CACHE = {}                             -- compiled conditions and log parts by text
 local INITIAL_GLOBALS = {}
@@ -409,7 +412,7 @@ local function frames(T)
       end
     else
       local lvl = current and level - 1 or level
-      local label = (th == main_thread) and "main" or "coroutine"
+      local label = (th == main_thread) and "main" or (THREAD_NAMER and THREAD_NAMER(th)) or "coroutine"
       local next_level = level + 1
       if is_spell(info.source) then
         local name = info.name
@@ -436,11 +439,34 @@ local function frames(T)
                              thread_label = label}
           end
         end
-      elseif info.source ~= SELF_SOURCE and info.what ~= "C" then
+      elseif info.source ~= SELF_SOURCE and info.source ~= TASKS_SOURCE and info.what ~= "C" then
         out[#out + 1] = {name = info.name or "function", chunk = info.short_src, line = info.currentline,
                          kind = "chunk", lvl = lvl, thread = th, thread_label = label}
       end
       level = next_level
+    end
+  end
+  -- then every other task that waits (its own stack, labelled "task #n (waiting)"): what the spell is doing
+  -- concurrently, inspectable like any frame
+  if TASK_LISTER then
+    for _, t in ipairs(TASK_LISTER()) do
+      local co = t.co
+      if #out >= MAX_FRAMES then break end
+      if not visited[co] and co_status(co) == "suspended" then
+        visited[co] = true
+        local label = ((THREAD_NAMER and THREAD_NAMER(co)) or "task") .. " (" .. tostring(t.status) .. ")"
+        local lv = 0
+        while #out < MAX_FRAMES do
+          local info = getinfo(co, lv, "Slnf")
+          if not info then break end
+          if is_spell(info.source) then
+            local name = info.name or guess_name(co, info.func, lv) or "function"
+            out[#out + 1] = {name = name, chunk = ssub(info.source, 2), line = info.currentline, kind = "spell",
+                             lvl = lv, linedefined = info.linedefined, thread = co, thread_label = label}
+          end
+          lv = lv + 1
+        end
+      end
     end
   end
   return out
@@ -848,6 +874,13 @@ function api.set_breakpoints(list)
 end
 
 -- Called from agent.py while running (poll) or stopped: re-arm the running thread after breakpoint changes.
+-- Names for coroutines that are tasks ("task #3") and the list of tasks (each with its coroutine), from
+-- lua_tasks.lua: stacks show the other waiting tasks too.
+function api.set_thread_namer(namer, lister)
+  THREAD_NAMER = namer
+  TASK_LISTER = lister
+end
+
 function api.refresh_current()
   refresh(target())
 end

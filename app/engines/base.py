@@ -137,6 +137,7 @@ class Limits:
     allow_files: bool = False     # workspace file tools (issue 3)
     allow_http: bool = False      # http_get tool (issue 3)
     http_allow: tuple[str, ...] = ()
+    max_concurrent_calls: int = 16  # bridge calls of one run's tasks/promises in flight at once (more wait)
     # Host budgets: what the bridges may hold or decode in the host for one run (counted there; see
     # app/bridges/budget.py and docs/security.md). Defaults are the standard profile's.
     event_queue_bytes: int = 16 * 1024 * 1024   # events waiting for queued subscriptions
@@ -180,6 +181,24 @@ class EngineHost(Protocol):
         which script functions were replaced by ``{"$callback": id}``; ``callbacks`` maps those ids to Python
         callables that run the script function (the host may call them back while this call is pending).
         Raises :class:`BridgeFault` when the bridge fails."""
+
+    def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
+                  line: int | None, callbacks: Mapping[int, Callable[..., Any]], abortable: bool = False) -> int:
+        """Start a bridge call for a task or promise without waiting for it; returns its call id. Its answer
+        comes from :meth:`wait_any`. Past the run's ``max_concurrent_calls`` the call waits in the worker.
+        ``abortable``: the spell is likely to cancel it (a race, a timeout, an abort signal): the host then
+        keeps its LLM request closable, which costs a little more per call."""
+
+    def wait_any(self, timeout: float | None) -> Any:
+        """The next answer (a ``BridgeResult``: ``call_id``, ``value``, ``error``) to a call started with
+        :meth:`send_call`, serving the host's callbacks meanwhile; None after ``timeout`` seconds, or at once
+        when no timeout is given and no call is pending."""
+
+    def cancel_call(self, call_id: int) -> None:
+        """Abandon a call started with :meth:`send_call` (the host closes its work where it can)."""
+
+    def pending_calls(self) -> int:
+        """How many calls started with :meth:`send_call` still owe the spell an answer."""
 
     def read_module(self, name: str) -> tuple[str, str]:
         """Resolve a sibling module name to ``(absolute_path, source_text)`` inside ``spell_dir``;

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -57,6 +58,9 @@ class _Session:
         self.ctx.add_callable("__ls_host_call", self._host_call)
         self.ctx.add_callable("__ls_host_output", self._host_output)
         self.ctx.add_callable("__ls_host_module", self._host_module)
+        self.ctx.add_callable("__ls_host_send", self._host_send)
+        self.ctx.add_callable("__ls_host_cancel", self._host_cancel)
+        self.ctx.add_callable("__ls_host_clock", time.monotonic)
         self.ctx.eval(_PRELUDE)
         get = self.ctx.eval
         self.install = get("__ls_internal.install")
@@ -64,6 +68,11 @@ class _Session:
         self.pending_reply = get("__ls_internal.pendingReply")
         self.invoke_callback = get("__ls_internal.invokeCallback")
         self.modules = get("__ls_internal.modules")
+        self.deliver = get("__ls_internal.deliver")
+        self.fire_timers = get("__ls_internal.fireTimers")
+        self.strong_timers = get("__ls_internal.strongTimers")
+        self.abandon_all = get("__ls_internal.abandonAll")
+        self.callback_reply = get("__ls_internal.callbackReply")
         self.ctx.eval("delete globalThis.__ls_internal")
         self.callbacks = _JsCallbacks(self)
         self.limit: LimitExceeded | None = None
@@ -86,6 +95,61 @@ class _Session:
         except Exception as e:  # a bug on our side
             log.exception("bridge call failed inside the worker")
             return json.dumps({"ok": False, "error": {"code": "internal", "message": str(e)}})
+
+    def _host_send(self, target: Any, method: str, payload: str, line: Any, abortable: Any = False) -> str:
+        """Start a promise's bridge call without waiting; its answer is delivered by :meth:`run_loop`."""
+        try:
+            args, opts = _loads(payload)
+            if isinstance(target, float) and target.is_integer():
+                target = int(target)
+            if not hasattr(self.host, "send_call"):
+                raise BridgeFault("invalid_argument", "async bridge calls are not available here")
+            call_id = self.host.send_call(target, method, args, opts,
+                                          int(line) if isinstance(line, (int, float)) else None,
+                                          self.callbacks, bool(abortable))  # type: ignore[arg-type]
+            return json.dumps({"ok": True, "id": call_id})
+        except BridgeFault as f:
+            return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
+        except Exception as e:  # a bug on our side
+            log.exception("starting a promise's bridge call failed inside the worker")
+            return json.dumps({"ok": False, "error": {"code": "internal", "message": str(e)}})
+
+    def _host_cancel(self, call_id: Any) -> None:
+        try:
+            self.host.cancel_call(int(call_id))
+        except Exception:  # never raise into quickjs
+            log.exception("cancelling a call failed")
+
+    def callback_reply_ready(self, key: int) -> bool:
+        """Whether the async script function's promise under ``key`` has settled (its reply waits)."""
+        return self.callback_reply(key, False) is not None
+
+    def run_loop(self, settled: Callable[[], bool], drain: bool = True) -> None:
+        """The event loop: run promise jobs, due timers and the answers of calls in flight until ``settled()``
+        and, with ``drain``, nothing is left that could still run (calls in flight, timers) — as a JavaScript
+        program waits for its promises and timers. Without ``drain`` (an async script function called by a
+        bridge, whose caller waits for it) it returns as soon as ``settled()``. Stops early on a limit."""
+        ctx, host = self.ctx, self.host
+        pending_calls = getattr(host, "pending_calls", lambda: 0)
+        while True:
+            while ctx.execute_pending_job():
+                if self.limit:
+                    return
+            next_at = self.fire_timers(time.monotonic())
+            if self.limit:
+                return
+            if ctx.execute_pending_job():
+                continue  # a timer queued jobs
+            if not drain and settled():
+                return
+            if pending_calls() == 0:
+                if next_at < 0 or (settled() and self.strong_timers() == 0):
+                    return  # nothing is left that could run (or only timers that do not hold the run)
+            timeout = None if next_at < 0 else max(0.0, next_at - time.monotonic())
+            msg = host.wait_any(timeout)
+            if msg is not None:
+                reply = ({"ok": False, "error": msg.error} if msg.error else {"ok": True, "value": msg.value})
+                self.deliver(msg.call_id, json.dumps(reply, ensure_ascii=False))
 
     def _host_output(self, stream: str, text: str) -> None:
         try:
@@ -141,14 +205,14 @@ class _Session:
         try:
             reply = _loads(call())
             if reply.get("pending"):
-                while self.ctx.execute_pending_job():
-                    if self.limit:
-                        break
+                self.run_loop(lambda: self.pending_reply() is not None)
                 done = self.pending_reply()
                 if done is None:
                     raise SpellError(SpellFailure("runtime", "the spell's promise never settled",
                                                   self.spell_file))
                 reply = _loads(done)
+            elif reply.get("ok"):
+                self.run_loop(lambda: True)  # timers and promise callbacks the spell left behind still run
         except quickjs.StackOverflow:
             raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
         except quickjs.JSException as e:
@@ -162,6 +226,7 @@ class _Session:
             raise self.limit
         if reply["ok"]:
             return reply["value"]
+        self.abandon_all()  # the spell failed: calls still in flight are not needed any more
         raise self.error_limit_or_failure(reply["error"])
 
     def error_limit_or_failure(self, err: dict[str, Any]) -> Exception:
@@ -196,9 +261,14 @@ _PARSED_MARK = "__ls_parsed_without_error__"
 _PARSED = f"throw '{_PARSED_MARK}';"  # on line 1, which _wrap_main leaves empty
 
 
+_AWAIT = re.compile(r"\bawait\b")
+
+
 def _wrap_main(source: str) -> str:
-    """The spell as a function body (so a top-level ``return`` is its result), starting at MAIN_OFFSET + 1."""
-    return "\n" * MAIN_OFFSET + "(function __ls_main(INPUT, require, module, exports) {" + source + "\n})"
+    """The spell as a function body (so a top-level ``return`` is its result), starting at MAIN_OFFSET + 1.
+    A spell that uses ``await`` gets an async function, so ``await`` works at its top level."""
+    head = "(async function __ls_main(" if _AWAIT.search(source) else "(function __ls_main("
+    return "\n" * MAIN_OFFSET + head + "INPUT, require, module, exports) {" + source + "\n})"
 
 
 class _JsCallbacks(ScriptFunctions):
@@ -212,6 +282,13 @@ class _JsCallbacks(ScriptFunctions):
             s = self.session
             try:
                 reply = _loads(s.invoke_callback(callback_id, json.dumps(list(args), ensure_ascii=False)))
+                if "pending" in reply:  # an async script function: run the event loop until it settles
+                    key = reply["pending"]
+                    s.run_loop(lambda: s.callback_reply_ready(key), drain=False)
+                    done = s.callback_reply(key, True)
+                    reply = _loads(done) if done is not None else {"ok": False, "error": {
+                        "name": "SpellError", "code": "tool_failed",
+                        "message": "the async function's promise never settled", "stack": ""}}
             except quickjs.StackOverflow:
                 raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
             if s.limit:

@@ -6,9 +6,15 @@
   const hostCall = globalThis.__ls_host_call;
   const hostOutput = globalThis.__ls_host_output;
   const hostModule = globalThis.__ls_host_module;
+  const hostSend = globalThis.__ls_host_send;      // start a call without waiting (a promise's)
+  const hostCancel = globalThis.__ls_host_cancel;  // abandon such a call
+  const hostClock = globalThis.__ls_host_clock;    // monotonic seconds, for timers
   delete globalThis.__ls_host_call;
   delete globalThis.__ls_host_output;
   delete globalThis.__ls_host_module;
+  delete globalThis.__ls_host_send;
+  delete globalThis.__ls_host_cancel;
+  delete globalThis.__ls_host_clock;
 
   const MAX_DEPTH = 100;
   const MODULE_LINES = 100000;  // module k's lines are offset by k * MODULE_LINES (QuickJS names every file <input>)
@@ -106,10 +112,12 @@
     return null;
   }
 
-  function call(target, method, spec, args) {
+  // The JSON text [args, opts] of one call; `signal` (async twins only) is taken out of the options.
+  function payload(spec, args, withSignal) {
     let n = args.length;
     let opts = null;
-    if (spec.has_opts && n > spec.params.length) {
+    let signal = null;
+    if ((spec.has_opts || withSignal) && n > spec.params.length) {
       opts = args[n - 1];
       n -= 1;
       if (opts !== null && opts !== undefined && (typeof opts !== "object" || Array.isArray(opts)))
@@ -120,11 +128,162 @@
     let plainOpts = null;
     if (opts) {
       plainOpts = {};
-      for (const k of Object.keys(opts)) plainOpts[snake(k)] = toPlain(opts[k], 1, new Set());
+      for (const k of Object.keys(opts)) {
+        if (withSignal && k === "signal") { signal = opts[k]; continue; }
+        plainOpts[snake(k)] = toPlain(opts[k], 1, new Set());
+      }
+      if (!spec.has_opts) plainOpts = null;
     }
-    const reply = JSON.parse(hostCall(target, method, JSON.stringify([plainArgs, plainOpts]), callerLine()));
+    if (signal !== null && signal !== undefined && !(signal instanceof AbortSignal))
+      throw new SpellError("invalid_argument", "the signal option must be an AbortSignal (new AbortController().signal)");
+    return { text: JSON.stringify([plainArgs, plainOpts]), signal: signal };
+  }
+
+  function call(target, method, spec, args) {
+    const reply = JSON.parse(hostCall(target, method, payload(spec, args, false).text, callerLine()));
     if (reply.ok) return fromHost(reply.value);
     throw new SpellError(reply.error.code, reply.error.message, reply.error.retryable);
+  }
+
+  // ---------------------------------------------------------------------------------------------- promises
+  // The async twin of a bridge method: the call goes to the host without blocking; the worker's event loop
+  // (js_engine.py) hands its answer to `deliver`, which settles the promise. Cancelling (an aborted signal)
+  // abandons the call on the host.
+  const inFlight = new Map();  // call id → {resolve, reject, error, signal, onAbort}
+  function abortReason(signal) {
+    const r = signal.reason;
+    if (r instanceof SpellError) return r;
+    const e = new SpellError("cancelled", "the call was cancelled" + (r instanceof Error ? ": " + r.message : ""));
+    return e;
+  }
+  function callAsync(target, method, spec, args) {
+    let p;
+    try { p = payload(spec, args, true); } catch (e) { return Promise.reject(e); }
+    if (p.signal && p.signal.aborted) return Promise.reject(abortReason(p.signal));
+    const error = new SpellError("pending", "");  // made here, so its stack names the calling line
+    const reply = JSON.parse(hostSend(target, method, p.text, callerLine(), !!p.signal));
+    if (!reply.ok) {
+      error.code = reply.error.code; error.message = reply.error.message;
+      return Promise.reject(error);
+    }
+    const id = reply.id;
+    return new Promise((resolve, reject) => {
+      const entry = { resolve, reject, error, signal: p.signal, onAbort: null };
+      if (p.signal) {
+        entry.onAbort = () => {
+          if (!inFlight.has(id)) return;
+          inFlight.delete(id);
+          hostCancel(id);
+          reject(abortReason(p.signal));
+        };
+        p.signal.addEventListener("abort", entry.onAbort);
+      }
+      inFlight.set(id, entry);
+    });
+  }
+  function deliver(id, replyJson) {
+    const entry = inFlight.get(id);
+    if (!entry) return;  // abandoned meanwhile
+    inFlight.delete(id);
+    if (entry.signal) entry.signal.removeEventListener("abort", entry.onAbort);
+    const reply = JSON.parse(replyJson);
+    if (reply.ok) {
+      let value;
+      try { value = fromHost(reply.value); } catch (e) { entry.reject(e); return; }
+      entry.resolve(value);
+    } else {
+      const e = entry.error;
+      e.code = reply.error.code; e.message = reply.error.message; e.retryable = !!reply.error.retryable;
+      entry.reject(e);
+    }
+  }
+  // The run ended (the spell failed): calls nobody will read are abandoned.
+  function abandonAll() {
+    for (const id of inFlight.keys()) hostCancel(id);
+    inFlight.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------- timers
+  const timers = new Map();  // id → {at, fn, args, every}
+  let nextTimer = 0;
+  function delaySeconds(ms) {
+    const n = Number(ms);
+    return Number.isFinite(n) && n > 0 ? n / 1000 : 0;
+  }
+  function addTimer(fn, ms, args, repeat, weak) {
+    if (typeof fn !== "function") throw new SpellError("invalid_argument", "setTimeout/setInterval expect a function (code strings are not run)");
+    nextTimer += 1;
+    const every = repeat ? Math.max(delaySeconds(ms), 0.001) : 0;
+    timers.set(nextTimer, { at: hostClock() + delaySeconds(ms), fn, args, every, seq: nextTimer, weak: !!weak });
+    return nextTimer;
+  }
+  function setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); }
+  function setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); }
+  function clearTimer(id) { timers.delete(Number(id)); }
+  // Run the timers that are due (in order); the earliest next deadline, or -1 when no timer is left.
+  function fireTimers(now) {
+    const due = [];
+    for (const [id, t] of timers) if (t.at <= now) due.push([id, t]);
+    due.sort((a, b) => a[1].at - b[1].at || a[1].seq - b[1].seq);
+    for (const [id, t] of due) {
+      if (timers.get(id) !== t) continue;  // cleared by an earlier one
+      if (t.every) t.at = now + t.every; else timers.delete(id);
+      t.fn(...t.args);  // an error here ends the run, as an uncaught error in a Node timer does
+    }
+    let next = -1;
+    for (const t of timers.values()) if (next < 0 || t.at < next) next = t.at;
+    return next;
+  }
+  // Timers that keep a finished spell's run going (as in Node; an AbortSignal.timeout's does not).
+  function strongTimers() {
+    let n = 0;
+    for (const t of timers.values()) if (!t.weak) n += 1;
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------------- AbortController
+  const listenersOf = new WeakMap();
+  class AbortSignal {
+    constructor(key) {
+      if (key !== HANDLE) throw new TypeError("AbortSignal cannot be constructed: use new AbortController().signal");
+      this.aborted = false;
+      this.reason = undefined;
+      this.onabort = null;
+      listenersOf.set(this, []);
+    }
+    addEventListener(type, fn) { if (type === "abort" && typeof fn === "function") listenersOf.get(this).push(fn); }
+    removeEventListener(type, fn) {
+      const list = listenersOf.get(this);
+      const i = list.indexOf(fn);
+      if (type === "abort" && i >= 0) list.splice(i, 1);
+    }
+    throwIfAborted() { if (this.aborted) throw this.reason; }
+    static abort(reason) { const c = new AbortController(); c.abort(reason); return c.signal; }
+    static timeout(ms) {
+      const c = new AbortController();
+      addTimer(() => c.abort(new SpellError("timeout", "timed out after " + Number(ms) + " ms")), ms, [], false, true);
+      return c.signal;
+    }
+    static any(signals) {
+      const c = new AbortController();
+      for (const s of signals) {
+        if (s.aborted) { c.abort(s.reason); break; }
+        s.addEventListener("abort", () => c.abort(s.reason));
+      }
+      return c.signal;
+    }
+  }
+  class AbortController {
+    constructor() { this.signal = new AbortSignal(HANDLE); }
+    abort(reason) {
+      const s = this.signal;
+      if (s.aborted) return;
+      s.aborted = true;
+      s.reason = reason === undefined ? new SpellError("cancelled", "the operation was aborted") : reason;
+      const list = listenersOf.get(s).slice();
+      if (typeof s.onabort === "function") list.unshift(s.onabort);
+      for (const fn of list) fn.call(s, { type: "abort", target: s });
+    }
   }
 
   function buildMethods(target, methods, isType) {
@@ -138,6 +297,13 @@
           }
         : function (...args) { return call(target, name, spec, args); };
       Object.defineProperty(obj, camel(name), { value: fn, enumerable: true });
+      const fnAsync = isType
+        ? function (...args) {
+            if (!this || this[HANDLE] === undefined) return Promise.reject(new SpellError("invalid_argument", name + "Async must be called on an object"));
+            return callAsync(this[HANDLE], name, spec, args);
+          }
+        : function (...args) { return callAsync(target, name, spec, args); };
+      Object.defineProperty(obj, camel(name) + "Async", { value: fnAsync, enumerable: false });
     }
     return obj;
   }
@@ -207,6 +373,12 @@
                                          warn: out("stderr"), error: out("stderr") });
     globalThis.print = out("stdout");
     globalThis.SpellError = SpellError;
+    globalThis.setTimeout = setTimeout;
+    globalThis.setInterval = setInterval;
+    globalThis.clearTimeout = clearTimer;
+    globalThis.clearInterval = clearTimer;
+    globalThis.AbortController = AbortController;
+    globalThis.AbortSignal = AbortSignal;
     globalThis.INPUT = fromHost(input);
     globalThis.require = makeRequire("");
   }
@@ -248,11 +420,29 @@
     if (!fn) return JSON.stringify({ ok: false, error: { name: "SpellError", code: "invalid_argument", message: "script function #" + id + " is gone", stack: "" } });
     try {
       const args = JSON.parse(argsJson).map(fromHost);
-      return settle(fn(...args));
+      const v = fn(...args);
+      if (v && typeof v.then === "function") {  // an async function (a tool body, a step...): the loop settles it
+        nextCallReply += 1;
+        const key = nextCallReply;
+        callReplies.set(key, null);
+        v.then((x) => { callReplies.set(key, settle(x)); },
+               (e) => { callReplies.set(key, JSON.stringify({ ok: false, error: describeError(e) })); });
+        return JSON.stringify({ pending: key });
+      }
+      return settle(v);
     } catch (e) {
       return JSON.stringify({ ok: false, error: describeError(e) });
     }
   }
+  const callReplies = new Map();  // key → the settled reply of an async script function (null while pending)
+  let nextCallReply = 0;
+  function callbackReply(key, take) {
+    const r = callReplies.get(key);
+    if (r === null || r === undefined) return null;
+    if (take) callReplies.delete(key);
+    return r;
+  }
 
-  globalThis.__ls_internal = { install, runMain, pendingReply, invokeCallback, modules: __ls_modules };
+  globalThis.__ls_internal = { install, runMain, pendingReply, invokeCallback, modules: __ls_modules,
+                               deliver, fireTimers, strongTimers, abandonAll, callbackReply };
 })();

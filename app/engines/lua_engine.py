@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -31,6 +32,7 @@ from app.engines.base import (
 log = logging.getLogger(__name__)
 
 _SANDBOX_SOURCE = resources.files("app.engines").joinpath("lua_sandbox.lua").read_text("utf-8")
+_TASKS_SOURCE = resources.files("app.engines").joinpath("lua_tasks.lua").read_text("utf-8")
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<msg>.*)$", re.S)
 _NEAR = re.compile(r"near '(?P<tok>[^']*)'")
 MAX_RESULT_CHARS = 64 * 1024 * 1024
@@ -84,7 +86,20 @@ class _Session:
         self._make_handle = self.sandbox.make_handle
         self.invoke_callback = self.sandbox.invoke_callback
         self.env = self.sandbox.setup(self.to_lua(spec), None, spell_file)
+        self.tasks = self._install_tasks()
 
+    def _install_tasks(self) -> Any:
+        """The ``Task`` global (lua_tasks.lua), when the worker can make calls without waiting for them."""
+        if not hasattr(self.host, "send_call"):
+            return None
+        internals = self.sandbox.internals
+        guard = internals.guard
+        tasks_fn, _err = _lua_load(self.rt, _TASKS_SOURCE, "=[llmspell tasks]")
+        tasks = tasks_fn(guard(self._host_send), guard(self._host_wait), guard(self._host_cancel),
+                         guard(self._host_clock), guard(self._host_pending), internals)
+        self.sandbox.set_tasks(tasks.task_call, tasks.drain, tasks.cancel_all, tasks.task_where)
+        self.env.Task = tasks["global"]
+        return tasks
     # conversion ---------------------------------------------------------------------------------------------
     def to_lua(self, value: Any) -> Any:
         """A plain host value as a Lua value: lists become array tables, handles become objects."""
@@ -122,6 +137,43 @@ class _Session:
         except Exception as e:  # a bug on our side: report it in the spell's terms, log the details
             log.exception("bridge call failed inside the worker")
             return "error", self.push({"code": "internal", "message": str(e)})
+
+    def _host_send(self, target: Any, method: Any, payload: Any, line: Any, abortable: Any = False) -> tuple[str, Any]:
+        """Start a task's bridge call without waiting: ``("ok", call_id)`` or ``("error", fault)``."""
+        try:
+            args, opts = json.loads(_text(payload))
+            if isinstance(target, float) and target.is_integer():
+                target = int(target)
+            call_id = self.host.send_call(target if isinstance(target, int) else _text(target), _text(method),
+                                          args, opts, line, self.callbacks, bool(abortable))  # type: ignore[arg-type]
+            return "ok", call_id
+        except BridgeFault as f:
+            return "error", self.push({"code": f.code, "message": f.message, "retryable": f.retryable})
+        except Exception as e:  # a bug on our side: report it in the spell's terms, log the details
+            log.exception("starting a task's bridge call failed inside the worker")
+            return "error", self.push({"code": "internal", "message": str(e)})
+
+    def _host_wait(self, timeout: Any) -> tuple[Any, ...]:
+        """The next answer to a task's call as ``(call_id, "ok"|"error", value)``; nothing when ``timeout``
+        seconds pass first."""
+        msg = self.host.wait_any(None if timeout is None else float(timeout))
+        if msg is None:
+            return (None,)
+        if msg.error:
+            err = {"code": msg.error.get("code", "internal"), "message": msg.error.get("message", ""),
+                   "retryable": bool(msg.error.get("retryable"))}
+            return msg.call_id, "error", self.push(err)
+        return msg.call_id, "ok", self.push(msg.value)
+
+    def _host_cancel(self, call_id: Any) -> None:
+        self.host.cancel_call(int(call_id))
+
+    def _host_pending(self) -> int:
+        return int(self.host.pending_calls())
+
+    @staticmethod
+    def _host_clock() -> float:
+        return time.monotonic()
 
     def _host_output(self, stream: Any, text: Any) -> None:
         self.host.output(_text(stream), _text(text))

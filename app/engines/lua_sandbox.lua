@@ -25,6 +25,9 @@ local MAX_DEPTH = 100
 local callbacks, next_callback = {}, 0
 -- Debug runs only (app/debugger/agent.py): how modules are compiled, and who sees an uncaught error first.
 local chunk_loader, error_observer = nil, nil
+-- Tasks (lua_tasks.lua): how a bridge call made inside a task is sent without blocking, and what runs after the
+-- main chunk (waiting for the tasks still running) or after it failed (cancelling them).
+local task_call, after_main, after_failure, task_where = nil, nil, nil, nil
 
 ------------------------------------------------------------------------------------------------ spell frames
 local function is_spell_source(src)
@@ -56,7 +59,8 @@ local function spell_traceback(level)
     if not info then break end
     if is_spell_source(info.source) and info.currentline and info.currentline > 0 then
       local name = info.name
-      if not name then name = (info.what == "main") and "main chunk" or "function" end
+      if info.what == "main" then name = "main chunk"  -- a chunk called by a name of ours is still the chunk
+      elseif not name then name = "function" end
       frames[#frames + 1] = {file = info.source:sub(2), line = info.currentline, ["function"] = name}
     end
     level = level + 1
@@ -188,11 +192,16 @@ local function call_host(target, method, args, n, opts)
     if type(payload) == "table" then error(make_error(payload.code, payload.message, false, 3), 0) end
     error(payload, 0)
   end
-  local _, line = spell_location(3)
-  local status, value = host_call(target, method, payload, line)
+  local file, line = spell_location(3)
+  if line == nil and task_where then file, line = task_where() end  -- a tail call in a task: its own line
+  local status, value
+  if task_call then status, value = task_call(target, method, payload, line) end
+  if status == nil then status, value = host_call(target, method, payload, line) end
   if status == "ok" then return from_host(value) end
   if status == "limit" then error(value, 0) end  -- a limit: the host ends the run
-  error(make_error(value.code, value.message, value.retryable, 3), 0)
+  local e = make_error(value.code, value.message, value.retryable, 3)
+  if e.line == nil then e.file, e.line = file, line end
+  error(e, 0)
 end
 
 -- Build one method wrapper: positional parameters, then an optional options table.
@@ -370,7 +379,12 @@ local function main_handler(e)
 end
 
 local function run_main(fn)
-  local results = table.pack(xpcall(fn, main_handler))
+  local results = table.pack(xpcall(fn, main_handler))  -- called from C: the chunk's frame has no name
+  if results[1] and after_main then  -- the tasks still running finish (a failure among them fails the run)
+    local ok, info = xpcall(after_main, main_handler)
+    if not ok then results = {false, info, n = 2} end
+  end
+  if not results[1] and after_failure then pcall(after_failure) end
   if results[1] then
     local ok, encoded = pcall(encode, results[2])
     if ok then return "ok", encoded end
@@ -402,4 +416,9 @@ end
 return {setup = setup, run_main = run_main, invoke_callback = invoke_callback, encode = encode,
         mark_array = mark_array, make_handle = make_handle, error_mt = ERROR_MT,
         set_chunk_loader = function(f) chunk_loader = f end,
+        set_tasks = function(call, after, failed, where)
+          task_call, after_main, after_failure, task_where = call, after, failed, where
+        end,
+        internals = {make_error = make_error, spell_location = spell_location, error_mt = ERROR_MT,
+                     mark_array = mark_array, guard = guard},
         set_error_observer = function(f) error_observer = f end}

@@ -1,10 +1,13 @@
 """Named security profiles: the limits, host budgets and permissions a spell runs with.
 
-| profile    | wall time | memory | output | workspace files | http_get                 |
-|------------|-----------|--------|--------|-----------------|--------------------------|
-| `strict`   | 10 s      | 64 MB  | 1 MB   | no              | no                       |
-| `standard` | 60 s      | 256 MB | 8 MB   | no              | no                       |
-| `trusted`  | 300 s     | 1 GB   | 32 MB  | read/write      | hosts in the allow-list  |
+| profile    | wall time | memory | output | concurrent calls | workspace files | http_get                 |
+|------------|-----------|--------|--------|------------------|-----------------|--------------------------|
+| `strict`   | 10 s      | 64 MB  | 1 MB   | 16               | no              | no                       |
+| `standard` | 60 s      | 256 MB | 8 MB   | 16               | no              | no                       |
+| `trusted`  | 300 s     | 1 GB   | 32 MB  | 32               | read/write      | hosts in the allow-list  |
+
+"Concurrent calls" caps the bridge calls a run's tasks (Lua, Tengo) or promises (JavaScript) have in flight at
+once; further calls wait in the worker for a free slot (the time limit covers all of them).
 
 Host budgets (what the bridges may hold or decode in the host for one run; docs/security.md):
 
@@ -33,15 +36,16 @@ MB = 1024 * 1024
 PROFILES: dict[str, Limits] = {
     "strict": Limits(timeout_s=10.0, memory_mb=64, output_bytes=1 * MB,
                      event_queue_bytes=4 * MB, max_tools=200, tool_bytes=1 * MB, max_spans=10_000,
-                     span_bytes=16 * MB, message_elements=500_000, max_objects=1000, object_bytes=16 * MB),
+                     span_bytes=16 * MB, message_elements=500_000, max_objects=1000, object_bytes=16 * MB,
+                     max_concurrent_calls=16),
     "standard": Limits(timeout_s=60.0, memory_mb=256, output_bytes=8 * MB,
                        event_queue_bytes=16 * MB, max_tools=1000, tool_bytes=4 * MB, max_spans=50_000,
                        span_bytes=64 * MB, message_elements=2_000_000, max_objects=10_000,
-                       object_bytes=64 * MB),
+                       object_bytes=64 * MB, max_concurrent_calls=16),
     "trusted": Limits(timeout_s=300.0, memory_mb=1024, output_bytes=32 * MB,
                       event_queue_bytes=64 * MB, max_tools=1000, tool_bytes=16 * MB, max_spans=200_000,
                       span_bytes=256 * MB, message_elements=8_000_000, max_objects=10_000,
-                      object_bytes=256 * MB, allow_files=True, allow_http=True),
+                      object_bytes=256 * MB, allow_files=True, allow_http=True, max_concurrent_calls=32),
 }
 DEFAULT_PROFILE = "standard"
 #: Limits ``--limit NAME=VALUE`` may set (whole numbers; sizes in bytes).

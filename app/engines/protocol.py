@@ -71,6 +71,17 @@ class BridgeCall(Message):
     args: list[Any]
     opts: dict[str, Any] | None
     line: int | None = None
+    concurrent: bool = False      # made by a task/promise: the worker runs on meanwhile (and may cancel it)
+    abortable: bool = False       # likely to be cancelled (a race, a timeout, a signal): the host keeps its LLM
+                                  # request closable (a slower path), else a cancel only drops its answer
+
+
+@dataclass
+class CancelCall(Message):
+    """worker → host: a task waiting for this concurrent BridgeCall was cancelled; the host abandons the call
+    (closing an LLM request where it can) and still answers it, which frees its slot."""
+    type: ClassVar[str] = "cancel_call"
+    call_id: int
 
 
 @dataclass
@@ -155,7 +166,7 @@ class Shutdown(Message):
 
 
 TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (
-    Ready, RunRequest, Output, BridgeCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
+    Ready, RunRequest, Output, BridgeCall, CancelCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
     Paused, DebugCommand, DebugReply, Shutdown)}
 
 

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.engines.protocol import (
     BridgeResult,
     CallbackCall,
     CallbackResult,
+    CancelCall,
     DebugCommand,
     MessageReader,
     Output,
@@ -46,6 +48,8 @@ FLUSH_INTERVAL_S = 0.02      # output is batched: at most this long in the buffe
 FLUSH_BYTES = 32 * 1024
 MAX_MODULE_BYTES = 4 * 1024 * 1024
 MAX_NESTED_CALLS = 16        # a callback calling a bridge that calls back...: each level holds a host thread
+MAX_QUEUED_CALLS = 10_000    # a run's task calls waiting for a slot (their arguments live in the worker's memory,
+                             # outside the spell's memory limit)
 
 
 def load_engine(language: str) -> Engine:
@@ -70,8 +74,8 @@ class Channel:
         with self.lock:
             write_all(self.out_fd, data)
 
-    def read(self) -> Any:
-        return self.reader.read()
+    def read(self, timeout: float | None = None) -> Any:
+        return self.reader.read(timeout)
 
 
 class OutputBuffer:
@@ -141,6 +145,12 @@ class WorkerHost:
         self.call_seq = 0
         self.depth = 0
         self.results: dict[int, BridgeResult] = {}  # answers that arrived while a nested call was waiting
+        # Concurrent calls (tasks, promises): sent without waiting; their answers are collected by wait_any.
+        self.max_concurrent = max(1, int(self.limits.max_concurrent_calls))
+        self.in_flight: set[int] = set()         # sent, not answered (a cancelled one holds its slot till then)
+        self.queued: deque[BridgeCall] = deque()  # over the cap: sent when a slot frees
+        self.abandoned: set[int] = set()          # cancelled by the spell: their answers are dropped
+        self.answered: deque[BridgeResult] = deque()  # concurrent answers read while something else waited
 
     def output(self, stream: str, text: str) -> None:
         if stream == "stdout" and not text.endswith("\n"):
@@ -173,6 +183,9 @@ class WorkerHost:
         while True:
             msg = self.results.pop(call_id, None) or self.worker.channel.read()
             if isinstance(msg, BridgeResult):
+                if msg.call_id in self.in_flight:  # a task's call: wait_any hands it out later
+                    self._concurrent_answered(msg)
+                    continue
                 if msg.call_id != call_id:  # the answer to an outer call, which waits below us on the stack
                     self.results[msg.call_id] = msg
                     continue
@@ -180,14 +193,89 @@ class WorkerHost:
                     raise BridgeFault(msg.error.get("code", "internal"), msg.error.get("message", ""),
                                       bool(msg.error.get("retryable")))
                 return msg.value
-            if isinstance(msg, CallbackCall):
-                self.serve_callback(msg)
-            elif isinstance(msg, Shutdown):
-                os._exit(0)
-            elif isinstance(msg, DebugCommand):
-                self.worker.debug_command(msg)
+            self._serve_while_waiting(msg)
+
+    def _serve_while_waiting(self, msg: Any) -> None:
+        """A message other than a bridge result, read while a call waits: the host's callbacks and debug
+        commands are served here (nested on this stack)."""
+        if isinstance(msg, CallbackCall):
+            self.serve_callback(msg)
+        elif isinstance(msg, Shutdown):
+            os._exit(0)
+        elif isinstance(msg, DebugCommand):
+            self.worker.debug_command(msg)
+        else:
+            log.warning("unexpected message while waiting for a bridge result: %s", msg.type)
+
+    # concurrent calls (tasks and promises) -------------------------------------------------------------------
+    def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
+                  line: int | None, callbacks: Mapping[int, Callable[..., Any]], abortable: bool = False) -> int:
+        """Start a bridge call without waiting for it; its answer comes from :meth:`wait_any` under the returned
+        id. Past the run's cap the call waits here, unsent, until an earlier one is answered. ``abortable``: the
+        spell is likely to cancel it (a race, a timeout, a signal), so the host keeps its request closable."""
+        self.callbacks = callbacks
+        self.worker.out.flush()
+        self.call_seq += 1
+        call = BridgeCall(self.call_seq, target, method, args, opts, line, concurrent=True, abortable=abortable)
+        if len(self.in_flight) < self.max_concurrent:
+            self.in_flight.add(call.call_id)
+            self.worker.channel.send(call)
+        elif len(self.queued) >= MAX_QUEUED_CALLS:
+            raise BridgeFault("limit_exceeded", f"more than {MAX_QUEUED_CALLS} bridge calls waiting for a slot "
+                                                f"(at most {self.max_concurrent} run at once)")
+        else:
+            self.queued.append(call)
+        return call.call_id
+
+    def cancel_call(self, call_id: int) -> None:
+        """Abandon a call started with :meth:`send_call`: an unsent one is dropped, a sent one is cancelled on
+        the host (which still answers it; the answer is dropped here)."""
+        for call in self.queued:
+            if call.call_id == call_id:
+                self.queued.remove(call)
+                return
+        if call_id in self.in_flight and call_id not in self.abandoned:
+            self.abandoned.add(call_id)
+            self.worker.channel.send(CancelCall(call_id))
+
+    def pending_calls(self) -> int:
+        """Calls started with :meth:`send_call` whose answer the spell still waits for."""
+        return len(self.in_flight) - len(self.abandoned) + len(self.queued) + len(self.answered)
+
+    def wait_any(self, timeout: float | None) -> BridgeResult | None:
+        """The next answer to a call started with :meth:`send_call` (serving callbacks and debug commands
+        meanwhile); None when ``timeout`` seconds pass first (a task's sleep), or at once when no timeout is given
+        and no such call is pending."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        self.worker.out.flush()
+        while not self.answered:
+            if not self.in_flight and deadline is None:
+                return None  # nothing could ever answer
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            msg = self.worker.channel.read(left)
+            if msg is None:
+                return None
+            if isinstance(msg, BridgeResult):
+                if msg.call_id in self.in_flight:
+                    self._concurrent_answered(msg)
+                else:  # a sync call's answer (a callback's nested call lower on the stack waits for it)
+                    self.results[msg.call_id] = msg
             else:
-                log.warning("unexpected message while waiting for a bridge result: %s", msg.type)
+                self._serve_while_waiting(msg)
+        return self.answered.popleft()
+
+    def _concurrent_answered(self, msg: BridgeResult) -> None:
+        self.in_flight.discard(msg.call_id)
+        if self.queued:
+            call = self.queued.popleft()
+            self.in_flight.add(call.call_id)
+            self.worker.channel.send(call)
+        if msg.call_id in self.abandoned:
+            self.abandoned.discard(msg.call_id)
+        else:
+            self.answered.append(msg)
 
     def serve_callback(self, msg: CallbackCall) -> None:
         fn = self.callbacks.get(msg.callback_id)

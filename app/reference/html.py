@@ -78,14 +78,14 @@ def _param_rows(v: LanguageView, m: MethodRef) -> str:
         default = param_default_text(v, p) if p.default is not None else ""
         extra = "" if p.required else (f" Optional, default <code>{html.escape(default)}</code>."
                                        if default else ("" if "optional" in p.doc.lower() else " Optional."))
-        rows.append(f"<tr><td><code>{html.escape(v.name(p.name))}</code></td>"
+        rows.append(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(v.name(p.name))}</code></td>"
                     f"<td><code>{html.escape(v.param_type(p))}</code></td>"
                     f"<td>{inline(p.doc)}{extra}</td></tr>")
     return "".join(rows)
 
 
 def _option_rows(v: LanguageView, m: MethodRef) -> str:
-    return "".join(f"<tr><td><code>{html.escape(v.name(o.name))}</code></td>"
+    return "".join(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(v.name(o.name))}</code></td>"
                    f"<td><code>{html.escape(v.type(o.type))}</code></td><td>{inline(o.doc)}</td></tr>"
                    for o in m.options)
 
@@ -102,8 +102,15 @@ def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, head
                 style: str = PYGMENTS_STYLE) -> str:
     """Signature, prose, parameters, options, returns, errors and the example of one method in one language."""
     sig = v.signature(m)
+    if not v.has(m):
+        _code, note = v.example(m)
+        return f'<p class="note"><i>{inline(note)}</i></p>'
+    twin = v.async_twin(m)
     parts = [f'<pre class="sig">{html.escape(sig.text)}</pre>',
              f"<p><b>{inline(m.summary)}</b></p>", prose(m.body)]
+    if twin:
+        parts.append(f"<p>Async twin: <code>{html.escape(twin)}(...)</code> takes the same arguments (plus a "
+                     f"<code>signal</code> option) and returns a Promise.</p>")
     table = ('<table class="params" width="100%" cellspacing="0" cellpadding="4" border="1">'
              "<tr><th>Name</th><th>Type</th><th>Description</th></tr>")
     if m.params:
@@ -255,8 +262,9 @@ def render_site(ref: Reference) -> str:
         for r in ref.records:
             rid = "record-" + r.name
             nav.append(f'<li data-search="1" data-target="{rid}"><a href="#{rid}">{html.escape(r.name)}</a></li>')
-            rows = "".join(f"<tr><td><code>{html.escape(f.name)}</code></td><td><code>{html.escape(f.type)}"
-                           f"</code></td><td>{'required' if f.required else 'optional'}</td>"
+            rows = "".join(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(f.name)}</code></td>"
+                           f"<td><code>{html.escape(f.type)}</code></td>"
+                           f"<td>{'required' if f.required else 'optional'}</td>"
                            f"<td>{inline(f.doc)}</td></tr>" for f in r.fields)
             recs.append(f'<article id="{rid}" data-search="{_search_text(r.name, r.summary)}">'
                         f"<h3>{html.escape(r.name)}</h3><p>{inline(r.summary)}</p>"

@@ -49,8 +49,9 @@ def problems(infos: list[registry.GlobalInfo] | None = None, strict: bool = Fals
                                f"{m.options_type.__name__}")
             aliases = {"javascript": "js"}
             langs = {aliases.get(k, k) for k, v in d.examples.items() if v.strip()}
+            available = m.languages if m.languages is not None else g.languages
             for lang in REQUIRED_EXAMPLES:
-                if lang not in langs:
+                if lang not in langs and (available is None or lang in available or lang == "js"):
                     out.append(f"{where}: no 'Example ({lang}):' section")
             errs = _parse_errors(d.errors)
             if strict and errs and not errs[0].code:

@@ -28,7 +28,13 @@ def _method(ref: Reference, m: MethodRef, g: GlobalRef) -> list[str]:
     out.append("| Language | Signature |")
     out.append("|---|---|")
     for lang in languages.IDS:
-        out.append(f"| {languages.get(lang).name} | `{_cell(views[lang].signature(m).text)}` |")
+        v = views[lang]
+        if not v.has(m):
+            out.append(f"| {languages.get(lang).name} | _not available_ |")
+            continue
+        twin = v.async_twin(m)
+        extra = f" · `{twin}(...)` → Promise" if twin else ""
+        out.append(f"| {languages.get(lang).name} | `{_cell(v.signature(m).text)}`{extra} |")
     out.append("")
     lua, js = views["lua"], views["js"]
     if m.params:

@@ -98,6 +98,7 @@ class MethodRef:
     errors: list[ErrorRef]
     examples: dict[str, str]
     since: str
+    languages: tuple[str, ...] | None = None  # the spell languages that have it (None: all)
 
     @property
     def qualname(self) -> str:
@@ -119,6 +120,7 @@ class GlobalRef:
     body: str
     since: str
     methods: list[MethodRef]
+    languages: tuple[str, ...] | None = None  # the spell languages that have it (None: all)
 
     @property
     def key(self) -> str:
@@ -256,12 +258,13 @@ def _record(cls: type) -> RecordRef:
 
 def _method(g: registry.GlobalInfo, m: registry.MethodInfo) -> MethodRef:
     since, summary, body = _since(m.func, m.doc.summary, m.doc.body)
+    langs = m.languages if m.languages is not None else g.languages
     params = [ParamRef(p.name, p.type, p.required, p.doc, p.default, p.is_callback) for p in m.params]
     options = [OptionRef(o.name, o.type, o.doc) for o in m.options]
     return MethodRef(owner=g.name, owner_kind=g.kind, name=m.name, summary=summary, body=body,
                      params=params, options=options, has_opts=m.has_opts, returns_type=m.returns,
                      returns_doc=m.doc.returns, errors=_parse_errors(m.doc.errors), examples=_examples(m.doc),
-                     since=since)
+                     since=since, languages=tuple(langs) if langs is not None else None)
 
 
 def build_reference(globals_info: list[registry.GlobalInfo] | None = None,
@@ -282,7 +285,8 @@ def build_reference(globals_info: list[registry.GlobalInfo] | None = None,
                 except Exception:  # pragma: no cover
                     log.exception("cannot read options of %s.%s", g.name, m.name)
             _collect_records(anns, records)
-        return GlobalRef(g.name, g.kind, summary, body, since, methods)
+        return GlobalRef(g.name, g.kind, summary, body, since, methods,
+                         tuple(g.languages) if g.languages is not None else None)
 
     ref = Reference([conv(g) for g in gl], [conv(t) for t in ty])
     ref.records = [_record(records[n]) for n in sorted(records)]
@@ -337,6 +341,18 @@ class LanguageView:
         self.title = languages.get(language).name
         self._handle_names = {t.name for t in ref.types}
         self._record_names = {r.name for r in ref.records}
+
+    # availability -----------------------------------------------------------------------------------------------
+    def has(self, item: GlobalRef | MethodRef) -> bool:
+        """Whether this language has the global or method (``Task`` is Lua and Tengo; JavaScript uses promises)."""
+        return item.languages is None or self.language in item.languages
+
+    def async_twin(self, m: MethodRef) -> str | None:
+        """JavaScript's Promise-returning twin of a bridge method (``LLM.completeAsync``); None elsewhere and
+        for globals implemented in the worker."""
+        if self.language != "js" or m.languages is not None:
+            return None
+        return self.qualname(m) + "Async"
 
     # names ------------------------------------------------------------------------------------------------------
     def name(self, python_name: str) -> str:
@@ -463,6 +479,12 @@ class LanguageView:
     # examples ---------------------------------------------------------------------------------------------------
     def example(self, m: MethodRef) -> tuple[str, str]:
         """``(code, note)`` for this language; ``code`` may be empty, and ``note`` says why or where it came from."""
+        if not self.has(m):
+            if self.language == "js" and m.owner == "Task":
+                return "", ("Not in JavaScript: use promises — every bridge method has an Async twin "
+                            "(`LLM.completeAsync`), with `await`, `Promise.all/race/any`, `setTimeout` and an "
+                            "`AbortController` `signal` option.")
+            return "", f"Not available in {self.title}."
         if self.language in m.examples:
             return m.examples[self.language], ""
         if self.language == "tengo":

@@ -94,7 +94,8 @@ def lua_meta_file(ref: Reference, g: GlobalRef) -> str:
     """One ``---@meta`` file declaring a global (as a global table) or a handle type (as a class)."""
     v = view(ref, "lua")
     out = [f"---@meta {g.name}", f"-- {HEADER}"]
-    for m in g.methods:
+    methods = [m for m in g.methods if v.has(m)]
+    for m in methods:
         out += _lua_options(v, m)
     out += ["", *_doc_lines("---", g.summary)]
     if g.body:
@@ -103,7 +104,7 @@ def lua_meta_file(ref: Reference, g: GlobalRef) -> str:
         out += [f"---@class {_global_class_lua(ref, g)}", f"{g.name} = {{}}"]
     else:
         out += [f"---@class {g.name}", f"local {g.name} = {{}}"]
-    for m in g.methods:
+    for m in methods:
         out += _lua_method(v, g, m)
     if g.kind == "type":
         out += ["", f"return {g.name}"]
@@ -132,8 +133,9 @@ INPUT = nil
 
 def lua_meta_files(ref: Reference) -> dict[str, str]:
     """``{file name: text}`` for every global, handle type, the record types (if any) and the spell environment."""
+    lua = view(ref, "lua")
     files = {f"{g.name}.lua" if g.kind == "global" else f"{g.name}.type.lua": lua_meta_file(ref, g)
-             for g in ref.all()}
+             for g in ref.all() if lua.has(g)}
     files["spell.lua"] = LUA_ENVIRONMENT
     if ref.records:
         files["records.lua"] = lua_records_file(ref)
@@ -178,9 +180,20 @@ def _ts_method(v: LanguageView, m: MethodRef, indent: str = "  ") -> list[str]:
         params.append(f"opts?: {options_class(m) if m.options else 'Record<string, any>'}")
     ret = "void" if m.returns_type in ("nil", "") else v.type(m.returns_type)
     name = v.name(m.name)
+    twin = []
+    if v.async_twin(m):
+        async_params = list(params)
+        signal = "{ signal?: AbortSignal }"
+        if m.has_opts:
+            async_params[-1] = f"opts?: {options_class(m) if m.options else 'Record<string, any>'} & {signal}"
+        else:
+            async_params.append(f"opts?: {signal}")
+        twin = [*_jsdoc([f"Like `{name}`, without blocking: returns a Promise (cancel it with the `signal` "
+                         "option of an AbortController).", f"@since {m.since}"], indent),
+                f"{indent}{name}Async({', '.join(async_params)}): Promise<{ret}>;"]
     if name in _TS_RESERVED or name == "new":  # `new(...)` in an interface would be a construct signature
         name = f'"{name}"'
-    return [*_jsdoc(doc, indent), f"{indent}{name}({', '.join(params)}): {ret};"]
+    return [*_jsdoc(doc, indent), f"{indent}{name}({', '.join(params)}): {ret};", *twin]
 
 
 def _ts_options(v: LanguageView, m: MethodRef) -> list[str]:
@@ -218,6 +231,24 @@ _TS_ENVIRONMENT = [
     "declare class SpellError extends Error {",
     "  constructor(code: string, message: string, retryable?: boolean);",
     "  code: string;", "  retryable: boolean;", "}",
+    "/** Call `fn` after `ms` milliseconds (the worker's event loop runs it; strings of code are refused). */",
+    "declare function setTimeout(fn: (...args: any[]) => void, ms?: number, ...args: any[]): number;",
+    "/** Call `fn` every `ms` milliseconds until cleared. */",
+    "declare function setInterval(fn: (...args: any[]) => void, ms?: number, ...args: any[]): number;",
+    "declare function clearTimeout(id: number): void;",
+    "declare function clearInterval(id: number): void;",
+    "/** Cancels the `...Async` bridge calls given its `signal`: their host work stops, their promises reject "
+    "with code \"cancelled\" (or the abort reason). */",
+    "declare class AbortSignal {",
+    "  readonly aborted: boolean;", "  readonly reason: any;", "  onabort: ((ev: any) => void) | null;",
+    "  addEventListener(type: \"abort\", fn: (ev: any) => void): void;",
+    "  removeEventListener(type: \"abort\", fn: (ev: any) => void): void;",
+    "  throwIfAborted(): void;",
+    "  /** A signal that aborts after `ms` milliseconds with a SpellError of code \"timeout\". */",
+    "  static timeout(ms: number): AbortSignal;",
+    "  static abort(reason?: any): AbortSignal;",
+    "  static any(signals: AbortSignal[]): AbortSignal;", "}",
+    "declare class AbortController {", "  readonly signal: AbortSignal;", "  abort(reason?: any): void;", "}",
 ]
 
 
@@ -228,6 +259,8 @@ def dts_file(ref: Reference) -> str:
     for r in ref.records:
         out += _ts_record(v, r)
     for g in ref.all():
+        if not v.has(g):
+            continue  # Task: JavaScript has promises instead
         for m in g.methods:
             out += _ts_options(v, m)
         gdoc = [g.summary] + (["", *g.body.splitlines()] if g.body else []) + [f"@since {g.since}"]

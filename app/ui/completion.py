@@ -106,9 +106,11 @@ class Completer:
             self.editor.callTipCancel()
             return
         if c.isalnum() or c == "_":
-            if self.editor.autoCActive():
-                return
             m = re.search(r"(?<![\w.:])([A-Za-z_]\w*)$", before)
+            if self.editor.autoCActive():
+                if m and not self.candidates(m.group(1)):  # typed in full (or matching nothing): no list
+                    self.editor.autoCCancel()
+                return
             if m and len(m.group(1)) >= self.MIN_PREFIX:
                 self.show_words(m.group(1))
 
@@ -122,9 +124,13 @@ class Completer:
         words = set(api(self.editor.language)) | set(spec.keywords.split()) | set(spec.builtins.split())
         return sorted(words, key=str.lower)
 
-    def show_words(self, prefix: str) -> None:
+    def candidates(self, prefix: str) -> list[str]:
+        """The words that complete ``prefix`` (never ``prefix`` itself: nothing to complete)."""
         p = prefix.lower()
-        words = [w for w in self.words() if w.lower().startswith(p) and w != prefix]
+        return [w for w in self.words() if w.lower().startswith(p) and w != prefix]
+
+    def show_words(self, prefix: str) -> None:
+        words = self.candidates(prefix)
         if words:
             self.editor.autoCShow(len(prefix.encode("utf-8")), "\n".join(words))
 

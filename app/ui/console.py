@@ -6,14 +6,16 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -48,7 +50,9 @@ class ConsoleView(QPlainTextEdit):
 
     def __init__(self, base_dir: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumHeight(36)  # two lines: the console stays usable in a 680-pixel-high window
         self.base_dir = base_dir
+        self.aliases: dict[str, str] = {}  # internal path → the name the user knows (untitled buffers)
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setMaximumBlockCount(0)  # trimmed in chunks by _trim(): Qt's per-insert trimming is slow
@@ -100,6 +104,8 @@ class ConsoleView(QPlainTextEdit):
             if stream in ("debug", "info", "warn", "warning", "error", "system", "result", "ok", "fail") \
                     and not text.endswith("\n"):
                 text += "\n"
+            for real, shown in self.aliases.items():
+                text = text.replace(real, shown)
             text = self._cap_lines(text)
             if text:
                 self._insert(cur, text, self._formats[level])
@@ -218,7 +224,11 @@ class RunConsole(QWidget):
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop this run (Shift+F5 stops all)")
         self.stop_button.clicked.connect(session.cancel)
-        self.view = ConsoleView(os.path.dirname(session.path) if os.path.isabs(session.path) else None)
+        untitled = session.display_path != session.path
+        self.view = ConsoleView(os.path.dirname(session.path) if os.path.isabs(session.path) and not untitled
+                                else None)
+        if untitled:  # messages name the buffer, never the internal path it runs under
+            self.view.aliases[session.path] = session.display_path
         self.view.linkActivated.connect(self.linkActivated)
         head = QHBoxLayout()
         head.setContentsMargins(6, 2, 6, 2)
@@ -317,6 +327,8 @@ class ConsolePanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.setTabsClosable(True)
         self.tabs.tabCloseRequested.connect(self._close_tab)
+        self.tabs.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tabs.tabBar().customContextMenuRequested.connect(self._tab_menu)
         self.repl_widget = repl_widget
         self.tabs.addTab(repl_widget, "REPL")
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
@@ -380,6 +392,33 @@ class ConsolePanel(QWidget):
             c.update_status()
         if not running:
             self._tick.stop()
+
+    def _tab_menu(self, pos: QPoint) -> None:
+        index = self.tabs.tabBar().tabAt(pos)
+        menu = QMenu(self)
+        for text, slot, enabled in self.tab_menu_entries(index):
+            menu.addAction(text, slot).setEnabled(enabled)
+        menu.exec(self.tabs.tabBar().mapToGlobal(pos))
+
+    def tab_menu_entries(self, index: int) -> list[tuple[str, Callable[[], None], bool]]:
+        """The run tabs' context menu at tab ``index``: close it, the others, the finished ones, all."""
+        con = self.tabs.widget(index)
+        is_run = isinstance(con, RunConsole)
+        return [
+            ("Close", lambda: self._close_tab(index), is_run),
+            ("Close Others", lambda: self.close_runs(keep=con), bool(self.consoles) and (len(self.consoles) > 1 or
+                                                                                        not is_run)),
+            ("Close Finished", lambda: self.close_runs(finished_only=True),
+             any(c.session.done for c in self.consoles)),
+            ("Close All", lambda: self.close_runs(), bool(self.consoles)),
+        ]
+
+    def close_runs(self, keep: QWidget | None = None, finished_only: bool = False) -> None:
+        """Close run tabs (not the REPL): all but ``keep``, or only those whose runs finished (running ones
+        are stopped as their tabs close)."""
+        for c in list(self.consoles):
+            if c is not keep and (c.session.done or not finished_only):
+                self._close_tab(self.tabs.indexOf(c))
 
     def _close_tab(self, index: int) -> None:
         w = self.tabs.widget(index)

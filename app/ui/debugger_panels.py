@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDockWidget,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -34,13 +36,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.debugger.session import Breakpoint, DebugState, FrameKind, StopInfo
+from app.debugger.session import Breakpoint, FrameKind, StopInfo
 from app.ui.debug_controller import DebugController
 
 log = logging.getLogger(__name__)
@@ -76,8 +79,9 @@ def _location(frame: dict[str, Any]) -> str:
     file = frame.get("file") or frame.get("chunk")
     if not where and file:
         where = f"{os.path.basename(file)}:{frame.get('line')}"
-    if frame.get("thread") == "coroutine":
-        where += "  · coroutine"
+    thread = frame.get("thread")
+    if thread and thread != "main":  # "coroutine", or a task: "task #3"
+        where += f"  · {thread}"
     return where
 
 
@@ -417,10 +421,10 @@ class WatchesPanel(QDockWidget):
 
 # ------------------------------------------------------------------------------------------------ breakpoints
 class _BreakpointsTree(QTreeWidget):
-    """The breakpoints list keeps room for its five columns (the window gives the bottom docks their minimum
-    widths and the console the rest: without this the Status column was cut off)."""
+    """The breakpoints list keeps room for its Location and Status columns (narrower, it scrolls sideways) while
+    staying narrow enough for the debugging layout's side column in a 1024-pixel-wide window."""
 
-    MIN_WIDTH = 430
+    MIN_WIDTH = 240
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt naming
         hint = super().minimumSizeHint()
@@ -463,7 +467,6 @@ class BreakpointsPanel(QDockWidget):
         row.addWidget(self.remove_button)
         row.addWidget(self.remove_all_button)
         row.addStretch(1)
-        row.addWidget(self.on_error)
         lay.addLayout(row)
         # the call breakpoints, one row each, so their filter fields get the dock's width (one row cut them off)
         opts = QGridLayout()
@@ -480,13 +483,20 @@ class BreakpointsPanel(QDockWidget):
         opts.addWidget(self.models, 0, 1)
         opts.addWidget(self.tools, 1, 0)
         opts.addWidget(self.tool_names, 1, 1)
+        opts.addWidget(self.on_error, 2, 0, 1, 2)
         opts.setColumnStretch(1, 1)
         self.llm.toggled.connect(self._calls_changed)
         self.tools.toggled.connect(self._calls_changed)
         self.models.editingFinished.connect(self._calls_changed)
         self.tool_names.editingFinished.connect(self._calls_changed)
         lay.addLayout(opts)
-        self.setWidget(body)
+        # in a short window the options scroll instead of pushing the window taller than the screen
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setMinimumHeight(90)
+        self.setWidget(scroll)
         self._filling = False
         controller.breakpointsChanged.connect(lambda _f: self.refresh())
         self.refresh()
@@ -664,10 +674,12 @@ class DebugWiring:
     the handlers of the Debug actions (see :func:`debug_action_specs`). Starting a debug run stays the window's:
     ``RunService.start_run(..., debug_session=wiring.controller.new_session())``."""
 
-    def __init__(self, window: Any, tabs: Any, controller: DebugController | None = None):
+    def __init__(self, window: Any, tabs: Any, controller: DebugController | None = None,
+                 locate: Callable[[str], Any] | None = None):
         from app.ui.debug_controller import EditorDebugBinding
         self.window = window
         self.tabs = tabs
+        self._locate = locate  # a stop's file → its open page (untitled buffers run under a pseudo path)
         self.controller = controller or DebugController(parent=window)
         self.docks = create_debug_docks(self.controller, window)
         self._binding_cls = EditorDebugBinding
@@ -689,7 +701,6 @@ class DebugWiring:
         c = self.controller
         c.paused.connect(self._show_stop)
         c.frameSelected.connect(lambda _i, f: self.open_at(f.get("file"), f.get("line")))
-        c.stateChanged.connect(self._state_changed)
         self.docks.call_stack.locationActivated.connect(self.open_at)
         self.docks.breakpoints.locationActivated.connect(self.open_at)
 
@@ -700,7 +711,7 @@ class DebugWiring:
             return
         # forget closed pages (their bindings went with their editors; a new page may reuse an old one's id)
         self.bindings = {k: b for k, b in self.bindings.items() if shiboken6.isValid(b)}
-        self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.path, self.controller,
+        self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.run_path(), self.controller,
                                                     language=lambda p=page: p.language)
 
     def _page_changed(self, page: Any) -> None:
@@ -715,22 +726,23 @@ class DebugWiring:
                 b.update_colours()
 
     def open_at(self, file: str | None, line: int | None) -> None:
-        if file and line:
+        """Show ``file`` at ``line`` (an open untitled buffer when ``file`` is the pseudo path it ran under)."""
+        if not (file and line):
+            return
+        page = self._locate(file) if self._locate is not None else None
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+            page.editor.set_cursor(int(line) - 1, 0)
+        else:
             self.tabs.open_file(file, int(line), quiet=True)
 
     def _show_stop(self, stop: StopInfo) -> None:
-        for d in (self.docks.call_stack, self.docks.variables, self.docks.watches):
-            d.show()
+        """The stopped LLM or tool call comes to the front (the other panels are the debugging layout's)."""
         if stop.reason in ("llm_call", "tool_call"):
             self.docks.call_stop.show()
             self.docks.call_stop.raise_()
         if self.window is not None and hasattr(self.window, "raise_"):
             self.window.activateWindow()
-
-    def _state_changed(self, state: str) -> None:
-        if state == DebugState.STARTING:
-            for d in (self.docks.call_stack, self.docks.variables, self.docks.breakpoints):
-                d.show()
 
     # action handlers ---------------------------------------------------------------------------------------------
     def _cursor(self) -> tuple[str | None, int]:
@@ -738,7 +750,7 @@ class DebugWiring:
         if page is None:
             return None, 0
         ed = page.editor
-        return page.path, ed.lineFromPosition(ed.currentPos()) + 1
+        return page.run_path(), ed.lineFromPosition(ed.currentPos()) + 1
 
     def continue_if_paused(self) -> bool:
         """F5: continue when stopped (True); otherwise the window starts a run (False)."""
@@ -779,16 +791,24 @@ class DebugWiring:
 
 
 def debug_action_specs() -> tuple[Any, ...]:
-    """Rows for ``app.ui.actions.ACTIONS`` (the window implements the named handlers by calling
-    :class:`DebugWiring`; ``action_run`` (F5) first tries ``wiring.continue_if_paused()``)."""
+    """Rows for ``app.ui.actions.ACTIONS``, handled by ``app.ui.window.debugging.DebugPart`` (which calls
+    :class:`DebugWiring`; Run (F5) first tries ``wiring.continue_if_paused()``)."""
     from app.ui.actions import ActionSpec
     return (
-        ActionSpec("debug", "Start &Debugging", "action_debug", "&Run", ("Ctrl+F5",), separator_before=True,
+        ActionSpec("debug", "Start &Debugging", "debugging.start", "&Run", ("Ctrl+F5",), separator_before=True,
                    tip="Run the current spell under the debugger (Ctrl+F5)"),
-        ActionSpec("toggle_breakpoint", "Toggle &Breakpoint", "action_toggle_breakpoint", "&Run", ("F9",)),
-        ActionSpec("step_over", "Step &Over", "action_step_over", "&Run", ("F10",)),
-        ActionSpec("step_in", "Step &Into", "action_step_in", "&Run", ("F11",)),
-        ActionSpec("step_out", "Step O&ut", "action_step_out", "&Run", ("Shift+F11",)),
-        ActionSpec("run_to_cursor", "Run to &Cursor", "action_run_to_cursor", "&Run", ("Ctrl+F10",)),
-        ActionSpec("pause", "&Pause", "action_pause", "&Run", ("F6",)),
+        ActionSpec("restart_debug", "R&estart Debugging", "debugging.restart", "&Run", ("Ctrl+Shift+F5",),
+                   icon="restart", tip="Stop the debug run and start it again (Ctrl+Shift+F5)"),
+        ActionSpec("continue", "C&ontinue", "debugging.continue_", "&Run", (), icon="continue",
+                   tip="Continue to the next breakpoint (F5)"),
+        ActionSpec("pause", "&Pause", "debugging.pause", "&Run", ("F6",), icon="pause", tip="Pause (F6)"),
+        ActionSpec("step_over", "Step &Over", "debugging.step_over", "&Run", ("F10",), icon="step-over",
+                   tip="Step over (F10)"),
+        ActionSpec("step_in", "Step &Into", "debugging.step_in", "&Run", ("F11",), icon="step-into",
+                   tip="Step into (F11)"),
+        ActionSpec("step_out", "Step O&ut", "debugging.step_out", "&Run", ("Shift+F11",), icon="step-out",
+                   tip="Step out (Shift+F11)"),
+        ActionSpec("run_to_cursor", "Run to &Cursor", "debugging.run_to_cursor", "&Run", ("Ctrl+F10",)),
+        ActionSpec("toggle_breakpoint", "Toggle &Breakpoint", "debugging.toggle_breakpoint", "&Run", ("F9",),
+                   separator_before=True),
     )

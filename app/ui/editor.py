@@ -2,6 +2,7 @@
 comment toggle, multiple selections, zoom, search helpers, diagnostics display, completion and call tips."""
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -58,6 +59,13 @@ class EditorDiagnostic:
     severity: str = "error"
 
 
+def tooltip_html(text: str) -> str:
+    """Hover text as a tooltip: line breaks kept, long lines wrapped, ``code`` (the docstrings' markup) shown as
+    code instead of backquotes."""
+    body = re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text))
+    return f"<div style='white-space: pre-wrap'>{body}</div>"
+
+
 def _rgba(colour: str, alpha: int = 0xFF) -> int:
     return bgr(colour) | (alpha << 24)
 
@@ -78,6 +86,8 @@ class CodeEditor(ScintillaEdit):
         self.theme: Theme | None = None
         self._font = ("DejaVu Sans Mono", 11)
         self.completer = None  # set by app.ui.completion.attach() or app.ui.editor_intel.EditorDriver()
+        self._run_error = False  # the margin shows where the last run failed
+        self._dedented: tuple[int, int, str] | None = None  # (line, indent before, closer) of the last auto-dedent
         #: ``value_hover(pos, x, y) -> bool``: the debugger shows a value there (True) instead of the docs
         self.value_hover = None
         self.setCodePage(65001)
@@ -339,8 +349,50 @@ class CodeEditor(ScintillaEdit):
     def _on_char_added(self, ch: int) -> None:
         if ch == ord("\n"):
             self._auto_indent()
+        else:
+            self._auto_dedent(chr(ch))
         if self.completer is not None:
             self.completer.char_added(ch)
+
+    def _auto_dedent(self, ch: str) -> None:
+        """A line that becomes just a block's closer (``end``, ``else``, ``until``, ``}``...) moves back to the
+        indentation of the block it closes; if the word grows into another name (``endpoint``) it moves back."""
+        line = self.lineFromPosition(self.currentPos())
+        stripped = self.line_text(line).strip()
+        words = self.spec.dedent_on
+        done = self._dedented
+        if done is not None and done[0] == line:
+            old_indent, word = done[1], done[2]
+            grows = stripped.startswith(word) and len(stripped) > len(word) and (ch.isalnum() or ch == "_")
+            if grows and not any(w.startswith(stripped) for w in words):
+                self._dedented = None
+                self._set_indent_keep_caret(line, old_indent)
+            return
+        self._dedented = None
+        if stripped not in words or line == 0:
+            return
+        indent = self.lineIndentation(line)
+        target = self._closing_indent(line)
+        if target < indent:
+            self._dedented = (line, indent, stripped)
+            self._set_indent_keep_caret(line, target)
+
+    def _closing_indent(self, line: int) -> int:
+        """The indentation of a closer on ``line``: the previous code line's, one level less unless that line
+        opened the block."""
+        prev = line - 1
+        while prev > 0 and not self.line_text(prev).strip():
+            prev -= 1
+        indent = self.lineIndentation(prev)
+        stripped = re.sub(r"(--|//).*$", "", self.line_text(prev)).rstrip()
+        if stripped.endswith(self.spec.indent_after) or re.search(r"\bfunction\b[^)]*\)\s*$", stripped):
+            return indent
+        return max(0, indent - (self.indent() or self.tabWidth() or 4))
+
+    def _set_indent_keep_caret(self, line: int, indent: int) -> None:
+        from_end = self.lineEndPosition(line) - self.currentPos()
+        self.setLineIndentation(line, indent)
+        self.gotoPos(self.lineEndPosition(line) - from_end)
 
     def _auto_indent(self) -> None:
         line = self.lineFromPosition(self.currentPos())
@@ -410,6 +462,8 @@ class CodeEditor(ScintillaEdit):
     def _on_modified(self, mtype: int, *args: object) -> None:
         if mtype & 0x3:
             self._update_number_margin()
+            if self._run_error:  # the code changed since the run failed: its arrow is out of date
+                self.mark_run_error(None)
             self.textEdited.emit()
 
     # ------------------------------------------------------------------------------------------------ zoom
@@ -592,7 +646,7 @@ class CodeEditor(ScintillaEdit):
             return  # stopped in the debugger: its value tooltip comes instead of the docs
         text = f"{d.severity}: {d.message}" if d else self.hover_text(pos)
         if text:
-            QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), text, self)
+            QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), tooltip_html(text), self)
 
     def hover_text(self, pos: int) -> str | None:
         """The signature and summary of the bridge method (or global) under ``pos``, if any."""
@@ -621,12 +675,25 @@ class CodeEditor(ScintillaEdit):
         return None
 
     def mark_run_error(self, line: int | None) -> None:
-        """An arrow in the margin at the 1-based line where the last run failed (None clears it)."""
+        """An arrow in the margin at the 1-based line where the last run failed (None clears it; so does the next
+        edit)."""
         self.markerDeleteAll(MARKER_RUN_ERROR)
+        self._run_error = bool(line)
         if line:
             self.markerAdd(line - 1, MARKER_RUN_ERROR)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if event.key() == Qt.Key.Key_Escape and self.callTipActive():
             self.callTipCancel()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.autoCActive() and \
+                self._typed_word() == self._current_candidate():
+            self.autoCCancel()  # the word is already what the list offers: Enter starts a new line
         super().keyPressEvent(event)
+
+    def _typed_word(self) -> str:
+        pos = self.currentPos()
+        start = self.wordStartPosition(pos, True)
+        return bytes(self.textRange(start, pos)).decode("utf-8", errors="replace") if start < pos else ""
+
+    def _current_candidate(self) -> str | None:
+        return bytes(self.autoCCurrentText()).decode("utf-8", errors="replace")

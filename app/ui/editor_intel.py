@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,7 +474,8 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
         detail = f"{s.kind}, line {s.line}" + (f": {s.type}" if s.type else "")
         items.append(Completion(s.name, s.kind, detail))
     for g in ref.globals:
-        items.append(Completion(g.name, "global", "global", first_sentence(g.summary), key=g.key))
+        if v.has(g):
+            items.append(Completion(g.name, "global", "global", first_sentence(g.summary), key=g.key))
     for kw in KEYWORDS[v.language]:
         items.append(Completion(kw, "keyword"))
     for name in builtins:
@@ -490,17 +492,19 @@ def _members(ref: Reference, v: LanguageView, text: str, pos: int, owner: str, s
     g = ref.global_(owner)
     if g is not None:
         # Lua calls a global's functions with '.', never ':'
-        return [] if lua and sep == ":" else [_method_completion(v, m) for m in g.methods]
+        return [] if lua and sep == ":" else [_method_completion(v, m) for m in g.methods if v.has(m)]
     if lua and sep == ".":
         return []  # a handle's methods are called with ':' in Lua
     tname = infer_type(text, owner, pos, v.language, ref)
     if tname:
         t = ref.type_(tname)
-        return [_method_completion(v, m) for m in t.methods] if t else []
+        return [_method_completion(v, m) for m in t.methods if v.has(m)] if t else []
     if lua and sep == ":":
         out = []
         for t in ref.types:
             for m in t.methods:
+                if not v.has(m):
+                    continue
                 c = _method_completion(v, m)
                 c.detail = f"{t.name}: {c.detail}"
                 out.append(c)
@@ -773,6 +777,8 @@ class Suggestion:
     completion: CompletionResult | None = None
     call_tip: CallTip | None = None
     cancel_call_tip: bool = False
+    #: close an open completion list: the typed word is complete (it equals the only candidate) or matches nothing
+    close_list: bool = False
 
 
 #: Word completion pops up after this many identifier characters (option keys and members after one or none).
@@ -815,8 +821,10 @@ def on_char_added(text: str, pos: int, language: str, ch: str, reference: Refere
     if ch.isalnum() or ch in "_$":
         res = complete(text, pos, language, ref, builtins=builtins)
         need = 1 if res.context in ("member", "option") else MIN_WORD_PREFIX
-        if res.items and len(res.prefix) >= need and not (len(res.items) == 1 and res.items[0].label == res.prefix):
+        exact = len(res.items) == 1 and res.items[0].label == res.prefix
+        if res.items and len(res.prefix) >= need and not exact:
             out.completion = res
+        out.close_list = exact or not res.items
         return out
     return out
 
@@ -888,6 +896,9 @@ class EditorDriver:
             typed = bpos - char_to_byte(text, s.completion.start)
             self._shown = s.completion
             self.editor.autoCShow(typed, "\n".join(s.completion.labels()))
+        elif s.close_list and self.editor.autoCActive():  # "end" typed in full: Enter must start a new line
+            self._shown = None
+            self.editor.autoCCancel()
 
     def complete_now(self) -> None:
         """Ctrl+Space: show every candidate at the caret."""
@@ -904,11 +915,29 @@ class EditorDriver:
             tip = call_tip(text, pos, lang, self.reference)
             if tip is None:
                 return
-        body = tip.text + (f"\n{tip.doc}" if tip.doc else "")
-        self.editor.callTipShow(char_to_byte(text, tip.call_start), body)
+        at = char_to_byte(text, tip.call_start)
+        fit = self._columns_from(at)
+        if fit < min(len(tip.text), 60):  # too near the right edge: show it from the line's start instead
+            at = self.editor.positionFromLine(self.editor.lineFromPosition(at))
+            fit = self._columns_from(at)
+        doc = "\n".join(textwrap.fill(line, max(30, fit)) for line in tip.doc.splitlines()) if tip.doc else ""
+        body = tip.text + (f"\n{doc}" if doc else "")
+        self.editor.callTipShow(at, body)
         if tip.highlight:
             a, b = tip.highlight
             self.editor.callTipSetHlt(char_to_byte(tip.text, a), char_to_byte(tip.text, b))
+
+    def _columns_from(self, byte_pos: int) -> int:
+        """How many characters fit between ``byte_pos`` and the editor's right edge (call tips stay inside the
+        window); a large number when the editor cannot say."""
+        e = self.editor
+        try:
+            x = int(e.pointXFromPosition(byte_pos))
+            width = int(e.width()) - x - 24
+            char = max(1, int(e.textWidth(38, "M")))  # STYLE_CALLTIP
+        except (AttributeError, TypeError):
+            return 10_000
+        return max(0, width // char)
 
     def hover_text(self, byte_pos: int) -> str | None:
         """Documentation for the name at Scintilla position ``byte_pos`` (for ``dwellStart``)."""

@@ -5,6 +5,7 @@ import codecs
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,22 +77,43 @@ def encode(tf: TextFile) -> bytes:
     return data
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows (``os.umask`` sets it while it
+    reads, which other threads could see)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to a temp file in the same folder, flush and fsync it, then replace ``path`` with it."""
+    """Write ``data`` to a temp file in the same folder, flush and fsync it, then replace ``path`` with it.
+
+    The file keeps its permissions; a new one gets the usual ones (0666 less the umask), not the temp file's
+    0600."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    mode = None
     try:
         mode = p.stat().st_mode & 0o7777
     except FileNotFoundError:
-        pass
+        mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
+        if os.name == "posix":
             os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException:

@@ -26,6 +26,8 @@ class LanguageSpec:
     styles: dict[int, str] = field(default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)
     indent_after: tuple[str, ...] = ()
+    #: a line that is only one of these is dedented as it is typed (to the block it closes)
+    dedent_on: tuple[str, ...] = ("}", ")", "]")
     string_styles: tuple[int, ...] = ()
     comment_styles: tuple[int, ...] = ()
 
@@ -44,7 +46,8 @@ def _spell_spec(lang: spell_languages.Language) -> LanguageSpec:
     """The editor's view of a spell language: its facts from the registry plus the lexer's style roles."""
     return LanguageSpec(lang.id, lang.name, lang.lexer, lang.comment, " ".join(lang.keywords),
                         " ".join(lang.builtins), " ".join(lang.libs), _STYLES_BY_LEXER.get(lang.lexer, {}),
-                        dict(lang.lexer_properties), indent_after=lang.indent_after)
+                        dict(lang.lexer_properties), indent_after=lang.indent_after,
+                        dedent_on=lang.dedent_on)
 
 
 #: Every language the editor knows: the spell languages (from :mod:`app.languages`), JSON and plain text.
@@ -55,7 +58,7 @@ LANGUAGES: dict[str, LanguageSpec] = {
                                  7: "comment", 8: "operator", 9: "string", 11: "keyword", 13: "error"},
                          properties={"fold": "1", "fold.compact": "0", "lexer.json.allow.comments": "1"},
                          indent_after=("{", "[")),
-    "text": LanguageSpec("text", "Plain text", "", "", "", ""),
+    "text": LanguageSpec("text", "Plain text", "", "", "", "", dedent_on=()),
 }
 
 _OTHER_EXTENSIONS = {".json": "json", ".jsonl": "json"}

@@ -1,19 +1,28 @@
-"""The main window: composes the editor area and the docks, builds menus/toolbar/shortcuts from the action table,
-and ties files, runs, traces, diagnostics, hot exit and session restore together."""
+"""The main window: composes the editor area, the docks and the feature parts of :mod:`app.ui.window` (panels and
+layouts, workspace and hot exit, runs, debugging, reference, editing commands, command palette), and builds menus,
+toolbars and shortcuts from the action table."""
 from __future__ import annotations
 
 import base64
 import logging
+import operator
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -24,22 +33,38 @@ from PySide6.QtWidgets import (
 )
 
 from app import languages as spell_languages
-from app.debugger.session import DebugState
 from app.ui import actions as A
 from app.ui import completion, editor_tabs, hotexit, paths, session, theme
+from app.ui.actions import ActionSpec
 from app.ui.console import ConsolePanel
 from app.ui.debugger_panels import DebugWiring, debug_action_specs
 from app.ui.diagnostics import DiagnosticsService
 from app.ui.editor_tabs import FILE_FILTER, EditorPage, EditorTabs
+from app.ui.eval_view import EvalWiring, eval_action_specs
 from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
-from app.ui.outline import OutlinePanel, find_definition, symbols
+from app.ui.outline import OutlinePanel, symbols
 from app.ui.repl import ReplWidget
-from app.ui.run_service import RunService, RunSession, format_seconds, run_options_from_settings
+from app.ui.run_service import RunService, RunSession, run_options_from_settings
 from app.ui.settings import Settings, SettingsStore
+from app.ui.spend_status import SpendLabel
 from app.ui.trace_panel import TracePanel
-from app.ui.welcome import WelcomePage, list_examples
+from app.ui.welcome import WelcomePage
+from app.ui.window.debugging import DebugPart
+from app.ui.window.editing import EditingPart
+from app.ui.window.palette import CommandPalette
+from app.ui.window.panels import (
+    BOTH,
+    BOTTOM,
+    EDITING_ONLY,
+    LEFT,
+    PanelLayout,
+    PanelPlace,
+)
+from app.ui.window.reference import ReferencePart
+from app.ui.window.running import RunPart
+from app.ui.window.workspace import WorkspacePart
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +116,19 @@ def app_icon() -> QIcon:
     return icon
 
 
+def _call(handler: Callable[[], Any]) -> Callable[..., None]:
+    """A slot for ``triggered(bool)`` that calls ``handler`` without the flag."""
+    def slot(*_args: object) -> None:
+        handler()
+    return slot
+
+
 class MainWindow(QMainWindow):
-    """The IDE window. ``run_service`` owns the runner; the window never blocks on it."""
+    """The IDE window. ``run_service`` owns the runner; the window never blocks on it.
+
+    Its parts (each usable on its own, see :mod:`app.ui.window`): ``panels`` (docks and layouts), ``workspace_part``
+    (folders, recent files, hot exit), ``running``, ``debugging``, ``reference`` and ``editing``. Action rows name
+    their handler by a dotted path from the window (``"running.run"``)."""
 
     def __init__(self, store: SettingsStore, run_service: RunService, *, restore: bool = True) -> None:
         super().__init__()
@@ -103,16 +139,14 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.store = store
         self.runs = run_service
-        self.workspace: str | None = None
         self.state = session.load()
-        self.backups = hotexit.BackupStore()
-        self._backed_up: set[str] = set()
+        self.actions_by_id: dict[str, QAction] = {}
+        self.command_palette: CommandPalette | None = None
         self._last_session_blob = ""
         self._closing = False
 
         # central: editors + find bar
         self.tabs = EditorTabs()
-        self.tabs.pageClosing = self._page_closing  # type: ignore[method-assign]
         self.find_bar = FindBar(self.tabs.current_editor)
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -122,79 +156,81 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.find_bar)
         self.setCentralWidget(central)
 
-        # docks
+        # panels (one call each; the debugging layout shows the debugger's instead of the files)
         self.files = FileTreePanel()
         self.outline = OutlinePanel()
         self.find_files = FindInFilesPanel()
         self.repl = ReplWidget(self.runs)
         self.console = ConsolePanel(self.repl)
         self.trace = TracePanel()
-        self.docks: dict[str, QDockWidget] = {}
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self._dock("files", "Files", self.files, left)
-        self._dock("outline", "Outline", self.outline, left)
-        self._dock("console", "Console", self.console, bottom)
-        self._dock("trace", "LLM Trace", self.trace, bottom)
-        self._dock("find_files", "Find in Files", self.find_files, bottom)
-        self.splitDockWidget(self.docks["files"], self.docks["outline"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.docks["console"], self.docks["trace"])
-        self.tabifyDockWidget(self.docks["trace"], self.docks["find_files"])
-        self.docks["console"].raise_()
-        self.resizeDocks([self.docks["files"]], [240], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["console"]], [260], Qt.Orientation.Vertical)
-        # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
-        self.debugger = DebugWiring(self, self.tabs)
-        self._debug_run: RunSession | None = None
+        self.panels = PanelLayout(self)
+        self.docks = self.panels.docks
+        self.panels.add("files", "Files", self.files, PanelPlace(LEFT, shown_in=EDITING_ONLY, size=240, span=320))
+        self.panels.add("outline", "Outline", self.outline,
+                        PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY, span=200))
+        self.panels.add("console", "Console", self.console, PanelPlace(BOTTOM, shown_in=BOTH, size=230))
+        self.panels.add("trace", "LLM Trace", self.trace, PanelPlace(BOTTOM, tab_with="console", shown_in=BOTH))
+        self.panels.add("find_files", "Find in Files", self.find_files,
+                        PanelPlace(BOTTOM, tab_with="trace", shown_in=EDITING_ONLY))
 
         # status bar
         self.run_label = QLabel()
         self.cursor_label = QLabel()
         self.lang_label = QLabel()
         self.file_label = QLabel()
+        self.spend_label = SpendLabel()
         sb = self.statusBar()
         sb.addWidget(self.run_label, 1)
-        for w in (self.cursor_label, self.lang_label, self.file_label):
+        for w in (self.spend_label, self.cursor_label, self.lang_label, self.file_label):
             sb.addPermanentWidget(w)
+        self.runs.runFinished.connect(lambda _run: self.spend_label.refresh())
 
-        # actions, menus, toolbar
-        self.actions_by_id: dict[str, QAction] = {}
-        self._build_actions()
+        # the feature parts
+        self.diagnostics = DiagnosticsService(self.runs.check_fn, parent=self)
+        self.workspace_part = WorkspacePart(self, self.state, on_workspace=self._workspace_changed)
+        self.running = RunPart(self, self.runs, self.console, self.trace, self.repl, self.diagnostics, self.state,
+                               self.run_label, workspace=lambda: self.workspace_part.folder)
+        # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
+        self.debugger = DebugWiring(self, self.tabs, locate=self.workspace_part.page_of)
+        self.debugging = DebugPart(self, self.debugger, self.running, self.console)
+        self.debugging.add_panels()
+        self.reference = ReferencePart(self)
+        self.editing = EditingPart(self, self.find_bar, self.find_files)
+        # evals: the Eval panel (Run Eval on an .eval.yaml), with Debug this row
+        self.evals = EvalWiring(self, self.runs.wait_runner, self._eval_settings, self.debug_eval_row)
+        self.panels.add("evals", "Eval", self.evals.view, PanelPlace(BOTTOM, tab_with="find_files",
+                                                                      shown_in=frozenset()))
+
+        # actions, menus, toolbars
+        self._build_actions(A.ACTIONS + debug_action_specs() + eval_action_specs())
+        self.debugging.add_toolbar()
+        self.panels.arrange(self.panels.mode)
 
         # services
-        self.diagnostics = DiagnosticsService(self.runs.check_fn, parent=self)
         self._outline_timer = QTimer(self, singleShot=True, interval=400)
         self._outline_timer.timeout.connect(self.refresh_outline)
         self._backup_timer = QTimer(self, interval=hotexit.BACKUP_INTERVAL_MS)
         self._backup_timer.timeout.connect(self.backup_tick)
-        self._status_timer = QTimer(self, interval=250)
-        self._status_timer.timeout.connect(self._update_run_status)
 
         # wiring
         self.tabs.pageAdded.connect(self._page_added)
         self.tabs.currentPageChanged.connect(self._current_changed)
-        self.tabs.pageStateChanged.connect(lambda p: (self._update_title(), self._update_file_label()))
-        self.tabs.fileSaved.connect(self._file_saved)
-        self.tabs.fileOpened.connect(self._remember_file)
+        self.tabs.pageStateChanged.connect(self._page_state_changed)
         self.files.openFile.connect(lambda p: self.tabs.open_file(p))
-        self.files.renamed.connect(self._path_renamed)
+        self.files.renamed.connect(self.workspace_part.path_renamed)
         self.files.deleted.connect(lambda p: self.tabs.check_disk())
-        self.outline.gotoLine.connect(self._goto_line0)
+        self.outline.gotoLine.connect(self.editing.goto_line0)
         self.find_files.openLocation.connect(lambda p, ln, c: self.open_location(p, ln, c))
         self.console.linkActivated.connect(self.open_location)
         self.repl.linkActivated.connect(self.open_location)
         self.trace.jumpTo.connect(lambda p, ln: self.open_location(p, ln))
-        self.runs.runFinished.connect(self._run_finished)
-        self.runs.runnerFailed.connect(lambda msg: self.run_label.setText(f"Engines unavailable: {msg}"))
-        self.runs.runnerReady.connect(lambda: self.runs.sessions or self.run_label.setText("Ready"))
-        self.run_label.setText("Starting engines…")
-        self.docks["outline"].visibilityChanged.connect(lambda v: v and self.refresh_outline())
+        self.docks["outline"].visibilityChanged.connect(self._outline_visibility)
         self.docks["trace"].visibilityChanged.connect(lambda v: v and QTimer.singleShot(0, self.trace.flush))
         self.store.changed.connect(self.apply_settings)
         app = QApplication.instance()
-        if app is not None:
-            app.applicationStateChanged.connect(self._app_state_changed)  # type: ignore[attr-defined]
-            hints = app.styleHints()  # type: ignore[attr-defined]
+        if isinstance(app, QApplication):
+            app.applicationStateChanged.connect(self._app_state_changed)
+            hints = app.styleHints()
             if hasattr(hints, "colorSchemeChanged"):  # the desktop switched light/dark: follow it if asked to
                 hints.colorSchemeChanged.connect(self._color_scheme_changed)
 
@@ -202,25 +238,78 @@ class MainWindow(QMainWindow):
         self._bridges_ready.done.connect(self._bridges_loaded)
         self._warmed = False
         self.apply_settings(self.store.settings)
-        self._default_layout = self.saveState()
         if restore:
             self.restore_session()
         self._backup_timer.start()
         self._update_title()
 
-    # =============================================================================================== building
-    def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        d = QDockWidget(title, self)
-        d.setObjectName(f"dock_{key}")
-        d.setWidget(widget)
-        d.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable |
-                      QDockWidget.DockWidgetFeature.DockWidgetMovable |
-                      QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(area, d)
-        self.docks[key] = d
-        return d
+    # =============================================================================================== the host seam
+    def notify(self, text: str, ms: int = 4000) -> None:
+        """A message in the status bar for ``ms`` milliseconds."""
+        self.statusBar().showMessage(text, ms)
 
-    def _build_actions(self) -> None:
+    @property
+    def workspace(self) -> str | None:
+        """The workspace folder (None: no folder open)."""
+        return self.workspace_part.folder
+
+    def set_workspace(self, folder: str | None) -> None:
+        self.workspace_part.set_workspace(folder)
+
+    def open_location(self, path: str, line: int, column: int = 0) -> EditorPage | None:
+        return self.workspace_part.open_location(path, line, column)
+
+    def open_paths(self, paths_: list[str]) -> None:
+        self.workspace_part.open_paths(paths_)
+
+    def action_run(self, page: EditorPage | None = None) -> RunSession | None:
+        """Run (F5): see :meth:`app.ui.window.running.RunPart.run`."""
+        return self.running.run(page)
+
+    def action_debug(self) -> RunSession | None:
+        """Start debugging (Ctrl+F5): see :meth:`app.ui.window.debugging.DebugPart.start`."""
+        return self.debugging.start()
+
+    def action_stop(self) -> None:
+        """Stop (Shift+F5): the debug run when debugging, else every running spell."""
+        self.debugging.stop()
+
+    # ================================================================================================== evals
+    def _eval_settings(self) -> dict[str, Any]:
+        return dict(run_options_from_settings(self.store.settings)["settings"])
+
+    def action_run_eval(self) -> None:
+        """Run the current .eval.yaml (saved first) in the Eval panel (Ctrl+Shift+E)."""
+        page = self.tabs.current_page()
+        if page is not None and page.path and page.dirty:
+            self.tabs.save(page)
+        if self.evals.run_current(page.path if page is not None else None):
+            self.panels.show("evals")
+
+    def debug_eval_row(self, spell: str, inputs: object, model: str, cassette: str) -> RunSession | None:
+        """Debug this row: the eval's spell under the debugger with the row's INPUT, its model, and its recorded
+        model answers replayed from the row's cassette (so the failure reproduces exactly)."""
+        import json
+        page = self.open_location(spell, 1)
+        if page is None:
+            return None
+        self.console.input.setText(json.dumps(inputs, ensure_ascii=False))
+        extra: dict[str, Any] = {"default_model": model}
+        if cassette:
+            extra["replay"] = cassette
+        return self.debugging.start(page, settings=extra)
+
+    def _workspace_changed(self, folder: str | None) -> None:
+        self.files.set_root(folder)
+        self.find_files.set_root(folder)
+        self._update_title()
+
+    # =============================================================================================== building
+    def handler(self, spec: ActionSpec) -> Callable[[], Any]:
+        """The callable an action row names (a dotted path from the window)."""
+        return operator.attrgetter(spec.handler)(self)
+
+    def _build_actions(self, specs: tuple[ActionSpec, ...]) -> None:
         menus = {name: self.menuBar().addMenu(name) for name in A.MENUS}
         tb = QToolBar("Main", self)
         tb.setObjectName("toolbar_main")
@@ -229,17 +318,18 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self.toolbar = tb
         style = self.style()
-        for spec in A.ACTIONS + debug_action_specs():
+        for spec in specs:
             menu = menus[spec.menu]
             if spec.separator_before:
                 menu.addSeparator()
             if spec.id == "examples":
                 self.examples_menu = menu.addMenu(spec.text)
-                self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
+                self.examples_menu.aboutToShow.connect(
+                    lambda: self.workspace_part.fill_examples_menu(self.examples_menu))
                 continue
             if spec.id == "recent":
                 self.recent_menu = menu.addMenu(spec.text)
-                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                self.recent_menu.aboutToShow.connect(lambda: self.workspace_part.fill_recent_menu(self.recent_menu))
                 continue
             act = QAction(spec.text, self)
             act.setObjectName(f"action_{spec.id}")
@@ -254,8 +344,7 @@ class MainWindow(QMainWindow):
             act.setCheckable(spec.checkable)
             if spec.tip:
                 act.setToolTip(spec.tip)
-            handler = getattr(self, spec.handler)
-            act.triggered.connect(lambda checked=False, h=handler: h())
+            act.triggered.connect(_call(self.handler(spec)))
             menu.addAction(act)
             if spec.toolbar:
                 if spec.separator_before:
@@ -264,48 +353,28 @@ class MainWindow(QMainWindow):
             self.actions_by_id[spec.id] = act
         view = menus["&View"]
         view.addSeparator()
-        for d in self.docks.values():
-            view.addAction(d.toggleViewAction())
-        view.addSeparator()
-        for d in self.debugger.docks.all():
-            view.addAction(d.toggleViewAction())
+        self.panels_menu = view.addMenu("&Panels")
+        self.panels_menu.aboutToShow.connect(self._fill_panels_menu)
         self.actions_by_id["stop"].setEnabled(False)
         debug = self.actions_by_id["debug"]  # Debug next to Run on the toolbar
         if (ic := theme.icon("debug")) is not None:
             debug.setIcon(ic)
         debug.setIconText("Debug")
         tb.insertAction(self.actions_by_id["stop"], debug)
-        self.debugger.controller.stateChanged.connect(self._debug_state_changed)
-        self.debugger.controller.message.connect(lambda msg: self.statusBar().showMessage(msg, 5000))
-        self._debug_state_changed(self.debugger.controller.state)
 
-    def _fill_examples_menu(self) -> None:
-        self.examples_menu.clear()
-        found = list_examples()
-        if not found:
-            self.examples_menu.addAction("(no examples found)").setEnabled(False)
-        for p in found:
-            rel = os.path.relpath(p, paths.examples_dir())
-            self.examples_menu.addAction(rel, lambda path=str(p): self.tabs.open_file(path))
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for p in self.state.recent_files:
-            self.recent_menu.addAction(p, lambda path=p: self.tabs.open_file(path))
-        if self.state.recent_folders:
-            self.recent_menu.addSeparator()
-            for f in self.state.recent_folders:
-                self.recent_menu.addAction(f"📁 {f}", lambda path=f: self.set_workspace(path))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(nothing yet)").setEnabled(False)
+    def _fill_panels_menu(self) -> None:
+        """Every panel (also those added later), shown or hidden."""
+        self.panels_menu.clear()
+        for d in self.docks.values():
+            self.panels_menu.addAction(d.toggleViewAction())
 
     # =============================================================================================== settings
     def apply_settings(self, s: Settings) -> None:
         """Apply theme, fonts and tab width live to every part of the window."""
         th = theme.get(s.theme)
         app = QApplication.instance()
-        if app is not None:
-            theme.apply_to_app(app, th)  # type: ignore[arg-type]
+        if isinstance(app, QApplication):
+            theme.apply_to_app(app, th)
         self.tabs.apply_look(th, s.font_family, s.font_size, s.tab_width)
         self.debugger.update_colours()
         self.console.set_theme(th, s.font_family, s.font_size)
@@ -323,7 +392,7 @@ class MainWindow(QMainWindow):
         self.diagnostics.watch(page.editor, page.display_path)
         page.editor.cursorMoved.connect(lambda ln, col: self.cursor_label.setText(f"Ln {ln}, Col {col}"))
         page.editor.textEdited.connect(self._outline_timer.start)
-        self._remember_file(page.path) if page.path else None
+        self.workspace_part.remember_file(page.path)
 
     def _current_changed(self, page: EditorPage | None) -> None:
         self._update_title()
@@ -334,9 +403,18 @@ class MainWindow(QMainWindow):
             remembered = self.state.inputs.get(page.run_path())
             if remembered is not None:  # the INPUT this spell last ran with
                 self.console.input.setText(remembered)
+            self.evals.file_shown(page.path)
         else:
             self.cursor_label.clear()
         self._outline_timer.start(0 if page is None or page.editor.lineCount() < 2000 else 150)
+
+    def _page_state_changed(self, _page: EditorPage) -> None:
+        self._update_title()
+        self._update_file_label()
+
+    def _outline_visibility(self, visible: bool) -> None:
+        if visible:
+            self.refresh_outline()
 
     def _update_title(self) -> None:
         page = self.tabs.current_page()
@@ -367,38 +445,7 @@ class MainWindow(QMainWindow):
         page = self.tabs.current_page()
         self.outline.set_symbols(symbols(page.editor.text(), page.language) if page else [])
 
-    def _goto_line0(self, line: int) -> None:
-        ed = self.tabs.current_editor()
-        if ed is not None:
-            ed.set_cursor(line, 0)
-            QWidget.setFocus(ed)
-
-    def _page_closing(self, page: EditorPage) -> None:
-        self.backups.remove(page.backup_id)
-        self._backed_up.discard(page.backup_id)
-
-    def _file_saved(self, path: str) -> None:
-        self._remember_file(path)
-        page = self.tabs.page_for(path)
-        if page is not None:
-            self.backups.remove(page.backup_id)
-            self._backed_up.discard(page.backup_id)
-            page.backup_generation = -1
-        self.statusBar().showMessage(f"Saved {path}", 3000)
-
-    def _remember_file(self, path: str | None) -> None:
-        if path:
-            self.state.recent_files = session.add_recent(self.state.recent_files, path)
-
-    def _path_renamed(self, old: str, new: str) -> None:
-        for page in self.tabs.pages():
-            if page.path and (page.path == old or page.path.startswith(old + os.sep)):
-                self.tabs.watcher.removePath(page.path)
-                page.path = new + page.path[len(old):]
-                self.tabs.watch(page.path)
-                self.tabs.refresh_tab(page)
-
-    def showEvent(self, e) -> None:  # noqa: N802
+    def showEvent(self, e) -> None:
         super().showEvent(e)
         if not self._warmed:  # after the window is up: the registry import must not delay the first paint
             self._warmed = True
@@ -427,128 +474,22 @@ class MainWindow(QMainWindow):
         if state == Qt.ApplicationState.ApplicationActive:
             self.tabs.check_disk()
 
-    # =============================================================================================== workspace
-    def set_workspace(self, folder: str | None) -> None:
-        """Open ``folder`` as the workspace (file tree, find in files, default save folder)."""
-        self.workspace = os.path.abspath(folder) if folder else None
-        self.tabs.workspace = self.workspace  # type: ignore[attr-defined]
-        self.files.set_root(self.workspace)
-        self.find_files.set_root(self.workspace)
-        if self.workspace:
-            self.state.recent_folders = session.add_recent(self.state.recent_folders, self.workspace)
-        self._update_title()
-
-    def open_location(self, path: str, line: int, column: int = 0) -> EditorPage | None:
-        """Open ``path`` at 1-based ``line`` (relative paths resolve against the current file and workspace;
-        untitled buffers are found by the pseudo path their runs used)."""
-        if not path:
-            return None
-
-        def show(page: EditorPage) -> EditorPage:
-            self.tabs.setCurrentWidget(page)
-            page.editor.set_cursor(max(0, line - 1), max(0, column - 1))
-            QWidget.setFocus(page.editor)
-            return page
-
-        for p in self.tabs.pages():
-            if path in (p.run_path(), p.display_path()) or (p.path and os.path.isabs(path) and p.path == path):
-                return show(p)
-        if path.startswith("<"):
-            return None
-        candidates = [path]
-        if not os.path.isabs(path):
-            cur = self.tabs.current_page()
-            for base in (os.path.dirname(cur.path) if cur and cur.path else None, self.workspace, os.getcwd()):
-                if base:
-                    candidates.append(os.path.join(base, path))
-        for c in candidates:
-            if os.path.isfile(c):
-                page = self.tabs.open_file(c)
-                if page is not None:
-                    return show(page)
-        self.statusBar().showMessage(f"Cannot find {path}", 4000)
-        return None
-
-    # =============================================================================================== hot exit
+    # =============================================================================================== session
     def backup_tick(self) -> None:
-        """Back up dirty buffers that changed since their last backup; drop backups of clean ones."""
-        live: set[str] = set()
-        for page in self.tabs.pages():
-            if page.dirty:
-                live.add(page.backup_id)
-                if page.backup_generation != page.generation or page.backup_id not in self._backed_up:
-                    line, col = page.editor.caret()
-                    try:
-                        self.backups.write(hotexit.Backup(
-                            page.backup_id, page.path, page.title, page.language, page.editor.text(), line, col,
-                            page.meta.encoding, page.meta.bom, page.meta.eol, page.meta.mtime_ns))
-                        page.backup_generation = page.generation
-                        self._backed_up.add(page.backup_id)
-                    except OSError:
-                        log.exception("backup of %s failed", page.title)
-        for bid in list(self._backed_up - live):
-            self.backups.remove(bid)
-            self._backed_up.discard(bid)
+        """Back up changed unsaved buffers (hot exit) and save the session."""
+        self.workspace_part.backup_tick()
         self.save_session()
 
-    def restore_backups(self) -> int:
-        """Bring back the buffers of sessions that ended without saving them; returns how many."""
-        restored = 0
-        orphans = self.backups.orphans()
-        for _folder, backups in orphans:
-            for b in backups:
-                self._restore_one(b)
-                restored += 1
-        if orphans:
-            self.backup_tick()  # back them up again under this instance before the old copies go
-            self.backups.discard_orphans([f for f, _ in orphans])
-        if restored:
-            self.statusBar().showMessage(f"Restored {restored} unsaved buffer(s) from the last session", 8000)
-            log.info("restored %d unsaved buffers", restored)
-        return restored
-
-    def _restore_one(self, b: hotexit.Backup) -> None:
-        page = self.tabs.page_for(b.path) if b.path else None
-        if page is None and b.path and os.path.isfile(b.path):
-            page = self.tabs.open_file(b.path, quiet=True)
-        if page is None:
-            page = self.tabs.new_file(b.language)
-            if b.path:  # the file is gone: keep its name so Save offers it
-                page.path = b.path
-            else:
-                page.untitled_name = b.title
-        page.meta.encoding, page.meta.bom, page.meta.eol = b.encoding, b.bom, b.eol
-        page.editor.set_text(b.text, keep_undo=True)  # keeps it modified (and undoable back to the file)
-        if page.editor.text() == (self._disk_text(page.path) if page.path else None):
-            page.editor.setSavePoint()
-        page.editor.set_cursor(b.line, b.column)
-        page.backup_generation = -1
-        self.tabs.refresh_tab(page)
-
-    @staticmethod
-    def _disk_text(path: str | None) -> str | None:
-        from app.ui import fileio
-        try:
-            return fileio.read_text(path).text if path else None
-        except OSError:
-            return None
-
-    # =============================================================================================== session
     def save_session(self) -> None:
         st = self.state
-        st.tabs = []
-        for page in self.tabs.pages():
-            if page.path and os.path.exists(page.path):
-                ln, col = page.editor.caret()
-                st.tabs.append(session.TabState(page.path, ln, col, page.editor.firstVisibleLine()))
-        cur = self.tabs.current_page()
-        st.current = next((i for i, t in enumerate(st.tabs) if cur and t.path == cur.path), 0)
-        st.workspace = self.workspace
-        st.geometry = base64.b64encode(bytes(self.saveGeometry())).decode()
-        st.window_state = base64.b64encode(bytes(self.saveState())).decode()
+        self.workspace_part.save_tabs(st)
+        st.geometry = base64.b64encode(bytes(self.saveGeometry().data())).decode()
+        st.layouts = self.panels.saved_states()
+        st.window_state = ""
         st.repl_history = self.repl.input.history[-200:]
         st.input_json = self.console.input.text()
         st.breakpoints = self.debugger.controller.store.to_json()
+        st.watches = self.debugger.docks.watches.expressions()
         import json
         from dataclasses import asdict
         blob = json.dumps(asdict(st), sort_keys=True)
@@ -563,205 +504,27 @@ class MainWindow(QMainWindow):
         st = self.state
         if st.geometry:
             self.restoreGeometry(QByteArray(base64.b64decode(st.geometry)))
-        if st.window_state:
+        if st.layouts:
+            self.panels.restore_states(st.layouts)
+        elif st.window_state:  # a session from before the two layouts
             self.restoreState(QByteArray(base64.b64decode(st.window_state)))
-        if st.workspace and os.path.isdir(st.workspace):
-            self.set_workspace(st.workspace)
         self.debugger.controller.store.load_json(st.breakpoints)  # before the tabs, so their margins show them
-        for t in st.tabs:
-            if os.path.isfile(t.path):
-                page = self.tabs.open_file(t.path, quiet=True)
-                if page is not None:
-                    page.editor.set_cursor(t.line, t.column, centre=False)
-                    page.editor.setFirstVisibleLine(t.first_visible)
+        for expression in st.watches:
+            self.debugger.docks.watches.add(expression)
+        self.workspace_part.restore_tabs(st)
         self.repl.input.set_history(st.repl_history)
         self.console.input.setText(st.input_json)
-        restored = self.restore_backups()
-        pages = self.tabs.pages()
-        if st.tabs and 0 <= st.current < len(pages) and not restored:
-            self.tabs.setCurrentIndex(st.current)
-        if self.store.first_start and not st.welcome_shown and not pages:
+        if self.store.first_start and not st.welcome_shown and not self.tabs.pages():
             self.action_welcome()
             st.welcome_shown = True
-
-    # =============================================================================================== running
-    def action_run(self, page: EditorPage | None = None, *, debug: bool = False) -> RunSession | None:
-        """Run the current spell (F5; when stopped in the debugger, F5 continues): optionally save first, then
-        start it in the engine pool (``debug``: under the debugger)."""
-        if not debug and page is None and self.debugger.continue_if_paused():
-            return None
-        page = page or self.tabs.current_page()
-        if page is None:
-            self.statusBar().showMessage("Open a spell to run it", 3000)
-            return None
-        if not spell_languages.is_spell_language(page.language):
-            self.statusBar().showMessage(
-                f"Only {spell_languages.spoken_list(spell_languages.primary_extensions())} files can be run", 4000)
-            return None
-        if debug and not spell_languages.is_debuggable(page.language):
-            self.statusBar().showMessage(
-                f"The debugger speaks {spell_languages.names_list(spell_languages.debuggable())} only for now: "
-                f"Run (F5) runs {spell_languages.get(page.language).name} spells without it", 6000)
-            return None
-        ok, inputs = self.console.parse_input()
-        if not ok:
-            self.docks["console"].show()
-            self.docks["console"].raise_()
-            return None
-        self.state.inputs[page.run_path()] = self.console.input.text().strip()
-        if len(self.state.inputs) > 200:
-            self.state.inputs.pop(next(iter(self.state.inputs)))
-        s = self.store.settings
-        if s.save_before_run and page.path and page.dirty:
-            self.tabs.save(page)
-        page.editor.mark_run_error(None)
-        path = page.run_path()
-        options = dict(run_options_from_settings(s), inputs=inputs, language=page.language, workspace=self.workspace)
-        # a debug run gets a fresh debug session (which stops the last one)
-        session = self.debugger.controller.new_session() if debug else None
-        run = self.runs.start_run(path, page.editor.text(), options, page.language, debug_session=session,
-                                  origin=page)
-        if debug:
-            self._debug_run = run
-        self.console.add_run(run)
-        self.trace.add_run(run)
-        self.docks["console"].show()
-        self.docks["console"].raise_()
-        self.actions_by_id["stop"].setEnabled(True)
-        self._status_timer.start()
-        self._update_run_status()
-        return run
-
-    def action_stop(self) -> None:
-        """Stop the debug run when debugging (Shift+F5), else every running spell."""
-        if self.debugger.stop():
-            if self._debug_run is not None and not self._debug_run.done:
-                self._debug_run.cancel()  # also when its session has no run attached yet
-            self._update_run_status()
-            return
-        self.runs.cancel_all()
-        self._update_run_status()
-
-    # =============================================================================================== debugging
-    def action_debug(self) -> RunSession | None:
-        """Run the current spell under the debugger (Ctrl+F5; Lua and Tengo spells)."""
-        return self.action_run(debug=True)
-
-    def action_toggle_breakpoint(self) -> None:
-        page = self.tabs.current_page()
-        if page is not None and not page.path:
-            self.statusBar().showMessage("Save the spell first: breakpoints belong to files", 4000)
-            return
-        if page is not None and not spell_languages.is_debuggable(page.language):
-            self.statusBar().showMessage(
-                f"The debugger speaks {spell_languages.names_list(spell_languages.debuggable())} only for now", 4000)
-            return  # as the margin: no breakpoints where they could never stop
-        self.debugger.toggle_breakpoint()
-
-    def action_step_over(self) -> None:
-        self.debugger.step_over()
-
-    def action_step_in(self) -> None:
-        self.debugger.step_in()
-
-    def action_step_out(self) -> None:
-        self.debugger.step_out()
-
-    def action_run_to_cursor(self) -> None:
-        self.debugger.run_to_cursor()
-
-    def action_pause(self) -> None:
-        self.debugger.pause()
-
-    def _debug_state_changed(self, state: str) -> None:
-        """Enable the debug actions that make sense in ``state`` (idle, starting, running, paused, ended)."""
-        if hasattr(self, "_status_timer"):  # (called once while the window is being built)
-            self._update_run_status()
-        paused = state == "paused"
-        for key in ("step_over", "step_in", "step_out", "run_to_cursor"):
-            self.actions_by_id[key].setEnabled(paused)
-        self.actions_by_id["pause"].setEnabled(state == "running")
-        if state in ("starting", "running", "paused"):
-            self.actions_by_id["stop"].setEnabled(True)
-        self.actions_by_id["run"].setToolTip("Continue (F5)" if paused else A.by_id("run").tip)
-        if not paused and self.statusBar().currentMessage().startswith("Paused ("):
-            self.statusBar().clearMessage()  # the "Paused at" note of the last stop is out of date
-        stop = self.debugger.controller.stop if paused else None
-        note = None
-        if stop is not None:
-            where = f" at {os.path.basename(stop.file)}:{stop.line}" if stop.file else ""
-            note = f"({stop.reason.replace('_', ' ')}){where}"
-            self.statusBar().showMessage(f"Paused {note} — F5 continues, F10 steps over, F11 steps into", 8000)
-        if self._debug_run is not None:  # its console tab says paused too (and running again after it)
-            self.console.set_paused(self._debug_run, (note or "") if paused else None)
-
-    def _run_finished(self, run: RunSession) -> None:
-        ds = run.debug_session
-        if ds is not None and ds.state != DebugState.ENDED:  # the run never reached the worker: end its session too
-            ds.on_finished(run.result)
-        failure = getattr(run.result, "failure", None)
-        if failure is not None and getattr(failure, "line", None):
-            fpath = getattr(failure, "file", None) or run.path
-            for page in self.tabs.pages():
-                if fpath in (page.run_path(), page.display_path()) or \
-                        (fpath == run.path and run.origin is page):
-                    page.editor.mark_run_error(int(failure.line))
-                    break
-        if not self.runs.active():
-            self.actions_by_id["stop"].setEnabled(False)
-        self._update_run_status()
-
-    def _update_run_status(self) -> None:
-        active = self.runs.active()
-        shown = active[-1] if active else (self.runs.sessions[-1] if self.runs.sessions else None)
-        if shown is None:
-            self.run_label.setText("Ready" if self.runs.ready else "Starting engines…")
-            return
-        more = f" (+{len(active) - 1} more running)" if len(active) > 1 else ""
-        took = format_seconds(shown.elapsed())
-        status = "paused in the debugger" if shown is self._debug_run and self.debugger.controller.is_paused \
-            else shown.status
-        self.run_label.setText(f"{os.path.basename(shown.path)}: {status} · {took} · "
-                               f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}")
-        if not active:
-            self._status_timer.stop()
-
-    def action_run_selection(self) -> None:
-        """Evaluate the selected code (or the caret line) in the REPL of the file's language."""
-        page = self.tabs.current_page()
-        if page is None or not spell_languages.is_spell_language(page.language):
-            self.statusBar().showMessage(f"The REPL speaks {spell_languages.names_list()}", 3000)
-            return
-        ed = page.editor
-        code = ed.selected_text() or ed.line_text(ed.caret()[0])
-        if not code.strip():
-            return
-        idx = self.repl.lang.findData(page.language)
-        if idx >= 0:
-            self.repl.lang.setCurrentIndex(idx)
-        self.docks["console"].show()
-        self.docks["console"].raise_()
-        self.console.tabs.setCurrentWidget(self.repl)
-        self.repl.evaluate(code)
-
-    def action_focus_repl(self) -> None:
-        self.docks["console"].show()
-        self.docks["console"].raise_()
-        self.console.tabs.setCurrentWidget(self.repl)
-        self.repl.input.setFocus()
-
-    def action_check(self) -> None:
-        page = self.tabs.current_page()
-        if page is not None:
-            self.diagnostics.check_now(page.editor, page.display_path)
 
     # =============================================================================================== file actions
     def action_new(self) -> None:
         self.tabs.new_file("lua")
 
     def action_open(self) -> None:
-        start = self.workspace or (os.path.dirname(self.tabs.current_page().path)  # type: ignore[arg-type]
-                                   if self.tabs.current_page() and self.tabs.current_page().path else "")
+        cur = self.tabs.current_page()
+        start = self.workspace or (os.path.dirname(cur.path) if cur and cur.path else "")
         files, _ = QFileDialog.getOpenFileNames(self, "Open", start, FILE_FILTER)
         for f in files:
             self.tabs.open_file(f)
@@ -771,206 +534,64 @@ class MainWindow(QMainWindow):
         if folder:
             self.set_workspace(folder)
 
-    def action_save(self) -> None:
-        self.tabs.save()
-
-    def action_save_as(self) -> None:
-        self.tabs.save_as()
-
-    def action_save_all(self) -> None:
-        self.tabs.save_all()
-
     def action_close_tab(self) -> None:
         if self.tabs.count():
             self.tabs.close_tab()
-
-    def action_reopen_tab(self) -> None:
-        self.tabs.reopen_closed()
 
     def action_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
         SettingsDialog(self.store, self).exec()
 
-    # =============================================================================================== edit actions
-    def _ed(self):
-        return self.tabs.current_editor()
-
-    def action_undo(self) -> None:
-        if (ed := self._ed()) is not None:
-            ed.undo()
-
-    def action_redo(self) -> None:
-        if (ed := self._ed()) is not None:
-            ed.redo()
-
-    def action_find(self) -> None:
-        self.find_bar.open_bar(replace=False)
-
-    def action_replace(self) -> None:
-        self.find_bar.open_bar(replace=True)
-
-    def action_find_next(self) -> None:
-        self.find_bar.find_next(True)
-
-    def action_find_prev(self) -> None:
-        self.find_bar.find_next(False)
-
-    def action_find_in_files(self) -> None:
-        d = self.docks["find_files"]
-        d.show()
-        d.raise_()
-        ed = self._ed()
-        if ed is not None and ed.selected_text() and "\n" not in ed.selected_text():
-            self.find_files.query.setText(ed.selected_text())
-        self.find_files.query.setFocus()
-        self.find_files.query.selectAll()
-
-    def action_goto_line(self) -> None:
-        ed = self._ed()
-        if ed is None:
-            return
-        line, ok = QInputDialog.getInt(self, "Go to Line", f"Line (1–{ed.lineCount()}):", ed.caret()[0] + 1, 1,
-                                       ed.lineCount())
-        if ok:
-            self._goto_line0(line - 1)
-
-    def action_goto_definition(self) -> None:
-        page = self.tabs.current_page()
-        if page is None:
-            return
-        ed = page.editor
-        word = ed.word_at()
-        line = find_definition(ed.text(), page.language, word, ed.caret()[0])
-        if line is None:
-            self.statusBar().showMessage(f"No definition of {word!r} in this file", 3000)
-        else:
-            self._goto_line0(line)
-
-    def action_toggle_comment(self) -> None:
-        if (ed := self._ed()) is not None:
-            ed.toggle_comment()
-
-    def action_add_next_occurrence(self) -> None:
-        ed = self._ed()
-        if ed is None:
-            return
-        ed.setSearchFlags(0)
-        ed.setTargetWholeDocument() if hasattr(ed, "setTargetWholeDocument") else None
-        if ed.selectionEmpty():
-            s, e = ed.wordStartPosition(ed.currentPos(), True), ed.wordEndPosition(ed.currentPos(), True)
-            ed.setSel(s, e)
-        else:
-            ed.multipleSelectAddNext()
-
-    def action_complete(self) -> None:
-        ed = self._ed()
-        if ed is not None and hasattr(ed.completer, "complete_now"):
-            ed.completer.complete_now()
-        elif ed is not None and ed.completer is not None:
-            ed.completer.show_words(ed.word_at(max(0, ed.currentPos() - 1)) if ed.currentPos() else "")
-
-    # =============================================================================================== view actions
-    def action_zoom_in(self) -> None:
-        if (ed := self._ed()) is not None:
-            ed.zoom_in()
-
-    def action_zoom_out(self) -> None:
-        if (ed := self._ed()) is not None:
-            ed.zoom_out()
-
-    def action_zoom_reset(self) -> None:
-        if (ed := self._ed()) is not None:
-            ed.zoom_reset()
-
-    def action_reset_layout(self) -> None:
-        """Put every panel back where it was on a first start."""
-        self.restoreState(self._default_layout)
-        for d in self.docks.values():
-            d.setFloating(False)
-            d.show()
-        self.docks["console"].raise_()
-
-    def action_next_tab(self) -> None:
-        if self.tabs.count():
-            self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
-
-    def action_prev_tab(self) -> None:
-        if self.tabs.count():
-            self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
-
-    def action_toggle_theme(self) -> None:
-        self.store.update(theme="light" if theme.get(self.store.settings.theme).name == "dark" else "dark")
+    def action_palette(self) -> None:
+        """Ctrl+Shift+P: every action by name."""
+        if self.command_palette is not None:
+            self.command_palette.deleteLater()
+        self.command_palette = CommandPalette(self.actions_by_id, self)  # made afresh: actions enabled as of now
+        self.command_palette.popup(self)
 
     # =============================================================================================== help
-    def action_reference(self) -> None:
-        """Show the bridge reference (created on first use); F1 on a bridge name opens its page."""
-        panel = getattr(self, "reference_panel", None)
-        if panel is None:
-            try:
-                from app.ui.reference_panel import ReferencePanel
-                panel = ReferencePanel(lambda: (self.tabs.current_page().language
-                                                if self.tabs.current_page() else "lua"), parent=self)
-            except Exception:
-                log.exception("the reference panel is unavailable")
-                self.statusBar().showMessage("The bridge reference is unavailable (see the log)", 5000)
-                return
-            panel.setObjectName("dock_reference")
-            panel.insert_requested.connect(lambda snippet: (ed := self._ed()) is not None and
-                                           ed.insert_at_cursor(snippet))
-            self.tabs.currentPageChanged.connect(lambda _p: panel.refresh())
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
-            self.reference_panel = panel
-        panel.show()
-        panel.raise_()
-        ed = self._ed()
-        if ed is not None:
-            try:
-                from app.ui import editor_intel
-                key = editor_intel.symbol_at(ed.text(), ed.char_position(), ed.language)
-                if key:
-                    panel.show_symbol(key)
-            except Exception:
-                log.exception("symbol lookup failed")
-
     def action_welcome(self) -> None:
         for i in range(self.tabs.count()):
-            if isinstance(self.tabs.widget(i), WelcomePage):
+            if isinstance(page := self.tabs.widget(i), WelcomePage):
+                page.refresh()
                 self.tabs.setCurrentIndex(i)
                 return
         w = WelcomePage()
         w.runHello.connect(self._run_example)
-        w.openExample.connect(lambda p: self.tabs.open_file(p))
+        w.openExample.connect(self.workspace_part.open_example_copy)
         w.newFile.connect(self.action_new)
         w.openFolder.connect(self.action_open_folder)
         self.tabs.setCurrentIndex(self.tabs.addTab(w, "Welcome"))
 
     def _run_example(self, path: str) -> RunSession | None:
-        page = self.tabs.open_file(path)
-        return self.action_run(page) if page is not None else None
+        """The welcome page's one click: a copy of the example, run, with its LLM trace in view."""
+        page = self.workspace_part.open_example_copy(path)
+        run = self.running.run(page) if page is not None else None
+        if run is not None:
+            run.finished.connect(lambda _result, r=run: self._show_first_call(r))
+        return run
+
+    def _show_first_call(self, run: RunSession) -> None:
+        """After the one-click run: the LLM Trace with the run's model call selected (prompt, reply, tokens)."""
+        if any(s.get("kind") == "llm" for s in self.trace.spans(run.number)) or run.stats.tokens:
+            self.panels.show("trace")
+            self.trace.select_first_span("llm")
 
     def action_about(self) -> None:
         QMessageBox.about(self, "About LLMSpell Studio",
                           "<b>LLMSpell Studio</b><br>Write, run and trace LLM spells in Lua, JavaScript and Tengo.")
 
     # =============================================================================================== drag & drop
-    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:
         if e.mimeData().hasUrls():
             e.acceptProposedAction()
 
-    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, e: QDropEvent) -> None:
         self.open_paths([u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()])
         e.acceptProposedAction()
 
-    def open_paths(self, paths_: list[str]) -> None:
-        """Open files as tabs and a folder as the workspace (command line, drag and drop)."""
-        for p in paths_:
-            if os.path.isdir(p):
-                self.set_workspace(p)
-            elif os.path.isfile(p):
-                self.tabs.open_file(p)
-
     # =============================================================================================== closing
-    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, e: QCloseEvent) -> None:
         dirty = [p for p in self.tabs.pages() if p.dirty]
         if dirty:
             choice = editor_tabs.ask_unsaved(self, [p.title for p in dirty])
@@ -983,10 +604,10 @@ class MainWindow(QMainWindow):
                         e.ignore()
                         return
         self._backup_timer.stop()
-        self.backups.close(remove=True)  # every buffer is now saved or deliberately discarded
-        self._backed_up.clear()
+        self.workspace_part.close()  # every buffer is now saved or deliberately discarded
         self.save_session()
         self.diagnostics.shutdown()
+        self.evals.view.stop()  # no new eval runs; finished ones are in the results file (Run Eval resumes)
         self.runs.shutdown()
         self._closing = True
         e.accept()
@@ -994,6 +615,9 @@ class MainWindow(QMainWindow):
     def shutdown_for_tests(self) -> None:
         """Stop timers and services without asking anything."""
         self._backup_timer.stop()
-        self._status_timer.stop()
+        self.running.timer.stop()
         self.diagnostics.shutdown()
+        self.evals.view.stop()
+        self.evals.view.wait(30.0)
         self.runs.shutdown(timeout=1.0)
+

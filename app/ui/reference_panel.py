@@ -268,7 +268,13 @@ class ReferencePanel(QDockWidget):
         self.tree.clear()
         bold = QFont(self.tree.font())
         bold.setBold(True)
+        globals_by_name: dict[str, QTreeWidgetItem] = {}
         for g in self._ref.all():
+            owner = globals_by_name.get(g.name) if g.kind == "type" else None
+            if owner is not None:  # an Agent's methods (agent:run) live under Agent, after Agent.new
+                for m in g.methods:
+                    owner.addChild(self._method_item(v, g.name, m, v.qualname(m)))
+                continue
             label = g.name if g.kind == "global" else f"{g.name} (handle type)"
             top = QTreeWidgetItem([label])
             top.setFont(0, bold)
@@ -277,18 +283,24 @@ class ReferencePanel(QDockWidget):
             top.setData(0, NAME_ROLE, ("" if g.kind == "global" else "type ") + g.name.lower())
             top.setToolTip(0, first_sentence(g.summary))
             for m in g.methods:
-                child = QTreeWidgetItem([v.name(m.name)])
-                child.setData(0, KEY_ROLE, m.key)
-                opts = " ".join(o.name + " " + v.name(o.name) for o in m.options)
-                child.setData(0, SEARCH_ROLE, f"{g.name}.{m.name} {v.qualname(m)} {m.name} {v.name(m.name)} "
-                                              f"{m.summary} {opts}".lower())
-                child.setToolTip(0, v.signature(m).text)
-                top.addChild(child)
+                top.addChild(self._method_item(v, g.name, m, v.name(m.name)))
             self.tree.addTopLevelItem(top)
+            if g.kind == "global":
+                globals_by_name[g.name] = top
         self.tree.blockSignals(False)
         self._filter(self.search.text())
         if self._current:
             self._select_in_tree(self._current)
+
+    @staticmethod
+    def _method_item(v: LanguageView, owner: str, m: MethodRef, label: str) -> QTreeWidgetItem:
+        child = QTreeWidgetItem([label])
+        child.setData(0, KEY_ROLE, m.key)
+        opts = " ".join(o.name + " " + v.name(o.name) for o in m.options)
+        child.setData(0, SEARCH_ROLE, f"{owner}.{m.name} {v.qualname(m)} {m.name} {v.name(m.name)} "
+                                      f"{m.summary} {opts}".lower())
+        child.setToolTip(0, v.signature(m).text)
+        return child
 
     def _items(self) -> list[QTreeWidgetItem]:
         out = []

@@ -47,6 +47,7 @@ class ReplInput(QPlainTextEdit):
         self.setPlaceholderText("Evaluate… (Enter runs, Shift+Enter new line, ↑/↓ history)")
         self.setTabChangesFocus(True)
         self.setMaximumHeight(64)
+        self.setMinimumHeight(36)
 
     def set_history(self, entries: list[str]) -> None:
         """Replace the history (restored with the session); Up starts from its newest entry."""

@@ -152,6 +152,7 @@ class RunSession(QObject):
         super().__init__(parent)
         self.number = next(self._ids)
         self.path = path
+        self.display_path = path  # what the user calls it (an untitled buffer's name instead of its run path)
         self.language = language
         self.debug_session = debug_session  # the session of a debug run
         self.origin = origin                # what started the run (the IDE's editor page), for front ends
@@ -161,6 +162,8 @@ class RunSession(QObject):
         self.result: RunResult | None = None
         self.started = time.monotonic()
         self.ended: float | None = None
+        self.paused_s = 0.0  # time spent paused in the debugger
+        self._paused_at: float | None = None
         self.cancel_requested = False
         self.spans: dict[Any, dict] = {}
         self.stats = RunStats()
@@ -175,11 +178,24 @@ class RunSession(QObject):
             return "stopping" if self.cancel_requested else "running"
         return str(self.result.status)
 
+    def set_paused(self, paused: bool) -> None:
+        """The debugger stopped (True) or resumed (False) this run: paused time does not count as run time."""
+        now = time.monotonic()
+        if paused and self._paused_at is None:
+            self._paused_at = now
+        elif not paused and self._paused_at is not None:
+            self.paused_s += now - self._paused_at
+            self._paused_at = None
+
     def elapsed(self) -> float:
-        """Seconds the run has taken (the runner's own measure once it finished)."""
+        """Seconds the run has taken, not counting time paused in the debugger (the runner's own measure once it
+        finished)."""
+        paused = self.paused_s
+        if self._paused_at is not None:
+            paused += (self.ended or time.monotonic()) - self._paused_at
         if self.result is not None and self.result.duration_s > 0:
-            return float(self.result.duration_s)
-        return (self.ended or time.monotonic()) - self.started
+            return max(0.0, float(self.result.duration_s) - paused)
+        return max(0.0, (self.ended or time.monotonic()) - self.started - paused)
 
     def cancel(self) -> None:
         """Stop the run (the runner stops it within a second, whatever it does). Never blocks the UI."""

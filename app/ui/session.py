@@ -28,7 +28,8 @@ class SessionState:
     current: int = 0
     workspace: str | None = None
     geometry: str = ""       # base64 of QMainWindow.saveGeometry()
-    window_state: str = ""   # base64 of QMainWindow.saveState()
+    window_state: str = ""   # base64 of QMainWindow.saveState() (sessions before the two layouts)
+    layouts: dict[str, str] = field(default_factory=dict)  # PanelLayout.saved_states(): editing and debugging
     recent_files: list[str] = field(default_factory=list)
     recent_folders: list[str] = field(default_factory=list)
     repl_history: list[str] = field(default_factory=list)
@@ -36,6 +37,7 @@ class SessionState:
     inputs: dict[str, str] = field(default_factory=dict)  # the INPUT last used per spell path
     welcome_shown: bool = False
     breakpoints: list[dict[str, Any]] = field(default_factory=list)  # BreakpointStore.to_json()
+    watches: list[str] = field(default_factory=list)  # the Watch panel's expressions
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionState:

@@ -18,13 +18,16 @@ from app.config import (  # noqa: F401
     PROFILES,
     PROVIDERS,
     THEMES,
+    CredentialSource,
     Settings,
     credential_configured,
+    credential_source,
     delete_credential,
     export_to_environment,
     keyring_problem,
     load_settings,
     set_credential,
+    set_session_credential,
     settings_path,
 )
 from app.ui.fileio import atomic_write_bytes

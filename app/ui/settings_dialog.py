@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -105,12 +106,17 @@ class SettingsDialog(QDialog):
     def _providers(self, s: S.Settings) -> QWidget:
         w = QWidget()
         lay = QVBoxLayout(w)
-        keys = QGroupBox("API keys (stored in the system keyring, never shown)")
+        keys = QGroupBox("API keys (kept in the system keyring, never shown)")
         grid = QGridLayout(keys)
+        intro = QLabel("Or set the environment variable shown before starting LLMSpell Studio: it wins over the "
+                       "keyring, and the CLI reads it too.")
+        intro.setWordWrap(True)
+        grid.addWidget(intro, 0, 0, 1, 5)
         self.key_status: dict[str, QLabel] = {}
         self.key_remove: dict[str, QPushButton] = {}
         self.key_set: dict[str, QPushButton] = {}
-        for row, (pid, (label, env)) in enumerate(S.PROVIDERS.items()):
+        self.key_env: dict[str, QLabel] = {}
+        for row, (pid, (label, env)) in enumerate(S.PROVIDERS.items(), start=1):
             status = QLabel()
             set_b = QPushButton("Set…")
             rm_b = QPushButton("Remove")
@@ -121,20 +127,24 @@ class SettingsDialog(QDialog):
             rm_b.clicked.connect(lambda *_, p=pid: self.remove_key(p))
             name = QLabel(label)
             name.setToolTip(f"Used as {env}")
+            env_label = QLabel(f"<code>{env}</code>")
+            env_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            env_label.setToolTip("The environment variable that gives this key instead")
+            self.key_env[pid] = env_label
             grid.addWidget(name, row, 0)
             grid.addWidget(status, row, 1)
-            grid.addWidget(set_b, row, 2)
-            grid.addWidget(rm_b, row, 3)
+            grid.addWidget(env_label, row, 2)
+            grid.addWidget(set_b, row, 3)
+            grid.addWidget(rm_b, row, 4)
             self.key_status[pid] = status
             self.key_remove[pid] = rm_b
         grid.setColumnStretch(1, 1)
         problem = S.keyring_problem()
-        self.keyring_note = QLabel(problem or "")
+        self.keyring_note = QLabel(f"{problem} Keys set here are kept for this session only (never in a file); "
+                                   "to keep one, set its environment variable." if problem else "")
         self.keyring_note.setWordWrap(True)
         self.keyring_note.setVisible(bool(problem))
-        for b in self.key_set.values():
-            b.setEnabled(not problem)
-        grid.addWidget(self.keyring_note, len(S.PROVIDERS), 0, 1, 4)
+        grid.addWidget(self.keyring_note, len(S.PROVIDERS) + 1, 0, 1, 5)
         lay.addWidget(keys)
         urls = QGroupBox("Local servers (base URLs)")
         form = QFormLayout(urls)
@@ -182,20 +192,29 @@ class SettingsDialog(QDialog):
 
     # ------------------------------------------------------------------------------------------------ actions
     def refresh_keys(self) -> None:
+        texts = {S.CredentialSource.KEYRING: "✔ in the keyring", S.CredentialSource.SESSION: "✔ this session only",
+                 S.CredentialSource.NONE: "not set"}
         for pid, label in self.key_status.items():
-            ok = S.credential_configured(pid)
-            label.setText("✔ configured" if ok else "not set")
-            label.setEnabled(ok)
-            self.key_remove[pid].setEnabled(ok)
+            source = S.credential_source(pid)
+            env = S.PROVIDERS[pid][1]
+            label.setText(texts.get(source, f"✔ from {env}"))
+            label.setEnabled(source is not S.CredentialSource.NONE)
+            # the user's own variable is theirs to change; ours can go
+            self.key_remove[pid].setEnabled(source in (S.CredentialSource.KEYRING, S.CredentialSource.SESSION))
 
     def set_key(self, provider: str, secret: str | None) -> None:
+        """Keep the key in the keyring; without a usable one, for this session only (never in a plain file)."""
         if secret:
             try:
+                if S.keyring_problem():
+                    raise RuntimeError("no keyring")
                 S.set_credential(provider, secret)
-            except Exception as e:  # no keyring backend: say so, never fall back to a plain file
-                log.warning("cannot store the key: %s", type(e).__name__)
-                self.keyring_note.setText(f"Could not store the key in the system keyring ({type(e).__name__}). "
-                                          "Keys are never written to plain files.")
+            except Exception as e:
+                log.warning("cannot store the key in the keyring: %s", type(e).__name__)
+                S.set_session_credential(provider, secret)
+                self.keyring_note.setText(
+                    f"The system keyring could not keep the key ({type(e).__name__}): it is used for this session "
+                    f"only. To keep it, set {S.PROVIDERS[provider][1]} in your environment.")
                 self.keyring_note.show()
         self.refresh_keys()
 

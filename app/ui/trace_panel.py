@@ -1,6 +1,7 @@
-"""The LLM trace panel: spans of the current and recent runs as a tree (model, latency, tokens, cost); the selected
-span's request and reply as a chat transcript and as pretty JSON; double-click jumps to the spell line; filter by
-kind, model or text; export to JSONL."""
+"""The LLM trace panel: spans of the current and recent runs as a tree (model, latency, tokens, cost) with a timeline
+column — each span a bar placed in its run's time span, so calls that overlap (tasks, promises, parallel steps)
+show as overlapping bars; the selected span's request and reply as a chat transcript and as pretty JSON;
+double-click jumps to the spell line; filter by kind, model or text; export to JSONL."""
 from __future__ import annotations
 
 import html
@@ -9,8 +10,8 @@ import logging
 import os
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QTextBrowser,
     QTreeWidget,
@@ -32,10 +36,62 @@ from app.ui.theme import LIGHT, Theme
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Span", "Kind", "Model", "Latency", "Tokens", "Cost")
+COLUMNS = ("Span", "Kind", "Model", "Latency", "Tokens", "Cost", "Timeline")
+TIMELINE = COLUMNS.index("Timeline")
 KINDS = ("llm", "tool", "agent", "workflow")
 ROLE_SPAN = Qt.ItemDataRole.UserRole
 ROLE_RUN = Qt.ItemDataRole.UserRole + 1
+ROLE_TIMES = Qt.ItemDataRole.UserRole + 3   # a span's (start, end or None), Unix seconds
+ROLE_RANGE = Qt.ItemDataRole.UserRole + 4   # on a run's item: (first start, last end) of its spans
+ROLE_FAILED = Qt.ItemDataRole.UserRole + 5  # the span ended with an error (a red bar)
+
+
+def bar_fraction(times: tuple[float, float | None], window: tuple[float, float]) -> tuple[float, float]:
+    """Where a span's bar lies in its run's window, as fractions of the column: ``(left, right)`` in 0..1. A span
+    still running reaches the end of the window."""
+    t0, t1 = window
+    width = max(t1 - t0, 1e-6)
+    start, end = times
+    left = min(max((start - t0) / width, 0.0), 1.0)
+    right = min(max(((t1 if end is None else end) - t0) / width, left), 1.0)
+    return left, right
+
+
+class TimelineDelegate(QStyledItemDelegate):
+    """Paints the timeline column: a bar per span over its run's time window (overlapping calls overlap)."""
+
+    def __init__(self, panel: TracePanel):
+        super().__init__(panel.tree)
+        self.panel = panel
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        times = index.data(ROLE_TIMES)
+        root = index
+        while root.parent().isValid():
+            root = root.parent()
+        window = root.sibling(root.row(), 0).data(ROLE_RANGE)
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        if not times or not window:
+            return
+        left, right = bar_fraction(times, window)
+        r = option.rect.adjusted(3, 4, -3, -4)
+        x0 = r.left() + left * r.width()
+        w = max(2.0, (right - left) * r.width())
+        t = self.panel.theme
+        kind = index.sibling(index.row(), 1).data(Qt.ItemDataRole.DisplayRole)
+        colour = QColor({"llm": t.link, "embedding": t.link, "tool": t.builtin, "agent": t.ok}.get(kind, t.muted))
+        if index.data(ROLE_FAILED):
+            colour = QColor(t.error)
+        if times[1] is None:
+            colour.setAlpha(120)  # still running
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(QRectF(x0, r.top(), w, r.height()), 2, 2)
+        painter.restore()
 
 
 def ask_export_path(parent: QWidget) -> str | None:
@@ -169,8 +225,11 @@ class TracePanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setRootIsDecorated(True)
-        for i, w in enumerate((230, 105, 150, 75, 60, 70)):
+        for i, w in enumerate((230, 105, 150, 75, 60, 70, 160)):
             self.tree.setColumnWidth(i, w)
+        self.tree.setItemDelegateForColumn(TIMELINE, TimelineDelegate(self))
+        self.tree.headerItem().setToolTip(TIMELINE, "When each span ran within its run: overlapping bars are calls "
+                                                    "that were in flight at the same time")
         self.chat = QTextBrowser()
         self.chat.setOpenLinks(False)
         self.json = QPlainTextEdit()
@@ -216,7 +275,8 @@ class TracePanel(QWidget):
     # ------------------------------------------------------------------------------------------------ data
     def add_run(self, session: RunSession) -> None:
         """Show ``session``'s spans as they arrive (newest run on top; the last 10 runs are kept)."""
-        root = QTreeWidgetItem([f"Run #{session.number}  {os.path.basename(session.path)}", "run", "", "", "", ""])
+        root = QTreeWidgetItem([f"Run #{session.number}  {os.path.basename(session.path)}", "run", "", "", "", "",
+                                ""])
         root.setData(0, ROLE_RUN, session.number)
         f = root.font(0)
         f.setBold(True)
@@ -297,9 +357,23 @@ class TracePanel(QWidget):
                 item.setExpanded(True)
                 _expand_subtree(orphan)  # moving a subtree drops its expanded state
         self._fill_item(item, span)
+        self._widen_window(entry[1], span)
         self._apply_filter_item(item)
         if self.tree.currentItem() is item:
             self.show_span(item)
+
+    def _widen_window(self, root: QTreeWidgetItem, span: dict) -> None:
+        """Grow the run's time window to hold ``span`` (the timeline bars are drawn within it)."""
+        start, end = span.get("start"), span.get("end")
+        if not isinstance(start, (int, float)):
+            return
+        window = root.data(0, ROLE_RANGE)
+        t0, t1 = window if window else (start, start)
+        last = end if isinstance(end, (int, float)) else start
+        new = (min(t0, start), max(t1, last))
+        if new != window:
+            root.setData(0, ROLE_RANGE, new)
+            self.tree.viewport().update()  # every bar of the run moves
 
     def _fill_item(self, item: QTreeWidgetItem, span: dict) -> None:
         lat = latency_s(span)
@@ -311,11 +385,27 @@ class TracePanel(QWidget):
         item.setText(3, "…" if span.get("end") is None else (f"{lat * 1000:.0f} ms" if lat is not None else ""))
         item.setText(4, "" if tok is None else str(tok))
         item.setText(5, f"${float(cost):.4f}" if isinstance(cost, (int, float)) and cost else "")
+        start, end = span.get("start"), span.get("end")
+        if isinstance(start, (int, float)):
+            item.setData(TIMELINE, ROLE_TIMES, (float(start), float(end) if isinstance(end, (int, float)) else None))
+            item.setData(TIMELINE, ROLE_FAILED, bool(span.get("error")))
+            item.setToolTip(TIMELINE, f"started {start - self._run_start(item):.3f} s into the run"
+                            + (f", {lat * 1000:.0f} ms" if lat is not None else ", still running"))
         where = f"{span.get('file')}:{span.get('line')}" if span.get("file") and span.get("line") else ""
         item.setToolTip(0, where or str(span.get("name") or ""))
         colour = QColor(self.theme.error) if span.get("error") else QColor(self.theme.text)
         for c in range(len(COLUMNS)):
             item.setForeground(c, colour)
+
+    def _run_start(self, item: QTreeWidgetItem) -> float:
+        root = item
+        while (parent := root.parent()) is not None:
+            root = parent
+        window = root.data(0, ROLE_RANGE)
+        if window:
+            return float(window[0])
+        times = item.data(TIMELINE, ROLE_TIMES)
+        return float(times[0]) if times else 0.0
 
     def spans(self, run_no: int | None = None) -> list[dict]:
         """Spans held, oldest run first (optionally of one run)."""

@@ -93,7 +93,7 @@ class WelcomePage(QWidget):
             self.examples.addTopLevelItem(it)
         self.examples.itemActivated.connect(
             lambda it, _c: self.openExample.emit(it.data(0, Qt.ItemDataRole.UserRole)))
-        ex_label = QLabel("Examples — double-click to open:" if self.examples.topLevelItemCount()
+        ex_label = QLabel("Examples — double-click one to open a copy of it:" if self.examples.topLevelItemCount()
                           else "No examples found in examples/.")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(48, 40, 48, 24)
@@ -104,3 +104,11 @@ class WelcomePage(QWidget):
         lay.addSpacing(10)
         lay.addWidget(ex_label)
         lay.addWidget(self.examples, 1)
+
+    def refresh(self) -> None:
+        """The examples folder may have appeared (or gone) since the page was made."""
+        self.run_button.setEnabled(self.hello.is_file())
+
+    def showEvent(self, e) -> None:  # noqa: N802 - Qt naming
+        self.refresh()
+        super().showEvent(e)

@@ -320,3 +320,61 @@ def test_gating_back_into_the_breakpoint_function(spell, debug):
     st = d.stop()
     assert st.line == 13 and d.locals()["r"] == "271"
     assert d.finish().value == 271
+
+
+TASKS = """
+local function work(n)
+  local doubled = n * 2
+  return doubled
+end
+local a = Task.spawn(work, 1)
+local b = Task.spawn(work, 2)
+local r = Task.all({a, b})
+return r[1] + r[2]
+"""
+
+
+def test_breakpoint_inside_a_task_stops_in_the_task_and_names_it(spell, debug):
+    path = spell("tasks.lua", TASKS)
+    d = debug(path, [2])
+    st = d.stop()
+    assert (st.reason, st.line) == ("breakpoint", 2)
+    spell_frames = [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "spell"]
+    # the task's frame, the main chunk that runs the tasks while it waits in Task.all, then the other task
+    # (spawned, not started yet: no frame of its own to show)
+    assert spell_frames[:2] == [(2, "task #1"), (7, "main")]
+    assert d.locals()["n"] == "1"
+    st = d.step("step_over")  # stepping stays in the task
+    assert st.line == 3 and st.frames[0]["thread"] == "task #1" and d.locals()["doubled"] == "2"
+    d.session.continue_()
+    st = d.stop()
+    assert st.frames[0]["thread"] == "task #2" and d.locals()["n"] == "2"
+    d.session.breakpoints.clear()
+    assert d.finish().value == 6
+
+
+WAITING = """
+local function slow() Task.sleep(5) end
+local function work(n)
+  local doubled = n * 2
+  return doubled
+end
+local s = Task.spawn(slow)
+local w = Task.spawn(work, 1)
+local r = w:await()
+s:cancel()
+return r
+"""
+
+
+def test_the_stack_lists_the_other_waiting_tasks(spell, debug):
+    path = spell("waiting.lua", WAITING)
+    d = debug(path, [3])
+    st = d.stop()
+    spell_frames = [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "spell"]
+    assert spell_frames[:2] == [(3, "task #2"), (8, "main")]
+    assert (1, "task #1 (waiting)") in spell_frames  # the sleeping task, where it waits
+    waiting = next(f for f in st.frames if f["thread"] == "task #1 (waiting)")
+    assert waiting["id"] > 2 and d.locals(waiting["id"]) == {}  # inspectable like any frame
+    d.session.breakpoints.clear()
+    assert d.finish().value == 2

@@ -198,3 +198,34 @@ def test_debug_wiring_with_editor_tabs(qtbot, spell, runner):
     assert run.wait(5).ok and not w.stop()
     assert {a.id for a in debug_action_specs()} >= {"debug", "toggle_breakpoint", "step_over", "step_in",
                                                     "step_out", "run_to_cursor", "pause"}
+
+
+TASKS_SPELL = """
+local function slow() Task.sleep(5) end
+local function work(n)
+  local doubled = n * 2
+  return doubled
+end
+local s = Task.spawn(slow)
+local r = Task.spawn(work, 1):await()
+s:cancel()
+return r
+"""
+
+
+def test_stack_shows_the_task_and_the_other_waiting_tasks(qtbot, ui, spell, tmp_path):
+    ctl, docks, start = ui
+    path = spell("t.lua", TASKS_SPELL)
+    ctl.store.add(path, 3)
+    start(path)
+    wait_paused(qtbot, ctl)
+    stack = docks.call_stack.tree
+    qtbot.waitUntil(lambda: stack.topLevelItemCount() >= 3)
+    rows = [(stack.topLevelItem(i).text(0), stack.topLevelItem(i).text(1)) for i in range(stack.topLevelItemCount())]
+    assert rows[0][1].endswith("t.lua:3  · task #2")
+    assert rows[1][1] == "t.lua:7"
+    assert any(loc.endswith("t.lua:1  · task #1 (waiting)") for _name, loc in rows)
+    docks.call_stack.widget().resize(420, 160)
+    docks.call_stack.widget().grab().save(str(tmp_path / "stack_tasks.png"))
+    ctl.store.clear()
+    resume_and_wait(qtbot, ctl, ctl.continue_)

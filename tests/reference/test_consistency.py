@@ -25,6 +25,12 @@ def test_same_signature_and_text_everywhere(qtbot) -> None:
         v = LanguageView(ref, language)
         for g in ref.all():
             for m in g.methods:
+                if not v.has(m):  # Task in JavaScript (promises instead): said so, and never completed
+                    assert "not available" in md
+                    if g.kind == "global" and not v.has(g):
+                        res = ei.complete(f"{g.name}.", len(g.name) + 1, language, ref)
+                        assert not any(c.label == v.name(m.name) for c in res.items), f"{language} {m.key}"
+                    continue
                 sig = v.signature(m).text
                 summary = " ".join(m.summary.split())
                 where = f"{language} {m.key}"
@@ -33,8 +39,9 @@ def test_same_signature_and_text_everywhere(qtbot) -> None:
                 assert panel.show_symbol(m.key), where
                 assert sig in panel.page.toPlainText(), where
                 assert summary.replace("``", "") in panel.page.toPlainText().replace("\n", " "), where
-                for text in (luals, dts):
-                    assert summary in text.replace("\n---", " ").replace("\n   * ", " "), where
+                for text, lang_of_text in ((luals, "lua"), (dts, "js")):
+                    if LanguageView(ref, lang_of_text).has(m):
+                        assert summary in text.replace("\n---", " ").replace("\n   * ", " "), where
                 if g.kind == "global":
                     res = ei.complete(f"{g.name}.", len(g.name) + 1, language, ref)
                 else:

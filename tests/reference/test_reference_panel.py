@@ -16,8 +16,33 @@ def test_tree_lists_every_global_and_method(qtbot, fake_ref: Reference) -> None:
     panel = ReferencePanel(lambda: "lua", fake_ref)
     qtbot.addWidget(panel)
     keys = [i.data(0, KEY_ROLE) for i in panel._items()]
-    assert keys == [k for g in fake_ref.all() for k in [g.key, *(m.key for m in g.methods)]]
+    expected: list[str] = []
+    globals_ = {g.name for g in fake_ref.all() if g.kind == "global"}
+    for g in fake_ref.all():  # a handle type's methods sit under the global of its name (Agent → agent:run)
+        expected += ([] if g.kind == "type" and g.name in globals_ else [g.key]) + [m.key for m in g.methods]
+    assert sorted(keys) == sorted(expected)
     assert panel.current_key() == "global:LLM"  # first global shown at start
+    agent = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
+                 if panel.tree.topLevelItem(i).text(0) == "Agent")
+    labels = [agent.child(i).text(0) for i in range(agent.childCount())]
+    assert labels[0] == "create" and "agent:run" in labels  # Agent.create first, then an agent's methods
+    assert not any("handle type" in panel.tree.topLevelItem(i).text(0)
+                   for i in range(panel.tree.topLevelItemCount()))
+
+
+def test_option_names_never_break_mid_word(qtbot, fake_ref: Reference) -> None:
+    """A narrow panel wraps descriptions, never a name ("temperatu re")."""
+    panel = ReferencePanel(lambda: "lua", fake_ref)
+    qtbot.addWidget(panel)
+    panel.resize(260, 500)
+    panel.show()
+    m = next(m for g in fake_ref.all() for m in g.methods if m.options)
+    assert panel.show_symbol(m.key)
+    doc = panel.page.document()
+    name = m.options[0].name
+    blocks = [doc.findBlockByNumber(i) for i in range(doc.blockCount())]
+    cells = [b for b in blocks if b.text().strip() == name]
+    assert cells and all(b.blockFormat().nonBreakableLines() for b in cells)
 
 
 def test_live_registry_panel(qtbot) -> None:
@@ -57,7 +82,7 @@ def test_search_filters_the_tree(qtbot, fake_ref: Reference) -> None:
     panel.search.setText("tokens")  # also finds chat through its option max_tokens
     assert _visible_keys(panel) == ["global:LLM", "global:LLM.chat", "global:LLM.count_tokens"]
     panel.search.setText("max_steps")  # an option key finds its method
-    assert _visible_keys(panel) == ["type:Agent", "type:Agent.run"]
+    assert _visible_keys(panel) == ["global:Agent", "type:Agent.run"]  # agent:run, under Agent
     panel.search.setText("agent run")
     assert "type:Agent.run" in _visible_keys(panel)
     panel.search.returnPressed.emit()

@@ -12,6 +12,9 @@ results are predictable. Faults are queued with :meth:`LLMServer.fault` and cons
 * ``"disconnect"``: streams send ``after`` chunks and drop the connection (non-streams drop it at once);
 * ``"content"``: answer with the given ``content`` text instead of the rules' answer.
 
+A client that hangs up while the server waits (``delay`` or a slow fault) is noted in ``abandoned``: that is how
+tests see that a cancelled call's HTTP request really stopped.
+
 A fault queued with ``when="text"`` waits for the request whose last message is exactly that text.
 
 Like an obedient model, a request whose system message says "...JSON schema:\n{schema}" (the structured-output
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import select
 import socket
 import threading
 import time
@@ -88,12 +92,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = self._read_body()
         self.server.owner.record(self.path, body, dict(self.headers))
+        self.server.owner.enter()
+        try:
+            self._post(body)
+        finally:
+            self.server.owner.leave()
+
+    def _post(self, body: dict[str, Any]) -> None:
         fault = self.server.owner.next_fault(body)
         delay = self.server.owner.delay
         if fault and fault["kind"] in ("slow", "timeout"):
             delay += float(fault.get("seconds", 0.5 if fault["kind"] == "slow" else 5.0))
-        if delay:
-            time.sleep(delay)
+        if delay and not self._wait_unless_abandoned(delay):
+            self.server.owner.note_abandoned(self.path, body)
+            self.close_connection = True
+            return
         if fault and self._fault(fault, body):
             return
         if self.path.rstrip("/").endswith("/embeddings"):
@@ -102,6 +115,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._chat(body, fault)
         else:
             self._error(404, f"no endpoint {self.path}", "invalid_request_error")
+
+    def _wait_unless_abandoned(self, seconds: float) -> bool:
+        """Sleep ``seconds`` before answering; False as soon as the client closes the connection (a cancelled
+        request: the client gave up, and a real provider would stop generating)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return False
+                except OSError:
+                    return False
+                time.sleep(min(left, 0.05))  # a pipelined request is waiting: not a close
 
     def _fault(self, fault: dict[str, Any], body: dict[str, Any]) -> bool:
         kind = fault["kind"]
@@ -221,6 +251,9 @@ class LLMServer:
         self.delay = delay
         self.chunk_delay = chunk_delay
         self.requests: list[dict[str, Any]] = []
+        self.abandoned: list[dict[str, Any]] = []  # requests whose client hung up before the answer
+        self.in_flight = 0       # requests being answered now
+        self.max_in_flight = 0   # the most at once since the start (or reset)
         self._faults: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -265,12 +298,27 @@ class LLMServer:
         with self._lock:
             self._faults.clear()
             self.requests.clear()
+            self.abandoned.clear()
+            self.max_in_flight = self.in_flight
         self.delay = 0.0
         self.chunk_delay = 0.0
 
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
         with self._lock:
             self.requests.append({"path": path, "body": body, "headers": headers, "at": time.monotonic()})
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def note_abandoned(self, path: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.abandoned.append({"path": path, "body": body})
 
     def chat_requests(self) -> list[dict[str, Any]]:
         with self._lock:

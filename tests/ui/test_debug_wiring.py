@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
+from app.ui.window.debugging import DEBUG_TOOLBAR
+
 SPELL = """local function add(a, b)
   local s = a + b
   return s
@@ -80,8 +82,13 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert acts["step_over"].isEnabled() and acts["run_to_cursor"].isEnabled() and not acts["pause"].isEnabled()
     assert acts["stop"].isEnabled()
     assert "paused in the debugger" in w.run_label.text()
+    # the debugging layout: its toolbar, the debugger's panels where the files were, back to editing at the end
+    from app.ui.window.panels import LayoutMode
+    assert w.panels.mode is LayoutMode.DEBUGGING and w.debugging.toolbar.isVisible()
+    assert not w.docks["files"].isVisible() and w.docks["watches"].isVisible()
+    assert acts["continue"].isEnabled() and acts["restart_debug"].isEnabled()
     con = w.console.current_console()
-    assert con.session is w._debug_run
+    assert con.session is w.running.debug_run
     assert "paused (breakpoint) at dbg.lua:2" in con.status.text() and "running" not in con.status.text()
     assert w.console.tabs.tabText(w.console.tabs.indexOf(con)).startswith("‖")
 
@@ -117,12 +124,15 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: locals_of(w).get("total") == "6", timeout=10000)
 
     # F5 again: to the end
-    run = w._debug_run
+    run = w.running.debug_run
     acts["run"].trigger()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
     qtbot.waitUntil(lambda: run.done, timeout=20000)
     assert run.result.value == 6
     assert not has_marker(ed, 9, binding.MARKER_CURRENT)
+    assert w.panels.mode is LayoutMode.EDITING and not w.debugging.toolbar.isVisible()
+    assert w.docks["files"].isVisible() and not w.docks["variables"].isVisible()
+    assert not acts["continue"].isEnabled()
     assert not acts["step_over"].isEnabled()
     assert w.debugger.docks.call_stack.tree.topLevelItemCount() == 0
     qtbot.waitUntil(lambda: "total\t6" in w.console.current_console().view.toPlainText()
@@ -143,7 +153,7 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     w.actions_by_id["pause"].trigger()  # F6: a spinning spell stops at the next line it runs
     wait_stop(qtbot, ctl, before)
     assert ctl.stop.reason == "pause" and ctl.stop.line in (2, 3)
-    run = w._debug_run
+    run = w.running.debug_run
     con = w.console.current_console()
     assert con.session is run and "paused (pause) at spin.lua:" in con.status.text()
     # continue: the run's tab says running again (not paused)
@@ -156,12 +166,16 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     assert run.status != "ok"
 
 
-def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path):
+def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path, monkeypatch):
+    """Debugging a JavaScript spell says why not in a dialog (a status message is too easy to miss)."""
+    from PySide6.QtWidgets import QMessageBox
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, _t, text, *a, **k: told.append(text)))
     path = tmp_path / "s.js"
     path.write_text("console.log(1)\n")
     window.tabs.open_file(str(path))
     assert window.action_debug() is None
-    assert "Lua and Tengo only" in window.statusBar().currentMessage()
+    assert len(told) == 1 and "Lua and Tengo" in told[0] and "s.js" in told[0] and "Run (F5)" in told[0]
     assert window.fake_runner.started == []
     assert window.debugger.controller.state == "idle"
 
@@ -273,11 +287,15 @@ def test_javascript_completion_is_camel_case(window, qtbot):
     assert ed.completer._shown.insert_for("maxTokens") == "maxTokens: "
 
 
-def test_toggle_breakpoint_needs_a_saved_file(window, qtbot):
-    window.tabs.new_file("lua", "print(1)\n")
-    window.action_toggle_breakpoint()
-    assert "Save the spell first" in window.statusBar().currentMessage()
-    assert window.debugger.controller.store.all() == []
+def test_untitled_buffers_take_breakpoints(window, qtbot):
+    """F9 in an untitled buffer sets a breakpoint on the path its runs use (no "save first")."""
+    page = window.tabs.new_file("lua", "print(1)\nprint(2)\n")
+    page.editor.set_cursor(1, 0)
+    window.debugging.toggle_breakpoint()
+    bps = window.debugger.controller.store.all()
+    assert [(b.file, b.line) for b in bps] == [(page.run_path(), 2)]
+    binding = window.debugger.bindings[id(page)]
+    qtbot.waitUntil(lambda: has_marker(page.editor, 2, binding.MARKER_BP))
 
 
 def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
@@ -314,7 +332,8 @@ def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
 
 
 def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_path):
-    """At 1280x800 and 1440x900 the Breakpoints dock shows every column (Status too) and its filter fields whole."""
+    """At 1024x680, 1280x800 and 1440x900 the Breakpoints dock shows every column (Status too) and its filter fields
+    whole."""
     from PySide6.QtGui import QFontMetrics
     path = tmp_path / "fit.lua"
     path.write_text(SPELL)
@@ -322,11 +341,11 @@ def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_pa
     ctl.store.add(str(path), 2)
     ctl.store.add(str(path), 7, condition="answer == nil")
     docks = window.debugger.docks
-    for d in (docks.call_stack, docks.variables, docks.watches, docks.breakpoints):
-        d.show()
-    docks.breakpoints.raise_()
+    from app.ui.window.panels import LayoutMode
+    window.panels.switch(LayoutMode.DEBUGGING)  # where the Breakpoints panel lives
+    window.panels.show("breakpoints")
     panel = docks.breakpoints
-    for size in ((1280, 800), (1440, 900)):
+    for size in ((1280, 800), (1440, 900), (1024, 680)):
         window.resize(*size)
         qtbot.wait(50)
         tree = panel.tree
@@ -383,10 +402,54 @@ def test_tengo_debug_run_through_the_window(real_window, qtbot, tmp_path):
 
     click_margin(qtbot, ed, 2)  # remove the breakpoint, then F5 to the end
     assert ctl.store.for_file(str(path)) == []
-    run = w._debug_run
+    run = w.running.debug_run
     acts["run"].trigger()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
     qtbot.waitUntil(lambda: run.done, timeout=20000)
     assert run.result.value == 6
     assert not has_marker(ed, 2, binding.MARKER_CURRENT)
     qtbot.waitUntil(lambda: "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
+
+
+def test_restart_debugging_runs_the_same_spell_again(real_window, qtbot, tmp_path):
+    """Restart (on the debug toolbar) stops the debug run and starts a new one on the same spell, even when
+    another tab is current by then."""
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "again.lua"
+    path.write_text(SPELL)
+    w.tabs.open_file(str(path))
+    ctl.toggle_breakpoint(str(path), 2)
+    w.action_debug()
+    wait_stop(qtbot, ctl, 0)
+    first = w.running.debug_run
+    w.tabs.new_file("lua", "print(1)\n")  # another tab in front
+    assert w.debugging.toolbar.actions()[DEBUG_TOOLBAR.index("restart_debug")] is w.actions_by_id["restart_debug"]
+    before = ctl.stops
+    w.actions_by_id["restart_debug"].trigger()
+    wait_stop(qtbot, ctl, before)
+    second = w.running.debug_run
+    assert second is not first and second.path == str(path) and ctl.stop.line == 2
+    qtbot.waitUntil(lambda: first.done, timeout=20000)
+    w.action_stop()
+    qtbot.waitUntil(lambda: ctl.state == "ended" and second.done, timeout=20000)
+
+
+def test_an_untitled_buffer_is_debugged_with_its_current_line_shown(real_window, qtbot):
+    """Ctrl+F5 in an unsaved buffer stops at its breakpoint and shows the current-line marker in that buffer;
+    the status bar names the buffer, not the internal path it runs under."""
+    w = real_window
+    ctl = w.debugger.controller
+    page = w.tabs.new_file("lua", SPELL)
+    page.editor.set_cursor(1, 0)
+    w.actions_by_id["toggle_breakpoint"].trigger()
+    w.action_debug()
+    wait_stop(qtbot, ctl, 0)
+    binding = w.debugger.bindings[id(page)]
+    assert ctl.stop.line == 2
+    qtbot.waitUntil(lambda: has_marker(page.editor, 2, binding.MARKER_CURRENT))
+    assert w.tabs.current_page() is page
+    assert f"at {page.title}:2" in w.statusBar().currentMessage()
+    assert "untitled/" not in w.statusBar().currentMessage()
+    w.action_stop()
+    qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)

@@ -178,3 +178,79 @@ def test_json_files_are_highlighted(qtbot):
     ed = make(qtbot, '{"name": "Ada", "n": 1, "ok": true}\n', "json")
     ed.colourise(0, -1)
     assert ed.styleAt(1) == 4 and ed.styleAt(ed.position_at(0, 9)) == 2 and ed.styleAt(ed.position_at(0, 21)) == 1
+
+
+def typed(qtbot, ed: CodeEditor, *parts: str) -> str:
+    """Type ``parts`` (``"\\n"`` presses Enter) into ``ed`` as a user would; returns the text."""
+    ed.show()
+    QWidget.setFocus(ed)
+    for part in parts:
+        if part == "\n":
+            qtbot.keyClick(ed, Qt.Key.Key_Return)
+        else:
+            qtbot.keyClicks(ed, part)
+    return ed.text()
+
+
+def test_typing_a_lua_block_dedents_end_and_enter_starts_a_line(qtbot):
+    """``end`` moves back to its block's indentation as it is typed, and Enter after it starts a new line even
+    though the completion list (opened at "en") offered "end" (the simple completer and editor intelligence)."""
+    from app.reference.model import get_reference
+    from app.ui import completion, editor_intel
+    for attach in (completion.attach, lambda e: editor_intel.EditorDriver(e, get_reference())):
+        ed = make(qtbot, "")
+        attach(ed)
+        text = typed(qtbot, ed, "if x then", "\n", "y()", "\n", "en")
+        assert ed.autoCActive()  # "en" offers end (and more)
+        text = typed(qtbot, ed, "d", "\n", "z()")
+        assert text == "if x then\n    y()\nend\nz()", attach
+
+
+def test_enter_keeps_a_word_that_equals_the_selected_candidate(qtbot):
+    """With several candidates ("else", "elseif") and "else" typed, Enter is a new line, not a no-op accept."""
+    from app.ui import completion
+    ed = make(qtbot, "")
+    completion.attach(ed)
+    typed(qtbot, ed, "if x then", "\n", "y()", "\n", "el")
+    assert ed.autoCActive()
+    text = typed(qtbot, ed, "se", "\n", "z()")
+    assert text == "if x then\n    y()\nelse\n    z()"
+
+
+def test_closers_dedent_and_a_longer_word_moves_back(qtbot):
+    ed = make(qtbot, "", "js")
+    assert typed(qtbot, ed, "if (x) {", "\n", "f()", "\n", "}") == "if (x) {\n    f()\n}"
+    ed = make(qtbot, "")
+    assert typed(qtbot, ed, "while x do", "\n", "y()", "\n", "endpoint = 1") == \
+        "while x do\n    y()\n    endpoint = 1"
+    ed = make(qtbot, "")  # a closer right after the opener lines up with it
+    assert typed(qtbot, ed, "repeat", "\n", "until") == "repeat\nuntil"
+    ed = make(qtbot, "", "tengo")
+    assert typed(qtbot, ed, "f := func() {", "\n", "return 1", "\n", "}") == "f := func() {\n    return 1\n}"
+
+
+def test_hover_markup_shows_as_code():
+    from app.ui.editor import tooltip_html
+    html = tooltip_html("Log.error(msg)\n\nLog an error (use ``error()`` to stop) & go on")
+    assert "<code>error()</code>" in html and "``" not in html and "&amp; go on" in html
+
+
+def test_call_tip_stays_inside_the_window(qtbot):
+    """A call far to the right shows its tip from the line's start, so the tip is not cut off by the window."""
+    from app.reference.model import get_reference
+    from app.ui import editor_intel
+    ed = make(qtbot, "")
+    driver = editor_intel.EditorDriver(ed, get_reference())
+    ed.resize(420, 200)
+    ed.show()
+    shown: list[int] = []
+    real_show = ed.callTipShow
+    ed.callTipShow = lambda at, body: (shown.append(at), real_show(at, body))
+    QWidget.setFocus(ed)
+    qtbot.keyClicks(ed, "local result_of_a_long_name = LLM.complete(")
+    assert ed.callTipActive()
+    assert shown[-1] == ed.positionFromLine(0)  # too near the right edge: from the line's start
+    ed.callTipCancel()
+    ed.resize(2000, 200)
+    driver.show_call_tip()
+    assert shown[-1] == len("local result_of_a_long_name = LLM.complete")  # room enough: at the call

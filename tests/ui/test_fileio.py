@@ -56,3 +56,18 @@ def test_unencodable_text_falls_back_to_utf8(tmp_path):
     out = fileio.write_text(p, tf)
     assert out.encoding == "utf-8"
     assert p.read_bytes() == "snow ☃\n".encode()
+
+
+def test_a_new_file_gets_the_users_umask_not_0600(tmp_path):
+    """A saved new spell is readable as the user's other files are (0666 less the umask), not private."""
+    old = os.umask(0o027)
+    try:
+        p = tmp_path / "new.lua"
+        fileio.write_text(p, fileio.TextFile("print(1)\n"))
+        assert oct(p.stat().st_mode & 0o777) == oct(0o640)
+        os.umask(0o022)
+        q = tmp_path / "other.lua"
+        fileio.write_text(q, fileio.TextFile("print(2)\n"))
+        assert oct(q.stat().st_mode & 0o777) == oct(0o644)
+    finally:
+        os.umask(old)

@@ -21,7 +21,7 @@ def test_edit_save_keeps_encoding_and_line_endings(window, tmp_path, qtbot):
     assert page.dirty
     assert window.tabs.tabText(window.tabs.indexOf(page)).endswith("●")
     assert "●" in window.windowTitle()
-    window.action_save()
+    window.tabs.save()
     assert not page.dirty
     assert not window.tabs.tabText(window.tabs.indexOf(page)).endswith("●")
     assert p.read_bytes() == "-- café\r\nprint(1) -- ok\r\n".encode("cp1252")
@@ -145,7 +145,7 @@ def test_drop_files_and_folder(window, tmp_path):
 
 def test_find_replace_bar(window, qtbot):
     page = window.tabs.new_file("lua", "foo bar foo\n")
-    window.action_replace()
+    window.editing.replace()
     bar = window.find_bar
     bar.find_edit.setText("foo")
     assert "2 matches" in bar.status.text()
@@ -159,7 +159,7 @@ def test_find_replace_bar(window, qtbot):
 def test_go_to_definition_action(window):
     page = window.tabs.new_file("lua", "local function helper()\nend\n\nhelper()\n")
     page.editor.set_cursor(3, 2)
-    window.action_goto_definition()
+    window.editing.goto_definition()
     assert page.editor.caret()[0] == 0
 
 

@@ -2,9 +2,14 @@
 with the real one (hello.lua, a hung spell stopped within a second or so, a REPL session)."""
 from __future__ import annotations
 
+import json
+import os
 import time
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def run_and_wait(window, qtbot, page=None, timeout=20000):
@@ -61,6 +66,11 @@ def test_error_links_jump_to_the_line(window, qtbot, tmp_path):
     assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
     from app.ui.editor import MARKER_RUN_ERROR
     assert page.editor.markerGet(1) & (1 << MARKER_RUN_ERROR)
+    # fixing the code clears the arrow at once (not only on the next run)
+    page.editor.set_cursor(1, 0)
+    QWidget.setFocus(page.editor)
+    qtbot.keyClicks(page.editor, "-- ")
+    assert not page.editor.markerGet(1) & (1 << MARKER_RUN_ERROR)
 
 
 def test_clicking_a_link_in_the_console(window, qtbot, tmp_path):
@@ -117,7 +127,7 @@ def test_output_flood_is_batched(window, qtbot):
 
 def test_repl_history_and_multiline(window, qtbot):
     repl = window.repl
-    window.action_focus_repl()
+    window.running.focus_repl()
     repl.input.setPlainText("x = 40")
     qtbot.keyClick(repl.input, Qt.Key.Key_Return)
     repl.input.setPlainText("x + 2")
@@ -215,7 +225,7 @@ def test_real_tengo_repl_session_persists(real_window, qtbot):
     page = real_window.tabs.new_file("tengo", "y := x + 3\ny * 2\n")
     for line in (0, 1):  # run selection: the caret's line, in the file's language, in the same session
         page.editor.set_cursor(line, 0)
-        real_window.action_run_selection()
+        real_window.running.run_selection()
     qtbot.waitUntil(lambda: "46" in repl.output.toPlainText(), timeout=30000)
     assert "tengo> y * 2" in repl.output.toPlainText()
 
@@ -278,7 +288,7 @@ def test_real_llm_call_shows_in_the_trace(real_window, qtbot, tmp_path):
 def test_run_selection_in_repl(window, qtbot):
     page = window.tabs.new_file("lua", "x = 5\n6 * 7\n")
     page.editor.set_cursor(1, 0)
-    window.action_run_selection()
+    window.running.run_selection()
     qtbot.waitUntil(lambda: "42" in window.repl.output.toPlainText(), timeout=5000)
     assert window.console.tabs.currentWidget() is window.repl
 
@@ -310,6 +320,97 @@ def test_input_is_remembered_per_spell(window, qtbot, tmp_path):
     assert window.console.input.text() == '{"who": "a"}'
     window.tabs.setCurrentWidget(pb)
     assert window.console.input.text() == '{"who": "b"}'
+
+
+def test_first_run_from_the_welcome_page_shows_a_model_call(real_window, qtbot, tmp_path):
+    """The welcome page's one click runs (a copy of) hello.lua, which asks the offline model to say hello: the
+    LLM Trace comes to the front with that call selected, and the status bar counts its tokens."""
+    import shutil
+
+    from app.ui.welcome import WelcomePage
+    examples = tmp_path / "examples"  # LLMSPELL_EXAMPLES_DIR of the test
+    examples.mkdir(exist_ok=True)
+    shutil.copy(os.path.join(ROOT, "examples", "hello.lua"), examples / "hello.lua")
+    w = real_window
+    w.action_welcome()
+    welcome = w.tabs.currentWidget()
+    assert isinstance(welcome, WelcomePage)
+    assert welcome.run_button.isEnabled(), welcome.hello
+    welcome.run_button.click()
+    qtbot.waitUntil(lambda: bool(w.runs.sessions), timeout=5000)
+    qtbot.waitUntil(lambda: w.runs.sessions[-1].done, timeout=120000)  # the first litellm import: seconds
+    run = w.runs.sessions[-1]
+    assert run.status == "ok", run.result
+    qtbot.waitUntil(lambda: w.trace.shown() and w.trace.tree.currentItem() is not None, timeout=10000)
+    span = w.trace.spans(run.number)[0]
+    assert span["kind"] == "llm" and "Say hello to world" in json.dumps(span)
+    assert w.tabs.current_page().path is None  # a copy: the shipped example is never the buffer
+    assert f"{run.stats.tokens} tokens" in w.run_label.text() and run.stats.tokens > 0
+
+
+def test_an_untitled_buffer_s_errors_name_the_buffer(window, qtbot):
+    """An unsaved buffer runs under a path in the data folder; its console names the buffer instead, and its
+    error link still leads back to it."""
+    page = window.tabs.new_file("lua", "x\nFAIL()\n")
+    run_and_wait(window, qtbot, page)
+    con = window.console.current_console()
+    text = con.view.toPlainText()
+    assert page.run_path() not in text and f"{page.title}:2" in text
+    other = window.tabs.new_file("lua", "")
+    assert window.tabs.current_page() is other
+    con.view.linkActivated.emit(*con.view.links()[0])
+    assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
+    assert window.run_label.text().startswith(f"{page.title}: ")
+
+
+def test_console_tab_menu_closes_others_finished_and_all(window, qtbot, tmp_path):
+    p = tmp_path / "s.lua"
+    p.write_text("print('x')\n")
+    page = window.tabs.open_file(str(p))
+    runs = [run_and_wait(window, qtbot, page) for _ in range(3)]
+    console = window.console
+    assert len(console.consoles) == 3
+    second = console.tabs.indexOf(console.consoles[1])
+    entries = {text: (slot, enabled) for text, slot, enabled in console.tab_menu_entries(second)}
+    assert all(enabled for _slot, enabled in entries.values())
+    entries["Close Others"][0]()
+    assert [c.session for c in console.consoles] == [runs[1]]
+    assert console.tabs.widget(0) is console.repl_widget  # the REPL never closes
+    run_and_wait(window, qtbot, page)
+    entries = {text: (slot, enabled) for text, slot, enabled in console.tab_menu_entries(0)}  # on the REPL tab
+    assert not entries["Close"][1]
+    entries["Close All"][0]()
+    assert console.consoles == [] and console.tabs.count() == 1
+
+
+def test_elapsed_time_leaves_out_time_paused_in_the_debugger(monkeypatch):
+    from app.ui import run_service
+    clock = [100.0]
+    monkeypatch.setattr(run_service.time, "monotonic", lambda: clock[0])
+    s = run_service.RunSession("x.lua", "lua")
+    clock[0] += 2.0   # runs 2 s
+    s.set_paused(True)
+    clock[0] += 8.0   # paused 8 s
+    assert s.elapsed() == 2.0
+    s.set_paused(False)
+    clock[0] += 1.0   # runs 1 s more
+    assert s.elapsed() == 3.0 and s.paused_s == 8.0
+
+
+def test_status_bar_tells_about_the_current_file(window, qtbot, tmp_path):
+    """The status bar describes the current tab's last run (not whichever run came last), and says when
+    runs of other files are going."""
+    a, b = tmp_path / "a.lua", tmp_path / "b.lua"
+    a.write_text("print('a')\n")
+    b.write_text("print('b')\n")
+    pa = window.tabs.open_file(str(a))
+    run_and_wait(window, qtbot, pa)
+    pb = window.tabs.open_file(str(b))
+    assert window.run_label.text() == "Ready"  # b has not run
+    run_and_wait(window, qtbot, pb)
+    assert window.run_label.text().startswith("b.lua: ok")
+    window.tabs.setCurrentWidget(pa)
+    assert window.run_label.text().startswith("a.lua: ok")
 
 
 def test_runners_conform_to_the_seam():

@@ -112,8 +112,9 @@ def test_first_start_shows_welcome_that_runs_hello(make_window, tmp_path, qtbot)
     assert welcome.examples.topLevelItem(0).text(1) == "the smallest spell."
     welcome.run_button.click()
     qtbot.waitUntil(lambda: bool(w.runs.sessions) and w.runs.sessions[-1].done, timeout=5000)
-    assert w.fake_runner.started[-1][0] == str(ex / "hello.lua")
-    assert w.tabs.current_page().path == str(ex / "hello.lua")
+    page = w.tabs.current_page()  # a copy of the example, never the shipped file
+    assert page.path is None and page.title == "hello.lua" and not page.dirty
+    assert w.fake_runner.started[-1][0] == page.run_path()
     w.close()
     w2 = make_window()  # not a first start any more
     assert not any(isinstance(w2.tabs.widget(i), WelcomePage) for i in range(w2.tabs.count()))
@@ -124,10 +125,23 @@ def test_new_from_example_menu(make_window, tmp_path):
     ex.mkdir()
     (ex / "hello.lua").write_text("print(1)\n")
     w = make_window()
-    w._fill_examples_menu()
+    w.workspace_part.fill_examples_menu(w.examples_menu)
     acts = [a for a in w.examples_menu.actions() if a.text() == "hello.lua"]
     acts[0].trigger()
-    assert w.tabs.current_page().path == str(ex / "hello.lua")
+    page = w.tabs.current_page()  # an untitled copy: editing it and F5 (save before run) never touch the example
+    assert page.path is None and page.editor.text() == "print(1)\n" and page.title == "hello.lua"
+    page.editor.set_text("print(2)\n")
+    w.store.update(save_before_run=True)
+    w.action_run()
+    assert (ex / "hello.lua").read_text() == "print(1)\n"
+    acts[0].trigger()  # a second copy gets its own name
+    assert w.tabs.current_page().title == "hello-2.lua"
+    w.set_workspace(str(tmp_path))  # Save As offers the example's name in the workspace
+    from app.ui import editor_tabs
+    asked: list[str] = []
+    editor_tabs.ask_save_path = lambda _parent, suggestion: asked.append(suggestion) or None
+    w.tabs.save(page)
+    assert asked == [str(tmp_path / "hello.lua")]
 
 
 def test_module_entry_point_help():
@@ -145,7 +159,26 @@ def test_a_running_instance_keeps_its_backups(make_window, tmp_path):
     w2 = make_window()  # a second IDE started while the first runs: it must not take the first one's buffers
     assert all(p.editor.text() != "mine" for p in w2.tabs.pages())
     assert len(list(paths.backup_dir().rglob("*.json"))) == 1
-    w1.backups.close(remove=False)  # as if w1 had crashed: its lock is released, its backups stay
+    w1.workspace_part.backups.close(remove=False)  # as if w1 had crashed: its lock is released, its backups stay
     w3 = make_window()
     assert any(p.editor.text() == "mine" and p.dirty for p in w3.tabs.pages())
-    assert [p.parent for p in paths.backup_dir().rglob("*.json")] == [w3.backups.folder]
+    assert [p.parent for p in paths.backup_dir().rglob("*.json")] == [w3.workspace_part.backups.folder]
+
+
+def test_watches_and_both_layouts_come_back_after_a_restart(make_window, qtbot):
+    """Watch expressions, the editing layout and the debugging layout (as the user left them) survive a restart."""
+    from app.ui.window.panels import LayoutMode
+    w = make_window()
+    w.debugger.docks.watches.add("total * 2")
+    w.debugger.docks.watches.add("#items")
+    w.panels.switch(LayoutMode.DEBUGGING)
+    w.docks["watches"].hide()  # the user's debugging layout: no watches panel
+    w.panels.switch(LayoutMode.EDITING)
+    w.docks["outline"].hide()  # and an editing layout without the outline
+    w.save_session()
+    w.shutdown_for_tests()
+    w2 = make_window()
+    assert w2.debugger.docks.watches.expressions() == ["total * 2", "#items"]
+    assert not w2.docks["outline"].isVisible() and w2.docks["files"].isVisible()
+    w2.panels.switch(LayoutMode.DEBUGGING)
+    assert not w2.docks["watches"].isVisible() and w2.docks["variables"].isVisible()

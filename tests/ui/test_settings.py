@@ -47,7 +47,7 @@ def test_api_keys_live_in_the_keyring_only(window, qtbot, tmp_path, ui_env):
     assert dlg.key_status["openai"].text() == "not set"
     dlg.set_key("openai", "sk-test-secret-123")
     assert ui_env.store[(S.KEYRING_SERVICE, "openai")] == "sk-test-secret-123"
-    assert dlg.key_status["openai"].text() == "✔ configured"
+    assert dlg.key_status["openai"].text() == "✔ in the keyring"
     assert dlg.key_remove["openai"].isEnabled()
     # never written to a file, never shown in the dialog
     for root, _dirs, files in os.walk(tmp_path):
@@ -90,14 +90,47 @@ def test_bad_settings_file_falls_back_to_defaults(tmp_path):
     assert s.theme == "light" and s.font_size == 48
 
 
-def test_no_keyring_backend_is_explained_and_nothing_is_stored(window, qtbot):
+def test_without_a_keyring_keys_are_kept_for_the_session_only(window, qtbot, tmp_path, monkeypatch):
+    """No keyring backend: Settings says so, names each key's environment variable, and a key set anyway is used
+    for this session only (in this process's environment, never in a file)."""
     import keyring
     from keyring.backends import fail
     keyring.set_keyring(fail.Keyring())  # the autouse fixture restores the previous backend
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     dlg = SettingsDialog(window.store, window)
     qtbot.addWidget(dlg)
     assert not dlg.keyring_note.isHidden() and "keyring" in dlg.keyring_note.text().lower()
-    assert not dlg.key_set["openai"].isEnabled()
-    dlg.set_key("openai", "sk-nope")  # even if called, it fails cleanly
-    assert dlg.key_status["openai"].text() == "not set"
-    assert "OPENAI_API_KEY" not in os.environ
+    assert "session only" in dlg.keyring_note.text() and "environment variable" in dlg.keyring_note.text()
+    assert "OPENAI_API_KEY" in dlg.key_env["openai"].text()
+    assert dlg.key_set["openai"].isEnabled()
+    dlg.set_key("openai", "sk-session-only-42")
+    assert dlg.key_status["openai"].text() == "✔ this session only"
+    assert os.environ.get("OPENAI_API_KEY") == "sk-session-only-42"
+    for root, _dirs, files in os.walk(tmp_path):
+        for f in files:
+            assert b"sk-session-only" not in open(os.path.join(root, f), "rb").read()
+    dlg.remove_key("openai")
+    assert dlg.key_status["openai"].text() == "not set" and "OPENAI_API_KEY" not in os.environ
+
+
+def test_a_key_from_the_environment_is_named_and_left_alone(window, qtbot, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-env")
+    dlg = SettingsDialog(window.store, window)
+    qtbot.addWidget(dlg)
+    assert dlg.key_status["anthropic"].text() == "✔ from ANTHROPIC_API_KEY"
+    assert not dlg.key_remove["anthropic"].isEnabled()
+
+
+def test_check_boxes_show_in_the_dark_theme(window, qtbot):
+    """An unchecked box's outline stands out from the dark background (Fusion's own nearly vanished)."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QCheckBox
+    window.store.update(theme="dark")
+    box = QCheckBox("Uncaught errors")
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    image = box.grab().toImage()
+    background = QColor(image.pixel(image.width() - 1, image.height() - 1)).lightness()
+    indicator = [QColor(image.pixel(x, y)).lightness() for x in range(18) for y in range(image.height())]
+    assert max(abs(v - background) for v in indicator) > 80

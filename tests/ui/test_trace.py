@@ -135,3 +135,35 @@ def test_spans_arriving_before_their_parents_nest_expanded(window):
     step = agent.child(0)
     assert step.text(0) == "step" and step.child(0).text(0) == "LLM"
     assert agent.isExpanded() and step.isExpanded()
+
+
+def test_timeline_column_places_overlapping_spans(qtbot):
+    from app.ui.run_service import RunSession
+    from app.ui.trace_panel import (
+        ROLE_RANGE,
+        ROLE_TIMES,
+        TIMELINE,
+        TracePanel,
+        bar_fraction,
+    )
+
+    panel = TracePanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    session = RunSession("par.lua", "lua")
+    panel.add_run(session)
+    t = 1000.0
+    spans = [{"id": i, "parent": None, "kind": "llm", "name": "LLM.complete", "start": t + 0.01 * i,
+              "end": t + 0.3 + 0.01 * i} for i in range(4)]
+    spans.append({"id": 9, "parent": None, "kind": "llm", "name": "LLM.complete", "start": t + 0.4, "end": None})
+    for sp in spans:
+        panel.update_span(session.number, sp)
+    root = panel.tree.topLevelItem(0)
+    window = root.data(0, ROLE_RANGE)
+    assert window == (t, t + 0.4)
+    bars = [bar_fraction(root.child(i).data(TIMELINE, ROLE_TIMES), window) for i in range(5)]
+    assert max(b[0] for b in bars[:4]) < min(b[1] for b in bars[:4])  # the four calls overlap
+    assert bars[4][1] == 1.0  # still running: its bar reaches the end of the window
+    assert "into the run" in root.child(1).toolTip(TIMELINE)
+    assert not panel.tree.viewport().grab().isNull()  # the delegate paints

@@ -13,7 +13,7 @@ def test_action_table_builds_menus_shortcuts_and_toolbar(window):
             assert sc not in shortcuts, f"{sc} bound twice: {shortcuts[sc]} and {spec.id}"
             shortcuts[sc] = spec.id
         if spec.handler:
-            assert callable(getattr(window, spec.handler)), spec.handler
+            assert callable(window.handler(spec)), spec.handler
             assert spec.id in window.actions_by_id
     assert window.actions_by_id["run"].shortcut().toString() == "F5"
     assert window.actions_by_id["stop"].shortcut().toString() == "Shift+F5"
@@ -26,7 +26,7 @@ def test_action_table_builds_menus_shortcuts_and_toolbar(window):
 def test_go_to_line_action(window, monkeypatch):
     page = window.tabs.new_file("lua", "\n".join(f"x{i} = {i}" for i in range(50)))
     monkeypatch.setattr(QInputDialog, "getInt", staticmethod(lambda *a, **k: (30, True)))
-    window.action_goto_line()
+    window.editing.goto_line()
     assert page.editor.caret()[0] == 29
 
 
@@ -81,7 +81,7 @@ def test_recent_files_menu(window, tmp_path):
     f.write_text("x")
     page = window.tabs.open_file(str(f))
     window.tabs.close_tab(window.tabs.indexOf(page))
-    window._fill_recent_menu()
+    window.workspace_part.fill_recent_menu(window.recent_menu)
     acts = [a for a in window.recent_menu.actions() if a.text() == str(f)]
     acts[0].trigger()
     assert window.tabs.current_page().path == str(f)
@@ -93,8 +93,8 @@ def test_comment_and_add_next_occurrence_actions(window):
     assert page.editor.text() == "-- foo = foo + 1\n"
     window.actions_by_id["comment"].trigger()
     page.editor.set_cursor(0, 1)
-    window.action_add_next_occurrence()  # selects the word
-    window.action_add_next_occurrence()  # adds the next one
+    window.editing.add_next_occurrence()  # selects the word
+    window.editing.add_next_occurrence()  # adds the next one
     assert page.editor.selections() == 2
 
 
@@ -114,8 +114,8 @@ def test_untitled_run_error_link_finds_the_buffer(window, qtbot):
 def test_reference_dock_opens_on_f1(window):
     page = window.tabs.new_file("lua", "JSON.encode({})\n")
     page.editor.set_cursor(0, 6)
-    window.action_reference()
-    panel = getattr(window, "reference_panel", None)
+    window.reference.show()
+    panel = window.reference.panel
     assert panel is not None and panel.isVisible()
 
 
@@ -158,9 +158,9 @@ def test_tab_switching_and_close_others(window):
     a = window.tabs.new_file("lua", "")
     b = window.tabs.new_file("lua", "")
     c = window.tabs.new_file("lua", "")
-    window.action_next_tab()
+    window.editing.next_tab()
     assert window.tabs.current_page() is a
-    window.action_prev_tab()
+    window.editing.prev_tab()
     assert window.tabs.current_page() is c
     assert window.tabs.close_others(b)
     assert window.tabs.pages() == [b]
@@ -169,7 +169,7 @@ def test_tab_switching_and_close_others(window):
 def test_reset_layout_brings_panels_back(window):
     window.docks["outline"].hide()
     window.docks["trace"].setFloating(True)
-    window.action_reset_layout()
+    window.panels.reset()
     assert window.docks["outline"].isVisible() and not window.docks["trace"].isFloating()
 
 

@@ -85,6 +85,7 @@ class Converter:
         self._ids: dict[int, int] = {}
         self._next = 1
         self._on_error = on_callback_error
+        self._bridge_fns: dict[int, tuple[BuiltinFunction, Any, str, dict[str, Any]]] = {}  # for Task (tasks.py)
 
     # Tengo → plain --------------------------------------------------------------------------------------
     def to_plain(self, v: Any, callbacks: bool = False, depth: int = 0, seen: set | None = None) -> Any:
@@ -209,8 +210,17 @@ class Converter:
             except LimitExceeded:
                 raise
             return self.from_plain(result)
-        return BuiltinFunction(f"{target}.{method}" if isinstance(target, str) else method, call,
-                               "user-function")
+        fn = BuiltinFunction(f"{target}.{method}" if isinstance(target, str) else method, call, "user-function")
+        self._bridge_fns[id(fn)] = (fn, target, method, spec)
+        return fn
+
+    def bridge_of(self, fn: Any) -> tuple[Any, str, dict[str, Any]] | None:
+        """``(target, method, spec)`` when ``fn`` is one of this run's bridge functions (``LLM.complete``,
+        ``agent.run``...), else None."""
+        entry = self._bridge_fns.get(id(fn))
+        if entry is None or entry[0] is not fn:
+            return None
+        return entry[1], entry[2], entry[3]
 
     def handle(self, handle_id: Any, type_name: Any) -> ImmutableMap:
         methods = (self.host.bridges.types.get(type_name) or {}).get("methods", {}) if type_name else {}

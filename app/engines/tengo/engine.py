@@ -36,6 +36,7 @@ from .objects import UNDEFINED, ImmutableMap, to_string
 from .pygen import spell_position
 from .runtime import MAX_FRAMES
 from .stdlib import ALL_MODULES, base64_mod, fmt_mod, hex_mod, json_mod, math_mod, rand_mod, text_mod, times_mod  # noqa: F401
+from .tasks import task_global
 
 log = logging.getLogger(__name__)
 # (the stdlib modules are imported here so that a warm worker has paid for them before the first run)
@@ -160,6 +161,7 @@ class _Session:
         rt.flush_output = self.out.flush
         self.conv = Converter(rt, host, self._callback_error, self.gate)
         bridge_globals = self.conv.globals()
+        bridge_globals["Task"] = task_global(self.conv, host)
         self.interp.builtins.update(bridge_globals)
         self.interp.builtins["print"] = _print_builtin()
         self.interp.builtin_modules["llmspell"] = ImmutableMap(dict(bridge_globals))

@@ -71,10 +71,12 @@ def test_example_prints_and_returns_what_the_lua_version_does(runner: Any, name:
 
 
 def test_hello_greets_and_returns_the_name(runner: Any) -> None:
+    """hello calls the (offline, echoing) model, so a first run shows an LLM call in the trace."""
     result, lines = run_example(runner, "hello")
-    assert lines == ["Hello, world! Greetings from a Tengo spell."] and result.value == {"greeted": "world"}
+    assert lines == ["Hello, world! Greetings from a Tengo spell.", "The model says: Echo: Say hello to world"]
+    assert result.value == {"greeted": "world", "reply": "Echo: Say hello to world"}
     result, lines = run_example(runner, "hello", inputs={"name": "Ada"})
-    assert lines == ["Hello, Ada! Greetings from a Tengo spell."] and result.value == {"greeted": "Ada"}
+    assert lines[0] == "Hello, Ada! Greetings from a Tengo spell." and result.value["greeted"] == "Ada"
 
 
 def test_state_example_counts_runs(runner: Any) -> None:
