@@ -52,6 +52,7 @@ lint: $(STAMP)
 test: setup lint
 	QT_QPA_PLATFORM=offscreen LLMSPELL_TSC=$$( [ -x $(TSC) ] && echo $(abspath $(TSC)) ) $(PY) -m pytest -q
 	$(PY) benchmarks/tengo_conformance.py
+	$(PY) -m app.cli test examples/
 
 # The suite with line coverage of app/ (terminal summary; HTML in build/coverage/). Spell workers are separate
 # processes: engine code counts where tests run it in-process (the Tengo suite does), not inside workers.
@@ -86,9 +87,11 @@ screenshots: setup
 	@if [ -z "$$DISPLAY" ] && command -v xvfb-run >/dev/null 2>&1; then xvfb-run -a $(PY) benchmarks/screenshots.py screenshots \
 	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_debug.py screenshots \
 	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_layout.py screenshots \
-	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_eval.py screenshots; \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_eval.py screenshots \
+	&& xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) benchmarks/screenshots_tests.py screenshots; \
 	else $(PY) benchmarks/screenshots.py screenshots && $(PY) benchmarks/screenshots_debug.py screenshots \
-	&& $(PY) benchmarks/screenshots_layout.py screenshots && $(PY) benchmarks/screenshots_eval.py screenshots; fi
+	&& $(PY) benchmarks/screenshots_layout.py screenshots && $(PY) benchmarks/screenshots_eval.py screenshots \
+	&& $(PY) benchmarks/screenshots_tests.py screenshots; fi
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,5 +1,7 @@
 """``llmspell``: run, check and document spells from a terminal, for automation and CI.
 
+``llmspell test`` runs spell tests (see app/testing/command.py): exit 0 all passed, 1 a failure, 2 usage error.
+
 Exit codes of ``run``: 0 success, 1 spell error, 2 usage error, 3 limit exceeded, 4 worker crashed,
 130 interrupted (Ctrl+C).
 """
@@ -57,17 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
     add_model_flags(run)
 
-    check = sub.add_parser("check", help="report syntax errors as file:line:col: message")
-    check.add_argument("files", nargs="+", help="spells to check")
+    check = sub.add_parser("check", help="lint spells: file:line:col: severity rule-id: message",
+                           description="Find syntax errors and mistakes against the spell API (unknown members, "
+                                       "argument counts and types, option keys, undefined globals, unused "
+                                       "variables...) without running anything. Exits 1 when there are errors. "
+                                       "Severities can be set per rule in a [lint] section of llmspell.toml.")
+    check.add_argument("files", nargs="+", help="spells, or folders to check every spell in")
     check.add_argument("--lang", help="language when the extension does not tell")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text (default) or json (one array of problems)")
 
-    debug = sub.add_parser("debug", help="debug a Lua or Tengo spell in the terminal (b, c, n, s, finish, bt, p, q)")
+    debug = sub.add_parser("debug", help=f"debug a {languages.names_list(languages.debuggable(), 'or')} spell in the "
+                                         "terminal (b, c, n, s, finish, bt, p, q)")
     debug.add_argument("file", help="the spell (" + languages.spoken_list(
         (lang.default_extension for lang in languages.debuggable()), "or") + ")")
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
 
+    from app.testing.command import add_parser as add_test_parser
+    add_test_parser(sub)
     from app.evals.cli import add_parser as add_eval_parser
     add_eval_parser(sub)
 
@@ -257,35 +269,63 @@ def _write_jsonl(path: str, records: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
+def _spell_files(paths: list[str], lang: str | None) -> list[str]:
+    """The files named, and every spell file under the folders named (hidden folders skipped), sorted."""
+    from app import languages
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found: list[str] = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+                found.extend(os.path.join(root, f) for f in files if f.lower().endswith(languages.extensions()))
+            out.extend(sorted(found))
+        elif not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or folder")
+        else:
+            out.append(path)
+    return out
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from app.engines.base import language_for
+    from app.lint import Diagnostic, Severity, lint_source, merge_engine_syntax, severities_for
     from app.runner import Runner
 
     runner = None
-    status = EXIT_OK
+    problems = []
     try:
-        for path in args.files:
+        for path in _spell_files(args.files, args.lang):
             try:
                 language = language_for(path, args.lang)
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
-            except ValueError as e:
-                raise UsageError(str(e)) from None
-            except UnicodeDecodeError as e:
-                print(f"{path}:1:1: file is not UTF-8 text ({e.reason} at byte {e.start})")
-                status = EXIT_ERROR
+                severities = severities_for(path)
+            except UnicodeDecodeError as e:  # (a ValueError: caught first)
+                problems.append(Diagnostic(path, 1, 1, 1, 1, Severity.ERROR, "syntax-error",
+                                           f"file is not UTF-8 text ({e.reason} at byte {e.start})"))
                 continue
+            except ValueError as e:  # an unknown language, or llmspell.toml (it names its file and problem)
+                raise UsageError(str(e)) from None
             except OSError as e:
                 raise UsageError(f"{path}: {e.strerror or e}") from None
             if runner is None:
                 runner = Runner(warm={})
-            for d in runner.check(source, path, language):
-                print(str(d))
-                status = EXIT_ERROR
+            found = lint_source(source, path, language, severities=severities)
+            problems.extend(merge_engine_syntax(found, runner.check(source, path, language), path, source))
     finally:
         if runner is not None:
             runner.shutdown()
-    return status
+    if args.strict:
+        for d in problems:
+            if d.severity is Severity.WARNING:
+                d.severity = Severity.ERROR
+    if args.format == "json":
+        print(json.dumps([d.to_dict() for d in problems], ensure_ascii=False, indent=1))
+    else:
+        for d in problems:
+            print(str(d))
+    return EXIT_ERROR if any(d.severity is Severity.ERROR for d in problems) else EXIT_OK
 
 
 def cmd_debug(args: argparse.Namespace) -> int:
@@ -382,6 +422,11 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     before_first_use(lambda: config.export_to_environment(user))
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from app.testing.command import cmd_test as run_tests
+    return run_tests(args, UsageError)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from app.evals.cli import run_eval
     settings: dict[str, Any] = {}
@@ -416,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
-                   "eval": cmd_eval, "cache": cmd_cache}[args.command]
+                   "eval": cmd_eval, "cache": cmd_cache, "test": cmd_test}[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")

@@ -71,6 +71,10 @@ class Language:
     #: names in scope for completion and hover: (kind, expression searched anywhere); group 1 = name(s) or
     #: parameter list ("param"), group 2 = a function's parameter list. Kinds: function, local, param.
     local_patterns: tuple[tuple[str, str], ...] = ()
+    #: "module:function" returning the tree-sitter grammar (app/syntax.py); "" when the language has its own parser
+    grammar: str = ""
+    #: "module:Class" of the lint analysis (app/lint): ``Class(source, tree, reporter, modules).run()``
+    analysis: str = ""
 
     @property
     def debuggable(self) -> bool:
@@ -91,6 +95,18 @@ class Language:
             raise ValueError(f"{self.name} spells cannot be debugged")
         return _load(self.debug_agent)
 
+    def grammar_capsule(self) -> Any:
+        """The tree-sitter grammar (what ``tree_sitter.Language`` wraps); ``ValueError`` without one."""
+        if not self.grammar:
+            raise ValueError(f"no tree-sitter grammar for {self.name} (it has its own parser)")
+        return _load(self.grammar)()
+
+    def analysis_class(self) -> Any:
+        """The lint analysis class (imported on first use); ``ValueError`` when the language has none."""
+        if not self.analysis:
+            raise ValueError(f"{self.name} spells cannot be linted")
+        return _load(self.analysis)
+
     def is_test_file(self, path: str) -> bool:
         """Whether the file name matches one of the language's test-file patterns."""
         base = os.path.basename(path)
@@ -106,6 +122,8 @@ LUA = Language(
     id="lua", name="Lua", extensions=(".lua",),
     engine="app.engines.lua_engine:LuaEngine",
     module_candidates=_lua_modules,
+    grammar="tree_sitter_lua:language",
+    analysis="app.lint.lua:LuaAnalysis",
     debug_agent="app.debugger.agent:LuaDebugAgent",
     test_patterns=("*_spec.lua", "*_test.lua"),
     aliases=("lua54",),
@@ -145,7 +163,9 @@ JS = Language(
     id="js", name="JavaScript", extensions=(".js", ".mjs", ".cjs"),
     engine="app.engines.js_engine:JsEngine",
     module_candidates=_js_modules,
-    debug_agent=None,
+    grammar="tree_sitter_javascript:language",
+    analysis="app.lint.js:JsAnalysis",
+    debug_agent="app.debugger.js_agent:JsDebugAgent",
     test_patterns=("*.test.js", "*.spec.js"),
     aliases=("javascript",),
     comment="//",
@@ -185,6 +205,7 @@ TENGO = Language(
     id="tengo", name="Tengo", extensions=(".tengo",),
     engine="app.engines.tengo.engine:TengoEngine",
     module_candidates=_tengo_modules,
+    analysis="app.lint.tengo:TengoAnalysis",
     debug_agent="app.debugger.tengo_agent:TengoDebugAgent",
     test_patterns=("*_test.tengo",),
     comment="//",

@@ -46,6 +46,8 @@ from app.engines.protocol import (
     Paused,
     RunFinished,
     RunRequest,
+    TestResult,
+    TestStarted,
 )
 from app.runs import EXIT_CODES, ReplHandle, RunHandle, RunObserver, RunOptions, RunResult, RunStatus, SpellRunner
 
@@ -94,6 +96,7 @@ class Run:
         self.ctx: BridgeContext | None = None
         self.debug: DebugSession | None = None  # the session of a debug run
         self._send: Callable[[DebugCommand], bool] | None = None  # the run session's guarded send
+        self.children: list[Run] = []  # Spell.run child runs in flight (stopped with this run)
 
     @property
     def done(self) -> bool:
@@ -107,6 +110,9 @@ class Run:
                 self.ctx.cancelled.set()
             if self.worker is not None and not self._done.is_set():
                 self.worker.kill("cancelled")
+            children = list(self.children)
+        for child in children:
+            child.cancel()
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
         self._done.wait(timeout)
@@ -151,6 +157,7 @@ class Runner:
         self._threads = ElasticPool("bridge")  # never queues a reader behind busy calls (see elastic_pool)
         registry.load_all()
         self._spec = registry.describe()
+        self._test_spec = registry.describe(tests=True)
         self._owns_pool = pool is None
 
     # public API ---------------------------------------------------------------------------------------------
@@ -221,7 +228,8 @@ class Runner:
             run._finish(RunResult(RunStatus.ERROR, failure=SpellFailure("usage", _usage_message(path, e), path),
                                   run_id=run.run_id))
             return
-        prefetch_llm_support(source)
+        if options.test is None:  # tests mostly meet mocks: litellm is imported when a call reaches a model
+            prefetch_llm_support(source)
         spell_dir = os.path.dirname(os.path.abspath(path)) if os.path.exists(path) else None
         debug = None
         if run.debug is None and options.debug is not None:
@@ -229,8 +237,10 @@ class Runner:
             run.debug = DebugSession.from_options(options.debug)
         if run.debug is not None:
             debug = run.debug.worker_config(path)
-        req = RunRequest(run.run_id, "run", lang, source, path, spell_dir, options.inputs, asdict(limits),
-                         self._spec, debug)
+        test = dict(options.test) if options.test is not None else None
+        req = RunRequest(run.run_id, "test" if test is not None else "run", lang, source, path, spell_dir,
+                         options.inputs, asdict(limits), self._test_spec if test is not None else self._spec, debug,
+                         test)
         worker = self.pool.acquire(lang)
         result = _RunSession(self, run, worker, limits, options, path, spell_dir, lang).serve(req, started)
         run._finish(result)
@@ -244,6 +254,13 @@ class Runner:
                             output=lambda stream, text: _notify(run.observer, "on_output", stream,
                                                                 text if text.endswith("\n") else text + "\n"))
         ctx.services["tracer"] = _make_tracer(run.observer, budget_of(ctx))
+        ctx.services.update(options.services)
+        if options.test is not None:
+            from app.bridges.mock import MockRegistry
+            from app.bridges.state import MemoryStateStore
+            ctx.test_run = True
+            ctx.services["mocks"] = MockRegistry()
+            ctx.services["state"] = MemoryStateStore(ctx)  # tests never touch the user's persistent state
         return ctx
 
 
@@ -260,6 +277,8 @@ class _RunSession:
         self.path = path
         self.ctx = runner._context(run, path, spell_dir, lang, limits, options)
         self.ctx.invoke_callback = self.invoke_callback
+        if self.ctx.test_run:
+            self.ctx.services["child_runs"] = self.run_child
         if run.debug is not None:
             run.debug.attach(run, self.ctx)
         self.bridges = BridgeHost(self.ctx)
@@ -278,6 +297,7 @@ class _RunSession:
         self._finished: RunFinished | None = None
         self._deadline = 0.0
         self.too_large = ""
+        self._children = threading.BoundedSemaphore(MAX_CHILD_RUNS_AT_ONCE)  # Spell.run of a test, at once
 
     def serve(self, req: RunRequest, started: float) -> RunResult:
         run, worker = self.run, self.worker
@@ -451,6 +471,13 @@ class _RunSession:
                 elif isinstance(msg, RunFinished):
                     self._finished = msg
                     break
+                elif isinstance(msg, TestStarted):
+                    if self.ctx.test_run:
+                        from app.bridges.mock import begin_test
+                        begin_test(self.ctx)
+                    _notify(run.observer, "on_test_started", msg)
+                elif isinstance(msg, TestResult):
+                    _notify(run.observer, "on_test_result", msg)
                 elif isinstance(msg, Paused):
                     if run.debug is not None:
                         run.debug.on_paused(msg)
@@ -534,6 +561,58 @@ class _RunSession:
         except OSError:
             pass  # the worker is gone; the reader reports how
 
+    def run_child(self, path: str, inputs: Any, timeout_s: float | None, model: str | None) -> dict[str, Any]:
+        """``Spell.run`` of a test: a child run on the same pool in a fresh sandbox, with this run's mocks,
+        State, cassette and limits, within the time this run has left. Its spans reach this run's observer (the
+        IDE's trace panel) as they happen."""
+        from app.bridges.calls import calls_from_spans
+        from app.bridges.llm_client import client_of
+        from app.bridges.mock import registry_of
+        left = self._deadline + self._paused_s() - time.monotonic() - 0.05
+        if left <= 0:
+            raise SpellError("limit_exceeded", "Spell.run: the test has no time left")
+        settings = dict(self.ctx.settings)
+        if model:
+            settings["default_model"] = model
+        services: dict[str, Any] = {k: self.ctx.services[k] for k in ("mocks", "state") if k in self.ctx.services}
+        cassette = client_of(self.ctx).cassette()
+        if cassette is not None:
+            services["cassette"] = cassette
+        options = RunOptions(inputs=inputs, profile=self.ctx.profile, timeout_s=min(timeout_s or left, left),
+                             memory_mb=self.limits.memory_mb, output_bytes=self.limits.output_bytes,
+                             settings=settings, workspace=self.ctx.workspace, http_allow=self.limits.http_allow,
+                             services=services)
+        child_id = uuid.uuid4().hex[:12]
+        collector = _ChildObserver(self.run.observer, f"{child_id}:")
+        child = Run(child_id, collector)
+        # a test starting spells from parallel workflow steps holds a worker and a host thread per child: bounded
+        if not self._children.acquire(timeout=left):
+            raise SpellError("limit_exceeded", "Spell.run: the test has no time left")
+        try:
+            with self.run._lock:
+                if self.run._cancel_requested:
+                    raise SpellError("cancelled", "the test was stopped")
+                self.run.children.append(child)
+            try:
+                self.runner._execute(child, path, None, options)
+            finally:
+                with self.run._lock:
+                    self.run.children.remove(child)
+        finally:
+            self._children.release()
+        result = child.result
+        assert result is not None
+        calls = calls_from_spans(result.spans)
+        mocks = registry_of(self.ctx)
+        if mocks is not None:
+            mocks.add_child_calls(calls)
+        error = None
+        if not result.ok:
+            f = result.failure
+            error = {"code": f.code if f else result.status, "message": f.message if f else result.status,
+                     "file": f.file if f else None, "line": f.line if f else None}
+        return {"result": result.value, "output": collector.text(), "error": error, "calls": calls}
+
     def invoke_callback(self, callback_id: int, args: list[Any]) -> Any:
         """Run a script function in the worker, nested inside the pending bridge call.
 
@@ -565,6 +644,37 @@ class _RunSession:
             err.traceback = [Frame(**f) for f in msg.error.get("traceback") or []]  # type: ignore[attr-defined]
             raise err
         return self.bridges.to_host(msg.value)
+
+
+class _ChildObserver:
+    """Collects a Spell.run child's output (bounded by the child's own output limit) and passes its spans on
+    to the test run's observer."""
+
+    def __init__(self, parent: Any, prefix: str):
+        self.parent = parent
+        self.prefix = prefix
+        self.parts: list[str] = []
+        self.lock = threading.Lock()
+
+    def on_output(self, stream: str, text: str) -> None:
+        if stream not in ("stdout", "stderr"):  # what it printed (print, console.log), not its Log lines
+            return
+        with self.lock:
+            self.parts.append(text)
+
+    def on_span(self, span: dict[str, Any]) -> None:
+        # span ids are per tracer: the child's get its run's prefix, so they never collide with the test's own
+        # or another child's in the test run's trace
+        prefix = self.prefix
+        _notify(self.parent, "on_span", {**span, "id": f"{prefix}{span.get('id')}",
+                                         "parent": f"{prefix}{span['parent']}" if span.get("parent") else None})
+
+    def on_finished(self, result: RunResult) -> None:
+        pass
+
+    def text(self) -> str:
+        with self.lock:
+            return "".join(self.parts)
 
 
 class ReplSession:
@@ -607,6 +717,7 @@ class ReplSession:
 
 
 _CODES = set(CODES)
+MAX_CHILD_RUNS_AT_ONCE = 4  # Spell.run child runs of one test run in flight together
 _WATCH_S = 0.1  # how often a run's own thread looks for a stop or a timeout while a call is in flight
 
 

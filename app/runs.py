@@ -51,6 +51,11 @@ class RunOptions:
     debug: dict[str, Any] | None = None
     http_allow: tuple[str, ...] | None = None  # hosts http_get may reach (profiles that allow http)
     limit_overrides: dict[str, int] = field(default_factory=dict)  # profiles.TUNABLE name → value (--limit)
+    #: a test file's run: the test API is bound and these options select tests ({filter, line, bail});
+    #: the observer hears ``on_test_started(TestStarted)`` and ``on_test_result(TestResult)``
+    test: dict[str, Any] | None = None
+    #: per-run services the run starts with (a Spell.run child shares its test's mocks, state and cassette)
+    services: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

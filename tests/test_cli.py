@@ -116,7 +116,7 @@ def test_interrupt_stops_the_spell(tmp_path):
 
 def test_check_reports_file_line_col(tmp_path):
     good = tmp_path / "good.js"
-    good.write_text("const x = 1;\n")
+    good.write_text("const x = 1;\nreturn x;\n")
     bad = tmp_path / "bad.lua"
     bad.write_text("local a = 1\nlocal b = = 2\n")
     badjs = tmp_path / "bad.js"
@@ -124,9 +124,53 @@ def test_check_reports_file_line_col(tmp_path):
     r = llmspell("check", str(good), str(bad), str(badjs))
     assert r.returncode == 1
     lines = r.stdout.splitlines()
-    assert lines[0] == f"{bad}:2:11: unexpected symbol near '='"
-    assert lines[1].startswith(f"{badjs}:2:1: ")
+    assert lines[0] == f"{bad}:2:11: error syntax-error: unexpected symbol near '='"
+    assert lines[1] == f"{badjs}:2:9: error syntax-error: unexpected token in expression: ';'"  # real column
     assert llmspell("check", str(good)).returncode == 0
+
+
+def test_check_lints_folders_strict_and_json(tmp_path):
+    spells = tmp_path / "spells"
+    (spells / "lib").mkdir(parents=True)
+    (spells / "a.lua").write_text('print(LLM.compleet("x"))\n')
+    (spells / "lib" / "b.js").write_text("const unused = 1;\n")
+    (spells / ".hidden").mkdir()
+    (spells / ".hidden" / "c.lua").write_text("print(nope)\n")
+    r = llmspell("check", str(spells))
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [
+        f"{spells / 'a.lua'}:1:11: error unknown-member: LLM has no member 'compleet'; did you mean 'complete'?",
+        f"{spells / 'lib' / 'b.js'}:1:7: warning unused-local: variable 'unused' is never used; remove it or use it"]
+    warn_only = llmspell("check", str(spells / "lib"))
+    assert warn_only.returncode == 0
+    assert llmspell("check", "--strict", str(spells / "lib")).stdout.startswith(f"{spells / 'lib' / 'b.js'}:1:7: error")
+    assert llmspell("check", "--strict", str(spells / "lib")).returncode == 1
+    out = json.loads(llmspell("check", "--format", "json", str(spells / "a.lua")).stdout)
+    assert out[0]["rule"] == "unknown-member" and out[0]["fix"]["replacement"] == "complete"
+    assert (out[0]["line"], out[0]["col"], out[0]["end_col"]) == (1, 11, 19)
+
+
+def test_check_reads_lint_severities_and_names_a_bad_llmspell_toml(tmp_path):
+    (tmp_path / "a.lua").write_text("local unused = 1\n")
+    (tmp_path / "llmspell.toml").write_text('[lint]\nunused-local = "error"\n')
+    r = llmspell("check", str(tmp_path / "a.lua"))
+    assert r.returncode == 1 and " error unused-local: " in r.stdout
+    (tmp_path / "llmspell.toml").write_text('[lint]\nunused-lokal = "off"\n')
+    r = llmspell("check", str(tmp_path / "a.lua"))
+    assert r.returncode == 2 and "llmspell.toml" in r.stderr and "unknown rule 'unused-lokal'" in r.stderr
+
+
+def test_check_reports_a_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "bad.lua").write_bytes(b"print('\xff')\n")
+    (tmp_path / "good.lua").write_text("print(1)\n")
+    r = llmspell("check", str(tmp_path))
+    assert r.returncode == 1
+    assert r.stdout.startswith(f"{tmp_path / 'bad.lua'}:1:1: error syntax-error: file is not UTF-8 text")
+
+
+def test_check_examples_strict_is_clean():
+    r = llmspell("check", "--strict", EXAMPLES, timeout=180)
+    assert (r.returncode, r.stdout) == (0, "")
 
 
 def _busy_child(pid: int) -> int | None:
@@ -167,7 +211,7 @@ def test_debug_in_the_terminal(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "stopped (breakpoint) at dbg.lua:2" in r.stdout
     assert "finished: 3" in r.stdout
-    assert llmspell("debug", "examples/hello.js").returncode == 2
+    assert llmspell("debug", "README.md").returncode == 2    # not a spell language
 
 
 def test_allow_host_opens_http_get_for_that_host_only(tmp_path):

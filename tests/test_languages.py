@@ -40,12 +40,13 @@ def test_lookups() -> None:
 
 
 def test_debuggable() -> None:
-    assert [lang.id for lang in languages.debuggable()] == ["lua", "tengo"]
-    assert languages.is_debuggable("lua") and not languages.is_debuggable("js")
+    assert [lang.id for lang in languages.debuggable()] == ["lua", "js", "tengo"]
+    assert languages.is_debuggable("lua") and languages.is_debuggable("js")
     assert not languages.is_debuggable("text")
     with pytest.raises(ValueError, match="cannot be debugged"):
-        languages.JS.debug_agent_class()
+        dataclasses.replace(languages.JS, debug_agent=None).debug_agent_class()
     assert languages.LUA.debug_agent_class().__name__ == "LuaDebugAgent"
+    assert languages.JS.debug_agent_class().__name__ == "JsDebugAgent"
     assert languages.TENGO.debug_agent_class().__name__ == "TengoDebugAgent"
 
 
@@ -71,7 +72,7 @@ def test_module_resolvers() -> None:
 
 def test_spoken_lists() -> None:
     assert languages.names_list() == "Lua, JavaScript and Tengo"
-    assert languages.names_list(languages.debuggable(), "or") == "Lua or Tengo"
+    assert languages.names_list(languages.debuggable(), "or") == "Lua, JavaScript or Tengo"
     assert languages.spoken_list([".lua"]) == ".lua"
 
 

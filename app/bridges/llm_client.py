@@ -37,6 +37,7 @@ from app.bridges.llm_types import (
     spell_tool_call,
     to_openai_messages,
 )
+from app.bridges.mock import mocked_reply
 from app.bridges.model_config import ModelConfig, ModelConfigError, load_model_config, user_sections
 from app.bridges.offline_provider import DEFAULT_MODEL, EMBEDDING_MODEL
 from app.bridges.provider_router import ProviderRouter, router_for
@@ -83,7 +84,8 @@ class LLMClient:
     def cassette(self) -> Cassette | None:
         with self._lock:
             if not self._cassette_loaded:
-                self._cassette = from_settings(self.settings)
+                shared = self.ctx.services.get("cassette")  # a test file's cassette, shared with its child runs
+                self._cassette = shared if isinstance(shared, Cassette) else from_settings(self.settings)
                 self._cassette_loaded = True
             return self._cassette
 
@@ -145,13 +147,17 @@ class LLMClient:
                 body["tool_choice"] = tool_choice
         if response_format:
             body["response_format"] = response_format
-        cassette = self.cassette()
-        if cassette is None or cassette.mode != "replay":
+        mocked = mocked_reply(self.ctx, model, messages)  # a test's Mock.llm answers before any model
+        cassette = self.cassette() if mocked is None else None
+        if mocked is None and (cassette is None or cassette.mode != "replay"):
             get_litellm()  # import (seconds, once per process) before the span starts, not inside it
         span = self.tracer.start("llm", caller, file=self.ctx.spell_path, line=line, model=model,
                                  request={**body, "stream": on_chunk is not None})
         try:
-            result = self._with_fallbacks(model, body, opts, on_chunk, caller)
+            if mocked is not None:
+                result = _mocked_result(mocked, model, on_chunk)
+            else:
+                result = self._with_fallbacks(model, body, opts, on_chunk, caller)
             if self.hooks.has("after_llm"):
                 after = self.hooks.run("after_llm", {
                     "model": result.model or model, "messages": spell_messages(messages), "content": result.content,
@@ -176,6 +182,8 @@ class LLMClient:
             response["cached"] = True
         if result.rate_wait_s:
             response["rate_wait_s"] = round(result.rate_wait_s, 3)
+        if result.mocked:
+            response["mocked"] = True
         self.tracer.end(span, response=response,
                         tokens=result.tokens(), cost=result.cost, model=result.model or model)
         return result
@@ -463,6 +471,15 @@ class LLMClient:
         except Exception:
             cost = 0.0
         return vectors, usage, cost
+
+
+def _mocked_result(reply: dict[str, Any], model: str, on_chunk: Callable[[str], Any] | None) -> LLMResult:
+    """A mock's ``{content, tool_calls}`` as the model's answer (a stream gets the text as one chunk)."""
+    content, calls = reply.get("content"), list(reply.get("tool_calls") or [])
+    if on_chunk is not None and content:
+        on_chunk(content)
+    return LLMResult(content=content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop",
+                     model=model, chunks=[content] if on_chunk is not None and content else None, mocked=True)
 
 
 def _abortable_completion(litellm: Any, kwargs: dict[str, Any], cancelled: threading.Event) -> Any:

@@ -50,6 +50,7 @@ class LLMResult:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     cached: bool = False                # answered from the response cache
     rate_wait_s: float = 0.0            # time spent waiting for the rate limit
+    mocked: bool = False  # a test's Mock.llm answered, not the model
 
     def to_record(self) -> dict[str, Any]:
         """The cassette form."""

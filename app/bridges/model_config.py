@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_FILE = "llmspell.toml"
+from app import project_config
+
+PROJECT_FILE = project_config.FILE_NAME
 
 #: Routing strategies of litellm's Router that need no external store.
 STRATEGIES = ("simple-shuffle", "least-busy", "usage-based-routing-v2", "latency-based-routing", "cost-based-routing")
@@ -107,17 +109,12 @@ class ModelConfig:
 
 
 def find_project_file(start: str | os.PathLike[str] | None) -> Path | None:
-    """The ``llmspell.toml`` of ``start`` (a spell file or folder) or of its nearest parent, if any."""
+    """The ``llmspell.toml`` of ``start`` (a spell file or folder) or of its nearest parent, if any (found by
+    :mod:`app.project_config`, which the linter's ``[lint]`` section reads too)."""
     if not start:
         return None
-    here = Path(start).resolve()
-    if not here.is_dir():
-        here = here.parent
-    for folder in (here, *here.parents):
-        candidate = folder / PROJECT_FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    found = project_config.find(os.fspath(start))
+    return Path(found) if found else None
 
 
 def load_model_config(spell_path: str | None, user: dict[str, Any] | None = None) -> ModelConfig:

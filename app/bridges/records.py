@@ -228,6 +228,56 @@ class EventRecord(TypedDict):
     data: Any
 
 
+class CallRecord(TypedDict, total=False):
+    """One LLM or tool call a run made (Mock.calls, the calls of Spell.run).
+
+    Args:
+        kind: "llm" or "tool".
+        model: The model asked (LLM calls).
+        prompt: The text of the last user message (LLM calls).
+        system: The system prompt, "" when none (LLM calls).
+        messages: Every message sent (LLM calls).
+        reply: The model's text reply, nil when it only called tools (LLM calls).
+        tool_calls: Tool calls the model asked for (LLM calls).
+        mocked: Whether a Mock.llm answered instead of the model (LLM calls).
+        name: The tool's name (tool calls).
+        args: The tool's arguments (tool calls).
+        result: What the tool returned (tool calls).
+        error: {code, message} when the call failed.
+        file: The spell file that made the call.
+        line: The line that made the call.
+    """
+    kind: str
+    model: str
+    prompt: str
+    system: str
+    messages: list[Any]
+    reply: str | None
+    tool_calls: list[Any]
+    mocked: bool
+    name: str
+    args: Any
+    result: Any
+    error: dict[str, Any]
+    file: str | None
+    line: int | None
+
+
+class SpellRunResult(TypedDict):
+    """What Spell.run returns.
+
+    Args:
+        result: The spell's result (what it returned or exported), nil when it failed.
+        output: Everything it printed (print, console.log, stderr), as one text; Log lines are not part of it.
+        error: nil, or {code, message, file, line} when it failed.
+        calls: Its LLM and tool calls, in order (see CallRecord).
+    """
+    result: Any
+    output: str
+    error: dict[str, Any] | None
+    calls: list[CallRecord]
+
+
 class SpendReport(TypedDict):
     """Spending per model: this run, today and this month (UTC), in US dollars.
 

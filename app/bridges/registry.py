@@ -41,6 +41,8 @@ BRIDGE_MODULES = [
     "app.bridges.event",
     "app.bridges.hook",
     "app.bridges.task",
+    "app.bridges.mock",
+    "app.bridges.spell",
 ]
 
 HANDLE_KEY = "$handle"
@@ -125,6 +127,7 @@ class BridgeContext:
     settings: dict[str, Any] = field(default_factory=dict)
     current_line: int | None = None  # the latest call's line; concurrent calls: see call_line()
     cancelled: threading.Event = field(default_factory=CancelSignal)  # the whole run was stopped
+    test_run: bool = False  # a test file's run (or a Spell.run child of one): the test-only globals exist
     output: Callable[[str, str], None] = lambda stream, text: None
     invoke_callback: Callable[[int, list[Any]], Any] | None = None
     #: Shared per-run services other bridges add (tracer, state store, event bus...), keyed by name.
@@ -190,6 +193,7 @@ class OptionInfo:
     name: str
     type: str
     doc: str = ""
+    required: bool = False  # a key of the options TypedDict that is not NotRequired (total=True)
 
 
 @dataclass
@@ -325,6 +329,7 @@ def _strip_optional(t: Any) -> Any:
 
 
 _GLOBALS: dict[str, type] = {}
+_TEST_ONLY: set[str] = set()
 _TYPES: dict[str, type] = {}
 _HANDLE_TYPES_BY_CLASS: dict[type, str] = {}
 _INFO: dict[tuple[str, str], GlobalInfo] = {}
@@ -332,15 +337,19 @@ _loaded = False
 _lock = threading.Lock()
 
 
-def bridge(name: str, *, worker_side: bool = False,
-           languages: tuple[str, ...] | None = None) -> Callable[[type], type]:
+def bridge(name: str, *, worker_side: bool = False, languages: tuple[str, ...] | None = None,
+           test_only: bool = False) -> Callable[[type], type]:
     """Register a class as the spell global ``name``.
 
     ``worker_side``: the global is implemented inside the worker (``Task``: its calls never reach the host); the
     class only describes it, for the reference, completion and lint, and is left out of :func:`describe`.
-    ``languages``: the spell languages that have it (None: all)."""
+    ``languages``: the spell languages that have it (None: all). ``test_only``: bound in test files only."""
     def register(cls: type) -> type:
         _GLOBALS[name] = cls
+        if test_only:
+            _TEST_ONLY.add(name)
+        else:
+            _TEST_ONLY.discard(name)
         cls.bridge_name = name  # type: ignore[attr-defined]
         cls.worker_side = worker_side  # type: ignore[attr-defined]
         cls.languages = languages  # type: ignore[attr-defined]
@@ -411,7 +420,9 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                 options_type = _strip_optional(ann)
                 if _is_typeddict(options_type):
                     ohints = get_type_hints(options_type)
-                    options = [OptionInfo(k, _type_name(v), doc.options.get(k, "")) for k, v in ohints.items()]
+                    required_keys: frozenset[str] = getattr(options_type, "__required_keys__", frozenset())
+                    options = [OptionInfo(k, _type_name(v), doc.options.get(k, ""), k in required_keys)
+                               for k, v in ohints.items()]
                 continue
             is_cb = _strip_optional(ann) is Callback
             params.append(ParamInfo(pname, _type_name(ann), p.default is inspect.Parameter.empty,
@@ -447,15 +458,23 @@ def types_info() -> list[GlobalInfo]:
     return [info(n, "type") for n in _TYPES]
 
 
-def describe() -> dict[str, Any]:
-    """The registry as plain data for the workers (``app.engines.base.BridgeSpec``)."""
+def is_test_only(name: str) -> bool:
+    """Whether global ``name`` exists in test files only (``Mock``, ``Spell``)."""
+    load_all()
+    return name in _TEST_ONLY
+
+
+def describe(tests: bool = False) -> dict[str, Any]:
+    """The registry as plain data for the workers (``app.engines.base.BridgeSpec``); ``tests``: include the
+    test-only globals (a test file's run)."""
     def methods(g: GlobalInfo) -> dict[str, Any]:
         return {m.name: {"params": [p.name for p in m.params],
                          "required": sum(1 for p in m.params if p.required),
                          "callbacks": [p.name for p in m.params if p.is_callback],
                          "has_opts": m.has_opts}
                 for m in g.methods.values()}
-    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info() if not g.worker_side},
+    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info()
+                        if not g.worker_side and (tests or g.name not in _TEST_ONLY)},
             "types": {t.name: {"methods": methods(t)} for t in types_info() if not t.worker_side}}
 
 
@@ -601,7 +620,7 @@ class BridgeHost:
     def instance(self, name: str) -> Bridge:
         with self._lock:
             if name not in self._instances:
-                if name not in _GLOBALS:
+                if name not in _GLOBALS or (name in _TEST_ONLY and not self.ctx.test_run):
                     raise SpellError("invalid_argument", f"unknown global {name!r}")
                 self._instances[name] = _GLOBALS[name](self.ctx)
             return self._instances[name]

@@ -6,11 +6,13 @@ run's workspace folder (``ctx.workspace``, else the spell's folder), so spells o
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
@@ -151,6 +153,24 @@ class StateStore:
                 return n
         with self._connect() as conn:
             return conn.execute("DELETE FROM kv WHERE scope=? AND ns=?", (scope, ns)).rowcount
+
+
+class MemoryStateStore(StateStore):
+    """A store whose every scope lives in memory and ends with it: a test's State (tests never touch the user's
+    persistent state, and each test starts empty). One in-memory database, used by one thread at a time (bridges
+    call from several)."""
+
+    def __init__(self, ctx: BridgeContext):
+        super().__init__(ctx)
+        self._memory = sqlite3.connect(":memory:", check_same_thread=False)
+        self._memory.execute("CREATE TABLE IF NOT EXISTS kv (scope TEXT NOT NULL, ns TEXT NOT NULL, "
+                             "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, ns, key))")
+        self._memory_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:  # type: ignore[override]
+        with self._memory_lock, self._memory as conn:  # the connection's own context: commit or roll back
+            yield conn
 
 
 class KeysOptions(TypedDict, total=False):

@@ -17,6 +17,7 @@ from app.bridges.budget import budget_of, json_size
 from app.bridges.builtin_tools import builtin_tools
 from app.bridges.errors import SpellError
 from app.bridges.hook_registry import hooks_of
+from app.bridges.mock import mocked_tool
 from app.bridges.registry import BridgeContext
 from app.bridges.schemas import check_schema, problem_with
 from app.bridges.trace import Tracer
@@ -124,10 +125,11 @@ def run_tool(ctx: BridgeContext, tool: ToolDef, args: Any) -> Any:
             return hooked.result
         args = hooked.payload.get("args") or {}
         validate_args(tool, args)
+        mock = mocked_tool(ctx, name)  # a test's Mock.tool replaces the body
         try:
-            result = tool.fn(args)
+            result = mock(args) if mock is not None else tool.fn(args)
         except SpellError as e:
-            if tool.source != "script" or e.code in ("cancelled", "limit_exceeded"):
+            if (tool.source != "script" and mock is None) or e.code in ("cancelled", "limit_exceeded"):
                 hooks.notify_error(e, f"tool {name}")
                 raise
             err = SpellError("tool_failed", f"tool {name!r} failed: {e.message}", e.retryable)

@@ -191,6 +191,11 @@ class Tracer:
         except Exception:  # an observer must never break the run
             log.exception("trace observer failed")
 
+    def count(self) -> int:
+        """How many spans were kept so far (a mark: ``spans()[mark:]`` are the spans started after it)."""
+        with self._lock:
+            return len(self._spans)
+
     def spans(self) -> list[dict[str, Any]]:
         """Copies of every span so far, in start order."""
         with self._lock:

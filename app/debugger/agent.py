@@ -25,6 +25,7 @@ import os
 import re
 import select
 import threading
+import time
 from collections import deque
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -289,13 +290,18 @@ class LuaDebugAgent:
         with self._cv:
             return any(isinstance(m, DebugCommand) for m in self._inbox)
 
-    def _inbox_read(self) -> Any:
-        """``Channel.read`` during the debug run (the worker's bridge-call loop reads here)."""
+    def _inbox_read(self, timeout: float | None = None) -> Any:
+        """``Channel.read`` during the debug run (the worker's call loops read here): the next message, or None
+        when ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
             while not self._inbox:
                 if self._closed_channel:
                     raise ChannelClosed("end of stream")
-                self._cv.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._cv.wait(left)
             return self._inbox.popleft()
 
     def _next_command(self, block: bool) -> DebugCommand | None:

@@ -3,10 +3,11 @@
 The Tengo interpreter calls ``hook(event, stack)`` on every statement ("line"), call and return in debug runs
 (:mod:`app.engines.tengo.debug`); the hook runs on the interpreter's thread and blocks while the spell is stopped.
 
-Threads. As in the Lua agent, a reader thread owns the channel's input for the length of the run and fills an
-inbox (the worker's bridge-call loop reads it through ``channel.read``). A debug command (or a shutdown) arriving
-while the spell runs only sets a flag; the next line event sees it and serves the command, so ``pause`` stops a
-spinning ``for {}`` at its next statement and breakpoint changes apply at once. No ctypes, no poking.
+Threads. As in the Lua agent, a reader thread (:class:`app.debugger.inbox.DebugInbox`) owns the channel's input
+and fills an inbox (the worker's bridge-call loop reads it through ``channel.read``). A debug command (or a
+shutdown) arriving while the spell runs only sets a flag; the next line event sees it and serves the command,
+so ``pause`` stops a spinning ``for {}`` at its next statement and breakpoint changes apply at once. No ctypes,
+no poking.
 
 Spell frames are reported with ``kind: "spell"`` (:class:`app.engines.protocol.FrameKind`, as the Lua agent's).
 Scopes: ``Locals`` and ``Upvalues`` (a closure's captured variables).
@@ -27,15 +28,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import select
 import sys
-import threading
-from collections import deque
 from typing import Any
 
 from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
+from app.debugger.inbox import DebugInbox
 from app.engines.base import BridgeFault
-from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, FrameKind, Paused, Shutdown
+from app.engines.protocol import DebugCommand, FrameKind, Paused
 from app.engines.tengo import objects as O
 from app.engines.tengo.debug import compile_expression, parse_expression, statement_lines
 from app.engines.tengo.errors import AllocLimit, StackOverflow, TengoError, TengoRuntimeError
@@ -143,21 +142,13 @@ class TengoDebugAgent:
         self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._eval_builtins: dict[str, Any] | None = None
         self.closed = False
-        self.pending = False                      # a command waits in the inbox (read by the line hook)
-        self._cv = threading.Condition()
-        self._inbox: deque[Any] = deque()
-        self._closed_channel = False
-        self._wake_r, self._wake_w = os.pipe()
-        self._stop_reader = False
+        self.inbox = DebugInbox(self.worker, "tengo-debug-reader")
         self._orig_bridge_call = host.bridge_call
         host.bridge_call = self._bridge_call
         self._orig_serve_callback = host.serve_callback
         host.serve_callback = self._serve_callback
-        self._orig_read = self.channel.read
-        self.channel.read = self._inbox_read
         self.worker.debug_agent = self
-        self._reader = threading.Thread(target=self._reader_loop, name="tengo-debug-reader", daemon=True)
-        self._reader.start()
+        self.inbox.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
     def __enter__(self) -> TengoDebugAgent:
@@ -170,15 +161,7 @@ class TengoDebugAgent:
         if self.closed:
             return
         self.closed = True
-        self._stop_reader = True
-        os.write(self._wake_w, b"x")
-        self._reader.join(5.0)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
-        try:
-            del self.channel.read
-        except AttributeError:
-            self.channel.read = self._orig_read
+        self.inbox.close()
         self.host.bridge_call = self._orig_bridge_call
         self.host.serve_callback = self._orig_serve_callback
         if getattr(self.worker, "debug_agent", None) is self:
@@ -190,68 +173,7 @@ class TengoDebugAgent:
         self.main_file = filename
         self._real[filename] = self.main_path
         for fpath, recs in self._apply().items():
-            self._event("breakpoints", file=fpath, breakpoints=recs)
-
-    # the channel ---------------------------------------------------------------------------------------------------
-    def _reader_loop(self) -> None:
-        reader = self.channel.reader
-        fd = reader.fd
-        while not self._stop_reader:
-            try:
-                while True:
-                    msg = reader.read(0.0)
-                    if msg is None:
-                        break
-                    with self._cv:
-                        self._inbox.append(msg)
-                        if isinstance(msg, (DebugCommand, Shutdown)):
-                            self.pending = True
-                        self._cv.notify_all()
-                ready, _, _ = select.select([fd, self._wake_r], [], [])
-                if self._stop_reader:
-                    return
-                if fd in ready:
-                    reader.fill(0.0)
-            except ChannelClosed:
-                with self._cv:
-                    self._closed_channel = True
-                    self.pending = True
-                    self._cv.notify_all()
-                return
-            except Exception:
-                log.exception("debug reader failed")
-                return
-
-    def _inbox_read(self) -> Any:
-        with self._cv:
-            while not self._inbox:
-                if self._closed_channel:
-                    raise ChannelClosed("end of stream")
-                self._cv.wait()
-            return self._inbox.popleft()
-
-    def _next_command(self, block: bool) -> DebugCommand | None:
-        with self._cv:
-            while True:
-                for i, m in enumerate(self._inbox):
-                    if isinstance(m, DebugCommand):
-                        del self._inbox[i]
-                        return m
-                    if isinstance(m, Shutdown):
-                        os._exit(0)
-                if self._closed_channel:
-                    os._exit(0)  # the host is gone: nobody will resume this run
-                self.pending = False
-                if not block:
-                    return None
-                self._cv.wait()
-
-    def _reply(self, msg: DebugCommand, value: Any = None, error: str | None = None) -> None:
-        if msg.request_id:
-            self.channel.send(DebugReply(msg.request_id, value, error))
-
-    def _event(self, name: str, **data: Any) -> None:
-        self.channel.send(DebugReply(0, {"event": name, **data}))
+            self.inbox.event("breakpoints", file=fpath, breakpoints=recs)
 
     # breakpoints ---------------------------------------------------------------------------------------------------
     def _realpath(self, file: str) -> str:
@@ -380,9 +302,9 @@ class TengoDebugAgent:
             return
         if not stack:
             return
-        if self.pending:
+        if self.inbox.pending:
             while True:
-                msg = self._next_command(block=False)
+                msg = self.inbox.next_command(block=False)
                 if msg is None:
                     break
                 self.handle_command(msg)
@@ -432,7 +354,7 @@ class TengoDebugAgent:
             self.channel.send(Paused(self.run_id, reason, top["file"] if top else None, top["line"] if top else None,
                                      {**(data or {}), "frames": frames, "thread": "main"}))
             while True:
-                msg = self._next_command(block=True)
+                msg = self.inbox.next_command(block=True)
                 assert msg is not None
                 action = self.handle_command(msg)
                 if action is not None:
@@ -504,17 +426,17 @@ class TengoDebugAgent:
             if cmd == "set_breakpoints":
                 path = os.path.realpath(args["file"])
                 self.files[path] = list(args.get("breakpoints") or [])
-                self._reply(msg, {"file": path, "breakpoints": self._apply().get(path, [])})
+                self.inbox.reply(msg, {"file": path, "breakpoints": self._apply().get(path, [])})
                 return None
             if cmd == "set_options":
                 if "break_on_error" in args:
                     self.break_on_error = bool(args["break_on_error"])
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd == "pause":
                 if mode != "paused":
                     self.pause_requested = True  # running or in a bridge call: stop at the next statement
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd in RESUME_COMMANDS:
                 action = cmd
@@ -523,7 +445,7 @@ class TengoDebugAgent:
                                     "temporary": True}
                     self._apply()
                     action = "continue"
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 if mode == "paused":
                     return action
                 if mode == "bridge" and action != "continue":
@@ -531,13 +453,13 @@ class TengoDebugAgent:
                 return None
             if cmd in INSPECT_COMMANDS:
                 if mode == "running":
-                    self._reply(msg, error="the spell is running (pause it first)")
+                    self.inbox.reply(msg, error="the spell is running (pause it first)")
                     return None
-                self._reply(msg, self._inspect(cmd, args))
+                self.inbox.reply(msg, self._inspect(cmd, args))
                 return None
-            self._reply(msg, error=f"unknown debug command {cmd!r}")
+            self.inbox.reply(msg, error=f"unknown debug command {cmd!r}")
         except (KeyError, TypeError, ValueError) as e:
-            self._reply(msg, error=f"bad {cmd} request: {e}")
+            self.inbox.reply(msg, error=f"bad {cmd} request: {e}")
         return None
 
     def _inspect(self, cmd: str, args: dict[str, Any]) -> Any:

@@ -200,6 +200,10 @@ class EngineHost(Protocol):
     def pending_calls(self) -> int:
         """How many calls started with :meth:`send_call` still owe the spell an answer."""
 
+    def test_event(self, kind: str, data: dict[str, Any]) -> None:
+        """Report a test of a test run to the host: ``kind`` "started" (test_id, name, line) or "result"
+        (the fields of :class:`app.engines.protocol.TestResult`)."""
+
     def read_module(self, name: str) -> tuple[str, str]:
         """Resolve a sibling module name to ``(absolute_path, source_text)`` inside ``spell_dir``;
         raises :class:`BridgeFault` ("module_not_found" / "invalid_argument") otherwise."""
@@ -217,6 +221,11 @@ class Engine(Protocol):
         """Run the spell; return its result as a plain value (None, bool, int, float, str, list, dict).
 
         Raise :class:`SpellError` (below) for errors in the spell's terms, :class:`LimitExceeded` for limits."""
+
+    def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
+        """Run a test file: bind the language's test API, run the file (which declares its tests), then run
+        the tests that ``options`` selects ({"filter": substring, "line": line of one test, "bail": stop at the
+        first failure}), reporting each through ``host.test_event``. Returns {passed, failed, skipped}."""
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         """Evaluate one REPL entry in a session runtime that persists between calls (created on first use)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import quickjs
 
+from app import languages
 from app.engines.base import (
     BridgeFault,
     Diagnostic,
@@ -30,6 +31,7 @@ from app.engines.base import (
 log = logging.getLogger(__name__)
 
 _PRELUDE = resources.files("app.engines").joinpath("js_prelude.js").read_text("utf-8")
+_TEST_PRELUDE = resources.files("app.engines").joinpath("js_test.js").read_text("utf-8")
 _FRAME = re.compile(r"^\s*at (?P<fn>\S+(?: \S+)*?) \((?P<file><input>|[^):]*)(?::(?P<line>\d+))?\)\s*$")
 _SYNTAX_LINE = re.compile(r"at <input>:(\d+)")
 MODULE_LINES = 100000
@@ -76,6 +78,8 @@ class _Session:
         self.ctx.eval("delete globalThis.__ls_internal")
         self.callbacks = _JsCallbacks(self)
         self.limit: LimitExceeded | None = None
+        #: debug runs: ``hook(path, source) -> source`` for every file before it compiles (app/debugger/js_agent.py)
+        self.source_hook: Callable[[str, str], str] | None = None
 
     # host callables: never raise -------------------------------------------------------------------------
     def _host_call(self, target: Any, method: str, payload: str, line: Any) -> str:
@@ -162,6 +166,8 @@ class _Session:
     def _host_module(self, rel: str) -> str:
         try:
             path, source = self.host.read_module(rel)
+            if self.source_hook is not None:
+                source = self.source_hook(path, source)
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
         except Exception:  # never raise into quickjs (a spell can pass a non-string after patching built-ins)
@@ -171,6 +177,8 @@ class _Session:
 
     # running ---------------------------------------------------------------------------------------------
     def compile_main(self, source: str) -> Any:
+        if self.source_hook is not None:
+            source = self.source_hook(self.spell_file, source)
         try:
             return self.ctx.eval(_wrap_main(source))
         except quickjs.JSException as e:
@@ -334,8 +342,46 @@ class JsEngine:
         s = _Session(host, filename)
         spec = {"globals": host.bridges.globals, "types": host.bridges.types}
         s.install(s.ctx.parse_json(json.dumps(spec)), s.ctx.parse_json(json.dumps(inputs, ensure_ascii=False)))
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None:  # a debug run: app/debugger/js_agent.py instruments every file as it loads
+            agent_class = languages.JS.debug_agent_class()
+            with agent_class(s, host, debug):
+                fn = s.compile_main(source)
+                return s.execute(fn, lambda: s.run_main(fn))
         fn = s.compile_main(source)
         return s.execute(fn, lambda: s.run_main(fn))
+
+    def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
+        s = _Session(host, filename)
+        spec = {"globals": host.bridges.globals, "types": host.bridges.types}
+        s.install(s.ctx.parse_json(json.dumps(spec)), None)
+
+        def emit(kind: str, payload: str) -> None:  # never raises into quickjs
+            try:
+                host.test_event(str(kind), _loads(str(payload)))
+            except LimitExceeded as e:
+                s.limit = e
+            except Exception:
+                log.exception("test report failed")
+
+        s.ctx.add_callable("__ls_host_test", emit)
+        s.ctx.eval(_TEST_PRELUDE)
+        set_source = s.ctx.eval("__ls_test_internal.setSource")
+        run_all = s.ctx.eval("__ls_test_internal.runAll")
+        s.ctx.eval("delete globalThis.__ls_test_internal")
+        set_source(source)
+        opts = json.dumps({k: options.get(k) for k in ("filter", "line", "bail")})
+
+        def declare_and_run() -> Any:
+            fn = s.compile_main(source)
+            s.execute(fn, lambda: s.run_main(fn))
+            return s.execute(run_all, lambda: json.dumps({"ok": True, "value": json.loads(run_all(opts))}))
+
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None:  # "debug this test": the agent instruments the test file as it compiles
+            with languages.JS.debug_agent_class()(s, host, debug):
+                return declare_and_run()
+        return declare_and_run()
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         if self._repl is None:

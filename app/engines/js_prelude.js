@@ -357,10 +357,26 @@
   const __ls_modules = {};
 
   // ---------------------------------------------------------------------------------------------- globals
+  // Mock.llm(/regex/, reply) in test files: the RegExp is matched here, in the sandbox, as a match function.
+  function mockWithRegExp(g) {
+    const out = {};
+    for (const k of Object.keys(g)) if (k !== "llm") Object.defineProperty(out, k, { value: g[k], enumerable: true });
+    const llm = g.llm;
+    Object.defineProperty(out, "llm", { enumerable: true, value: function (match, reply, opts) {
+      if (match instanceof RegExp) {
+        const re = new RegExp(match.source, match.flags.replace("g", ""));
+        match = (req) => re.test((req.messages || []).map((m) => (m.content == null ? "" : String(m.content))).join("\n"));
+      }
+      return arguments.length > 2 ? llm(match, reply, opts) : llm(match, reply);
+    } });
+    return out;
+  }
+
   function install(spec, input) {
     for (const tname of Object.keys(spec.types || {})) handleTypes[tname] = buildMethods(null, spec.types[tname].methods, true);
     for (const gname of Object.keys(spec.globals || {})) {
-      const g = buildMethods(gname, spec.globals[gname].methods, false);
+      let g = buildMethods(gname, spec.globals[gname].methods, false);
+      if (gname === "Mock") g = mockWithRegExp(g);
       if (gname === "JSON") {  // keep the ECMAScript JSON.parse/stringify next to the bridge methods
         Object.defineProperty(g, "parse", { value: JSON.parse.bind(JSON) });
         Object.defineProperty(g, "stringify", { value: JSON.stringify.bind(JSON) });

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _SANDBOX_SOURCE = resources.files("app.engines").joinpath("lua_sandbox.lua").read_text("utf-8")
 _TASKS_SOURCE = resources.files("app.engines").joinpath("lua_tasks.lua").read_text("utf-8")
+_TEST_SOURCE = resources.files("app.engines").joinpath("lua_test.lua").read_text("utf-8")
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<msg>.*)$", re.S)
 _NEAR = re.compile(r"near '(?P<tok>[^']*)'")
 MAX_RESULT_CHARS = 64 * 1024 * 1024
@@ -320,6 +321,30 @@ class LuaEngine:
                 return session.call_main(agent.load_main(source, session.chunk_name(filename)))
         fn = session.load(source, session.chunk_name(filename))
         return session.call_main(fn)
+
+    def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
+        session = _Session(host, filename)
+        chunk = session.chunk_name(filename)
+
+        def emit(kind: Any, payload: Any) -> None:
+            host.test_event(_text(kind), json.loads(_text(payload)))
+
+        api = session.rt.execute(_TEST_SOURCE, session.env, emit, session.sandbox.encode, chunk)
+        run_all = api.run_all
+        debug = getattr(getattr(host, "request", None), "debug", None)
+        if debug is not None:  # "debug this test": the debugger owns loading and hooks
+            from app.debugger.agent import LuaDebugAgent
+            with LuaDebugAgent(session, host, debug) as agent:
+                session.call_main(agent.load_main(source, chunk))
+                return self._run_selected(session, run_all, options)
+        session.call_main(session.load(source, chunk))
+        return self._run_selected(session, run_all, options)
+
+    @staticmethod
+    def _run_selected(session: _Session, run_all: Any, options: dict[str, Any]) -> Any:
+        opts = session.to_lua({k: options.get(k) for k in ("filter", "line", "bail")})
+        return session.call_main(session.rt.eval("function(f, o) return function() return f(o) end end")(
+            run_all, opts))
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         if self._repl is None:

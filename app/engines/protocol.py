@@ -41,7 +41,7 @@ class RunRequest(Message):
     """host → worker: run (or check, or REPL-evaluate) one spell in a fresh runtime."""
     type: ClassVar[str] = "run"
     run_id: str
-    mode: str                     # "run" | "check" | "repl" | "repl_reset"
+    mode: str                     # "run" | "test" | "check" | "repl" | "repl_reset"
     language: str
     source: str
     path: str
@@ -50,6 +50,7 @@ class RunRequest(Message):
     limits: dict[str, Any] = field(default_factory=dict)
     bridges: dict[str, Any] = field(default_factory=dict)
     debug: dict[str, Any] | None = None
+    test: dict[str, Any] | None = None   # mode "test": {"filter": str|None, "line": int|None, "bail": bool}
 
 
 @dataclass
@@ -131,6 +132,34 @@ class FrameKind(StrEnum):
 
 
 @dataclass
+class TestStarted(Message):
+    """worker → host: a test of a test file starts (the host gives it fresh State/Event scopes and mocks)."""
+    type: ClassVar[str] = "test_started"
+    run_id: str
+    test_id: int
+    name: str                     # the full name: describe blocks and the test, joined by " › "
+    line: int | None = None       # the line of its it/test call in the test file
+
+
+@dataclass
+class TestResult(Message):
+    """worker → host: a test ended. ``status`` is passed, failed or skipped; a failure carries the test file's
+    ``line`` and, for equality assertions, ``expected``/``actual`` as plain values (the host renders the diff)."""
+    type: ClassVar[str] = "test_result"
+    run_id: str
+    test_id: int
+    name: str
+    status: str
+    line: int | None = None
+    message: str = ""
+    failure_line: int | None = None
+    expected: Any = None
+    actual: Any = None
+    has_values: bool = False      # expected/actual are meaningful (they may be null themselves)
+    duration_s: float = 0.0
+
+
+@dataclass
 class Paused(Message):
     """worker → host: the debugger stopped (reason, file, line, stack)."""
     type: ClassVar[str] = "paused"
@@ -167,7 +196,7 @@ class Shutdown(Message):
 
 TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (
     Ready, RunRequest, Output, BridgeCall, CancelCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
-    Paused, DebugCommand, DebugReply, Shutdown)}
+    TestStarted, TestResult, Paused, DebugCommand, DebugReply, Shutdown)}
 
 
 def encode(msg: Message) -> bytes:

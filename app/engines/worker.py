@@ -32,6 +32,8 @@ from app.engines.protocol import (
     RunFinished,
     RunRequest,
     Shutdown,
+    TestResult,
+    TestStarted,
     encode,
     write_all,
 )
@@ -311,6 +313,15 @@ class WorkerHost:
         self.worker.out.flush()
         self.worker.channel.send(CallbackResult(msg.call_id, value=value))
 
+    def test_event(self, kind: str, data: dict[str, Any]) -> None:
+        self.worker.out.flush()  # a test's output comes before its result
+        run_id = self.request.run_id
+        if kind == "started":
+            self.worker.channel.send(TestStarted(run_id, int(data["test_id"]), str(data["name"]), data.get("line")))
+            return
+        fields = {k: v for k, v in data.items() if k in TestResult.__dataclass_fields__ and k != "run_id"}
+        self.worker.channel.send(TestResult(run_id, **fields))
+
     def read_module(self, name: str) -> tuple[str, str]:
         if not self.spell_dir:
             raise BridgeFault("module_not_found", f"cannot require {name!r}: this spell has no folder")
@@ -368,6 +379,8 @@ class Worker:
                 finished.diagnostics = [vars(d) for d in self.engine.check(req.source, req.path)]
             elif req.mode == "repl":
                 finished.value = self.engine.repl_eval(req.source, host)
+            elif req.mode == "test":
+                finished.value = self.engine.run_tests(req.source, req.path, dict(req.test or {}), host)
             elif req.mode == "repl_reset":
                 getattr(self.engine, "reset_repl", lambda: None)()
             else:

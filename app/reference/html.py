@@ -223,6 +223,25 @@ def _per_lang(views: dict[str, LanguageView], spell: Callable[[LanguageView], st
     return "".join(f'<span data-lang="{lang}">{html.escape(n)}</span>' for lang, n in names.items())
 
 
+def test_api_section() -> str:
+    """The test files' API per language (``llmspell test``), as a section of the site."""
+    from app.testing import api
+    parts = []
+    for lang_id, test_api in api.BY_LANGUAGE.items():
+        rows = "".join(f"<tr><td><code>{html.escape(f.signature)}</code></td><td>{inline(f.summary)}</td></tr>"
+                       for f in test_api.functions)
+        parts.append(f'<div data-lang="{lang_id}"><p>{html.escape(test_api.style)} style.</p>'
+                     f'<table class="params"><tr><th>Call</th><th>What it does</th></tr>{rows}</table>'
+                     f"{highlight_code(test_api.example, lang_id)}</div>")
+    patterns = ", ".join(f"<code>{html.escape(p)}</code>" for p in languages.all_test_patterns())
+    search = _search_text("test tests describe it expect assert mock spell",
+                          *(f.name for t in api.BY_LANGUAGE.values() for f in t.functions))
+    return (f'<section class="global" id="test-files" data-name="test files" data-search="{search}">'
+            f"<h2>Test files</h2><p>Test files ({patterns}) run with <code>llmspell test</code> or the IDE's Test "
+            "Explorer. Besides every global above they have <code>Mock</code> and <code>Spell</code> and their "
+            f"language's test API:</p>{''.join(parts)}</section>")
+
+
 def render_site(ref: Reference) -> str:
     """The whole reference as one self-contained, searchable HTML page."""
     views = {lang: view(ref, lang) for lang in languages.IDS}
@@ -273,6 +292,9 @@ def render_site(ref: Reference) -> str:
         main.append(f'<section class="global" id="records" data-name="records" data-search="records">'
                     f'<h2>Record types</h2>'
                     f"{''.join(recs)}</section>")
+    nav.append('<li class="kind">Tests</li><li data-search="1" data-target="test-files">'
+               '<a href="#test-files">Test files</a></li>')
+    main.append(test_api_section())
     options = "".join(f'<option value="{lang}">{languages.get(lang).name}</option>' for lang in languages.IDS)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{TITLE}</title>\n"

@@ -105,4 +105,20 @@ def render_markdown(ref: Reference) -> str:
             out += [f"| `{f.name}` | `{_cell(lua.type(f.type))}` | {'yes' if f.required else 'no'} | {_cell(f.doc)} |"
                     for f in r.fields]
             out.append("")
+    out += _test_api()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _test_api() -> list[str]:
+    """The test files' API per language (``llmspell test``; ``Mock`` and ``Spell`` are above)."""
+    from app.testing import api
+    out = ["## Test files", "",
+           "Test files (" + ", ".join(f"`{p}`" for p in languages.all_test_patterns()) + ") run with "
+           "`llmspell test` or the IDE's Test Explorer. Besides every global above they have `Mock` and `Spell` "
+           "and their language's test API:", ""]
+    for lang_id, test_api in api.BY_LANGUAGE.items():
+        lang = languages.get(lang_id)
+        out += [f"### {lang.name} ({test_api.style} style)", "", "| Call | What it does |", "|---|---|"]
+        out += [f"| `{_cell(f.signature)}` | {_cell(f.summary)} |" for f in test_api.functions]
+        out += ["", f"```{lang.fence}", test_api.example, "```", ""]
+    return out

@@ -56,6 +56,7 @@ class OptionRef:
     name: str
     type: str
     doc: str = ""
+    required: bool = False
 
 
 @dataclass
@@ -260,7 +261,7 @@ def _method(g: registry.GlobalInfo, m: registry.MethodInfo) -> MethodRef:
     since, summary, body = _since(m.func, m.doc.summary, m.doc.body)
     langs = m.languages if m.languages is not None else g.languages
     params = [ParamRef(p.name, p.type, p.required, p.doc, p.default, p.is_callback) for p in m.params]
-    options = [OptionRef(o.name, o.type, o.doc) for o in m.options]
+    options = [OptionRef(o.name, o.type, o.doc, o.required) for o in m.options]
     return MethodRef(owner=g.name, owner_kind=g.kind, name=m.name, summary=summary, body=body,
                      params=params, options=options, has_opts=m.has_opts, returns_type=m.returns,
                      returns_doc=m.doc.returns, errors=_parse_errors(m.doc.errors), examples=_examples(m.doc),
@@ -389,7 +390,11 @@ class LanguageView:
         for p in parts:
             if p not in out:
                 out.append(p)
-        return "|".join(out) if self.language != "js" else " | ".join(out)
+        if self.language != "js":
+            return "|".join(out)
+        if len(out) > 1:  # a function type inside a union must be parenthesized in TypeScript
+            out = [f"({p})" if "=>" in p else p for p in out]
+        return " | ".join(out)
 
     def _atom(self, a: str) -> str:
         lang = self.language

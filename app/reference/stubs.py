@@ -137,6 +137,8 @@ def lua_meta_files(ref: Reference) -> dict[str, str]:
     files = {f"{g.name}.lua" if g.kind == "global" else f"{g.name}.type.lua": lua_meta_file(ref, g)
              for g in ref.all() if lua.has(g)}
     files["spell.lua"] = LUA_ENVIRONMENT
+    from app.testing.api import LUA_META
+    files["test.lua"] = LUA_META  # the test files' API (describe, it...)
     if ref.records:
         files["records.lua"] = lua_records_file(ref)
     return files
@@ -255,7 +257,9 @@ _TS_ENVIRONMENT = [
 def dts_file(ref: Reference) -> str:
     """One TypeScript declaration file for every global, handle type and record type (JS spelling)."""
     v = view(ref, "js")
-    out = [f"// {HEADER}", "// Use with \"lib\": [\"es2020\"] (spells have no DOM).", "", *_TS_ENVIRONMENT, ""]
+    from app.testing.api import TS_DECLARATIONS
+    out = [f"// {HEADER}", "// Use with \"lib\": [\"es2020\"] (spells have no DOM).", "", *_TS_ENVIRONMENT, "",
+           *TS_DECLARATIONS.splitlines(), ""]
     for r in ref.records:
         out += _ts_record(v, r)
     for g in ref.all():

@@ -121,7 +121,8 @@ class Completer:
 
     def words(self) -> list[str]:
         spec = self.editor.spec
-        words = set(api(self.editor.language)) | set(spec.keywords.split()) | set(spec.builtins.split())
+        words = set(api(self.editor.language)) | set(spec.keywords.split()) | set(spec.builtins.split()) | set(
+            getattr(self.editor, "extra_words", ()))
         return sorted(words, key=str.lower)
 
     def candidates(self, prefix: str) -> list[str]:

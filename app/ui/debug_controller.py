@@ -274,6 +274,11 @@ def ask_breakpoint_text(parent: Any, title: str, label: str, text: str) -> str |
     return value if ok else None
 
 
+def not_debuggable_message() -> str:
+    """What a margin click or F9 says in a file the debugger does not speak (from the language registry)."""
+    return f"The debugger speaks {languages.names_list(languages.debuggable())} only for now"
+
+
 class EditorDebugBinding(QObject):
     """The debugger in one editor (a ScintillaEdit): breakpoint markers in the symbol margin (click toggles,
     right-click edits condition, hit count, log message, enable), the current line while stopped, hover values,
@@ -282,14 +287,17 @@ class EditorDebugBinding(QObject):
 
     MARKER_BP, MARKER_BP_DISABLED, MARKER_BP_SPECIAL, MARKER_CURRENT, MARKER_CURRENT_BG = 4, 5, 6, 7, 8
 
-    LUA_ONLY = "The debugger speaks Lua and Tengo only for now"
+    @property
+    def not_debuggable_message(self) -> str:
+        """What a margin click or F9 says in a file the debugger does not speak (from the language registry)."""
+        return not_debuggable_message()
 
     def __init__(self, editor: Any, path: Callable[[], str | None] | str, controller: DebugController,
                  margin: int = 1, language: Callable[[], str] | str | None = None):
         super().__init__(editor)
         self.editor = editor
         self._path = path if callable(path) else (lambda: path)
-        # the file's language: breakpoints (markers, margin clicks) only in Lua and Tengo, which the debugger speaks
+        # the file's language: breakpoints (markers, margin clicks) only in languages the debugger speaks
         self._language = language if callable(language) else (lambda: language or "lua")
         self.controller = controller
         self.margin = margin
@@ -399,8 +407,8 @@ class EditorDebugBinding(QObject):
     def _margin_clicked(self, position: int, modifiers: int, margin: int) -> None:
         if margin != self.margin or not self.path:
             return
-        if not self.debuggable:  # as F9 says: no breakpoints in JavaScript
-            self.controller.message.emit(self.LUA_ONLY)
+        if not self.debuggable:  # as F9 says: no breakpoints where they could never stop
+            self.controller.message.emit(self.not_debuggable_message)
             return
         self.controller.toggle_breakpoint(self.path, self.editor.lineFromPosition(position) + 1)
 
@@ -477,7 +485,7 @@ class EditorDebugBinding(QObject):
             left = sum(self.editor.marginWidthN(i) for i in range(self.margin))
             if left <= x < left + self.editor.marginWidthN(self.margin) and self.path:
                 if not self.debuggable:
-                    self.controller.message.emit(self.LUA_ONLY)
+                    self.controller.message.emit(self.not_debuggable_message)
                     return True
                 pos = self.editor.positionFromPoint(int(x), int(event.position().y()))
                 self.margin_menu(self.editor.lineFromPosition(pos) + 1, event.globalPosition().toPoint())

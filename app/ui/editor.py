@@ -6,6 +6,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QToolTip, QWidget
@@ -52,11 +53,22 @@ BRACES = b"()[]{}"
 
 @dataclass
 class EditorDiagnostic:
-    """A problem to show: 1-based ``line``, 1-based character ``column`` (0 = whole line)."""
+    """A problem to show: 1-based ``line``, 1-based character ``column`` (0 = whole line); ``end_line`` and
+    ``end_column`` (exclusive) when the problem's extent is known; ``rule`` and a quick ``fix`` from the linter."""
     line: int
     column: int
     message: str
     severity: str = "error"
+    end_line: int = 0
+    end_column: int = 0
+    rule: str = ""
+    fix: Any = None  # app.lint.Fix
+
+    def contains(self, line: int, column: int) -> bool:
+        """Whether 1-based ``(line, column)`` is inside the problem's extent (or on its line, extent unknown)."""
+        if not self.end_line:
+            return line == self.line
+        return (self.line, self.column) <= (line, column) <= (self.end_line, self.end_column)
 
 
 def tooltip_html(text: str) -> str:
@@ -88,6 +100,8 @@ class CodeEditor(ScintillaEdit):
         self.completer = None  # set by app.ui.completion.attach() or app.ui.editor_intel.EditorDriver()
         self._run_error = False  # the margin shows where the last run failed
         self._dedented: tuple[int, int, str] | None = None  # (line, indent before, closer) of the last auto-dedent
+        #: names a feature adds to this editor's word completion (the test API in test files: app.ui.test_explorer)
+        self.extra_words: tuple[str, ...] = ()
         #: ``value_hover(pos, x, y) -> bool``: the debugger shows a value there (True) instead of the docs
         self.value_hover = None
         self.setCodePage(65001)
@@ -605,7 +619,12 @@ class CodeEditor(ScintillaEdit):
         for d in self.diagnostics:
             line = max(0, min(d.line - 1, self.lineCount() - 1))
             start_line, end_line = self.positionFromLine(line), self.lineEndPosition(line)
-            if d.column > 0:
+            if d.end_line and d.column > 0:  # the linter knows the extent
+                start = self.position_at(line, d.column - 1)
+                end = self.position_at(d.end_line - 1, d.end_column - 1)
+                if d.end_line - 1 > line:
+                    end = min(end, end_line) if end_line > start else end
+            elif d.column > 0:
                 start = self.position_at(line, d.column - 1)
                 end = self.wordEndPosition(start, True)
                 if end <= start:
@@ -634,6 +653,28 @@ class CodeEditor(ScintillaEdit):
                 return d
         return None
 
+    def diagnostic_at(self, pos: int) -> EditorDiagnostic | None:
+        """The problem under byte position ``pos`` (errors before warnings), else the first on its line."""
+        line = self.lineFromPosition(pos)
+        col = len(bytes(self.textRange(self.positionFromLine(line), pos)).decode("utf-8", errors="replace")) + 1
+        hits = [d for d in self.diagnostics if d.contains(line + 1, col)]
+        hits.sort(key=lambda d: d.severity != "error")
+        return hits[0] if hits else self.diagnostic_at_line(line)
+
+    def apply_fixes(self, fixes: list[Any]) -> None:
+        """Apply linter edits (``app.lint.Fix``: 1-based character ranges) as one undo step, last first so
+        earlier positions stay valid."""
+        self.beginUndoAction()
+        try:
+            for f in sorted(fixes, key=lambda f: (f.line, f.col), reverse=True):
+                start = self.position_at(f.line - 1, f.col - 1)
+                end = self.length() if f.end_line - 1 >= self.lineCount() else \
+                    self.position_at(f.end_line - 1, f.end_col - 1)
+                self.setTargetRange(start, end)
+                self.replaceTarget(len(f.replacement.encode("utf-8")), f.replacement)
+        finally:
+            self.endUndoAction()
+
     def _on_dwell_start(self, x: int, y: int) -> None:
         pos = self.positionFromPointClose(x, y)
         if pos < 0:
@@ -641,10 +682,11 @@ class CodeEditor(ScintillaEdit):
                 pos = self.positionFromPoint(x, y)
             else:
                 return
-        d = self.diagnostic_at_line(self.lineFromPosition(pos))
+        d = self.diagnostic_at(pos)
         if d is None and self.value_hover is not None and self.value_hover(pos, x, y):
             return  # stopped in the debugger: its value tooltip comes instead of the docs
-        text = f"{d.severity}: {d.message}" if d else self.hover_text(pos)
+        text = (f"{d.severity}{' ' + d.rule if d.rule else ''}: {d.message}"
+                + ("\nQuick fix (Ctrl+.): " + d.fix.title if d.fix is not None else "")) if d else self.hover_text(pos)
         if text:
             QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), tooltip_html(text), self)
 

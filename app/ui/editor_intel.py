@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import languages
+from app.lint.symbols import declared_names
 from app.reference.model import LanguageView, MethodRef, Reference, first_sentence, get_reference, split_type
 
 log = logging.getLogger(__name__)
@@ -711,6 +712,21 @@ def local_symbols(text: str, language: str, pos: int | None = None) -> list[Loca
 
 
 def _scan_locals(text: str, lang: str) -> list[LocalSymbol]:
+    """Declared names from the parse tree (app/lint/symbols.py); while the text does not parse (half-typed code,
+    or Tengo, which has no tree-sitter grammar) the line-based scan adds what the broken tree cannot show."""
+    names, complete = declared_names(text, lang)
+    found: dict[str, LocalSymbol] = {}
+    keywords = set(KEYWORDS[lang])
+    for name, kind, line in sorted(names, key=lambda x: x[2]):
+        if name not in found and name not in keywords:
+            found[name] = LocalSymbol(name, kind, line)
+    if not complete:
+        for sym in _regex_locals(text, lang):
+            found.setdefault(sym.name, sym)
+    return sorted(found.values(), key=lambda s: (s.line, s.name))
+
+
+def _regex_locals(text: str, lang: str) -> list[LocalSymbol]:
     clean = _blank_strings_and_comments(text, lang)
     found: dict[str, LocalSymbol] = {}
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", clean)]
@@ -868,6 +884,7 @@ class EditorDriver:
         """The language's own global names from the editor's language spec (``spec.builtins``, ``spec.libs``)."""
         spec = getattr(self.editor, "spec", None)
         words = f"{getattr(spec, 'builtins', '')} {getattr(spec, 'libs', '')}".split()
+        words += list(getattr(self.editor, "extra_words", ()))  # e.g. the test API in test files
         return [w for w in dict.fromkeys(words) if w.isidentifier()]
 
     def _state(self) -> tuple[str, int, int, str]:

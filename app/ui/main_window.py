@@ -45,10 +45,12 @@ from app.ui.file_tree import FileTreePanel
 from app.ui.find_bar import FindBar
 from app.ui.find_in_files import FindInFilesPanel
 from app.ui.outline import OutlinePanel, symbols
+from app.ui.problems_panel import LintWiring
 from app.ui.repl import ReplWidget
 from app.ui.run_service import RunService, RunSession, run_options_from_settings
 from app.ui.settings import Settings, SettingsStore
 from app.ui.spend_status import SpendLabel
+from app.ui.test_explorer import TestExplorerWiring
 from app.ui.trace_panel import TracePanel
 from app.ui.welcome import WelcomePage
 from app.ui.window.debugging import DebugPart
@@ -196,10 +198,16 @@ class MainWindow(QMainWindow):
         self.debugging.add_panels()
         self.reference = ReferencePart(self)
         self.editing = EditingPart(self, self.find_bar, self.find_files)
+        # lint: the Problems panel, quick fixes and symbol actions (app/ui/problems_panel.py)
+        self.lint = LintWiring(self, self.tabs, self.diagnostics, fallback_definition=self.editing.goto_definition)
+        self.panels.add("problems", "Problems", self.lint.panel,
+                        PanelPlace(BOTTOM, tab_with="find_files", shown_in=EDITING_ONLY))
         # evals: the Eval panel (Run Eval on an .eval.yaml), with Debug this row
         self.evals = EvalWiring(self, self.runs.wait_runner, self._eval_settings, self.debug_eval_row)
         self.panels.add("evals", "Eval", self.evals.view, PanelPlace(BOTTOM, tab_with="find_files",
                                                                       shown_in=frozenset()))
+        # spell tests: the Tests panel, result markers in editors, test runs in the console and trace
+        self.tests = TestExplorerWiring(self)
 
         # actions, menus, toolbars
         self._build_actions(A.ACTIONS + debug_action_specs() + eval_action_specs())
@@ -302,6 +310,7 @@ class MainWindow(QMainWindow):
     def _workspace_changed(self, folder: str | None) -> None:
         self.files.set_root(folder)
         self.find_files.set_root(folder)
+        self.tests.set_workspace(folder)
         self._update_title()
 
     # =============================================================================================== building

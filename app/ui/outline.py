@@ -4,24 +4,18 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app import languages
+from app.lint.symbols import OutlineItem, outline
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Symbol:
-    """A definition: ``name`` at 0-based ``line``; ``kind`` is function, method, class or variable."""
-    name: str
-    line: int
-    kind: str = "function"
-    detail: str = ""
-    depth: int = 0
+#: A definition shown in the outline (the linter's record: name, 0-based line, kind, detail, depth).
+Symbol = OutlineItem
 
 
 @functools.cache
@@ -34,7 +28,21 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
 
 
 def symbols(text: str, language: str) -> list[Symbol]:
-    """Definitions found in ``text`` (regular expressions per language: fast and tolerant of broken code)."""
+    """Definitions found in ``text``: from the parse tree (app/lint/symbols.py); the language's regular
+    expressions only when the text does not parse into a tree (Tengo with a syntax error)."""
+    if languages.is_spell_language(language):
+        try:
+            found = outline(text, language)
+        except Exception:  # never lose the outline to a parser problem
+            log.exception("outline from the tree failed")
+            found = []
+        if found or language != "tengo":
+            return found
+    return _scanned_symbols(text, language)
+
+
+def _scanned_symbols(text: str, language: str) -> list[Symbol]:
+    """Definitions found with the language's regular expressions (tolerant of any broken code)."""
     pats = _patterns(language)
     if not pats:
         return []

@@ -40,6 +40,7 @@ class _Channel:
         self.lock = threading.Lock()
         self.backlog = 0
         self.dropped = 0
+        self.tests: list[Any] = []  # test events (TestStarted / TestResult) taken from the queue, in order
 
     def put(self, kind: str, a: Any = None, b: Any = None) -> None:
         with self.lock:
@@ -81,6 +82,9 @@ class _Channel:
                         out[-1] = (a, out[-1][1] + text)
                     else:
                         out.append((a, text))
+                elif kind == "test":
+                    self.items.popleft()
+                    self.tests.append(a)
                 elif kind == "span":
                     self.items.popleft()
                     sid = a.get("id") if isinstance(a, dict) else id(a)
@@ -91,6 +95,12 @@ class _Channel:
                     fins.append(a)
         return out, list(spans.values()), fins, used, dropped
 
+
+    def take_tests(self) -> list[Any]:
+        """The test events taken by :meth:`take` since the last call."""
+        with self.lock:
+            tests, self.tests = self.tests, []
+        return tests
 
     def take_ordered(self, limit: int = 500) -> list[tuple[str, Any, Any]]:
         """Up to ``limit`` events in arrival order, consecutive output of one stream merged (for the REPL)."""
@@ -123,6 +133,12 @@ class _Observer:
     def on_finished(self, result: RunResult) -> None:
         self._ch.put("fin", result)
 
+    def on_test_started(self, msg: Any) -> None:
+        self._ch.put("test", msg)
+
+    def on_test_result(self, msg: Any) -> None:
+        self._ch.put("test", msg)
+
 
 class _ReplObserver(_Observer):
     """For REPL entries the result comes from ``eval``'s return value; a finish notification would repeat it."""
@@ -143,6 +159,7 @@ class RunSession(QObject):
     output = Signal(object)     # [(stream, text), ...] (object: no conversion of big lists)
     spanUpdated = Signal(dict)
     finished = Signal(object)   # RunResult
+    testEvent = Signal(object)  # a test run's TestStarted / TestResult (app.engines.protocol), before finished
     statsChanged = Signal()
 
     _ids = itertools.count(1)
@@ -467,6 +484,8 @@ class RunService(QObject):
                 continue
             out, spans, fins, used, dropped = s.channel.take(budget)
             budget = max(4096, budget - used)
+            for event in s.channel.take_tests():
+                s.testEvent.emit(event)
             if out or spans or fins or dropped:
                 s._deliver(out, spans, fins, dropped)
                 if fins:

@@ -48,14 +48,27 @@ def runner(tmp_path_factory):
         os.environ["LLMSPELL_DATA_DIR"] = old
 
 
+#: the spell the Spell.run examples run (test-only globals' examples run as test files)
+_SUMMARISE = {"lua": 'return LLM.complete("Summarise: " .. INPUT.text)',
+              "js": 'return LLM.complete("Summarise: " + INPUT.text);',
+              "tengo": 'export LLM.complete("Summarise: " + INPUT.text)'}
+
+
 def _run(runner, key: str, code: str, language: str, folder: str):
-    """Run ``code`` as a spell saved in ``folder`` (examples may use the workspace scope)."""
+    """Run ``code`` as a spell saved in ``folder`` (examples may use the workspace scope); examples of the
+    test-only globals (Mock, Spell) run as test files, beside a spell they can run."""
+    from app.bridges.registry import is_test_only
     from app.runner import RunOptions
     name = key.split(":", 1)[1].replace(".", "_")
     path = os.path.join(folder, f"{name}.{_EXT[language]}")
     with open(path, "w", encoding="utf-8") as f:
         f.write(code + "\n")
-    return runner.run(path, source=code, options=RunOptions(language=language, timeout_s=60, workspace=folder))
+    test = {} if is_test_only(key.split(":", 1)[1].split(".")[0]) else None
+    if test is not None:
+        with open(os.path.join(folder, f"summarise.{_EXT[language]}"), "w", encoding="utf-8") as f:
+            f.write(_SUMMARISE[language] + "\n")
+    return runner.run(path, source=code, options=RunOptions(language=language, timeout_s=60, workspace=folder,
+                                                             test=test))
 
 
 @pytest.mark.parametrize(("key", "code"), _cases("lua"))

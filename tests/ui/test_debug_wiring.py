@@ -166,8 +166,19 @@ def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
     assert run.status != "ok"
 
 
-def test_debug_is_lua_and_tengo_only(window, qtbot, tmp_path, monkeypatch):
-    """Debugging a JavaScript spell says why not in a dialog (a status message is too easy to miss)."""
+def _js_not_debuggable(monkeypatch):
+    """Every spell language has a debug agent now: the refusal path is seen with JS taken out of the registry's
+    debuggable languages (as a new language without an agent would be)."""
+    from app import languages
+    real = languages.is_debuggable
+    monkeypatch.setattr(languages, "is_debuggable", lambda lang: lang != "js" and real(lang))
+    monkeypatch.setattr(languages, "debuggable", lambda: (languages.LUA, languages.TENGO))
+
+
+def test_debug_only_in_languages_the_debugger_speaks(window, qtbot, tmp_path, monkeypatch):
+    """Debugging a spell whose language has no debug agent says why not in a dialog (a status message is too easy
+    to miss)."""
+    _js_not_debuggable(monkeypatch)
     from PySide6.QtWidgets import QMessageBox
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, _t, text, *a, **k: told.append(text)))
@@ -298,9 +309,25 @@ def test_untitled_buffers_take_breakpoints(window, qtbot):
     qtbot.waitUntil(lambda: has_marker(page.editor, 2, binding.MARKER_BP))
 
 
-def test_no_breakpoints_in_javascript(window, qtbot, tmp_path):
-    """Only Lua and Tengo spells can be debugged: a margin click (or F9) in a JS editor says so in the status bar
-    and sets nothing; breakpoints already stored for such a file show no markers."""
+def test_javascript_breakpoints_by_margin_click_and_f9(window, qtbot, tmp_path):
+    """JS spells are debuggable: a margin click and F9 set breakpoints with markers."""
+    store = window.debugger.controller.store
+    path = tmp_path / "s.js"
+    path.write_text("let x = 1\nlet y = 2\n")
+    page = window.tabs.open_file(str(path))
+    binding = window.debugger.bindings[id(page)]
+    click_margin(qtbot, page.editor, 1)
+    assert [b.line for b in store.for_file(str(path))] == [1]
+    qtbot.waitUntil(lambda: has_marker(page.editor, 1, binding.MARKER_BP))
+    page.editor.set_cursor(1, 0)
+    window.actions_by_id["toggle_breakpoint"].trigger()
+    assert sorted(b.line for b in store.for_file(str(path))) == [1, 2]
+
+
+def test_no_breakpoints_in_a_language_without_debugger(window, qtbot, tmp_path, monkeypatch):
+    """A margin click (or F9) in an editor whose language has no debug agent says so in the status bar and sets
+    nothing; breakpoints already stored for such a file show no markers."""
+    _js_not_debuggable(monkeypatch)
     store = window.debugger.controller.store
     for name in ("s.js",):
         path = tmp_path / name
@@ -453,3 +480,72 @@ def test_an_untitled_buffer_is_debugged_with_its_current_line_shown(real_window,
     assert "untitled/" not in w.statusBar().currentMessage()
     w.action_stop()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=20000)
+
+
+JS_SPELL = """function add(a, b) {
+  const s = a + b;
+  return s;
+}
+let total = 0;
+for (let i = 1; i <= 3; i++) {
+  total = add(total, i);
+}
+print("total", total);
+return total;
+"""
+
+
+def test_debug_a_javascript_spell_through_the_window(real_window, qtbot, tmp_path):
+    """The same window flow as for Lua, on a .js spell: margin click and F9, Ctrl+F5, stack and variables
+    panels, hover value, F10, F5 to the end. Saves a grab of the stopped window (``js-debug.png``)."""
+    w = real_window
+    ctl = w.debugger.controller
+    path = tmp_path / "dbg.js"
+    path.write_text(JS_SPELL)
+    page = w.tabs.open_file(str(path))
+    ed = page.editor
+    binding = w.debugger.bindings[id(page)]
+    acts = w.actions_by_id
+
+    click_margin(qtbot, ed, 2)
+    qtbot.waitUntil(lambda: has_marker(ed, 2, binding.MARKER_BP))
+    ed.set_cursor(8, 0)
+    acts["toggle_breakpoint"].trigger()
+    assert sorted(b.line for b in ctl.store.for_file(str(path))) == [2, 9]
+
+    acts["debug"].trigger()
+    wait_stop(qtbot, ctl, 0)
+    assert (ctl.stop.reason, ctl.stop.line) == ("breakpoint", 2)
+    assert has_marker(ed, 2, binding.MARKER_CURRENT)
+    qtbot.waitUntil(lambda: stack_names(w)[:1] == ["add"] and "main chunk" in stack_names(w))
+    qtbot.waitUntil(lambda: {"a": "0", "b": "1", "s": "<uninitialized>"}.items() <= locals_of(w).items(),
+                    timeout=10000)
+    assert "paused (breakpoint) at dbg.js:2" in w.console.current_console().status.text()
+
+    from PySide6.QtWidgets import QToolTip
+    pos = ed.positionFromLine(1) + len("  const s = a")
+    x, y = ed.pointXFromPosition(pos), ed.pointYFromPosition(pos) + 4
+    assert ed.value_hover(pos - 1, x, y)
+    qtbot.waitUntil(lambda: QToolTip.text() == "a = 0", timeout=5000)
+    QToolTip.hideText()
+
+    before = ctl.stops
+    acts["step_over"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert (ctl.stop.line, ctl.stop.reason) == (3, "step")
+    qtbot.waitUntil(lambda: locals_of(w).get("s") == "1", timeout=10000)
+    w.grab().save(str(tmp_path / "js-debug.png"))
+    assert (tmp_path / "js-debug.png").stat().st_size > 10000
+
+    click_margin(qtbot, ed, 2)
+    before = ctl.stops
+    acts["run"].trigger()
+    wait_stop(qtbot, ctl, before)
+    assert ctl.stop.line == 9
+    qtbot.waitUntil(lambda: stack_names(w) == ["main chunk"])
+    qtbot.waitUntil(lambda: locals_of(w).get("total") == "6", timeout=10000)
+
+    run = w.running.debug_run
+    acts["run"].trigger()
+    qtbot.waitUntil(lambda: run.done, timeout=20000)
+    assert run.result.value == 6

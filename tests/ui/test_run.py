@@ -163,6 +163,10 @@ def test_diagnostics_as_you_type(window, qtbot):
     assert d.line == 2 and "unexpected" in d.message
     page.editor.set_text("local fixed = 2\n", keep_undo=True)
     page.editor.textEdited.emit()
+    qtbot.waitUntil(lambda: [d.rule for d in page.editor.diagnostics] == ["unused-local"], timeout=5000)
+    assert page.editor.diagnostics[0].severity == "warning"
+    page.editor.set_text("local fixed = 2\nprint(fixed)\n", keep_undo=True)
+    page.editor.textEdited.emit()
     qtbot.waitUntil(lambda: not page.editor.diagnostics, timeout=5000)
 
 

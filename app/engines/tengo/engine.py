@@ -265,14 +265,34 @@ class TengoEngine:
         return []
 
     def run(self, source: str, filename: str, inputs: Any, host: EngineHost) -> Any:
+        def main(s: _Session) -> Any:
+            value = s.conv.from_plain(inputs)
+            return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
+        return self._in_session(source, filename, host, main)
+
+    def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
+        """A test file: ``test``/``skip`` run each test as the script reaches it (see :mod:`.testing`)."""
+        from .testing import TestApi
+
+        def main(s: _Session) -> Any:
+            api = TestApi(s.interp.rt, filename, options, self._emitter(s, host), s.conv.to_plain)
+            builtins = api.builtins()
+            s.interp.builtins.update(builtins)
+            s.interp.builtin_modules["assert"] = builtins["assert"]
+            s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": UNDEFINED})
+            return dict(api.counts)
+        return self._in_session(source, filename, host, main)
+
+    def _in_session(self, source: str, filename: str, host: EngineHost, main: Callable[[_Session], Any]) -> Any:
+        """``main`` in a fresh session; in a debug run, under the registry's debug agent (tengo_agent.py)."""
         debug = getattr(getattr(host, "request", None), "debug", None)
-        if debug is not None and self.debug_hook is None:  # a debug run: the registry's agent (tengo_agent.py)
+        if debug is not None and self.debug_hook is None:
             agent_class = languages.TENGO.debug_agent_class()
             with agent_class(host, debug) as agent:
                 agent.start(source, filename)
                 self.debug_hook = agent.hook
                 try:
-                    return self.run(source, filename, inputs, host)
+                    return self._in_session(source, filename, host, main)
                 finally:
                     self.debug_hook = None
         s = _Session(host, filename, self.debug_hook)
@@ -281,8 +301,14 @@ class TengoEngine:
             if agent is not None and hasattr(agent, "rt_stack"):
                 agent.rt_stack = s.interp.rt.debug_stack
                 agent.interp = s.interp  # compiles watch expressions and breakpoint conditions
-        value = s.conv.from_plain(inputs)
-        return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
+        return main(s)
+
+    @staticmethod
+    def _emitter(s: _Session, host: EngineHost) -> Callable[[str, dict], None]:
+        def emit(kind: str, data: dict) -> None:
+            s.out.flush()
+            host.test_event(kind, data)
+        return emit
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         """One REPL entry: variables persist between entries; a final expression is the entry's value."""

@@ -20,6 +20,8 @@ BINARY_PREC = {
 }
 ASSIGN_OPS = {"=", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "&^="}
 
+SELECTOR_KEYWORDS = frozenset({"true", "false", "error", "undefined"})
+
 
 class Parser:
     """Parses one file into a list of statements."""
@@ -278,7 +280,10 @@ class Parser:
             v = t.value
             if v == ".":
                 self.next()
-                if self.tok.kind != "IDENT":
+                # extension: the value keywords may name a field (``assert.true(x)``, ``r.error``), which is
+                # unambiguous after a dot; Go's Tengo refuses them there
+                if self.tok.kind != "IDENT" and not (self.tok.kind == "KEYWORD" and
+                                                     self.tok.value in SELECTOR_KEYWORDS):
                     raise self.error(f"expected selector, found {self.describe(self.tok)}")
                 sel = self.tok.value
                 self.next()

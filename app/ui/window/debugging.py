@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QToolBar
 from app import languages as spell_languages
 from app.ui import actions as A
 from app.ui.console import ConsolePanel
-from app.ui.debug_controller import EditorDebugBinding
+from app.ui.debug_controller import not_debuggable_message
 from app.ui.debugger_panels import DebugWiring
 from app.ui.editor_tabs import EditorPage
 from app.ui.run_service import RunSession
@@ -126,7 +126,7 @@ class DebugPart:
         """F9 on the caret's line (untitled buffers too: their breakpoints belong to the buffer)."""
         page = self.host.tabs.current_page()
         if page is not None and not spell_languages.is_debuggable(page.language):
-            self.host.notify(f"{EditorDebugBinding.LUA_ONLY}: {page.title} takes no breakpoints", 5000)
+            self.host.notify(f"{not_debuggable_message()}: {page.title} takes no breakpoints", 5000)
             return  # as the margin: no breakpoints where they could never stop
         self.wiring.toggle_breakpoint()
 
