@@ -5,6 +5,7 @@
 Exit codes of ``run``: 0 success, 1 spell error, 2 usage error, 3 limit exceeded, 4 worker crashed,
 130 interrupted (Ctrl+C).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from app.engines.profiles import PROFILES
+
     p = _Parser(prog="llmspell", description="Run, check and document LLM spells (Lua, JavaScript, Tengo).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -44,47 +46,74 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     run.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
     run.add_argument("--memory", type=int, metavar="MB", help="memory limit in MB")
-    run.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
-                     help="raise or lower one of the profile's limits or host budgets, e.g. output_bytes=16MB, "
-                          "event_queue_bytes, max_tools, tool_bytes, max_spans, span_bytes, message_elements, "
-                          "max_objects, object_bytes")
+    run.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="raise or lower one of the profile's limits or host budgets, e.g. output_bytes=16MB, "
+        "event_queue_bytes, max_tools, tool_bytes, max_spans, span_bytes, message_elements, "
+        "max_objects, object_bytes",
+    )
     run.add_argument("--lang", help=f"language ({', '.join(languages.IDS)}) when the extension does not tell")
     run.add_argument("--json", action="store_true", help="print one JSON record with the result (output → stderr)")
-    run.add_argument("--allow-host", action="append", default=[], metavar="HOST",
-                     help="a host http_get may reach (profiles that allow http, e.g. trusted); repeatable")
-    run.add_argument("--model", help="default model for LLM calls (default: the IDE's default model setting, "
-                                     "else the offline model)")
+    run.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host http_get may reach (profiles that allow http, e.g. trusted); repeatable",
+    )
+    run.add_argument(
+        "--model", help="default model for LLM calls (default: the IDE's default model setting, else the offline model)"
+    )
     run.add_argument("--trace", metavar="FILE.jsonl", help="write every span (LLM, tool, agent, workflow) here")
     run.add_argument("--record", metavar="FILE", help="record every LLM exchange into this cassette")
     run.add_argument("--replay", metavar="FILE", help="answer LLM calls from this cassette, offline")
     add_model_flags(run)
 
-    check = sub.add_parser("check", help="lint spells: file:line:col: severity rule-id: message",
-                           description="Find syntax errors and mistakes against the spell API (unknown members, "
-                                       "argument counts and types, option keys, undefined globals, unused "
-                                       "variables...) without running anything. Exits 1 when there are errors. "
-                                       "Severities can be set per rule in a [lint] section of llmspell.toml.")
+    check = sub.add_parser(
+        "check",
+        help="lint spells: file:line:col: severity rule-id: message",
+        description="Find syntax errors and mistakes against the spell API (unknown members, "
+        "argument counts and types, option keys, undefined globals, unused "
+        "variables...) without running anything. Exits 1 when there are errors. "
+        "Severities can be set per rule in a [lint] section of llmspell.toml.",
+    )
     check.add_argument("files", nargs="+", help="spells, or folders to check every spell in")
     check.add_argument("--lang", help="language when the extension does not tell")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="text (default) or json (one array of problems)")
+    check.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json (one array of problems)"
+    )
 
-    debug = sub.add_parser("debug", help=f"debug a {languages.names_list(languages.debuggable(), 'or')} spell in the "
-                                         "terminal (b, c, n, s, finish, bt, p, q)")
-    debug.add_argument("file", help="the spell (" + languages.spoken_list(
-        (lang.default_extension for lang in languages.debuggable()), "or") + ")")
+    debug = sub.add_parser(
+        "debug",
+        help=f"debug a {languages.names_list(languages.debuggable(), 'or')} spell in the "
+        "terminal (b, c, n, s, finish, bt, p, q)",
+    )
+    debug.add_argument(
+        "file",
+        help="the spell ("
+        + languages.spoken_list((lang.default_extension for lang in languages.debuggable()), "or")
+        + ")",
+    )
     debug.add_argument("--input", metavar="JSON|@FILE", help="the spell's INPUT as JSON text, or @file")
     debug.add_argument("--profile", default="standard", help=f"security profile ({', '.join(PROFILES)})")
     debug.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds (time stopped excluded)")
 
     from app.testing.command import add_parser as add_test_parser
+
     add_test_parser(sub)
     from app.evals.cli import add_parser as add_eval_parser
+
     add_eval_parser(sub)
 
-    cache = sub.add_parser("cache", help="the response cache: stats or clear",
-                           description="Show or clear the exact-match LLM response cache (the user cache folder).")
+    cache = sub.add_parser(
+        "cache",
+        help="the response cache: stats or clear",
+        description="Show or clear the exact-match LLM response cache (the user cache folder).",
+    )
     cache.add_argument("action", choices=("stats", "clear"))
     cache.add_argument("--json", action="store_true", help="stats as one JSON record")
 
@@ -115,8 +144,11 @@ def _read_input(raw: str | None) -> Any:
     except RecursionError:
         raise UsageError(f"{where}: nested deeper than {MAX_INPUT_DEPTH} levels") from None
     except ValueError as e:  # an integer with more digits than Python converts, or NaN/Infinity
-        raise UsageError(f"{where}: {e}" if isinstance(e, _InputError) else
-                         f"{where}: a number is too large (spells have 64-bit integers)") from None
+        raise UsageError(
+            f"{where}: {e}"
+            if isinstance(e, _InputError)
+            else f"{where}: a number is too large (spells have 64-bit integers)"
+        ) from None
     _check_input(value, where)
     return value
 
@@ -144,9 +176,10 @@ def _check_input(value: Any, where: str) -> None:
             stack.extend((item, depth + 1) for item in v.values())
         elif isinstance(v, list):
             stack.extend((item, depth + 1) for item in v)
-        elif isinstance(v, int) and not isinstance(v, bool) and not -2 ** 63 <= v < 2 ** 63:
-            raise UsageError(f"{where}: the integer {str(v)[:20]}… does not fit in 64 bits (write it as a string "
-                             "or a float)")
+        elif isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63:
+            raise UsageError(
+                f"{where}: the integer {str(v)[:20]}… does not fit in 64 bits (write it as a string or a float)"
+            )
 
 
 class _ConsoleObserver:
@@ -206,10 +239,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     runner = Runner(warm={language: 0})
     observer = _ConsoleObserver(to_stderr=args.json)
-    options = RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout, memory_mb=args.memory,
-                         language=language, settings=settings,
-                         http_allow=tuple(args.allow_host) if args.allow_host else None,
-                         limit_overrides=overrides)
+    options = RunOptions(
+        inputs=inputs,
+        profile=args.profile,
+        timeout_s=args.timeout,
+        memory_mb=args.memory,
+        language=language,
+        settings=settings,
+        http_allow=tuple(args.allow_host) if args.allow_host else None,
+        limit_overrides=overrides,
+    )
     run = runner.start(args.file, None, options, observer)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: run.cancel())
@@ -225,11 +264,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner.shutdown()
 
     if args.json:
-        record = {"status": result.status, "exit_code": result.exit_code, "value": result.value,
-                  "error": result.failure.to_dict() if result.failure else None,
-                  "duration_s": round(result.duration_s, 6),
-                  "stats": {k: v for k, v in result.stats.items() if k in ("tokens", "cost", "llm_calls", "cache_hits",
-                                                                            "output_bytes", "limit")}}
+        record = {
+            "status": result.status,
+            "exit_code": result.exit_code,
+            "value": result.value,
+            "error": result.failure.to_dict() if result.failure else None,
+            "duration_s": round(result.duration_s, 6),
+            "stats": {
+                k: v
+                for k, v in result.stats.items()
+                if k in ("tokens", "cost", "llm_calls", "cache_hits", "output_bytes", "limit")
+            },
+        }
         print(json.dumps(record, ensure_ascii=False, default=str))
     elif result.ok:
         if result.value is not None:
@@ -247,8 +293,7 @@ def _format_value(value: Any) -> str:
 
 def _print_failure(result: Any) -> None:
     f = result.failure
-    label = {"limit": "limit exceeded", "crashed": "worker crashed", "cancelled": "stopped"}.get(
-        result.status, "error")
+    label = {"limit": "limit exceeded", "crashed": "worker crashed", "cancelled": "stopped"}.get(result.status, "error")
     where = f.location() if f else ""
     msg = f.message if f else result.status
     sys.stderr.write(f"{where + ': ' if where else ''}{label}: {msg}\n")
@@ -272,6 +317,7 @@ def _write_jsonl(path: str, records: list[dict[str, Any]]) -> None:
 def _spell_files(paths: list[str], lang: str | None) -> list[str]:
     """The files named, and every spell file under the folders named (hidden folders skipped), sorted."""
     from app import languages
+
     out: list[str] = []
     for path in paths:
         if os.path.isdir(path):
@@ -302,8 +348,18 @@ def cmd_check(args: argparse.Namespace) -> int:
                     source = f.read().decode("utf-8")
                 severities = severities_for(path)
             except UnicodeDecodeError as e:  # (a ValueError: caught first)
-                problems.append(Diagnostic(path, 1, 1, 1, 1, Severity.ERROR, "syntax-error",
-                                           f"file is not UTF-8 text ({e.reason} at byte {e.start})"))
+                problems.append(
+                    Diagnostic(
+                        path,
+                        1,
+                        1,
+                        1,
+                        1,
+                        Severity.ERROR,
+                        "syntax-error",
+                        f"file is not UTF-8 text ({e.reason} at byte {e.start})",
+                    )
+                )
                 continue
             except ValueError as e:  # an unknown language, or llmspell.toml (it names its file and problem)
                 raise UsageError(str(e)) from None
@@ -337,8 +393,9 @@ def cmd_debug(args: argparse.Namespace) -> int:
     inputs = _read_input(args.input)
     try:
         if not languages.is_debuggable(language_for(args.file)):
-            raise UsageError(f"{args.file}: only {languages.names_list(languages.debuggable())} spells can be "
-                             "debugged for now")
+            raise UsageError(
+                f"{args.file}: only {languages.names_list(languages.debuggable())} spells can be debugged for now"
+            )
         limits_for(args.profile, args.timeout)
     except ValueError as e:
         raise UsageError(str(e)) from None
@@ -346,8 +403,9 @@ def cmd_debug(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: no such file")
     settings: dict[str, Any] = {}
     _use_user_config(settings)
-    return debug_main(args.file, options=RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout,
-                                                    settings=settings))
+    return debug_main(
+        args.file, options=RunOptions(inputs=inputs, profile=args.profile, timeout_s=args.timeout, settings=settings)
+    )
 
 
 def _positive_float(text: str) -> float:
@@ -373,14 +431,31 @@ def _positive_int(text: str) -> int:
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Response cache and budget flags, shared by the commands that run spells."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--cache", dest="cache", action="store_true", default=None,
-                       help="answer repeated LLM requests from the on-disk response cache")
-    group.add_argument("--no-cache", dest="cache", action="store_false",
-                       help="never use the response cache (default: the setting / llmspell.toml [cache])")
-    parser.add_argument("--max-cost", type=_positive_float, metavar="USD",
-                        help="stop LLM calls that would make this run spend more (code budget_exceeded)")
-    parser.add_argument("--max-tokens", type=_positive_int, metavar="N",
-                        help="stop LLM calls that would make this run use more tokens (code budget_exceeded)")
+    group.add_argument(
+        "--cache",
+        dest="cache",
+        action="store_true",
+        default=None,
+        help="answer repeated LLM requests from the on-disk response cache",
+    )
+    group.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="never use the response cache (default: the setting / llmspell.toml [cache])",
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=_positive_float,
+        metavar="USD",
+        help="stop LLM calls that would make this run spend more (code budget_exceeded)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=_positive_int,
+        metavar="N",
+        help="stop LLM calls that would make this run use more tokens (code budget_exceeded)",
+    )
 
 
 def apply_model_flags(args: argparse.Namespace, settings: dict[str, Any]) -> None:
@@ -394,6 +469,7 @@ def apply_model_flags(args: argparse.Namespace, settings: dict[str, Any]) -> Non
 
 def cmd_cache(args: argparse.Namespace) -> int:
     from app.bridges.response_cache import shared_cache
+
     cache = shared_cache()
     if args.action == "clear":
         removed = cache.clear()
@@ -405,8 +481,10 @@ def cmd_cache(args: argparse.Namespace) -> int:
     else:
         asked = stats["hits"] + stats["misses"]
         rate = f" ({100.0 * stats['hits'] / asked:.0f}% hits)" if asked else ""
-        print(f"{stats['entries']} cached response(s), {stats['bytes'] / 1024:.0f} KiB in {stats['folder']}\n"
-              f"{stats['hits']} hit(s), {stats['misses']} miss(es){rate}")
+        print(
+            f"{stats['entries']} cached response(s), {stats['bytes'] / 1024:.0f} KiB in {stats['folder']}\n"
+            f"{stats['hits']} hit(s), {stats['misses']} miss(es){rate}"
+        )
     return EXIT_OK
 
 
@@ -416,6 +494,7 @@ def _use_user_config(settings: dict[str, Any]) -> None:
     is read only when litellm is first needed, so spells that call no model never touch it."""
     from app import config
     from app.bridges.litellm_support import before_first_use
+
     user = config.load_settings()
     settings["default_model"] = user.default_model
     settings.update(config.llm_settings(user))
@@ -424,14 +503,17 @@ def _use_user_config(settings: dict[str, Any]) -> None:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from app.testing.command import cmd_test as run_tests
+
     return run_tests(args, UsageError)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from app.evals.cli import run_eval
+
     settings: dict[str, Any] = {}
     if args.executor == "ray":  # the cluster's environment supplies API keys, never this machine's keyring
         from app import config
+
         settings.update(config.llm_settings(config.load_settings()))
     else:
         _use_user_config(settings)
@@ -452,16 +534,24 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("LLMSPELL_LOG", "WARNING"), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LLMSPELL_LOG", "WARNING"), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        handler = {"run": cmd_run, "check": cmd_check, "debug": cmd_debug, "docs": cmd_docs,
-                   "eval": cmd_eval, "cache": cmd_cache, "test": cmd_test}[args.command]
+        handler = {
+            "run": cmd_run,
+            "check": cmd_check,
+            "debug": cmd_debug,
+            "docs": cmd_docs,
+            "eval": cmd_eval,
+            "cache": cmd_cache,
+            "test": cmd_test,
+        }[args.command]
         return handler(args)
     except UsageError as e:
         sys.stderr.write(f"llmspell: {e}\n")

@@ -5,6 +5,7 @@ keyring, never in files, logs or the spells' environment. :func:`export_to_envir
 configured local-server URLs) visible to litellm in the calling host process only: workers get a scrubbed
 environment.
 """
+
 from __future__ import annotations
 
 import enum
@@ -44,25 +45,31 @@ BASE_URLS: dict[str, tuple[str, str]] = {
 PROFILES = ("strict", "standard", "trusted")  # app.engines.profiles.PROFILES
 THEMES = ("light", "dark", "system")  # system: follows the desktop's light/dark setting
 DEFAULT_MODEL = "offline/echo"
-MODEL_SUGGESTIONS = ("offline/echo", "openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest",
-                     "gemini/gemini-1.5-flash", "ollama/llama3.2")
+MODEL_SUGGESTIONS = (
+    "offline/echo",
+    "openai/gpt-4o-mini",
+    "anthropic/claude-3-5-haiku-latest",
+    "gemini/gemini-1.5-flash",
+    "ollama/llama3.2",
+)
 
 
 @dataclass
 class Settings:
     """Everything the settings dialog edits (secrets excluded)."""
+
     default_model: str = DEFAULT_MODEL
     theme: str = "light"
     font_family: str = "DejaVu Sans Mono"
     font_size: int = 11
     profile: str = "standard"
-    timeout_s: float = 0.0   # 0: the profile's limit
-    memory_mb: int = 0       # 0: the profile's limit
+    timeout_s: float = 0.0  # 0: the profile's limit
+    memory_mb: int = 0  # 0: the profile's limit
     base_urls: dict[str, str] = field(default_factory=dict)
     save_before_run: bool = True
     tab_width: int = 4
-    cache_enabled: bool = False       # the exact-match response cache (docs/models.md)
-    model_config: str = ""            # [models] and [budget] in llmspell.toml syntax (docs/models.md)
+    cache_enabled: bool = False  # the exact-match response cache (docs/models.md)
+    model_config: str = ""  # [models] and [budget] in llmspell.toml syntax (docs/models.md)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Settings:
@@ -94,6 +101,7 @@ def config_dir() -> Path:
         d = Path(os.environ["LLMSPELL_CONFIG_DIR"])
     else:
         import platformdirs  # cheap, but only needed here
+
         d = Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
     d.mkdir(parents=True, exist_ok=True)
     return d
@@ -118,6 +126,7 @@ def load_settings(path: Path | None = None) -> Settings:
 # ------------------------------------------------------------------------------------------------ credentials
 def _keyring():  # imported lazily: the keyring backends take a moment to load
     import keyring
+
     return keyring
 
 
@@ -132,10 +141,11 @@ def credential_configured(provider: str) -> bool:
 
 class CredentialSource(enum.Enum):
     """Where a provider's API key comes from (the key itself is never shown)."""
+
     NONE = "none"
-    KEYRING = "keyring"          # the OS keyring: kept across restarts
+    KEYRING = "keyring"  # the OS keyring: kept across restarts
     ENVIRONMENT = "environment"  # the user's own environment variable (wins over the keyring)
-    SESSION = "session"          # set in Settings without a usable keyring: kept until the IDE quits
+    SESSION = "session"  # set in Settings without a usable keyring: kept until the IDE quits
 
 
 _session_only: set[str] = set()

@@ -6,6 +6,7 @@ demand instead, are reused while busy periods last, and exit after ``idle_s`` se
 (a parallel workflow, many runs at once) leaves no hundreds of idle threads, each with its event loop and
 descriptors, behind.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -46,8 +47,7 @@ class ElasticPool:
                 self._tasks.put((fn, args))
                 return
             self._threads += 1
-        threading.Thread(target=self._work, args=(fn, args), name=f"{self.name}-{next(self._ids)}",
-                         daemon=True).start()
+        threading.Thread(target=self._work, args=(fn, args), name=f"{self.name}-{next(self._ids)}", daemon=True).start()
 
     def shutdown(self) -> None:
         """Take no more work; idle threads exit as their idle time runs out."""

@@ -7,6 +7,7 @@ Adding a language (or a capability to one) is one :class:`Language` record here 
 Qt-free, litellm-free and engine-free (the worker imports it before its engine): engines and debug agents are
 named by import path and loaded on demand with :meth:`Language.load_engine` / :meth:`Language.debug_agent_class`.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -47,23 +48,23 @@ def _tengo_modules(name: str) -> list[str]:
 class Language:
     """One spell language. Every field is a fact some part of the app branches on."""
 
-    id: str                                   # "lua", "js", "tengo": the key used everywhere (RunRequest, settings)
-    name: str                                 # display name: "JavaScript"
-    extensions: tuple[str, ...]               # lower-case, with the dot; the first is the one new files get
-    engine: str                               # "module:Class" of the worker-side engine (app.engines.base.Engine)
+    id: str  # "lua", "js", "tengo": the key used everywhere (RunRequest, settings)
+    name: str  # display name: "JavaScript"
+    extensions: tuple[str, ...]  # lower-case, with the dot; the first is the one new files get
+    engine: str  # "module:Class" of the worker-side engine (app.engines.base.Engine)
     module_candidates: Callable[[str], list[str]]  # require/import name → relative paths to try, in order
-    debug_agent: str | None = None            # "module:Class" of the worker-side debug agent; None: not debuggable
-    test_patterns: tuple[str, ...] = ()       # file-name globs of test files ("*_spec.lua")
-    aliases: tuple[str, ...] = ()             # other names accepted for ``--lang`` ("javascript")
-    comment: str = ""                         # line-comment prefix ("--", "//")
-    keywords: tuple[str, ...] = ()            # reserved words (editor colouring, completion, reference checks)
-    builtins: tuple[str, ...] = ()            # predefined global names (colouring, completion)
-    libs: tuple[str, ...] = ()                # standard-library members (colouring)
-    lexer: str = ""                           # Lexilla lexer name: "lua" or "cpp"
+    debug_agent: str | None = None  # "module:Class" of the worker-side debug agent; None: not debuggable
+    test_patterns: tuple[str, ...] = ()  # file-name globs of test files ("*_spec.lua")
+    aliases: tuple[str, ...] = ()  # other names accepted for ``--lang`` ("javascript")
+    comment: str = ""  # line-comment prefix ("--", "//")
+    keywords: tuple[str, ...] = ()  # reserved words (editor colouring, completion, reference checks)
+    builtins: tuple[str, ...] = ()  # predefined global names (colouring, completion)
+    libs: tuple[str, ...] = ()  # standard-library members (colouring)
+    lexer: str = ""  # Lexilla lexer name: "lua" or "cpp"
     lexer_properties: tuple[tuple[str, str], ...] = ()
-    indent_after: tuple[str, ...] = ()        # a line ending in one of these indents the next one
+    indent_after: tuple[str, ...] = ()  # a line ending in one of these indents the next one
     dedent_on: tuple[str, ...] = ("}", ")", "]")  # a line that is only one of these is dedented as it is typed
-    fence: str = ""                           # name for Markdown code fences and Pygments ("go" for Tengo)
+    fence: str = ""  # name for Markdown code fences and Pygments ("go" for Tengo)
     #: outline symbols: (regular expression matched at line start, kind); group 1 = name, group 2 = "(params)"
     symbol_patterns: tuple[tuple[str, str], ...] = ()
     #: a local variable definition of ``{w}`` (an escaped name), for go-to-definition
@@ -119,7 +120,9 @@ def _load(target: str) -> Any:
 
 
 LUA = Language(
-    id="lua", name="Lua", extensions=(".lua",),
+    id="lua",
+    name="Lua",
+    extensions=(".lua",),
     engine="app.engines.lua_engine:LuaEngine",
     module_candidates=_lua_modules,
     grammar="tree_sitter_lua:language",
@@ -128,17 +131,23 @@ LUA = Language(
     test_patterns=("*_spec.lua", "*_test.lua"),
     aliases=("lua54",),
     comment="--",
-    keywords=tuple("and break do else elseif end false for function goto if in local nil not or repeat return "
-                   "then true until while".split()),
-    builtins=tuple("assert collectgarbage error getmetatable ipairs next pairs pcall print rawequal rawget rawlen "
-                   "rawset select setmetatable tonumber tostring type xpcall load _G _ENV _VERSION INPUT "
-                   "require".split()),
-    libs=tuple("string table math utf8 coroutine os string.byte string.char string.find string.format "
-               "string.gmatch string.gsub string.len string.lower string.match string.rep string.reverse "
-               "string.sub string.upper table.concat table.insert table.move table.pack table.remove table.sort "
-               "table.unpack math.abs math.ceil math.floor math.huge math.max math.min math.pi math.random "
-               "math.sqrt math.tointeger math.type os.clock os.date os.difftime os.time coroutine.create "
-               "coroutine.resume coroutine.wrap coroutine.yield coroutine.status utf8.char utf8.len".split()),
+    keywords=tuple(
+        "and break do else elseif end false for function goto if in local nil not or repeat return "
+        "then true until while".split()
+    ),
+    builtins=tuple(
+        "assert collectgarbage error getmetatable ipairs next pairs pcall print rawequal rawget rawlen "
+        "rawset select setmetatable tonumber tostring type xpcall load _G _ENV _VERSION INPUT "
+        "require".split()
+    ),
+    libs=tuple(
+        "string table math utf8 coroutine os string.byte string.char string.find string.format "
+        "string.gmatch string.gsub string.len string.lower string.match string.rep string.reverse "
+        "string.sub string.upper table.concat table.insert table.move table.pack table.remove table.sort "
+        "table.unpack math.abs math.ceil math.floor math.huge math.max math.min math.pi math.random "
+        "math.sqrt math.tointeger math.type os.clock os.date os.difftime os.time coroutine.create "
+        "coroutine.resume coroutine.wrap coroutine.yield coroutine.status utf8.char utf8.len".split()
+    ),
     lexer="lua",
     lexer_properties=(("fold", "1"), ("fold.compact", "0")),
     indent_after=("then", "do", "else", "repeat", "{", "("),
@@ -160,7 +169,9 @@ LUA = Language(
 )
 
 JS = Language(
-    id="js", name="JavaScript", extensions=(".js", ".mjs", ".cjs"),
+    id="js",
+    name="JavaScript",
+    extensions=(".js", ".mjs", ".cjs"),
     engine="app.engines.js_engine:JsEngine",
     module_candidates=_js_modules,
     grammar="tree_sitter_javascript:language",
@@ -169,24 +180,40 @@ JS = Language(
     test_patterns=("*.test.js", "*.spec.js"),
     aliases=("javascript",),
     comment="//",
-    keywords=tuple("async await break case catch class const continue debugger default delete do else export "
-                   "extends false finally for function if import in instanceof let new null of return static super "
-                   "switch this throw true try typeof undefined var void while with yield".split()),
-    builtins=tuple("Array Boolean Date Error JSON Map Math Number Object Promise RegExp Set String Symbol console "
-                   "parseInt parseFloat isNaN INPUT require module exports".split()),
+    keywords=tuple(
+        "async await break case catch class const continue debugger default delete do else export "
+        "extends false finally for function if import in instanceof let new null of return static super "
+        "switch this throw true try typeof undefined var void while with yield".split()
+    ),
+    builtins=tuple(
+        "Array Boolean Date Error JSON Map Math Number Object Promise RegExp Set String Symbol console "
+        "parseInt parseFloat isNaN INPUT require module exports".split()
+    ),
     lexer="cpp",
-    lexer_properties=(("fold", "1"), ("fold.compact", "0"), ("fold.comment", "1"),
-                      ("lexer.cpp.backquoted.strings", "1"), ("lexer.cpp.allow.dollars", "1"),
-                      ("styling.within.preprocessor", "0"), ("lexer.cpp.track.preprocessor", "0")),
+    lexer_properties=(
+        ("fold", "1"),
+        ("fold.compact", "0"),
+        ("fold.comment", "1"),
+        ("lexer.cpp.backquoted.strings", "1"),
+        ("lexer.cpp.allow.dollars", "1"),
+        ("styling.within.preprocessor", "0"),
+        ("lexer.cpp.track.preprocessor", "0"),
+    ),
     indent_after=("{", "(", "["),
     fence="js",
     symbol_patterns=(
         (r"^\s*(?:export\s+)?(?:async\s+)?function\s*\*?\s*([\w$]+)\s*(\([^)]*\))?", "function"),
         (r"^\s*(?:export\s+)?class\s+([\w$]+)", "class"),
-        (r"^\s*(?:export\s+)?(?:const|let|var)\s+([\w$]+)\s*=\s*(?:async\s+)?(?:function\b[^(]*)?"
-         r"(\([^)]*\)|[\w$]+)\s*(?:=>|\{)", "function"),
-        (r"^\s+(?:async\s+|static\s+|get\s+|set\s+)*(?!if\b|for\b|while\b|switch\b|catch\b|return\b)"
-         r"([\w$]+)\s*(\([^)]*\))\s*\{", "method"),
+        (
+            r"^\s*(?:export\s+)?(?:const|let|var)\s+([\w$]+)\s*=\s*(?:async\s+)?(?:function\b[^(]*)?"
+            r"(\([^)]*\)|[\w$]+)\s*(?:=>|\{)",
+            "function",
+        ),
+        (
+            r"^\s+(?:async\s+|static\s+|get\s+|set\s+)*(?!if\b|for\b|while\b|switch\b|catch\b|return\b)"
+            r"([\w$]+)\s*(\([^)]*\))\s*\{",
+            "method",
+        ),
         (r"^(?:const|let|var)\s+([\w$]+)\s*=(?!=)", "variable"),
     ),
     local_definition=r"^\s*(?:const|let|var)\s+{w}\b",
@@ -202,21 +229,30 @@ JS = Language(
 )
 
 TENGO = Language(
-    id="tengo", name="Tengo", extensions=(".tengo",),
+    id="tengo",
+    name="Tengo",
+    extensions=(".tengo",),
     engine="app.engines.tengo.engine:TengoEngine",
     module_candidates=_tengo_modules,
     analysis="app.lint.tengo:TengoAnalysis",
     debug_agent="app.debugger.tengo_agent:TengoDebugAgent",
     test_patterns=("*_test.tengo",),
     comment="//",
-    keywords=tuple("break continue else error export false for func if immutable import in return true "
-                   "undefined".split()),
-    builtins=tuple("len copy append delete splice string int bool float char bytes time is_int is_float is_string "
-                   "is_bool is_char is_bytes is_array is_immutable_array is_map is_immutable_map is_iterable "
-                   "is_time is_error is_undefined is_function is_callable type_name format range INPUT".split()),
+    keywords=tuple(
+        "break continue else error export false for func if immutable import in return true undefined".split()
+    ),
+    builtins=tuple(
+        "len copy append delete splice string int bool float char bytes time is_int is_float is_string "
+        "is_bool is_char is_bytes is_array is_immutable_array is_map is_immutable_map is_iterable "
+        "is_time is_error is_undefined is_function is_callable type_name format range INPUT".split()
+    ),
     lexer="cpp",
-    lexer_properties=(("fold", "1"), ("fold.compact", "0"), ("lexer.cpp.backquoted.strings", "1"),
-                      ("lexer.cpp.track.preprocessor", "0")),
+    lexer_properties=(
+        ("fold", "1"),
+        ("fold.compact", "0"),
+        ("lexer.cpp.backquoted.strings", "1"),
+        ("lexer.cpp.track.preprocessor", "0"),
+    ),
     indent_after=("{", "(", "["),
     fence="go",
     symbol_patterns=(
@@ -238,8 +274,7 @@ LANGUAGES: dict[str, Language] = {lang.id: lang for lang in (LUA, JS, TENGO)}
 IDS: tuple[str, ...] = tuple(LANGUAGES)
 
 _BY_EXTENSION: dict[str, Language] = {ext: lang for lang in LANGUAGES.values() for ext in lang.extensions}
-_BY_NAME: dict[str, Language] = {
-    **{alias: lang for lang in LANGUAGES.values() for alias in lang.aliases}, **LANGUAGES}
+_BY_NAME: dict[str, Language] = {**{alias: lang for lang in LANGUAGES.values() for alias in lang.aliases}, **LANGUAGES}
 
 
 def get(language_id: str) -> Language:

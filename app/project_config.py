@@ -7,6 +7,7 @@ One small module so every section reads the same file the same way: ``[lint]`` (
     unused-param = "off"        # error | warning | info | off
     global-assignment = "error"
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ class ProjectConfigError(ValueError):
 @dataclass
 class ProjectConfig:
     """The parsed file (``path`` is None when no project file was found)."""
+
     path: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ woke does the work, with no hand-off on the call's path. Another pool thread rea
 The run's own thread waits for the end and reads when nobody does, so a run stopped (or out of time) with a
 call in flight reports at once. Observers are called from these background threads.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -51,14 +52,24 @@ from app.engines.protocol import (
 )
 from app.runs import EXIT_CODES, ReplHandle, RunHandle, RunObserver, RunOptions, RunResult, RunStatus, SpellRunner
 
-__all__ = ["EXIT_CODES", "ReplHandle", "Run", "RunHandle", "RunObserver", "RunOptions", "RunResult", "RunStatus",
-           "Runner", "SpellRunner", "prefetch_llm_support"]
+__all__ = [
+    "EXIT_CODES",
+    "ReplHandle",
+    "Run",
+    "RunHandle",
+    "RunObserver",
+    "RunOptions",
+    "RunResult",
+    "RunStatus",
+    "Runner",
+    "SpellRunner",
+    "prefetch_llm_support",
+]
 
 if TYPE_CHECKING:  # plain runs never import the debugger
     from app.debugger.session import DebugSession
 
 log = logging.getLogger(__name__)
-
 
 
 class _NullObserver:
@@ -150,8 +161,9 @@ class Run:
 class Runner:
     """Runs spells through an engine pool; safe to share between threads."""
 
-    def __init__(self, pool: EnginePool | None = None, settings: dict[str, Any] | None = None,
-                 warm: dict[str, int] | None = None):
+    def __init__(
+        self, pool: EnginePool | None = None, settings: dict[str, Any] | None = None, warm: dict[str, int] | None = None
+    ):
         self.pool = pool or EnginePool(warm=warm)
         self.settings = dict(settings or {})
         self._threads = ElasticPool("bridge")  # never queues a reader behind busy calls (see elastic_pool)
@@ -161,25 +173,41 @@ class Runner:
         self._owns_pool = pool is None
 
     # public API ---------------------------------------------------------------------------------------------
-    def start(self, path: str, source: str | None = None, options: RunOptions | None = None,
-              observer: Any = None) -> Run:
+    def start(
+        self, path: str, source: str | None = None, options: RunOptions | None = None, observer: Any = None
+    ) -> Run:
         """Start a run on a background thread and return at once."""
         run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
-        threading.Thread(target=self._execute, args=(run, path, source, options or RunOptions()),
-                         name=f"run-{run.run_id}", daemon=True).start()
+        threading.Thread(
+            target=self._execute,
+            args=(run, path, source, options or RunOptions()),
+            name=f"run-{run.run_id}",
+            daemon=True,
+        ).start()
         return run
 
-    def debug(self, path: str, session: DebugSession, source: str | None = None,
-              options: RunOptions | None = None, observer: Any = None) -> Run:
+    def debug(
+        self,
+        path: str,
+        session: DebugSession,
+        source: str | None = None,
+        options: RunOptions | None = None,
+        observer: Any = None,
+    ) -> Run:
         """Start a run under the debugger, driven by ``session`` (its breakpoints, stops and commands)."""
         run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
         run.debug = session
-        threading.Thread(target=self._execute, args=(run, path, source, options or RunOptions()),
-                         name=f"run-{run.run_id}", daemon=True).start()
+        threading.Thread(
+            target=self._execute,
+            args=(run, path, source, options or RunOptions()),
+            name=f"run-{run.run_id}",
+            daemon=True,
+        ).start()
         return run
 
-    def run(self, path: str, source: str | None = None, options: RunOptions | None = None,
-            observer: Any = None) -> RunResult:
+    def run(
+        self, path: str, source: str | None = None, options: RunOptions | None = None, observer: Any = None
+    ) -> RunResult:
         """Run a spell to its end on the calling thread."""
         run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
         self._execute(run, path, source, options or RunOptions())
@@ -219,14 +247,23 @@ class Runner:
         started = time.perf_counter()
         try:
             lang = language_for(path, options.language)
-            limits = limits_for(options.profile, options.timeout_s, options.memory_mb, options.output_bytes,
-                                options.http_allow, options.limit_overrides)
+            limits = limits_for(
+                options.profile,
+                options.timeout_s,
+                options.memory_mb,
+                options.output_bytes,
+                options.http_allow,
+                options.limit_overrides,
+            )
             if source is None:
                 with open(path, "rb") as f:
                     source = f.read().decode("utf-8")
         except (ValueError, OSError, UnicodeDecodeError) as e:
-            run._finish(RunResult(RunStatus.ERROR, failure=SpellFailure("usage", _usage_message(path, e), path),
-                                  run_id=run.run_id))
+            run._finish(
+                RunResult(
+                    RunStatus.ERROR, failure=SpellFailure("usage", _usage_message(path, e), path), run_id=run.run_id
+                )
+            )
             return
         if options.test is None:  # tests mostly meet mocks: litellm is imported when a call reaches a model
             prefetch_llm_support(source)
@@ -234,30 +271,51 @@ class Runner:
         debug = None
         if run.debug is None and options.debug is not None:
             from app.debugger.session import DebugSession
+
             run.debug = DebugSession.from_options(options.debug)
         if run.debug is not None:
             debug = run.debug.worker_config(path)
         test = dict(options.test) if options.test is not None else None
-        req = RunRequest(run.run_id, "test" if test is not None else "run", lang, source, path, spell_dir,
-                         options.inputs, asdict(limits), self._test_spec if test is not None else self._spec, debug,
-                         test)
+        req = RunRequest(
+            run.run_id,
+            "test" if test is not None else "run",
+            lang,
+            source,
+            path,
+            spell_dir,
+            options.inputs,
+            asdict(limits),
+            self._test_spec if test is not None else self._spec,
+            debug,
+            test,
+        )
         worker = self.pool.acquire(lang)
         result = _RunSession(self, run, worker, limits, options, path, spell_dir, lang).serve(req, started)
         run._finish(result)
 
-    def _context(self, run: Run, path: str, spell_dir: str | None, lang: str, limits: Limits,
-                 options: RunOptions) -> BridgeContext:
+    def _context(
+        self, run: Run, path: str, spell_dir: str | None, lang: str, limits: Limits, options: RunOptions
+    ) -> BridgeContext:
         settings = {**self.settings, **options.settings}
-        ctx = BridgeContext(run_id=run.run_id, spell_path=path, spell_dir=spell_dir,
-                            workspace=options.workspace or spell_dir, language=lang, profile=options.profile,
-                            limits=limits, settings=settings,
-                            output=lambda stream, text: _notify(run.observer, "on_output", stream,
-                                                                text if text.endswith("\n") else text + "\n"))
+        ctx = BridgeContext(
+            run_id=run.run_id,
+            spell_path=path,
+            spell_dir=spell_dir,
+            workspace=options.workspace or spell_dir,
+            language=lang,
+            profile=options.profile,
+            limits=limits,
+            settings=settings,
+            output=lambda stream, text: _notify(
+                run.observer, "on_output", stream, text if text.endswith("\n") else text + "\n"
+            ),
+        )
         ctx.services["tracer"] = _make_tracer(run.observer, budget_of(ctx))
         ctx.services.update(options.services)
         if options.test is not None:
             from app.bridges.mock import MockRegistry
             from app.bridges.state import MemoryStateStore
+
             ctx.test_run = True
             ctx.services["mocks"] = MockRegistry()
             ctx.services["state"] = MemoryStateStore(ctx)  # tests never touch the user's persistent state
@@ -267,8 +325,18 @@ class Runner:
 class _RunSession:
     """Serves one run's messages (reader side) and its bridge calls."""
 
-    def __init__(self, runner: Runner, run: Run, worker: WorkerProcess, limits: Limits, options: RunOptions,
-                 path: str, spell_dir: str | None, lang: str, keep_worker: bool = False):
+    def __init__(
+        self,
+        runner: Runner,
+        run: Run,
+        worker: WorkerProcess,
+        limits: Limits,
+        options: RunOptions,
+        path: str,
+        spell_dir: str | None,
+        lang: str,
+        keep_worker: bool = False,
+    ):
         self.runner = runner
         self.keep_worker = keep_worker  # a REPL session keeps its worker between entries
         self.run = run
@@ -325,9 +393,15 @@ class _RunSession:
             if finished.ok:
                 return RunResult(RunStatus.OK, finished.value, None, duration, stats, spans, run.run_id)
             if run._cancel_requested:  # the spell failed because it was stopped (a call said "cancelled")
-                return RunResult(RunStatus.CANCELLED, None,
-                                 SpellFailure("cancelled", "stopped by the user", self.path),
-                                 duration, stats, spans, run.run_id)
+                return RunResult(
+                    RunStatus.CANCELLED,
+                    None,
+                    SpellFailure("cancelled", "stopped by the user", self.path),
+                    duration,
+                    stats,
+                    spans,
+                    run.run_id,
+                )
             failure = SpellFailure.from_dict(finished.error or {"code": "internal", "message": "unknown error"})
             status = RunStatus.LIMIT if failure.code == "limit_exceeded" else RunStatus.ERROR
             return RunResult(status, None, failure, duration, stats, spans, run.run_id)
@@ -339,31 +413,44 @@ class _RunSession:
             self.runner.pool.discard(worker, worker.killed_because or "crashed")
         reason = worker.killed_because
         if reason == "timeout":
-            failure = SpellFailure("limit_exceeded", f"time limit of {self.limits.timeout_s:g} s exceeded",
-                                   self.path)
-            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "time"}, spans,
-                             run.run_id)
+            failure = SpellFailure("limit_exceeded", f"time limit of {self.limits.timeout_s:g} s exceeded", self.path)
+            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "time"}, spans, run.run_id)
         if reason == "host_limit":
-            failure = SpellFailure("limit_exceeded", self.budget.exceeded or "a host budget was exceeded", self.path,
-                                   self.ctx.current_line)
-            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": self.budget.exceeded_name},
-                             spans, run.run_id)
+            failure = SpellFailure(
+                "limit_exceeded", self.budget.exceeded or "a host budget was exceeded", self.path, self.ctx.current_line
+            )
+            return RunResult(
+                RunStatus.LIMIT,
+                None,
+                failure,
+                duration,
+                {**stats, "limit": self.budget.exceeded_name},
+                spans,
+                run.run_id,
+            )
         if reason == "too_large":
-            failure = SpellFailure("limit_exceeded", f"the spell sent too much data at once: {self.too_large}",
-                                   self.path)
-            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "message"}, spans,
-                             run.run_id)
+            failure = SpellFailure(
+                "limit_exceeded", f"the spell sent too much data at once: {self.too_large}", self.path
+            )
+            return RunResult(RunStatus.LIMIT, None, failure, duration, {**stats, "limit": "message"}, spans, run.run_id)
         if reason == "cancelled":
-            return RunResult(RunStatus.CANCELLED, None,
-                             SpellFailure("cancelled", "stopped by the user", self.path),
-                             duration, stats, spans, run.run_id)
+            return RunResult(
+                RunStatus.CANCELLED,
+                None,
+                SpellFailure("cancelled", "stopped by the user", self.path),
+                duration,
+                stats,
+                spans,
+                run.run_id,
+            )
         detail = worker.exit_description() if code is not None else "stopped answering"
         tail = [line for line in worker.stderr_tail if line.strip()][-3:]
         message = f"the worker running the spell crashed ({detail})"
         if tail:
             message += ": " + " | ".join(tail)
-        return RunResult(RunStatus.CRASHED, None, SpellFailure("crashed", message, self.path), duration, stats, spans,
-                         run.run_id)
+        return RunResult(
+            RunStatus.CRASHED, None, SpellFailure("crashed", message, self.path), duration, stats, spans, run.run_id
+        )
 
     # reading ---------------------------------------------------------------------------------------------------
     # At most one thread holds the reader role. A thread that reads a bridge call gives the role up and serves
@@ -392,8 +479,7 @@ class _RunSession:
     def _watch(self) -> None:
         """The run's own thread, after the first call: wait for the end, reading when nobody does."""
         while not self._ended.wait(_WATCH_S):
-            if self.worker.killed_because is not None or \
-                    time.monotonic() >= self._deadline + self._paused_s():
+            if self.worker.killed_because is not None or time.monotonic() >= self._deadline + self._paused_s():
                 if self._take_reading():
                     self._reader(serve_here=False)
 
@@ -474,6 +560,7 @@ class _RunSession:
                 elif isinstance(msg, TestStarted):
                     if self.ctx.test_run:
                         from app.bridges.mock import begin_test
+
                         begin_test(self.ctx)
                     _notify(run.observer, "on_test_started", msg)
                 elif isinstance(msg, TestResult):
@@ -533,9 +620,15 @@ class _RunSession:
                 self._concurrent[msg.call_id] = CallScope(msg.line, cancellable=msg.abortable)
                 admitted = True
         if not admitted:
-            self._send(BridgeResult(msg.call_id, error={
-                "code": "limit_exceeded",
-                "message": f"more than {self.limits.max_concurrent_calls} bridge calls in flight at once"}))
+            self._send(
+                BridgeResult(
+                    msg.call_id,
+                    error={
+                        "code": "limit_exceeded",
+                        "message": f"more than {self.limits.max_concurrent_calls} bridge calls in flight at once",
+                    },
+                )
+            )
         return admitted
 
     def serve_call(self, msg: BridgeCall) -> None:
@@ -568,6 +661,7 @@ class _RunSession:
         from app.bridges.calls import calls_from_spans
         from app.bridges.llm_client import client_of
         from app.bridges.mock import registry_of
+
         left = self._deadline + self._paused_s() - time.monotonic() - 0.05
         if left <= 0:
             raise SpellError("limit_exceeded", "Spell.run: the test has no time left")
@@ -578,10 +672,17 @@ class _RunSession:
         cassette = client_of(self.ctx).cassette()
         if cassette is not None:
             services["cassette"] = cassette
-        options = RunOptions(inputs=inputs, profile=self.ctx.profile, timeout_s=min(timeout_s or left, left),
-                             memory_mb=self.limits.memory_mb, output_bytes=self.limits.output_bytes,
-                             settings=settings, workspace=self.ctx.workspace, http_allow=self.limits.http_allow,
-                             services=services)
+        options = RunOptions(
+            inputs=inputs,
+            profile=self.ctx.profile,
+            timeout_s=min(timeout_s or left, left),
+            memory_mb=self.limits.memory_mb,
+            output_bytes=self.limits.output_bytes,
+            settings=settings,
+            workspace=self.ctx.workspace,
+            http_allow=self.limits.http_allow,
+            services=services,
+        )
         child_id = uuid.uuid4().hex[:12]
         collector = _ChildObserver(self.run.observer, f"{child_id}:")
         child = Run(child_id, collector)
@@ -609,8 +710,12 @@ class _RunSession:
         error = None
         if not result.ok:
             f = result.failure
-            error = {"code": f.code if f else result.status, "message": f.message if f else result.status,
-                     "file": f.file if f else None, "line": f.line if f else None}
+            error = {
+                "code": f.code if f else result.status,
+                "message": f.message if f else result.status,
+                "file": f.file if f else None,
+                "line": f.line if f else None,
+            }
         return {"result": result.value, "output": collector.text(), "error": error, "calls": calls}
 
     def invoke_callback(self, callback_id: int, args: list[Any]) -> Any:
@@ -666,8 +771,15 @@ class _ChildObserver:
         # span ids are per tracer: the child's get its run's prefix, so they never collide with the test's own
         # or another child's in the test run's trace
         prefix = self.prefix
-        _notify(self.parent, "on_span", {**span, "id": f"{prefix}{span.get('id')}",
-                                         "parent": f"{prefix}{span['parent']}" if span.get("parent") else None})
+        _notify(
+            self.parent,
+            "on_span",
+            {
+                **span,
+                "id": f"{prefix}{span.get('id')}",
+                "parent": f"{prefix}{span['parent']}" if span.get("parent") else None,
+            },
+        )
 
     def on_finished(self, result: RunResult) -> None:
         pass
@@ -694,10 +806,12 @@ class ReplSession:
                 self.worker = self.runner.pool.acquire_owned(self.language)  # owned by this session
             run = Run(uuid.uuid4().hex[:12], observer or _NullObserver())
             limits = limits_for(self.options.profile, self.options.timeout_s, self.options.memory_mb)
-            session = _RunSession(self.runner, run, self.worker, limits, self.options, "<repl>", None,
-                                  self.language, keep_worker=True)
-            req = RunRequest(run.run_id, "repl", self.language, source, "<repl>", None, None, asdict(limits),
-                             self.runner._spec)
+            session = _RunSession(
+                self.runner, run, self.worker, limits, self.options, "<repl>", None, self.language, keep_worker=True
+            )
+            req = RunRequest(
+                run.run_id, "repl", self.language, source, "<repl>", None, None, asdict(limits), self.runner._spec
+            )
             result = session.serve(req, time.perf_counter())
             if not self.worker.alive or result.stats.get("exiting"):
                 self.worker = None
@@ -736,6 +850,7 @@ def prefetch_llm_support(source: str = "", force: bool = False) -> None:
     def load() -> None:
         try:
             from app.bridges.litellm_support import get_litellm
+
             get_litellm()
         except Exception:  # the first real call reports the problem in the spell's terms
             log.debug("litellm prefetch failed", exc_info=True)

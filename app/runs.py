@@ -5,6 +5,7 @@
 :class:`app.runner.Runner` implements them; so does every test fake (``tests/ui/ui_fakes.py``). Light to import
 (no bridges, no engines, no Qt): the UI imports it at start-up, before the runner exists.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -17,27 +18,43 @@ from app.engines.profiles import DEFAULT_PROFILE
 if TYPE_CHECKING:  # plain runs never import the debugger
     from app.debugger.session import DebugSession
 
-__all__ = ["EXIT_CODES", "ReplHandle", "RunHandle", "RunObserver", "RunOptions", "RunResult", "RunStatus",
-           "SpellRunner"]
+__all__ = [
+    "EXIT_CODES",
+    "ReplHandle",
+    "RunHandle",
+    "RunObserver",
+    "RunOptions",
+    "RunResult",
+    "RunStatus",
+    "SpellRunner",
+]
 
 
 class RunStatus(StrEnum):
     """How a run ended (a :class:`~enum.StrEnum`: ``RunStatus.OK == "ok"``, and it serialises as the string)."""
+
     OK = "ok"
-    ERROR = "error"          # the spell failed (syntax, runtime, a bridge error it did not catch)
-    LIMIT = "limit"          # a limit was hit (time, memory, output, message size)
-    CRASHED = "crashed"      # the worker died
+    ERROR = "error"  # the spell failed (syntax, runtime, a bridge error it did not catch)
+    LIMIT = "limit"  # a limit was hit (time, memory, output, message size)
+    CRASHED = "crashed"  # the worker died
     CANCELLED = "cancelled"  # stopped by the user
 
 
 #: Process exit codes of ``llmspell run`` per status ("usage" is the CLI's own: bad arguments).
-EXIT_CODES = {RunStatus.OK: 0, RunStatus.ERROR: 1, "usage": 2, RunStatus.LIMIT: 3, RunStatus.CRASHED: 4,
-              RunStatus.CANCELLED: 130}
+EXIT_CODES = {
+    RunStatus.OK: 0,
+    RunStatus.ERROR: 1,
+    "usage": 2,
+    RunStatus.LIMIT: 3,
+    RunStatus.CRASHED: 4,
+    RunStatus.CANCELLED: 130,
+}
 
 
 @dataclass
 class RunOptions:
     """How to run a spell. ``None`` limits take the profile's values."""
+
     inputs: Any = None
     profile: str = DEFAULT_PROFILE
     timeout_s: float | None = None
@@ -61,6 +78,7 @@ class RunOptions:
 @dataclass
 class RunResult:
     """How a run ended."""
+
     status: RunStatus
     value: Any = None
     failure: SpellFailure | None = None
@@ -125,11 +143,18 @@ class SpellRunner(Protocol):
     """What front ends (the IDE, the terminal debugger) need of the runner: run, debug, check, REPL, stop (on the
     :class:`RunHandle`), shut down. :class:`Runner` implements it, and so does every test fake."""
 
-    def start(self, path: str, source: str | None = None, options: RunOptions | None = None,
-              observer: Any = None) -> RunHandle: ...
+    def start(
+        self, path: str, source: str | None = None, options: RunOptions | None = None, observer: Any = None
+    ) -> RunHandle: ...
 
-    def debug(self, path: str, session: DebugSession, source: str | None = None,
-              options: RunOptions | None = None, observer: Any = None) -> RunHandle: ...
+    def debug(
+        self,
+        path: str,
+        session: DebugSession,
+        source: str | None = None,
+        options: RunOptions | None = None,
+        observer: Any = None,
+    ) -> RunHandle: ...
 
     def check(self, source: str, path: str, language: str | None = None) -> list[Diagnostic]: ...
 

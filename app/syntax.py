@@ -9,6 +9,7 @@ JavaScript debugger all parse through here. Tengo has no tree-sitter grammar: it
 Trees work in UTF-8 bytes: a node's ``start_point`` is ``(row, byte column)``, both 0-based. :func:`edit_tree` turns a
 text change into the ``Tree.edit`` call that incremental re-parsing needs.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,8 +19,17 @@ import tree_sitter
 
 from app import languages
 
-__all__ = ["TREE_SITTER_LANGUAGES", "edit_tree", "has_grammar", "language", "parse", "parser", "point_at", "query",
-           "query_cursor"]
+__all__ = [
+    "TREE_SITTER_LANGUAGES",
+    "edit_tree",
+    "has_grammar",
+    "language",
+    "parse",
+    "parser",
+    "point_at",
+    "query",
+    "query_cursor",
+]
 
 #: Spell languages parsed with tree-sitter (the others, Tengo, use their own parser): from the language registry.
 TREE_SITTER_LANGUAGES = tuple(lang.id for lang in languages.LANGUAGES.values() if lang.grammar)
@@ -95,7 +105,7 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
     lo, hi = 0, limit
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if a[len(a) - mid:] == b[len(b) - mid:]:
+        if a[len(a) - mid :] == b[len(b) - mid :]:
             lo = mid
         else:
             hi = mid - 1
@@ -110,6 +120,11 @@ def edit_tree(tree: tree_sitter.Tree, old: bytes, new: bytes) -> None:
     old_end, new_end = len(old) - suffix, len(new) - suffix
     if start == old_end == new_end:
         return
-    tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
-              start_point=point_at(old, start), old_end_point=point_at(old, old_end),
-              new_end_point=point_at(new, new_end))
+    tree.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=point_at(old, start),
+        old_end_point=point_at(old, old_end),
+        new_end_point=point_at(new, new_end),
+    )

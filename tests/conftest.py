@@ -1,4 +1,5 @@
 """Suite-wide fixtures: private data/config folders and keyring (never the user's), and one shared spell runner."""
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 def runner() -> Iterator[object]:
     """A Runner with warm Lua and JS workers, shared by the whole test session."""
     from app.runner import Runner
+
     r = Runner(warm={"lua": 2, "js": 2})
     r.pool.wait_warm(60)
     yield r

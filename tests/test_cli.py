@@ -1,4 +1,5 @@
 """`llmspell` from a terminal: every exit code, --json, --input, check."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ EXAMPLES = os.path.join(ROOT, "examples")
 
 
 def llmspell(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kw
+    )
 
 
 def test_hello_examples_print_their_greeting():
@@ -48,16 +50,19 @@ def test_spell_error_exits_1_with_location(tmp_path):
     assert f"{spell}:2: error: attempt to index a nil value (local 'x')" in r.stderr
 
 
-@pytest.mark.parametrize("args,message", [
-    (["run", "missing.lua"], "missing.lua: no such file"),
-    (["run", "examples/hello.py"], "cannot tell the language"),
-    (["run", "examples/hello.lua", "--lang", "cobol"], "unknown language 'cobol'"),
-    (["run", "examples/hello.lua", "--input", "{nope"], "--input: invalid JSON at line 1, column 2"),
-    (["run", "examples/hello.lua", "--profile", "yolo"], "unknown profile 'yolo'"),
-    (["run", "examples/hello.lua", "--timeout", "abc"], "invalid float value"),
-    (["frobnicate"], "invalid choice"),
-    ([], "usage"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["run", "missing.lua"], "missing.lua: no such file"),
+        (["run", "examples/hello.py"], "cannot tell the language"),
+        (["run", "examples/hello.lua", "--lang", "cobol"], "unknown language 'cobol'"),
+        (["run", "examples/hello.lua", "--input", "{nope"], "--input: invalid JSON at line 1, column 2"),
+        (["run", "examples/hello.lua", "--profile", "yolo"], "unknown profile 'yolo'"),
+        (["run", "examples/hello.lua", "--timeout", "abc"], "invalid float value"),
+        (["frobnicate"], "invalid choice"),
+        ([], "usage"),
+    ],
+)
 def test_usage_errors_exit_2(args, message):
     r = llmspell(*args)
     assert r.returncode == 2
@@ -86,8 +91,13 @@ def test_memory_limit_exit_3(tmp_path):
 def test_crashed_worker_exits_4(tmp_path):
     spell = tmp_path / "spin.js"
     spell.write_text("for (;;) {}\n")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(spell), "--timeout", "30"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", str(spell), "--timeout", "30"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     worker = None
     deadline = time.monotonic() + 20
     while worker is None and time.monotonic() < deadline:
@@ -103,8 +113,13 @@ def test_crashed_worker_exits_4(tmp_path):
 def test_interrupt_stops_the_spell(tmp_path):
     spell = tmp_path / "spin.lua"
     spell.write_text("while true do end\n")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(spell)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", str(spell)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 20
     while _busy_child(proc.pid) is None and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -140,7 +155,8 @@ def test_check_lints_folders_strict_and_json(tmp_path):
     assert r.returncode == 1
     assert r.stdout.splitlines() == [
         f"{spells / 'a.lua'}:1:11: error unknown-member: LLM has no member 'compleet'; did you mean 'complete'?",
-        f"{spells / 'lib' / 'b.js'}:1:7: warning unused-local: variable 'unused' is never used; remove it or use it"]
+        f"{spells / 'lib' / 'b.js'}:1:7: warning unused-local: variable 'unused' is never used; remove it or use it",
+    ]
     warn_only = llmspell("check", str(spells / "lib"))
     assert warn_only.returncode == 0
     assert llmspell("check", "--strict", str(spells / "lib")).stdout.startswith(f"{spells / 'lib' / 'b.js'}:1:7: error")
@@ -206,12 +222,14 @@ def test_docs_writes_the_reference(tmp_path):
 
 def test_debug_in_the_terminal(tmp_path):
     spell = tmp_path / "dbg.lua"
-    spell.write_text("local function add(a, b)\n  local s = a + b\n  return s\nend\nlocal x = add(1, 2)\nprint(x)\nreturn x\n")
+    spell.write_text(
+        "local function add(a, b)\n  local s = a + b\n  return s\nend\nlocal x = add(1, 2)\nprint(x)\nreturn x\n"
+    )
     r = llmspell("debug", str(spell), input="b 2\nc\np a + b\nc\n")
     assert r.returncode == 0, r.stderr
     assert "stopped (breakpoint) at dbg.lua:2" in r.stdout
     assert "finished: 3" in r.stdout
-    assert llmspell("debug", "README.md").returncode == 2    # not a spell language
+    assert llmspell("debug", "README.md").returncode == 2  # not a spell language
 
 
 def test_allow_host_opens_http_get_for_that_host_only(tmp_path):
@@ -232,18 +250,23 @@ def test_run_uses_the_ides_model_setting_and_keyring_key(tmp_path):
     # What runs in the IDE runs the same in a terminal: the default model and local-server URL come from the
     # IDE's settings.json, the API key from the OS keyring (here a read-only test keyring), never printed.
     from support.llm_server import LLMServer
+
     secret = "sk-from-the-keyring-0123456789"
     config = tmp_path / "config"
     config.mkdir()
     spell = tmp_path / "ask.lua"
     spell.write_text('return LLM.complete("hello there")\n')
     with LLMServer() as server:
-        (config / "settings.json").write_text(json.dumps({
-            "default_model": "openai/test-model", "base_urls": {"openai_compatible": server.url}}))
+        (config / "settings.json").write_text(
+            json.dumps({"default_model": "openai/test-model", "base_urls": {"openai_compatible": server.url}})
+        )
         env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-        env.update(LLMSPELL_CONFIG_DIR=str(config), PYTHON_KEYRING_BACKEND="support.fake_keyring.EnvKeyring",
-                   LLMSPELL_TEST_KEYRING=json.dumps({"openai": secret}),
-                   PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+        env.update(
+            LLMSPELL_CONFIG_DIR=str(config),
+            PYTHON_KEYRING_BACKEND="support.fake_keyring.EnvKeyring",
+            LLMSPELL_TEST_KEYRING=json.dumps({"openai": secret}),
+            PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]),
+        )
         r = llmspell("run", str(spell), "--json", env=env)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["value"] == "Echo: hello there"
@@ -252,8 +275,9 @@ def test_run_uses_the_ides_model_setting_and_keyring_key(tmp_path):
 
         # Model.providers() counts the keyring's key before any call has loaded it.
         providers = tmp_path / "providers.lua"
-        providers.write_text('for _, p in ipairs(Model.providers()) do if p.name == "openai" then '
-                             'return p.configured end end\n')
+        providers.write_text(
+            'for _, p in ipairs(Model.providers()) do if p.name == "openai" then return p.configured end end\n'
+        )
         r = llmspell("run", str(providers), "--json", env=env)
         assert r.returncode == 0 and json.loads(r.stdout)["value"] is True, r.stderr
 

@@ -1,4 +1,5 @@
 """The runner's thread pool: work never waits behind busy threads; idle threads are reused, then given back."""
+
 from __future__ import annotations
 
 import threading

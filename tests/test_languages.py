@@ -1,4 +1,5 @@
 """The language registry: lookups, module resolution, and that the rest of the app reads it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,8 +92,10 @@ def test_engines_load_from_the_registry() -> None:
 
 def test_registry_is_light() -> None:
     """The worker imports the registry before its engine: it must pull in neither Qt nor litellm nor an engine."""
-    code = ("import sys, app.languages; bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('PySide6', 'litellm', 'lupa', 'quickjs') or m.startswith('app.engines')]; print(bad)")
+    code = (
+        "import sys, app.languages; bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'litellm', 'lupa', 'quickjs') or m.startswith('app.engines')]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -101,6 +104,7 @@ def test_editor_and_completion_share_one_keyword_list() -> None:
     from app.engines.tengo import lexer
     from app.ui import editor_intel
     from app.ui import languages as ui_languages
+
     for lang in languages.LANGUAGES.values():
         assert editor_intel.KEYWORDS[lang.id] == lang.keywords
         assert ui_languages.LANGUAGES[lang.id].keywords.split() == list(lang.keywords)

@@ -1,4 +1,5 @@
 """llmspell.toml: found in the spell's folder or the nearest parent, parsed once, errors name the file."""
+
 from __future__ import annotations
 
 import pytest

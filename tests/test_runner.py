@@ -1,4 +1,5 @@
 """The runner's public API as the IDE uses it: background runs, observers, stop, REPL sessions, check."""
+
 from __future__ import annotations
 
 import threading
@@ -109,11 +110,13 @@ def _server_settings(server):
 
 def test_stop_during_an_llm_call_reports_at_once(runner, monkeypatch):
     from support.llm_server import LLMServer
+
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
     with LLMServer() as server:
         server.fault("slow", seconds=5)
-        run = runner.start("stop.lua", "return LLM.complete('hold on')",
-                           RunOptions(settings=_server_settings(server), timeout_s=30))
+        run = runner.start(
+            "stop.lua", "return LLM.complete('hold on')", RunOptions(settings=_server_settings(server), timeout_s=30)
+        )
         assert _wait_for(lambda: server.chat_requests())
         started = time.monotonic()
         run.cancel()
@@ -124,12 +127,14 @@ def test_stop_during_an_llm_call_reports_at_once(runner, monkeypatch):
 
 def test_time_limit_during_an_llm_call_reports_at_once(runner, monkeypatch):
     from support.llm_server import LLMServer
+
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
     with LLMServer() as server:
         server.fault("slow", seconds=5)
         started = time.monotonic()
-        result = runner.run("slow.lua", "return LLM.complete('hold on')",
-                            RunOptions(settings=_server_settings(server), timeout_s=1))
+        result = runner.run(
+            "slow.lua", "return LLM.complete('hold on')", RunOptions(settings=_server_settings(server), timeout_s=1)
+        )
         assert result.status == "limit" and "time limit" in result.failure.message
         assert time.monotonic() - started < 4
 
@@ -163,6 +168,7 @@ def test_parallel_function_steps_overlap_their_llm_calls(runner, monkeypatch):
     # Each step is a script function (a callback) that calls LLM.complete: while one call is served, the other
     # steps' calls must still be read and served, so all of them are in flight at once.
     from support.llm_server import LLMServer
+
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
     source = """
 local steps = {}
@@ -182,6 +188,7 @@ def test_a_spell_that_fails_because_it_was_stopped_reports_cancelled():
     # Stop sets the run's cancelled flag, then kills the worker. If the spell gets the "cancelled" error of a
     # bridge call and finishes first, the run still reports that the user stopped it, not a spell error.
     from app.runner import Runner
+
     private = Runner(warm={"lua": 0})  # its worker is tampered with below: never the shared pool's
     try:
         run = private.start("loop.lua", "while true do LLM.complete('again') end", RunOptions(timeout_s=60))

@@ -1,5 +1,6 @@
 """Many runs at once, some stopped at random moments: every run ends, as ok or as stopped, never with another
 run's answer (a late answer of a stopped run once reached the next run on a reused pipe descriptor)."""
+
 from __future__ import annotations
 
 import random
@@ -41,8 +42,9 @@ def test_concurrent_runs_with_random_stops_all_end_cleanly():
             run.cancel()
         r = run.wait(60)
         with lock:
-            results.append((lang, stop_after is not None, r.status if r else "hung",
-                            r.failure.message if r and r.failure else ""))
+            results.append(
+                (lang, stop_after is not None, r.status if r else "hung", r.failure.message if r and r.failure else "")
+            )
 
     try:
         assert runner.pool.wait_warm(60)

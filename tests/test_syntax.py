@@ -1,4 +1,5 @@
 """app.syntax: grammars, per-thread parsers and incremental re-parse."""
+
 from __future__ import annotations
 
 import threading
@@ -25,12 +26,15 @@ def test_parsers_are_per_thread() -> None:
     assert syntax.parser("lua") is syntax.parser("lua")
 
 
-@pytest.mark.parametrize("old,new", [
-    ("local a = 1\nprint(a)\n", "local a = 12\nprint(a)\n"),
-    ("local a = 1\nprint(a)\n", "print(a)\n"),
-    ("x = 1", "x = 1\ny = 'é'\n"),
-    ("local s = 'é'\nfoo()", "local s = 'éé'\nfoo()"),
-])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("local a = 1\nprint(a)\n", "local a = 12\nprint(a)\n"),
+        ("local a = 1\nprint(a)\n", "print(a)\n"),
+        ("x = 1", "x = 1\ny = 'é'\n"),
+        ("local s = 'é'\nfoo()", "local s = 'éé'\nfoo()"),
+    ],
+)
 def test_incremental_reparse_matches_full_parse(old: str, new: str) -> None:
     tree = syntax.parse("lua", old)
     syntax.edit_tree(tree, old.encode(), new.encode())

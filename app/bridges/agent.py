@@ -1,4 +1,5 @@
 """``Agent``: an LLM with tools, run as litellm's tool-calling loop (call, run tools, feed results back)."""
+
 from __future__ import annotations
 
 import contextvars
@@ -76,17 +77,34 @@ class AgentInstance:
                 tools.append(entry._as_tool())
             elif callable(entry):  # a bare script function: generic name and schema (a table says more)
                 schema = {"type": "object", "properties": {"input": {"type": "string"}}}
-                tools.append(ToolDef(f"function{len(tools) + 1}", "A script function taking {input}.", schema,
-                                     lambda args, fn=entry: fn(args), "script"))  # type: ignore[misc]
+                tools.append(
+                    ToolDef(
+                        f"function{len(tools) + 1}",
+                        "A script function taking {input}.",
+                        schema,
+                        lambda args, fn=entry: fn(args),  # type: ignore[misc]
+                        "script",
+                    )
+                )
             elif isinstance(entry, dict) and callable(entry.get("fn")) and isinstance(entry.get("name"), str):
                 fn = entry["fn"]
                 schema = check_tool_schema(entry["name"], entry.get("parameters", entry.get("schema")))
-                tools.append(ToolDef(entry["name"], str(entry.get("description", "")), schema,
-                                     lambda args, fn=fn: fn(args), "script"))  # type: ignore[misc]
+                tools.append(
+                    ToolDef(
+                        entry["name"],
+                        str(entry.get("description", "")),
+                        schema,
+                        lambda args, fn=fn: fn(args),  # type: ignore[misc]
+                        "script",
+                    )
+                )
                 budget_of(self._ctx).charge("tool_bytes", tools[-1].size())
             else:
-                raise SpellError("invalid_argument", "Agent.new: each tool must be a registered tool name, an agent "
-                                                     "or a table {name, description, parameters, fn}")
+                raise SpellError(
+                    "invalid_argument",
+                    "Agent.new: each tool must be a registered tool name, an agent "
+                    "or a table {name, description, parameters, fn}",
+                )
         names = [t.name for t in tools]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -94,10 +112,18 @@ class AgentInstance:
         return tools
 
     def _as_tool(self) -> ToolDef:
-        schema = {"type": "object", "properties": {"input": {"type": "string", "description": "The task"}},
-                  "required": ["input"]}
-        return ToolDef(self._name, self._description, schema, lambda args: self._loop(
-            self._start_messages([], str(args.get("input", ""))), self._max_steps)["text"], "agent")
+        schema = {
+            "type": "object",
+            "properties": {"input": {"type": "string", "description": "The task"}},
+            "required": ["input"],
+        }
+        return ToolDef(
+            self._name,
+            self._description,
+            schema,
+            lambda args: self._loop(self._start_messages([], str(args.get("input", ""))), self._max_steps)["text"],
+            "agent",
+        )
 
     # the loop --------------------------------------------------------------------------------------------------
     def _llm_opts(self) -> LLMOptions:
@@ -117,18 +143,28 @@ class AgentInstance:
         specs = [t.openai() for t in self._tools] or None
         usage: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0}
         steps: list[dict[str, Any]] = []
-        with tracer.span("agent", self._name, file=ctx.spell_path, line=ctx.call_line(),
-                         model=self._opts.get("model"), request={"input": messages[-1]["content"]}) as agent_span:
+        with tracer.span(
+            "agent",
+            self._name,
+            file=ctx.spell_path,
+            line=ctx.call_line(),
+            model=self._opts.get("model"),
+            request={"input": messages[-1]["content"]},
+        ) as agent_span:
             for n in range(1, max_steps + 1):
                 if ctx.call_cancelled().is_set():
                     raise SpellError("cancelled", f"agent {self._name} cancelled at step {n}")
-                with tracer.span("agent_step", f"{self._name} step {n}", file=ctx.spell_path,
-                                 line=ctx.call_line()) as step_span:
+                with tracer.span(
+                    "agent_step", f"{self._name} step {n}", file=ctx.spell_path, line=ctx.call_line()
+                ) as step_span:
                     result = client.chat(messages, self._llm_opts(), caller=f"Agent {self._name}", tools=specs)
                     _usage_add(usage, result)
                     messages.append(result.openai_message())
-                    step = {"step": n, "content": result.content,
-                            "tool_calls": self._run_calls(result.tool_calls, messages, step_span["id"])}
+                    step = {
+                        "step": n,
+                        "content": result.content,
+                        "tool_calls": self._run_calls(result.tool_calls, messages, step_span["id"]),
+                    }
                     step_span["_response"] = step
                     step_span["_tokens"] = result.tokens()
                     step_span["_cost"] = result.cost
@@ -140,8 +176,9 @@ class AgentInstance:
                     return out
         raise SpellError("limit_exceeded", f"agent {self._name} reached max_steps ({max_steps}) without an answer")
 
-    def _run_calls(self, calls: list[dict[str, Any]], messages: list[dict[str, Any]], parent: str
-                   ) -> list[dict[str, Any]]:
+    def _run_calls(
+        self, calls: list[dict[str, Any]], messages: list[dict[str, Any]], parent: str
+    ) -> list[dict[str, Any]]:
         """Run a step's tool calls, concurrently when there are several (script tools still run one at a time in
         the worker; agents and built-ins overlap), and append their results to ``messages`` in call order."""
         if len(calls) <= 1:
@@ -152,8 +189,10 @@ class AgentInstance:
             def one(call: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
                 with tracer.attach(parent):
                     return self._run_call(call)
-            with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_TOOLS),
-                                    thread_name_prefix="agent-tools") as pool:
+
+            with ThreadPoolExecutor(
+                max_workers=min(len(calls), MAX_PARALLEL_TOOLS), thread_name_prefix="agent-tools"
+            ) as pool:
                 scopes = [contextvars.copy_context() for _ in calls]  # the call's line and cancellation
                 outcomes = list(pool.map(lambda c, call: c.run(one, call), scopes, calls))
         messages.extend(message for _, message in outcomes)
@@ -229,7 +268,7 @@ class AgentInstance:
     def _trim(self, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self._memory <= 0:
             return []
-        kept = history[-self._memory:]
+        kept = history[-self._memory :]
         while kept and kept[0]["role"] != "user":  # never start with an orphan tool result or answer
             kept = kept[1:]
         return kept

@@ -8,6 +8,7 @@ the error); :meth:`HostBudget.charge` also raises that ``limit_exceeded`` to the
 
 The budgets are fields of :class:`app.engines.base.Limits`, set per profile in ``app/engines/profiles.py``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -36,13 +37,14 @@ BUDGETS: dict[str, tuple[str, bool]] = {
 class HostBudget:
     """Per-run counters against the run's :class:`Limits` (thread-safe)."""
 
-    def __init__(self, limits: Limits | None = None, profile: str = "standard",
-                 on_exceeded: Callable[[str], None] | None = None):
+    def __init__(
+        self, limits: Limits | None = None, profile: str = "standard", on_exceeded: Callable[[str], None] | None = None
+    ):
         self.limits = limits if isinstance(limits, Limits) else Limits()
         self.profile = profile
         self.on_exceeded = on_exceeded  # called once, with the message, on the first budget exceeded
         self.used: dict[str, int] = dict.fromkeys(BUDGETS, 0)
-        self.exceeded: str | None = None   # the message of the first budget exceeded
+        self.exceeded: str | None = None  # the message of the first budget exceeded
         self.exceeded_name: str | None = None
         self._lock = threading.Lock()
 
@@ -80,8 +82,10 @@ class HostBudget:
         what, is_bytes = BUDGETS[name]
         limit = self.limit(name)
         shown = _size(limit) if is_bytes else f"{limit:,}"
-        return (f"host budget exceeded: {what} over {shown} (the {self.profile} profile's {name}; raise it with "
-                f"--limit {name}=N or a larger profile)")
+        return (
+            f"host budget exceeded: {what} over {shown} (the {self.profile} profile's {name}; raise it with "
+            f"--limit {name}=N or a larger profile)"
+        )
 
 
 def budget_of(ctx: BridgeContext) -> HostBudget:

@@ -1,4 +1,5 @@
 """The built-in tools: calculator, datetime, text, json_query — and, when the profile allows, files and http_get."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,13 @@ def _datetime(args: dict[str, Any]) -> dict[str, Any]:
     now = dt.datetime.now(tz) if tz else dt.datetime.now().astimezone()
     if args.get("add_days"):
         now += dt.timedelta(days=float(args["add_days"]))
-    out = {"iso": now.isoformat(timespec="seconds"), "date": now.date().isoformat(),
-           "time": now.strftime("%H:%M:%S"), "weekday": now.strftime("%A"), "unix": int(now.timestamp())}
+    out = {
+        "iso": now.isoformat(timespec="seconds"),
+        "date": now.date().isoformat(),
+        "time": now.strftime("%H:%M:%S"),
+        "weekday": now.strftime("%A"),
+        "unix": int(now.timestamp()),
+    }
     if args.get("format"):
         out["formatted"] = now.strftime(str(args["format"]))
     return out
@@ -93,34 +99,89 @@ def json_query(data: Any, path: str) -> Any:
 def builtin_tools(ctx: BridgeContext) -> list[tuple[str, str, dict[str, Any], ToolFn]]:
     """``(name, description, schema, fn)`` of the built-ins this run's profile allows."""
     tools: list[tuple[str, str, dict[str, Any], ToolFn]] = [
-        ("calculator", "Evaluate an arithmetic expression (+ - * / // % ^, parentheses, sqrt, round, min, max...).",
-         _obj({"expression": {"type": "string", "description": "e.g. (2 + 3) * 4"}}, ["expression"]),
-         lambda a: calculator.evaluate(a["expression"])),
-        ("datetime", "The current date and time (UTC unless timezone is 'local'), optionally shifted by days.",
-         _obj({"timezone": {"type": "string", "enum": ["UTC", "local"]}, "add_days": {"type": "number"},
-               "format": {"type": "string", "description": "strftime format"}}, []),
-         _datetime),
-        ("text", "Text utilities: upper, lower, word_count, char_count, reverse, truncate, slug, sentences.",
-         _obj({"op": {"type": "string", "enum": ["upper", "lower", "word_count", "char_count", "reverse",
-                                                 "truncate", "slug", "sentences"]},
-               "text": {"type": "string"}, "length": {"type": "integer", "minimum": 1}}, ["op", "text"]),
-         _text),
-        ("json_query", "Query JSON data with a path such as $.items[0].name or $.items[*].id.",
-         _obj({"data": {}, "path": {"type": "string"}}, ["data", "path"]),
-         lambda a: json_query(a["data"], a["path"])),
+        (
+            "calculator",
+            "Evaluate an arithmetic expression (+ - * / // % ^, parentheses, sqrt, round, min, max...).",
+            _obj({"expression": {"type": "string", "description": "e.g. (2 + 3) * 4"}}, ["expression"]),
+            lambda a: calculator.evaluate(a["expression"]),
+        ),
+        (
+            "datetime",
+            "The current date and time (UTC unless timezone is 'local'), optionally shifted by days.",
+            _obj(
+                {
+                    "timezone": {"type": "string", "enum": ["UTC", "local"]},
+                    "add_days": {"type": "number"},
+                    "format": {"type": "string", "description": "strftime format"},
+                },
+                [],
+            ),
+            _datetime,
+        ),
+        (
+            "text",
+            "Text utilities: upper, lower, word_count, char_count, reverse, truncate, slug, sentences.",
+            _obj(
+                {
+                    "op": {
+                        "type": "string",
+                        "enum": [
+                            "upper",
+                            "lower",
+                            "word_count",
+                            "char_count",
+                            "reverse",
+                            "truncate",
+                            "slug",
+                            "sentences",
+                        ],
+                    },
+                    "text": {"type": "string"},
+                    "length": {"type": "integer", "minimum": 1},
+                },
+                ["op", "text"],
+            ),
+            _text,
+        ),
+        (
+            "json_query",
+            "Query JSON data with a path such as $.items[0].name or $.items[*].id.",
+            _obj({"data": {}, "path": {"type": "string"}}, ["data", "path"]),
+            lambda a: json_query(a["data"], a["path"]),
+        ),
     ]
     limits = ctx.limits
     if limits is not None and getattr(limits, "allow_files", False):
         tools += [
-            ("file_read", "Read a text file of the workspace.",
-             _obj({"path": {"type": "string"}}, ["path"]), lambda a: file_tools.file_read(ctx, a)),
-            ("file_write", "Write (or append to) a text file of the workspace.",
-             _obj({"path": {"type": "string"}, "content": {"type": "string"}, "append": {"type": "boolean"}},
-                  ["path", "content"]), lambda a: file_tools.file_write(ctx, a)),
-            ("file_list", "List a folder of the workspace.",
-             _obj({"path": {"type": "string"}}, []), lambda a: file_tools.file_list(ctx, a)),
+            (
+                "file_read",
+                "Read a text file of the workspace.",
+                _obj({"path": {"type": "string"}}, ["path"]),
+                lambda a: file_tools.file_read(ctx, a),
+            ),
+            (
+                "file_write",
+                "Write (or append to) a text file of the workspace.",
+                _obj(
+                    {"path": {"type": "string"}, "content": {"type": "string"}, "append": {"type": "boolean"}},
+                    ["path", "content"],
+                ),
+                lambda a: file_tools.file_write(ctx, a),
+            ),
+            (
+                "file_list",
+                "List a folder of the workspace.",
+                _obj({"path": {"type": "string"}}, []),
+                lambda a: file_tools.file_list(ctx, a),
+            ),
         ]
     if limits is not None and getattr(limits, "allow_http", False):
-        tools.append(("http_get", "Fetch a URL with GET (allowed hosts only); returns status, content_type, text.",
-                      _obj({"url": {"type": "string"}}, ["url"]), lambda a: file_tools.http_get(ctx, a)))
+        tools.append(
+            (
+                "http_get",
+                "Fetch a URL with GET (allowed hosts only); returns status, content_type, text.",
+                _obj({"url": {"type": "string"}}, ["url"]),
+                lambda a: file_tools.http_get(ctx, a),
+            )
+        )
     return tools

@@ -1,4 +1,5 @@
 """A safe arithmetic evaluator for the ``calculator`` tool: Python's parser, our own evaluator, no ``eval``."""
+
 from __future__ import annotations
 
 import ast
@@ -20,13 +21,28 @@ MAX_POWER = 1000
 MAX_BITS = 4096
 MAX_NDIGITS = 400  # round(x, n): 10 ** |n| is computed inside
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "sqrt": math.sqrt, "abs": abs, "round": round, "min": min, "max": max, "floor": math.floor,
-    "ceil": math.ceil, "log": math.log, "log10": math.log10, "exp": math.exp, "sin": math.sin, "cos": math.cos,
+    "sqrt": math.sqrt,
+    "abs": abs,
+    "round": round,
+    "min": min,
+    "max": max,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "log": math.log,
+    "log10": math.log10,
+    "exp": math.exp,
+    "sin": math.sin,
+    "cos": math.cos,
     "tan": math.tan,
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -46,14 +62,15 @@ def evaluate(expression: str) -> int | float:
         raise SpellError("invalid_argument", "division by zero") from None
     except (OverflowError, ValueError, TypeError) as e:
         reason = {OverflowError: "a number is out of range", TypeError: "a function got the wrong arguments"}.get(
-            type(e), "a function's argument is out of its domain")
+            type(e), "a function's argument is out of its domain"
+        )
         raise SpellError("invalid_argument", f"cannot evaluate {expression!r}: {reason}") from None
-    if isinstance(value, int) and abs(value) >= 2 ** 63:  # spells have 64-bit integers
+    if isinstance(value, int) and abs(value) >= 2**63:  # spells have 64-bit integers
         try:
             value = float(value)
         except OverflowError:
             raise SpellError("invalid_argument", f"the result of {expression!r} is too large") from None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     if isinstance(value, complex) or (isinstance(value, float) and not math.isfinite(value)):
         raise SpellError("invalid_argument", f"the result of {expression!r} is not a finite real number")
@@ -93,8 +110,12 @@ def _eval(node: ast.AST) -> Any:
         return _UNARY[type(node.op)](_eval(node.operand))
     if isinstance(node, ast.Name) and node.id in CONSTANTS:
         return CONSTANTS[node.id]
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
-            and not node.keywords):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in FUNCTIONS
+        and not node.keywords
+    ):
         args = [_eval(a) for a in node.args]
         if node.func.id == "round" and len(args) > 1 and isinstance(args[1], int) and abs(args[1]) > MAX_NDIGITS:
             raise SpellError("invalid_argument", f"round() takes at most {MAX_NDIGITS} digits")

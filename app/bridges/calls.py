@@ -6,6 +6,7 @@
 Tool calls are ``{"kind": "tool", "name", "args", "result"}``. A failed call has ``error`` ({code, message}).
 Embeddings, agent and workflow spans are not calls (their LLM and tool calls are listed instead).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,14 @@ def calls_from_spans(spans: list[dict[str, Any]]) -> list[CallRecord]:
             out.append(_llm_call(span))
         elif kind == "tool":
             request, response = _dict(span.get("request")), _dict(span.get("response"))
-            rec: CallRecord = {"kind": "tool", "name": str(span.get("name") or ""), "args": request.get("args"),
-                               "result": response.get("result"), "file": span.get("file"), "line": span.get("line")}
+            rec: CallRecord = {
+                "kind": "tool",
+                "name": str(span.get("name") or ""),
+                "args": request.get("args"),
+                "result": response.get("result"),
+                "file": span.get("file"),
+                "line": span.get("line"),
+            }
             if span.get("error") is not None:
                 rec["error"] = _error(span["error"])
             out.append(rec)
@@ -34,10 +41,18 @@ def _llm_call(span: dict[str, Any]) -> CallRecord:
     request, response = _dict(span.get("request")), _dict(span.get("response"))
     raw = request.get("messages")
     messages: list[Any] = raw if isinstance(raw, list) else []
-    rec: CallRecord = {"kind": "llm", "model": str(span.get("model") or ""), "prompt": prompt_of(messages),
-                       "system": _system_of(messages), "messages": messages, "reply": response.get("content"),
-                       "tool_calls": response.get("tool_calls") or [], "mocked": bool(response.get("mocked")),
-                       "file": span.get("file"), "line": span.get("line")}
+    rec: CallRecord = {
+        "kind": "llm",
+        "model": str(span.get("model") or ""),
+        "prompt": prompt_of(messages),
+        "system": _system_of(messages),
+        "messages": messages,
+        "reply": response.get("content"),
+        "tool_calls": response.get("tool_calls") or [],
+        "mocked": bool(response.get("mocked")),
+        "file": span.get("file"),
+        "line": span.get("line"),
+    }
     if span.get("error") is not None:
         rec["error"] = _error(span["error"])
     return rec

@@ -8,6 +8,7 @@ order (the last one repeats when a key is asked more often than it was recorded)
 cassette fails with ``not_found`` naming the call. Recorded errors replay as the same error. Streams keep their
 chunks. API keys are never part of a request. (A JSON object ``{"version", "interactions": [...]}`` is read too.)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,9 +97,12 @@ class Cassette:
         with self._lock:
             matches = [i for i in self._interactions if i.get("key") == key]
             if not matches:
-                raise SpellError("not_found", f"replay: {call} is not in cassette {os.path.basename(self.path)} "
-                                              f"(model {request.get('model')}, {_describe(request)}); "
-                                              "record the run again")
+                raise SpellError(
+                    "not_found",
+                    f"replay: {call} is not in cassette {os.path.basename(self.path)} "
+                    f"(model {request.get('model')}, {_describe(request)}); "
+                    "record the run again",
+                )
             n = self._used.get(key, 0)
             self._used[key] = n + 1
             return matches[min(n, len(matches) - 1)]["response"]

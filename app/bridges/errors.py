@@ -1,4 +1,5 @@
 """The one error type bridges raise, and its codes (docs/architecture.md §3)."""
+
 from __future__ import annotations
 
 CODES = (
@@ -39,5 +40,8 @@ def internal_error(target: str | int, method: str) -> dict[str, object]:
     """What a spell is told when a bridge fails with a host exception (a bug): our words only, never the
     exception's text, which may quote host files or data; the detail goes to the host's log."""
     where = f"{target}.{method}" if isinstance(target, str) else f"object #{target}:{method}"
-    return {"code": "internal", "retryable": False,
-            "message": f"internal error in {where} (the details are in the host's log)"}
+    return {
+        "code": "internal",
+        "retryable": False,
+        "message": f"internal error in {where} (the details are in the host's log)",
+    }

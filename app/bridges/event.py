@@ -4,6 +4,7 @@ Delivery is synchronous: ``Event.publish`` calls every matching handler before i
 order. A handler subscribed with ``{queued = true}`` instead gets its events when the spell calls ``Event.drain()``
 (or ``Event.wait``). Every published event is also kept for ``Event.wait`` (the last 10,000, at most ~16 MB).
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,8 +84,9 @@ class EventBus:
 
     def publish(self, topic: str, data: Any) -> int:
         if not isinstance(topic, str) or not topic or "*" in topic or len(topic) > MAX_TOPIC:
-            raise SpellError("invalid_argument", f"a topic must be a non-empty string of at most {MAX_TOPIC} "
-                                                 "characters, without '*'")
+            raise SpellError(
+                "invalid_argument", f"a topic must be a non-empty string of at most {MAX_TOPIC} characters, without '*'"
+            )
         with self._cond:
             self._seq += 1
             size = len(topic) + json_size(data)

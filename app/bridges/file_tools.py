@@ -5,6 +5,7 @@ path (symlinks followed) must stay inside the workspace's real path, so neither 
 HTTP: ``http``/``https`` only, the host (and every redirect's host) must match ``limits.http_allow`` (exact names
 or ``*.example.com`` globs); answers are capped at 1 MB.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -103,8 +104,13 @@ def file_list(ctx: BridgeContext, args: dict[str, Any]) -> list[dict[str, Any]]:
     entries = []
     for name in sorted(os.listdir(full))[:MAX_LIST]:
         p = os.path.join(full, name)
-        entries.append({"name": name, "type": "folder" if os.path.isdir(p) else "file",
-                        "size": os.path.getsize(p) if os.path.isfile(p) else None})
+        entries.append(
+            {
+                "name": name,
+                "type": "folder" if os.path.isdir(p) else "file",
+                "size": os.path.getsize(p) if os.path.isfile(p) else None,
+            }
+        )
     return entries
 
 
@@ -136,10 +142,18 @@ def http_get(ctx: BridgeContext, args: dict[str, Any]) -> dict[str, Any]:
     try:
         with opener.open(request, timeout=HTTP_TIMEOUT) as resp:
             body = resp.read(MAX_READ + 1)
-            return {"status": resp.status, "content_type": resp.headers.get("Content-Type", ""),
-                    "text": body[:MAX_READ].decode("utf-8", errors="replace"), "truncated": len(body) > MAX_READ}
+            return {
+                "status": resp.status,
+                "content_type": resp.headers.get("Content-Type", ""),
+                "text": body[:MAX_READ].decode("utf-8", errors="replace"),
+                "truncated": len(body) > MAX_READ,
+            }
     except urllib.error.HTTPError as e:
-        return {"status": e.code, "content_type": e.headers.get("Content-Type", ""),
-                "text": e.read(MAX_READ).decode("utf-8", errors="replace"), "truncated": False}
+        return {
+            "status": e.code,
+            "content_type": e.headers.get("Content-Type", ""),
+            "text": e.read(MAX_READ).decode("utf-8", errors="replace"),
+            "truncated": False,
+        }
     except (urllib.error.URLError, OSError) as e:
         raise SpellError("network", f"http_get {parts.hostname}: {getattr(e, 'reason', e)}", True) from None

@@ -5,6 +5,7 @@ that almost matches; spells choose both the pattern and the topic, and the match
 literal piece is found left to right with ``str.find`` (taking the leftmost occurrence is always right when the
 only wildcard is ``*``), so a match costs at most pattern length × topic length, with no backtracking.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ MAX_GLOB = 256  # characters of a pattern
 @dataclass(frozen=True)
 class Glob:
     """A compiled ``*`` glob: ``Glob.compile("user.*").matches("user.created")``."""
+
     pattern: str
     pieces: tuple[str, ...]
 

@@ -1,4 +1,5 @@
 """``Hook``: register spell functions at hook points (the pipeline lives in :mod:`app.bridges.hook_registry`)."""
+
 from __future__ import annotations
 
 import builtins

@@ -13,6 +13,7 @@ A hook point's payload is one table; what the handler returns decides what happe
 
 While a handler runs, hooks of the same point do not fire again (a ``before_llm`` handler may call ``LLM``).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -28,8 +29,14 @@ from app.bridges.registry import BridgeContext
 log = logging.getLogger(__name__)
 
 POINTS = ("before_llm", "after_llm", "before_tool", "after_tool", "agent_step", "error")
-EDITABLE = {"before_llm": ("model", "messages", "params"), "after_llm": ("content", "tool_calls"),
-            "before_tool": ("args",), "after_tool": ("result",), "agent_step": (), "error": ()}
+EDITABLE = {
+    "before_llm": ("model", "messages", "params"),
+    "after_llm": ("content", "tool_calls"),
+    "before_tool": ("args",),
+    "after_tool": ("result",),
+    "agent_step": (),
+    "error": (),
+}
 SKIPPABLE = ("before_llm", "before_tool")
 MAX_HOOKS = 1000
 
@@ -48,6 +55,7 @@ class _Handler:
 @dataclass
 class HookResult:
     """What the hooks decided: ``skipped`` with a substitute ``result``, or go on with the (edited) ``payload``."""
+
     payload: dict[str, Any]
     skipped: bool = False
     result: Any = None
@@ -62,8 +70,9 @@ class HookRegistry:
         self._next = 1
         self._active = threading.local()
 
-    def add(self, point: str, fn: Callable[..., Any], priority: int = 0, name: str = "",
-            match: str | None = None) -> int:
+    def add(
+        self, point: str, fn: Callable[..., Any], priority: int = 0, name: str = "", match: str | None = None
+    ) -> int:
         if point not in POINTS:
             raise SpellError("invalid_argument", f"unknown hook point {point!r} (known: {', '.join(POINTS)})")
         with self._lock:
@@ -82,8 +91,10 @@ class HookRegistry:
 
     def listing(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"id": h.id, "point": h.point, "priority": h.priority, "name": h.name, "match": h.match}
-                    for h in self._sorted(self._handlers)]
+            return [
+                {"id": h.id, "point": h.point, "priority": h.priority, "name": h.name, "match": h.match}
+                for h in self._sorted(self._handlers)
+            ]
 
     @staticmethod
     def _sorted(handlers: list[_Handler]) -> list[_Handler]:
@@ -98,8 +109,11 @@ class HookRegistry:
         if point in active:
             return HookResult(payload)
         with self._lock:
-            handlers = [h for h in self._sorted(self._handlers) if h.point == point
-                        and (h.match is None or fnmatch.fnmatchcase(subject, h.match))]
+            handlers = [
+                h
+                for h in self._sorted(self._handlers)
+                if h.point == point and (h.match is None or fnmatch.fnmatchcase(subject, h.match))
+            ]
         if not handlers:
             return HookResult(payload)
         self._active.points = active | {point}
@@ -119,28 +133,33 @@ class HookRegistry:
             return None
         if action == "cancel":
             reason = outcome.get("reason") if isinstance(outcome, dict) else None
-            raise SpellError("cancelled", f"{point} hook '{h.name}' cancelled the call"
-                                          + (f": {reason}" if reason else ""))
+            raise SpellError(
+                "cancelled", f"{point} hook '{h.name}' cancelled the call" + (f": {reason}" if reason else "")
+            )
         if action == "skip":
             if point not in SKIPPABLE:
                 raise SpellError("invalid_argument", f"{point} hooks cannot skip (only {', '.join(SKIPPABLE)})")
-            return HookResult(payload, skipped=True,
-                              result=outcome.get("result") if isinstance(outcome, dict) else None)
+            return HookResult(
+                payload, skipped=True, result=outcome.get("result") if isinstance(outcome, dict) else None
+            )
         if isinstance(outcome, dict) and "action" not in outcome:
             for key in EDITABLE[point]:
                 if key in outcome:
                     payload[key] = outcome[key]
             return None
-        raise SpellError("invalid_argument", f"{point} hook '{h.name}' returned {outcome!r}; expected nil, a table, "
-                                             "'skip' or 'cancel'")
+        raise SpellError(
+            "invalid_argument",
+            f"{point} hook '{h.name}' returned {outcome!r}; expected nil, a table, 'skip' or 'cancel'",
+        )
 
     def notify_error(self, error: SpellError, where: str) -> None:
         """Tell ``error`` hooks about a failure (their return values are ignored; their own errors are logged)."""
         if not self.has("error"):
             return
         try:
-            self.run("error", {"code": error.code, "message": error.message, "retryable": error.retryable,
-                               "where": where})
+            self.run(
+                "error", {"code": error.code, "message": error.message, "retryable": error.retryable, "where": where}
+            )
         except SpellError as e:
             log.warning("error hook failed: %s", e)
 

@@ -1,4 +1,5 @@
 """``JSON``: encode and decode JSON text, and make arrays that stay arrays when empty."""
+
 from __future__ import annotations
 
 import json
@@ -49,15 +50,20 @@ class JSONBridge(Bridge):
         """
         opts = opts or {}
         try:
-            return json.dumps(value, ensure_ascii=False, allow_nan=False,
-                              indent=2 if opts.get("pretty") else None,
-                              sort_keys=bool(opts.get("sort_keys")),
-                              separators=None if opts.get("pretty") else (",", ":"))
+            return json.dumps(
+                value,
+                ensure_ascii=False,
+                allow_nan=False,
+                indent=2 if opts.get("pretty") else None,
+                sort_keys=bool(opts.get("sort_keys")),
+                separators=None if opts.get("pretty") else (",", ":"),
+            )
         except ValueError as e:
             raise SpellError("invalid_argument", f"cannot encode as JSON: {e}") from None
         except TypeError:
-            raise SpellError("invalid_argument", "cannot encode as JSON: functions and objects have no JSON form") \
-                from None
+            raise SpellError(
+                "invalid_argument", "cannot encode as JSON: functions and objects have no JSON form"
+            ) from None
 
     @inline
     def decode(self, text: str) -> Any:
@@ -78,17 +84,23 @@ class JSONBridge(Bridge):
             console.log(v.n, v.xs.length);
         """
         if len(text) > MAX_DECODE_CHARS:
-            raise SpellError("invalid_argument", f"JSON text of {len(text)} characters is larger than the "
-                                                 f"{MAX_DECODE_CHARS} characters JSON.decode accepts")
+            raise SpellError(
+                "invalid_argument",
+                f"JSON text of {len(text)} characters is larger than the "
+                f"{MAX_DECODE_CHARS} characters JSON.decode accepts",
+            )
         containers = text.count("[") + text.count("{")
         if containers > MAX_DECODE_CONTAINERS:
-            raise SpellError("invalid_argument", f"JSON text with more than {MAX_DECODE_CONTAINERS} arrays and "
-                                                 "objects is too large to decode")
+            raise SpellError(
+                "invalid_argument",
+                f"JSON text with more than {MAX_DECODE_CONTAINERS} arrays and objects is too large to decode",
+            )
         try:
             value = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as e:
-            raise SpellError("invalid_argument",
-                             f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+            raise SpellError(
+                "invalid_argument", f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
+            ) from None
         return value
 
     @inline
@@ -111,5 +123,3 @@ class JSONBridge(Bridge):
 
 def _reject_constant(name: str) -> float:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
-
-

@@ -3,6 +3,7 @@
 Nothing here imports litellm at module import time: :func:`get_litellm` does, once per process, after setting
 ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (otherwise litellm tries to download its cost map).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,20 @@ _lock = threading.Lock()
 _litellm: Any = None
 
 #: Keys whose values never appear in spans, logs, cassettes or errors.
-SECRET_KEYS = ("api_key", "apikey", "authorization", "x-api-key", "api-key", "headers", "extra_headers",
-               "aws_secret_access_key", "aws_session_token", "client_secret", "password", "token")
+SECRET_KEYS = (
+    "api_key",
+    "apikey",
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "headers",
+    "extra_headers",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "client_secret",
+    "password",
+    "token",
+)
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+", re.I)
 _SK = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}")
@@ -86,6 +99,7 @@ def get_litellm() -> Any:
                 litellm.telemetry = False
                 litellm.disable_hf_tokenizer_download = True  # token counts never fetch tokenizers from the network
                 from app.bridges.offline_provider import register  # noqa: PLC0415
+
                 register(litellm)
                 logging.getLogger("LiteLLM").setLevel(logging.ERROR)
                 _litellm = litellm
@@ -183,8 +197,10 @@ def _secret_values() -> list[str]:
     data = os.environ._data  # type: ignore[attr-defined]  # the raw mapping: hashing it is ~2 µs, decoding every item ~40 µs
     fingerprint = hash(frozenset(data.items()))
     if _secrets_cache[0] != fingerprint:
-        _secrets_cache = (fingerprint, [v for k, v in os.environ.items()
-                                        if _SECRET_ENV.search(k) and v and len(v) >= 8])
+        _secrets_cache = (
+            fingerprint,
+            [v for k, v in os.environ.items() if _SECRET_ENV.search(k) and v and len(v) >= 8],
+        )
     return _secrets_cache[1]
 
 
@@ -207,8 +223,9 @@ def redact(value: Any, depth: int = 0, secrets: list[str] | None = None) -> Any:
     if depth > 50:
         return "…"
     if isinstance(value, dict):
-        return {k: ("***" if str(k).lower() in SECRET_KEYS else redact(v, depth + 1, secrets))
-                for k, v in value.items()}
+        return {
+            k: ("***" if str(k).lower() in SECRET_KEYS else redact(v, depth + 1, secrets)) for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [redact(v, depth + 1, secrets) for v in value]
     if isinstance(value, str):
@@ -268,8 +285,10 @@ def map_exception(exc: BaseException, model: str = "") -> SpellError:
     if re.search(r"Missing credentials|Missing \w+ API Key|api_key client option must be set", message, re.I):
         code = "authentication"  # no key configured: raised before any request, never worth retrying
         provider = provider_of(model) if model else "the provider"
-        message = (f"no API key for {provider}: add it in Settings → Providers (kept in the OS keyring, also used "
-                   f"by llmspell) or set {provider.upper()}_API_KEY in the environment")
+        message = (
+            f"no API key for {provider}: add it in Settings → Providers (kept in the OS keyring, also used "
+            f"by llmspell) or set {provider.upper()}_API_KEY in the environment"
+        )
     if code == "provider" and ("APIConnectionError" in message or "Connection error" in message):
         code = "network"  # litellm reports dropped connections (also mid-stream) as 500s or fallback errors
     if isinstance(exc, TimeoutError):

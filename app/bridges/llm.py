@@ -1,4 +1,5 @@
 """``LLM``: completions, chat, streaming, structured output, embeddings and token counts through litellm."""
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,10 @@ def tool_specs(ctx: Any, entries: list[Any], where: str) -> list[dict[str, Any]]
             schema = check_tool_schema(entry["name"], entry.get("parameters", entry.get("schema")))
             specs.append(ToolDef(entry["name"], str(entry.get("description", "")), schema, lambda a: None).openai())
         else:
-            raise SpellError("invalid_argument", f"{where}: each tool must be a registered tool name or a table "
-                                                 "{name, description, parameters}")
+            raise SpellError(
+                "invalid_argument",
+                f"{where}: each tool must be a registered tool name or a table {{name, description, parameters}}",
+            )
     return specs
 
 
@@ -99,8 +102,7 @@ class LLMBridge(Bridge):
             console.log(answer);
         """
         opts = opts or {}
-        result = client_of(self.ctx).chat(prompt_messages(prompt, opts.get("system")), opts,
-                                          caller="LLM.complete")
+        result = client_of(self.ctx).chat(prompt_messages(prompt, opts.get("system")), opts, caller="LLM.complete")
         return result.content or ""
 
     def chat(self, messages: list[ChatMessage], opts: ChatOptions | None = None) -> ChatMessage:
@@ -138,8 +140,13 @@ class LLMBridge(Bridge):
         opts = opts or {}
         msgs = with_system(to_openai_messages(messages, "LLM.chat", self.ctx.limits), opts.get("system"))
         tools = tool_specs(self.ctx, opts.get("tools") or [], "LLM.chat") or None
-        result = client_of(self.ctx).chat(msgs, opts, caller="LLM.chat", tools=tools,
-                                          tool_choice=_tool_choice(opts.get("tool_choice")) if tools else None)
+        result = client_of(self.ctx).chat(
+            msgs,
+            opts,
+            caller="LLM.chat",
+            tools=tools,
+            tool_choice=_tool_choice(opts.get("tool_choice")) if tools else None,
+        )
         return result.spell_message()  # type: ignore[return-value]
 
     def stream(self, input: str | list[ChatMessage], on_chunk: Callback, opts: LLMOptions | None = None) -> str:
@@ -214,8 +221,9 @@ class LLMBridge(Bridge):
         """
         opts = opts or {}
         check_schema(schema, "LLM.structured")
-        return structured(client_of(self.ctx), prompt_messages(prompt, opts.get("system")), schema, opts,
-                          "LLM.structured")
+        return structured(
+            client_of(self.ctx), prompt_messages(prompt, opts.get("system")), schema, opts, "LLM.structured"
+        )
 
     def embed(self, texts: str | list[str], opts: EmbedOptions | None = None) -> list[Any]:
         """Turn texts into embedding vectors.

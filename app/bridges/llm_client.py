@@ -5,6 +5,7 @@ Every LLM call of every bridge (``LLM``, ``Agent``, ``Workflow`` prompt steps) g
 hooks, traces, cassettes, usage and error mapping are the same everywhere. Thread-safe: parallel workflow steps
 call it from several host threads at once.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -64,8 +65,15 @@ class LLMClient:
         self._cassette: Cassette | None = None
         self._cassette_loaded = False
         self._lock = threading.Lock()
-        self._usage: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
-                                       "cost": 0.0, "calls": 0, "cache_hits": 0, "by_model": {}}
+        self._usage: dict[str, Any] = {
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+            "cost": 0.0,
+            "calls": 0,
+            "cache_hits": 0,
+            "by_model": {},
+        }
         self._providers: _Providers | None = None
 
     # settings --------------------------------------------------------------------------------------------------
@@ -105,8 +113,10 @@ class LLMClient:
             u["cost"] += result.cost
             u["calls"] += 1
             u["cache_hits"] += 1 if result.cached else 0
-            m = u["by_model"].setdefault(result.model or "?", {"prompt_tokens": 0, "completion_tokens": 0,
-                                                                "total_tokens": 0, "cost": 0.0, "calls": 0})
+            m = u["by_model"].setdefault(
+                result.model or "?",
+                {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0, "calls": 0},
+            )
             for k in ("prompt_tokens", "completion_tokens", "total_tokens"):
                 m[k] += int(result.usage.get(k, 0) or 0)
             m["cost"] += result.cost
@@ -119,17 +129,27 @@ class LLMClient:
             return u
 
     # chat ------------------------------------------------------------------------------------------------------
-    def chat(self, messages: list[dict[str, Any]], opts: LLMOptions | None, *, caller: str,
-             tools: list[dict[str, Any]] | None = None, tool_choice: Any = None,
-             response_format: dict[str, Any] | None = None,
-             on_chunk: Callable[[str], Any] | None = None) -> LLMResult:
+    def chat(
+        self,
+        messages: list[dict[str, Any]],
+        opts: LLMOptions | None,
+        *,
+        caller: str,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: Any = None,
+        response_format: dict[str, Any] | None = None,
+        on_chunk: Callable[[str], Any] | None = None,
+    ) -> LLMResult:
         """One chat completion through the whole pipeline. ``messages`` are in OpenAI shape."""
         opts = opts or {}
         model = str(opts.get("model") or self.default_model())
         params = {k: opts[k] for k in SAMPLING_KEYS if opts.get(k) is not None}  # type: ignore[literal-required]
         line = self.ctx.call_line()
-        hooked = self.hooks.run("before_llm", {"model": model, "messages": spell_messages(messages),
-                                              "params": params, "caller": caller}, subject=model)
+        hooked = self.hooks.run(
+            "before_llm",
+            {"model": model, "messages": spell_messages(messages), "params": params, "caller": caller},
+            subject=model,
+        )
         if hooked.skipped:
             return self._substitute(hooked.result, model)
         model = str(hooked.payload["model"])
@@ -138,8 +158,11 @@ class LLMClient:
         # A hook may tune sampling, never where the request goes or which credentials it carries.
         refused = sorted(k for k in params if k not in SAMPLING_KEYS)
         if refused:
-            raise SpellError("invalid_argument", f"before_llm hook: request field(s) {', '.join(refused)} cannot "
-                                                 f"be set by a hook (allowed: {', '.join(SAMPLING_KEYS)})")
+            raise SpellError(
+                "invalid_argument",
+                f"before_llm hook: request field(s) {', '.join(refused)} cannot "
+                f"be set by a hook (allowed: {', '.join(SAMPLING_KEYS)})",
+            )
         body: dict[str, Any] = {"messages": messages, **params}
         if tools:
             body["tools"] = tools
@@ -151,18 +174,32 @@ class LLMClient:
         cassette = self.cassette() if mocked is None else None
         if mocked is None and (cassette is None or cassette.mode != "replay"):
             get_litellm()  # import (seconds, once per process) before the span starts, not inside it
-        span = self.tracer.start("llm", caller, file=self.ctx.spell_path, line=line, model=model,
-                                 request={**body, "stream": on_chunk is not None})
+        span = self.tracer.start(
+            "llm",
+            caller,
+            file=self.ctx.spell_path,
+            line=line,
+            model=model,
+            request={**body, "stream": on_chunk is not None},
+        )
         try:
             if mocked is not None:
                 result = _mocked_result(mocked, model, on_chunk)
             else:
                 result = self._with_fallbacks(model, body, opts, on_chunk, caller)
             if self.hooks.has("after_llm"):
-                after = self.hooks.run("after_llm", {
-                    "model": result.model or model, "messages": spell_messages(messages), "content": result.content,
-                    "tool_calls": [spell_tool_call(c) for c in result.tool_calls], "usage": result.usage,
-                    "cost": result.cost}, subject=model)
+                after = self.hooks.run(
+                    "after_llm",
+                    {
+                        "model": result.model or model,
+                        "messages": spell_messages(messages),
+                        "content": result.content,
+                        "tool_calls": [spell_tool_call(c) for c in result.tool_calls],
+                        "usage": result.usage,
+                        "cost": result.cost,
+                    },
+                    subject=model,
+                )
                 result.content = after.payload.get("content")
                 result.tool_calls = [openai_tool_call(c) for c in after.payload.get("tool_calls") or []]
         except SpellError as e:
@@ -174,8 +211,12 @@ class LLMClient:
             self.tracer.end(span, error=err)
             raise err from None
         self._account(result)
-        response: dict[str, Any] = {"content": result.content, "tool_calls": result.tool_calls,
-                    "finish_reason": result.finish_reason, "attempts": result.attempts}
+        response: dict[str, Any] = {
+            "content": result.content,
+            "tool_calls": result.tool_calls,
+            "finish_reason": result.finish_reason,
+            "attempts": result.attempts,
+        }
         if result.first_chunk_s is not None:
             response["first_chunk_s"] = result.first_chunk_s
         if result.cached:
@@ -184,18 +225,21 @@ class LLMClient:
             response["rate_wait_s"] = round(result.rate_wait_s, 3)
         if result.mocked:
             response["mocked"] = True
-        self.tracer.end(span, response=response,
-                        tokens=result.tokens(), cost=result.cost, model=result.model or model)
+        self.tracer.end(span, response=response, tokens=result.tokens(), cost=result.cost, model=result.model or model)
         return result
 
     def _substitute(self, value: Any, model: str) -> LLMResult:
         if isinstance(value, dict):
-            return LLMResult(content=value.get("content"),
-                             tool_calls=[openai_tool_call(c) for c in value.get("tool_calls") or []], model=model)
+            return LLMResult(
+                content=value.get("content"),
+                tool_calls=[openai_tool_call(c) for c in value.get("tool_calls") or []],
+                model=model,
+            )
         return LLMResult(content="" if value is None else str(value), model=model)
 
-    def _with_fallbacks(self, model: str, body: dict[str, Any], opts: LLMOptions,
-                        on_chunk: Callable[[str], Any] | None, caller: str) -> LLMResult:
+    def _with_fallbacks(
+        self, model: str, body: dict[str, Any], opts: LLMOptions, on_chunk: Callable[[str], Any] | None, caller: str
+    ) -> LLMResult:
         models = [model] + [str(m) for m in opts.get("fallbacks") or []]
         errors: list[str] = []
         for i, m in enumerate(models):
@@ -204,15 +248,17 @@ class LLMClient:
             except SpellError as e:
                 if e.code == "cancelled" or i == len(models) - 1 or getattr(e, "partial", False):
                     if errors:
-                        raise SpellError(e.code, f"{e.message} (after fallbacks: {'; '.join(errors)})",
-                                         e.retryable) from None
+                        raise SpellError(
+                            e.code, f"{e.message} (after fallbacks: {'; '.join(errors)})", e.retryable
+                        ) from None
                     raise
                 errors.append(f"{m}: {e.code}")
                 log.info("model %s failed (%s); falling back to %s", m, e.code, models[i + 1])
         raise AssertionError("unreachable")
 
-    def _with_retries(self, model: str, body: dict[str, Any], opts: LLMOptions,
-                      on_chunk: Callable[[str], Any] | None, caller: str) -> LLMResult:
+    def _with_retries(
+        self, model: str, body: dict[str, Any], opts: LLMOptions, on_chunk: Callable[[str], Any] | None, caller: str
+    ) -> LLMResult:
         retries = int(opts.get("retries", self.settings.get("retries", DEFAULT_RETRIES)))
         attempts: list[dict[str, Any]] = []
         for attempt in range(retries + 1):
@@ -239,7 +285,7 @@ class LLMClient:
         if hinted is not None:
             return min(cap, float(hinted))
         base = float(self.settings.get("retry_base_delay", 0.5))
-        return min(cap, base * (2 ** attempt)) * (0.5 + random.random() / 2)
+        return min(cap, base * (2**attempt)) * (0.5 + random.random() / 2)
 
     def _where(self, caller: str) -> str:
         line = self.ctx.call_line()
@@ -249,8 +295,9 @@ class LLMClient:
         if self.ctx.call_cancelled().is_set():
             raise SpellError("cancelled", "the run was cancelled")
 
-    def _once(self, model: str, body: dict[str, Any], opts: LLMOptions,
-              on_chunk: Callable[[str], Any] | None, caller: str) -> LLMResult:
+    def _once(
+        self, model: str, body: dict[str, Any], opts: LLMOptions, on_chunk: Callable[[str], Any] | None, caller: str
+    ) -> LLMResult:
         cassette = self.cassette()
         request = normalise("stream" if on_chunk is not None else "chat", model, body) if cassette else {}
         if cassette is not None and cassette.mode == "replay":
@@ -278,8 +325,9 @@ class LLMClient:
             shared_cache().put(cache_key, result.to_record())
         return result
 
-    def _sent(self, model: str, body: dict[str, Any], opts: LLMOptions,
-              on_chunk: Callable[[str], Any] | None) -> LLMResult:
+    def _sent(
+        self, model: str, body: dict[str, Any], opts: LLMOptions, on_chunk: Callable[[str], Any] | None
+    ) -> LLMResult:
         """Check the budgets, wait for the rate limit, send, and account for what it cost."""
         providers = self.providers()
         alias = providers.alias(model)
@@ -339,8 +387,9 @@ class LLMClient:
         router = self.providers().router
         return router.completion if router is not None and router.is_alias(model) else litellm.completion
 
-    def _litellm_call(self, model: str, body: dict[str, Any], opts: LLMOptions,
-                      on_chunk: Callable[[str], Any] | None) -> LLMResult:
+    def _litellm_call(
+        self, model: str, body: dict[str, Any], opts: LLMOptions, on_chunk: Callable[[str], Any] | None
+    ) -> LLMResult:
         litellm = get_litellm()
         ensure_thread_loop()
         kwargs = self._call_kwargs(model, body, opts)
@@ -359,8 +408,7 @@ class LLMClient:
             raise _mapped(e, model) from None
         return _result_from_response(litellm, resp, model)
 
-    def _stream(self, litellm: Any, model: str, kwargs: dict[str, Any],
-                on_chunk: Callable[[str], Any]) -> LLMResult:
+    def _stream(self, litellm: Any, model: str, kwargs: dict[str, Any], on_chunk: Callable[[str], Any]) -> LLMResult:
         pieces: list[str] = []
         chunks: list[Any] = []
         stream = None
@@ -388,8 +436,7 @@ class LLMClient:
                 err.partial = True  # type: ignore[attr-defined]
             raise err from None
         finally:
-            close = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None),
-                                                                "close", None)
+            close = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None), "close", None)
             if callable(close):
                 try:
                     close()
@@ -406,8 +453,14 @@ class LLMClient:
     def embed(self, texts: list[str], opts: dict[str, Any] | None, caller: str) -> list[list[float]]:
         opts = opts or {}
         model = str(opts.get("model") or self.embedding_model())
-        span = self.tracer.start("embedding", caller, file=self.ctx.spell_path, line=self.ctx.call_line(),
-                                 model=model, request={"input": texts})
+        span = self.tracer.start(
+            "embedding",
+            caller,
+            file=self.ctx.spell_path,
+            line=self.ctx.call_line(),
+            model=model,
+            request={"input": texts},
+        )
         try:
             vectors, usage, cost = self._embed_retrying(model, texts, opts)
         except SpellError as e:
@@ -415,13 +468,17 @@ class LLMClient:
             self.hooks.notify_error(e, caller)
             raise
         self._account(LLMResult(content=None, usage=usage, cost=cost, model=model))
-        self.tracer.end(span, response={"count": len(vectors), "dimensions": len(vectors[0]) if vectors else 0},
-                        tokens={"prompt": usage.get("prompt_tokens", 0), "completion": 0,
-                                "total": usage.get("total_tokens", 0)}, cost=cost)
+        self.tracer.end(
+            span,
+            response={"count": len(vectors), "dimensions": len(vectors[0]) if vectors else 0},
+            tokens={"prompt": usage.get("prompt_tokens", 0), "completion": 0, "total": usage.get("total_tokens", 0)},
+            cost=cost,
+        )
         return vectors
 
-    def _embed_retrying(self, model: str, texts: list[str], opts: dict[str, Any]
-                        ) -> tuple[list[list[float]], dict[str, int], float]:
+    def _embed_retrying(
+        self, model: str, texts: list[str], opts: dict[str, Any]
+    ) -> tuple[list[list[float]], dict[str, int], float]:
         retries = int(opts.get("retries", self.settings.get("retries", DEFAULT_RETRIES)))
         request = normalise("embed", model, {"input": texts})
         cassette = self.cassette()
@@ -431,8 +488,9 @@ class LLMClient:
                 if cassette is not None and cassette.mode == "replay":
                     rec = cassette.lookup(request, self._where("LLM.embed"))
                     if "error" in rec:
-                        raise SpellError(rec["error"]["code"], rec["error"]["message"],
-                                         rec["error"].get("retryable", False))
+                        raise SpellError(
+                            rec["error"]["code"], rec["error"]["message"], rec["error"].get("retryable", False)
+                        )
                     return rec["vectors"], rec.get("usage") or {}, float(rec.get("cost") or 0.0)
                 vectors, usage, cost = self._embed_once(model, texts, opts)
                 if cassette is not None:
@@ -447,14 +505,19 @@ class LLMClient:
                     raise SpellError("cancelled", "run cancelled while waiting to retry") from None
         raise AssertionError("unreachable")
 
-    def _embed_once(self, model: str, texts: list[str], opts: dict[str, Any]
-                    ) -> tuple[list[list[float]], dict[str, int], float]:
+    def _embed_once(
+        self, model: str, texts: list[str], opts: dict[str, Any]
+    ) -> tuple[list[list[float]], dict[str, int], float]:
         litellm = get_litellm()
         ensure_thread_loop()
-        kwargs: dict[str, Any] = {"model": model, "input": texts, "num_retries": 0, "max_retries": 0,
-                                  "drop_params": True,
-                                  "timeout": float(opts.get("timeout") or self.settings.get("timeout")
-                                                   or DEFAULT_TIMEOUT)}
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "input": texts,
+            "num_retries": 0,
+            "max_retries": 0,
+            "drop_params": True,
+            "timeout": float(opts.get("timeout") or self.settings.get("timeout") or DEFAULT_TIMEOUT),
+        }
         router = self.providers().router
         embed = router.embedding if router is not None and router.is_alias(model) else litellm.embedding
         base = self.api_base(model) if embed is litellm.embedding else None
@@ -478,8 +541,14 @@ def _mocked_result(reply: dict[str, Any], model: str, on_chunk: Callable[[str], 
     content, calls = reply.get("content"), list(reply.get("tool_calls") or [])
     if on_chunk is not None and content:
         on_chunk(content)
-    return LLMResult(content=content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop",
-                     model=model, chunks=[content] if on_chunk is not None and content else None, mocked=True)
+    return LLMResult(
+        content=content,
+        tool_calls=calls,
+        finish_reason="tool_calls" if calls else "stop",
+        model=model,
+        chunks=[content] if on_chunk is not None and content else None,
+        mocked=True,
+    )
 
 
 def _abortable_completion(litellm: Any, kwargs: dict[str, Any], cancelled: threading.Event) -> Any:
@@ -517,8 +586,15 @@ class _Providers:
         forced = settings.get("cache")  # --cache / --no-cache
         cache = forced if isinstance(forced, bool) else bool(config.cache)
         max_cost, max_tokens = settings.get("max_cost"), settings.get("max_tokens")
-        return cls(config, cache, Budget(config, float(max_cost) if max_cost is not None else None,
-                                         int(max_tokens) if max_tokens is not None else None))
+        return cls(
+            config,
+            cache,
+            Budget(
+                config,
+                float(max_cost) if max_cost is not None else None,
+                int(max_tokens) if max_tokens is not None else None,
+            ),
+        )
 
     @property
     def router(self) -> ProviderRouter | None:
@@ -558,11 +634,15 @@ def _result_from_response(litellm: Any, resp: Any, model: str) -> LLMResult:
     calls = []
     for c in getattr(message, "tool_calls", None) or []:
         fn = c.function
-        calls.append({"id": c.id, "type": "function",
-                      "function": {"name": fn.name, "arguments": fn.arguments or "{}"}})
-    return LLMResult(content=message.content, tool_calls=calls, finish_reason=choice.finish_reason or "stop",
-                     usage=_usage_dict(getattr(resp, "usage", None)), cost=_cost(litellm, resp),
-                     model=model)
+        calls.append({"id": c.id, "type": "function", "function": {"name": fn.name, "arguments": fn.arguments or "{}"}})
+    return LLMResult(
+        content=message.content,
+        tool_calls=calls,
+        finish_reason=choice.finish_reason or "stop",
+        usage=_usage_dict(getattr(resp, "usage", None)),
+        cost=_cost(litellm, resp),
+        model=model,
+    )
 
 
 def _cost(litellm: Any, resp: Any) -> float:

@@ -3,6 +3,7 @@
 Spells see tool calls as ``{id, name, arguments}`` with ``arguments`` a table; litellm (OpenAI shape) wants
 ``{id, type = "function", function = {name, arguments = JSON text}}``. Both shapes are accepted on the way in.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,34 +39,47 @@ SAMPLING_KEYS = ("temperature", "max_tokens", "stop", "seed")
 @dataclass
 class LLMResult:
     """One model answer, normalised."""
+
     content: str | None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)  # OpenAI shape
     finish_reason: str = "stop"
-    usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0,
-                                                            "total_tokens": 0})
+    usage: dict[str, int] = field(
+        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    )
     cost: float = 0.0
     model: str = ""
     chunks: list[str] | None = None
     first_chunk_s: float | None = None  # streams: seconds from the request to the first text
     attempts: list[dict[str, Any]] = field(default_factory=list)
-    cached: bool = False                # answered from the response cache
-    rate_wait_s: float = 0.0            # time spent waiting for the rate limit
+    cached: bool = False  # answered from the response cache
+    rate_wait_s: float = 0.0  # time spent waiting for the rate limit
     mocked: bool = False  # a test's Mock.llm answered, not the model
 
     def to_record(self) -> dict[str, Any]:
         """The cassette form."""
-        rec: dict[str, Any] = {"content": self.content, "tool_calls": self.tool_calls,
-                               "finish_reason": self.finish_reason, "usage": self.usage, "cost": self.cost,
-                               "model": self.model}
+        rec: dict[str, Any] = {
+            "content": self.content,
+            "tool_calls": self.tool_calls,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "cost": self.cost,
+            "model": self.model,
+        }
         if self.chunks is not None:
             rec["chunks"] = self.chunks
         return rec
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> LLMResult:
-        return cls(content=rec.get("content"), tool_calls=list(rec.get("tool_calls") or []),
-                   finish_reason=rec.get("finish_reason") or "stop", usage=dict(rec.get("usage") or {}),
-                   cost=float(rec.get("cost") or 0.0), model=rec.get("model") or "", chunks=rec.get("chunks"))
+        return cls(
+            content=rec.get("content"),
+            tool_calls=list(rec.get("tool_calls") or []),
+            finish_reason=rec.get("finish_reason") or "stop",
+            usage=dict(rec.get("usage") or {}),
+            cost=float(rec.get("cost") or 0.0),
+            model=rec.get("model") or "",
+            chunks=rec.get("chunks"),
+        )
 
     def openai_message(self) -> dict[str, Any]:
         msg: dict[str, Any] = {"role": "assistant", "content": self.content}
@@ -80,9 +94,11 @@ class LLMResult:
         return msg
 
     def tokens(self) -> dict[str, int]:
-        return {"prompt": int(self.usage.get("prompt_tokens", 0) or 0),
-                "completion": int(self.usage.get("completion_tokens", 0) or 0),
-                "total": int(self.usage.get("total_tokens", 0) or 0)}
+        return {
+            "prompt": int(self.usage.get("prompt_tokens", 0) or 0),
+            "completion": int(self.usage.get("completion_tokens", 0) or 0),
+            "total": int(self.usage.get("total_tokens", 0) or 0),
+        }
 
 
 def spell_tool_call(call: dict[str, Any]) -> dict[str, Any]:
@@ -104,9 +120,11 @@ def openai_tool_call(call: dict[str, Any]) -> dict[str, Any]:
             fn["arguments"] = json.dumps(fn.get("arguments") or {})
         return {"id": call.get("id"), "type": "function", "function": fn}
     args = call.get("arguments")
-    return {"id": call.get("id"), "type": "function",
-            "function": {"name": call.get("name"),
-                         "arguments": args if isinstance(args, str) else json.dumps(args or {})}}
+    return {
+        "id": call.get("id"),
+        "type": "function",
+        "function": {"name": call.get("name"), "arguments": args if isinstance(args, str) else json.dumps(args or {})},
+    }
 
 
 def check_content(content: Any, where: str, limits: Any) -> None:
@@ -126,17 +144,26 @@ def check_content(content: Any, where: str, limits: Any) -> None:
                 continue
             if isinstance(url, str) and _url_allowed(url, limits):
                 continue
-            raise SpellError("permission_denied", f"{where}: image URLs must be data: URLs, or http(s) URLs on a "
-                                                  "host this profile allows")
-        raise SpellError("invalid_argument", f"{where}: content parts must be {{type = \"text\", text = ...}} or "
-                                             f"{{type = \"image_url\", image_url = {{url = ...}}}}, got {kind!r}")
+            raise SpellError(
+                "permission_denied",
+                f"{where}: image URLs must be data: URLs, or http(s) URLs on a host this profile allows",
+            )
+        raise SpellError(
+            "invalid_argument",
+            f'{where}: content parts must be {{type = "text", text = ...}} or '
+            f'{{type = "image_url", image_url = {{url = ...}}}}, got {kind!r}',
+        )
 
 
 def _url_allowed(url: str, limits: Any) -> bool:
     from app.bridges.file_tools import host_allowed  # noqa: PLC0415 - small, avoids a module cycle
+
     parts = urllib.parse.urlsplit(url)
-    return (parts.scheme in ("http", "https") and bool(getattr(limits, "allow_http", False))
-            and host_allowed(parts.hostname or "", tuple(getattr(limits, "http_allow", ()) or ())))
+    return (
+        parts.scheme in ("http", "https")
+        and bool(getattr(limits, "allow_http", False))
+        and host_allowed(parts.hostname or "", tuple(getattr(limits, "http_allow", ()) or ()))
+    )
 
 
 def to_openai_messages(messages: Any, where: str, limits: Any = None) -> list[dict[str, Any]]:
@@ -153,8 +180,9 @@ def to_openai_messages(messages: Any, where: str, limits: Any = None) -> list[di
             raise SpellError("invalid_argument", f"{where}: message {i} must be a table with role and content")
         role = m.get("role")
         if role not in ROLES:
-            raise SpellError("invalid_argument", f"{where}: message {i} has role {role!r} "
-                                                 f"(expected one of {', '.join(ROLES)})")
+            raise SpellError(
+                "invalid_argument", f"{where}: message {i} has role {role!r} (expected one of {', '.join(ROLES)})"
+            )
         msg: dict[str, Any] = {"role": role, "content": m.get("content")}
         if role != "assistant" and msg["content"] is None:
             raise SpellError("invalid_argument", f"{where}: message {i} ({role}) has no content")

@@ -1,4 +1,5 @@
 """``Log``: levelled messages to the run console (and to the CLI's standard error)."""
+
 from __future__ import annotations
 
 import logging
@@ -14,6 +15,7 @@ def _text(message: Any, data: Any) -> str:
     text = message if isinstance(message, str) else repr(message)
     if data is not None:
         import json
+
         text += " " + json.dumps(data, ensure_ascii=False, default=str)
     return text
 

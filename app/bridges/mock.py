@@ -6,6 +6,7 @@ cassette or calls litellm; the tool runner asks :func:`mocked_tool` before it ru
 while a test runs last until that test ends; mocks made outside any test (at the top of the file) last for the
 whole file. The newest matching mock answers.
 """
+
 from __future__ import annotations
 
 import json
@@ -112,8 +113,7 @@ def _matches(match: str | Callback | None, request: dict[str, Any]) -> bool:
     if match is None:
         return True
     if isinstance(match, str):
-        haystack = "\n".join(str(m.get("content") or "") for m in request.get("messages") or []
-                             if isinstance(m, dict))
+        haystack = "\n".join(str(m.get("content") or "") for m in request.get("messages") or [] if isinstance(m, dict))
         return match in haystack
     try:
         return bool(match(request))
@@ -133,10 +133,14 @@ def mocked_reply(ctx: BridgeContext, model: str, messages: list[dict[str, Any]])
     if mocks is None:
         return None
     from app.bridges.llm_types import spell_messages
+
     spell_msgs = spell_messages(messages)
-    request = {"model": model, "prompt": prompt_of(spell_msgs),
-               "system": "\n".join(str(m.get("content") or "") for m in spell_msgs if m.get("role") == "system"),
-               "messages": spell_msgs}
+    request = {
+        "model": model,
+        "prompt": prompt_of(spell_msgs),
+        "system": "\n".join(str(m.get("content") or "") for m in spell_msgs if m.get("role") == "system"),
+        "messages": spell_msgs,
+    }
     reply = mocks.answer(request)
     if reply is _NONE:
         return None
@@ -147,14 +151,18 @@ def reply_record(reply: Any) -> dict[str, Any]:
     """A mock's reply as ``{content, tool_calls}``: a string is the text; a table with ``content`` and/or
     ``tool_calls`` is a whole answer; any other table is structured output (sent as its JSON text)."""
     from app.bridges.llm_types import openai_tool_call
+
     if reply is None:
         return {"content": "", "tool_calls": []}
     if isinstance(reply, str):
         return {"content": reply, "tool_calls": []}
     if isinstance(reply, (int, float, bool)):
         return {"content": json.dumps(reply), "tool_calls": []}
-    if isinstance(reply, dict) and ("content" in reply or "tool_calls" in reply) and \
-            set(reply) <= {"content", "tool_calls"}:
+    if (
+        isinstance(reply, dict)
+        and ("content" in reply or "tool_calls" in reply)
+        and set(reply) <= {"content", "tool_calls"}
+    ):
         calls = reply.get("tool_calls") or []
         if not isinstance(calls, list) or not all(isinstance(c, dict) for c in calls):
             raise SpellError("invalid_argument", "a mock reply's tool_calls must be a list of {name, arguments}")
@@ -180,6 +188,7 @@ def begin_test(ctx: BridgeContext) -> None:
     """A test of a test run starts: fresh State and Event scopes, the previous test's mocks removed."""
     from app.bridges.state import MemoryStateStore
     from app.bridges.trace import Tracer
+
     ctx.services.pop("events", None)
     ctx.services["state"] = MemoryStateStore(ctx)
     tracer = ctx.service("tracer", Tracer)
@@ -279,6 +288,7 @@ class MockBridge(Bridge):
             answer := LLM.complete("hi")  // the model answers again
         """
         from app.bridges.trace import Tracer
+
         self._registry().reset(self.ctx.service("tracer", Tracer).count())
 
     def calls(self) -> list[CallRecord]:
@@ -302,5 +312,6 @@ class MockBridge(Bridge):
             assert.equal("Summarise this text", Mock.calls()[0].prompt)
         """
         from app.bridges.trace import Tracer
+
         tracer = self.ctx.service("tracer", Tracer)
         return self._registry().calls(tracer.spans())

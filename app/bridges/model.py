@@ -1,5 +1,6 @@
 """``Model``: what models exist, what they can do and cost (litellm's bundled model map), and which providers
 have credentials configured (names of environment variables only, never their values)."""
+
 from __future__ import annotations
 
 import logging
@@ -78,8 +79,13 @@ class ModelBridge(Bridge):
         if want != "offline" and (want is None or o.get("all") or configured(want)):
             for key, entry in get_litellm().model_cost.items():
                 provider = entry.get("litellm_provider") or ""
-                if (entry.get("mode") != mode or not provider or provider == "offline"
-                        or (want and provider != want) or (not o.get("all") and not configured(provider))):
+                if (
+                    entry.get("mode") != mode
+                    or not provider
+                    or provider == "offline"
+                    or (want and provider != want)
+                    or (not o.get("all") and not configured(provider))
+                ):
                     continue
                 out.append({"name": _entry_name(key, provider), "provider": provider, "mode": mode})
         return sorted(out, key=lambda m: m["name"])  # type: ignore[arg-type]
@@ -107,15 +113,19 @@ class ModelBridge(Bridge):
             raise SpellError("not_found", f"no model {model!r} in litellm's model map") from None
         provider = entry.get("litellm_provider") or provider_of(model)
         return {
-            "name": model, "provider": provider, "mode": entry.get("mode"),
+            "name": model,
+            "provider": provider,
+            "mode": entry.get("mode"),
             "context_window": entry.get("max_input_tokens") or entry.get("max_tokens"),
             "max_output_tokens": entry.get("max_output_tokens"),
             "input_cost_per_token": entry.get("input_cost_per_token") or 0.0,
             "output_cost_per_token": entry.get("output_cost_per_token") or 0.0,
-            "supports": {"tools": bool(entry.get("supports_function_calling")),
-                         "response_schema": bool(entry.get("supports_response_schema")) or is_offline(model),
-                         "vision": bool(entry.get("supports_vision")),
-                         "system_messages": entry.get("supports_system_messages") is not False},
+            "supports": {
+                "tools": bool(entry.get("supports_function_calling")),
+                "response_schema": bool(entry.get("supports_response_schema")) or is_offline(model),
+                "vision": bool(entry.get("supports_vision")),
+                "system_messages": entry.get("supports_system_messages") is not False,
+            },
             "configured": configured(provider),
         }
 
@@ -156,10 +166,19 @@ class ModelBridge(Bridge):
         led = ledger()
         today, month = led.by_model("day"), led.by_model("month")
         budget = client.providers().budget
-        return {"run": run, "today": today, "month": month, "today_total": sum(today.values()),
-                "month_total": sum(month.values()),
-                "budget": {"daily_usd": budget.config.budget.daily_usd, "monthly_usd": budget.config.budget.monthly_usd,
-                           "max_cost": budget.max_cost, "max_tokens": budget.max_tokens}}
+        return {
+            "run": run,
+            "today": today,
+            "month": month,
+            "today_total": sum(today.values()),
+            "month_total": sum(month.values()),
+            "budget": {
+                "daily_usd": budget.config.budget.daily_usd,
+                "monthly_usd": budget.config.budget.monthly_usd,
+                "max_cost": budget.max_cost,
+                "max_tokens": budget.max_tokens,
+            },
+        }
 
     def default(self) -> str:
         """The model used when a call names none.

@@ -29,6 +29,7 @@ text in the same syntax); the project file wins per alias. Example::
 
 Spells keep calling ``LLM.complete(p, {model = "smart"})``. Nothing here imports litellm.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,9 +58,10 @@ class ModelConfigError(ValueError):
 @dataclass(frozen=True)
 class Deployment:
     """One place a model alias can be served from."""
-    model: str                      # litellm model name, e.g. "openai/gpt-4o-mini"
+
+    model: str  # litellm model name, e.g. "openai/gpt-4o-mini"
     api_base: str | None = None
-    key: str | None = None          # "env:NAME" or "keyring:PROVIDER"
+    key: str | None = None  # "env:NAME" or "keyring:PROVIDER"
     rpm: int | None = None
     tpm: int | None = None
     timeout: float | None = None
@@ -68,6 +70,7 @@ class Deployment:
 @dataclass(frozen=True)
 class ModelAlias:
     """A name spells use, served by one or more deployments through litellm's Router."""
+
     name: str
     deployments: tuple[Deployment, ...]
     strategy: str = "simple-shuffle"
@@ -90,6 +93,7 @@ class ModelAlias:
 @dataclass(frozen=True)
 class Limit:
     """Spending limits in USD for a day and a month (None: none)."""
+
     daily_usd: float | None = None
     monthly_usd: float | None = None
 
@@ -97,8 +101,9 @@ class Limit:
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything the provider layer reads."""
+
     aliases: dict[str, ModelAlias] = field(default_factory=dict)
-    cache: bool | None = None                                   # None: not set here
+    cache: bool | None = None  # None: not set here
     budget: Limit = Limit()
     model_budgets: dict[str, Limit] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
@@ -152,10 +157,13 @@ def merge(base: ModelConfig, over: ModelConfig) -> ModelConfig:
     return ModelConfig(
         aliases={**base.aliases, **over.aliases},
         cache=over.cache if over.cache is not None else base.cache,
-        budget=Limit(over.budget.daily_usd if over.budget.daily_usd is not None else base.budget.daily_usd,
-                     over.budget.monthly_usd if over.budget.monthly_usd is not None else base.budget.monthly_usd),
+        budget=Limit(
+            over.budget.daily_usd if over.budget.daily_usd is not None else base.budget.daily_usd,
+            over.budget.monthly_usd if over.budget.monthly_usd is not None else base.budget.monthly_usd,
+        ),
         model_budgets={**base.model_budgets, **over.model_budgets},
-        sources=base.sources + over.sources)
+        sources=base.sources + over.sources,
+    )
 
 
 def parse_sections(data: dict[str, Any], source: str, trusted_hosts: set[str] | None = None) -> ModelConfig:
@@ -174,12 +182,15 @@ def parse_sections(data: dict[str, Any], source: str, trusted_hosts: set[str] | 
                     raise ModelConfigError(
                         f"{source}: models.{alias.name}.deployments[{i}].api_base: a project file may point only at "
                         f"this computer (localhost) or at servers your own Settings use — requests carry your API "
-                        f"keys; add {host} to a model alias in Settings to trust it")
+                        f"keys; add {host} to a model alias in Settings to trust it"
+                    )
     for alias in aliases.values():
         for fb in alias.fallbacks:
             if fb not in aliases and "/" not in fb:
-                raise ModelConfigError(f"{source}: models.{alias.name}.fallbacks: {fb!r} is neither an alias here "
-                                       f"nor a provider/model name")
+                raise ModelConfigError(
+                    f"{source}: models.{alias.name}.fallbacks: {fb!r} is neither an alias here "
+                    f"nor a provider/model name"
+                )
     cache_section = data.get("cache")
     cache: bool | None = None
     if cache_section is not None:
@@ -193,9 +204,13 @@ def parse_sections(data: dict[str, Any], source: str, trusted_hosts: set[str] | 
     per_model = budget_section.get("models") or {}
     if not isinstance(per_model, dict):
         raise ModelConfigError(f"{source}: budget.models must be a table of model names")
-    return ModelConfig(aliases=aliases, cache=cache, budget=_limit(budget_section, "budget", source),
-                       model_budgets={str(m): _limit(v, f"budget.models.{m}", source) for m, v in per_model.items()},
-                       sources=(source,))
+    return ModelConfig(
+        aliases=aliases,
+        cache=cache,
+        budget=_limit(budget_section, "budget", source),
+        model_budgets={str(m): _limit(v, f"budget.models.{m}", source) for m, v in per_model.items()},
+        sources=(source,),
+    )
 
 
 def _alias(name: str, spec: Any, source: str) -> ModelAlias:
@@ -231,8 +246,10 @@ def _deployment(d: Any, where: str) -> Deployment:
     key = d.get("key")
     if key is not None and (not isinstance(key, str) or not _KEY_REF.match(key)):
         # Never echo the value: it may be a real key pasted by mistake.
-        raise ModelConfigError(f"{where}.key: must be a reference, \"env:VARIABLE\" or \"keyring:provider\" — "
-                               f"API keys never go into configuration files")
+        raise ModelConfigError(
+            f'{where}.key: must be a reference, "env:VARIABLE" or "keyring:provider" — '
+            f"API keys never go into configuration files"
+        )
     base = d.get("api_base")
     if base is not None and (not isinstance(base, str) or not re.match(r"^https?://", base)):
         raise ModelConfigError(f"{where}.api_base: expected an http(s) URL")
@@ -240,17 +257,25 @@ def _deployment(d: Any, where: str) -> Deployment:
     for label, value in (("rpm", rpm), ("tpm", tpm)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
             raise ModelConfigError(f"{where}.{label}: expected a positive whole number")
-    return Deployment(model=_model_name(d.get("model"), where), api_base=base, key=key, rpm=rpm, tpm=tpm,
-                      timeout=_positive(d.get("timeout"), f"{where}.timeout"))
+    return Deployment(
+        model=_model_name(d.get("model"), where),
+        api_base=base,
+        key=key,
+        rpm=rpm,
+        tpm=tpm,
+        timeout=_positive(d.get("timeout"), f"{where}.timeout"),
+    )
 
 
 def _host(url: str | None) -> str:
     from urllib.parse import urlsplit  # noqa: PLC0415
+
     return (urlsplit(url or "").hostname or "").lower()
 
 
 def _loopback(host: str) -> bool:
     import ipaddress  # noqa: PLC0415
+
     if host == "localhost":
         return True
     try:
@@ -261,7 +286,7 @@ def _loopback(host: str) -> bool:
 
 def _model_name(value: Any, where: str) -> str:
     if not isinstance(value, str) or "/" not in value or value.startswith("/") or value.endswith("/"):
-        raise ModelConfigError(f"{where}: model must be a provider/model name such as \"openai/gpt-4o-mini\"")
+        raise ModelConfigError(f'{where}: model must be a provider/model name such as "openai/gpt-4o-mini"')
     return value
 
 
@@ -269,8 +294,10 @@ def _limit(section: Any, where: str, source: str) -> Limit:
     if not isinstance(section, dict):
         raise ModelConfigError(f"{source}: {where} must be a table (daily_usd = ..., monthly_usd = ...)")
     _known(section, {"daily_usd", "monthly_usd", "models"}, f"{source}: {where}")
-    return Limit(_positive(section.get("daily_usd"), f"{source}: {where}.daily_usd"),
-                 _positive(section.get("monthly_usd"), f"{source}: {where}.monthly_usd"))
+    return Limit(
+        _positive(section.get("daily_usd"), f"{source}: {where}.daily_usd"),
+        _positive(section.get("monthly_usd"), f"{source}: {where}.monthly_usd"),
+    )
 
 
 def _positive(value: Any, where: str) -> float | None:

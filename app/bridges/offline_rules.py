@@ -24,6 +24,7 @@ Rules, applied to the chat request (see also app/bridges/README.md):
    filler) are looked for in the output, case-insensitively; ``score`` is the fraction found, ``pass`` is
    ``score >= 0.5`` (every quoted phrase, when there are quoted phrases), ``reason`` names what was found or missed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,35 @@ import re
 from typing import Any
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_FILLER = {"to", "for", "on", "with", "about", "of", "the", "a", "an", "compute", "calculate", "evaluate", "find",
-           "get", "tool", "please", "and", "using", "use", "call", "run", "is", "what", "what's", "in", ":", "-"}
+_FILLER = {
+    "to",
+    "for",
+    "on",
+    "with",
+    "about",
+    "of",
+    "the",
+    "a",
+    "an",
+    "compute",
+    "calculate",
+    "evaluate",
+    "find",
+    "get",
+    "tool",
+    "please",
+    "and",
+    "using",
+    "use",
+    "call",
+    "run",
+    "is",
+    "what",
+    "what's",
+    "in",
+    ":",
+    "-",
+}
 EMBED_DIM = 32
 
 
@@ -90,8 +118,8 @@ def _coerce(value: str, kind: str) -> Any:
     return value
 
 
-MAX_INSTANCE_VALUES = 20_000     # values the offline model puts in one answer (it runs in the host)
-MAX_INSTANCE_CHARS = 1_000_000   # characters of the strings in it
+MAX_INSTANCE_VALUES = 20_000  # values the offline model puts in one answer (it runs in the host)
+MAX_INSTANCE_CHARS = 1_000_000  # characters of the strings in it
 
 
 class _Room:
@@ -103,8 +131,9 @@ class _Room:
         self.chars = MAX_INSTANCE_CHARS
 
 
-def instance_for(schema: Any, text: str = "", key: str = "value", root: Any = None, depth: int = 0,
-                 room: _Room | None = None) -> Any:
+def instance_for(
+    schema: Any, text: str = "", key: str = "value", root: Any = None, depth: int = 0, room: _Room | None = None
+) -> Any:
     """A value valid against ``schema``, filled from ``name: value`` hints in ``text`` where possible.
 
     Recursive schemas: below depth 6 only required properties are filled; below depth 16 the value is null.
@@ -204,9 +233,14 @@ def _number_floor(schema: dict[str, Any]) -> float:
 
 def _string_for(schema: dict[str, Any], key: str, room: _Room) -> str:
     fmt = schema.get("format")
-    value = {"date": "2026-01-01", "date-time": "2026-01-01T00:00:00Z", "time": "00:00:00",
-             "email": "user@example.com", "uri": "https://example.com", "uuid": "00000000-0000-0000-0000-000000000000"
-             }.get(fmt or "", f"<{key}>")
+    value = {
+        "date": "2026-01-01",
+        "date-time": "2026-01-01T00:00:00Z",
+        "time": "00:00:00",
+        "email": "user@example.com",
+        "uri": "https://example.com",
+        "uuid": "00000000-0000-0000-0000-000000000000",
+    }.get(fmt or "", f"<{key}>")
     lo, hi = schema.get("minLength", 0), schema.get("maxLength")
     if isinstance(lo, int) and len(value) < lo:
         value = value + "x" * max(0, min(lo, room.chars) - len(value))
@@ -232,8 +266,10 @@ def _tool_results_reply(messages: list[dict[str, Any]]) -> str:
             for call in m.get("tool_calls") or []:
                 names[call.get("id", "")] = (call.get("function") or {}).get("name", "tool")
         break
-    parts = [f"{names.get(m.get('tool_call_id', ''), m.get('name') or 'tool')} returned {text_of(m.get('content'))}"
-             for m in reversed(tail)]
+    parts = [
+        f"{names.get(m.get('tool_call_id', ''), m.get('name') or 'tool')} returned {text_of(m.get('content'))}"
+        for m in reversed(tail)
+    ]
     return "; ".join(parts)
 
 
@@ -252,7 +288,7 @@ def _argument_text(text: str, name: str) -> str:
         return quoted.group(1) or quoted.group(2)
     pos = _mentions(text, name)
     rest = text[pos:] if pos >= 0 else text
-    rest = rest[len(name):] if pos >= 0 else rest
+    rest = rest[len(name) :] if pos >= 0 else rest
     rest = re.split(r"[.!?](?:\s|$)|\n", rest, maxsplit=1)[0]
     words = rest.split()
     while words and words[0].lower().strip(":,") in _FILLER:
@@ -323,23 +359,35 @@ def reply(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) ->
     else:
         if tools and last.get("role") == "user" and params.get("tool_choice") != "none":
             forced = _forced_tool(tools, params.get("tool_choice"))
-            found = sorted((p, t) for t in tools
-                           for p in [_mentions(user_text, t.get("function", {}).get("name", ""))]
-                           if p >= 0 or t.get("function", {}).get("name") == forced)
+            found = sorted(
+                (p, t)
+                for t in tools
+                for p in [_mentions(user_text, t.get("function", {}).get("name", ""))]
+                if p >= 0 or t.get("function", {}).get("name") == forced
+            )
             for i, (_, tool) in enumerate(found):
                 name = tool["function"]["name"]
                 args = tool_arguments(user_text, tool)
                 digest = hashlib.sha256(f"{name}{json.dumps(args, sort_keys=True)}{len(messages)}".encode())
-                tool_calls.append({"id": f"call_{i}_{digest.hexdigest()[:10]}", "type": "function",
-                                   "function": {"name": name, "arguments": json.dumps(args)}})
+                tool_calls.append(
+                    {
+                        "id": f"call_{i}_{digest.hexdigest()[:10]}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": json.dumps(args)},
+                    }
+                )
         content = None if tool_calls else _answer(user_text, params)
     finish = "tool_calls" if tool_calls else "stop"
     if content is not None:
         content, finish = _truncate(content, params.get("max_tokens"), params.get("stop"))
     completion = count_tokens(content or "") + sum(count_tokens(c["function"]["arguments"]) for c in tool_calls)
     prompt = messages_tokens(messages)
-    return {"content": content, "tool_calls": tool_calls, "finish_reason": finish,
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}
+    return {
+        "content": content,
+        "tool_calls": tool_calls,
+        "finish_reason": finish,
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
 
 
 def _answer(user_text: str, params: dict[str, Any]) -> str:
@@ -355,9 +403,40 @@ def _answer(user_text: str, params: dict[str, Any]) -> str:
 
 
 GRADE_SCHEMA_NAME = "llmspell_grade"
-_GRADE_FILLER = {"that", "this", "with", "from", "have", "should", "must", "answer", "output", "response", "mention",
-                 "mentions", "about", "which", "their", "there", "does", "into", "only", "than", "then", "when",
-                 "what", "says", "say", "give", "gives", "contain", "contains", "include", "includes", "the"}
+_GRADE_FILLER = {
+    "that",
+    "this",
+    "with",
+    "from",
+    "have",
+    "should",
+    "must",
+    "answer",
+    "output",
+    "response",
+    "mention",
+    "mentions",
+    "about",
+    "which",
+    "their",
+    "there",
+    "does",
+    "into",
+    "only",
+    "than",
+    "then",
+    "when",
+    "what",
+    "says",
+    "say",
+    "give",
+    "gives",
+    "contain",
+    "contains",
+    "include",
+    "includes",
+    "the",
+}
 
 
 def grade(prompt: str) -> dict[str, Any]:
@@ -365,8 +444,9 @@ def grade(prompt: str) -> dict[str, Any]:
     m = re.search(r"Rubric:\s*(.*?)\n\s*Output:\s*(.*)\Z", prompt, re.S)
     rubric, output = (m.group(1), m.group(2)) if m else (prompt, "")
     quoted = [q for q in re.findall(r'"([^"]+)"|\'([^\']+)\'', rubric) for q in q if q]
-    terms = quoted or list(dict.fromkeys(w for w in re.findall(r"[^\W\d_]{4,}", rubric.lower())
-                                         if w not in _GRADE_FILLER))
+    terms = quoted or list(
+        dict.fromkeys(w for w in re.findall(r"[^\W\d_]{4,}", rubric.lower()) if w not in _GRADE_FILLER)
+    )
     if not terms:
         return {"pass": True, "score": 1.0, "reason": "the rubric names nothing to look for"}
     low = output.lower()

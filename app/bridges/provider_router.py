@@ -10,6 +10,7 @@ Keys: a deployment's ``key`` is a reference (``env:NAME`` or ``keyring:provider`
 the Router is built; the value lives only in the Router's memory (never in files, spans, cassettes or logs:
 spans and cassettes hold the spell's request, and errors are redacted).
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,7 +24,7 @@ from app.bridges.model_config import ModelAlias, ModelConfig
 
 log = logging.getLogger(__name__)
 
-ALLOWED_FAILS = 2        # failures in a minute before a deployment cools down
+ALLOWED_FAILS = 2  # failures in a minute before a deployment cools down
 COOLDOWN_S = 30.0
 
 
@@ -36,6 +37,7 @@ def resolve_key(ref: str | None) -> str | None:
         return os.environ.get(name) or None
     if kind == "keyring":
         from app import config  # noqa: PLC0415 - keyring backends load lazily
+
         try:
             return config.stored_credential(name)
         except Exception:  # no keyring backend: the reference is simply unresolved
@@ -54,8 +56,11 @@ def model_list(aliases: dict[str, ModelAlias]) -> list[dict[str, Any]]:
                 params["api_base"] = d.api_base
             key = resolve_key(d.key)
             if d.key and key is None:
-                raise SpellError("authentication", f"model alias {alias.name!r}: the key {d.key} is not set "
-                                                   f"(set the variable, or store the key in Settings)")
+                raise SpellError(
+                    "authentication",
+                    f"model alias {alias.name!r}: the key {d.key} is not set "
+                    f"(set the variable, or store the key in Settings)",
+                )
             if key:
                 params["api_key"] = key
             if d.rpm:
@@ -65,8 +70,7 @@ def model_list(aliases: dict[str, ModelAlias]) -> list[dict[str, Any]]:
             timeout = d.timeout or alias.timeout
             if timeout:
                 params["timeout"] = timeout
-            out.append({"model_name": alias.name, "litellm_params": params,
-                        "model_info": {"id": f"{alias.name}#{i}"}})
+            out.append({"model_name": alias.name, "litellm_params": params, "model_info": {"id": f"{alias.name}#{i}"}})
     return out
 
 
@@ -75,15 +79,20 @@ class ProviderRouter:
 
     def __init__(self, config: ModelConfig):
         from app.bridges.litellm_support import get_litellm  # noqa: PLC0415
+
         litellm = get_litellm()
         self.config = config
         strategies = {a.strategy for a in config.aliases.values()}
         # One Router has one strategy; aliases asking for others get the most common one (documented).
         strategy = max(sorted(strategies), key=lambda s: sum(a.strategy == s for a in config.aliases.values()))
         self.router = litellm.Router(
-            model_list=model_list(config.aliases), num_retries=0, routing_strategy=strategy,
+            model_list=model_list(config.aliases),
+            num_retries=0,
+            routing_strategy=strategy,
             fallbacks=[{a.name: list(a.fallbacks)} for a in config.aliases.values() if a.fallbacks],
-            allowed_fails=ALLOWED_FAILS, cooldown_time=COOLDOWN_S)
+            allowed_fails=ALLOWED_FAILS,
+            cooldown_time=COOLDOWN_S,
+        )
 
     def is_alias(self, model: str) -> bool:
         return model in self.config.aliases

@@ -5,6 +5,7 @@ A call waits for its turn (cancellable, and the wait is shown in its trace span)
 from a bucket that holds a minute's worth and refills continuously. A request is charged its estimated tokens
 before it is sent and corrected with the real count afterwards.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,8 @@ class RateLimiter:
         self.tpm = tpm
         self._clock = clock
         self._lock = threading.Lock()
-        self._next_request = 0.0                 # earliest time the next request may go
-        self._tokens = float(tpm or 0)           # tokens left in the bucket
+        self._next_request = 0.0  # earliest time the next request may go
+        self._tokens = float(tpm or 0)  # tokens left in the bucket
         self._refilled = clock()
 
     def _refill(self, now: float) -> None:

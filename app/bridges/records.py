@@ -1,5 +1,6 @@
 """Record types of the spell API's results (``TypedDict``): they document result fields in the reference and give
 editors completion (LuaLS classes, TypeScript interfaces). At run time the values are plain tables."""
+
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ class ToolCall(TypedDict):
         name: The tool name.
         arguments: The arguments table (a string when the model sent invalid JSON).
     """
+
     id: str
     name: str
     arguments: Any
@@ -30,6 +32,7 @@ class ChatMessage(TypedDict, total=False):
         tool_calls: The tool calls of an assistant message.
         tool_call_id: The call a tool message answers.
     """
+
     role: str
     content: str | None
     tool_calls: list[ToolCall]
@@ -48,6 +51,7 @@ class Usage(TypedDict):
         cache_hits: Calls answered from the response cache (cost 0).
         by_model: The same fields per model name.
     """
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
@@ -67,6 +71,7 @@ class AgentToolCall(TypedDict, total=False):
         result: The tool's result (absent when it failed).
         error: {code, message} when the tool failed (the model saw it).
     """
+
     id: str
     name: str
     arguments: Any
@@ -82,6 +87,7 @@ class AgentStep(TypedDict):
         content: The model's text in this step (often nil when it calls tools).
         tool_calls: The tools it called in this step.
     """
+
     step: int
     content: str | None
     tool_calls: list[AgentToolCall]
@@ -96,6 +102,7 @@ class AgentUsage(TypedDict):
         total_tokens: Their sum.
         cost: US dollars.
     """
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
@@ -110,6 +117,7 @@ class AgentResult(TypedDict):
         steps: Every step with its tool calls.
         usage: Tokens and cost of this run.
     """
+
     text: str
     steps: list[AgentStep]
     usage: AgentUsage
@@ -125,6 +133,7 @@ class StepResult(TypedDict):
         error: {code, message} when it failed.
         attempts: How many times it ran (retries included; 0 when skipped).
     """
+
     name: str
     ok: bool
     output: Any
@@ -143,6 +152,7 @@ class WorkflowResult(TypedDict, total=False):
         branch: The branch taken (conditional; nil when none matched).
         iterations: How many iterations ran (loop).
     """
+
     ok: bool
     output: Any
     outputs: dict[str, Any]
@@ -160,6 +170,7 @@ class ToolInfo(TypedDict, total=False):
         schema: The JSON schema of its arguments.
         source: "builtin", "script" or "agent".
     """
+
     name: str
     description: str
     schema: dict[str, Any]
@@ -174,6 +185,7 @@ class ModelEntry(TypedDict):
         provider: The provider.
         mode: "chat" or "embedding".
     """
+
     name: str
     provider: str
     mode: str
@@ -193,6 +205,7 @@ class ModelInfo(TypedDict):
         supports: {tools, response_schema, vision, system_messages} booleans.
         configured: Whether its provider has credentials in the environment.
     """
+
     name: str
     provider: str
     mode: str | None
@@ -212,6 +225,7 @@ class ProviderInfo(TypedDict):
         configured: Whether every environment variable it needs is set.
         env: The names of those environment variables.
     """
+
     name: str
     configured: bool
     env: list[str]
@@ -224,6 +238,7 @@ class EventRecord(TypedDict):
         topic: The topic it was published on.
         data: The data it carried.
     """
+
     topic: str
     data: Any
 
@@ -247,6 +262,7 @@ class CallRecord(TypedDict, total=False):
         file: The spell file that made the call.
         line: The line that made the call.
     """
+
     kind: str
     model: str
     prompt: str
@@ -272,6 +288,7 @@ class SpellRunResult(TypedDict):
         error: nil, or {code, message, file, line} when it failed.
         calls: Its LLM and tool calls, in order (see CallRecord).
     """
+
     result: Any
     output: str
     error: dict[str, Any] | None
@@ -289,6 +306,7 @@ class SpendReport(TypedDict):
         month_total: This month's spend, all models.
         budget: The limits in force: {daily_usd, monthly_usd, max_cost (this run), max_tokens (this run)}.
     """
+
     run: dict[str, float]
     today: dict[str, float]
     month: dict[str, float]

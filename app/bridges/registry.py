@@ -8,6 +8,7 @@ introspected here, and that one description feeds the worker bindings (:func:`de
 Calling convention (every language): required arguments positional, then one optional options table/object
 (a parameter named ``opts`` typed as a ``TypedDict``). Parameters typed :class:`Callback` take script functions.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -106,6 +107,7 @@ class CancelSignal(threading.Event):
 class CallScope:
     """One bridge call being served: its spell line and its own cancel signal (a task's call can be cancelled
     alone; stopping the run cancels them all). ``cancellable``: made by a task or promise, which may abandon it."""
+
     line: int | None = None
     cancelled: CancelSignal = field(default_factory=CancelSignal)
     cancellable: bool = False
@@ -117,6 +119,7 @@ _CALL_SCOPE: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("
 @dataclass
 class BridgeContext:
     """Per-run services a bridge may use. The runner builds one per run; tests may build their own."""
+
     run_id: str = "run"
     spell_path: str = "<spell>"
     spell_dir: str | None = None
@@ -217,6 +220,7 @@ class MethodInfo:
 @dataclass
 class DocInfo:
     """A docstring in the documented format (see docs/bridge-docstrings.md)."""
+
     summary: str = ""
     body: str = ""
     args: dict[str, str] = field(default_factory=dict)
@@ -233,7 +237,7 @@ class GlobalInfo:
     cls: type = field(repr=False)
     doc: DocInfo
     methods: dict[str, MethodInfo]
-    worker_side: bool = False                 # implemented inside the worker (see bridge())
+    worker_side: bool = False  # implemented inside the worker (see bridge())
     languages: tuple[str, ...] | None = None  # None: every language
 
 
@@ -312,8 +316,15 @@ def _type_name(t: Any) -> str:
     if isinstance(t, type):
         if t in _HANDLE_TYPES_BY_CLASS:
             return _HANDLE_TYPES_BY_CLASS[t]
-        return {str: "string", int: "integer", float: "number", bool: "boolean", list: "list", dict: "table",
-                type(None): "nil"}.get(t, t.__name__)
+        return {
+            str: "string",
+            int: "integer",
+            float: "number",
+            bool: "boolean",
+            list: "list",
+            dict: "table",
+            type(None): "nil",
+        }.get(t, t.__name__)
     return str(t).replace("typing.", "")
 
 
@@ -337,13 +348,15 @@ _loaded = False
 _lock = threading.Lock()
 
 
-def bridge(name: str, *, worker_side: bool = False, languages: tuple[str, ...] | None = None,
-           test_only: bool = False) -> Callable[[type], type]:
+def bridge(
+    name: str, *, worker_side: bool = False, languages: tuple[str, ...] | None = None, test_only: bool = False
+) -> Callable[[type], type]:
     """Register a class as the spell global ``name``.
 
     ``worker_side``: the global is implemented inside the worker (``Task``: its calls never reach the host); the
     class only describes it, for the reference, completion and lint, and is left out of :func:`describe`.
     ``languages``: the spell languages that have it (None: all). ``test_only``: bound in test files only."""
+
     def register(cls: type) -> type:
         _GLOBALS[name] = cls
         if test_only:
@@ -355,6 +368,7 @@ def bridge(name: str, *, worker_side: bool = False, languages: tuple[str, ...] |
         cls.languages = languages  # type: ignore[attr-defined]
         _INFO.pop(("global", name), None)
         return cls
+
     return register
 
 
@@ -367,16 +381,20 @@ def inline(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def only_in(*language_ids: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a bridge method as available in these spell languages only (the reference says so)."""
+
     def mark(func: Callable[..., Any]) -> Callable[..., Any]:
         func.__bridge_languages__ = tuple(language_ids)  # type: ignore[attr-defined]
         return func
+
     return mark
 
 
-def handle_type(name: str, *, worker_side: bool = False,
-                languages: tuple[str, ...] | None = None) -> Callable[[type], type]:
+def handle_type(
+    name: str, *, worker_side: bool = False, languages: tuple[str, ...] | None = None
+) -> Callable[[type], type]:
     """Register a class whose instances spells hold as objects (``agent:run(...)``); ``worker_side`` and
     ``languages`` as for :func:`bridge`."""
+
     def register(cls: type) -> type:
         _TYPES[name] = cls
         _HANDLE_TYPES_BY_CLASS[cls] = name
@@ -385,6 +403,7 @@ def handle_type(name: str, *, worker_side: bool = False,
         cls.languages = languages  # type: ignore[attr-defined]
         _INFO.pop(("type", name), None)
         return cls
+
     return register
 
 
@@ -421,19 +440,44 @@ def _introspect(name: str, kind: str, cls: type) -> GlobalInfo:
                 if _is_typeddict(options_type):
                     ohints = get_type_hints(options_type)
                     required_keys: frozenset[str] = getattr(options_type, "__required_keys__", frozenset())
-                    options = [OptionInfo(k, _type_name(v), doc.options.get(k, ""), k in required_keys)
-                               for k, v in ohints.items()]
+                    options = [
+                        OptionInfo(k, _type_name(v), doc.options.get(k, ""), k in required_keys)
+                        for k, v in ohints.items()
+                    ]
                 continue
             is_cb = _strip_optional(ann) is Callback
-            params.append(ParamInfo(pname, _type_name(ann), p.default is inspect.Parameter.empty,
-                                    None if p.default is inspect.Parameter.empty else p.default,
-                                    doc.args.get(pname, ""), is_cb))
+            params.append(
+                ParamInfo(
+                    pname,
+                    _type_name(ann),
+                    p.default is inspect.Parameter.empty,
+                    None if p.default is inspect.Parameter.empty else p.default,
+                    doc.args.get(pname, ""),
+                    is_cb,
+                )
+            )
         ret = hints.get("return", Any)
-        methods[attr] = MethodInfo(attr, params, options, _type_name(ret), doc, func, hints, options_type,
-                                   bool(getattr(func, "__bridge_inline__", False)),
-                                   getattr(func, "__bridge_languages__", None))
-    return GlobalInfo(name, kind, cls, parse_docstring(cls.__doc__), methods,
-                      bool(getattr(cls, "worker_side", False)), getattr(cls, "languages", None))
+        methods[attr] = MethodInfo(
+            attr,
+            params,
+            options,
+            _type_name(ret),
+            doc,
+            func,
+            hints,
+            options_type,
+            bool(getattr(func, "__bridge_inline__", False)),
+            getattr(func, "__bridge_languages__", None),
+        )
+    return GlobalInfo(
+        name,
+        kind,
+        cls,
+        parse_docstring(cls.__doc__),
+        methods,
+        bool(getattr(cls, "worker_side", False)),
+        getattr(cls, "languages", None),
+    )
 
 
 def info(name: str, kind: str = "global") -> GlobalInfo:
@@ -467,15 +511,26 @@ def is_test_only(name: str) -> bool:
 def describe(tests: bool = False) -> dict[str, Any]:
     """The registry as plain data for the workers (``app.engines.base.BridgeSpec``); ``tests``: include the
     test-only globals (a test file's run)."""
+
     def methods(g: GlobalInfo) -> dict[str, Any]:
-        return {m.name: {"params": [p.name for p in m.params],
-                         "required": sum(1 for p in m.params if p.required),
-                         "callbacks": [p.name for p in m.params if p.is_callback],
-                         "has_opts": m.has_opts}
-                for m in g.methods.values()}
-    return {"globals": {g.name: {"methods": methods(g)} for g in globals_info()
-                        if not g.worker_side and (tests or g.name not in _TEST_ONLY)},
-            "types": {t.name: {"methods": methods(t)} for t in types_info() if not t.worker_side}}
+        return {
+            m.name: {
+                "params": [p.name for p in m.params],
+                "required": sum(1 for p in m.params if p.required),
+                "callbacks": [p.name for p in m.params if p.is_callback],
+                "has_opts": m.has_opts,
+            }
+            for m in g.methods.values()
+        }
+
+    return {
+        "globals": {
+            g.name: {"methods": methods(g)}
+            for g in globals_info()
+            if not g.worker_side and (tests or g.name not in _TEST_ONLY)
+        },
+        "types": {t.name: {"methods": methods(t)} for t in types_info() if not t.worker_side},
+    }
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -509,8 +564,9 @@ def _check_value(where: str, value: Any, ann: Any) -> None:
         ann = dict
     elif origin is typing.Literal:
         if value not in get_args(ann):
-            raise SpellError("invalid_argument", f"{where} must be one of {', '.join(map(repr, get_args(ann)))}, "
-                                                 f"got {value!r}")
+            raise SpellError(
+                "invalid_argument", f"{where} must be one of {', '.join(map(repr, get_args(ann)))}, got {value!r}"
+            )
         return
     if ann is Callback:
         if not isinstance(value, Callback):
@@ -518,8 +574,9 @@ def _check_value(where: str, value: Any, ann: Any) -> None:
         return
     if isinstance(ann, type) and ann in _HANDLE_TYPES_BY_CLASS:
         if not isinstance(value, ann):
-            raise SpellError("invalid_argument", f"{where} must be {_HANDLE_TYPES_BY_CLASS[ann]}, "
-                                                 f"got {_spell_type(value)}")
+            raise SpellError(
+                "invalid_argument", f"{where} must be {_HANDLE_TYPES_BY_CLASS[ann]}, got {_spell_type(value)}"
+            )
         return
     if _is_typeddict(ann):
         ann = dict
@@ -540,7 +597,8 @@ def _spell_type(value: Any) -> str:
     if type(value) in _HANDLE_TYPES_BY_CLASS:
         return _HANDLE_TYPES_BY_CLASS[type(value)]
     return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "table"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 # ----------------------------------------------------------------------------------------------- per-run host
@@ -574,8 +632,10 @@ class BridgeHost:
             if _is_handle_ref(value):  # an object of this run (the engines send exactly this shape)
                 hid = value[HANDLE_KEY]
                 obj = self._handles.get(hid)
-                if obj is None or value.get(TYPE_KEY, _HANDLE_TYPES_BY_CLASS[type(obj)]) != \
-                        _HANDLE_TYPES_BY_CLASS[type(obj)]:
+                if (
+                    obj is None
+                    or value.get(TYPE_KEY, _HANDLE_TYPES_BY_CLASS[type(obj)]) != _HANDLE_TYPES_BY_CLASS[type(obj)]
+                ):
                     raise SpellError("invalid_argument", f"object #{hid} no longer exists")
                 return obj
             if len(value) == 1 and type(value.get(CALLBACK_KEY)) is int:
@@ -595,8 +655,11 @@ class BridgeHost:
             return value
         if isinstance(value, dict):
             if len(value) == 2 and HANDLE_KEY in value and TYPE_KEY in value:
-                raise SpellError("invalid_argument", f"a table with exactly the keys {HANDLE_KEY} and {TYPE_KEY} "
-                                                     "cannot be handed to a spell: that is how objects are referred to")
+                raise SpellError(
+                    "invalid_argument",
+                    f"a table with exactly the keys {HANDLE_KEY} and {TYPE_KEY} "
+                    "cannot be handed to a spell: that is how objects are referred to",
+                )
             return {str(k): self.to_spell(v, depth + 1) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.to_spell(v, depth + 1) for v in value]
@@ -635,8 +698,9 @@ class BridgeHost:
             return True  # unknown global: the error is quick
         return m is None or m.inline
 
-    def call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-             line: int | None = None) -> Any:
+    def call(
+        self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None, line: int | None = None
+    ) -> Any:
         """Validate and run one bridge call from a spell; the result is already converted for the worker."""
         if isinstance(target, int):
             obj = self._handles.get(target)
@@ -659,8 +723,7 @@ class BridgeHost:
         required = [p for p in m.params if p.required]
         if len(args) < len(required) or len(args) > len(m.params):
             names = ", ".join(p.name for p in m.params) or "no arguments"
-            want = (f"{len(required)}" if len(required) == len(m.params)
-                    else f"{len(required)} to {len(m.params)}")
+            want = f"{len(required)}" if len(required) == len(m.params) else f"{len(required)} to {len(m.params)}"
             raise SpellError("invalid_argument", f"{qual} expects {want} argument(s) ({names}), got {len(args)}")
         for p, v in zip(m.params, args):
             if v is None and not p.required:
@@ -675,8 +738,9 @@ class BridgeHost:
                 ohints = get_type_hints(m.options_type)
                 for k, v in opts.items():
                     if k not in ohints:
-                        raise SpellError("invalid_argument",
-                                         f"{qual}: unknown option {k!r} (known: {', '.join(sorted(ohints))})")
+                        raise SpellError(
+                            "invalid_argument", f"{qual}: unknown option {k!r} (known: {', '.join(sorted(ohints))})"
+                        )
                     if v is not None:
                         _check_value(f"{qual}: option '{k}'", v, ohints[k])
         if obj is None:

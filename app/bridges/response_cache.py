@@ -5,6 +5,7 @@ parameters, and the server it goes to), hashed; stored with ``diskcache`` in the
 (``LLMSPELL_CACHE_DIR`` overrides it), bounded in size (least recently used entries go first). Errors are never
 cached. Shared by every run of this process and by other processes (diskcache is process-safe).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,6 +27,7 @@ def cache_dir() -> Path:
     if os.environ.get("LLMSPELL_CACHE_DIR"):
         return Path(os.environ["LLMSPELL_CACHE_DIR"]) / "responses"
     import platformdirs  # noqa: PLC0415 - only needed when the cache is used
+
     return Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR)) / "responses"
 
 
@@ -41,6 +43,7 @@ class ResponseCache:
 
     def __init__(self, folder: Path | None = None):
         import diskcache  # noqa: PLC0415 - loaded when the cache is first used
+
         self.folder = folder or cache_dir()
         self.folder.mkdir(parents=True, exist_ok=True)
         self._cache = diskcache.Cache(str(self.folder), size_limit=SIZE_LIMIT, eviction_policy="least-recently-used")
@@ -59,8 +62,13 @@ class ResponseCache:
         hits = int(self._cache.get("__hits__", 0))
         misses = int(self._cache.get("__misses__", 0))
         entries = len(self._cache) - sum(1 for k in ("__hits__", "__misses__") if k in self._cache)
-        return {"folder": str(self.folder), "entries": entries, "bytes": int(self._cache.volume()),
-                "hits": hits, "misses": misses}
+        return {
+            "folder": str(self.folder),
+            "entries": entries,
+            "bytes": int(self._cache.volume()),
+            "hits": hits,
+            "misses": misses,
+        }
 
     def clear(self) -> int:
         """Remove every entry and reset the counters; returns how many entries there were."""

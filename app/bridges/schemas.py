@@ -12,6 +12,7 @@ Every validator in the host is built here, and:
 
 Errors never carry the Python exception's text, only our message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,14 +31,14 @@ from app.bridges.errors import SpellError
 
 log = logging.getLogger(__name__)
 
-MAX_SCHEMA_NODES = 20_000       # values in a schema (a tool's or structured output's)
+MAX_SCHEMA_NODES = 20_000  # values in a schema (a tool's or structured output's)
 MAX_SCHEMA_DEPTH = 64
 MAX_PATTERN_CHARS = 1_000
-MAX_INSTANCE_NODES = 200_000    # values in one validated instance
-MAX_STEPS = 500_000             # keyword evaluations per validation
-MAX_SECONDS = 1.0               # wall time per validation
-REGEX_TIMEOUT_S = 0.25          # one pattern match
-MAX_MESSAGE_CHARS = 300         # of a violation message (they quote the instance)
+MAX_INSTANCE_NODES = 200_000  # values in one validated instance
+MAX_STEPS = 500_000  # keyword evaluations per validation
+MAX_SECONDS = 1.0  # wall time per validation
+REGEX_TIMEOUT_S = 0.25  # one pattern match
+MAX_MESSAGE_CHARS = 300  # of a violation message (they quote the instance)
 REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 
 #: Retrieves nothing: a reference that is not inside the schema is unresolvable.
@@ -84,8 +85,9 @@ def _pattern(validator: Any, patrn: str, instance: Any, schema: dict[str, Any]) 
         yield ValidationError(f"{_clip(instance)} does not match {_clip(patrn)}")
 
 
-def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any,
-                        schema: dict[str, Any]) -> Iterator[ValidationError]:
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "object"):
         return
     for patrn, subschema in patterns.items():
@@ -109,8 +111,11 @@ def _additional_properties(original: Keyword) -> Keyword:
                 yield from validator.descend(instance[extra], ap, path=extra)
         elif not ap and extras:
             names = ", ".join(_clip(e) for e in sorted(extras)[:10])
-            yield ValidationError(f"{names} {'does' if len(extras) == 1 else 'do'} not match any of the regexes: "
-                                  + ", ".join(_clip(p) for p in sorted(patterns)))
+            yield ValidationError(
+                f"{names} {'does' if len(extras) == 1 else 'do'} not match any of the regexes: "
+                + ", ".join(_clip(p) for p in sorted(patterns))
+            )
+
     return additional
 
 
@@ -144,6 +149,7 @@ def _counted(fn: Keyword) -> Keyword:
     def keyword(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
         _tick()
         return fn(validator, value, instance, schema)
+
     return keyword
 
 
@@ -193,17 +199,19 @@ def problem_with(value: Any, schema: dict[str, Any], where: str) -> str | None:
     or validating it takes too much work, ``invalid_argument`` when a local reference does not resolve."""
     nodes = _count_nodes(value, MAX_INSTANCE_NODES)
     if nodes > MAX_INSTANCE_NODES:
-        raise SpellError("limit_exceeded", f"{where}: the value has more than {MAX_INSTANCE_NODES} elements, "
-                                           "too many to check against a schema")
+        raise SpellError(
+            "limit_exceeded",
+            f"{where}: the value has more than {MAX_INSTANCE_NODES} elements, too many to check against a schema",
+        )
     validator = _bounded_validator(jsonschema.validators.validator_for(schema))(schema, registry=_NO_RETRIEVAL)
     try:
         with _bounded_work():
             error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     except _OverBudget as e:
-        raise SpellError("limit_exceeded", f"{where}: checking the value against its schema took too long "
-                                           f"({e})") from None
-    except (referencing.exceptions.Unresolvable, jsonschema.exceptions.FormatError, RecursionError,
-            regex.error) as e:
+        raise SpellError(
+            "limit_exceeded", f"{where}: checking the value against its schema took too long ({e})"
+        ) from None
+    except (referencing.exceptions.Unresolvable, jsonschema.exceptions.FormatError, RecursionError, regex.error) as e:
         log.info("schema of %s cannot be used: %r", where, e)
         raise SpellError("invalid_argument", f"{where}: the schema cannot be used ({_reason(e)})") from None
     if error is None:
@@ -250,9 +258,11 @@ def _check_shape(schema: dict[str, Any], where: str) -> None:
             for key in REF_KEYWORDS:
                 ref = node.get(key)
                 if isinstance(ref, str) and not ref.startswith("#"):
-                    raise SpellError("invalid_argument",
-                                     f"{where}: the schema refers to {_clip(ref, 300)}: only references inside the "
-                                     "schema (\"#/...\") are allowed")
+                    raise SpellError(
+                        "invalid_argument",
+                        f"{where}: the schema refers to {_clip(ref, 300)}: only references inside the "
+                        'schema ("#/...") are allowed',
+                    )
             pattern = node.get("pattern")
             if isinstance(pattern, str):
                 _check_pattern(pattern, where)
@@ -266,8 +276,9 @@ def _check_shape(schema: dict[str, Any], where: str) -> None:
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
     if has_unevaluated and has_pattern_props:
-        raise SpellError("invalid_argument", f"{where}: schemas may not combine patternProperties with "
-                                             "unevaluatedProperties")
+        raise SpellError(
+            "invalid_argument", f"{where}: schemas may not combine patternProperties with unevaluatedProperties"
+        )
 
 
 def _check_pattern(pattern: str, where: str) -> None:
@@ -276,8 +287,7 @@ def _check_pattern(pattern: str, where: str) -> None:
     try:
         regex.compile(pattern)
     except regex.error:
-        raise SpellError("invalid_argument", f"{where}: {_clip(pattern)} is not a valid regular expression") \
-            from None
+        raise SpellError("invalid_argument", f"{where}: {_clip(pattern)} is not a valid regular expression") from None
 
 
 def _count_nodes(value: Any, cap: int) -> int:
@@ -297,4 +307,4 @@ def _count_nodes(value: Any, cap: int) -> int:
 
 def _clip(value: Any, limit: int = 80) -> str:
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -5,6 +5,7 @@ the run itself is the runner's business: it provides the per-run service ``"chil
 ``(path, inputs, timeout_s, model) -> SpellRunResult`` that starts a child run on the same pool with the test's
 mocks, state and limits (see ``app/runner.py``).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ from app.bridges.records import SpellRunResult
 from app.bridges.registry import Bridge, BridgeContext, bridge
 
 MAX_PATH_CHARS = 1024
-MAX_CHILD_RUNS = 500        # per test file
+MAX_CHILD_RUNS = 500  # per test file
 MAX_SPELL_BYTES = 4 * 1024 * 1024
 
 ChildRunner = Callable[[str, Any, "float | None", "str | None"], SpellRunResult]

@@ -5,6 +5,7 @@ prompt (litellm's token counter) and its ``max_tokens`` with litellm's price map
 a small ledger (``spend.json`` in the user data folder, ``LLMSPELL_DATA_DIR`` overrides it), shared by the IDE and
 ``llmspell`` and safe across processes (a file lock, atomic replace). Days and months are UTC.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def data_dir() -> Path:
     if os.environ.get("LLMSPELL_DATA_DIR"):
         return Path(os.environ["LLMSPELL_DATA_DIR"])
     import platformdirs  # noqa: PLC0415
+
     return Path(platformdirs.user_data_dir("llmspell-studio", "LLMSpell"))
 
 
@@ -52,14 +54,18 @@ class SpendLedger:
         days = data.get("days") if isinstance(data, dict) else None
         if not isinstance(days, dict):
             return {}
-        return {d: {str(m): float(c) for m, c in v.items() if isinstance(c, (int, float))}
-                for d, v in days.items() if isinstance(v, dict)}
+        return {
+            d: {str(m): float(c) for m, c in v.items() if isinstance(c, (int, float))}
+            for d, v in days.items()
+            if isinstance(v, dict)
+        }
 
     def add(self, model: str, cost: float) -> None:
         """Record ``cost`` USD spent on ``model`` today."""
         if cost <= 0:
             return
         from filelock import FileLock  # noqa: PLC0415 - a dependency of litellm's, cheap
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, FileLock(str(self.path) + ".lock", timeout=10):
             days = self._read()
@@ -117,8 +123,7 @@ class Budget:
     @property
     def active(self) -> bool:
         c = self.config
-        return (self.max_cost is not None or self.max_tokens is not None or c.budget != Limit()
-                or bool(c.model_budgets))
+        return self.max_cost is not None or self.max_tokens is not None or c.budget != Limit() or bool(c.model_budgets)
 
     @property
     def needs_cost(self) -> bool:
@@ -129,11 +134,17 @@ class Budget:
     def check(self, model: str, estimate_cost: float, estimate_tokens: int, run_cost: float, run_tokens: int) -> None:
         """Raise ``budget_exceeded`` when the call would pass a budget."""
         if self.max_tokens is not None and run_tokens + estimate_tokens > self.max_tokens:
-            raise SpellError("budget_exceeded", f"this call (~{estimate_tokens} tokens) would pass the run's token "
-                                                f"budget: {run_tokens} of {self.max_tokens} used (--max-tokens)")
+            raise SpellError(
+                "budget_exceeded",
+                f"this call (~{estimate_tokens} tokens) would pass the run's token "
+                f"budget: {run_tokens} of {self.max_tokens} used (--max-tokens)",
+            )
         if self.max_cost is not None and run_cost + estimate_cost > self.max_cost:
-            raise SpellError("budget_exceeded", f"this call (~${estimate_cost:.4f}) would pass the run's budget: "
-                                                f"${run_cost:.4f} of ${self.max_cost:.4f} spent (--max-cost)")
+            raise SpellError(
+                "budget_exceeded",
+                f"this call (~${estimate_cost:.4f}) would pass the run's budget: "
+                f"${run_cost:.4f} of ${self.max_cost:.4f} spent (--max-cost)",
+            )
         checks: list[tuple[str | None, Limit]] = [(None, self.config.budget)]
         if model in self.config.model_budgets:
             checks.append((model, self.config.model_budgets[model]))
@@ -146,16 +157,19 @@ class Budget:
                 if spent + estimate_cost > cap:
                     scope = f"{who}'s" if who else "the overall"
                     key = "daily_usd" if period == "day" else "monthly_usd"
-                    setting = f"budget.models.\"{who}\".{key}" if who else f"budget.{key}"
-                    raise SpellError("budget_exceeded",
-                                     f"this call (~${estimate_cost:.4f}) would pass {scope} {period} budget: "
-                                     f"${spent:.4f} of ${cap:.2f} spent ({setting} in llmspell.toml or Settings)")
+                    setting = f'budget.models."{who}".{key}' if who else f"budget.{key}"
+                    raise SpellError(
+                        "budget_exceeded",
+                        f"this call (~${estimate_cost:.4f}) would pass {scope} {period} budget: "
+                        f"${spent:.4f} of ${cap:.2f} spent ({setting} in llmspell.toml or Settings)",
+                    )
 
 
 def estimate(model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> tuple[int, float]:
     """A call's expected tokens and cost (USD) before it is sent: prompt tokens counted, the reply assumed to use
     ``max_tokens`` (0 when unset). Unknown models cost 0."""
     from app.bridges.litellm_support import get_litellm  # noqa: PLC0415
+
     litellm = get_litellm()
     try:
         prompt = int(litellm.token_counter(model=model, messages=messages))

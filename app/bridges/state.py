@@ -4,6 +4,7 @@ The database is ``state.sqlite3`` under ``platformdirs.user_data_dir("llmspell-s
 named by the environment variable ``LLMSPELL_DATA_DIR`` (tests set it). The ``workspace`` scope is keyed by the
 run's workspace folder (``ctx.workspace``, else the spell's folder), so spells of one project share it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 SCOPES = ("run", "workspace", "global")
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_KEY = 256
-MAX_SCOPE_BYTES = 64 * 1024 * 1024   # per run scope, and per workspace/global namespace
+MAX_SCOPE_BYTES = 64 * 1024 * 1024  # per run scope, and per workspace/global namespace
 MAX_SCOPE_KEYS = 10000
 
 
@@ -32,6 +33,7 @@ def data_dir() -> str:
     path = os.environ.get("LLMSPELL_DATA_DIR")
     if not path:
         import platformdirs  # noqa: PLC0415 - cheap, but only needed here
+
         path = platformdirs.user_data_dir("llmspell-studio")
     os.makedirs(path, exist_ok=True)
     return path
@@ -63,8 +65,10 @@ class StateStore:
             self._db_path = os.path.join(data_dir(), "state.sqlite3")
         conn = sqlite3.connect(self._db_path, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS kv (scope TEXT NOT NULL, ns TEXT NOT NULL, key TEXT NOT NULL, "
-                     "value TEXT NOT NULL, PRIMARY KEY (scope, ns, key))")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS kv (scope TEXT NOT NULL, ns TEXT NOT NULL, key TEXT NOT NULL, "
+            "value TEXT NOT NULL, PRIMARY KEY (scope, ns, key))"
+        )
         return conn
 
     @staticmethod
@@ -91,8 +95,7 @@ class StateStore:
                 text = self._run.get(key)
         else:
             with self._connect() as conn:
-                row = conn.execute("SELECT value FROM kv WHERE scope=? AND ns=? AND key=?", (scope, ns, key)
-                                   ).fetchone()
+                row = conn.execute("SELECT value FROM kv WHERE scope=? AND ns=? AND key=?", (scope, ns, key)).fetchone()
             text = row[0] if row else None
         return None if text is None else json.loads(text)
 
@@ -108,13 +111,16 @@ class StateStore:
                 self._run_bytes += len(text) - len(old or "")
             return
         with self._connect() as conn:
-            count, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM kv WHERE scope=? "
-                                       "AND ns=?", (scope, ns)).fetchone()
-            row = conn.execute("SELECT LENGTH(value) FROM kv WHERE scope=? AND ns=? AND key=?",
-                               (scope, ns, key)).fetchone()
+            count, size = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM kv WHERE scope=? AND ns=?", (scope, ns)
+            ).fetchone()
+            row = conn.execute(
+                "SELECT LENGTH(value) FROM kv WHERE scope=? AND ns=? AND key=?", (scope, ns, key)
+            ).fetchone()
             self._check_quota(count + (row is None), size - (row[0] if row else 0) + len(text))
-            conn.execute("INSERT OR REPLACE INTO kv (scope, ns, key, value) VALUES (?, ?, ?, ?)",
-                         (scope, ns, key, text))
+            conn.execute(
+                "INSERT OR REPLACE INTO kv (scope, ns, key, value) VALUES (?, ?, ?, ?)", (scope, ns, key, text)
+            )
 
     @staticmethod
     def _check_quota(keys: int, size: int) -> None:
@@ -163,8 +169,10 @@ class MemoryStateStore(StateStore):
     def __init__(self, ctx: BridgeContext):
         super().__init__(ctx)
         self._memory = sqlite3.connect(":memory:", check_same_thread=False)
-        self._memory.execute("CREATE TABLE IF NOT EXISTS kv (scope TEXT NOT NULL, ns TEXT NOT NULL, "
-                             "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, ns, key))")
+        self._memory.execute(
+            "CREATE TABLE IF NOT EXISTS kv (scope TEXT NOT NULL, ns TEXT NOT NULL, "
+            "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, ns, key))"
+        )
         self._memory_lock = threading.Lock()
 
     @contextlib.contextmanager

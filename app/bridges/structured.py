@@ -7,6 +7,7 @@ extracted from their text (code fences and surrounding prose are tolerated). Eit
 failure the model is asked once to repair its answer, and a value that still fails is a ``provider`` error naming
 the violation.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,8 @@ from app.bridges.llm_types import LLMOptions
 
 log = logging.getLogger(__name__)
 
-INSTRUCTION = ("Reply with only a JSON value (no prose, no code fences) that matches this JSON schema:\n{schema}")
-REPAIR = ("Your reply did not match the JSON schema: {problem}. Reply with only the corrected JSON value.")
+INSTRUCTION = "Reply with only a JSON value (no prose, no code fences) that matches this JSON schema:\n{schema}"
+REPAIR = "Your reply did not match the JSON schema: {problem}. Reply with only the corrected JSON value."
 
 
 def check_schema(schema: Any, where: str) -> None:
@@ -66,8 +67,9 @@ def problem_with(value: Any, schema: dict[str, Any]) -> str | None:
     return schemas.problem_with(value, schema, "structured output")
 
 
-def structured(client: LLMClient, messages: list[dict[str, Any]], schema: dict[str, Any],
-               opts: LLMOptions | None, caller: str) -> Any:
+def structured(
+    client: LLMClient, messages: list[dict[str, Any]], schema: dict[str, Any], opts: LLMOptions | None, caller: str
+) -> Any:
     """Ask for a value matching ``schema``; validate; repair once; raise ``provider`` naming the violation."""
     model = str((opts or {}).get("model") or client.default_model())
     schema_mode = supports_schema_mode(model)
@@ -89,6 +91,8 @@ def structured(client: LLMClient, messages: list[dict[str, Any]], schema: dict[s
         if not problem:
             return value
         log.info("structured answer invalid (attempt %d): %s", attempt + 1, problem)
-        messages = messages + [{"role": "assistant", "content": result.content or ""},
-                               {"role": "user", "content": REPAIR.format(problem=problem)}]
+        messages = messages + [
+            {"role": "assistant", "content": result.content or ""},
+            {"role": "user", "content": REPAIR.format(problem=problem)},
+        ]
     raise SpellError("provider", f"{caller}: the model's answer does not match the schema ({problem})")

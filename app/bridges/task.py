@@ -6,6 +6,7 @@ first. This module is their description only — for the reference, completion a
 ``worker_side`` and never receives a call. JavaScript has native promises instead: every bridge method has an
 ``...Async`` twin that returns a Promise (``LLM.completeAsync``), plus ``setTimeout`` and ``AbortController``.
 """
+
 from __future__ import annotations
 
 from typing import Any, TypedDict

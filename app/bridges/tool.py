@@ -1,4 +1,5 @@
 """``Tool``: register script tools and call any tool (the registry lives in :mod:`app.bridges.tool_registry`)."""
+
 from __future__ import annotations
 
 import logging
@@ -80,8 +81,7 @@ class ToolBridge(Bridge):
             for (const t of Tool.list()) console.log(t.name, t.source);
             console.log(Tool.list().length);
         """
-        return [{"name": t.name, "description": t.description, "source": t.source}
-                for t in tools_of(self.ctx).all()]
+        return [{"name": t.name, "description": t.description, "source": t.source} for t in tools_of(self.ctx).all()]
 
     def info(self, name: str) -> ToolInfo:
         """Describe one tool.

@@ -4,6 +4,7 @@ The run's :class:`ToolRegistry` (service ``"tools"``) holds the built-ins the pr
 spell registers. Every call validates its arguments against the schema, runs the ``before_tool``/``after_tool``
 hooks and is a ``tool`` span.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,10 @@ class ToolDef:
 
     def openai(self) -> dict[str, Any]:
         """The tool as litellm/OpenAI ``tools`` entry."""
-        return {"type": "function", "function": {"name": self.name, "description": self.description,
-                                                 "parameters": self.schema}}
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.schema},
+        }
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "schema": self.schema, "source": self.source}
@@ -71,8 +74,10 @@ class ToolRegistry:
 
     def add(self, tool: ToolDef) -> None:
         if not NAME.match(tool.name):
-            raise SpellError("invalid_argument", f"tool name {tool.name!r} must be letters, digits, _ or - "
-                                                 "(up to 64, not starting with a digit)")
+            raise SpellError(
+                "invalid_argument",
+                f"tool name {tool.name!r} must be letters, digits, _ or - (up to 64, not starting with a digit)",
+            )
         tool.schema = check_tool_schema(tool.name, tool.schema)
         budget = budget_of(self.ctx)
         with self._lock:

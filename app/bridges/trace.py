@@ -8,6 +8,7 @@ A span is a dict: ``id, parent, kind, name, start, end, model, request, response
 total}, cost, error, file, line`` (times are Unix seconds). Requests and responses are redacted (no API keys or
 auth headers) before they are stored.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -108,18 +109,36 @@ class Tracer:
         return self._local.stack
 
     # spans -----------------------------------------------------------------------------------------------------
-    def start(self, kind: str, name: str, *, file: str | None = None, line: int | None = None,
-              model: str | None = None, request: Any = None, parent: str | None = None) -> dict[str, Any]:
+    def start(
+        self,
+        kind: str,
+        name: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        model: str | None = None,
+        request: Any = None,
+        parent: str | None = None,
+    ) -> dict[str, Any]:
         """Open a span (child of the current one) and make it current on this thread."""
         with self._lock:
             span_id = f"s{self._next}"
             self._next += 1
             span: dict[str, Any] = {
-                "id": span_id, "parent": parent if parent is not None else self.current(), "kind": kind,
-                "name": name, "start": time.time(), "end": None, "model": model,
-                "request": _bounded(request), "response": None,
-                "tokens": {"prompt": 0, "completion": 0, "total": 0}, "cost": 0.0, "error": None,
-                "file": file, "line": line,
+                "id": span_id,
+                "parent": parent if parent is not None else self.current(),
+                "kind": kind,
+                "name": name,
+                "start": time.time(),
+                "end": None,
+                "model": model,
+                "request": _bounded(request),
+                "response": None,
+                "tokens": {"prompt": 0, "completion": 0, "total": 0},
+                "cost": 0.0,
+                "error": None,
+                "file": file,
+                "line": line,
             }
             if len(self._spans) < MAX_SPANS and self._charge(span, 1, span["request"]):
                 self._spans.append(span)
@@ -132,8 +151,16 @@ class Tracer:
         self._emit(span)
         return span
 
-    def end(self, span: dict[str, Any], *, response: Any = None, tokens: dict[str, int] | None = None,
-            cost: float | None = None, error: Any = None, model: str | None = None) -> None:
+    def end(
+        self,
+        span: dict[str, Any],
+        *,
+        response: Any = None,
+        tokens: dict[str, int] | None = None,
+        cost: float | None = None,
+        error: Any = None,
+        model: str | None = None,
+    ) -> None:
         """Close ``span`` with its outcome and pop it from this thread's stack."""
         with self._lock:
             span["end"] = time.time()
@@ -153,7 +180,7 @@ class Tracer:
                 span["model"] = model
         stack = self._stack()
         if span["id"] in stack:
-            del stack[len(stack) - 1 - stack[::-1].index(span["id"]):]
+            del stack[len(stack) - 1 - stack[::-1].index(span["id"]) :]
         self._emit(span)
 
     def _charge(self, span: dict[str, Any], count: int, data: Any) -> bool:
@@ -176,8 +203,7 @@ class Tracer:
             self.end(s, error=e, response=s.pop("_response", None))
             raise
         else:
-            self.end(s, response=s.pop("_response", None), tokens=s.pop("_tokens", None),
-                     cost=s.pop("_cost", None))
+            self.end(s, response=s.pop("_response", None), tokens=s.pop("_tokens", None), cost=s.pop("_cost", None))
 
     def _emit(self, span: dict[str, Any]) -> None:
         if self._on_span is None or span.get("_dropped"):

@@ -5,6 +5,7 @@ functions run in the spell's single-threaded worker: their script code runs one 
 step waits for a bridge call (say ``LLM.complete``) the worker serves the next step's callback, so the LLM I/O of
 function steps overlaps too (see ``benchmarks/bench_parallel_workflow.py``).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -79,8 +80,13 @@ class WorkflowBridge(Bridge):
 
     def _begin(self, kind: str, opts: WorkflowOptions) -> dict[str, Any]:
         tracer: Tracer = self.ctx.service("tracer", Tracer)
-        return tracer.start("workflow", f"{opts.get('name') or 'workflow'} ({kind})", file=self.ctx.spell_path,
-                            line=self.ctx.call_line(), request={"input": opts.get("input")})
+        return tracer.start(
+            "workflow",
+            f"{opts.get('name') or 'workflow'} ({kind})",
+            file=self.ctx.spell_path,
+            line=self.ctx.call_line(),
+            request={"input": opts.get("input")},
+        )
 
     def _finish(self, span: dict[str, Any], out: dict[str, Any] | None, error: BaseException | None = None) -> None:
         tracer: Tracer = self.ctx.service("tracer", Tracer)
@@ -187,8 +193,13 @@ class WorkflowBridge(Bridge):
 
         def one(step: Step) -> dict[str, Any]:
             if stop.is_set():
-                return {"name": step.name, "ok": False, "output": None, "attempts": 0,
-                        "error": {"code": "cancelled", "message": "skipped after an earlier step failed"}}
+                return {
+                    "name": step.name,
+                    "ok": False,
+                    "output": None,
+                    "attempts": 0,
+                    "error": {"code": "cancelled", "message": "skipped after an earlier step failed"},
+                }
             with tracer.attach(span["id"]):
                 result = run_step(self.ctx, step, inp, variables, strategy, retries)
             if not result["ok"] and (step.on_error or strategy) != "continue":
@@ -203,16 +214,21 @@ class WorkflowBridge(Bridge):
             for step, result in zip(made, results):
                 if result["attempts"]:
                     _raise_if_stopped(result, strategy, step)
-            out = {"ok": all(r["ok"] for r in results), "output": [r["output"] for r in results],
-                   "outputs": {r["name"]: r["output"] for r in results if r["ok"]}, "results": results}
+            out = {
+                "ok": all(r["ok"] for r in results),
+                "output": [r["output"] for r in results],
+                "outputs": {r["name"]: r["output"] for r in results if r["ok"]},
+                "results": results,
+            }
         except BaseException as e:
             self._finish(span, None, e)
             raise
         self._finish(span, out)
         return out  # type: ignore[return-value]
 
-    def conditional(self, condition: Any, branches: dict[str, Any],
-                    opts: ConditionalOptions | None = None) -> WorkflowResult:
+    def conditional(
+        self, condition: Any, branches: dict[str, Any], opts: ConditionalOptions | None = None
+    ) -> WorkflowResult:
         """Run a condition step, then the branch named by its result.
 
         Args:
@@ -322,8 +338,9 @@ class WorkflowBridge(Bridge):
         self._finish(span, out)
         return out  # type: ignore[return-value]
 
-    def _iterate(self, step: Step, base_name: str, opts: LoopOptions, driver: str, limit: int, strategy: str,
-                 retries: int) -> dict[str, Any]:
+    def _iterate(
+        self, step: Step, base_name: str, opts: LoopOptions, driver: str, limit: int, strategy: str, retries: int
+    ) -> dict[str, Any]:
         variables = dict(opts.get("vars") or {})
         results: list[dict[str, Any]] = []
         outputs: list[Any] = []
@@ -336,15 +353,15 @@ class WorkflowBridge(Bridge):
                     break
                 item = previous
             step.name = f"{base_name}[{index}]"
-            result = run_step(self.ctx, step, item, dict(variables, index=index, item=item, previous=previous),
-                              strategy, retries)
+            result = run_step(
+                self.ctx, step, item, dict(variables, index=index, item=item, previous=previous), strategy, retries
+            )
             results.append(result)
             _raise_if_stopped(result, strategy, step)
             outputs.append(result["output"])
             if result["ok"]:
                 previous = result["output"]
-        return {"ok": all(r["ok"] for r in results), "output": outputs, "iterations": len(results),
-                "results": results}
+        return {"ok": all(r["ok"] for r in results), "output": outputs, "iterations": len(results), "results": results}
 
 
 def _items(opts: LoopOptions, driver: str, limit: int) -> Any:

@@ -4,6 +4,7 @@ A step is a script function ``fn(input, vars)``, an agent (``agent:run(input)``'
 (``{{input}}``, ``{{name}}`` of earlier steps or ``vars``, dotted paths like ``{{user.name}}``), or a table
 ``{name, fn | agent | tool | prompt, args, model, system, on_error, retries}``.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,16 @@ _VAR = re.compile(r"\{\{\s*([A-Za-z_][\w]*(?:\.[\w]+)*)\s*\}\}")
 
 def render(template: str, variables: dict[str, Any], where: str) -> str:
     """Replace every ``{{name}}`` (or ``{{a.b}}``) in ``template``; unknown names are an error."""
+
     def value(m: re.Match[str]) -> str:
         parts = m.group(1).split(".")
         if parts[0] not in variables:
-            raise SpellError("invalid_argument", f"{where}: template uses {{{{{m.group(1)}}}}} but no step or "
-                                                 f"variable is named {parts[0]!r} (known: "
-                                                 f"{', '.join(sorted(variables)) or 'none'})")
+            raise SpellError(
+                "invalid_argument",
+                f"{where}: template uses {{{{{m.group(1)}}}}} but no step or "
+                f"variable is named {parts[0]!r} (known: "
+                f"{', '.join(sorted(variables)) or 'none'})",
+            )
         v = variables[parts[0]]
         for p in parts[1:]:
             if isinstance(v, dict) and p in v:
@@ -44,6 +49,7 @@ def render(template: str, variables: dict[str, Any], where: str) -> str:
             else:
                 raise SpellError("invalid_argument", f"{where}: {{{{{m.group(1)}}}}} has no field {p!r}")
         return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
     return _VAR.sub(value, template)
 
 
@@ -70,32 +76,43 @@ def make_step(ctx: BridgeContext, spec: Any, index: int, defaults: dict[str, Any
     if table:
         kinds = [k for k in ("fn", "agent", "tool", "prompt") if table.get(k) is not None]
         if len(kinds) != 1:
-            raise SpellError("invalid_argument", f"{where}: step {name!r} needs exactly one of fn, agent, tool, "
-                                                 "prompt")
+            raise SpellError("invalid_argument", f"{where}: step {name!r} needs exactly one of fn, agent, tool, prompt")
         body = table[kinds[0]]
         if kinds[0] == "tool":
-            return Step(name, "tool", _tool_runner(ctx, str(body), table.get("args"), name),
-                        table.get("on_error"), table.get("retries"))
+            return Step(
+                name,
+                "tool",
+                _tool_runner(ctx, str(body), table.get("args"), name),
+                table.get("on_error"),
+                table.get("retries"),
+            )
     if isinstance(body, AgentInstance):
-        return Step(name, "agent", lambda inp, v: body.run(_as_text(inp))["text"],
-                    table.get("on_error"), table.get("retries"))
+        return Step(
+            name, "agent", lambda inp, v: body.run(_as_text(inp))["text"], table.get("on_error"), table.get("retries")
+        )
     if callable(body):
         return Step(name, "function", lambda inp, v: body(inp, v), table.get("on_error"), table.get("retries"))
     if isinstance(body, str):
         model = table.get("model") or defaults.get("model")
         system = table.get("system") or defaults.get("system")
-        return Step(name, "prompt", _prompt_runner(ctx, body, model, system, name), table.get("on_error"),
-                    table.get("retries"))
-    raise SpellError("invalid_argument", f"{where}: step {index} must be a function, an agent, a prompt string or "
-                                         "a table {name, fn|agent|tool|prompt}")
+        return Step(
+            name, "prompt", _prompt_runner(ctx, body, model, system, name), table.get("on_error"), table.get("retries")
+        )
+    raise SpellError(
+        "invalid_argument",
+        f"{where}: step {index} must be a function, an agent, a prompt string or "
+        "a table {name, fn|agent|tool|prompt}",
+    )
 
 
-def _prompt_runner(ctx: BridgeContext, template: str, model: str | None, system: str | None,
-                   name: str) -> Callable[[Any, dict[str, Any]], Any]:
+def _prompt_runner(
+    ctx: BridgeContext, template: str, model: str | None, system: str | None, name: str
+) -> Callable[[Any, dict[str, Any]], Any]:
     def run(inp: Any, variables: dict[str, Any]) -> Any:
         text = render(template, variables, f"step {name!r}")
         opts = {"model": model} if model else {}
         return client_of(ctx).chat(prompt_messages(text, system), opts, caller=f"Workflow step {name}").content or ""  # type: ignore[arg-type]
+
     return run
 
 
@@ -106,6 +123,7 @@ def _tool_runner(ctx: BridgeContext, tool: str, args: Any, name: str) -> Callabl
         else:
             call_args = _render_args(args, variables, name)
         return run_tool(ctx, tools_of(ctx).get(tool), call_args)
+
     return run
 
 
@@ -122,8 +140,9 @@ def _render_args(value: Any, variables: dict[str, Any], name: str) -> Any:
     return value
 
 
-def run_step(ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any], strategy: str,
-             retries: int) -> dict[str, Any]:
+def run_step(
+    ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any], strategy: str, retries: int
+) -> dict[str, Any]:
     """Run ``step`` (retrying under the "retry" strategy) in a ``workflow_step`` span; never raises except
     ``cancelled``: the outcome is ``{name, ok, output, error, attempts}``."""
     tracer: Tracer = ctx.service("tracer", Tracer)
@@ -135,8 +154,13 @@ def run_step(ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any]
         if ctx.call_cancelled().is_set():
             raise SpellError("cancelled", f"workflow cancelled before step {step.name!r}")
         try:
-            with tracer.span("workflow_step", step.name, file=ctx.spell_path, line=ctx.call_line(),
-                             request={"kind": step.kind, "input": inp, "attempt": attempt}) as span:
+            with tracer.span(
+                "workflow_step",
+                step.name,
+                file=ctx.spell_path,
+                line=ctx.call_line(),
+                request={"kind": step.kind, "input": inp, "attempt": attempt},
+            ) as span:
                 output = step.run(inp, dict(variables, input=inp))
                 span["_response"] = {"output": output}
             return {"name": step.name, "ok": True, "output": output, "error": None, "attempts": attempt}
@@ -148,5 +172,10 @@ def run_step(ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any]
             if attempt < tries and ctx.call_cancelled().wait(base * (2 ** (attempt - 1))):
                 raise SpellError("cancelled", "workflow cancelled while waiting to retry") from None
     assert error is not None
-    return {"name": step.name, "ok": False, "output": None, "attempts": tries,
-            "error": {"code": error.code, "message": error.message}}
+    return {
+        "name": step.name,
+        "ok": False,
+        "output": None,
+        "attempts": tries,
+        "error": {"code": error.code, "message": error.message},
+    }

@@ -17,6 +17,7 @@ at start-up; when the check fails only the main coroutine can be poked).
 Pauses before LLM and tool calls are the host's (``session.py``): the worker is then inside a bridge call, and
 answers stack and variable requests from there.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -40,7 +41,7 @@ from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, FrameK
 log = logging.getLogger(__name__)
 
 _AGENT_SOURCE = resources.files("app.debugger").joinpath("lua_agent.lua").read_text("utf-8")
-_SANDBOX_CHUNK = "<python>"          # how lupa names the chunk of LuaRuntime.execute (the sandbox)
+_SANDBOX_CHUNK = "<python>"  # how lupa names the chunk of LuaRuntime.execute (the sandbox)
 _HIT = re.compile(r"^\s*(==|>=|%|every)?\s*(\d+)\s*$")
 LUA_MASKCOUNT = 8
 REPOKE_S = 0.01
@@ -103,11 +104,31 @@ class _Chunk:
 class _Api:
     """The Lua side's functions, looked up once."""
 
-    NAMES = ("setup", "hook_off", "arm_env", "enter_callback", "leave_callback", "add_chunk", "set_breakpoints",
-             "refresh_current", "stack", "scopes", "variables", "string_slice", "evaluate", "set_variable",
-             "begin_step", "begin_pause", "set_options", "clear_refs", "on_error", "set_thread_namer")
+    NAMES = (
+        "setup",
+        "hook_off",
+        "arm_env",
+        "enter_callback",
+        "leave_callback",
+        "add_chunk",
+        "set_breakpoints",
+        "refresh_current",
+        "stack",
+        "scopes",
+        "variables",
+        "string_slice",
+        "evaluate",
+        "set_variable",
+        "begin_step",
+        "begin_pause",
+        "set_options",
+        "clear_refs",
+        "on_error",
+        "set_thread_namer",
+    )
 
     if TYPE_CHECKING:  # the Lua functions named in NAMES, set as attributes below
+
         def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, table: Any):
@@ -156,15 +177,23 @@ class LuaDebugAgent:
         fn = res[0] if isinstance(res, tuple) else res
         if fn is None:
             raise RuntimeError(f"debugger agent does not compile: {res!r}")
-        py = rt.table_from({"stop": self._lua_stop, "poll": self._lua_poll, "safe_point": self._lua_safe_point,
-                            "output": self._lua_output, "eval_flag": self._lua_eval_flag})
+        py = rt.table_from(
+            {
+                "stop": self._lua_stop,
+                "poll": self._lua_poll,
+                "safe_point": self._lua_safe_point,
+                "output": self._lua_output,
+                "eval_flag": self._lua_eval_flag,
+            }
+        )
         # Attribute access on Lua tables from Python misbehaves inside coroutines (lupa 2.8 returned a tuple):
         # every Lua function used later is looked up now, on the main coroutine.
         self.api = _Api(fn(py))
         self._load = rt.globals().load
         opts = rt.table_from({"break_on_error": bool(self.config.get("break_on_error", True))})
-        self.D, _cur, main_hex, cur_hex = self.api.setup(session.env, _SANDBOX_CHUNK, opts,
-                                                          session.invoke_callback, session.sandbox.run_main)
+        self.D, _cur, main_hex, cur_hex = self.api.setup(
+            session.env, _SANDBOX_CHUNK, opts, session.invoke_callback, session.sandbox.run_main
+        )
         self.main_L = int(main_hex, 16)
         self.hookf = self.lib.lua_gethook(self.main_L)
         self.api.hook_off()
@@ -373,10 +402,16 @@ class LuaDebugAgent:
                 log.warning("no prologues for %s: %s", chunk, e)
                 want = set()
         self.chunks[chunk] = _Chunk(chunk, path, info, base, want)
-        protos = [{"k": base + p.index, "linedefined": p.linedefined,
-                   "pline": 1 if p.is_main else p.linedefined,
-                   "pline_code": (1 if p.is_main else p.linedefined) in p.lines,
-                   "instrumented": p.index in want} for p in info.protos]
+        protos = [
+            {
+                "k": base + p.index,
+                "linedefined": p.linedefined,
+                "pline": 1 if p.is_main else p.linedefined,
+                "pline_code": (1 if p.is_main else p.linedefined) in p.lines,
+                "instrumented": p.index in want,
+            }
+            for p in info.protos
+        ]
         self.api.add_chunk("@" + chunk, self.session.rt.table_from(protos, recursive=True))
         if want:
             self.api.arm_env(ENV_KEY)  # (not env[...] = from Python: lupa fails inside resumed coroutines)
@@ -419,8 +454,13 @@ class LuaDebugAgent:
             out = results.setdefault(path, [])
             for bp in self._bps_for(path):
                 req = int(bp["line"])
-                rec: dict[str, Any] = {"id": bp.get("id"), "requested_line": req, "line": req,
-                                       "verified": False, "message": None}
+                rec: dict[str, Any] = {
+                    "id": bp.get("id"),
+                    "requested_line": req,
+                    "line": req,
+                    "verified": False,
+                    "message": None,
+                }
                 mode, n, hit_err = parse_hit(bp.get("hit"))
                 if info is None:
                     rec["message"] = "file not loaded yet" if not chunk else "cannot read the file"
@@ -439,11 +479,20 @@ class LuaDebugAgent:
                     rec["message"] = hit_err
                 if chunk is not None and rec["verified"]:
                     protos = [chunk.base + p.index for p in chunk.info.protos_at(rec["line"])]
-                    lua_list.append({"id": bp.get("id"), "source": "@" + chunk.name, "line": rec["line"],
-                                     "protos": protos, "condition": bp.get("condition") or None,
-                                     "hit_mode": mode, "hit_n": n, "log": bp.get("log") or None,
-                                     "enabled": bool(bp.get("enabled", True)),
-                                     "temporary": bool(bp.get("temporary"))})
+                    lua_list.append(
+                        {
+                            "id": bp.get("id"),
+                            "source": "@" + chunk.name,
+                            "line": rec["line"],
+                            "protos": protos,
+                            "condition": bp.get("condition") or None,
+                            "hit_mode": mode,
+                            "hit_n": n,
+                            "log": bp.get("log") or None,
+                            "enabled": bool(bp.get("enabled", True)),
+                            "temporary": bool(bp.get("temporary")),
+                        }
+                    )
                 if not bp.get("temporary"):
                     out.append(rec)
         errors = to_py(self.api.set_breakpoints(self.session.rt.table_from(lua_list, recursive=True))) or {}
@@ -499,8 +548,11 @@ class LuaDebugAgent:
             data["frames"] = frames
             data["thread"] = "coroutine" if self._current_L() != self.main_L else "main"
             self.worker.out.flush()
-            self.channel.send(Paused(self.run_id, to_py(reason), top.get("file") if top else None,
-                                     top.get("line") if top else None, data))
+            self.channel.send(
+                Paused(
+                    self.run_id, to_py(reason), top.get("file") if top else None, top.get("line") if top else None, data
+                )
+            )
             while True:
                 msg = self._next_command(block=True)
                 assert msg is not None
@@ -510,11 +562,12 @@ class LuaDebugAgent:
         finally:
             self.modes.pop()
 
-    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any,
-                     callbacks: Any) -> Any:
+    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:
         if self.evaluating and str(target) not in READ_ONLY_BRIDGES:
-            raise BridgeFault("invalid_argument", f"evaluation is read-only: {target}.{method} was not called "
-                                                  "(bridge calls may have side effects)")
+            raise BridgeFault(
+                "invalid_argument",
+                f"evaluation is read-only: {target}.{method} was not called (bridge calls may have side effects)",
+            )
         self.modes.append("bridge")
         try:
             return self._orig_bridge_call(target, method, args, opts, line, callbacks)
@@ -551,8 +604,9 @@ class LuaDebugAgent:
                 self._reply(msg, {"file": path, "breakpoints": results.get(path, [])})
                 return None
             if cmd == "set_options":
-                self.api.set_options(self.session.rt.table_from(
-                    {k: v for k, v in args.items() if k in ("break_on_error",)}))
+                self.api.set_options(
+                    self.session.rt.table_from({k: v for k, v in args.items() if k in ("break_on_error",)})
+                )
                 self._reply(msg, {"ok": True})
                 return None
             if cmd == "pause":
@@ -565,8 +619,12 @@ class LuaDebugAgent:
             if cmd in RESUME_COMMANDS:
                 action = cmd
                 if cmd == "run_to_cursor":
-                    self.temp_bp = {"id": -1, "file": os.path.realpath(args["file"]), "line": int(args["line"]),
-                                    "temporary": True}
+                    self.temp_bp = {
+                        "id": -1,
+                        "file": os.path.realpath(args["file"]),
+                        "line": int(args["line"]),
+                        "temporary": True,
+                    }
                     self._apply()
                     action = "continue"
                 self._reply(msg, {"ok": True})
@@ -596,11 +654,12 @@ class LuaDebugAgent:
         if cmd == "scopes":
             return self._checked(api.scopes(int(args.get("frame", 1))))
         if cmd == "variables":
-            return self._checked(api.variables(int(args["ref"]), int(args.get("start", 0)),
-                                               int(args.get("count", 100))))
+            return self._checked(
+                api.variables(int(args["ref"]), int(args.get("start", 0)), int(args.get("count", 100)))
+            )
         if cmd == "string":
             res = api.string_slice(int(args["ref"]), int(args.get("offset", 1)), int(args.get("length", 65536)))
-            text, total = (res if isinstance(res, tuple) else (res, None))
+            text, total = res if isinstance(res, tuple) else (res, None)
             if text is None:
                 raise ValueError(to_py(total))
             return {"text": to_py(text), "length": to_py(total)}

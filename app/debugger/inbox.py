@@ -5,6 +5,7 @@ loop keeps reading its messages through ``channel.read`` (replaced here), and a 
 sets :attr:`DebugInbox.pending`, which the agent checks where the spell can stop. ``next_command`` hands the
 agent its commands (blocking while the spell is stopped); a shutdown, or the host going away, ends the worker.
 """
+
 from __future__ import annotations
 
 import logging

@@ -10,6 +10,7 @@ Finding the insertion points needs only a small scanner (strings, long strings, 
 keyword and the ``)`` closing its parameters); the ``function`` keywords in source order are the chunk's
 prototypes in pre-order, which :mod:`luadump` reads from the compiled chunk, and the two are cross-checked.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,7 @@ def function_sites(source: str) -> list[tuple[int, int]]:
     """``(line, offset after ')')`` for every ``function`` keyword, in source order."""
     sites: list[tuple[int, int]] = []
     i, n, line = 0, len(source), 1
-    pending: int | None = None        # line of a 'function' keyword whose ')' is not found yet
+    pending: int | None = None  # line of a 'function' keyword whose ')' is not found yet
     while i < n:
         c = source[i]
         if c == "\n":
@@ -71,7 +72,7 @@ def function_sites(source: str) -> list[tuple[int, int]]:
                         continue
                     j += 2
                 elif source[j] == "\n":
-                    break              # unfinished string: Lua rejects it anyway
+                    break  # unfinished string: Lua rejects it anyway
                 else:
                     j += 1
             line += source.count("\n", i, j)

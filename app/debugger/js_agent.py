@@ -21,6 +21,7 @@ function's parameters, variables of the enclosing blocks, ``this``, ``arguments`
 Frames entered while the debugger was not needed (no breakpoint in them, no step running) join the shadow stack
 at their first statement after that; until then they are not listed.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,7 @@ def parse_log(message: str) -> list[list[str]]:
     pos = 0
     for m in _LOG_PART.finditer(message):
         if m.start() > pos:
-            parts.append(["text", message[pos:m.start()]])
+            parts.append(["text", message[pos : m.start()]])
         parts.append(["expr", m.group(1)])
         pos = m.end()
     if pos < len(message):
@@ -113,19 +114,36 @@ class JsDebugAgent:
         ctx.add_callable("__ls_dbg_poll", self._js_poll)
         ctx.add_callable("__ls_dbg_output", self._js_output)
         ctx.eval("globalThis.__ls_dbg_ctl = (" + _AGENT_SOURCE + ")(__ls_dbg_stop, __ls_dbg_poll, __ls_dbg_output)")
-        self.js = {name: ctx.eval(f"__ls_dbg_ctl.{name}") for name in
-                   ("addFile", "setBreakpoints", "setOptions", "step", "inspect", "callback", "isEvaluating",
-                    "endBridgeStop")}
+        self.js = {
+            name: ctx.eval(f"__ls_dbg_ctl.{name}")
+            for name in (
+                "addFile",
+                "setBreakpoints",
+                "setOptions",
+                "step",
+                "inspect",
+                "callback",
+                "isEvaluating",
+                "endBridgeStop",
+            )
+        }
         ctx.eval("globalThis.__ls_dbg_poke = __ls_dbg_ctl.poke")
         self.poker = Poker()
-        self.poked = self.poker.install(ctx, "__ls_dbg_poke",
-                                        lambda: self.inbox.pending and self.modes[-1] == "running")
+        self.poked = self.poker.install(
+            ctx, "__ls_dbg_poke", lambda: self.inbox.pending and self.modes[-1] == "running"
+        )
         if not self.poked:
             log.info("pausing a JS spell through loop counters (no interrupt handler)")
-        ctx.eval("delete globalThis.__ls_dbg_ctl; delete globalThis.__ls_dbg_stop; delete globalThis.__ls_dbg_poll;"
-                 " delete globalThis.__ls_dbg_output; delete globalThis.__ls_dbg_poke")
-        self._set_options({"break_on_error": bool(self.config.get("break_on_error", True)),
-                           "break_on_caught": bool(self.config.get("break_on_caught", False))})
+        ctx.eval(
+            "delete globalThis.__ls_dbg_ctl; delete globalThis.__ls_dbg_stop; delete globalThis.__ls_dbg_poll;"
+            " delete globalThis.__ls_dbg_output; delete globalThis.__ls_dbg_poke"
+        )
+        self._set_options(
+            {
+                "break_on_error": bool(self.config.get("break_on_error", True)),
+                "break_on_caught": bool(self.config.get("break_on_caught", False)),
+            }
+        )
         session.source_hook = self.prepare
         self._orig_bridge_call = host.bridge_call
         host.bridge_call = self._bridge_call
@@ -175,8 +193,13 @@ class JsDebugAgent:
                 index[key] = len(names)
                 names.append([[n, kind, settable] for n, kind, settable in s.names])
             sites.append([s.line, s.k, index[key], 1 if s.statement else 0])
-        meta = {"path": real, "functions": [[f.name, f.line, f.end_line, f.kind] for f in info.functions],
-                "sites": sites, "names": names, "top": [[n, settable] for n, settable in info.top_names]}
+        meta = {
+            "path": real,
+            "functions": [[f.name, f.line, f.end_line, f.kind] for f in info.functions],
+            "sites": sites,
+            "names": names,
+            "top": [[n, settable] for n, settable in info.top_names],
+        }
         self.js["addFile"](fid, json.dumps(meta))
         results = self._apply()
         for fpath, recs in results.items():
@@ -209,8 +232,13 @@ class JsDebugAgent:
             out = results.setdefault(path, [])
             for bp in bps:
                 req = int(bp["line"])
-                rec: dict[str, Any] = {"id": bp.get("id"), "requested_line": req, "line": req,
-                                       "verified": False, "message": None}
+                rec: dict[str, Any] = {
+                    "id": bp.get("id"),
+                    "requested_line": req,
+                    "line": req,
+                    "verified": False,
+                    "message": None,
+                }
                 mode, n, hit_err = parse_hit(bp.get("hit"))
                 line = info.resolve_line(req) if info is not None else None
                 if info is None:
@@ -240,9 +268,18 @@ class JsDebugAgent:
                         fspec = spec.setdefault(str(loaded.fid), {"hot": [], "lines": {}})
                         fspec["hot"].extend(info.sites[i].k for i in info.sites_at(line))
                         fspec["lines"].setdefault(str(line), []).append(
-                            {"id": bp.get("id"), "line": line, "condition": None if cond_err else cond,
-                             "cond_error": cond_err, "hit_mode": mode, "hit_n": n, "log_parts": log_parts,
-                             "temporary": bool(bp.get("temporary")), "enabled": True})
+                            {
+                                "id": bp.get("id"),
+                                "line": line,
+                                "condition": None if cond_err else cond,
+                                "cond_error": cond_err,
+                                "hit_mode": mode,
+                                "hit_n": n,
+                                "log_parts": log_parts,
+                                "temporary": bool(bp.get("temporary")),
+                                "enabled": True,
+                            }
+                        )
                 if not bp.get("temporary"):
                     out.append(rec)
         for fspec in spec.values():
@@ -315,11 +352,12 @@ class JsDebugAgent:
         finally:
             self.modes.pop()
 
-    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any,
-                     callbacks: Any) -> Any:
+    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:
         if str(target) not in READ_ONLY_BRIDGES and self.js["isEvaluating"]():
-            raise BridgeFault("invalid_argument", f"evaluation is read-only: {target}.{method} was not called "
-                                                  "(bridge calls may have side effects)")
+            raise BridgeFault(
+                "invalid_argument",
+                f"evaluation is read-only: {target}.{method} was not called (bridge calls may have side effects)",
+            )
         self.modes.append("bridge")
         try:
             return self._orig_bridge_call(target, method, args, opts, line, callbacks)
@@ -361,8 +399,12 @@ class JsDebugAgent:
             if cmd in RESUME_COMMANDS:
                 action = cmd
                 if cmd == "run_to_cursor":
-                    self.temp_bp = {"id": -1, "file": os.path.realpath(args["file"]), "line": int(args["line"]),
-                                    "temporary": True}
+                    self.temp_bp = {
+                        "id": -1,
+                        "file": os.path.realpath(args["file"]),
+                        "line": int(args["line"]),
+                        "temporary": True,
+                    }
                     self._apply()
                     action = "continue"
                 self.inbox.reply(msg, {"ok": True})

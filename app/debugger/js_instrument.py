@@ -22,6 +22,7 @@ captures from enclosing functions). The file's top-level names are read through 
 starts (no cost per statement). Never ``eval`` inside a spell function: a direct ``eval`` anywhere in a
 function makes quickjs run it 14x slower; expressions are compiled apart and read the scope through a Proxy.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -32,19 +33,33 @@ from tree_sitter import Node
 from app import syntax
 
 PREFIX = "__ls_"
-DBG = "__ls_D"        # the file's debugger object
-FRAME = "__ls_fr"     # a function's shadow-stack record (null while it runs cold)
-COUNTER = "__ls_n"    # the file's loop counter (pause polling)
+DBG = "__ls_D"  # the file's debugger object
+FRAME = "__ls_fr"  # a function's shadow-stack record (null while it runs cold)
+COUNTER = "__ls_n"  # the file's loop counter (pause polling)
 POLL_EVERY = 100_000
 #: a scope closure: ``(i, v, set)`` reads (or sets to v) the i-th name it knows
 CLOSURE_HEAD = f"({PREFIX}i, {PREFIX}v, {PREFIX}s) => {{ switch ({PREFIX}i) {{ "
 
-FUNCTION_TYPES = {"function_declaration", "function_expression", "function", "arrow_function", "method_definition",
-                  "generator_function_declaration", "generator_function"}
+FUNCTION_TYPES = {
+    "function_declaration",
+    "function_expression",
+    "function",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "generator_function",
+}
 LOOP_TYPES = {"for_statement", "for_in_statement", "while_statement", "do_statement"}
 #: statements that run (a probe goes before each); declarations of functions are hoisted and do not
-SKIP_STATEMENTS = {"function_declaration", "generator_function_declaration", "empty_statement", "comment",
-                   "import_statement", "export_statement", "hash_bang_line"}
+SKIP_STATEMENTS = {
+    "function_declaration",
+    "generator_function_declaration",
+    "empty_statement",
+    "comment",
+    "import_statement",
+    "export_statement",
+    "hash_bang_line",
+}
 
 
 class JsInstrumentError(Exception):
@@ -57,15 +72,15 @@ class FunctionInfo:
     name: str
     line: int
     end_line: int
-    kind: str            # main / function / async / generator
+    kind: str  # main / function / async / generator
 
 
 @dataclass
 class Site:
     line: int
     k: int
-    names: list[tuple[str, str, bool]]   # (name, "local" | "closure", settable)
-    statement: bool = True               # False: the catch clause that shows an exception leaving a function
+    names: list[tuple[str, str, bool]]  # (name, "local" | "closure", settable)
+    statement: bool = True  # False: the catch clause that shows an exception leaving a function
 
 
 @dataclass
@@ -73,8 +88,8 @@ class Instrumented:
     text: str
     functions: list[FunctionInfo]
     sites: list[Site]
-    top_names: list[tuple[str, bool]]     # the file's top-level (name, settable), read through the file closure
-    lines: set[int] = field(default_factory=set)   # lines with a probe (breakpoints move to the next one)
+    top_names: list[tuple[str, bool]]  # the file's top-level (name, settable), read through the file closure
+    lines: set[int] = field(default_factory=set)  # lines with a probe (breakpoints move to the next one)
 
     def sites_at(self, line: int) -> list[int]:
         return [i for i, s in enumerate(self.sites) if s.line == line and s.statement]
@@ -230,19 +245,26 @@ class _Instrumenter:
         self.top_set = seen
         scope = _Scope(0, None, None, set())
         start = self._after_directives(root, 0)
-        self.ins(len(self.src), f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}, -1, null); "
-                                f"throw {PREFIX}e; }} finally {{ {DBG}.leave({FRAME}); }}", prio=10)
+        self.ins(
+            len(self.src),
+            f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}, -1, null); "
+            f"throw {PREFIX}e; }} finally {{ {DBG}.leave({FRAME}); }}",
+            prio=10,
+        )
         self._statements(stmts, scope)
         nflags = len(self.functions)
         flags = ", ".join(f"{PREFIX}f{k} = false" for k in range(nflags))
         sets = "; ".join(f"{PREFIX}f{k} = {PREFIX}m[{k}]" for k in range(nflags))
         cases = " ".join(self._case(i, n, settable) for i, (n, settable) in enumerate(self.top_names))
-        head = (f"const {DBG} = globalThis.__ls_dbg.file({self.fid}); var {FRAME} = {DBG}.enter(0); try {{ "
-                f"let {flags}; let {COUNTER} = {POLL_EVERY}; "
-                f"{DBG}.reg(({PREFIX}m) => {{ {sets}; }}, {CLOSURE_HEAD}{cases} }} }}); ")
+        head = (
+            f"const {DBG} = globalThis.__ls_dbg.file({self.fid}); var {FRAME} = {DBG}.enter(0); try {{ "
+            f"let {flags}; let {COUNTER} = {POLL_EVERY}; "
+            f"{DBG}.reg(({PREFIX}m) => {{ {sets}; }}, {CLOSURE_HEAD}{cases} }} }}); "
+        )
         self.ins(start, head, prio=-1)
-        return Instrumented(self._apply(), self.functions, self.sites, self.top_names,
-                            {s.line for s in self.sites if s.statement})
+        return Instrumented(
+            self._apply(), self.functions, self.sites, self.top_names, {s.line for s in self.sites if s.statement}
+        )
 
     def _apply(self) -> str:
         out: list[bytes] = []
@@ -272,8 +294,12 @@ class _Instrumenter:
             scope.blocks.append(_declared_in_block(stmts))
         directives = block is None or (block.parent is not None and block.parent.type in FUNCTION_TYPES)
         for s in stmts:
-            if directives and s.type == "expression_statement" and s.named_children \
-                    and s.named_children[0].type == "string":
+            if (
+                directives
+                and s.type == "expression_statement"
+                and s.named_children
+                and s.named_children[0].type == "string"
+            ):
                 continue
             directives = directives and s.type == "comment"
             self._statement(s, scope)
@@ -303,8 +329,7 @@ class _Instrumenter:
             n = stack.pop()
             if n.type == "this":
                 return True
-            stack.extend(c for c in n.named_children
-                         if c.type not in FUNCTION_TYPES or c.type == "arrow_function")
+            stack.extend(c for c in n.named_children if c.type not in FUNCTION_TYPES or c.type == "arrow_function")
         return False
 
     @staticmethod
@@ -332,8 +357,12 @@ class _Instrumenter:
         if s is not None and s.k == 0:  # blocks inside the main chunk (its top level is the file closure)
             for block in reversed(s.blocks):
                 for n, settable in block:
-                    if n not in seen and n not in self.top_set and not n.startswith(PREFIX) \
-                            and (scope.k == 0 or n in scope.refs):
+                    if (
+                        n not in seen
+                        and n not in self.top_set
+                        and not n.startswith(PREFIX)
+                        and (scope.k == 0 or n in scope.refs)
+                    ):
                         seen.add(n)
                         out.append((n, "local" if scope.k == 0 else "closure", settable))
         if scope.k != 0:
@@ -456,8 +485,12 @@ class _Instrumenter:
         self.ins(body.end_byte, " }", prio=9)
         scope.blocks.append([])
         parent = body.parent.parent if body.parent is not None and body.parent.type == "else_clause" else body.parent
-        if parent is not None and parent.start_point[0] == body.start_point[0] and body.type not in LOOP_TYPES \
-                and body.type not in ("if_statement", "labeled_statement", "debugger_statement"):
+        if (
+            parent is not None
+            and parent.start_point[0] == body.start_point[0]
+            and body.type not in LOOP_TYPES
+            and body.type not in ("if_statement", "labeled_statement", "debugger_statement")
+        ):
             # ``if (n < 2) return n;`` on one line: the line's probe is the if's (a breakpoint there stops
             # once; a step goes on to the next line), which saves a probe per call in small functions
             self._statement_inner(body, scope, probe=False)
@@ -511,8 +544,7 @@ class _Instrumenter:
         # an exception leaving the function: the agent sees it with the parameters and vars (the body's
         # let/const are out of scope in the catch clause)
         csite, cclosure = self._site(fn.end_point[0] + 1, scope, statement=False)
-        tail = (f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}, {csite}, {cclosure}); "
-                f"throw {PREFIX}e; }}")
+        tail = f" }} catch ({PREFIX}e) {{ {DBG}.thrown({PREFIX}e, {FRAME}, {csite}, {cclosure}); throw {PREFIX}e; }}"
         if tracked:
             tail += f" finally {{ if ({FRAME} !== null) {DBG}.leave({FRAME}); }}"
         if body.type == "statement_block":

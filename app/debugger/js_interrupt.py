@@ -12,6 +12,7 @@ Layout assumptions are checked before use (the binding's Context object holds ``
 ``JSContext *`` right after the object header; ``JSValue`` is ``{union; int64 tag}``, 16 bytes): when a check
 fails :meth:`Poker.install` returns False and the instrumenter falls back to loop counters.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 JS_TAG_OBJECT = -1
 JS_TAG_UNDEFINED = 3
-_HEADER = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)   # PyObject_HEAD
+_HEADER = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)  # PyObject_HEAD
 
 
 class JSValue(ctypes.Structure):
@@ -38,6 +39,7 @@ def _lib() -> Any:
     global _LIB
     if _LIB is None:
         import _quickjs
+
         lib = ctypes.CDLL(_quickjs.__file__)
         lib.JS_GetRuntime.argtypes = [ctypes.c_void_p]
         lib.JS_GetRuntime.restype = ctypes.c_void_p

@@ -6,6 +6,7 @@ functions hold a breakpoint (call gating). Lua cannot list the nested prototypes
 the chunk is compiled in a throwaway runtime, dumped with ``string.dump`` and the binary chunk is read here.
 The format is Lua 5.4's ``ldump.c``; a chunk that cannot be read raises :class:`DumpError`.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -27,12 +28,13 @@ class DumpError(Exception):
 @dataclass
 class Proto:
     """One function prototype: its line range, the lines holding its own instructions, its nested functions."""
+
     linedefined: int
     lastlinedefined: int
     is_vararg: bool
     lines: set[int] = field(default_factory=set)
     children: list[Proto] = field(default_factory=list)
-    index: int = 0                 # position in pre-order (0 = main chunk)
+    index: int = 0  # position in pre-order (0 = main chunk)
 
     @property
     def is_main(self) -> bool:
@@ -42,6 +44,7 @@ class Proto:
 @dataclass
 class ChunkInfo:
     """All prototypes of a chunk, in pre-order (the order of their ``function`` keywords in the source)."""
+
     protos: list[Proto]
 
     @property
@@ -80,7 +83,7 @@ class _Reader:
     def bytes(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
             raise DumpError("truncated chunk")
-        b = self.data[self.pos:self.pos + n]
+        b = self.data[self.pos : self.pos + n]
         self.pos += n
         return b
 
@@ -100,20 +103,20 @@ class _Reader:
 
 
 def _read_function(r: _Reader, out: list[Proto]) -> Proto:
-    r.string()                                      # source
+    r.string()  # source
     linedefined, lastlinedefined = r.size(), r.size()
-    r.byte()                                        # numparams
+    r.byte()  # numparams
     is_vararg = bool(r.byte())
-    r.byte()                                        # maxstacksize
+    r.byte()  # maxstacksize
     ncode = r.size()
     r.bytes(4 * ncode)
-    for _ in range(r.size()):                       # constants
+    for _ in range(r.size()):  # constants
         tt = r.byte()
-        if tt in (3, 0x13):                         # integer, float
+        if tt in (3, 0x13):  # integer, float
             r.bytes(8)
-        elif tt in (4, 0x14):                       # short, long string
+        elif tt in (4, 0x14):  # short, long string
             r.string()
-        elif tt not in (0, 1, 0x11):                # nil, false, true
+        elif tt not in (0, 1, 0x11):  # nil, false, true
             raise DumpError(f"unknown constant tag {tt}")
     nup = r.size()
     r.bytes(3 * nup)
@@ -127,11 +130,11 @@ def _read_function(r: _Reader, out: list[Proto]) -> Proto:
     for _ in range(r.size()):
         pc = r.size()
         absinfo[pc] = r.size()
-    for _ in range(r.size()):                       # local variables
+    for _ in range(r.size()):  # local variables
         r.string()
         r.size()
         r.size()
-    for _ in range(r.size()):                       # upvalue names
+    for _ in range(r.size()):  # upvalue names
         r.string()
     line = linedefined
     for pc, d in enumerate(deltas):
@@ -140,7 +143,7 @@ def _read_function(r: _Reader, out: list[Proto]) -> Proto:
         else:
             line += d
         if pc == 0 and is_vararg:
-            continue                                # VARARGPREP: no line event (as Lua's activelines)
+            continue  # VARARGPREP: no line event (as Lua's activelines)
         proto.lines.add(line)
     return proto
 
@@ -150,12 +153,12 @@ def parse_dump(data: bytes) -> ChunkInfo:
     r = _Reader(data)
     if r.bytes(4) != b"\x1bLua" or r.byte() != 0x54:
         raise DumpError("not a Lua 5.4 chunk")
-    r.byte()                                        # format
-    r.bytes(6)                                      # LUAC_DATA
-    r.bytes(3)                                      # sizes of Instruction, lua_Integer, lua_Number
-    r.bytes(8)                                      # LUAC_INT
-    r.bytes(8)                                      # LUAC_NUM
-    r.byte()                                        # number of upvalues of the main function
+    r.byte()  # format
+    r.bytes(6)  # LUAC_DATA
+    r.bytes(3)  # sizes of Instruction, lua_Integer, lua_Number
+    r.bytes(8)  # LUAC_INT
+    r.bytes(8)  # LUAC_NUM
+    r.byte()  # number of upvalues of the main function
     protos: list[Proto] = []
     _read_function(r, protos)
     return ChunkInfo(protos)
@@ -170,8 +173,10 @@ def analyse(source: str, chunkname: str = "=chunk") -> ChunkInfo:
     if _analyser is None:
         _analyser = lua54.LuaRuntime(register_eval=False, register_builtins=False, encoding=None)
     rt = _analyser
-    fn = rt.eval("function(src, name) local f, err = load(src, name, 't', {}) "
-                 "if not f then return nil, err end return string.dump(f) end")
+    fn = rt.eval(
+        "function(src, name) local f, err = load(src, name, 't', {}) "
+        "if not f then return nil, err end return string.dump(f) end"
+    )
     res = fn(source.encode("utf-8"), chunkname.encode("utf-8"))
     if isinstance(res, tuple):
         data, err = res[0], res[1] if len(res) > 1 else None

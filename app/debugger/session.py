@@ -19,6 +19,7 @@ LLM and tool call breakpoints are served here, in the host: a hook at the end of
 the bridge thread. The worker waits inside the bridge call meanwhile, so the stack and variables can still be
 read; the user continues (optionally with an edited request), answers the call by hand, steps, or stops.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,13 +43,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HOOK_PRIORITY = -(10 ** 9)   # after every hook of the spell's own
+HOOK_PRIORITY = -(10**9)  # after every hook of the spell's own
 REQUEST_TIMEOUT_S = 10.0
 
 
 class DebugState(StrEnum):
     """Where a debug session is (a :class:`~enum.StrEnum`: equal to its lower-case name)."""
-    IDLE = "idle"          # the IDE's controller only: no session yet
+
+    IDLE = "idle"  # the IDE's controller only: no session yet
     STARTING = "starting"  # created, the run not attached yet
     RUNNING = "running"
     PAUSED = "paused"
@@ -64,20 +66,27 @@ class DebugError(Exception):
 class Breakpoint:
     """A line breakpoint (or logpoint) in a file. ``line`` is where the user put it; ``actual_line`` where it
     landed after verification (the next code line), ``verified`` once a loaded chunk holds it."""
+
     id: int
     file: str
     line: int
     condition: str | None = None
-    hit: str | None = None           # "== n", ">= n", "% n" (every nth)
-    log: str | None = None           # logpoint message with {expr} parts: printed, no stop
+    hit: str | None = None  # "== n", ">= n", "% n" (every nth)
+    log: str | None = None  # logpoint message with {expr} parts: printed, no stop
     enabled: bool = True
     verified: bool = False
     actual_line: int | None = None
     message: str | None = None
 
     def to_worker(self) -> dict[str, Any]:
-        return {"id": self.id, "line": self.line, "condition": self.condition, "hit": self.hit, "log": self.log,
-                "enabled": self.enabled}
+        return {
+            "id": self.id,
+            "line": self.line,
+            "condition": self.condition,
+            "hit": self.hit,
+            "log": self.log,
+            "enabled": self.enabled,
+        }
 
 
 def _norm(path: str) -> str:
@@ -108,15 +117,23 @@ class BreakpointStore:
             except Exception:
                 log.exception("breakpoint listener failed")
 
-    def add(self, file: str, line: int, condition: str | None = None, hit: str | None = None,
-            log_message: str | None = None, enabled: bool = True) -> Breakpoint:
+    def add(
+        self,
+        file: str,
+        line: int,
+        condition: str | None = None,
+        hit: str | None = None,
+        log_message: str | None = None,
+        enabled: bool = True,
+    ) -> Breakpoint:
         """Add a breakpoint (replacing one on the same line)."""
         file = _norm(file)
         with self._lock:
             bps = self._by_file.setdefault(file, [])
             bps[:] = [b for b in bps if b.line != line]
-            bp = Breakpoint(next(self._ids), file, int(line), condition or None, hit or None, log_message or None,
-                            enabled)
+            bp = Breakpoint(
+                next(self._ids), file, int(line), condition or None, hit or None, log_message or None, enabled
+            )
             bps.append(bp)
             bps.sort(key=lambda b: b.line)
         self._changed(file)
@@ -239,14 +256,29 @@ class BreakpointStore:
     # persistence (the workspace keeps them) --------------------------------------------------------------------
     def to_json(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"file": b.file, "line": b.line, "condition": b.condition, "hit": b.hit, "log": b.log,
-                     "enabled": b.enabled} for b in self.all()]
+            return [
+                {
+                    "file": b.file,
+                    "line": b.line,
+                    "condition": b.condition,
+                    "hit": b.hit,
+                    "log": b.log,
+                    "enabled": b.enabled,
+                }
+                for b in self.all()
+            ]
 
     def load_json(self, items: list[dict[str, Any]]) -> None:
         for it in items or []:
             try:
-                self.add(it["file"], int(it["line"]), it.get("condition"), it.get("hit"), it.get("log"),
-                         bool(it.get("enabled", True)))
+                self.add(
+                    it["file"],
+                    int(it["line"]),
+                    it.get("condition"),
+                    it.get("hit"),
+                    it.get("log"),
+                    bool(it.get("enabled", True)),
+                )
             except (KeyError, TypeError, ValueError):
                 log.warning("ignoring a stored breakpoint: %r", it)
 
@@ -255,8 +287,9 @@ class BreakpointStore:
 @dataclass
 class StopInfo:
     """Why and where the run stopped. ``frames`` top first: {id, name, file, line, kind}."""
-    reason: str                      # breakpoint, step, pause, exception, condition_error, run_to_cursor,
-    file: str | None = None          # llm_call, tool_call
+
+    reason: str  # breakpoint, step, pause, exception, condition_error, run_to_cursor,
+    file: str | None = None  # llm_call, tool_call
     line: int | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
@@ -269,6 +302,7 @@ class StopInfo:
 @dataclass
 class CallBreakpoints:
     """Break before LLM calls (all, or models matching globs) and before tool calls (all, or by name)."""
+
     llm: bool = False
     models: list[str] = field(default_factory=list)
     tools: bool = False
@@ -294,8 +328,13 @@ class _HostStop:
 class DebugSession:
     """One debug run (or one ready to start): state, stop, commands, requests. Thread-safe."""
 
-    def __init__(self, breakpoints: BreakpointStore | None = None, break_on_error: bool = True,
-                 calls: CallBreakpoints | None = None, instrument: str = "breakpoints"):
+    def __init__(
+        self,
+        breakpoints: BreakpointStore | None = None,
+        break_on_error: bool = True,
+        calls: CallBreakpoints | None = None,
+        instrument: str = "breakpoints",
+    ):
         self.breakpoints = breakpoints or BreakpointStore()
         self.break_on_error = break_on_error
         self.calls = calls or CallBreakpoints()
@@ -329,17 +368,26 @@ class DebugSession:
         for file, bps in (debug.get("breakpoints") or {}).items():
             for b in bps:
                 b = {"line": b} if isinstance(b, int) else b
-                store.add(file, int(b["line"]), b.get("condition"), b.get("hit"), b.get("log"),
-                          bool(b.get("enabled", True)))
-        calls = CallBreakpoints(bool(debug.get("llm")), list(debug.get("models") or []), bool(debug.get("tools")),
-                                list(debug.get("tool_names") or []))
+                store.add(
+                    file, int(b["line"]), b.get("condition"), b.get("hit"), b.get("log"), bool(b.get("enabled", True))
+                )
+        calls = CallBreakpoints(
+            bool(debug.get("llm")),
+            list(debug.get("models") or []),
+            bool(debug.get("tools")),
+            list(debug.get("tool_names") or []),
+        )
         return cls(store, bool(debug.get("break_on_error", True)), calls, debug.get("instrument", "breakpoints"))
 
     def worker_config(self, main_path: str) -> dict[str, Any]:
         """What goes to the worker in ``RunRequest.debug``."""
         self.main_path = _norm(main_path)
-        return {"main_path": self.main_path, "break_on_error": self.break_on_error,
-                "breakpoints": self.breakpoints.worker_config(), "instrument": self.instrument}
+        return {
+            "main_path": self.main_path,
+            "break_on_error": self.break_on_error,
+            "breakpoints": self.breakpoints.worker_config(),
+            "instrument": self.instrument,
+        }
 
     def add_listener(self, fn: Callable[[str, Any], None]) -> None:
         """``fn(event, payload)``: paused (StopInfo), running (None), breakpoints (file), ended (result)."""
@@ -358,6 +406,7 @@ class DebugSession:
         self._run = run
         if ctx is not None:
             from app.bridges.hook import hooks_of
+
             hooks = hooks_of(ctx)
             hooks.add("before_llm", self._before_llm, HOOK_PRIORITY, "debugger: break before LLM calls")
             hooks.add("before_tool", self._before_tool, HOOK_PRIORITY, "debugger: break before tool calls")
@@ -488,8 +537,7 @@ class DebugSession:
         if not sent:
             raise DebugError("the run is not active")
 
-    def request(self, command: str, args: dict[str, Any] | None = None,
-                timeout: float = REQUEST_TIMEOUT_S) -> Any:
+    def request(self, command: str, args: dict[str, Any] | None = None, timeout: float = REQUEST_TIMEOUT_S) -> Any:
         """Send a command and wait for the worker's answer (raises :class:`DebugError`)."""
         rid = next(self._ids)
         event = threading.Event()
@@ -511,8 +559,9 @@ class DebugSession:
             raise DebugError(reply.error)
         return reply.value
 
-    def request_async(self, command: str, args: dict[str, Any] | None,
-                      callback: Callable[[Any, str | None], None]) -> None:
+    def request_async(
+        self, command: str, args: dict[str, Any] | None, callback: Callable[[Any, str | None], None]
+    ) -> None:
         """Like :meth:`request` without blocking: sent now (so it keeps its order with later commands),
         ``callback(value, error)`` runs when the answer comes, on the run's reader thread."""
         rid = next(self._ids)
@@ -528,8 +577,7 @@ class DebugSession:
             callback(None, str(e))
 
     # commands ------------------------------------------------------------------------------------------------------
-    def _resume(self, command: str, args: dict[str, Any] | None = None,
-                host_outcome: Any = None) -> None:
+    def _resume(self, command: str, args: dict[str, Any] | None = None, host_outcome: Any = None) -> None:
         with self._lock:
             if self.state != DebugState.PAUSED:
                 raise DebugError(f"cannot {command.replace('_', ' ')}: the run is {self.state}")
@@ -643,6 +691,7 @@ class DebugSession:
             finally:
                 self._sending_bps.on = False
             self._emit("breakpoints", value["file"])
+
         self.request_async("set_breakpoints", args, done)
 
     # LLM and tool call breakpoints (bridge threads) -----------------------------------------------------------
@@ -680,5 +729,4 @@ class DebugSession:
 
     def describe(self) -> dict[str, Any]:
         """A summary for logs and tests."""
-        return {"state": self.state, "stop": asdict(self.stop_info) if self.stop_info else None,
-                "stops": self._stops}
+        return {"state": self.state, "stop": asdict(self.stop_info) if self.stop_info else None, "stops": self._stops}

@@ -23,6 +23,7 @@ Errors: a runtime error stops (``exception``) in the statement that raised it, b
 break on error is on (the session's setting, ``set_options`` while running); continuing raises it on. Errors in
 script functions run by bridges (tool bodies...) are caught by the bridge and do not stop, as for Lua.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,7 +42,7 @@ from app.engines.tengo.errors import AllocLimit, StackOverflow, TengoError, Teng
 
 log = logging.getLogger(__name__)
 
-SHORT = 200          # characters of a string shown before it is cut (the rest through the "string" command)
+SHORT = 200  # characters of a string shown before it is cut (the rest through the "string" command)
 EVAL_BUDGET = 100_000  # statements an evaluation may run (in the spell functions it calls)
 _LOG_PART = re.compile(r"\{([^{}]+)\}")
 _INDEX = re.compile(r"^\[(\d+)\]$")
@@ -53,7 +54,7 @@ def parse_log(message: str) -> list[tuple[str, str]]:
     pos = 0
     for m in _LOG_PART.finditer(message):
         if m.start() > pos:
-            parts.append(("text", message[pos:m.start()]))
+            parts.append(("text", message[pos : m.start()]))
         parts.append(("expr", m.group(1)))
         pos = m.end()
     if pos < len(message):
@@ -75,6 +76,7 @@ def expression_error(text: str) -> str | None:
 def _refused(name: str) -> O.BuiltinFunction:
     def refuse(rt: Any, args: list) -> Any:
         raise TengoRuntimeError(f"evaluation is read-only: {name}() changes its argument")
+
     return O.BuiltinFunction(name, refuse)
 
 
@@ -85,7 +87,7 @@ def describe(v: Any) -> tuple[str, str, bool, int | None]:
     if t is str:
         q = O.go_quote(v if len(v) <= SHORT else v[:SHORT])
         if len(v) > SHORT:
-            q = q[:-1] + "…\""
+            q = q[:-1] + '…"'
         return q, tn, len(v) > SHORT, len(v)
     if t is O.Array or t is O.ImmutableArray:
         n = len(v.value)
@@ -121,7 +123,7 @@ class TengoDebugAgent:
         for path, bps in (self.config.get("breakpoints") or {}).items():
             self.files[os.path.realpath(path)] = list(bps)
         self.main_source: str | None = None
-        self.main_file: str | None = None     # the file name the interpreter uses for the main script
+        self.main_file: str | None = None  # the file name the interpreter uses for the main script
         self.temp_bp: dict[str, Any] | None = None
         self.active: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.hits: dict[Any, int] = {}
@@ -129,16 +131,16 @@ class TengoDebugAgent:
         self._real: dict[str, str] = {}
         self.modes: list[str] = ["running"]
         self.pause_requested = False
-        self.step: tuple[str, int] | None = None   # (mode, depth) after step_in/over/out
+        self.step: tuple[str, int] | None = None  # (mode, depth) after step_in/over/out
         self.stack: list[Any] = []
-        self.rt_stack: list[Any] | None = None   # the interpreter's debug stack (set by the engine)
+        self.rt_stack: list[Any] | None = None  # the interpreter's debug stack (set by the engine)
         self.refs: list[Any] = [None]
-        self.interp: Any = None                   # the run's Interpreter (set by the engine)
+        self.interp: Any = None  # the run's Interpreter (set by the engine)
         self.break_on_error = bool(self.config.get("break_on_error", True))
         self.evaluating = False
         self.eval_steps = 0
-        self.eval_refused: str | None = None      # a bridge call an evaluation was not allowed to make
-        self.callbacks = 0                        # script functions running for a bridge (tool bodies...)
+        self.eval_refused: str | None = None  # a bridge call an evaluation was not allowed to make
+        self.callbacks = 0  # script functions running for a bridge (tool bodies...)
         self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._eval_builtins: dict[str, Any] | None = None
         self.closed = False
@@ -204,8 +206,13 @@ class TengoDebugAgent:
             out = results.setdefault(path, [])
             for bp in bps:
                 req = int(bp["line"])
-                rec: dict[str, Any] = {"id": bp.get("id"), "requested_line": req, "line": req,
-                                       "verified": False, "message": None}
+                rec: dict[str, Any] = {
+                    "id": bp.get("id"),
+                    "requested_line": req,
+                    "line": req,
+                    "verified": False,
+                    "message": None,
+                }
                 mode, n, hit_err = parse_hit(bp.get("hit"))
                 line = min((ln for ln in lines if ln >= req), default=None) if lines is not None else None
                 if lines is None:
@@ -236,9 +243,17 @@ class TengoDebugAgent:
                             self.hits.pop(key, None)  # a new condition counts its hits afresh
                         self._bp_conds[key] = cond
                         active.setdefault((path, line), []).append(
-                            {"id": key, "hit_mode": mode, "hit_n": n, "line": line,
-                             "temporary": bool(bp.get("temporary")), "condition": cond,
-                             "cond_error": cond_err, "log_parts": log_parts})
+                            {
+                                "id": key,
+                                "hit_mode": mode,
+                                "hit_n": n,
+                                "line": line,
+                                "temporary": bool(bp.get("temporary")),
+                                "condition": cond,
+                                "cond_error": cond_err,
+                                "log_parts": log_parts,
+                            }
+                        )
                 if not bp.get("temporary"):
                     out.append(rec)
         self.active = active
@@ -252,15 +267,18 @@ class TengoDebugAgent:
             if cond:
                 ok, v = (False, bp["cond_error"]) if bp["cond_error"] else self._eval(cond, stack[-1], stack)
                 if not ok:
-                    return "condition_error", {"bp_id": bp["id"], "line": bp["line"], "message": v,
-                                               "condition": cond}
+                    return "condition_error", {"bp_id": bp["id"], "line": bp["line"], "message": v, "condition": cond}
                 if O.is_falsy(v):
                     continue
             key = bp["id"]
             n = self.hits[key] = self.hits.get(key, 0) + 1
             mode, want = bp["hit_mode"], bp["hit_n"]
-            if not (mode is None or (mode == ">=" and n >= want) or (mode == "==" and n == want)
-                    or (mode == "%" and n % want == 0)):
+            if not (
+                mode is None
+                or (mode == ">=" and n >= want)
+                or (mode == "==" and n == want)
+                or (mode == "%" and n % want == 0)
+            ):
                 continue
             if bp["log_parts"] is not None:
                 self._log(bp["log_parts"], stack)
@@ -351,8 +369,15 @@ class TengoDebugAgent:
             frames = self._frames()
             top = frames[0] if frames else None
             self.worker.out.flush()
-            self.channel.send(Paused(self.run_id, reason, top["file"] if top else None, top["line"] if top else None,
-                                     {**(data or {}), "frames": frames, "thread": "main"}))
+            self.channel.send(
+                Paused(
+                    self.run_id,
+                    reason,
+                    top["file"] if top else None,
+                    top["line"] if top else None,
+                    {**(data or {}), "frames": frames, "thread": "main"},
+                )
+            )
             while True:
                 msg = self.inbox.next_command(block=True)
                 assert msg is not None
@@ -367,11 +392,11 @@ class TengoDebugAgent:
     def _resume(self, action: str, depth: int) -> None:
         self.step = None if action == "continue" else (action, depth)
 
-    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any,
-                     callbacks: Any) -> Any:
+    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:
         if self.evaluating and str(target) not in READ_ONLY_BRIDGES:
-            self.eval_refused = (f"evaluation is read-only: {target}.{method} was not called "
-                                 "(bridge calls may have side effects)")
+            self.eval_refused = (
+                f"evaluation is read-only: {target}.{method} was not called (bridge calls may have side effects)"
+            )
             raise BridgeFault("invalid_argument", self.eval_refused)
         self.modes.append("bridge")
         try:
@@ -398,9 +423,17 @@ class TengoDebugAgent:
     def _frames(self) -> list[dict[str, Any]]:
         out = []
         for i, f in enumerate(reversed(self._current_stack()), 1):
-            out.append({"id": i, "name": f.function or "main chunk", "file": self._realpath(f.file),
-                        "chunk": os.path.basename(f.file), "line": f.line, "kind": FrameKind.SPELL.value,
-                        "thread": "main"})
+            out.append(
+                {
+                    "id": i,
+                    "name": f.function or "main chunk",
+                    "file": self._realpath(f.file),
+                    "chunk": os.path.basename(f.file),
+                    "line": f.line,
+                    "kind": FrameKind.SPELL.value,
+                    "thread": "main",
+                }
+            )
         return out
 
     def _frame(self, fid: int) -> Any:
@@ -415,8 +448,13 @@ class TengoDebugAgent:
 
     def _variable(self, name: str, v: Any) -> dict[str, Any]:
         shown, t, expandable, length = describe(v)
-        return {"name": name, "value": shown, "type": t, "ref": self._ref(("value", v)) if expandable else 0,
-                "length": length}
+        return {
+            "name": name,
+            "value": shown,
+            "type": t,
+            "ref": self._ref(("value", v)) if expandable else 0,
+            "length": length,
+        }
 
     def handle_command(self, msg: DebugCommand) -> str | None:
         """Serve one command; returns the resume action when it resumes a stopped spell."""
@@ -441,8 +479,12 @@ class TengoDebugAgent:
             if cmd in RESUME_COMMANDS:
                 action = cmd
                 if cmd == "run_to_cursor":
-                    self.temp_bp = {"id": -1, "file": os.path.realpath(args["file"]), "line": int(args["line"]),
-                                    "temporary": True}
+                    self.temp_bp = {
+                        "id": -1,
+                        "file": os.path.realpath(args["file"]),
+                        "line": int(args["line"]),
+                        "temporary": True,
+                    }
                     self._apply()
                     action = "continue"
                 self.inbox.reply(msg, {"ok": True})
@@ -468,8 +510,10 @@ class TengoDebugAgent:
         if cmd == "scopes":
             fid = int(args.get("frame", 1))
             self._frame(fid)
-            return [{"name": "Locals", "ref": self._ref(("locals", fid))},
-                    {"name": "Upvalues", "ref": self._ref(("free", fid))}]
+            return [
+                {"name": "Locals", "ref": self._ref(("locals", fid))},
+                {"name": "Upvalues", "ref": self._ref(("free", fid))},
+            ]
         if cmd == "variables":
             return self._variables(int(args["ref"]), int(args.get("start", 0)), int(args.get("count", 100)))
         if cmd == "string":
@@ -477,7 +521,7 @@ class TengoDebugAgent:
             if rec[0] != "value" or type(rec[1]) is not str:
                 raise ValueError("not a string reference")
             s, off = rec[1], int(args.get("offset", 1))
-            return {"text": s[off - 1:off - 1 + int(args.get("length", 65536))], "length": len(s)}
+            return {"text": s[off - 1 : off - 1 + int(args.get("length", 65536))], "length": len(s)}
         if cmd == "evaluate":
             st = self._current_stack()
             frame = self._frame(int(args.get("frame") or 1)) if st else None
@@ -587,7 +631,7 @@ class TengoDebugAgent:
             if k == "local":
                 cur = frame.fr[idx]
                 if type(cur) is O.Cell:
-                    cur.v = value     # a captured local: the closures sharing it see the change too
+                    cur.v = value  # a captured local: the closures sharing it see the change too
                 else:
                     frame.fr[idx] = value
             else:
@@ -608,8 +652,9 @@ class TengoDebugAgent:
         if kind in ("locals", "free"):
             f = self._frame(x)
             values = f.variables()
-            pairs = [(n, values[n]) for n, (k, _i) in f.scope.items()
-                     if n in values and (k == "local") == (kind == "locals")]
+            pairs = [
+                (n, values[n]) for n, (k, _i) in f.scope.items() if n in values and (k == "local") == (kind == "locals")
+            ]
         else:
             t = type(x)
             if t is O.Array or t is O.ImmutableArray:
@@ -620,5 +665,5 @@ class TengoDebugAgent:
                 pairs = [("value", x.value)]
             else:
                 pairs = []
-        items = [self._variable(n, v) for n, v in pairs[start:start + count]]
+        items = [self._variable(n, v) for n, v in pairs[start : start + count]]
         return {"items": items, "total": len(pairs)}

@@ -13,6 +13,7 @@ Commands (before the run starts and at every stop)::
 Useful headless and for testing the core without Qt. Wire it into ``app/cli.py`` with a ``debug`` subcommand
 that calls :func:`main` (see the module's ``main`` signature).
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,14 @@ STOP_WAIT_S = 3600.0
 class TerminalDebugger:
     """A line-oriented front end: reads commands from ``inp``, writes to ``out``."""
 
-    def __init__(self, runner: SpellRunner, path: str, options: RunOptions | None = None,
-                 inp: TextIO | None = None, out: TextIO | None = None):
+    def __init__(
+        self,
+        runner: SpellRunner,
+        path: str,
+        options: RunOptions | None = None,
+        inp: TextIO | None = None,
+        out: TextIO | None = None,
+    ):
         self.runner = runner
         self.path = os.path.abspath(path)
         self.options = options
@@ -180,13 +187,19 @@ class TerminalDebugger:
         return res.exit_code if res is not None else 0
 
 
-def main(path: str, runner: SpellRunner | None = None, options: RunOptions | None = None, inp: TextIO | None = None,
-         out: TextIO | None = None) -> int:
+def main(
+    path: str,
+    runner: SpellRunner | None = None,
+    options: RunOptions | None = None,
+    inp: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
     """Debug ``path`` in the terminal; returns the exit code (as ``llmspell run``)."""
     own = runner is None
     if own:
         from app.engines.base import language_for
         from app.runner import Runner
+
         runner = Runner(warm={language_for(path): 1})
     assert runner is not None
     try:
@@ -199,6 +212,7 @@ def main(path: str, runner: SpellRunner | None = None, options: RunOptions | Non
 def cli(argv: list[str] | None = None) -> int:
     """``python -m app.debugger.terminal FILE [--profile P] [--timeout S]`` (what ``llmspell debug`` runs)."""
     import argparse
+
     p = argparse.ArgumentParser(prog="llmspell debug", description="Debug a spell in the terminal.")
     p.add_argument("file")
     p.add_argument("--profile", default="standard")
@@ -208,8 +222,10 @@ def cli(argv: list[str] | None = None) -> int:
     import json
 
     from app.runner import RunOptions
-    opts = RunOptions(profile=args.profile, timeout_s=args.timeout,
-                      inputs=json.loads(args.input) if args.input else None)
+
+    opts = RunOptions(
+        profile=args.profile, timeout_s=args.timeout, inputs=json.loads(args.input) if args.input else None
+    )
     return main(args.file, options=opts)
 
 

@@ -3,6 +3,7 @@
 Engines know nothing of Qt, litellm or the bridges' Python code. They receive the bridge registry as *data*
 (a :class:`BridgeSpec` description) and reach the host through a :class:`EngineHost`, which the worker provides.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,9 +15,9 @@ from typing import Any, Protocol
 from app import languages
 
 #: Marker for values crossing the boundary (see docs/architecture.md §3).
-HANDLE_KEY = "$handle"      # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
+HANDLE_KEY = "$handle"  # {"$handle": 3, "$type": "Agent"}: a host object the spell holds
 CALLBACK_KEY = "$callback"  # {"$callback": 7}: a script function handed to a bridge
-ARRAY_KEY = "$array"        # an empty list the spell made with JSON.array() travels as a plain []
+ARRAY_KEY = "$array"  # an empty list the spell made with JSON.array() travels as a plain []
 
 MAX_DEPTH = 100  # nesting depth of a value crossing the boundary
 
@@ -27,8 +28,10 @@ def language_for(path: str, override: str | None = None) -> str:
         return languages.by_name(override).id
     lang = languages.for_path(path)
     if lang is None:
-        raise ValueError(f"cannot tell the language of {path!r} from its extension "
-                         f"(known: {', '.join(languages.extensions())}); pass --lang")
+        raise ValueError(
+            f"cannot tell the language of {path!r} from its extension "
+            f"(known: {', '.join(languages.extensions())}); pass --lang"
+        )
     return lang.id
 
 
@@ -46,6 +49,7 @@ def snake_case(name: str) -> str:
 @dataclass
 class Frame:
     """One spell frame of a traceback: never a Python, lupa or quickjs frame."""
+
     file: str
     line: int
     function: str = ""
@@ -54,7 +58,8 @@ class Frame:
 @dataclass
 class SpellFailure:
     """An error in the spell's own terms."""
-    code: str               # "syntax", "runtime", a bridge code such as "invalid_argument", or "limit_exceeded"
+
+    code: str  # "syntax", "runtime", a bridge code such as "invalid_argument", or "limit_exceeded"
     message: str
     file: str | None = None
     line: int | None = None
@@ -67,8 +72,14 @@ class SpellFailure:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SpellFailure:
         tb = [Frame(**f) for f in d.get("traceback") or []]
-        return cls(code=d["code"], message=d["message"], file=d.get("file"), line=d.get("line"),
-                   column=d.get("column"), traceback=tb)
+        return cls(
+            code=d["code"],
+            message=d["message"],
+            file=d.get("file"),
+            line=d.get("line"),
+            column=d.get("column"),
+            traceback=tb,
+        )
 
     def location(self) -> str:
         if self.file and self.line:
@@ -83,6 +94,7 @@ class SpellFailure:
 @dataclass
 class Diagnostic:
     """A syntax problem found without running the spell."""
+
     file: str
     line: int
     column: int
@@ -130,24 +142,25 @@ class LimitExceeded(Exception):
 @dataclass
 class Limits:
     """Per-run resource limits. The wall clock is enforced by the host (it kills the worker)."""
+
     timeout_s: float = 30.0
     memory_mb: int = 256
     output_bytes: int = 4 * 1024 * 1024
-    max_stack: int = 200          # JS: stack size in KiB*4 (see engines); Lua: C-call depth guard
-    allow_files: bool = False     # workspace file tools (issue 3)
-    allow_http: bool = False      # http_get tool (issue 3)
+    max_stack: int = 200  # JS: stack size in KiB*4 (see engines); Lua: C-call depth guard
+    allow_files: bool = False  # workspace file tools (issue 3)
+    allow_http: bool = False  # http_get tool (issue 3)
     http_allow: tuple[str, ...] = ()
     max_concurrent_calls: int = 16  # bridge calls of one run's tasks/promises in flight at once (more wait)
     # Host budgets: what the bridges may hold or decode in the host for one run (counted there; see
     # app/bridges/budget.py and docs/security.md). Defaults are the standard profile's.
-    event_queue_bytes: int = 16 * 1024 * 1024   # events waiting for queued subscriptions
-    max_tools: int = 1000                       # tools the spell registers
-    tool_bytes: int = 4 * 1024 * 1024           # their descriptions and schemas, as JSON
-    max_spans: int = 50_000                     # trace spans kept
-    span_bytes: int = 64 * 1024 * 1024          # their requests, responses and errors, as JSON
-    message_elements: int = 2_000_000           # values in one decoded message from the worker
-    max_objects: int = 10_000                   # objects (handles) a run holds: agents, workflows...
-    object_bytes: int = 64 * 1024 * 1024        # the arguments of the calls that created them, as JSON
+    event_queue_bytes: int = 16 * 1024 * 1024  # events waiting for queued subscriptions
+    max_tools: int = 1000  # tools the spell registers
+    tool_bytes: int = 4 * 1024 * 1024  # their descriptions and schemas, as JSON
+    max_spans: int = 50_000  # trace spans kept
+    span_bytes: int = 64 * 1024 * 1024  # their requests, responses and errors, as JSON
+    message_elements: int = 2_000_000  # values in one decoded message from the worker
+    max_objects: int = 10_000  # objects (handles) a run holds: agents, workflows...
+    object_bytes: int = 64 * 1024 * 1024  # the arguments of the calls that created them, as JSON
 
 
 @dataclass
@@ -157,6 +170,7 @@ class BridgeSpec:
     ``globals``: ``{"JSON": {"methods": {"encode": {"params": ["value"], "callbacks": [], "has_opts": True}}}}``
     ``types``: the same shape for handle types (``{"Agent": {"methods": {...}}}``), whose methods take the handle.
     """
+
     globals: dict[str, dict[str, Any]] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -164,8 +178,8 @@ class BridgeSpec:
 class EngineHost(Protocol):
     """What the worker gives an engine during one run."""
 
-    spell_path: str          # absolute path of the spell (or a pseudo name such as "<repl>")
-    spell_dir: str | None    # folder from which sibling modules may be required (None: no require)
+    spell_path: str  # absolute path of the spell (or a pseudo name such as "<repl>")
+    spell_dir: str | None  # folder from which sibling modules may be required (None: no require)
     limits: Limits
     bridges: BridgeSpec
 
@@ -173,8 +187,15 @@ class EngineHost(Protocol):
         """Stream text to the host: ``stream`` is "stdout", "stderr", or a log level ("debug", "info", ...).
         Raises :class:`LimitExceeded` past the output limit."""
 
-    def bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                    line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> Any:
+    def bridge_call(
+        self,
+        target: str | int,
+        method: str,
+        args: list[Any],
+        opts: dict[str, Any] | None,
+        line: int | None,
+        callbacks: Mapping[int, Callable[..., Any]],
+    ) -> Any:
         """Call a bridge method on the host and return its (plain JSON-like) result.
 
         ``target`` is a global name ("JSON") or a handle id (int). ``args`` and ``opts`` are plain values in
@@ -182,8 +203,16 @@ class EngineHost(Protocol):
         callables that run the script function (the host may call them back while this call is pending).
         Raises :class:`BridgeFault` when the bridge fails."""
 
-    def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                  line: int | None, callbacks: Mapping[int, Callable[..., Any]], abortable: bool = False) -> int:
+    def send_call(
+        self,
+        target: str | int,
+        method: str,
+        args: list[Any],
+        opts: dict[str, Any] | None,
+        line: int | None,
+        callbacks: Mapping[int, Callable[..., Any]],
+        abortable: bool = False,
+    ) -> int:
         """Start a bridge call for a task or promise without waiting for it; returns its call id. Its answer
         comes from :meth:`wait_any`. Past the run's ``max_concurrent_calls`` the call waits in the worker.
         ``abortable``: the spell is likely to cancel it (a race, a timeout, an abort signal): the host then

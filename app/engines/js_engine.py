@@ -4,6 +4,7 @@ QuickJS offers only ECMAScript built-ins, so there is nothing to take away; ``js
 print, require, INPUT and the bridge globals. Host callables never raise (a raised exception poisons the context)
 and pass structured values as JSON text. CPU time is bounded from outside: the host kills the worker.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,12 +88,20 @@ class _Session:
             args, opts = _loads(payload)
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
-            value = self.host.bridge_call(target, method, args, opts,
-                                          int(line) if isinstance(line, (int, float)) else None, self.callbacks)  # type: ignore[arg-type]
+            value = self.host.bridge_call(
+                target,
+                method,
+                args,
+                opts,
+                int(line) if isinstance(line, (int, float)) else None,
+                self.callbacks,  # type: ignore[arg-type]
+            )
             return json.dumps({"ok": True, "value": value}, ensure_ascii=False)
         except BridgeFault as f:
-            return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message,
-                                                      "retryable": f.retryable}}, ensure_ascii=False)
+            return json.dumps(
+                {"ok": False, "error": {"code": f.code, "message": f.message, "retryable": f.retryable}},
+                ensure_ascii=False,
+            )
         except LimitExceeded as e:
             self.limit = e
             return json.dumps({"ok": False, "error": {"code": "limit_exceeded", "message": e.message}})
@@ -108,9 +117,15 @@ class _Session:
                 target = int(target)
             if not hasattr(self.host, "send_call"):
                 raise BridgeFault("invalid_argument", "async bridge calls are not available here")
-            call_id = self.host.send_call(target, method, args, opts,
-                                          int(line) if isinstance(line, (int, float)) else None,
-                                          self.callbacks, bool(abortable))  # type: ignore[arg-type]
+            call_id = self.host.send_call(
+                target,
+                method,
+                args,
+                opts,
+                int(line) if isinstance(line, (int, float)) else None,
+                self.callbacks,  # type: ignore[arg-type]
+                bool(abortable),
+            )
             return json.dumps({"ok": True, "id": call_id})
         except BridgeFault as f:
             return json.dumps({"ok": False, "error": {"code": f.code, "message": f.message}})
@@ -152,7 +167,7 @@ class _Session:
             timeout = None if next_at < 0 else max(0.0, next_at - time.monotonic())
             msg = host.wait_any(timeout)
             if msg is not None:
-                reply = ({"ok": False, "error": msg.error} if msg.error else {"ok": True, "value": msg.value})
+                reply = {"ok": False, "error": msg.error} if msg.error else {"ok": True, "value": msg.value}
                 self.deliver(msg.call_id, json.dumps(reply, ensure_ascii=False))
 
     def _host_output(self, stream: str, text: str) -> None:
@@ -216,8 +231,7 @@ class _Session:
                 self.run_loop(lambda: self.pending_reply() is not None)
                 done = self.pending_reply()
                 if done is None:
-                    raise SpellError(SpellFailure("runtime", "the spell's promise never settled",
-                                                  self.spell_file))
+                    raise SpellError(SpellFailure("runtime", "the spell's promise never settled", self.spell_file))
                 reply = _loads(done)
             elif reply.get("ok"):
                 self.run_loop(lambda: True)  # timers and promise callbacks the spell left behind still run
@@ -294,9 +308,19 @@ class _JsCallbacks(ScriptFunctions):
                     key = reply["pending"]
                     s.run_loop(lambda: s.callback_reply_ready(key), drain=False)
                     done = s.callback_reply(key, True)
-                    reply = _loads(done) if done is not None else {"ok": False, "error": {
-                        "name": "SpellError", "code": "tool_failed",
-                        "message": "the async function's promise never settled", "stack": ""}}
+                    reply = (
+                        _loads(done)
+                        if done is not None
+                        else {
+                            "ok": False,
+                            "error": {
+                                "name": "SpellError",
+                                "code": "tool_failed",
+                                "message": "the async function's promise never settled",
+                                "stack": "",
+                            },
+                        }
+                    )
             except quickjs.StackOverflow:
                 raise LimitExceeded("stack", "stack overflow (recursion too deep)") from None
             if s.limit:
@@ -308,8 +332,8 @@ class _JsCallbacks(ScriptFunctions):
                 raise err
             failure = err.failure  # type: ignore[attr-defined]
             code = reply["error"].get("code") or "tool_failed"
-            raise BridgeFault(code if code != "runtime" else "tool_failed", failure.message,
-                              frames=failure.traceback)
+            raise BridgeFault(code if code != "runtime" else "tool_failed", failure.message, frames=failure.traceback)
+
         return call
 
 

@@ -4,6 +4,7 @@ The sandbox itself is Lua code (``lua_sandbox.lua``): it builds a whitelisted ``
 the registry's description, and encodes values for the host as JSON so cycles, depth and array-ness are decided
 in one place. Python objects never enter the spell's environment: the host functions stay upvalues.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,13 @@ def _deny_setattr(obj: Any, name: Any, value: Any) -> None:
 
 def new_runtime() -> Any:
     """A bare LuaRuntime with Python's eval/builtins unregistered and attribute access denied."""
-    return lua54.LuaRuntime(register_eval=False, register_builtins=False, unpack_returned_tuples=True,
-                            attribute_handlers=(_deny_getattr, _deny_setattr), max_memory=0)
+    return lua54.LuaRuntime(
+        register_eval=False,
+        register_builtins=False,
+        unpack_returned_tuples=True,
+        attribute_handlers=(_deny_getattr, _deny_setattr),
+        max_memory=0,
+    )
 
 
 def _lua_load(rt: Any, source: str, chunk: str, env: Any = None) -> tuple[Any, Any]:
@@ -77,8 +83,7 @@ class _Session:
         self.names: dict[str, str] = {}  # chunk name → absolute path
         self.rt = new_runtime()
         self.memory_limit = max(1, int(host.limits.memory_mb)) * 1024 * 1024
-        self.sandbox = self.rt.execute(_SANDBOX_SOURCE, self._host_call, self._host_output, self._host_module,
-                                       None)
+        self.sandbox = self.rt.execute(_SANDBOX_SOURCE, self._host_call, self._host_output, self._host_module, None)
         self.callbacks = _LuaCallbacks(self)
         spec = {"globals": host.bridges.globals, "types": host.bridges.types}
         # lupa 2.8: indexing a Lua table made here fails (returns a tuple) while a coroutine started by
@@ -96,11 +101,18 @@ class _Session:
         internals = self.sandbox.internals
         guard = internals.guard
         tasks_fn, _err = _lua_load(self.rt, _TASKS_SOURCE, "=[llmspell tasks]")
-        tasks = tasks_fn(guard(self._host_send), guard(self._host_wait), guard(self._host_cancel),
-                         guard(self._host_clock), guard(self._host_pending), internals)
+        tasks = tasks_fn(
+            guard(self._host_send),
+            guard(self._host_wait),
+            guard(self._host_cancel),
+            guard(self._host_clock),
+            guard(self._host_pending),
+            internals,
+        )
         self.sandbox.set_tasks(tasks.task_call, tasks.drain, tasks.cancel_all, tasks.task_where)
         self.env.Task = tasks["global"]
         return tasks
+
     # conversion ---------------------------------------------------------------------------------------------
     def to_lua(self, value: Any) -> Any:
         """A plain host value as a Lua value: lists become array tables, handles become objects."""
@@ -128,8 +140,14 @@ class _Session:
             args, opts = json.loads(_text(payload))
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
-            value = self.host.bridge_call(target if isinstance(target, int) else _text(target), _text(method),
-                                          args, opts, line, self.callbacks)  # type: ignore[arg-type]
+            value = self.host.bridge_call(
+                target if isinstance(target, int) else _text(target),
+                _text(method),
+                args,
+                opts,
+                line,
+                self.callbacks,  # type: ignore[arg-type]
+            )
             return "ok", self.push(value)
         except BridgeFault as f:
             return "error", self.push({"code": f.code, "message": f.message, "retryable": f.retryable})
@@ -145,8 +163,15 @@ class _Session:
             args, opts = json.loads(_text(payload))
             if isinstance(target, float) and target.is_integer():
                 target = int(target)
-            call_id = self.host.send_call(target if isinstance(target, int) else _text(target), _text(method),
-                                          args, opts, line, self.callbacks, bool(abortable))  # type: ignore[arg-type]
+            call_id = self.host.send_call(
+                target if isinstance(target, int) else _text(target),
+                _text(method),
+                args,
+                opts,
+                line,
+                self.callbacks,  # type: ignore[arg-type]
+                bool(abortable),
+            )
             return "ok", call_id
         except BridgeFault as f:
             return "error", self.push({"code": f.code, "message": f.message, "retryable": f.retryable})
@@ -161,8 +186,11 @@ class _Session:
         if msg is None:
             return (None,)
         if msg.error:
-            err = {"code": msg.error.get("code", "internal"), "message": msg.error.get("message", ""),
-                   "retryable": bool(msg.error.get("retryable"))}
+            err = {
+                "code": msg.error.get("code", "internal"),
+                "message": msg.error.get("message", ""),
+                "retryable": bool(msg.error.get("retryable")),
+            }
             return msg.call_id, "error", self.push(err)
         return msg.call_id, "ok", self.push(msg.value)
 
@@ -222,8 +250,9 @@ class _Session:
         if status == "ok":
             return json.loads(_text(value))
         message = _text(value["message"])
-        if value["kind"] == "runtime" and (message in ("nil", "error in error handling")
-                                            or message.endswith("not enough memory")):
+        if value["kind"] == "runtime" and (
+            message in ("nil", "error in error handling") or message.endswith("not enough memory")
+        ):
             if self.rt.get_memory_used() > 0.5 * self.memory_limit or message.endswith("not enough memory"):
                 raise LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded")
         raise SpellError(self.failure(value))
@@ -288,6 +317,7 @@ class _LuaCallbacks(ScriptFunctions):
                 return json.loads(_text(value))
             code = _text(value["code"])
             raise BridgeFault(code, _text(value["message"]), frames=s.frames(value["frames"]))
+
         return call
 
 
@@ -334,6 +364,7 @@ class LuaEngine:
         debug = getattr(getattr(host, "request", None), "debug", None)
         if debug is not None:  # "debug this test": the debugger owns loading and hooks
             from app.debugger.agent import LuaDebugAgent
+
             with LuaDebugAgent(session, host, debug) as agent:
                 session.call_main(agent.load_main(source, chunk))
                 return self._run_selected(session, run_all, options)
@@ -343,8 +374,7 @@ class LuaEngine:
     @staticmethod
     def _run_selected(session: _Session, run_all: Any, options: dict[str, Any]) -> Any:
         opts = session.to_lua({k: options.get(k) for k in ("filter", "line", "bail")})
-        return session.call_main(session.rt.eval("function(f, o) return function() return f(o) end end")(
-            run_all, opts))
+        return session.call_main(session.rt.eval("function(f, o) return function() return f(o) end end")(run_all, opts))
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:
         if self._repl is None:
@@ -373,11 +403,11 @@ def _column(source: str, line: int, message: str, rt: Any = None) -> int:
     if not token or token == "<eof>":
         return 1
     rt = rt or new_runtime()
-    start = sum(len(x) for x in lines[:line - 1])
+    start = sum(len(x) for x in lines[: line - 1])
     text = lines[line - 1].rstrip("\r\n")
 
     def same_error(j: int) -> bool:
-        _fn, err = _lua_load(rt, source[:start + j], "=check")
+        _fn, err = _lua_load(rt, source[: start + j], "=check")
         return err is not None and _text(err).endswith(f":{line}: {message}")
 
     lo, hi = len(token), len(text)

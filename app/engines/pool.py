@@ -4,6 +4,7 @@ Each worker is its own process in its own session, with a scrubbed environment (
 by the worker itself, and a host-side wall-clock kill. A worker is recycled after ``max_runs`` runs or when its
 resident memory grows past ``max_rss_mb``; a killed or crashed one is replaced by a background thread.
 """
+
 from __future__ import annotations
 
 import collections
@@ -59,8 +60,16 @@ class WorkerProcess:
         self.language = language
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            worker_command(language), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=worker_environment(), cwd="/", start_new_session=True, close_fds=True, bufsize=0)
+            worker_command(language),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=worker_environment(),
+            cwd="/",
+            start_new_session=True,
+            close_fds=True,
+            bufsize=0,
+        )
         self.pid = self.proc.pid
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self._write_fd = self.proc.stdin.fileno()
@@ -175,8 +184,9 @@ class EnginePool:
         self.cold_starts = 0
         self.replaced = 0
         self._spawner_thread = threading.local()  # .on is True on the spawner's own threads
-        self._spawner = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="worker-spawn",
-                                                              initializer=self._mark_spawner_thread)
+        self._spawner = concurrent.futures.ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="worker-spawn", initializer=self._mark_spawner_thread
+        )
         self._filler = threading.Thread(target=self._fill_loop, name="engine-pool", daemon=True)
         self._filler.start()
         self._wake.set()
@@ -274,8 +284,7 @@ class EnginePool:
         w.rss_kb = int(stats.get("rss_kb", w.rss_kb))
         with self._lock:
             self._busy.discard(w)
-        if (not w.alive or stats.get("exiting") or w.runs >= self.max_runs or w.rss_kb > self.max_rss_kb
-                or self._closed):
+        if not w.alive or stats.get("exiting") or w.runs >= self.max_runs or w.rss_kb > self.max_rss_kb or self._closed:
             self.discard(w, "recycled")
             return
         with self._lock:

@@ -25,6 +25,7 @@ Host budgets (what the bridges may hold or decode in the host for one run; docs/
 Every profile runs the spell in the same sandbox (no OS, no files, no environment, no Python, no native code);
 profiles only differ in limits and in which host-side tools the bridges may use on the spell's behalf.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -34,28 +35,74 @@ from app.engines.base import Limits
 
 MB = 1024 * 1024
 PROFILES: dict[str, Limits] = {
-    "strict": Limits(timeout_s=10.0, memory_mb=64, output_bytes=1 * MB,
-                     event_queue_bytes=4 * MB, max_tools=200, tool_bytes=1 * MB, max_spans=10_000,
-                     span_bytes=16 * MB, message_elements=500_000, max_objects=1000, object_bytes=16 * MB,
-                     max_concurrent_calls=16),
-    "standard": Limits(timeout_s=60.0, memory_mb=256, output_bytes=8 * MB,
-                       event_queue_bytes=16 * MB, max_tools=1000, tool_bytes=4 * MB, max_spans=50_000,
-                       span_bytes=64 * MB, message_elements=2_000_000, max_objects=10_000,
-                       object_bytes=64 * MB, max_concurrent_calls=16),
-    "trusted": Limits(timeout_s=300.0, memory_mb=1024, output_bytes=32 * MB,
-                      event_queue_bytes=64 * MB, max_tools=1000, tool_bytes=16 * MB, max_spans=200_000,
-                      span_bytes=256 * MB, message_elements=8_000_000, max_objects=10_000,
-                      object_bytes=256 * MB, allow_files=True, allow_http=True, max_concurrent_calls=32),
+    "strict": Limits(
+        timeout_s=10.0,
+        memory_mb=64,
+        output_bytes=1 * MB,
+        event_queue_bytes=4 * MB,
+        max_tools=200,
+        tool_bytes=1 * MB,
+        max_spans=10_000,
+        span_bytes=16 * MB,
+        message_elements=500_000,
+        max_objects=1000,
+        object_bytes=16 * MB,
+        max_concurrent_calls=16,
+    ),
+    "standard": Limits(
+        timeout_s=60.0,
+        memory_mb=256,
+        output_bytes=8 * MB,
+        event_queue_bytes=16 * MB,
+        max_tools=1000,
+        tool_bytes=4 * MB,
+        max_spans=50_000,
+        span_bytes=64 * MB,
+        message_elements=2_000_000,
+        max_objects=10_000,
+        object_bytes=64 * MB,
+        max_concurrent_calls=16,
+    ),
+    "trusted": Limits(
+        timeout_s=300.0,
+        memory_mb=1024,
+        output_bytes=32 * MB,
+        event_queue_bytes=64 * MB,
+        max_tools=1000,
+        tool_bytes=16 * MB,
+        max_spans=200_000,
+        span_bytes=256 * MB,
+        message_elements=8_000_000,
+        max_objects=10_000,
+        object_bytes=256 * MB,
+        allow_files=True,
+        allow_http=True,
+        max_concurrent_calls=32,
+    ),
 }
 DEFAULT_PROFILE = "standard"
 #: Limits ``--limit NAME=VALUE`` may set (whole numbers; sizes in bytes).
-TUNABLE = ("output_bytes", "event_queue_bytes", "max_tools", "tool_bytes", "max_spans", "span_bytes",
-           "message_elements", "max_objects", "object_bytes")
+TUNABLE = (
+    "output_bytes",
+    "event_queue_bytes",
+    "max_tools",
+    "tool_bytes",
+    "max_spans",
+    "span_bytes",
+    "message_elements",
+    "max_objects",
+    "object_bytes",
+)
 
 
-def limits_for(profile: str, timeout_s: float | None = None, memory_mb: int | None = None,
-               output_bytes: int | None = None, http_allow: tuple[str, ...] | None = None,
-               overrides: dict[str, int] | None = None) -> Limits:
+def limits_for(
+    profile: str,
+    timeout_s: float | None = None,
+    memory_mb: int | None = None,
+    output_bytes: int | None = None,
+    http_allow: tuple[str, ...] | None = None,
+    overrides: dict[str, int] | None = None,
+) -> Limits:
     """The limits of ``profile`` with any explicit overrides (``overrides``: :data:`TUNABLE` names → values);
     ``ValueError`` names the known profiles or limits."""
     if profile not in PROFILES:
@@ -95,4 +142,3 @@ def parse_limit(text: str) -> tuple[str, int]:
     if not digits.isdigit() or int(digits) < 1 or len(digits) > 15:
         raise ValueError(f"--limit {name}: {text.partition('=')[2]!r} is not a positive whole number")
     return name, int(digits) * scale
-

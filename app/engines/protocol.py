@@ -4,6 +4,7 @@ Every message is a dataclass with a ``type`` tag. :func:`encode` turns one into 
 then UTF-8 JSON); :class:`MessageReader` reads them back from a file descriptor, with an optional timeout so the
 host can enforce the wall clock while it waits.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ class Message:
 @dataclass
 class Ready(Message):
     """worker → host: imports done, waiting for a run."""
+
     type: ClassVar[str] = "ready"
     pid: int
     language: str
@@ -39,9 +41,10 @@ class Ready(Message):
 @dataclass
 class RunRequest(Message):
     """host → worker: run (or check, or REPL-evaluate) one spell in a fresh runtime."""
+
     type: ClassVar[str] = "run"
     run_id: str
-    mode: str                     # "run" | "test" | "check" | "repl" | "repl_reset"
+    mode: str  # "run" | "test" | "check" | "repl" | "repl_reset"
     language: str
     source: str
     path: str
@@ -50,12 +53,13 @@ class RunRequest(Message):
     limits: dict[str, Any] = field(default_factory=dict)
     bridges: dict[str, Any] = field(default_factory=dict)
     debug: dict[str, Any] | None = None
-    test: dict[str, Any] | None = None   # mode "test": {"filter": str|None, "line": int|None, "bail": bool}
+    test: dict[str, Any] | None = None  # mode "test": {"filter": str|None, "line": int|None, "bail": bool}
 
 
 @dataclass
 class Output(Message):
     """worker → host: printed text or a log line (``stream`` is stdout, stderr or a level)."""
+
     type: ClassVar[str] = "output"
     run_id: str
     stream: str
@@ -65,6 +69,7 @@ class Output(Message):
 @dataclass
 class BridgeCall(Message):
     """worker → host: call a bridge method; ``line`` is the spell line making the call."""
+
     type: ClassVar[str] = "bridge_call"
     call_id: int
     target: str | int
@@ -72,15 +77,16 @@ class BridgeCall(Message):
     args: list[Any]
     opts: dict[str, Any] | None
     line: int | None = None
-    concurrent: bool = False      # made by a task/promise: the worker runs on meanwhile (and may cancel it)
-    abortable: bool = False       # likely to be cancelled (a race, a timeout, a signal): the host keeps its LLM
-                                  # request closable (a slower path), else a cancel only drops its answer
+    concurrent: bool = False  # made by a task/promise: the worker runs on meanwhile (and may cancel it)
+    abortable: bool = False  # likely to be cancelled (a race, a timeout, a signal): the host keeps its LLM
+    # request closable (a slower path), else a cancel only drops its answer
 
 
 @dataclass
 class CancelCall(Message):
     """worker → host: a task waiting for this concurrent BridgeCall was cancelled; the host abandons the call
     (closing an LLM request where it can) and still answers it, which frees its slot."""
+
     type: ClassVar[str] = "cancel_call"
     call_id: int
 
@@ -88,6 +94,7 @@ class CancelCall(Message):
 @dataclass
 class BridgeResult(Message):
     """host → worker: the answer to a BridgeCall (``error`` = {code, message, retryable} on failure)."""
+
     type: ClassVar[str] = "bridge_result"
     call_id: int
     value: Any = None
@@ -97,6 +104,7 @@ class BridgeResult(Message):
 @dataclass
 class CallbackCall(Message):
     """host → worker: run a script function handed to a bridge, nested inside a pending BridgeCall."""
+
     type: ClassVar[str] = "callback_call"
     call_id: int
     callback_id: int
@@ -106,6 +114,7 @@ class CallbackCall(Message):
 @dataclass
 class CallbackResult(Message):
     """worker → host: the script function's result, or its error in the spell's terms."""
+
     type: ClassVar[str] = "callback_result"
     call_id: int
     value: Any = None
@@ -115,36 +124,40 @@ class CallbackResult(Message):
 @dataclass
 class RunFinished(Message):
     """worker → host: the run ended with a value, or with an error in the spell's terms."""
+
     type: ClassVar[str] = "run_finished"
     run_id: str
     ok: bool
     value: Any = None
-    error: dict[str, Any] | None = None       # SpellFailure.to_dict()
+    error: dict[str, Any] | None = None  # SpellFailure.to_dict()
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
 
 
 class FrameKind(StrEnum):
     """The ``kind`` of a stack frame in a :class:`Paused` message or a ``stack`` reply (every spell language)."""
-    SPELL = "spell"    # a frame of the spell's own code
+
+    SPELL = "spell"  # a frame of the spell's own code
     BRIDGE = "bridge"  # a bridge call the spell waits in (``LLM.complete``)
-    CHUNK = "chunk"    # a module being loaded
+    CHUNK = "chunk"  # a module being loaded
 
 
 @dataclass
 class TestStarted(Message):
     """worker → host: a test of a test file starts (the host gives it fresh State/Event scopes and mocks)."""
+
     type: ClassVar[str] = "test_started"
     run_id: str
     test_id: int
-    name: str                     # the full name: describe blocks and the test, joined by " › "
-    line: int | None = None       # the line of its it/test call in the test file
+    name: str  # the full name: describe blocks and the test, joined by " › "
+    line: int | None = None  # the line of its it/test call in the test file
 
 
 @dataclass
 class TestResult(Message):
     """worker → host: a test ended. ``status`` is passed, failed or skipped; a failure carries the test file's
     ``line`` and, for equality assertions, ``expected``/``actual`` as plain values (the host renders the diff)."""
+
     type: ClassVar[str] = "test_result"
     run_id: str
     test_id: int
@@ -155,13 +168,14 @@ class TestResult(Message):
     failure_line: int | None = None
     expected: Any = None
     actual: Any = None
-    has_values: bool = False      # expected/actual are meaningful (they may be null themselves)
+    has_values: bool = False  # expected/actual are meaningful (they may be null themselves)
     duration_s: float = 0.0
 
 
 @dataclass
 class Paused(Message):
     """worker → host: the debugger stopped (reason, file, line, stack)."""
+
     type: ClassVar[str] = "paused"
     run_id: str
     reason: str
@@ -173,6 +187,7 @@ class Paused(Message):
 @dataclass
 class DebugCommand(Message):
     """host → worker: a debugger command (continue, step, breakpoints, variables, evaluate...)."""
+
     type: ClassVar[str] = "debug_command"
     command: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -182,6 +197,7 @@ class DebugCommand(Message):
 @dataclass
 class DebugReply(Message):
     """worker → host: the answer to a DebugCommand that asks for data (stack, variables, evaluation)."""
+
     type: ClassVar[str] = "debug_reply"
     request_id: int
     value: Any = None
@@ -191,12 +207,30 @@ class DebugReply(Message):
 @dataclass
 class Shutdown(Message):
     """host → worker: exit cleanly."""
+
     type: ClassVar[str] = "shutdown"
 
 
-TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (
-    Ready, RunRequest, Output, BridgeCall, CancelCall, BridgeResult, CallbackCall, CallbackResult, RunFinished,
-    TestStarted, TestResult, Paused, DebugCommand, DebugReply, Shutdown)}
+TYPES: dict[str, type[Message]] = {
+    cls.type: cls
+    for cls in (
+        Ready,
+        RunRequest,
+        Output,
+        BridgeCall,
+        CancelCall,
+        BridgeResult,
+        CallbackCall,
+        CallbackResult,
+        RunFinished,
+        TestStarted,
+        TestResult,
+        Paused,
+        DebugCommand,
+        DebugReply,
+        Shutdown,
+    )
+}
 
 
 def encode(msg: Message) -> bytes:
@@ -319,6 +353,7 @@ class MessageReader:
     def read(self, timeout: float | None = None) -> Message | None:
         """The next message; None when ``timeout`` (seconds) passes first. Raises :class:`ChannelClosed`."""
         import time
+
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if len(self._buf) >= 4:
@@ -326,13 +361,15 @@ class MessageReader:
                 if n > self.max_message:
                     raise MessageTooLarge(f"a message of {n} bytes is larger than the {self.max_message} allowed")
                 if len(self._buf) >= 4 + n:
-                    body = bytes(self._buf[4:4 + n])
-                    del self._buf[:4 + n]
+                    body = bytes(self._buf[4 : 4 + n])
+                    del self._buf[: 4 + n]
                     if self.max_elements is not None and n > self.max_elements:
                         count = count_elements(body, self.max_elements)
                         if count > self.max_elements:
-                            raise MessageTooLarge(f"a message of {count:,} values is more than the "
-                                                  f"{self.max_elements:,} allowed (the message_elements limit)")
+                            raise MessageTooLarge(
+                                f"a message of {count:,} values is more than the "
+                                f"{self.max_elements:,} allowed (the message_elements limit)"
+                            )
                     return decode(body)
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:

@@ -4,6 +4,7 @@ Started by the pool as ``python -m app.engines.worker LANG`` (or ``<bundle> --ll
 Talks to the host over its standard input/output with length-prefixed messages (``protocol.py``); anything else
 written to fd 1 lands on standard error. Knows nothing of Qt, litellm or the bridges' Python code.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -45,13 +46,13 @@ except ImportError:  # pragma: no cover - Windows
 
 log = logging.getLogger(__name__)
 
-ADDRESS_SPACE_MB = 4096      # OS backstop for the whole worker; per-run limits are tighter (engine limits)
-FLUSH_INTERVAL_S = 0.02      # output is batched: at most this long in the buffer
+ADDRESS_SPACE_MB = 4096  # OS backstop for the whole worker; per-run limits are tighter (engine limits)
+FLUSH_INTERVAL_S = 0.02  # output is batched: at most this long in the buffer
 FLUSH_BYTES = 32 * 1024
 MAX_MODULE_BYTES = 4 * 1024 * 1024
-MAX_NESTED_CALLS = 16        # a callback calling a bridge that calls back...: each level holds a host thread
-MAX_QUEUED_CALLS = 10_000    # a run's task calls waiting for a slot (their arguments live in the worker's memory,
-                             # outside the spell's memory limit)
+MAX_NESTED_CALLS = 16  # a callback calling a bridge that calls back...: each level holds a host thread
+MAX_QUEUED_CALLS = 10_000  # a run's task calls waiting for a slot (their arguments live in the worker's memory,
+# outside the spell's memory limit)
 
 
 def load_engine(language: str) -> Engine:
@@ -149,9 +150,9 @@ class WorkerHost:
         self.results: dict[int, BridgeResult] = {}  # answers that arrived while a nested call was waiting
         # Concurrent calls (tasks, promises): sent without waiting; their answers are collected by wait_any.
         self.max_concurrent = max(1, int(self.limits.max_concurrent_calls))
-        self.in_flight: set[int] = set()         # sent, not answered (a cancelled one holds its slot till then)
+        self.in_flight: set[int] = set()  # sent, not answered (a cancelled one holds its slot till then)
         self.queued: deque[BridgeCall] = deque()  # over the cap: sent when a slot frees
-        self.abandoned: set[int] = set()          # cancelled by the spell: their answers are dropped
+        self.abandoned: set[int] = set()  # cancelled by the spell: their answers are dropped
         self.answered: deque[BridgeResult] = deque()  # concurrent answers read while something else waited
 
     def output(self, stream: str, text: str) -> None:
@@ -159,24 +160,42 @@ class WorkerHost:
             text += "\n"
         self.output_bytes += len(text.encode("utf-8", "replace"))
         if self.output_bytes > self.limits.output_bytes:
-            self.worker.finish_limit(self.request, LimitExceeded(
-                "output", f"output limit of {self.limits.output_bytes} bytes exceeded"))
+            self.worker.finish_limit(
+                self.request, LimitExceeded("output", f"output limit of {self.limits.output_bytes} bytes exceeded")
+            )
         self.worker.out.write(stream, text)
 
-    def bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                    line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> Any:
+    def bridge_call(
+        self,
+        target: str | int,
+        method: str,
+        args: list[Any],
+        opts: dict[str, Any] | None,
+        line: int | None,
+        callbacks: Mapping[int, Callable[..., Any]],
+    ) -> Any:
         # Unbounded nesting would hold one host bridge thread per level (shared by every run) until the time limit.
         if self.depth >= MAX_NESTED_CALLS:
-            raise BridgeFault("limit_exceeded", f"bridge calls nested more than {MAX_NESTED_CALLS} deep "
-                                                "(a callback calling a bridge that calls it back...)")
+            raise BridgeFault(
+                "limit_exceeded",
+                f"bridge calls nested more than {MAX_NESTED_CALLS} deep "
+                "(a callback calling a bridge that calls it back...)",
+            )
         self.depth += 1
         try:
             return self._bridge_call(target, method, args, opts, line, callbacks)
         finally:
             self.depth -= 1
 
-    def _bridge_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                     line: int | None, callbacks: Mapping[int, Callable[..., Any]]) -> Any:
+    def _bridge_call(
+        self,
+        target: str | int,
+        method: str,
+        args: list[Any],
+        opts: dict[str, Any] | None,
+        line: int | None,
+        callbacks: Mapping[int, Callable[..., Any]],
+    ) -> Any:
         self.callbacks = callbacks
         self.worker.out.flush()
         self.call_seq += 1
@@ -192,8 +211,11 @@ class WorkerHost:
                     self.results[msg.call_id] = msg
                     continue
                 if msg.error:
-                    raise BridgeFault(msg.error.get("code", "internal"), msg.error.get("message", ""),
-                                      bool(msg.error.get("retryable")))
+                    raise BridgeFault(
+                        msg.error.get("code", "internal"),
+                        msg.error.get("message", ""),
+                        bool(msg.error.get("retryable")),
+                    )
                 return msg.value
             self._serve_while_waiting(msg)
 
@@ -210,8 +232,16 @@ class WorkerHost:
             log.warning("unexpected message while waiting for a bridge result: %s", msg.type)
 
     # concurrent calls (tasks and promises) -------------------------------------------------------------------
-    def send_call(self, target: str | int, method: str, args: list[Any], opts: dict[str, Any] | None,
-                  line: int | None, callbacks: Mapping[int, Callable[..., Any]], abortable: bool = False) -> int:
+    def send_call(
+        self,
+        target: str | int,
+        method: str,
+        args: list[Any],
+        opts: dict[str, Any] | None,
+        line: int | None,
+        callbacks: Mapping[int, Callable[..., Any]],
+        abortable: bool = False,
+    ) -> int:
         """Start a bridge call without waiting for it; its answer comes from :meth:`wait_any` under the returned
         id. Past the run's cap the call waits here, unsent, until an earlier one is answered. ``abortable``: the
         spell is likely to cancel it (a race, a timeout, a signal), so the host keeps its request closable."""
@@ -223,8 +253,11 @@ class WorkerHost:
             self.in_flight.add(call.call_id)
             self.worker.channel.send(call)
         elif len(self.queued) >= MAX_QUEUED_CALLS:
-            raise BridgeFault("limit_exceeded", f"more than {MAX_QUEUED_CALLS} bridge calls waiting for a slot "
-                                                f"(at most {self.max_concurrent} run at once)")
+            raise BridgeFault(
+                "limit_exceeded",
+                f"more than {MAX_QUEUED_CALLS} bridge calls waiting for a slot "
+                f"(at most {self.max_concurrent} run at once)",
+            )
         else:
             self.queued.append(call)
         return call.call_id
@@ -282,8 +315,12 @@ class WorkerHost:
     def serve_callback(self, msg: CallbackCall) -> None:
         fn = self.callbacks.get(msg.callback_id)
         if fn is None:
-            self.worker.channel.send(CallbackResult(msg.call_id, error={
-                "code": "invalid_argument", "message": f"script function #{msg.callback_id} is gone"}))
+            self.worker.channel.send(
+                CallbackResult(
+                    msg.call_id,
+                    error={"code": "invalid_argument", "message": f"script function #{msg.callback_id} is gone"},
+                )
+            )
             return
         try:
             value = fn(*msg.args)
@@ -293,22 +330,31 @@ class WorkerHost:
             if frames and not message.startswith(f"{frames[0]['file']}:"):
                 message = f"{frames[0]['file']}:{frames[0]['line']}: {message}"
             self.worker.out.flush()
-            self.worker.channel.send(CallbackResult(msg.call_id, error={
-                "code": f.code, "message": message, "retryable": f.retryable, "traceback": frames}))
+            self.worker.channel.send(
+                CallbackResult(
+                    msg.call_id,
+                    error={"code": f.code, "message": message, "retryable": f.retryable, "traceback": frames},
+                )
+            )
             return
         except LimitExceeded as e:
             self.worker.finish_limit(self.request, e)
             return
         except SpellError as e:
             self.worker.out.flush()
-            self.worker.channel.send(CallbackResult(msg.call_id, error={
-                "code": "tool_failed", "message": str(e.failure)}))
+            self.worker.channel.send(
+                CallbackResult(msg.call_id, error={"code": "tool_failed", "message": str(e.failure)})
+            )
             return
         except Exception as e:  # an engine bug: answer the host anyway, it is waiting for this call
             log.exception("callback failed inside the worker")
             self.worker.out.flush()
-            self.worker.channel.send(CallbackResult(msg.call_id, error={
-                "code": "internal", "message": f"internal engine error in a callback: {type(e).__name__}"}))
+            self.worker.channel.send(
+                CallbackResult(
+                    msg.call_id,
+                    error={"code": "internal", "message": f"internal engine error in a callback: {type(e).__name__}"},
+                )
+            )
             return
         self.worker.out.flush()
         self.worker.channel.send(CallbackResult(msg.call_id, value=value))
@@ -394,8 +440,7 @@ class Worker:
             finished.stats["limit"] = e.what
         except RecursionError:
             finished.ok = False
-            finished.error = SpellFailure("limit_exceeded", "stack overflow (recursion too deep)",
-                                          req.path).to_dict()
+            finished.error = SpellFailure("limit_exceeded", "stack overflow (recursion too deep)", req.path).to_dict()
             finished.stats["limit"] = "stack"
         except MemoryError:
             finished.ok = False
@@ -404,25 +449,35 @@ class Worker:
         except Exception as e:  # a bug in an engine: report it plainly, keep internals out of the spell's view
             log.exception("engine failure")
             finished.ok = False
-            finished.error = SpellFailure("internal", f"internal engine error: {type(e).__name__}: {e}",
-                                          req.path).to_dict()
+            finished.error = SpellFailure(
+                "internal", f"internal engine error: {type(e).__name__}: {e}", req.path
+            ).to_dict()
         finished.stats.update(self.stats(started, host))
         self.out.flush()
         self.channel.send(finished)
 
     def stats(self, started: float, host: WorkerHost) -> dict[str, Any]:
-        return {"duration_s": time.perf_counter() - started, "cpu_s": time.thread_time() - self.cpu_started,
-                "output_bytes": host.output_bytes,
-                "rss_kb": _rss_kb(), "runs": self.runs, "worker_pid": os.getpid()}
+        return {
+            "duration_s": time.perf_counter() - started,
+            "cpu_s": time.thread_time() - self.cpu_started,
+            "output_bytes": host.output_bytes,
+            "rss_kb": _rss_kb(),
+            "runs": self.runs,
+            "worker_pid": os.getpid(),
+        }
 
     def finish_limit(self, req: RunRequest, e: LimitExceeded) -> None:
         """A limit hit in the middle of the spell: report it and end this process (the pool replaces it)."""
         try:
             self.out.flush()
-            self.channel.send(RunFinished(req.run_id, ok=False,
-                                          error=SpellFailure("limit_exceeded", e.message, req.path).to_dict(),
-                                          stats={"limit": e.what, "rss_kb": _rss_kb(), "runs": self.runs,
-                                                 "exiting": True}))
+            self.channel.send(
+                RunFinished(
+                    req.run_id,
+                    ok=False,
+                    error=SpellFailure("limit_exceeded", e.message, req.path).to_dict(),
+                    stats={"limit": e.what, "rss_kb": _rss_kb(), "runs": self.runs, "exiting": True},
+                )
+            )
         finally:
             os._exit(0)
 
@@ -462,8 +517,11 @@ def apply_os_limits() -> None:
     """OS limits for the worker process: address space, no files written, no core dumps, die with the host."""
     if resource is None:
         return
-    for limit, value in ((resource.RLIMIT_AS, ADDRESS_SPACE_MB * 1024 * 1024), (resource.RLIMIT_FSIZE, 0),
-                         (resource.RLIMIT_CORE, 0)):
+    for limit, value in (
+        (resource.RLIMIT_AS, ADDRESS_SPACE_MB * 1024 * 1024),
+        (resource.RLIMIT_FSIZE, 0),
+        (resource.RLIMIT_CORE, 0),
+    ):
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
@@ -485,8 +543,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m app.engines.worker LANGUAGE", file=sys.stderr)
         return 2
     language = argv[0]
-    logging.basicConfig(level=os.environ.get("LLMSPELL_WORKER_LOG", "WARNING"), stream=sys.stderr,
-                        format="worker %(process)d %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LLMSPELL_WORKER_LOG", "WARNING"),
+        stream=sys.stderr,
+        format="worker %(process)d %(levelname)s %(name)s: %(message)s",
+    )
     # The protocol owns the original stdin/stdout; stray writes to fd 1 go to stderr instead.
     in_fd, out_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -500,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.serve()
     except Exception as e:  # the host closed the pipe: nothing left to do
         from app.engines.protocol import ChannelClosed
+
         if not isinstance(e, (ChannelClosed, BrokenPipeError)):
             raise
     return 0

@@ -11,6 +11,7 @@ Assertions that need a sandbox or a model (``lua``, ``javascript``, ``llm-rubric
 matched: regexes run with the ``regex`` package's timeout, JSON schemas resolve only local ``#/`` refs, and
 documents above :data:`MAX_JSON_NODES` values are refused before validation.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,27 @@ MAX_PATTERN = 2000
 MAX_JSON_NODES = 100_000
 MAX_REASON = 300
 
-KNOWN_TYPES = ("equals", "contains", "icontains", "contains-any", "contains-all", "icontains-any", "icontains-all",
-               "starts-with", "regex", "is-json", "json-schema", "lua", "javascript", "cost", "latency", "tokens",
-               "llm-rubric", "similar", "tool-called")
+KNOWN_TYPES = (
+    "equals",
+    "contains",
+    "icontains",
+    "contains-any",
+    "contains-all",
+    "icontains-any",
+    "icontains-all",
+    "starts-with",
+    "regex",
+    "is-json",
+    "json-schema",
+    "lua",
+    "javascript",
+    "cost",
+    "latency",
+    "tokens",
+    "llm-rubric",
+    "similar",
+    "tool-called",
+)
 _KEYS = {"type", "value", "weight", "threshold", "provider", "metric"}
 _NEEDS_VALUE = set(KNOWN_TYPES) - {"is-json"}
 _DEFAULT_THRESHOLD: dict[str, float] = {"similar": 0.75, "lua": 0.5, "javascript": 0.5}
@@ -39,6 +58,7 @@ _TEMPLATE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 @dataclass
 class AssertionSpec:
     """One assertion of an eval file (``where`` is its ``file:line``)."""
+
     type: str
     value: Any = None
     negate: bool = False
@@ -77,6 +97,7 @@ class AssertionResult:
 @dataclass
 class Observation:
     """What one finished run offers the assertions."""
+
     output: Any
     row: Any
     error: dict[str, Any] | None = None
@@ -145,8 +166,16 @@ def parse_assertion(raw: Any, where: str = "") -> AssertionSpec:
     if provider is not None and not isinstance(provider, str):
         raise ValueError("'provider' must be a model name")
     metric = raw.get("metric") or ""
-    return AssertionSpec(base, plain(value), negate, float(weight), None if threshold is None else float(threshold),
-                         provider, str(metric), where)
+    return AssertionSpec(
+        base,
+        plain(value),
+        negate,
+        float(weight),
+        None if threshold is None else float(threshold),
+        provider,
+        str(metric),
+        where,
+    )
 
 
 def plain(value: Any) -> Any:
@@ -180,6 +209,7 @@ def _check_value(kind: str, value: Any) -> None:
             raise ValueError(f"{kind} needs a JSON schema (a mapping) as 'value'")
         from jsonschema import validators
         from jsonschema.exceptions import SchemaError
+
         try:
             validators.validator_for(value).check_schema(value)
         except SchemaError as e:
@@ -187,8 +217,9 @@ def _check_value(kind: str, value: Any) -> None:
     elif kind in ("lua", "javascript", "llm-rubric"):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{kind} needs a non-empty string as 'value'")
-    elif kind == "tool-called" and not (isinstance(value, str) or (isinstance(value, dict)
-                                                                  and isinstance(value.get("name"), str))):
+    elif kind == "tool-called" and not (
+        isinstance(value, str) or (isinstance(value, dict) and isinstance(value.get("name"), str))
+    ):
         raise ValueError("tool-called needs a tool name, or {name: ..., args: {...}}")
 
 
@@ -209,6 +240,7 @@ def render(value: Any, row: Any) -> Any:
                 else:
                     return m.group(0) if m.group(1) != "row" else output_text(row)
             return node if isinstance(node, str) else output_text(node)
+
         return _TEMPLATE.sub(field_of, value)
     if isinstance(value, list):
         return [render(v, row) for v in value]
@@ -235,8 +267,9 @@ def evaluate(spec: AssertionSpec, obs: Observation, grader: Grader | None) -> As
     return AssertionResult(spec.name, spec.type, bool(passed), round(float(score), 6), _one_line(reason), spec.weight)
 
 
-def evaluate_all(specs: list[AssertionSpec], obs: Observation, grader: Grader | None
-                 ) -> tuple[bool, float, list[AssertionResult]]:
+def evaluate_all(
+    specs: list[AssertionSpec], obs: Observation, grader: Grader | None
+) -> tuple[bool, float, list[AssertionResult]]:
     """Every assertion, the row's pass (all weighted ones pass, no error) and weighted mean score."""
     results = [evaluate(s, obs, grader) for s in specs]
     counted = [r for r in results if r.weight > 0]
@@ -260,43 +293,48 @@ def _equals(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | 
         ok = obs.text == value
     else:
         ok = obs.output == value or _parsed(obs) == value
-    return _binary(ok, "output equals the expected value",
-                   f"expected {_short(value)!r}, got {_short(obs.text)!r}")
+    return _binary(ok, "output equals the expected value", f"expected {_short(value)!r}, got {_short(obs.text)!r}")
 
 
 def _contains(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     needle = output_text(value)
-    return _binary(needle in obs.text, f"output contains {_short(needle)!r}",
-                   f"output does not contain {_short(needle)!r}")
+    return _binary(
+        needle in obs.text, f"output contains {_short(needle)!r}", f"output does not contain {_short(needle)!r}"
+    )
 
 
 def _icontains(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     needle = output_text(value)
-    return _binary(needle.lower() in obs.text.lower(), f"output contains {_short(needle)!r} (any case)",
-                   f"output does not contain {_short(needle)!r} (any case)")
+    return _binary(
+        needle.lower() in obs.text.lower(),
+        f"output contains {_short(needle)!r} (any case)",
+        f"output does not contain {_short(needle)!r} (any case)",
+    )
 
 
-def _contains_some(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None
-                   ) -> tuple[bool, float, str]:
+def _contains_some(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     fold = spec.type.startswith("i")
     text = obs.text.lower() if fold else obs.text
     needles = [output_text(v) for v in value]
     found = [n for n in needles if (n.lower() if fold else n) in text]
     missing = [n for n in needles if n not in found]
     if spec.type.endswith("-any"):
-        return (bool(found), 1.0 if found else 0.0,
-                f"output contains {_short(found[0])!r}" if found else
-                f"output contains none of {_short(needles)}")
+        return (
+            bool(found),
+            1.0 if found else 0.0,
+            f"output contains {_short(found[0])!r}" if found else f"output contains none of {_short(needles)}",
+        )
     score = len(found) / len(needles)
-    return (not missing, score, "output contains all of them" if not missing else
-            f"output lacks {_short(missing)}")
+    return (not missing, score, "output contains all of them" if not missing else f"output lacks {_short(missing)}")
 
 
-def _starts_with(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None
-                 ) -> tuple[bool, float, str]:
+def _starts_with(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     prefix = output_text(value)
-    return _binary(obs.text.startswith(prefix), f"output starts with {_short(prefix)!r}",
-                   f"output starts with {_short(obs.text[:len(prefix) + 10])!r}, not {_short(prefix)!r}")
+    return _binary(
+        obs.text.startswith(prefix),
+        f"output starts with {_short(prefix)!r}",
+        f"output starts with {_short(obs.text[: len(prefix) + 10])!r}, not {_short(prefix)!r}",
+    )
 
 
 def _regex(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
@@ -306,8 +344,9 @@ def _regex(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | N
         raise GradingError(f"regex {_short(value)!r} took longer than {REGEX_TIMEOUT_S:g} s") from None
     except regex.error as e:
         raise GradingError(f"bad regex {_short(value)!r}: {e}") from None
-    return _binary(m is not None, f"regex matches {_short(m.group(0) if m else '')!r}",
-                   f"regex {_short(value)!r} does not match")
+    return _binary(
+        m is not None, f"regex matches {_short(m.group(0) if m else '')!r}", f"regex {_short(value)!r} does not match"
+    )
 
 
 def _parsed(obs: Observation) -> Any:
@@ -331,8 +370,7 @@ def _is_json(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader |
     return _json_schema(spec, value, obs, grader)
 
 
-def _json_schema(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None
-                 ) -> tuple[bool, float, str]:
+def _json_schema(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     doc = _parsed(obs)
     if doc is _NOT_JSON:
         return False, 0.0, f"output is not JSON: {_short(obs.text)!r}"
@@ -342,6 +380,7 @@ def _json_schema(spec: AssertionSpec, value: Any, obs: Observation, grader: Grad
     from jsonschema.exceptions import SchemaError
     from referencing import Registry
     from referencing.exceptions import Unresolvable
+
     cls = validators.validator_for(value)
     validator = cls(value, registry=Registry())  # resolves only refs inside the schema; retrieves nothing
     try:
@@ -367,8 +406,7 @@ def _count_nodes(doc: Any, limit: int) -> int:
     return count
 
 
-def _expression(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None
-                ) -> tuple[bool, float, str]:
+def _expression(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     if grader is None:
         raise GradingError(f"{spec.type} assertions need the sandbox (no grader)")
     result = grader.expression("lua" if spec.type == "lua" else "js", value, obs.output, obs.row)
@@ -432,15 +470,17 @@ def cosine(a: list[float], b: list[float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def _tool_called(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None
-                 ) -> tuple[bool, float, str]:
+def _tool_called(spec: AssertionSpec, value: Any, obs: Observation, grader: Grader | None) -> tuple[bool, float, str]:
     name = value if isinstance(value, str) else value["name"]
     want = {} if isinstance(value, str) else dict(value.get("args") or {})
     calls = [c for c in obs.tool_calls if c.get("name") == name]
     if not calls:
         called = sorted({str(c.get("name")) for c in obs.tool_calls})
-        return False, 0.0, f"{name} was not called" + (f" (called: {', '.join(called)})" if called else
-                                                      " (no tool calls)")
+        return (
+            False,
+            0.0,
+            f"{name} was not called" + (f" (called: {', '.join(called)})" if called else " (no tool calls)"),
+        )
     for c in calls:
         args = c.get("args")
         if not isinstance(args, dict):
@@ -451,9 +491,23 @@ def _tool_called(spec: AssertionSpec, value: Any, obs: Observation, grader: Grad
 
 
 _CHECKS: dict[str, Any] = {
-    "equals": _equals, "contains": _contains, "icontains": _icontains, "contains-any": _contains_some,
-    "contains-all": _contains_some, "icontains-any": _contains_some, "icontains-all": _contains_some,
-    "starts-with": _starts_with, "regex": _regex, "is-json": _is_json, "json-schema": _json_schema,
-    "lua": _expression, "javascript": _expression, "cost": _cost, "latency": _latency, "tokens": _tokens,
-    "llm-rubric": _rubric, "similar": _similar, "tool-called": _tool_called,
+    "equals": _equals,
+    "contains": _contains,
+    "icontains": _icontains,
+    "contains-any": _contains_some,
+    "contains-all": _contains_some,
+    "icontains-any": _contains_some,
+    "icontains-all": _contains_some,
+    "starts-with": _starts_with,
+    "regex": _regex,
+    "is-json": _is_json,
+    "json-schema": _json_schema,
+    "lua": _expression,
+    "javascript": _expression,
+    "cost": _cost,
+    "latency": _latency,
+    "tokens": _tokens,
+    "llm-rubric": _rubric,
+    "similar": _similar,
+    "tool-called": _tool_called,
 }

@@ -1,5 +1,6 @@
 """``llmspell eval FILE``: run an eval, a progress bar on stderr, a closing summary per model, exit 0/1 by the
 eval's threshold (2 for a bad eval file or usage)."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,23 +19,41 @@ from app.evals.spec import EvalFileError, EvalSpec, load_eval
 
 def add_parser(sub: Any) -> None:
     """The ``eval`` subcommand's arguments."""
-    p = sub.add_parser("eval", help="run a spell over a dataset and score it (an .eval.yaml file)",
-                       description="Run an eval: every dataset row × model × repeat, scored by assertions.")
+    p = sub.add_parser(
+        "eval",
+        help="run a spell over a dataset and score it (an .eval.yaml file)",
+        description="Run an eval: every dataset row × model × repeat, scored by assertions.",
+    )
     p.add_argument("file", help="the eval file (.eval.yaml or .eval.json)")
-    p.add_argument("--out", metavar="RESULTS.jsonl",
-                   help="results file, one line per finished run (default: <eval name>.results.jsonl here)")
+    p.add_argument(
+        "--out",
+        metavar="RESULTS.jsonl",
+        help="results file, one line per finished run (default: <eval name>.results.jsonl here)",
+    )
     p.add_argument("--resume", action="store_true", help="keep the results in --out and run only what is missing")
-    p.add_argument("--replay", nargs="?", const="", metavar="RESULTS.jsonl",
-                   help="answer every model call from the cassettes recorded with these results (default: --out): "
-                        "re-score without calling a model")
+    p.add_argument(
+        "--replay",
+        nargs="?",
+        const="",
+        metavar="RESULTS.jsonl",
+        help="answer every model call from the cassettes recorded with these results (default: --out): "
+        "re-score without calling a model",
+    )
     p.add_argument("--compare", metavar="OLD.jsonl", help="list rows that changed from pass to fail and back")
     p.add_argument("--html", metavar="REPORT.html", help="write a self-contained HTML report")
     p.add_argument("--model", action="append", metavar="MODEL", help="run these models instead of the file's")
     p.add_argument("--concurrency", type=int, metavar="N", help="runs at once (default: the file's, else 4)")
-    p.add_argument("--executor", choices=("local", "ray"), default="local",
-                   help="local: this machine's engine pool; ray: a Ray cluster (pip install llmspell-studio[scale])")
-    p.add_argument("--address", metavar="ADDR", help="Ray cluster address (default: a local Ray instance; "
-                                                     "'auto' joins the cluster this machine belongs to)")
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine's engine pool; ray: a Ray cluster (pip install llmspell-studio[scale])",
+    )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="Ray cluster address (default: a local Ray instance; 'auto' joins the cluster this machine belongs to)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -72,9 +91,11 @@ class ProgressBar:
             self._shown = p.done
             filled = int(self.width * p.done / p.total) if p.total else self.width
             eta = p.eta_s
-            line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total} runs  "
-                    f"pass {100 * p.pass_rate:.0f}%  ${p.cost:.4f}  "
-                    f"ETA {_clock(eta) if eta is not None else '--:--'}")
+            line = (
+                f"[{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total} runs  "
+                f"pass {100 * p.pass_rate:.0f}%  ${p.cost:.4f}  "
+                f"ETA {_clock(eta) if eta is not None else '--:--'}"
+            )
             self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
             self.out.flush()
 
@@ -90,13 +111,17 @@ def _clock(seconds: float) -> str:
 
 
 def format_summary(summaries: list[ModelSummary], threshold: float) -> str:
-    head = f"{'model':<28} {'runs':>5} {'pass rate':>9} {'score':>6} {'errors':>6} {'cost USD':>10} " \
-           f"{'p50 ms':>8} {'p95 ms':>8}"
+    head = (
+        f"{'model':<28} {'runs':>5} {'pass rate':>9} {'score':>6} {'errors':>6} {'cost USD':>10} "
+        f"{'p50 ms':>8} {'p95 ms':>8}"
+    )
     lines = [head]
     for s in summaries:
         mark = "" if s.pass_rate >= threshold else "  < threshold"
-        lines.append(f"{s.model[:28]:<28} {s.runs:>5} {100 * s.pass_rate:>8.1f}% {s.mean_score:>6.3f} "
-                     f"{s.errors:>6} {s.cost:>10.6f} {s.p50_ms:>8.0f} {s.p95_ms:>8.0f}{mark}")
+        lines.append(
+            f"{s.model[:28]:<28} {s.runs:>5} {100 * s.pass_rate:>8.1f}% {s.mean_score:>6.3f} "
+            f"{s.errors:>6} {s.cost:>10.6f} {s.p50_ms:>8.0f} {s.p95_ms:>8.0f}{mark}"
+        )
     return "\n".join(lines)
 
 
@@ -117,12 +142,13 @@ def format_changes(changes: list[Change]) -> str:
 
 def change_labels(changes: list[Change]) -> dict[str, str]:
     """For the HTML report: ``"row|model|repeat"`` → ``"was pass"`` / ``"was fail"`` / ``"new"``."""
-    return {f"{c.row}|{c.model}|{c.repeat}": ("new" if c.before is None else f"was {'pass' if c.before else 'fail'}")
-            for c in changes}
+    return {
+        f"{c.row}|{c.model}|{c.repeat}": ("new" if c.before is None else f"was {'pass' if c.before else 'fail'}")
+        for c in changes
+    }
 
 
-def run_eval(args: argparse.Namespace, settings: dict[str, Any],
-             usage_error: Callable[[str], Exception]) -> int:
+def run_eval(args: argparse.Namespace, settings: dict[str, Any], usage_error: Callable[[str], Exception]) -> int:
     """The ``eval`` command (``settings``: the run settings of the user's config, keys not included)."""
     default_model = str(settings.get("default_model") or "offline/echo")
     try:
@@ -148,8 +174,15 @@ def run_eval(args: argparse.Namespace, settings: dict[str, Any],
             raise usage_error(f"--compare: {e}") from None
         if not old and not os.path.exists(args.compare):
             raise usage_error(f"--compare {args.compare}: no such file")
-    options = EvalOptions(out=out, executor=args.executor, address=args.address, resume=args.resume,
-                          replay_from=replay, settings=settings, concurrency=args.concurrency)
+    options = EvalOptions(
+        out=out,
+        executor=args.executor,
+        address=args.address,
+        resume=args.resume,
+        replay_from=replay,
+        settings=settings,
+        concurrency=args.concurrency,
+    )
     bar: ProgressBar | None = None
 
     def on_record(record: dict[str, Any], p: Progress) -> None:
@@ -166,12 +199,12 @@ def run_eval(args: argparse.Namespace, settings: dict[str, Any],
         if interrupted.is_set():
             raise KeyboardInterrupt
         interrupted.set()
-        sys.stderr.write("\ninterrupted: finishing the runs in flight (Ctrl+C again to quit now); "
-                         "--resume continues\n")
+        sys.stderr.write("\ninterrupted: finishing the runs in flight (Ctrl+C again to quit now); --resume continues\n")
         run.cancel()
 
-    previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() \
-        else None
+    previous = (
+        signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
+    )
     try:
         if bar is not None:
             bar.total = total
@@ -193,8 +226,16 @@ def run_eval(args: argparse.Namespace, settings: dict[str, Any],
         print(format_changes(changes))
     if args.html:
         from app.evals.report import write_html
-        write_html(args.html, os.path.basename(args.file), labels, records, summaries, spec.threshold,
-                   change_labels(changes) if changes else None)
+
+        write_html(
+            args.html,
+            os.path.basename(args.file),
+            labels,
+            records,
+            summaries,
+            spec.threshold,
+            change_labels(changes) if changes else None,
+        )
         print(f"report: {args.html}")
     expected = total
     if len(records) < expected:

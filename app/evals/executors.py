@@ -5,6 +5,7 @@
   pool); jobs are Ray tasks on them. The actors read API keys from the cluster's environment: nothing of the
   client's keyring or environment is sent (the spell's source and the jobs are).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -38,13 +39,15 @@ class LocalExecutor:
         self._threads = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="eval")
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
-        def wait(pending: list[concurrent.futures.Future[dict[str, Any]]]
-                 ) -> tuple[list[dict[str, Any]], list[concurrent.futures.Future[dict[str, Any]]]]:
+        def wait(
+            pending: list[concurrent.futures.Future[dict[str, Any]]],
+        ) -> tuple[list[dict[str, Any]], list[concurrent.futures.Future[dict[str, Any]]]]:
             done, rest = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             return [f.result() for f in done if not f.cancelled()], list(rest)
 
-        return _as_completed(jobs, self.concurrency, self._cancelled,
-                             lambda job: self._threads.submit(self.row_runner.run, job), wait)
+        return _as_completed(
+            jobs, self.concurrency, self._cancelled, lambda job: self._threads.submit(self.row_runner.run, job), wait
+        )
 
     def cancel(self) -> None:
         """Start no more jobs; the ones in flight finish (their records still arrive)."""
@@ -59,8 +62,14 @@ class LocalExecutor:
 class RayExecutor:
     """Jobs spread over Ray actors (``actors`` of them, one CPU each), results as they complete."""
 
-    def __init__(self, spell: SpellSpec, concurrency: int, address: str | None = None,
-                 actors: int | None = None, init_kwargs: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        spell: SpellSpec,
+        concurrency: int,
+        address: str | None = None,
+        actors: int | None = None,
+        init_kwargs: dict[str, Any] | None = None,
+    ):
         try:
             import ray
         except ImportError:
@@ -111,8 +120,13 @@ class RayExecutor:
         self.actors = []
 
 
-def _as_completed(jobs: Iterable[Job], limit: int, cancelled: threading.Event, submit: Callable[[Job], H],
-                  wait: Callable[[list[H]], tuple[list[dict[str, Any]], list[H]]]) -> Iterator[dict[str, Any]]:
+def _as_completed(
+    jobs: Iterable[Job],
+    limit: int,
+    cancelled: threading.Event,
+    submit: Callable[[Job], H],
+    wait: Callable[[list[H]], tuple[list[dict[str, Any]], list[H]]],
+) -> Iterator[dict[str, Any]]:
     """Keep up to ``limit`` jobs submitted (none once ``cancelled``) and yield their records as they finish:
     ``wait`` blocks until at least one finished and returns their records and the handles still pending."""
     pending: list[H] = []

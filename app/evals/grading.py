@@ -2,6 +2,7 @@
 judge and embedding calls through the run pipeline (:class:`~app.bridges.llm_client.LLMClient`), recorded into
 the row's cassette so a replay grades without calling a model (a changed rubric is asked anew, then recorded).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,24 @@ from app.bridges.registry import BridgeContext
 from app.evals.assertions import GradingError, output_text
 from app.runs import RunOptions, RunResult, RunStatus, SpellRunner
 
-JUDGE_SYSTEM = ("You grade an output against a rubric. Reply with JSON: pass (true when the output satisfies the "
-                "rubric), score (0 to 1) and reason (one sentence).")
-GRADE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["pass", "score", "reason"],
-                "properties": {"pass": {"type": "boolean"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
-                               "reason": {"type": "string"}}}
-GRADE_FORMAT = {"type": "json_schema", "json_schema": {"name": "llmspell_grade", "schema": GRADE_SCHEMA,
-                                                       "strict": True}}
+JUDGE_SYSTEM = (
+    "You grade an output against a rubric. Reply with JSON: pass (true when the output satisfies the "
+    "rubric), score (0 to 1) and reason (one sentence)."
+)
+GRADE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["pass", "score", "reason"],
+    "properties": {
+        "pass": {"type": "boolean"},
+        "score": {"type": "number", "minimum": 0, "maximum": 1},
+        "reason": {"type": "string"},
+    },
+}
+GRADE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "llmspell_grade", "schema": GRADE_SCHEMA, "strict": True},
+}
 EXPRESSION_TIMEOUT_S = 10.0
 MAX_JUDGED_CHARS = 50_000  # of an output sent to a judge or an embedding model
 
@@ -61,8 +73,12 @@ class RowTape:
             if key in self._known:
                 return self._known[key]
         response = live()
-        line = json.dumps({"key": key, "request": request, "response": response}, ensure_ascii=False,
-                          separators=(",", ":"), default=str)
+        line = json.dumps(
+            {"key": key, "request": request, "response": response},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
         with self._lock:
             self._known[key] = response
             fresh = not os.path.exists(self.path)
@@ -86,30 +102,45 @@ class RunnerGrader:
     def _llm(self) -> Any:
         if self._client is None:
             from app.bridges.llm_client import LLMClient
-            ctx = BridgeContext(run_id="grading", spell_path="<eval>", settings={
-                k: v for k, v in self.settings.items() if k not in ("record", "replay")})
+
+            ctx = BridgeContext(
+                run_id="grading",
+                spell_path="<eval>",
+                settings={k: v for k, v in self.settings.items() if k not in ("record", "replay")},
+            )
             self._client = LLMClient(ctx)
         return self._client
 
     def expression(self, language: str, expr: str, output: Any, row: Any) -> Any:
-        result = run_to_end(self.runner, f"assertion.{language}", expression_source(language, expr),
-                            RunOptions(inputs={"output": output, "row": row}, profile="strict",
-                                       timeout_s=EXPRESSION_TIMEOUT_S, language=language))
+        result = run_to_end(
+            self.runner,
+            f"assertion.{language}",
+            expression_source(language, expr),
+            RunOptions(
+                inputs={"output": output, "row": row},
+                profile="strict",
+                timeout_s=EXPRESSION_TIMEOUT_S,
+                language=language,
+            ),
+        )
         if not result.ok:
             msg = result.failure.message if result.failure else result.status
             raise GradingError(f"{language} assertion failed: {msg}")
         return result.value
 
     def judge(self, model: str, rubric: str, output: str) -> dict[str, Any]:
-        messages = [{"role": "system", "content": JUDGE_SYSTEM},
-                    {"role": "user", "content": f"Rubric:\n{rubric}\n\nOutput:\n{output[:MAX_JUDGED_CHARS]}"}]
+        messages = [
+            {"role": "system", "content": JUDGE_SYSTEM},
+            {"role": "user", "content": f"Rubric:\n{rubric}\n\nOutput:\n{output[:MAX_JUDGED_CHARS]}"},
+        ]
         body = {"messages": messages, "response_format": GRADE_FORMAT, "temperature": 0}
         request = normalise("chat", model, body)
 
         def live() -> dict[str, Any]:
             try:
-                result = self._llm().chat(messages, {"model": model, "temperature": 0}, caller="llm-rubric",
-                                          response_format=GRADE_FORMAT)
+                result = self._llm().chat(
+                    messages, {"model": model, "temperature": 0}, caller="llm-rubric", response_format=GRADE_FORMAT
+                )
             except SpellError as e:
                 raise GradingError(f"judge {model} failed: {e.code}: {e.message}") from None
             return dict(result.to_record())
@@ -118,8 +149,9 @@ class RunnerGrader:
         try:
             grade = json.loads(response.get("content") or "")
         except ValueError:
-            raise GradingError(f"judge {model} did not answer JSON: {output_text(response.get('content'))[:80]}"
-                               ) from None
+            raise GradingError(
+                f"judge {model} did not answer JSON: {output_text(response.get('content'))[:80]}"
+            ) from None
         if not isinstance(grade, dict) or "pass" not in grade:
             raise GradingError(f"judge {model} answered without a grade: {output_text(grade)[:80]}")
         return grade

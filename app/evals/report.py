@@ -1,6 +1,7 @@
 """``--html report.html``: one self-contained file (inline CSS, script and data; no network) with per-model totals,
 the matrix rows × models, filters (failed only, by failing assertion, text) and a row's outputs side by side with
 every assertion's reason."""
+
 from __future__ import annotations
 
 import html
@@ -17,19 +18,49 @@ def _json_for_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_html(title: str, models: list[str], records: list[dict[str, Any]], summaries: list[ModelSummary],
-                threshold: float, changes: dict[str, str] | None = None) -> str:
+def render_html(
+    title: str,
+    models: list[str],
+    records: list[dict[str, Any]],
+    summaries: list[ModelSummary],
+    threshold: float,
+    changes: dict[str, str] | None = None,
+) -> str:
     """The report as a string."""
-    data = {"title": title, "models": models, "threshold": threshold, "changes": changes or {},
-            "summaries": [{"model": s.model, "runs": s.runs, "passed": s.passed, "errors": s.errors,
-                           "pass_rate": s.pass_rate, "mean_score": s.mean_score, "cost": s.cost, "tokens": s.tokens,
-                           "p50_ms": s.p50_ms, "p95_ms": s.p95_ms} for s in summaries],
-            "records": [{k: v for k, v in r.items() if k != "cassette_text"} for r in records]}
+    data = {
+        "title": title,
+        "models": models,
+        "threshold": threshold,
+        "changes": changes or {},
+        "summaries": [
+            {
+                "model": s.model,
+                "runs": s.runs,
+                "passed": s.passed,
+                "errors": s.errors,
+                "pass_rate": s.pass_rate,
+                "mean_score": s.mean_score,
+                "cost": s.cost,
+                "tokens": s.tokens,
+                "p50_ms": s.p50_ms,
+                "p95_ms": s.p95_ms,
+            }
+            for s in summaries
+        ],
+        "records": [{k: v for k, v in r.items() if k != "cassette_text"} for r in records],
+    }
     return _TEMPLATE.replace("__TITLE__", html.escape(title)).replace("__DATA__", _json_for_script(data))
 
 
-def write_html(path: str, title: str, models: list[str], records: list[dict[str, Any]],
-               summaries: list[ModelSummary], threshold: float, changes: dict[str, str] | None = None) -> None:
+def write_html(
+    path: str,
+    title: str,
+    models: list[str],
+    records: list[dict[str, Any]],
+    summaries: list[ModelSummary],
+    threshold: float,
+    changes: dict[str, str] | None = None,
+) -> None:
     """Write the report atomically."""
     text = render_html(title, models, records, summaries, threshold, changes)
     tmp = f"{path}.tmp{os.getpid()}"

@@ -9,6 +9,7 @@ An interrupted eval leaves whole lines plus at most one half-written last line: 
 :class:`ResultsWriter` cuts it off before appending, so ``--resume`` (skip the keys present) loses and duplicates
 nothing. Cassettes are written (atomically) before their result line.
 """
+
 from __future__ import annotations
 
 import json
@@ -141,11 +142,19 @@ def summarize(records: Iterable[dict[str, Any]], models: list[str] | None = None
     out = []
     for model, rs in groups.items():
         lat = [float(r.get("latency_ms") or 0.0) for r in rs]
-        out.append(ModelSummary(model, len(rs), sum(1 for r in rs if r.get("pass")),
-                                sum(1 for r in rs if r.get("error")),
-                                statistics.fmean([float(r.get("score") or 0.0) for r in rs]) if rs else 0.0,
-                                sum(float(r.get("cost") or 0.0) for r in rs),
-                                sum(int(r.get("tokens") or 0) for r in rs), percentile(lat, 50), percentile(lat, 95)))
+        out.append(
+            ModelSummary(
+                model,
+                len(rs),
+                sum(1 for r in rs if r.get("pass")),
+                sum(1 for r in rs if r.get("error")),
+                statistics.fmean([float(r.get("score") or 0.0) for r in rs]) if rs else 0.0,
+                sum(float(r.get("cost") or 0.0) for r in rs),
+                sum(int(r.get("tokens") or 0) for r in rs),
+                percentile(lat, 50),
+                percentile(lat, 95),
+            )
+        )
     return out
 
 

@@ -4,6 +4,7 @@
 results are the same whichever runs them. Jobs and records are plain data: they cross process and machine
 boundaries. The cassette travels as text (a Ray node need not share the client's disk): the client writes it.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,6 +25,7 @@ _USES_MODELS = re.compile(r"\b(LLM|Agent|Model|Workflow)\b")
 @dataclass
 class Job:
     """What to run: the row (index, data, INPUT, assertions), the model, which repeat, and the cassette."""
+
     row: int
     model: str
     label: str
@@ -42,6 +44,7 @@ class Job:
 @dataclass
 class SpellSpec:
     """The spell and how to run it, the same for every job of an eval."""
+
     path: str
     source: str
     language: str
@@ -74,12 +77,14 @@ class RowRunner:
         self.spell = spell
         if runner is None:
             from app.runner import Runner
+
             runner = Runner(warm={spell.language: warm})
         self.runner: SpellRunner = runner
         self._owns_runner = runner is None
         self._tmp = tempfile.mkdtemp(prefix="llmspell-eval-")
         if _USES_MODELS.search(spell.source):
             from app.bridges.litellm_support import get_litellm
+
             get_litellm()  # seconds, once: before the first row, so it does not count as that row's latency
 
     def close(self) -> None:
@@ -97,26 +102,38 @@ class RowRunner:
         if replay:
             with open(tape_path, "w", encoding="utf-8") as f:
                 f.write(job.replay_text or "")
-        settings = {**self.spell.settings, "default_model": job.model,
-                    ("replay" if replay else "record"): tape_path}
-        options = RunOptions(inputs=job.inputs, profile=self.spell.profile, timeout_s=self.spell.timeout_s,
-                             language=self.spell.language, settings=settings)
+        settings = {**self.spell.settings, "default_model": job.model, ("replay" if replay else "record"): tape_path}
+        options = RunOptions(
+            inputs=job.inputs,
+            profile=self.spell.profile,
+            timeout_s=self.spell.timeout_s,
+            language=self.spell.language,
+            settings=settings,
+        )
         started = time.perf_counter()
         try:
             result = run_to_end(self.runner, self.spell.path, self.spell.source, options)
             latency_ms = (time.perf_counter() - started) * 1000.0
-            error = None if result.ok else (result.failure.to_dict() if result.failure else
-                                            {"code": result.status, "message": result.status})
+            error = (
+                None
+                if result.ok
+                else (result.failure.to_dict() if result.failure else {"code": result.status, "message": result.status})
+            )
             if error is not None:
-                error = {"code": error.get("code"), "message": error.get("message"),
-                         "line": error.get("line")}
+                error = {"code": error.get("code"), "message": error.get("message"), "line": error.get("line")}
             tokens = int(result.stats.get("tokens") or 0)
             cost = float(result.stats.get("cost") or 0.0)
             calls = tool_calls(result.spans)
-            obs = Observation(output=result.value if result.ok else None, row=job.data, error=error, cost=cost,
-                              latency_ms=latency_ms, tokens=tokens, tool_calls=calls)
-            grader = RunnerGrader(self.runner, dict(self.spell.settings), RowTape(tape_path,
-                                                                                                     replay))
+            obs = Observation(
+                output=result.value if result.ok else None,
+                row=job.data,
+                error=error,
+                cost=cost,
+                latency_ms=latency_ms,
+                tokens=tokens,
+                tool_calls=calls,
+            )
+            grader = RunnerGrader(self.runner, dict(self.spell.settings), RowTape(tape_path, replay))
             passed, score, results = evaluate_all(job.asserts, obs, grader)
             text = None
             if os.path.exists(tape_path):
@@ -127,8 +144,22 @@ class RowRunner:
                 os.unlink(tape_path)
             except OSError:
                 pass
-        return {"row": job.row, "model": job.label, "model_id": job.model, "repeat": job.repeat, "pass": passed,
-                "score": score, "input": job.inputs, "output": obs.output, "error": error,
-                "assertions": [r.to_dict() for r in results], "tokens": tokens, "cost": round(cost, 8),
-                "latency_ms": round(latency_ms, 2), "calls": calls, "status": result.status,
-                "cassette": job.cassette_id if text else None, "cassette_text": text}
+        return {
+            "row": job.row,
+            "model": job.label,
+            "model_id": job.model,
+            "repeat": job.repeat,
+            "pass": passed,
+            "score": score,
+            "input": job.inputs,
+            "output": obs.output,
+            "error": error,
+            "assertions": [r.to_dict() for r in results],
+            "tokens": tokens,
+            "cost": round(cost, 8),
+            "latency_ms": round(latency_ms, 2),
+            "calls": calls,
+            "status": result.status,
+            "cassette": job.cassette_id if text else None,
+            "cassette_text": text,
+        }

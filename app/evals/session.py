@@ -1,5 +1,6 @@
 """One eval from start to end: jobs from the spec (minus those already in the results when resuming), an executor,
 every record written as it arrives, and a callback per record (the CLI's progress bar, the IDE's table)."""
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ EMPTY_CASSETTE = '{"cassette": "llmspell", "version": 1}\n'
 @dataclass
 class Progress:
     """Where an eval stands: jobs done of total (this session's), passes, cost, time."""
+
     total: int
     done: int = 0
     passed: int = 0
@@ -59,8 +61,11 @@ def spell_spec(spec: EvalSpec, settings: dict[str, Any]) -> SpellSpec:
     return SpellSpec(spec.spell, source, language_for(spec.spell), spec.profile, spec.timeout, dict(settings))
 
 
-def jobs_of(spec: EvalSpec, skip: set[tuple[int, str, int]] = frozenset(),  # type: ignore[assignment]
-            replay_dir: str | None = None) -> Iterator[Job]:
+def jobs_of(
+    spec: EvalSpec,
+    skip: set[tuple[int, str, int]] = frozenset(),  # type: ignore[assignment]
+    replay_dir: str | None = None,
+) -> Iterator[Job]:
     """Every row × model × repeat not in ``skip``, row by row; replaying, each with its recorded cassette."""
     for row in spec.rows:
         for model in spec.models:
@@ -75,16 +80,29 @@ def jobs_of(spec: EvalSpec, skip: set[tuple[int, str, int]] = frozenset(),  # ty
                             replay = f.read()
                     except FileNotFoundError:
                         replay = EMPTY_CASSETTE  # recorded no exchange: a model call now is an error, not a cost
-                yield Job(row.index, model.id, model.label, repeat, row.data, row.inputs,
-                          spec.assertions_for(row), cid, replay)
+                yield Job(
+                    row.index,
+                    model.id,
+                    model.label,
+                    repeat,
+                    row.data,
+                    row.inputs,
+                    spec.assertions_for(row),
+                    cid,
+                    replay,
+                )
 
 
 class EvalRun:
     """Runs an eval (on the calling thread: :meth:`run`); :meth:`cancel` from any thread stops starting jobs."""
 
-    def __init__(self, spec: EvalSpec, options: EvalOptions,
-                 on_record: Callable[[dict[str, Any], Progress], None] | None = None,
-                 executor: Executor | None = None):
+    def __init__(
+        self,
+        spec: EvalSpec,
+        options: EvalOptions,
+        on_record: Callable[[dict[str, Any], Progress], None] | None = None,
+        executor: Executor | None = None,
+    ):
         self.spec = spec
         self.options = options
         self.on_record = on_record
@@ -120,11 +138,18 @@ class EvalRun:
         replay_dir = cassette_dir(self.options.replay_from) if self.options.replay_from else None
         if replay_dir is not None and not os.path.isdir(replay_dir):
             replay_dir_missing = not os.path.exists(self.options.replay_from or "")
-            raise FileNotFoundError(f"no recorded cassettes to replay: {replay_dir} "
-                                    + ("(and no results file)" if replay_dir_missing else "does not exist"))
+            raise FileNotFoundError(
+                f"no recorded cassettes to replay: {replay_dir} "
+                + ("(and no results file)" if replay_dir_missing else "does not exist")
+            )
         skip = set(self.records)
-        total = sum(1 for r in self.spec.rows for m in self.spec.models for k in range(self.spec.repeat)
-                    if (r.index, m.label, k) not in skip)
+        total = sum(
+            1
+            for r in self.spec.rows
+            for m in self.spec.models
+            for k in range(self.spec.repeat)
+            if (r.index, m.label, k) not in skip
+        )
         self.progress = Progress(total)
         # Replaying into the same results file is fine: a job reads its cassette before its new one replaces it.
         writer = ResultsWriter(self.options.out, resume=self.options.resume)
@@ -147,6 +172,9 @@ class EvalRun:
             self._executor.close()
         order = {m.label: i for i, m in enumerate(self.spec.models)}
         rows = {r.index for r in self.spec.rows}
-        mine = [r for k, r in self.records.items()  # a resumed file may hold rows or models the eval no longer has
-                if k[0] in rows and k[1] in order and k[2] < self.spec.repeat]
+        mine = [
+            r
+            for k, r in self.records.items()  # a resumed file may hold rows or models the eval no longer has
+            if k[0] in rows and k[1] in order and k[2] < self.spec.repeat
+        ]
         return sorted(mine, key=lambda r: (r["row"], order[r["model"]], r["repeat"]))

@@ -20,6 +20,7 @@ Format (keys, all but ``spell`` and one of ``dataset``/``rows`` optional)::
 
 Errors are :class:`EvalFileError` naming the file and line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,22 @@ import yaml
 from app.evals.assertions import KNOWN_TYPES, AssertionSpec, parse_assertion, plain
 
 MAX_ROWS = 1_000_000
-KNOWN_KEYS = {"spell", "dataset", "rows", "vars", "models", "assert", "threshold", "concurrency", "repeat",
-              "timeout", "judge", "embedding_model", "description", "profile"}
+KNOWN_KEYS = {
+    "spell",
+    "dataset",
+    "rows",
+    "vars",
+    "models",
+    "assert",
+    "threshold",
+    "concurrency",
+    "repeat",
+    "timeout",
+    "judge",
+    "embedding_model",
+    "description",
+    "profile",
+}
 DEFAULT_JUDGE = "offline/judge"
 DEFAULT_EMBEDDING = "offline/embed"
 
@@ -46,6 +61,7 @@ class EvalFileError(ValueError):
 @dataclass
 class Row:
     """One dataset row: its index (0-based, in dataset order), data, the spell's INPUT and its own assertions."""
+
     index: int
     data: Any
     inputs: Any
@@ -56,6 +72,7 @@ class Row:
 @dataclass
 class ModelSpec:
     """A model of the matrix: litellm name and the label shown in reports (the name unless given)."""
+
     id: str
     label: str
 
@@ -174,8 +191,9 @@ def _parse(path: str, doc: dict[str, Any], cli_models: list[str] | None, default
     models = _models(doc.get("models"), cli_models, default_model, err)
     asserts = _assertions(doc.get("assert"), f"{path}:{_line(doc)}", err, "assert")
     vars_map = doc.get("vars")
-    if vars_map is not None and (not isinstance(vars_map, dict)
-                                 or not all(isinstance(v, str) for v in vars_map.values())):
+    if vars_map is not None and (
+        not isinstance(vars_map, dict) or not all(isinstance(v, str) for v in vars_map.values())
+    ):
         raise err(vars_map, "'vars' maps INPUT names to row fields, e.g. {question: q}")
 
     if ("dataset" in doc) == ("rows" in doc):
@@ -198,8 +216,7 @@ def _parse(path: str, doc: dict[str, Any], cli_models: list[str] | None, default
         own: list[AssertionSpec] = []
         if isinstance(data, dict) and "assert" in data:
             data = dict(data)
-            own = _assertions(data.pop("assert"), where, lambda v, m, w=where: EvalFileError(f"{w}: {m}"),
-                              "row assert")
+            own = _assertions(data.pop("assert"), where, lambda v, m, w=where: EvalFileError(f"{w}: {m}"), "row assert")
         rows.append(Row(index, data, _inputs(data, vars_map, where), own, where))
     for a in asserts + [a for r in rows for a in r.asserts]:
         if a.provider is None and a.type == "llm-rubric":
@@ -208,14 +225,24 @@ def _parse(path: str, doc: dict[str, Any], cli_models: list[str] | None, default
             a.provider = embedding_model
     if not asserts and not any(r.asserts for r in rows):
         raise err(doc, "no assertions: add an 'assert' list (e.g. - type: contains, value: ...)")
-    return EvalSpec(path=os.path.abspath(path), spell=spell_path, rows=rows, models=models, asserts=asserts,
-                    threshold=float(threshold), concurrency=concurrency, repeat=repeat,
-                    timeout=None if timeout is None else float(timeout), judge=judge,
-                    embedding_model=embedding_model, profile=profile, description=description)
+    return EvalSpec(
+        path=os.path.abspath(path),
+        spell=spell_path,
+        rows=rows,
+        models=models,
+        asserts=asserts,
+        threshold=float(threshold),
+        concurrency=concurrency,
+        repeat=repeat,
+        timeout=None if timeout is None else float(timeout),
+        judge=judge,
+        embedding_model=embedding_model,
+        profile=profile,
+        description=description,
+    )
 
 
-def _number(doc: dict[str, Any], key: str, default: Any, err: Any, lo: float, hi: float,
-            integer: bool = False) -> Any:
+def _number(doc: dict[str, Any], key: str, default: Any, err: Any, lo: float, hi: float, integer: bool = False) -> Any:
     value = doc.get(key, default)
     if value is None:
         return None
@@ -246,8 +273,9 @@ def _models(raw: Any, cli: list[str] | None, default_model: str, err: Any) -> li
         elif isinstance(m, dict) and isinstance(m.get("id"), str):
             out.append(ModelSpec(m["id"], str(m.get("label") or m["id"])))
         else:
-            raise err(m if hasattr(m, "line") else raw, f"a model is a name like offline/echo or {{id, label}}, "
-                                                         f"not {m!r}")
+            raise err(
+                m if hasattr(m, "line") else raw, f"a model is a name like offline/echo or {{id, label}}, not {m!r}"
+            )
     labels = [m.label for m in out]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:

@@ -9,6 +9,7 @@ Used by ``llmspell check``, the editor (squiggles, Problems panel, quick fixes) 
 Lua and JavaScript are parsed with tree-sitter (:mod:`app.syntax`), Tengo with the project's own parser.
 ``tree`` lets the editor pass a tree it re-parsed incrementally.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,17 @@ from app.lint.diagnostic import Diagnostic, Fix, Severity
 from app.lint.modules import ModuleCheck
 from app.lint.rules import RULES, Rule
 
-__all__ = ["RULES", "Diagnostic", "Fix", "LintConfigError", "Rule", "Severity", "analyse", "lint_source",
-           "severities_for"]
+__all__ = [
+    "RULES",
+    "Diagnostic",
+    "Fix",
+    "LintConfigError",
+    "Rule",
+    "Severity",
+    "analyse",
+    "lint_source",
+    "severities_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +44,7 @@ class LintConfigError(ValueError):
 def severities_for(path: str) -> dict[str, Severity]:
     """Rule severities set by the ``[lint]`` section of the project's ``llmspell.toml`` (spell folder or parent)."""
     from app import project_config
+
     cfg = project_config.for_path(path)
     out: dict[str, Severity] = {}
     for key, value in cfg.section("lint").items():
@@ -42,24 +53,36 @@ def severities_for(path: str) -> dict[str, Severity]:
         try:
             out[key] = Severity(str(value).lower())
         except ValueError:
-            raise LintConfigError(f"{cfg.path}: [lint] {key} = {value!r}: use error, warning, info or off") \
-                from None
+            raise LintConfigError(f"{cfg.path}: [lint] {key} = {value!r}: use error, warning, info or off") from None
     return out
 
 
-def lint_source(source: str, path: str, language: str | None = None, *, tree: Any = None,
-                severities: dict[str, Severity] | None = None) -> list[Diagnostic]:
+def lint_source(
+    source: str,
+    path: str,
+    language: str | None = None,
+    *,
+    tree: Any = None,
+    severities: dict[str, Severity] | None = None,
+) -> list[Diagnostic]:
     """Every problem of ``source`` (the text of ``path``), sorted by position."""
     return analyse(source, path, language, tree=tree, severities=severities)[0]
 
 
-def analyse(source: str, path: str, language: str | None = None, *, tree: Any = None,
-            severities: dict[str, Severity] | None = None,
-            cache: BodyCache | None = None) -> tuple[list[Diagnostic], Analysis | None]:
+def analyse(
+    source: str,
+    path: str,
+    language: str | None = None,
+    *,
+    tree: Any = None,
+    severities: dict[str, Severity] | None = None,
+    cache: BodyCache | None = None,
+) -> tuple[list[Diagnostic], Analysis | None]:
     """The problems of ``source`` and the analysis that found them (its symbols serve go to definition,
     references and rename); the analysis is None when the text does not parse. With a ``cache`` (the editor's),
     unchanged function bodies are not re-analysed, and the analysis' symbols are incomplete."""
     from app.engines.base import language_for
+
     record = languages.get(language_for(path, language))
     reporter = Reporter(path, Source(source), severities, record.comment)
     modules = ModuleCheck(record.id, path)
@@ -77,8 +100,15 @@ def analyse(source: str, path: str, language: str | None = None, *, tree: Any = 
     except RecursionError:  # hundreds of nested expressions: say so instead of failing (the CLI, the editor)
         reporter.recording = None
         reporter.diagnostics = [d for d in reporter.diagnostics if d.rule == "syntax-error"]
-        reporter.add("too-deep", "this file nests expressions too deeply for the linter, so it was not checked; "
-                     "split the deepest expression into local variables", 1, 1, 1, 2)
+        reporter.add(
+            "too-deep",
+            "this file nests expressions too deeply for the linter, so it was not checked; "
+            "split the deepest expression into local variables",
+            1,
+            1,
+            1,
+            2,
+        )
         return reporter.result(), None
     if any(d.rule == "syntax-error" for d in reporter.diagnostics):
         return reporter.result(), None
@@ -102,17 +132,23 @@ def _syntax_errors(reporter: Reporter, root: Any, language_name: str, limit: int
             near = f" near '{bad[0][:30]}'" if bad and bad[0] else ""
             if end_line != line:
                 end_line, end_col = line, col + 1
-            reporter.add("syntax-error", f"unexpected{near}: the {language_name} grammar does not allow "
-                         "this here", line, col, end_line, end_col)
+            reporter.add(
+                "syntax-error",
+                f"unexpected{near}: the {language_name} grammar does not allow this here",
+                line,
+                col,
+                end_line,
+                end_col,
+            )
             found += 1
             continue
         if n.has_error:
             stack.extend(reversed(n.children))
 
 
-
-def merge_engine_syntax(found: list[Diagnostic], engine: list[Any] | None, path: str,
-                        source: str = "") -> list[Diagnostic]:
+def merge_engine_syntax(
+    found: list[Diagnostic], engine: list[Any] | None, path: str, source: str = ""
+) -> list[Diagnostic]:
     """Combine the linter's findings with the engine's own syntax check (``Runner.check``: the parser that will
     really run the spell, so it decides whether there is a syntax error and words the message). Tree-sitter adds
     the column where the engine gives none (quickjs reports lines only). ``engine`` None: the engine could not

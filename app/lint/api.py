@@ -1,6 +1,7 @@
 """The spell API as lint facts, read from the bridge reference (:mod:`app.reference.model`), and the checks of one
 call against a method's signature. Language-neutral: each language's analysis describes a call as a list of
 :class:`Arg` and gets back :class:`Finding` records to position."""
+
 from __future__ import annotations
 
 import difflib
@@ -20,17 +21,25 @@ from app.reference.model import (
 
 #: Literal kinds an argument can have; ``other`` is any non-literal expression (never checked), ``spread`` an
 #: expression that may expand to several values (a call or ``...`` last in the list).
-KINDS = ("string", "integer", "number", "boolean", "nil", "table", "array", "emptytable", "function", "other",
-         "spread")
-_KIND_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
-               "nil": "nil", "table": "a table", "array": "an array", "emptytable": "an empty table",
-               "function": "a function"}
+KINDS = ("string", "integer", "number", "boolean", "nil", "table", "array", "emptytable", "function", "other", "spread")
+_KIND_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "nil": "nil",
+    "table": "a table",
+    "array": "an array",
+    "emptytable": "an empty table",
+    "function": "a function",
+}
 
 
 @dataclass
 class Arg:
     """One argument of a call (or the value of one option key). ``node`` is whatever the caller needs to position
     a finding (a tree-sitter node, a Tengo AST node)."""
+
     kind: str
     node: Any
     #: for table/object literals: ``(key, key node, value Arg)`` per named key
@@ -40,6 +49,7 @@ class Arg:
 @dataclass
 class Finding:
     """A problem found by a check, at ``node``; the analysis turns it into a diagnostic."""
+
     rule: str
     message: str
     node: Any
@@ -161,8 +171,9 @@ def _type_words(type_str: str, facts_: ApiFacts) -> str:
     return facts_.view.type(type_str)
 
 
-def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any,
-               extra_options: frozenset[str] = frozenset()) -> list[Finding]:
+def check_call(
+    facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any, extra_options: frozenset[str] = frozenset()
+) -> list[Finding]:
     """Argument count, literal types, option keys of one call of ``m`` (``extra_options``: keys the calling form
     adds, such as ``signal`` for JavaScript's Async twins)."""
     out: list[Finding] = []
@@ -176,36 +187,51 @@ def check_call(facts_: ApiFacts, m: MethodRef, args: list[Arg], call_node: Any,
     if fixed > most:
         extra = args[most]
         what = "no arguments" if most == 0 else f"at most {most} argument{'s' if most != 1 else ''}"
-        out.append(Finding("argument-count", f"{name} takes {what}, got {len(args)}: {facts_.signature(m)}",
-                           extra.node))
+        out.append(
+            Finding("argument-count", f"{name} takes {what}, got {len(args)}: {facts_.signature(m)}", extra.node)
+        )
     elif not spread and len(args) < required:
-        missing = [p for p in m.params if p.required][len(args):]
+        missing = [p for p in m.params if p.required][len(args) :]
         names = ", ".join(f"'{v.name(p.name)}' ({v.param_type(p)})" for p in missing)
         out.append(Finding("argument-count", f"{name} needs {names}: {facts_.signature(m)}", call_node))
     for p, a in zip(m.params, args):
         if a.kind == "nil" and not p.required:
             continue
         if not accepts(a.kind, p.type, facts_):
-            out.append(Finding("argument-type", f"'{v.name(p.name)}' of {name} must be {_type_words(p.type, facts_)}"
-                               f", not {_KIND_WORDS.get(a.kind, a.kind)}", a.node))
+            out.append(
+                Finding(
+                    "argument-type",
+                    f"'{v.name(p.name)}' of {name} must be {_type_words(p.type, facts_)}"
+                    f", not {_KIND_WORDS.get(a.kind, a.kind)}",
+                    a.node,
+                )
+            )
     if m.has_opts and len(args) == n_params + 1:
         out.extend(_check_options(facts_, m, args[n_params], name, extra_options))
     elif m.has_opts and not spread and len(args) == n_params and any(o.required for o in m.options):
         need = ", ".join(f"'{v.name(o.name)}'" for o in m.options if o.required)
-        out.append(Finding("missing-option", f"{name} needs an options table with {need}: {facts_.signature(m)}",
-                           call_node))
+        out.append(
+            Finding("missing-option", f"{name} needs an options table with {need}: {facts_.signature(m)}", call_node)
+        )
     return out
 
 
-def _check_options(facts_: ApiFacts, m: MethodRef, opts: Arg, name: str,
-                   extra_options: frozenset[str] = frozenset()) -> list[Finding]:
+def _check_options(
+    facts_: ApiFacts, m: MethodRef, opts: Arg, name: str, extra_options: frozenset[str] = frozenset()
+) -> list[Finding]:
     v = facts_.view
     if opts.kind in ("other", "spread", "nil"):
         return []
     if opts.kind not in ("table", "emptytable"):
         word = "object" if facts_.language == "js" else ("map" if facts_.language == "tengo" else "table")
-        return [Finding("argument-type", f"the options of {name} must be a{'n' if word == 'object' else ''} {word} "
-                        f"of {v.options_summary(m)}, not {_KIND_WORDS.get(opts.kind, opts.kind)}", opts.node)]
+        return [
+            Finding(
+                "argument-type",
+                f"the options of {name} must be a{'n' if word == 'object' else ''} {word} "
+                f"of {v.options_summary(m)}, not {_KIND_WORDS.get(opts.kind, opts.kind)}",
+                opts.node,
+            )
+        ]
     if not m.options:
         return []
     out: list[Finding] = []
@@ -216,16 +242,34 @@ def _check_options(facts_: ApiFacts, m: MethodRef, opts: Arg, name: str,
             continue
         if o is None:
             guess = suggest(key, known)
-            out.append(Finding("unknown-option", f"{name} has no option '{key}'{did_you_mean(guess)} "
-                               f"(options: {', '.join(known)})", key_node, replacement=guess, subject=key))
+            out.append(
+                Finding(
+                    "unknown-option",
+                    f"{name} has no option '{key}'{did_you_mean(guess)} (options: {', '.join(known)})",
+                    key_node,
+                    replacement=guess,
+                    subject=key,
+                )
+            )
         elif not accepts(value.kind, o.type, facts_) and not (value.kind == "nil" and not o.required):
-            out.append(Finding("argument-type", f"option '{key}' of {name} must be {_type_words(o.type, facts_)}, "
-                               f"not {_KIND_WORDS.get(value.kind, value.kind)}", value.node))
+            out.append(
+                Finding(
+                    "argument-type",
+                    f"option '{key}' of {name} must be {_type_words(o.type, facts_)}, "
+                    f"not {_KIND_WORDS.get(value.kind, value.kind)}",
+                    value.node,
+                )
+            )
     given = {k for k, _, _ in opts.keys}
     missing = [k for k, o in known.items() if o.required and k not in given]
     if missing and not opts_has_unknown_keys(opts):
-        out.append(Finding("missing-option", f"{name} needs option{'s' if len(missing) > 1 else ''} "
-                           + ", ".join(f"'{k}'" for k in missing), opts.node))
+        out.append(
+            Finding(
+                "missing-option",
+                f"{name} needs option{'s' if len(missing) > 1 else ''} " + ", ".join(f"'{k}'" for k in missing),
+                opts.node,
+            )
+        )
     return out
 
 
@@ -242,9 +286,19 @@ def check_member(facts_: ApiFacts, owner: GlobalRef, member: str, node: Any) -> 
     names = sorted(set(members) | facts_.extra_members(owner))
     guess = suggest(member, names)
     if owner.kind == "global":
-        return Finding("unknown-member", f"{owner.name} has no member '{member}'{did_you_mean(guess)}",
-                       node, replacement=guess, subject=member)
+        return Finding(
+            "unknown-member",
+            f"{owner.name} has no member '{member}'{did_you_mean(guess)}",
+            node,
+            replacement=guess,
+            subject=member,
+        )
     recv = facts_.view.receiver(owner.name)
-    return Finding("unknown-method", f"{owner.name} handles have no method '{member}'{did_you_mean(guess)} "
-                   f"({recv} comes from a constructor returning {owner.name})", node, replacement=guess,
-                   subject=member)
+    return Finding(
+        "unknown-method",
+        f"{owner.name} handles have no method '{member}'{did_you_mean(guess)} "
+        f"({recv} comes from a constructor returning {owner.name})",
+        node,
+        replacement=guess,
+        subject=member,
+    )

@@ -1,5 +1,6 @@
 """What every language's analysis shares: turning positions into diagnostics, scopes of local names, suppression
 comments and the severities of the project's ``[lint]`` settings."""
+
 from __future__ import annotations
 
 import re
@@ -18,6 +19,7 @@ _SUPPRESS = re.compile(r"(?:--|//)\s*llmspell:\s*ignore(-file)?\b([ \t]+[\w\-, \
 @dataclass
 class Symbol:
     """A local name: variable, parameter, function, loop variable or import."""
+
     name: str
     kind: str  # "local", "param", "function", "import", "loop"
     node: Any
@@ -39,13 +41,14 @@ def is_placeholder(sym: Symbol) -> bool:
     if is_ignorable_name(sym.name) or sym.dictated:
         return True
     if sym.group:
-        later = sym.group[sym.group.index(sym) + 1:] if sym in sym.group else []
+        later = sym.group[sym.group.index(sym) + 1 :] if sym in sym.group else []
         return any(s.used for s in later)
     return False
 
 
 class Analysis(Protocol):
     """What every language's analysis offers after :meth:`run`: its symbols and their positions."""
+
     symbols: list[Symbol]
 
     def run(self) -> None: ...
@@ -103,8 +106,9 @@ class Source:
 class Reporter:
     """Collects diagnostics of one file, applying suppression comments and configured severities."""
 
-    def __init__(self, path: str, source: Source, severities: dict[str, Severity] | None = None,
-                 comment_prefix: str = "--"):
+    def __init__(
+        self, path: str, source: Source, severities: dict[str, Severity] | None = None, comment_prefix: str = "--"
+    ):
         self.path = path
         self.source = source
         self.severities = severities or {}
@@ -113,16 +117,24 @@ class Reporter:
         #: while not None, every report is also kept here unfiltered (see :class:`BodyCache`)
         self.recording: list[tuple[Any, ...]] | None = None
 
-    def add(self, rule: str, message: str, line: int, col: int, end_line: int, end_col: int,
-            fix: Fix | None = None, subject: str = "") -> None:
+    def add(
+        self,
+        rule: str,
+        message: str,
+        line: int,
+        col: int,
+        end_line: int,
+        end_col: int,
+        fix: Fix | None = None,
+        subject: str = "",
+    ) -> None:
         """Report at 1-based character positions."""
         if self.recording is not None:
             self.recording.append((rule, message, line, col, end_line, end_col, fix, subject))
         sev = self.severities.get(rule, RULES[rule].severity)
         if sev is Severity.OFF or self._ignored(rule, line):
             return
-        self.diagnostics.append(Diagnostic(self.path, line, col, end_line, end_col, sev, rule, message, fix,
-                                           subject))
+        self.diagnostics.append(Diagnostic(self.path, line, col, end_line, end_col, sev, rule, message, fix, subject))
 
     def _ignored(self, rule: str, line: int) -> bool:
         for ids in (self._file_ignores, self._line_ignores.get(line)):
@@ -145,6 +157,7 @@ class Reporter:
 class CachedBody:
     """What analysing one top-level function body produced: its reports (lines relative to the function's first
     line), the top-level locals it read and the globals it reported as assigned."""
+
     reports: tuple[tuple[Any, ...], ...]
     reads: frozenset[str]
     globals_reported: frozenset[str]
@@ -204,7 +217,7 @@ def _suppressions(lines: list[str], prefix: str) -> tuple[dict[int, set[str]], s
             if not ids:
                 whole = set()
             continue
-        alone = not text[:m.start()].strip()
+        alone = not text[: m.start()].strip()
         target = i + 2 if alone else i + 1
         per_line.setdefault(target, set()).update(ids)
         if not ids:
@@ -219,8 +232,15 @@ def byte_span(reporter: Reporter, node: Any) -> tuple[int, int, int, int]:
     return r0 + 1, src.char_col(r0, c0) + 1, r1 + 1, src.char_col(r1, c1) + 1
 
 
-def report_node(reporter: Reporter, rule: str, message: str, node: Any, replacement: str | None = None,
-                fix_title: str = "", subject: str = "") -> None:
+def report_node(
+    reporter: Reporter,
+    rule: str,
+    message: str,
+    node: Any,
+    replacement: str | None = None,
+    fix_title: str = "",
+    subject: str = "",
+) -> None:
     """Report at a tree-sitter node; ``replacement`` makes a quick fix replacing the node's text."""
     line, col, end_line, end_col = byte_span(reporter, node)
     fix = None
@@ -238,8 +258,8 @@ def removal_fix(reporter: Reporter, node: Any, title: str) -> Fix:
     """A fix deleting a statement node — its whole lines when nothing else is on them."""
     line, col, end_line, end_col = byte_span(reporter, node)
     lines = reporter.source.lines
-    before = lines[line - 1][:col - 1]
-    after = lines[end_line - 1][end_col - 1:] if end_line - 1 < len(lines) else ""
+    before = lines[line - 1][: col - 1]
+    after = lines[end_line - 1][end_col - 1 :] if end_line - 1 < len(lines) else ""
     if not before.strip() and not after.strip():
         return Fix(title, line, 1, end_line + 1, 1, "")
     return Fix(title, line, col, end_line, end_col, "")
@@ -248,8 +268,9 @@ def removal_fix(reporter: Reporter, node: Any, title: str) -> Fix:
 def unused_message(sym: Symbol) -> tuple[str, str]:
     """Rule id and message for an unused symbol."""
     if sym.kind == "param":
-        return "unused-param", (f"parameter '{sym.name}' is never used; remove it or name it '_{sym.name}' "
-                                "if the caller passes it anyway")
+        return "unused-param", (
+            f"parameter '{sym.name}' is never used; remove it or name it '_{sym.name}' if the caller passes it anyway"
+        )
     if sym.kind == "import":
         return "unused-import", f"module '{sym.name}' is imported but never used; remove the import"
     what = {"function": "function", "loop": "loop variable"}.get(sym.kind, "variable")
@@ -272,6 +293,7 @@ class TreeAnalysis:
 
     def __init__(self, language: str, tree: Any, reporter: Reporter, modules: Any):
         from app.lint import api
+
         self.tree = tree
         self.r = reporter
         self.facts = api.facts(language)
@@ -315,8 +337,13 @@ class TreeAnalysis:
         """Analyse top-level function ``n`` with ``analyse_body()``, or replay the cached result when neither its
         text nor what it can see (the top-level locals and their types, the file's globals) has changed."""
         assert self.cache is not None
-        key = (n.text, kind, tuple((k, s.type) for k, s in scope.symbols.items()), self._context_key,
-               frozenset(self.reported_globals))
+        key = (
+            n.text,
+            kind,
+            tuple((k, s.type) for k, s in scope.symbols.items()),
+            self._context_key,
+            frozenset(self.reported_globals),
+        )
         row = n.start_point[0]
         hit = self.cache.get(key)
         if hit is not None:
@@ -331,13 +358,30 @@ class TreeAnalysis:
         before = set(self.reported_globals)
         try:
             analyse_body()
-            reports = tuple((rule, msg, line - row, col, end_line - row, end_col,
-                             Fix(fix.title, fix.line - row, fix.col, fix.end_line - row, fix.end_col,
-                                 fix.replacement) if fix is not None else None, subject)
-                            for rule, msg, line, col, end_line, end_col, fix, subject in self.r.recording)
-            self.cache.put(key, CachedBody(reports, frozenset(self._root_reads),
-                                           frozenset(self.reported_globals - before),
-                                           tuple(self._root_types.items())))
+            reports = tuple(
+                (
+                    rule,
+                    msg,
+                    line - row,
+                    col,
+                    end_line - row,
+                    end_col,
+                    Fix(fix.title, fix.line - row, fix.col, fix.end_line - row, fix.end_col, fix.replacement)
+                    if fix is not None
+                    else None,
+                    subject,
+                )
+                for rule, msg, line, col, end_line, end_col, fix, subject in self.r.recording
+            )
+            self.cache.put(
+                key,
+                CachedBody(
+                    reports,
+                    frozenset(self._root_reads),
+                    frozenset(self.reported_globals - before),
+                    tuple(self._root_types.items()),
+                ),
+            )
         finally:
             self.r.recording, self._root_reads = None, None
 

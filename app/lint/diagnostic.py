@@ -1,4 +1,5 @@
 """What the linter reports: :class:`Diagnostic` records, their :class:`Severity` and an optional :class:`Fix`."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -8,6 +9,7 @@ from typing import Any
 
 class Severity(StrEnum):
     """How bad a problem is; ``OFF`` (from ``llmspell.toml``) drops the rule."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -17,6 +19,7 @@ class Severity(StrEnum):
 @dataclass(frozen=True)
 class Fix:
     """A quick fix: replace the text between two 1-based ``(line, column)`` positions (columns in characters)."""
+
     title: str
     line: int
     col: int
@@ -28,6 +31,7 @@ class Fix:
 @dataclass
 class Diagnostic:
     """One problem. Lines and columns are 1-based; columns count characters (not bytes); ``end_*`` is exclusive."""
+
     file: str
     line: int
     col: int

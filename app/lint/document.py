@@ -4,6 +4,7 @@ Qt-free and single-threaded: the editor's lint thread owns the documents (tree-s
 on one thread). :meth:`LintDocument.update` re-parses only what changed since the last text (``Tree.edit`` plus a
 parse that reuses the old tree) and re-runs the analysis.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,6 +21,7 @@ from app.lint.symbols import OutlineItem, SymbolIndex, outline
 @dataclass
 class LintResult:
     """What one update found: the problems, and a problem with llmspell.toml (shown once; defaults apply)."""
+
     diagnostics: list[Diagnostic]
     config_error: str = ""
 
@@ -56,8 +58,7 @@ class LintDocument:
             self._tree, self._data = tree, data
         self._text = text
         severities, config_error = self._config()
-        found, _ = analyse(text, self._name(record), self.language, tree=tree, severities=severities,
-                           cache=self._cache)
+        found, _ = analyse(text, self._name(record), self.language, tree=tree, severities=severities, cache=self._cache)
         return LintResult(found, config_error)
 
     def _name(self, record: languages.Language) -> str:

@@ -1,4 +1,5 @@
 """Lint of JavaScript spells from a tree-sitter tree: scopes (with hoisting), bridge calls (camelCase), globals."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,14 +22,37 @@ from app.lint.modules import ModuleCheck
 from app.lint.sandbox import JS_BUILTINS, JS_MISSING, JS_PRELUDE
 
 Node = Any
-_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function", "method_definition",
-              "generator_function_declaration", "generator_function")
+_FUNCTIONS = (
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "generator_function",
+)
 _DECLARATIONS = ("lexical_declaration", "variable_declaration")
 _BLOCKS = ("statement_block", "program", "switch_body", "class_body")
-_TERMINATORS = {"return_statement": "'return'", "throw_statement": "'throw'", "break_statement": "'break'",
-                "continue_statement": "'continue'"}
-_PURE = {"number", "string", "template_string", "true", "false", "null", "undefined", "identifier", "object", "array",
-         "arrow_function", "function_expression", "member_expression"}
+_TERMINATORS = {
+    "return_statement": "'return'",
+    "throw_statement": "'throw'",
+    "break_statement": "'break'",
+    "continue_statement": "'continue'",
+}
+_PURE = {
+    "number",
+    "string",
+    "template_string",
+    "true",
+    "false",
+    "null",
+    "undefined",
+    "identifier",
+    "object",
+    "array",
+    "arrow_function",
+    "function_expression",
+    "member_expression",
+}
 
 
 _text = node_text
@@ -66,11 +90,18 @@ class JsAnalysis(TreeAnalysis):
         if not is_ignorable_name(name):
             outer = scope.parent.lookup(name) if scope.parent is not None else None
             if outer is not None and outer.node is not self.tree.root_node:
-                report_node(self.r, "shadowing", f"'{name}' hides the {_kind_word(outer.kind)} declared on line "
-                            f"{outer.node.start_point[0] + 1}; rename one of them", name_node, subject=name)
+                report_node(
+                    self.r,
+                    "shadowing",
+                    f"'{name}' hides the {_kind_word(outer.kind)} declared on line "
+                    f"{outer.node.start_point[0] + 1}; rename one of them",
+                    name_node,
+                    subject=name,
+                )
             elif name in self.facts.globals:
-                report_node(self.r, "shadowing", f"'{name}' hides the bridge global {name}; rename it", name_node,
-                            subject=name)
+                report_node(
+                    self.r, "shadowing", f"'{name}' hides the bridge global {name}; rename it", name_node, subject=name
+                )
         sym = Symbol(name, kind, name_node, removable)
         scope.symbols[name] = sym
         scope.all.append(sym)
@@ -103,8 +134,13 @@ class JsAnalysis(TreeAnalysis):
         terminated: Node | None = None
         for child in statements:
             if terminated is not None and child.type not in ("function_declaration", "empty_statement"):
-                report_node(self.r, "unreachable-code", f"this code never runs: it follows "
-                            f"{_TERMINATORS[terminated.type]} on line {terminated.start_point[0] + 1}", child)
+                report_node(
+                    self.r,
+                    "unreachable-code",
+                    f"this code never runs: it follows "
+                    f"{_TERMINATORS[terminated.type]} on line {terminated.start_point[0] + 1}",
+                    child,
+                )
                 terminated = None
             self.statement(child, scope)
             if child.type in _TERMINATORS:
@@ -173,7 +209,7 @@ class JsAnalysis(TreeAnalysis):
             self.expr(n.child_by_field_name("value"), scope)
             body = n.child_by_field_name("body")
             inner = Scope(scope)
-            for case in (body.named_children if body else []):
+            for case in body.named_children if body else []:
                 stmts = [c for c in case.named_children if c != case.child_by_field_name("value")]
                 self.expr(case.child_by_field_name("value"), inner)
                 self.hoist(stmts, inner)
@@ -199,8 +235,16 @@ class JsAnalysis(TreeAnalysis):
                 line, col, end_line, end_col = byte_span(self.r, op)
                 fix = Fix("Change '=' to '==='", line, col, end_line, end_col, "===")
             line, col, end_line, end_col = byte_span(self.r, a)
-            self.r.add("assignment-in-condition", "assignment in a condition: use '===' to compare, or wrap it in "
-                       "another pair of parentheses if the assignment is meant", line, col, end_line, end_col, fix)
+            self.r.add(
+                "assignment-in-condition",
+                "assignment in a condition: use '===' to compare, or wrap it in "
+                "another pair of parentheses if the assignment is meant",
+                line,
+                col,
+                end_line,
+                end_col,
+                fix,
+            )
 
     def for_statement(self, n: Node, scope: Scope) -> None:
         inner = Scope(scope)
@@ -293,8 +337,13 @@ class JsAnalysis(TreeAnalysis):
         if t == "member_expression":
             obj, prop = n.child_by_field_name("object"), n.child_by_field_name("property")
             self.expr(obj, scope)
-            if obj is not None and prop is not None and obj.type == "identifier" \
-                    and prop.type == "property_identifier" and scope.lookup(_text(obj)) is None:
+            if (
+                obj is not None
+                and prop is not None
+                and obj.type == "identifier"
+                and prop.type == "property_identifier"
+                and scope.lookup(_text(obj)) is None
+            ):
                 self.check_global_member(obj, prop, write=_is_write_target(n))
             return None
         if t in ("assignment_expression", "augmented_assignment_expression"):
@@ -332,8 +381,15 @@ class JsAnalysis(TreeAnalysis):
             for c in n.named_children:
                 self.expr(c, scope)
             return None
-        if t in ("property_identifier", "statement_identifier", "this", "super", "ERROR", "regex",
-                 "private_property_identifier"):
+        if t in (
+            "property_identifier",
+            "statement_identifier",
+            "this",
+            "super",
+            "ERROR",
+            "regex",
+            "private_property_identifier",
+        ):
             return None
         for c in n.named_children:
             self.expr(c, scope)
@@ -346,12 +402,22 @@ class JsAnalysis(TreeAnalysis):
             if sym is not None:
                 sym.references.append(left)
             elif name in self.facts.globals:
-                report_node(self.r, "bridge-assignment", f"'{name}' is a bridge global and cannot be replaced; "
-                            "use a variable with another name", left, subject=name)
+                report_node(
+                    self.r,
+                    "bridge-assignment",
+                    f"'{name}' is a bridge global and cannot be replaced; use a variable with another name",
+                    left,
+                    subject=name,
+                )
             elif name not in JS_PRELUDE and name not in JS_BUILTINS and name not in self.reported_globals:
                 self.reported_globals.add(name)
-                report_node(self.r, "global-assignment", f"'{name}' is assigned but never declared, so it becomes a"
-                            f" global; declare it with 'let {name}'", left, subject=name)
+                report_node(
+                    self.r,
+                    "global-assignment",
+                    f"'{name}' is assigned but never declared, so it becomes a global; declare it with 'let {name}'",
+                    left,
+                    subject=name,
+                )
         elif left.type == "member_expression":
             self.expr(left, scope)
         elif left.type in ("object_pattern", "array_pattern"):
@@ -371,20 +437,33 @@ class JsAnalysis(TreeAnalysis):
         if name in self.facts.globals or name in JS_PRELUDE or name in JS_BUILTINS or name in self.file_globals:
             return
         if name in JS_MISSING:
-            report_node(self.r, "not-in-sandbox", f"'{name}' is not available in spells: {JS_MISSING[name]}", n,
-                        subject=name)
+            report_node(
+                self.r, "not-in-sandbox", f"'{name}' is not available in spells: {JS_MISSING[name]}", n, subject=name
+            )
             return
         guess = api.suggest(name, scope.visible() | set(self.facts.globals) | JS_PRELUDE | JS_BUILTINS)
-        report_node(self.r, "undefined-global", f"'{name}' is not defined{api.did_you_mean(guess)} (spells see "
-                    "their own variables, the bridge globals and the ECMAScript built-ins)", n, guess, subject=name)
+        report_node(
+            self.r,
+            "undefined-global",
+            f"'{name}' is not defined{api.did_you_mean(guess)} (spells see "
+            "their own variables, the bridge globals and the ECMAScript built-ins)",
+            n,
+            guess,
+            subject=name,
+        )
 
     def check_global_member(self, obj: Node, prop: Node, write: bool) -> None:
         g = self.facts.globals.get(_text(obj))
         if g is None:
             return
         if write:
-            report_node(self.r, "bridge-assignment", f"{g.name} is frozen: its members cannot be assigned", prop,
-                        subject=_text(prop))
+            report_node(
+                self.r,
+                "bridge-assignment",
+                f"{g.name} is frozen: its members cannot be assigned",
+                prop,
+                subject=_text(prop),
+            )
             return
         f = api.check_member(self.facts, g, _text(prop), prop)
         if f is not None:
@@ -400,8 +479,7 @@ class JsAnalysis(TreeAnalysis):
         m = None
         if callee is not None and callee.type == "member_expression":
             obj, prop = callee.child_by_field_name("object"), callee.child_by_field_name("property")
-            if obj is not None and prop is not None and obj.type == "identifier" \
-                    and prop.type == "property_identifier":
+            if obj is not None and prop is not None and obj.type == "identifier" and prop.type == "property_identifier":
                 sym = scope.lookup(_text(obj))
                 if sym is None and _text(obj) in self.facts.globals:
                     m = self.facts.members(self.facts.globals[_text(obj)]).get(_text(prop))
@@ -411,13 +489,21 @@ class JsAnalysis(TreeAnalysis):
                     if f is not None:
                         report_findings(self.r, [f])
                     m = self.facts.members(owner).get(_text(prop))
-        elif callee is not None and callee.type == "identifier" and _text(callee) == "require" \
-                and len(args) == 1 and args[0].node.type == "string":
+        elif (
+            callee is not None
+            and callee.type == "identifier"
+            and _text(callee) == "require"
+            and len(args) == 1
+            and args[0].node.type == "string"
+        ):
             self.modules.check(self.r, _string_value(args[0].node), args[0].node)
         if m is None:
             return None
-        is_async = callee is not None and callee.type == "member_expression" and \
-            _text(callee.child_by_field_name("property")).endswith("Async")
+        is_async = (
+            callee is not None
+            and callee.type == "member_expression"
+            and _text(callee.child_by_field_name("property")).endswith("Async")
+        )
         extra = frozenset({"signal"}) if is_async else frozenset()
         report_findings(self.r, api.check_call(self.facts, m, args, n, extra))
         return self.facts.handle_type(m.returns_type)
@@ -469,8 +555,11 @@ def _pattern_names(p: Node | None) -> list[Node]:
 
 def _is_write_target(member: Node) -> bool:
     parent = member.parent
-    return parent is not None and parent.type in ("assignment_expression", "augmented_assignment_expression") \
+    return (
+        parent is not None
+        and parent.type in ("assignment_expression", "augmented_assignment_expression")
         and parent.child_by_field_name("left") == member
+    )
 
 
 def _is_require(n: Node) -> bool:
@@ -532,4 +621,5 @@ def _keys(n: Node) -> list[tuple[str, Node, Arg]]:
 
 def _kind_word(kind: str) -> str:
     return {"param": "parameter", "loop": "loop variable", "import": "module", "function": "function"}.get(
-        kind, "variable")
+        kind, "variable"
+    )

@@ -1,4 +1,5 @@
 """Lint of Lua spells from a tree-sitter tree: scopes, bridge calls, sandbox globals."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,17 @@ from app.lint.sandbox import LUA_GLOBALS, LUA_REMOVED, LUA_REMOVED_MEMBERS
 
 Node = Any
 _FUNCTION_NODES = ("function_declaration", "function_definition")
-_PURE_VALUES = {"number", "string", "true", "false", "nil", "identifier", "function_definition",
-                "table_constructor", "dot_index_expression"}
+_PURE_VALUES = {
+    "number",
+    "string",
+    "true",
+    "false",
+    "nil",
+    "identifier",
+    "function_definition",
+    "table_constructor",
+    "dot_index_expression",
+}
 
 
 _text = node_text
@@ -55,18 +65,29 @@ class LuaAnalysis(TreeAnalysis):
             self.file_globals.add(_text(node))
 
     # ------------------------------------------------------------------------------------------------ scopes
-    def declare(self, scope: Scope, name_node: Node, kind: str, removable: Node | None = None,
-                type_: str | None = None) -> Symbol:
+    def declare(
+        self, scope: Scope, name_node: Node, kind: str, removable: Node | None = None, type_: str | None = None
+    ) -> Symbol:
         name = _text(name_node)
         outer = scope.lookup(name)
         if not is_ignorable_name(name) and kind != "function":
             if outer is not None:
                 where = outer.node.start_point[0] + 1
-                report_node(self.r, "shadowing", f"'{name}' hides the {_kind_word(outer.kind)} declared on line "
-                            f"{where}; rename one of them", name_node, subject=name)
+                report_node(
+                    self.r,
+                    "shadowing",
+                    f"'{name}' hides the {_kind_word(outer.kind)} declared on line {where}; rename one of them",
+                    name_node,
+                    subject=name,
+                )
             elif name in self.facts.globals:
-                report_node(self.r, "shadowing", f"'{name}' hides the bridge global {name}; rename the local",
-                            name_node, subject=name)
+                report_node(
+                    self.r,
+                    "shadowing",
+                    f"'{name}' hides the bridge global {name}; rename the local",
+                    name_node,
+                    subject=name,
+                )
         sym = Symbol(name, kind, name_node, removable, type=type_)
         scope.symbols[name] = sym
         scope.all.append(sym)
@@ -80,8 +101,13 @@ class LuaAnalysis(TreeAnalysis):
             if child.type == "comment":
                 continue
             if terminated is not None and child.type not in ("label_statement",):
-                report_node(self.r, "unreachable-code", f"this code never runs: it follows "
-                            f"{_terminator_word(terminated)} on line {terminated.start_point[0] + 1}", child)
+                report_node(
+                    self.r,
+                    "unreachable-code",
+                    f"this code never runs: it follows "
+                    f"{_terminator_word(terminated)} on line {terminated.start_point[0] + 1}",
+                    child,
+                )
                 terminated = None  # once per block
                 self.statement(child, scope)
                 continue
@@ -196,7 +222,7 @@ class LuaAnalysis(TreeAnalysis):
             inner.symbols["self"] = Symbol("self", "param", n, used=True)
         params = n.child_by_field_name("parameters")
         group: list[Symbol] = []
-        for p in (params.named_children if params else []):
+        for p in params.named_children if params else []:
             if p.type == "identifier":
                 sym = self.declare(inner, p, "param")
                 sym.group, sym.dictated = group, n.id in self.callbacks
@@ -220,7 +246,7 @@ class LuaAnalysis(TreeAnalysis):
                 for e in exprs.named_children:
                     self.expr(e, scope)
             names = next((c for c in lists if c.type == "variable_list"), None)
-            for name in (names.named_children if names else []):
+            for name in names.named_children if names else []:
                 if name.type == "identifier":
                     self.declare(inner, name, "loop")
         self.body(n, inner)
@@ -246,15 +272,25 @@ class LuaAnalysis(TreeAnalysis):
             sym.references.append(name_node)
             return
         if name in self.facts.globals:
-            report_node(self.r, "bridge-assignment", f"'{name}' is a bridge global and cannot be replaced; use a "
-                        "local with another name", name_node, subject=name)
+            report_node(
+                self.r,
+                "bridge-assignment",
+                f"'{name}' is a bridge global and cannot be replaced; use a local with another name",
+                name_node,
+                subject=name,
+            )
         elif name in LUA_GLOBALS or name in LUA_REMOVED:
             return  # replacing a standard global (print = ...): legal Lua, a spell's own business
         elif name not in self.reported_globals:
             self.reported_globals.add(name)
-            report_node(self.r, "global-assignment", f"'{name}' is assigned without 'local', so it becomes a global;"
-                        f" declare it with 'local {name}' (globals are visible to every module of the spell)",
-                        name_node, subject=name)
+            report_node(
+                self.r,
+                "global-assignment",
+                f"'{name}' is assigned without 'local', so it becomes a global;"
+                f" declare it with 'local {name}' (globals are visible to every module of the spell)",
+                name_node,
+                subject=name,
+            )
 
     # ------------------------------------------------------------------------------------------------ expressions
     def expr(self, n: Node | None, scope: Scope, write: bool = False) -> str | None:
@@ -312,12 +348,20 @@ class LuaAnalysis(TreeAnalysis):
         if name in self.facts.globals or name in LUA_GLOBALS or name in self.file_globals:
             return None
         if name in LUA_REMOVED:
-            report_node(self.r, "not-in-sandbox", f"'{name}' is not available in spells: {LUA_REMOVED[name]}", n,
-                        subject=name)
+            report_node(
+                self.r, "not-in-sandbox", f"'{name}' is not available in spells: {LUA_REMOVED[name]}", n, subject=name
+            )
             return None
         guess = api.suggest(name, scope.visible() | set(self.facts.globals) | set(LUA_GLOBALS))
-        report_node(self.r, "undefined-global", f"'{name}' is not defined{api.did_you_mean(guess)} (spells see "
-                    "their locals, the bridge globals and the sandbox's standard library)", n, guess, subject=name)
+        report_node(
+            self.r,
+            "undefined-global",
+            f"'{name}' is not defined{api.did_you_mean(guess)} (spells see "
+            "their locals, the bridge globals and the sandbox's standard library)",
+            n,
+            guess,
+            subject=name,
+        )
         return None
 
     def check_global_member(self, table: Node, field: Node, scope: Scope, write: bool) -> None:
@@ -327,8 +371,13 @@ class LuaAnalysis(TreeAnalysis):
         g = self.facts.globals.get(owner)
         if g is not None:
             if write:
-                report_node(self.r, "bridge-assignment", f"{owner} is read-only: its members cannot be assigned",
-                            field, subject=member)
+                report_node(
+                    self.r,
+                    "bridge-assignment",
+                    f"{owner} is read-only: its members cannot be assigned",
+                    field,
+                    subject=member,
+                )
                 return
             f = api.check_member(self.facts, g, member, field)
             if f is not None:
@@ -336,14 +385,25 @@ class LuaAnalysis(TreeAnalysis):
             return
         qual = f"{owner}.{member}"
         if qual in LUA_REMOVED_MEMBERS:
-            report_node(self.r, "not-in-sandbox", f"'{qual}' is not available in spells: "
-                        f"{LUA_REMOVED_MEMBERS[qual]}", field, subject=qual)
+            report_node(
+                self.r,
+                "not-in-sandbox",
+                f"'{qual}' is not available in spells: {LUA_REMOVED_MEMBERS[qual]}",
+                field,
+                subject=qual,
+            )
             return
         members = LUA_GLOBALS.get(owner)
         if members is not None and member not in members and not write:
             guess = api.suggest(member, members)
-            report_node(self.r, "unknown-member", f"{owner} has no member '{member}'{api.did_you_mean(guess)}",
-                        field, guess, subject=member)
+            report_node(
+                self.r,
+                "unknown-member",
+                f"{owner} has no member '{member}'{api.did_you_mean(guess)}",
+                field,
+                guess,
+                subject=member,
+            )
 
     def call(self, n: Node, scope: Scope) -> str | None:
         callee = n.child_by_field_name("name")
@@ -353,8 +413,14 @@ class LuaAnalysis(TreeAnalysis):
         if m is not None and args_node is not None:
             self.callbacks.update(c.id for c in args_node.named_children if c.type == "function_definition")
         args = self.arguments(args_node, scope)
-        if callee is not None and callee.type == "identifier" and _text(callee) == "require" \
-                and scope.lookup("require") is None and len(args) == 1 and args[0].node.type == "string":
+        if (
+            callee is not None
+            and callee.type == "identifier"
+            and _text(callee) == "require"
+            and scope.lookup("require") is None
+            and len(args) == 1
+            and args[0].node.type == "string"
+        ):
             self.modules.check(self.r, _string_value(args[0].node), args[0].node)
         if m is None:
             return None
@@ -365,8 +431,12 @@ class LuaAnalysis(TreeAnalysis):
         """The bridge method a call's callee names (``LLM.complete``, ``agent:run``), if any."""
         if callee is not None and callee.type == "dot_index_expression":
             table, field = callee.child_by_field_name("table"), callee.child_by_field_name("field")
-            if table is not None and field is not None and table.type == "identifier" \
-                    and scope.lookup(_text(table)) is None:
+            if (
+                table is not None
+                and field is not None
+                and table.type == "identifier"
+                and scope.lookup(_text(table)) is None
+            ):
                 g = self.facts.globals.get(_text(table))
                 return self.facts.members(g).get(_text(field)) if g is not None else None
         elif callee is not None and callee.type == "method_index_expression":
@@ -454,8 +524,9 @@ def _keys(n: Node) -> list[tuple[str, Node, Arg]]:
         if name is None or value is None:
             continue
         if name.type == "identifier":
-            out.append((_text(name), name, Arg(_kind(value), value, _keys(value) if value.type == "table_constructor"
-                                               else [])))
+            out.append(
+                (_text(name), name, Arg(_kind(value), value, _keys(value) if value.type == "table_constructor" else []))
+            )
         elif name.type == "string":
             out.append((_string_value(name), name, Arg(_kind(value), value)))
         else:
@@ -474,9 +545,11 @@ def _terminates(n: Node) -> bool:
 
 def _terminator_word(n: Node) -> str:
     return {"return_statement": "'return'", "break_statement": "'break'", "goto_statement": "'goto'"}.get(
-        n.type, "error()")
+        n.type, "error()"
+    )
 
 
 def _kind_word(kind: str) -> str:
     return {"param": "parameter", "loop": "loop variable", "import": "module", "function": "function"}.get(
-        kind, "local")
+        kind, "local"
+    )

@@ -1,4 +1,5 @@
 """``require``/``import`` of sibling modules: does the module the spell names exist next to it?"""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,9 @@ class ModuleCheck:
 
     def __init__(self, language: str, spell_path: str):
         self.language = language
-        self.folder = os.path.dirname(os.path.abspath(spell_path)) if spell_path and os.path.isfile(spell_path) \
-            else None
+        self.folder = (
+            os.path.dirname(os.path.abspath(spell_path)) if spell_path and os.path.isfile(spell_path) else None
+        )
 
     def exists(self, name: str) -> bool | None:
         """True/False, or None when it cannot be told (no folder, a name the engine refuses is reported at run)."""
@@ -32,8 +34,11 @@ class ModuleCheck:
         for rel in candidates:
             path = os.path.realpath(os.path.join(root, rel))
             if os.path.commonpath([root, path]) != root:
-                return False, f"module '{name}' is outside the spell's folder; spells can only load modules next " \
-                              "to them or in subfolders"
+                return (
+                    False,
+                    f"module '{name}' is outside the spell's folder; spells can only load modules next "
+                    "to them or in subfolders",
+                )
             if os.path.isfile(path):
                 return True, ""
         tried = ", ".join(candidates)

@@ -3,6 +3,7 @@
 Qt-free. :class:`SymbolIndex` is built from a lint analysis (the same scopes the linter resolved, so a reference
 is exactly what the linter counted as a use); :func:`outline` reads the tree directly and tolerates broken code.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,6 +21,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 @dataclass
 class OutlineItem:
     """A definition for the outline: ``name`` at 0-based ``line``; ``kind`` function, method, class or variable."""
+
     name: str
     line: int
     kind: str = "function"
@@ -30,6 +32,7 @@ class OutlineItem:
 @dataclass
 class SymbolInfo:
     """A local name with where it is defined and every place it is read or assigned."""
+
     name: str
     kind: str
     definition: Span
@@ -80,8 +83,9 @@ class SymbolIndex:
         """The edits renaming the local at ``(line, col)``; ``ValueError`` says why it cannot be done."""
         s = self.at(line, col)
         if s is None:
-            raise ValueError("no local variable, function or parameter here (only names this file declares can be "
-                             "renamed)")
+            raise ValueError(
+                "no local variable, function or parameter here (only names this file declares can be renamed)"
+            )
         record = languages.find(self.language)
         if not _IDENT.match(new_name) or (record is not None and new_name in record.keywords):
             raise ValueError(f"'{new_name}' is not a valid name")
@@ -114,8 +118,15 @@ _OUTLINE_QUERIES = {
           (variable_declaration (variable_declarator name: (identifier) @var) @def)])
 """,
 }
-_FUNCTION_TYPES = {"function_declaration", "function_definition", "function_expression", "arrow_function",
-                   "method_definition", "generator_function_declaration", "class_declaration"}
+_FUNCTION_TYPES = {
+    "function_declaration",
+    "function_definition",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "class_declaration",
+}
 
 
 def outline(text: str, language: str, tree: Any = None) -> list[OutlineItem]:
@@ -139,15 +150,19 @@ def outline(text: str, language: str, tree: Any = None) -> list[OutlineItem]:
             continue
         key = "name" if "name" in caps else "method" if "method" in caps else "var"
         name = caps[key][0]
-        params = caps.get("params") or (caps["fn"][0].child_by_field_name("parameters"),) if "fn" in caps \
+        params = (
+            caps.get("params") or (caps["fn"][0].child_by_field_name("parameters"),)
+            if "fn" in caps
             else caps.get("params")
+        )
         detail = _t(params[0]) if params and params[0] is not None else ""
         if key == "var":
             items.setdefault(d.start_byte, OutlineItem(_t(name), d.start_point[0], "variable", "", depth))
             continue
         kind = "method" if key == "method" or ":" in _t(name) else "function"
-        items[d.start_byte] = OutlineItem(_t(name), d.start_point[0], kind, detail if detail.startswith("(") else
-                                          f"({detail})", depth)
+        items[d.start_byte] = OutlineItem(
+            _t(name), d.start_point[0], kind, detail if detail.startswith("(") else f"({detail})", depth
+        )
     return [items[k] for k in sorted(items)]
 
 
@@ -169,6 +184,7 @@ def _tengo_outline(text: str) -> list[OutlineItem]:
     from app.engines.tengo.errors import TengoError
     from app.engines.tengo.parser import parse
     from app.lint.tengo import is_node
+
     try:
         stmts = parse(text, "outline")
     except (TengoError, RecursionError):

@@ -4,6 +4,7 @@ The resolver runs in its lenient (check) mode; a subclass records which local ea
 variables and undefined names come from the same scoping rules the compiler uses. Tengo nodes carry a start
 position only (1-based line, byte column); member names and map keys are located in the source text.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,7 @@ _WORD = re.compile(r"[A-Za-z_]\w*|\S")
 
 class _Pos:
     """A position in Tengo terms (1-based line, 1-based byte column) plus the length of the text there."""
+
     __slots__ = ("col", "length", "line")
 
     def __init__(self, line: int, col: int, length: int = 0):
@@ -74,8 +76,11 @@ class _RecordingResolver(Resolver):
 
     def func(self, e: Any, name: str) -> None:
         for p in e.params:  # a parameter hides the same name of the enclosing scopes
-            if self.fn is not None and not p.startswith("_") and (
-                    any(p in b for b in self.fn.blocks) or self._visible_outside_block(p)):
+            if (
+                self.fn is not None
+                and not p.startswith("_")
+                and (any(p in b for b in self.fn.blocks) or self._visible_outside_block(p))
+            ):
                 self.shadows.append((("param", e, p), "variable"))
         super().func(e, name)
 
@@ -122,8 +127,15 @@ class TengoAnalysis:
         name = getattr(node, "name", None)
         return self._span(node, len(name) if isinstance(name, str) else getattr(node, "length", None) or None)
 
-    def report(self, rule: str, message: str, pos: Any, length: int | None = None, replacement: str | None = None,
-               subject: str = "") -> None:
+    def report(
+        self,
+        rule: str,
+        message: str,
+        pos: Any,
+        length: int | None = None,
+        replacement: str | None = None,
+        subject: str = "",
+    ) -> None:
         line, col, end_line, end_col = self._span(pos, getattr(pos, "length", None) or length)
         fix = Fix(f"Change to '{replacement}'", line, col, end_line, end_col, replacement) if replacement else None
         self.r.add(rule, message, line, col, end_line, end_col, fix, subject)
@@ -137,7 +149,7 @@ class TengoAnalysis:
             line = self.lines[r]
             m = re.compile(pattern).search(line, start if r == row else 0)
             if m:
-                byte_col = len(line[:m.start(1)].encode("utf-8")) + 1
+                byte_col = len(line[: m.start(1)].encode("utf-8")) + 1
                 return _Pos(r + 1, byte_col, len(m.group(1)))
         del text
         return _Pos(node.line, node.col)
@@ -173,9 +185,14 @@ class TengoAnalysis:
             self.report("shadowing", f"'{name}' hides {hidden}; rename it", pos, len(name), subject=name)
         for node in resolver.unresolved:
             guess = api.suggest(node.name, set(builtins) | TENGO_PREDEFINED)
-            self.report("undefined-global", f"'{node.name}' is not defined{api.did_you_mean(guess)} (Tengo spells "
-                        "see their variables, the builtins and the bridge globals; declare with ':=')", node,
-                        replacement=guess, subject=node.name)
+            self.report(
+                "undefined-global",
+                f"'{node.name}' is not defined{api.did_you_mean(guess)} (Tengo spells "
+                "see their variables, the builtins and the bridge globals; declare with ':=')",
+                node,
+                replacement=guess,
+                subject=node.name,
+            )
         del top
         self.walk_stmts(stmts, in_function=False)
         self._report_unused()
@@ -190,9 +207,15 @@ class TengoAnalysis:
 
     def _import(self, name: str, node: Any) -> Any:
         if name not in tengo_modules() and self.modules.exists(name) is False:
-            self.report("missing-module", f"module '{name}' is neither a standard module ("
-                        f"{', '.join(sorted(tengo_modules()))}) nor a file next to the spell", node, subject=name)
+            self.report(
+                "missing-module",
+                f"module '{name}' is neither a standard module ("
+                f"{', '.join(sorted(tengo_modules()))}) nor a file next to the spell",
+                node,
+                subject=name,
+            )
         from app.engines.tengo.objects import UNDEFINED
+
         return ("value", UNDEFINED)
 
     # ------------------------------------------------------------------------------------------------ walk
@@ -200,8 +223,9 @@ class TengoAnalysis:
         terminated, terminated_line = None, 0
         for s in stmts:
             if terminated is not None and not is_node(s, N.EmptyStmt):
-                self.report("unreachable-code", f"this code never runs: it follows '{terminated}' on line "
-                            f"{terminated_line}", s)
+                self.report(
+                    "unreachable-code", f"this code never runs: it follows '{terminated}' on line {terminated_line}", s
+                )
                 terminated = None
             self.stmt(s)
             if is_node(s, N.ReturnStmt):
@@ -220,8 +244,11 @@ class TengoAnalysis:
                 if is_node(lhs, N.Ident):
                     if s.op == ":=" and isinstance(lhs.ann, Ref) and lhs.ann.sym is not None:
                         value = s.rhs[0] if len(s.rhs) == 1 else None
-                        kind = "import" if is_node(value, N.ImportExpr) else (
-                            "function" if is_node(value, N.FuncLit) else "local")
+                        kind = (
+                            "import"
+                            if is_node(value, N.ImportExpr)
+                            else ("function" if is_node(value, N.FuncLit) else "local")
+                        )
                         self._declared(lhs.ann.sym, lhs, kind, s)
                         htype = self._type_of(value)
                         if htype:
@@ -233,16 +260,27 @@ class TengoAnalysis:
                         else:
                             self._types.pop(id(lhs.ann.sym), None)
                     elif lhs.name in self.facts.globals:
-                        self.report("bridge-assignment", f"'{lhs.name}' is a bridge global and cannot be replaced",
-                                    lhs, subject=lhs.name)
+                        self.report(
+                            "bridge-assignment",
+                            f"'{lhs.name}' is a bridge global and cannot be replaced",
+                            lhs,
+                            subject=lhs.name,
+                        )
                 else:
                     base = lhs
                     while type(base) in (N.SelectorExpr, N.IndexExpr):
                         base = base.expr
-                    if is_node(base, N.Ident) and base.name in self.facts.globals \
-                            and not (isinstance(base.ann, Ref) and base.ann.kind == "local"):
-                        self.report("bridge-assignment", f"{base.name} is read-only: its members cannot be "
-                                    "assigned", base, subject=base.name)
+                    if (
+                        is_node(base, N.Ident)
+                        and base.name in self.facts.globals
+                        and not (isinstance(base.ann, Ref) and base.ann.kind == "local")
+                    ):
+                        self.report(
+                            "bridge-assignment",
+                            f"{base.name} is read-only: its members cannot be assigned",
+                            base,
+                            subject=base.name,
+                        )
                     self.expr(lhs, write=True)
         elif t is N.BlockStmt:
             self.walk_stmts(s.stmts, True)
@@ -271,11 +309,13 @@ class TengoAnalysis:
         elif t in (N.ReturnStmt, N.ExportStmt) and s.result is not None:
             self.expr(s.result)
 
-    def _declared(self, sym: TSymbol, node: Any, kind: str, stmt: Any, group: list[Symbol] | None = None,
-                  dictated: bool = False) -> None:
+    def _declared(
+        self, sym: TSymbol, node: Any, kind: str, stmt: Any, group: list[Symbol] | None = None, dictated: bool = False
+    ) -> None:
         reads = self.resolver.reads.get(id(sym), [])
-        mine = Symbol(sym.name, kind, node, stmt, used=bool(reads), references=list(reads), group=group,
-                      dictated=dictated)
+        mine = Symbol(
+            sym.name, kind, node, stmt, used=bool(reads), references=list(reads), group=group, dictated=dictated
+        )
         if group is not None:
             group.append(mine)
         self.symbols.append(mine)
@@ -298,8 +338,16 @@ class TengoAnalysis:
     def _removable(self, stmt: Any) -> bool:
         """A one-line declaration of a literal, name or import: deleting its line changes nothing else."""
         value = stmt.rhs[0] if len(stmt.rhs) == 1 else None
-        if type(value) not in (N.IntLit, N.FloatLit, N.StringLit, N.BoolLit, N.UndefinedLit, N.Ident, N.ImportExpr,
-                               N.CharLit):
+        if type(value) not in (
+            N.IntLit,
+            N.FloatLit,
+            N.StringLit,
+            N.BoolLit,
+            N.UndefinedLit,
+            N.Ident,
+            N.ImportExpr,
+            N.CharLit,
+        ):
             return False
         line = self.lines[stmt.line - 1] if stmt.line - 1 < len(self.lines) else ""
         return line.strip().startswith(stmt.lhs[0].name) and ";" not in line
@@ -346,8 +394,11 @@ class TengoAnalysis:
             if owner is not None and not write:
                 f = api.check_member(self.facts, owner, name, None)
                 if f is not None:
-                    pos = self._find_after(e.expr, r"\.\s*(" + re.escape(name) + r")\b") if t is N.SelectorExpr \
+                    pos = (
+                        self._find_after(e.expr, r"\.\s*(" + re.escape(name) + r")\b")
+                        if t is N.SelectorExpr
                         else _Pos(e.index.line, e.index.col, len(name) + 2)
+                    )
                     self.report(f.rule, f.message, pos, replacement=f.replacement, subject=name)
             return
         if t is N.CallExpr:
@@ -368,8 +419,14 @@ class TengoAnalysis:
             info = e.ann
             group: list[Symbol] = []
             for sym in getattr(info, "param_syms", []):
-                self._declared(sym, self._find_after(e, r"\b(" + re.escape(sym.name) + r")\b"), "param", None,
-                               group, id(e) in self.callbacks)
+                self._declared(
+                    sym,
+                    self._find_after(e, r"\b(" + re.escape(sym.name) + r")\b"),
+                    "param",
+                    None,
+                    group,
+                    id(e) in self.callbacks,
+                )
             self.stmt(e.body)
             return
         for field in getattr(t, "fields", ()):
@@ -390,8 +447,14 @@ class TengoAnalysis:
 
     def _arg(self, a: Any) -> Arg:
         t = type(a)
-        kind = {N.StringLit: "string", N.IntLit: "integer", N.FloatLit: "number", N.BoolLit: "boolean",
-                N.UndefinedLit: "nil", N.FuncLit: "function"}.get(t, "other")
+        kind = {
+            N.StringLit: "string",
+            N.IntLit: "integer",
+            N.FloatLit: "number",
+            N.BoolLit: "boolean",
+            N.UndefinedLit: "nil",
+            N.FuncLit: "function",
+        }.get(t, "other")
         if t is N.MapLit:
             kind = "table" if a.keys else "emptytable"
             keys = [(k, (a, k), self._arg(v)) for k, v in zip(a.keys, a.values)]

@@ -4,6 +4,7 @@ the in-app browser shows (:func:`method_page`, :func:`global_page`, with inline 
 Examples are highlighted with pygments (Lua, JavaScript; Tengo with the Go lexer, the closest syntax).
 Output is deterministic: no timestamps, stable order. Qt-free.
 """
+
 from __future__ import annotations
 
 import html
@@ -51,7 +52,7 @@ def inline(text: str) -> str:
     """Escape text and turn ``code`` / `code` spans into ``<code>``."""
     out, pos = [], 0
     for m in _INLINE_CODE.finditer(text or ""):
-        out.append(html.escape(text[pos:m.start()]))
+        out.append(html.escape(text[pos : m.start()]))
         out.append("<code>" + html.escape(m.group(1) or m.group(2)) + "</code>")
         pos = m.end()
     out.append(html.escape((text or "")[pos:]))
@@ -76,18 +77,29 @@ def _param_rows(v: LanguageView, m: MethodRef) -> str:
     rows = []
     for p in m.params:
         default = param_default_text(v, p) if p.default is not None else ""
-        extra = "" if p.required else (f" Optional, default <code>{html.escape(default)}</code>."
-                                       if default else ("" if "optional" in p.doc.lower() else " Optional."))
-        rows.append(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(v.name(p.name))}</code></td>"
-                    f"<td><code>{html.escape(v.param_type(p))}</code></td>"
-                    f"<td>{inline(p.doc)}{extra}</td></tr>")
+        extra = (
+            ""
+            if p.required
+            else (
+                f" Optional, default <code>{html.escape(default)}</code>."
+                if default
+                else ("" if "optional" in p.doc.lower() else " Optional.")
+            )
+        )
+        rows.append(
+            f'<tr><td style="white-space: nowrap"><code>{html.escape(v.name(p.name))}</code></td>'
+            f"<td><code>{html.escape(v.param_type(p))}</code></td>"
+            f"<td>{inline(p.doc)}{extra}</td></tr>"
+        )
     return "".join(rows)
 
 
 def _option_rows(v: LanguageView, m: MethodRef) -> str:
-    return "".join(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(v.name(o.name))}</code></td>"
-                   f"<td><code>{html.escape(v.type(o.type))}</code></td><td>{inline(o.doc)}</td></tr>"
-                   for o in m.options)
+    return "".join(
+        f'<tr><td style="white-space: nowrap"><code>{html.escape(v.name(o.name))}</code></td>'
+        f"<td><code>{html.escape(v.type(o.type))}</code></td><td>{inline(o.doc)}</td></tr>"
+        for o in m.options
+    )
 
 
 def _errors(m: MethodRef) -> str:
@@ -98,33 +110,40 @@ def _errors(m: MethodRef) -> str:
     return "<ul>" + "".join(items) + "</ul>" if items else ""
 
 
-def method_body(v: LanguageView, m: MethodRef, inline_styles: bool = False, heading: str = "h4",
-                style: str = PYGMENTS_STYLE) -> str:
+def method_body(
+    v: LanguageView, m: MethodRef, inline_styles: bool = False, heading: str = "h4", style: str = PYGMENTS_STYLE
+) -> str:
     """Signature, prose, parameters, options, returns, errors and the example of one method in one language."""
     sig = v.signature(m)
     if not v.has(m):
         _code, note = v.example(m)
         return f'<p class="note"><i>{inline(note)}</i></p>'
     twin = v.async_twin(m)
-    parts = [f'<pre class="sig">{html.escape(sig.text)}</pre>',
-             f"<p><b>{inline(m.summary)}</b></p>", prose(m.body)]
+    parts = [f'<pre class="sig">{html.escape(sig.text)}</pre>', f"<p><b>{inline(m.summary)}</b></p>", prose(m.body)]
     if twin:
-        parts.append(f"<p>Async twin: <code>{html.escape(twin)}(...)</code> takes the same arguments (plus a "
-                     f"<code>signal</code> option) and returns a Promise.</p>")
-    table = ('<table class="params" width="100%" cellspacing="0" cellpadding="4" border="1">'
-             "<tr><th>Name</th><th>Type</th><th>Description</th></tr>")
+        parts.append(
+            f"<p>Async twin: <code>{html.escape(twin)}(...)</code> takes the same arguments (plus a "
+            f"<code>signal</code> option) and returns a Promise.</p>"
+        )
+    table = (
+        '<table class="params" width="100%" cellspacing="0" cellpadding="4" border="1">'
+        "<tr><th>Name</th><th>Type</th><th>Description</th></tr>"
+    )
     if m.params:
         parts.append(f"<{heading}>Parameters</{heading}>{table}{_param_rows(v, m)}</table>")
     if m.has_opts:
         parts.append(f"<{heading}>Options</{heading}>")
         if m.options:
-            parts.append(f"<p>Keys of the optional last argument <code>opts</code>.</p>{table}"
-                         f"{_option_rows(v, m)}</table>")
+            parts.append(
+                f"<p>Keys of the optional last argument <code>opts</code>.</p>{table}{_option_rows(v, m)}</table>"
+            )
         else:
             parts.append("<p>An optional table of further settings.</p>")
     if m.returns_type not in ("nil", "") or m.returns_doc:
-        parts.append(f"<{heading}>Returns</{heading}><p><code>{html.escape(v.type(m.returns_type))}</code> "
-                     f"{inline(m.returns_doc)}</p>")
+        parts.append(
+            f"<{heading}>Returns</{heading}><p><code>{html.escape(v.type(m.returns_type))}</code> "
+            f"{inline(m.returns_doc)}</p>"
+        )
     if m.errors:
         parts.append(f"<{heading}>Errors</{heading}>{_errors(m)}")
     code, note = v.example(m)
@@ -143,9 +162,11 @@ def method_page(ref: Reference, m: MethodRef, language: str, dark: bool = False)
     v = view(ref, language)
     kind = "method of handle type" if m.owner_kind == "type" else "function of global"
     style = PYGMENTS_DARK_STYLE if dark else PYGMENTS_STYLE
-    return (f"<h2>{html.escape(v.qualname(m))}</h2>"
-            f'<p class="muted">{kind} <a href="ref:{anchor_key(m.owner_kind, m.owner)}">'
-            f"{html.escape(m.owner)}</a></p>" + method_body(v, m, inline_styles=True, heading="h3", style=style))
+    return (
+        f"<h2>{html.escape(v.qualname(m))}</h2>"
+        f'<p class="muted">{kind} <a href="ref:{anchor_key(m.owner_kind, m.owner)}">'
+        f"{html.escape(m.owner)}</a></p>" + method_body(v, m, inline_styles=True, heading="h3", style=style)
+    )
 
 
 def anchor_key(kind: str, name: str) -> str:
@@ -156,10 +177,15 @@ def global_page(ref: Reference, g: GlobalRef, language: str) -> str:
     """A global's or handle type's page for the in-app browser: prose and a linked list of its methods."""
     v = view(ref, language)
     what = "Global" if g.kind == "global" else "Handle type"
-    items = "".join(f'<li><a href="ref:{html.escape(m.key)}">{html.escape(v.qualname(m))}</a> — '
-                    f"{inline(first_sentence(m.summary))}</li>" for m in g.methods)
-    return (f"<h2>{html.escape(g.name)}</h2><p class=\"muted\">{what}, since {html.escape(g.since)}</p>"
-            f"<p><b>{inline(g.summary)}</b></p>{prose(g.body)}<h3>Methods</h3><ul>{items}</ul>")
+    items = "".join(
+        f'<li><a href="ref:{html.escape(m.key)}">{html.escape(v.qualname(m))}</a> — '
+        f"{inline(first_sentence(m.summary))}</li>"
+        for m in g.methods
+    )
+    return (
+        f'<h2>{html.escape(g.name)}</h2><p class="muted">{what}, since {html.escape(g.since)}</p>'
+        f"<p><b>{inline(g.summary)}</b></p>{prose(g.body)}<h3>Methods</h3><ul>{items}</ul>"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ the static site
@@ -226,20 +252,29 @@ def _per_lang(views: dict[str, LanguageView], spell: Callable[[LanguageView], st
 def test_api_section() -> str:
     """The test files' API per language (``llmspell test``), as a section of the site."""
     from app.testing import api
+
     parts = []
     for lang_id, test_api in api.BY_LANGUAGE.items():
-        rows = "".join(f"<tr><td><code>{html.escape(f.signature)}</code></td><td>{inline(f.summary)}</td></tr>"
-                       for f in test_api.functions)
-        parts.append(f'<div data-lang="{lang_id}"><p>{html.escape(test_api.style)} style.</p>'
-                     f'<table class="params"><tr><th>Call</th><th>What it does</th></tr>{rows}</table>'
-                     f"{highlight_code(test_api.example, lang_id)}</div>")
+        rows = "".join(
+            f"<tr><td><code>{html.escape(f.signature)}</code></td><td>{inline(f.summary)}</td></tr>"
+            for f in test_api.functions
+        )
+        parts.append(
+            f'<div data-lang="{lang_id}"><p>{html.escape(test_api.style)} style.</p>'
+            f'<table class="params"><tr><th>Call</th><th>What it does</th></tr>{rows}</table>'
+            f"{highlight_code(test_api.example, lang_id)}</div>"
+        )
     patterns = ", ".join(f"<code>{html.escape(p)}</code>" for p in languages.all_test_patterns())
-    search = _search_text("test tests describe it expect assert mock spell",
-                          *(f.name for t in api.BY_LANGUAGE.values() for f in t.functions))
-    return (f'<section class="global" id="test-files" data-name="test files" data-search="{search}">'
-            f"<h2>Test files</h2><p>Test files ({patterns}) run with <code>llmspell test</code> or the IDE's Test "
-            "Explorer. Besides every global above they have <code>Mock</code> and <code>Spell</code> and their "
-            f"language's test API:</p>{''.join(parts)}</section>")
+    search = _search_text(
+        "test tests describe it expect assert mock spell",
+        *(f.name for t in api.BY_LANGUAGE.values() for f in t.functions),
+    )
+    return (
+        f'<section class="global" id="test-files" data-name="test files" data-search="{search}">'
+        f"<h2>Test files</h2><p>Test files ({patterns}) run with <code>llmspell test</code> or the IDE's Test "
+        "Explorer. Besides every global above they have <code>Mock</code> and <code>Spell</code> and their "
+        f"language's test API:</p>{''.join(parts)}</section>"
+    )
 
 
 def render_site(ref: Reference) -> str:
@@ -256,52 +291,72 @@ def render_site(ref: Reference) -> str:
             sub = "".join(
                 f'<li data-search="1" data-target="{html.escape(anchor(m))}">'
                 f'<a href="#{html.escape(anchor(m))}">{_per_lang(views, lambda v, m=m: v.name(m.name))}</a></li>'  # type: ignore[misc]
-                for m in g.methods)
-            nav.append(f'<li data-search="1" data-target="{html.escape(gid)}"><a href="#{html.escape(gid)}">'
-                       f"<b>{html.escape(g.name)}</b></a><ul>{sub}</ul></li>")
+                for m in g.methods
+            )
+            nav.append(
+                f'<li data-search="1" data-target="{html.escape(gid)}"><a href="#{html.escape(gid)}">'
+                f"<b>{html.escape(g.name)}</b></a><ul>{sub}</ul></li>"
+            )
             arts: list[str] = []
             for m in g.methods:
                 names = " ".join(dict.fromkeys(views[lang].qualname(m) for lang in languages.IDS))
                 opts = " ".join(o.name + " " + views["js"].name(o.name) for o in m.options)
                 search = _search_text(names, m.qualname, m.summary, opts)
-                per_lang = "".join(f'<div data-lang="{lang}">{method_body(views[lang], m)}</div>'
-                                   for lang in languages.IDS)
-                arts.append(f'<article class="method" id="{html.escape(anchor(m))}" data-search="{search}">'
-                            f"<h3>{_per_lang(views, lambda v, m=m: v.qualname(m))}</h3>"  # type: ignore[misc]
-                            f"{per_lang}</article>")
+                per_lang = "".join(
+                    f'<div data-lang="{lang}">{method_body(views[lang], m)}</div>' for lang in languages.IDS
+                )
+                arts.append(
+                    f'<article class="method" id="{html.escape(anchor(m))}" data-search="{search}">'
+                    f"<h3>{_per_lang(views, lambda v, m=m: v.qualname(m))}</h3>"  # type: ignore[misc]
+                    f"{per_lang}</article>"
+                )
             label = "global" if kind == "global" else "handle type"
-            main.append(f'<section class="global" id="{html.escape(gid)}" '
-                        f'data-name="{_search_text(g.name)}" data-search="'
-                        f'{_search_text(g.name, g.summary)}"><h2>{html.escape(g.name)} '
-                        f'<small style="color:#888;font-weight:normal">{label}</small></h2>'
-                        f"<p><b>{inline(g.summary)}</b></p>{prose(g.body)}{''.join(arts)}</section>")
+            main.append(
+                f'<section class="global" id="{html.escape(gid)}" '
+                f'data-name="{_search_text(g.name)}" data-search="'
+                f'{_search_text(g.name, g.summary)}"><h2>{html.escape(g.name)} '
+                f'<small style="color:#888;font-weight:normal">{label}</small></h2>'
+                f"<p><b>{inline(g.summary)}</b></p>{prose(g.body)}{''.join(arts)}</section>"
+            )
     if ref.records:
         nav.append('<li class="kind">Record types</li>')
         recs = []
         for r in ref.records:
             rid = "record-" + r.name
             nav.append(f'<li data-search="1" data-target="{rid}"><a href="#{rid}">{html.escape(r.name)}</a></li>')
-            rows = "".join(f"<tr><td style=\"white-space: nowrap\"><code>{html.escape(f.name)}</code></td>"
-                           f"<td><code>{html.escape(f.type)}</code></td>"
-                           f"<td>{'required' if f.required else 'optional'}</td>"
-                           f"<td>{inline(f.doc)}</td></tr>" for f in r.fields)
-            recs.append(f'<article id="{rid}" data-search="{_search_text(r.name, r.summary)}">'
-                        f"<h3>{html.escape(r.name)}</h3><p>{inline(r.summary)}</p>"
-                        f'<table class="params"><tr><th>Field</th><th>Type</th><th></th><th>Description</th></tr>'
-                        f"{rows}</table></article>")
-        main.append(f'<section class="global" id="records" data-name="records" data-search="records">'
-                    f'<h2>Record types</h2>'
-                    f"{''.join(recs)}</section>")
-    nav.append('<li class="kind">Tests</li><li data-search="1" data-target="test-files">'
-               '<a href="#test-files">Test files</a></li>')
+            rows = "".join(
+                f'<tr><td style="white-space: nowrap"><code>{html.escape(f.name)}</code></td>'
+                f"<td><code>{html.escape(f.type)}</code></td>"
+                f"<td>{'required' if f.required else 'optional'}</td>"
+                f"<td>{inline(f.doc)}</td></tr>"
+                for f in r.fields
+            )
+            recs.append(
+                f'<article id="{rid}" data-search="{_search_text(r.name, r.summary)}">'
+                f"<h3>{html.escape(r.name)}</h3><p>{inline(r.summary)}</p>"
+                f'<table class="params"><tr><th>Field</th><th>Type</th><th></th><th>Description</th></tr>'
+                f"{rows}</table></article>"
+            )
+        main.append(
+            f'<section class="global" id="records" data-name="records" data-search="records">'
+            f"<h2>Record types</h2>"
+            f"{''.join(recs)}</section>"
+        )
+    nav.append(
+        '<li class="kind">Tests</li><li data-search="1" data-target="test-files">'
+        '<a href="#test-files">Test files</a></li>'
+    )
     main.append(test_api_section())
     options = "".join(f'<option value="{lang}">{languages.get(lang).name}</option>' for lang in languages.IDS)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{TITLE}</title>\n"
-            f"<style>{_CSS}\n{pygments_css()}</style>\n</head>\n<body>\n"
-            f'<nav><input id="q" type="search" placeholder="Search the API…" aria-label="Search">'
-            f'<select id="lang" aria-label="Language">{options}</select><ul>{"".join(nav)}</ul></nav>\n'
-            f"<main><h1>{TITLE}</h1><p>Every global a spell can use, generated from the bridges' signatures and "
-            "docstrings. Lua and Tengo use the names as written; JavaScript uses camelCase names and option keys. "
-            "Required arguments come first, then one optional options table.</p>\n"
-            + "\n".join(main) + f"\n</main>\n<script>{_JS}</script>\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{TITLE}</title>\n'
+        f"<style>{_CSS}\n{pygments_css()}</style>\n</head>\n<body>\n"
+        f'<nav><input id="q" type="search" placeholder="Search the API…" aria-label="Search">'
+        f'<select id="lang" aria-label="Language">{options}</select><ul>{"".join(nav)}</ul></nav>\n'
+        f"<main><h1>{TITLE}</h1><p>Every global a spell can use, generated from the bridges' signatures and "
+        "docstrings. Lua and Tengo use the names as written; JavaScript uses camelCase names and option keys. "
+        "Required arguments come first, then one optional options table.</p>\n"
+        + "\n".join(main)
+        + f"\n</main>\n<script>{_JS}</script>\n</body>\n</html>\n"
+    )

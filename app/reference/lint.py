@@ -3,6 +3,7 @@ key, and a Lua and a JavaScript example (``docs/bridge-docstrings.md``). Qt-free
 
 ``problems()`` returns human-readable lines; ``tests/reference/test_docstring_lint.py`` fails on any, and a CLI may
 offer it as ``llmspell docs --check``."""
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,9 @@ def problems(infos: list[registry.GlobalInfo] | None = None, strict: bool = Fals
                     out.append(f"{where}: option '{o.name}' has no description under Options:")
             if m.has_opts and registry._is_typeddict(m.options_type):  # noqa: SLF001
                 for extra in sorted(set(d.options) - onames):
-                    out.append(f"{where}: Options: describes '{extra}', which is not a key of "
-                               f"{m.options_type.__name__}")
+                    out.append(
+                        f"{where}: Options: describes '{extra}', which is not a key of {m.options_type.__name__}"
+                    )
             aliases = {"javascript": "js"}
             langs = {aliases.get(k, k) for k, v in d.examples.items() if v.strip()}
             available = m.languages if m.languages is not None else g.languages
@@ -55,6 +57,5 @@ def problems(infos: list[registry.GlobalInfo] | None = None, strict: bool = Fals
                     out.append(f"{where}: no 'Example ({lang}):' section")
             errs = _parse_errors(d.errors)
             if strict and errs and not errs[0].code:
-                out.append(f"{where}: Errors: should start each entry with an error code "
-                           f"(got {errs[0].text[:40]!r})")
+                out.append(f"{where}: Errors: should start each entry with an error code (got {errs[0].text[:40]!r})")
     return out

@@ -1,4 +1,5 @@
 """Markdown for the bridge reference (``llmspell docs --format md``): one file, deterministic, Qt-free."""
+
 from __future__ import annotations
 
 import logging
@@ -76,10 +77,16 @@ def _method(ref: Reference, m: MethodRef, g: GlobalRef) -> list[str]:
 def render_markdown(ref: Reference) -> str:
     """The whole reference as one Markdown document."""
     lua = view(ref, "lua")
-    out = ["# LLMSpell bridge reference", "",
-           "Generated from the bridges' signatures and docstrings. Lua and Tengo use the names as written; "
-           "JavaScript uses camelCase names and option keys. Required arguments come first, then one optional "
-           "options table.", "", "## Contents", ""]
+    out = [
+        "# LLMSpell bridge reference",
+        "",
+        "Generated from the bridges' signatures and docstrings. Lua and Tengo use the names as written; "
+        "JavaScript uses camelCase names and option keys. Required arguments come first, then one optional "
+        "options table.",
+        "",
+        "## Contents",
+        "",
+    ]
     for g in ref.all():
         label = g.name if g.kind == "global" else f"{g.name} (handle type)"
         out.append(f"- [{label}](#{slug(label)})")
@@ -100,10 +107,18 @@ def render_markdown(ref: Reference) -> str:
     if ref.records:
         out += ["## Record types", ""]
         for r in ref.records:
-            out += [f"### {r.name}", "", r.summary, "", "| Field | Type | Required | Description |",
-                    "|---|---|---|---|"]
-            out += [f"| `{f.name}` | `{_cell(lua.type(f.type))}` | {'yes' if f.required else 'no'} | {_cell(f.doc)} |"
-                    for f in r.fields]
+            out += [
+                f"### {r.name}",
+                "",
+                r.summary,
+                "",
+                "| Field | Type | Required | Description |",
+                "|---|---|---|---|",
+            ]
+            out += [
+                f"| `{f.name}` | `{_cell(lua.type(f.type))}` | {'yes' if f.required else 'no'} | {_cell(f.doc)} |"
+                for f in r.fields
+            ]
             out.append("")
     out += _test_api()
     return "\n".join(out).rstrip() + "\n"
@@ -112,10 +127,15 @@ def render_markdown(ref: Reference) -> str:
 def _test_api() -> list[str]:
     """The test files' API per language (``llmspell test``; ``Mock`` and ``Spell`` are above)."""
     from app.testing import api
-    out = ["## Test files", "",
-           "Test files (" + ", ".join(f"`{p}`" for p in languages.all_test_patterns()) + ") run with "
-           "`llmspell test` or the IDE's Test Explorer. Besides every global above they have `Mock` and `Spell` "
-           "and their language's test API:", ""]
+
+    out = [
+        "## Test files",
+        "",
+        "Test files (" + ", ".join(f"`{p}`" for p in languages.all_test_patterns()) + ") run with "
+        "`llmspell test` or the IDE's Test Explorer. Besides every global above they have `Mock` and `Spell` "
+        "and their language's test API:",
+        "",
+    ]
     for lang_id, test_api in api.BY_LANGUAGE.items():
         lang = languages.get(lang_id)
         out += [f"### {lang.name} ({test_api.style} style)", "", "| Call | What it does |", "|---|---|"]

@@ -13,6 +13,7 @@ note).
 
 Qt-free.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,6 +43,7 @@ _PRIMITIVES = ("any", "nil", "string", "integer", "number", "boolean", "table", 
 @dataclass
 class ParamRef:
     """One positional parameter. ``type`` uses the registry's neutral spelling (``string``, ``list[string]``...)."""
+
     name: str
     type: str
     required: bool
@@ -53,6 +55,7 @@ class ParamRef:
 @dataclass
 class OptionRef:
     """One key of a method's options table (the trailing ``opts`` parameter)."""
+
     name: str
     type: str
     doc: str = ""
@@ -62,6 +65,7 @@ class OptionRef:
 @dataclass
 class ErrorRef:
     """An error a method documents: a code from :data:`app.bridges.errors.CODES` (or ``""``) and when it happens."""
+
     code: str
     text: str
 
@@ -69,6 +73,7 @@ class ErrorRef:
 @dataclass
 class FieldRef:
     """A field of a record type (a ``TypedDict`` used as a parameter or return type)."""
+
     name: str
     type: str
     required: bool
@@ -78,6 +83,7 @@ class FieldRef:
 @dataclass
 class RecordRef:
     """A structured value type (``TypedDict``) that appears in a signature."""
+
     name: str
     summary: str
     fields: list[FieldRef]
@@ -86,6 +92,7 @@ class RecordRef:
 @dataclass
 class MethodRef:
     """One method of a global (``JSON.encode``) or of a handle type (``agent:run``)."""
+
     owner: str
     owner_kind: str  # "global" or "type"
     name: str
@@ -115,6 +122,7 @@ class MethodRef:
 @dataclass
 class GlobalRef:
     """A global (``kind == "global"``) or a handle type (``kind == "type"``) with its methods, sorted by name."""
+
     name: str
     kind: str
     summary: str
@@ -137,6 +145,7 @@ class GlobalRef:
 @dataclass
 class Reference:
     """The whole spell API: globals in registry order, then handle types, then record types."""
+
     globals: list[GlobalRef]
     types: list[GlobalRef]
     records: list[RecordRef] = field(default_factory=list)
@@ -178,6 +187,7 @@ class Reference:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (used by the ``json`` output format)."""
+
         def g(x: GlobalRef) -> dict[str, Any]:
             d = asdict(x)
             for md in d["methods"]:
@@ -185,8 +195,12 @@ class Reference:
                     if not isinstance(p["default"], (type(None), bool, int, float, str)):
                         p["default"] = repr(p["default"])
             return d
-        return {"globals": [g(x) for x in self.globals], "types": [g(x) for x in self.types],
-                "records": [asdict(r) for r in self.records]}
+
+        return {
+            "globals": [g(x) for x in self.globals],
+            "types": [g(x) for x in self.types],
+            "records": [asdict(r) for r in self.records],
+        }
 
 
 def _since(obj: Any, summary: str, body: str) -> tuple[str, str, str]:
@@ -194,11 +208,11 @@ def _since(obj: Any, summary: str, body: str) -> tuple[str, str, str]:
     ``since`` attribute; returns ``(since, summary, body)`` with the line removed."""
     m = _SINCE_LINE.search(body or "")
     if m:
-        body = (body[:m.start()] + body[m.end():]).strip()
+        body = (body[: m.start()] + body[m.end() :]).strip()
         return m.group(1), summary, body
     m = _SINCE_TAIL.search(summary or "")
     if m:
-        return m.group(1), summary[:m.start()].rstrip(), body
+        return m.group(1), summary[: m.start()].rstrip(), body
     since = getattr(obj, "since", None)
     return (str(since) if since else INITIAL_VERSION), summary, body
 
@@ -252,8 +266,10 @@ def _record(cls: type) -> RecordRef:
     docs = {**doc.args, **doc.options}
     hints = typing.get_type_hints(cls)
     required = getattr(cls, "__required_keys__", frozenset(hints))
-    fields = [FieldRef(k, registry._type_name(v), k in required, docs.get(k, ""))  # noqa: SLF001
-              for k, v in hints.items()]
+    fields = [
+        FieldRef(k, registry._type_name(v), k in required, docs.get(k, ""))  # noqa: SLF001
+        for k, v in hints.items()
+    ]
     return RecordRef(cls.__name__, doc.summary, fields)
 
 
@@ -262,14 +278,27 @@ def _method(g: registry.GlobalInfo, m: registry.MethodInfo) -> MethodRef:
     langs = m.languages if m.languages is not None else g.languages
     params = [ParamRef(p.name, p.type, p.required, p.doc, p.default, p.is_callback) for p in m.params]
     options = [OptionRef(o.name, o.type, o.doc, o.required) for o in m.options]
-    return MethodRef(owner=g.name, owner_kind=g.kind, name=m.name, summary=summary, body=body,
-                     params=params, options=options, has_opts=m.has_opts, returns_type=m.returns,
-                     returns_doc=m.doc.returns, errors=_parse_errors(m.doc.errors), examples=_examples(m.doc),
-                     since=since, languages=tuple(langs) if langs is not None else None)
+    return MethodRef(
+        owner=g.name,
+        owner_kind=g.kind,
+        name=m.name,
+        summary=summary,
+        body=body,
+        params=params,
+        options=options,
+        has_opts=m.has_opts,
+        returns_type=m.returns,
+        returns_doc=m.doc.returns,
+        errors=_parse_errors(m.doc.errors),
+        examples=_examples(m.doc),
+        since=since,
+        languages=tuple(langs) if langs is not None else None,
+    )
 
 
-def build_reference(globals_info: list[registry.GlobalInfo] | None = None,
-                    types_info: list[registry.GlobalInfo] | None = None) -> Reference:
+def build_reference(
+    globals_info: list[registry.GlobalInfo] | None = None, types_info: list[registry.GlobalInfo] | None = None
+) -> Reference:
     """Turn the registry (or the given infos, for tests) into a :class:`Reference`."""
     gl = registry.globals_info() if globals_info is None else globals_info
     ty = registry.types_info() if types_info is None else types_info
@@ -286,8 +315,9 @@ def build_reference(globals_info: list[registry.GlobalInfo] | None = None,
                 except Exception:  # pragma: no cover
                     log.exception("cannot read options of %s.%s", g.name, m.name)
             _collect_records(anns, records)
-        return GlobalRef(g.name, g.kind, summary, body, since, methods,
-                         tuple(g.languages) if g.languages is not None else None)
+        return GlobalRef(
+            g.name, g.kind, summary, body, since, methods, tuple(g.languages) if g.languages is not None else None
+        )
 
     ref = Reference([conv(g) for g in gl], [conv(t) for t in ty])
     ref.records = [_record(records[n]) for n in sorted(records)]
@@ -327,6 +357,7 @@ def type_names(t: str) -> list[str]:
 @dataclass
 class Signature:
     """A signature string with the ``[start, end)`` character range of each argument (options table last)."""
+
     text: str
     ranges: list[tuple[int, int]]
 
@@ -410,13 +441,39 @@ class LanguageView:
         if re.fullmatch(r"-?\d+(\.\d+)?|True|False|None", a):
             return {"True": "true", "False": "false", "None": "nil" if lang != "js" else "null"}.get(a, a)
         table = {
-            "lua": {"any": "any", "nil": "nil", "string": "string", "integer": "integer", "number": "number",
-                    "boolean": "boolean", "table": "table", "list": "any[]", "function": "function"},
-            "js": {"any": "any", "nil": "null", "string": "string", "integer": "number", "number": "number",
-                   "boolean": "boolean", "table": "Record<string, any>", "list": "any[]",
-                   "function": "(...args: any[]) => any"},
-            "tengo": {"any": "any", "nil": "undefined", "string": "string", "integer": "int", "number": "float",
-                      "boolean": "bool", "table": "map", "list": "array", "function": "func"},
+            "lua": {
+                "any": "any",
+                "nil": "nil",
+                "string": "string",
+                "integer": "integer",
+                "number": "number",
+                "boolean": "boolean",
+                "table": "table",
+                "list": "any[]",
+                "function": "function",
+            },
+            "js": {
+                "any": "any",
+                "nil": "null",
+                "string": "string",
+                "integer": "number",
+                "number": "number",
+                "boolean": "boolean",
+                "table": "Record<string, any>",
+                "list": "any[]",
+                "function": "(...args: any[]) => any",
+            },
+            "tengo": {
+                "any": "any",
+                "nil": "undefined",
+                "string": "string",
+                "integer": "int",
+                "number": "float",
+                "boolean": "bool",
+                "table": "map",
+                "list": "array",
+                "function": "func",
+            },
         }[lang]
         if a in table:
             return table[a]
@@ -486,24 +543,31 @@ class LanguageView:
         """``(code, note)`` for this language; ``code`` may be empty, and ``note`` says why or where it came from."""
         if not self.has(m):
             if self.language == "js" and m.owner == "Task":
-                return "", ("Not in JavaScript: use promises — every bridge method has an Async twin "
-                            "(`LLM.completeAsync`), with `await`, `Promise.all/race/any`, `setTimeout` and an "
-                            "`AbortController` `signal` option.")
+                return "", (
+                    "Not in JavaScript: use promises — every bridge method has an Async twin "
+                    "(`LLM.completeAsync`), with `await`, `Promise.all/race/any`, `setTimeout` and an "
+                    "`AbortController` `signal` option."
+                )
             return "", f"Not available in {self.title}."
         if self.language in m.examples:
             return m.examples[self.language], ""
         if self.language == "tengo":
             owner = self.receiver(m.owner) if m.owner_kind == "type" else m.owner
-            keyword = (f" `{m.name}` is a keyword in Tengo, so `{owner}.{m.name}(...)` does not parse: index the "
-                       f"object instead, `{self.qualname(m)}(...)`." if m.name in TENGO_KEYWORDS else "")
+            keyword = (
+                f" `{m.name}` is a keyword in Tengo, so `{owner}.{m.name}(...)` does not parse: index the "
+                f"object instead, `{self.qualname(m)}(...)`."
+                if m.name in TENGO_KEYWORDS
+                else ""
+            )
             lua = m.examples.get("lua", "")
             derived = lua_to_tengo(lua) if lua else None
             if derived:
                 return derived, "Derived automatically from the Lua example." + keyword
             if keyword:
                 return "", "No Tengo example." + keyword
-            return "", ("No Tengo example: the call is written as in Lua with map literals, e.g. "
-                        f"`{self.call_snippet(m)}`.")
+            return "", (
+                f"No Tengo example: the call is written as in Lua with map literals, e.g. `{self.call_snippet(m)}`."
+            )
         return "", f"No {self.title} example documented."
 
 
@@ -514,14 +578,58 @@ def view(ref: Reference, language: str) -> LanguageView:
 
 # ------------------------------------------------------------------------------------------------ Lua → Tengo
 #: Lua standard-library names: an example using them has no direct Tengo translation.
-_LUA_STDLIB = {"table", "string", "math", "os", "io", "ipairs", "pairs", "tostring", "tonumber", "type", "pcall",
-               "xpcall", "error", "select", "next", "setmetatable", "getmetatable", "rawget", "rawset", "rawequal",
-               "rawlen", "require", "assert", "load", "unpack", "coroutine", "utf8", "debug", "collectgarbage"}
+_LUA_STDLIB = {
+    "table",
+    "string",
+    "math",
+    "os",
+    "io",
+    "ipairs",
+    "pairs",
+    "tostring",
+    "tonumber",
+    "type",
+    "pcall",
+    "xpcall",
+    "error",
+    "select",
+    "next",
+    "setmetatable",
+    "getmetatable",
+    "rawget",
+    "rawset",
+    "rawequal",
+    "rawlen",
+    "require",
+    "assert",
+    "load",
+    "unpack",
+    "coroutine",
+    "utf8",
+    "debug",
+    "collectgarbage",
+}
 #: Tengo keywords: not usable as a selector (``Log.error`` does not parse in Tengo).
 TENGO_KEYWORDS = frozenset(languages.TENGO.keywords)
-_LUA_BLOCK_WORDS = {"function", "end", "then", "do", "for", "while", "repeat", "until", "elseif", "goto", "return",
-                    "if", "else", "in", "break"}
-_TOKEN = re.compile(r"""
+_LUA_BLOCK_WORDS = {
+    "function",
+    "end",
+    "then",
+    "do",
+    "for",
+    "while",
+    "repeat",
+    "until",
+    "elseif",
+    "goto",
+    "return",
+    "if",
+    "else",
+    "in",
+    "break",
+}
+_TOKEN = re.compile(
+    r"""
     (?P<comment>--\[(?P<eq>=*)\[.*?\](?P=eq)\]|--[^\n]*)
   | (?P<long>\[(?P<eq2>=*)\[.*?\](?P=eq2)\])
   | (?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
@@ -531,7 +639,9 @@ _TOKEN = re.compile(r"""
   | (?P<ws>[ \t]+)
   | (?P<nl>\n)
   | (?P<bad>.)
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
 
 def lua_to_tengo(code: str) -> str | None:
@@ -579,8 +689,13 @@ def lua_to_tengo(code: str) -> str | None:
         kind, text = tokens[i]
         if kind in ("bad", "long") or (kind == "name" and text in _LUA_BLOCK_WORDS):
             return None
-        if kind == "op" and text == ":" and i + 2 < n and tokens[i + 1][0] == "name" \
-                and tokens[i + 2] in (("op", "("), ("op", "{")):
+        if (
+            kind == "op"
+            and text == ":"
+            and i + 2 < n
+            and tokens[i + 1][0] == "name"
+            and tokens[i + 2] in (("op", "("), ("op", "{"))
+        ):
             # obj:method(...)  →  obj.method(...)  (handles are called with '.' in Tengo)
             if tokens[i + 2] == ("op", "{"):
                 return None

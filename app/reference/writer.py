@@ -11,6 +11,7 @@ Layout under ``out_dir``::
 
 Output is deterministic (same registry → same bytes). Qt-free.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,24 +64,28 @@ def render(ref: Reference, fmt: str) -> dict[str, str]:
     """``{relative path: text}`` of one format."""
     if fmt == "html":
         from app.reference.html import render_site
+
         return {"html/index.html": render_site(ref)}
     if fmt == "md":
         from app.reference.markdown import render_markdown
+
         return {"markdown/reference.md": render_markdown(ref)}
     if fmt == "luals":
         from app.reference.stubs import lua_meta_files
+
         return {f"luals/{name}": text for name, text in lua_meta_files(ref).items()}
     if fmt == "dts":
         from app.reference.stubs import TSCONFIG, dts_file
+
         return {"dts/llmspell.d.ts": dts_file(ref), "dts/tsconfig.json": TSCONFIG}
     if fmt == "json":
-        return {"json/reference.json": json.dumps(ref.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
-                + "\n"}
+        return {"json/reference.json": json.dumps(ref.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"}
     raise ValueError(f"unknown docs format {fmt!r}")
 
 
 def _remove_stale_luals(folder: str, keep: set[str]) -> None:
     from app.reference.stubs import HEADER
+
     if not os.path.isdir(folder):
         return
     for name in sorted(os.listdir(folder)):

@@ -3,6 +3,7 @@
 Exit codes: 0 every test passed, 1 a test (or a test file) failed, 2 usage error (bad option, missing path,
 no test files found).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,20 +22,31 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``test`` sub-command on ``sub`` (the CLI's sub-parsers)."""
     patterns = ", ".join(languages.all_test_patterns())
-    p = sub.add_parser("test", help="run spell tests (" + patterns + ")",
-                       description=f"Run spell tests: files named {patterns} under the given files and folders "
-                                   "(default: the current folder), each in its own sandboxed worker.")
+    p = sub.add_parser(
+        "test",
+        help="run spell tests (" + patterns + ")",
+        description=f"Run spell tests: files named {patterns} under the given files and folders "
+        "(default: the current folder), each in its own sandboxed worker.",
+    )
     p.add_argument("paths", nargs="*", metavar="PATH", help="test files or folders (default: .)")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="test files run at once (default: the number of CPUs)")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="test files run at once (default: the number of CPUs)",
+    )
     p.add_argument("--filter", metavar="TEXT", help="run only tests whose full name contains TEXT")
     p.add_argument("--bail", action="store_true", help="stop at the first failure")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
     p.add_argument("--json", action="store_true", help="print the results as JSON (progress goes to stderr)")
-    p.add_argument("--record", action="store_true",
-                   help="record each file's LLM exchanges into cassettes/<file>.jsonl beside it")
-    p.add_argument("--replay", action="store_true",
-                   help="answer each file's LLM calls from its cassette (offline, free)")
+    p.add_argument(
+        "--record", action="store_true", help="record each file's LLM exchanges into cassettes/<file>.jsonl beside it"
+    )
+    p.add_argument(
+        "--replay", action="store_true", help="answer each file's LLM calls from its cassette (offline, free)"
+    )
     p.add_argument("--model", help="the model of unmocked LLM calls (default: the offline model)")
     p.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit per test file in seconds")
     p.add_argument("--profile", default="standard", help="security profile of the test runs")
@@ -59,18 +71,29 @@ def cmd_test(args: argparse.Namespace, usage_error: Callable[[str], Exception]) 
     except (ValueError, DiscoveryError) as e:
         raise usage_error(str(e)) from None
     if not files:
-        raise usage_error(f"no test files found in {', '.join(args.paths or ['.'])} "
-                          f"(test files are named {', '.join(languages.all_test_patterns())})")
+        raise usage_error(
+            f"no test files found in {', '.join(args.paths or ['.'])} "
+            f"(test files are named {', '.join(languages.all_test_patterns())})"
+        )
     if args.replay:
         missing = [f for f in files if not os.path.isfile(cassette_path(f))]
         if missing:
-            raise usage_error(f"--replay: no cassette for {missing[0]} (expected {cassette_path(missing[0])}; "
-                              "record one with --record)")
+            raise usage_error(
+                f"--replay: no cassette for {missing[0]} (expected {cassette_path(missing[0])}; "
+                "record one with --record)"
+            )
 
     # Tests never reach the network unless asked: unmocked calls go to the offline model by default.
     settings: dict[str, Any] = {"default_model": args.model} if args.model else {}
-    options = TestOptions(filter=args.filter, bail=args.bail, timeout_s=args.timeout, profile=args.profile,
-                          record=args.record, replay=args.replay, settings=settings)
+    options = TestOptions(
+        filter=args.filter,
+        bail=args.bail,
+        timeout_s=args.timeout,
+        profile=args.profile,
+        record=args.record,
+        replay=args.replay,
+        settings=settings,
+    )
     progress = sys.stderr if args.json else sys.stdout
     lock = threading.Lock()
 

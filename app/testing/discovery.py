@@ -4,6 +4,7 @@
 open and save): the ``describe``/``it``/``test`` calls it can see, nested by indentation. The names a run
 reports are authoritative; these are what the file shows before it has run.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,23 @@ from dataclasses import dataclass
 from app import languages
 
 #: folders never searched for tests
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache",
-                       ".ruff_cache", ".pytest_cache", "build", "dist", "cassettes"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "build",
+        "dist",
+        "cassettes",
+    }
+)
 MAX_FILES = 10000
 
 
@@ -51,17 +67,20 @@ def discover(paths: Iterable[str]) -> list[str]:
 @dataclass(frozen=True)
 class DeclaredCase:
     """A test (or a block of tests) seen in a test file's source."""
-    name: str          # full name: enclosing describe blocks and the test, joined by " › " (as runs report)
+
+    name: str  # full name: enclosing describe blocks and the test, joined by " › " (as runs report)
     line: int
-    kind: str          # "describe" or "test"
+    kind: str  # "describe" or "test"
     skipped: bool = False
 
 
 _STRING = r"""(?P<q>["'`])(?P<name>(?:\\.|(?!(?P=q)).)*)(?P=q)"""
 _PATTERNS = {
     "lua": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|context|it|test|pending)\s*\(\s*" + _STRING),
-    "js": re.compile(r"^(?P<indent>\s*)(?P<fn>describe|it|test|xit|xtest|xdescribe)"
-                     r"(?P<mod>\.skip|\.todo|\.only)?\s*\(\s*" + _STRING),
+    "js": re.compile(
+        r"^(?P<indent>\s*)(?P<fn>describe|it|test|xit|xtest|xdescribe)"
+        r"(?P<mod>\.skip|\.todo|\.only)?\s*\(\s*" + _STRING
+    ),
     "tengo": re.compile(r"^(?P<indent>\s*)(?P<fn>test|skip)\s*\(\s*" + _STRING),
 }
 _BLOCKS = {"describe", "context", "xdescribe"}

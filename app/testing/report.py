@@ -1,4 +1,5 @@
 """Reports of test runs: the terminal's progress lines and failure details, JUnit XML and JSON."""
+
 from __future__ import annotations
 
 import datetime
@@ -70,26 +71,43 @@ def junit_xml(results: list[FileResult]) -> bytes:
     file, as pytest's xunit2 writes it (the shape CI servers read)."""
     totals = Totals.of(results)
     total_time = sum(r.duration_s for r in results)
-    root = ET.Element("testsuites", name="llmspell test", tests=str(sum(_tests(r) for r in results)),
-                      failures=str(totals.failed), errors="0", skipped=str(totals.skipped),
-                      time=f"{total_time:.3f}")
+    root = ET.Element(
+        "testsuites",
+        name="llmspell test",
+        tests=str(sum(_tests(r) for r in results)),
+        failures=str(totals.failed),
+        errors="0",
+        skipped=str(totals.skipped),
+        time=f"{total_time:.3f}",
+    )
     stamp = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     host = socket.gethostname()
     for r in results:
-        suite = ET.SubElement(root, "testsuite", name=r.file, tests=str(_tests(r)), failures=str(r.failed),
-                              errors="0", skipped=str(r.count(Status.SKIPPED)), time=f"{r.duration_s:.3f}",
-                              timestamp=stamp, hostname=host)
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=r.file,
+            tests=str(_tests(r)),
+            failures=str(r.failed),
+            errors="0",
+            skipped=str(r.count(Status.SKIPPED)),
+            time=f"{r.duration_s:.3f}",
+            timestamp=stamp,
+            hostname=host,
+        )
         classname = os.path.splitext(r.file)[0].replace(os.sep, ".").replace("/", ".").lstrip(".")
         if r.error is not None:
             case = ET.SubElement(suite, "testcase", classname=classname, name="(file)", time="0.000")
             failure = ET.SubElement(case, "failure", message=_clean(r.error.message), type=r.error.code)
             failure.text = _clean(file_error_text(r))
         for c in r.cases:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=_clean(c.name),
-                                 time=f"{c.duration_s:.3f}")
+            case = ET.SubElement(
+                suite, "testcase", classname=classname, name=_clean(c.name), time=f"{c.duration_s:.3f}"
+            )
             if c.status is Status.FAILED:
-                failure = ET.SubElement(case, "failure", message=_clean(f"{c.location}: {c.message}"),
-                                        type="AssertionError")
+                failure = ET.SubElement(
+                    case, "failure", message=_clean(f"{c.location}: {c.message}"), type="AssertionError"
+                )
                 failure.text = _clean(failure_text(c))
             elif c.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message="skipped")
@@ -111,8 +129,12 @@ def _clean(text: str) -> str:
 def json_report(results: list[FileResult]) -> dict[str, Any]:
     """The whole run as one JSON-ready record."""
     totals = Totals.of(results)
-    return {"passed": totals.passed, "failed": totals.failed, "skipped": totals.skipped,
-            "files": [r.to_dict() for r in results]}
+    return {
+        "passed": totals.passed,
+        "failed": totals.failed,
+        "skipped": totals.skipped,
+        "files": [r.to_dict() for r in results],
+    }
 
 
 def dumps_json(results: list[FileResult]) -> str:

@@ -4,6 +4,7 @@ the pool) with the test API bound; several files at once with :func:`run_files`.
 A :class:`TestListener` hears what happens as it happens (from background threads): a test starting, a test's
 result, a file's result, and the spans of the file's LLM and tool calls (the IDE's trace panel shows them).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -31,13 +32,14 @@ class TestListener(Protocol):
 @dataclass
 class TestOptions:
     """How to run test files."""
-    filter: str | None = None        # run tests whose full name contains this text
-    line: int | None = None          # run the test (or describe block) declared on this line
-    bail: bool = False               # stop at the first failure
-    timeout_s: float | None = None   # per file (default: the profile's)
+
+    filter: str | None = None  # run tests whose full name contains this text
+    line: int | None = None  # run the test (or describe block) declared on this line
+    bail: bool = False  # stop at the first failure
+    timeout_s: float | None = None  # per file (default: the profile's)
     profile: str = "standard"
-    record: bool = False             # record each file's LLM exchanges into its cassette
-    replay: bool = False             # answer each file's LLM calls from its cassette (offline, free)
+    record: bool = False  # record each file's LLM exchanges into its cassette
+    replay: bool = False  # answer each file's LLM calls from its cassette (offline, free)
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,9 +61,17 @@ def case_from_message(file: str, msg: TestResult, output: str = "") -> CaseResul
         status = Status(msg.status)
     except ValueError:  # a worker that says something else: never a pass
         status = Status.FAILED
-    return CaseResult(file, clip_text(str(msg.name), 1000), status, msg.line, clip_text(str(msg.message)),
-                      msg.failure_line,
-                      render_diff(msg.expected, msg.actual) if msg.has_values else "", msg.duration_s, output)
+    return CaseResult(
+        file,
+        clip_text(str(msg.name), 1000),
+        status,
+        msg.line,
+        clip_text(str(msg.message)),
+        msg.failure_line,
+        render_diff(msg.expected, msg.actual) if msg.has_values else "",
+        msg.duration_s,
+        output,
+    )
 
 
 class FileObserver:
@@ -108,8 +118,9 @@ class FileObserver:
             with self._lock:
                 r.output = "".join(self._file_output)
             if not run_result.ok:
-                r.error = run_result.failure or SpellFailure(run_result.status,
-                                                            f"the test file {run_result.status}", self.file)
+                r.error = run_result.failure or SpellFailure(
+                    run_result.status, f"the test file {run_result.status}", self.file
+                )
                 if self._current is not None:  # stopped inside a test (time limit, crash): say which
                     r.error.message += " (while a test was running)"
         finally:
@@ -120,14 +131,19 @@ class FileObserver:
 def run_options(path: str, options: TestOptions) -> Any:
     """The :class:`app.runner.RunOptions` of one test file."""
     from app.runner import RunOptions
+
     settings = dict(options.settings)
     if options.replay:
         settings["replay"] = cassette_path(path)
     elif options.record:
         settings["record"] = cassette_path(path)
-    return RunOptions(profile=options.profile, timeout_s=options.timeout_s, settings=settings,
-                      workspace=os.path.dirname(os.path.abspath(path)),
-                      test={"filter": options.filter, "line": options.line, "bail": options.bail})
+    return RunOptions(
+        profile=options.profile,
+        timeout_s=options.timeout_s,
+        settings=settings,
+        workspace=os.path.dirname(os.path.abspath(path)),
+        test={"filter": options.filter, "line": options.line, "bail": options.bail},
+    )
 
 
 def start_file(runner: Any, path: str, options: TestOptions, listener: Any = None) -> tuple[Any, FileObserver]:
@@ -138,8 +154,9 @@ def start_file(runner: Any, path: str, options: TestOptions, listener: Any = Non
     return run, observer
 
 
-def run_file(runner: Any, path: str, options: TestOptions, listener: Any = None,
-             stop: threading.Event | None = None) -> FileResult:
+def run_file(
+    runner: Any, path: str, options: TestOptions, listener: Any = None, stop: threading.Event | None = None
+) -> FileResult:
     """Run one test file to its end (or until ``stop`` is set: the run is cancelled)."""
     run, observer = start_file(runner, path, options, listener)
     while run.wait(0.1) is None:
@@ -152,6 +169,7 @@ def run_file(runner: Any, path: str, options: TestOptions, listener: Any = None,
 def warm_counts(paths: list[str], jobs: int) -> dict[str, int]:
     """Workers to start at once for these test files: per language, as many as will run at the same time."""
     from app import languages
+
     counts: dict[str, int] = {}
     for p in paths:
         lang = languages.language_of_test_file(p) or languages.for_path(p)
@@ -160,8 +178,14 @@ def warm_counts(paths: list[str], jobs: int) -> dict[str, int]:
     return {k: min(v, max(1, jobs)) for k, v in counts.items()}
 
 
-def run_files(runner: Any, paths: list[str], options: TestOptions, jobs: int = 1,
-              listener: Any = None, stop: threading.Event | None = None) -> list[FileResult]:
+def run_files(
+    runner: Any,
+    paths: list[str],
+    options: TestOptions,
+    jobs: int = 1,
+    listener: Any = None,
+    stop: threading.Event | None = None,
+) -> list[FileResult]:
     """Run test files, ``jobs`` at once (each in its own worker); results in the order of ``paths``.
     With ``options.bail`` no file starts after one has failed; once ``stop`` is set, runs in flight are cancelled
     and no file starts."""

@@ -1,4 +1,5 @@
 """``python -m app.ui`` starts the IDE."""
+
 import sys
 
 from app.ui.main import main

@@ -2,6 +2,7 @@
 
 Deliberately small: global names, method names and one-line signatures. The reference work (app/reference/) may
 replace :class:`Completer` with a richer one; the editor only calls ``char_added(ch)``."""
+
 from __future__ import annotations
 
 import functools
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class MethodSig:
     """One bridge method as the editor shows it."""
+
     name: str
     signature: str
     summary: str
@@ -37,6 +39,7 @@ def api(language: str) -> dict[str, dict[str, MethodSig]]:
     out: dict[str, dict[str, MethodSig]] = {}
     try:
         from app.bridges import registry
+
         infos = registry.globals_info()
     except Exception:
         log.exception("bridge registry unavailable for completion")
@@ -47,8 +50,9 @@ def api(language: str) -> dict[str, dict[str, MethodSig]]:
             mname = _js(m.name) if language == "js" else m.name
             params = [f"{p.name}{'' if p.required else '?'}: {p.type}" for p in m.params]
             if m.options:
-                params.append("opts?: {" + ", ".join(_js(o.name) if language == "js" else o.name
-                                                      for o in m.options) + "}")
+                params.append(
+                    "opts?: {" + ", ".join(_js(o.name) if language == "js" else o.name for o in m.options) + "}"
+                )
             elif m.has_opts:
                 params.append("opts?: table")
             sig = f"{g.name}.{mname}({', '.join(params)})"
@@ -121,8 +125,12 @@ class Completer:
 
     def words(self) -> list[str]:
         spec = self.editor.spec
-        words = set(api(self.editor.language)) | set(spec.keywords.split()) | set(spec.builtins.split()) | set(
-            getattr(self.editor, "extra_words", ()))
+        words = (
+            set(api(self.editor.language))
+            | set(spec.keywords.split())
+            | set(spec.builtins.split())
+            | set(getattr(self.editor, "extra_words", ()))
+        )
         return sorted(words, key=str.lower)
 
     def candidates(self, prefix: str) -> list[str]:
@@ -139,4 +147,3 @@ class Completer:
 def attach(editor: CodeEditor) -> Completer:
     """Give ``editor`` completion and call tips."""
     return Completer(editor)
-

@@ -1,5 +1,6 @@
 """The run console: one tab per run with live, level-coloured output, clickable ``file:line`` links, Stop, and a
 status line (elapsed time, tokens, cost); an INPUT field (JSON) above the tabs; the REPL lives in the first tab."""
+
 from __future__ import annotations
 
 import json
@@ -57,15 +58,16 @@ class ConsoleView(QPlainTextEdit):
         self.setUndoRedoEnabled(False)
         self.setMaximumBlockCount(0)  # trimmed in chunks by _trim(): Qt's per-insert trimming is slow
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse |
-                                     Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.viewport().setMouseTracking(True)
         self.theme: Theme = LIGHT
         self._formats: dict[str, QTextCharFormat] = {}
         self.set_theme(LIGHT)
         self._at_line_start = True
-        self._line_len = 0   # characters in the current (unfinished) last line
-        self._cut = 0        # characters of it not shown
+        self._line_len = 0  # characters in the current (unfinished) last line
+        self._cut = 0  # characters of it not shown
 
     def set_theme(self, theme: Theme, family: str = "DejaVu Sans Mono", size: int = 10) -> None:
         self.theme = theme
@@ -73,9 +75,20 @@ class ConsoleView(QPlainTextEdit):
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSize(max(6, size - 1))
         self.setFont(font)
-        colours = {"stdout": "", "stderr": theme.error, "fail": theme.error, "error": theme.error, "warn": theme.warn,
-                   "warning": theme.warn, "info": theme.link, "debug": theme.debug, "system": theme.muted,
-                   "ok": theme.ok, "input": theme.muted, "result": theme.ok}
+        colours = {
+            "stdout": "",
+            "stderr": theme.error,
+            "fail": theme.error,
+            "error": theme.error,
+            "warn": theme.warn,
+            "warning": theme.warn,
+            "info": theme.link,
+            "debug": theme.debug,
+            "system": theme.muted,
+            "ok": theme.ok,
+            "input": theme.muted,
+            "result": theme.ok,
+        }
         self._formats = {}
         for k, c in colours.items():
             f = QTextCharFormat()
@@ -101,8 +114,17 @@ class ConsoleView(QPlainTextEdit):
             level = stream if stream in self._formats else "stdout"
             if stream in ("debug", "info", "warn", "warning", "error") and self._at_line_start:
                 text = f"[{stream}] " + text
-            if stream in ("debug", "info", "warn", "warning", "error", "system", "result", "ok", "fail") \
-                    and not text.endswith("\n"):
+            if stream in (
+                "debug",
+                "info",
+                "warn",
+                "warning",
+                "error",
+                "system",
+                "result",
+                "ok",
+                "fail",
+            ) and not text.endswith("\n"):
                 text += "\n"
             for real, shown in self.aliases.items():
                 text = text.replace(real, shown)
@@ -126,7 +148,7 @@ class ConsoleView(QPlainTextEdit):
         for i, part in enumerate(parts):
             room = MAX_LINE_CHARS - self._line_len
             if len(part) > room:
-                out.append(part[:max(0, room)])
+                out.append(part[: max(0, room)])
                 self._cut += len(part) - max(0, room)
                 self._line_len = MAX_LINE_CHARS
             else:
@@ -155,7 +177,7 @@ class ConsoleView(QPlainTextEdit):
         if ":" in text and len(text) < 200_000:
             for m in LINK_RE.finditer(text):
                 if m.start() > pos:
-                    cur.insertText(text[pos:m.start()], fmt)
+                    cur.insertText(text[pos : m.start()], fmt)
                 link = QTextCharFormat(self._formats["link"])
                 link.setAnchorHref(f"{m.group(1)}\x00{m.group(2)}\x00{m.group(3) or 0}")
                 cur.insertText(m.group(0), link)
@@ -183,8 +205,9 @@ class ConsoleView(QPlainTextEdit):
         return False
 
     def mouseMoveEvent(self, e) -> None:  # noqa: N802
-        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if self._link_at(e.position().toPoint())
-                                  else Qt.CursorShape.IBeamCursor)
+        self.viewport().setCursor(
+            Qt.CursorShape.PointingHandCursor if self._link_at(e.position().toPoint()) else Qt.CursorShape.IBeamCursor
+        )
         super().mouseMoveEvent(e)
 
     def mouseReleaseEvent(self, e) -> None:  # noqa: N802
@@ -225,8 +248,7 @@ class RunConsole(QWidget):
         self.stop_button.setToolTip("Stop this run (Shift+F5 stops all)")
         self.stop_button.clicked.connect(session.cancel)
         untitled = session.display_path != session.path
-        self.view = ConsoleView(os.path.dirname(session.path) if os.path.isabs(session.path) and not untitled
-                                else None)
+        self.view = ConsoleView(os.path.dirname(session.path) if os.path.isabs(session.path) and not untitled else None)
         if untitled:  # messages name the buffer, never the internal path it runs under
             self.view.aliases[session.path] = session.display_path
         self.view.linkActivated.connect(self.linkActivated)
@@ -255,8 +277,12 @@ class RunConsole(QWidget):
         status = s.status
         if self.paused is not None and not s.done:
             status = f"paused {self.paused}".rstrip()
-        parts = [f"{self.glyph()} {status}", format_seconds(s.elapsed()), f"{s.stats.tokens} tokens",
-                 f"${s.stats.cost:.4f}"]
+        parts = [
+            f"{self.glyph()} {status}",
+            format_seconds(s.elapsed()),
+            f"{s.stats.tokens} tokens",
+            f"${s.stats.cost:.4f}",
+        ]
         return "  ·  ".join(parts)
 
     def set_paused(self, note: str | None) -> None:
@@ -283,8 +309,9 @@ class RunConsole(QWidget):
             if failure is not None:
                 loc = _location(failure)
                 code = getattr(failure, "code", status)
-                lines.append(("fail", f"✖ {status} ({code}): {loc + ': ' if loc else ''}"
-                                       f"{getattr(failure, 'message', '')}"))
+                lines.append(
+                    ("fail", f"✖ {status} ({code}): {loc + ': ' if loc else ''}{getattr(failure, 'message', '')}")
+                )
                 for fr in getattr(failure, "traceback", None) or []:
                     fn = getattr(fr, "function", "") or "?"
                     lines.append(("stderr", f"    at {getattr(fr, 'file', '?')}:{getattr(fr, 'line', '?')} in {fn}\n"))
@@ -293,9 +320,16 @@ class RunConsole(QWidget):
             self.view.append_output(lines)
         calls = sum(1 for sp in self.session.spans.values() if sp.get("kind") == "llm")
         if calls:
-            self.view.append_output([("system", f"{calls} LLM call{'s' if calls != 1 else ''}, "
-                                                f"{self.session.stats.tokens} tokens — "
-                                                "see the LLM Trace panel for each request and reply")])
+            self.view.append_output(
+                [
+                    (
+                        "system",
+                        f"{calls} LLM call{'s' if calls != 1 else ''}, "
+                        f"{self.session.stats.tokens} tokens — "
+                        "see the LLM Trace panel for each request and reply",
+                    )
+                ]
+            )
         self.update_status()
 
 
@@ -406,10 +440,12 @@ class ConsolePanel(QWidget):
         is_run = isinstance(con, RunConsole)
         return [
             ("Close", lambda: self._close_tab(index), is_run),
-            ("Close Others", lambda: self.close_runs(keep=con), bool(self.consoles) and (len(self.consoles) > 1 or
-                                                                                        not is_run)),
-            ("Close Finished", lambda: self.close_runs(finished_only=True),
-             any(c.session.done for c in self.consoles)),
+            (
+                "Close Others",
+                lambda: self.close_runs(keep=con),
+                bool(self.consoles) and (len(self.consoles) > 1 or not is_run),
+            ),
+            ("Close Finished", lambda: self.close_runs(finished_only=True), any(c.session.done for c in self.consoles)),
             ("Close All", lambda: self.close_runs(), bool(self.consoles)),
         ]
 

@@ -11,6 +11,7 @@ One controller per main window. It owns the :class:`BreakpointStore` (persist it
 The panels in ``app/ui/debugger_panels.py`` connect to these signals; the editor connects to
 ``breakpointsChanged``, ``paused``, ``resumed``, ``frameSelected`` (see the module docstring there).
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,18 +38,18 @@ log = logging.getLogger(__name__)
 class DebugController(QObject):
     """Signals (all on the UI thread)."""
 
-    stateChanged = Signal(str)            # idle | starting | running | paused | ended
-    paused = Signal(object)               # StopInfo
+    stateChanged = Signal(str)  # idle | starting | running | paused | ended
+    paused = Signal(object)  # StopInfo
     resumed = Signal()
-    ended = Signal(object)                # RunResult
-    breakpointsChanged = Signal(str)      # file path (its breakpoints changed or were verified)
-    frameSelected = Signal(int, object)   # frame id, frame dict ({name, file, line, kind})
-    scopesReady = Signal(int, object)     # frame id, [{name, ref}]
+    ended = Signal(object)  # RunResult
+    breakpointsChanged = Signal(str)  # file path (its breakpoints changed or were verified)
+    frameSelected = Signal(int, object)  # frame id, frame dict ({name, file, line, kind})
+    scopesReady = Signal(int, object)  # frame id, [{name, ref}]
     variablesReady = Signal(int, int, object)  # ref, start, {"items": [...], "total": n}
-    evaluated = Signal(str, object)       # expression, {"ok", value, type, ref} or {"ok": False, "error"}
-    stringReady = Signal(int, object)     # ref, {"text", "length"}
+    evaluated = Signal(str, object)  # expression, {"ok", value, type, ref} or {"ok": False, "error"}
+    stringReady = Signal(int, object)  # ref, {"text", "length"}
     variableSet = Signal(int, str, object)  # ref, name, result
-    message = Signal(str)                 # an error or notice for the status bar
+    message = Signal(str)  # an error or notice for the status bar
     _invoke = Signal(object)
 
     def __init__(self, store: BreakpointStore | None = None, parent: QObject | None = None):
@@ -60,7 +61,7 @@ class DebugController(QObject):
         self.state: DebugState = DebugState.IDLE
         self.stop: StopInfo | None = None
         self.frame_id = 1
-        self.stops = 0   # stops seen so far (of every session)
+        self.stops = 0  # stops seen so far (of every session)
         self._invoke.connect(self._run_on_ui, Qt.ConnectionType.QueuedConnection)
         self.store.add_listener(lambda file: self._ui(lambda: self.breakpointsChanged.emit(file)))
 
@@ -171,8 +172,15 @@ class DebugController(QObject):
     def toggle_breakpoint(self, file: str, line: int) -> None:
         self.store.toggle(file, line)
 
-    def set_breakpoint(self, file: str, line: int, condition: str | None = None, hit: str | None = None,
-                       log_message: str | None = None, enabled: bool = True) -> None:
+    def set_breakpoint(
+        self,
+        file: str,
+        line: int,
+        condition: str | None = None,
+        hit: str | None = None,
+        log_message: str | None = None,
+        enabled: bool = True,
+    ) -> None:
         existing = self.store.at(file, line)
         if existing is not None:
             self.store.update(existing.id, condition=condition, hit=hit, log=log_message, enabled=enabled)
@@ -188,8 +196,13 @@ class DebugController(QObject):
             except DebugError as e:
                 self.message.emit(str(e))
 
-    def set_call_breakpoints(self, llm: bool | None = None, models: list[str] | None = None,
-                             tools: bool | None = None, tool_names: list[str] | None = None) -> None:
+    def set_call_breakpoints(
+        self,
+        llm: bool | None = None,
+        models: list[str] | None = None,
+        tools: bool | None = None,
+        tool_names: list[str] | None = None,
+    ) -> None:
         """Break before LLM / tool calls (takes effect at once, also in a running session)."""
         if llm is not None:
             self.calls.llm = llm
@@ -211,6 +224,7 @@ class DebugController(QObject):
                 self._ui(lambda: self.message.emit(error))
             else:
                 self._ui(lambda: done(value))
+
         try:
             s.request_async(command, args, cb)
         except DebugError as e:
@@ -224,12 +238,14 @@ class DebugController(QObject):
         self._request("scopes", {"frame": frame_id}, lambda v: self.scopesReady.emit(frame_id, v))
 
     def request_variables(self, ref: int, start: int = 0, count: int = 100) -> None:
-        self._request("variables", {"ref": ref, "start": start, "count": count},
-                      lambda v: self.variablesReady.emit(ref, start, v))
+        self._request(
+            "variables", {"ref": ref, "start": start, "count": count}, lambda v: self.variablesReady.emit(ref, start, v)
+        )
 
     def request_string(self, ref: int, offset: int = 1, length: int = 1 << 20) -> None:
-        self._request("string", {"ref": ref, "offset": offset, "length": length},
-                      lambda v: self.stringReady.emit(ref, v))
+        self._request(
+            "string", {"ref": ref, "offset": offset, "length": length}, lambda v: self.stringReady.emit(ref, v)
+        )
 
     def evaluate(self, expression: str, frame: int | None = None) -> None:
         """Watches and the console: the answer comes as ``evaluated(expression, result)``."""
@@ -238,8 +254,9 @@ class DebugController(QObject):
             args["frame"] = frame if frame is not None else self.frame_id
         self._request("evaluate", args, lambda v: self.evaluated.emit(expression, v))
 
-    def hover(self, expression: str, callback: Callable[[str], None],
-              fallback: Callable[[], None] | None = None) -> None:
+    def hover(
+        self, expression: str, callback: Callable[[str], None], fallback: Callable[[], None] | None = None
+    ) -> None:
         """Hover tooltips: ``callback(text)`` on the UI thread (nothing when not stopped; ``fallback()``, if given,
         when the expression does not evaluate)."""
         args = {"expression": expression, "frame": self.frame_id}
@@ -249,11 +266,13 @@ class DebugController(QObject):
                 callback(f"{expression} = {v['value']}")
             elif fallback is not None:
                 fallback()
+
         self._request("evaluate", args, done)
 
     def set_variable(self, ref: int, name: str, value: str) -> None:
-        self._request("set_variable", {"ref": ref, "name": name, "value": value},
-                      lambda v: self.variableSet.emit(ref, name, v))
+        self._request(
+            "set_variable", {"ref": ref, "name": name, "value": value}, lambda v: self.variableSet.emit(ref, name, v)
+        )
 
 
 # ------------------------------------------------------------------------------------------------ editor binding
@@ -270,6 +289,7 @@ def _bgr(color: str) -> int:
 def ask_breakpoint_text(parent: Any, title: str, label: str, text: str) -> str | None:
     """A one-line input for conditions, hit counts and log messages (tests replace this)."""
     from PySide6.QtWidgets import QInputDialog, QLineEdit
+
     value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal, text)
     return value if ok else None
 
@@ -292,8 +312,14 @@ class EditorDebugBinding(QObject):
         """What a margin click or F9 says in a file the debugger does not speak (from the language registry)."""
         return not_debuggable_message()
 
-    def __init__(self, editor: Any, path: Callable[[], str | None] | str, controller: DebugController,
-                 margin: int = 1, language: Callable[[], str] | str | None = None):
+    def __init__(
+        self,
+        editor: Any,
+        path: Callable[[], str | None] | str,
+        controller: DebugController,
+        margin: int = 1,
+        language: Callable[[], str] | str | None = None,
+    ):
         super().__init__(editor)
         self.editor = editor
         self._path = path if callable(path) else (lambda: path)
@@ -301,7 +327,7 @@ class EditorDebugBinding(QObject):
         self._language = language if callable(language) else (lambda: language or "lua")
         self.controller = controller
         self.margin = margin
-        self._handles: dict[int, int] = {}     # breakpoint id → marker handle
+        self._handles: dict[int, int] = {}  # breakpoint id → marker handle
         self._current: tuple[str, int] | None = None
         e = editor
         e.markerDefine(self.MARKER_BP, SC_MARK_CIRCLE)
@@ -309,15 +335,21 @@ class EditorDebugBinding(QObject):
         e.markerDefine(self.MARKER_BP_SPECIAL, SC_MARK_ROUNDRECT)
         e.markerDefine(self.MARKER_CURRENT, SC_MARK_SHORTARROW)
         e.markerDefine(self.MARKER_CURRENT_BG, SC_MARK_BACKGROUND)
-        for num, fore, back in ((self.MARKER_BP, "#c62828", "#e53935"),
-                                (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
-                                (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"),
-                                (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
-                                (self.MARKER_CURRENT_BG, "#000000", "#fff3c4")):
+        for num, fore, back in (
+            (self.MARKER_BP, "#c62828", "#e53935"),
+            (self.MARKER_BP_DISABLED, "#9e9e9e", "#e0e0e0"),
+            (self.MARKER_BP_SPECIAL, "#c62828", "#ff8a65"),
+            (self.MARKER_CURRENT, "#5d4037", "#ffd54f"),
+            (self.MARKER_CURRENT_BG, "#000000", "#fff3c4"),
+        ):
             e.markerSetFore(num, _bgr(fore))
             e.markerSetBack(num, _bgr(back))
-        mask = (1 << self.MARKER_BP) | (1 << self.MARKER_BP_DISABLED) | (1 << self.MARKER_BP_SPECIAL) | (
-            1 << self.MARKER_CURRENT)
+        mask = (
+            (1 << self.MARKER_BP)
+            | (1 << self.MARKER_BP_DISABLED)
+            | (1 << self.MARKER_BP_SPECIAL)
+            | (1 << self.MARKER_CURRENT)
+        )
         e.setMarginMaskN(margin, e.marginMaskN(margin) | mask)
         e.setMarginSensitiveN(margin, True)
         e.marginClicked.connect(self._margin_clicked)
@@ -368,8 +400,11 @@ class EditorDebugBinding(QObject):
         if not self.path or not self.debuggable:
             return
         for bp in self.controller.store.for_file(self.path):
-            num = self.MARKER_BP_DISABLED if not bp.enabled else (
-                self.MARKER_BP_SPECIAL if (bp.condition or bp.hit or bp.log) else self.MARKER_BP)
+            num = (
+                self.MARKER_BP_DISABLED
+                if not bp.enabled
+                else (self.MARKER_BP_SPECIAL if (bp.condition or bp.hit or bp.log) else self.MARKER_BP)
+            )
             line = bp.actual_line if bp.verified and bp.actual_line else bp.line  # where it landed
             self._handles[bp.id] = e.markerAdd(line - 1, num)
 
@@ -400,8 +435,11 @@ class EditorDebugBinding(QObject):
 
     def marker_lines(self) -> dict[int, int]:
         """Breakpoint id → 1-based line where its marker is now."""
-        return {bid: self.editor.markerLineFromHandle(h) + 1 for bid, h in self._handles.items()
-                if self.editor.markerLineFromHandle(h) >= 0}
+        return {
+            bid: self.editor.markerLineFromHandle(h) + 1
+            for bid, h in self._handles.items()
+            if self.editor.markerLineFromHandle(h) >= 0
+        }
 
     # events --------------------------------------------------------------------------------------------------------
     def _margin_clicked(self, position: int, modifiers: int, margin: int) -> None:
@@ -415,6 +453,7 @@ class EditorDebugBinding(QObject):
     def _modified(self, mtype: int, position: int, length: int, lines_added: int, *rest: Any) -> None:
         if lines_added and self._handles and self.path:
             from PySide6.QtCore import QTimer
+
             QTimer.singleShot(0, self._sync_lines)
 
     def _sync_lines(self) -> None:
@@ -432,8 +471,8 @@ class EditorDebugBinding(QObject):
             text, col = raw, pos - start
         else:  # pos is a byte offset: the column in characters
             text = raw.decode("utf-8", "replace")
-            col = len(raw[:pos - start].decode("utf-8", "ignore"))
-        ok = lambda ch: ch.isalnum() or ch in "_."   # noqa: E731
+            col = len(raw[: pos - start].decode("utf-8", "ignore"))
+        ok = lambda ch: ch.isalnum() or ch in "_."  # noqa: E731
         a = col
         while a > 0 and ok(text[a - 1]):
             a -= 1
@@ -458,6 +497,7 @@ class EditorDebugBinding(QObject):
             return False
         from PySide6.QtCore import QPoint
         from PySide6.QtWidgets import QToolTip
+
         at = self.editor.viewport().mapToGlobal(QPoint(x, y))
         docs_of = getattr(self.editor, "hover_text", None)
 
@@ -475,11 +515,13 @@ class EditorDebugBinding(QObject):
             doc = docs()
             if doc:
                 QToolTip.showText(at, doc, self.editor)
+
         self.controller.hover(expr, show, fallback)
         return True
 
     def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: N802 - Qt naming
         from PySide6.QtCore import QEvent
+
         if event.type() == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.RightButton:
             x = event.position().x()
             left = sum(self.editor.marginWidthN(i) for i in range(self.margin))
@@ -495,6 +537,7 @@ class EditorDebugBinding(QObject):
     def margin_menu(self, line: int, at: Any = None) -> None:
         """Right-click in the margin: add, edit (condition, hit count, log message), disable or remove."""
         from PySide6.QtWidgets import QMenu
+
         path = self.path
         if not path:
             return
@@ -508,8 +551,10 @@ class EditorDebugBinding(QObject):
             menu.addAction("Edit condition…", lambda: self.edit(line, "condition"))
             menu.addAction("Edit hit count…", lambda: self.edit(line, "hit"))
             menu.addAction("Edit log message…", lambda: self.edit(line, "log"))
-            menu.addAction("Disable" if bp.enabled else "Enable",
-                           lambda: self.controller.store.update(bp.id, enabled=not bp.enabled))
+            menu.addAction(
+                "Disable" if bp.enabled else "Enable",
+                lambda: self.controller.store.update(bp.id, enabled=not bp.enabled),
+            )
             menu.addAction("Remove", lambda: self.controller.store.remove(path, bp.line))
         if at is not None:
             menu.popup(at)
@@ -519,9 +564,11 @@ class EditorDebugBinding(QObject):
         path = self.path
         if not path:
             return
-        labels = {"condition": "Break when this Lua expression is true:",
-                  "hit": "Break on hit count (== n, >= n, % n):",
-                  "log": "Log message instead of stopping ({expr} parts are evaluated):"}
+        labels = {
+            "condition": "Break when this Lua expression is true:",
+            "hit": "Break on hit count (== n, >= n, % n):",
+            "log": "Log message instead of stopping ({expr} parts are evaluated):",
+        }
         bp = self.controller.store.at(path, line)
         value = ask_breakpoint_text(self.editor, "Breakpoint", labels[field], (getattr(bp, field) or "") if bp else "")
         if value is None:

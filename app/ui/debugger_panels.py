@@ -11,6 +11,7 @@ Wiring (main window)::
     docks.call_stack.locationActivated.connect(open_file_at_line)      # (file, line)
     docks.breakpoints.locationActivated.connect(open_file_at_line)
 """
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 PAGE = 100
 ROLE_REF = Qt.ItemDataRole.UserRole
-ROLE_KIND = Qt.ItemDataRole.UserRole + 1     # "var", "scope", "more", "dummy", "watch"
+ROLE_KIND = Qt.ItemDataRole.UserRole + 1  # "var", "scope", "more", "dummy", "watch"
 ROLE_DATA = Qt.ItemDataRole.UserRole + 2
 CHANGED = QColor("#c62828")
 MUTED = QColor("#7a7a7a")
@@ -436,9 +437,13 @@ class BreakpointsPanel(QDockWidget):
 
     locationActivated = Signal(str, int)
     COLUMNS = ("Location", "Condition", "Hits", "Log", "Status")  # short: Status fits a narrow dock
-    COLUMN_TIPS = ("File and line (check: enabled)", "Break when this Lua expression is true",
-                   "Hit count: == n, >= n, % n", "Log message instead of stopping ({expr} parts are evaluated)",
-                   "Verified, moved to another line, or why not")
+    COLUMN_TIPS = (
+        "File and line (check: enabled)",
+        "Break when this Lua expression is true",
+        "Hit count: == n, >= n, % n",
+        "Log message instead of stopping ({expr} parts are evaluated)",
+        "Verified, moved to another line, or why not",
+    )
 
     def __init__(self, controller: DebugController, parent: QWidget | None = None):
         super().__init__("Breakpoints", parent)
@@ -505,16 +510,24 @@ class BreakpointsPanel(QDockWidget):
         def split(text: str) -> list[str]:
             return [p.strip() for p in text.split(",") if p.strip()]
 
-        self.controller.set_call_breakpoints(self.llm.isChecked(), split(self.models.text()),
-                                             self.tools.isChecked(), split(self.tool_names.text()))
+        self.controller.set_call_breakpoints(
+            self.llm.isChecked(), split(self.models.text()), self.tools.isChecked(), split(self.tool_names.text())
+        )
 
     def refresh(self) -> None:
         self._filling = True
         try:
             self.tree.clear()
             for b in sorted(self.controller.store.all(), key=lambda b: (b.file, b.line)):
-                item = QTreeWidgetItem([f"{os.path.basename(b.file)}:{b.line}", b.condition or "", b.hit or "",
-                                        b.log or "", self._status(b)])
+                item = QTreeWidgetItem(
+                    [
+                        f"{os.path.basename(b.file)}:{b.line}",
+                        b.condition or "",
+                        b.hit or "",
+                        b.log or "",
+                        self._status(b),
+                    ]
+                )
                 item.setToolTip(0, b.file)
                 item.setData(0, ROLE_DATA, b.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -540,16 +553,18 @@ class BreakpointsPanel(QDockWidget):
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._filling or column != 0:
             return
-        self.controller.store.update(int(item.data(0, ROLE_DATA)),
-                                     enabled=item.checkState(0) == Qt.CheckState.Checked)
+        self.controller.store.update(int(item.data(0, ROLE_DATA)), enabled=item.checkState(0) == Qt.CheckState.Checked)
 
     def _double_clicked(self, item: QTreeWidgetItem, column: int) -> None:
         bp = self.controller.store.get(int(item.data(0, ROLE_DATA)))
         if bp is None:
             return
         if column in (1, 2, 3):
-            field, title = {1: ("condition", "Condition (a Lua expression)"), 2: ("hit", "Hit count (== n, >= n, % n)"),
-                            3: ("log", "Log message ({expr} parts; no stop)")}[column]
+            field, title = {
+                1: ("condition", "Condition (a Lua expression)"),
+                2: ("hit", "Hit count (== n, >= n, % n)"),
+                3: ("log", "Log message ({expr} parts; no stop)"),
+            }[column]
             value = ask_text(self, "Breakpoint", title, getattr(bp, field) or "")
             if value is not None:
                 self.controller.store.update(bp.id, **{field: value})
@@ -662,9 +677,13 @@ class DebugDocks:
 
 def create_debug_docks(controller: DebugController, parent: QWidget | None = None) -> DebugDocks:
     """Every debugger dock, connected to ``controller`` (add them to the main window yourself)."""
-    return DebugDocks(CallStackPanel(controller, parent), VariablesPanel(controller, parent),
-                      WatchesPanel(controller, parent), BreakpointsPanel(controller, parent),
-                      CallStopPanel(controller, parent))
+    return DebugDocks(
+        CallStackPanel(controller, parent),
+        VariablesPanel(controller, parent),
+        WatchesPanel(controller, parent),
+        BreakpointsPanel(controller, parent),
+        CallStopPanel(controller, parent),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ main window
@@ -674,9 +693,15 @@ class DebugWiring:
     the handlers of the Debug actions (see :func:`debug_action_specs`). Starting a debug run stays the window's:
     ``RunService.start_run(..., debug_session=wiring.controller.new_session())``."""
 
-    def __init__(self, window: Any, tabs: Any, controller: DebugController | None = None,
-                 locate: Callable[[str], Any] | None = None):
+    def __init__(
+        self,
+        window: Any,
+        tabs: Any,
+        controller: DebugController | None = None,
+        locate: Callable[[str], Any] | None = None,
+    ):
         from app.ui.debug_controller import EditorDebugBinding
+
         self.window = window
         self.tabs = tabs
         self._locate = locate  # a stop's file → its open page (untitled buffers run under a pseudo path)
@@ -711,8 +736,9 @@ class DebugWiring:
             return
         # forget closed pages (their bindings went with their editors; a new page may reuse an old one's id)
         self.bindings = {k: b for k, b in self.bindings.items() if shiboken6.isValid(b)}
-        self.bindings[id(page)] = self._binding_cls(page.editor, lambda p=page: p.run_path(), self.controller,
-                                                    language=lambda p=page: p.language)
+        self.bindings[id(page)] = self._binding_cls(
+            page.editor, lambda p=page: p.run_path(), self.controller, language=lambda p=page: p.language
+        )
 
     def _page_changed(self, page: Any) -> None:
         b = self.bindings.get(id(page))
@@ -794,21 +820,58 @@ def debug_action_specs() -> tuple[Any, ...]:
     """Rows for ``app.ui.actions.ACTIONS``, handled by ``app.ui.window.debugging.DebugPart`` (which calls
     :class:`DebugWiring`; Run (F5) first tries ``wiring.continue_if_paused()``)."""
     from app.ui.actions import ActionSpec
+
     return (
-        ActionSpec("debug", "Start &Debugging", "debugging.start", "&Run", ("Ctrl+F5",), separator_before=True,
-                   tip="Run the current spell under the debugger (Ctrl+F5)"),
-        ActionSpec("restart_debug", "R&estart Debugging", "debugging.restart", "&Run", ("Ctrl+Shift+F5",),
-                   icon="restart", tip="Stop the debug run and start it again (Ctrl+Shift+F5)"),
-        ActionSpec("continue", "C&ontinue", "debugging.continue_", "&Run", (), icon="continue",
-                   tip="Continue to the next breakpoint (F5)"),
+        ActionSpec(
+            "debug",
+            "Start &Debugging",
+            "debugging.start",
+            "&Run",
+            ("Ctrl+F5",),
+            separator_before=True,
+            tip="Run the current spell under the debugger (Ctrl+F5)",
+        ),
+        ActionSpec(
+            "restart_debug",
+            "R&estart Debugging",
+            "debugging.restart",
+            "&Run",
+            ("Ctrl+Shift+F5",),
+            icon="restart",
+            tip="Stop the debug run and start it again (Ctrl+Shift+F5)",
+        ),
+        ActionSpec(
+            "continue",
+            "C&ontinue",
+            "debugging.continue_",
+            "&Run",
+            (),
+            icon="continue",
+            tip="Continue to the next breakpoint (F5)",
+        ),
         ActionSpec("pause", "&Pause", "debugging.pause", "&Run", ("F6",), icon="pause", tip="Pause (F6)"),
-        ActionSpec("step_over", "Step &Over", "debugging.step_over", "&Run", ("F10",), icon="step-over",
-                   tip="Step over (F10)"),
-        ActionSpec("step_in", "Step &Into", "debugging.step_in", "&Run", ("F11",), icon="step-into",
-                   tip="Step into (F11)"),
-        ActionSpec("step_out", "Step O&ut", "debugging.step_out", "&Run", ("Shift+F11",), icon="step-out",
-                   tip="Step out (Shift+F11)"),
+        ActionSpec(
+            "step_over", "Step &Over", "debugging.step_over", "&Run", ("F10",), icon="step-over", tip="Step over (F10)"
+        ),
+        ActionSpec(
+            "step_in", "Step &Into", "debugging.step_in", "&Run", ("F11",), icon="step-into", tip="Step into (F11)"
+        ),
+        ActionSpec(
+            "step_out",
+            "Step O&ut",
+            "debugging.step_out",
+            "&Run",
+            ("Shift+F11",),
+            icon="step-out",
+            tip="Step out (Shift+F11)",
+        ),
         ActionSpec("run_to_cursor", "Run to &Cursor", "debugging.run_to_cursor", "&Run", ("Ctrl+F10",)),
-        ActionSpec("toggle_breakpoint", "Toggle &Breakpoint", "debugging.toggle_breakpoint", "&Run", ("F9",),
-                   separator_before=True),
+        ActionSpec(
+            "toggle_breakpoint",
+            "Toggle &Breakpoint",
+            "debugging.toggle_breakpoint",
+            "&Run",
+            ("F9",),
+            separator_before=True,
+        ),
     )

@@ -1,6 +1,7 @@
 """Problems as you type: the linter (app/lint) re-parses and analyses each open spell off the UI thread a moment
 after each edit, and the engine's own syntax check confirms syntax errors. Results become squiggles, margin markers
 and hover messages in the editor, and rows of the Problems panel (``problemsChanged``)."""
+
 from __future__ import annotations
 
 import logging
@@ -90,6 +91,7 @@ class DiagnosticsService(QObject):
         def work() -> SymbolIndex | None:
             doc = self._documents.get(key)
             return doc.symbols() if doc is not None else None
+
         try:
             return self._pool.submit(work).result(timeout)
         except Exception:
@@ -114,8 +116,7 @@ class DiagnosticsService(QObject):
                 found = result.diagnostics
                 if check is not None:
                     try:
-                        engine = check(source, path or f"untitled{languages.get(language).default_extension}",
-                                       language)
+                        engine = check(source, path or f"untitled{languages.get(language).default_extension}", language)
                     except Exception as e:  # noqa: BLE001 - a dead worker must not break typing
                         # (tree-sitter's syntax errors stand)
                         log.warning("syntax check failed: %s", e)
@@ -133,8 +134,9 @@ class DiagnosticsService(QObject):
 
         self._pool.submit(work)
 
-    def _on_result(self, ref: weakref.ref[CodeEditor], gen: int, diags: list[EditorDiagnostic],
-                   result: LintResult) -> None:
+    def _on_result(
+        self, ref: weakref.ref[CodeEditor], gen: int, diags: list[EditorDiagnostic], result: LintResult
+    ) -> None:
         editor = ref()
         if editor is None or self._generation.get(id(editor)) != gen:
             return  # stale: the text changed since

@@ -1,5 +1,6 @@
 """The code editor: a ScintillaEdit with Lexilla highlighting, margins, folding, brace matching, auto-indent,
 comment toggle, multiple selections, zoom, search helpers, diagnostics display, completion and call tips."""
+
 from __future__ import annotations
 
 import html
@@ -34,7 +35,13 @@ INDIC_SQUIGGLE, INDIC_ROUNDBOX, INDIC_FULLBOX = 1, 7, 16
 INDICATOR_ERROR, INDICATOR_WARNING, INDICATOR_FIND, INDICATOR_OCCURRENCE = 8, 9, 10, 11
 INDIC_ROUNDBOX_STYLE = 7
 STYLE_DEFAULT, STYLE_LINENUMBER, STYLE_BRACELIGHT, STYLE_BRACEBAD, STYLE_INDENTGUIDE, STYLE_CALLTIP = (
-    32, 33, 34, 35, 37, 38)
+    32,
+    33,
+    34,
+    35,
+    37,
+    38,
+)
 SC_IV_LOOKBOTH = 3
 SCFIND_WHOLEWORD, SCFIND_MATCHCASE, SCFIND_REGEXP, SCFIND_CXX11REGEX = 2, 4, 0x00200000, 0x00800000
 SC_EOL_LF = 2
@@ -55,6 +62,7 @@ BRACES = b"()[]{}"
 class EditorDiagnostic:
     """A problem to show: 1-based ``line``, 1-based character ``column`` (0 = whole line); ``end_line`` and
     ``end_column`` (exclusive) when the problem's extent is known; ``rule`` and a quick ``fix`` from the linter."""
+
     line: int
     column: int
     message: str
@@ -141,11 +149,15 @@ class CodeEditor(ScintillaEdit):
         self.setMarginLeft(4)
         self.setAutomaticFold(SC_AUTOMATICFOLD_SHOW | SC_AUTOMATICFOLD_CLICK | SC_AUTOMATICFOLD_CHANGE)
         self.setFoldFlags(SC_FOLDFLAG_LINEAFTER_CONTRACTED)
-        for num, sym in ((SC_MARKNUM_FOLDEROPEN, SC_MARK_BOXMINUS), (SC_MARKNUM_FOLDER, SC_MARK_BOXPLUS),
-                         (SC_MARKNUM_FOLDERSUB, SC_MARK_VLINE), (SC_MARKNUM_FOLDERTAIL, SC_MARK_LCORNER),
-                         (SC_MARKNUM_FOLDEREND, SC_MARK_BOXPLUSCONNECTED),
-                         (SC_MARKNUM_FOLDEROPENMID, SC_MARK_BOXMINUSCONNECTED),
-                         (SC_MARKNUM_FOLDERMIDTAIL, SC_MARK_TCORNER)):
+        for num, sym in (
+            (SC_MARKNUM_FOLDEROPEN, SC_MARK_BOXMINUS),
+            (SC_MARKNUM_FOLDER, SC_MARK_BOXPLUS),
+            (SC_MARKNUM_FOLDERSUB, SC_MARK_VLINE),
+            (SC_MARKNUM_FOLDERTAIL, SC_MARK_LCORNER),
+            (SC_MARKNUM_FOLDEREND, SC_MARK_BOXPLUSCONNECTED),
+            (SC_MARKNUM_FOLDEROPENMID, SC_MARK_BOXMINUSCONNECTED),
+            (SC_MARKNUM_FOLDERMIDTAIL, SC_MARK_TCORNER),
+        ):
             self.markerDefine(num, sym)
         # problems are characters, so they never look like the debugger's breakpoint circles in the same margin
         self.markerDefine(MARKER_ERROR, SC_MARK_CHARACTER + ord("✖"))
@@ -193,6 +205,7 @@ class CodeEditor(ScintillaEdit):
             self.setILexer(0)
             return
         from lexilla.pyside6_scintilla import set_lexer
+
         set_lexer(self, lexer)
         for key, value in self.spec.properties.items():
             self.setProperty(key, value)
@@ -232,8 +245,10 @@ class CodeEditor(ScintillaEdit):
         self.setCaretFore(bgr(theme.caret))
         # the caret line is drawn half-transparent (same colour on plain lines), so line backgrounds under it
         # stay visible: the debugger's stopped-line band is where a stop puts the caret
-        cur, bg = (int(theme.current_line[i:i + 2], 16) for i in (1, 3, 5)), (int(theme.editor_bg[i:i + 2], 16)
-                                                                                for i in (1, 3, 5))
+        cur, bg = (
+            (int(theme.current_line[i : i + 2], 16) for i in (1, 3, 5)),
+            (int(theme.editor_bg[i : i + 2], 16) for i in (1, 3, 5)),
+        )
         r, g, b = (max(0, min(255, 2 * c - k)) for c, k in zip(cur, bg))
         self.setCaretLineLayer(SC_LAYER_UNDER_TEXT)
         self.setElementColour(SC_ELEMENT_CARET_LINE_BACK, r | (g << 8) | (b << 16) | (0x80 << 24))
@@ -349,8 +364,8 @@ class CodeEditor(ScintillaEdit):
                     continue
                 if uncomment:
                     i = t.index(token)
-                    cut = len(token) + (1 if t[i + len(token):i + len(token) + 1] == " " else 0)
-                    new = t[:i] + t[i + cut:]
+                    cut = len(token) + (1 if t[i + len(token) : i + len(token) + 1] == " " else 0)
+                    new = t[:i] + t[i + cut :]
                 else:
                     new = t[:indent] + token + " " + t[indent:]
                 self.setTargetRange(self.positionFromLine(n), self.lineEndPosition(n))
@@ -505,8 +520,9 @@ class CodeEditor(ScintillaEdit):
             flags |= SCFIND_REGEXP | SCFIND_CXX11REGEX
         return flags
 
-    def search(self, needle: str, flags: int, forward: bool = True, wrap: bool = True,
-             from_pos: int | None = None) -> tuple[int, int] | None:
+    def search(
+        self, needle: str, flags: int, forward: bool = True, wrap: bool = True, from_pos: int | None = None
+    ) -> tuple[int, int] | None:
         """Select and return the next (or previous) match of ``needle``; None when there is none."""
         if not needle:
             return None
@@ -668,8 +684,11 @@ class CodeEditor(ScintillaEdit):
         try:
             for f in sorted(fixes, key=lambda f: (f.line, f.col), reverse=True):
                 start = self.position_at(f.line - 1, f.col - 1)
-                end = self.length() if f.end_line - 1 >= self.lineCount() else \
-                    self.position_at(f.end_line - 1, f.end_col - 1)
+                end = (
+                    self.length()
+                    if f.end_line - 1 >= self.lineCount()
+                    else self.position_at(f.end_line - 1, f.end_col - 1)
+                )
                 self.setTargetRange(start, end)
                 self.replaceTarget(len(f.replacement.encode("utf-8")), f.replacement)
         finally:
@@ -685,8 +704,14 @@ class CodeEditor(ScintillaEdit):
         d = self.diagnostic_at(pos)
         if d is None and self.value_hover is not None and self.value_hover(pos, x, y):
             return  # stopped in the debugger: its value tooltip comes instead of the docs
-        text = (f"{d.severity}{' ' + d.rule if d.rule else ''}: {d.message}"
-                + ("\nQuick fix (Ctrl+.): " + d.fix.title if d.fix is not None else "")) if d else self.hover_text(pos)
+        text = (
+            (
+                f"{d.severity}{' ' + d.rule if d.rule else ''}: {d.message}"
+                + ("\nQuick fix (Ctrl+.): " + d.fix.title if d.fix is not None else "")
+            )
+            if d
+            else self.hover_text(pos)
+        )
         if text:
             QToolTip.showText(self.viewport().mapToGlobal(QPoint(x, y)), tooltip_html(text), self)
 
@@ -705,6 +730,7 @@ class CodeEditor(ScintillaEdit):
         if end <= start:
             return None
         from app.ui import completion
+
         line_start = self.positionFromLine(self.lineFromPosition(start))
         before = bytes(self.textRange(line_start, start)).decode("utf-8", errors="replace")
         word = bytes(self.textRange(start, end)).decode("utf-8", errors="replace")
@@ -727,8 +753,11 @@ class CodeEditor(ScintillaEdit):
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
         if event.key() == Qt.Key.Key_Escape and self.callTipActive():
             self.callTipCancel()
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.autoCActive() and \
-                self._typed_word() == self._current_candidate():
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.autoCActive()
+            and self._typed_word() == self._current_candidate()
+        ):
             self.autoCCancel()  # the word is already what the list offers: Enter starts a new line
         super().keyPressEvent(event)
 

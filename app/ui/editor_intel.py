@@ -17,6 +17,7 @@ registry's, built once).
 Scanning is limited to a window before the cursor (:data:`WINDOW`) so a keystroke costs the same in a 20,000-line
 file; handle types of variables are inferred from assignments such as ``local a = Agent.create(...)``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,6 +44,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {lang.id: lang.keywords for lang in langu
 @dataclass
 class Completion:
     """One completion candidate. ``insert`` is the text replacing the typed prefix (defaults to ``label``)."""
+
     label: str
     kind: str  # "method", "global", "type", "option", "local", "function", "param", "keyword"
     detail: str = ""
@@ -58,6 +60,7 @@ class Completion:
 @dataclass
 class CompletionResult:
     """Candidates replacing ``text[start:pos]`` (the typed ``prefix``)."""
+
     start: int
     prefix: str
     items: list[Completion] = field(default_factory=list)
@@ -75,6 +78,7 @@ class CompletionResult:
 @dataclass
 class CallTip:
     """A signature to show, with the ``[start, end)`` range of the current argument (``None``: past the last)."""
+
     text: str
     highlight: tuple[int, int] | None
     arg_index: int
@@ -86,6 +90,7 @@ class CallTip:
 @dataclass
 class LocalSymbol:
     """A name the spell itself defines."""
+
     name: str
     kind: str  # "local", "function", "param"
     line: int  # 1-based
@@ -105,27 +110,36 @@ def byte_to_char(text: str, byte_pos: int) -> int:
 
 # ------------------------------------------------------------------------------------------------ tokens
 _TOKEN_RES = {
-    "lua": re.compile(r"""
+    "lua": re.compile(
+        r"""
         (?P<comment>--\[(?P<eq>=*)\[.*?(?:\](?P=eq)\]|\Z)|--[^\n]*)
       | (?P<string>\[(?P<eq2>=*)\[.*?(?:\](?P=eq2)\]|\Z)|"(?:\\.|[^"\\\n])*(?:"|$)|'(?:\\.|[^'\\\n])*(?:'|$))
       | (?P<name>[A-Za-z_]\w*)
       | (?P<num>\d[\w.]*)
       | (?P<op>\.\.\.|\.\.|==|~=|<=|>=|::|[^\s\w])
-    """, re.VERBOSE | re.DOTALL | re.MULTILINE),
-    "js": re.compile(r"""
+    """,
+        re.VERBOSE | re.DOTALL | re.MULTILINE,
+    ),
+    "js": re.compile(
+        r"""
         (?P<comment>/\*.*?(?:\*/|\Z)|//[^\n]*)
       | (?P<string>"(?:\\.|[^"\\\n])*(?:"|$)|'(?:\\.|[^'\\\n])*(?:'|$)|`(?:\\.|[^`\\])*(?:`|\Z))
       | (?P<name>[A-Za-z_$][\w$]*)
       | (?P<num>\d[\w.]*)
       | (?P<op>=>|===|!==|==|!=|<=|>=|&&|\|\||\?\.|\.\.\.|[^\s\w])
-    """, re.VERBOSE | re.DOTALL | re.MULTILINE),
-    "tengo": re.compile(r"""
+    """,
+        re.VERBOSE | re.DOTALL | re.MULTILINE,
+    ),
+    "tengo": re.compile(
+        r"""
         (?P<comment>/\*.*?(?:\*/|\Z)|//[^\n]*)
       | (?P<string>"(?:\\.|[^"\\\n])*(?:"|$)|`[^`]*(?:`|\Z)|'(?:\\.|[^'\\\n])*(?:'|$))
       | (?P<name>[A-Za-z_]\w*)
       | (?P<num>\d[\w.]*)
       | (?P<op>:=|==|!=|<=|>=|&&|\|\||\.\.\.|[^\s\w])
-    """, re.VERBOSE | re.DOTALL | re.MULTILINE),
+    """,
+        re.VERBOSE | re.DOTALL | re.MULTILINE,
+    ),
 }
 
 
@@ -139,8 +153,11 @@ class _Tok:
 
 def _tokens(text: str, language: str, offset: int = 0) -> list[_Tok]:
     rx = _TOKEN_RES.get(language, _TOKEN_RES["lua"])
-    return [_Tok(m.lastgroup or "op", m.group(), m.start() + offset, m.end() + offset)
-            for m in rx.finditer(text) if m.lastgroup in ("comment", "string", "name", "num", "op")]
+    return [
+        _Tok(m.lastgroup or "op", m.group(), m.start() + offset, m.end() + offset)
+        for m in rx.finditer(text)
+        if m.lastgroup in ("comment", "string", "name", "num", "op")
+    ]
 
 
 def _window(text: str, pos: int) -> tuple[str, int]:
@@ -245,8 +262,9 @@ def _handle_types_of(ref: Reference, type_str: str) -> list[str]:
     return out
 
 
-def infer_type(text: str, name: str, pos: int, language: str, reference: Reference | None = None,
-               _depth: int = 0) -> str:
+def infer_type(
+    text: str, name: str, pos: int, language: str, reference: Reference | None = None, _depth: int = 0
+) -> str:
     """The handle type of variable ``name`` at ``pos`` from its last assignment ``name = Owner.method(...)``
     (or ``obj:method(...)`` on a typed variable), or ``""``."""
     ref = _ref(reference)
@@ -254,14 +272,16 @@ def infer_type(text: str, name: str, pos: int, language: str, reference: Referen
         return ""
     v = _view(ref, language)
     chunk, _ = _window(text, pos)
-    assign = {"lua": r"(?:local\s+)?{n}\s*=\s*", "js": r"(?:(?:const|let|var)\s+)?{n}\s*=\s*(?:await\s+)?",
-              "tengo": r"{n}\s*:?=\s*"}[v.language].format(n=re.escape(name))
+    assign = {
+        "lua": r"(?:local\s+)?{n}\s*=\s*",
+        "js": r"(?:(?:const|let|var)\s+)?{n}\s*=\s*(?:await\s+)?",
+        "tengo": r"{n}\s*:?=\s*",
+    }[v.language].format(n=re.escape(name))
     rx = re.compile(r"(?<![\w.$])" + assign + r"([A-Za-z_$][\w$]*)\s*([.:])\s*([A-Za-z_$][\w$]*)\s*[({\"']")
     found = ""
     for m in rx.finditer(chunk):
         owner, meth = m.group(1), m.group(3)
-        mref = _resolve_method(ref, v, text, m.start() + (pos - len(chunk)), owner, meth, m.group(2),
-                               depth=_depth + 1)
+        mref = _resolve_method(ref, v, text, m.start() + (pos - len(chunk)), owner, meth, m.group(2), depth=_depth + 1)
         if mref is not None:
             types = _handle_types_of(ref, mref.returns_type)
             found = types[0] if types else ""
@@ -276,8 +296,9 @@ def infer_type(text: str, name: str, pos: int, language: str, reference: Referen
     return ""
 
 
-def _resolve_method(ref: Reference, v: LanguageView, text: str, pos: int, owner: str, meth: str,
-                    sep: str = ".", depth: int = 0) -> MethodRef | None:
+def _resolve_method(
+    ref: Reference, v: LanguageView, text: str, pos: int, owner: str, meth: str, sep: str = ".", depth: int = 0
+) -> MethodRef | None:
     """The method ``owner.meth`` / ``owner:meth``: on a global, or on a variable's (inferred) handle type."""
     g = ref.global_(owner)
     if g is not None and not (v.language == "lua" and sep == ":"):
@@ -298,8 +319,13 @@ def _callee(ctx: _Context, open_: _Open) -> tuple[str, str, str] | None:
     """``(owner, sep, method)`` of the call whose ``(`` is ``open_``; ``None`` when it is not ``a.b(`` / ``a:b(``."""
     i = open_.index
     t = ctx.tokens
-    if i >= 3 and t[i - 1].kind == "name" and t[i - 2].kind == "op" and t[i - 2].text in (".", ":", "?.") \
-            and t[i - 3].kind == "name":
+    if (
+        i >= 3
+        and t[i - 1].kind == "name"
+        and t[i - 2].kind == "op"
+        and t[i - 2].text in (".", ":", "?.")
+        and t[i - 3].kind == "name"
+    ):
         # not a longer chain such as x.LLM.chat(
         if i >= 4 and t[i - 4].kind == "op" and t[i - 4].text in (".", ":"):
             return None
@@ -335,16 +361,23 @@ def _chained_method(ctx: _Context, open_: _Open, text: str, v: LanguageView, ref
     """The method of a call on a call's result: ``Agent.new({...}):run(``."""
     i = open_.index
     t = ctx.tokens
-    if i >= 3 and t[i - 1].kind == "name" and t[i - 2].kind == "op" and t[i - 2].text in (".", ":", "?.") \
-            and t[i - 3].kind == "op" and t[i - 3].text == ")":
+    if (
+        i >= 3
+        and t[i - 1].kind == "name"
+        and t[i - 2].kind == "op"
+        and t[i - 2].text in (".", ":", "?.")
+        and t[i - 3].kind == "op"
+        and t[i - 3].text == ")"
+    ):
         tname = _call_result_type(ctx, i - 3, text, v, ref)
         if tname:
             return v.method_by_name(tname, t[i - 1].text, "type")
     return None
 
 
-def _enclosing_call(text: str, pos: int, language: str, ref: Reference,
-                    ctx: _Context) -> tuple[MethodRef, int, _Open] | None:
+def _enclosing_call(
+    text: str, pos: int, language: str, ref: Reference, ctx: _Context
+) -> tuple[MethodRef, int, _Open] | None:
     """The innermost bridge call around ``pos``: (method, stack level of its "(", the "(")."""
     v = _view(ref, language)
     for level in range(len(ctx.stack) - 1, -1, -1):
@@ -365,7 +398,7 @@ def _enclosing_call(text: str, pos: int, language: str, ref: Reference,
 # ------------------------------------------------------------------------------------------------ completion
 def _word_before(text: str, pos: int, language: str) -> tuple[int, str]:
     rx = r"[\w$]*$" if language == "js" else r"\w*$"
-    m = re.search(rx, text[max(0, pos - 200):pos])
+    m = re.search(rx, text[max(0, pos - 200) : pos])
     word = m.group(0) if m else ""
     return pos - len(word), word
 
@@ -406,7 +439,7 @@ def _keys_in_table(ctx: _Context, language: str) -> tuple[set[str], bool]:
     depth = 0
     keys: set[str] = set()
     since_sep: list[_Tok] = []
-    toks = ctx.tokens[open_.index + 1:]
+    toks = ctx.tokens[open_.index + 1 :]
     for j, t in enumerate(toks):
         if t.kind == "op" and t.text in "([{":
             depth += 1
@@ -423,8 +456,14 @@ def _keys_in_table(ctx: _Context, language: str) -> tuple[set[str], bool]:
     return keys, at_key
 
 
-def complete(text: str, pos: int, language: str, reference: Reference | None = None,
-             explicit: bool = False, builtins: Iterable[str] = ()) -> CompletionResult:
+def complete(
+    text: str,
+    pos: int,
+    language: str,
+    reference: Reference | None = None,
+    explicit: bool = False,
+    builtins: Iterable[str] = (),
+) -> CompletionResult:
     """Completion candidates at ``pos``. ``explicit`` (Ctrl+Space) also lists everything for an empty word;
     ``builtins`` are the language's own global names (``print``, ``ipairs``, ``console``...) to offer for a word."""
     ref = _ref(reference)
@@ -439,11 +478,14 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
         sep = toks[-1].text
         if len(toks) >= 2 and toks[-2].kind == "name" and toks[-2].end == toks[-1].start:
             owner = toks[-2].text
-            if len(toks) >= 3 and toks[-3].kind == "op" and toks[-3].text in (".", ":") \
-                    and toks[-3].end == toks[-2].start:
+            if (
+                len(toks) >= 3
+                and toks[-3].kind == "op"
+                and toks[-3].text in (".", ":")
+                and toks[-3].end == toks[-2].start
+            ):
                 return CompletionResult(start, prefix, [], "member")
-            return CompletionResult(start, prefix, _filter(_members(ref, v, text, start, owner, sep), prefix),
-                                    "member")
+            return CompletionResult(start, prefix, _filter(_members(ref, v, text, start, owner, sep), prefix), "member")
         if len(toks) >= 2 and toks[-2].kind == "op" and toks[-2].text == ")":
             tname = _call_result_type(ctx, len(toks) - 2, text, v, ref)
             t = ref.type_(tname) if tname else None
@@ -460,9 +502,18 @@ def complete(text: str, pos: int, language: str, reference: Reference | None = N
                 present, at_key = _keys_in_table(ctx, v.language)
                 if at_key:
                     assign = " = " if v.language == "lua" else ": "
-                    items = [Completion(v.name(o.name), "option", v.type(o.type), first_sentence(o.doc),
-                                        insert=v.name(o.name) + assign, key=m.key)
-                             for o in m.options if v.name(o.name) not in present]
+                    items = [
+                        Completion(
+                            v.name(o.name),
+                            "option",
+                            v.type(o.type),
+                            first_sentence(o.doc),
+                            insert=v.name(o.name) + assign,
+                            key=m.key,
+                        )
+                        for o in m.options
+                        if v.name(o.name) not in present
+                    ]
                     return CompletionResult(start, prefix, _filter(items, prefix), "option")
     if not prefix and not explicit:
         return CompletionResult(start, prefix, [], "none")
@@ -544,7 +595,7 @@ def _current_key(ctx: _Context, language: str) -> str | None:
     sep = "=" if language == "lua" else ":"
     depth = 0
     entry: list[_Tok] = []
-    for t in ctx.tokens[ctx.stack[-1].index + 1:]:
+    for t in ctx.tokens[ctx.stack[-1].index + 1 :]:
         if t.kind == "op" and t.text in "([{":
             depth += 1
         elif t.kind == "op" and t.text in ")]}":
@@ -580,13 +631,13 @@ def symbol_at(text: str, pos: int, language: str, reference: Reference | None = 
     if s == e:
         return None
     word = text[s:e]
-    before = text[max(0, s - 200):s]
+    before = text[max(0, s - 200) : s]
     mo = re.search(r"([A-Za-z_$][\w$]*)\s*([.:])\s*$", before)
     if mo:
         m = _resolve_method(ref, v, text, s, mo.group(1), word, mo.group(2))
         if m is not None:
             return m.key
-    after = text[e:e + 200]
+    after = text[e : e + 200]
     ma = re.match(r"\s*([.:])\s*([A-Za-z_$][\w$]*)", after)
     g = ref.global_(word)
     if g is not None and not mo:
@@ -603,7 +654,7 @@ def symbol_at(text: str, pos: int, language: str, reference: Reference | None = 
 def _option_under(text: str, pos: int, v: LanguageView, ref: Reference) -> tuple[MethodRef, Any] | None:
     """``(method, option)`` when ``pos`` is on a key of a bridge call's options table (``{max_tokens = 1}``)."""
     s, e = _word_at(text, pos, v.language)
-    if s == e or not re.match(r"\s*" + ("=(?!=)" if v.language == "lua" else ":"), text[e:e + 40]):
+    if s == e or not re.match(r"\s*" + ("=(?!=)" if v.language == "lua" else ":"), text[e : e + 40]):
         return None
     ctx = _context(text, s, v.language)
     if ctx.in_string_or_comment or not ctx.stack or ctx.stack[-1].char != "{":
@@ -655,7 +706,8 @@ def hover(text: str, pos: int, language: str, reference: Reference | None = None
 #: The local-symbol rules of each spell language, compiled from the registry's ``local_patterns``.
 _LOCAL_RULES: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     lang.id: [(kind, re.compile(pattern)) for kind, pattern in lang.local_patterns]
-    for lang in languages.LANGUAGES.values()}
+    for lang in languages.LANGUAGES.values()
+}
 
 
 def _strings_and_comments_re(language: str) -> re.Pattern[str]:
@@ -663,7 +715,7 @@ def _strings_and_comments_re(language: str) -> re.Pattern[str]:
     rx = _SC_RES.get(language)
     if rx is None:
         src = _TOKEN_RES[language].pattern
-        body = src[:src.index("| (?P<name>")]
+        body = src[: src.index("| (?P<name>")]
         rx = _SC_RES[language] = re.compile(body, re.VERBOSE | re.DOTALL | re.MULTILINE)
     return rx
 
@@ -790,6 +842,7 @@ def _param_names(params: str) -> list[str]:
 @dataclass
 class Suggestion:
     """What the editor should show after a typed character (see :func:`on_char_added`)."""
+
     completion: CompletionResult | None = None
     call_tip: CallTip | None = None
     cancel_call_tip: bool = False
@@ -801,8 +854,9 @@ class Suggestion:
 MIN_WORD_PREFIX = 2
 
 
-def on_char_added(text: str, pos: int, language: str, ch: str, reference: Reference | None = None,
-                  builtins: Iterable[str] = ()) -> Suggestion:
+def on_char_added(
+    text: str, pos: int, language: str, ch: str, reference: Reference | None = None, builtins: Iterable[str] = ()
+) -> Suggestion:
     """One entry point for an editor's ``charAdded``: ``text`` is the buffer after typing ``ch``, ``pos`` the
     cursor (a character offset). Returns the completion list to show (``None``: leave it), the call tip to show
     or whether to cancel it.
@@ -843,7 +897,6 @@ def on_char_added(text: str, pos: int, language: str, ch: str, reference: Refere
         out.close_list = exact or not res.items
         return out
     return out
-
 
 
 # ------------------------------------------------------------------------------------------------ Scintilla driver

@@ -1,5 +1,6 @@
 """Tabs of editors: open/save/save as/close/reopen, unsaved markers, atomic saves keeping encoding and line endings,
 and files changed on disk offered for reload."""
+
 from __future__ import annotations
 
 import logging
@@ -27,10 +28,13 @@ from app.ui.editor import CodeEditor
 
 log = logging.getLogger(__name__)
 
+
 def _file_filter() -> str:
     """``Spells (*.lua *.js ...);;Lua (*.lua);;...;;All files (*)`` for the file dialogs."""
+
     def globs(exts: tuple[str, ...]) -> str:
         return " ".join(f"*{ext}" for ext in exts)
+
     parts = [f"Spells ({globs(spell_languages.extensions())})"]
     parts += [f"{lang.name} ({globs(lang.extensions)})" for lang in spell_languages.LANGUAGES.values()]
     return ";;".join([*parts, "All files (*)"])
@@ -57,11 +61,13 @@ def ask_unsaved(parent: QWidget, names: list[str]) -> str:
 
 def ask_overwrite(parent: QWidget, name: str) -> bool:
     """The file changed on disk since it was loaded: overwrite it? (tests replace this)."""
-    answer = QMessageBox.warning(parent, "File changed on disk",
-                                 f"{name} was changed by another program since you opened it.\n\n"
-                                 "Overwrite it with your version?",
-                                 QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
-                                 QMessageBox.StandardButton.Cancel)
+    answer = QMessageBox.warning(
+        parent,
+        "File changed on disk",
+        f"{name} was changed by another program since you opened it.\n\nOverwrite it with your version?",
+        QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
     return answer == QMessageBox.StandardButton.Save
 
 
@@ -107,8 +113,8 @@ class EditorPage(QWidget):
         self.untitled_name = untitled_name
         self.meta = fileio.TextFile("")
         self.backup_id = uuid.uuid4().hex
-        self.backup_generation = -1   # text generation last backed up
-        self.generation = 0           # bumped on every edit
+        self.backup_generation = -1  # text generation last backed up
+        self.generation = 0  # bumped on every edit
         self.disk_prompted: tuple[int, int] | None = None  # (mtime, size) of the disk change already offered
         self.info = InfoBar()
         self.editor = CodeEditor(language)
@@ -143,13 +149,14 @@ class EditorPage(QWidget):
         if self.path:
             return self.path
         from app.ui import paths
+
         return str(paths.data_dir() / "untitled" / self.untitled_name)
 
 
 class EditorTabs(QTabWidget):
     """The editor area. Emits ``pageAdded`` for each new page so the window can wire diagnostics, completion..."""
 
-    pageAdded = Signal(object)         # EditorPage
+    pageAdded = Signal(object)  # EditorPage
     currentPageChanged = Signal(object)  # EditorPage | None
     pageStateChanged = Signal(object)  # EditorPage: dirty flag, path or language changed
     fileSaved = Signal(str)
@@ -179,8 +186,12 @@ class EditorTabs(QTabWidget):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
         """Middle-click on a tab closes it."""
         from PySide6.QtCore import QEvent
-        if obj is self.tabBar() and event.type() == QEvent.Type.MouseButtonRelease \
-                and event.button() == Qt.MouseButton.MiddleButton:
+
+        if (
+            obj is self.tabBar()
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and event.button() == Qt.MouseButton.MiddleButton
+        ):
             idx = self.tabBar().tabAt(event.position().toPoint())
             if idx >= 0:
                 self.close_tab(idx)
@@ -189,6 +200,7 @@ class EditorTabs(QTabWidget):
 
     def _tab_menu(self, pos) -> None:
         from PySide6.QtWidgets import QApplication, QMenu
+
         idx = self.tabBar().tabAt(pos)
         if idx < 0:
             return
@@ -257,6 +269,7 @@ class EditorTabs(QTabWidget):
 
     def _on_uri_dropped(self, uri: str) -> None:
         from PySide6.QtCore import QUrl
+
         path = QUrl(uri).toLocalFile() or uri
         if os.path.isfile(path):
             self.open_file(path)
@@ -272,8 +285,9 @@ class EditorTabs(QTabWidget):
         self._add_page(page)
         return page
 
-    def open_file(self, path: str, line: int | None = None, column: int = 0, *,
-                  quiet: bool = False) -> EditorPage | None:
+    def open_file(
+        self, path: str, line: int | None = None, column: int = 0, *, quiet: bool = False
+    ) -> EditorPage | None:
         """Open (or focus) ``path``; optionally put the caret at 1-based ``line``. None when it cannot be read
         (``quiet``: only logged, e.g. while restoring a session, instead of a message box)."""
         existing = self.page_for(path)
@@ -395,8 +409,7 @@ class EditorTabs(QTabWidget):
                 line, col = w.editor.caret()
                 self.closed_stack.append((w.path, line, col))
                 del self.closed_stack[:-30]
-                if w.path in self.watcher.files() and not any(
-                        p.path == w.path for p in self.pages() if p is not w):
+                if w.path in self.watcher.files() and not any(p.path == w.path for p in self.pages() if p is not w):
                     self.watcher.removePath(w.path)
             self.pageClosing(w)
         self.removeTab(index)
@@ -435,9 +448,18 @@ class EditorTabs(QTabWidget):
             except FileNotFoundError:
                 if page.meta.size or page.meta.mtime_ns:
                     page.meta.mtime_ns = page.meta.size = 0
-                    page.info.show_message(f"{page.title} was deleted on disk. Save to keep your text.",
-                                           [("Save", lambda p=page: self.save(p)), ("Close", lambda p=page:  # type: ignore[list-item]
-                                            self.close_tab(self.indexOf(p)))])
+                    page.info.show_message(
+                        f"{page.title} was deleted on disk. Save to keep your text.",
+                        [
+                            ("Save", lambda p=page: self.save(p)),  # type: ignore[list-item]
+                            (
+                                "Close",
+                                lambda p=page: (  # type: ignore[list-item]
+                                    self.close_tab(self.indexOf(p))
+                                ),
+                            ),
+                        ],
+                    )
                 continue
             if st.st_mtime_ns == page.meta.mtime_ns and st.st_size == page.meta.size:
                 continue
@@ -450,21 +472,35 @@ class EditorTabs(QTabWidget):
             if disk.text == page.meta.text or disk.text == page.editor.text():
                 if disk.text == page.editor.text() and page.dirty:
                     page.editor.setSavePoint()
-                page.meta = fileio.TextFile(page.meta.text if disk.text == page.meta.text else disk.text,
-                                            page.meta.encoding, page.meta.bom, page.meta.eol,
-                                            st.st_mtime_ns, st.st_size)
+                page.meta = fileio.TextFile(
+                    page.meta.text if disk.text == page.meta.text else disk.text,
+                    page.meta.encoding,
+                    page.meta.bom,
+                    page.meta.eol,
+                    st.st_mtime_ns,
+                    st.st_size,
+                )
                 continue
             page.disk_prompted = (st.st_mtime_ns, st.st_size)
-            msg = (f"{page.title} changed on disk and you have unsaved changes." if page.dirty
-                   else f"{page.title} changed on disk.")
-            page.info.show_message(msg, [("Reload", lambda p=page: self.reload(p)),
-                                         ("Keep mine", lambda p=page, d=disk: self._keep_mine(p, d))])
+            msg = (
+                f"{page.title} changed on disk and you have unsaved changes."
+                if page.dirty
+                else f"{page.title} changed on disk."
+            )
+            page.info.show_message(
+                msg,
+                [
+                    ("Reload", lambda p=page: self.reload(p)),
+                    ("Keep mine", lambda p=page, d=disk: self._keep_mine(p, d)),
+                ],
+            )
 
     @staticmethod
     def _keep_mine(page: EditorPage, disk: fileio.TextFile) -> None:
         """The user keeps the buffer: the disk version is acknowledged, the next save overwrites it."""
-        page.meta = fileio.TextFile(disk.text, page.meta.encoding, page.meta.bom, page.meta.eol, disk.mtime_ns,
-                                    disk.size)
+        page.meta = fileio.TextFile(
+            disk.text, page.meta.encoding, page.meta.bom, page.meta.eol, disk.mtime_ns, disk.size
+        )
 
     def reload(self, page: EditorPage) -> None:
         """Replace the buffer with the file on disk (undoable), keeping the caret line."""

@@ -5,6 +5,7 @@ exchanges of its cassette) and **Debug this row** (the spell under the debugger,
 The eval runs on a background thread through :mod:`app.evals` with the IDE's runner (its warm pool); records
 reach the UI through a queued signal. Hooked into the window by :class:`EvalWiring` (one dock, one action).
 """
+
 from __future__ import annotations
 
 import html
@@ -53,11 +54,13 @@ def is_eval_file(path: str | None) -> bool:
 def results_path(eval_path: str) -> str:
     """Where the IDE keeps an eval's results: beside the eval file, ``<name>.results.jsonl``."""
     from app.evals.cli import default_out
+
     return os.path.join(os.path.dirname(os.path.abspath(eval_path)), default_out(eval_path))
 
 
 class _Relay(QObject):
     """Carries records from the eval thread to the UI thread (queued connections)."""
+
     record = Signal(object, object)
     finished = Signal(object)
 
@@ -69,8 +72,9 @@ class EvalView(QWidget):
     debugRequested = Signal(str, object, str, str)  # spell path, INPUT, model id, cassette path ("" for none)
     statusMessage = Signal(str)
 
-    def __init__(self, runner: Callable[[], Any], settings: Callable[[], dict[str, Any]],
-                 parent: QWidget | None = None):
+    def __init__(
+        self, runner: Callable[[], Any], settings: Callable[[], dict[str, Any]], parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self._runner = runner
         self._settings = settings
@@ -112,8 +116,9 @@ class EvalView(QWidget):
         top.addWidget(self.stop_button)
 
         self.totals = QTableWidget(0, 8)
-        self.totals.setHorizontalHeaderLabels(["model", "runs", "pass rate", "mean score", "errors", "cost USD",
-                                               "p50 ms", "p95 ms"])
+        self.totals.setHorizontalHeaderLabels(
+            ["model", "runs", "pass rate", "mean score", "errors", "cost USD", "p50 ms", "p95 ms"]
+        )
         self.totals.verticalHeader().hide()
         self.totals.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.totals.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -171,11 +176,13 @@ class EvalView(QWidget):
         self.run_button.setEnabled(True)
         spec = self.spec
         desc = f" — {html.escape(spec.description)}" if spec.description else ""
-        self.title.setText(f"<b>{html.escape(os.path.basename(self.path))}</b>{desc}<br>"
-                           f"<span style='color:gray'>{len(spec.rows)} rows × {len(spec.models)} model(s)"
-                           f"{f' × {spec.repeat} repeats' if spec.repeat > 1 else ''}, "
-                           f"threshold {100 * spec.threshold:.0f}%, spell "
-                           f"{html.escape(os.path.relpath(spec.spell, os.path.dirname(self.path)))}</span>")
+        self.title.setText(
+            f"<b>{html.escape(os.path.basename(self.path))}</b>{desc}<br>"
+            f"<span style='color:gray'>{len(spec.rows)} rows × {len(spec.models)} model(s)"
+            f"{f' × {spec.repeat} repeats' if spec.repeat > 1 else ''}, "
+            f"threshold {100 * spec.threshold:.0f}%, spell "
+            f"{html.escape(os.path.relpath(spec.spell, os.path.dirname(self.path)))}</span>"
+        )
         self.records.clear()
         try:
             for r in read_results(results_path(self.path)):
@@ -253,12 +260,17 @@ class EvalView(QWidget):
                 continue
             if name is None:
                 ok = bool(record.get("pass"))
-                item.setText(("pass " if ok else ("ERROR " if record.get("error") else "FAIL ")) +
-                             f"{float(record.get('score') or 0):.2f}")
+                item.setText(
+                    ("pass " if ok else ("ERROR " if record.get("error") else "FAIL "))
+                    + f"{float(record.get('score') or 0):.2f}"
+                )
                 item.setBackground(QBrush(PASS_BG if ok else ERROR_BG if record.get("error") else FAIL_BG))
                 err = record.get("error")
-                item.setToolTip(f"{err.get('code')}: {err.get('message')}" if err else
-                                f"{float(record.get('latency_ms') or 0):.0f} ms, {record.get('tokens')} tokens")
+                item.setToolTip(
+                    f"{err.get('code')}: {err.get('message')}"
+                    if err
+                    else f"{float(record.get('latency_ms') or 0):.0f} ms, {record.get('tokens')} tokens"
+                )
             else:
                 a = by_name.get(name)
                 if a is None:
@@ -287,8 +299,16 @@ class EvalView(QWidget):
         summaries = summarize(self.records.values(), [m.label for m in self.spec.models])
         self.totals.setRowCount(len(summaries))
         for i, s in enumerate(summaries):
-            cells = [s.model, str(s.runs), f"{100 * s.pass_rate:.1f}%" if s.runs else "—", f"{s.mean_score:.3f}",
-                     str(s.errors), f"{s.cost:.6f}", f"{s.p50_ms:.0f}", f"{s.p95_ms:.0f}"]
+            cells = [
+                s.model,
+                str(s.runs),
+                f"{100 * s.pass_rate:.1f}%" if s.runs else "—",
+                f"{s.mean_score:.3f}",
+                str(s.errors),
+                f"{s.cost:.6f}",
+                f"{s.p50_ms:.0f}",
+                f"{s.p95_ms:.0f}",
+            ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c == 2 and s.runs:
@@ -325,11 +345,16 @@ class EvalView(QWidget):
                 from app.evals.executors import LocalExecutor
                 from app.evals.rowrun import RowRunner
                 from app.evals.session import EvalOptions, EvalRun, spell_spec
+
                 runner = self._runner()
                 spell = spell_spec(spec, settings)
                 executor = LocalExecutor(spell, spec.concurrency, RowRunner(spell, runner))
-                run = EvalRun(spec, EvalOptions(out=out, resume=resume, settings=settings),
-                              lambda r, p: self._relay.record.emit(r, p), executor=executor)
+                run = EvalRun(
+                    spec,
+                    EvalOptions(out=out, resume=resume, settings=settings),
+                    lambda r, p: self._relay.record.emit(r, p),
+                    executor=executor,
+                )
                 self._run = run
                 run.run()
             except Exception as e:  # shown in the view, never a crash of the IDE
@@ -375,8 +400,10 @@ class EvalView(QWidget):
         elif self.spec is not None:
             summaries = summarize(self.records.values(), [m.label for m in self.spec.models])
             ok = summaries and all(s.pass_rate >= self.spec.threshold for s in summaries)
-            self.statusMessage.emit(f"Eval {'passed' if ok else 'failed'}: " + ", ".join(
-                f"{s.model} {100 * s.pass_rate:.0f}%" for s in summaries))
+            self.statusMessage.emit(
+                f"Eval {'passed' if ok else 'failed'}: "
+                + ", ".join(f"{s.model} {100 * s.pass_rate:.0f}%" for s in summaries)
+            )
 
     # detail -----------------------------------------------------------------------------------------------------
     def _selected_key(self) -> tuple[int, str, int] | None:
@@ -402,8 +429,10 @@ class EvalView(QWidget):
             self.detail_title.setText("Select a cell to see the run")
             self.detail.clear()
             return
-        self.detail_title.setText(f"Row {record['row']} · {record['model']}"
-                                  + (f" · repeat {record['repeat']}" if record.get("repeat") else ""))
+        self.detail_title.setText(
+            f"Row {record['row']} · {record['model']}"
+            + (f" · repeat {record['repeat']}" if record.get("repeat") else "")
+        )
         self.detail.setHtml(detail_html(record, self._cassette_path(record)))
 
     def _cassette_path(self, record: dict[str, Any]) -> str:
@@ -428,37 +457,52 @@ def _text(value: Any) -> str:
 def detail_html(record: dict[str, Any], cassette: str) -> str:
     """A run's detail: verdict, input, output or error, assertions with reasons, the exchanges of its cassette."""
     ok = bool(record.get("pass"))
-    parts = [(f"<p><b style='color:{'#1a7f37' if ok else '#cf222e'}'>{'PASS' if ok else 'FAIL'}</b> · score "
-              f"{float(record.get('score') or 0):.3f} · {float(record.get('latency_ms') or 0):.0f} ms · "
-              f"{record.get('tokens') or 0} tokens · ${float(record.get('cost') or 0):.6f}</p>"),
-             "<h4>Input</h4>", f"<pre>{html.escape(_text(record.get('input'))[:MAX_TRACE_CHARS])}</pre>"]
+    parts = [
+        (
+            f"<p><b style='color:{'#1a7f37' if ok else '#cf222e'}'>{'PASS' if ok else 'FAIL'}</b> · score "
+            f"{float(record.get('score') or 0):.3f} · {float(record.get('latency_ms') or 0):.0f} ms · "
+            f"{record.get('tokens') or 0} tokens · ${float(record.get('cost') or 0):.6f}</p>"
+        ),
+        "<h4>Input</h4>",
+        f"<pre>{html.escape(_text(record.get('input'))[:MAX_TRACE_CHARS])}</pre>",
+    ]
     err = record.get("error")
     if err:
         where = f" (line {err.get('line')})" if err.get("line") else ""
-        parts.append(f"<h4>Error</h4><pre style='color:#cf222e'>{html.escape(str(err.get('code')))}: "
-                     f"{html.escape(str(err.get('message')))}{where}</pre>")
+        parts.append(
+            f"<h4>Error</h4><pre style='color:#cf222e'>{html.escape(str(err.get('code')))}: "
+            f"{html.escape(str(err.get('message')))}{where}</pre>"
+        )
     else:
         parts.append(f"<h4>Output</h4><pre>{html.escape(_text(record.get('output'))[:MAX_TRACE_CHARS])}</pre>")
     parts.append("<h4>Assertions</h4><table cellspacing='0' cellpadding='3'>")
     for a in record.get("assertions") or []:
         colour = "#1a7f37" if a["pass"] else "#cf222e"
-        parts.append(f"<tr><td style='color:{colour}'><b>{'✓' if a['pass'] else '✗'}</b></td>"
-                     f"<td><b>{html.escape(a['name'])}</b></td><td>{float(a['score']):.2f}</td>"
-                     f"<td>{html.escape(a.get('reason') or '')}</td></tr>")
+        parts.append(
+            f"<tr><td style='color:{colour}'><b>{'✓' if a['pass'] else '✗'}</b></td>"
+            f"<td><b>{html.escape(a['name'])}</b></td><td>{float(a['score']):.2f}</td>"
+            f"<td>{html.escape(a.get('reason') or '')}</td></tr>"
+        )
     parts.append("</table>")
     calls = record.get("calls") or []
     if calls:
-        parts.append("<h4>Tools called</h4><ul>" + "".join(
-            f"<li>{html.escape(str(c.get('name')))} {html.escape(json.dumps(c.get('args'), ensure_ascii=False))}</li>"
-            for c in calls) + "</ul>")
+        parts.append(
+            "<h4>Tools called</h4><ul>"
+            + "".join(
+                f"<li>{html.escape(str(c.get('name')))} {html.escape(_json_text(c.get('args')))}</li>" for c in calls
+            )
+            + "</ul>"
+        )
     parts.append("<h4>LLM exchanges</h4>")
     exchanges = cassette_exchanges(cassette) if cassette else []
     if not exchanges:
         parts.append("<p style='color:gray'>none recorded (the run called no model)</p>")
     for ex in exchanges:
-        parts.append(f"<p><b>{html.escape(ex['model'])}</b> <span style='color:gray'>{html.escape(ex['kind'])}</span>"
-                     f"<br><span style='color:gray'>asked:</span> {html.escape(ex['asked'])}"
-                     f"<br><span style='color:gray'>answered:</span> {html.escape(ex['answered'])}</p>")
+        parts.append(
+            f"<p><b>{html.escape(ex['model'])}</b> <span style='color:gray'>{html.escape(ex['kind'])}</span>"
+            f"<br><span style='color:gray'>asked:</span> {html.escape(ex['asked'])}"
+            f"<br><span style='color:gray'>answered:</span> {html.escape(ex['answered'])}</p>"
+        )
     return "".join(parts)
 
 
@@ -477,24 +521,38 @@ def cassette_exchanges(path: str) -> list[dict[str, str]]:
             continue
         req, resp = e.get("request") or {}, e.get("response") or {}
         messages = req.get("messages") or []
-        asked = _text(messages[-1].get("content")) if messages and isinstance(messages[-1], dict) else \
-            _text(req.get("input"))
+        asked = (
+            _text(messages[-1].get("content"))
+            if messages and isinstance(messages[-1], dict)
+            else _text(req.get("input"))
+        )
         if "error" in resp:
             answered = f"error {resp['error'].get('code')}: {resp['error'].get('message')}"
         elif "vectors" in resp:
             answered = f"{len(resp['vectors'])} vector(s)"
         else:
             answered = _text(resp.get("content")) or json.dumps(resp.get("tool_calls") or [], ensure_ascii=False)
-        out.append({"model": str(req.get("model")), "kind": str(req.get("kind")),
-                    "asked": asked[:600], "answered": answered[:600]})
+        out.append(
+            {
+                "model": str(req.get("model")),
+                "kind": str(req.get("kind")),
+                "asked": asked[:600],
+                "answered": answered[:600],
+            }
+        )
     return out
 
 
 class EvalWiring:
     """The Eval view in a main window: a dock and the Run Eval action (``action_run_eval`` delegates here)."""
 
-    def __init__(self, window: Any, runner: Callable[[], Any], settings: Callable[[], dict[str, Any]],
-                 debug_row: Callable[[str, Any, str, str], object]):
+    def __init__(
+        self,
+        window: Any,
+        runner: Callable[[], Any],
+        settings: Callable[[], dict[str, Any]],
+        debug_row: Callable[[str, Any, str, str], object],
+    ):
         self.window = window
         self.view = EvalView(runner, settings)
         self.view.debugRequested.connect(debug_row)
@@ -520,5 +578,19 @@ class EvalWiring:
 def eval_action_specs() -> tuple[Any, ...]:
     """Rows for ``app.ui.actions.ACTIONS`` (the window's ``action_run_eval`` calls :meth:`EvalWiring.run_current`)."""
     from app.ui.actions import ActionSpec
-    return (ActionSpec("run_eval", "Run &Eval", "action_run_eval", "&Run", ("Ctrl+Shift+E",), separator_before=True,
-                       tip="Run the current .eval.yaml: every dataset row × model, scored (Ctrl+Shift+E)"),)
+
+    return (
+        ActionSpec(
+            "run_eval",
+            "Run &Eval",
+            "action_run_eval",
+            "&Run",
+            ("Ctrl+Shift+E",),
+            separator_before=True,
+            tip="Run the current .eval.yaml: every dataset row × model, scored (Ctrl+Shift+E)",
+        ),
+    )
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

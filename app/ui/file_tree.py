@@ -1,4 +1,5 @@
 """The workspace: a folder shown as a file tree with create, rename and delete (with confirmation)."""
+
 from __future__ import annotations
 
 import logging
@@ -23,9 +24,13 @@ log = logging.getLogger(__name__)
 def confirm_delete(parent: QWidget, path: str) -> bool:
     """Ask before deleting ``path`` (tests replace this)."""
     what = "folder and everything in it" if os.path.isdir(path) else "file"
-    answer = QMessageBox.question(parent, "Delete", f"Delete this {what}?\n\n{path}\n\nThis cannot be undone.",
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                                  QMessageBox.StandardButton.Cancel)
+    answer = QMessageBox.question(
+        parent,
+        "Delete",
+        f"Delete this {what}?\n\n{path}\n\nThis cannot be undone.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
     return answer == QMessageBox.StandardButton.Yes
 
 
@@ -140,8 +145,9 @@ class FileTreePanel(QWidget):
         return path
 
     def rename(self, path: str, new_name: str | None = None) -> str | None:
-        new_name = new_name or ask_name(self, "Rename", f"New name for {os.path.basename(path)}:",
-                                        os.path.basename(path))
+        new_name = new_name or ask_name(
+            self, "Rename", f"New name for {os.path.basename(path)}:", os.path.basename(path)
+        )
         if not new_name or new_name == os.path.basename(path):
             return None
         new = os.path.join(os.path.dirname(path), new_name)

@@ -1,4 +1,5 @@
 """Reading and atomically writing text files while keeping their encoding, BOM and line endings."""
+
 from __future__ import annotations
 
 import codecs
@@ -17,6 +18,7 @@ MAX_OPEN_BYTES = 50 * 1024 * 1024
 @dataclass
 class TextFile:
     """A decoded text file: ``text`` always uses ``\\n``; ``eol`` and ``encoding`` say how to write it back."""
+
     text: str
     encoding: str = "utf-8"
     bom: bool = False
@@ -25,8 +27,13 @@ class TextFile:
     size: int = 0
 
 
-_BOMS = [(codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
+_BOMS = [
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
 
 
 def detect_eol(text: str) -> str:
@@ -42,7 +49,7 @@ def decode(data: bytes) -> tuple[str, str, bool]:
     """``(text, encoding, has_bom)`` for raw file bytes: BOM first, then UTF-8, then cp1252/latin-1."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace"), enc, True
+            return data[len(bom) :].decode(enc, errors="replace"), enc, True
     try:
         return data.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError:

@@ -1,4 +1,5 @@
 """Find and replace in the current file: plain, case, whole word, regular expression."""
+
 from __future__ import annotations
 
 import logging
@@ -72,10 +73,15 @@ class FindBar(QFrame):
         self.find_edit.textChanged.connect(self._incremental)
         for cb in (self.case, self.word, self.regex):
             cb.toggled.connect(self._incremental)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_bar,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        QShortcut(QKeySequence("Shift+Return"), self.find_edit, lambda: self.find_next(False),
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(
+            QKeySequence(Qt.Key.Key_Escape), self, self.close_bar, context=Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
+        QShortcut(
+            QKeySequence("Shift+Return"),
+            self.find_edit,
+            lambda: self.find_next(False),
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
         self.hide()
 
     def flags(self) -> int:

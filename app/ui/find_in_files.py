@@ -1,4 +1,5 @@
 """Find in files across the workspace, searched in a background thread; results open at their line."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,22 @@ from app import languages
 
 log = logging.getLogger(__name__)
 
-TEXT_EXTENSIONS = {*languages.extensions(), ".json", ".md", ".txt", ".yaml", ".yml", ".toml",
-                   ".py", ".html", ".css", ".csv", ".ini", ".cfg", ".jsonl"}
+TEXT_EXTENSIONS = {
+    *languages.extensions(),
+    ".json",
+    ".md",
+    ".txt",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".py",
+    ".html",
+    ".css",
+    ".csv",
+    ".ini",
+    ".cfg",
+    ".jsonl",
+}
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 MAX_RESULTS = 5000
 
@@ -33,8 +48,8 @@ MAX_RESULTS = 5000
 @dataclass
 class Hit:
     path: str
-    line: int      # 1-based
-    column: int    # 0-based character
+    line: int  # 1-based
+    column: int  # 0-based character
     text: str
 
 

@@ -4,6 +4,7 @@ Each running IDE keeps its backups in its own folder, ``backups/<instance>/``, o
 written atomically and removed when the buffer is saved, closed or discarded. The folder holds a lock file that
 the instance keeps locked while it lives; at start an instance adopts the backups of every folder whose lock is
 free (an instance that crashed or was killed) and leaves the folders of running instances alone."""
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ LOCK_NAME = "instance.lock"
 @dataclass
 class Backup:
     """What a buffer needs to come back."""
+
     id: str
     path: str | None
     title: str

@@ -1,5 +1,6 @@
 """The editor's view of each language: Lexilla style roles per lexer on top of the spell languages' facts from
 :mod:`app.languages` (keywords, comment token, lexer and its properties, indentation triggers), plus JSON and text."""
+
 from __future__ import annotations
 
 import logging
@@ -15,9 +16,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class LanguageSpec:
     """How the editor treats one spell language."""
+
     id: str
     label: str
-    lexer: str                   # "lua" or "cpp"
+    lexer: str  # "lua" or "cpp"
     comment: str
     keywords: str
     builtins: str
@@ -32,32 +34,92 @@ class LanguageSpec:
     comment_styles: tuple[int, ...] = ()
 
 
-_LUA_STYLES = {1: "comment", 2: "comment", 3: "comment", 4: "number", 5: "keyword", 6: "string", 7: "string",
-               8: "string", 9: "keyword", 10: "operator", 11: "editor_fg", 12: "string", 13: "builtin",
-               14: "builtin", 15: "builtin", 16: "bridge", 20: "label"}
-_CPP_STYLES = {1: "comment", 2: "comment", 3: "comment", 4: "number", 5: "keyword", 6: "string", 7: "string",
-               9: "keyword", 10: "operator", 11: "editor_fg", 12: "string", 13: "string", 14: "string",
-               15: "comment", 16: "builtin", 17: "comment", 19: "bridge", 20: "string"}
+_LUA_STYLES = {
+    1: "comment",
+    2: "comment",
+    3: "comment",
+    4: "number",
+    5: "keyword",
+    6: "string",
+    7: "string",
+    8: "string",
+    9: "keyword",
+    10: "operator",
+    11: "editor_fg",
+    12: "string",
+    13: "builtin",
+    14: "builtin",
+    15: "builtin",
+    16: "bridge",
+    20: "label",
+}
+_CPP_STYLES = {
+    1: "comment",
+    2: "comment",
+    3: "comment",
+    4: "number",
+    5: "keyword",
+    6: "string",
+    7: "string",
+    9: "keyword",
+    10: "operator",
+    11: "editor_fg",
+    12: "string",
+    13: "string",
+    14: "string",
+    15: "comment",
+    16: "builtin",
+    17: "comment",
+    19: "bridge",
+    20: "string",
+}
 
 _STYLES_BY_LEXER = {"lua": _LUA_STYLES, "cpp": _CPP_STYLES}
 
 
 def _spell_spec(lang: spell_languages.Language) -> LanguageSpec:
     """The editor's view of a spell language: its facts from the registry plus the lexer's style roles."""
-    return LanguageSpec(lang.id, lang.name, lang.lexer, lang.comment, " ".join(lang.keywords),
-                        " ".join(lang.builtins), " ".join(lang.libs), _STYLES_BY_LEXER.get(lang.lexer, {}),
-                        dict(lang.lexer_properties), indent_after=lang.indent_after,
-                        dedent_on=lang.dedent_on)
+    return LanguageSpec(
+        lang.id,
+        lang.name,
+        lang.lexer,
+        lang.comment,
+        " ".join(lang.keywords),
+        " ".join(lang.builtins),
+        " ".join(lang.libs),
+        _STYLES_BY_LEXER.get(lang.lexer, {}),
+        dict(lang.lexer_properties),
+        indent_after=lang.indent_after,
+        dedent_on=lang.dedent_on,
+    )
 
 
 #: Every language the editor knows: the spell languages (from :mod:`app.languages`), JSON and plain text.
 LANGUAGES: dict[str, LanguageSpec] = {
     **{lang.id: _spell_spec(lang) for lang in spell_languages.LANGUAGES.values()},
-    "json": LanguageSpec("json", "JSON", "json", "", "true false null", "",
-                         styles={1: "number", 2: "string", 3: "string", 4: "bridge", 5: "string", 6: "comment",
-                                 7: "comment", 8: "operator", 9: "string", 11: "keyword", 13: "error"},
-                         properties={"fold": "1", "fold.compact": "0", "lexer.json.allow.comments": "1"},
-                         indent_after=("{", "[")),
+    "json": LanguageSpec(
+        "json",
+        "JSON",
+        "json",
+        "",
+        "true false null",
+        "",
+        styles={
+            1: "number",
+            2: "string",
+            3: "string",
+            4: "bridge",
+            5: "string",
+            6: "comment",
+            7: "comment",
+            8: "operator",
+            9: "string",
+            11: "keyword",
+            13: "error",
+        },
+        properties={"fold": "1", "fold.compact": "0", "lexer.json.allow.comments": "1"},
+        indent_after=("{", "["),
+    ),
     "text": LanguageSpec("text", "Plain text", "", "", "", "", dedent_on=()),
 }
 
@@ -91,6 +153,7 @@ def load_bridge_globals() -> tuple[str, ...]:
         if _bridge_names is None:
             try:
                 from app.bridges import registry
+
                 _bridge_names = tuple(g.name for g in registry.globals_info())
             except Exception:
                 log.exception("bridge registry unavailable")
@@ -103,6 +166,7 @@ def create_lexer(spec: LanguageSpec):
     if not spec.lexer:
         return None
     import lexilla
+
     kind = {"lua": lexilla.Language.LUA, "cpp": lexilla.Language.CPP, "json": lexilla.Language.JSON}[spec.lexer]
     lexer = lexilla.create_lexer(kind)
     if lexer is None:

@@ -1,4 +1,5 @@
 """Entry point of the IDE: ``llmspell-studio [FILE|FOLDER ...]`` or ``python -m app.ui``."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,12 +16,12 @@ _T0 = time.perf_counter()
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
-def create_window(argv: list[str] | None = None, runner_factory: Callable[[], Any] | None = None,
-                  restore: bool = True):
+def create_window(argv: list[str] | None = None, runner_factory: Callable[[], Any] | None = None, restore: bool = True):
     """Make (or reuse) the QApplication and build the main window; returns ``(app, window)``.
 
     The runner is *not* started here: call ``window.runs.start_runner()`` once the window shows."""
@@ -36,6 +37,7 @@ def create_window(argv: list[str] | None = None, runner_factory: Callable[[], An
         app.setOrganizationName("LLMSpell")
         app.setDesktopFileName("llmspell-studio")
         from app.ui.main_window import app_icon
+
         app.setWindowIcon(app_icon())
     from app.ui.main_window import MainWindow
     from app.ui.run_service import RunService

@@ -1,6 +1,7 @@
 """The main window: composes the editor area, the docks and the feature parts of :mod:`app.ui.window` (panels and
 layouts, workspace and hot exit, runs, debugging, reference, editing commands, command palette), and builds menus,
 toolbars and shortcuts from the action table."""
+
 from __future__ import annotations
 
 import base64
@@ -75,6 +76,7 @@ APP_TITLE = "LLMSpell Studio"
 
 class _Notifier(QObject):
     """Carries a background thread's "done" to the UI thread."""
+
     done = Signal()
 
 
@@ -92,6 +94,7 @@ def warm_up_bridges(notifier: _Notifier) -> None:
         try:  # the reference behind completion, option keys, call tips and hover docs (built once)
             from app.reference.model import get_reference
             from app.ui import editor_intel  # noqa: F401 - imported here, not on the UI thread
+
             get_reference()
             notifier.intel_ready = True  # type: ignore[attr-defined]
         except Exception:
@@ -107,6 +110,7 @@ def warm_up_bridges(notifier: _Notifier) -> None:
 def app_icon() -> QIcon:
     """The application icon (``resources/icons/llmspell-studio-*.png``, copied from ``packaging/icons``)."""
     from PySide6.QtCore import QSize
+
     folder = paths.resources_dir() / "icons"
     icon = QIcon()
     for size in (16, 24, 32, 48, 64, 128, 256):
@@ -120,8 +124,10 @@ def app_icon() -> QIcon:
 
 def _call(handler: Callable[[], Any]) -> Callable[..., None]:
     """A slot for ``triggered(bool)`` that calls ``handler`` without the flag."""
+
     def slot(*_args: object) -> None:
         handler()
+
     return slot
 
 
@@ -168,12 +174,14 @@ class MainWindow(QMainWindow):
         self.panels = PanelLayout(self)
         self.docks = self.panels.docks
         self.panels.add("files", "Files", self.files, PanelPlace(LEFT, shown_in=EDITING_ONLY, size=240, span=320))
-        self.panels.add("outline", "Outline", self.outline,
-                        PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY, span=200))
+        self.panels.add(
+            "outline", "Outline", self.outline, PanelPlace(LEFT, below="files", shown_in=EDITING_ONLY, span=200)
+        )
         self.panels.add("console", "Console", self.console, PanelPlace(BOTTOM, shown_in=BOTH, size=230))
         self.panels.add("trace", "LLM Trace", self.trace, PanelPlace(BOTTOM, tab_with="console", shown_in=BOTH))
-        self.panels.add("find_files", "Find in Files", self.find_files,
-                        PanelPlace(BOTTOM, tab_with="trace", shown_in=EDITING_ONLY))
+        self.panels.add(
+            "find_files", "Find in Files", self.find_files, PanelPlace(BOTTOM, tab_with="trace", shown_in=EDITING_ONLY)
+        )
 
         # status bar
         self.run_label = QLabel()
@@ -190,8 +198,17 @@ class MainWindow(QMainWindow):
         # the feature parts
         self.diagnostics = DiagnosticsService(self.runs.check_fn, parent=self)
         self.workspace_part = WorkspacePart(self, self.state, on_workspace=self._workspace_changed)
-        self.running = RunPart(self, self.runs, self.console, self.trace, self.repl, self.diagnostics, self.state,
-                               self.run_label, workspace=lambda: self.workspace_part.folder)
+        self.running = RunPart(
+            self,
+            self.runs,
+            self.console,
+            self.trace,
+            self.repl,
+            self.diagnostics,
+            self.state,
+            self.run_label,
+            workspace=lambda: self.workspace_part.folder,
+        )
         # the debugger: its docks, a breakpoint margin on every editor, the editor following stops and frames
         self.debugger = DebugWiring(self, self.tabs, locate=self.workspace_part.page_of)
         self.debugging = DebugPart(self, self.debugger, self.running, self.console)
@@ -200,12 +217,14 @@ class MainWindow(QMainWindow):
         self.editing = EditingPart(self, self.find_bar, self.find_files)
         # lint: the Problems panel, quick fixes and symbol actions (app/ui/problems_panel.py)
         self.lint = LintWiring(self, self.tabs, self.diagnostics, fallback_definition=self.editing.goto_definition)
-        self.panels.add("problems", "Problems", self.lint.panel,
-                        PanelPlace(BOTTOM, tab_with="find_files", shown_in=EDITING_ONLY))
+        self.panels.add(
+            "problems", "Problems", self.lint.panel, PanelPlace(BOTTOM, tab_with="find_files", shown_in=EDITING_ONLY)
+        )
         # evals: the Eval panel (Run Eval on an .eval.yaml), with Debug this row
         self.evals = EvalWiring(self, self.runs.wait_runner, self._eval_settings, self.debug_eval_row)
-        self.panels.add("evals", "Eval", self.evals.view, PanelPlace(BOTTOM, tab_with="find_files",
-                                                                      shown_in=frozenset()))
+        self.panels.add(
+            "evals", "Eval", self.evals.view, PanelPlace(BOTTOM, tab_with="find_files", shown_in=frozenset())
+        )
         # spell tests: the Tests panel, result markers in editors, test runs in the console and trace
         self.tests = TestExplorerWiring(self)
 
@@ -298,6 +317,7 @@ class MainWindow(QMainWindow):
         """Debug this row: the eval's spell under the debugger with the row's INPUT, its model, and its recorded
         model answers replayed from the row's cassette (so the failure reproduces exactly)."""
         import json
+
         page = self.open_location(spell, 1)
         if page is None:
             return None
@@ -334,7 +354,8 @@ class MainWindow(QMainWindow):
             if spec.id == "examples":
                 self.examples_menu = menu.addMenu(spec.text)
                 self.examples_menu.aboutToShow.connect(
-                    lambda: self.workspace_part.fill_examples_menu(self.examples_menu))
+                    lambda: self.workspace_part.fill_examples_menu(self.examples_menu)
+                )
                 continue
             if spec.id == "recent":
                 self.recent_menu = menu.addMenu(spec.text)
@@ -442,6 +463,7 @@ class MainWindow(QMainWindow):
             self.file_label.clear()
             return
         from app.ui.languages import LANGUAGES
+
         self.lang_label.setText(LANGUAGES.get(page.language, LANGUAGES["text"]).label)
         eol = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}.get(page.meta.eol, "LF")
         self.file_label.setText(f"{page.meta.encoding.upper()}{' BOM' if page.meta.bom else ''}  {eol}")
@@ -470,6 +492,7 @@ class MainWindow(QMainWindow):
         reference is built off the UI thread; the simple completer until then."""
         if getattr(self._bridges_ready, "intel_ready", False):
             from app.ui import editor_intel  # already imported by the warm-up thread
+
             if not isinstance(page.editor.completer, editor_intel.EditorDriver):
                 editor_intel.EditorDriver(page.editor)
         elif page.editor.completer is None:
@@ -501,6 +524,7 @@ class MainWindow(QMainWindow):
         st.watches = self.debugger.docks.watches.expressions()
         import json
         from dataclasses import asdict
+
         blob = json.dumps(asdict(st), sort_keys=True)
         if blob != self._last_session_blob:
             try:
@@ -549,6 +573,7 @@ class MainWindow(QMainWindow):
 
     def action_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
+
         SettingsDialog(self.store, self).exec()
 
     def action_palette(self) -> None:
@@ -587,8 +612,11 @@ class MainWindow(QMainWindow):
             self.trace.select_first_span("llm")
 
     def action_about(self) -> None:
-        QMessageBox.about(self, "About LLMSpell Studio",
-                          "<b>LLMSpell Studio</b><br>Write, run and trace LLM spells in Lua, JavaScript and Tengo.")
+        QMessageBox.about(
+            self,
+            "About LLMSpell Studio",
+            "<b>LLMSpell Studio</b><br>Write, run and trace LLM spells in Lua, JavaScript and Tengo.",
+        )
 
     # =============================================================================================== drag & drop
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
@@ -629,4 +657,3 @@ class MainWindow(QMainWindow):
         self.evals.view.stop()
         self.evals.view.wait(30.0)
         self.runs.shutdown(timeout=1.0)
-

@@ -1,5 +1,6 @@
 """Settings → Models: the response cache switch, model aliases and budgets (llmspell.toml syntax, checked as you
 type), and what was spent today and this month. See docs/models.md."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer

@@ -1,4 +1,5 @@
 """Outline of the functions in the current file, and go to definition within the file."""
+
 from __future__ import annotations
 
 import functools

@@ -2,6 +2,7 @@
 
 ``LLMSPELL_CONFIG_DIR`` and ``LLMSPELL_DATA_DIR`` override the platform directories (tests point them at temp dirs).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,6 +19,7 @@ APP_NAME, APP_AUTHOR = config.APP_NAME, config.APP_AUTHOR
 
 def _platform_data_dir() -> Path:
     import platformdirs  # cheap, but only needed here
+
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 

@@ -3,6 +3,7 @@ built on the linter's symbols: quick fix, go to definition, find references, ren
 
 :class:`LintWiring` is the one hook the main window needs: it creates the dock, follows the diagnostics service and
 offers the actions' handlers."""
+
 from __future__ import annotations
 
 import logging
@@ -93,8 +94,12 @@ class ProblemsPanel(QWidget):
         self.tree.clear()
         errors = warns = 0
         for label, editor, diags in self._entries:
-            shown = [d for d in diags if (warnings or d.severity == "error")
-                     and (not needle or needle in d.message.lower() or needle in d.rule.lower())]
+            shown = [
+                d
+                for d in diags
+                if (warnings or d.severity == "error")
+                and (not needle or needle in d.message.lower() or needle in d.rule.lower())
+            ]
             errors += sum(1 for d in diags if d.severity == "error")
             warns += sum(1 for d in diags if d.severity == "warning")
             if not shown:
@@ -106,8 +111,11 @@ class ProblemsPanel(QWidget):
             for d in shown:
                 text = f"{_GLYPH.get(d.severity, '·')}  {d.message}"
                 row = QTreeWidgetItem([text, d.rule, f"{d.line}:{d.column}"])
-                row.setToolTip(0, f"{d.severity} {d.rule}: {d.message}" +
-                               (f"\nQuick fix: {d.fix.title}" if d.fix is not None else ""))
+                row.setToolTip(
+                    0,
+                    f"{d.severity} {d.rule}: {d.message}"
+                    + (f"\nQuick fix: {d.fix.title}" if d.fix is not None else ""),
+                )
                 row.setData(0, _ROLE, (editor, d))
                 top.addChild(row)
             top.setExpanded(True)
@@ -135,8 +143,11 @@ class ProblemsPanel(QWidget):
             fix_action.triggered.connect(lambda: self.applyFix.emit(editor, d.fix))
             menu.addAction(fix_action)
         copy = QAction("Copy", menu)
-        copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(
-            f"{label}:{d.line}:{d.column}: {d.severity} {d.rule}: {d.message}"))
+        copy.triggered.connect(
+            lambda: QGuiApplication.clipboard().setText(
+                f"{label}:{d.line}:{d.column}: {d.severity} {d.rule}: {d.message}"
+            )
+        )
         menu.addAction(copy)
         menu.exec(self.tree.viewport().mapToGlobal(point))
 
@@ -145,8 +156,13 @@ class LintWiring:
     """The Problems panel's content (the window places it: ``panel``) and the lint-based editor actions, which the
     action table names as ``lint.<method>``."""
 
-    def __init__(self, window: Any, tabs: Any, diagnostics: DiagnosticsService,
-                 fallback_definition: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        window: Any,
+        tabs: Any,
+        diagnostics: DiagnosticsService,
+        fallback_definition: Callable[[], None] | None = None,
+    ):
         self.window = window
         self.tabs = tabs
         self.diagnostics = diagnostics
@@ -228,8 +244,9 @@ class LintWiring:
         if editor is None:
             return False
         line, col = self._caret(editor)
-        candidates = [d for d in editor.diagnostics if d.fix is not None and d.contains(line, col)] or \
-                     [d for d in editor.diagnostics if d.fix is not None and d.line == line]
+        candidates = [d for d in editor.diagnostics if d.fix is not None and d.contains(line, col)] or [
+            d for d in editor.diagnostics if d.fix is not None and d.line == line
+        ]
         if not candidates:
             self._status("No quick fix here")
             return False
@@ -276,8 +293,7 @@ class LintWiring:
                 main = i
         editor.setMainSelection(main)
         lines = ", ".join(str(s[0]) for s in spans)
-        self._status(f"{len(spans)} occurrence{'s' * (len(spans) != 1)} (lines {lines}); type to edit them all",
-                     8000)
+        self._status(f"{len(spans)} occurrence{'s' * (len(spans) != 1)} (lines {lines}); type to edit them all", 8000)
         return len(spans)
 
     def rename_symbol(self, new_name: str | None = None) -> bool:
@@ -293,8 +309,7 @@ class LintWiring:
             self._status("Rename: no local variable, function or parameter under the caret")
             return False
         if new_name is None:
-            new_name, ok = QInputDialog.getText(self.window, "Rename Symbol", f"Rename '{sym.name}' to:",
-                                                text=sym.name)
+            new_name, ok = QInputDialog.getText(self.window, "Rename Symbol", f"Rename '{sym.name}' to:", text=sym.name)
             if not ok:
                 return False
         try:

@@ -14,6 +14,7 @@ Integration (the IDE owns the rest of ``app/ui``)::
 Pages come from :mod:`app.reference.html` (the same text as the static site), examples highlighted with pygments
 in the current editor's language. Back/forward keep a history of visited pages (also Alt+Left / Alt+Right).
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,6 +48,7 @@ KEY_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 
+
 def page_css(palette: QPalette) -> str:
     """The page style sheet from the widget palette, so light and dark themes both read well."""
     base = palette.color(QPalette.ColorRole.Base)
@@ -73,12 +75,16 @@ th {{ background: {head_bg}; text-align: left; }}
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
     """``a`` moved ``t`` of the way towards ``b``."""
-    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
-                  round(a.blue() + (b.blue() - a.blue()) * t))
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
 
 
 def is_dark(palette: QPalette) -> bool:
     return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
 
 class ReferencePanel(QDockWidget):
     """Dock showing the bridge reference in the current editor's language.
@@ -88,8 +94,12 @@ class ReferencePanel(QDockWidget):
 
     insert_requested = Signal(str)
 
-    def __init__(self, language_getter: Callable[[], str | None], reference: Reference | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        language_getter: Callable[[], str | None],
+        reference: Reference | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__("Reference", parent)
         self.setObjectName("ReferencePanel")
         self._language_getter = language_getter
@@ -297,8 +307,9 @@ class ReferencePanel(QDockWidget):
         child = QTreeWidgetItem([label])
         child.setData(0, KEY_ROLE, m.key)
         opts = " ".join(o.name + " " + v.name(o.name) for o in m.options)
-        child.setData(0, SEARCH_ROLE, f"{owner}.{m.name} {v.qualname(m)} {m.name} {v.name(m.name)} "
-                                      f"{m.summary} {opts}".lower())
+        child.setData(
+            0, SEARCH_ROLE, f"{owner}.{m.name} {v.qualname(m)} {m.name} {v.name(m.name)} {m.summary} {opts}".lower()
+        )
         child.setToolTip(0, v.signature(m).text)
         return child
 
@@ -357,7 +368,7 @@ class ReferencePanel(QDockWidget):
             if self._index >= 0 and self._history[self._index] == key:
                 pass
             else:
-                del self._history[self._index + 1:]
+                del self._history[self._index + 1 :]
                 self._history.append(key)
                 self._index = len(self._history) - 1
         self._render(key)

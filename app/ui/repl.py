@@ -1,5 +1,6 @@
 """The REPL: evaluate Lua, JavaScript or Tengo in a persistent session runtime with the bridges, with history
 (Up/Down) and multi-line input (Shift+Enter, or an unfinished block, adds a line)."""
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def looks_unfinished(source: str, language: str) -> bool:
     """True when ``source`` clearly continues on the next line (open brackets, an open Lua block)."""
-    stripped = re.sub(r"(\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')", "\"\"", source)
+    stripped = re.sub(r"(\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')", '""', source)
     depth = sum(stripped.count(c) for c in "([{") - sum(stripped.count(c) for c in ")]}")
     if depth > 0:
         return True
@@ -138,8 +139,9 @@ class ReplWidget(QWidget):
     def evaluate(self, source: str) -> None:
         """Echo ``source`` and evaluate it in the session runtime (in the background)."""
         prompt = f"{self.language()}>" if languages.is_spell_language(self.language()) else ">"
-        echo = "\n".join((prompt if i == 0 else "...".rjust(len(prompt))) + " " + ln
-                         for i, ln in enumerate(source.split("\n")))
+        echo = "\n".join(
+            (prompt if i == 0 else "...".rjust(len(prompt))) + " " + ln for i, ln in enumerate(source.split("\n"))
+        )
         self.output.append_output([("input", echo + "\n")])
         self.state.setText("evaluating…")
         self._pending = getattr(self, "_pending", 0) + 1

@@ -4,6 +4,7 @@ background-thread observer calls to batched UI-thread updates, and serves REPL s
 Nothing here blocks the UI thread on a worker: ``runner.start``/``cancel``/``check``/``repl`` and ``eval`` all run on
 background threads, and observer events are queued and drained by one timer with a per-tick budget, so a spell that
 floods output cannot starve the event loop."""
+
 from __future__ import annotations
 
 import itertools
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL_MS = 25
-TEXT_BUDGET_PER_TICK = 32 * 1024      # characters of output handed to the UI per tick (all runs together)
-BACKLOG_LIMIT = 8 * 1024 * 1024       # past this many queued characters, older output is dropped with a note
+TEXT_BUDGET_PER_TICK = 32 * 1024  # characters of output handed to the UI per tick (all runs together)
+BACKLOG_LIMIT = 8 * 1024 * 1024  # past this many queued characters, older output is dropped with a note
 
 
 class _Channel:
@@ -95,7 +96,6 @@ class _Channel:
                     fins.append(a)
         return out, list(spans.values()), fins, used, dropped
 
-
     def take_tests(self) -> list[Any]:
         """The test events taken by :meth:`take` since the last call."""
         with self.lock:
@@ -156,23 +156,29 @@ class RunStats:
 class RunSession(QObject):
     """One run as the UI sees it. Signals arrive on the UI thread, batched."""
 
-    output = Signal(object)     # [(stream, text), ...] (object: no conversion of big lists)
+    output = Signal(object)  # [(stream, text), ...] (object: no conversion of big lists)
     spanUpdated = Signal(dict)
-    finished = Signal(object)   # RunResult
+    finished = Signal(object)  # RunResult
     testEvent = Signal(object)  # a test run's TestStarted / TestResult (app.engines.protocol), before finished
     statsChanged = Signal()
 
     _ids = itertools.count(1)
 
-    def __init__(self, path: str, language: str, parent: QObject | None = None,
-                 debug_session: DebugSession | None = None, origin: object | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        language: str,
+        parent: QObject | None = None,
+        debug_session: DebugSession | None = None,
+        origin: object | None = None,
+    ) -> None:
         super().__init__(parent)
         self.number = next(self._ids)
         self.path = path
         self.display_path = path  # what the user calls it (an untitled buffer's name instead of its run path)
         self.language = language
         self.debug_session = debug_session  # the session of a debug run
-        self.origin = origin                # what started the run (the IDE's editor page), for front ends
+        self.origin = origin  # what started the run (the IDE's editor page), for front ends
         self.channel = _Channel()
         self.observer = _Observer(self.channel)
         self.run: RunHandle | None = None
@@ -279,7 +285,7 @@ class ReplSession(QObject):
     """A persistent REPL runtime for one language; evaluations run one at a time on their own thread."""
 
     output = Signal(object)
-    evaluated = Signal(object)   # RunResult
+    evaluated = Signal(object)  # RunResult
     ready = Signal()
 
     def __init__(self, service: RunService, language: str) -> None:
@@ -351,11 +357,10 @@ class RunService(QObject):
 
     runnerReady = Signal()
     runnerFailed = Signal(str)
-    runStarted = Signal(object)   # RunSession
+    runStarted = Signal(object)  # RunSession
     runFinished = Signal(object)  # RunSession
 
-    def __init__(self, runner_factory: Callable[[], SpellRunner] | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, runner_factory: Callable[[], SpellRunner] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._factory = runner_factory or _default_runner
         self.runner: SpellRunner | None = None
@@ -410,8 +415,15 @@ class RunService(QObject):
         return lambda source, path, language: runner.check(source, path, language=language)
 
     # ------------------------------------------------------------------------------------------------- runs
-    def start_run(self, path: str, source: str | None, options: dict[str, Any], language: str,
-                  debug_session: DebugSession | None = None, origin: object | None = None) -> RunSession:
+    def start_run(
+        self,
+        path: str,
+        source: str | None,
+        options: dict[str, Any],
+        language: str,
+        debug_session: DebugSession | None = None,
+        origin: object | None = None,
+    ) -> RunSession:
         """Start a run with ``RunOptions(**options)`` (under the debugger when ``debug_session`` is given);
         returns its :class:`RunSession` at once."""
         self.start_runner()
@@ -424,16 +436,18 @@ class RunService(QObject):
                 runner = self.wait_runner()
                 run_options = RunOptions(**options)
                 if debug_session is not None:
-                    session.run = runner.debug(path, debug_session, source=source, options=run_options,
-                                               observer=session.observer)
+                    session.run = runner.debug(
+                        path, debug_session, source=source, options=run_options, observer=session.observer
+                    )
                 else:
                     session.run = runner.start(path, source=source, options=run_options, observer=session.observer)
                 if session.cancel_requested:
                     _safe_cancel(session.run)
             except Exception as e:
                 log.exception("could not start the run")
-                session.channel.put("fin", RunResult(RunStatus.CRASHED,
-                                                     failure=SpellFailure("internal", f"could not start: {e}")))
+                session.channel.put(
+                    "fin", RunResult(RunStatus.CRASHED, failure=SpellFailure("internal", f"could not start: {e}"))
+                )
 
         self._starter.submit(work)
         self._timer.start()
@@ -460,6 +474,7 @@ class RunService(QObject):
     def repl_options(self) -> RunOptions | None:
         """RunOptions for new REPL sessions (profile, limits and default model from the settings)."""
         from app.ui.settings import SettingsStore
+
         st = SettingsStore.current
         if st is None:
             return None
@@ -528,6 +543,7 @@ class RunService(QObject):
 def _default_runner() -> SpellRunner:
     from app.runner import Runner
     from app.ui import settings
+
     try:
         settings.export_to_environment(settings.SettingsStore.current)
     except Exception:
@@ -550,6 +566,7 @@ def _prewarm_llm() -> None:
     time.sleep(PREWARM_DELAY_S)
     try:
         from app.bridges.litellm_support import get_litellm
+
         get_litellm()
     except Exception:
         log.debug("litellm prewarm failed", exc_info=True)
@@ -561,9 +578,12 @@ def run_options_from_settings(settings: Any) -> dict[str, Any]:
     """The ``RunOptions`` fields that come from the user's settings (:class:`app.ui.settings.Settings`): profile,
     limits (0 / too small: the profile's) and the model settings (default model, cache, aliases and budgets).
     The one place settings become run options."""
-    return {"profile": settings.profile, "timeout_s": settings.timeout_s or None,
-            "memory_mb": settings.memory_mb if settings.memory_mb >= 8 else None,
-            "settings": llm_settings(settings)}
+    return {
+        "profile": settings.profile,
+        "timeout_s": settings.timeout_s or None,
+        "memory_mb": settings.memory_mb if settings.memory_mb >= 8 else None,
+        "settings": llm_settings(settings),
+    }
 
 
 def format_seconds(s: float) -> str:

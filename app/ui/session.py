@@ -1,4 +1,5 @@
 """Session state restored on start: open tabs with cursors, the workspace, window layout, recent files."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,8 @@ class SessionState:
     tabs: list[TabState] = field(default_factory=list)
     current: int = 0
     workspace: str | None = None
-    geometry: str = ""       # base64 of QMainWindow.saveGeometry()
-    window_state: str = ""   # base64 of QMainWindow.saveState() (sessions before the two layouts)
+    geometry: str = ""  # base64 of QMainWindow.saveGeometry()
+    window_state: str = ""  # base64 of QMainWindow.saveState() (sessions before the two layouts)
     layouts: dict[str, str] = field(default_factory=dict)  # PanelLayout.saved_states(): editing and debugging
     recent_files: list[str] = field(default_factory=list)
     recent_folders: list[str] = field(default_factory=list)
@@ -42,8 +43,11 @@ class SessionState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionState:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        known["tabs"] = [TabState(**{k: v for k, v in t.items() if k in TabState.__dataclass_fields__})
-                         for t in known.get("tabs", []) if isinstance(t, dict) and t.get("path")]
+        known["tabs"] = [
+            TabState(**{k: v for k, v in t.items() if k in TabState.__dataclass_fields__})
+            for t in known.get("tabs", [])
+            if isinstance(t, dict) and t.get("path")
+        ]
         return cls(**known)
 
 

@@ -1,5 +1,6 @@
 """The IDE's settings store (Qt signals on change) over :mod:`app.config`, which holds the settings themselves and
 the credential functions (shared with the CLI; re-exported here for the UI)."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The settings dialog: default model, provider keys (OS keyring: shows which are configured, never the secret),
 local server base URLs, security profile and limits, theme, editor font and size. Changes apply live and persist."""
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,9 @@ log = logging.getLogger(__name__)
 
 def ask_secret(parent: QWidget, provider_label: str) -> str | None:
     """Ask for an API key with a password field (tests replace this)."""
-    text, ok = QInputDialog.getText(parent, f"{provider_label} API key", f"API key for {provider_label}:",
-                                    QLineEdit.EchoMode.Password)
+    text, ok = QInputDialog.getText(
+        parent, f"{provider_label} API key", f"API key for {provider_label}:", QLineEdit.EchoMode.Password
+    )
     return text.strip() if ok and text.strip() else None
 
 
@@ -108,8 +110,10 @@ class SettingsDialog(QDialog):
         lay = QVBoxLayout(w)
         keys = QGroupBox("API keys (kept in the system keyring, never shown)")
         grid = QGridLayout(keys)
-        intro = QLabel("Or set the environment variable shown before starting LLMSpell Studio: it wins over the "
-                       "keyring, and the CLI reads it too.")
+        intro = QLabel(
+            "Or set the environment variable shown before starting LLMSpell Studio: it wins over the "
+            "keyring, and the CLI reads it too."
+        )
         intro.setWordWrap(True)
         grid.addWidget(intro, 0, 0, 1, 5)
         self.key_status: dict[str, QLabel] = {}
@@ -140,8 +144,12 @@ class SettingsDialog(QDialog):
             self.key_remove[pid] = rm_b
         grid.setColumnStretch(1, 1)
         problem = S.keyring_problem()
-        self.keyring_note = QLabel(f"{problem} Keys set here are kept for this session only (never in a file); "
-                                   "to keep one, set its environment variable." if problem else "")
+        self.keyring_note = QLabel(
+            f"{problem} Keys set here are kept for this session only (never in a file); "
+            "to keep one, set its environment variable."
+            if problem
+            else ""
+        )
         self.keyring_note.setWordWrap(True)
         self.keyring_note.setVisible(bool(problem))
         grid.addWidget(self.keyring_note, len(S.PROVIDERS) + 1, 0, 1, 5)
@@ -183,8 +191,10 @@ class SettingsDialog(QDialog):
         form.addRow("Security profile", self.profile)
         form.addRow("Time limit per run", self.timeout)
         form.addRow("Memory limit per run", self.memory)
-        hint = QLabel("strict: 10 s, 64 MB · standard: 60 s, 256 MB (the default) · trusted: 300 s, 1 GB, workspace "
-                      "files and allow-listed HTTP tools. Every profile runs in the same sandbox.")
+        hint = QLabel(
+            "strict: 10 s, 64 MB · standard: 60 s, 256 MB (the default) · trusted: 300 s, 1 GB, workspace "
+            "files and allow-listed HTTP tools. Every profile runs in the same sandbox."
+        )
         hint.setWordWrap(True)
         hint.setEnabled(False)
         form.addRow(hint)
@@ -192,8 +202,11 @@ class SettingsDialog(QDialog):
 
     # ------------------------------------------------------------------------------------------------ actions
     def refresh_keys(self) -> None:
-        texts = {S.CredentialSource.KEYRING: "✔ in the keyring", S.CredentialSource.SESSION: "✔ this session only",
-                 S.CredentialSource.NONE: "not set"}
+        texts = {
+            S.CredentialSource.KEYRING: "✔ in the keyring",
+            S.CredentialSource.SESSION: "✔ this session only",
+            S.CredentialSource.NONE: "not set",
+        }
         for pid, label in self.key_status.items():
             source = S.credential_source(pid)
             env = S.PROVIDERS[pid][1]
@@ -214,7 +227,8 @@ class SettingsDialog(QDialog):
                 S.set_session_credential(provider, secret)
                 self.keyring_note.setText(
                     f"The system keyring could not keep the key ({type(e).__name__}): it is used for this session "
-                    f"only. To keep it, set {S.PROVIDERS[provider][1]} in your environment.")
+                    f"only. To keep it, set {S.PROVIDERS[provider][1]} in your environment."
+                )
                 self.keyring_note.show()
         self.refresh_keys()
 

@@ -1,5 +1,6 @@
 """The status bar's spend label: what LLM calls cost today (UTC), all runs of this computer, with the per-model
 breakdown and the budgets in its tooltip. Refreshed after every run and once a minute."""
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,11 @@ class SpendLabel(QLabel):
         total = sum(today.values())
         self.setText(f"${total:.4f} today")
         self.setVisible(total > 0 or sum(month.values()) > 0)
-        rows = "".join(f"<tr><td>{m}</td><td align='right'>${c:.4f}</td></tr>"
-                       for m, c in sorted(today.items(), key=lambda kv: -kv[1]))
-        self.setToolTip(f"<b>LLM spend today (UTC)</b><table>{rows}</table>"
-                        f"This month: ${sum(month.values()):.4f}<br>Budgets: Settings → Models or llmspell.toml")
+        rows = "".join(
+            f"<tr><td>{m}</td><td align='right'>${c:.4f}</td></tr>"
+            for m, c in sorted(today.items(), key=lambda kv: -kv[1])
+        )
+        self.setToolTip(
+            f"<b>LLM spend today (UTC)</b><table>{rows}</table>"
+            f"This month: ${sum(month.values()):.4f}<br>Budgets: Settings → Models or llmspell.toml"
+        )

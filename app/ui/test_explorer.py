@@ -11,6 +11,7 @@
 
 :class:`TestExplorerWiring` connects the panel to a window (one line there: ``TestExplorerWiring(window)``).
 """
+
 from __future__ import annotations
 
 import html
@@ -52,8 +53,14 @@ ROLE_NAME = Qt.ItemDataRole.UserRole + 3
 MARGIN_TESTS = 3
 MARKERS = {"passed": 9, "failed": 10, "skipped": 11, "none": 12, "running": 13}
 _MARKER_TEXT = {"passed": "✔", "failed": "✘", "skipped": "–", "none": "▷", "running": "…"}
-_COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "skipped": "#9e9e9e", "none": "#607d8b",
-            "running": "#1565c0", "error": "#c62828"}
+_COLOURS = {
+    "passed": "#2e7d32",
+    "failed": "#c62828",
+    "skipped": "#9e9e9e",
+    "none": "#607d8b",
+    "running": "#1565c0",
+    "error": "#c62828",
+}
 
 
 def status_icon(state: str, size: int = 14) -> QIcon:
@@ -74,8 +81,9 @@ def status_icon(state: str, size: int = 14) -> QIcon:
     p.drawEllipse(centre, r, r)
     p.setPen(QPen(QColor("white"), 1.8))
     if state == "passed":
-        p.drawPolyline([QPointF(size * 0.28, size * 0.52), QPointF(size * 0.44, size * 0.68),
-                        QPointF(size * 0.72, size * 0.34)])
+        p.drawPolyline(
+            [QPointF(size * 0.28, size * 0.52), QPointF(size * 0.44, size * 0.68), QPointF(size * 0.72, size * 0.34)]
+        )
     elif state in ("failed", "error"):
         p.drawLine(QPointF(size * 0.32, size * 0.32), QPointF(size * 0.68, size * 0.68))
         p.drawLine(QPointF(size * 0.68, size * 0.32), QPointF(size * 0.32, size * 0.68))
@@ -86,10 +94,11 @@ def status_icon(state: str, size: int = 14) -> QIcon:
 @dataclass
 class CaseState:
     """One test (or describe block) of a file as the tree shows it."""
+
     name: str
     line: int | None
-    kind: str = "test"              # "test" or "describe"
-    state: str = "none"             # none, running, passed, failed, skipped
+    kind: str = "test"  # "test" or "describe"
+    state: str = "none"  # none, running, passed, failed, skipped
     result: CaseResult | None = None
     item: QTreeWidgetItem | None = None
 
@@ -100,20 +109,20 @@ class FileState:
     language: str
     item: QTreeWidgetItem
     cases: dict[str, CaseState] = field(default_factory=dict)
-    error: str = ""                 # the file could not run to its end (syntax, top-level error, limit)
+    error: str = ""  # the file could not run to its end (syntax, top-level error, limit)
     error_line: int | None = None
-    running: int = 0                # runs of this file in flight
+    running: int = 0  # runs of this file in flight
 
 
 class TestExplorer(QWidget):
     """The panel. ``runs`` is the window's RunService; ``base_options()`` gives the run options from the
     settings (profile, limits, model); test options are added per run."""
 
-    runStarted = Signal(object)         # RunSession of a test run (the window shows it in the trace panel)
-    openLocation = Signal(str, int)     # path, line (1-based)
-    debugRequested = Signal(str, int)   # path, line of the test to debug
-    resultsChanged = Signal(str)        # a file's results changed (the editor margins follow)
-    _discovered = Signal(object, int)   # [(path, source)], generation (from the discovery thread)
+    runStarted = Signal(object)  # RunSession of a test run (the window shows it in the trace panel)
+    openLocation = Signal(str, int)  # path, line (1-based)
+    debugRequested = Signal(str, int)  # path, line of the test to debug
+    resultsChanged = Signal(str)  # a file's results changed (the editor margins follow)
+    _discovered = Signal(object, int)  # [(path, source)], generation (from the discovery thread)
 
     def __init__(self, runs: Any, base_options: Callable[[], dict[str, Any]], parent: QWidget | None = None):
         super().__init__(parent)
@@ -139,12 +148,13 @@ class TestExplorer(QWidget):
         bar.setSpacing(2)
         self.buttons: dict[str, QToolButton] = {}
         for key, text, tip, slot in (
-                ("run_all", "Run All", "Run every test file of the workspace", self.run_all),
-                ("run_file", "File", "Run the selected test file", self.run_selected_file),
-                ("run_test", "Test", "Run the selected test (or describe block)", self.run_selected_test),
-                ("rerun", "Failed", "Rerun the tests that failed", self.rerun_failed),
-                ("debug", "Debug", "Debug the selected test (stops at its breakpoints)", self.debug_selected),
-                ("stop", "Stop", "Stop the test runs", self.stop)):
+            ("run_all", "Run All", "Run every test file of the workspace", self.run_all),
+            ("run_file", "File", "Run the selected test file", self.run_selected_file),
+            ("run_test", "Test", "Run the selected test (or describe block)", self.run_selected_test),
+            ("rerun", "Failed", "Rerun the tests that failed", self.rerun_failed),
+            ("debug", "Debug", "Debug the selected test (stops at its breakpoints)", self.debug_selected),
+            ("stop", "Stop", "Stop the test runs", self.stop),
+        ):
             b = QToolButton()
             b.setText(text)
             b.setToolTip(tip)
@@ -219,9 +229,13 @@ class TestExplorer(QWidget):
         fs.cases = {}
         for decl in declared_cases(source, lang.id):
             prev = old.get(decl.name)
-            case = CaseState(decl.name, decl.line, decl.kind,
-                             prev.state if prev else ("skipped" if decl.skipped else "none"),
-                             prev.result if prev else None)
+            case = CaseState(
+                decl.name,
+                decl.line,
+                decl.kind,
+                prev.state if prev else ("skipped" if decl.skipped else "none"),
+                prev.result if prev else None,
+            )
             fs.cases[decl.name] = case
         for name, prev in old.items():  # tests a run reported that the source scan does not see
             if name not in fs.cases and prev.result is not None:
@@ -301,10 +315,23 @@ class TestExplorer(QWidget):
                 case.item.setToolTip(0, tip)
         for case in fs.cases.values():  # a describe block shows the worst state of its tests
             if case.kind == "describe" and case.item is not None:
-                case.item.setIcon(0, status_icon(self._aggregate(
-                    [c.state for c in fs.cases.values() if c.kind == "test" and c.name.startswith(case.name + " › ")])))
-        state = "running" if fs.running else ("failed" if fs.error else self._aggregate(
-            [c.state for c in fs.cases.values() if c.kind == "test"]))
+                case.item.setIcon(
+                    0,
+                    status_icon(
+                        self._aggregate(
+                            [
+                                c.state
+                                for c in fs.cases.values()
+                                if c.kind == "test" and c.name.startswith(case.name + " › ")
+                            ]
+                        )
+                    ),
+                )
+        state = (
+            "running"
+            if fs.running
+            else ("failed" if fs.error else self._aggregate([c.state for c in fs.cases.values() if c.kind == "test"]))
+        )
         fs.item.setIcon(0, status_icon(state))
         counts = self.counts(fs.path)
         label = self._file_label(fs.path)
@@ -400,8 +427,7 @@ class TestExplorer(QWidget):
         opts["workspace"] = os.path.dirname(path)
         return opts
 
-    def run(self, path: str, line: int | None = None, filter: str | None = None,
-            debug_session: Any = None) -> Any:
+    def run(self, path: str, line: int | None = None, filter: str | None = None, debug_session: Any = None) -> Any:
         """Start a test run of ``path`` (one test when ``line`` is given; under the debugger with
         ``debug_session``); returns its RunSession."""
         fs = self.files.get(path)
@@ -526,11 +552,15 @@ class TestExplorer(QWidget):
 
     def _file_html(self, fs: FileState) -> str:
         c = self.counts(fs.path)
-        parts = [f"<b>{html.escape(self._file_label(fs.path))}</b><br>",
-                 f"{c['passed']} passed, {c['failed']} failed" + (f", {c['skipped']} skipped" if c["skipped"] else "")]
+        parts = [
+            f"<b>{html.escape(self._file_label(fs.path))}</b><br>",
+            f"{c['passed']} passed, {c['failed']} failed" + (f", {c['skipped']} skipped" if c["skipped"] else ""),
+        ]
         if fs.error:
-            parts.append(f"<p style='color:{_COLOURS['failed']}'>{self._link(fs.path, fs.error_line)}: "
-                         f"{html.escape(fs.error)}</p>")
+            parts.append(
+                f"<p style='color:{_COLOURS['failed']}'>{self._link(fs.path, fs.error_line)}: "
+                f"{html.escape(fs.error)}</p>"
+            )
         return "".join(parts)
 
     def _case_html(self, fs: FileState, case: CaseState) -> str:
@@ -540,13 +570,23 @@ class TestExplorer(QWidget):
             extra = f" ({r.duration_s * 1000:.0f} ms)" if r is not None and r.duration_s else ""
             out = f"<pre>{html.escape(r.output)}</pre>" if r is not None and r.output else ""
             return head + extra + out
-        body = [head, (f"<p style='color:{_COLOURS['failed']}'>{self._link(fs.path, r.failure_line or r.line)}: "
-                      f"{html.escape(r.message)}</p>")]
+        body = [
+            head,
+            (
+                f"<p style='color:{_COLOURS['failed']}'>{self._link(fs.path, r.failure_line or r.line)}: "
+                f"{html.escape(r.message)}</p>"
+            ),
+        ]
         if r.diff:
             lines = []
             for ln in r.diff.splitlines():
-                colour = (_COLOURS["failed"] if ln.startswith("-") and not ln.startswith("---") else
-                          _COLOURS["passed"] if ln.startswith("+") and not ln.startswith("+++") else None)
+                colour = (
+                    _COLOURS["failed"]
+                    if ln.startswith("-") and not ln.startswith("---")
+                    else _COLOURS["passed"]
+                    if ln.startswith("+") and not ln.startswith("+++")
+                    else None
+                )
                 text = html.escape(ln)
                 lines.append(f"<span style='color:{colour}'>{text}</span>" if colour else text)
             body.append("<pre>" + "\n".join(lines) + "</pre>")
@@ -635,8 +675,9 @@ class TestExplorerWiring(QObject):
         super().__init__(window)
         self.window = window
         self.panel = TestExplorer(window.runs, self._base_options)
-        self.dock = window.panels.add("tests", "Tests", self.panel,
-                                      PanelPlace(LEFT, tab_with="outline", shown_in=EDITING_ONLY))
+        self.dock = window.panels.add(
+            "tests", "Tests", self.panel, PanelPlace(LEFT, tab_with="outline", shown_in=EDITING_ONLY)
+        )
         self.markers: dict[int, EditorTestMarkers] = {}
         self.panel.runStarted.connect(self._run_started)
         self.panel.openLocation.connect(lambda p, ln: window.open_location(p, ln))
@@ -700,6 +741,7 @@ class TestExplorerWiring(QObject):
     def _forget_page(self, key: int) -> Callable[..., None]:
         def forget(*_: Any) -> None:
             self.markers.pop(key, None)
+
         return forget
 
     @staticmethod
@@ -726,8 +768,9 @@ class TestExplorerWiring(QObject):
         w = self.window
         lang = languages.language_of_test_file(path)
         if lang is None or not lang.debuggable:
-            w.statusBar().showMessage(f"The debugger speaks {languages.names_list(languages.debuggable())} "
-                                      "only for now", 5000)
+            w.statusBar().showMessage(
+                f"The debugger speaks {languages.names_list(languages.debuggable())} only for now", 5000
+            )
             return None
         w.open_location(path, line)
         # a fresh debug session (which stops the last one), as the window's own debug runs get

@@ -1,4 +1,5 @@
 """Light and dark themes: one palette drives the Qt widgets (Fusion + QPalette + QSS) and the editors' styles."""
+
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Theme:
     """Colours as ``#rrggbb`` strings."""
+
     name: str
     window: str
     base: str
@@ -56,23 +58,81 @@ class Theme:
 
 
 LIGHT = Theme(
-    name="light", window="#f3f3f3", base="#ffffff", alt_base="#f7f7f7", text="#1f1f1f", muted="#6e6e6e",
-    highlight="#0a63c9", highlight_text="#ffffff", button="#f0f0f0", border="#cfcfcf",
-    editor_bg="#ffffff", editor_fg="#1f1f1f", caret="#000000", current_line="#f2f6fc", selection="#add6ff",
-    margin_bg="#f7f7f7", margin_fg="#8a8a8a", fold_bg="#f7f7f7", comment="#008000", keyword="#0000cc",
-    builtin="#795e26", bridge="#267f99", string="#a31515", number="#098658", operator="#383838", label="#af00db",
-    brace_ok="#b4e4b4", brace_bad="#ff9c9c", indent_guide="#d8d8d8", find_hit="#ffd966",
-    error="#c62828", warn="#a66a00", info="#1f1f1f", debug="#7a7a7a", link="#0a63c9", ok="#2e7d32",
+    name="light",
+    window="#f3f3f3",
+    base="#ffffff",
+    alt_base="#f7f7f7",
+    text="#1f1f1f",
+    muted="#6e6e6e",
+    highlight="#0a63c9",
+    highlight_text="#ffffff",
+    button="#f0f0f0",
+    border="#cfcfcf",
+    editor_bg="#ffffff",
+    editor_fg="#1f1f1f",
+    caret="#000000",
+    current_line="#f2f6fc",
+    selection="#add6ff",
+    margin_bg="#f7f7f7",
+    margin_fg="#8a8a8a",
+    fold_bg="#f7f7f7",
+    comment="#008000",
+    keyword="#0000cc",
+    builtin="#795e26",
+    bridge="#267f99",
+    string="#a31515",
+    number="#098658",
+    operator="#383838",
+    label="#af00db",
+    brace_ok="#b4e4b4",
+    brace_bad="#ff9c9c",
+    indent_guide="#d8d8d8",
+    find_hit="#ffd966",
+    error="#c62828",
+    warn="#a66a00",
+    info="#1f1f1f",
+    debug="#7a7a7a",
+    link="#0a63c9",
+    ok="#2e7d32",
 )
 
 DARK = Theme(
-    name="dark", window="#252526", base="#1e1e1e", alt_base="#2a2a2b", text="#d4d4d4", muted="#9a9a9a",
-    highlight="#264f78", highlight_text="#ffffff", button="#333337", border="#3f3f46",
-    editor_bg="#1e1e1e", editor_fg="#d4d4d4", caret="#aeafad", current_line="#2a2d2e", selection="#264f78",
-    margin_bg="#1e1e1e", margin_fg="#858585", fold_bg="#1e1e1e", comment="#6a9955", keyword="#569cd6",
-    builtin="#dcdcaa", bridge="#4ec9b0", string="#ce9178", number="#b5cea8", operator="#d4d4d4", label="#c586c0",
-    brace_ok="#3a5a3a", brace_bad="#7a2e2e", indent_guide="#404040", find_hit="#613214",
-    error="#f48771", warn="#cca700", info="#d4d4d4", debug="#8a8a8a", link="#3794ff", ok="#89d185",
+    name="dark",
+    window="#252526",
+    base="#1e1e1e",
+    alt_base="#2a2a2b",
+    text="#d4d4d4",
+    muted="#9a9a9a",
+    highlight="#264f78",
+    highlight_text="#ffffff",
+    button="#333337",
+    border="#3f3f46",
+    editor_bg="#1e1e1e",
+    editor_fg="#d4d4d4",
+    caret="#aeafad",
+    current_line="#2a2d2e",
+    selection="#264f78",
+    margin_bg="#1e1e1e",
+    margin_fg="#858585",
+    fold_bg="#1e1e1e",
+    comment="#6a9955",
+    keyword="#569cd6",
+    builtin="#dcdcaa",
+    bridge="#4ec9b0",
+    string="#ce9178",
+    number="#b5cea8",
+    operator="#d4d4d4",
+    label="#c586c0",
+    brace_ok="#3a5a3a",
+    brace_bad="#7a2e2e",
+    indent_guide="#404040",
+    find_hit="#613214",
+    error="#f48771",
+    warn="#cca700",
+    info="#d4d4d4",
+    debug="#8a8a8a",
+    link="#3794ff",
+    ok="#89d185",
 )
 
 THEMES = {"light": LIGHT, "dark": DARK}
@@ -90,6 +150,7 @@ def system_prefers_dark() -> bool:
     try:
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QGuiApplication
+
         return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
     except Exception:
         return False
@@ -105,6 +166,7 @@ def bgr(colour: str) -> int:
 def icon(name: str):
     """``resources/icons/<name>.svg`` as a QIcon, or None when there is no such file."""
     from PySide6.QtGui import QIcon
+
     path = paths.resources_dir() / "icons" / f"{name}.svg"
     return QIcon(str(path)) if path.is_file() else None
 

@@ -2,6 +2,7 @@
 column — each span a bar placed in its run's time span, so calls that overlap (tasks, promises, parallel steps)
 show as overlapping bars; the selected span's request and reply as a chat transcript and as pretty JSON;
 double-click jumps to the spell line; filter by kind, model or text; export to JSONL."""
+
 from __future__ import annotations
 
 import html
@@ -41,8 +42,8 @@ TIMELINE = COLUMNS.index("Timeline")
 KINDS = ("llm", "tool", "agent", "workflow")
 ROLE_SPAN = Qt.ItemDataRole.UserRole
 ROLE_RUN = Qt.ItemDataRole.UserRole + 1
-ROLE_TIMES = Qt.ItemDataRole.UserRole + 3   # a span's (start, end or None), Unix seconds
-ROLE_RANGE = Qt.ItemDataRole.UserRole + 4   # on a run's item: (first start, last end) of its spans
+ROLE_TIMES = Qt.ItemDataRole.UserRole + 3  # a span's (start, end or None), Unix seconds
+ROLE_RANGE = Qt.ItemDataRole.UserRole + 4  # on a run's item: (first start, last end) of its spans
 ROLE_FAILED = Qt.ItemDataRole.UserRole + 5  # the span ended with an error (a red bar)
 
 
@@ -64,8 +65,9 @@ class TimelineDelegate(QStyledItemDelegate):
         super().__init__(panel.tree)
         self.panel = panel
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         times = index.data(ROLE_TIMES)
         root = index
         while root.parent().isValid():
@@ -228,8 +230,10 @@ class TracePanel(QWidget):
         for i, w in enumerate((230, 105, 150, 75, 60, 70, 160)):
             self.tree.setColumnWidth(i, w)
         self.tree.setItemDelegateForColumn(TIMELINE, TimelineDelegate(self))
-        self.tree.headerItem().setToolTip(TIMELINE, "When each span ran within its run: overlapping bars are calls "
-                                                    "that were in flight at the same time")
+        self.tree.headerItem().setToolTip(
+            TIMELINE,
+            "When each span ran within its run: overlapping bars are calls that were in flight at the same time",
+        )
         self.chat = QTextBrowser()
         self.chat.setOpenLinks(False)
         self.json = QPlainTextEdit()
@@ -275,8 +279,7 @@ class TracePanel(QWidget):
     # ------------------------------------------------------------------------------------------------ data
     def add_run(self, session: RunSession) -> None:
         """Show ``session``'s spans as they arrive (newest run on top; the last 10 runs are kept)."""
-        root = QTreeWidgetItem([f"Run #{session.number}  {os.path.basename(session.path)}", "run", "", "", "", "",
-                                ""])
+        root = QTreeWidgetItem([f"Run #{session.number}  {os.path.basename(session.path)}", "run", "", "", "", "", ""])
         root.setData(0, ROLE_RUN, session.number)
         f = root.font(0)
         f.setBold(True)
@@ -389,8 +392,11 @@ class TracePanel(QWidget):
         if isinstance(start, (int, float)):
             item.setData(TIMELINE, ROLE_TIMES, (float(start), float(end) if isinstance(end, (int, float)) else None))
             item.setData(TIMELINE, ROLE_FAILED, bool(span.get("error")))
-            item.setToolTip(TIMELINE, f"started {start - self._run_start(item):.3f} s into the run"
-                            + (f", {lat * 1000:.0f} ms" if lat is not None else ", still running"))
+            item.setToolTip(
+                TIMELINE,
+                f"started {start - self._run_start(item):.3f} s into the run"
+                + (f", {lat * 1000:.0f} ms" if lat is not None else ", still running"),
+            )
         where = f"{span.get('file')}:{span.get('line')}" if span.get("file") and span.get("line") else ""
         item.setToolTip(0, where or str(span.get("name") or ""))
         colour = QColor(self.theme.error) if span.get("error") else QColor(self.theme.text)
@@ -410,8 +416,9 @@ class TracePanel(QWidget):
     def spans(self, run_no: int | None = None) -> list[dict]:
         """Spans held, oldest run first (optionally of one run)."""
         self.flush()
-        return [s for (n, _sid), s in sorted(self._spans.items(), key=lambda kv: kv[0][0])
-                if run_no is None or n == run_no]
+        return [
+            s for (n, _sid), s in sorted(self._spans.items(), key=lambda kv: kv[0][0]) if run_no is None or n == run_no
+        ]
 
     def clear(self) -> None:
         self._pending.clear()
@@ -443,8 +450,9 @@ class TracePanel(QWidget):
         hay = " ".join(str(span.get(k) or "") for k in ("name", "model", "kind"))
         if needle in hay.lower():
             return True
-        return needle in json.dumps([span.get("request"), span.get("response")], ensure_ascii=False,
-                                    default=str).lower()
+        return (
+            needle in json.dumps([span.get("request"), span.get("response")], ensure_ascii=False, default=str).lower()
+        )
 
     def _apply_filter_item(self, item: QTreeWidgetItem) -> None:
         span = self._spans.get(item.data(0, ROLE_SPAN))
@@ -473,8 +481,7 @@ class TracePanel(QWidget):
     def show_span(self, item: QTreeWidgetItem | None) -> None:
         span = self._spans.get(item.data(0, ROLE_SPAN)) if item is not None else None
         if span is None:
-            self.chat.setHtml(f"<p style='color:{self.theme.muted}'>Select a span to see its request and reply."
-                              "</p>")
+            self.chat.setHtml(f"<p style='color:{self.theme.muted}'>Select a span to see its request and reply.</p>")
             self.json.setPlainText("")
             return
         shown = clip(span)
@@ -497,14 +504,17 @@ class TracePanel(QWidget):
             meta.append(f"${float(span['cost']):.4f}")
         if span.get("file") and span.get("line"):
             meta.append(f"{html.escape(os.path.basename(str(span['file'])))}:{span['line']}")
-        parts = [f"<div style='margin-bottom:6px'>{head[0]} <span style='color:{t.muted}'>"
-                 f"{' · '.join(meta)}</span></div>"]
+        parts = [
+            f"<div style='margin-bottom:6px'>{head[0]} <span style='color:{t.muted}'>{' · '.join(meta)}</span></div>"
+        ]
         colours = {"system": t.muted, "user": t.link, "assistant": t.ok, "tool": t.builtin, "error": t.error}
         for role, text in transcript(span):
             c = colours.get(role, t.label)
             body = html.escape(text).replace("\n", "<br>")
-            parts.append(f"<div style='margin:4px 0 8px 0'><div style='color:{c};font-weight:600'>"
-                         f"{html.escape(role)}</div><div style='margin-left:8px'>{body or '&nbsp;'}</div></div>")
+            parts.append(
+                f"<div style='margin:4px 0 8px 0'><div style='color:{c};font-weight:600'>"
+                f"{html.escape(role)}</div><div style='margin-left:8px'>{body or '&nbsp;'}</div></div>"
+            )
         return f"<div style='color:{t.text}'>{''.join(parts)}</div>"
 
     def _jump(self, item: QTreeWidgetItem, _col: int = 0) -> None:

@@ -1,4 +1,5 @@
 """The welcome page shown on a first start: run the hello spell in one click, open an example, start writing."""
+
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,7 @@ def describe(path: Path) -> str:
                 if t.startswith(_COMMENTS):
                     t = t.lstrip("-/ ").strip()
                     if t.lower().startswith(path.name.lower()):
-                        t = t[len(path.name):].lstrip(":—- ").strip()
+                        t = t[len(path.name) :].lstrip(":—- ").strip()
                     return t
                 return ""
     except OSError:
@@ -41,8 +42,13 @@ def list_examples(folder: Path | None = None) -> list[Path]:
     folder = folder or paths.examples_dir()
     if not folder.is_dir():
         return []
-    found = [p for p in folder.rglob("*") if p.suffix in SPELL_EXTS and p.is_file()
-             and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)]
+    found = [
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SPELL_EXTS
+        and p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    ]
     return sorted(found, key=lambda p: (not p.stem.startswith("hello"), str(p.relative_to(folder)).lower()))
 
 
@@ -60,9 +66,11 @@ class WelcomePage(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         title = QLabel("Welcome to LLMSpell Studio")
         title.setObjectName("welcomeTitle")
-        text = QLabel("Write small programs — spells — in Lua, JavaScript or Tengo that call language models, tools "
-                      "and agents. Every example runs on the built-in <b>offline</b> model: no key, no network. "
-                      "Press <b>F5</b> to run the current file, <b>Shift+F5</b> to stop it.")
+        text = QLabel(
+            "Write small programs — spells — in Lua, JavaScript or Tengo that call language models, tools "
+            "and agents. Every example runs on the built-in <b>offline</b> model: no key, no network. "
+            "Press <b>F5</b> to run the current file, <b>Shift+F5</b> to stop it."
+        )
         text.setObjectName("welcomeText")
         text.setWordWrap(True)
         self.hello = paths.examples_dir() / "hello.lua"
@@ -91,10 +99,12 @@ class WelcomePage(QWidget):
             it.setData(0, Qt.ItemDataRole.UserRole, str(p))
             it.setToolTip(1, describe(p))
             self.examples.addTopLevelItem(it)
-        self.examples.itemActivated.connect(
-            lambda it, _c: self.openExample.emit(it.data(0, Qt.ItemDataRole.UserRole)))
-        ex_label = QLabel("Examples — double-click one to open a copy of it:" if self.examples.topLevelItemCount()
-                          else "No examples found in examples/.")
+        self.examples.itemActivated.connect(lambda it, _c: self.openExample.emit(it.data(0, Qt.ItemDataRole.UserRole)))
+        ex_label = QLabel(
+            "Examples — double-click one to open a copy of it:"
+            if self.examples.topLevelItemCount()
+            else "No examples found in examples/."
+        )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(48, 40, 48, 24)
         lay.setSpacing(14)

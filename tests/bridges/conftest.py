@@ -1,4 +1,5 @@
 """Fixtures for the bridge tests: a spell-like harness over BridgeHost, the local LLM server, a private data dir."""
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,14 @@ class Spell:
         self._fns[cid] = f
         return {"$callback": cid}
 
-    def call(self, target: str | int, *args: Any, opts: dict[str, Any] | None = None, line: int | None = 1,
-             method: str | None = None) -> Any:
+    def call(
+        self,
+        target: str | int,
+        *args: Any,
+        opts: dict[str, Any] | None = None,
+        line: int | None = 1,
+        method: str | None = None,
+    ) -> Any:
         if isinstance(target, str) and method is None:
             target, method = target.split(".", 1)
         return self.host.call(target, method, list(args), opts, line=line)
@@ -56,6 +63,7 @@ class Spell:
 
 def _tracer() -> Any:
     from app.bridges.trace import Tracer
+
     return Tracer()
 
 
@@ -84,9 +92,15 @@ def make_spell(tmp_path: Any) -> Callable[..., Spell]:
         spell_dir = tmp_path / "spell"
         spell_dir.mkdir(exist_ok=True)
         base = {"retry_base_delay": 0.01}
-        ctx = BridgeContext(spell_path=str(spell_dir / "main.lua"), spell_dir=str(spell_dir),
-                            settings={**base, **(settings or {})}, limits=limits or Limits(), **ctx_fields)
+        ctx = BridgeContext(
+            spell_path=str(spell_dir / "main.lua"),
+            spell_dir=str(spell_dir),
+            settings={**base, **(settings or {})},
+            limits=limits or Limits(),
+            **ctx_fields,
+        )
         return Spell(ctx)
+
     return make
 
 

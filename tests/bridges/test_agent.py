@@ -1,17 +1,25 @@
 """Agent: the tool loop with script, registered, built-in and agent tools; chat memory; limits; hooks."""
+
 from __future__ import annotations
 
 import pytest
 
 from app.bridges.errors import SpellError
 
-ADD_SCHEMA = {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
-              "required": ["a", "b"]}
+ADD_SCHEMA = {
+    "type": "object",
+    "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+    "required": ["a", "b"],
+}
 
 
 def test_run_calls_script_and_builtin_tools(spell):
-    add = {"name": "add", "description": "Add two numbers", "parameters": ADD_SCHEMA,
-           "fn": spell.fn(lambda args: args["a"] + args["b"])}
+    add = {
+        "name": "add",
+        "description": "Add two numbers",
+        "parameters": ADD_SCHEMA,
+        "fn": spell.fn(lambda args: args["a"] + args["b"]),
+    }
     agent = spell.call("Agent.new", opts={"name": "mathy", "tools": [add, "calculator"]})
     assert agent["$type"] == "Agent"
     r = spell.method(agent, "run", "Use add with a=2, b=3 and the calculator to compute 6*7.")
@@ -19,11 +27,18 @@ def test_run_calls_script_and_builtin_tools(spell):
     assert len(r["steps"]) == 2
     calls = r["steps"][0]["tool_calls"]
     assert [(c["name"], c["arguments"], c["result"]) for c in calls] == [
-        ("add", {"a": 2, "b": 3}, 5), ("calculator", {"expression": "6*7"}, 42)]
+        ("add", {"a": 2, "b": 3}, 5),
+        ("calculator", {"expression": "6*7"}, 42),
+    ]
     assert r["usage"]["total_tokens"] > 0
     kinds = [(s["kind"], s["name"]) for s in spell.spans]
-    assert kinds[:5] == [("agent", "mathy"), ("agent_step", "mathy step 1"), ("llm", "Agent mathy"),
-                         ("tool", "add"), ("tool", "calculator")]
+    assert kinds[:5] == [
+        ("agent", "mathy"),
+        ("agent_step", "mathy step 1"),
+        ("llm", "Agent mathy"),
+        ("tool", "add"),
+        ("tool", "calculator"),
+    ]
     by_id = {s["id"]: s for s in spell.spans}
     assert by_id[spell.spans[3]["parent"]]["kind"] == "agent_step"
 
@@ -31,6 +46,7 @@ def test_run_calls_script_and_builtin_tools(spell):
 def test_registered_tool_and_tool_errors_go_back_to_the_model(spell):
     def boom(args):
         raise SpellError("tool_failed", "kaboom")
+
     spell.call("Tool.register", "explode", "Always fails", {"type": "object", "properties": {}}, spell.fn(boom))
     agent = spell.call("Agent.new", opts={"tools": ["explode"]})
     r = spell.method(agent, "run", "please explode now")
@@ -42,15 +58,14 @@ def test_registered_tool_and_tool_errors_go_back_to_the_model(spell):
 def test_agent_as_tool_of_another_agent(spell):
     helper = spell.call("Agent.new", opts={"name": "helper", "description": "Knows things"})
     boss = spell.call("Agent.new", opts={"name": "boss", "tools": [helper]})
-    r = spell.method(boss, "run", "ask the helper about \"owls\"")
+    r = spell.method(boss, "run", 'ask the helper about "owls"')
     call = r["steps"][0]["tool_calls"][0]
     assert call["name"] == "helper" and call["result"] == "Echo: owls"
     assert r["text"] == "helper returned Echo: owls"
 
 
 def test_max_steps_is_a_limit(spell):
-    loop_tool = {"name": "again", "parameters": {"type": "object", "properties": {}},
-                 "fn": spell.fn(lambda args: "x")}
+    loop_tool = {"name": "again", "parameters": {"type": "object", "properties": {}}, "fn": spell.fn(lambda args: "x")}
     agent = spell.call("Agent.new", opts={"tools": [loop_tool], "max_steps": 1})
     with pytest.raises(SpellError) as e:
         spell.method(agent, "run", "call again")
@@ -103,15 +118,25 @@ def test_bare_function_tool(spell):
 
 def test_tool_calls_of_one_step_run_concurrently_in_order(spell):
     import threading
+
     barrier = threading.Barrier(2, timeout=10)
 
     def meet(args):
         barrier.wait()  # passes only when both tools run at the same time
         return args["input"].upper()
-    tools = [{"name": "left", "parameters": {"type": "object", "properties": {"input": {"type": "string"}}},
-              "fn": spell.fn(meet)},
-             {"name": "right", "parameters": {"type": "object", "properties": {"input": {"type": "string"}}},
-              "fn": spell.fn(meet)}]
+
+    tools = [
+        {
+            "name": "left",
+            "parameters": {"type": "object", "properties": {"input": {"type": "string"}}},
+            "fn": spell.fn(meet),
+        },
+        {
+            "name": "right",
+            "parameters": {"type": "object", "properties": {"input": {"type": "string"}}},
+            "fn": spell.fn(meet),
+        },
+    ]
     agent = spell.call("Agent.new", opts={"tools": tools})
     r = spell.method(agent, "run", 'use left and right on "ab"')
     assert r["text"] == "left returned AB; right returned AB"

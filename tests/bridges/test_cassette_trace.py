@@ -1,4 +1,5 @@
 """Record/replay round trips (streams, tool calls, errors) and the tracer contract."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,11 @@ from app.bridges.trace import Tracer
 
 from .conftest import DUMMY_KEY
 
-TOOL = {"name": "lookup", "description": "Look up", "parameters": {"type": "object", "properties": {
-    "q": {"type": "string"}}}}
+TOOL = {
+    "name": "lookup",
+    "description": "Look up",
+    "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+}
 
 
 def _session(spell) -> dict:
@@ -19,10 +23,11 @@ def _session(spell) -> dict:
     chunks = []
     out = {
         "complete": spell.call("LLM.complete", "hello", opts={"temperature": 0}),
-        "chat": spell.call("LLM.chat", [{"role": "user", "content": "lookup q=\"owls\""}], opts={"tools": [TOOL]}),
+        "chat": spell.call("LLM.chat", [{"role": "user", "content": 'lookup q="owls"'}], opts={"tools": [TOOL]}),
         "stream": spell.call("LLM.stream", "a b c", spell.fn(chunks.append)),
-        "structured": spell.call("LLM.structured", "name: Ada", {"type": "object", "properties": {
-            "name": {"type": "string"}}}),
+        "structured": spell.call(
+            "LLM.structured", "name: Ada", {"type": "object", "properties": {"name": {"type": "string"}}}
+        ),
         "embed": spell.call("LLM.embed", ["x y"]),
         "again": spell.call("LLM.complete", "hello", opts={"temperature": 0}),
     }
@@ -32,8 +37,11 @@ def _session(spell) -> dict:
 
 def test_record_then_replay_offline_exactly(make_spell, llm_server, tmp_path):
     cassette = tmp_path / "run.cassette.json"
-    base = {"default_model": "openai/test-model", "embedding_model": "openai/text-embedding-3-small",
-            "api_base": {"openai": llm_server.url}}
+    base = {
+        "default_model": "openai/test-model",
+        "embedding_model": "openai/text-embedding-3-small",
+        "api_base": {"openai": llm_server.url},
+    }
     llm_server.fault("429", retry_after=0.01)
     recorded = _session(make_spell({**base, "record": str(cassette)}))
     n_requests = len(llm_server.requests)
@@ -90,8 +98,22 @@ def test_tracer_contract(make_spell, tmp_path):
     spans = s.ctx.services["tracer"].spans()
     assert len(events) == 2 * len(spans)  # once at start, once at end
     assert all(e[1] for e in events[:2])
-    keys = {"id", "parent", "kind", "name", "start", "end", "model", "request", "response", "tokens", "cost",
-            "error", "file", "line"}
+    keys = {
+        "id",
+        "parent",
+        "kind",
+        "name",
+        "start",
+        "end",
+        "model",
+        "request",
+        "response",
+        "tokens",
+        "cost",
+        "error",
+        "file",
+        "line",
+    }
     assert all(set(sp) == keys for sp in spans)
     assert {sp["kind"] for sp in spans} == {"agent", "agent_step", "llm", "tool"}
     path = tmp_path / "trace.jsonl"
@@ -101,8 +123,15 @@ def test_tracer_contract(make_spell, tmp_path):
 
 def test_tracer_redacts_secrets():
     t = Tracer()
-    span = t.start("llm", "x", request={"api_key": "abc", "headers": {"Authorization": "Bearer zzz"},
-                                        "messages": [{"role": "user", "content": f"my key is {DUMMY_KEY}"}]})
+    span = t.start(
+        "llm",
+        "x",
+        request={
+            "api_key": "abc",
+            "headers": {"Authorization": "Bearer zzz"},
+            "messages": [{"role": "user", "content": f"my key is {DUMMY_KEY}"}],
+        },
+    )
     t.end(span, error=RuntimeError("auth failed with Bearer secret-token-123"))
     text = json.dumps(t.spans())
     assert "abc" not in text and "zzz" not in text and "secret-token-123" not in text
@@ -121,6 +150,7 @@ def test_cassette_survives_a_half_written_last_line(make_spell, tmp_path):
 
 def test_state_and_tracer_bounds(make_spell, monkeypatch):
     from app.bridges import state, trace
+
     monkeypatch.setattr(state, "MAX_SCOPE_KEYS", 3)
     s = make_spell()
     for scope in ("run", "workspace"):
@@ -140,13 +170,16 @@ def test_state_and_tracer_bounds(make_spell, monkeypatch):
 def test_registration_bounds(make_spell, monkeypatch):
     from app.bridges import event, hook_registry
     from app.engines.base import Limits
+
     monkeypatch.setattr(hook_registry, "MAX_HOOKS", 1)
     monkeypatch.setattr(event, "MAX_SUBSCRIPTIONS", 1)
     s = make_spell(limits=Limits(max_tools=1))
     fn = s.fn(lambda *a: None)
-    calls = [("Hook.register", ("error", fn), ("error", fn)),
-             ("Event.subscribe", ("x", fn), ("y", fn)),
-             ("Tool.register", ("t1", "d", {}, fn), ("t2", "d", {}, fn))]
+    calls = [
+        ("Hook.register", ("error", fn), ("error", fn)),
+        ("Event.subscribe", ("x", fn), ("y", fn)),
+        ("Tool.register", ("t1", "d", {}, fn), ("t2", "d", {}, fn)),
+    ]
     for target, first, second in calls:
         s.call(target, *first)
         with pytest.raises(SpellError) as e:

@@ -1,4 +1,5 @@
 """Hook (modify, skip, cancel, priorities) and Tool (registration, validation, built-ins, profile confinement)."""
+
 from __future__ import annotations
 
 import os
@@ -14,17 +15,24 @@ from app.engines.base import Limits
 # ------------------------------------------------------------------------------------------------ hooks
 def test_before_llm_modifies_and_priorities_order(spell):
     order = []
-    spell.call("Hook.register", "before_llm",
-               spell.fn(lambda req: order.append("low") or {"messages": [{"role": "user", "content": "changed"}]}))
+    spell.call(
+        "Hook.register",
+        "before_llm",
+        spell.fn(lambda req: order.append("low") or {"messages": [{"role": "user", "content": "changed"}]}),
+    )
     spell.call("Hook.register", "before_llm", spell.fn(lambda req: order.append("high")), opts={"priority": 5})
     assert spell.call("LLM.complete", "original") == "Echo: changed"
     assert order == ["high", "low"]
 
 
 def test_before_llm_skip_and_after_llm_edit(spell):
-    spell.call("Hook.register", "before_llm",
-               spell.fn(lambda req: {"action": "skip", "result": "cached!"} if "cache" in
-                        req["messages"][-1]["content"] else None))
+    spell.call(
+        "Hook.register",
+        "before_llm",
+        spell.fn(
+            lambda req: {"action": "skip", "result": "cached!"} if "cache" in req["messages"][-1]["content"] else None
+        ),
+    )
     spell.call("Hook.register", "after_llm", spell.fn(lambda res: {"content": res["content"] + " [checked]"}))
     assert spell.call("LLM.complete", "from cache please") == "cached!"
     assert spell.call("LLM.complete", "fresh") == "Echo: fresh [checked]"
@@ -34,8 +42,12 @@ def test_before_llm_skip_and_after_llm_edit(spell):
 def test_cancel_and_error_hook(spell):
     errors = []
     spell.call("Hook.register", "error", spell.fn(lambda ev: errors.append(ev["code"])))
-    hid = spell.call("Hook.register", "before_llm", spell.fn(lambda req: {"action": "cancel", "reason": "budget"}),
-                     opts={"match": "offline/*", "name": "budget"})
+    hid = spell.call(
+        "Hook.register",
+        "before_llm",
+        spell.fn(lambda req: {"action": "cancel", "reason": "budget"}),
+        opts={"match": "offline/*", "name": "budget"},
+    )
     with pytest.raises(SpellError) as e:
         spell.call("LLM.complete", "x")
     assert e.value.code == "cancelled" and "budget" in e.value.message
@@ -47,8 +59,11 @@ def test_cancel_and_error_hook(spell):
 
 
 def test_hooks_do_not_recurse(spell):
-    spell.call("Hook.register", "before_llm", spell.fn(lambda req: {"params": {"max_tokens": 3}}
-                                                       if spell.call("LLM.complete", "inner") else None))
+    spell.call(
+        "Hook.register",
+        "before_llm",
+        spell.fn(lambda req: {"params": {"max_tokens": 3}} if spell.call("LLM.complete", "inner") else None),
+    )
     assert spell.call("LLM.complete", "a b c d") == "Echo: a"
 
 
@@ -65,8 +80,13 @@ def test_tool_hooks_edit_args_and_results(spell):
 
 # ------------------------------------------------------------------------------------------------ tools
 def test_register_validate_and_call(spell):
-    info = spell.call("Tool.register", "shout", "Upper-case", {"type": "object", "properties": {
-        "text": {"type": "string"}}, "required": ["text"]}, spell.fn(lambda a: a["text"].upper()))
+    info = spell.call(
+        "Tool.register",
+        "shout",
+        "Upper-case",
+        {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+        spell.fn(lambda a: a["text"].upper()),
+    )
     assert info["name"] == "shout" and info["source"] == "script"
     assert spell.call("Tool.call", "shout", {"text": "hi"}) == "HI"
     with pytest.raises(SpellError) as e:
@@ -86,6 +106,7 @@ def test_register_validate_and_call(spell):
 def test_script_tool_failure_is_tool_failed(spell):
     def bad(a):
         raise SpellError("tool_failed", "script function failed: oops")
+
     spell.call("Tool.register", "bad", "fails", {}, spell.fn(bad))
     with pytest.raises(SpellError) as e:
         spell.call("Tool.call", "bad", {})
@@ -145,8 +166,16 @@ def test_http_get_allow_list(make_spell, llm_server):
 
 def test_llm_hooks_see_tool_calls_in_spell_shape(spell):
     seen = []
-    spell.call("Hook.register", "after_llm", spell.fn(lambda ev: seen.append(ev["tool_calls"]) or {
-        "tool_calls": [dict(ev["tool_calls"][0], arguments={"expression": "1+1"})]}))
+    spell.call(
+        "Hook.register",
+        "after_llm",
+        spell.fn(
+            lambda ev: (
+                seen.append(ev["tool_calls"])
+                or {"tool_calls": [dict(ev["tool_calls"][0], arguments={"expression": "1+1"})]}
+            )
+        ),
+    )
     msg = spell.call("LLM.chat", [{"role": "user", "content": "calculator 6*7"}], opts={"tools": ["calculator"]})
     assert seen[0][0]["name"] == "calculator" and seen[0][0]["arguments"] == {"expression": "6*7"}
     assert msg["tool_calls"][0]["arguments"] == {"expression": "1+1"}  # the hook's edit reached the spell

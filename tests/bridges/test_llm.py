@@ -1,4 +1,5 @@
 """LLM on the offline model and against the local OpenAI-compatible server, faults included."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,11 @@ from app.bridges.errors import SpellError
 
 from .conftest import DUMMY_KEY
 
-PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
-          "required": ["name", "age"]}
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
 
 
 # ------------------------------------------------------------------------------------------------ offline
@@ -21,14 +25,21 @@ def test_complete_offline_echoes(spell):
 
 
 def test_chat_offline_returns_message_with_tool_calls(spell):
-    msg = spell.call("LLM.chat", [{"role": "user", "content": "Use the calculator to compute 6*7."}],
-                     opts={"tools": ["calculator"]})
+    msg = spell.call(
+        "LLM.chat", [{"role": "user", "content": "Use the calculator to compute 6*7."}], opts={"tools": ["calculator"]}
+    )
     assert msg["role"] == "assistant" and msg["content"] is None
     assert msg["tool_calls"][0]["name"] == "calculator"
     assert msg["tool_calls"][0]["arguments"] == {"expression": "6*7"}
-    follow = spell.call("LLM.chat", [{"role": "user", "content": "Use the calculator to compute 6*7."}, msg,
-                                     {"role": "tool", "tool_call_id": msg["tool_calls"][0]["id"], "content": "42"}],
-                        opts={"tools": ["calculator"]})
+    follow = spell.call(
+        "LLM.chat",
+        [
+            {"role": "user", "content": "Use the calculator to compute 6*7."},
+            msg,
+            {"role": "tool", "tool_call_id": msg["tool_calls"][0]["id"], "content": "42"},
+        ],
+        opts={"tools": ["calculator"]},
+    )
     assert follow["content"] == "calculator returned 42"
 
 
@@ -95,10 +106,19 @@ def test_server_complete_chat_stream_embed(server_spell, llm_server):
     assert server_spell.call("LLM.complete", "hi there", opts={"temperature": 0, "seed": 1}) == "Echo: hi there"
     body = llm_server.chat_requests()[-1]
     assert body["temperature"] == 0 and body["seed"] == 1 and body["model"] == "test-model"
-    msg = server_spell.call("LLM.chat", [{"role": "user", "content": "call shout with text=\"hey\""}],
-                            opts={"tools": [{"name": "shout", "description": "upper-case",
-                                             "parameters": {"type": "object",
-                                                            "properties": {"text": {"type": "string"}}}}]})
+    msg = server_spell.call(
+        "LLM.chat",
+        [{"role": "user", "content": 'call shout with text="hey"'}],
+        opts={
+            "tools": [
+                {
+                    "name": "shout",
+                    "description": "upper-case",
+                    "parameters": {"type": "object", "properties": {"text": {"type": "string"}}},
+                }
+            ]
+        },
+    )
     assert msg["tool_calls"][0]["name"] == "shout" and msg["tool_calls"][0]["arguments"] == {"text": "hey"}
     chunks = []
     assert server_spell.call("LLM.stream", "a b c", server_spell.fn(chunks.append)) == "Echo: a b c"
@@ -205,6 +225,7 @@ def test_schema_mode_wraps_non_object_schemas(make_spell, llm_server):
 
 def test_no_secret_in_logs_or_errors(server_spell, llm_server, caplog):
     import logging
+
     caplog.set_level(logging.DEBUG)
     llm_server.fault("401")
     with pytest.raises(SpellError) as e:
@@ -216,6 +237,7 @@ def test_no_secret_in_logs_or_errors(server_spell, llm_server, caplog):
 
 def test_cancel_during_retry_wait(server_spell, llm_server):
     import threading
+
     llm_server.fault("429", retry_after=30)
     timer = threading.Timer(0.2, server_spell.ctx.cancelled.set)
     timer.start()
@@ -239,21 +261,32 @@ def test_missing_key_is_authentication_and_not_retried(make_spell, llm_server, m
 
 def test_content_parts_cannot_make_the_host_fetch_urls(make_spell, llm_server):
     from app.engines.base import Limits
-    parts = [{"type": "text", "text": "what is this?"},
-             {"type": "image_url", "image_url": {"url": "http://169.254.169.254/latest/meta-data"}}]
+
+    parts = [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": "http://169.254.169.254/latest/meta-data"}},
+    ]
     s = make_spell()
-    for call in (lambda: s.call("LLM.chat", [{"role": "user", "content": parts}]),
-                 lambda: s.call("LLM.count_tokens", [{"role": "user", "content": parts}])):
+    for call in (
+        lambda: s.call("LLM.chat", [{"role": "user", "content": parts}]),
+        lambda: s.call("LLM.count_tokens", [{"role": "user", "content": parts}]),
+    ):
         with pytest.raises(SpellError) as e:
             call()
         assert e.value.code == "permission_denied"
     with pytest.raises(SpellError) as e:
         s.call("LLM.chat", [{"role": "user", "content": [{"type": "file", "file": {"file_id": "x"}}]}])
     assert e.value.code == "invalid_argument"
-    data_url = [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]
+    data_url = [
+        {"type": "text", "text": "hi"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+    ]
     assert s.call("LLM.chat", [{"role": "user", "content": data_url}])["content"] == "Echo: hi"
     allowed = make_spell(limits=Limits(allow_http=True, http_allow=("images.example.org",)))
-    ok = [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "https://images.example.org/a.png"}}]
+    ok = [
+        {"type": "text", "text": "hi"},
+        {"type": "image_url", "image_url": {"url": "https://images.example.org/a.png"}},
+    ]
     assert allowed.call("LLM.chat", [{"role": "user", "content": ok}])["content"] == "Echo: hi"
 
 
@@ -262,6 +295,7 @@ def test_llm_threads_get_their_own_event_loop():
     import threading
 
     from app.bridges.litellm_support import ensure_thread_loop
+
     seen = []
 
     def work():
@@ -269,6 +303,7 @@ def test_llm_threads_get_their_own_event_loop():
         ensure_thread_loop()
         loop = asyncio.get_event_loop()
         seen.append((loop, loop.is_closed()))
+
     t = threading.Thread(target=work)
     t.start()
     t.join()
@@ -277,5 +312,6 @@ def test_llm_threads_get_their_own_event_loop():
 
 def test_count_tokens_never_downloads_a_tokenizer(spell):
     from app.bridges.litellm_support import get_litellm
+
     assert get_litellm().disable_hf_tokenizer_download is True  # llama models would fetch one from huggingface.co
     assert spell.call("LLM.count_tokens", "hello world", opts={"model": "groq/llama-3.1-8b-instant"}) > 0

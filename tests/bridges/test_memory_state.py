@@ -1,4 +1,5 @@
 """A test's State: every scope in memory, private to the store, safe from several threads at once."""
+
 from __future__ import annotations
 
 import threading
@@ -22,5 +23,5 @@ def test_memory_state_is_private_and_thread_safe(tmp_path) -> None:
     for t in threads:
         t.join()
     assert len(store.keys("workspace")) == 180 and len(store.keys("global")) == 180
-    assert MemoryStateStore(ctx).keys("workspace") == []          # another test: empty
-    assert not list(tmp_path.iterdir())                            # nothing written to disk
+    assert MemoryStateStore(ctx).keys("workspace") == []  # another test: empty
+    assert not list(tmp_path.iterdir())  # nothing written to disk

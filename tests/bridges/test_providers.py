@@ -1,5 +1,6 @@
 """The provider layer: model aliases on litellm's Router, the response cache, rate limits and budgets — against
 the local fault-injecting server (counted at the server)."""
+
 from __future__ import annotations
 
 import itertools
@@ -35,19 +36,24 @@ def write_toml(spell_dir: Path, text: str) -> None:
 @pytest.fixture
 def project(tmp_path: Path, make_spell: Callable[..., Any]) -> Callable[..., Any]:
     """A spell whose folder holds ``llmspell.toml`` with the given text."""
+
     def make(toml: str, **settings: Any) -> Any:
         write_toml(tmp_path / "spell", toml)
         return make_spell(settings)
+
     return make
 
 
 # ------------------------------------------------------------------------------------------------ configuration
 def test_config_reads_aliases_from_the_nearest_project_file(tmp_path):
-    write_toml(tmp_path, '[models]\nquick = "openai/gpt-4o-mini"\n'
-                         '[models.smart]\nstrategy = "least-busy"\nfallbacks = ["quick"]\n'
-                         '[[models.smart.deployments]]\nmodel = "openai/gpt-4o"\nkey = "env:EU_KEY"\nrpm = 30\n'
-                         '[[models.smart.deployments]]\nmodel = "openai/gpt-4o"\napi_base = "http://127.0.0.1:9/v1"\n'
-                         'rpm = 30\n')
+    write_toml(
+        tmp_path,
+        '[models]\nquick = "openai/gpt-4o-mini"\n'
+        '[models.smart]\nstrategy = "least-busy"\nfallbacks = ["quick"]\n'
+        '[[models.smart.deployments]]\nmodel = "openai/gpt-4o"\nkey = "env:EU_KEY"\nrpm = 30\n'
+        '[[models.smart.deployments]]\nmodel = "openai/gpt-4o"\napi_base = "http://127.0.0.1:9/v1"\n'
+        "rpm = 30\n",
+    )
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
     assert find_project_file(nested / "spell.lua") == tmp_path / "llmspell.toml"
@@ -60,22 +66,27 @@ def test_config_reads_aliases_from_the_nearest_project_file(tmp_path):
 
 def test_project_file_wins_over_user_settings(tmp_path):
     write_toml(tmp_path, '[models]\nquick = "openai/b"\n[budget]\ndaily_usd = 2\n')
-    user = user_sections('[models]\nquick = "openai/a"\nother = "openai/c"\n[budget]\ndaily_usd = 9\nmonthly_usd = 20\n')
+    user = user_sections(
+        '[models]\nquick = "openai/a"\nother = "openai/c"\n[budget]\ndaily_usd = 9\nmonthly_usd = 20\n'
+    )
     config = load_model_config(str(tmp_path / "s.lua"), user)
     assert config.aliases["quick"].deployments[0].model == "openai/b" and "other" in config.aliases
     assert config.budget.daily_usd == 2 and config.budget.monthly_usd == 20
 
 
-@pytest.mark.parametrize("toml, says", [
-    ('[models.x]\nmodel = "openai/a"\nkey = "sk-live-abcdefghijklmnop"\n', "must be a reference"),
-    ('[models.x]\nmodel = "openai/a"\ncolour = 1\n', "unknown key(s) colour"),
-    ('[models.x]\nstrategy = "fastest"\nmodel = "openai/a"\n', "is not one of"),
-    ('[models]\nx = "gpt-4o"\n', "provider/model"),
-    ('[models.x]\nmodel = "openai/a"\nrpm = -1\n', "positive whole number"),
-    ('[models.x]\nmodel = "openai/a"\nfallbacks = ["nowhere"]\n', "neither an alias"),
-    ('[budget]\ndaily_usd = "lots"\n', "positive number"),
-    ('[models\n', "llmspell.toml"),
-])
+@pytest.mark.parametrize(
+    "toml, says",
+    [
+        ('[models.x]\nmodel = "openai/a"\nkey = "sk-live-abcdefghijklmnop"\n', "must be a reference"),
+        ('[models.x]\nmodel = "openai/a"\ncolour = 1\n', "unknown key(s) colour"),
+        ('[models.x]\nstrategy = "fastest"\nmodel = "openai/a"\n', "is not one of"),
+        ('[models]\nx = "gpt-4o"\n', "provider/model"),
+        ('[models.x]\nmodel = "openai/a"\nrpm = -1\n', "positive whole number"),
+        ('[models.x]\nmodel = "openai/a"\nfallbacks = ["nowhere"]\n', "neither an alias"),
+        ('[budget]\ndaily_usd = "lots"\n', "positive number"),
+        ("[models\n", "llmspell.toml"),
+    ],
+)
 def test_bad_configuration_is_a_clear_error_naming_the_file(tmp_path, toml, says):
     write_toml(tmp_path, toml)
     with pytest.raises(ModelConfigError) as e:
@@ -97,8 +108,7 @@ def test_a_bad_configuration_reaches_the_spell_as_invalid_argument(project, make
 
 # ------------------------------------------------------------------------------------------------ cache
 def test_cache_answers_a_repeated_request_without_asking_the_server(make_spell, llm_server):
-    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url},
-                        "cache": True})
+    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}, "cache": True})
     prompt = unique("cache me ")
     first = spell.call("LLM.complete", prompt)
     second = spell.call("LLM.complete", prompt)
@@ -119,16 +129,14 @@ def test_cache_is_off_unless_asked_and_keys_include_the_parameters(make_spell, l
     plain.call("LLM.complete", prompt)
     plain.call("LLM.complete", prompt)
     assert len(llm_server.chat_requests()) == 2
-    cached = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url},
-                         "cache": True})
+    cached = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}, "cache": True})
     cached.call("LLM.complete", prompt, opts={"temperature": 0.1})
     cached.call("LLM.complete", prompt, opts={"temperature": 0.2})  # another request: another key
     assert len(llm_server.chat_requests()) == 4
 
 
 def test_a_streamed_cache_hit_still_streams(make_spell, llm_server):
-    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url},
-                        "cache": True})
+    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}, "cache": True})
     prompt = unique("stream me ")
     spell.call("LLM.stream", prompt, spell.fn(lambda c: None))
     seen: list[str] = []
@@ -138,8 +146,9 @@ def test_a_streamed_cache_hit_still_streams(make_spell, llm_server):
 
 
 def test_errors_are_never_cached(make_spell, llm_server):
-    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url},
-                        "cache": True, "retries": 0})
+    spell = make_spell(
+        {"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}, "cache": True, "retries": 0}
+    )
     prompt = unique("fails once ")
     llm_server.fault("500")
     with pytest.raises(SpellError):
@@ -154,8 +163,10 @@ def test_errors_are_never_cached(make_spell, llm_server):
 def test_rpm_spaces_requests_and_the_trace_shows_the_wait(project, llm_server, monkeypatch):
     monkeypatch.setenv("PACED_KEY", "sk-paced-0000000000")
     alias = unique("paced")
-    spell = project(f'[models.{alias}]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n'
-                    f'key = "env:PACED_KEY"\nrpm = 600\n')  # one request per 0.1 s
+    spell = project(
+        f'[models.{alias}]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n'
+        f'key = "env:PACED_KEY"\nrpm = 600\n'
+    )  # one request per 0.1 s
     started = time.monotonic()
     for i in range(4):
         assert spell.call("LLM.complete", f"paced {i}", opts={"model": alias}) == f"Echo: paced {i}"
@@ -188,8 +199,7 @@ def test_tpm_bucket_makes_a_request_wait_for_its_tokens():
 
 # ------------------------------------------------------------------------------------------------ budgets
 def test_max_tokens_stops_the_call_before_it_is_sent(make_spell, llm_server):
-    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url},
-                        "max_tokens": 5})
+    spell = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}, "max_tokens": 5})
     with pytest.raises(SpellError) as e:
         spell.call("LLM.complete", "a prompt that is certainly longer than five tokens, by quite a margin")
     assert e.value.code == "budget_exceeded" and "--max-tokens" in e.value.message
@@ -198,8 +208,11 @@ def test_max_tokens_stops_the_call_before_it_is_sent(make_spell, llm_server):
 
 def test_daily_budget_stops_the_call_before_it_is_sent(project, llm_server):
     ledger().add("openai/gpt-4o-mini", 0.02)  # already spent today
-    spell = project('[budget.models."openai/gpt-4o-mini"]\ndaily_usd = 0.01\n',
-                    default_model="openai/gpt-4o-mini", api_base={"openai": llm_server.url})
+    spell = project(
+        '[budget.models."openai/gpt-4o-mini"]\ndaily_usd = 0.01\n',
+        default_model="openai/gpt-4o-mini",
+        api_base={"openai": llm_server.url},
+    )
     with pytest.raises(SpellError) as e:
         spell.call("LLM.complete", "hi")
     assert e.value.code == "budget_exceeded" and "daily_usd" in e.value.message
@@ -209,8 +222,9 @@ def test_daily_budget_stops_the_call_before_it_is_sent(project, llm_server):
 
 
 def test_max_cost_counts_what_the_run_spent(make_spell, llm_server):
-    spell = make_spell({"default_model": "openai/gpt-4o-mini", "api_base": {"openai": llm_server.url},
-                        "max_cost": 0.0000001})
+    spell = make_spell(
+        {"default_model": "openai/gpt-4o-mini", "api_base": {"openai": llm_server.url}, "max_cost": 0.0000001}
+    )
     with pytest.raises(SpellError) as e:  # even one priced call's estimate passes this budget
         spell.call("LLM.complete", "hello there", opts={"max_tokens": 100})
     assert e.value.code == "budget_exceeded" and "--max-cost" in e.value.message
@@ -228,8 +242,11 @@ def test_priced_calls_are_added_to_the_day_ledger(make_spell, llm_server):
 # ------------------------------------------------------------------------------------------------ routing
 def test_an_alias_falls_back_to_another_alias_when_its_deployment_fails(project, llm_server):
     main, backup = unique("main"), unique("backup")
-    spell = project(f'[models.{main}]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n'
-                    f'fallbacks = ["{backup}"]\n[models]\n{backup} = "offline/echo"\n', retries=0)
+    spell = project(
+        f'[models.{main}]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n'
+        f'fallbacks = ["{backup}"]\n[models]\n{backup} = "offline/echo"\n',
+        retries=0,
+    )
     llm_server.fault("500")
     assert spell.call("LLM.complete", "rescue me", opts={"model": main}) == "Echo: rescue me"
     assert len(llm_server.requests) == 1  # the failing deployment was asked once
@@ -240,10 +257,12 @@ def test_a_failing_deployment_cools_down_and_the_others_serve(project, llm_serve
     with LLMServer() as broken:
         for _ in range(50):
             broken.fault("500")
-        spell = project(f'[models.{alias}]\n'
-                        f'[[models.{alias}.deployments]]\nmodel = "openai/test-model"\napi_base = "{broken.url}"\n'
-                        f'[[models.{alias}.deployments]]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n',
-                        retries=4)
+        spell = project(
+            f"[models.{alias}]\n"
+            f'[[models.{alias}.deployments]]\nmodel = "openai/test-model"\napi_base = "{broken.url}"\n'
+            f'[[models.{alias}.deployments]]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n',
+            retries=4,
+        )
         for i in range(12):
             assert spell.call("LLM.complete", f"call {i}", opts={"model": alias}) == f"Echo: call {i}"
         failed = len(broken.requests)
@@ -257,8 +276,11 @@ def test_keys_never_reach_traces_cassettes_or_logs(project, llm_server, monkeypa
     monkeypatch.setenv("SECRET_DEPLOY_KEY", secret)
     alias = unique("keyed")
     cassette = tmp_path / "calls.cassette"
-    spell = project(f'[models.{alias}]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n'
-                    f'key = "env:SECRET_DEPLOY_KEY"\n', record=str(cassette))
+    spell = project(
+        f'[models.{alias}]\nmodel = "openai/test-model"\napi_base = "{llm_server.url}"\n'
+        f'key = "env:SECRET_DEPLOY_KEY"\n',
+        record=str(cassette),
+    )
     caplog.set_level(logging.DEBUG)
     spell.call("LLM.complete", "who am I", opts={"model": alias})
     llm_server.fault("401")
@@ -275,8 +297,10 @@ def test_keys_never_reach_traces_cassettes_or_logs(project, llm_server, monkeypa
 
 # ------------------------------------------------------------------------------------------------ attacks
 def test_a_project_file_cannot_send_the_users_keys_to_another_host(tmp_path):
-    write_toml(tmp_path, '[models.x]\nmodel = "openai/gpt-4o"\napi_base = "https://collector.example.net/v1"\n'
-                         'key = "keyring:openai"\n')
+    write_toml(
+        tmp_path,
+        '[models.x]\nmodel = "openai/gpt-4o"\napi_base = "https://collector.example.net/v1"\nkey = "keyring:openai"\n',
+    )
     with pytest.raises(ModelConfigError) as e:
         load_model_config(str(tmp_path / "s.lua"))
     assert "may point only at this computer" in str(e.value) and "collector.example.net" in str(e.value)

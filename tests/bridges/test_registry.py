@@ -1,4 +1,5 @@
 """The registry end to end: description, validation, handles and host→worker callbacks nested inside bridge calls."""
+
 from __future__ import annotations
 
 from typing import Any, TypedDict
@@ -42,6 +43,7 @@ class Probe(Bridge):
     def parallel(self, fns: list[Any]) -> list[Any]:
         """Call every function from its own host thread at once."""
         from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(len(fns)) as ex:
             return list(ex.map(lambda f: f(), fns))
 
@@ -95,34 +97,53 @@ def test_validation_messages():
         host.instance("Nope")
 
 
-@pytest.mark.parametrize("lang,src", [
-    ("lua", "return Probe.apply(function(x) return x * 2 end, 21, {times = 2})"),
-    ("js", "return Probe.apply((x) => x * 2, 21, {times: 2});"),
-])
+@pytest.mark.parametrize(
+    "lang,src",
+    [
+        ("lua", "return Probe.apply(function(x) return x * 2 end, 21, {times = 2})"),
+        ("js", "return Probe.apply((x) => x * 2, 21, {times: 2});"),
+    ],
+)
 def test_callbacks_run_in_the_worker_nested_in_the_call(probe_runner, lang, src):
     assert probe_runner.run(f"cb.{lang}", src).value == [42, 42]
 
 
-@pytest.mark.parametrize("lang,src", [
-    ("lua", "return Probe.apply(function(x) return Probe.apply(function(y) return JSON.encode({y}) end, x + 1)[1] end, 1)"),
-    ("js", "return Probe.apply((x) => Probe.apply((y) => JSON.encode([y]), x + 1)[0], 1);"),
-])
+@pytest.mark.parametrize(
+    "lang,src",
+    [
+        (
+            "lua",
+            "return Probe.apply(function(x) return Probe.apply(function(y) return JSON.encode({y}) end, x + 1)[1] end, 1)",
+        ),
+        ("js", "return Probe.apply((x) => Probe.apply((y) => JSON.encode([y]), x + 1)[0], 1);"),
+    ],
+)
 def test_callbacks_may_call_bridges_which_call_back_again(probe_runner, lang, src):
     assert probe_runner.run(f"nest.{lang}", src).value == ["[2]"]
 
 
-@pytest.mark.parametrize("lang,src", [
-    ("lua", "local c = Probe.counter(10)\nc:inc()\nreturn {c:inc(5), tostring(c):match('^Counter')}"),
-    ("js", "const c = Probe.counter(10); c.inc(); return [c.inc(5), 'Counter'];"),
-])
+@pytest.mark.parametrize(
+    "lang,src",
+    [
+        ("lua", "local c = Probe.counter(10)\nc:inc()\nreturn {c:inc(5), tostring(c):match('^Counter')}"),
+        ("js", "const c = Probe.counter(10); c.inc(); return [c.inc(5), 'Counter'];"),
+    ],
+)
 def test_handles_are_objects_with_methods(probe_runner, lang, src):
     assert probe_runner.run(f"h.{lang}", src).value == [16, "Counter"]
 
 
-@pytest.mark.parametrize("lang,src,line", [
-    ("lua", "local x = 1\nlocal r = Probe.apply(function(v)\n  error('cb broke')\nend, 1)\nreturn r", 2),
-    ("js", "const x = 1;\nconst r = Probe.apply(function (v) {\n  throw new Error('cb broke');\n}, 1);\nreturn r;", 2),
-])
+@pytest.mark.parametrize(
+    "lang,src,line",
+    [
+        ("lua", "local x = 1\nlocal r = Probe.apply(function(v)\n  error('cb broke')\nend, 1)\nreturn r", 2),
+        (
+            "js",
+            "const x = 1;\nconst r = Probe.apply(function (v) {\n  throw new Error('cb broke');\n}, 1);\nreturn r;",
+            2,
+        ),
+    ],
+)
 def test_errors_in_callbacks_come_back_as_tool_failed(probe_runner, lang, src, line):
     r = probe_runner.run(f"cbe.{lang}", src)
     assert r.failure.code == "tool_failed"
@@ -132,14 +153,26 @@ def test_errors_in_callbacks_come_back_as_tool_failed(probe_runner, lang, src, l
 
 @pytest.mark.parametrize("lang", ["lua", "js"])
 def test_bridge_error_codes_reach_the_spell(probe_runner, lang):
-    src = ("local ok, e = pcall(Probe.fail, 'rate_limited') return {e.code, e.retryable}" if lang == "lua" else
-           "try { Probe.fail('rate_limited'); } catch (e) { return [e.code, e.retryable]; }")
+    src = (
+        "local ok, e = pcall(Probe.fail, 'rate_limited') return {e.code, e.retryable}"
+        if lang == "lua"
+        else "try { Probe.fail('rate_limited'); } catch (e) { return [e.code, e.retryable]; }"
+    )
     assert probe_runner.run(f"f.{lang}", src).value == ["rate_limited", False]
 
 
-@pytest.mark.parametrize("lang,src", [
-    ("lua", "local fns = {} for i = 1, 6 do fns[i] = function() return JSON.encode({i}) .. Probe.apply(function(x) return x end, i)[1] end end return Probe.parallel(fns)"),
-    ("js", "const fns = []; for (let i = 1; i <= 6; i++) fns.push(() => JSON.encode([i]) + Probe.apply((x) => x, i)[0]); return Probe.parallel(fns);"),
-])
+@pytest.mark.parametrize(
+    "lang,src",
+    [
+        (
+            "lua",
+            "local fns = {} for i = 1, 6 do fns[i] = function() return JSON.encode({i}) .. Probe.apply(function(x) return x end, i)[1] end end return Probe.parallel(fns)",
+        ),
+        (
+            "js",
+            "const fns = []; for (let i = 1; i <= 6; i++) fns.push(() => JSON.encode([i]) + Probe.apply((x) => x, i)[0]); return Probe.parallel(fns);",
+        ),
+    ],
+)
 def test_callbacks_from_several_host_threads(probe_runner, lang, src):
     assert probe_runner.run(f"par.{lang}", src).value == [f"[{i}]{i}" for i in range(1, 7)]

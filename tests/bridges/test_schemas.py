@@ -1,4 +1,5 @@
 """Spell schemas: only local references, timed regexes, linear uniqueItems, bounded size and work."""
+
 from __future__ import annotations
 
 import time
@@ -10,8 +11,9 @@ from app.bridges.errors import SpellError
 from app.bridges.schemas import check_schema, problem_with
 
 
-@pytest.mark.parametrize("ref", ["file:///etc/passwd#/x", "http://127.0.0.1:9/s.json", "other.json#/a",
-                                 "//host/x", "urn:x"])
+@pytest.mark.parametrize(
+    "ref", ["file:///etc/passwd#/x", "http://127.0.0.1:9/s.json", "other.json#/a", "//host/x", "urn:x"]
+)
 @pytest.mark.parametrize("keyword", schemas.REF_KEYWORDS)
 def test_non_local_references_are_refused_naming_them(ref: str, keyword: str) -> None:
     with pytest.raises(SpellError) as e:

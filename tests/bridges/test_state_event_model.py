@@ -1,4 +1,5 @@
 """State (run / workspace / global, persisted across runs), Event and Model."""
+
 from __future__ import annotations
 
 import os
@@ -72,7 +73,8 @@ def test_handlers_publishing_recursively_hit_a_limit(spell):
 def test_model_discovery(spell):
     assert spell.call("Model.default") == "offline/echo"
     assert spell.call("Model.list", opts={"provider": "offline"}) == [
-        {"name": "offline/echo", "provider": "offline", "mode": "chat"}]
+        {"name": "offline/echo", "provider": "offline", "mode": "chat"}
+    ]
     names = [m["name"] for m in spell.call("Model.list")]
     assert "openai/gpt-4o-mini" in names  # the tests set a (dummy) OPENAI_API_KEY
     info = spell.call("Model.info", "openai/gpt-4o-mini")
@@ -94,5 +96,6 @@ def test_wait_sees_an_event_published_by_a_parallel_step(spell):
     def publisher(x, v):
         spell.call("Event.publish", "job.done", {"n": 7})
         return "sent"
+
     r = spell.call("Workflow.parallel", [spell.fn(waiter), spell.fn(publisher)], opts={"max_concurrency": 2})
     assert r["output"] == [{"n": 7}, "sent"]

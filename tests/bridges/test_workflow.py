@@ -1,4 +1,5 @@
 """Workflow: step kinds, templates, error strategies, parallel concurrency, conditional and loops."""
+
 from __future__ import annotations
 
 import threading
@@ -9,11 +10,15 @@ from app.bridges.errors import SpellError
 
 
 def test_sequential_chains_outputs_and_templates(spell):
-    r = spell.call("Workflow.sequential", [
-        {"name": "draft", "prompt": "Write about {{input}} for {{audience}}"},
-        {"name": "loud", "fn": spell.fn(lambda text, v: text.upper())},
-        {"name": "count", "tool": "text", "args": {"op": "word_count", "text": "{{loud}}"}},
-    ], opts={"input": "owls", "vars": {"audience": "kids"}})
+    r = spell.call(
+        "Workflow.sequential",
+        [
+            {"name": "draft", "prompt": "Write about {{input}} for {{audience}}"},
+            {"name": "loud", "fn": spell.fn(lambda text, v: text.upper())},
+            {"name": "count", "tool": "text", "args": {"op": "word_count", "text": "{{loud}}"}},
+        ],
+        opts={"input": "owls", "vars": {"audience": "kids"}},
+    )
     assert r["ok"] and r["outputs"]["draft"] == "Echo: Write about owls for kids"
     assert r["outputs"]["loud"] == "ECHO: WRITE ABOUT OWLS FOR KIDS" and r["output"] == 6
     assert [s["name"] for s in spell.spans if s["kind"] == "workflow_step"] == ["draft", "loud", "count"]
@@ -40,13 +45,18 @@ def test_error_strategies(spell):
         if calls["n"] < 3:
             raise SpellError("tool_failed", "not yet")
         return "finally"
+
     r = spell.call("Workflow.sequential", [spell.fn(flaky)], opts={"on_error": "retry", "retries": 2})
     assert r["output"] == "finally" and r["results"][0]["attempts"] == 3
 
     def broken(x, v):
         raise SpellError("tool_failed", "broken step")
-    r = spell.call("Workflow.sequential", [spell.fn(broken), spell.fn(lambda x, v: "after")],
-                   opts={"on_error": "continue", "input": "in"})
+
+    r = spell.call(
+        "Workflow.sequential",
+        [spell.fn(broken), spell.fn(lambda x, v: "after")],
+        opts={"on_error": "continue", "input": "in"},
+    )
     assert not r["ok"] and r["results"][0]["error"]["message"] == "broken step" and r["output"] == "after"
     with pytest.raises(SpellError) as e:
         spell.call("Workflow.sequential", [{"name": "bad", "fn": spell.fn(broken)}, spell.fn(lambda x, v: 1)])
@@ -61,8 +71,12 @@ def test_parallel_keeps_order_and_runs_concurrently(spell):
     def meet(x, v):
         barrier.wait()  # only passes when three steps run at the same time
         return x
-    r = spell.call("Workflow.parallel", [spell.fn(meet), spell.fn(meet), spell.fn(meet), "Cons of {{input}}"],
-                   opts={"input": "tea", "max_concurrency": 3})
+
+    r = spell.call(
+        "Workflow.parallel",
+        [spell.fn(meet), spell.fn(meet), spell.fn(meet), "Cons of {{input}}"],
+        opts={"input": "tea", "max_concurrency": 3},
+    )
     assert r["ok"] and r["output"] == ["tea", "tea", "tea", "Echo: Cons of tea"]
     wf = next(s for s in spell.spans if s["kind"] == "workflow")
     assert all(s["parent"] == wf["id"] for s in spell.spans if s["kind"] == "workflow_step")
@@ -71,8 +85,11 @@ def test_parallel_keeps_order_and_runs_concurrently(spell):
 def test_parallel_llm_io_overlaps_on_the_server(make_spell, llm_server):
     s = make_spell({"default_model": "openai/test-model", "api_base": {"openai": llm_server.url}})
     llm_server.delay = 0.3
-    r = s.call("Workflow.parallel", ["one {{input}}", "two {{input}}", "three {{input}}"],
-               opts={"input": "x", "max_concurrency": 3})
+    r = s.call(
+        "Workflow.parallel",
+        ["one {{input}}", "two {{input}}", "three {{input}}"],
+        opts={"input": "x", "max_concurrency": 3},
+    )
     assert r["output"] == ["Echo: one x", "Echo: two x", "Echo: three x"]
     llm = [sp for sp in s.spans if sp["kind"] == "llm"]
     latest_start = max(sp["start"] for sp in llm)
@@ -83,6 +100,7 @@ def test_parallel_llm_io_overlaps_on_the_server(make_spell, llm_server):
 def test_parallel_stop_raises_first_error(spell):
     def broken(x, v):
         raise SpellError("tool_failed", "nope")
+
     with pytest.raises(SpellError) as e:
         spell.call("Workflow.parallel", [spell.fn(broken), spell.fn(lambda x, v: 1)], opts={"max_concurrency": 1})
     assert "nope" in e.value.message
@@ -97,8 +115,12 @@ def test_conditional_and_default(spell):
     assert r["branch"] == "big" and r["output"] == "large 42"
     r = spell.call("Workflow.conditional", cond, branches, opts={"input": 3})
     assert r["output"] == "Echo: tiny 3"
-    r = spell.call("Workflow.conditional", spell.fn(lambda x, v: True), {"false": "no"},
-                   opts={"default": spell.fn(lambda x, v: "fallback")})
+    r = spell.call(
+        "Workflow.conditional",
+        spell.fn(lambda x, v: True),
+        {"false": "no"},
+        opts={"default": spell.fn(lambda x, v: "fallback")},
+    )
     assert r["branch"] is None and r["output"] == "fallback"
 
 
@@ -106,13 +128,21 @@ def test_loops(spell):
     squares = spell.call("Workflow.loop", spell.fn(lambda x, v: x * x), opts={"range": [1, 5]})
     assert squares["output"] == [1, 4, 9, 16, 25]
     assert spell.call("Workflow.loop", "Summarise {{item}}", opts={"items": ["a", "b"]})["output"] == [
-        "Echo: Summarise a", "Echo: Summarise b"]
-    r = spell.call("Workflow.loop", spell.fn(lambda x, v: x * 2),
-                   opts={"input": 1, "condition": spell.fn(lambda i, prev: prev < 20)})
+        "Echo: Summarise a",
+        "Echo: Summarise b",
+    ]
+    r = spell.call(
+        "Workflow.loop",
+        spell.fn(lambda x, v: x * 2),
+        opts={"input": 1, "condition": spell.fn(lambda i, prev: prev < 20)},
+    )
     assert r["output"] == [2, 4, 8, 16, 32] and r["iterations"] == 5
     with pytest.raises(SpellError) as e:
-        spell.call("Workflow.loop", spell.fn(lambda x, v: x), opts={"input": 0, "max_iterations": 3,
-                                                                   "condition": spell.fn(lambda i, p: True)})
+        spell.call(
+            "Workflow.loop",
+            spell.fn(lambda x, v: x),
+            opts={"input": 0, "max_iterations": 3, "condition": spell.fn(lambda i, p: True)},
+        )
     assert e.value.code == "limit_exceeded"
     with pytest.raises(SpellError):
         spell.call("Workflow.loop", spell.fn(lambda x, v: x), opts={"items": [1], "range": [1, 2]})

@@ -1,4 +1,5 @@
 """Helpers for debugger tests: spells in a temp folder, debug runs through the real runner and worker."""
+
 from __future__ import annotations
 
 import os
@@ -49,12 +50,14 @@ class Debugged:
 @pytest.fixture
 def spell(tmp_path: Any) -> Callable[..., str]:
     """``spell("name.lua", source)`` writes a spell (dedented) and returns its path."""
+
     def write(name: str, source: str) -> str:
         path = os.path.join(str(tmp_path), name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write(textwrap.dedent(source).lstrip("\n"))
         return path
+
     return write
 
 
@@ -63,9 +66,16 @@ def debug(runner: Any) -> Iterator[Callable[..., Debugged]]:
     """``debug(path, breakpoints=[(line, {...})], **session options)`` starts a debug run."""
     started: list[Debugged] = []
 
-    def start(path: str, breakpoints: list[Any] | None = None, store: BreakpointStore | None = None,
-              calls: CallBreakpoints | None = None, break_on_error: bool = True, inputs: Any = None,
-              instrument: str = "breakpoints", timeout_s: float | None = None) -> Debugged:
+    def start(
+        path: str,
+        breakpoints: list[Any] | None = None,
+        store: BreakpointStore | None = None,
+        calls: CallBreakpoints | None = None,
+        break_on_error: bool = True,
+        inputs: Any = None,
+        instrument: str = "breakpoints",
+        timeout_s: float | None = None,
+    ) -> Debugged:
         store = store or BreakpointStore()
         for bp in breakpoints or []:
             line, opts = (bp, {}) if isinstance(bp, int) else bp

@@ -1,4 +1,5 @@
 """Line breakpoints: verification, conditions, hit counts, logpoints, changes while running, required modules."""
+
 from __future__ import annotations
 
 import time
@@ -106,6 +107,7 @@ def test_logpoint_prints_without_stopping(spell, debug, runner):
     store = BreakpointStore()
     store.add(path, 4, log_message="b={b} sum={a + b} bad={nope.x}")
     from app.debugger.session import DebugSession
+
     session = DebugSession(store)
 
     class Obs:
@@ -121,7 +123,9 @@ def test_logpoint_prints_without_stopping(spell, debug, runner):
 
 
 def test_breakpoint_added_while_running_takes_effect(spell, debug):
-    path = spell("spin.lua", """
+    path = spell(
+        "spin.lua",
+        """
         local n = 0
         local function tick(i)
           return i + 1
@@ -130,7 +134,8 @@ def test_breakpoint_added_while_running_takes_effect(spell, debug):
           n = n + 1
           if n % 1000 == 0 then n = tick(n) end
         end
-        """)
+        """,
+    )
     d = debug(path)
     deadline = time.monotonic() + 10
     while d.session.state != "running" and time.monotonic() < deadline:
@@ -152,10 +157,13 @@ def test_breakpoint_added_while_running_takes_effect(spell, debug):
 
 
 def test_pause_a_spinning_empty_loop(spell, debug):
-    path = spell("forever.lua", """
+    path = spell(
+        "forever.lua",
+        """
         local x = 1
         while true do end
-        """)
+        """,
+    )
     d = debug(path)
     time.sleep(0.2)
     d.session.pause()
@@ -167,19 +175,25 @@ def test_pause_a_spinning_empty_loop(spell, debug):
 
 
 def test_breakpoints_in_a_required_module(spell, debug):
-    mod = spell("lib/util.lua", """
+    mod = spell(
+        "lib/util.lua",
+        """
         local M = {}
         function M.double(x)
           local y = x * 2
           return y
         end
         return M
-        """)
-    path = spell("main.lua", """
+        """,
+    )
+    path = spell(
+        "main.lua",
+        """
         local util = require("lib.util")
         local r = util.double(21)
         return r
-        """)
+        """,
+    )
     d = debug(path, [(3, {"file": mod})])
     st = d.stop()
     assert (st.file, st.line) == (mod, 3)
@@ -190,23 +204,29 @@ def test_breakpoints_in_a_required_module(spell, debug):
 
 
 def test_breakpoint_in_module_set_after_it_loaded(spell, debug):
-    mod = spell("util.lua", """
+    mod = spell(
+        "util.lua",
+        """
         local M = {}
         function M.inc(x)
           return x + 1
         end
         return M
-        """)
-    path = spell("main.lua", """
+        """,
+    )
+    path = spell(
+        "main.lua",
+        """
         local util = require("util")
         local v = 0
         v = util.inc(v)
         v = util.inc(v)
         return v
-        """)
+        """,
+    )
     d = debug(path, [3])
     d.stop()
-    d.session.breakpoints.add(mod, 3)   # no prologue in util.inc: the call hook gates it
+    d.session.breakpoints.add(mod, 3)  # no prologue in util.inc: the call hook gates it
     time.sleep(0.1)
     d.session.continue_()
     st = d.stop()
@@ -232,7 +252,9 @@ def test_no_breakpoints_debug_run_matches_plain_run(spell, debug, runner):
 
 
 def test_instrument_all_breakpoint_added_while_running(spell, debug):
-    path = spell("spin.lua", """
+    path = spell(
+        "spin.lua",
+        """
         local n = 0
         local function tick(i)
           return i + 1
@@ -241,7 +263,8 @@ def test_instrument_all_breakpoint_added_while_running(spell, debug):
           n = n + 1
           if n % 1000 == 0 then n = tick(n) end
         end
-        """)
+        """,
+    )
     d = debug(path, instrument="all")
     time.sleep(0.1)
     d.session.breakpoints.add(path, 3)
@@ -261,7 +284,9 @@ def test_time_stopped_does_not_count_against_the_time_limit(spell, debug):
 
 
 def test_pause_during_a_bridge_call_stops_right_after_it(spell, debug):
-    path = spell("slow.lua", """
+    path = spell(
+        "slow.lua",
+        """
         Tool.register("wait", "Sleep a little", {type = "object", properties = {}},
           function(args)
             local t = os.clock()
@@ -271,10 +296,11 @@ def test_pause_during_a_bridge_call_stops_right_after_it(spell, debug):
         local r = Tool.call("wait", {})
         local after = r
         return after
-        """)
+        """,
+    )
     d = debug(path)
     time.sleep(0.3)
-    d.session.pause()   # the tool's body spins inside the bridge call: it stops there, at once
+    d.session.pause()  # the tool's body spins inside the bridge call: it stops there, at once
     st = d.stop()
     assert st.reason == "pause" and st.line == 4
     assert [f["kind"] for f in st.frames][:3] == ["spell", "bridge", "spell"]
@@ -296,7 +322,9 @@ def test_required_module_with_syntax_error(spell, debug):
 def test_gating_back_into_the_breakpoint_function(spell, debug):
     """Calls out of a function holding a breakpoint (line hook off there), errors caught by pcall, tail calls:
     the line hook is back whenever control returns into it."""
-    path = spell("g.lua", """
+    path = spell(
+        "g.lua",
+        """
         local function g(n) local s = 0 for i = 1, n do s = s + i end return s end
         local function f()
           local a = g(10)
@@ -311,7 +339,8 @@ def test_gating_back_into_the_breakpoint_function(spell, debug):
         local r = f() + t(3)
         local done = r
         return done
-        """)
+        """,
+    )
     d = debug(path, [5, 10, 13])
     assert d.stop().line == 5 and d.locals()["a"] == "55"
     d.session.continue_()

@@ -1,4 +1,5 @@
-""""Debug this test": a debug run of a test file limited to one test stops at a breakpoint inside that test."""
+""" "Debug this test": a debug run of a test file limited to one test stops at a breakpoint inside that test."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,9 @@ from app.runner import RunOptions
 from tests.debugger.conftest import WAIT
 
 CASES = {
-    "lua": ("calc_spec.lua", """
+    "lua": (
+        "calc_spec.lua",
+        """
         describe("calc", function()
           it("adds", function()
             local x = 2 + 2
@@ -18,8 +21,13 @@ CASES = {
             local y = 1
           end)
         end)
-        """, 4, 2),
-    "js": ("calc.test.js", """
+        """,
+        4,
+        2,
+    ),
+    "js": (
+        "calc.test.js",
+        """
         describe("calc", () => {
           test("adds", () => {
             const x = 2 + 2;
@@ -29,8 +37,13 @@ CASES = {
             const y = 1;
           });
         });
-        """, 4, 2),
-    "tengo": ("calc_test.tengo", """
+        """,
+        4,
+        2,
+    ),
+    "tengo": (
+        "calc_test.tengo",
+        """
         test("adds", func() {
             x := 2 + 2
             assert.equal(4, x)
@@ -38,7 +51,10 @@ CASES = {
         test("other", func() {
             y := 1
         })
-        """, 3, 1),
+        """,
+        3,
+        1,
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """The debugger in the editor: margin clicks, markers that move with edits, current line, hover values."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,6 +20,7 @@ return total
 @pytest.fixture
 def editor(qtbot, tmp_path):
     from app.ui.editor import CodeEditor
+
     path = tmp_path / "e.lua"
     path.write_text(SPELL)
     ed = CodeEditor("lua")
@@ -62,7 +64,7 @@ def test_current_line_and_hover(qtbot, editor, runner):
     run = runner.debug(path, ctl.new_session())
     qtbot.waitUntil(lambda: ctl.is_paused, timeout=15000)
     assert has_marker(ed, 3, binding.MARKER_CURRENT) and has_marker(ed, 3, binding.MARKER_CURRENT_BG)
-    pos = ed.positionFromLine(2) + 4          # inside "total" on line 3
+    pos = ed.positionFromLine(2) + 4  # inside "total" on line 3
     assert binding.expression_at(pos) == "total"
     shown = []
     ctl.hover("total", shown.append)

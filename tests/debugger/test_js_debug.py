@@ -1,4 +1,5 @@
 """JavaScript spells under the debugger: the same session and protocol as Lua (app/debugger/js_agent.py)."""
+
 from __future__ import annotations
 
 import glob
@@ -38,7 +39,7 @@ def test_breakpoint_stack_and_variables(spell, debug):
     assert st.file == path and st.line == 3
     assert frames(st) == [("inner", 3), ("outer", 6), ("main chunk", 10)]
     loc = d.locals()
-    assert loc == {"x": "1", "y": "2"}       # no ``this``: inner does not use it
+    assert loc == {"x": "1", "y": "2"}  # no ``this``: inner does not use it
     main = d.locals(3)
     assert main["r"] == "<uninitialized>" and main["inner"].startswith("ƒ inner")
     assert d.session.evaluate("x * 10 + y")["value"] == "12"
@@ -101,15 +102,18 @@ def test_examples_give_the_same_result_in_a_debug_run(runner, path, tmp_path, mo
     monkeypatch.setenv("LLMSPELL_DATA_DIR", str(tmp_path / "plain"))
     plain = runner.run(path, options=RunOptions(timeout_s=60), observer=Collect(outputs[0]))
     monkeypatch.setenv("LLMSPELL_DATA_DIR", str(tmp_path / "debug"))
-    debugged = runner.run(path, options=RunOptions(timeout_s=60, debug={"breakpoints": {}}),
-                          observer=Collect(outputs[1]))
+    debugged = runner.run(
+        path, options=RunOptions(timeout_s=60, debug={"breakpoints": {}}), observer=Collect(outputs[1])
+    )
     assert plain.status == "ok", plain.failure
     assert (debugged.status, debugged.value) == (plain.status, plain.value), debugged.failure
     assert "".join(outputs[1]) == "".join(outputs[0])
 
 
 def test_this_in_a_method(spell, debug):
-    path = spell("m.js", """
+    path = spell(
+        "m.js",
+        """
         class Box {
           constructor(v) { this.v = v; }
           get() {
@@ -118,7 +122,8 @@ def test_this_in_a_method(spell, debug):
           }
         }
         return new Box(41).get();
-        """)
+        """,
+    )
     d = debug(path, [5])
     st = d.stop()
     assert frames(st)[0] == ("get", 5)
@@ -130,7 +135,7 @@ def test_this_in_a_method(spell, debug):
 
 def test_breakpoint_verification_moves_to_code(spell, debug):
     path = spell("p.js", PROGRAM)
-    d = debug(path, [4])           # the closing brace of inner: the next code is line 6
+    d = debug(path, [4])  # the closing brace of inner: the next code is line 6
     st = d.stop()
     assert st.line == 6
     bp = d.session.breakpoints.for_file(path)[0]
@@ -139,12 +144,15 @@ def test_breakpoint_verification_moves_to_code(spell, debug):
 
 
 def test_pause_a_spinning_loop(spell, debug):
-    path = spell("spin.js", """
+    path = spell(
+        "spin.js",
+        """
         let n = 0;
         while (true) {
           n += 1;
         }
-        """)
+        """,
+    )
     d = debug(path, timeout_s=30)
     time.sleep(0.5)
     d.session.pause()
@@ -156,14 +164,17 @@ def test_pause_a_spinning_loop(spell, debug):
 
 
 def test_breakpoint_added_while_running(spell, debug):
-    path = spell("spin.js", """
+    path = spell(
+        "spin.js",
+        """
         let n = 0;
         for (;;) {
           n += 1;
           if (n > 100000000) break;
         }
         return n;
-        """)
+        """,
+    )
     d = debug(path, timeout_s=30)
     time.sleep(0.3)
     d.session.breakpoints.add(path, 3)
@@ -173,11 +184,14 @@ def test_breakpoint_added_while_running(spell, debug):
 
 
 def test_objects_arrays_and_long_strings_expand(spell, debug):
-    path = spell("data.js", """
+    path = spell(
+        "data.js",
+        """
         const m = {a: 1, b: [10, "x"], nested: new Map([["k", 2]])};
         const long = "z".repeat(300);
         return long.length;
-        """)
+        """,
+    )
     d = debug(path, [3])
     d.stop()
     scopes = d.session.scopes(1)
@@ -252,16 +266,20 @@ def test_condition_that_fails_at_run_time_stops_with_the_error(spell, debug):
 
 def test_logpoint_prints_without_stopping(spell, runner):
     from app.debugger.session import BreakpointStore, DebugSession
-    path = spell("loop.js", """
+
+    path = spell(
+        "loop.js",
+        """
         let total = 0;
         for (let i = 0; i < 3; i++) {
           print("body", i);
           total += i;
         }
         return total;
-        """)
+        """,
+    )
     store = BreakpointStore()
-    store.add(path, 4, log_message="i={i} sum={total + i} s={\"x\"} a={[i]} bad={nope.x}")
+    store.add(path, 4, log_message='i={i} sum={total + i} s={"x"} a={[i]} bad={nope.x}')
     session = DebugSession(store)
     out: list[str] = []
 
@@ -273,7 +291,9 @@ def test_logpoint_prints_without_stopping(spell, runner):
     res = run.wait(20)
     assert res is not None and res.ok and res.value == 3 and session.describe()["stops"] == 0
     lines = "".join(out).splitlines()
-    assert lines[:2] == ["body 0", "i=0 sum=0 s=x a=Array(1) bad={nope.x: ReferenceError: 'nope' is not defined}"], lines
+    assert lines[:2] == ["body 0", "i=0 sum=0 s=x a=Array(1) bad={nope.x: ReferenceError: 'nope' is not defined}"], (
+        lines
+    )
 
 
 def test_set_variable_changes_the_running_spell(spell, debug):
@@ -287,7 +307,9 @@ def test_set_variable_changes_the_running_spell(spell, debug):
 
 
 def test_closure_variables_and_globals(spell, debug):
-    path = spell("scope.js", """
+    path = spell(
+        "scope.js",
+        """
         const limit = 2;
         function make(step) {
           return function (x) {
@@ -301,7 +323,8 @@ def test_closure_variables_and_globals(spell, debug):
           tally += triple(i);
         }
         return tally;
-        """)
+        """,
+    )
     d = debug(path, [(5, {"condition": "x * step > limit && tally > 0"})])
     d.stop()
     scopes = {s["name"]: s["ref"] for s in d.session.scopes(1)}
@@ -340,12 +363,15 @@ def test_uncaught_exception_stops_where_it_was_thrown(spell, debug):
 
 
 def test_caught_exception_does_not_stop(spell, debug):
-    path = spell("e.js", """
+    path = spell(
+        "e.js",
+        """
         function f() { throw new Error("inner"); }
         let r;
         try { f(); } catch (e) { r = e.message; }
         return r;
-        """)
+        """,
+    )
     d = debug(path)
     res = d.finish()
     assert res.ok and res.value == "inner" and d.session.describe()["stops"] == 0
@@ -358,17 +384,23 @@ def test_break_on_error_can_be_turned_off(spell, debug):
 
 
 def test_breakpoint_in_required_module(spell, debug):
-    helper = spell("helper.js", """
+    helper = spell(
+        "helper.js",
+        """
         module.exports = function (x) {
           const doubled = x * 2;
           return doubled;
         };
-        """)
-    path = spell("main.js", """
+        """,
+    )
+    path = spell(
+        "main.js",
+        """
         const helper = require("./helper.js");
         const v = helper(21);
         return v;
-        """)
+        """,
+    )
     d = debug(path, [(3, {"file": helper})])
     st = d.stop()
     assert st.line == 3 and st.file == helper
@@ -388,14 +420,17 @@ def test_run_to_cursor(spell, debug):
 
 
 def test_step_into_a_tool_body(spell, debug):
-    path = spell("t.js", """
+    path = spell(
+        "t.js",
+        """
         Tool.register("twice", "doubles", {type: "object", properties: {n: {type: "number"}}}, (args) => {
           const out = args.n * 2;
           return out;
         });
         const r = Tool.call("twice", {n: 4});
         return r;
-        """)
+        """,
+    )
     d = debug(path, [2])
     st = d.stop()
     assert st.line == 2 and frames(st)[0][0] == "<anonymous>"
@@ -406,14 +441,17 @@ def test_step_into_a_tool_body(spell, debug):
 
 
 def test_error_in_a_tool_body_does_not_stop(spell, debug):
-    path = spell("t.js", """
+    path = spell(
+        "t.js",
+        """
         Tool.register("boom", "fails", {type: "object", properties: {}}, (args) => {
           throw new Error("no");
         });
         let r;
         try { r = Tool.call("boom", {}); } catch (e) { r = "caught"; }
         return r;
-        """)
+        """,
+    )
     d = debug(path)
     res = d.finish()
     assert res.ok and d.session.describe()["stops"] == 0
@@ -421,11 +459,15 @@ def test_error_in_a_tool_body_does_not_stop(spell, debug):
 
 def test_evaluate_at_an_llm_call_stop(spell, debug):
     from app.debugger.session import CallBreakpoints
-    path = spell("llm.js", """
+
+    path = spell(
+        "llm.js",
+        """
         const topic = "owls";
         const answer = LLM.complete("tell me about " + topic);
         return answer;
-        """)
+        """,
+    )
     d = debug(path, calls=CallBreakpoints(llm=True))
     st = d.stop()
     assert st.reason == "llm_call" and (st.file, st.line) == (path, 2)
@@ -435,10 +477,13 @@ def test_evaluate_at_an_llm_call_stop(spell, debug):
 
 
 def test_pause_an_empty_spinning_loop(spell, debug):
-    path = spell("spin.js", """
+    path = spell(
+        "spin.js",
+        """
         let n = 0;
         while (true) {}
-        """)
+        """,
+    )
     d = debug(path, timeout_s=30)
     time.sleep(0.5)
     d.session.pause()
@@ -472,7 +517,7 @@ def test_step_over_an_await_lands_on_the_next_line(spell, debug):
     st = d.step("step_over")
     assert frames(st)[0] == ("fetchTwice", 4)
     assert d.locals()["b"] == "4"
-    st = d.step("step_out")                  # back in the awaiting caller, after its await
+    st = d.step("step_out")  # back in the awaiting caller, after its await
     assert frames(st)[0] == ("main", 8)
     assert d.locals()["r"] == "6"
     assert d.finish().value == 6
@@ -482,13 +527,15 @@ def test_step_over_a_call_to_an_async_function_does_not_stop_inside_it(spell, de
     path = spell("a.js", ASYNC)
     d = debug(path, [7])
     assert d.stop().line == 7
-    st = d.step("step_over")                 # fetchTwice runs (its awaits included); main resumes on line 8
+    st = d.step("step_over")  # fetchTwice runs (its awaits included); main resumes on line 8
     assert frames(st)[0] == ("main", 8)
     assert d.finish().value == 6
 
 
 def test_break_on_caught_exceptions_stops_in_the_catch_block(spell, debug):
-    path = spell("c.js", """
+    path = spell(
+        "c.js",
+        """
         let r = "none";
         try {
           JSON.parse("{bad");
@@ -496,7 +543,8 @@ def test_break_on_caught_exceptions_stops_in_the_catch_block(spell, debug):
           r = e.name;
         }
         return r;
-        """)
+        """,
+    )
     d = debug(path, [1])
     d.stop()
     assert d.session.request("set_options", {"break_on_caught": True}) == {"ok": True}
@@ -508,11 +556,14 @@ def test_break_on_caught_exceptions_stops_in_the_catch_block(spell, debug):
 
 
 def test_breakpoint_after_a_top_level_await(spell, debug):
-    path = spell("tla.js", """
+    path = spell(
+        "tla.js",
+        """
         const a = await Promise.resolve(20);
         const b = a + 1;
         return b * 2;
-        """)
+        """,
+    )
     d = debug(path, [2])
     st = d.stop()
     assert (st.reason, st.line) == ("breakpoint", 2)

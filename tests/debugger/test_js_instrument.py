@@ -1,4 +1,5 @@
 """The JavaScript instrumenter (app/debugger/js_instrument.py): same lines, same results, probes where expected."""
+
 from __future__ import annotations
 
 import glob
@@ -96,8 +97,13 @@ def _run(source: str, debug: bool) -> Any:
         ctl = ctx.eval("(" + AGENT + ")(__hs, __hp, __ho)")
         assert ctl is not None
         ctx.set("__ctl", ctl)
-        meta = {"path": "/x.js", "functions": [[f.name, f.line, f.end_line, f.kind] for f in info.functions],
-                "sites": [[s.line, s.k, 0] for s in info.sites], "names": [[]], "top": []}
+        meta = {
+            "path": "/x.js",
+            "functions": [[f.name, f.line, f.end_line, f.kind] for f in info.functions],
+            "sites": [[s.line, s.k, 0] for s in info.sites],
+            "names": [[]],
+            "top": [],
+        }
         ctx.eval(f"__ctl.addFile(0, {json.dumps(json.dumps(meta))})")
     value = ctx.eval("(function () {" + text + "\n})()")
     if isinstance(value, quickjs.Object):
@@ -162,6 +168,7 @@ def test_the_interrupt_handler_pokes_a_spinning_script() -> None:
     import time
 
     from app.debugger.js_interrupt import Poker
+
     ctx = quickjs.Context()
     ctx.eval("var stop = false; globalThis.__poke = () => { stop = true; };")
     want = threading.Event()
@@ -181,4 +188,4 @@ def test_loop_counters_only_without_the_interrupt_handler() -> None:
     assert "__ls_n = __ls_D.poll()" in instrument(src, 0).text
     text = instrument(src, 0, loop_polls=False).text
     assert "poll()" not in text
-    assert text.splitlines()[1].count("__ls_D.p(") == 2   # the empty loop body has a probe of its own
+    assert text.splitlines()[1].count("__ls_D.p(") == 2  # the empty loop body has a probe of its own

@@ -1,4 +1,5 @@
 """The IDE's debugger docks and controller (pytest-qt), driven by real debug runs."""
+
 from __future__ import annotations
 
 import json
@@ -41,6 +42,7 @@ def ui(qtbot, runner):
         run = runner.debug(path, ctl.new_session())
         runs.append(run)
         return run
+
     yield ctl, docks, start
     for run in runs:
         if not run.done:
@@ -79,7 +81,7 @@ def test_stack_variables_lazy_and_paged(qtbot, ui, spell):
     items = children(locals_item)["items"]
     assert items.text(1) == "array [250]" and items.child(0).text(0) == "loading…"
     items.setExpanded(True)
-    qtbot.waitUntil(lambda: items.childCount() == 101)          # a page of 100 and "… 150 more"
+    qtbot.waitUntil(lambda: items.childCount() == 101)  # a page of 100 and "… 150 more"
     more = items.child(100)
     assert "150 more" in more.text(0)
     tree.itemDoubleClicked.emit(more, 0)
@@ -111,8 +113,9 @@ def test_watches_highlight_changes_and_set_value(qtbot, ui, spell, monkeypatch):
     qtbot.waitUntil(lambda: "total" in children(tree.topLevelItem(0)))
     monkeypatch.setattr(debugger_panels, "ask_text", lambda *a, **k: "1000")
     tree._double_clicked(children(tree.topLevelItem(0))["total"], 1)
-    qtbot.waitUntil(lambda: "total" in children(tree.topLevelItem(0))
-                    and children(tree.topLevelItem(0))["total"].text(1) == "1000")
+    qtbot.waitUntil(
+        lambda: "total" in children(tree.topLevelItem(0)) and children(tree.topLevelItem(0))["total"].text(1) == "1000"
+    )
     ctl.store.clear()
     ctl.continue_()
     qtbot.waitUntil(lambda: ctl.state == "ended", timeout=15000)
@@ -151,11 +154,14 @@ def test_breakpoints_panel(qtbot, ui, spell, monkeypatch):
 
 def test_llm_call_panel_edit_and_answer(qtbot, ui, spell):
     ctl, docks, start = ui
-    path = spell("l.lua", """
+    path = spell(
+        "l.lua",
+        """
         local a = LLM.complete("first")
         local b = LLM.complete("second")
         return a .. " | " .. b
-        """)
+        """,
+    )
     ctl.set_call_breakpoints(llm=True)
     run = start(path)
     wait_paused(qtbot, ctl)
@@ -177,6 +183,7 @@ def test_debug_wiring_with_editor_tabs(qtbot, spell, runner):
 
     from app.ui.debugger_panels import DebugWiring, debug_action_specs
     from app.ui.editor_tabs import EditorTabs
+
     win = QMainWindow()
     qtbot.addWidget(win)
     tabs = EditorTabs()
@@ -184,7 +191,7 @@ def test_debug_wiring_with_editor_tabs(qtbot, spell, runner):
     w = DebugWiring(win, tabs)
     path = spell("w.lua", SPELL)
     page = tabs.open_file(path, 4)
-    w.toggle_breakpoint()                                   # F9 on the caret's line
+    w.toggle_breakpoint()  # F9 on the caret's line
     assert [b.line for b in w.controller.store.for_file(path)] == [4]
     run = runner.debug(path, w.controller.new_session())
     qtbot.waitUntil(lambda: w.controller.is_paused, timeout=15000)
@@ -196,8 +203,15 @@ def test_debug_wiring_with_editor_tabs(qtbot, spell, runner):
     assert w.continue_if_paused()
     qtbot.waitUntil(lambda: w.controller.state == "ended", timeout=15000)
     assert run.wait(5).ok and not w.stop()
-    assert {a.id for a in debug_action_specs()} >= {"debug", "toggle_breakpoint", "step_over", "step_in",
-                                                    "step_out", "run_to_cursor", "pause"}
+    assert {a.id for a in debug_action_specs()} >= {
+        "debug",
+        "toggle_breakpoint",
+        "step_over",
+        "step_in",
+        "step_out",
+        "run_to_cursor",
+        "pause",
+    }
 
 
 TASKS_SPELL = """

@@ -1,4 +1,5 @@
 """Stepping (in, over, out), coroutines (create and wrap), errors in pcall, break on uncaught errors."""
+
 from __future__ import annotations
 
 PROGRAM = """
@@ -50,7 +51,9 @@ def test_step_over_does_not_enter_calls(spell, debug):
 
 
 def test_error_in_pcall_does_not_confuse_step_depth(spell, debug):
-    path = spell("p.lua", """
+    path = spell(
+        "p.lua",
+        """
         local function bad(n)
           local z = n.missing.field
           return z
@@ -58,7 +61,8 @@ def test_error_in_pcall_does_not_confuse_step_depth(spell, debug):
         local ok, err = pcall(bad, {})
         local after = ok
         return tostring(after)
-        """)
+        """,
+    )
     d = debug(path, [5])
     d.stop()
     st = d.step("step_over")
@@ -75,16 +79,21 @@ def test_error_in_pcall_does_not_confuse_step_depth(spell, debug):
 
 
 def test_errors_caught_by_pcall_do_not_break(spell, debug):
-    path = spell("p.lua", """
+    path = spell(
+        "p.lua",
+        """
         local ok = pcall(function() error("handled") end)
         return ok
-        """)
+        """,
+    )
     d = debug(path)
     assert d.finish().value is False
 
 
 def test_break_on_uncaught_error_at_the_error_point(spell, debug):
-    path = spell("p.lua", """
+    path = spell(
+        "p.lua",
+        """
         local function explode(t)
           local k = "x"
           return t.a.b
@@ -95,7 +104,8 @@ def test_break_on_uncaught_error_at_the_error_point(spell, debug):
         end
         local r = caller()
         return r
-        """)
+        """,
+    )
     d = debug(path)
     st = d.stop()
     assert st.reason == "exception" and "index" in st.message
@@ -112,7 +122,9 @@ def test_break_on_error_can_be_turned_off(spell, debug):
 
 
 def test_coroutine_create_breakpoint_and_stepping_stays_in_coroutine(spell, debug):
-    path = spell("co.lua", """
+    path = spell(
+        "co.lua",
+        """
         local log = {}
         local co = coroutine.create(function(a)
           local x = a + 1
@@ -125,24 +137,27 @@ def test_coroutine_create_breakpoint_and_stepping_stays_in_coroutine(spell, debu
         local ok2, v2 = coroutine.resume(co, 10)
         log[#log + 1] = v2
         return log
-        """)
+        """,
+    )
     d = debug(path, [3])
     st = d.stop()
     assert st.data["thread"] == "coroutine"
     # the coroutine's frames, then the resumer's (each labelled with its thread)
     frames = [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "spell"]
     assert frames == [(3, "coroutine"), (8, "main")]
-    assert d.locals(2)["co"].startswith("thread")      # the resumer's locals are readable too
+    assert d.locals(2)["co"].startswith("thread")  # the resumer's locals are readable too
     st = d.step("step_over")
     assert st.line == 4
-    st = d.step("step_over")   # over the yield: the coroutine's next line, after the main chunk resumes it
+    st = d.step("step_over")  # over the yield: the coroutine's next line, after the main chunk resumes it
     assert st.line == 5 and st.data["thread"] == "coroutine"
     assert d.locals()["b"] == "10"
     assert d.finish().value == [2, 20]
 
 
 def test_coroutine_wrap_generator(spell, debug):
-    path = spell("gen.lua", """
+    path = spell(
+        "gen.lua",
+        """
         local function range(n)
           return coroutine.wrap(function()
             for i = 1, n do
@@ -155,7 +170,8 @@ def test_coroutine_wrap_generator(spell, debug):
           sum = sum + v
         end
         return sum
-        """)
+        """,
+    )
     d = debug(path, [(4, {"hit": "== 3"})])
     st = d.stop()
     assert st.data["thread"] == "coroutine"
@@ -164,49 +180,60 @@ def test_coroutine_wrap_generator(spell, debug):
 
 
 def test_step_in_follows_coroutine_resume(spell, debug):
-    path = spell("co2.lua", """
+    path = spell(
+        "co2.lua",
+        """
         local co = coroutine.create(function()
           local inside = 1
           return inside
         end)
         coroutine.resume(co)
         return 1
-        """)
+        """,
+    )
     d = debug(path, [5])
     d.stop()
     st = d.step("step_in")
     assert st.line == 2 and st.data["thread"] == "coroutine"
     st = d.step("step_over")
     assert st.line == 3
-    st = d.step("step_over")   # the coroutine ends: stepping continues in the resumer
+    st = d.step("step_over")  # the coroutine ends: stepping continues in the resumer
     assert st.data["thread"] == "main" and st.line == 6
     d.finish()
 
 
 def test_wrap_errors_keep_lua_semantics(spell, debug, runner):
-    path = spell("w.lua", """
+    path = spell(
+        "w.lua",
+        """
         local f = coroutine.wrap(function() error("inside") end)
         local ok, err = pcall(f)
         local g = coroutine.wrap(function() return 1 end)
         g()
         local ok2, err2 = pcall(g)
         return {ok, err, ok2, err2}
-        """)
+        """,
+    )
     plain = runner.run(path).value
     d = debug(path)
     assert d.finish().value == plain
 
 
 def test_require_and_tool_callbacks_inside_a_resumed_coroutine(spell, debug, runner):
-    spell("m.lua", """
+    spell(
+        "m.lua",
+        """
         local M = {}
         function M.twice(x)
           local y = x * 2
           return y
         end
         return M
-        """)
-    path = spell("main.lua", """
+        """,
+    )
+    path = spell(
+        "main.lua",
+        """
         Tool.register("up", "upper", {type = "object", properties = {text = {type = "string"}}},
           function(args)
             return string.upper(args.text)
@@ -217,7 +244,8 @@ def test_require_and_tool_callbacks_inside_a_resumed_coroutine(spell, debug, run
         end)
         local ok, a, b, c = coroutine.resume(co)
         return {ok, a, b, c}
-        """)
+        """,
+    )
     expected = [True, 42, "ABC", [1, 2]]
     assert runner.run(path).value == expected
     d = debug(path, [(3, {"file": path.replace("main.lua", "m.lua")}), 3])
@@ -228,14 +256,20 @@ def test_require_and_tool_callbacks_inside_a_resumed_coroutine(spell, debug, run
     assert st.line == 3 and st.file == path and d.locals()["args"].startswith("table")
     # the tool body runs on the main coroutine; the logical stack continues in the coroutine that called Tool.call
     assert [(f["kind"], f.get("line"), f["thread"]) for f in st.frames] == [
-        ("spell", 3, "main"), ("bridge", None, "coroutine"), ("spell", 7, "coroutine"), ("spell", 9, "main")]
+        ("spell", 3, "main"),
+        ("bridge", None, "coroutine"),
+        ("spell", 7, "coroutine"),
+        ("spell", 9, "main"),
+    ]
     assert st.frames[1]["name"] == "Tool.call"
-    assert d.locals(3)["m"].startswith("table")     # the coroutine's frame, below the bridge call
+    assert d.locals(3)["m"].startswith("table")  # the coroutine's frame, below the bridge call
     assert d.finish().value == expected
 
 
 def test_step_into_a_bridge_call_that_runs_a_script_function(spell, debug):
-    path = spell("st.lua", """
+    path = spell(
+        "st.lua",
+        """
         Tool.register("up", "upper", {type = "object", properties = {text = {type = "string"}}},
           function(args)
             local t = args.text
@@ -246,7 +280,8 @@ def test_step_into_a_bridge_call_that_runs_a_script_function(spell, debug):
           return r
         end)
         return co()
-        """)
+        """,
+    )
     d = debug(path, [7])
     assert d.stop().data["thread"] == "coroutine"
     st = d.step("step_in")
@@ -265,7 +300,9 @@ def test_break_on_error_switched_off_during_the_run(spell, debug):
 
 
 def test_uncaught_error_in_a_wrapped_coroutine_stops_where_it_happened(spell, debug):
-    path = spell("ce.lua", """
+    path = spell(
+        "ce.lua",
+        """
         local gen = coroutine.wrap(function(n)
           local inside = n * 2
           error("bad " .. inside)
@@ -276,12 +313,16 @@ def test_uncaught_error_in_a_wrapped_coroutine_stops_where_it_happened(spell, de
         end
         local out = use(21)
         return out
-        """)
+        """,
+    )
     d = debug(path)
     st = d.stop()
     assert st.reason == "exception" and "bad 42" in st.message
     assert [(f["line"], f["thread"]) for f in st.frames if f["kind"] == "spell"] == [
-        (3, "coroutine"), (6, "main"), (9, "main")]
+        (3, "coroutine"),
+        (6, "main"),
+        (9, "main"),
+    ]
     assert d.locals()["inside"] == "42"
-    res = d.finish()               # no second stop for the same error on its way out
+    res = d.finish()  # no second stop for the same error on its way out
     assert res.status == "error" and "bad 42" in res.failure.message

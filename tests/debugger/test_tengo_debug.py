@@ -1,4 +1,5 @@
 """Tengo spells under the debugger: the same session and protocol as Lua (app/debugger/tengo_agent.py)."""
+
 from __future__ import annotations
 
 import time
@@ -13,6 +14,7 @@ def runner() -> Iterator[Any]:
     """Warm Tengo workers (the shared session runner warms Lua and JS only), so no debug run waits for a cold
     start."""
     from app.runner import Runner
+
     r = Runner(warm={"tengo": 2})
     r.pool.wait_warm(60)
     yield r
@@ -55,7 +57,7 @@ def test_breakpoint_stack_and_variables(spell, debug):
 
 def test_breakpoint_verification_moves_to_code(spell, debug):
     path = spell("p.tengo", PROGRAM)
-    d = debug(path, [4])           # the closing brace of inner: the next code is line 5
+    d = debug(path, [4])  # the closing brace of inner: the next code is line 5
     st = d.stop()
     assert st.line == 5
     bp = d.session.breakpoints.for_file(path)[0]
@@ -102,13 +104,16 @@ def test_step_over_main(spell, debug):
 
 
 def test_continue_hits_again_and_ends(spell, debug):
-    path = spell("loop.tengo", """
+    path = spell(
+        "loop.tengo",
+        """
         total := 0
         for i := 0; i < 3; i++ {
           total += i
         }
         export total
-        """)
+        """,
+    )
     d = debug(path, [3])
     seen = []
     for _ in range(3):
@@ -120,12 +125,15 @@ def test_continue_hits_again_and_ends(spell, debug):
 
 
 def test_pause_a_spinning_loop(spell, debug):
-    path = spell("spin.tengo", """
+    path = spell(
+        "spin.tengo",
+        """
         n := 0
         for {
           n += 1
         }
-        """)
+        """,
+    )
     d = debug(path, timeout_s=30)
     time.sleep(0.5)
     d.session.pause()
@@ -137,14 +145,17 @@ def test_pause_a_spinning_loop(spell, debug):
 
 
 def test_breakpoint_added_while_running(spell, debug):
-    path = spell("spin.tengo", """
+    path = spell(
+        "spin.tengo",
+        """
         n := 0
         for {
           n += 1
           if n > 100000000 { break }
         }
         export n
-        """)
+        """,
+    )
     d = debug(path, timeout_s=30)
     time.sleep(0.3)
     d.session.breakpoints.add(path, 3)
@@ -154,12 +165,15 @@ def test_breakpoint_added_while_running(spell, debug):
 
 
 def test_arrays_and_maps_expand(spell, debug):
-    path = spell("data.tengo", """
+    path = spell(
+        "data.tengo",
+        """
         m := {a: 1, b: [10, "x"]}
         long := ""
         for i := 0; i < 300; i++ { long += "z" }
         export len(long)
-        """)
+        """,
+    )
     d = debug(path, [4])
     d.stop()
     scopes = d.session.scopes(1)
@@ -189,7 +203,7 @@ def test_hit_count(spell, debug):
     st = d.stop()
     assert st.line == 3 and d.locals()["i"] == "2"
     assert d.session.breakpoints.for_file(path)[0].verified
-    assert d.finish().value == 10       # == 3 hits once only
+    assert d.finish().value == 10  # == 3 hits once only
 
 
 def test_condition_stops_only_when_true(spell, debug):
@@ -200,7 +214,7 @@ def test_condition_stops_only_when_true(spell, debug):
     assert d.locals() == {"INPUT": "<undefined>", "total": "3", "i": "3"}
     bp = d.session.breakpoints.for_file(path)[0]
     assert bp.verified and not bp.message
-    assert d.finish().value == 10       # i == 5 never reaches the body
+    assert d.finish().value == 10  # i == 5 never reaches the body
 
 
 def test_condition_with_hit_count_counts_true_hits_only(spell, debug):
@@ -232,11 +246,13 @@ def test_condition_that_fails_at_run_time_stops_with_the_error(spell, debug):
     d.session.continue_()
     st = d.stop()
     assert (st.reason, st.line) == ("condition_error", 5) and "int" in st.message
-    assert d.finish().value == 10       # the run itself is not harmed
+    assert d.finish().value == 10  # the run itself is not harmed
 
 
 def test_condition_sees_free_variables_and_main_script_variables(spell, debug):
-    path = spell("scope.tengo", """
+    path = spell(
+        "scope.tengo",
+        """
         limit := 2
         make := func(step) {
           return func(x) {
@@ -250,7 +266,8 @@ def test_condition_sees_free_variables_and_main_script_variables(spell, debug):
           tally += triple(i)
         }
         export tally
-        """)
+        """,
+    )
     # step: free variable of the inner function; limit: a main-script variable the function does not use
     d = debug(path, [(5, {"condition": "x * step > limit && tally > 0"})])
     d.stop()
@@ -261,16 +278,20 @@ def test_condition_sees_free_variables_and_main_script_variables(spell, debug):
 
 def test_logpoint_prints_without_stopping(spell, runner):
     from app.debugger.session import BreakpointStore, DebugSession
-    path = spell("loop.tengo", """
+
+    path = spell(
+        "loop.tengo",
+        """
         total := 0
         for i := 0; i < 3; i++ {
           print("body", i)
           total += i
         }
         export total
-        """)
+        """,
+    )
     store = BreakpointStore()
-    store.add(path, 4, log_message="i={i} sum={total + i} s={\"x\"} m={[i]} bad={nope.x}")
+    store.add(path, 4, log_message='i={i} sum={total + i} s={"x"} m={[i]} bad={nope.x}')
     session = DebugSession(store)
     out: list[str] = []
 
@@ -314,15 +335,15 @@ def test_evaluate_watches_and_hover(spell, debug):
     ev = d.session.evaluate
     assert ev("n * 2")["value"] == "10"
     assert ev("s")["value"] == '"up!"' and ev("s")["type"] == "string"
-    assert ev("shared.n")["value"] == "6"                   # free variable, after bump()
-    assert ev("unused + \"?\"")["value"] == '"main-only?"'    # a main-script variable work does not use
+    assert ev("shared.n")["value"] == "6"  # free variable, after bump()
+    assert ev('unused + "?"')["value"] == '"main-only?"'  # a main-script variable work does not use
     assert ev("len(big) + big[2]")["value"] == "6"
     res = ev("big")
     assert res["ok"] and res["type"] == "array" and res["ref"] > 0
     assert [v["value"] for v in d.session.variables(res["ref"])["items"]] == ["1", "2", "3"]
-    assert ev("import(\"text\").to_upper(s)")["value"] == '"UP!"'
+    assert ev('import("text").to_upper(s)')["value"] == '"UP!"'
     assert ev("JSON.encode([1, 2])")["value"] == '"[1,2]"'  # a pure bridge is allowed
-    assert ev("work != undefined", 2)["value"] == "true"    # the caller's frame: its variables
+    assert ev("work != undefined", 2)["value"] == "true"  # the caller's frame: its variables
     bad = ev("n +")
     assert bad["ok"] is False and "expected operand" in bad["error"]
     assert ev("nope")["error"] == "unresolved reference 'nope'"
@@ -338,14 +359,14 @@ def test_evaluation_is_read_only(spell, debug):
     ev = d.session.evaluate
     assert "assignments are refused" in ev("n = 3")["error"]
     assert "function literals" in ev("func() { n = 3 }()")["error"]
-    assert "read-only" in ev("delete(shared, \"tag\")")["error"]
-    llm = ev("LLM.complete(\"hi\")")
+    assert "read-only" in ev('delete(shared, "tag")')["error"]
+    llm = ev('LLM.complete("hi")')
     assert llm["ok"] is False and "read-only" in llm["error"] and "LLM.complete" in llm["error"]
     loop = ev("spin(0)")
     assert loop["ok"] is False and "too long" in loop["error"]
     assert ev("n")["value"] == "5"
     assert frames(d.session.stop_info) == [("work", 8), ("main chunk", 13)]
-    st = d.step("step_over")                               # the spell goes on normally
+    st = d.step("step_over")  # the spell goes on normally
     assert frames(st)[0] == ("main chunk", 14) and d.locals()["r"] == "8"
     assert d.finish().value == {"r": 8, "shared": {"tag": "up", "n": 6}}
 
@@ -359,7 +380,7 @@ def test_set_local_free_variable_and_elements(spell, debug):
     assert set_(refs["Locals"], "n", "n * 20")["value"] == "100"
     big = next(v for v in d.session.variables(refs["Locals"])["items"] if v["name"] == "big")
     assert set_(big["ref"], "[0]", "1000")["value"] == "1000"
-    assert set_(refs["Upvalues"], "shared", "{tag: \"down\", n: shared.n}")["ok"]
+    assert set_(refs["Upvalues"], "shared", '{tag: "down", n: shared.n}')["ok"]
     assert set_(refs["Locals"], "nope", "1") == {"ok": False, "error": "no local named nope"}
     assert set_(refs["Locals"], "n", "n +")["ok"] is False
     assert d.session.evaluate("n")["value"] == "100"
@@ -372,7 +393,7 @@ def test_evaluate_in_the_main_chunk_before_functions(spell, debug):
     d = debug(path, [11])
     d.stop()
     assert d.session.evaluate("r + 1")["value"] == "5"
-    assert d.session.evaluate("inner(10)")["value"] == "11"   # calls a spell function (breakpoints off)
+    assert d.session.evaluate("inner(10)")["value"] == "11"  # calls a spell function (breakpoints off)
     assert d.session.evaluate("INPUT")["value"] == "<undefined>"
     assert d.finish().value == 5
 
@@ -401,7 +422,7 @@ def test_break_on_error_at_the_error_point(spell, debug):
     assert d.locals() == {"m": "map {0}", "k": '"x"'}
     assert d.session.evaluate("len(m) + 1")["value"] == "1"
     assert d.locals(2) == {}
-    res = d.finish()               # no second stop for the same error on its way out
+    res = d.finish()  # no second stop for the same error on its way out
     assert res.status == "error" and res.failure.line == 3 and "divide by zero" in res.failure.message
     assert d.session.describe()["stops"] == 1
 
@@ -420,33 +441,42 @@ def test_break_on_error_can_be_turned_off(spell, debug):
 
 
 def test_error_in_a_multi_line_statement_stops_at_its_line(spell, debug):
-    path = spell("m.tengo", """
+    path = spell(
+        "m.tengo",
+        """
         a := 1
         m := {
           x: a,
           y: a + "s" - 1
         }
         export m
-        """)
+        """,
+    )
     d = debug(path)
     st = d.stop()
-    assert st.reason == "exception" and st.line == 4     # the statement starts on line 2
+    assert st.reason == "exception" and st.line == 4  # the statement starts on line 2
     assert d.locals() == {"INPUT": "<undefined>", "a": "1"}
     assert d.finish().status == "error"
 
 
 def test_breakpoint_in_imported_module(spell, debug):
-    spell("helper.tengo", """
+    spell(
+        "helper.tengo",
+        """
         export func(x) {
           doubled := x * 2
           return doubled
         }
-        """)
-    path = spell("main.tengo", """
+        """,
+    )
+    path = spell(
+        "main.tengo",
+        """
         helper := import("helper")
         v := helper(21)
         export v
-        """)
+        """,
+    )
     d = debug(path, [(2, {"file": path.replace("main.tengo", "helper.tengo")})])
     st = d.stop()
     assert st.line == 2 and st.file.endswith("helper.tengo")
@@ -462,46 +492,56 @@ def test_run_to_cursor(spell, debug):
     d.session.run_to_cursor(path, 8)
     st = d.stop()
     assert st.reason == "run_to_cursor" and frames(st)[0] == ("outer", 8)
-    assert d.finish().value == 5      # the temporary breakpoint is gone
+    assert d.finish().value == 5  # the temporary breakpoint is gone
 
 
 def test_error_in_a_tool_body_does_not_stop(spell, debug):
-    path = spell("t.tengo", """
+    path = spell(
+        "t.tengo",
+        """
         Tool.register("boom", "fails", {type: "object", properties: {}}, func(args) {
           zero := 0
           return 1 / zero
         })
         r := Tool.call("boom", {})
         export is_error(r)
-        """)
+        """,
+    )
     d = debug(path)
-    res = d.finish()               # the bridge catches it (as for Lua): the spell gets an error value
+    res = d.finish()  # the bridge catches it (as for Lua): the spell gets an error value
     assert res.ok and res.value is True and d.session.describe()["stops"] == 0
 
 
 def test_evaluate_at_an_llm_call_stop(spell, debug):
     from app.debugger.session import CallBreakpoints
-    path = spell("llm.tengo", """
+
+    path = spell(
+        "llm.tengo",
+        """
         topic := "owls"
         answer := LLM.complete("tell me about " + topic)
         export answer
-        """)
+        """,
+    )
     d = debug(path, calls=CallBreakpoints(llm=True))
     st = d.stop()
     assert st.reason == "llm_call" and (st.file, st.line) == (path, 2)
     # the worker waits in the bridge call: the spell's variables are readable and evaluable
-    assert d.session.evaluate("topic + \"!\"")["value"] == '"owls!"'
+    assert d.session.evaluate('topic + "!"')["value"] == '"owls!"'
     assert "read-only" in d.session.evaluate("LLM.complete(topic)")["error"]
     assert d.finish().value == "Echo: tell me about owls"
 
 
 def test_an_anonymous_function_is_named_function_in_the_stack(spell, debug):
-    path = spell("anon.tengo", """
+    path = spell(
+        "anon.tengo",
+        """
 each := func(xs, f) { for x in xs { f(x) } }
 each([1], func(v) {
   w := v * 2
 })
-""")
+""",
+    )
     d = debug(path, [3])
     st = d.stop()
     assert frames(st) == [("function", 3), ("each", 1), ("main chunk", 2)]

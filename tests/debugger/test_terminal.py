@@ -1,4 +1,5 @@
 """The terminal front end (``llmspell debug``) drives the same session."""
+
 from __future__ import annotations
 
 import io
@@ -21,9 +22,23 @@ return total
 
 def test_terminal_session(spell, runner):
     path = spell("t.lua", SPELL)
-    script = "\n".join([
-        "b 3 if a >= 3", "watch a + b", "r", "bt", "p c", "l", "n", "finish", "d 3", "c",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "b 3 if a >= 3",
+                "watch a + b",
+                "r",
+                "bt",
+                "p c",
+                "l",
+                "n",
+                "finish",
+                "d 3",
+                "c",
+            ]
+        )
+        + "\n"
+    )
     out = io.StringIO()
     code = TerminalDebugger(runner, path, inp=io.StringIO(script), out=out).loop()
     text = out.getvalue()
@@ -31,10 +46,10 @@ def test_terminal_session(spell, runner):
     assert "breakpoint 1 at t.lua:3" in text
     assert "stopped (breakpoint) at t.lua:3" in text and "a + b = 6" in text
     assert "#1 add  t.lua:3" in text and "#2 main chunk  t.lua:7" in text
-    assert "(debug) 6\n" in text                 # p c
-    assert "=>    3    return c" in text          # l
-    assert "stopped (step) at t.lua:6" in text    # n: back in the loop
-    assert "global 'a'" in text                    # a watch that fails there shows why
+    assert "(debug) 6\n" in text  # p c
+    assert "=>    3    return c" in text  # l
+    assert "stopped (step) at t.lua:6" in text  # n: back in the loop
+    assert "global 'a'" in text  # a watch that fails there shows why
     assert "total\t10" in text and "finished: 10" in text
 
 
@@ -62,9 +77,22 @@ return total;
 
 def test_terminal_session_javascript(spell, runner):
     path = spell("t.js", JS_SPELL)
-    script = "\n".join([
-        "b 3 if a >= 3", "watch a + b", "r", "bt", "p c", "n", "p total", "d 3", "c",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "b 3 if a >= 3",
+                "watch a + b",
+                "r",
+                "bt",
+                "p c",
+                "n",
+                "p total",
+                "d 3",
+                "c",
+            ]
+        )
+        + "\n"
+    )
     out = io.StringIO()
     code = TerminalDebugger(runner, path, inp=io.StringIO(script), out=out).loop()
     text = out.getvalue()
@@ -72,10 +100,10 @@ def test_terminal_session_javascript(spell, runner):
     assert "breakpoint 1 at t.js:3" in text
     assert "stopped (breakpoint) at t.js:3  return c;" in text and "a + b = 6" in text
     assert "#1 add  t.js:3" in text and "#2 main chunk  t.js:7" in text
-    assert "(debug) 6\n" in text                  # p c
-    assert "stopped (step) at t.js:7" in text     # n: back in the loop
-    assert text.count("(debug) 6\n") == 2         # p total: the next iteration, after the assignment
-    assert "ReferenceError" in text               # the watch outside add shows why it fails
+    assert "(debug) 6\n" in text  # p c
+    assert "stopped (step) at t.js:7" in text  # n: back in the loop
+    assert text.count("(debug) 6\n") == 2  # p total: the next iteration, after the assignment
+    assert "ReferenceError" in text  # the watch outside add shows why it fails
     assert "total 10" in text and "finished: 10" in text
 
 
@@ -84,11 +112,19 @@ def test_cli_debug_javascript_through_stdin(spell):
     import os
     import subprocess
     import sys
+
     path = spell("cli.js", JS_SPELL)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "PYTHONPATH": root}
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "debug", path], input="b 3\nr\np a + b\nd 3\nc\n",
-                          capture_output=True, text=True, timeout=120, cwd=root, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "debug", path],
+        input="b 3\nr\np a + b\nd 3\nc\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "stopped (breakpoint) at cli.js:3" in proc.stdout
     assert "(debug) 1\n" in proc.stdout and "finished: 10" in proc.stdout

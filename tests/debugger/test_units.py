@@ -1,4 +1,5 @@
 """Pieces without a worker: the chunk reader, the prologue scanner, the breakpoint store."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,8 @@ def test_analyse_finds_every_function_and_its_code_lines():
     info = analyse(SRC)
     assert [(p.linedefined, p.lastlinedefined) for p in info.protos] == [(0, 0), (4, 8), (9, 9), (9, 9), (10, 12)]
     assert info.protos[1].lines == {5, 6, 7, 8}  # the concatenation runs on the line where the string ends
-    assert info.resolve_line(2) == 5            # blank and comment lines: the next code line
-    assert info.resolve_line(4) == 5            # a function's first line: its first statement
+    assert info.resolve_line(2) == 5  # blank and comment lines: the next code line
+    assert info.resolve_line(4) == 5  # a function's first line: its first statement
     assert info.resolve_line(100) is None
     with pytest.raises(DumpError):
         analyse("local = 1")
@@ -69,9 +70,9 @@ def test_store_moves_breakpoints_with_edits(tmp_path):
     b2 = store.add(f, 10, condition="x > 1")
     changed = []
     store.add_listener(changed.append)
-    store.lines_changed(f, 5, 2)            # two lines inserted after line 5
+    store.lines_changed(f, 5, 2)  # two lines inserted after line 5
     assert (b1.line, b2.line) == (3, 12)
-    store.lines_changed(f, 5, -4)           # lines 6..9 deleted
+    store.lines_changed(f, 5, -4)  # lines 6..9 deleted
     assert (b1.line, b2.line) == (3, 8)
     store.set_lines(f, {b2.id: 9})
     assert b2.line == 9 and changed
@@ -84,8 +85,9 @@ def test_store_moves_breakpoints_with_edits(tmp_path):
 
 def test_session_from_plain_options(tmp_path):
     f = str(tmp_path / "a.lua")
-    s = DebugSession.from_options({"breakpoints": {f: [3, {"line": 7, "condition": "i == 2"}]}, "llm": True,
-                                   "models": ["offline/*"]})
+    s = DebugSession.from_options(
+        {"breakpoints": {f: [3, {"line": 7, "condition": "i == 2"}]}, "llm": True, "models": ["offline/*"]}
+    )
     assert [(b.line, b.condition) for b in s.breakpoints.for_file(f)] == [(3, None), (7, "i == 2")]
     assert s.calls.wants_llm("offline/echo") and not s.calls.wants_llm("openai/gpt")
     assert not CallBreakpoints().wants_tool("x")

@@ -1,5 +1,6 @@
 """Stopped: scopes (locals, upvalues, varargs, globals), variables by reference and paged, long strings, watches
 and hover evaluation (read-only), setting locals and upvalues."""
+
 from __future__ import annotations
 
 import pytest
@@ -79,7 +80,7 @@ def test_evaluate_watches_and_hover(spell, debug):
     assert ev("map.beta.nested")["value"] == "true"
     assert ev("shared .. '!'")["value"] == '"up!"'
     assert ev("counter")["value"] == "5"
-    assert ev("JSON.encode({1, 2})")["value"] == '"[1,2]"'      # a pure bridge is allowed
+    assert ev("JSON.encode({1, 2})")["value"] == '"[1,2]"'  # a pure bridge is allowed
     bad = ev("n +")
     assert bad["ok"] is False and bad["error"]
     # caller frame: its locals, not the callee's
@@ -119,6 +120,7 @@ def test_requests_while_running_are_refused(spell, debug):
     path = spell("spin.lua", "local x = 0\nwhile true do x = x + 1 end\n")
     d = debug(path)
     import time
+
     deadline = time.monotonic() + 10
     while d.session.state != "running" and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -131,7 +133,9 @@ def test_requests_while_running_are_refused(spell, debug):
 
 
 def test_big_values_in_scope(spell, debug):
-    path = spell("big.lua", """
+    path = spell(
+        "big.lua",
+        """
         local big = {}
         for i = 1, 1000000 do big[i] = i end
         local s = string.rep("x", 20 * 1024 * 1024)
@@ -139,7 +143,8 @@ def test_big_values_in_scope(spell, debug):
         for i = 1, 20000 do mixed["k" .. i] = i end
         local here = #big + #s
         return here
-        """)
+        """,
+    )
     d = debug(path, [7])
     d.stop()
     loc = items(d.session, scope_refs(d.session)["Locals"])

@@ -1,4 +1,5 @@
 """Values crossing the worker/host boundary keep their shape (docs/architecture.md §3)."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ def run(runner, name, src, inputs=None):
     return runner.run(name, src, RunOptions(inputs=inputs))
 
 
-NESTED = {"name": "Ada", "n": 3, "x": 2.5, "ok": True, "none": None, "list": [1, [2, [3, {"deep": "é✓"}]]],
-          "map": {"a": {"b": {"c": [True, False]}}}}
+NESTED = {
+    "name": "Ada",
+    "n": 3,
+    "x": 2.5,
+    "ok": True,
+    "none": None,
+    "list": [1, [2, [3, {"deep": "é✓"}]]],
+    "map": {"a": {"b": {"c": [True, False]}}},
+}
 
 
 @pytest.mark.parametrize("name,src", [("rt.lua", "return INPUT"), ("rt.js", "return INPUT;")])
@@ -24,21 +32,25 @@ def test_input_round_trips_unchanged(runner, name, src):
 
 def test_lua_integers_stay_integers_and_floats_stay_floats(runner):
     result = run(runner, "n.lua", "return {1, 1.0, 2^53, 3 // 2, 7 / 2, -0.0, math.maxinteger}")
-    assert result.value == [1, 1.0, 2.0 ** 53, 1, 3.5, -0.0, 2 ** 63 - 1]
+    assert result.value == [1, 1.0, 2.0**53, 1, 3.5, -0.0, 2**63 - 1]
     assert [type(v) for v in result.value] == [int, float, float, int, float, float, int]
 
 
 def test_js_integral_numbers_are_integers(runner):
-    assert run(runner, "n.js", "return [1, 1.0, 2.5, 2**53];").value == [1, 1, 2.5, 2 ** 53]
+    assert run(runner, "n.js", "return [1, 1.0, 2.5, 2**53];").value == [1, 1, 2.5, 2**53]
 
 
 def test_empty_table_is_an_object_unless_made_with_json_array(runner):
-    result = run(runner, "e.lua", "return {JSON.encode({}), JSON.encode(JSON.array()), JSON.encode({{}, JSON.array()})}")
+    result = run(
+        runner, "e.lua", "return {JSON.encode({}), JSON.encode(JSON.array()), JSON.encode({{}, JSON.array()})}"
+    )
     assert result.value == ["{}", "[]", "[{},[]]"]
 
 
 def test_decoded_empty_arrays_stay_arrays_in_lua(runner):
-    result = run(runner, "d.lua", 'local v = JSON.decode(\'{"xs": [], "o": {}}\') return JSON.encode(v, {sort_keys = true})')
+    result = run(
+        runner, "d.lua", 'local v = JSON.decode(\'{"xs": [], "o": {}}\') return JSON.encode(v, {sort_keys = true})'
+    )
     assert result.value == '{"o":{},"xs":[]}'
 
 
@@ -49,14 +61,20 @@ def test_sparse_and_mixed_tables_become_objects_with_string_keys(runner):
 
 def test_unicode_round_trips(runner):
     text = "héllo wörld ✓ 日本語 🎉"
-    for name, src in (("u.lua", "return JSON.decode(JSON.encode(INPUT))"), ("u.js", "return JSON.decode(JSON.encode(INPUT));")):
+    for name, src in (
+        ("u.lua", "return JSON.decode(JSON.encode(INPUT))"),
+        ("u.js", "return JSON.decode(JSON.encode(INPUT));"),
+    ):
         assert run(runner, name, src, text).value == text
 
 
-@pytest.mark.parametrize("name,src", [
-    ("cyc.lua", "local t = {} t.me = t return JSON.encode(t)"),
-    ("cyc.js", "const t = {}; t.me = t; return JSON.encode(t);"),
-])
+@pytest.mark.parametrize(
+    "name,src",
+    [
+        ("cyc.lua", "local t = {} t.me = t return JSON.encode(t)"),
+        ("cyc.js", "const t = {}; t.me = t; return JSON.encode(t);"),
+    ],
+)
 def test_cycles_are_a_clear_error(runner, name, src):
     result = run(runner, name, src)
     assert result.status == "error"
@@ -64,10 +82,16 @@ def test_cycles_are_a_clear_error(runner, name, src):
     assert "cycle" in result.failure.message
 
 
-@pytest.mark.parametrize("name,src", [
-    ("deep.lua", "local t = {} local c = t for i = 1, 150 do c.x = {} c = c.x end return JSON.encode(t)"),
-    ("deep.js", "const t = {}; let c = t; for (let i = 0; i < 150; i++) { c.x = {}; c = c.x; } return JSON.encode(t);"),
-])
+@pytest.mark.parametrize(
+    "name,src",
+    [
+        ("deep.lua", "local t = {} local c = t for i = 1, 150 do c.x = {} c = c.x end return JSON.encode(t)"),
+        (
+            "deep.js",
+            "const t = {}; let c = t; for (let i = 0; i < 150; i++) { c.x = {}; c = c.x; } return JSON.encode(t);",
+        ),
+    ],
+)
 def test_depth_limit_is_a_clear_error(runner, name, src):
     result = run(runner, name, src)
     assert result.status == "error"

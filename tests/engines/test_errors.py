@@ -1,4 +1,5 @@
 """Errors reach the user in the spell's own terms: message, file, line and spell frames only."""
+
 from __future__ import annotations
 
 from app.runner import RunOptions

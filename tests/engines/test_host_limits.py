@@ -4,6 +4,7 @@ Each attack runs as a real spell (in every language where the bridge exists) thr
 the error code, that the host stopped the work promptly (generous bounds: this is not a benchmark), and that the
 host process stays alive and idle afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,15 @@ def run(runner: Any, lang: str, source: str, **opts: Any) -> Any:
 def caught(lang: str, call: str) -> str:
     """A spell that makes ``call`` (written for ``lang``) and returns the bridge error as {code, message}."""
     if lang == "lua":
-        return f"local ok, e = pcall(function() return {call} end)\nif ok then return {{ok = e}} end\n" \
-               "return {code = e.code, message = e.message}\n"
+        return (
+            f"local ok, e = pcall(function() return {call} end)\nif ok then return {{ok = e}} end\n"
+            "return {code = e.code, message = e.message}\n"
+        )
     if lang == "js":
         return f"let r;\ntry {{ r = {{ok: {call}}}; }} catch (e) {{ r = {{code: e.code, message: e.message}}; }}\nreturn r;\n"
-    return f"r := {call}\nif is_error(r) {{ export {{code: r.value.code, message: r.value.message}} }}\n" \
-           "export {ok: r}\n"
+    return (
+        f"r := {call}\nif is_error(r) {{ export {{code: r.value.code, message: r.value.message}} }}\nexport {{ok: r}}\n"
+    )
 
 
 def table(lang: str, obj: Any) -> str:
@@ -54,8 +58,11 @@ def table(lang: str, obj: Any) -> str:
 
 
 def fn(lang: str, body: str = "return 1") -> str:
-    return {"lua": f"function(args) {body} end", "js": f"function(args) {{ {body}; }}",
-            "tengo": f"func(args) {{ {body} }}"}[lang]
+    return {
+        "lua": f"function(args) {body} end",
+        "js": f"function(args) {{ {body}; }}",
+        "tengo": f"func(args) {{ {body} }}",
+    }[lang]
 
 
 # ------------------------------------------------------------------------------------------------ 1. reach
@@ -112,8 +119,7 @@ def test_local_refs_still_work(runner: Any, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_host_exception_text_never_reaches_the_spell(runner: Any, lang: str, monkeypatch: Any,
-                                                     caplog: Any) -> None:
+def test_host_exception_text_never_reaches_the_spell(runner: Any, lang: str, monkeypatch: Any, caplog: Any) -> None:
     from app.bridges.json_bridge import JSONBridge
 
     def broken(self: Any, value: Any, opts: Any = None) -> str:
@@ -136,12 +142,21 @@ def assert_host_idle(budget_s: float = 1.0) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("expression", ["round(1, -20000000)", "9**9**9", "(2**1000)**1000",
-                                        "2**999*2**999*2**999*2**999*2**999", "999999**1000 * 999999**1000"])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "round(1, -20000000)",
+        "9**9**9",
+        "(2**1000)**1000",
+        "2**999*2**999*2**999*2**999*2**999",
+        "999999**1000 * 999999**1000",
+    ],
+)
 def test_calculator_refuses_huge_arithmetic_before_computing(runner: Any, lang: str, expression: str) -> None:
     start = time.monotonic()
-    res = run(runner, lang, caught(lang, f'Tool.call("calculator", {table(lang, {"expression": expression})})'),
-              timeout_s=2)
+    res = run(
+        runner, lang, caught(lang, f'Tool.call("calculator", {table(lang, {"expression": expression})})'), timeout_s=2
+    )
     assert res.status == "ok", res.failure
     assert res.value["code"] == "invalid_argument", res.value
     assert time.monotonic() - start < 2.0
@@ -152,8 +167,11 @@ def test_schema_pattern_and_unique_items_are_bounded_in_a_run(runner: Any, lang:
     schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": "^(a|aa)+$"}}}
     reg = f'Tool.register("t", "d", {table(lang, schema)}, {fn(lang)})'
     sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
-    arg = {"lua": 'string.rep("a", 5000) .. "!"', "js": '"a".repeat(5000) + "!"',
-           "tengo": 'import("text").repeat("a", 5000) + "!"'}[lang]
+    arg = {
+        "lua": 'string.rep("a", 5000) .. "!"',
+        "js": '"a".repeat(5000) + "!"',
+        "tengo": 'import("text").repeat("a", 5000) + "!"',
+    }[lang]
     call = f'Tool.call("t", {{s = {arg}}})' if lang == "lua" else f'Tool.call("t", {{s: {arg}}})'
     start = time.monotonic()
     res = run(runner, lang, reg + sep + caught(lang, call), timeout_s=3)
@@ -169,8 +187,7 @@ def test_event_patterns_never_backtrack(runner: Any, lang: str) -> None:
     handler = {"lua": "function() end", "js": "() => {}", "tengo": "func(t, d) {}"}[lang]
     topic = {"lua": 'string.rep("a", 1000)', "js": '"a".repeat(1000)', "tengo": 'import("text").repeat("a", 1000)'}
     sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
-    src = f'Event.subscribe({json.dumps(pattern)}, {handler})' + sep + \
-        caught(lang, f"Event.publish({topic[lang]}, 1)")
+    src = f"Event.subscribe({json.dumps(pattern)}, {handler})" + sep + caught(lang, f"Event.publish({topic[lang]}, 1)")
     start = time.monotonic()
     res = run(runner, lang, src, timeout_s=5)
     assert res.status == "ok", res.failure
@@ -185,8 +202,11 @@ def test_file_tools_refuse_fifos_without_blocking(runner: Any, lang: str, tool: 
     os.mkfifo(tmp_path / "pipe")
     args = {"path": "pipe", "content": "x"} if tool == "file_write" else {"path": "pipe"}
     start = time.monotonic()
-    res = runner.run(str(tmp_path / f"s.{EXT[lang]}"), caught(lang, f'Tool.call("{tool}", {table(lang, args)})'),
-                     RunOptions(profile="trusted", timeout_s=5))
+    res = runner.run(
+        str(tmp_path / f"s.{EXT[lang]}"),
+        caught(lang, f'Tool.call("{tool}", {table(lang, args)})'),
+        RunOptions(profile="trusted", timeout_s=5),
+    )
     assert res.status == "ok", res.failure
     assert res.value["code"] in ("invalid_argument", "permission_denied"), res.value
     assert time.monotonic() - start < 2.0
@@ -202,15 +222,16 @@ class Collect:
 
 
 def loop(lang: str, body: str, n: int = 1_000_000) -> str:
-    return {"lua": f"for i = 1, {n} do {body} end\nreturn 'done'\n",
-            "js": f"for (let i = 1; i <= {n}; i++) {{ {body}; }}\nreturn 'done';\n",
-            "tengo": f"for i := 1; i <= {n}; i++ {{ {body} }}\nexport \"done\"\n"}[lang]
+    return {
+        "lua": f"for i = 1, {n} do {body} end\nreturn 'done'\n",
+        "js": f"for (let i = 1; i <= {n}; i++) {{ {body}; }}\nreturn 'done';\n",
+        "tengo": f'for i := 1; i <= {n}; i++ {{ {body} }}\nexport "done"\n',
+    }[lang]
 
 
 def catching(lang: str, call: str) -> str:
     """``call`` with its error caught and ignored: a budget still ends the run."""
-    return {"lua": f"pcall(function() {call} end)", "js": f"try {{ {call}; }} catch (e) {{}}",
-            "tengo": f"{call}"}[lang]
+    return {"lua": f"pcall(function() {call} end)", "js": f"try {{ {call}; }} catch (e) {{}}", "tengo": f"{call}"}[lang]
 
 
 def big_text(lang: str, n: int) -> str:
@@ -221,8 +242,12 @@ def big_text(lang: str, n: int) -> str:
 def test_log_counts_against_the_output_limit(runner: Any, lang: str) -> None:
     obs = Collect()
     line = big_text(lang, 10_000)
-    res = runner.run(f"flood.{EXT[lang]}", loop(lang, catching(lang, f"Log.info({line})"), 100_000),
-                     RunOptions(profile="strict", output_bytes=200_000), obs)
+    res = runner.run(
+        f"flood.{EXT[lang]}",
+        loop(lang, catching(lang, f"Log.info({line})"), 100_000),
+        RunOptions(profile="strict", output_bytes=200_000),
+        obs,
+    )
     assert res.status == "limit", res.failure
     assert res.failure.code == "limit_exceeded" and "output_bytes" in res.failure.message
     assert "--limit output_bytes=" in res.failure.message
@@ -235,10 +260,14 @@ def test_queued_events_are_bounded(runner: Any, lang: str) -> None:
     handler = {"lua": "function() end", "js": "() => {}", "tengo": "func(t, d) {}"}[lang]
     opts = table(lang, {"queued": True})
     sep = {"lua": "\n", "js": ";\n", "tengo": "\n"}[lang]
-    src = f"Event.subscribe(\"job.*\", {handler}, {opts})" + sep + \
-        f"data := {big_text(lang, 100_000)}\n".replace("data :=", {"lua": "local data =", "js": "const data =",
-                                                                   "tengo": "data :="}[lang]) + \
-        loop(lang, catching(lang, 'Event.publish("job.x", data)'), 100_000)
+    src = (
+        f'Event.subscribe("job.*", {handler}, {opts})'
+        + sep
+        + f"data := {big_text(lang, 100_000)}\n".replace(
+            "data :=", {"lua": "local data =", "js": "const data =", "tengo": "data :="}[lang]
+        )
+        + loop(lang, catching(lang, 'Event.publish("job.x", data)'), 100_000)
+    )
     start = time.monotonic()
     res = run(runner, lang, src, limit_overrides={"event_queue_bytes": 2_000_000})
     assert res.status == "limit", res.failure
@@ -249,7 +278,7 @@ def test_queued_events_are_bounded(runner: Any, lang: str) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_tool_registration_is_bounded_in_count_and_bytes(runner: Any, lang: str) -> None:
     name = {"lua": '"t" .. i', "js": '"t" + i', "tengo": '"t" + string(i)'}[lang]
-    reg = f'Tool.register({name}, {big_text(lang, 100_000)}, {table(lang, {})}, {fn(lang)})'
+    reg = f"Tool.register({name}, {big_text(lang, 100_000)}, {table(lang, {})}, {fn(lang)})"
     res = run(runner, lang, loop(lang, catching(lang, reg), 10_000))
     assert res.status == "limit", res.failure
     assert "tool_bytes" in res.failure.message
@@ -270,9 +299,11 @@ def test_trace_spans_are_bounded(runner: Any, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_decoded_message_size_is_bounded(runner: Any, lang: str) -> None:
-    build = {"lua": "local t = {}\nfor i = 1, 50000 do t[i] = {x = 1} end\nreturn t\n",
-             "js": "const t = [];\nfor (let i = 0; i < 50000; i++) t.push({x: 1});\nreturn t;\n",
-             "tengo": "t := []\nfor i := 0; i < 50000; i++ { t = append(t, {x: 1}) }\nexport t\n"}[lang]
+    build = {
+        "lua": "local t = {}\nfor i = 1, 50000 do t[i] = {x = 1} end\nreturn t\n",
+        "js": "const t = [];\nfor (let i = 0; i < 50000; i++) t.push({x: 1});\nreturn t;\n",
+        "tengo": "t := []\nfor i := 0; i < 50000; i++ { t = append(t, {x: 1}) }\nexport t\n",
+    }[lang]
     res = run(runner, lang, build, limit_overrides={"message_elements": 10_000})
     assert res.status == "limit", res.failure
     assert "message_elements" in res.failure.message
@@ -280,6 +311,7 @@ def test_decoded_message_size_is_bounded(runner: Any, lang: str) -> None:
 
 def test_a_flood_of_empty_objects_never_becomes_host_memory(runner: Any) -> None:
     import tracemalloc
+
     src = "local t = {}\nfor i = 1, 2000000 do t[i] = {} end\nreturn t\n"
     tracemalloc.start()
     try:
@@ -293,9 +325,14 @@ def test_a_flood_of_empty_objects_never_becomes_host_memory(runner: Any) -> None
 
 
 # ------------------------------------------------------------------------------------------------ 4. Tengo memory
-@pytest.mark.parametrize("src", ["a := []\nfor i := 0; true; i++ { a = append(a, i) }",
-                                 "m := {}\nfor i := 0; true; i++ { m[string(i)] = [i] }",
-                                 'fmt := import("fmt")\nx := fmt.sprintf("%9999999d", 1)'])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "a := []\nfor i := 0; true; i++ { a = append(a, i) }",
+        "m := {}\nfor i := 0; true; i++ { m[string(i)] = [i] }",
+        'fmt := import("fmt")\nx := fmt.sprintf("%9999999d", 1)',
+    ],
+)
 def test_tengo_memory_stops_every_allocation_path_as_limit_exceeded(runner: Any, src: str) -> None:
     start = time.monotonic()
     res = runner.run("alloc.tengo", src, RunOptions(profile="strict", memory_mb=8, timeout_s=30))
@@ -306,16 +343,27 @@ def test_tengo_memory_stops_every_allocation_path_as_limit_exceeded(runner: Any,
 
 
 # ------------------------------------------------------------------------------------------------ 5. edges
-NON_FINITE = {"lua": ("0/0", "1/0", "-1/0"), "js": ("NaN", "Infinity", "-Infinity"),
-              "tengo": ('import("math").nan()', 'import("math").inf(1)', 'import("math").inf(-1)')}
+NON_FINITE = {
+    "lua": ("0/0", "1/0", "-1/0"),
+    "js": ("NaN", "Infinity", "-Infinity"),
+    "tengo": ('import("math").nan()', 'import("math").inf(1)', 'import("math").inf(-1)'),
+}
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("which", [0, 1, 2])
 def test_non_finite_numbers_are_refused_the_same_way_in_every_language(runner: Any, lang: str, which: int) -> None:
     value = NON_FINITE[lang][which]
-    res = run(runner, lang, caught(lang, f"JSON.encode({table(lang, {'x': 1})[:-1]}, y = {value}}})"
-                                   if lang == "lua" else f"JSON.encode({{x: 1, y: {value}}})"))
+    res = run(
+        runner,
+        lang,
+        caught(
+            lang,
+            f"JSON.encode({table(lang, {'x': 1})[:-1]}, y = {value}}})"
+            if lang == "lua"
+            else f"JSON.encode({{x: 1, y: {value}}})",
+        ),
+    )
     assert res.status == "ok", res.failure
     assert res.value == {"code": "invalid_argument", "message": "cannot pass NaN or infinity to the host"}
     ret = {"lua": f"return {{1, {value}}}", "js": f"return [1, {value}];", "tengo": f"export [1, {value}]"}[lang]
@@ -325,8 +373,17 @@ def test_non_finite_numbers_are_refused_the_same_way_in_every_language(runner: A
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("data", [{"$handle": [1, 2]}, {"$handle": "x"}, {"$handle": {"a": 1}, "b": 2},
-                                  {"$handle": 1, "other": 2}, {"$callback": "x"}, {"$callback": [1]}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"$handle": [1, 2]},
+        {"$handle": "x"},
+        {"$handle": {"a": 1}, "b": 2},
+        {"$handle": 1, "other": 2},
+        {"$callback": "x"},
+        {"$callback": [1]},
+    ],
+)
 def test_plain_data_with_marker_keys_is_plain_data(runner: Any, lang: str, data: dict[str, Any]) -> None:
     res = run(runner, lang, caught(lang, f"JSON.encode({table(lang, data)})"))
     assert res.status == "ok", res.failure
@@ -342,8 +399,9 @@ def test_data_shaped_like_a_handle_is_refused_not_confused(runner: Any, lang: st
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_nul_in_a_module_name_is_a_clean_error(runner: Any, lang: str, tmp_path: Any) -> None:
-    src = {"lua": 'return require("a\\0b")', "js": 'return require("./a\\u0000b");',
-           "tengo": 'x := import("a\\x00b")'}[lang]
+    src = {"lua": 'return require("a\\0b")', "js": 'return require("./a\\u0000b");', "tengo": 'x := import("a\\x00b")'}[
+        lang
+    ]
     path = tmp_path / f"s.{EXT[lang]}"
     path.write_text(src)
     res = runner.run(str(path), None, RunOptions(profile="strict"))
@@ -352,11 +410,18 @@ def test_nul_in_a_module_name_is_a_clean_error(runner: Any, lang: str, tmp_path:
     assert "module" in res.failure.message
 
 
-@pytest.mark.parametrize(("text", "words"), [("[" * 5000 + "]" * 5000, "nested deeper than 100"),
-                                             ("1" * 5000, "too large"), ("[NaN]", "NaN is not a JSON number"),
-                                             ('{"a": 99999999999999999999}', "does not fit in 64 bits")])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[" * 5000 + "]" * 5000, "nested deeper than 100"),
+        ("1" * 5000, "too large"),
+        ("[NaN]", "NaN is not a JSON number"),
+        ('{"a": 99999999999999999999}', "does not fit in 64 bits"),
+    ],
+)
 def test_cli_input_edges_exit_2_with_a_clear_message(text: str, words: str, tmp_path: Any, capsys: Any) -> None:
     from app.cli import main
+
     spell = tmp_path / "s.lua"
     spell.write_text("return INPUT\n")
     assert main(["run", str(spell), "--input", text]) == 2
@@ -366,27 +431,44 @@ def test_cli_input_edges_exit_2_with_a_clear_message(text: str, words: str, tmp_
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_objects_a_run_holds_are_bounded(runner: Any, lang: str) -> None:
-    make = {"lua": f"Agent.new({{system = {big_text(lang, 100_000)}}})",
-            "js": f"Agent.new({{system: {big_text(lang, 100_000)}}})",
-            "tengo": f"Agent.new({{system: {big_text(lang, 100_000)}}})"}[lang]
-    keep = {"lua": f"local kept = {{}}\n{loop(lang, f'kept[#kept + 1] = {make}', 100_000)}",
-            "js": f"const kept = [];\n{loop(lang, f'kept.push({make})', 100_000)}",
-            "tengo": f"kept := []\n{loop(lang, f'kept = append(kept, {make})', 100_000)}"}[lang]
+    make = {
+        "lua": f"Agent.new({{system = {big_text(lang, 100_000)}}})",
+        "js": f"Agent.new({{system: {big_text(lang, 100_000)}}})",
+        "tengo": f"Agent.new({{system: {big_text(lang, 100_000)}}})",
+    }[lang]
+    keep = {
+        "lua": f"local kept = {{}}\n{loop(lang, f'kept[#kept + 1] = {make}', 100_000)}",
+        "js": f"const kept = [];\n{loop(lang, f'kept.push({make})', 100_000)}",
+        "tengo": f"kept := []\n{loop(lang, f'kept = append(kept, {make})', 100_000)}",
+    }[lang]
     res = run(runner, lang, keep)
     assert res.status == "limit", res.failure
     assert "object_bytes" in res.failure.message
-    res = run(runner, lang, loop(lang, "Agent.new()" if lang != "tengo" else "Agent.new({})", 100_000),
-              limit_overrides={"max_objects": 50})
+    res = run(
+        runner,
+        lang,
+        loop(lang, "Agent.new()" if lang != "tengo" else "Agent.new({})", 100_000),
+        limit_overrides={"max_objects": 50},
+    )
     assert res.status == "limit", res.failure
     assert "max_objects" in res.failure.message
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("schema", [
-    {"type": "array", "minItems": 10000, "items": {"type": "array", "minItems": 10000, "items": {"type": "integer"}}},
-    {"type": "array", "minItems": 100, "items": {"type": "string", "minLength": 10 ** 12}}])
-def test_the_offline_model_never_builds_huge_answers_in_the_host(runner: Any, lang: str,
-                                                                 schema: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {
+            "type": "array",
+            "minItems": 10000,
+            "items": {"type": "array", "minItems": 10000, "items": {"type": "integer"}},
+        },
+        {"type": "array", "minItems": 100, "items": {"type": "string", "minLength": 10**12}},
+    ],
+)
+def test_the_offline_model_never_builds_huge_answers_in_the_host(
+    runner: Any, lang: str, schema: dict[str, Any]
+) -> None:
     start = time.monotonic()
     res = run(runner, lang, caught(lang, f'LLM.structured("make it", {table(lang, schema)})'), timeout_s=60)
     assert res.status == "ok", res.failure

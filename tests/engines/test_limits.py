@@ -1,4 +1,5 @@
 """Every limit ends the run with its own clear error and status "limit" (exit code 3)."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,14 +11,17 @@ def _run(runner, name: str, source: str, **opts):
     return runner.run(name, source, RunOptions(**opts))
 
 
-@pytest.mark.parametrize("name,source", [
-    ("loop.lua", "while true do end"),
-    ("loop.js", "for (;;) {}"),
-    ("co.lua", "local co = coroutine.wrap(function() while true do end end) co()"),
-    ("co.js", "function* g() { for (;;) {} } g().next();"),
-    ("pattern.lua", 'local s = string.rep("a", 40) .. "b" return string.find(s, string.rep("a*", 30) .. "c")'),
-    ("regex.js", 'return /^(a+)+$/.test("a".repeat(40) + "b");'),
-])
+@pytest.mark.parametrize(
+    "name,source",
+    [
+        ("loop.lua", "while true do end"),
+        ("loop.js", "for (;;) {}"),
+        ("co.lua", "local co = coroutine.wrap(function() while true do end end) co()"),
+        ("co.js", "function* g() { for (;;) {} } g().next();"),
+        ("pattern.lua", 'local s = string.rep("a", 40) .. "b" return string.find(s, string.rep("a*", 30) .. "c")'),
+        ("regex.js", 'return /^(a+)+$/.test("a".repeat(40) + "b");'),
+    ],
+)
 def test_cpu_bound_spells_stop_at_the_wall_clock(runner, name, source):
     result = _run(runner, name, source, timeout_s=0.5)
     assert result.status == "limit"
@@ -27,11 +31,14 @@ def test_cpu_bound_spells_stop_at_the_wall_clock(runner, name, source):
     assert result.stats["limit"] == "time"
 
 
-@pytest.mark.parametrize("name,source", [
-    ("mem.lua", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end"),
-    ("mem.js", "const a = []; for (let i = 0; ; i++) a.push('x'.repeat(100) + i);"),
-    ("rep.lua", "local s = string.rep('x', 200 * 1024 * 1024) return #s"),
-])
+@pytest.mark.parametrize(
+    "name,source",
+    [
+        ("mem.lua", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end"),
+        ("mem.js", "const a = []; for (let i = 0; ; i++) a.push('x'.repeat(100) + i);"),
+        ("rep.lua", "local s = string.rep('x', 200 * 1024 * 1024) return #s"),
+    ],
+)
 def test_memory_bomb_hits_the_memory_limit(runner, name, source):
     result = _run(runner, name, source, memory_mb=32, timeout_s=20)
     assert result.status == "limit"
@@ -39,10 +46,13 @@ def test_memory_bomb_hits_the_memory_limit(runner, name, source):
     assert "memory limit of 32 MB exceeded" in result.failure.message
 
 
-@pytest.mark.parametrize("name,source", [
-    ("deep.lua", "local function f(n) return 1 + f(n + 1) end return f(1)"),
-    ("deep.js", "function f(n) { return 1 + f(n + 1); } return f(1);"),
-])
+@pytest.mark.parametrize(
+    "name,source",
+    [
+        ("deep.lua", "local function f(n) return 1 + f(n + 1) end return f(1)"),
+        ("deep.js", "function f(n) { return 1 + f(n + 1); } return f(1);"),
+    ],
+)
 def test_deep_recursion_is_a_stack_limit(runner, name, source):
     result = _run(runner, name, source, memory_mb=512, timeout_s=20)
     assert result.status == "limit"
@@ -50,11 +60,14 @@ def test_deep_recursion_is_a_stack_limit(runner, name, source):
     assert "stack overflow" in result.failure.message or "memory limit" in result.failure.message
 
 
-@pytest.mark.parametrize("name,source", [
-    ("flood.lua", "while true do print(string.rep('y', 1000)) end"),
-    ("flood.js", "for (;;) console.log('y'.repeat(1000));"),
-    ("caught.js", "for (;;) { try { console.log('z'.repeat(1000)); } catch (e) {} }"),
-])
+@pytest.mark.parametrize(
+    "name,source",
+    [
+        ("flood.lua", "while true do print(string.rep('y', 1000)) end"),
+        ("flood.js", "for (;;) console.log('y'.repeat(1000));"),
+        ("caught.js", "for (;;) { try { console.log('z'.repeat(1000)); } catch (e) {} }"),
+    ],
+)
 def test_output_flood_hits_the_output_limit(runner, name, source):
     seen = []
 

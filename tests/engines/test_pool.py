@@ -1,4 +1,5 @@
 """The engine pool: warm workers, concurrency, replacement of killed and crashed workers, recycling."""
+
 from __future__ import annotations
 
 import os
@@ -125,6 +126,7 @@ def _is_zombie(pid: int) -> bool:
 def test_message_reader_without_select_on_pipes(monkeypatch):
     """Windows cannot select() on pipes: the reader then waits on a reading thread's queue, same behaviour."""
     from app.engines import protocol
+
     monkeypatch.setattr(protocol, "_CAN_SELECT_PIPES", False)
     r, w = os.pipe()
     reader = protocol.MessageReader(r)
@@ -159,6 +161,7 @@ def test_a_closed_worker_never_writes_to_a_reused_descriptor(tmp_path):
     # database): the late send must fail, not write there.
     from app.engines.pool import WorkerProcess
     from app.engines.protocol import Shutdown
+
     w = WorkerProcess("lua")
     w.wait_ready()
     number = w._write_fd
@@ -179,8 +182,10 @@ def test_a_closed_worker_never_writes_to_a_reused_descriptor(tmp_path):
 def test_workers_started_for_a_burst_of_runs_exit_afterwards(small_runner):
     # Five runs at once on a pool that keeps one Lua worker warm: four start cold. When they are done, the pool
     # keeps two ready (one run after another then never waits for a cold start); the others exit.
-    runs = [small_runner.start(f"b{i}.lua", "local t = os.clock() while os.clock() - t < 0.3 do end return 1",
-                               RunOptions()) for i in range(5)]
+    runs = [
+        small_runner.start(f"b{i}.lua", "local t = os.clock() while os.clock() - t < 0.3 do end return 1", RunOptions())
+        for i in range(5)
+    ]
     assert all(r.wait(30).ok for r in runs)
     pids = {r.result.stats["worker_pid"] for r in runs}
     assert len(pids) == 5
@@ -198,6 +203,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_closed_worker_leaves_no_descriptor_open():
     from app.engines.pool import WorkerProcess
+
     w = WorkerProcess("lua")
     w.wait_ready()
     fds = [w._write_fd, w.reader.fd, w.proc.stderr.fileno()]
@@ -211,6 +217,7 @@ def test_a_closed_worker_leaves_no_descriptor_open():
             except OSError:
                 pass
         return True
+
     assert _wait(all_closed)  # stderr closes when its drain thread sees the end of the stream
 
 
@@ -222,8 +229,9 @@ def test_runs_one_after_another_reuse_their_workers():
         assert r.pool.wait_warm(60)
         pids = set()
         for i in range(6):
-            result = r.run(f"seq{i}.lua", "local t = os.clock() while os.clock() - t < 0.2 do end return 1",
-                           RunOptions())  # long enough for the replacement to start meanwhile
+            result = r.run(
+                f"seq{i}.lua", "local t = os.clock() while os.clock() - t < 0.2 do end return 1", RunOptions()
+            )  # long enough for the replacement to start meanwhile
             assert result.ok
             pids.add(result.stats["worker_pid"])
             assert _wait(lambda: r.pool.ready_count("lua") >= 1)

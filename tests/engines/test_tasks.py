@@ -4,6 +4,7 @@ Runs through the real runner and workers against the local test server (tests/su
 seen in the spans' start/end times and at the server (requests in flight at once, requests abandoned by the
 client), never in wall-clock assertions.
 """
+
 from __future__ import annotations
 
 import time
@@ -88,8 +89,12 @@ return {ok = ok, code = err.code, line = err.line, states = states}
 """
     result = _run(runner, "race.lua", source, server)
     assert result.ok, result.failure
-    assert result.value == {"ok": False, "code": "timeout", "line": 4,
-                            "states": ["cancelled", "cancelled", "cancelled"]}
+    assert result.value == {
+        "ok": False,
+        "code": "timeout",
+        "line": 4,
+        "states": ["cancelled", "cancelled", "cancelled"],
+    }
     # the server saw each client hang up before the 3 s answer: the requests really stopped
     assert _wait_for(lambda: len(server.abandoned) == 3), server.abandoned
 
@@ -351,7 +356,9 @@ return { order, n };
     assert result.ok, result.failure
     assert result.value == {"order": ["microtask", "a", "b"], "n": 3}
     # a spell without await: its timers and promise callbacks still run before the run ends
-    result = _run(runner, "sync.js", 'setTimeout(() => print("tick"), 10);\nJSON.encodeAsync(1).then((t) => print("then", t));')
+    result = _run(
+        runner, "sync.js", 'setTimeout(() => print("tick"), 10);\nJSON.encodeAsync(1).then((t) => print("then", t));'
+    )
     assert result.ok, result.failure
 
 
@@ -428,6 +435,6 @@ export [first, bad.value.code, bad.value.index, len(both)]
 
 
 def test_tengo_task_refuses_script_functions_at_the_spell_line(runner):
-    result = _run(runner, "fn.tengo", 'x := 1\nr := Task.all([[func() { return 1 }]])')
+    result = _run(runner, "fn.tengo", "x := 1\nr := Task.all([[func() { return 1 }]])")
     assert result.status == "error" and result.failure.line == 2
     assert "script function" in result.failure.message

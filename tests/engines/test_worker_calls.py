@@ -1,5 +1,6 @@
 """The worker's bookkeeping of concurrent calls (app/engines/worker.py WorkerHost): the per-run cap, the queue
 behind it and its bound, cancellation, answers by id. A real pipe stands for the host."""
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,8 @@ def test_a_cancelled_call_keeps_its_slot_until_the_host_answers_and_its_answer_i
     first = wh.send_call("LLM", "complete", ["a"], None, 1, {}, abortable=True)
     queued = wh.send_call("LLM", "complete", ["b"], None, 2, {})
     assert host_side.read(1.0).abortable is True
-    wh.cancel_call(queued)           # never sent: just dropped
-    wh.cancel_call(first)            # sent: the host is told
+    wh.cancel_call(queued)  # never sent: just dropped
+    wh.cancel_call(first)  # sent: the host is told
     msg = host_side.read(1.0)
     assert isinstance(msg, CancelCall) and msg.call_id == first
     assert wh.pending_calls() == 0

@@ -1,5 +1,6 @@
 """The worker's output batching: prints are sent in batches, late text is flushed by a thread that sleeps
 while there is nothing to flush (an idle warm worker never wakes up)."""
+
 from __future__ import annotations
 
 import sys

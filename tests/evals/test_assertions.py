@@ -1,4 +1,5 @@
 """Assertions: each type's pass/score/reason, negation, weights, templates and the bounds on spell data."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,9 @@ from app.evals.assertions import (
 class FakeGrader:
     """A Grader (the Protocol of app/evals/assertions.py) with canned answers."""
 
-    def __init__(self, value: Any = True, grade: dict[str, Any] | None = None,
-                 vectors: list[list[float]] | None = None):
+    def __init__(
+        self, value: Any = True, grade: dict[str, Any] | None = None, vectors: list[list[float]] | None = None
+    ):
         self.value = value
         self.grade = grade or {"pass": True, "score": 0.9, "reason": "fine"}
         self.vectors = vectors or [[1.0, 0.0], [0.6, 0.8]]
@@ -40,8 +42,9 @@ class FakeGrader:
         return self.vectors
 
 
-def check(raw: dict[str, Any], output: Any = "Echo: Paris is the capital", grader: Any = None,
-          **obs: Any) -> tuple[bool, float, str]:
+def check(
+    raw: dict[str, Any], output: Any = "Echo: Paris is the capital", grader: Any = None, **obs: Any
+) -> tuple[bool, float, str]:
     spec = parse_assertion(raw, "t.yaml:1")
     if spec.type in ("llm-rubric", "similar"):
         spec.provider = spec.provider or "offline/x"
@@ -49,25 +52,28 @@ def check(raw: dict[str, Any], output: Any = "Echo: Paris is the capital", grade
     return r.passed, r.score, r.reason
 
 
-@pytest.mark.parametrize("raw, passed", [
-    ({"type": "equals", "value": "Echo: Paris is the capital"}, True),
-    ({"type": "equals", "value": "Paris"}, False),
-    ({"type": "contains", "value": "{{city}}"}, True),
-    ({"type": "contains", "value": "paris"}, False),
-    ({"type": "icontains", "value": "PARIS"}, True),
-    ({"type": "not-contains", "value": "London"}, True),
-    ({"type": "not-icontains", "value": "paris"}, False),
-    ({"type": "contains-any", "value": ["London", "Paris"]}, True),
-    ({"type": "contains-all", "value": ["Paris", "capital"]}, True),
-    ({"type": "icontains-all", "value": ["paris", "CAPITAL"]}, True),
-    ({"type": "starts-with", "value": "Echo:"}, True),
-    ({"type": "regex", "value": r"\bcap\w+"}, True),
-    ({"type": "not-regex", "value": r"^\d+$"}, True),
-    ({"type": "is-json"}, False),
-    ({"type": "cost", "value": 0.01}, True),
-    ({"type": "latency", "value": 5}, False),
-    ({"type": "tokens", "value": 100}, True),
-])
+@pytest.mark.parametrize(
+    "raw, passed",
+    [
+        ({"type": "equals", "value": "Echo: Paris is the capital"}, True),
+        ({"type": "equals", "value": "Paris"}, False),
+        ({"type": "contains", "value": "{{city}}"}, True),
+        ({"type": "contains", "value": "paris"}, False),
+        ({"type": "icontains", "value": "PARIS"}, True),
+        ({"type": "not-contains", "value": "London"}, True),
+        ({"type": "not-icontains", "value": "paris"}, False),
+        ({"type": "contains-any", "value": ["London", "Paris"]}, True),
+        ({"type": "contains-all", "value": ["Paris", "capital"]}, True),
+        ({"type": "icontains-all", "value": ["paris", "CAPITAL"]}, True),
+        ({"type": "starts-with", "value": "Echo:"}, True),
+        ({"type": "regex", "value": r"\bcap\w+"}, True),
+        ({"type": "not-regex", "value": r"^\d+$"}, True),
+        ({"type": "is-json"}, False),
+        ({"type": "cost", "value": 0.01}, True),
+        ({"type": "latency", "value": 5}, False),
+        ({"type": "tokens", "value": 100}, True),
+    ],
+)
 def test_simple_types(raw: dict[str, Any], passed: bool) -> None:
     ok, score, reason = check(raw, latency_ms=12.0, tokens=30, cost=0.001)
     assert ok is passed, reason
@@ -101,8 +107,9 @@ def test_schema_refs_stay_local() -> None:
 
 
 def test_huge_json_is_refused_before_validation() -> None:
-    ok, _, reason = check({"type": "json-schema", "value": {"type": "array", "uniqueItems": True}},
-                          output=list(range(200_000)))
+    ok, _, reason = check(
+        {"type": "json-schema", "value": {"type": "array", "uniqueItems": True}}, output=list(range(200_000))
+    )
     assert not ok and "more than" in reason
 
 
@@ -138,19 +145,23 @@ def test_rubric_and_similar() -> None:
 def test_tool_called() -> None:
     calls = [{"name": "calculator", "args": {"expression": "2+2"}}]
     assert check({"type": "tool-called", "value": "calculator"}, tool_calls=calls)[0]
-    assert check({"type": "tool-called", "value": {"name": "calculator", "args": {"expression": "2+2"}}},
-                 tool_calls=calls)[0]
-    ok, _, reason = check({"type": "tool-called", "value": {"name": "calculator", "args": {"expression": "1"}}},
-                          tool_calls=calls)
+    assert check(
+        {"type": "tool-called", "value": {"name": "calculator", "args": {"expression": "2+2"}}}, tool_calls=calls
+    )[0]
+    ok, _, reason = check(
+        {"type": "tool-called", "value": {"name": "calculator", "args": {"expression": "1"}}}, tool_calls=calls
+    )
     assert not ok and "never with" in reason
     ok, _, reason = check({"type": "tool-called", "value": "search"}, tool_calls=calls)
     assert not ok and "called: calculator" in reason
 
 
 def test_row_pass_and_weighted_score() -> None:
-    specs = [parse_assertion({"type": "contains", "value": "Paris", "weight": 3}),
-             parse_assertion({"type": "contains", "value": "Rome"}),
-             parse_assertion({"type": "contains", "value": "Oslo", "weight": 0})]
+    specs = [
+        parse_assertion({"type": "contains", "value": "Paris", "weight": 3}),
+        parse_assertion({"type": "contains", "value": "Rome"}),
+        parse_assertion({"type": "contains", "value": "Oslo", "weight": 0}),
+    ]
     passed, score, results = evaluate_all(specs, Observation("Paris", {}), None)
     assert not passed and score == 0.75 and [r.passed for r in results] == [True, False, False]
     passed, score, _ = evaluate_all(specs[:1] + specs[2:], Observation("Paris", {}), None)
@@ -159,8 +170,7 @@ def test_row_pass_and_weighted_score() -> None:
 
 def test_a_failed_run_fails_every_output_assertion() -> None:
     specs = [parse_assertion({"type": "not-contains", "value": "x"}), parse_assertion({"type": "cost", "value": 1})]
-    passed, _, results = evaluate_all(specs, Observation(None, {}, error={"code": "timeout", "message": "slow"}),
-                                      None)
+    passed, _, results = evaluate_all(specs, Observation(None, {}, error={"code": "timeout", "message": "slow"}), None)
     assert not passed and not results[0].passed and "the run failed: slow" in results[0].reason
     assert results[1].passed
 

@@ -1,4 +1,5 @@
 """The Ray executor on a local Ray instance gives the same results as the local one, row for row."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,12 @@ TIMING = {"latency_ms"}
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}},
+    )
     yield
     ray.shutdown()
 
@@ -33,17 +38,22 @@ def comparable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_ray_matches_local_row_for_row(local_ray: None, runner: Any, tmp_path: Path) -> None:
     spec = load_eval(str(EXAMPLES / "extraction.eval.yaml"))
     spell = spell_spec(spec, {})
-    local = EvalRun(spec, EvalOptions(out=str(tmp_path / "local.jsonl")),
-                    executor=LocalExecutor(spell, 4, RowRunner(spell, runner))).run()
+    local = EvalRun(
+        spec, EvalOptions(out=str(tmp_path / "local.jsonl")), executor=LocalExecutor(spell, 4, RowRunner(spell, runner))
+    ).run()
     seen: list[int] = []
-    remote = EvalRun(spec, EvalOptions(out=str(tmp_path / "ray.jsonl")),
-                     on_record=lambda r, p: seen.append(p.done),
-                     executor=RayExecutor(spell, 4)).run()
+    remote = EvalRun(
+        spec,
+        EvalOptions(out=str(tmp_path / "ray.jsonl")),
+        on_record=lambda r, p: seen.append(p.done),
+        executor=RayExecutor(spell, 4),
+    ).run()
     assert len(remote) == 12 and seen == list(range(1, 13))  # streamed back one by one
     assert comparable(remote) == comparable(local)
     for a, b in zip(remote, local):  # the same exchanges recorded (key order inside a request may differ)
-        assert exchanges(tmp_path / "ray.cassettes" / a["cassette"]) == \
-            exchanges(tmp_path / "local.cassettes" / b["cassette"])
+        assert exchanges(tmp_path / "ray.cassettes" / a["cassette"]) == exchanges(
+            tmp_path / "local.cassettes" / b["cassette"]
+        )
 
 
 def exchanges(path: Path) -> list[tuple[str, Any]]:

@@ -1,4 +1,5 @@
 """Running evals locally: results as they finish, resume after an interruption, replay from cassettes."""
+
 from __future__ import annotations
 
 import json
@@ -54,12 +55,16 @@ def test_every_row_and_model_scored_and_written(eval_file: str, runner: Any, tmp
     spec = load_eval(eval_file)
     out = str(tmp_path / "r.jsonl")
     _, records = run(spec, runner, out)
-    assert [(r["row"], r["model"]) for r in records] == [(i, m) for i in range(4)
-                                                         for m in ("offline/echo", "offline/other")]
+    assert [(r["row"], r["model"]) for r in records] == [
+        (i, m) for i in range(4) for m in ("offline/echo", "offline/other")
+    ]
     first = records[0]
     assert first["pass"] and first["output"] == "Echo: Capital of France?" and first["score"] == 1.0
-    assert [a["reason"] for a in first["assertions"]] == ["output contains 'France' (any case)",
-                                                          "judge: mentions capital", "#output < 100 is true"]
+    assert [a["reason"] for a in first["assertions"]] == [
+        "output contains 'France' (any case)",
+        "judge: mentions capital",
+        "#output < 100 is true",
+    ]
     failed = records[4]
     assert not failed["pass"] and failed["error"]["code"] and "no such country" in failed["error"]["message"]
     assert {"input", "tokens", "cost", "latency_ms", "cassette", "repeat"} <= set(first)
@@ -81,8 +86,12 @@ def test_interrupted_then_resumed_loses_and_duplicates_nothing(eval_file: str, r
             holder["run"].cancel()
 
     options = EvalOptions(out=out)
-    ev = EvalRun(spec, options, stop_after_three,
-                 executor=LocalExecutor(spell_spec(spec, {}), 2, RowRunner(spell_spec(spec, {}), runner)))
+    ev = EvalRun(
+        spec,
+        options,
+        stop_after_three,
+        executor=LocalExecutor(spell_spec(spec, {}), 2, RowRunner(spell_spec(spec, {}), runner)),
+    )
     holder["run"] = ev
     partial = ev.run()
     assert 3 <= len(partial) < 8  # in-flight runs finish and are kept
@@ -121,8 +130,9 @@ def test_replay_rescoring_calls_no_model(eval_file: str, runner: Any, tmp_path: 
 
 def test_replay_of_a_run_that_called_no_model_refuses_new_calls(tmp_path: Path, runner: Any) -> None:
     (tmp_path / "s.lua").write_text("if INPUT.call then return LLM.complete('hi') end return 'quiet'\n")
-    (tmp_path / "e.eval.yaml").write_text("spell: s.lua\nrows: [{call: false}]\nassert: [{type: contains, "
-                                          "value: quiet}]\n")
+    (tmp_path / "e.eval.yaml").write_text(
+        "spell: s.lua\nrows: [{call: false}]\nassert: [{type: contains, value: quiet}]\n"
+    )
     spec = load_eval(str(tmp_path / "e.eval.yaml"))
     out = str(tmp_path / "r.jsonl")
     _, records = run(spec, runner, out)
@@ -135,11 +145,16 @@ def test_replay_of_a_run_that_called_no_model_refuses_new_calls(tmp_path: Path, 
 
 def test_resume_ignores_records_of_models_no_longer_in_the_eval(tmp_path: Path, runner: Any) -> None:
     (tmp_path / "s.lua").write_text("return 'ok ' .. INPUT.n\n")
-    (tmp_path / "e.eval.yaml").write_text("spell: s.lua\nrows: [{n: 1}, {n: 2}]\nmodels: [offline/a]\n"
-                                          "assert: [{type: starts-with, value: ok}]\n")
+    (tmp_path / "e.eval.yaml").write_text(
+        "spell: s.lua\nrows: [{n: 1}, {n: 2}]\nmodels: [offline/a]\nassert: [{type: starts-with, value: ok}]\n"
+    )
     out = tmp_path / "r.jsonl"
-    out.write_text(json.dumps({"row": 0, "model": "offline/gone", "repeat": 0, "pass": False}) + "\n"
-                   + json.dumps({"row": 1, "model": "offline/a", "repeat": 0, "pass": True, "output": "kept"}) + "\n")
+    out.write_text(
+        json.dumps({"row": 0, "model": "offline/gone", "repeat": 0, "pass": False})
+        + "\n"
+        + json.dumps({"row": 1, "model": "offline/a", "repeat": 0, "pass": True, "output": "kept"})
+        + "\n"
+    )
     ev, records = run(load_eval(str(tmp_path / "e.eval.yaml")), runner, str(out), resume=True)
     assert [(r["row"], r["model"]) for r in records] == [(0, "offline/a"), (1, "offline/a")]
     assert records[1]["output"] == "kept" and ev.progress.total == 1 and ev.progress.done == 1

@@ -1,4 +1,5 @@
 """Eval files: the format, datasets, and errors that name the file and line."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,10 @@ def spell(tmp_path: Path) -> str:
 
 
 def test_inline_rows_vars_models_and_row_assertions(tmp_path: Path, spell: str) -> None:
-    path = write(tmp_path, "a.eval.yaml", """\
+    path = write(
+        tmp_path,
+        "a.eval.yaml",
+        """\
 spell: s.lua
 rows:
   - {q: one, expected: "1"}
@@ -40,7 +44,8 @@ threshold: 0.5
 concurrency: 3
 repeat: 2
 timeout: 5
-""")
+""",
+    )
     spec = load_eval(path)
     assert [r.inputs for r in spec.rows] == [{"question": "one"}, {"question": "two"}]
     assert [(m.id, m.label) for m in spec.models] == [("offline/a", "offline/a"), ("offline/b", "B")]
@@ -52,20 +57,32 @@ timeout: 5
 
 
 def test_jsonl_and_csv_datasets(tmp_path: Path, spell: str) -> None:
-    write(tmp_path, "d.jsonl", json.dumps({"x": 1}) + "\n\n" + json.dumps({"x": 2, "assert": [
-        {"type": "equals", "value": "2"}]}) + "\n")
+    write(
+        tmp_path,
+        "d.jsonl",
+        json.dumps({"x": 1}) + "\n\n" + json.dumps({"x": 2, "assert": [{"type": "equals", "value": "2"}]}) + "\n",
+    )
     write(tmp_path, "d.csv", "x,y\n1,a\n2,b\n")
     spec = load_eval(write(tmp_path, "j.eval.yaml", "spell: s.lua\ndataset: d.jsonl\nassert: [{type: is-json}]\n"))
     assert [r.inputs for r in spec.rows] == [{"x": 1}, {"x": 2}]
     assert spec.rows[1].where.endswith("d.jsonl:3") and spec.rows[1].asserts[0].type == "equals"
-    spec = load_eval(write(tmp_path, "c.eval.json", json.dumps(
-        {"spell": "s.lua", "dataset": "d.csv", "assert": [{"type": "contains", "value": "a"}]})))
+    spec = load_eval(
+        write(
+            tmp_path,
+            "c.eval.json",
+            json.dumps({"spell": "s.lua", "dataset": "d.csv", "assert": [{"type": "contains", "value": "a"}]}),
+        )
+    )
     assert [r.inputs for r in spec.rows] == [{"x": "1", "y": "a"}, {"x": "2", "y": "b"}]
     assert spec.models[0].id == "offline/echo"
 
 
 def test_default_providers_of_model_assertions(tmp_path: Path, spell: str) -> None:
-    spec = load_eval(write(tmp_path, "m.eval.yaml", """\
+    spec = load_eval(
+        write(
+            tmp_path,
+            "m.eval.yaml",
+            """\
 spell: s.lua
 rows: [{a: 1}]
 judge: offline/strict-judge
@@ -73,24 +90,40 @@ assert:
   - {type: llm-rubric, value: polite}
   - {type: similar, value: hello}
   - {type: llm-rubric, value: x, provider: offline/other}
-"""))
+""",
+        )
+    )
     assert [a.provider for a in spec.asserts] == ["offline/strict-judge", "offline/embed", "offline/other"]
 
 
-@pytest.mark.parametrize("text, where, message", [
-    ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - {type: containz, value: x}\n", ":4:", "unknown assertion type"),
-    ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - {type: contains}\n", ":4:", "contains needs a 'value'"),
-    ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - type: regex\n    value: '(unclosed'\n", ":4:", "bad regex"),
-    ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - {type: json-schema, value: {type: 12}}\n", ":4:",
-     "invalid JSON schema"),
-    ("spell: s.lua\nrows: [{a: 1}]\nassert: [{type: contains, value: x}]\nthreshold: 2\n", ":1:", "between 0 and 1"),
-    ("spell: nope.lua\nrows: [{a: 1}]\nassert: [{type: is-json}]\n", ":1:", "spell nope.lua not found"),
-    ("spell: s.lua\nrows: [{a: 1}]\n", ":1:", "no assertions"),
-    ("spell: s.lua\nrows: [{a: 1}]\nassert: [{type: is-json}]\nconcurency: 3\n", ":1:", "unknown key(s) concurency"),
-    ("spell: s.lua\nrows: [{a: 1}\nassert: []\n", ":3:", "invalid YAML"),
-    ("spell: s.lua\nrows: [{a: 1}]\nvars: {q: missing}\nassert: [{type: is-json}]\n", ":2:", "no field(s) missing"),
-    ("spell: s.lua\nrows: [{a: 1}]\nmodels: [x, x]\nassert: [{type: is-json}]\n", ":3:", "appear twice"),
-])
+@pytest.mark.parametrize(
+    "text, where, message",
+    [
+        ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - {type: containz, value: x}\n", ":4:", "unknown assertion type"),
+        ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - {type: contains}\n", ":4:", "contains needs a 'value'"),
+        ("spell: s.lua\nrows: [{a: 1}]\nassert:\n  - type: regex\n    value: '(unclosed'\n", ":4:", "bad regex"),
+        (
+            "spell: s.lua\nrows: [{a: 1}]\nassert:\n  - {type: json-schema, value: {type: 12}}\n",
+            ":4:",
+            "invalid JSON schema",
+        ),
+        (
+            "spell: s.lua\nrows: [{a: 1}]\nassert: [{type: contains, value: x}]\nthreshold: 2\n",
+            ":1:",
+            "between 0 and 1",
+        ),
+        ("spell: nope.lua\nrows: [{a: 1}]\nassert: [{type: is-json}]\n", ":1:", "spell nope.lua not found"),
+        ("spell: s.lua\nrows: [{a: 1}]\n", ":1:", "no assertions"),
+        (
+            "spell: s.lua\nrows: [{a: 1}]\nassert: [{type: is-json}]\nconcurency: 3\n",
+            ":1:",
+            "unknown key(s) concurency",
+        ),
+        ("spell: s.lua\nrows: [{a: 1}\nassert: []\n", ":3:", "invalid YAML"),
+        ("spell: s.lua\nrows: [{a: 1}]\nvars: {q: missing}\nassert: [{type: is-json}]\n", ":2:", "no field(s) missing"),
+        ("spell: s.lua\nrows: [{a: 1}]\nmodels: [x, x]\nassert: [{type: is-json}]\n", ":3:", "appear twice"),
+    ],
+)
 def test_bad_files_name_file_and_line(tmp_path: Path, spell: str, text: str, where: str, message: str) -> None:
     path = write(tmp_path, "bad.eval.yaml", text)
     with pytest.raises(EvalFileError) as e:

@@ -1,4 +1,5 @@
 """LintDocument (incremental re-parse + analysis) and the symbol queries the editor uses."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,17 +59,29 @@ def test_js_and_tengo_symbols() -> None:
     assert tg.references(2, 11) == [(2, 11, 2, 12), (2, 23, 2, 24)]
 
 
-@pytest.mark.parametrize("lang,src,expected", [
-    ("lua", "local M = {}\nfunction M.go(a)\n  local function inner() end\nend\n",
-     [("M", 0, "variable", 0), ("M.go", 1, "function", 0), ("inner", 2, "function", 1)]),
-    ("js", "class K {\n  m(z) {}\n}\nconst f = (x) => x;\n",
-     [("K", 0, "class", 0), ("m", 1, "method", 1), ("f", 3, "function", 0)]),
-    ("tengo", "fmt := import(\"fmt\")\nf := func(a) {\n  g := func() {}\n}\n",
-     [("fmt", 0, "variable", 0), ("f", 1, "function", 0), ("g", 2, "function", 1)]),
-    ("lua", "function ok(a)\nend\nlocal x = = 1\n", [("ok", 0, "function", 0)]),  # tolerant of broken code
-])
+@pytest.mark.parametrize(
+    "lang,src,expected",
+    [
+        (
+            "lua",
+            "local M = {}\nfunction M.go(a)\n  local function inner() end\nend\n",
+            [("M", 0, "variable", 0), ("M.go", 1, "function", 0), ("inner", 2, "function", 1)],
+        ),
+        (
+            "js",
+            "class K {\n  m(z) {}\n}\nconst f = (x) => x;\n",
+            [("K", 0, "class", 0), ("m", 1, "method", 1), ("f", 3, "function", 0)],
+        ),
+        (
+            "tengo",
+            'fmt := import("fmt")\nf := func(a) {\n  g := func() {}\n}\n',
+            [("fmt", 0, "variable", 0), ("f", 1, "function", 0), ("g", 2, "function", 1)],
+        ),
+        ("lua", "function ok(a)\nend\nlocal x = = 1\n", [("ok", 0, "function", 0)]),  # tolerant of broken code
+    ],
+)
 def test_outline(lang: str, src: str, expected: list) -> None:
-    assert [(i.name, i.line, i.kind, i.depth) for i in outline(src, lang)][:len(expected)] == expected
+    assert [(i.name, i.line, i.kind, i.depth) for i in outline(src, lang)][: len(expected)] == expected
 
 
 def test_llmspell_toml_problem_is_reported_once_and_defaults_apply(tmp_path) -> None:
@@ -99,10 +112,10 @@ print(shout("hi"), later())
 """
 
 EDITS = [
-    ("agent:run(x)", "agent:runn(x)"),          # inside a cached body
+    ("agent:run(x)", "agent:runn(x)"),  # inside a cached body
     ("local unused = 1", "local unused = 1\nprint(unused)"),  # lines shift below: cached reports move
-    ("local agent = Agent.new", "local agent = Log.info"),   # a type the bodies see changes
-    ("local count = 0\n", ""),                  # a local the body reads goes away
+    ("local agent = Agent.new", "local agent = Log.info"),  # a type the bodies see changes
+    ("local count = 0\n", ""),  # a local the body reads goes away
     ("-- llmspell: ignore undefined-global\n", ""),  # a suppression inside a body
     ("function shout(msg)", "function shout(msg, extra)"),
     ("print(shout", "print(helper(1), shout"),  # reads after the bodies
@@ -113,6 +126,7 @@ EDITS = [
 
 def test_the_editor_cache_gives_the_same_problems_as_a_full_lint() -> None:
     from app.lint import lint_source
+
     doc = LintDocument("lua", "")
     text = CACHED
     assert doc.update(text).diagnostics == lint_source(text, "untitled.lua")
@@ -151,6 +165,7 @@ EDITS_JS = [
 
 def test_the_editor_cache_agrees_with_a_full_lint_in_javascript() -> None:
     from app.lint import lint_source
+
     doc = LintDocument("js", "")
     text = CACHED_JS
     assert doc.update(text).diagnostics == lint_source(text, "untitled.js")
@@ -163,15 +178,23 @@ def test_the_editor_cache_agrees_with_a_full_lint_in_javascript() -> None:
 
 def test_declared_names_from_the_tree() -> None:
     from app.lint.symbols import declared_names
+
     names, complete = declared_names("local a = 'local fake = 1' -- local alsofake\nlocal = 1\n", "lua")
     assert complete is False and ("a", "local", 1) in names and not {"fake", "alsofake"} & {n for n, _, _ in names}
     names, complete = declared_names("const {p, q: r} = o;\nfunction g({m}, [n], ...rest) {}\n", "js")
-    assert complete and sorted(names) == [("g", "function", 2), ("m", "param", 2), ("n", "param", 2),
-                                          ("p", "local", 1), ("r", "local", 1), ("rest", "param", 2)]
+    assert complete and sorted(names) == [
+        ("g", "function", 2),
+        ("m", "param", 2),
+        ("n", "param", 2),
+        ("p", "local", 1),
+        ("r", "local", 1),
+        ("rest", "param", 2),
+    ]
 
 
 def test_completion_locals_survive_half_typed_code() -> None:
     from app.ui.editor_intel import local_symbols
+
     tree_only = {s.name for s in local_symbols("local x = 1\nlocal y = 2\n", "lua")}
     assert tree_only == {"x", "y"}
     # the unclosed parenthesis swallows the rest of the tree: the line scan still finds y

@@ -1,4 +1,5 @@
 """Suppression comments, [lint] severities from llmspell.toml, quick fixes, character columns, the examples."""
+
 from __future__ import annotations
 
 import glob
@@ -47,11 +48,14 @@ def test_severities_from_llmspell_toml_in_a_parent_folder(tmp_path) -> None:
     assert [(d.rule, d.severity) for d in found] == [("undefined-global", Severity.WARNING)]
 
 
-@pytest.mark.parametrize("text,message", [
-    ('[lint]\nno-such-rule = "off"\n', "unknown rule 'no-such-rule'"),
-    ('[lint]\nunused-local = "loud"\n', "use error, warning, info or off"),
-    ('[lint\n', "llmspell.toml"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('[lint]\nno-such-rule = "off"\n', "unknown rule 'no-such-rule'"),
+        ('[lint]\nunused-local = "loud"\n', "use error, warning, info or off"),
+        ("[lint\n", "llmspell.toml"),
+    ],
+)
 def test_bad_llmspell_toml_names_the_file(tmp_path, text: str, message: str) -> None:
     (tmp_path / "llmspell.toml").write_text(text)
     with pytest.raises(ValueError, match="llmspell.toml") as e:
@@ -105,8 +109,11 @@ def test_handle_type_follows_a_local_copy() -> None:
 
 
 def test_the_examples_are_clean() -> None:
-    files = [p for p in glob.glob(os.path.join(ROOT, "examples", "**", "*.*"), recursive=True)
-             if p.endswith((".lua", ".js", ".tengo"))]
+    files = [
+        p
+        for p in glob.glob(os.path.join(ROOT, "examples", "**", "*.*"), recursive=True)
+        if p.endswith((".lua", ".js", ".tengo"))
+    ]
     assert len(files) >= 30
     problems = []
     for p in files:
@@ -115,27 +122,35 @@ def test_the_examples_are_clean() -> None:
     assert problems == []
 
 
-@pytest.mark.parametrize("path,source", [
-    ("deep.lua", "local x = " + "(" * 3000 + "1" + ")" * 3000 + "\nprint(x)\n"),
-    ("deep.js", "const x = " + "[" * 3000 + "]" * 3000 + ";\nprint(x);\n"),
-])
+@pytest.mark.parametrize(
+    "path,source",
+    [
+        ("deep.lua", "local x = " + "(" * 3000 + "1" + ")" * 3000 + "\nprint(x)\n"),
+        ("deep.js", "const x = " + "[" * 3000 + "]" * 3000 + ";\nprint(x);\n"),
+    ],
+)
 def test_code_nested_too_deeply_is_reported_not_crashed(path: str, source: str) -> None:
     found = lint_source(source, path)
     assert [d.rule for d in found] == ["too-deep"] and found[0].severity == Severity.WARNING
 
 
-@pytest.mark.parametrize("path,source", [
-    ("s.lua", 'local a = Agent.new({})\na = {runn = print}\na:runn("x")'),
-    ("s.js", 'let a = Agent.new({});\na = { runn: print };\na.runn("x");'),
-    ("s.tengo", 'a := Agent.new({})\na = {runn: print}\na.runn("x")'),
-])
+@pytest.mark.parametrize(
+    "path,source",
+    [
+        ("s.lua", 'local a = Agent.new({})\na = {runn = print}\na:runn("x")'),
+        ("s.js", 'let a = Agent.new({});\na = { runn: print };\na.runn("x");'),
+        ("s.tengo", 'a := Agent.new({})\na = {runn: print}\na.runn("x")'),
+    ],
+)
 def test_a_reassigned_handle_is_no_longer_typed(path: str, source: str) -> None:
     assert "unknown-method" not in [d.rule for d in lint_source(source, path)]
 
 
 def test_javascript_async_twins_and_timers() -> None:
-    src = ('const c = new AbortController();\nsetTimeout(() => c.abort(), 10);\n'
-           'LLM.completeAsync("hi", { signal: c.signal }).then(print);\n')
+    src = (
+        "const c = new AbortController();\nsetTimeout(() => c.abort(), 10);\n"
+        'LLM.completeAsync("hi", { signal: c.signal }).then(print);\n'
+    )
     assert lint_source(src, "s.js") == []
     found = lint_source('LLM.complete("hi", { signal: null });\nLLM.completAsync("x");\n', "s.js")
     assert [d.rule for d in found] == ["unknown-option", "unknown-member"]

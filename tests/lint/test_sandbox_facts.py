@@ -1,4 +1,5 @@
 """The linter's lists of what spells can use match what the real sandboxes give them."""
+
 from __future__ import annotations
 
 from app.lint.api import facts
@@ -53,4 +54,5 @@ def test_js_globals_match_the_sandbox(runner) -> None:
 def test_tengo_builtins_match_the_engine() -> None:
     from app.engines.tengo.engine import STDLIB
     from app.engines.tengo.interpreter import Interpreter
+
     assert set(Interpreter(stdlib=STDLIB).builtins) | {"print"} == set(tengo_builtins())

@@ -3,6 +3,7 @@ worker flag every frozen executable must honour), the Linux packaging files and 
 
 The real build and its smoke test take minutes: ``test_packaged_build_smoke`` (marked ``slow``) runs
 ``packaging/smoke_test.sh`` when a built bundle exists in dist/ or when LLMSPELL_PACKAGE_TEST=1 asks for it."""
+
 from __future__ import annotations
 
 import ast
@@ -60,9 +61,17 @@ def test_spec_entries_and_what_the_dependencies_need():
     assert len(analysis) == 1
     scripts = ast.unparse(analysis[0].args[0])
     assert "entry_studio.py" in scripts and "entry_cli.py" in scripts
-    for needle in ('"lupa.lua54"', '"tiktoken_ext"', '"tiktoken_ext.openai_public"', 'collect_data_files("litellm"',
-                   'copy_metadata("litellm")', 'collect_submodules("app")', 'tree("resources"', 'tree("examples"',
-                   "LITELLM_LOCAL_MODEL_COST_MAP"):
+    for needle in (
+        '"lupa.lua54"',
+        '"tiktoken_ext"',
+        '"tiktoken_ext.openai_public"',
+        'collect_data_files("litellm"',
+        'copy_metadata("litellm")',
+        'collect_submodules("app")',
+        'tree("resources"',
+        'tree("examples"',
+        "LITELLM_LOCAL_MODEL_COST_MAP",
+    ):
         assert needle in text, needle
     for f in ("entry_studio.py", "entry_cli.py", "llmspell_entry.py"):
         assert (PKG / f).is_file()
@@ -115,6 +124,7 @@ def test_kind_for_program():
 def test_main_calls_the_worker_main_with_the_language(monkeypatch):
     m = _entry_module()
     import app.engines.worker as worker
+
     seen = []
     monkeypatch.setattr(worker, "main", lambda argv: seen.append(argv) or 7)
     assert m.main("studio", ["llmspell-studio", "--llmspell-worker", "js"]) == 7
@@ -125,6 +135,7 @@ def test_main_calls_the_worker_main_with_the_language(monkeypatch):
 def test_main_routes_the_cli(monkeypatch):
     m = _entry_module()
     import app.cli
+
     monkeypatch.setattr(app.cli, "main", lambda argv: 5 if argv == ["check", "x.lua"] else 0)
     assert m.main("cli", ["llmspell", "check", "x.lua"]) == 5
 
@@ -137,8 +148,14 @@ def test_entry_started_with_the_worker_flag_is_a_worker():
 
     env = worker_environment()
     env["PYTHONPATH"] = str(ROOT)
-    p = subprocess.Popen([sys.executable, "-s", str(PKG / "llmspell_entry.py"), "--llmspell-worker", "lua"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd="/")
+    p = subprocess.Popen(
+        [sys.executable, "-s", str(PKG / "llmspell_entry.py"), "--llmspell-worker", "lua"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd="/",
+    )
     try:
         msg = MessageReader(p.stdout.fileno()).read(timeout=60)
         assert isinstance(msg, Ready), msg
@@ -152,8 +169,14 @@ def test_entry_started_with_the_worker_flag_is_a_worker():
 
 
 def _ide_env(tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LLMSPELL_CONFIG_DIR=str(tmp_path / "config"),
-               LLMSPELL_DATA_DIR=str(tmp_path / "data"), LLMSPELL_SMOKE_TIMEOUT="60", PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        LLMSPELL_CONFIG_DIR=str(tmp_path / "config"),
+        LLMSPELL_DATA_DIR=str(tmp_path / "data"),
+        LLMSPELL_SMOKE_TIMEOUT="60",
+        PYTHONPATH=str(ROOT),
+    )
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env
@@ -163,17 +186,35 @@ def test_ide_smoke_mode_runs_a_spell_in_the_real_window(tmp_path):
     """The hidden mode the packaged smoke test uses, from source: catches changes of the IDE's API
     (create_window, tabs.open_file, action_run, RunSession signals) before a slow build does."""
     shot = tmp_path / "shot.png"
-    r = subprocess.run([sys.executable, str(PKG / "llmspell_entry.py"), "--llmspell-smoke-test",
-                        str(ROOT / "examples/hello.lua"), "--llmspell-screenshot", str(shot)],
-                       capture_output=True, text=True, env=_ide_env(tmp_path), timeout=100, cwd=str(ROOT))
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(PKG / "llmspell_entry.py"),
+            "--llmspell-smoke-test",
+            str(ROOT / "examples/hello.lua"),
+            "--llmspell-screenshot",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        env=_ide_env(tmp_path),
+        timeout=100,
+        cwd=str(ROOT),
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "run finished: status=ok" in r.stdout and "Hello, world!" in r.stdout
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_ide_startup_probe(tmp_path):
-    r = subprocess.run([sys.executable, str(PKG / "llmspell_entry.py"), "--llmspell-startup-probe"],
-                       capture_output=True, text=True, env=_ide_env(tmp_path), timeout=100, cwd=str(ROOT))
+    r = subprocess.run(
+        [sys.executable, str(PKG / "llmspell_entry.py"), "--llmspell-startup-probe"],
+        capture_output=True,
+        text=True,
+        env=_ide_env(tmp_path),
+        timeout=100,
+        cwd=str(ROOT),
+    )
     assert r.returncode == 0, r.stderr
     assert "INTERACTIVE litellm_imported=False" in r.stdout
 
@@ -207,15 +248,21 @@ def test_mime_xml_and_icons():
 
 def test_control_template_and_copyright():
     control = (PKG / "linux/control").read_text()
-    for field in ("Package: llmspell-studio", "Version: @VERSION@", "Depends: @DEPENDS@", "Architecture: @ARCH@",
-                  "Installed-Size: @SIZE@", "Maintainer: ", "Description: "):
+    for field in (
+        "Package: llmspell-studio",
+        "Version: @VERSION@",
+        "Depends: @DEPENDS@",
+        "Architecture: @ARCH@",
+        "Installed-Size: @SIZE@",
+        "Maintainer: ",
+        "Description: ",
+    ):
         assert field in control
     assert (PKG / "linux/copyright").read_text().startswith("Format: https://www.debian.org/doc/packaging-manuals/")
     assert "@VERSION@" in (PKG / "linux/changelog").read_text()
 
 
-@pytest.mark.parametrize("script,shell", [("build.sh", "bash"), ("smoke_test.sh", "bash"),
-                                          ("linux/install.sh", "sh")])
+@pytest.mark.parametrize("script,shell", [("build.sh", "bash"), ("smoke_test.sh", "bash"), ("linux/install.sh", "sh")])
 def test_scripts_parse_and_are_executable(script, shell):
     path = PKG / script
     assert os.access(path, os.X_OK), f"{script} is not executable"
@@ -228,6 +275,7 @@ def test_fix_rpath_rewrites_an_absolute_runpath(tmp_path):
     if not shutil.which("objdump"):
         pytest.skip("objdump not installed")
     import _json
+
     src = Path(getattr(_json, "__file__", "") or "")
     if not src.is_file():
         pytest.skip("_json is built in")
@@ -261,6 +309,7 @@ def test_packaged_build_smoke():
             pytest.fail(f"no bundle in {dist}: run `make package` first")
         pytest.skip(f"no packaged build in {dist} (make package; or LLMSPELL_PACKAGE_TEST=1 to require it)")
     env = dict(os.environ, SMOKE_APT=os.environ.get("SMOKE_APT", "0"))
-    r = subprocess.run(["bash", str(PKG / "smoke_test.sh"), str(dist)], capture_output=True, text=True, env=env,
-                       timeout=1700)
+    r = subprocess.run(
+        ["bash", str(PKG / "smoke_test.sh"), str(dist)], capture_output=True, text=True, env=env, timeout=1700
+    )
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]

@@ -1,4 +1,5 @@
 """Fixtures for the reference tests: Qt offscreen, and a fake registry with a handle type, callbacks and records."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ def fake_ref(monkeypatch: pytest.MonkeyPatch) -> Reference:
     """A reference built from :mod:`tests.reference.fake_bridges` (``LLM`` global, ``Agent`` handle type),
     without touching the live registry."""
     monkeypatch.setitem(registry._HANDLE_TYPES_BY_CLASS, fake_bridges.FakeAgent, "Agent")
-    g = [registry._introspect("LLM", "global", fake_bridges.FakeLLM),
-         registry._introspect("Agent", "global", fake_bridges.FakeAgentGlobal)]
+    g = [
+        registry._introspect("LLM", "global", fake_bridges.FakeLLM),
+        registry._introspect("Agent", "global", fake_bridges.FakeAgentGlobal),
+    ]
     t = [registry._introspect("Agent", "type", fake_bridges.FakeAgent)]
     return build_reference(g, t)

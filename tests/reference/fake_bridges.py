@@ -1,4 +1,5 @@
 """Bridges shaped like the real LLM/Agent ones, for testing the reference without depending on them."""
+
 from __future__ import annotations
 
 from typing import Any, TypedDict
@@ -19,6 +20,7 @@ class Message(TypedDict):
         role: Who speaks: "system", "user" or "assistant".
         content: The text.
     """
+
     role: str
     content: str
 

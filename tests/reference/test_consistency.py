@@ -1,5 +1,6 @@
 """Done-when of issue 6: every global and method appears in the browser, the completion, the HTML site, the
 Markdown, the LuaLS definitions and the .d.ts, with the same signature and text."""
+
 from __future__ import annotations
 
 import html

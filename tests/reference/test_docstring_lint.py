@@ -1,4 +1,5 @@
 """Every public bridge method is documented: summary, parameter and option descriptions, Lua and JS examples."""
+
 from __future__ import annotations
 
 from app.bridges import registry
@@ -43,8 +44,10 @@ def test_lint_catches_missing_docs() -> None:
 
 def test_fake_bridges_pass_lint(monkeypatch) -> None:
     monkeypatch.setitem(registry._HANDLE_TYPES_BY_CLASS, fake_bridges.FakeAgent, "Agent")
-    infos = [registry._introspect("LLM", "global", fake_bridges.FakeLLM),
-             registry._introspect("Agent", "type", fake_bridges.FakeAgent)]
+    infos = [
+        registry._introspect("LLM", "global", fake_bridges.FakeLLM),
+        registry._introspect("Agent", "type", fake_bridges.FakeAgent),
+    ]
     assert problems(infos) == []
 
 
@@ -66,4 +69,5 @@ def test_strict_lint_wants_error_codes() -> None:
     info = registry._introspect("X", "global", Errs)
     assert problems([info]) == []
     assert problems([info], strict=True) == [
-        "X.go: Errors: should start each entry with an error code (got 'Whatever the provider says.')"]
+        "X.go: Errors: should start each entry with an error code (got 'Whatever the provider says.')"
+    ]

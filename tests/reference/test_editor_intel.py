@@ -1,4 +1,5 @@
 """Completion, option keys, call tips, hover and F1 symbols from the reference (Qt-free)."""
+
 from __future__ import annotations
 
 import time
@@ -37,7 +38,7 @@ def test_live_registry_members() -> None:
 def test_handle_methods_lua_colon_and_js_dot(fake_ref: Reference) -> None:
     assert labels("local a = Agent.create('x')\na:|", "lua", fake_ref) == ["history", "run"]
     assert labels("const bot = Agent.create('x');\nbot.r|", "js", fake_ref) == ["run"]
-    assert labels("bot := Agent.create(\"x\")\nbot.|", "tengo", fake_ref) == ["history", "run"]
+    assert labels('bot := Agent.create("x")\nbot.|', "tengo", fake_ref) == ["history", "run"]
     # unknown receiver in Lua: every handle type's methods; by name: agent → Agent
     assert labels("whatever:|", "lua", fake_ref) == ["history", "run"]
     assert labels("research_agent.|", "js", fake_ref) == ["history", "run"]
@@ -89,15 +90,38 @@ def test_words_locals_globals_keywords(fake_ref: Reference) -> None:
 
 
 def test_local_symbols_per_language() -> None:
-    lua = ei.local_symbols("local a<const>, b = 1, 2\nfunction f(x, ...) end\nfunction M.g(y) end\n"
-                           "for i, v in ipairs(t) do end\nlocal s = 'local zz = 1' -- local yy\n", "lua")
+    lua = ei.local_symbols(
+        "local a<const>, b = 1, 2\nfunction f(x, ...) end\nfunction M.g(y) end\n"
+        "for i, v in ipairs(t) do end\nlocal s = 'local zz = 1' -- local yy\n",
+        "lua",
+    )
     assert [(s.name, s.kind, s.line) for s in lua] == [
-        ("a", "local", 1), ("b", "local", 1), ("f", "function", 2), ("x", "param", 2), ("y", "param", 3),
-        ("i", "local", 4), ("v", "local", 4), ("s", "local", 5)]
-    js = {s.name: s.kind for s in ei.local_symbols(
-        "const a = 1; let b; function f(x, y = 2) {}\nxs.map((v, i) => v); z => z; class K {}", "js")}
-    assert js == {"a": "local", "b": "local", "f": "function", "x": "param", "y": "param", "v": "param",
-                  "i": "param", "z": "param", "K": "local"}
+        ("a", "local", 1),
+        ("b", "local", 1),
+        ("f", "function", 2),
+        ("x", "param", 2),
+        ("y", "param", 3),
+        ("i", "local", 4),
+        ("v", "local", 4),
+        ("s", "local", 5),
+    ]
+    js = {
+        s.name: s.kind
+        for s in ei.local_symbols(
+            "const a = 1; let b; function f(x, y = 2) {}\nxs.map((v, i) => v); z => z; class K {}", "js"
+        )
+    }
+    assert js == {
+        "a": "local",
+        "b": "local",
+        "f": "function",
+        "x": "param",
+        "y": "param",
+        "v": "param",
+        "i": "param",
+        "z": "param",
+        "K": "local",
+    }
     tengo = {s.name for s in ei.local_symbols("a := 1\nf := func(x, y) { return x }\nfor k, v in m {}", "tengo")}
     assert tengo == {"a", "f", "x", "y", "k", "v"}
 
@@ -107,16 +131,20 @@ def _tip(src: str, lang: str, ref: Reference | None = None) -> tuple[str, str | 
     t = ei.call_tip(text, pos, lang, ref)
     if t is None:
         return None
-    return t.text, (t.text[t.highlight[0]:t.highlight[1]] if t.highlight else None), t.arg_index
+    return t.text, (t.text[t.highlight[0] : t.highlight[1]] if t.highlight else None), t.arg_index
 
 
 def test_call_tips_highlight_the_current_argument(fake_ref: Reference) -> None:
-    sig = "LLM.chat(prompt: string, system?: string, opts?: {model?: string, max_tokens?: integer, " \
-          "temperature?: number}) -> string"
+    sig = (
+        "LLM.chat(prompt: string, system?: string, opts?: {model?: string, max_tokens?: integer, "
+        "temperature?: number}) -> string"
+    )
     assert _tip("LLM.chat(|", "lua", fake_ref) == (sig, "prompt: string", 0)
     assert _tip("LLM.chat('a, b', |", "lua", fake_ref) == (sig, "system?: string", 1)
     assert _tip("LLM.chat('a', nil, {max_tokens = f(1, 2), |", "lua", fake_ref)[1:] == (
-        "opts?: {model?: string, max_tokens?: integer, temperature?: number}", 2)
+        "opts?: {model?: string, max_tokens?: integer, temperature?: number}",
+        2,
+    )
     assert _tip("LLM.chat('a', {mo|", "lua", fake_ref)[2] == 2  # options table given in place of `system`
     assert _tip("LLM.chat('a', nil, {}, |", "lua", fake_ref)[1:] == (None, 3)
     assert _tip("print(LLM.countTokens(|", "js", fake_ref)[0].startswith("LLM.countTokens(text: string")
@@ -156,8 +184,12 @@ def test_byte_char_positions() -> None:
 def test_big_file_stays_fast() -> None:
     lines = []
     for i in range(5000):
-        lines += [f"local v{i} = JSON.encode({{n = {i}, s = \"x -- y\"}}, {{pretty = true}})", f"-- comment {i}",
-                  f"local function f{i}(a, b) return a .. b end", f"print(v{i})"]
+        lines += [
+            f'local v{i} = JSON.encode({{n = {i}, s = "x -- y"}}, {{pretty = true}})',
+            f"-- comment {i}",
+            f"local function f{i}(a, b) return a .. b end",
+            f"print(v{i})",
+        ]
     text = "\n".join(lines) + "\nJSON.encode(v1, {"
     ei.complete(text, len(text), "lua")  # warm the reference
     start = time.perf_counter()
@@ -203,7 +235,8 @@ def test_option_keys_in_call_tips_and_hover(fake_ref: Reference) -> None:
     assert ei.call_tip(text, pos, "lua", fake_ref).doc == "Send one prompt and return the reply."
     text, pos = _at("LLM.chat('a', nil, {max_to|kens = 5})")
     assert ei.hover(text, pos, "lua", fake_ref) == (
-        "LLM.chat option max_tokens: integer\n\nUpper bound on the reply's length.")
+        "LLM.chat option max_tokens: integer\n\nUpper bound on the reply's length."
+    )
     text, pos = _at("local t = {max_to|kens = 5}")
     assert "option" not in (ei.hover(text, pos, "lua", fake_ref) or "")  # a plain table, not a bridge call
 
@@ -262,8 +295,11 @@ def test_editor_driver_makes_the_scintilla_calls(fake_ref: Reference) -> None:
     assert ed.calls == []
     drv.char_added(ord(","))
     tip = ed.calls[0]
-    assert tip[0] == "callTipShow" and tip[1] == len("-- é\nx = LLM.chat".encode()) and tip[2].startswith(
-        "LLM.chat(prompt: string, system?: string")
+    assert (
+        tip[0] == "callTipShow"
+        and tip[1] == len("-- é\nx = LLM.chat".encode())
+        and tip[2].startswith("LLM.chat(prompt: string, system?: string")
+    )
     a, b = ed.calls[1][1:]
     assert tip[2].encode()[a:b].decode() == "system?: string"
     ed._text += "nil)"
@@ -283,11 +319,12 @@ def test_editor_driver_makes_the_scintilla_calls(fake_ref: Reference) -> None:
 
 def test_editor_driver_on_a_real_scintilla_editor(qtbot, fake_ref: Reference) -> None:
     from pyside6_scintilla import ScintillaEdit
+
     ed = ScintillaEdit()
     qtbot.addWidget(ed)
     ed.autoCSetSeparator(ord("\n"))
     ed.language = "js"
-    ed.text = lambda: bytes(ed.getText(ed.length() + 1))[:ed.length()].decode("utf-8")
+    ed.text = lambda: bytes(ed.getText(ed.length() + 1))[: ed.length()].decode("utf-8")
     drv = ei.EditorDriver(ed, fake_ref)
     ed.setText("const n = LLM.countTokens(")
     ed.gotoPos(ed.length())
@@ -301,11 +338,12 @@ def test_editor_driver_on_a_real_scintilla_editor(qtbot, fake_ref: Reference) ->
 
 def test_choosing_an_option_key_inserts_the_assignment(qtbot, fake_ref: Reference) -> None:
     from pyside6_scintilla import ScintillaEdit
+
     ed = ScintillaEdit()
     qtbot.addWidget(ed)
     ed.autoCSetSeparator(ord("\n"))
     ed.language = "lua"
-    ed.text = lambda: bytes(ed.getText(ed.length() + 1))[:ed.length()].decode("utf-8")
+    ed.text = lambda: bytes(ed.getText(ed.length() + 1))[: ed.length()].decode("utf-8")
     drv = ei.EditorDriver(ed, fake_ref)
     ed.setText("LLM.chat('é', nil, {max_t")
     ed.gotoPos(ed.length())
@@ -323,8 +361,7 @@ def test_choosing_an_option_key_inserts_the_assignment(qtbot, fake_ref: Referenc
 
 def test_language_builtins_from_the_editor_spec(fake_ref: Reference) -> None:
     text, pos = _at("ip|")
-    assert [c.label for c in ei.complete(text, pos, "lua", fake_ref, builtins=["ipairs", "print"]).items] == [
-        "ipairs"]
+    assert [c.label for c in ei.complete(text, pos, "lua", fake_ref, builtins=["ipairs", "print"]).items] == ["ipairs"]
 
     class Spec:
         builtins = "ipairs pairs print"
@@ -341,6 +378,7 @@ def test_language_builtins_from_the_editor_spec(fake_ref: Reference) -> None:
 def test_editor_driver_on_the_ide_code_editor(qtbot) -> None:
     """The IDE's CodeEditor calls ``completer.char_added``: the driver works as that completer."""
     from app.ui.editor import CodeEditor
+
     ed = CodeEditor("lua")
     qtbot.addWidget(ed)
     drv = ei.EditorDriver(ed)

@@ -1,5 +1,6 @@
 """Every example in the reference runs as a spell (Lua and JavaScript; Tengo when its engine is available),
 on the default offline model, and finishes with status "ok"."""
+
 from __future__ import annotations
 
 import os
@@ -37,6 +38,7 @@ def runner(tmp_path_factory):
     import os
 
     from app.runner import Runner
+
     old = os.environ.get("LLMSPELL_DATA_DIR")
     os.environ["LLMSPELL_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     r = Runner()
@@ -49,9 +51,11 @@ def runner(tmp_path_factory):
 
 
 #: the spell the Spell.run examples run (test-only globals' examples run as test files)
-_SUMMARISE = {"lua": 'return LLM.complete("Summarise: " .. INPUT.text)',
-              "js": 'return LLM.complete("Summarise: " + INPUT.text);',
-              "tengo": 'export LLM.complete("Summarise: " + INPUT.text)'}
+_SUMMARISE = {
+    "lua": 'return LLM.complete("Summarise: " .. INPUT.text)',
+    "js": 'return LLM.complete("Summarise: " + INPUT.text);',
+    "tengo": 'export LLM.complete("Summarise: " + INPUT.text)',
+}
 
 
 def _run(runner, key: str, code: str, language: str, folder: str):
@@ -59,6 +63,7 @@ def _run(runner, key: str, code: str, language: str, folder: str):
     test-only globals (Mock, Spell) run as test files, beside a spell they can run."""
     from app.bridges.registry import is_test_only
     from app.runner import RunOptions
+
     name = key.split(":", 1)[1].replace(".", "_")
     path = os.path.join(folder, f"{name}.{_EXT[language]}")
     with open(path, "w", encoding="utf-8") as f:
@@ -67,8 +72,9 @@ def _run(runner, key: str, code: str, language: str, folder: str):
     if test is not None:
         with open(os.path.join(folder, f"summarise.{_EXT[language]}"), "w", encoding="utf-8") as f:
             f.write(_SUMMARISE[language] + "\n")
-    return runner.run(path, source=code, options=RunOptions(language=language, timeout_s=60, workspace=folder,
-                                                             test=test))
+    return runner.run(
+        path, source=code, options=RunOptions(language=language, timeout_s=60, workspace=folder, test=test)
+    )
 
 
 @pytest.mark.parametrize(("key", "code"), _cases("lua"))
@@ -86,6 +92,7 @@ def test_js_example_runs(runner, key: str, code: str, tmp_path) -> None:
 @pytest.fixture(scope="module")
 def tengo_runner(runner):
     from app.runner import RunOptions
+
     try:
         probe = runner.run("probe.tengo", source="x := 1", options=RunOptions(language="tengo"))
     except Exception as e:  # the Tengo worker is not there yet

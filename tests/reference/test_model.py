@@ -1,4 +1,5 @@
 """The language-neutral reference model and its Lua / JS / Tengo views."""
+
 from __future__ import annotations
 
 from app.reference.model import INITIAL_VERSION, LanguageView, Reference, build_reference, lua_to_tengo, split_type
@@ -6,6 +7,7 @@ from app.reference.model import INITIAL_VERSION, LanguageView, Reference, build_
 
 def test_live_registry_has_every_global_and_method() -> None:
     from app.bridges import registry
+
     ref = build_reference()
     assert [g.name for g in ref.globals] == [g.name for g in registry.globals_info()]
     assert [t.name for t in ref.types] == [t.name for t in registry.types_info()]
@@ -39,7 +41,10 @@ def test_views_spell_names_types_and_signatures(fake_ref: Reference) -> None:
     chat = fake_ref.find("LLM.chat")
     sig = js.signature(chat)
     assert [sig.text[a:b] for a, b in sig.ranges] == [
-        "prompt: string", "system?: string", "opts?: {model?: string, maxTokens?: number, temperature?: number}"]
+        "prompt: string",
+        "system?: string",
+        "opts?: {model?: string, maxTokens?: number, temperature?: number}",
+    ]
     run = fake_ref.find("type:Agent.run")
     assert lua.qualname(run) == "agent:run" and js.qualname(run) == "agent.run"
     assert js.call_snippet(chat) == "LLM.chat(prompt);"
@@ -71,6 +76,7 @@ def test_find_accepts_neutral_js_and_lua_spellings(fake_ref: Reference) -> None:
 
 def test_to_dict_is_json_ready(fake_ref: Reference) -> None:
     import json
+
     text = json.dumps(fake_ref.to_dict(), sort_keys=True)
     assert "count_tokens" in text and "Message" in text
 
@@ -92,18 +98,28 @@ def test_tengo_examples_derived_or_explained(fake_ref: Reference) -> None:
 
 
 def test_lua_to_tengo_subset() -> None:
-    assert lua_to_tengo('local t = {a = 1, b = {"x", \'y\'}}  -- c\nprint(#t.b)') == (
-        'fmt := import("fmt")\nt := {a: 1, b: ["x", "y"]}  // c\nfmt.println(len(t.b))')
+    assert lua_to_tengo("local t = {a = 1, b = {\"x\", 'y'}}  -- c\nprint(#t.b)") == (
+        'fmt := import("fmt")\nt := {a: 1, b: ["x", "y"]}  // c\nfmt.println(len(t.b))'
+    )
     assert lua_to_tengo('local a = Agent.new({})\nprint(a:run("x").text); print(#a.xs)') == (
-        'fmt := import("fmt")\na := Agent.new({})\nfmt.println(a.run("x").text); fmt.println(len(a.xs))')
-    for code in ("for i = 1, 3 do end", "obj:method{}", "local a, b = 1, 2", "print(#a:history())", "x = a .. b",
-                 "local s = [[long]]", "local f = function() end"):
+        'fmt := import("fmt")\na := Agent.new({})\nfmt.println(a.run("x").text); fmt.println(len(a.xs))'
+    )
+    for code in (
+        "for i = 1, 3 do end",
+        "obj:method{}",
+        "local a, b = 1, 2",
+        "print(#a:history())",
+        "x = a .. b",
+        "local s = [[long]]",
+        "local f = function() end",
+    ):
         assert lua_to_tengo(code) is None, code
 
 
 def test_derived_tengo_examples_compile() -> None:
     """Every Tengo example the reference shows parses and compiles with the project's Tengo compiler."""
     import pytest
+
     tengo = pytest.importorskip("app.engines.tengo.interpreter")
     ref = build_reference()
     v = LanguageView(ref, "tengo")
@@ -114,6 +130,7 @@ def test_derived_tengo_examples_compile() -> None:
         assert code or note, m.qualname
         if code:
             from app.testing.api import TENGO  # examples of Mock and Spell are test files
+
             tengo.Interpreter(stdlib={"fmt"}).compile(code, m.qualname, predefined=names + TENGO.globals())
             shown += 1
     assert shown >= 3
@@ -121,8 +138,10 @@ def test_derived_tengo_examples_compile() -> None:
 
 def test_tengo_keyword_method_names_get_a_note(fake_ref: Reference) -> None:
     from app.reference.model import MethodRef
-    m = MethodRef("Log", "global", "error", "Log an error.", "", [], [], False, "nil", "", [],
-                  {"lua": 'Log.error("x")'}, "0.1.0")
+
+    m = MethodRef(
+        "Log", "global", "error", "Log an error.", "", [], [], False, "nil", "", [], {"lua": 'Log.error("x")'}, "0.1.0"
+    )
     code, note = LanguageView(fake_ref, "tengo").example(m)
     assert code == 'Log["error"]("x")' and 'Log["error"]' in note and "keyword" in note
 
@@ -131,9 +150,12 @@ def test_reference_and_editor_intel_do_not_import_litellm_or_qt() -> None:
     """The editor builds the reference at start-up: it must stay cheap (no litellm) and Qt-free."""
     import subprocess
     import sys
-    code = ("import sys; from app.reference.model import get_reference; from app.ui import editor_intel; "
-            "from app.reference import write_docs; get_reference(); editor_intel.complete('LLM.', 4, 'lua'); "
-            "print('litellm' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))")
+
+    code = (
+        "import sys; from app.reference.model import get_reference; from app.ui import editor_intel; "
+        "from app.reference import write_docs; get_reference(); editor_intel.complete('LLM.', 4, 'lua'); "
+        "print('litellm' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["False", "False"]
 

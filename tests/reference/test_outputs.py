@@ -1,4 +1,5 @@
 """The generated reference: HTML, Markdown, LuaLS definitions and .d.ts are well-formed, complete and deterministic."""
+
 from __future__ import annotations
 
 import html
@@ -116,6 +117,7 @@ def test_dts_declares_every_method(fake_ref: Reference) -> None:
 
 def test_luals_definitions_parse_and_declare_every_method(fake_ref: Reference) -> None:
     from lupa import lua54
+
     for ref in _refs(fake_ref):
         files = lua_meta_files(ref)
         lua = lua54.LuaRuntime()
@@ -128,8 +130,9 @@ def test_luals_definitions_parse_and_declare_every_method(fake_ref: Reference) -
             if not LanguageView(ref, "lua").has(m):
                 continue
             sep = "." if m.owner_kind == "global" else ":"
-            assert re.search(rf"^function {re.escape(m.owner)}{re.escape(sep)}{re.escape(m.name)}\(", all_text,
-                             re.M), m.qualname
+            assert re.search(rf"^function {re.escape(m.owner)}{re.escape(sep)}{re.escape(m.name)}\(", all_text, re.M), (
+                m.qualname
+            )
     text = lua_meta_files(fake_ref)["LLM.lua"]
     assert "---@param opts? LLMChatOptions" in text and "---@field max_tokens? integer" in text
     assert "---@class Agent" in lua_meta_files(fake_ref)["Agent.type.lua"]
@@ -161,6 +164,7 @@ def test_stale_luals_files_are_removed(tmp_path) -> None:
     stale = tmp_path / "luals" / "Gone.lua"
     stale.parent.mkdir(parents=True)
     from app.reference.stubs import HEADER
+
     stale.write_text(f"---@meta Gone\n-- {HEADER}\n")
     mine = tmp_path / "luals" / "mine.lua"
     mine.write_text("-- user file\n")
@@ -177,6 +181,7 @@ def test_tsc_accepts_dts_and_js_examples(tmp_path) -> None:
     write_docs(str(tmp_path), ["dts"])
     ref = build_reference()
     from tests.reference.test_examples_run import KNOWN_BROKEN
+
     for m in ref.methods():
         code = m.examples.get("js")
         if code and ("js", m.qualname) not in KNOWN_BROKEN and LanguageView(ref, "js").has(m):
@@ -185,7 +190,8 @@ def test_tsc_accepts_dts_and_js_examples(tmp_path) -> None:
     (tmp_path / "dts" / "environment.js").write_text(
         'print(INPUT && INPUT.name);\nconst helpers = require("./helpers");\n'
         'try { JSON.decode("{"); } catch (e) { if (e instanceof SpellError) console.log(e.code, e.retryable); }\n'
-        'console.log(JSON.stringify(JSON.parse("[]")), helpers.twice(2));\n')
+        'console.log(JSON.stringify(JSON.parse("[]")), helpers.twice(2));\n'
+    )
     (tmp_path / "dts" / "helpers.js").write_text("module.exports = {twice: (x) => 2 * x};\n")
     proc = subprocess.run([_tsc(), "-p", str(tmp_path / "dts")], capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -193,6 +199,7 @@ def test_tsc_accepts_dts_and_js_examples(tmp_path) -> None:
 
 def test_dts_quotes_method_names_that_are_keywords(fake_ref: Reference) -> None:
     import dataclasses
+
     g = fake_ref.global_("Agent")
     new = dataclasses.replace(g.methods[0], name="new")
     ref = dataclasses.replace(fake_ref, globals=[dataclasses.replace(g, methods=[new])])
@@ -204,24 +211,43 @@ def test_site_script_is_valid_javascript(tmp_path) -> None:
     text = render_site(build_reference())
     script = re.search(r"<script>(.*?)</script>", text, re.S).group(1)
     (tmp_path / "site.js").write_text(script)
-    proc = subprocess.run(["node", "--check", str(tmp_path / "site.js")], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(["node", "--check", str(tmp_path / "site.js")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
 
 def test_module_entry_point(tmp_path, capsys) -> None:
     from app.reference.__main__ import main
+
     assert main(["--out", str(tmp_path), "--format", "md,dts"]) == 0
     printed = capsys.readouterr().out.split()
     assert sorted(os.path.relpath(p, tmp_path) for p in printed) == [
-        "dts/llmspell.d.ts", "dts/tsconfig.json", "markdown/reference.md"]
+        "dts/llmspell.d.ts",
+        "dts/tsconfig.json",
+        "markdown/reference.md",
+    ]
     assert main(["--out", str(tmp_path), "--format", "pdf"]) == 2
     assert "unknown docs format 'pdf'" in capsys.readouterr().err
     assert main(["--check"]) == 0
 
 
-_LUALS_BUILTIN = {"any", "nil", "boolean", "string", "number", "integer", "table", "function", "fun", "unknown",
-                  "userdata", "thread", "lightuserdata", "self", "true", "false"}
+_LUALS_BUILTIN = {
+    "any",
+    "nil",
+    "boolean",
+    "string",
+    "number",
+    "integer",
+    "table",
+    "function",
+    "fun",
+    "unknown",
+    "userdata",
+    "thread",
+    "lightuserdata",
+    "self",
+    "true",
+    "false",
+}
 
 
 def _luals_annotation_problems(files: dict[str, str]) -> list[str]:
@@ -270,8 +296,21 @@ def test_luals_annotations_are_consistent(fake_ref: Reference) -> None:
 
 def test_dts_names_are_declared(fake_ref: Reference) -> None:
     """Without tsc: every capitalised name the .d.ts uses outside comments is declared in it or by ES2020."""
-    builtin = {"Record", "Error", "Console", "JSON", "Math", "Array", "Promise", "Object", "String", "Number",
-               "Boolean", "Function", "RegExp"}
+    builtin = {
+        "Record",
+        "Error",
+        "Console",
+        "JSON",
+        "Math",
+        "Array",
+        "Promise",
+        "Object",
+        "String",
+        "Number",
+        "Boolean",
+        "Function",
+        "RegExp",
+    }
     for ref in _refs(fake_ref):
         code = re.sub(r"/\*\*.*?\*/", "", dts_file(ref), flags=re.S)
         code = re.sub(r"//[^\n]*", "", code)
@@ -284,12 +323,18 @@ def test_dts_names_are_declared(fake_ref: Reference) -> None:
 def test_generation_is_deterministic_across_processes(tmp_path) -> None:
     """Same bytes whatever the hash seed (no set or hash order leaks into the output)."""
     import sys
+
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / seed
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        subprocess.run([sys.executable, "-m", "app.reference", "--out", str(out), "--format", "all"], env=env,
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "app.reference", "--out", str(out), "--format", "all"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         outs.append({str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert outs[0].keys() == outs[1].keys()
     for name in outs[0]:

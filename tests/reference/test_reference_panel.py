@@ -1,4 +1,5 @@
 """The reference dock: tree, search, pages in the editor's language, Insert, F1 (show_symbol), back/forward."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
@@ -8,8 +9,11 @@ from app.ui.reference_panel import KEY_ROLE, ReferencePanel
 
 
 def _visible_keys(panel: ReferencePanel) -> list[str]:
-    return [i.data(0, KEY_ROLE) for i in panel._items()
-            if not i.isHidden() and (i.parent() is None or not i.parent().isHidden())]
+    return [
+        i.data(0, KEY_ROLE)
+        for i in panel._items()
+        if not i.isHidden() and (i.parent() is None or not i.parent().isHidden())
+    ]
 
 
 def test_tree_lists_every_global_and_method(qtbot, fake_ref: Reference) -> None:
@@ -22,12 +26,14 @@ def test_tree_lists_every_global_and_method(qtbot, fake_ref: Reference) -> None:
         expected += ([] if g.kind == "type" and g.name in globals_ else [g.key]) + [m.key for m in g.methods]
     assert sorted(keys) == sorted(expected)
     assert panel.current_key() == "global:LLM"  # first global shown at start
-    agent = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
-                 if panel.tree.topLevelItem(i).text(0) == "Agent")
+    agent = next(
+        panel.tree.topLevelItem(i)
+        for i in range(panel.tree.topLevelItemCount())
+        if panel.tree.topLevelItem(i).text(0) == "Agent"
+    )
     labels = [agent.child(i).text(0) for i in range(agent.childCount())]
     assert labels[0] == "create" and "agent:run" in labels  # Agent.create first, then an agent's methods
-    assert not any("handle type" in panel.tree.topLevelItem(i).text(0)
-                   for i in range(panel.tree.topLevelItemCount()))
+    assert not any("handle type" in panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount()))
 
 
 def test_option_names_never_break_mid_word(qtbot, fake_ref: Reference) -> None:
@@ -59,8 +65,10 @@ def test_page_follows_the_editor_language(qtbot, fake_ref: Reference) -> None:
     panel = ReferencePanel(lambda: lang["v"], fake_ref)
     qtbot.addWidget(panel)
     assert panel.show_symbol("LLM.count_tokens")
-    assert "LLM.count_tokens(text: string, model?: string) -&gt; integer" in panel.page.toHtml() or \
-        "LLM.count_tokens(text: string, model?: string) -> integer" in panel.page.toPlainText()
+    assert (
+        "LLM.count_tokens(text: string, model?: string) -&gt; integer" in panel.page.toHtml()
+        or "LLM.count_tokens(text: string, model?: string) -> integer" in panel.page.toPlainText()
+    )
     lang["v"] = "js"
     panel.refresh()
     text = panel.page.toPlainText()
@@ -145,6 +153,7 @@ def test_dark_palette_gets_dark_highlighting(qtbot, fake_ref: Reference) -> None
     from PySide6.QtGui import QColor, QPalette
 
     from app.reference.html import PYGMENTS_DARK_STYLE
+
     panel = ReferencePanel(lambda: "lua", fake_ref)
     qtbot.addWidget(panel)
     panel.show_symbol("LLM.chat")

@@ -3,6 +3,7 @@
 ``support.fake_keyring.EnvKeyring`` serves the secrets in ``LLMSPELL_TEST_KEYRING`` (JSON: {"provider": "key"}) and
 stores nothing; the suite's default is keyring's null backend, so no test ever reads the user's real keychain.
 """
+
 from __future__ import annotations
 
 import json

@@ -23,6 +23,7 @@ instruct path) gets a JSON instance of that schema.
 ``delay`` (seconds) applies to every answer (the parallel-workflow benchmark uses 0.2 s).
 Usage: ``with LLMServer() as server: ... api_base=server.url``.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,10 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
 
-    def _error(self, status: int, message: str, etype: str, code: str | None = None,
-               headers: dict[str, str] | None = None) -> None:
-        self._send_json(status, {"error": {"message": message, "type": etype, "code": code, "param": None}},
-                        headers)
+    def _error(
+        self, status: int, message: str, etype: str, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_json(status, {"error": {"message": message, "type": etype, "code": code, "param": None}}, headers)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -136,15 +137,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault(self, fault: dict[str, Any], body: dict[str, Any]) -> bool:
         kind = fault["kind"]
         if kind == "429":
-            self._error(429, "Rate limit reached for requests", "rate_limit_error", "rate_limit_exceeded",
-                        {"Retry-After": str(fault.get("retry_after", 1))})
+            self._error(
+                429,
+                "Rate limit reached for requests",
+                "rate_limit_error",
+                "rate_limit_exceeded",
+                {"Retry-After": str(fault.get("retry_after", 1))},
+            )
         elif kind == "500":
             self._error(500, "The server had an error while processing your request", "server_error")
         elif kind == "401":
             self._error(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
         elif kind == "context":
-            self._error(400, "This model's maximum context length is 8192 tokens. However, your messages "
-                             "resulted in 9000 tokens.", "invalid_request_error", "context_length_exceeded")
+            self._error(
+                400,
+                "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+                "invalid_request_error",
+                "context_length_exceeded",
+            )
         elif kind == "malformed":
             self._send_raw(200, b'{"id": "x", "choices": [ {not json', "application/json")
         elif kind == "disconnect" and not body.get("stream"):
@@ -174,10 +184,17 @@ class _Handler(BaseHTTPRequestHandler):
         message: dict[str, Any] = {"role": "assistant", "content": answer["content"]}
         if answer["tool_calls"]:
             message["tool_calls"] = answer["tool_calls"]
-        self._send_json(200, {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-                              "model": model, "choices": [{"index": 0, "message": message,
-                                                           "finish_reason": answer["finish_reason"]}],
-                              "usage": answer["usage"]})
+        self._send_json(
+            200,
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "message": message, "finish_reason": answer["finish_reason"]}],
+                "usage": answer["usage"],
+            },
+        )
 
     def _stream(self, body: dict[str, Any], answer: dict[str, Any], fault: dict[str, Any] | None) -> None:
         self.send_response(200)
@@ -185,22 +202,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         model = body.get("model", "test-model")
-        base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                "model": model}
-        events: list[dict[str, Any]] = [dict(base, choices=[{"index": 0, "delta": {"role": "assistant"},
-                                                              "finish_reason": None}])]
+        base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+        events: list[dict[str, Any]] = [
+            dict(base, choices=[{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}])
+        ]
         for piece in offline_rules.stream_pieces(answer["content"] or ""):
             events.append(dict(base, choices=[{"index": 0, "delta": {"content": piece}, "finish_reason": None}]))
         for i, call in enumerate(answer["tool_calls"]):
-            events.append(dict(base, choices=[{"index": 0, "delta": {"tool_calls": [dict(call, index=i)]},
-                                               "finish_reason": None}]))
+            events.append(
+                dict(
+                    base, choices=[{"index": 0, "delta": {"tool_calls": [dict(call, index=i)]}, "finish_reason": None}]
+                )
+            )
         events.append(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": answer["finish_reason"]}]))
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append(dict(base, choices=[], usage=answer["usage"]))
         cut = int(fault.get("after", 2)) if fault and fault["kind"] == "disconnect" else None
         for n, event in enumerate(events):
             if cut is not None and n >= cut:
-                self._write_chunk(b"data: {\"id\": \"chatcmpl-te")  # half an event, then the line drops
+                self._write_chunk(b'data: {"id": "chatcmpl-te')  # half an event, then the line drops
                 self._drop()
                 return
             self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
@@ -217,11 +237,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _embeddings(self, body: dict[str, Any]) -> None:
         texts = body.get("input")
         texts = [texts] if isinstance(texts, str) else list(texts or [])
-        data = [{"object": "embedding", "index": i, "embedding": offline_rules.embedding(str(t))}
-                for i, t in enumerate(texts)]
+        data = [
+            {"object": "embedding", "index": i, "embedding": offline_rules.embedding(str(t))}
+            for i, t in enumerate(texts)
+        ]
         tokens = sum(offline_rules.count_tokens(str(t)) for t in texts)
-        self._send_json(200, {"object": "list", "data": data, "model": body.get("model", "test-embed"),
-                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", "test-embed"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
 
 def _instructed_schema(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -252,8 +281,8 @@ class LLMServer:
         self.chunk_delay = chunk_delay
         self.requests: list[dict[str, Any]] = []
         self.abandoned: list[dict[str, Any]] = []  # requests whose client hung up before the answer
-        self.in_flight = 0       # requests being answered now
-        self.max_in_flight = 0   # the most at once since the start (or reset)
+        self.in_flight = 0  # requests being answered now
+        self.max_in_flight = 0  # the most at once since the start (or reset)
         self._faults: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -329,6 +358,7 @@ def main() -> None:
     """``python tests/support/llm_server.py [--delay S]``: serve until killed; prints the base URL first."""
     import argparse
     import sys
+
     parser = argparse.ArgumentParser(description="local OpenAI-compatible test server")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
     args = parser.parse_args()

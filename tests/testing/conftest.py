@@ -1,4 +1,5 @@
 """Helpers for spell-test tests: write files into a folder, run a test file, collect its results."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,10 @@ def write(folder, name: str, text: str) -> str:
 @pytest.fixture
 def run_tests(runner):
     """``run_tests(path, **options) -> FileResult`` through the shared runner."""
+
     def go(path: str, **options) -> FileResult:
         return run_file(runner, path, TestOptions(timeout_s=60, **options))
+
     return go
 
 

@@ -1,4 +1,5 @@
 """``llmspell test``: discovery, output, exit codes, JUnit (validated against the common schema), JSON."""
+
 from __future__ import annotations
 
 import json
@@ -16,18 +17,29 @@ SCHEMA = os.path.join(ROOT, "tests", "support", "junit.xsd")
 
 def llmspell(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": ROOT}
-    return subprocess.run([sys.executable, "-m", "app.cli", "test", *args], check=False, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "test", *args],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _suite(folder) -> None:
-    write(folder, "a_spec.lua", """
+    write(
+        folder,
+        "a_spec.lua",
+        """
         describe("a", function()
           it("passes", function() assert.are.equal(1, 1) end)
           it("fails", function() assert.are.same({x = 1}, {x = 2}) end)
           pending("todo")
         end)
-        """)
+        """,
+    )
     write(folder, "sub/b.test.js", 'test("passes", () => { expect([1]).toEqual([1]); });\n')
     write(folder, "c_test.tengo", 'test("passes", func() { assert.equal(2, 1 + 1) })\n')
     write(folder, "helper.lua", "error('never run')\n")
@@ -60,10 +72,14 @@ def test_filter_json_and_all_passing(tmp_path) -> None:
 
 
 def test_bail_stops_after_the_first_failure(tmp_path) -> None:
-    write(tmp_path, "x_spec.lua", """
+    write(
+        tmp_path,
+        "x_spec.lua",
+        """
         it("one", function() assert.is_true(false) end)
         it("two", function() end)
-        """)
+        """,
+    )
     p = llmspell("x_spec.lua", "--bail", cwd=str(tmp_path))
     assert p.returncode == 1 and p.stdout.splitlines()[-1] == "0 passed, 1 failed"
 
@@ -79,11 +95,15 @@ def test_usage_errors_exit_2(tmp_path) -> None:
 
 
 def test_record_then_replay_per_test_file(tmp_path) -> None:
-    write(tmp_path, "r_spec.lua", """
+    write(
+        tmp_path,
+        "r_spec.lua",
+        """
         it("asks the model", function()
           assert.are.equal("Echo: ping", LLM.complete("ping"))
         end)
-        """)
+        """,
+    )
     assert llmspell("--record", cwd=str(tmp_path)).returncode == 0
     cassette = tmp_path / "cassettes" / "r_spec.lua.jsonl"
     assert cassette.is_file() and "ping" in cassette.read_text()

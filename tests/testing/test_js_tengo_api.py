@@ -1,4 +1,5 @@
 """The JavaScript (Jest style) and Tengo test APIs through the runner."""
+
 from __future__ import annotations
 
 from app.testing.results import Status
@@ -6,7 +7,10 @@ from tests.testing.conftest import by_name, write
 
 
 def test_js_matchers_lines_and_diffs(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "calc.test.js", """
+    path = write(
+        tmp_path,
+        "calc.test.js",
+        """
         describe("calc", () => {
           let n = 0;
           beforeEach(() => { n += 1; });
@@ -28,7 +32,8 @@ def test_js_matchers_lines_and_diffs(tmp_path, run_tests) -> None:
           test.skip("later", () => {});
           test("throws a TypeError", () => { null.x; });
         });
-        """)
+        """,
+    )
     r = run_tests(path)
     assert r.error is None, r.error
     cases = by_name(r)
@@ -43,7 +48,10 @@ def test_js_matchers_lines_and_diffs(tmp_path, run_tests) -> None:
 
 
 def test_tengo_assert_module(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "calc_test.tengo", """
+    path = write(
+        tmp_path,
+        "calc_test.tengo",
+        """
         test("adds", func() {
             assert.equal(4, 2 + 2)
             assert.deep_equal({a: [1, 2]}, {a: [1, 2]})
@@ -62,7 +70,8 @@ def test_tengo_assert_module(tmp_path, run_tests) -> None:
         skip("later", func() {})
         ai := import("assert")
         test("imported module", func() { ai.equal("x", "x") })
-        """)
+        """,
+    )
     r = run_tests(path)
     assert r.error is None, r.error
     cases = by_name(r)
@@ -75,10 +84,13 @@ def test_tengo_assert_module(tmp_path, run_tests) -> None:
 
 
 def test_js_only_runs_the_marked_tests(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "only.test.js", """
+    path = write(
+        tmp_path,
+        "only.test.js",
+        """
         test("a", () => {});
         test.only("b", () => {});
         describe.only("c", () => { test("d", () => {}); });
-        """)
-    assert {c.name: c.status.value for c in run_tests(path).cases} == {"a": "skipped", "b": "passed",
-                                                                        "c › d": "passed"}
+        """,
+    )
+    assert {c.name: c.status.value for c in run_tests(path).cases} == {"a": "skipped", "b": "passed", "c › d": "passed"}

@@ -1,4 +1,5 @@
 """The Lua test API (busted style) through the runner: results, lines, diffs, hooks, skips."""
+
 from __future__ import annotations
 
 from app.testing.results import Status
@@ -6,7 +7,10 @@ from tests.testing.conftest import by_name, write
 
 
 def test_results_lines_and_diffs(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "calc_spec.lua", """
+    path = write(
+        tmp_path,
+        "calc_spec.lua",
+        """
         describe("calc", function()
           it("adds", function()
             assert.are.equal(4, 2 + 2)
@@ -23,7 +27,8 @@ def test_results_lines_and_diffs(tmp_path, run_tests) -> None:
           local t = nil
           return t.x
         end)
-        """)
+        """,
+    )
     r = run_tests(path)
     assert r.error is None
     cases = by_name(r)
@@ -40,7 +45,10 @@ def test_results_lines_and_diffs(tmp_path, run_tests) -> None:
 
 
 def test_assertion_vocabulary(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "vocab_spec.lua", """
+    path = write(
+        tmp_path,
+        "vocab_spec.lua",
+        """
         it("all hold", function()
           assert.is_true(true); assert.is_false(false); assert.is_nil(nil); assert.is_not_nil(1)
           assert.are_not.equal(1, 2); assert.are_not.same({1}, {2}); assert.truthy(0); assert.falsy(nil)
@@ -55,7 +63,8 @@ def test_assertion_vocabulary(tmp_path, run_tests) -> None:
           assert.has_error(function() error("boom") end, "bang")
         end)
         it("unknown assertion", function() assert.is_purple(1) end)
-        """)
+        """,
+    )
     cases = by_name(run_tests(path))
     assert cases["all hold"].status is Status.PASSED, cases["all hold"].message
     assert cases["plain assert reports its message"].message == "nope"
@@ -65,7 +74,10 @@ def test_assertion_vocabulary(tmp_path, run_tests) -> None:
 
 
 def test_hooks_order_and_fresh_state(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "hooks_spec.lua", """
+    path = write(
+        tmp_path,
+        "hooks_spec.lua",
+        """
         local log = {}
         describe("outer", function()
           before_each(function() log[#log + 1] = "b1" end)
@@ -84,27 +96,36 @@ def test_hooks_order_and_fresh_state(tmp_path, run_tests) -> None:
             end)
           end)
         end)
-        """)
+        """,
+    )
     r = run_tests(path)
     assert [c.status for c in r.cases] == [Status.PASSED, Status.PASSED], [c.message for c in r.cases]
 
 
 def test_filter_line_and_bail(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "sel_spec.lua", """
+    path = write(
+        tmp_path,
+        "sel_spec.lua",
+        """
         it("alpha", function() end)
         it("beta fails", function() assert.is_true(false) end)
         it("gamma", function() end)
-        """)
+        """,
+    )
     assert [c.name for c in run_tests(path, filter="gam").cases] == ["gamma"]
     assert [c.name for c in run_tests(path, line=2).cases] == ["beta fails"]
     assert [c.name for c in run_tests(path, bail=True).cases] == ["alpha", "beta fails"]
 
 
 def test_output_is_kept_per_test_and_syntax_errors_fail_the_file(tmp_path, run_tests) -> None:
-    path = write(tmp_path, "out_spec.lua", """
+    path = write(
+        tmp_path,
+        "out_spec.lua",
+        """
         print("declaring")
         it("talks", function() print("hello from the test") end)
-        """)
+        """,
+    )
     r = run_tests(path)
     assert r.cases[0].output == "hello from the test\n" and r.output == "declaring\n"
     bad = write(tmp_path, "bad_spec.lua", "it('x', function() end\n")

@@ -1,4 +1,5 @@
 """Mock.llm / Mock.tool / Mock.calls and Spell.run: what a test can reach, and what it cannot."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,10 @@ def _passed(result) -> None:
 
 def test_mocks_apply_to_spell_run_and_calls_are_listed(tmp_path, run_tests) -> None:
     write(tmp_path, "greet.lua", SPELL)
-    path = write(tmp_path, "greet_spec.lua", """
+    path = write(
+        tmp_path,
+        "greet_spec.lua",
+        """
         Mock.llm("never matched at file level", "file-level")
         it("mocks the child run", function()
           Mock.llm("greeting", "Hello, Ada!")
@@ -61,14 +65,18 @@ def test_mocks_apply_to_spell_run_and_calls_are_listed(tmp_path, run_tests) -> N
           assert.are.equal("tool", calls[1].kind)
           assert.are.equal("weather", calls[1].name)
         end)
-        """)
+        """,
+    )
     _passed(run_tests(path))
 
 
 def test_js_regexp_mocks_and_child_errors(tmp_path, run_tests) -> None:
     write(tmp_path, "fail.js", "throw new Error('nope');\n")
     write(tmp_path, "greet.js", "return LLM.complete('Write a greeting for ' + INPUT.name);\n")
-    path = write(tmp_path, "greet.test.js", """
+    path = write(
+        tmp_path,
+        "greet.test.js",
+        """
         test("regexp mock", () => {
           Mock.llm(/greeting for \\w+/, "Hi!");
           const r = Spell.run("greet.js", {name: "Ada"});
@@ -81,7 +89,8 @@ def test_js_regexp_mocks_and_child_errors(tmp_path, run_tests) -> None:
           expect(r.error.message).toMatch(/nope/);
           expect(r.error.code).toBe("runtime");
         });
-        """)
+        """,
+    )
     _passed(run_tests(path))
 
 
@@ -90,7 +99,10 @@ def test_spell_run_is_confined_to_the_test_folder(tmp_path, run_tests) -> None:
     (tmp_path / "tests").mkdir()
     os.symlink(outside, tmp_path / "tests" / "link.lua")
     write(tmp_path, "tests/sub/ok.lua", "return 'ok'\n")
-    path = write(tmp_path, "tests/conf_spec.lua", f"""
+    path = write(
+        tmp_path,
+        "tests/conf_spec.lua",
+        f"""
         local function code(fn) local ok, e = pcall(fn); assert.is_false(ok); return e.code end
         it("refuses escapes", function()
           assert.are.equal("permission_denied", code(function() Spell.run("../secret.lua") end))
@@ -102,7 +114,8 @@ def test_spell_run_is_confined_to_the_test_folder(tmp_path, run_tests) -> None:
         it("runs spells in sub-folders", function()
           assert.are.equal("ok", Spell.run("sub/ok.lua").result)
         end)
-        """)
+        """,
+    )
     _passed(run_tests(path))
 
 
@@ -114,17 +127,22 @@ def test_test_only_globals_do_not_exist_in_spells(runner, tmp_path) -> None:
 
 def test_a_child_run_cannot_outlive_its_test(tmp_path, run_tests) -> None:
     write(tmp_path, "loop.lua", "while true do end\n")
-    path = write(tmp_path, "slow_spec.lua", """
+    path = write(
+        tmp_path,
+        "slow_spec.lua",
+        """
         it("child times out with the test", function()
           local r = Spell.run("loop.lua", nil, {timeout = 0.5})
           assert.are.equal("limit_exceeded", r.error.code)
         end)
-        """)
+        """,
+    )
     _passed(run_tests(path))
 
 
 def test_file_level_errors_and_results_stream(tmp_path, runner) -> None:
     from app.testing.session import TestOptions, run_file
+
     seen = []
 
     class Listener:
@@ -134,10 +152,14 @@ def test_file_level_errors_and_results_stream(tmp_path, runner) -> None:
         def on_case(self, case):
             seen.append((case.status.value, case.name))
 
-    path = write(tmp_path, "top_spec.lua", """
+    path = write(
+        tmp_path,
+        "top_spec.lua",
+        """
         it("first", function() end)
         error("broken at the top")
-        """)
+        """,
+    )
     r = run_file(runner, path, TestOptions(timeout_s=30), Listener())
     assert r.error is not None and r.error.line == 2 and "broken at the top" in r.error.message
     assert r.cases == [] and seen == []  # tests run after the file is read; it never was, completely

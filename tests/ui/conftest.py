@@ -1,5 +1,6 @@
 """UI test fixtures: offscreen Qt, private data/config folders per test, an in-memory keyring, dialogs that never
 block, and windows built around a fake runner (or the real one, shared by the suite)."""
+
 from __future__ import annotations
 
 import os
@@ -50,6 +51,7 @@ def ui_env(tmp_path, monkeypatch) -> Iterator[MemoryKeyring]:
     from PySide6.QtWidgets import QMessageBox
 
     from app.ui import editor_tabs, file_tree
+
     monkeypatch.setattr(editor_tabs, "ask_unsaved", lambda parent, names: "discard")
     monkeypatch.setattr(editor_tabs, "ask_overwrite", lambda parent, name: True)
     monkeypatch.setattr(file_tree, "confirm_delete", lambda parent, path: True)
@@ -59,6 +61,7 @@ def ui_env(tmp_path, monkeypatch) -> Iterator[MemoryKeyring]:
     from PySide6.QtWidgets import QFileDialog, QInputDialog
 
     from app.ui import settings_dialog, trace_panel
+
     monkeypatch.setattr(editor_tabs, "ask_save_path", lambda parent, suggestion: None)
     monkeypatch.setattr(file_tree, "ask_name", lambda *a, **k: None)
     monkeypatch.setattr(settings_dialog, "ask_secret", lambda *a, **k: None)
@@ -79,6 +82,7 @@ def make_window(qtbot) -> Iterator[Callable[..., Any]]:
 
     def make(runner_factory: Callable[[], Any] | None = None, restore: bool = True) -> Any:
         from app.ui.main import create_window
+
         runner = (runner_factory or FakeRunner)()
         _app, w = create_window(runner_factory=lambda: runner, restore=restore)
         w.fake_runner = runner

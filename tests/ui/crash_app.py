@@ -3,6 +3,7 @@
 ``crash_app.py type FILE TEXT``  opens FILE, types TEXT at its end and in a new untitled buffer, waits until the
 hot-exit backups are on disk, prints READY and keeps running until killed.
 ``crash_app.py report``          starts the IDE (restoring the session) and prints its tabs as JSON."""
+
 from __future__ import annotations
 
 import json
@@ -42,11 +43,20 @@ def main() -> None:
                 print("READY", flush=True)
             else:
                 QTimer.singleShot(100, poll)
+
         poll()
         app.exec()
     else:
-        out = [{"path": p.path, "title": p.title, "text": p.editor.text(), "dirty": p.dirty,
-                "caret": list(p.editor.caret())} for p in w.tabs.pages()]
+        out = [
+            {
+                "path": p.path,
+                "title": p.title,
+                "text": p.editor.text(),
+                "dirty": p.dirty,
+                "caret": list(p.editor.caret()),
+            }
+            for p in w.tabs.pages()
+        ]
         print(json.dumps(out), flush=True)
         os._exit(0)  # like a kill: do not touch the state on the way out
 

@@ -1,6 +1,7 @@
 """The debugger and editor intelligence wired into the main window: a real debug run driven through the window's
 actions (breakpoint by margin click and F9, Debug, stop with current line, stack and variables, step over,
 continue, finish), breakpoints kept with the session, and completion / option keys / call tips in a real editor."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
@@ -84,6 +85,7 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert "paused in the debugger" in w.run_label.text()
     # the debugging layout: its toolbar, the debugger's panels where the files were, back to editing at the end
     from app.ui.window.panels import LayoutMode
+
     assert w.panels.mode is LayoutMode.DEBUGGING and w.debugging.toolbar.isVisible()
     assert not w.docks["files"].isVisible() and w.docks["watches"].isVisible()
     assert acts["continue"].isEnabled() and acts["restart_debug"].isEnabled()
@@ -94,6 +96,7 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
 
     # hovering a name while stopped shows its value (not the docs); hovering a bridge method keeps its docs
     from PySide6.QtWidgets import QToolTip
+
     pos = ed.positionFromLine(1) + len("  local s = a")
     x, y = ed.pointXFromPosition(pos), ed.pointYFromPosition(pos) + 4
     assert binding.expression_at(pos - 1) == "a"
@@ -135,8 +138,13 @@ def test_debug_run_through_the_window(real_window, qtbot, tmp_path):
     assert not acts["continue"].isEnabled()
     assert not acts["step_over"].isEnabled()
     assert w.debugger.docks.call_stack.tree.topLevelItemCount() == 0
-    qtbot.waitUntil(lambda: "total\t6" in w.console.current_console().view.toPlainText()
-                    or "total 6" in w.console.current_console().view.toPlainText(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            "total\t6" in w.console.current_console().view.toPlainText()
+            or "total 6" in w.console.current_console().view.toPlainText()
+        ),
+        timeout=5000,
+    )
 
 
 def test_pause_and_stop_a_spinning_debug_run(real_window, qtbot, tmp_path):
@@ -170,6 +178,7 @@ def _js_not_debuggable(monkeypatch):
     """Every spell language has a debug agent now: the refusal path is seen with JS taken out of the registry's
     debuggable languages (as a new language without an agent would be)."""
     from app import languages
+
     real = languages.is_debuggable
     monkeypatch.setattr(languages, "is_debuggable", lambda lang: lang != "js" and real(lang))
     monkeypatch.setattr(languages, "debuggable", lambda: (languages.LUA, languages.TENGO))
@@ -180,6 +189,7 @@ def test_debug_only_in_languages_the_debugger_speaks(window, qtbot, tmp_path, mo
     to miss)."""
     _js_not_debuggable(monkeypatch)
     from PySide6.QtWidgets import QMessageBox
+
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, _t, text, *a, **k: told.append(text)))
     path = tmp_path / "s.js"
@@ -211,6 +221,7 @@ def test_breakpoints_persist_with_the_session(make_window, qtbot, tmp_path):
 # ------------------------------------------------------------------------------------------------ editor intelligence
 def intel_page(window, qtbot, language="lua"):
     from app.ui import editor_intel
+
     qtbot.waitUntil(lambda: getattr(window._bridges_ready, "intel_ready", False), timeout=30000)
     page = window.tabs.new_file(language, "")
     qtbot.waitUntil(lambda: isinstance(page.editor.completer, editor_intel.EditorDriver))
@@ -220,6 +231,7 @@ def intel_page(window, qtbot, language="lua"):
 
 def test_completion_members_option_keys_and_call_tip(window, qtbot):
     from app.ui import editor_intel
+
     page = intel_page(window, qtbot)
     ed = page.editor
     # pages opened before the reference was ready get the driver too
@@ -362,6 +374,7 @@ def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_pa
     """At 1024x680, 1280x800 and 1440x900 the Breakpoints dock shows every column (Status too) and its filter fields
     whole."""
     from PySide6.QtGui import QFontMetrics
+
     path = tmp_path / "fit.lua"
     path.write_text(SPELL)
     ctl = window.debugger.controller
@@ -369,6 +382,7 @@ def test_breakpoints_dock_fits_at_the_default_window_sizes(window, qtbot, tmp_pa
     ctl.store.add(str(path), 7, condition="answer == nil")
     docks = window.debugger.docks
     from app.ui.window.panels import LayoutMode
+
     window.panels.switch(LayoutMode.DEBUGGING)  # where the Breakpoints panel lives
     window.panels.show("breakpoints")
     panel = docks.breakpoints
@@ -518,11 +532,11 @@ def test_debug_a_javascript_spell_through_the_window(real_window, qtbot, tmp_pat
     assert (ctl.stop.reason, ctl.stop.line) == ("breakpoint", 2)
     assert has_marker(ed, 2, binding.MARKER_CURRENT)
     qtbot.waitUntil(lambda: stack_names(w)[:1] == ["add"] and "main chunk" in stack_names(w))
-    qtbot.waitUntil(lambda: {"a": "0", "b": "1", "s": "<uninitialized>"}.items() <= locals_of(w).items(),
-                    timeout=10000)
+    qtbot.waitUntil(lambda: {"a": "0", "b": "1", "s": "<uninitialized>"}.items() <= locals_of(w).items(), timeout=10000)
     assert "paused (breakpoint) at dbg.js:2" in w.console.current_console().status.text()
 
     from PySide6.QtWidgets import QToolTip
+
     pos = ed.positionFromLine(1) + len("  const s = a")
     x, y = ed.pointXFromPosition(pos), ed.pointYFromPosition(pos) + 4
     assert ed.value_hover(pos - 1, x, y)

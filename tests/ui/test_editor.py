@@ -1,4 +1,5 @@
 """Editing: highlighting, comment toggle, search and replace, auto-indent, diagnostics, outline, completion."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -21,12 +22,12 @@ def test_text_roundtrip_and_lexer_styles(qtbot):
     ed = make(qtbot)
     assert ed.text() == LUA
     ed.colourise(0, -1)
-    assert ed.styleAt(0) == 5           # "local" is a keyword
+    assert ed.styleAt(0) == 5  # "local" is a keyword
     assert ed.styleAt(ed.position_at(0, 14)) == 2  # line comment
     js = make(qtbot, "const a = `t`; // c\n", "js")
     js.colourise(0, -1)
     assert js.styleAt(0) == 5 and js.styleAt(js.position_at(0, 16)) == 2
-    tengo = make(qtbot, 'f := func(a) { return a }\n', "tengo")
+    tengo = make(qtbot, "f := func(a) { return a }\n", "tengo")
     tengo.colourise(0, -1)
     assert tengo.styleAt(tengo.position_at(0, 5)) == 5  # "func"
 
@@ -138,6 +139,7 @@ def test_outline_and_go_to_definition():
 
 def test_completion_members_and_call_tips(qtbot):
     from app.ui import completion
+
     ed = make(qtbot, "")
     completion.attach(ed)
     api = completion.api("lua")
@@ -155,6 +157,7 @@ def test_completion_members_and_call_tips(qtbot):
 
 def test_occurrences_of_the_word_under_the_caret(qtbot):
     from app.ui.editor import INDICATOR_OCCURRENCE
+
     ed = make(qtbot, "local count = 1\ncount = count + 1\nlocal counter = 2\n")
     ed.set_cursor(0, 8)
     assert ed.highlight_occurrences() == 3
@@ -166,6 +169,7 @@ def test_occurrences_of_the_word_under_the_caret(qtbot):
 
 def test_bridge_names_highlight_once_loaded(qtbot):
     from app.ui import languages
+
     languages.load_bridge_globals()
     ed = make(qtbot, "JSON.encode({})\n")
     ed.refresh_keywords()
@@ -174,6 +178,7 @@ def test_bridge_names_highlight_once_loaded(qtbot):
 
 def test_json_files_are_highlighted(qtbot):
     from app.ui import languages
+
     assert languages.language_of("input.json") == "json"
     ed = make(qtbot, '{"name": "Ada", "n": 1, "ok": true}\n', "json")
     ed.colourise(0, -1)
@@ -197,6 +202,7 @@ def test_typing_a_lua_block_dedents_end_and_enter_starts_a_line(qtbot):
     though the completion list (opened at "en") offered "end" (the simple completer and editor intelligence)."""
     from app.reference.model import get_reference
     from app.ui import completion, editor_intel
+
     for attach in (completion.attach, lambda e: editor_intel.EditorDriver(e, get_reference())):
         ed = make(qtbot, "")
         attach(ed)
@@ -209,6 +215,7 @@ def test_typing_a_lua_block_dedents_end_and_enter_starts_a_line(qtbot):
 def test_enter_keeps_a_word_that_equals_the_selected_candidate(qtbot):
     """With several candidates ("else", "elseif") and "else" typed, Enter is a new line, not a no-op accept."""
     from app.ui import completion
+
     ed = make(qtbot, "")
     completion.attach(ed)
     typed(qtbot, ed, "if x then", "\n", "y()", "\n", "el")
@@ -221,8 +228,7 @@ def test_closers_dedent_and_a_longer_word_moves_back(qtbot):
     ed = make(qtbot, "", "js")
     assert typed(qtbot, ed, "if (x) {", "\n", "f()", "\n", "}") == "if (x) {\n    f()\n}"
     ed = make(qtbot, "")
-    assert typed(qtbot, ed, "while x do", "\n", "y()", "\n", "endpoint = 1") == \
-        "while x do\n    y()\n    endpoint = 1"
+    assert typed(qtbot, ed, "while x do", "\n", "y()", "\n", "endpoint = 1") == "while x do\n    y()\n    endpoint = 1"
     ed = make(qtbot, "")  # a closer right after the opener lines up with it
     assert typed(qtbot, ed, "repeat", "\n", "until") == "repeat\nuntil"
     ed = make(qtbot, "", "tengo")
@@ -231,6 +237,7 @@ def test_closers_dedent_and_a_longer_word_moves_back(qtbot):
 
 def test_hover_markup_shows_as_code():
     from app.ui.editor import tooltip_html
+
     html = tooltip_html("Log.error(msg)\n\nLog an error (use ``error()`` to stop) & go on")
     assert "<code>error()</code>" in html and "``" not in html and "&amp; go on" in html
 
@@ -239,6 +246,7 @@ def test_call_tip_stays_inside_the_window(qtbot):
     """A call far to the right shows its tip from the line's start, so the tip is not cut off by the window."""
     from app.reference.model import get_reference
     from app.ui import editor_intel
+
     ed = make(qtbot, "")
     driver = editor_intel.EditorDriver(ed, get_reference())
     ed.resize(420, 200)

@@ -1,4 +1,5 @@
 """The Eval view: Run Eval on an .eval.yaml fills the matrix live, totals, row detail, Debug this row."""
+
 from __future__ import annotations
 
 import shutil
@@ -66,8 +67,18 @@ def test_bad_eval_file_shows_its_error(qtbot: Any, tmp_path: Path) -> None:
     assert not view.open(str(tmp_path / "bad.eval.yaml"))
     assert "bad.eval.yaml:1: spell s.lua not found" in view.title.text() and not view.run_button.isEnabled()
     assert is_eval_file("x.eval.yaml") and not is_eval_file("x.yaml")
-    html = detail_html({"row": 0, "model": "m", "pass": False, "score": 0, "input": "<b>", "error":
-                        {"code": "timeout", "message": "slow", "line": 3}, "assertions": []}, "")
+    html = detail_html(
+        {
+            "row": 0,
+            "model": "m",
+            "pass": False,
+            "score": 0,
+            "input": "<b>",
+            "error": {"code": "timeout", "message": "slow", "line": 3},
+            "assertions": [],
+        },
+        "",
+    )
     assert "&lt;b&gt;" in html and "timeout: slow (line 3)" in html
 
 
@@ -77,7 +88,8 @@ def test_showing_an_eval_file_loads_its_last_results(window: Any, tmp_path: Path
         '{"row": 2, "model": "offline-mini", "repeat": 0, "pass": false, "score": 0.5, "input": {}, "output": "x", '
         '"error": null, "assertions": [{"name": "name", "type": "javascript", "pass": false, "score": 0.0, '
         '"reason": "output.name === row.name is false", "weight": 1.0}], "tokens": 3, "cost": 0, "latency_ms": 5}\n'
-        '{"row": 3, "model": "offline-mi')  # and a half-written line, skipped
+        '{"row": 3, "model": "offline-mi'
+    )  # and a half-written line, skipped
     window.open_location(str(ex / "extraction.eval.yaml"), 1)
     view: EvalView = window.evals.view
     assert view.path == str(ex / "extraction.eval.yaml") and not view.running

@@ -1,4 +1,5 @@
 """Atomic saves that keep a file's encoding, BOM and line endings."""
+
 from __future__ import annotations
 
 import codecs
@@ -9,14 +10,17 @@ import pytest
 from app.ui import fileio
 
 
-@pytest.mark.parametrize("raw, encoding, bom, eol", [
-    (b"a\nb\n", "utf-8", False, "\n"),
-    ("é\r\nb\r\n".encode(), "utf-8", False, "\r\n"),
-    (codecs.BOM_UTF8 + "ü\nx".encode(), "utf-8", True, "\n"),
-    ("café\r\n".encode("cp1252"), "cp1252", False, "\r\n"),
-    (codecs.BOM_UTF16_LE + "hi\r\nthere".encode("utf-16-le"), "utf-16-le", True, "\r\n"),
-    (b"old\rmac\r", "utf-8", False, "\r"),
-])
+@pytest.mark.parametrize(
+    "raw, encoding, bom, eol",
+    [
+        (b"a\nb\n", "utf-8", False, "\n"),
+        ("é\r\nb\r\n".encode(), "utf-8", False, "\r\n"),
+        (codecs.BOM_UTF8 + "ü\nx".encode(), "utf-8", True, "\n"),
+        ("café\r\n".encode("cp1252"), "cp1252", False, "\r\n"),
+        (codecs.BOM_UTF16_LE + "hi\r\nthere".encode("utf-16-le"), "utf-16-le", True, "\r\n"),
+        (b"old\rmac\r", "utf-8", False, "\r"),
+    ],
+)
 def test_roundtrip_keeps_bytes(tmp_path, raw, encoding, bom, eol):
     p = tmp_path / "f.lua"
     p.write_bytes(raw)
@@ -43,6 +47,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     def boom(fd):
         raise OSError("disk full")
+
     monkeypatch.setattr(os, "fsync", boom)
     with pytest.raises(OSError):
         fileio.atomic_write_bytes(p, b"partial")

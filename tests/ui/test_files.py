@@ -1,5 +1,6 @@
 """Files and workspace: open/save/save as, unsaved markers, encodings kept, reopen closed, changed on disk, file tree,
 find in files, drag and drop."""
+
 from __future__ import annotations
 
 import os
@@ -31,6 +32,7 @@ def test_edit_save_keeps_encoding_and_line_endings(window, tmp_path, qtbot):
 
 def test_save_as_untitled_switches_language(window, tmp_path, monkeypatch):
     from app.ui import editor_tabs
+
     page = window.tabs.new_file("lua", "console.log(1)\n")
     target = tmp_path / "out.js"
     monkeypatch.setattr(editor_tabs, "ask_save_path", lambda parent, suggestion: str(target))
@@ -41,6 +43,7 @@ def test_save_as_untitled_switches_language(window, tmp_path, monkeypatch):
 
 def test_close_asks_and_cancel_keeps_tab(window, tmp_path, monkeypatch):
     from app.ui import editor_tabs
+
     page = window.tabs.new_file("lua", "x = 1")
     page.editor.insertText(0, "y")
     asked = []
@@ -103,6 +106,7 @@ def test_workspace_tree_create_rename_delete(window, tmp_path, qtbot):
 
 def test_delete_needs_confirmation(window, tmp_path, monkeypatch):
     from app.ui import file_tree
+
     p = tmp_path / "keep.lua"
     p.write_text("x")
     monkeypatch.setattr(file_tree, "confirm_delete", lambda parent, path: False)
@@ -136,8 +140,13 @@ def test_drop_files_and_folder(window, tmp_path):
     f.write_text("x")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(f)), QUrl.fromLocalFile(str(tmp_path))])
-    ev = QDropEvent(QPoint(10, 10).toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                    Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPoint(10, 10).toPointF(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(ev)
     assert window.tabs.page_for(str(f)) is not None
     assert window.workspace == str(tmp_path)
@@ -173,6 +182,7 @@ def test_middle_click_closes_a_tab(window, qtbot):
 
 def test_saving_over_a_file_changed_on_disk_asks(window, tmp_path, monkeypatch):
     from app.ui import editor_tabs
+
     p = tmp_path / "a.lua"
     p.write_text("mine\n")
     page = window.tabs.open_file(str(p))
@@ -189,6 +199,7 @@ def test_saving_over_a_file_changed_on_disk_asks(window, tmp_path, monkeypatch):
 
 def test_keep_mine_then_save_does_not_ask_again(window, tmp_path, monkeypatch, qtbot):
     from app.ui import editor_tabs
+
     p = tmp_path / "a.lua"
     p.write_text("mine\n")
     page = window.tabs.open_file(str(p))

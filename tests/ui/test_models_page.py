@@ -1,4 +1,5 @@
 """Settings → Models and the status bar's spend label."""
+
 from __future__ import annotations
 
 from app.bridges.spend import ledger

@@ -1,4 +1,5 @@
 """The Problems panel and the lint-based editor actions, in a real window (fake runner)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """Running spells: live console output with levels and links, INPUT, Stop, status; REPL; with a fake runner and
 with the real one (hello.lua, a hung spell stopped within a second or so, a REPL session)."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ def test_run_streams_output_levels_and_status(window, qtbot, tmp_path):
     text = con.view.toPlainText()
     assert "hello {'name': 'Ada'}" in text
     assert "[warn] a warn message" in text and "[error] a error message" in text
-    assert '✔ finished' in text and '{"greeted": "world"}' in text
+    assert "✔ finished" in text and '{"greeted": "world"}' in text
     assert "1 LLM call, 10 tokens" in text
     assert session.stats.tokens == 10 and abs(session.stats.cost - 0.0012) < 1e-9
     assert "10 tokens" in con.status.text() and "$0.0012" in con.status.text()
@@ -65,6 +66,7 @@ def test_error_links_jump_to_the_line(window, qtbot, tmp_path):
     con.view.linkActivated.emit(*links[0])
     assert window.tabs.current_page() is page and page.editor.caret()[0] == 1
     from app.ui.editor import MARKER_RUN_ERROR
+
     assert page.editor.markerGet(1) & (1 << MARKER_RUN_ERROR)
     # fixing the code clears the arrow at once (not only on the next run)
     page.editor.set_cursor(1, 0)
@@ -240,7 +242,6 @@ def test_real_diagnostics(real_window, qtbot):
     assert page.editor.diagnostics[0].line == 1
 
 
-
 def test_real_repl_hung_entry_can_be_stopped(real_window, qtbot):
     repl = real_window.repl
     repl.evaluate("y = 1")
@@ -257,7 +258,9 @@ def test_real_repl_hung_entry_can_be_stopped(real_window, qtbot):
 def test_runner_that_cannot_start(make_window, qtbot):
     def broken():
         raise RuntimeError("no workers today")
+
     from app.ui.main import create_window
+
     _app, w = create_window(runner_factory=broken, restore=False)
     qtbot.addWidget(w)
     w.show()
@@ -272,8 +275,9 @@ def test_runner_that_cannot_start(make_window, qtbot):
 
 def test_real_llm_call_shows_in_the_trace(real_window, qtbot, tmp_path):
     p = tmp_path / "ask.lua"
-    p.write_text('local r = LLM.chat({{role = "user", content = "Name a colour"}}, {system = "One word."})\n'
-                 'print(r.content)\n')
+    p.write_text(
+        'local r = LLM.chat({{role = "user", content = "Name a colour"}}, {system = "One word."})\nprint(r.content)\n'
+    )
     page = real_window.tabs.open_file(str(p))
     session = run_and_wait(real_window, qtbot, page, timeout=90000)
     assert session.status == "ok", session.result
@@ -299,6 +303,7 @@ def test_run_selection_in_repl(window, qtbot):
 
 def test_a_huge_line_is_cut_not_laid_out(qtbot):
     from app.ui.console import MAX_LINE_CHARS, ConsoleView
+
     view = ConsoleView()
     qtbot.addWidget(view)
     for _ in range(100):
@@ -332,6 +337,7 @@ def test_first_run_from_the_welcome_page_shows_a_model_call(real_window, qtbot, 
     import shutil
 
     from app.ui.welcome import WelcomePage
+
     examples = tmp_path / "examples"  # LLMSPELL_EXAMPLES_DIR of the test
     examples.mkdir(exist_ok=True)
     shutil.copy(os.path.join(ROOT, "examples", "hello.lua"), examples / "hello.lua")
@@ -389,15 +395,16 @@ def test_console_tab_menu_closes_others_finished_and_all(window, qtbot, tmp_path
 
 def test_elapsed_time_leaves_out_time_paused_in_the_debugger(monkeypatch):
     from app.ui import run_service
+
     clock = [100.0]
     monkeypatch.setattr(run_service.time, "monotonic", lambda: clock[0])
     s = run_service.RunSession("x.lua", "lua")
-    clock[0] += 2.0   # runs 2 s
+    clock[0] += 2.0  # runs 2 s
     s.set_paused(True)
-    clock[0] += 8.0   # paused 8 s
+    clock[0] += 8.0  # paused 8 s
     assert s.elapsed() == 2.0
     s.set_paused(False)
-    clock[0] += 1.0   # runs 1 s more
+    clock[0] += 1.0  # runs 1 s more
     assert s.elapsed() == 3.0 and s.paused_s == 8.0
 
 
@@ -429,8 +436,11 @@ def test_runners_conform_to_the_seam():
 
     assert isinstance(FakeRunner(), SpellRunner)
     assert issubclass(Runner, SpellRunner)
-    for protocol, impls in ((SpellRunner, (Runner, FakeRunner, SharedRunner)), (RunHandle, (Run, FakeRun)),
-                            (ReplHandle, (ReplSession, FakeRepl))):
+    for protocol, impls in (
+        (SpellRunner, (Runner, FakeRunner, SharedRunner)),
+        (RunHandle, (Run, FakeRun)),
+        (ReplHandle, (ReplSession, FakeRepl)),
+    ):
         for name, member in vars(protocol).items():
             if name.startswith("_") or not callable(member):
                 continue

@@ -1,4 +1,5 @@
 """Hot exit and session restore: unsaved text survives kill -9; tabs, cursors, layout and workspace come back."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,14 @@ HERE = os.path.dirname(__file__)
 
 
 def _child(args, env, **kw):
-    return subprocess.Popen([sys.executable, os.path.join(HERE, "crash_app.py"), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "crash_app.py"), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 @pytest.mark.timeout(90)
@@ -73,6 +80,7 @@ def test_session_restores_tabs_cursor_workspace_and_layout(make_window, tmp_path
 
 def test_discarding_on_close_removes_backups(make_window, tmp_path, qtbot):
     from app.ui import paths
+
     w = make_window()
     page = w.tabs.new_file("lua", "")
     page.editor.insertText(0, "draft")
@@ -86,6 +94,7 @@ def test_discarding_on_close_removes_backups(make_window, tmp_path, qtbot):
 
 def test_saving_removes_the_backup(make_window, tmp_path):
     from app.ui import paths
+
     f = tmp_path / "s.lua"
     f.write_text("a")
     w = make_window()
@@ -105,6 +114,7 @@ def test_first_start_shows_welcome_that_runs_hello(make_window, tmp_path, qtbot)
     (ex / "chat.js").write_text("console.log(1)\n")
     w = make_window()
     from app.ui.welcome import WelcomePage
+
     welcome = w.tabs.currentWidget()
     assert isinstance(welcome, WelcomePage)
     assert welcome.examples.topLevelItemCount() == 2
@@ -138,6 +148,7 @@ def test_new_from_example_menu(make_window, tmp_path):
     assert w.tabs.current_page().title == "hello-2.lua"
     w.set_workspace(str(tmp_path))  # Save As offers the example's name in the workspace
     from app.ui import editor_tabs
+
     asked: list[str] = []
     editor_tabs.ask_save_path = lambda _parent, suggestion: asked.append(suggestion) or None
     w.tabs.save(page)
@@ -145,13 +156,19 @@ def test_new_from_example_menu(make_window, tmp_path):
 
 
 def test_module_entry_point_help():
-    out = subprocess.run([sys.executable, "-m", "app.ui", "--help"], capture_output=True, text=True, timeout=60,
-                         cwd=os.path.abspath(os.path.join(HERE, "..", "..")))
+    out = subprocess.run(
+        [sys.executable, "-m", "app.ui", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.path.abspath(os.path.join(HERE, "..", "..")),
+    )
     assert out.returncode == 0 and "llmspell-studio" in out.stdout
 
 
 def test_a_running_instance_keeps_its_backups(make_window, tmp_path):
     from app.ui import paths
+
     w1 = make_window()
     page = w1.tabs.new_file("lua", "")
     page.editor.insertText(0, "mine")
@@ -168,6 +185,7 @@ def test_a_running_instance_keeps_its_backups(make_window, tmp_path):
 def test_watches_and_both_layouts_come_back_after_a_restart(make_window, qtbot):
     """Watch expressions, the editing layout and the debugging layout (as the user left them) survive a restart."""
     from app.ui.window.panels import LayoutMode
+
     w = make_window()
     w.debugger.docks.watches.add("total * 2")
     w.debugger.docks.watches.add("#items")

@@ -1,4 +1,5 @@
 """Settings: persisted in the config dir, applied live; API keys in the keyring, shown as configured, never shown."""
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def test_settings_persist_and_apply_live(window, qtbot, tmp_path):
     page = window.tabs.new_file("lua", "x")
     from app.ui.editor import STYLE_DEFAULT
     from app.ui.theme import DARK, bgr
+
     assert page.editor.styleBack(STYLE_DEFAULT) == bgr(DARK.editor_bg)
     assert page.editor.styleSize(STYLE_DEFAULT) == 15
     assert window.actions_by_id["dark"].isChecked()
@@ -95,6 +97,7 @@ def test_without_a_keyring_keys_are_kept_for_the_session_only(window, qtbot, tmp
     for this session only (in this process's environment, never in a file)."""
     import keyring
     from keyring.backends import fail
+
     keyring.set_keyring(fail.Keyring())  # the autouse fixture restores the previous backend
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     dlg = SettingsDialog(window.store, window)
@@ -125,6 +128,7 @@ def test_check_boxes_show_in_the_dark_theme(window, qtbot):
     """An unchecked box's outline stands out from the dark background (Fusion's own nearly vanished)."""
     from PySide6.QtGui import QColor
     from PySide6.QtWidgets import QCheckBox
+
     window.store.update(theme="dark")
     box = QCheckBox("Uncaught errors")
     qtbot.addWidget(box)

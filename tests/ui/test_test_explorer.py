@@ -1,5 +1,6 @@
 """The Test Explorer in the window: discovery, run all / one test, icons in the tree and the editor margin, the
 failure with its diff and link, rerun failed, test runs in the LLM trace."""
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,10 @@ def test_discover_run_all_and_see_the_failure(real_window, qtbot, tmp_path) -> N
     qtbot.waitUntil(lambda: path in panel.files, timeout=10000)
     fs = panel.files[path]
     assert [c.name for c in fs.cases.values() if c.kind == "test"] == [
-        "calc › adds", "calc › compares tables", "calc › asks the model"]
+        "calc › adds",
+        "calc › compares tables",
+        "calc › asks the model",
+    ]
     assert all(c.state == "none" for c in fs.cases.values())
 
     page = w.tabs.open_file(path)
@@ -48,8 +52,8 @@ def test_discover_run_all_and_see_the_failure(real_window, qtbot, tmp_path) -> N
     assert states == {"calc › adds": "passed", "calc › compares tables": "failed", "calc › asks the model": "passed"}
     assert panel.counts(path)["failed"] == 1
     # the editor margin shows a marker beside each it()
-    assert page.editor.markerGet(1) & (1 << 9)     # line 2: passed
-    assert page.editor.markerGet(4) & (1 << 10)    # line 5: failed
+    assert page.editor.markerGet(1) & (1 << 9)  # line 2: passed
+    assert page.editor.markerGet(4) & (1 << 10)  # line 5: failed
     # the failure: message, link to its line, the diff
     panel.select_test(path, "calc › compares tables")
     text = panel.details.toPlainText()
@@ -67,12 +71,11 @@ def test_run_one_test_from_the_margin_and_rerun_failed(real_window, qtbot, tmp_p
     fs = panel.files[path]
     page = w.tabs.open_file(path)
     markers = w.tests.markers[id(page)]
-    markers._clicked(page.editor.positionFromLine(1), 0, 3)   # the margin beside line 2: run "adds" only
+    markers._clicked(page.editor.positionFromLine(1), 0, 3)  # the margin beside line 2: run "adds" only
     qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › adds"].state == "passed", timeout=60000)
     assert fs.cases["calc › compares tables"].state == "none"
     panel.run(path)
-    qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › compares tables"].state == "failed",
-                    timeout=60000)
+    qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › compares tables"].state == "failed", timeout=60000)
     # fix the spell's test, save: the tree keeps the results; rerun failed runs only the failed one
     page.editor.set_text(SPEC.lstrip("\n").replace("{2, 4}", "{2, 3}"))
     w.tabs.save(page)
@@ -80,8 +83,7 @@ def test_run_one_test_from_the_margin_and_rerun_failed(real_window, qtbot, tmp_p
     panel.runStarted.connect(sessions.append)
     panel.rerun_failed()
     assert len(sessions) == 1
-    qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › compares tables"].state == "passed",
-                    timeout=60000)
+    qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › compares tables"].state == "passed", timeout=60000)
     assert panel.counts(path)["failed"] == 0
 
 
@@ -115,7 +117,7 @@ def test_run_test_at_cursor_and_run_all_actions(real_window, qtbot, tmp_path) ->
     qtbot.waitUntil(lambda: path in panel.files, timeout=10000)
     fs = panel.files[path]
     page = w.tabs.open_file(path)
-    page.editor.set_cursor(6, 4)          # inside "compares tables" (0-based line 6 = line 7)
+    page.editor.set_cursor(6, 4)  # inside "compares tables" (0-based line 6 = line 7)
     w.actions_by_id["run_test_here"].trigger()
     qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › compares tables"].state == "failed", timeout=60000)
     assert fs.cases["calc › adds"].state == "none"

@@ -1,4 +1,5 @@
 """The LLM trace panel: tree of spans with model/latency/tokens/cost, chat transcript and JSON, filter, jump, export."""
+
 from __future__ import annotations
 
 import json
@@ -87,21 +88,31 @@ def test_spans_of_several_runs_newest_first(window, qtbot, tmp_path):
 
 def test_transcript_shapes():
     assert transcript({"request": {"prompt": "hi"}, "response": "yo"}) == [("user", "hi"), ("assistant", "yo")]
-    tool = transcript({"request": {"messages": [{"role": "user", "content": "add"}]},
-                       "response": {"role": "assistant", "content": None,
-                                    "tool_calls": [{"function": {"name": "add", "arguments": '{"a":1}'}}]}})
+    tool = transcript(
+        {
+            "request": {"messages": [{"role": "user", "content": "add"}]},
+            "response": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"function": {"name": "add", "arguments": '{"a":1}'}}],
+            },
+        }
+    )
     assert tool[-1] == ("assistant", '→ add({"a":1})')
     assert transcript({"request": {"input": {"x": 1}}, "error": "boom"})[-1] == ("error", "boom")
 
 
 def test_huge_replies_are_clipped_for_display_but_exported_whole(window, qtbot, tmp_path):
     from app.ui.run_service import RunSession
+
     tp = window.trace
     s = RunSession("/x.lua", "lua")
     tp.add_run(s)
     big = "z" * 500_000
-    tp.update_span(s.number, {"id": 1, "kind": "llm", "name": "LLM.chat", "request": {"prompt": "hi"},
-                              "response": {"content": big}})
+    tp.update_span(
+        s.number,
+        {"id": 1, "kind": "llm", "name": "LLM.chat", "request": {"prompt": "hi"}, "response": {"content": big}},
+    )
     assert tp.select_first_span("llm")
     assert len(tp.json.toPlainText()) < 30000 and "more characters" in tp.json.toPlainText()
     out = tmp_path / "t.jsonl"
@@ -121,12 +132,15 @@ def test_select_first_span_prefers_the_newest_run(window, qtbot, tmp_path):
 
 def test_spans_arriving_before_their_parents_nest_expanded(window):
     from app.ui.run_service import RunSession
+
     tp = window.trace
     s = RunSession("/x.lua", "lua")
     tp.add_run(s)
-    for sp in ({"id": "l", "parent": "st", "kind": "llm", "name": "LLM"},
-               {"id": "st", "parent": "a", "kind": "agent_step", "name": "step"},
-               {"id": "a", "parent": None, "kind": "agent", "name": "agent"}):
+    for sp in (
+        {"id": "l", "parent": "st", "kind": "llm", "name": "LLM"},
+        {"id": "st", "parent": "a", "kind": "agent_step", "name": "step"},
+        {"id": "a", "parent": None, "kind": "agent", "name": "agent"},
+    ):
         tp.update_span(s.number, sp)
     tp.flush()
     root = tp.tree.topLevelItem(0)
@@ -154,8 +168,17 @@ def test_timeline_column_places_overlapping_spans(qtbot):
     session = RunSession("par.lua", "lua")
     panel.add_run(session)
     t = 1000.0
-    spans = [{"id": i, "parent": None, "kind": "llm", "name": "LLM.complete", "start": t + 0.01 * i,
-              "end": t + 0.3 + 0.01 * i} for i in range(4)]
+    spans = [
+        {
+            "id": i,
+            "parent": None,
+            "kind": "llm",
+            "name": "LLM.complete",
+            "start": t + 0.01 * i,
+            "end": t + 0.3 + 0.01 * i,
+        }
+        for i in range(4)
+    ]
     spans.append({"id": 9, "parent": None, "kind": "llm", "name": "LLM.complete", "start": t + 0.4, "end": None})
     for sp in spans:
         panel.update_span(session.number, sp)

@@ -1,4 +1,5 @@
 """The window's plumbing: the action table, dialogs wired to actions, outline, tooltips, recent files, theme."""
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QInputDialog, QToolTip
@@ -128,6 +129,7 @@ def test_cursor_label(window, qtbot):
 def test_keyboard_shortcuts_reach_the_window_from_the_editor(window, qtbot):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QWidget
+
     page = window.tabs.new_file("lua", "HANG")
     window.activateWindow()
     QWidget.setFocus(page.editor)
@@ -175,6 +177,7 @@ def test_reset_layout_brings_panels_back(window):
 
 def test_system_theme_resolves(window):
     from app.ui import theme
+
     window.store.update(theme="system")
     assert theme.get("system").name in ("light", "dark")
     assert window.actions_by_id["dark"].isChecked() == (theme.get("system").name == "dark")
@@ -182,6 +185,7 @@ def test_system_theme_resolves(window):
 
 def test_every_action_runs(window, qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QDialog, QMessageBox
+
     shown = []
     monkeypatch.setattr(QDialog, "exec", lambda self: shown.append(type(self).__name__) or 0)
     monkeypatch.setattr(QMessageBox, "about", staticmethod(lambda *a: shown.append("about")))

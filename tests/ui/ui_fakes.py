@@ -2,6 +2,7 @@
 
 It implements :class:`app.runs.SpellRunner` (checked by ``tests/ui/test_run.py``) and returns the real result types
 (:class:`RunResult`, :class:`SpellFailure`, :class:`Diagnostic`), so the UI never has to tolerate a stand-in."""
+
 from __future__ import annotations
 
 import threading
@@ -73,15 +74,22 @@ class FakeRunner:
         self.checks = 0
         self.repls: list[FakeRepl] = []
 
-    def start(self, path: str, source: str | None = None, options: RunOptions | None = None,
-              observer: Any = None) -> FakeRun:
+    def start(
+        self, path: str, source: str | None = None, options: RunOptions | None = None, observer: Any = None
+    ) -> FakeRun:
         self.started.append((path, options))
         run = FakeRun()
         threading.Thread(target=self._go, args=(run, path, source or "", options, observer), daemon=True).start()
         return run
 
-    def debug(self, path: str, session: DebugSession, source: str | None = None, options: RunOptions | None = None,
-              observer: Any = None) -> FakeRun:
+    def debug(
+        self,
+        path: str,
+        session: DebugSession,
+        source: str | None = None,
+        options: RunOptions | None = None,
+        observer: Any = None,
+    ) -> FakeRun:
         """Runs as :meth:`start` does (no debugger behind it): the session is recorded."""
         self.debugged.append(session)
         return self.start(path, source, options, observer)
@@ -92,19 +100,65 @@ class FakeRunner:
         obs.on_output("stdout", f"hello {inputs!r}\n")
         for level in ("debug", "info", "warn", "error"):
             obs.on_output(level, f"a {level} message")
-        obs.on_span({"id": "a1", "parent": None, "kind": "agent", "name": "Agent.run", "start": 1.0, "end": None,
-                     "model": None, "request": {"input": "task"}, "response": None, "tokens": None, "cost": None,
-                     "error": None, "file": path, "line": 1})
-        obs.on_span({"id": "s1", "parent": "a1", "kind": "llm", "name": "LLM.chat", "start": 1.0, "end": 1.25,
-                     "model": "offline/echo",
-                     "request": {"messages": [{"role": "system", "content": "Be brief."},
-                                              {"role": "user", "content": "Say hi to Ada"}]},
-                     "response": {"choices": [{"message": {"role": "assistant", "content": "Hi Ada!"}}]},
-                     "tokens": {"prompt": 7, "completion": 3, "total": 10}, "cost": 0.0012, "error": None,
-                     "file": path, "line": 2})
-        obs.on_span({"id": "a1", "parent": None, "kind": "agent", "name": "Agent.run", "start": 1.0, "end": 1.5,
-                     "model": None, "request": {"input": "task"}, "response": {"output": "done"}, "tokens": None,
-                     "cost": None, "error": None, "file": path, "line": 1})
+        obs.on_span(
+            {
+                "id": "a1",
+                "parent": None,
+                "kind": "agent",
+                "name": "Agent.run",
+                "start": 1.0,
+                "end": None,
+                "model": None,
+                "request": {"input": "task"},
+                "response": None,
+                "tokens": None,
+                "cost": None,
+                "error": None,
+                "file": path,
+                "line": 1,
+            }
+        )
+        obs.on_span(
+            {
+                "id": "s1",
+                "parent": "a1",
+                "kind": "llm",
+                "name": "LLM.chat",
+                "start": 1.0,
+                "end": 1.25,
+                "model": "offline/echo",
+                "request": {
+                    "messages": [
+                        {"role": "system", "content": "Be brief."},
+                        {"role": "user", "content": "Say hi to Ada"},
+                    ]
+                },
+                "response": {"choices": [{"message": {"role": "assistant", "content": "Hi Ada!"}}]},
+                "tokens": {"prompt": 7, "completion": 3, "total": 10},
+                "cost": 0.0012,
+                "error": None,
+                "file": path,
+                "line": 2,
+            }
+        )
+        obs.on_span(
+            {
+                "id": "a1",
+                "parent": None,
+                "kind": "agent",
+                "name": "Agent.run",
+                "start": 1.0,
+                "end": 1.5,
+                "model": None,
+                "request": {"input": "task"},
+                "response": {"output": "done"},
+                "tokens": None,
+                "cost": None,
+                "error": None,
+                "file": path,
+                "line": 1,
+            }
+        )
         if "FLOOD" in source:
             for i in range(20000):
                 obs.on_output("stdout", f"line {i} " + "x" * 60 + "\n")
@@ -113,12 +167,19 @@ class FakeRunner:
                 pass
             result = RunResult(RunStatus.CANCELLED, duration_s=time.monotonic() - t0)
         elif "FAIL" in source:
-            result = RunResult(RunStatus.ERROR, failure=SpellFailure("runtime", "attempt to call a nil value", path, 2,
-                                                                     None, [Frame(path, 2, "main")]),
-                                duration_s=time.monotonic() - t0, stats={"tokens": 10, "cost": 0.0012})
+            result = RunResult(
+                RunStatus.ERROR,
+                failure=SpellFailure("runtime", "attempt to call a nil value", path, 2, None, [Frame(path, 2, "main")]),
+                duration_s=time.monotonic() - t0,
+                stats={"tokens": 10, "cost": 0.0012},
+            )
         else:
-            result = RunResult(RunStatus.OK, {"greeted": "world"}, duration_s=time.monotonic() - t0,
-                                stats={"tokens": 10, "cost": 0.0012})
+            result = RunResult(
+                RunStatus.OK,
+                {"greeted": "world"},
+                duration_s=time.monotonic() - t0,
+                stats={"tokens": 10, "cost": 0.0012},
+            )
         run.result = result
         run.finished.set()
         obs.on_finished(result)
@@ -150,8 +211,9 @@ class SharedRunner:
     def start(self, path: str, source: str | None = None, options: Any = None, observer: Any = None) -> Any:
         return self.runner.start(path, source, options, observer)
 
-    def debug(self, path: str, session: Any, source: str | None = None, options: Any = None,
-              observer: Any = None) -> Any:
+    def debug(
+        self, path: str, session: Any, source: str | None = None, options: Any = None, observer: Any = None
+    ) -> Any:
         return self.runner.debug(path, session, source, options, observer)
 
     def check(self, source: str, path: str, language: str | None = None) -> Any:

@@ -32,6 +32,7 @@ Faithful corners worth knowing: strings are Go byte strings (``len`` counts byte
 by byte), ints wrap at 64 bits, floats print like Go (``"a" + 1e21`` has 22 digits), arrays are Go slices
 (capacity growth, shared backing arrays, aliasing through ``append``/slicing/``splice``, see :mod:`.goslice`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,10 @@ __all__ = ["TengoEngine", "Interpreter", "Program"]
 def __getattr__(name: str):  # lazy: importing the package must not pull in the engine's host dependencies
     if name == "TengoEngine":
         from .engine import TengoEngine
+
         return TengoEngine
     if name in ("Interpreter", "Program"):
         from . import interpreter
+
         return getattr(interpreter, name)
     raise AttributeError(name)

@@ -1,4 +1,5 @@
 """Indexing, selectors, slicing and iteration with Tengo's undefined-instead-of-error rules."""
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 def to_int_index(v: Any) -> int | None:
     """Tengo's ``ToInt`` used by ``Array.IndexSet``."""
     from .convert import to_int
+
     return to_int(v)
 
 
@@ -127,6 +129,7 @@ def slice_get(obj: Any, low: Any, high: Any) -> Any:
     if t is Array or t is ImmutableArray:
         lo, hi = _slice_bounds(len(obj.value), low, high)
         from .goslice import slice_of
+
         return slice_of(obj, lo, hi)
     if t is str:
         if obj.isascii():
@@ -165,5 +168,4 @@ def iterate(obj: Any) -> Iterator[tuple[Any, Any]]:
 
 def can_iterate(obj: Any) -> bool:
     t = type(obj)
-    return t in (Array, ImmutableArray, Map, ImmutableMap, str, bytes, Undefined) or \
-        hasattr(obj, "tengo_iterate")
+    return t in (Array, ImmutableArray, Map, ImmutableMap, str, bytes, Undefined) or hasattr(obj, "tengo_iterate")

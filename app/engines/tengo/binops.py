@@ -5,6 +5,7 @@ Each operator gets a closure with an inline int/int (and float/float) fast path 
 text ever enters generated code): the left operand is either any expression or a plain local slot, the right
 operand either any expression or a constant.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +37,7 @@ _ARITH = {
     "&^": ("return a & ~b", None),
 }
 
-_TEMPLATE = '''
+_TEMPLATE = """
 def make(l, r, pos):
     def ev(fr):
         a = {A}
@@ -51,18 +52,23 @@ def make(l, r, pos):
                 e.trace.append(pos)
             raise
     return ev
-'''
+"""
 
-_FLOAT_TMPL = '''if type(a) is float and type(b) is float:
-            {F}'''
+_FLOAT_TMPL = """if type(a) is float and type(b) is float:
+            {F}"""
 
 _FACTORIES: dict[tuple[str, bool, Any], Callable] = {}
 _RHS = {False: "r(fr)", True: "r", "local": "fr[r]"}
 
 
 def _build() -> None:
-    env_base = {"binary_op": binary_op, "TengoError": TengoError, "MIN_INT": MIN_INT, "MAX_INT": MAX_INT,
-                "wrap_int": wrap_int}
+    env_base = {
+        "binary_op": binary_op,
+        "TengoError": TengoError,
+        "MIN_INT": MIN_INT,
+        "MAX_INT": MAX_INT,
+        "wrap_int": wrap_int,
+    }
     for op, (int_code, float_code) in _ARITH.items():
         for local_lhs in (False, True):
             for const_rhs in (False, True, "local"):
@@ -71,7 +77,8 @@ def _build() -> None:
                     B=_RHS[const_rhs],
                     INT=int_code or "pass",
                     FLOAT=_FLOAT_TMPL.format(F=float_code) if float_code else "",
-                    OP=op)
+                    OP=op,
+                )
                 env = dict(env_base)
                 exec(compile(src, f"<tengo-binop {op}>", "exec"), env)  # fixed template, no spell text
                 _FACTORIES[(op, local_lhs, const_rhs)] = env["make"]  # type: ignore[assignment]
@@ -80,7 +87,7 @@ def _build() -> None:
 _build()
 
 
-_ASSIGN_TEMPLATE = '''
+_ASSIGN_TEMPLATE = """
 def make(i, r, pos):
     def st(fr):
         a = fr[i]
@@ -95,7 +102,7 @@ def make(i, r, pos):
                 e.trace.append(pos)
             raise
     return st
-'''
+"""
 
 _ASSIGN_FACTORIES: dict[tuple[str, Any], Callable] = {}
 
@@ -105,22 +112,28 @@ def _as_store(code: str) -> str:
     for ln in code.split("\n"):
         stripped = ln.lstrip()
         if stripped.startswith("return "):
-            indent = ln[:len(ln) - len(stripped)]
+            indent = ln[: len(ln) - len(stripped)]
             ln = f"{indent}fr[i] = {stripped[7:]}; return None"
         lines.append(ln)
     return "\n".join(lines)
 
 
 def _build_assign() -> None:
-    env_base = {"binary_op": binary_op, "TengoError": TengoError, "MIN_INT": MIN_INT, "MAX_INT": MAX_INT,
-                "wrap_int": wrap_int}
+    env_base = {
+        "binary_op": binary_op,
+        "TengoError": TengoError,
+        "MIN_INT": MIN_INT,
+        "MAX_INT": MAX_INT,
+        "wrap_int": wrap_int,
+    }
     for op, (int_code, float_code) in _ARITH.items():
         for const_rhs in (False, True, "local"):
             src = _ASSIGN_TEMPLATE.format(
                 B=_RHS[const_rhs],
                 INT=_as_store(int_code) if int_code else "pass",
                 FLOAT=_FLOAT_TMPL.format(F=_as_store(float_code)) if float_code else "",
-                OP=op)
+                OP=op,
+            )
             env = dict(env_base)
             exec(compile(src, f"<tengo-opassign {op}>", "exec"), env)  # fixed template, no spell text
             _ASSIGN_FACTORIES[(op, const_rhs)] = env["make"]  # type: ignore[assignment]
@@ -143,12 +156,14 @@ def make_binary(op: str, lhs: Any, rhs: Any, pos: tuple, local_lhs: bool, const_
 
 def make_equal(left: Callable, r: Callable, negate: bool) -> Callable:
     if negate:
+
         def ne(fr: list) -> bool:
             a = left(fr)
             b = r(fr)
             if type(a) is int and type(b) is int:
                 return a != b
             return not equals(a, b)
+
         return ne
 
     def eq(fr: list) -> bool:
@@ -157,4 +172,5 @@ def make_equal(left: Callable, r: Callable, negate: bool) -> Callable:
         if type(a) is int and type(b) is int:
             return a == b
         return equals(a, b)
+
     return eq

@@ -17,6 +17,7 @@ they declare: extra arguments the host passes are dropped and missing ones are u
 JavaScript (``func(text) {...}`` works as a workflow condition, which is also given the context). A Tengo
 runtime error inside a callback becomes a ``tool_failed`` fault for the bridge that called it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,8 +77,9 @@ class HostGate:
 class Converter:
     """Converts values for one run and keeps the callback table (id → Python callable)."""
 
-    def __init__(self, rt: Any, host: Any, on_callback_error: Callable[[Exception], Exception],
-                 gate: HostGate | None = None):
+    def __init__(
+        self, rt: Any, host: Any, on_callback_error: Callable[[Exception], Exception], gate: HostGate | None = None
+    ):
         self.gate = gate or HostGate()
         self.rt = rt
         self.host = host
@@ -120,6 +122,7 @@ class Converter:
             return rune_str(v.v)
         if t is Time:
             from .stdlib.times_mod import rfc3339
+
             return rfc3339(v)
         if t is CompiledFunction or t is BuiltinFunction:
             return {CALLBACK_KEY: self.callback_id(v)} if callbacks else None
@@ -162,6 +165,7 @@ class Converter:
             finally:
                 gate.depth = outside
             return self.to_plain(result, callbacks=True)
+
         return call
 
     # plain → Tengo --------------------------------------------------------------------------------------
@@ -210,6 +214,7 @@ class Converter:
             except LimitExceeded:
                 raise
             return self.from_plain(result)
+
         fn = BuiltinFunction(f"{target}.{method}" if isinstance(target, str) else method, call, "user-function")
         self._bridge_fns[id(fn)] = (fn, target, method, spec)
         return fn
@@ -235,4 +240,3 @@ class Converter:
             methods = gspec.get("methods", {})
             out[gname] = ImmutableMap({m: self.bridge_fn(gname, m, spec) for m, spec in methods.items()})
         return out
-

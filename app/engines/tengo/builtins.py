@@ -1,4 +1,5 @@
 """Tengo's builtin functions (``len``, ``append``, conversions, ``is_*``, ``format``, ``range``, ...)."""
+
 from __future__ import annotations
 
 import logging
@@ -161,6 +162,7 @@ def b_char(rt: Any, args: list) -> Any:
         if type(v) is int:
             return Char(((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31))
         return None
+
     return _conv(args, conv)
 
 
@@ -187,6 +189,7 @@ def _is(pred: Callable[[Any], bool]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         _nargs(args, 1, 1)
         return pred(args[0])
+
     return f
 
 
@@ -233,12 +236,22 @@ def b_freeze(rt: Any, args: list) -> Any:
         if type(v) in (Map, ImmutableMap):
             return ImmutableMap({k: fz(e) for k, e in v.value.items()})
         return v
+
     return fz(args[0])
 
 
 BUILTINS: dict[str, Callable] = {
-    "len": b_len, "copy": b_copy, "append": b_append, "delete": b_delete, "splice": b_splice,
-    "string": b_string, "int": b_int, "bool": b_bool, "float": b_float, "char": b_char, "bytes": b_bytes,
+    "len": b_len,
+    "copy": b_copy,
+    "append": b_append,
+    "delete": b_delete,
+    "splice": b_splice,
+    "string": b_string,
+    "int": b_int,
+    "bool": b_bool,
+    "float": b_float,
+    "char": b_char,
+    "bytes": b_bytes,
     "time": b_time,
     "is_int": _is(lambda v: type(v) is int),
     "is_float": _is(lambda v: type(v) is float),
@@ -256,7 +269,10 @@ BUILTINS: dict[str, Callable] = {
     "is_undefined": _is(lambda v: v is UNDEFINED),
     "is_function": _is(lambda v: type(v) is CompiledFunction),
     "is_callable": _is(is_callable),
-    "type_name": b_type_name, "format": b_format, "range": b_range, "freeze": b_freeze,
+    "type_name": b_type_name,
+    "format": b_format,
+    "range": b_range,
+    "freeze": b_freeze,
 }
 
 

@@ -2,6 +2,7 @@
 
 Generated once at import time from the fixed template below for 0-3 arguments (no spell text enters it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from .runtime import RET
 
 log = logging.getLogger(__name__)
 
-_TEMPLATE = '''
+_TEMPLATE = """
 def make(fev, argevs, pos, rt, call_slow):
     {UNPACK}
     finish_tail = rt.finish_tail
@@ -46,7 +47,7 @@ def make(fev, argevs, pos, rt, call_slow):
             err.trace.append(pos)
             raise
     return call
-'''
+"""
 
 _FACTORIES: dict[tuple[int, str], Callable] = {}
 #: how the callee is read: any expression, a plain local slot, a captured local (cell) or a free variable
@@ -54,29 +55,35 @@ _CALLEE = {"expr": "fev(fr)", "local": "fr[fev]", "cell": "fr[fev].v", "free": "
 
 
 def _build() -> None:
-    env_base = {"CompiledFunction": CompiledFunction, "StackOverflow": StackOverflow, "Cell": Cell,
-                "RET": RET, "UNDEFINED": UNDEFINED, "TengoError": TengoError}
+    env_base = {
+        "CompiledFunction": CompiledFunction,
+        "StackOverflow": StackOverflow,
+        "Cell": Cell,
+        "RET": RET,
+        "UNDEFINED": UNDEFINED,
+        "TengoError": TengoError,
+    }
     for n in range(4):
-      for kind, fcode in _CALLEE.items():
-        names = [f"a{i}" for i in range(n)]
-        vals = [f"v{i}" for i in range(n)]
-        src = _TEMPLATE.format(
-            F=fcode,
-            UNPACK=(", ".join(names) + (", " if n == 1 else "") + " = argevs") if n else "pass",
-            EVAL="; ".join(f"v{i} = a{i}(fr)" for i in range(n)) or "pass",
-            N=n,
-            VALS="".join(v + ", " for v in vals),
-            LIST=", ".join(vals))
-        env = dict(env_base)
-        exec(compile(src, f"<tengo-call{n}>", "exec"), env)  # fixed template, no spell text
-        _FACTORIES[(n, kind)] = env["make"]  # type: ignore[assignment]
+        for kind, fcode in _CALLEE.items():
+            names = [f"a{i}" for i in range(n)]
+            vals = [f"v{i}" for i in range(n)]
+            src = _TEMPLATE.format(
+                F=fcode,
+                UNPACK=(", ".join(names) + (", " if n == 1 else "") + " = argevs") if n else "pass",
+                EVAL="; ".join(f"v{i} = a{i}(fr)" for i in range(n)) or "pass",
+                N=n,
+                VALS="".join(v + ", " for v in vals),
+                LIST=", ".join(vals),
+            )
+            env = dict(env_base)
+            exec(compile(src, f"<tengo-call{n}>", "exec"), env)  # fixed template, no spell text
+            _FACTORIES[(n, kind)] = env["make"]  # type: ignore[assignment]
 
 
 _build()
 
 
-def make_call(fev: Any, argevs: list, pos: tuple, rt: Any, call_slow: Callable,
-              kind: str = "expr") -> Callable | None:
+def make_call(fev: Any, argevs: list, pos: tuple, rt: Any, call_slow: Callable, kind: str = "expr") -> Callable | None:
     """Inlined call closure for up to 3 positional arguments (None for more or for spread calls).
     ``fev`` is a closure for ``kind`` "expr", else the slot or free-variable index of the callee."""
     f = _FACTORIES.get((len(argevs), kind))

@@ -9,6 +9,7 @@ locals follow; locals captured by inner functions live in :class:`~.objects.Cell
 
 Statements return ``None`` or one of the signals of :mod:`.runtime` (break, continue, return, tail call).
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,14 @@ USE_PYGEN = True
 
 _CMP_OPS = {"<", ">", "<=", ">=", "==", "!="}
 _ALLOCATING = {N.BinaryExpr, N.ArrayLit, N.MapLit, N.ErrorExpr, N.ImmutableExpr, N.SliceExpr}
-_PY_CMP = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
-           "!=": operator.ne}
+_PY_CMP = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def make_immutable(v: Any) -> Any:
@@ -70,13 +77,12 @@ def _add_pos(e: TengoError, pos: tuple) -> None:
 class CodeGen:
     """Generates closures for one file; ``rt`` is the run's :class:`Runtime`."""
 
-    def __init__(self, rt: Runtime, filename: str, ignore_export: bool = False,
-                 scopes: dict | None = None):
+    def __init__(self, rt: Runtime, filename: str, ignore_export: bool = False, scopes: dict | None = None):
         self.rt = rt
         self.filename = filename
         self.ignore_export = ignore_export  # Tengo ignores `export` in a main script
         self.code_ref: list = []  # filled with the FuncCode being generated (self-recursion checks)
-        self.scopes = scopes      # debug runs only: statement scopes from the resolver
+        self.scopes = scopes  # debug runs only: statement scopes from the resolver
         self.use_pygen = USE_PYGEN
         self._func_codes: dict[int, FuncCode] = {}
         self.fn: FuncInfo | None = None
@@ -97,6 +103,7 @@ class CodeGen:
             body = None
             if self.use_pygen and self.scopes is None and self.rt.max_allocs is None:
                 from .pygen import PyGen, Unsupported
+
                 try:
                     body, direct = PyGen(self).compile(info, stmts, self.code_ref)
                 except Unsupported as e:
@@ -110,9 +117,11 @@ class CodeGen:
         cells = () if direct is not None else tuple(s.slot for s in info.param_syms if s.captured)
         if self.scopes is not None and self.rt.debug_hook is not None:
             from .debug import wrap_body
+
             # frames without a name: the main chunk or a module's top level, else an anonymous function
-            body = wrap_body(body, info.name or ("" if info.top else "function"), self.filename, self.rt,
-                             self.rt.debug_hook)
+            body = wrap_body(
+                body, info.name or ("" if info.top else "function"), self.filename, self.rt, self.rt.debug_hook
+            )
         code = FuncCode(len(info.params), info.variadic, info.nslots, body, cells, info.name, self.filename, line)
         if direct is not None:
             code.direct = direct
@@ -176,6 +185,7 @@ class CodeGen:
                 if r is not None:
                     return r
                 return b(fr)
+
             return run2
         if len(fs) == 3:
             a, b, c = fs
@@ -188,6 +198,7 @@ class CodeGen:
                 if r is not None:
                     return r
                 return c(fr)
+
             return run3
         fs = tuple(fs)  # type: ignore[assignment]
 
@@ -197,13 +208,14 @@ class CodeGen:
                 if r is not None:
                     return r
             return None
+
         return run
 
     def stmt(self, s: Any) -> Callable | None:
         f = self._stmt(s)
-        if f is not None and self.scopes is not None and self.rt.debug_hook is not None \
-                and type(s) is not N.BlockStmt:
+        if f is not None and self.scopes is not None and self.rt.debug_hook is not None and type(s) is not N.BlockStmt:
             from .debug import wrap_statement
+
             f = wrap_statement(f, s.line, self.scopes.get(id(s), {}), self.rt, self.rt.debug_hook)
         return f
 
@@ -216,6 +228,7 @@ class CodeGen:
 
             def expr_stmt(fr: list) -> None:
                 ev(fr)
+
             return expr_stmt
         if t is N.AssignStmt:
             return self.assign(s)
@@ -240,6 +253,7 @@ class CodeGen:
             def export(fr: list) -> Any:
                 fr[1] = make_immutable(ev(fr))
                 return RET
+
             return export
         if t is N.EmptyStmt:
             return None
@@ -251,9 +265,15 @@ class CodeGen:
         body = self.stmt(s.body)
         else_ = self.stmt(s.else_) if s.else_ is not None else None
         body_stmts = [b for b in s.body.stmts if type(b) is not N.EmptyStmt]
-        if init is None and else_ is None and len(body_stmts) == 1 and type(body_stmts[0]) is N.ReturnStmt \
-                and body_stmts[0].result is not None and type(body_stmts[0].result) is not N.CallExpr \
-                and self.scopes is None:
+        if (
+            init is None
+            and else_ is None
+            and len(body_stmts) == 1
+            and type(body_stmts[0]) is N.ReturnStmt
+            and body_stmts[0].result is not None
+            and type(body_stmts[0].result) is not N.CallExpr
+            and self.scopes is None
+        ):
             rev = self.expr(body_stmts[0].result)
 
             def if_return(fr: list) -> Any:
@@ -261,18 +281,23 @@ class CodeGen:
                     fr[1] = rev(fr)
                     return RET
                 return None
+
             return if_return
         if init is None and else_ is None:
+
             def if1(fr: list) -> Any:
                 if cond(fr):
                     return body(fr)
                 return None
+
             return if1
         if init is None:
+
             def if2(fr: list) -> Any:
                 if cond(fr):
                     return body(fr)
                 return else_(fr)
+
             return if2
 
         def if3(fr: list) -> Any:
@@ -282,6 +307,7 @@ class CodeGen:
             if else_ is not None:
                 return else_(fr)
             return None
+
         return if3
 
     def for_stmt(self, s: N.ForStmt) -> Callable:
@@ -307,6 +333,7 @@ class CodeGen:
                         return r
                 if post is not None:
                     post(fr)
+
         return loop
 
     def fused_for(self, s: N.ForStmt, init: Any, cond: Any, body: Callable, post: Any) -> Callable | None:
@@ -344,6 +371,7 @@ class CodeGen:
                     if r is not CONTINUE:
                         return r
                 post(fr)
+
         return fused
 
     def for_in(self, s: N.ForInStmt) -> Callable:
@@ -378,13 +406,16 @@ class CodeGen:
                     if r is not CONTINUE:
                         return r
             return None
+
         return for_in
 
     def return_stmt(self, s: N.ReturnStmt) -> Callable:
         if s.result is None:
+
             def ret_none(fr: list) -> Any:
                 fr[1] = UNDEFINED
                 return RET
+
             return ret_none
         e = s.result
         if type(e) is N.CallExpr:
@@ -394,6 +425,7 @@ class CodeGen:
         def ret(fr: list) -> Any:
             fr[1] = ev(fr)
             return RET
+
         return ret
 
     def tail_call(self, e: N.CallExpr) -> Callable:
@@ -418,6 +450,7 @@ class CodeGen:
             except TengoError as err:
                 err.trace.append(pos)
                 raise
+
         return tail
 
     def tail_statement(self, e: N.CallExpr) -> Callable:
@@ -444,6 +477,7 @@ class CodeGen:
                 return TAIL
             call(fr)
             return None
+
         return tail_stmt
 
     def assign(self, s: N.AssignStmt) -> Callable:
@@ -482,6 +516,7 @@ class CodeGen:
             kev = self.expr(lhs.index)
         rev = self.expr(rhs)
         if op == "=":
+
             def set_index(fr: list) -> None:
                 v = rev(fr)
                 try:
@@ -489,6 +524,7 @@ class CodeGen:
                 except TengoError as e:
                     _add_pos(e, pos)
                     raise
+
             return set_index
         bop = op[:-1]
         from .ops import binary_op
@@ -502,6 +538,7 @@ class CodeGen:
             except TengoError as e:
                 _add_pos(e, pos)
                 raise
+
         return op_index
 
     @staticmethod
@@ -534,12 +571,12 @@ class CodeGen:
 
         def append_in_place(fr: list) -> None:
             arr = getter(fr)
-            if type(arr) is Array and arr.grp is None and getrefcount(arr) <= baseline \
-                    and getrefcount(arr.value) <= 2:
+            if type(arr) is Array and arr.grp is None and getrefcount(arr) <= baseline and getrefcount(arr.value) <= 2:
                 extend_in_place(arr, [a(fr) for a in argevs])
                 return None
             del arr
             return generic(fr)
+
         return append_in_place
 
     def store(self, ref: Ref, ev: Callable, define: bool, is_func: bool) -> Callable:
@@ -548,27 +585,33 @@ class CodeGen:
             if ref.sym.captured:
                 if define:
                     if is_func:
+
                         def define_rec(fr: list) -> None:
                             c = Cell(UNDEFINED)
                             fr[i] = c
                             c.v = ev(fr)
+
                         return define_rec
 
                     def define_cell(fr: list) -> None:
                         fr[i] = Cell(ev(fr))
+
                     return define_cell
 
                 def set_cell(fr: list) -> None:
                     fr[i].v = ev(fr)
+
                 return set_cell
 
             def set_local(fr: list) -> None:
                 fr[i] = ev(fr)
+
             return set_local
         j = ref.index
 
         def set_free(fr: list) -> None:
             fr[0][j].v = ev(fr)
+
         return set_free
 
     # -- expressions ---------------------------------------------------------------------------------------
@@ -598,6 +641,7 @@ class CodeGen:
             if v is False:
                 return False
             return not is_falsy(v)
+
         return truthy
 
     def local_slot(self, e: Any) -> int | None:
@@ -651,6 +695,7 @@ class CodeGen:
                 err.trace.append(pos)
                 raise err
             return v
+
         return alloc
 
     def e_Ident(self, e: N.Ident) -> Callable:
@@ -700,6 +745,7 @@ class CodeGen:
                 if v is False or (v is not True and is_falsy(v)):
                     return v
                 return b(fr)
+
             return and_
         if op == "||":
             a, b = self.expr(e.lhs), self.expr(e.rhs)
@@ -709,6 +755,7 @@ class CodeGen:
                 if v is True or (v is not False and not is_falsy(v)):
                     return v
                 return b(fr)
+
             return or_
         return self.binary(op, e.lhs, e.rhs, self.pos(e))
 
@@ -733,6 +780,7 @@ class CodeGen:
             except TengoError as err:
                 _add_pos(err, pos)
                 raise
+
         return unary
 
     def e_CondExpr(self, e: N.CondExpr) -> Callable:
@@ -757,6 +805,7 @@ class CodeGen:
             except TengoError as err:
                 _add_pos(err, pos)
                 raise
+
         return index
 
     def e_SelectorExpr(self, e: N.SelectorExpr) -> Callable:
@@ -773,6 +822,7 @@ class CodeGen:
             except TengoError as err:
                 _add_pos(err, pos)
                 raise
+
         return select
 
     def e_SliceExpr(self, e: N.SliceExpr) -> Callable:
@@ -788,6 +838,7 @@ class CodeGen:
             except TengoError as err:
                 _add_pos(err, pos)
                 raise
+
         return slice_
 
     def e_CallExpr(self, e: N.CallExpr) -> Callable:
@@ -835,6 +886,7 @@ class CodeGen:
             except TengoError as err:
                 err.trace.append(pos)
                 raise
+
         return call
 
     def e_ErrorExpr(self, e: N.ErrorExpr) -> Callable:
@@ -859,6 +911,7 @@ class CodeGen:
             except TengoError as err:
                 err.trace.append(pos)
                 raise
+
         return run_module
 
     def func_lit_code(self, e: N.FuncLit) -> FuncCode:
@@ -887,4 +940,5 @@ class CodeGen:
         def closure(fr: list) -> CompiledFunction:
             free = fr[0]
             return CompiledFunction(code, tuple([fr[i] if k == 0 else free[i] for k, i in getters]))
+
         return closure

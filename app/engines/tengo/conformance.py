@@ -4,6 +4,7 @@
 and exits non-zero when a case fails that is not listed as a known deviation. The pytest suite uses
 :func:`run_case` directly.
 """
+
 from __future__ import annotations
 
 import json
@@ -106,9 +107,14 @@ def _immutable_expect(expect: Any) -> Any:
 
 def _interp(case: dict, stdlib: set[str], modules: dict[str, str], out: list[str]) -> Interpreter:
     limits = case.get("limits") or {}
-    return Interpreter(stdlib=stdlib, modules=modules, output=out.append,
-                       max_string_len=limits.get("MaxStringLen"), max_bytes_len=limits.get("MaxBytesLen"),
-                       max_allocs=case.get("max_allocs"))
+    return Interpreter(
+        stdlib=stdlib,
+        modules=modules,
+        output=out.append,
+        max_string_len=limits.get("MaxStringLen"),
+        max_bytes_len=limits.get("MaxBytesLen"),
+        max_allocs=case.get("max_allocs"),
+    )
 
 
 def run_case(case: dict) -> tuple[bool, str]:
@@ -182,6 +188,7 @@ def run_corpus(cases: list[dict], known: set[str] | None = None) -> tuple[dict, 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("corpus")
     ap.add_argument("--xfail", help="file with known deviations (id  reason per line)")

@@ -1,4 +1,5 @@
 """Tengo's ``ToInt``/``ToFloat64``/``ToString``-style conversions used by builtins and the stdlib."""
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,8 @@ log = logging.getLogger(__name__)
 
 _GO_INT = re.compile(r"[+-]?[0-9]+\Z")
 _GO_FLOAT = re.compile(
-    r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)\Z", re.IGNORECASE)
+    r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)\Z", re.IGNORECASE
+)
 
 
 def parse_go_int(s: str, base: int = 10) -> int | None:
@@ -116,6 +118,7 @@ def to_time(v: Any) -> Time | None:
 def to_interface(v: Any) -> Any:
     """Tengo value → plain Python value (arrays → list, maps → dict, undefined → None)."""
     from .objects import Array, Error, Map
+
     t = type(v)
     if v is UNDEFINED:
         return None

@@ -10,6 +10,7 @@ objects, outermost first; the hook may block (e.g. wait for the user at a breakp
 :func:`compile_expression` compiles one Tengo expression (watches, hover values, breakpoint conditions) with the
 interpreter's own resolver and code generator, over a list of variables it reads through cells.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ Scope = dict[str, tuple[str, int]]
 
 class DebugFrame:
     """One active function (or the main script / a module body) of a debug run."""
+
     __slots__ = ("function", "file", "line", "fr", "scope", "depth")
 
     def __init__(self, function: str, file: str, fr: list, depth: int):
@@ -64,6 +66,7 @@ class DebugHook(Protocol):
 
 def wrap_statement(st: Callable, line: int, scope: Scope, rt: Any, hook: DebugHook) -> Callable:
     """A statement closure that reports a line event before running."""
+
     def traced(fr: list) -> Any:
         stack = rt.debug_stack
         if stack:
@@ -76,11 +79,13 @@ def wrap_statement(st: Callable, line: int, scope: Scope, rt: Any, hook: DebugHo
         except TengoRuntimeError:
             hook("error", stack)
             raise
+
     return traced
 
 
 def wrap_body(body: Callable, name: str, filename: str, rt: Any, hook: DebugHook) -> Callable:
     """A function body closure that maintains the debug stack and reports call/return events."""
+
     def traced_body(fr: list) -> Any:
         stack = rt.debug_stack
         stack.append(DebugFrame(name, filename, fr, len(stack)))
@@ -90,19 +95,31 @@ def wrap_body(body: Callable, name: str, filename: str, rt: Any, hook: DebugHook
         finally:
             hook("return", stack)
             stack.pop()
+
     return traced_body
 
 
-__all__ = ["DebugFrame", "DebugHook", "Scope", "statement_lines", "parse_expression", "compile_expression",
-           "EXPRESSION_FILE", "UNDEFINED"]
+__all__ = [
+    "DebugFrame",
+    "DebugHook",
+    "Scope",
+    "statement_lines",
+    "parse_expression",
+    "compile_expression",
+    "EXPRESSION_FILE",
+    "UNDEFINED",
+]
 
 
 def statement_lines(source: str, filename: str = "<spell>") -> set[int]:
     """Lines holding a statement (where a breakpoint can hit); raises :class:`~.errors.TengoParseError`."""
     from .parser import parse
 
-    return {node.line for node in _nodes(parse(source, filename))
-            if type(node) not in (N.BlockStmt, N.EmptyStmt) and type(node).__name__.endswith("Stmt")}
+    return {
+        node.line
+        for node in _nodes(parse(source, filename))
+        if type(node) not in (N.BlockStmt, N.EmptyStmt) and type(node).__name__.endswith("Stmt")
+    }
 
 
 def _nodes(tree: Any) -> Any:
@@ -136,8 +153,9 @@ def parse_expression(text: str) -> Any:
     return expr
 
 
-def compile_expression(interp: Any, text: str, names: tuple[str, ...],
-                       builtins: dict[str, Any] | None = None) -> Callable[[list], Any]:
+def compile_expression(
+    interp: Any, text: str, names: tuple[str, ...], builtins: dict[str, Any] | None = None
+) -> Callable[[list], Any]:
     """Compile ``text`` for ``interp`` (its runtime, builtins and modules) with the variables ``names`` in
     scope; returns ``run(cells)`` (one :class:`~.objects.Cell` per name, in order) → the value. Raises
     :class:`~.errors.TengoError` (parse/compile: an unknown name, ...) or ``ValueError`` (not an expression).
@@ -146,8 +164,11 @@ def compile_expression(interp: Any, text: str, names: tuple[str, ...],
     from .resolver import Resolver
 
     expr = parse_expression(text)
-    resolver = Resolver(EXPRESSION_FILE, interp.builtins if builtins is None else builtins,
-                        lambda name, node: interp.import_module(name, node, EXPRESSION_FILE))
+    resolver = Resolver(
+        EXPRESSION_FILE,
+        interp.builtins if builtins is None else builtins,
+        lambda name, node: interp.import_module(name, node, EXPRESSION_FILE),
+    )
     info = resolver.resolve_top([N.ExprStmt(expr.line, expr.col, expr)], list(names), set(names))
     gen = CodeGen(interp.rt, EXPRESSION_FILE)
     gen.fn = info
@@ -161,4 +182,5 @@ def compile_expression(interp: Any, text: str, names: tuple[str, ...],
         for slot, cell in zip(slots, cells):
             fr[slot] = cell
         return ev(fr)
+
     return run

@@ -17,6 +17,7 @@ A fresh :class:`~.interpreter.Interpreter` per run; nothing of the host is reach
   path). All of these, and Python's ``MemoryError``, are ``LimitExceeded("memory")`` naming the spell's line.
   The host's wall clock bounds time.
 """
+
 from __future__ import annotations
 
 import logging
@@ -107,13 +108,18 @@ class MemoryWatch:
 
     def __enter__(self) -> Self:
         baseline = _rss_bytes() if self.enabled else None
-        if baseline is None or self.SIGNAL is None or not hasattr(signal, "pthread_kill") \
-                or threading.current_thread() is not threading.main_thread():
+        if (
+            baseline is None
+            or self.SIGNAL is None
+            or not hasattr(signal, "pthread_kill")
+            or threading.current_thread() is not threading.main_thread()
+        ):
             return self
         self._previous = signal.signal(self.SIGNAL, self._on_signal)
         self._active = True
-        self._thread = threading.Thread(target=self._sample, args=(baseline, threading.get_ident()),
-                                        name="tengo-memory-watch", daemon=True)
+        self._thread = threading.Thread(
+            target=self._sample, args=(baseline, threading.get_ident()), name="tengo-memory-watch", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -152,10 +158,17 @@ class _Session:
         self.out = _Output(host, self.gate)
         limit = max(1, int(host.limits.memory_mb)) * 1024 * 1024 // 2
         self.debug_hook = debug_hook
-        self.interp = Interpreter(stdlib=STDLIB, loader=self._load_module, output=self.out.write,
-                                  max_frames=MAX_FRAMES, max_string_len=limit, max_bytes_len=limit,
-                                  max_array_len=limit // 16,
-                                  main_export=True, debug_hook=debug_hook)
+        self.interp = Interpreter(
+            stdlib=STDLIB,
+            loader=self._load_module,
+            output=self.out.write,
+            max_frames=MAX_FRAMES,
+            max_string_len=limit,
+            max_bytes_len=limit,
+            max_array_len=limit // 16,
+            main_export=True,
+            debug_hook=debug_hook,
+        )
         rt = self.interp.rt
         rt.host = host
         rt.flush_output = self.out.flush
@@ -179,8 +192,11 @@ class _Session:
             return LimitExceeded("stack", "stack overflow (recursion too deep)")
         if isinstance(e, (MemoryError, SizeLimit)):
             return self._memory_limit(e)
-        failure = failure_from(e, self.filename) if isinstance(e, TengoError) else \
-            SpellFailure("runtime", str(e), self.filename)
+        failure = (
+            failure_from(e, self.filename)
+            if isinstance(e, TengoError)
+            else SpellFailure("runtime", str(e), self.filename)
+        )
         fault = BridgeFault("tool_failed", failure.message)
         fault.frames = failure.traceback
         return fault
@@ -195,8 +211,9 @@ class _Session:
         return LimitExceeded("memory", f"memory limit of {self.host.limits.memory_mb} MB exceeded{why}{at}")
 
     def execute(self, compile_fn: Callable[[], Any], values: dict[str, Any]) -> Any:
-        watch = MemoryWatch(max(1, int(self.host.limits.memory_mb)) * 1024 * 1024, self.gate,
-                            enabled=self.debug_hook is None)  # a debug run talks to the host from its hooks
+        watch = MemoryWatch(
+            max(1, int(self.host.limits.memory_mb)) * 1024 * 1024, self.gate, enabled=self.debug_hook is None
+        )  # a debug run talks to the host from its hooks
         try:
             with watch:
                 prog = compile_fn()
@@ -211,12 +228,21 @@ class _Session:
             raise self._memory_limit(e) from None
         except RecursionError:
             raise LimitExceeded("stack", "stack overflow (nesting too deep)") from None
-        except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError,
-                UnicodeError) as e:
+        except (
+            TypeError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            IndexError,
+            ZeroDivisionError,
+            OverflowError,
+            UnicodeError,
+        ) as e:
             # an interpreter bug: report it in the spell's terms, keep the Python details in the log
             log.exception("internal error in the Tengo interpreter")
-            raise SpellError(SpellFailure("runtime", f"internal interpreter error: {type(e).__name__}",
-                                          self.filename)) from None
+            raise SpellError(
+                SpellFailure("runtime", f"internal interpreter error: {type(e).__name__}", self.filename)
+            ) from None
         finally:
             self.out.flush()
         self.last = prog
@@ -225,8 +251,9 @@ class _Session:
         try:
             return self.conv.to_plain(exported)
         except NonFinite as e:
-            raise SpellError(SpellFailure("runtime", f"the spell's result cannot be returned: {e.message}",
-                                          self.filename)) from None
+            raise SpellError(
+                SpellFailure("runtime", f"the spell's result cannot be returned: {e.message}", self.filename)
+            ) from None
         except TengoError as e:
             raise SpellError(failure_from(e, self.filename)) from None
 
@@ -237,6 +264,7 @@ def _print_builtin() -> Any:
     def b_print(rt: Any, args: list) -> Any:
         rt.output(" ".join(a if type(a) is str else to_string(a) for a in args) + "\n")
         return UNDEFINED
+
     return BuiltinFunction("print", b_print)
 
 
@@ -268,6 +296,7 @@ class TengoEngine:
         def main(s: _Session) -> Any:
             value = s.conv.from_plain(inputs)
             return s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": value})
+
         return self._in_session(source, filename, host, main)
 
     def run_tests(self, source: str, filename: str, options: dict[str, Any], host: EngineHost) -> Any:
@@ -281,6 +310,7 @@ class TengoEngine:
             s.interp.builtin_modules["assert"] = builtins["assert"]
             s.execute(lambda: s.interp.compile(source, filename, ["INPUT"]), {"INPUT": UNDEFINED})
             return dict(api.counts)
+
         return self._in_session(source, filename, host, main)
 
     def _in_session(self, source: str, filename: str, host: EngineHost, main: Callable[[_Session], Any]) -> Any:
@@ -308,6 +338,7 @@ class TengoEngine:
         def emit(kind: str, data: dict) -> None:
             s.out.flush()
             host.test_event(kind, data)
+
         return emit
 
     def repl_eval(self, source: str, host: EngineHost) -> Any:

@@ -3,6 +3,7 @@
 ``Parse Error: msg\\n\\tat file:L:C``, ``Compile Error: msg\\n\\tat file:L:C`` and
 ``Runtime Error: msg\\n\\tat file:L:C`` (one ``at`` line per spell frame, innermost first).
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,6 +15,7 @@ Pos = tuple  # (filename, line, col)
 
 class TengoError(Exception):
     """Base of all interpreter errors; ``kind`` is "Parse", "Compile" or "Runtime"."""
+
     kind = "Runtime"
 
     def __init__(self, message: str, filename: str | None = None, line: int = 0, col: int = 0):

@@ -1,4 +1,5 @@
 """Go-compatible number formatting (``strconv.FormatFloat``) and Tengo's ``format``/``sprintf`` verbs."""
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,7 @@ def _digits(v: float, prec: int | None, mode: str) -> tuple[str, int]:
 
 def _fmt_e(s: str, dp: int, prec: int, upper: bool) -> str:
     exp = dp - 1 if s != "0" else 0
-    mant = s[0] + ("." + s[1:prec + 1].ljust(prec, "0") if prec > 0 else "")
+    mant = s[0] + ("." + s[1 : prec + 1].ljust(prec, "0") if prec > 0 else "")
     es = f"{'E' if upper else 'e'}{'-' if exp < 0 else '+'}{abs(exp):02d}"
     return mant + es
 
@@ -48,6 +49,7 @@ def format_float(v: float, fmt: str = "g", prec: int = -1, bits: int = 64) -> st
     """``strconv.FormatFloat(v, fmt, prec, bits)`` for fmt in b e E f F g G x X (b/x approximated)."""
     if bits == 32:
         import struct
+
         v = struct.unpack("f", struct.pack("f", v))[0]
     if v != v:
         return "NaN"
@@ -131,7 +133,7 @@ def _pad(s: str, sp: _Spec, numeric: bool = False) -> str:
         return s + " " * n
     if sp.zero and numeric:
         i = 1 if s[:1] in "+- " else 0
-        if s[i:i + 2] in ("0x", "0X", "0b", "0o"):
+        if s[i : i + 2] in ("0x", "0X", "0b", "0o"):
             i += 2
         return s[:i] + "0" * n + s[i:]
     if sp.zero and not numeric:
@@ -210,7 +212,7 @@ def _fmt_float(v: float, verb: str, sp: _Spec) -> str:
 
 def _fmt_str(s: str, verb: str, sp: _Spec) -> str:
     if sp.prec is not None and verb in "sv":
-        s = s[:sp.prec]
+        s = s[: sp.prec]
     if verb in "sv":
         return _pad(s, sp)
     if verb == "q":
@@ -219,7 +221,7 @@ def _fmt_str(s: str, verb: str, sp: _Spec) -> str:
         b = to_bytes(s)
         h = b.hex() if verb == "x" else b.hex().upper()
         if sp.space:
-            h = " ".join(h[i:i + 2] for i in range(0, len(h), 2))
+            h = " ".join(h[i : i + 2] for i in range(0, len(h), 2))
         return _pad(h, sp)
     return f"%!{verb}(string={s})"
 
@@ -321,8 +323,8 @@ def sprintf(fmt: str, args: list) -> str:
             i += 1
         if i < n and fmt[i] == "[":
             j = fmt.find("]", i)
-            if j > i + 1 and fmt[i + 1:j].isdigit() and 0 < int(fmt[i + 1:j]) <= len(args):
-                argi = int(fmt[i + 1:j]) - 1
+            if j > i + 1 and fmt[i + 1 : j].isdigit() and 0 < int(fmt[i + 1 : j]) <= len(args):
+                argi = int(fmt[i + 1 : j]) - 1
                 reordered = True
                 i = j + 1
         if i < n and fmt[i] == "*":

@@ -10,6 +10,7 @@ overwhelming majority) have no group and pay nothing.
 Capacities follow Go's ``append`` growth (``runtime.growslice`` with 16-byte interface elements and the
 allocator's size classes), so the aliasing points match Go's.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -24,10 +25,76 @@ from .ops import LIMITS
 log = logging.getLogger(__name__)
 
 ELEM = 16  # bytes per Go interface value
-_SIZE_CLASSES = [0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320,
-                 352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048,
-                 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
-                 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768]
+_SIZE_CLASSES = [
+    0,
+    8,
+    16,
+    24,
+    32,
+    48,
+    64,
+    80,
+    96,
+    112,
+    128,
+    144,
+    160,
+    176,
+    192,
+    208,
+    224,
+    240,
+    256,
+    288,
+    320,
+    352,
+    384,
+    416,
+    448,
+    480,
+    512,
+    576,
+    640,
+    704,
+    768,
+    896,
+    1024,
+    1152,
+    1280,
+    1408,
+    1536,
+    1792,
+    2048,
+    2304,
+    2688,
+    3072,
+    3200,
+    3456,
+    4096,
+    4864,
+    5376,
+    6144,
+    6528,
+    6784,
+    6912,
+    8192,
+    9472,
+    9728,
+    10240,
+    10880,
+    12288,
+    13568,
+    14336,
+    16384,
+    18432,
+    19072,
+    20480,
+    21760,
+    24576,
+    27264,
+    28672,
+    32768,
+]
 _PAGE = 8192
 
 
@@ -66,6 +133,7 @@ def clone_cap(n: int) -> int:
 
 class Backing:
     """The arrays sharing one Go backing array."""
+
     __slots__ = ("members",)
 
     def __init__(self) -> None:
@@ -169,6 +237,7 @@ def splice(arr: Array, start: int, end: int, items: list) -> Array:
 def immutable_view(arr: Array) -> Any:
     """``immutable(arr)``: an immutable array over the same storage."""
     from .objects import ImmutableArray
+
     view = ImmutableArray(arr.value, arr.cap)
     share(arr, view, 0)
     return view

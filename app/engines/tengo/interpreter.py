@@ -5,6 +5,7 @@
 >>> prog.run({"out": 0}); prog.get("out")
 3
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,13 +103,24 @@ class Interpreter:
     ``loader``: resolves other module names to ``(filename, source)`` (or None); ``extra_builtins``: more
     builtin functions ``{name: fn(rt, args)}``."""
 
-    def __init__(self, stdlib: set[str] | frozenset[str] = frozenset(), modules: dict[str, str] | None = None,
-                 loader: ModuleLoader | None = None, output: Callable[[str], None] | None = None,
-                 max_frames: int = MAX_FRAMES, max_string_len: int | None = None,
-                 max_bytes_len: int | None = None, extra_builtins: dict[str, Callable] | None = None,
-                 builtin_modules: dict[str, Any] | None = None, extra_values: dict[str, Any] | None = None,
-                 lenient: bool = False, max_allocs: int | None = None, main_export: bool = False,
-                 debug_hook: Callable[[str, list], None] | None = None, max_array_len: int | None = None):
+    def __init__(
+        self,
+        stdlib: set[str] | frozenset[str] = frozenset(),
+        modules: dict[str, str] | None = None,
+        loader: ModuleLoader | None = None,
+        output: Callable[[str], None] | None = None,
+        max_frames: int = MAX_FRAMES,
+        max_string_len: int | None = None,
+        max_bytes_len: int | None = None,
+        extra_builtins: dict[str, Callable] | None = None,
+        builtin_modules: dict[str, Any] | None = None,
+        extra_values: dict[str, Any] | None = None,
+        lenient: bool = False,
+        max_allocs: int | None = None,
+        main_export: bool = False,
+        debug_hook: Callable[[str, list], None] | None = None,
+        max_array_len: int | None = None,
+    ):
         self.rt = Runtime(max_frames=max_frames, output=output)
         self.rt.max_allocs = max_allocs
         self.rt.debug_hook = debug_hook
@@ -132,6 +144,7 @@ class Interpreter:
         if name in self.modules:
             return name, self.modules[name]
         from .stdlib import SOURCE_MODULES
+
         if name in self.stdlib and name in SOURCE_MODULES:
             return name, SOURCE_MODULES[name]
         if self.loader is not None:
@@ -149,6 +162,7 @@ class Interpreter:
             self._module_cache[name] = res
             return res
         from .stdlib import BUILTIN_MODULES
+
         if name in self.stdlib and name in BUILTIN_MODULES:
             res = ("value", BUILTIN_MODULES[name](self.rt))
             self._module_cache[name] = res
@@ -169,16 +183,29 @@ class Interpreter:
         return res
 
     # -- compile -------------------------------------------------------------------------------------------
-    def _compile(self, src: str, filename: str, predefined: list[str], repl: bool = False,
-                 captured: set[str] | None = None, main: bool = False) -> tuple[FuncCode, FuncInfo]:
+    def _compile(
+        self,
+        src: str,
+        filename: str,
+        predefined: list[str],
+        repl: bool = False,
+        captured: set[str] | None = None,
+        main: bool = False,
+    ) -> tuple[FuncCode, FuncInfo]:
         stmts = parse(src, filename)
         if repl and stmts and type(stmts[-1]).__name__ == "ExprStmt":
             from . import nodes as N
+
             last = stmts[-1]
             stmts[-1] = N.ExportStmt(last.line, last.col, last.expr)
         scopes: dict | None = {} if self.rt.debug_hook is not None else None
-        resolver = Resolver(filename, self.builtins, lambda n, node: self.import_module(n, node, filename),
-                            lenient=self.lenient, scopes=scopes)
+        resolver = Resolver(
+            filename,
+            self.builtins,
+            lambda n, node: self.import_module(n, node, filename),
+            lenient=self.lenient,
+            scopes=scopes,
+        )
         info = resolver.resolve_top(stmts, predefined, captured)
         ignore = main and not self.main_export and not repl
         gen = CodeGen(self.rt, filename, ignore_export=ignore, scopes=scopes)

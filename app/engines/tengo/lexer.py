@@ -3,6 +3,7 @@
 Strings are Go *byte* strings; the interpreter stores them as Python ``str`` decoded from UTF-8 with
 ``surrogateescape`` so invalid bytes (``"\\xff"``) survive and re-encode to the same bytes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,11 +19,53 @@ KEYWORDS = frozenset(languages.TENGO.keywords)  # one list: the language registr
 
 # Longest operators first.
 OPERATORS = [
-    "&^=", "<<=", ">>=", "...",
-    "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<", ">>", "&^", "&&", "||", "++", "--",
-    "==", "!=", "<=", ">=", ":=",
-    "+", "-", "*", "/", "%", "&", "|", "^", "<", ">", "=", "!", "(", "[", "{", ",", ".", ")", "]", "}",
-    ";", ":", "?",
+    "&^=",
+    "<<=",
+    ">>=",
+    "...",
+    "+=",
+    "-=",
+    "*=",
+    "/=",
+    "%=",
+    "&=",
+    "|=",
+    "^=",
+    "<<",
+    ">>",
+    "&^",
+    "&&",
+    "||",
+    "++",
+    "--",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    ":=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "&",
+    "|",
+    "^",
+    "<",
+    ">",
+    "=",
+    "!",
+    "(",
+    "[",
+    "{",
+    ",",
+    ".",
+    ")",
+    "]",
+    "}",
+    ";",
+    ":",
+    "?",
 ]
 _OPS_BY_FIRST: dict[str, list[str]] = {}
 for _op in OPERATORS:
@@ -37,6 +80,7 @@ _SIMPLE_ESC = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
 
 class Token:
     """One token: ``kind``, ``value`` (literal text or decoded value), ``line``, ``col`` (1-based, bytes)."""
+
     __slots__ = ("kind", "value", "line", "col", "text")
 
     def __init__(self, kind: str, value: object, line: int, col: int, text: str = ""):
@@ -82,7 +126,7 @@ class Lexer:
         """1-based column in bytes (Tengo counts bytes): the UTF-8 length of the line prefix."""
         if self.ascii:
             return pos - self.line_start + 1
-        prefix = self.src[self.line_start:pos]
+        prefix = self.src[self.line_start : pos]
         return (len(prefix.encode("utf-8", "surrogatepass")) if not prefix.isascii() else len(prefix)) + 1
 
     def tokenize(self) -> list[Token]:
@@ -110,7 +154,7 @@ class Lexer:
                     end = src.find("*/", self.pos + 2)
                     if end < 0:
                         raise self.error("comment not terminated", self.line, self.col_of(self.pos))
-                    body = src[self.pos:end + 2]
+                    body = src[self.pos : end + 2]
                     nl = body.count("\n")
                     if nl and insert_semi:
                         toks.append(Token("OP", ";", self.line, self.col_of(self.pos), "\n"))
@@ -153,11 +197,11 @@ class Lexer:
                 end = src.find("`", self.pos + 1)
                 if end < 0:
                     raise self.error("raw string literal not terminated", line, col)
-                raw = src[self.pos + 1:end].replace("\r", "")
+                raw = src[self.pos + 1 : end].replace("\r", "")
                 nl = raw.count("\n")
                 if nl:
                     self.line += nl
-                    self.line_start = self.pos + 1 + src[self.pos + 1:end].rfind("\n") + 1
+                    self.line_start = self.pos + 1 + src[self.pos + 1 : end].rfind("\n") + 1
                 self.pos = end + 1
                 toks.append(Token("STRING", raw, line, col, ""))
                 insert_semi = True
@@ -244,7 +288,7 @@ class Lexer:
         elif c == quote:
             out += c.encode()
         elif c in "01234567":
-            digits = src[self.pos - 1:self.pos + 2]
+            digits = src[self.pos - 1 : self.pos + 2]
             if len(digits) < 3 or any(d not in "01234567" for d in digits):
                 raise self.error("invalid octal escape", line, col)
             v = int(digits, 8)
@@ -254,7 +298,7 @@ class Lexer:
             out.append(v)
         elif c in "xuU":
             size = {"x": 2, "u": 4, "U": 8}[c]
-            digits = src[self.pos:self.pos + size]
+            digits = src[self.pos : self.pos + size]
             try:
                 if len(digits) < size:
                     raise ValueError
@@ -289,7 +333,7 @@ class Lexer:
                 j = self.pos
                 while j < n and src[j] not in '"\\\n':
                     j += 1
-                out += src[self.pos:j].encode("utf-8", "surrogateescape")
+                out += src[self.pos : j].encode("utf-8", "surrogateescape")
                 self.pos = j
         return out.decode("utf-8", "surrogateescape")
 

@@ -1,4 +1,5 @@
 """AST node classes of Tengo (expressions and statements). Every node has ``line`` and ``col``."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,11 @@ def _node(name: str, *fields: str) -> type:
     params = "".join(f", {f}=None" for f in fields)
     body = "".join(f"\n    self.{f} = {f}" for f in fields)
     env: dict[str, Any] = {}
-    exec(f"def __init__(self, line, col{params}):\n    self.line = line\n    self.col = col\n"
-         f"    self.ann = None{body}\n", env)
+    exec(
+        f"def __init__(self, line, col{params}):\n    self.line = line\n    self.col = col\n"
+        f"    self.ann = None{body}\n",
+        env,
+    )
     cls.__init__ = env["__init__"]
     return cls
 

@@ -19,6 +19,7 @@ time               :class:`Time` (ns since the Unix epoch + location)
 functions          :class:`CompiledFunction`, :class:`BuiltinFunction`
 =================  ================================================================
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,6 +60,7 @@ UNDEFINED = Undefined()
 
 class Char:
     """A rune (int32)."""
+
     __slots__ = ("v",)
 
     def __init__(self, v: int):
@@ -71,6 +73,7 @@ class Char:
 class Array:
     """A Tengo array (a Go slice): ``value`` holds the elements, ``cap`` the Go capacity; ``grp``/``off``
     describe a shared backing array (see :mod:`.goslice`)."""
+
     __slots__ = ("value", "cap", "grp", "off", "__weakref__")
 
     def __init__(self, value: list, cap: int | None = None):
@@ -113,6 +116,7 @@ class Error:
 
 class Time:
     """A Go ``time.Time``: nanoseconds since the Unix epoch (UTC) and a ``tzinfo`` (None = UTC)."""
+
     __slots__ = ("ns", "tz")
     ZERO_NS = -62135596800 * 1_000_000_000  # 0001-01-01 00:00:00 UTC
 
@@ -126,6 +130,7 @@ class Time:
 
 class CompiledFunction:
     """A Tengo function value: shared code (``code``) plus captured cells (``free``)."""
+
     __slots__ = ("code", "free")
 
     def __init__(self, code: Any, free: tuple):
@@ -135,6 +140,7 @@ class CompiledFunction:
 
 class BuiltinFunction:
     """A function implemented in Python: ``fn(rt, args) -> value``."""
+
     __slots__ = ("name", "fn", "kind")
 
     def __init__(self, name: str, fn: Callable, kind: str = "builtin-function"):
@@ -148,6 +154,7 @@ class BuiltinFunction:
 
 class Cell:
     """A captured variable (Tengo's ObjectPtr)."""
+
     __slots__ = ("v",)
 
     def __init__(self, v: Any):
@@ -194,8 +201,11 @@ def go_quote(s: str) -> str:
         elif 0xDC80 <= o <= 0xDCFF:
             out.append(f"\\x{o - 0xDC00:02x}")
         elif o < 0x20 or o == 0x7F:
-            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                        "\v": "\\v"}.get(c, f"\\x{o:02x}"))
+            out.append(
+                {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}.get(
+                    c, f"\\x{o:02x}"
+                )
+            )
         elif o < 0x7F or c.isprintable():
             out.append(c)
         elif o < 0x10000:
@@ -234,9 +244,20 @@ def type_name(v: Any) -> str:
 
 
 _TYPE_NAMES = {
-    int: "int", float: "float", bool: "bool", str: "string", bytes: "bytes", Char: "char",
-    Array: "array", ImmutableArray: "immutable-array", Map: "map", ImmutableMap: "immutable-map",
-    Error: "error", Undefined: "undefined", Time: "time", CompiledFunction: "compiled-function",
+    int: "int",
+    float: "float",
+    bool: "bool",
+    str: "string",
+    bytes: "bytes",
+    Char: "char",
+    Array: "array",
+    ImmutableArray: "immutable-array",
+    Map: "map",
+    ImmutableMap: "immutable-map",
+    Error: "error",
+    Undefined: "undefined",
+    Time: "time",
+    CompiledFunction: "compiled-function",
 }
 
 
@@ -265,6 +286,7 @@ def to_string(v: Any) -> str:
         return "<undefined>"
     if t is Time:
         from .stdlib.times_mod import time_string
+
         return time_string(v)
     if t is CompiledFunction:
         return "<compiled-function>"
@@ -351,6 +373,7 @@ def copy_value(v: Any) -> Any:
     t = type(v)
     if t is Array or t is ImmutableArray:
         from .goslice import seq_cap
+
         return Array([copy_value(e) for e in v.value], seq_cap(len(v.value)))
     if t is Map or t is ImmutableMap:
         return Map({k: copy_value(e) for k, e in v.value.items()})

@@ -1,4 +1,5 @@
 """Binary and unary operators of Tengo on every runtime type (mirrors the ``BinaryOp`` methods of objects.go)."""
+
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 class Limits:
     """Tengo's package-level size limits (``tengo.MaxStringLen``/``MaxBytesLen``), set per run by the host,
     plus an array length cap of ours (memory safety; Tengo has none)."""
+
     max_string_len = 2147483647
     max_bytes_len = 2147483647
     max_array_len = 2147483647
@@ -41,6 +43,7 @@ def invalid_op(op: str, a: Any, b: Any) -> TengoRuntimeError:
 
 def _append(a: Any, items: list) -> Any:
     from .goslice import append_to
+
     if len(a.value) + len(items) > LIMITS.max_array_len:
         raise SizeLimit("exceeding array size limit")
     return append_to(a, items)

@@ -2,6 +2,7 @@
 
 Errors raise :class:`TengoParseError` carrying ``file:line:col``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,10 +14,25 @@ from .lexer import Token, tokenize
 log = logging.getLogger(__name__)
 
 BINARY_PREC = {
-    "||": 1, "&&": 2,
-    "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
-    "+": 4, "-": 4, "|": 4, "^": 4,
-    "*": 5, "/": 5, "%": 5, "<<": 5, ">>": 5, "&": 5, "&^": 5,
+    "||": 1,
+    "&&": 2,
+    "==": 3,
+    "!=": 3,
+    "<": 3,
+    "<=": 3,
+    ">": 3,
+    ">=": 3,
+    "+": 4,
+    "-": 4,
+    "|": 4,
+    "^": 4,
+    "*": 5,
+    "/": 5,
+    "%": 5,
+    "<<": 5,
+    ">>": 5,
+    "&": 5,
+    "&^": 5,
 }
 ASSIGN_OPS = {"=", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "&^="}
 
@@ -282,8 +298,9 @@ class Parser:
                 self.next()
                 # extension: the value keywords may name a field (``assert.true(x)``, ``r.error``), which is
                 # unambiguous after a dot; Go's Tengo refuses them there
-                if self.tok.kind != "IDENT" and not (self.tok.kind == "KEYWORD" and
-                                                     self.tok.value in SELECTOR_KEYWORDS):
+                if self.tok.kind != "IDENT" and not (
+                    self.tok.kind == "KEYWORD" and self.tok.value in SELECTOR_KEYWORDS
+                ):
                     raise self.error(f"expected selector, found {self.describe(self.tok)}")
                 sel = self.tok.value
                 self.next()

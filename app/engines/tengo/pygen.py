@@ -19,6 +19,7 @@ Spell text never becomes code: identifiers are replaced by slot numbers (``v12``
 position and helper is passed in as a constant (``K3``); only integer literals and fixed operator templates are
 written into the source. Runs with a debugger hook or an allocation budget use the closure backend.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -134,16 +135,40 @@ def _pairs(obj: Any, pos: tuple) -> Any:
 
 def _make_immutable(v: Any) -> Any:
     from .codegen import make_immutable
+
     return make_immutable(v)
 
 
 _HELPERS: dict[str, Any] = {
-    "Array": Array, "Map": Map, "ImmutableMap": ImmutableMap, "Cell": Cell, "Error": Error,
-    "CompiledFunction": CompiledFunction, "UNDEF": UNDEFINED, "RET": RET, "TAIL": TAIL, "Tail": Tail,
-    "TengoError": TengoError, "StackOverflow": StackOverflow, "wrap_int": wrap_int, "equals": equals,
-    "is_falsy": is_falsy, "fix_args": fix_args, "spread": spread, "_bin": _bin, "_un": _un, "_idx": _idx,
-    "_slc": _slc, "_iset": _iset, "_iop": _iop, "_imm": _make_immutable, "_pairs": _pairs,
-    "extend_in_place": extend_in_place, "_rc": sys.getrefcount, "_LIM": LIMITS, "_chkstr": check_str,
+    "Array": Array,
+    "Map": Map,
+    "ImmutableMap": ImmutableMap,
+    "Cell": Cell,
+    "Error": Error,
+    "CompiledFunction": CompiledFunction,
+    "UNDEF": UNDEFINED,
+    "RET": RET,
+    "TAIL": TAIL,
+    "Tail": Tail,
+    "TengoError": TengoError,
+    "StackOverflow": StackOverflow,
+    "wrap_int": wrap_int,
+    "equals": equals,
+    "is_falsy": is_falsy,
+    "fix_args": fix_args,
+    "spread": spread,
+    "_bin": _bin,
+    "_un": _un,
+    "_idx": _idx,
+    "_slc": _slc,
+    "_iset": _iset,
+    "_iop": _iop,
+    "_imm": _make_immutable,
+    "_pairs": _pairs,
+    "extend_in_place": extend_in_place,
+    "_rc": sys.getrefcount,
+    "_LIM": LIMITS,
+    "_chkstr": check_str,
 }
 
 
@@ -183,8 +208,8 @@ class _Fn:
         self.ntemps = 0
         self.stmt_temps: list[str] = []
         self.loops: list[list[str] | None] = []  # per loop: post-statement lines (None for for-in)
-        self.in_loop = 0                            # > 0 while lowering any part of a loop
-        self.direct = not info.top                  # a direct entry (values in, value out) or a frame body
+        self.in_loop = 0  # > 0 while lowering any part of a loop
+        self.direct = not info.top  # a direct entry (values in, value out) or a frame body
         #: variables known to hold an int here (counting-loop variables in their loop): name → never negative
         self.known_int: dict[str, bool] = {}
 
@@ -267,10 +292,12 @@ class PyGen:
             self.stmts(stmts)
             f.emit("return UNDEF")
             # the frame-protocol body: parameters from the frame, the frame count from the runtime
-            tail = ("def body(fr):\n"
-                    "    r = direct(fr[0], rt.depth" + "".join(f", fr[{s}]" for s in params) + ")\n"
-                    "    fr[1] = r\n"
-                    "    return TAIL if type(r) is Tail else RET\n")
+            tail = (
+                "def body(fr):\n"
+                "    r = direct(fr[0], rt.depth" + "".join(f", fr[{s}]" for s in params) + ")\n"
+                "    fr[1] = r\n"
+                "    return TAIL if type(r) is Tail else RET\n"
+            )
             src = head + "\n" + "\n".join(f.lines) + "\n" + tail
         else:
             src = self._top_source(info, stmts, params)
@@ -903,8 +930,7 @@ class PyGen:
             f.emit(f"{t} = ({a} & ~{b}) if {guard} else _bin({op!r}, {a}, {b}, {pos})")
         elif op in ("/", "%"):
             pyop = "//" if op == "/" else "%"
-            f.emit(f"{t} = ({a} {pyop} {b}) if {guard} and {b} > 0 and {a} >= 0 "
-                   f"else _bin({op!r}, {a}, {b}, {pos})")
+            f.emit(f"{t} = ({a} {pyop} {b}) if {guard} and {b} > 0 and {a} >= 0 else _bin({op!r}, {a}, {b}, {pos})")
         elif op == ">>":
             f.emit(f"{t} = ({a} >> {b}) if {guard} and 0 <= {b} < 64 else _bin({op!r}, {a}, {b}, {pos})")
         else:
@@ -928,8 +954,10 @@ class PyGen:
         o = self.materialize(self.expr(e.expr))
         k = self.const(e.sel)
         t = f.temp()
-        f.emit(f"{t} = {o}.value.get({k}, UNDEF) if (type({o}) is Map or type({o}) is ImmutableMap) "
-               f"else _idx({o}, {k}, {self.pos(e)})")
+        f.emit(
+            f"{t} = {o}.value.get({k}, UNDEF) if (type({o}) is Map or type({o}) is ImmutableMap) "
+            f"else _idx({o}, {k}, {self.pos(e)})"
+        )
         return t
 
     def e_SliceExpr(self, e: N.SliceExpr) -> str:

@@ -5,6 +5,7 @@ for-in loops their key/value symbols, imports the module they load. Afterwards e
 an inner function captures it (then it lives in a :class:`~.objects.Cell`), which pass 2 (:mod:`.codegen`) needs
 before it generates any code.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 class Symbol:
     """A local variable slot of one function (or module top level)."""
+
     __slots__ = ("name", "slot", "captured")
 
     def __init__(self, name: str, slot: int):
@@ -29,6 +31,7 @@ class Symbol:
 
 class Ref:
     """What an identifier refers to: ``local`` (sym), ``free`` (index into the closure), ``builtin`` (value)."""
+
     __slots__ = ("kind", "sym", "index", "value", "name")
 
     def __init__(self, kind: str, sym: Symbol | None = None, index: int = -1, value: Any = None, name: str = ""):
@@ -47,11 +50,11 @@ class FuncInfo:
         self.variadic = variadic
         self.parent = parent
         self.name = name
-        self.top = top                      # module / main top level
+        self.top = top  # module / main top level
         self.blocks: list[dict[str, Symbol]] = [{}]
-        self.nslots = 2                      # slot 0: closure cells, slot 1: return value
+        self.nslots = 2  # slot 0: closure cells, slot 1: return value
         self.param_syms: list[Symbol] = []
-        self.free: list[Ref] = []            # refs resolved in the parent
+        self.free: list[Ref] = []  # refs resolved in the parent
         self.free_index: dict[str, int] = {}
         self.loop_depth = 0
         self.predefined: dict[str, Symbol] = {}
@@ -66,12 +69,17 @@ class FuncInfo:
 class Resolver:
     """Walks one file (main script or a source module)."""
 
-    def __init__(self, filename: str, builtins: dict[str, Any],
-                 import_module: Callable[[str, Any], Any], lenient: bool = False,
-                 scopes: dict[int, dict[str, tuple[str, int]]] | None = None):
+    def __init__(
+        self,
+        filename: str,
+        builtins: dict[str, Any],
+        import_module: Callable[[str, Any], Any],
+        lenient: bool = False,
+        scopes: dict[int, dict[str, tuple[str, int]]] | None = None,
+    ):
         self.filename = filename
         self.lenient = lenient  # check mode: unknown names are host globals we were not told about
-        self.scopes = scopes    # debug runs: visible names per statement (id(node) -> scope)
+        self.scopes = scopes  # debug runs: visible names per statement (id(node) -> scope)
         self.builtins = builtins
         self.import_module = import_module
         self.fn: FuncInfo | None = None
@@ -108,6 +116,7 @@ class Resolver:
         ref = self.resolve(self.fn, node.name)  # type: ignore[arg-type]
         if ref is None and self.lenient:
             from .objects import UNDEFINED
+
             return Ref("builtin", value=UNDEFINED, name=node.name)
         if ref is None:
             raise self.error(f"unresolved reference '{node.name}'", node)
@@ -302,6 +311,7 @@ class Resolver:
                     if "not found" not in err.message:
                         raise
                     from .objects import UNDEFINED
+
                     e.ann = ("value", UNDEFINED)
             else:
                 e.ann = self.import_module(e.name, e)

@@ -2,6 +2,7 @@
 
 Control-flow signals of statements are the sentinels below (statements return ``None`` normally).
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,18 +22,42 @@ TAIL = "tail"
 
 class Tail(tuple):
     """``(function, args)``: what a direct entry (:mod:`.pygen`) returns for a tail call."""
+
     __slots__ = ()
+
 
 MAX_FRAMES = 1024
 
 
 class FuncCode:
     """Code shared by all closures of one function literal."""
-    __slots__ = ("nparams", "variadic", "nslots", "body", "cell_params", "pad", "name", "filename", "line",
-                 "fast_n", "direct", "dn")
 
-    def __init__(self, nparams: int, variadic: bool, nslots: int, body: Callable, cell_params: tuple,
-                 name: str, filename: str, line: int):
+    __slots__ = (
+        "nparams",
+        "variadic",
+        "nslots",
+        "body",
+        "cell_params",
+        "pad",
+        "name",
+        "filename",
+        "line",
+        "fast_n",
+        "direct",
+        "dn",
+    )
+
+    def __init__(
+        self,
+        nparams: int,
+        variadic: bool,
+        nslots: int,
+        body: Callable,
+        cell_params: tuple,
+        name: str,
+        filename: str,
+        line: int,
+    ):
         self.nparams = nparams
         self.variadic = variadic
         self.nslots = nslots
@@ -55,7 +80,7 @@ def fix_args(code: FuncCode, args: list) -> list:
     if code.variadic:
         if len(args) < n - 1:
             raise TengoRuntimeError(f"wrong number of arguments: want>={n - 1}, got={len(args)}")
-        return args[:n - 1] + [Array(args[n - 1:])]
+        return args[: n - 1] + [Array(args[n - 1 :])]
     if len(args) != n:
         raise TengoRuntimeError(f"wrong number of arguments: want={n}, got={len(args)}")
     return args
@@ -73,7 +98,7 @@ class Runtime:
         self.host: Any = None
         self.max_allocs: int | None = None  # Tengo's MaxAllocs (None: unlimited, no counting compiled in)
         self.allocs = 0
-        self.debug_hook: Any = None   # debug runs: see .debug (line/call/return events)
+        self.debug_hook: Any = None  # debug runs: see .debug (line/call/return events)
         self.debug_stack: list = []
 
     def invoke(self, fn: CompiledFunction, args: list) -> Any:

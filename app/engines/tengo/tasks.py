@@ -15,6 +15,7 @@ spell waits for them here:
 A script function in the list is refused with ``invalid_argument``: it could only run after the others, not with
 them, which would look concurrent and not be.
 """
+
 from __future__ import annotations
 
 import time
@@ -70,7 +71,7 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
 
     def start(rt: Any, args: list, where: str, abortable: bool) -> tuple[list[int], float | None]:
         if not args or type(args[0]) not in (Array, ImmutableArray):
-            raise TengoRuntimeError(f"{where}: expected an array of calls like [LLM.complete, \"prompt\"]")
+            raise TengoRuntimeError(f'{where}: expected an array of calls like [LLM.complete, "prompt"]')
         if len(args) > 2 or (len(args) == 2 and type(args[1]) not in (Map, ImmutableMap)):
             raise TengoRuntimeError(f"{where}: expected (calls) or (calls, {{timeout: seconds}})")
         timeout = None
@@ -103,14 +104,28 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
 
     def fault(msg: Any, index: int) -> Error:
         e = msg.error or {}
-        return Error(ImmutableMap({"code": e.get("code", "internal"), "message": e.get("message", ""),
-                                   "retryable": bool(e.get("retryable")), "index": wrap_int(index)}))
+        return Error(
+            ImmutableMap(
+                {
+                    "code": e.get("code", "internal"),
+                    "message": e.get("message", ""),
+                    "retryable": bool(e.get("retryable")),
+                    "index": wrap_int(index),
+                }
+            )
+        )
 
     def timed_out(pending: set[int], seconds: float) -> Error:
         cancel(pending)
-        return Error(ImmutableMap({"code": "timeout", "retryable": False,
-                                   "message": f"{len(pending)} call(s) did not finish within {seconds:g} s "
-                                              "(they were cancelled)"}))
+        return Error(
+            ImmutableMap(
+                {
+                    "code": "timeout",
+                    "retryable": False,
+                    "message": f"{len(pending)} call(s) did not finish within {seconds:g} s (they were cancelled)",
+                }
+            )
+        )
 
     def b_all(rt: Any, args: list) -> Any:
         ids, deadline = start(rt, args, "Task.all", False)
@@ -142,8 +157,12 @@ def task_global(conv: Converter, host: Any) -> ImmutableMap:
             return fault(msg, ids.index(msg.call_id))
         return conv.from_plain(msg.value)
 
-    return ImmutableMap({"all": BuiltinFunction("Task.all", b_all, "user-function"),
-                         "race": BuiltinFunction("Task.race", b_race, "user-function")})
+    return ImmutableMap(
+        {
+            "all": BuiltinFunction("Task.all", b_all, "user-function"),
+            "race": BuiltinFunction("Task.race", b_race, "user-function"),
+        }
+    )
 
 
 def _seconds(args: list) -> float:
@@ -156,12 +175,15 @@ def _prepare(conv: Converter, item: Any, i: int, where: str) -> tuple[Any, str, 
         raise TengoRuntimeError(f"{where}: element {i} must be an array [bridge function, args...]")
     fn, rest = item.value[0], list(item.value[1:])
     if type(fn) is CompiledFunction:
-        raise TengoRuntimeError(f"{where}: element {i} is a script function; only bridge calls "
-                                "(such as [LLM.complete, \"prompt\"]) run concurrently in Tengo")
+        raise TengoRuntimeError(
+            f"{where}: element {i} is a script function; only bridge calls "
+            '(such as [LLM.complete, "prompt"]) run concurrently in Tengo'
+        )
     bridge = conv.bridge_of(fn)
     if bridge is None:
-        raise TengoRuntimeError(f"{where}: element {i} does not start with a bridge function "
-                                "(such as LLM.complete or agent.run)")
+        raise TengoRuntimeError(
+            f"{where}: element {i} does not start with a bridge function (such as LLM.complete or agent.run)"
+        )
     target, method, spec = bridge
     params = list(spec.get("params") or [])
     opts = None

@@ -10,6 +10,7 @@ line of the failing assertion in the test file. ``assert`` is also ``import("ass
         assert.deep_equal({a: [1, 2]}, {a: [1, 2]})
     })
 """
+
 from __future__ import annotations
 
 import time
@@ -44,8 +45,14 @@ class AssertionFailed(TengoRuntimeError):
 class TestApi:
     """The builtins of one test run; ``to_plain`` converts Tengo values for reports."""
 
-    def __init__(self, rt: Any, filename: str, options: dict[str, Any], emit: Callable[[str, dict], None],
-                 to_plain: Callable[[Any], Any]):
+    def __init__(
+        self,
+        rt: Any,
+        filename: str,
+        options: dict[str, Any],
+        emit: Callable[[str, dict], None],
+        to_plain: Callable[[Any], Any],
+    ):
         self.rt = rt
         self.filename = filename
         self.filter = options.get("filter") or None
@@ -69,13 +76,28 @@ class TestApi:
 
     # builtins -------------------------------------------------------------------------------------------
     def builtins(self) -> dict[str, Any]:
-        module = ImmutableMap({name: BuiltinFunction(f"assert.{name}", fn) for name, fn in (
-            ("equal", self.a_equal), ("not_equal", self.a_not_equal), ("deep_equal", self.a_deep_equal),
-            ("true", self.a_true), ("false", self.a_false), ("error", self.a_error),
-            ("not_error", self.a_not_error), ("undefined", self.a_undefined), ("contains", self.a_contains),
-            ("fail", self.a_fail))})
-        return {"test": BuiltinFunction("test", self.b_test), "skip": BuiltinFunction("skip", self.b_skip),
-                "assert": module}
+        module = ImmutableMap(
+            {
+                name: BuiltinFunction(f"assert.{name}", fn)
+                for name, fn in (
+                    ("equal", self.a_equal),
+                    ("not_equal", self.a_not_equal),
+                    ("deep_equal", self.a_deep_equal),
+                    ("true", self.a_true),
+                    ("false", self.a_false),
+                    ("error", self.a_error),
+                    ("not_error", self.a_not_error),
+                    ("undefined", self.a_undefined),
+                    ("contains", self.a_contains),
+                    ("fail", self.a_fail),
+                )
+            }
+        )
+        return {
+            "test": BuiltinFunction("test", self.b_test),
+            "skip": BuiltinFunction("skip", self.b_skip),
+            "assert": module,
+        }
 
     def _fail(self, message: str, args: list, n: int, values: tuple[Any, Any] | None = None) -> None:
         if len(args) > n:  # an optional trailing message
@@ -155,8 +177,10 @@ class TestApi:
     def a_fail(self, rt: Any, args: list) -> Any:
         if len(args) > 1:
             raise TengoRuntimeError("assert.fail: wrong number of arguments (want a message)")
-        raise AssertionFailed(to_string(args[0]) if args and type(args[0]) is not str else
-                              (args[0] if args else "failed"), self.rt.line or None)
+        raise AssertionFailed(
+            to_string(args[0]) if args and type(args[0]) is not str else (args[0] if args else "failed"),
+            self.rt.line or None,
+        )
 
     # tests ----------------------------------------------------------------------------------------------
     def _declare(self, name: str, args: list, call: str) -> tuple[str, Any] | None:

@@ -1,6 +1,7 @@
 """Debugging as the window offers it: start (Ctrl+F5), restart, stop, steps and breakpoints through
 :class:`app.ui.debugger_panels.DebugWiring`; the debug toolbar; and the switch to the debugging layout while a
 debug run lives (back to the editing layout when it ends)."""
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,14 @@ def cannot_debug(page: EditorPage | None) -> str | None:
         return "Open a spell to debug it."
     if not spell_languages.is_debuggable(page.language):
         from app.ui.languages import LANGUAGES
+
         label = LANGUAGES.get(page.language, LANGUAGES["text"]).label
         spoken = spell_languages.names_list(spell_languages.debuggable())
-        run = "Run (F5) runs it without the debugger." if spell_languages.is_spell_language(page.language) else \
-            "Only spells can be debugged."
+        run = (
+            "Run (F5) runs it without the debugger."
+            if spell_languages.is_spell_language(page.language)
+            else "Only spells can be debugged."
+        )
         return f"{page.title} is a {label} file: the debugger speaks {spoken} for now.\n\n{run}"
     return None
 
@@ -60,16 +65,24 @@ class DebugPart:
         layout (where the files are while editing); breakpoints and the stopped LLM call tabbed with the console."""
         docks = self.wiring.docks
         p = self.host.panels
-        p.add("variables", "Variables", docks.variables,
-              PanelPlace(LEFT, shown_in=DEBUGGING_ONLY, size=320, span=260))
+        p.add("variables", "Variables", docks.variables, PanelPlace(LEFT, shown_in=DEBUGGING_ONLY, size=320, span=260))
         p.add("watches", "Watch", docks.watches, PanelPlace(LEFT, below="variables", shown_in=DEBUGGING_ONLY, span=150))
-        p.add("call_stack", "Call Stack", docks.call_stack,
-              PanelPlace(LEFT, below="watches", shown_in=DEBUGGING_ONLY, span=150))
+        p.add(
+            "call_stack",
+            "Call Stack",
+            docks.call_stack,
+            PanelPlace(LEFT, below="watches", shown_in=DEBUGGING_ONLY, span=150),
+        )
         # Breakpoints (five columns and the call filters) get the bottom row's width, next to the console
-        p.add("breakpoints", "Breakpoints", docks.breakpoints,
-              PanelPlace(BOTTOM, tab_with="trace", shown_in=DEBUGGING_ONLY))
-        p.add("call_stop", "LLM Call", docks.call_stop,
-              PanelPlace(BOTTOM, tab_with="breakpoints", shown_in=frozenset()))
+        p.add(
+            "breakpoints",
+            "Breakpoints",
+            docks.breakpoints,
+            PanelPlace(BOTTOM, tab_with="trace", shown_in=DEBUGGING_ONLY),
+        )
+        p.add(
+            "call_stop", "LLM Call", docks.call_stop, PanelPlace(BOTTOM, tab_with="breakpoints", shown_in=frozenset())
+        )
 
     def add_toolbar(self) -> QToolBar:
         """Continue, pause, the steps, restart and stop: shown while debugging."""
@@ -104,8 +117,11 @@ class DebugPart:
 
     def restart(self) -> RunSession | None:
         """Stop the debug run and start it again on the same spell."""
-        page = self._last_page if self._last_page is not None and self._last_page in self.host.tabs.pages() \
+        page = (
+            self._last_page
+            if self._last_page is not None and self._last_page in self.host.tabs.pages()
             else self.host.tabs.current_page()
+        )
         self.stop()
         return self.start(page)
 
@@ -184,5 +200,3 @@ class DebugPart:
             if file and file in (p.run_path(), p.path):
                 return p
         return None
-
-

@@ -1,4 +1,5 @@
 """Edit, navigation and view commands on the current editor (undo, find, go to, comment, zoom, tabs)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -60,8 +61,9 @@ class EditingPart:
         ed = self._ed()
         if ed is None:
             return
-        line, ok = QInputDialog.getInt(self.host.panels.window, "Go to Line", f"Line (1–{ed.lineCount()}):",
-                                       ed.caret()[0] + 1, 1, ed.lineCount())
+        line, ok = QInputDialog.getInt(
+            self.host.panels.window, "Go to Line", f"Line (1–{ed.lineCount()}):", ed.caret()[0] + 1, 1, ed.lineCount()
+        )
         if ok:
             self.goto_line0(line - 1)
 

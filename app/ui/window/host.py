@@ -1,4 +1,5 @@
 """What the window parts need from the window: a typed seam, so each part can be built around a small fake."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol

@@ -1,5 +1,6 @@
 """The command palette (Ctrl+Shift+P): every action of the window by name, filtered as you type, with its
 shortcut; Enter runs the chosen one."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -88,10 +89,17 @@ class CommandPalette(QDialog):
 
     def eventFilter(self, obj: object, event: object) -> bool:  # noqa: N802 - Qt naming
         """Up and Down in the query field move in the list."""
-        if obj is self.query and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress and \
-                event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            rows = [i for i in range(self.list.count()) if not self.list.item(i).isHidden()
-                    and self.list.item(i).flags() & Qt.ItemFlag.ItemIsEnabled]
+        if (
+            obj is self.query
+            and isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+        ):
+            rows = [
+                i
+                for i in range(self.list.count())
+                if not self.list.item(i).isHidden() and self.list.item(i).flags() & Qt.ItemFlag.ItemIsEnabled
+            ]
             if rows:
                 cur = self.list.currentRow()
                 pos = rows.index(cur) if cur in rows else -1

@@ -4,6 +4,7 @@ Every panel is registered once with :meth:`PanelLayout.add` — where it lives, 
 layouts it shows by default — so adding a panel (Problems, Test Explorer, Evals…) is one call. The debugging layout
 appears when a debug run starts and the editing layout comes back when it ends; each layout remembers what the user
 made of it (also across restarts, through :meth:`PanelLayout.saved_states`)."""
+
 from __future__ import annotations
 
 import base64
@@ -32,6 +33,7 @@ DEBUGGING_ONLY = frozenset({LayoutMode.DEBUGGING})
 class PanelPlace:
     """Where a panel goes in a fresh layout: its dock area, the panel it is tabbed with or split below, and the
     layouts it is shown in by default (it can always be shown from the View menu)."""
+
     area: Qt.DockWidgetArea
     tab_with: str | None = None
     below: str | None = None
@@ -68,9 +70,11 @@ class PanelLayout:
             dock = QDockWidget(title, self.window)
             dock.setWidget(content)
         dock.setObjectName(f"dock_{key}")
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable |
-                         QDockWidget.DockWidgetFeature.DockWidgetMovable |
-                         QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.docks[key] = dock
         self.places[key] = place
         self._place(key)
@@ -123,7 +127,8 @@ class PanelLayout:
         wanted = (
             (Qt.Orientation.Horizontal, [(k, p.size) for k, p in self.places.items() if p.area in (LEFT, RIGHT)]),
             (Qt.Orientation.Vertical, [(k, p.size) for k, p in self.places.items() if p.area == BOTTOM]),
-            (Qt.Orientation.Vertical, [(k, p.span) for k, p in self.places.items() if p.area in (LEFT, RIGHT)]))
+            (Qt.Orientation.Vertical, [(k, p.span) for k, p in self.places.items() if p.area in (LEFT, RIGHT)]),
+        )
         # in a small window no side column or bottom row takes more than its share
         width_cap, height_cap = self.window.width() * 3 // 10, self.window.height() * 3 // 10
         for orientation, sizes in wanted:

@@ -1,5 +1,6 @@
 """The bridge reference dock (F1): created on first use, on the right, wide enough to read; F1 on a bridge name
 opens its page."""
+
 from __future__ import annotations
 
 import logging
@@ -26,6 +27,7 @@ class ReferencePart:
     def _create(self) -> ReferencePanel | None:
         try:
             from app.ui.reference_panel import ReferencePanel
+
             panel = ReferencePanel(self._language, parent=self.host.panels.window)
         except Exception:
             log.exception("the reference panel is unavailable")
@@ -61,6 +63,7 @@ class ReferencePart:
         if ed is not None:
             try:
                 from app.ui import editor_intel
+
                 key = editor_intel.symbol_at(ed.text(), ed.char_position(), ed.language)
                 if key:
                     panel.show_symbol(key)

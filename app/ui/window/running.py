@@ -1,5 +1,6 @@
 """Starting, stopping and describing runs: F5 (save first if asked, then run in the engine pool), Shift+F5, the
 REPL shortcuts, the syntax check, and the status bar's account of the current file's run."""
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,18 @@ class RunPart:
     """Runs of the window's spells. ``before_run`` may take F5 for itself (the debugger continues when paused);
     ``paused`` says whether ``debug_run`` is stopped in the debugger; ``workspace`` is the workspace folder."""
 
-    def __init__(self, host: WindowHost, runs: RunService, console: ConsolePanel, trace: TracePanel,
-                 repl: ReplWidget, diagnostics: DiagnosticsService, state: SessionState, label: QLabel,
-                 workspace: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        host: WindowHost,
+        runs: RunService,
+        console: ConsolePanel,
+        trace: TracePanel,
+        repl: ReplWidget,
+        diagnostics: DiagnosticsService,
+        state: SessionState,
+        label: QLabel,
+        workspace: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.host = host
         self.runs = runs
         self.console = console
@@ -49,9 +59,13 @@ class RunPart:
         label.setText("Starting engines…")
 
     # ------------------------------------------------------------------------------------------------ actions
-    def run(self, page: EditorPage | None = None, *,
-            debug_session: Callable[[], DebugSession] | None = None,
-            settings: dict[str, Any] | None = None) -> RunSession | None:
+    def run(
+        self,
+        page: EditorPage | None = None,
+        *,
+        debug_session: Callable[[], DebugSession] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> RunSession | None:
         """Run the current spell (F5; the debugger may take F5 to continue): optionally save first, then start it
         in the engine pool (``debug_session``: called once the run will start, for a run under the debugger;
         ``settings``: run settings on top of the user's, e.g. a replay cassette and a model for Debug this row)."""
@@ -63,7 +77,8 @@ class RunPart:
             return None
         if not spell_languages.is_spell_language(page.language):
             self.host.notify(
-                f"Only {spell_languages.spoken_list(spell_languages.primary_extensions())} files can be run", 4000)
+                f"Only {spell_languages.spoken_list(spell_languages.primary_extensions())} files can be run", 4000
+            )
             return None
         ok, inputs = self.console.parse_input()
         if not ok:
@@ -76,12 +91,17 @@ class RunPart:
         if s.save_before_run and page.path and page.dirty:
             self.host.tabs.save(page)
         page.editor.mark_run_error(None)
-        options = dict(run_options_from_settings(s), inputs=inputs, language=page.language,
-                       workspace=self.workspace())
+        options = dict(run_options_from_settings(s), inputs=inputs, language=page.language, workspace=self.workspace())
         if settings:
             options["settings"] = {**options["settings"], **settings}
-        run = self.runs.start_run(page.run_path(), page.editor.text(), options, page.language,
-                                  debug_session=debug_session() if debug_session is not None else None, origin=page)
+        run = self.runs.start_run(
+            page.run_path(),
+            page.editor.text(),
+            options,
+            page.language,
+            debug_session=debug_session() if debug_session is not None else None,
+            origin=page,
+        )
         run.display_path = page.display_path()
         self.console.add_run(run)
         self.trace.add_run(run)
@@ -132,8 +152,7 @@ class RunPart:
         if failure is not None and getattr(failure, "line", None):
             fpath = getattr(failure, "file", None) or run.path
             for page in self.host.tabs.pages():
-                if fpath in (page.run_path(), page.display_path()) or \
-                        (fpath == run.path and run.origin is page):
+                if fpath in (page.run_path(), page.display_path()) or (fpath == run.path and run.origin is page):
                     page.editor.mark_run_error(int(failure.line))
                     break
         if not self.runs.active():
@@ -154,9 +173,9 @@ class RunPart:
         else:
             status = "paused in the debugger" if shown is self.debug_run and self.paused() else shown.status
             took = format_seconds(shown.elapsed())
-            self.label.setText(f"{os.path.basename(shown.display_path)}: {status} · {took} · "
-                               f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}")
+            self.label.setText(
+                f"{os.path.basename(shown.display_path)}: {status} · {took} · "
+                f"{shown.stats.tokens} tokens · ${shown.stats.cost:.4f}{more}"
+            )
         if not active:
             self.timer.stop()
-
-

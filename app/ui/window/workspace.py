@@ -1,5 +1,6 @@
 """The workspace folder, recent files and folders, copies of examples, opening locations, hot exit (backups of
 unsaved buffers) and the session's tabs."""
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,12 @@ log = logging.getLogger(__name__)
 class WorkspacePart:
     """Files and folders of the window. ``on_workspace`` is told when the workspace folder changes."""
 
-    def __init__(self, host: WindowHost, state: session.SessionState,
-                 on_workspace: Callable[[str | None], None] = lambda _f: None) -> None:
+    def __init__(
+        self,
+        host: WindowHost,
+        state: session.SessionState,
+        on_workspace: Callable[[str | None], None] = lambda _f: None,
+    ) -> None:
         self.host = host
         self.tabs: EditorTabs = host.tabs
         self.state = state
@@ -146,7 +151,7 @@ class WorkspacePart:
         for page in self.tabs.pages():
             if page.path and (page.path == old or page.path.startswith(old + os.sep)):
                 self.tabs.watcher.removePath(page.path)
-                page.path = new + page.path[len(old):]
+                page.path = new + page.path[len(old) :]
                 self.tabs.watch(page.path)
                 self.tabs.refresh_tab(page)
 
@@ -160,9 +165,21 @@ class WorkspacePart:
                 if page.backup_generation != page.generation or page.backup_id not in self._backed_up:
                     line, col = page.editor.caret()
                     try:
-                        self.backups.write(hotexit.Backup(
-                            page.backup_id, page.path, page.title, page.language, page.editor.text(), line, col,
-                            page.meta.encoding, page.meta.bom, page.meta.eol, page.meta.mtime_ns))
+                        self.backups.write(
+                            hotexit.Backup(
+                                page.backup_id,
+                                page.path,
+                                page.title,
+                                page.language,
+                                page.editor.text(),
+                                line,
+                                col,
+                                page.meta.encoding,
+                                page.meta.bom,
+                                page.meta.eol,
+                                page.meta.mtime_ns,
+                            )
+                        )
                         page.backup_generation = page.generation
                         self._backed_up.add(page.backup_id)
                     except OSError:
@@ -241,6 +258,7 @@ class WorkspacePart:
 def _bind(fn: Callable[[str], object], arg: str) -> Callable[[], None]:
     def call() -> None:
         fn(arg)
+
     return call
 
 

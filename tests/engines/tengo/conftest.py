@@ -1,4 +1,5 @@
 """Tengo test helpers: the conformance summary per area at the end of the session."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Cases listed in ``xfail.txt`` are documented deviations (strict xfail: they must keep failing, so the list stays
 honest). A summary per area is written to the terminal at the end of the session.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """TengoEngine behind the engine interface: INPUT/export, output, bridges, errors, limits, sandbox, REPL."""
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,9 @@ SPEC = BridgeSpec(
     globals={
         "JSON": {"methods": {"encode": {"params": ["value"], "required": 1, "callbacks": [], "has_opts": True}}},
         "Agent": {"methods": {"create": {"params": ["name"], "required": 1, "callbacks": [], "has_opts": True}}},
-        "Tool": {"methods": {"define": {"params": ["name", "fn"], "required": 2, "callbacks": ["fn"],
-                                        "has_opts": False}}},
+        "Tool": {
+            "methods": {"define": {"params": ["name", "fn"], "required": 2, "callbacks": ["fn"], "has_opts": False}}
+        },
     },
     types={"Agent": {"methods": {"ask": {"params": ["q"], "required": 1, "callbacks": [], "has_opts": True}}}},
 )
@@ -38,8 +40,9 @@ class FakeHost:
     def output(self, stream: str, text: str) -> None:
         self.out.append((stream, text))
 
-    def bridge_call(self, target: Any, method: str, args: list, opts: Any, line: Any,
-                    callbacks: dict[int, Callable[..., Any]]) -> Any:
+    def bridge_call(
+        self, target: Any, method: str, args: list, opts: Any, line: Any, callbacks: dict[int, Callable[..., Any]]
+    ) -> Any:
         self.calls.append((target, method, args, opts, line))
         if method == "encode":
             return "encoded"
@@ -80,21 +83,23 @@ def test_values_convert_to_plain() -> None:
 
 def test_output_goes_to_host_stdout_line_buffered() -> None:
     host = FakeHost()
-    run('fmt := import("fmt")\nfmt.print("a")\nfmt.print("b")\nfmt.println("c", 1)\n'
-        'fmt.printf("%d-%s\\n", 5, "x")\nprint("p", [1, "q"])\nfmt.print("tail")', host=host)
-    assert host.out == [("stdout", "abc 1\n"), ("stdout", "5-x\n"), ("stdout", 'p [1, "q"]\n'),
-                        ("stdout", "tail")]
+    run(
+        'fmt := import("fmt")\nfmt.print("a")\nfmt.print("b")\nfmt.println("c", 1)\n'
+        'fmt.printf("%d-%s\\n", 5, "x")\nprint("p", [1, "q"])\nfmt.print("tail")',
+        host=host,
+    )
+    assert host.out == [("stdout", "abc 1\n"), ("stdout", "5-x\n"), ("stdout", 'p [1, "q"]\n'), ("stdout", "tail")]
 
 
 def test_bridge_global_call_with_opts_and_line() -> None:
     host = FakeHost()
-    assert run('x := 1\nexport JSON.encode({a: [1, 2]}, {indent: 2})', host=host) == "encoded"
+    assert run("x := 1\nexport JSON.encode({a: [1, 2]}, {indent: 2})", host=host) == "encoded"
     assert host.calls == [("JSON", "encode", [{"a": [1, 2]}], {"indent": 2}, 2)]
 
 
 def test_trailing_map_is_an_argument_when_not_beyond_params() -> None:
     host = FakeHost()
-    run('JSON.encode({a: 1})', host=host)
+    run("JSON.encode({a: 1})", host=host)
     assert host.calls[0][2:4] == ([{"a": 1}], None)
 
 
@@ -106,8 +111,9 @@ def test_handles_become_maps_of_methods() -> None:
 
 
 def test_bridge_fault_is_a_tengo_error_value() -> None:
-    out = run('r := Agent.create("a").ask("fail")\nexport [is_error(r), r.value.code, r.value.message, '
-              'r.value.retryable]')
+    out = run(
+        'r := Agent.create("a").ask("fail")\nexport [is_error(r), r.value.code, r.value.message, r.value.retryable]'
+    )
     assert out == [True, "rate_limited", "slow down", True]
 
 
@@ -119,8 +125,9 @@ def test_callbacks_run_tengo_functions() -> None:
 
 def test_callbacks_take_the_arguments_they_declare() -> None:
     class ExtraArgsHost(FakeHost):  # like a workflow condition: the host passes more than the spell uses
-        def bridge_call(self, target: Any, method: str, args: list, opts: Any, line: Any,
-                        callbacks: dict[int, Callable[..., Any]]) -> Any:
+        def bridge_call(
+            self, target: Any, method: str, args: list, opts: Any, line: Any, callbacks: dict[int, Callable[..., Any]]
+        ) -> Any:
             return callbacks[args[1]["$callback"]](21, "ctx", 3)
 
     def define(fn: str) -> Any:
@@ -152,7 +159,7 @@ def test_compile_error_is_syntax() -> None:
 
 def test_runtime_error_has_spell_frames_only() -> None:
     with pytest.raises(SpellError) as e:
-        run("f := func(x) {\n  return x + \"s\"\n}\ny := 1\nf(y)")
+        run('f := func(x) {\n  return x + "s"\n}\ny := 1\nf(y)')
     f = e.value.failure
     assert (f.code, f.line, f.column) == ("runtime", 2, 10)
     assert f.message == "invalid operation: int + string"
@@ -183,9 +190,11 @@ def test_os_module_does_not_exist() -> None:
 
 
 def test_stdlib_and_sibling_modules_import() -> None:
-    host = FakeHost(modules={"util": 'export {twice: func(x) { return x * 2 }}'})
-    src = 'u := import("util")\nm := import("math")\ne := import("enum")\nexport [u.twice(4), m.abs(-2.5), ' \
-          'e.map([1, 2], func(k, v) { return v + k })]'
+    host = FakeHost(modules={"util": "export {twice: func(x) { return x * 2 }}"})
+    src = (
+        'u := import("util")\nm := import("math")\ne := import("enum")\nexport [u.twice(4), m.abs(-2.5), '
+        "e.map([1, 2], func(k, v) { return v + k })]"
+    )
     assert run(src, host=host) == [8, 2.5, [1, 3]]
 
 
@@ -198,7 +207,7 @@ def test_errors_inside_sibling_module_point_at_it() -> None:
 
 def test_check_reports_syntax_errors_only() -> None:
     eng = TengoEngine()
-    assert eng.check("x := JSON.encode(INPUT)\ny := import(\"sibling\")", "a.tengo") == []
+    assert eng.check('x := JSON.encode(INPUT)\ny := import("sibling")', "a.tengo") == []
     diags = eng.check("x := [1,\n", "a.tengo")
     assert len(diags) == 1 and diags[0].line == 2
     assert eng.check("return 1", "a.tengo")[0].message == "return not allowed outside function"
@@ -229,8 +238,7 @@ def test_debug_hook_reports_lines_calls_and_variables() -> None:
 
     eng = TengoEngine()
     eng.debug_hook = hook
-    eng.run("a := 1\nf := func(x) {\n  y := x * 2\n  return y\n}\nexport f(a)", "/spells/main.tengo", None,
-            FakeHost())
+    eng.run("a := 1\nf := func(x) {\n  y := x * 2\n  return y\n}\nexport f(a)", "/spells/main.tengo", None, FakeHost())
     lines = [e for e in events if e[0] == "line"]
     assert [(e[1], e[2], e[3]) for e in lines] == [("", 1, 1), ("", 2, 1), ("", 6, 1), ("f", 3, 2), ("f", 4, 2)]
     assert lines[-1][4] == {"x": 1, "y": 2}
@@ -260,11 +268,16 @@ def test_array_growth_is_capped() -> None:
     assert "array size limit" in e.value.message and ":2" in e.value.message
 
 
-@pytest.mark.parametrize("src", ["a := []\nfor i := 0; true; i++ { a = append(a, i) }",
-                                 "a := []\nb := a\nfor i := 0; true; i++ { a = append(a, i) }",
-                                 "m := {}\nfor i := 0; true; i++ { m[string(i)] = i }",
-                                 "m := []\nfor i := 0; true; i++ { m = append(m, {k: [i]}) }",
-                                 'fmt := import("fmt")\nx := fmt.sprintf("%9999999d", 1)'])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "a := []\nfor i := 0; true; i++ { a = append(a, i) }",
+        "a := []\nb := a\nfor i := 0; true; i++ { a = append(a, i) }",
+        "m := {}\nfor i := 0; true; i++ { m[string(i)] = i }",
+        "m := []\nfor i := 0; true; i++ { m = append(m, {k: [i]}) }",
+        'fmt := import("fmt")\nx := fmt.sprintf("%9999999d", 1)',
+    ],
+)
 def test_every_allocation_path_counts_against_memory(src: str) -> None:
     with pytest.raises(LimitExceeded) as e:
         run(src, host=FakeHost(limits=Limits(memory_mb=8)))
@@ -281,8 +294,9 @@ def test_sprintf_widths_follow_go_bounds() -> None:
 
 def test_failing_callbacks_do_not_leak_call_depth() -> None:
     class FailingHost(FakeHost):
-        def bridge_call(self, target: Any, method: str, args: list, opts: Any, line: Any,
-                        callbacks: dict[int, Callable[..., Any]]) -> Any:
+        def bridge_call(
+            self, target: Any, method: str, args: list, opts: Any, line: Any, callbacks: dict[int, Callable[..., Any]]
+        ) -> Any:
             try:
                 return callbacks[args[1]["$callback"]](1)
             except BridgeFault as f:
@@ -294,5 +308,6 @@ def test_failing_callbacks_do_not_leak_call_depth() -> None:
 
 def test_statement_lines_for_breakpoints() -> None:
     from app.engines.tengo.debug import statement_lines
+
     src = "a := 1\nf := func(x) {\n  y := x\n\n  return y\n}\nif a {\n  b := 2\n}\n"
     assert statement_lines(src) == {1, 2, 3, 5, 7, 8}

@@ -1,6 +1,7 @@
 """The Tengo versions of the examples, through the runner on the offline model: the same output lines as the Lua
 and JavaScript examples (the expectations of tests/bridges/test_spells_e2e.py), and the same output and result
 as the Lua version of each."""
+
 from __future__ import annotations
 
 import glob
@@ -51,8 +52,12 @@ def run_example(runner: Any, name: str, lang: str = "tengo", **options: Any) -> 
 
 def test_every_example_has_a_tengo_version() -> None:
     from app import languages  # test files (hello_spec.lua) have their own names per language
-    lua = {os.path.basename(p)[:-4] for p in glob.glob(os.path.join(EXAMPLES, "*.lua"))
-           if not languages.LUA.is_test_file(p)}
+
+    lua = {
+        os.path.basename(p)[:-4]
+        for p in glob.glob(os.path.join(EXAMPLES, "*.lua"))
+        if not languages.LUA.is_test_file(p)
+    }
     tengo = {os.path.basename(p)[:-6] for p in glob.glob(os.path.join(EXAMPLES, "*.tengo"))}
     assert lua and lua <= tengo, sorted(lua - tengo)
 

@@ -1,4 +1,5 @@
 """Lexer/parser details, Go slice capacity growth and number formatting helpers."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,18 @@ def test_append_capacity_matches_go_growth() -> None:
 
 def test_semicolons_are_inserted_at_line_ends() -> None:
     kinds = [(t.kind, t.value) for t in tokenize("a := 1\nb++\nreturn\n", "t")]
-    assert kinds == [("IDENT", "a"), ("OP", ":="), ("INT", 1), ("OP", ";"), ("IDENT", "b"), ("OP", "++"),
-                     ("OP", ";"), ("KEYWORD", "return"), ("OP", ";"), ("EOF", None)]
+    assert kinds == [
+        ("IDENT", "a"),
+        ("OP", ":="),
+        ("INT", 1),
+        ("OP", ";"),
+        ("IDENT", "b"),
+        ("OP", "++"),
+        ("OP", ";"),
+        ("KEYWORD", "return"),
+        ("OP", ";"),
+        ("EOF", None),
+    ]
 
 
 def test_string_escapes_keep_raw_bytes() -> None:
@@ -36,12 +47,15 @@ def test_string_escapes_keep_raw_bytes() -> None:
     assert tok.value.encode("utf-8", "surrogateescape") == b"\xff\xc3\xa9\n"
 
 
-@pytest.mark.parametrize("src, line, col", [
-    ("a := 1\nb := (2 +\n", 3, 1),
-    ("x := [1, 2,]", 1, 12),
-    ("if x { } else y { }", 1, 15),
-    ("a := 'ab'", 1, 6),
-])
+@pytest.mark.parametrize(
+    "src, line, col",
+    [
+        ("a := 1\nb := (2 +\n", 3, 1),
+        ("x := [1, 2,]", 1, 12),
+        ("if x { } else y { }", 1, 15),
+        ("a := 'ab'", 1, 6),
+    ],
+)
 def test_parse_errors_carry_positions(src: str, line: int, col: int) -> None:
     with pytest.raises(TengoParseError) as e:
         parse(src, "f.tengo")
@@ -49,11 +63,19 @@ def test_parse_errors_carry_positions(src: str, line: int, col: int) -> None:
     assert str(e.value).startswith("Parse Error: ")
 
 
-@pytest.mark.parametrize("value, fmt, prec, expected", [
-    (1e21, "f", -1, "1000000000000000000000"), (0.1, "f", -1, "0.1"), (-0.0, "f", -1, "-0"),
-    (123456789.0, "g", -1, "1.23456789e+08"), (1e-5, "g", -1, "1e-05"), (2.5, "e", 2, "2.50e+00"),
-    (float("inf"), "g", -1, "+Inf"), (float("nan"), "f", 2, "NaN"),
-])
+@pytest.mark.parametrize(
+    "value, fmt, prec, expected",
+    [
+        (1e21, "f", -1, "1000000000000000000000"),
+        (0.1, "f", -1, "0.1"),
+        (-0.0, "f", -1, "-0"),
+        (123456789.0, "g", -1, "1.23456789e+08"),
+        (1e-5, "g", -1, "1e-05"),
+        (2.5, "e", 2, "2.50e+00"),
+        (float("inf"), "g", -1, "+Inf"),
+        (float("nan"), "f", 2, "NaN"),
+    ],
+)
 def test_go_float_formatting(value: float, fmt: str, prec: int, expected: str) -> None:
     assert format_float(value, fmt, prec) == expected
 

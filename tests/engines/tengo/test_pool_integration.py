@@ -1,4 +1,5 @@
 """Tengo spells through the real worker pool and bridges (JSON, Tool with a script callback, Agent handles)."""
+
 from __future__ import annotations
 
 import logging
@@ -18,7 +19,7 @@ class Collect:
             self.out.append(text)
 
 
-SPELL = '''
+SPELL = """
 fmt := import("fmt")
 Tool.register("get_weather", "Current weather for a city",
   {type: "object", properties: {city: {type: "string"}}, required: ["city"]},
@@ -31,7 +32,7 @@ agent := Agent.new({name: "bot", system: "Use your tools.", tools: ["get_weather
 r := agent.run("Use get_weather for city: Paris")
 fmt.println("answer:", r.text)
 export {answer: r.text, json: JSON.encode({n: INPUT.n}), kind: type_name(agent.run)}
-'''
+"""
 
 
 def test_spell_runs_in_the_pool_with_bridges_and_callbacks(runner: Any) -> None:

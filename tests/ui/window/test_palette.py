@@ -1,5 +1,6 @@
 """The command palette: every action by name, filtered as typed (words or initials), Enter runs it, disabled
 actions cannot be run."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -15,6 +16,7 @@ def test_matching_words_and_initials(qapp):
 
 def label_of(text: str) -> str:
     from PySide6.QtGui import QAction
+
     return label(QAction(text))
 
 

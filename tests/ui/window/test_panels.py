@@ -1,5 +1,6 @@
 """The panel layout on its own (a bare QMainWindow): panels placed from one call each, the debugging layout coming
 and going with what the user made of each layout kept, toolbars per layout, and both layouts surviving a restart."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt

@@ -1,5 +1,6 @@
 """The workspace part on its own, around a small host (no main window): example copies, locations of untitled
 buffers, hot-exit backups of unsaved buffers."""
+
 from __future__ import annotations
 
 from typing import Any

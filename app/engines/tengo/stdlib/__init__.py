@@ -3,6 +3,7 @@
 ``BUILTIN_MODULES[name](rt)`` returns the module as an immutable map; ``SOURCE_MODULES[name]`` is Tengo source.
 ``os`` does not exist here on purpose: spells get no file, process or environment access.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,10 @@ SOURCE_MODULES: dict[str, str] = {"enum": ENUM_SOURCE}
 def _lazy(modname: str) -> Callable[[Any], Any]:
     def make(rt: Any) -> Any:
         import importlib
+
         mod = importlib.import_module(f"{__name__}.{modname}")
         return mod.module(rt)
+
     return make
 
 

@@ -1,4 +1,5 @@
 """The ``base64`` module (std/url alphabets, padded and raw); decode errors are error values."""
+
 from __future__ import annotations
 
 import base64
@@ -22,6 +23,7 @@ def _enc(url: bool, raw: bool):
             raise bad_arg(0, "bytes", args[0])
         s = (base64.urlsafe_b64encode(b) if url else base64.b64encode(b)).decode("ascii")
         return s.rstrip("=") if raw else s
+
     return f
 
 
@@ -39,13 +41,20 @@ def _dec(url: bool, raw: bool):
             return base64.b64decode(data, altchars=alt, validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
             return wrap_error("illegal base64 data at input byte 0")
+
     return f
 
 
 def module(rt: Any) -> ImmutableMap:
-    return make_module({
-        "encode": _enc(False, False), "decode": _dec(False, False),
-        "raw_encode": _enc(False, True), "raw_decode": _dec(False, True),
-        "url_encode": _enc(True, False), "url_decode": _dec(True, False),
-        "raw_url_encode": _enc(True, True), "raw_url_decode": _dec(True, True),
-    })
+    return make_module(
+        {
+            "encode": _enc(False, False),
+            "decode": _dec(False, False),
+            "raw_encode": _enc(False, True),
+            "raw_decode": _dec(False, True),
+            "url_encode": _enc(True, False),
+            "url_decode": _dec(True, False),
+            "raw_url_encode": _enc(True, True),
+            "raw_url_decode": _dec(True, True),
+        }
+    )

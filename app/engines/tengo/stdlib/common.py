@@ -1,5 +1,6 @@
 """Helpers shared by the Python stdlib modules: argument coercion (Tengo's ``ToString``/``ToInt``...),
 error wrapping, and building module maps of ``user-function`` objects."""
+
 from __future__ import annotations
 
 import logging
@@ -51,6 +52,7 @@ def f_arg(args: list, i: int) -> float:
 
 def t_arg(args: list, i: int) -> Time:
     from ..convert import to_time
+
     v = to_time(args[i])
     if v is None:
         raise bad_arg(i, "time(compatible)", args[i])
@@ -82,6 +84,7 @@ def a_s_r(fn: Callable[[str], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 1)
         return fn(s_arg(args, 0))
+
     return f
 
 
@@ -89,6 +92,7 @@ def a_ss_r(fn: Callable[[str, str], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 2)
         return fn(s_arg(args, 0), s_arg(args, 1))
+
     return f
 
 
@@ -96,6 +100,7 @@ def a_ssi_r(fn: Callable[[str, str, int], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 3)
         return fn(s_arg(args, 0), s_arg(args, 1), i_arg(args, 2))
+
     return f
 
 
@@ -103,6 +108,7 @@ def a_f_r(fn: Callable[[float], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 1)
         return fn(f_arg(args, 0))
+
     return f
 
 
@@ -110,6 +116,7 @@ def a_ff_r(fn: Callable[[float, float], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 2)
         return fn(f_arg(args, 0), f_arg(args, 1))
+
     return f
 
 
@@ -117,4 +124,5 @@ def a_i_r(fn: Callable[[int], Any]) -> Callable:
     def f(rt: Any, args: list) -> Any:
         nargs(args, 1)
         return fn(i_arg(args, 0))
+
     return f

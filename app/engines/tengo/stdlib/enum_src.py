@@ -1,11 +1,12 @@
 """Source of the ``enum`` module (a Tengo source module, as in Tengo's stdlib)."""
+
 from __future__ import annotations
 
 import logging
 
 log = logging.getLogger(__name__)
 
-ENUM_SOURCE = r'''
+ENUM_SOURCE = r"""
 is_enumerable := func(x) {
   return is_array(x) || is_map(x) || is_immutable_array(x) || is_immutable_map(x)
 }
@@ -87,4 +88,4 @@ export {
   key: func(k, _) { return k },
   value: func(_, v) { return v }
 }
-'''
+"""

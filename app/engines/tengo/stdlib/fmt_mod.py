@@ -1,4 +1,5 @@
 """The ``fmt`` module: ``print``, ``printf``, ``println`` (to the host's stdout) and ``sprintf``."""
+
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 def _print_args(args: list) -> list[str]:
     """Tengo's ``getPrintArgs``: ``ToString`` of each argument (undefined → ""), total within MaxStringLen."""
     from ..objects import as_str
+
     out = []
     total = 0
     for a in args:
@@ -35,18 +37,21 @@ def _check(s: str) -> str:
 
 def f_print(rt: Any, args: list) -> Any:
     from ..objects import UNDEFINED
+
     rt.output("".join(_print_args(args)))
     return UNDEFINED
 
 
 def f_println(rt: Any, args: list) -> Any:
     from ..objects import UNDEFINED
+
     rt.output(" ".join(_print_args(args)) + "\n")
     return UNDEFINED
 
 
 def f_printf(rt: Any, args: list) -> Any:
     from ..objects import UNDEFINED
+
     if not args:
         raise TengoRuntimeError("wrong number of arguments")
     if type(args[0]) is not str:
@@ -60,8 +65,8 @@ def f_sprintf(rt: Any, args: list) -> Any:
         raise TengoRuntimeError("wrong number of arguments")
     if type(args[0]) is not str:
         from ..objects import type_name
-        raise TengoRuntimeError(
-            f"invalid type for argument 'format': expected string, found {type_name(args[0])}")
+
+        raise TengoRuntimeError(f"invalid type for argument 'format': expected string, found {type_name(args[0])}")
     if len(args) == 1:
         return args[0]
     return _check(sprintf(args[0], args[1:]))

@@ -4,6 +4,7 @@ Deviation: Python's backtracking engine is used (no RE2 in the dependencies); RE
 (``\\z``, ``\\pL``-style classes beyond the basics) is translated where simple, otherwise compiling fails with an
 error value like Go's ``regexp.Compile`` does.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,9 +17,20 @@ _cache: dict[str, re.Pattern] = {}
 
 
 _POSIX = {
-    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
-    "space": r" \t\n\v\f\r", "xdigit": "0-9A-Fa-f", "word": r"\w", "punct": r"!-/:-@\[-`{-~",
-    "blank": r" \t", "cntrl": r"\x00-\x1f\x7f", "print": r" -~", "graph": r"!-~", "ascii": r"\x00-\x7f",
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": r" \t\n\v\f\r",
+    "xdigit": "0-9A-Fa-f",
+    "word": r"\w",
+    "punct": r"!-/:-@\[-`{-~",
+    "blank": r" \t",
+    "cntrl": r"\x00-\x1f\x7f",
+    "print": r" -~",
+    "graph": r"!-~",
+    "ascii": r"\x00-\x7f",
 }
 
 
@@ -39,7 +51,7 @@ def _translate(pat: str) -> str:
             elif d in "pP" and i + 2 < n:
                 if pat[i + 2] == "{":
                     j = pat.find("}", i + 2)
-                    name = pat[i + 3:j]
+                    name = pat[i + 3 : j]
                     i = j - 1
                 else:
                     name = pat[i + 2]
@@ -49,14 +61,14 @@ def _translate(pat: str) -> str:
                     cls = cls.strip("[]")
                 out.append(cls if d == "p" else f"(?:(?!{cls}).)")
             else:
-                out.append(pat[i:i + 2])
+                out.append(pat[i : i + 2])
             i += 2
             continue
         if in_class:
             if c == "[" and pat.startswith("[:", i):
                 j = pat.find(":]", i + 2)
                 if j > 0:
-                    name = pat[i + 2:j]
+                    name = pat[i + 2 : j]
                     neg = name.startswith("^")
                     cls = _POSIX.get(name.lstrip("^"))  # type: ignore[assignment]
                     if cls is not None and not neg:
@@ -143,7 +155,7 @@ def expand_template(m: re.Match, tmpl: str) -> str:
                 out.append(c)
                 i += 1
                 continue
-            name = tmpl[i + 2:j]
+            name = tmpl[i + 2 : j]
             i = j + 1
         else:
             j = i + 1
@@ -153,7 +165,7 @@ def expand_template(m: re.Match, tmpl: str) -> str:
                 out.append(c)
                 i += 1
                 continue
-            name = tmpl[i + 1:j]
+            name = tmpl[i + 1 : j]
             i = j
         try:
             g = m.group(int(name)) if name.isdigit() else m.group(name)

@@ -1,4 +1,5 @@
 """The ``hex`` module: ``encode(bytes) → string``, ``decode(string) → bytes/error``."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """The ``json`` module: ``encode`` (→ bytes, Go float format, no HTML escaping), ``decode`` (ints stay int),
 ``indent`` and ``html_escape``. Errors are error values."""
+
 from __future__ import annotations
 
 import base64
@@ -52,7 +53,7 @@ def _enc_float(f: float) -> str:
     if fmt == "e":
         n = len(s)
         if n >= 4 and s[n - 4] == "e" and s[n - 3] == "-" and s[n - 2] == "0":
-            s = s[:n - 2] + s[n - 1:]
+            s = s[: n - 2] + s[n - 1 :]
     return s
 
 
@@ -76,6 +77,7 @@ def encode_value(v: Any) -> str:
         return "{" + ",".join(_enc_string(k) + ":" + encode_value(e) for k, e in v.value.items()) + "}"
     if t is Time:
         from .times_mod import rfc3339
+
         return '"' + rfc3339(v) + '"'
     if t is Error:
         return '{"error":' + encode_value(v.value) + "}" if False else "null"
@@ -113,8 +115,9 @@ def j_decode(rt: Any, args: list) -> Any:
     if b is None:
         raise bad_arg(0, "bytes/string", args[0])
     try:
-        v = json.loads(from_bytes(b), parse_int=_parse_int,
-                       parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        v = json.loads(
+            from_bytes(b), parse_int=_parse_int, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))
+        )
     except (ValueError, RecursionError) as e:
         return wrap_error(str(e).split(":")[0])
     return _to_tengo(v)
@@ -139,7 +142,7 @@ def indent_json(src: str, prefix: str, indent: str) -> str:
             j = i + 1
             while j < n and src[j] != '"':
                 j += 2 if src[j] == "\\" else 1
-            out.append(src[i:j + 1])
+            out.append(src[i : j + 1])
             i = j + 1
             continue
         if c in "[{":
@@ -188,6 +191,4 @@ def j_html_escape(rt: Any, args: list) -> Any:
 
 
 def module(rt: Any) -> ImmutableMap:
-    return make_module({"encode": j_encode, "decode": j_decode, "indent": j_indent,
-                        "html_escape": j_html_escape})
-
+    return make_module({"encode": j_encode, "decode": j_decode, "indent": j_indent, "html_escape": j_html_escape})

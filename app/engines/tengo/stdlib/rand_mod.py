@@ -1,4 +1,5 @@
 """The ``rand`` module (Go ``math/rand`` API on Python's Mersenne Twister; sequences differ from Go's)."""
+
 from __future__ import annotations
 
 import logging
@@ -31,6 +32,7 @@ def _funcs(r: random.Random) -> dict:
 
     def seed(rt: Any, args: list) -> Any:
         from ..objects import UNDEFINED
+
         nargs(args, 1)
         r.seed(i_arg(args, 0))
         return UNDEFINED
@@ -57,12 +59,24 @@ def _funcs(r: random.Random) -> dict:
         b = args[0]
         if type(b) is not bytes:
             from .common import bad_arg
+
             raise bad_arg(0, "bytes", b)
         return len(b)  # Python bytes are immutable: report the length, content unchanged (deviation)
 
-    return {"int": rint, "float": rfloat, "intn": intn, "int63": rint, "int63n": intn, "int31": rint,
-            "int31n": intn, "seed": seed, "exp_float": exp_float, "norm_float": norm_float, "perm": perm,
-            "read": read}
+    return {
+        "int": rint,
+        "float": rfloat,
+        "intn": intn,
+        "int63": rint,
+        "int63n": intn,
+        "int31": rint,
+        "int31n": intn,
+        "seed": seed,
+        "exp_float": exp_float,
+        "norm_float": norm_float,
+        "perm": perm,
+        "read": read,
+    }
 
 
 def module(rt: Any) -> ImmutableMap:
@@ -71,6 +85,6 @@ def module(rt: Any) -> ImmutableMap:
     def rand_new(rt2: Any, args: list) -> Any:
         nargs(args, 1)
         return make_module(_funcs(random.Random(i_arg(args, 0))))
+
     funcs["rand"] = rand_new
     return make_module(funcs)
-

@@ -1,4 +1,5 @@
 """The ``text`` module: Go ``strings``/``strconv`` functions and regular expressions (see :mod:`.gore`)."""
+
 from __future__ import annotations
 
 import logging
@@ -61,7 +62,7 @@ def _split_n(s: str, sep: str, n: int, after: bool = False) -> Any:
     if sep == "":
         chars = list(s)
         if n > 0 and len(chars) > n:
-            chars = chars[:n - 1] + ["".join(chars[n - 1:])]
+            chars = chars[: n - 1] + ["".join(chars[n - 1 :])]
         return Array(chars)
     parts = s.split(sep) if n < 0 else s.split(sep, n - 1)
     if after:
@@ -95,11 +96,11 @@ def _trim_right(s: str, cut: str) -> str:
 
 
 def _trim_prefix(s: str, p: str) -> str:
-    return s[len(p):] if p and s.startswith(p) else s
+    return s[len(p) :] if p and s.startswith(p) else s
 
 
 def _trim_suffix(s: str, p: str) -> str:
-    return s[:-len(p)] if p and s.endswith(p) else s
+    return s[: -len(p)] if p and s.endswith(p) else s
 
 
 def _trim_space(s: str) -> str:
@@ -121,7 +122,8 @@ def t_join(rt: Any, args: list) -> Any:
         s = as_str(a)
         if s is None:
             raise TengoRuntimeError(
-                f"invalid type for argument 'first[{idx}]': expected string(compatible), found {type(a).__name__}")
+                f"invalid type for argument 'first[{idx}]': expected string(compatible), found {type(a).__name__}"
+            )
         parts.append(s)
     sep = s_arg(args, 1)
     r = sep.join(parts)
@@ -199,7 +201,7 @@ def _pad(args: list, left: bool) -> Any:
     count = ((width - len(pb)) // len(pb)) + 1
     if left:
         r = pb * count + sb
-        return from_bytes(r[len(r) - width:])
+        return from_bytes(r[len(r) - width :])
     r = sb + pb * count
     return from_bytes(r[:width])
 
@@ -250,7 +252,7 @@ def t_parse_bool(rt: Any, args: list) -> Any:
         return True
     if s in ("0", "f", "F", "FALSE", "false", "False"):
         return False
-    return wrap_error(f'strconv.ParseBool: parsing {go_quote(s)}: invalid syntax')
+    return wrap_error(f"strconv.ParseBool: parsing {go_quote(s)}: invalid syntax")
 
 
 def t_parse_float(rt: Any, args: list) -> Any:
@@ -260,7 +262,7 @@ def t_parse_float(rt: Any, args: list) -> Any:
     i_arg(args, 1)
     v = parse_go_float(args[0])
     if v is None:
-        return wrap_error(f'strconv.ParseFloat: parsing {go_quote(args[0])}: invalid syntax')
+        return wrap_error(f"strconv.ParseFloat: parsing {go_quote(args[0])}: invalid syntax")
     return v
 
 
@@ -272,9 +274,9 @@ def t_parse_int(rt: Any, args: list) -> Any:
     s = args[0]
     v = parse_go_int(s, base) if base in (0,) or 2 <= base <= 36 else None
     if v is None:
-        return wrap_error(f'strconv.ParseInt: parsing {go_quote(s)}: invalid syntax')
+        return wrap_error(f"strconv.ParseInt: parsing {go_quote(s)}: invalid syntax")
     if bits and bits < 64 and not -(1 << (bits - 1)) <= v < (1 << (bits - 1)):
-        return wrap_error(f'strconv.ParseInt: parsing {go_quote(s)}: value out of range')
+        return wrap_error(f"strconv.ParseInt: parsing {go_quote(s)}: value out of range")
     return v
 
 
@@ -283,7 +285,7 @@ def t_atoi(rt: Any, args: list) -> Any:
     s = s_arg(args, 0)
     v = parse_go_int(s, 10)
     if v is None:
-        return wrap_error(f'strconv.Atoi: parsing {go_quote(s)}: invalid syntax')
+        return wrap_error(f"strconv.Atoi: parsing {go_quote(s)}: invalid syntax")
     return v
 
 
@@ -295,11 +297,13 @@ def t_unquote(rt: Any, args: list) -> Any:
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
         from ..errors import TengoParseError
         from ..lexer import Lexer
+
         try:
             lx = Lexer(s, "")
             if s[0] == '"':
                 return lx.scan_string(1, 1)
             from ..objects import rune_str
+
             return rune_str(lx.scan_char(1, 1))
         except TengoParseError:
             pass
@@ -323,12 +327,14 @@ def _re_find(p: re.Pattern, s: str, args: list, count_idx: int) -> Any:
         m = p.search(s)
         if m is None:
             from ..objects import UNDEFINED
+
             return UNDEFINED
         return Array([_match_maps(m, s, bm)])
     n = i_arg(args, count_idx)
     ms = find_all(p, s, n)
     if not ms:
         from ..objects import UNDEFINED
+
         return UNDEFINED
     return Array([_match_maps(m, s, bm) for m in ms])
 
@@ -401,8 +407,12 @@ def _regexp_object(p: re.Pattern) -> ImmutableMap:
         n = i_arg(args, 1) if len(args) == 2 else -1
         return Array(re_split_go(p, s_arg(args, 0), n))
 
-    return ImmutableMap({name: BuiltinFunction(name, fn, "user-function") for name, fn in
-                         (("match", match), ("find", find), ("replace", replace), ("split", split))})
+    return ImmutableMap(
+        {
+            name: BuiltinFunction(name, fn, "user-function")
+            for name, fn in (("match", match), ("find", find), ("replace", replace), ("split", split))
+        }
+    )
 
 
 def t_re_compile(rt: Any, args: list) -> Any:
@@ -415,7 +425,10 @@ def t_re_compile(rt: Any, args: list) -> Any:
 
 def module_funcs() -> dict:
     return {
-        "re_match": t_re_match, "re_find": t_re_find, "re_replace": t_re_replace, "re_split": t_re_split,
+        "re_match": t_re_match,
+        "re_find": t_re_find,
+        "re_replace": t_re_replace,
+        "re_split": t_re_split,
         "re_compile": t_re_compile,
         "compare": a_ss_r(_compare),
         "contains": a_ss_r(lambda s, sub: _b(sub) in _b(s)),
@@ -465,5 +478,5 @@ def module_funcs() -> dict:
 def module(rt: Any) -> ImmutableMap:
     """The ``text`` module."""
     from .common import module as make
-    return make(module_funcs())
 
+    return make(module_funcs())

@@ -3,6 +3,7 @@
 Layouts use Go's reference time (``2006-01-02 15:04:05.999999999 -0700 MST``); ``parse`` accepts the common
 layout elements. Locations: ``"UTC"``, ``"Local"`` and IANA names (``zoneinfo``).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -20,8 +21,20 @@ log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
 
@@ -36,6 +49,7 @@ def get_location(name: str) -> _dt.tzinfo | None:
         return local_tz()
     try:
         from zoneinfo import ZoneInfo
+
         return ZoneInfo(name)
     except Exception:  # noqa: BLE001 - unknown zone
         return None
@@ -69,9 +83,41 @@ def _offset(off: _dt.timedelta, sep: str, z: bool, short: bool = False) -> str:
     return f"{sign}{h:02d}{sep}{m:02d}"
 
 
-_TOKENS = ["January", "Monday", "2006", "-07:00:00", "-070000", "Z07:00:00", "Z070000", "-07:00", "-0700",
-           "Z07:00", "Z0700", "Jan", "Mon", "MST", "002", "__2", "_2", "-07", "Z07", "01", "02", "03", "04", "05",
-           "06", "15", "PM", "pm", "1", "2", "3", "4", "5"]
+_TOKENS = [
+    "January",
+    "Monday",
+    "2006",
+    "-07:00:00",
+    "-070000",
+    "Z07:00:00",
+    "Z070000",
+    "-07:00",
+    "-0700",
+    "Z07:00",
+    "Z0700",
+    "Jan",
+    "Mon",
+    "MST",
+    "002",
+    "__2",
+    "_2",
+    "-07",
+    "Z07",
+    "01",
+    "02",
+    "03",
+    "04",
+    "05",
+    "06",
+    "15",
+    "PM",
+    "pm",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+]
 
 
 def _frac_token(layout: str, i: int) -> int:
@@ -181,15 +227,35 @@ def rfc3339(t: Time) -> str:
 
 # -- parsing -----------------------------------------------------------------------------------------------
 _PARSE_RE = {
-    "2006": r"(?P<year>\d{4})", "06": r"(?P<year2>\d{2})", "01": r"(?P<month>\d{2})", "1": r"(?P<month>\d{1,2})",
-    "Jan": r"(?P<mon>[A-Za-z]{3})", "January": r"(?P<monthname>[A-Za-z]+)", "02": r"(?P<day>\d{2})",
-    "2": r"(?P<day>\d{1,2})", "_2": r" ?(?P<day>\d{1,2})", "15": r"(?P<hour>\d{2})", "03": r"(?P<hour12>\d{2})",
-    "3": r"(?P<hour12>\d{1,2})", "04": r"(?P<minute>\d{2})", "4": r"(?P<minute>\d{1,2})",
-    "05": r"(?P<second>\d{2})", "5": r"(?P<second>\d{1,2})", "PM": r"(?P<ampm>AM|PM)", "pm": r"(?P<ampm>am|pm)",
-    "Mon": r"[A-Za-z]{3}", "Monday": r"[A-Za-z]+", "MST": r"(?P<zone>[A-Z]{3,5}|[+-]\d{2,4})",
-    "-0700": r"(?P<off>[+-]\d{4})", "-07:00": r"(?P<off>[+-]\d{2}:\d{2})", "-07": r"(?P<off>[+-]\d{2})",
-    "Z0700": r"(?P<off>Z|[+-]\d{4})", "Z07:00": r"(?P<off>Z|[+-]\d{2}:\d{2})", "Z07": r"(?P<off>Z|[+-]\d{2})",
-    "002": r"(?P<yday>\d{3})", "__2": r" {0,2}(?P<yday>\d{1,3})",
+    "2006": r"(?P<year>\d{4})",
+    "06": r"(?P<year2>\d{2})",
+    "01": r"(?P<month>\d{2})",
+    "1": r"(?P<month>\d{1,2})",
+    "Jan": r"(?P<mon>[A-Za-z]{3})",
+    "January": r"(?P<monthname>[A-Za-z]+)",
+    "02": r"(?P<day>\d{2})",
+    "2": r"(?P<day>\d{1,2})",
+    "_2": r" ?(?P<day>\d{1,2})",
+    "15": r"(?P<hour>\d{2})",
+    "03": r"(?P<hour12>\d{2})",
+    "3": r"(?P<hour12>\d{1,2})",
+    "04": r"(?P<minute>\d{2})",
+    "4": r"(?P<minute>\d{1,2})",
+    "05": r"(?P<second>\d{2})",
+    "5": r"(?P<second>\d{1,2})",
+    "PM": r"(?P<ampm>AM|PM)",
+    "pm": r"(?P<ampm>am|pm)",
+    "Mon": r"[A-Za-z]{3}",
+    "Monday": r"[A-Za-z]+",
+    "MST": r"(?P<zone>[A-Z]{3,5}|[+-]\d{2,4})",
+    "-0700": r"(?P<off>[+-]\d{4})",
+    "-07:00": r"(?P<off>[+-]\d{2}:\d{2})",
+    "-07": r"(?P<off>[+-]\d{2})",
+    "Z0700": r"(?P<off>Z|[+-]\d{4})",
+    "Z07:00": r"(?P<off>Z|[+-]\d{2}:\d{2})",
+    "Z07": r"(?P<off>Z|[+-]\d{2})",
+    "002": r"(?P<yday>\d{3})",
+    "__2": r" {0,2}(?P<yday>\d{1,3})",
 }
 
 
@@ -231,8 +297,15 @@ def go_parse(layout: str, value: str, default_tz: _dt.tzinfo | None = None) -> T
     if not m:
         raise ValueError(f'parsing time "{value}" as "{layout}": cannot parse')
     g = m.groupdict()
-    year = int(g["year"]) if g.get("year") else (2000 + int(g["year2"]) if g.get("year2") and int(g["year2"]) < 69
-                                                  else (1900 + int(g["year2"]) if g.get("year2") else 0))
+    year = (
+        int(g["year"])
+        if g.get("year")
+        else (
+            2000 + int(g["year2"])
+            if g.get("year2") and int(g["year2"]) < 69
+            else (1900 + int(g["year2"]) if g.get("year2") else 0)
+        )
+    )
     month = 1
     if g.get("month"):
         month = int(g["month"])
@@ -361,6 +434,7 @@ def _tfunc(fn):
     def f(rt: Any, args: list) -> Any:
         nargs(args, 1)
         return fn(t_arg(args, 0))
+
     return f
 
 
@@ -368,6 +442,7 @@ def _ifunc(fn):
     def f(rt: Any, args: list) -> Any:
         nargs(args, 1)
         return fn(i_arg(args, 0))
+
     return f
 
 
@@ -461,6 +536,7 @@ def t_cmp(fn):
     def f(rt: Any, args: list) -> Any:
         nargs(args, 2)
         return fn(t_arg(args, 0).ns, t_arg(args, 1).ns)
+
     return f
 
 
@@ -487,7 +563,8 @@ def t_location(t: Time) -> str:
 
 def module(rt: Any) -> ImmutableMap:
     funcs = {
-        "sleep": t_sleep, "parse_duration": t_parse_duration,
+        "sleep": t_sleep,
+        "parse_duration": t_parse_duration,
         "since": _tfunc(lambda t: _time.time_ns() - t.ns),
         "until": _tfunc(lambda t: t.ns - _time.time_ns()),
         "duration_hours": _ifunc(lambda d: d / (3600 * NS)),
@@ -498,9 +575,15 @@ def module(rt: Any) -> ImmutableMap:
         "duration_seconds": _ifunc(lambda d: d / NS),
         "duration_string": _ifunc(duration_string),
         "month_string": _ifunc(lambda m: MONTHS[m - 1] if 1 <= m <= 12 else f"%!Month({m})"),
-        "date": t_date, "now": lambda rt, args: now_time(), "parse": t_parse, "unix": t_unix,
-        "add": t_add, "add_date": t_add_date, "sub": t_sub,
-        "after": t_cmp(lambda a, b: a > b), "before": t_cmp(lambda a, b: a < b),
+        "date": t_date,
+        "now": lambda rt, args: now_time(),
+        "parse": t_parse,
+        "unix": t_unix,
+        "add": t_add,
+        "add_date": t_add_date,
+        "sub": t_sub,
+        "after": t_cmp(lambda a, b: a > b),
+        "before": t_cmp(lambda a, b: a < b),
         "time_year": _tfunc(lambda t: to_dt(t).year),
         "time_month": _tfunc(lambda t: to_dt(t).month),
         "time_day": _tfunc(lambda t: to_dt(t).day),
@@ -520,17 +603,33 @@ def module(rt: Any) -> ImmutableMap:
         "in_location": t_in_location,
     }
     layouts = {
-        "format_ansic": "Mon Jan _2 15:04:05 2006", "format_unix_date": "Mon Jan _2 15:04:05 MST 2006",
-        "format_ruby_date": "Mon Jan 02 15:04:05 -0700 2006", "format_rfc822": "02 Jan 06 15:04 MST",
-        "format_rfc822z": "02 Jan 06 15:04 -0700", "format_rfc850": "Monday, 02-Jan-06 15:04:05 MST",
-        "format_rfc1123": "Mon, 02 Jan 2006 15:04:05 MST", "format_rfc1123z": "Mon, 02 Jan 2006 15:04:05 -0700",
-        "format_rfc3339": "2006-01-02T15:04:05Z07:00", "format_rfc3339_nano": "2006-01-02T15:04:05.999999999Z07:00",
-        "format_kitchen": "3:04PM", "format_stamp": "Jan _2 15:04:05", "format_stamp_milli": "Jan _2 15:04:05.000",
-        "format_stamp_micro": "Jan _2 15:04:05.000000", "format_stamp_nano": "Jan _2 15:04:05.000000000",
+        "format_ansic": "Mon Jan _2 15:04:05 2006",
+        "format_unix_date": "Mon Jan _2 15:04:05 MST 2006",
+        "format_ruby_date": "Mon Jan 02 15:04:05 -0700 2006",
+        "format_rfc822": "02 Jan 06 15:04 MST",
+        "format_rfc822z": "02 Jan 06 15:04 -0700",
+        "format_rfc850": "Monday, 02-Jan-06 15:04:05 MST",
+        "format_rfc1123": "Mon, 02 Jan 2006 15:04:05 MST",
+        "format_rfc1123z": "Mon, 02 Jan 2006 15:04:05 -0700",
+        "format_rfc3339": "2006-01-02T15:04:05Z07:00",
+        "format_rfc3339_nano": "2006-01-02T15:04:05.999999999Z07:00",
+        "format_kitchen": "3:04PM",
+        "format_stamp": "Jan _2 15:04:05",
+        "format_stamp_milli": "Jan _2 15:04:05.000",
+        "format_stamp_micro": "Jan _2 15:04:05.000000",
+        "format_stamp_nano": "Jan _2 15:04:05.000000000",
     }
     consts: dict[str, Any] = dict(layouts)
-    consts.update({"nanosecond": 1, "microsecond": 1000, "millisecond": 1_000_000, "second": NS,
-                   "minute": 60 * NS, "hour": 3600 * NS})
+    consts.update(
+        {
+            "nanosecond": 1,
+            "microsecond": 1000,
+            "millisecond": 1_000_000,
+            "second": NS,
+            "minute": 60 * NS,
+            "hour": 3600 * NS,
+        }
+    )
     for i, m in enumerate(MONTHS, 1):
         consts[m.lower()] = i
     return make_module(funcs, consts)
