@@ -93,6 +93,7 @@ def analyse(
             _syntax_errors(reporter, tree.root_node, record.name)
             return reporter.result(), None
     analysis: Analysis = record.analysis_class()(source, tree, reporter, modules)
+    analysis.predefined = test_globals(path, record.id)
     if cache is not None and hasattr(analysis, "cache"):
         analysis.cache = cache  # the analyses that support it (Lua) have it
     try:
@@ -113,6 +114,16 @@ def analyse(
     if any(d.rule == "syntax-error" for d in reporter.diagnostics):
         return reporter.result(), None
     return reporter.result(), analysis
+
+
+def test_globals(path: str, language: str) -> frozenset[str]:
+    """The test API's globals (``describe``, ``it``, ``expect``, ``assert``...) when ``path`` is a test file of
+    ``language`` (``*_spec.lua``, ``*.test.js``, ...): the test runner binds them there and nowhere else."""
+    from app.testing import api as test_api
+
+    record = languages.language_of_test_file(path)
+    found = test_api.for_language(language) if record is not None and record.id == language else None
+    return frozenset(found.globals()) if found is not None else frozenset()
 
 
 def _syntax_errors(reporter: Reporter, root: Any, language_name: str, limit: int = 5) -> None:

@@ -50,6 +50,8 @@ class Analysis(Protocol):
     """What every language's analysis offers after :meth:`run`: its symbols and their positions."""
 
     symbols: list[Symbol]
+    #: globals the file gets besides the spell's (a test file's test API), set before :meth:`run`
+    predefined: frozenset[str]
 
     def run(self) -> None: ...
 
@@ -299,6 +301,7 @@ class TreeAnalysis:
         self.facts = api.facts(language)
         self.modules = modules
         self.file_globals: set[str] = set()
+        self.predefined: frozenset[str] = frozenset()
         self.reported_globals: set[str] = set()
         self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
         self.symbols: list[Symbol] = []  # every declared name, for the editor's symbol queries
@@ -313,6 +316,7 @@ class TreeAnalysis:
     def begin_root(self) -> Scope:
         """The file's top-level scope (call after the file's globals are known)."""
         self.root = Scope(None, function=True)
+        self.file_globals |= self.predefined
         if self.cache is not None:
             self.cache.begin()
             self._context_key = frozenset(self.file_globals)

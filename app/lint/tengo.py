@@ -110,6 +110,7 @@ class TengoAnalysis:
         self.symbols: list[Symbol] = []  # for the editor's symbol queries
         self._types: dict[int, str] = {}  # id(resolver symbol) -> handle type
         self.callbacks: set[int] = set()  # ids of function literals passed straight to a bridge method
+        self.predefined: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------------------------------------ positions
     def _span(self, pos: Any, length: int | None = None) -> tuple[int, int, int, int]:
@@ -164,7 +165,7 @@ class TengoAnalysis:
         except RecursionError:
             self.r.add("syntax-error", "source nested too deeply", 1, 1, 1, 2)
             return
-        builtins = dict.fromkeys(tengo_builtins() | set(self.facts.globals))
+        builtins = dict.fromkeys(tengo_builtins() | set(self.facts.globals) | self.predefined)
         resolver = _RecordingResolver(self.path, builtins, self._import, lenient=True)
         try:
             top = resolver.resolve_top(stmts, list(TENGO_PREDEFINED))

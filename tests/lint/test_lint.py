@@ -154,3 +154,21 @@ def test_javascript_async_twins_and_timers() -> None:
     assert lint_source(src, "s.js") == []
     found = lint_source('LLM.complete("hi", { signal: null });\nLLM.completAsync("x");\n', "s.js")
     assert [d.rule for d in found] == ["unknown-option", "unknown-member"]
+
+
+@pytest.mark.parametrize(
+    "test_path, spell_path, source",
+    [
+        (
+            "greet_spec.lua",
+            "greet.lua",
+            'describe("x", function() it("y", function() assert.are.equal(1, 1) end) end)\n',
+        ),
+        ("greet.test.js", "greet.js", 'describe("x", () => { test("y", () => { expect(1).toBe(1); }); });\n'),
+        ("greet_test.tengo", "greet.tengo", 'test("y", func() { assert.equal(1, 1) })\n'),
+    ],
+)
+def test_the_test_api_is_known_in_test_files_only(test_path: str, spell_path: str, source: str) -> None:
+    assert [d for d in lint_source(source, test_path) if d.rule == "undefined-global"] == []
+    undefined = {d.subject for d in lint_source(source, spell_path) if d.rule == "undefined-global"}
+    assert undefined & {"describe", "test"}, "a plain spell has no test API"
