@@ -37,7 +37,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from app.engines.profiles import PROFILES
 
-    p = _Parser(prog="llmspell", description="Run, check and document LLM spells (Lua, JavaScript, Tengo).")
+    p = _Parser(
+        prog="llmspell",
+        description="Run, debug, test, evaluate, lint and document LLM spells (Lua, JavaScript, Tengo).",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a spell", description="Run a spell in a sandboxed worker.")
@@ -91,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
         "debug",
         help=f"debug a {languages.names_list(languages.debuggable(), 'or')} spell in the "
         "terminal (b, c, n, s, finish, bt, p, q)",
+        description="Debug a spell in the terminal. Commands: b LINE [if EXPR] set a breakpoint (FILE:LINE for "
+        "another file), d LINE delete it, r/c run or continue, n step over, s step into, finish step out, "
+        "bt call stack, p EXPR print, watch EXPR show at every stop, l list the source around the stop, "
+        "llm [off] break before each LLM call, answer TEXT answer that call yourself, q quit.",
     )
     debug.add_argument(
         "file",
@@ -117,9 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("stats", "clear"))
     cache.add_argument("--json", action="store_true", help="stats as one JSON record")
 
-    docs = sub.add_parser("docs", help="write the bridge reference (HTML, Markdown, editor definitions)")
+    docs = sub.add_parser(
+        "docs",
+        help="write the bridge reference (HTML, Markdown, editor definitions)",
+        description="Write the bridge reference generated from the bridge registry: HTML, Markdown, LuaLS "
+        "definitions (luals), TypeScript declarations (dts) and JSON.",
+    )
     docs.add_argument("--out", default="docs/reference", help="output folder")
-    docs.add_argument("--format", default="html,md", help="comma-separated: html, md, luals, dts, json, or all")
+    docs.add_argument(
+        "--format", default="html,md", help="comma-separated: html, md, luals, dts, json, or all (default: html,md)"
+    )
     return p
 
 

@@ -113,9 +113,7 @@ class Cassette:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
         with self._lock:
             if not self._started:
-                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-                with open(self.path, "w", encoding="utf-8") as f:
-                    f.write(json.dumps({"cassette": "llmspell", "version": VERSION}) + "\n")
+                write_empty(self.path)
                 self._started = True
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(line)
@@ -124,6 +122,16 @@ class Cassette:
     def interactions(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._interactions)
+
+
+def write_empty(path: str) -> None:
+    """Start a fresh recording at ``path``: a cassette with its header and no exchange yet.
+
+    A recording whose run makes no model call (every call mocked) then still leaves a cassette to replay,
+    and re-recording never leaves the exchanges of an older recording behind."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"cassette": "llmspell", "version": VERSION}) + "\n")
 
 
 def _describe(request: dict[str, Any]) -> str:

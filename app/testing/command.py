@@ -82,6 +82,14 @@ def cmd_test(args: argparse.Namespace, usage_error: Callable[[str], Exception]) 
                 f"--replay: no cassette for {missing[0]} (expected {cassette_path(missing[0])}; "
                 "record one with --record)"
             )
+    if args.record:  # a fresh cassette per file, even for a file whose every model call is mocked
+        from app.bridges.cassette import write_empty
+
+        for f in files:
+            try:
+                write_empty(cassette_path(f))
+            except OSError as e:
+                raise usage_error(f"--record: cannot write {cassette_path(f)}: {e.strerror or e}") from None
 
     # Tests never reach the network unless asked: unmocked calls go to the offline model by default.
     settings: dict[str, Any] = {"default_model": args.model} if args.model else {}

@@ -109,3 +109,23 @@ def test_record_then_replay_per_test_file(tmp_path) -> None:
     assert cassette.is_file() and "ping" in cassette.read_text()
     p = llmspell("--replay", cwd=str(tmp_path))
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_record_leaves_a_replayable_cassette_when_every_call_is_mocked(tmp_path) -> None:
+    cassette = tmp_path / "cassettes" / "m_spec.lua.jsonl"
+    cassette.parent.mkdir()
+    cassette.write_text('{"cassette": "llmspell", "version": 1}\n{"key": "stale", "request": {}, "response": {}}\n')
+    write(
+        tmp_path,
+        "m_spec.lua",
+        """
+        it("mocks the model", function()
+          Mock.llm("ping", "pong")
+          assert.are.equal("pong", LLM.complete("ping"))
+        end)
+        """,
+    )
+    assert llmspell("--record", cwd=str(tmp_path)).returncode == 0
+    assert "stale" not in cassette.read_text()  # re-recording starts afresh
+    p = llmspell("--replay", cwd=str(tmp_path))
+    assert p.returncode == 0 and "1 passed" in p.stdout, p.stdout + p.stderr
