@@ -53,7 +53,11 @@ def qwait(ms: int) -> None:
 
 def save_all(w, out: Path, shots: list) -> int:
     """Save ``(name, pixmap)`` shots into ``out`` and shut the window's services down."""
-    return save_all(w, out, shots)
+    for name, pix in shots:
+        pix.save(str(out / name))
+        print("saved", out / name)
+    w.shutdown_for_tests()
+    return 0
 
 
 def wait(app, cond, timeout: float = 60.0) -> bool:

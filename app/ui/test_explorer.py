@@ -22,12 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QPointF, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QSplitter,
     QTextBrowser,
+    QToolBar,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -143,9 +143,10 @@ class TestExplorer(QWidget):
         self.details.anchorClicked.connect(self._anchor)
         self.details.setPlaceholderText("Select a test to see its result")
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(2, 2, 2, 2)
-        bar.setSpacing(2)
+        # a toolbar, not a row of buttons: in a narrow dock the buttons that do not fit go behind its » menu instead
+        # of widening the dock (and with it the window) past the screen
+        bar = QToolBar("Tests")
+        bar.setIconSize(QSize(16, 16))
         self.buttons: dict[str, QToolButton] = {}
         for key, text, tip, slot in (
             ("run_all", "Run All", "Run every test file of the workspace", self.run_all),
@@ -162,7 +163,7 @@ class TestExplorer(QWidget):
             b.clicked.connect(slot)
             bar.addWidget(b)
             self.buttons[key] = b
-        bar.addStretch(1)
+        self.toolbar = bar
         self.buttons["stop"].setEnabled(False)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -173,7 +174,7 @@ class TestExplorer(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addLayout(bar)
+        lay.addWidget(bar)
         lay.addWidget(split, 1)
         self._discovered.connect(self._apply_discovery)
 

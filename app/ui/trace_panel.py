@@ -86,6 +86,8 @@ class TimelineDelegate(QStyledItemDelegate):
         colour = QColor({"llm": t.link, "embedding": t.link, "tool": t.builtin, "agent": t.ok}.get(kind, t.muted))
         if index.data(ROLE_FAILED):
             colour = QColor(t.error)
+        if option.state & QStyle.StateFlag.State_Selected:
+            colour = option.palette.highlightedText().color()  # a blue bar on the blue selection would vanish
         if times[1] is None:
             colour.setAlpha(120)  # still running
         painter.save()

@@ -97,3 +97,10 @@ def test_next_and_previous_problem(window, qtbot) -> None:
     assert page.editor.caret() == (1, 6)
     window.actions_by_id["prev_problem"].trigger()
     assert page.editor.caret() == (5, 10)
+
+
+def test_warning_toggle_and_summary_do_not_touch(window) -> None:
+    """The header's checkbox and its summary keep a gap between them and from the panel's edge."""
+    top = window.lint.panel.layout().itemAt(0).layout()
+    assert top.spacing() >= 6
+    assert top.contentsMargins().right() >= 4

@@ -123,3 +123,13 @@ def test_run_test_at_cursor_and_run_all_actions(real_window, qtbot, tmp_path) ->
     assert fs.cases["calc › adds"].state == "none"
     w.actions_by_id["run_tests"].trigger()
     qtbot.waitUntil(lambda: fs.running == 0 and fs.cases["calc › adds"].state == "passed", timeout=60000)
+
+
+def test_the_tests_panel_does_not_widen_the_window(window) -> None:
+    """Its buttons are a toolbar (the ones that do not fit go behind »): with the Welcome page and the Reference
+    open, the editing layout still fits a 1024-pixel-wide screen."""
+    window.action_welcome()
+    window.reference.show()
+    window.panels.show("tests")
+    assert window.tests.dock.minimumSizeHint().width() < 120
+    assert window.layout().minimumSize().width() < 1024

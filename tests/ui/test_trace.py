@@ -190,3 +190,32 @@ def test_timeline_column_places_overlapping_spans(qtbot):
     assert bars[4][1] == 1.0  # still running: its bar reaches the end of the window
     assert "into the run" in root.child(1).toolTip(TIMELINE)
     assert not panel.tree.viewport().grab().isNull()  # the delegate paints
+
+
+def test_a_selected_spans_timeline_bar_stays_visible(qtbot):
+    """The bar of the selected row is drawn in the selection's text colour, not in blue on the blue selection."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    from app.ui.run_service import RunSession
+    from app.ui.trace_panel import TIMELINE, TracePanel
+
+    panel = TracePanel()
+    qtbot.addWidget(panel)
+    panel.show()  # a hidden panel only collects spans
+    session = RunSession("one.lua", "lua")
+    panel.add_run(session)
+    span = {"id": 1, "parent": None, "kind": "llm", "name": "LLM.complete", "start": 1.0, "end": 2.0}
+    panel.update_span(session.number, span)
+    index = panel.tree.indexFromItem(panel.tree.topLevelItem(0).child(0), TIMELINE)
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, 120, 20)
+    option.palette = panel.tree.palette()
+    option.state = QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_Enabled
+    image = QImage(120, 20, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    panel.tree.itemDelegateForColumn(TIMELINE).paint(painter, option, index)
+    painter.end()
+    bar, selection = image.pixelColor(60, 10), option.palette.highlight().color()
+    assert abs(bar.lightness() - selection.lightness()) > 60
