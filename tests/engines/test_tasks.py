@@ -283,9 +283,14 @@ return answers;
     assert {s["line"] for s in result.spans if s["kind"] == "llm"} == {3}
 
 
+#: One cancellable call first, so the host's async HTTP path is set up before the timed part: a request cancelled
+#: before it left (a cold path under load) never reaches the server, which could then not see it abandoned.
+WARM_ASYNC_PATH = "await LLM.completeAsync('warm', { signal: new AbortController().signal });"
+
+
 def test_js_race_with_abort_signal_timeout_cancels_the_losers_and_their_http_requests(runner, server):
     server.delay = 3.0
-    source = """
+    source = WARM_ASYNC_PATH + """
 const signal = AbortSignal.timeout(300);
 const calls = [1, 2, 3].map((i) => LLM.completeAsync("slow " + i, { signal }));
 try {
@@ -304,7 +309,7 @@ try {
 
 def test_js_abort_controller_cancels_one_call(runner, server):
     server.fault("slow", seconds=10.0, when="slow")
-    source = """
+    source = WARM_ASYNC_PATH + """
 const ac = new AbortController();
 const slow = LLM.completeAsync("slow", { signal: ac.signal });
 const quick = await LLM.completeAsync("quick");
