@@ -290,7 +290,9 @@ WARM_ASYNC_PATH = "await LLM.completeAsync('warm', { signal: new AbortController
 
 def test_js_race_with_abort_signal_timeout_cancels_the_losers_and_their_http_requests(runner, server):
     server.delay = 3.0
-    source = WARM_ASYNC_PATH + """
+    source = (
+        WARM_ASYNC_PATH
+        + """
 const signal = AbortSignal.timeout(300);
 const calls = [1, 2, 3].map((i) => LLM.completeAsync("slow " + i, { signal }));
 try {
@@ -301,6 +303,7 @@ try {
   return { code: e.code, states: settled.map((s) => s.status + ":" + s.reason.code) };
 }
 """
+    )
     result = _run(runner, "race.js", source, server)
     assert result.ok, result.failure
     assert result.value == {"code": "timeout", "states": ["rejected:timeout"] * 3}
@@ -309,7 +312,9 @@ try {
 
 def test_js_abort_controller_cancels_one_call(runner, server):
     server.fault("slow", seconds=10.0, when="slow")
-    source = WARM_ASYNC_PATH + """
+    source = (
+        WARM_ASYNC_PATH
+        + """
 const ac = new AbortController();
 const slow = LLM.completeAsync("slow", { signal: ac.signal });
 const quick = await LLM.completeAsync("quick");
@@ -322,6 +327,7 @@ let early = null;
 try { await JSON.encodeAsync(1, { signal: pre.signal }); } catch (e) { early = e.code; }
 return [quick, code, early, ac.signal.aborted];
 """
+    )
     result = _run(runner, "abort.js", source, server)
     assert result.ok, result.failure
     assert result.value == ["Echo: quick", "cancelled", "cancelled", True]
