@@ -63,8 +63,10 @@ class LLMBridge(Bridge):
     Every call goes through the run's hooks, appears in the trace, counts toward ``LLM.usage()``, and is recorded
     or replayed when the run records or replays a cassette. Errors carry the codes ``authentication``,
     ``rate_limited``, ``context_length``, ``timeout``, ``network``, ``provider``, ``invalid_argument``,
-    ``cancelled``. Retryable ones (rate limits, timeouts, network, 5xx) are retried with exponential backoff and
-    jitter (honouring Retry-After), then the ``fallbacks`` models are tried in order.
+    ``cancelled``, ``budget_exceeded``. Retryable ones (rate limits, timeouts, network, 5xx) are retried with
+    exponential backoff and jitter (honouring Retry-After), then the ``fallbacks`` models are tried in order.
+    A model may be an alias from ``llmspell.toml`` or Settings → Models (deployments, rate limits, budgets,
+    response cache: docs/models.md).
     """
 
     def complete(self, prompt: str, opts: LLMOptions | None = None) -> str:
