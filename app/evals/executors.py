@@ -3,17 +3,21 @@
 - :class:`LocalExecutor`: the engine pool of this process, ``concurrency`` runs at once.
 - :class:`RayExecutor`: Ray actors, each holding a warm :class:`~app.evals.rowrun.RowRunner` (its own engine
   pool); jobs are Ray tasks on them. The actors read API keys from the cluster's environment: nothing of the
-  client's keyring or environment is sent (the spell's source and the jobs are).
+  client's keyring or environment is sent (the spell's source, its bundle of modules and the jobs are).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
+from app.evals.bundle import SpellBundle, bundle_spell, unpack
 from app.evals.rowrun import Job, RowRunner, SpellSpec
 
 log = logging.getLogger(__name__)
@@ -83,11 +87,12 @@ class RayExecutor:
                 kwargs["address"] = address
             ray.init(**kwargs)
         self.concurrency = max(1, concurrency)
+        bundle = bundle_spell(spell.path, spell.language)  # the nodes need no copy of the spell's folder
         n = actors or max(1, min(self.concurrency, int(ray.cluster_resources().get("CPU", 1))))
         # threaded actors: each serves up to its share of the jobs in flight at once (its pool has the workers)
         options: dict[str, Any] = {"num_cpus": 1, "max_concurrency": max(1, self.concurrency // n + 1)}
         actor_cls = ray.remote(**options)(_EvalActor)
-        self.actors: list[Any] = [actor_cls.remote(spell) for _ in range(n)]
+        self.actors: list[Any] = [actor_cls.remote(spell, bundle) for _ in range(n)]
         self._cancelled = threading.Event()
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
@@ -112,6 +117,10 @@ class RayExecutor:
         self._cancelled.set()
 
     def close(self) -> None:
+        try:  # each actor stops its engine pool and removes its copy of the spell, then goes
+            self.ray.wait([a.close.remote() for a in self.actors], num_returns=len(self.actors), timeout=10)
+        except Exception:  # an actor already gone
+            log.debug("closing eval actors failed", exc_info=True)
         for a in self.actors:
             try:
                 self.ray.kill(a)
@@ -146,10 +155,17 @@ def _as_completed(
 
 
 class _EvalActor:
-    """A Ray actor: one warm RowRunner (engine pool) serving jobs; API keys from this node's environment."""
+    """A Ray actor: one warm RowRunner (engine pool) serving jobs; API keys from this node's environment. The
+    spell runs from a private copy of its bundle, so ``require`` and the project's ``llmspell.toml`` work on nodes
+    that never saw the client's files."""
 
-    def __init__(self, spell: SpellSpec):
-        self.row_runner = RowRunner(spell, warm=1)
+    def __init__(self, spell: SpellSpec, bundle: SpellBundle):
+        self._folder = tempfile.mkdtemp(prefix="llmspell-eval-spell-")
+        self.row_runner = RowRunner(dataclasses.replace(spell, path=unpack(bundle, self._folder)), warm=1)
 
     def run(self, job: Job) -> dict[str, Any]:
         return self.row_runner.run(job)
+
+    def close(self) -> None:
+        self.row_runner.close()
+        shutil.rmtree(self._folder, ignore_errors=True)

@@ -75,12 +75,12 @@ class RowRunner:
 
     def __init__(self, spell: SpellSpec, runner: SpellRunner | None = None, warm: int = 1):
         self.spell = spell
+        self._owns_runner = runner is None
         if runner is None:
             from app.runner import Runner
 
             runner = Runner(warm={spell.language: warm})
         self.runner: SpellRunner = runner
-        self._owns_runner = runner is None
         self._tmp = tempfile.mkdtemp(prefix="llmspell-eval-")
         if _USES_MODELS.search(spell.source):
             from app.bridges.litellm_support import get_litellm

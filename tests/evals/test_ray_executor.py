@@ -56,6 +56,30 @@ def test_ray_matches_local_row_for_row(local_ray: None, runner: Any, tmp_path: P
         )
 
 
+def test_nodes_need_no_copy_of_the_spells_folder(local_ray: None, tmp_path: Path) -> None:
+    """The spell's modules and project file travel with the actors: the client's folder may be gone."""
+    folder = tmp_path / "spell"
+    (folder / "lib").mkdir(parents=True)
+    (folder / "lib" / "double.lua").write_text("return function(x) return x * 2 end\n", encoding="utf-8")
+    (folder / "llmspell.toml").write_text('[models]\nquick = "offline/echo"\n', encoding="utf-8")
+    (folder / "main.lua").write_text(
+        'local double = require("lib.double")\nreturn double(INPUT.n) .. " " .. LLM.complete("hi", {model = "quick"})\n',
+        encoding="utf-8",
+    )
+    (folder / "t.eval.yaml").write_text(
+        "spell: main.lua\nrows:\n  - {n: 1}\n  - {n: 2}\n  - {n: 3}\nassert:\n  - {type: contains, value: Echo}\n",
+        encoding="utf-8",
+    )
+    spec = load_eval(str(folder / "t.eval.yaml"))
+    spell = spell_spec(spec, {})
+    executor = RayExecutor(spell, 2)
+    for p in sorted(folder.rglob("*"), reverse=True):  # the nodes must not read the client's files
+        p.unlink() if p.is_file() else p.rmdir()
+    records = EvalRun(spec, EvalOptions(out=str(tmp_path / "out.jsonl")), executor=executor).run()
+    assert sorted(r["output"] for r in records) == ["2 Echo: hi", "4 Echo: hi", "6 Echo: hi"]
+    assert all(r["pass"] for r in records)
+
+
 def exchanges(path: Path) -> list[tuple[str, Any]]:
     lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()[1:]]
     return [(e["key"], json.loads(e["response"]["content"])) for e in lines]
