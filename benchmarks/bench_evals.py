@@ -29,7 +29,7 @@ from app.evals.spec import load_eval  # noqa: E402
 
 TRIVIAL_ROWS = 1000
 TRIVIAL_TARGET = 100.0
-LLM_ROWS = 320
+LLM_ROWS = 960  # 60 waves of 16: a steady rate, not the ramp-down of the last wave
 LLM_DELAY = 0.2
 LLM_CONCURRENCY = 16
 LLM_TARGET = 0.8 * LLM_CONCURRENCY / LLM_DELAY

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import importlib
 import inspect
 import logging
@@ -326,6 +327,12 @@ def _type_name(t: Any) -> str:
             type(None): "nil",
         }.get(t, t.__name__)
     return str(t).replace("typing.", "")
+
+
+@functools.cache
+def _option_hints(options_type: Any) -> dict[str, Any]:
+    """An options TypedDict's field types (resolved once: evaluating the annotations costs ~0.1 ms a call)."""
+    return get_type_hints(options_type)
 
 
 def _is_typeddict(t: Any) -> bool:
@@ -735,7 +742,7 @@ class BridgeHost:
             if not isinstance(opts, dict):
                 raise SpellError("invalid_argument", f"{qual}: options must be a table, got {_spell_type(opts)}")
             if _is_typeddict(m.options_type):
-                ohints = get_type_hints(m.options_type)
+                ohints = _option_hints(m.options_type)
                 for k, v in opts.items():
                     if k not in ohints:
                         raise SpellError(
