@@ -10,6 +10,7 @@ JavaScript spells get the same three shapes (numeric loop, recursion, object/str
 
 Run: ``.venv/bin/python benchmarks/bench_debugger.py`` (``--js`` for the JavaScript part only)
 """
+
 from __future__ import annotations
 
 import logging
@@ -142,8 +143,9 @@ def _write(folder: str, name: str, text: str) -> str:
     return path
 
 
-def _debug_run(runner: Runner, path: str, bp_line: int, instrument: str = "breakpoints",
-               cpu: bool = False) -> tuple[float, bool]:
+def _debug_run(
+    runner: Runner, path: str, bp_line: int, instrument: str = "breakpoints", cpu: bool = False
+) -> tuple[float, bool]:
     store = BreakpointStore()
     store.add(path, bp_line)
     session = DebugSession(store, instrument=instrument)
@@ -228,9 +230,11 @@ def step_latency(runner: Runner, folder: str, language: str = "lua") -> float:
 
 
 def big_stop(runner: Runner, folder: str) -> float:
-    src = ("local big = {}\nfor i = 1, 1000000 do big[i] = i end\n"
-           "local s = string.rep('x', 50 * 1024 * 1024)\nlocal function f(t, str)\n  return #t + #str\nend\n"
-           "return f(big, s)\n")
+    src = (
+        "local big = {}\nfor i = 1, 1000000 do big[i] = i end\n"
+        "local s = string.rep('x', 50 * 1024 * 1024)\nlocal function f(t, str)\n  return #t + #str\nend\n"
+        "return f(big, s)\n"
+    )
     path = _write(folder, "big.lua", src)
     store = BreakpointStore()
     store.add(path, 5)

@@ -9,6 +9,7 @@ Prints, for each comparison, both medians and their ratio next to the target:
 
 Run: ``.venv/bin/python benchmarks/bench_engines.py`` (or ``make bench``).
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,12 @@ def bench_first_instruction(runner: Runner) -> None:
             samples[lang].append(obs.at - t)
     print("Run to first spell instruction, warm pool")
     for lang, s in samples.items():
-        line(f"{lang}: start → first print reaches the host (median)", f"{median_ms(s):.2f} ms", "≤ 10 ms",
-             median_ms(s) <= 10)
+        line(
+            f"{lang}: start → first print reaches the host (median)",
+            f"{median_ms(s):.2f} ms",
+            "≤ 10 ms",
+            median_ms(s) <= 10,
+        )
 
 
 def bench_bridge_round_trip(runner: Runner) -> None:
@@ -111,14 +116,18 @@ def bench_bridge_round_trip(runner: Runner) -> None:
 LUA_WORK = {
     "numeric loop": "local s = 0 for i = 1, 6000000 do s = s + i % 7 * 2 end return s",
     "call-heavy recursion": "local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end return fib(30)",
-    "table/string work": ("local t = {} for i = 1, 400000 do t[#t+1] = tostring(i) .. 'x' end "
-                          "local s = table.concat(t, ',') local n = 0 for w in s:gmatch('[^,]+') do n = n + #w end return n"),
+    "table/string work": (
+        "local t = {} for i = 1, 400000 do t[#t+1] = tostring(i) .. 'x' end "
+        "local s = table.concat(t, ',') local n = 0 for w in s:gmatch('[^,]+') do n = n + #w end return n"
+    ),
 }
 JS_WORK = {
     "numeric loop": "let s = 0; for (let i = 1; i <= 3000000; i++) s += i % 7 * 2; return s;",
     "call-heavy recursion": "function fib(n) { return n < 2 ? n : fib(n-1) + fib(n-2); } return fib(28);",
-    "table/string work": ("const t = []; for (let i = 1; i <= 300000; i++) t.push(String(i) + 'x'); "
-                          "let n = 0; for (const w of t.join(',').split(',')) n += w.length; return n;"),
+    "table/string work": (
+        "const t = []; for (let i = 1; i <= 300000; i++) t.push(String(i) + 'x'); "
+        "let n = 0; for (const w of t.join(',').split(',')) n += w.length; return n;"
+    ),
 }
 
 
@@ -139,8 +148,12 @@ def bench_sandbox_cost(runner: Runner) -> None:
                 bare.append(time.thread_time() - t)
             # CPU-bound work on a shared machine: the fastest of several rounds is the least noisy estimate.
             speed = min(bare) / min(spell)
-            line(f"{lang} {name}: spell {min(spell) * 1000:.0f} ms, bare {min(bare) * 1000:.0f} ms",
-                 f"{speed:.2f}x bare speed", "≥ 0.9x", speed >= 0.9)
+            line(
+                f"{lang} {name}: spell {min(spell) * 1000:.0f} ms, bare {min(bare) * 1000:.0f} ms",
+                f"{speed:.2f}x bare speed",
+                "≥ 0.9x",
+                speed >= 0.9,
+            )
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ rows against the local test server (in its own process) with 200 ms latency at c
 Each row goes the whole way: spell run in a pooled worker, assertions, cassette, a flushed results line.
 Prints the rates and their ratio to the target (≥ 1.0 meets it).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,14 +53,18 @@ def measure(path: str, settings: dict[str, object], warm: int) -> tuple[float, i
     spec = load_eval(path)
     spell = spell_spec(spec, settings)
     from app.runner import Runner
+
     runner = Runner(warm={spell.language: warm})
     runner.pool.wait_warm(60)
     row_runner = RowRunner(spell, runner)
     out = os.path.join(os.path.dirname(path), "results.jsonl")
     warmup = load_eval(path)
     warmup.rows = warmup.rows[: 2 * spec.concurrency]
-    EvalRun(warmup, EvalOptions(out=out + ".warmup", settings=settings),
-            executor=LocalExecutor(spell, spec.concurrency, row_runner)).run()
+    EvalRun(
+        warmup,
+        EvalOptions(out=out + ".warmup", settings=settings),
+        executor=LocalExecutor(spell, spec.concurrency, row_runner),
+    ).run()
     executor = LocalExecutor(spell, spec.concurrency, row_runner)
     started = time.perf_counter()
     records = EvalRun(spec, EvalOptions(out=out, settings=settings), executor=executor).run()
@@ -75,12 +80,15 @@ def runner_alone(spell_source: str, settings: dict[str, object], rows: int, conc
     import concurrent.futures
 
     from app.runner import Runner, RunOptions
+
     runner = Runner(warm={"lua": concurrency})
     runner.pool.wait_warm(60)
 
     def one(i: int) -> bool:
-        return runner.run("alone.lua", spell_source, RunOptions(inputs={"i": i}, language="lua",
-                                                                settings=dict(settings))).ok
+        return runner.run(
+            "alone.lua", spell_source, RunOptions(inputs={"i": i}, language="lua", settings=dict(settings))
+        ).ok
+
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(2 * concurrency)))
         started = time.perf_counter()
@@ -94,10 +102,13 @@ def runner_alone(spell_source: str, settings: dict[str, object], rows: int, conc
 @contextlib.contextmanager
 def server_process(delay: float) -> Iterator[str]:
     """The local test server in a process of its own (a real provider does not share the host's GIL); its URL."""
-    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); from support.llm_server import LLMServer; "
-            "s = LLMServer(delay=float(sys.argv[2])).start(); print(s.url, flush=True); time.sleep(3600)")
-    proc = subprocess.Popen([sys.executable, "-c", code, os.path.join(ROOT, "tests"), str(delay)],
-                            stdout=subprocess.PIPE, text=True)
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from support.llm_server import LLMServer; "
+        "s = LLMServer(delay=float(sys.argv[2])).start(); print(s.url, flush=True); time.sleep(3600)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, os.path.join(ROOT, "tests"), str(delay)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()
@@ -109,13 +120,16 @@ def server_process(delay: float) -> Iterator[str]:
 def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as folder:
-        path = write_eval(folder, "return INPUT.i * 2\n", TRIVIAL_ROWS, 4,
-                          '  - {type: equals, value: "{{expected}}"}\n')
+        path = write_eval(
+            folder, "return INPUT.i * 2\n", TRIVIAL_ROWS, 4, '  - {type: equals, value: "{{expected}}"}\n'
+        )
         elapsed, n, passed = measure(path, {}, 4)
         rate = n / elapsed
         ok = ok and rate >= TRIVIAL_TARGET and passed == n
-        print(f"trivial rows, local pool (concurrency 4): {n} rows in {elapsed:.2f} s = {rate:.0f} rows/s; "
-              f"target {TRIVIAL_TARGET:.0f} rows/s; ratio {rate / TRIVIAL_TARGET:.2f}; {passed}/{n} passed")
+        print(
+            f"trivial rows, local pool (concurrency 4): {n} rows in {elapsed:.2f} s = {rate:.0f} rows/s; "
+            f"target {TRIVIAL_TARGET:.0f} rows/s; ratio {rate / TRIVIAL_TARGET:.2f}; {passed}/{n} passed"
+        )
     with tempfile.TemporaryDirectory() as folder, server_process(LLM_DELAY) as url:
         settings = {"api_base": {"openai": url}}
         source = 'return LLM.complete("row " .. INPUT.i, {model = "openai/test-model"})\n'
@@ -123,12 +137,16 @@ def main() -> int:
         elapsed, n, passed = measure(path, settings, LLM_CONCURRENCY)
         rate = n / elapsed
         ok = ok and rate >= LLM_TARGET and passed == n
-        print(f"LLM-bound rows, {LLM_DELAY * 1000:.0f} ms server latency, concurrency {LLM_CONCURRENCY}: {n} rows in "
-              f"{elapsed:.2f} s = {rate:.0f} rows/s; target {LLM_TARGET:.0f} rows/s; ratio {rate / LLM_TARGET:.2f}; "
-              f"{passed}/{n} passed")
+        print(
+            f"LLM-bound rows, {LLM_DELAY * 1000:.0f} ms server latency, concurrency {LLM_CONCURRENCY}: {n} rows in "
+            f"{elapsed:.2f} s = {rate:.0f} rows/s; target {LLM_TARGET:.0f} rows/s; ratio {rate / LLM_TARGET:.2f}; "
+            f"{passed}/{n} passed"
+        )
         alone = runner_alone(source, settings, LLM_ROWS, LLM_CONCURRENCY)
-        print(f"  the same spell through Runner.run alone (no eval layer): {alone:.0f} rows/s; "
-              f"eval / runner alone {rate / alone:.2f}")
+        print(
+            f"  the same spell through Runner.run alone (no eval layer): {alone:.0f} rows/s; "
+            f"eval / runner alone {rate / alone:.2f}"
+        )
     print("ok" if ok else "below target")
     return 0
 

@@ -6,6 +6,7 @@ this process (on a machine shared with other work the wall time also counts wait
 average is printed too). Best of N for the full lint, median of 20 keystrokes for the re-lint.
 Run: ``python benchmarks/bench_lint.py``.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from app.lint import lint_source  # noqa: E402
 from app.lint.document import LintDocument  # noqa: E402
 
-BLOCK = '''local function step_{i}(input, opts)
+BLOCK = """local function step_{i}(input, opts)
   local agent = Agent.new({{name = "a{i}", system = "You help.", max_steps = 3}})
   local text = LLM.complete("Summarise: " .. tostring(input), {{temperature = 0.2, max_tokens = 100}})
   local parts = {{}}
@@ -31,9 +32,9 @@ BLOCK = '''local function step_{i}(input, opts)
   return agent:run(text .. table.concat(parts, ","))
 end
 print(step_{i}("x", {{}}))
-'''
+"""
 
-JS_BLOCK = '''function step{i}(input, opts) {{
+JS_BLOCK = """function step{i}(input, opts) {{
   const agent = Agent.new({{ name: "a{i}", system: "You help.", maxSteps: 3 }});
   const text = LLM.complete("Summarise: " + String(input), {{ temperature: 0.2, maxTokens: 100 }});
   const parts = [];
@@ -46,7 +47,7 @@ JS_BLOCK = '''function step{i}(input, opts) {{
   return agent.run(text + parts.join(","));
 }}
 print(step{i}("x", {{}}));
-'''
+"""
 
 
 def spell(lines: int, block: str = BLOCK) -> str:
@@ -66,7 +67,7 @@ def keystrokes(language: str, text: str, path: str) -> tuple[float, float]:
     walls, cpus = [], []
     at = text.index("Summarise: ") + len("Summarise")
     for n in range(20):
-        text = text[:at] + ("x" if n % 2 == 0 else "") + text[at + (0 if n % 2 == 0 else 1):]
+        text = text[:at] + ("x" if n % 2 == 0 else "") + text[at + (0 if n % 2 == 0 else 1) :]
         w, c = clocks(lambda t=text: doc.update(t))
         walls.append(w)
         cpus.append(c)
@@ -85,15 +86,19 @@ def main() -> None:
     assert lint_source(big, "big.lua") == [], "the benchmark spell must be clean"
     runs = [clocks(lambda: lint_source(big, "big.lua")) for _ in range(3)]
     wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-    print(f"lint 20,000-line Lua file: wall {wall * 1000:7.1f} ms ({wall / 1.0:.2f}x target 1 s), "
-          f"cpu {cpu * 1000:7.1f} ms ({cpu / 1.0:.2f}x)")
+    print(
+        f"lint 20,000-line Lua file: wall {wall * 1000:7.1f} ms ({wall / 1.0:.2f}x target 1 s), "
+        f"cpu {cpu * 1000:7.1f} ms ({cpu / 1.0:.2f}x)"
+    )
 
     for language, block in (("lua", BLOCK), ("js", JS_BLOCK)):
         text = spell(2_000, block)
         assert lint_source(text, f"s.{language}") == [], "the benchmark spell must be clean"
         wall, cpu = keystrokes(language, text, f"s.{language}")
-        print(f"re-lint 2,000 {language:>3} lines after a keystroke: wall {wall * 1000:6.1f} ms "
-              f"({wall / 0.05:.2f}x target 50 ms), cpu {cpu * 1000:6.1f} ms ({cpu / 0.05:.2f}x)")
+        print(
+            f"re-lint 2,000 {language:>3} lines after a keystroke: wall {wall * 1000:6.1f} ms "
+            f"({wall / 0.05:.2f}x target 50 ms), cpu {cpu * 1000:6.1f} ms ({cpu / 0.05:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

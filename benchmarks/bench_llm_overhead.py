@@ -18,6 +18,7 @@ of that.
 
 Run: ``.venv/bin/python benchmarks/bench_llm_overhead.py``
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,8 +58,14 @@ def direct(litellm: object, url: str, n: int, offset: int) -> float:
     t = time.perf_counter()
     for i in range(n):
         messages = [{"role": "user", "content": f"ping {offset + i}"}]
-        litellm.completion(model="openai/test-model", messages=messages,  # type: ignore[attr-defined]
-                           api_base=url, num_retries=0, max_retries=0, timeout=120.0)
+        litellm.completion(
+            model="openai/test-model",
+            messages=messages,  # type: ignore[attr-defined]
+            api_base=url,
+            num_retries=0,
+            max_retries=0,
+            timeout=120.0,
+        )
     return time.perf_counter() - t
 
 
@@ -89,8 +96,13 @@ def server_process(delay: float) -> Iterator[str]:
     """The test server in its own process (as a provider would be): its threads do not share our GIL."""
     script = os.path.join(ROOT, "tests", "support", "llm_server.py")
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, script, "--delay", str(delay)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, script, "--delay", str(delay)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()
@@ -111,10 +123,12 @@ def measure(runner: Runner, litellm: object, delay: float) -> tuple[float, float
         d = p = s = 0.0
         p_ratios, s_ratios = [], []
         for r in range(ROUNDS * REPEATS):
-            sides = {"direct": lambda: direct(litellm, url, per_round, r * per_round),
-                     "in_process": lambda: in_process(url, per_round, r * per_round),
-                     "spell": lambda: via_spell(runner, url, per_round)}
-            order = list(sides)[r % 3:] + list(sides)[:r % 3]  # rotate: no side always runs first or last
+            sides = {
+                "direct": lambda: direct(litellm, url, per_round, r * per_round),
+                "in_process": lambda: in_process(url, per_round, r * per_round),
+                "spell": lambda: via_spell(runner, url, per_round),
+            }
+            order = list(sides)[r % 3 :] + list(sides)[: r % 3]  # rotate: no side always runs first or last
             took = {name: sides[name]() for name in order}
             rd, rp, rs = took["direct"], took["in_process"], took["spell"]
             d, p, s = d + rd, p + rp, s + rs
@@ -130,18 +144,24 @@ def main() -> int:
     runner.pool.wait_warm(60)
     ok = True
     try:
-        print(f"{CALLS} LLM calls: direct litellm.completion vs the bridge in-process vs a Lua spell "
-              f"(worker → host), same local server; {REPEATS} times; ratios are to direct")
-        print(f"{'server delay':>14} {'direct ms':>10} {'in-proc ms':>11} {'spell ms':>9} {'extra µs':>9} "
-              f"{'in-proc':>8} {'spell':>7} {'target':>8}")
+        print(
+            f"{CALLS} LLM calls: direct litellm.completion vs the bridge in-process vs a Lua spell "
+            f"(worker → host), same local server; {REPEATS} times; ratios are to direct"
+        )
+        print(
+            f"{'server delay':>14} {'direct ms':>10} {'in-proc ms':>11} {'spell ms':>9} {'extra µs':>9} "
+            f"{'in-proc':>8} {'spell':>7} {'target':>8}"
+        )
         for delay, targeted in ((0.0, False), (0.02, True)):
             d, p, s, p_ratio, ratio = measure(runner, litellm, delay)
             target = f"≤ {TARGET:.2f}" if targeted else "none"
             verdict = "" if not targeted else "  ok" if ratio <= TARGET else "  (over target)"
             n = CALLS * REPEATS
-            print(f"{delay * 1000:>12.0f}ms {d / n * 1000:>10.2f} {p / n * 1000:>11.2f} "
-                  f"{s / n * 1000:>9.2f} {(s - d) / n * 1e6:>9.0f} {p_ratio:>8.3f} {ratio:>7.3f} "
-                  f"{target:>8}{verdict}")
+            print(
+                f"{delay * 1000:>12.0f}ms {d / n * 1000:>10.2f} {p / n * 1000:>11.2f} "
+                f"{s / n * 1000:>9.2f} {(s - d) / n * 1e6:>9.0f} {p_ratio:>8.3f} {ratio:>7.3f} "
+                f"{target:>8}{verdict}"
+            )
             ok = ok and (ratio <= TARGET or not targeted)
     finally:
         runner.shutdown()

@@ -7,6 +7,7 @@ steps with ``max_concurrency = 1`` for reference (≈ 8×); and 8 script-functio
 
 Run: ``.venv/bin/python benchmarks/bench_parallel_workflow.py``
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ Prints the cold time (a new runner: the workers start with it, as for one ``llms
 time (the same suite again on the warm pool, as the IDE's Test Explorer reruns it), tests/s, and the ratios to
 the target. Run: ``.venv/bin/python benchmarks/bench_spell_tests.py``
 """
+
 from __future__ import annotations
 
 import os
@@ -24,23 +25,28 @@ FILES = {"lua": 4, "js": 2, "tengo": 2}  # 8 files x 25 = 200 tests
 
 
 def lua_file(k: int) -> str:
-    body = "\n".join(f'  it("adds {i}", function() assert.are.equal({i + 1}, {i} + 1) end)'
-                     for i in range(PER_FILE - 1))
-    return (f'describe("suite {k}", function()\n{body}\n'
-            '  it("mocked", function() Mock.llm("hi", "hello"); assert.are.equal("hello", LLM.complete("hi")) end)\n'
-            "end)\n")
+    body = "\n".join(
+        f'  it("adds {i}", function() assert.are.equal({i + 1}, {i} + 1) end)' for i in range(PER_FILE - 1)
+    )
+    return (
+        f'describe("suite {k}", function()\n{body}\n'
+        '  it("mocked", function() Mock.llm("hi", "hello"); assert.are.equal("hello", LLM.complete("hi")) end)\n'
+        "end)\n"
+    )
 
 
 def js_file(k: int) -> str:
     body = "\n".join(f'  test("adds {i}", () => expect({i} + 1).toBe({i + 1}));' for i in range(PER_FILE - 1))
-    return (f'describe("suite {k}", () => {{\n{body}\n'
-            '  test("mocked", () => { Mock.llm("hi", "hello"); expect(LLM.complete("hi")).toBe("hello"); });\n'
-            "});\n")
+    return (
+        f'describe("suite {k}", () => {{\n{body}\n'
+        '  test("mocked", () => { Mock.llm("hi", "hello"); expect(LLM.complete("hi")).toBe("hello"); });\n'
+        "});\n"
+    )
 
 
 def tengo_file(k: int) -> str:
     body = "\n".join(f'test("adds {i}", func() {{ assert.equal({i + 1}, {i} + 1) }})' for i in range(PER_FILE - 1))
-    return (body + '\ntest("mocked", func() { Mock.llm("hi", "hello"); assert.equal("hello", LLM.complete("hi")) })\n')
+    return body + '\ntest("mocked", func() { Mock.llm("hi", "hello"); assert.equal("hello", LLM.complete("hi")) })\n'
 
 
 MAKERS = {"lua": ("_spec.lua", lua_file), "js": (".test.js", js_file), "tengo": ("_test.tengo", tengo_file)}
@@ -80,10 +86,13 @@ def main() -> None:
         runner.shutdown()
     n = totals.passed
     print(f"spell tests: {n} tiny tests in {len(paths)} files (Lua, JavaScript, Tengo), -j {jobs}")
-    print(f"  cold (new runner, workers start)  {cold:6.2f} s  {n / cold:7.0f} tests/s  "
-          f"{cold / TARGET_S:5.2f} x target ({TARGET_S:g} s)")
-    print(f"  warm pool (IDE rerun), best of 3  {warm:6.2f} s  {n / warm:7.0f} tests/s  "
-          f"{warm / TARGET_S:5.2f} x target")
+    print(
+        f"  cold (new runner, workers start)  {cold:6.2f} s  {n / cold:7.0f} tests/s  "
+        f"{cold / TARGET_S:5.2f} x target ({TARGET_S:g} s)"
+    )
+    print(
+        f"  warm pool (IDE rerun), best of 3  {warm:6.2f} s  {n / warm:7.0f} tests/s  {warm / TARGET_S:5.2f} x target"
+    )
     print(f"  (cold run without the runner's start: {cold_run:.2f} s)")
 
 

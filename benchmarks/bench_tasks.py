@@ -10,6 +10,7 @@ requests, which costs more CPU per call (informational, no target).
 
 Run: ``.venv/bin/python benchmarks/bench_tasks.py``
 """
+
 from __future__ import annotations
 
 import logging
@@ -90,7 +91,7 @@ def main() -> int:
         with LLMServer(delay=DELAY) as server:
             settings = {"default_model": MODEL, "api_base": {"openai": server.url}, "retries": 0}
             for language in ("lua", "js", "tengo"):
-                timed(runner, language, ONE[language], settings)       # warm connections and the worker
+                timed(runner, language, ONE[language], settings)  # warm connections and the worker
                 timed(runner, language, EIGHT[language], settings)
                 one = timed(runner, language, ONE[language], settings)
                 eight = timed(runner, language, EIGHT[language], settings)
@@ -105,8 +106,10 @@ def main() -> int:
             peak = server.max_in_flight
     finally:
         runner.shutdown()
-    print(f"server answers in {DELAY * 1000:.0f} ms; medians of {REPEAT} runs; ratios are to one call of the "
-          f"same language; target ≤ {TARGET}× for {N} calls at once")
+    print(
+        f"server answers in {DELAY * 1000:.0f} ms; medians of {REPEAT} runs; ratios are to one call of the "
+        f"same language; target ≤ {TARGET}× for {N} calls at once"
+    )
     print(f"{'':46} {'ms':>8} {'ratio':>7}")
     for name, seconds, ratio in rows:
         print(f"{name:46} {seconds * 1000:8.1f} {'' if ratio is None else f'{ratio:6.2f}×':>7}")

@@ -10,6 +10,7 @@ Two comparisons, each side by side in one run (best of 5):
 - in-process, interpreter vs a bare lupa runtime (CPU seconds; isolates the interpreter).
 Run: ``python benchmarks/bench_tengo.py``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,13 +34,12 @@ WORKLOADS = {
         "local s = 0\nfor i = 0, 999999 do s = s + i end\nreturn s",
     ),
     "string building": (
-        'parts := []\nfor i := 0; i < 100000; i++ { parts = append(parts, string(i)) }\n'
+        "parts := []\nfor i := 0; i < 100000; i++ { parts = append(parts, string(i)) }\n"
         'out = len(import("text").join(parts, ","))',
         "local parts = {}\nfor i = 0, 99999 do parts[#parts + 1] = tostring(i) end\nreturn #table.concat(parts, ',')",
     ),
     "map churn": (
-        'm := {}\nfor i := 0; i < 200000; i++ { k := "k" + (i % 1000); m[k] = (m[k] || 0) + i }\n'
-        "out = len(m)",
+        'm := {}\nfor i := 0; i < 200000; i++ { k := "k" + (i % 1000); m[k] = (m[k] || 0) + i }\nout = len(m)',
         "local m = {}\nfor i = 0, 199999 do local k = 'k' .. (i % 1000); m[k] = (m[k] or 0) + i end\n"
         "local n = 0 for _ in pairs(m) do n = n + 1 end return n",
     ),
@@ -100,6 +100,7 @@ def _children_cpu() -> dict[int, float | None]:
 def run_spell(runner: "Runner", path: str, source: str) -> tuple[float, float | None]:
     """One run through the pool: (wall seconds as the worker reports them, worker CPU seconds or None)."""
     from app.runner import RunOptions
+
     before = _children_cpu()
     r = runner.run(path, source, RunOptions(timeout_s=120))
     if not r.ok:
@@ -111,13 +112,15 @@ def run_spell(runner: "Runner", path: str, source: str) -> tuple[float, float | 
 
 def main() -> int:
     from app.runner import Runner
+
     runner = Runner(warm={"lua": 1, "tengo": 1})
     try:
         runner.pool.wait_warm(60)
-        print(f"as spells through the pool (best of 5; load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} CPUs)")
-        print(f"  {'':18s} {'tengo wall':>10s} {'lua wall':>9s} {'ratio':>6s}   "
-              f"{'tengo cpu':>9s} {'lua cpu':>8s} {'ratio':>6s}")
+        print(f"as spells through the pool (best of 5; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        print(
+            f"  {'':18s} {'tengo wall':>10s} {'lua wall':>9s} {'ratio':>6s}   "
+            f"{'tengo cpu':>9s} {'lua cpu':>8s} {'ratio':>6s}"
+        )
         for name, (tsrc, lsrc) in WORKLOADS.items():
             tengo = [run_spell(runner, "b.tengo", spell_source(tsrc)) for _ in range(5)]
             lua = [run_spell(runner, "b.lua", lsrc) for _ in range(5)]
@@ -126,8 +129,7 @@ def main() -> int:
             if all(t[1] is not None for t in tengo + lua):
                 tc, lc = min(t[1] for t in tengo), min(t[1] for t in lua)
                 ratio = tc / lc
-                line += (f"   {tc:8.3f}s {lc:7.4f}s {ratio:5.1f}x  goal <= 20x (cpu) "
-                         f"{'OK' if ratio <= 20 else 'MISSED'}")
+                line += f"   {tc:8.3f}s {lc:7.4f}s {ratio:5.1f}x  goal <= 20x (cpu) {'OK' if ratio <= 20 else 'MISSED'}"
             else:
                 line += f"   (no CPU clock)  goal <= 20x (wall) {'OK' if tw / lw <= 20 else 'MISSED'}"
             print(line)

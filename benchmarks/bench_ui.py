@@ -7,6 +7,7 @@
 
     .venv/bin/python benchmarks/bench_ui.py
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-STARTUP_CHILD = r'''
+STARTUP_CHILD = r"""
 import sys, time
 t0 = time.perf_counter()
 from PySide6.QtCore import QTimer
@@ -39,13 +40,15 @@ def done():
     import os; os._exit(0)
 QTimer.singleShot(0, done)
 app.exec()
-'''
+"""
 
 
 def row(name: str, value: float, target: float, unit: str) -> bool:
     ok = value <= target
-    print(f"{name:<58} {value:9.1f} {unit:<3} target ≤ {target:g} {unit:<3} ratio {value / target:5.2f}  "
-          f"{'OK' if ok else 'MISSED'}")
+    print(
+        f"{name:<58} {value:9.1f} {unit:<3} target ≤ {target:g} {unit:<3} ratio {value / target:5.2f}  "
+        f"{'OK' if ok else 'MISSED'}"
+    )
     return ok
 
 
@@ -54,11 +57,20 @@ def bench_startup(runs: int = 5, files: list[str] | None = None) -> tuple[float,
     times = []
     imported = False
     for i in range(runs):
-        env = dict(os.environ, LLMSPELL_CONFIG_DIR=os.path.join(_tmp, f"s{i}", "config"),
-                   LLMSPELL_DATA_DIR=os.path.join(_tmp, f"s{i}", "data"))
+        env = dict(
+            os.environ,
+            LLMSPELL_CONFIG_DIR=os.path.join(_tmp, f"s{i}", "config"),
+            LLMSPELL_DATA_DIR=os.path.join(_tmp, f"s{i}", "data"),
+        )
         t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD, *(files or [])], cwd=str(ROOT), env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        p = subprocess.Popen(
+            [sys.executable, "-c", STARTUP_CHILD, *(files or [])],
+            cwd=str(ROOT),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         for line in p.stdout:
             if line.startswith("INTERACTIVE"):
                 times.append(time.perf_counter() - t0)
@@ -70,6 +82,7 @@ def bench_startup(runs: int = 5, files: list[str] | None = None) -> tuple[float,
 
 def qwait(ms: int) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
+
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
@@ -80,6 +93,7 @@ class LatencyProbe:
 
     def __init__(self) -> None:
         from PySide6.QtCore import Qt, QTimer
+
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(10)
@@ -108,16 +122,20 @@ def main() -> int:
     print("== LLMSpell Studio UI benchmarks")
     startup, litellm_loaded = bench_startup()
     ok &= row("start to interactive window (median of 5)", startup * 1000, 1000, "ms")
-    print(f"{'litellm imported at that point':<58} {'yes' if litellm_loaded else 'no':>9}     target: no  "
-          f"{'OK' if not litellm_loaded else 'MISSED'}")
+    print(
+        f"{'litellm imported at that point':<58} {'yes' if litellm_loaded else 'no':>9}     target: no  "
+        f"{'OK' if not litellm_loaded else 'MISSED'}"
+    )
     ok &= not litellm_loaded
     examples = [str(p) for p in sorted((ROOT / "examples").glob("*.lua"))[:3]]
     if examples:
         startup3, _ = bench_startup(files=examples)
-        ok &= row(f"start to interactive window with {len(examples)} files open (median of 5)", startup3 * 1000,
-                  1000, "ms")
+        ok &= row(
+            f"start to interactive window with {len(examples)} files open (median of 5)", startup3 * 1000, 1000, "ms"
+        )
 
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.resize(1400, 900)
     w.show()
@@ -126,11 +144,13 @@ def main() -> int:
     big = Path(_tmp) / "big.lua"
     lines = []
     for i in range(20000 // 5):
-        lines += [f"local function f{i}(a, b) -- function {i}",
-                  f'  local s = "text {i}" .. tostring(a)',
-                  f"  if a > {i} then return a * 2.5 else return b end",
-                  "end",
-                  f"print(f{i}({i}, {{x = {i}}}))"]
+        lines += [
+            f"local function f{i}(a, b) -- function {i}",
+            f'  local s = "text {i}" .. tostring(a)',
+            f"  if a > {i} then return a * 2.5 else return b end",
+            "end",
+            f"print(f{i}({i}, {{x = {i}}}))",
+        ]
     big.write_text("\n".join(lines) + "\n")
     samples = []
     for _ in range(3):
@@ -152,14 +172,17 @@ def main() -> int:
         print("runner did not start:", w.runs.error)
         return 1
     from app.ui import run_service
+
     probe = LatencyProbe()
     probe.start()
     t0 = time.perf_counter()
     while not run_service.PREWARMED.is_set() and time.perf_counter() - t0 < 120:
         qwait(20)
     prewarm_stall = probe.stop()
-    print(f"{'(info) stall while litellm is imported in the background':<58} {prewarm_stall:9.1f} ms  "
-          f"one-time, {time.perf_counter() - t0:.1f} s after the runner was ready")
+    print(
+        f"{'(info) stall while litellm is imported in the background':<58} {prewarm_stall:9.1f} ms  "
+        f"one-time, {time.perf_counter() - t0:.1f} s after the runner was ready"
+    )
     qwait(500)
     flood = w.tabs.new_file("lua", 'for i = 1, 100000 do print("line " .. i .. " " .. string.rep("x", 60)) end\n')
     probe.start()

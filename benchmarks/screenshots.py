@@ -5,6 +5,7 @@ plus the console, the settings dialog and the welcome page.
 
 Runs the real window and the real runner (offline model) with private settings/data folders, so the user's own
 session is untouched. Works offscreen; under ``xvfb-run -a`` the window manager-free X server gives the same look."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,7 @@ os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-DEMO = '''-- trace_demo.lua: one LLM call and an agent with a tool, on the offline model.
+DEMO = """-- trace_demo.lua: one LLM call and an agent with a tool, on the offline model.
 local name = (INPUT and INPUT.name) or "world"
 
 local function greet(who)
@@ -40,12 +41,13 @@ local agent = Agent.new({system = "You add numbers.", tools = {add}, max_steps =
 local answer = agent:run("Use the add tool to add 2 and 3")
 Log.warn("agent answered", {answer = answer.content or answer})
 return {greeted = name}
-'''
+"""
 
 
 def qwait(ms: int) -> None:
     """Run the event loop for ``ms`` (QTest.qWait holds the GIL and starves the runner's threads)."""
     from PySide6.QtCore import QEventLoop, QTimer
+
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
@@ -74,6 +76,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.resize(1440, 900)
     w.show()
@@ -92,6 +95,7 @@ def main() -> int:
         print("runner did not start:", w.runs.error)
         return 1
     from app.ui import run_service
+
     wait(app, run_service.PREWARMED.is_set, 60)  # litellm imported: the run shows its own timing
     session = w.action_run(page)
     if not wait(app, lambda: session.done, 90):
@@ -113,6 +117,7 @@ def main() -> int:
         shots.append((f"main-{theme_name}-console.png", w.grab()))
     w.store.update(theme="light")
     from app.ui.settings_dialog import SettingsDialog
+
     dlg = SettingsDialog(w.store, w)
     dlg.show()
     for i, name in enumerate(("general", "providers", "security")):

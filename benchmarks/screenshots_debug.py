@@ -5,6 +5,7 @@ dark: current line, call stack, variables, watches, breakpoints) and a completio
 
 The completion list and the call tip are popup windows of their own: they are only in the screen grabs
 (``*-screen.png``), which need a real X server (xvfb-run); offscreen, the window grabs are still made."""
+
 from __future__ import annotations
 
 import os
@@ -26,6 +27,7 @@ from screenshots import DEMO, qwait, save_all, wait  # noqa: E402
 def screen(w):
     """The whole screen (popups included) when there is one, else the window."""
     from PySide6.QtGui import QGuiApplication
+
     if QGuiApplication.platformName() == "offscreen":
         return w.grab()
     return QGuiApplication.primaryScreen().grabWindow(0)
@@ -35,6 +37,7 @@ def type_text(ed, text: str) -> None:
     """Type ``text`` key by key (QTest.keyClicks cannot type a newline)."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
+
     for i, part in enumerate(text.split("\n")):
         if i:
             QTest.keyClick(ed, Qt.Key.Key_Return)
@@ -48,6 +51,7 @@ def main() -> int:
     from PySide6.QtWidgets import QWidget
 
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.resize(1440, 900)
     w.move(0, 0)

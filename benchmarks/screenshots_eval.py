@@ -3,6 +3,7 @@ detail), light and dark.
 
     .venv/bin/python benchmarks/screenshots_eval.py [OUT_DIR]        (default: screenshots/)
 """
+
 from __future__ import annotations
 
 import os
@@ -43,6 +44,7 @@ def main() -> int:
     from PySide6.QtCore import Qt
 
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.resize(1500, 980)
     w.show()

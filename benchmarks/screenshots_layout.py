@@ -3,6 +3,7 @@ the editing layout it gives back when the run ends (with the Reference open), an
 page (hello.lua's model call selected in the LLM Trace).
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/screenshots_layout.py [OUT_DIR]"""
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,7 @@ def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.move(0, 0)
     w.show()

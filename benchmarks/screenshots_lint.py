@@ -3,6 +3,7 @@
     xvfb-run -a -s "-screen 0 1440x900x24" .venv/bin/python benchmarks/screenshots_lint.py [OUT_DIR]
 
 The tooltip is a separate window, so the picture is the whole (virtual) screen; run it under Xvfb."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ _tmp = tempfile.mkdtemp(prefix="llmspell-lintshots-")
 os.environ["LLMSPELL_CONFIG_DIR"] = os.path.join(_tmp, "config")
 os.environ["LLMSPELL_DATA_DIR"] = os.path.join(_tmp, "data")
 
-SPELL = '''-- summarise.lua: a spell with a few mistakes the linter finds as you type.
+SPELL = """-- summarise.lua: a spell with a few mistakes the linter finds as you type.
 local agent = Agent.new({name = "writer", system = "You write summaries.", max_stepz = 3})
 local unused_notes = {}
 
@@ -27,16 +28,18 @@ end
 
 os.execute("rm -rf /")
 print(summarise(INPUT.text))
-'''
+"""
 
 
 def main() -> int:
     from benchmarks.screenshots import qwait, wait
+
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     from PySide6.QtWidgets import QToolTip
 
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.resize(1400, 860)
     w.move(0, 0)

@@ -4,6 +4,7 @@ test selected (its diff and link) and result markers in the editor margin; light
     .venv/bin/python benchmarks/screenshots_tests.py [OUT_DIR]     (default: screenshots/)
 
 Real window, real runner, private settings/data folders; under ``xvfb-run -a`` or offscreen."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 from benchmarks.screenshots import qwait, wait  # noqa: E402 - after the environment is set
 
-FAILING = '''-- greeting_spec.lua: a test that fails until greeting.lua says "Hello"
+FAILING = """-- greeting_spec.lua: a test that fails until greeting.lua says "Hello"
 describe("greeting", function()
   it("greets by name", function()
     Mock.llm("greeting", "Hi, Ada!")
@@ -37,12 +38,12 @@ describe("greeting", function()
 
   pending("greets in French")
 end)
-'''
+"""
 
-GREETING = '''-- greeting.lua
+GREETING = """-- greeting.lua
 local name = (INPUT and INPUT.name) or "world"
 return {text = LLM.complete("Write a greeting for " .. name), name = name}
-'''
+"""
 
 
 def main() -> int:
@@ -51,6 +52,7 @@ def main() -> int:
     from PySide6.QtCore import Qt
 
     from app.ui.main import create_window
+
     app, w = create_window(restore=False)
     w.resize(1440, 900)
     w.show()
@@ -75,8 +77,14 @@ def main() -> int:
     w.resizeDocks([w.docks["tests"]], [440], Qt.Orientation.Horizontal)
     w.resizeDocks([w.docks["tests"]], [700], Qt.Orientation.Vertical)
     panel.run_all()
-    if not wait(app, lambda: all(f.running == 0 for f in panel.files.values())
-                and panel.files[str(spec)].cases["greeting › greets by name"].state != "none", 120):
+    if not wait(
+        app,
+        lambda: (
+            all(f.running == 0 for f in panel.files.values())
+            and panel.files[str(spec)].cases["greeting › greets by name"].state != "none"
+        ),
+        120,
+    ):
         print("the tests did not finish")
         return 1
     qwait(400)

@@ -6,6 +6,7 @@ Without an argument it runs the shared corpus (``../shared/tengo-conformance.jso
 in ``tests/engines/tengo/data/``). Exits non-zero when a case fails that is not a documented deviation
 (``tests/engines/tengo/xfail.txt``: the ``os`` module does not exist in the sandbox). ``make test`` runs it.
 """
+
 from __future__ import annotations
 
 import os

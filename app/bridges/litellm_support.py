@@ -7,6 +7,8 @@ Nothing here imports litellm at module import time: :func:`get_litellm` does, on
 from __future__ import annotations
 
 import asyncio
+import datetime
+import email.utils
 import gc
 import logging
 import os
@@ -238,7 +240,8 @@ _RETRYABLE_CODES = {"rate_limited", "timeout", "network"}
 
 
 def retry_after(exc: BaseException) -> float | None:
-    """The server's Retry-After (seconds) carried by a litellm/openai exception, if any."""
+    """The server's Retry-After (seconds, from either form: seconds or an HTTP date) carried by a litellm/openai
+    exception, if any."""
     headers: Any = getattr(exc, "headers", None) or getattr(exc, "litellm_response_headers", None)
     response = getattr(exc, "response", None)
     if not headers and response is not None:
@@ -247,9 +250,21 @@ def retry_after(exc: BaseException) -> float | None:
         return None
     try:
         value = headers.get("retry-after") or headers.get("Retry-After")
-        return float(value) if value is not None else None
-    except (TypeError, ValueError, AttributeError):
+    except AttributeError:
         return None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:  # the other form RFC 9110 allows: an HTTP date
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def map_exception(exc: BaseException, model: str = "") -> SpellError:

@@ -315,3 +315,29 @@ def test_count_tokens_never_downloads_a_tokenizer(spell):
 
     assert get_litellm().disable_hf_tokenizer_download is True  # llama models would fetch one from huggingface.co
     assert spell.call("LLM.count_tokens", "hello world", opts={"model": "groq/llama-3.1-8b-instant"}) > 0
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("2", 2.0), ("0.5", 0.5), ("-3", 0.0), ("soon", None), ("Wed, 21 Oct 2015 07:28:00", None)],
+)
+def test_retry_after_reads_seconds(header: str, expected: float | None) -> None:
+    from app.bridges.litellm_support import retry_after
+
+    err = Exception("limited")
+    err.headers = {"retry-after": header}  # type: ignore[attr-defined]
+    assert retry_after(err) == expected
+
+
+def test_retry_after_reads_an_http_date() -> None:
+    import datetime
+    import email.utils
+
+    from app.bridges.litellm_support import retry_after
+
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=30)
+    err = Exception("limited")
+    err.headers = {"Retry-After": email.utils.format_datetime(when, usegmt=True)}  # type: ignore[attr-defined]
+    assert 27 <= (retry_after(err) or 0) <= 30
+    err.headers = {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}  # type: ignore[attr-defined]  # in the past
+    assert retry_after(err) == 0.0
