@@ -391,15 +391,17 @@ class JsEngine:
         s.ctx.add_callable("__ls_host_test", emit)
         s.ctx.eval(_TEST_PRELUDE)
         set_source = s.ctx.eval("__ls_test_internal.setSource")
-        run_all = s.ctx.eval("__ls_test_internal.runAll")
+        # runAll(options) → a promise of the counts (tests may be async); run like an async main, so the event
+        # loop (bridge calls, timers) settles it
+        runner_for = s.ctx.eval("((runAll) => (options) => () => runAll(options))(__ls_test_internal.runAll)")
         s.ctx.eval("delete globalThis.__ls_test_internal")
         set_source(source)
-        opts = json.dumps({k: options.get(k) for k in ("filter", "line", "bail")})
+        run_all = runner_for(json.dumps({k: options.get(k) for k in ("filter", "line", "bail")}))
 
         def declare_and_run() -> Any:
             fn = s.compile_main(source)
             s.execute(fn, lambda: s.run_main(fn))
-            return s.execute(run_all, lambda: json.dumps({"ok": True, "value": json.loads(run_all(opts))}))
+            return s.execute(run_all, lambda: s.run_main(run_all))
 
         debug = getattr(getattr(host, "request", None), "debug", None)
         if debug is not None:  # "debug this test": the agent instruments the test file as it compiles

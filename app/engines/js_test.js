@@ -1,7 +1,8 @@
 // The JavaScript test API (Jest style), evaluated in a test run's quickjs Context after js_prelude.js.
 // The host callable __ls_host_test is captured here and removed from globalThis; the test file sees only
-// describe/test/it/beforeEach/afterEach/expect. `__ls_test_internal.runAll` runs the declared tests and reports
-// each through the host (app/engines/js_engine.py).
+// describe/test/it/beforeAll/afterAll/beforeEach/afterEach/expect. `__ls_test_internal.runAll` runs the declared
+// tests and reports each through the host (app/engines/js_engine.py). Tests and hooks may be async: runAll returns a
+// promise, which the engine's event loop settles (bridge calls, timers).
 (function () {
   "use strict";
   const hostTest = globalThis.__ls_host_test;
@@ -186,7 +187,8 @@
   }
 
   // ------------------------------------------------------------------------------------------- declaring tests
-  const root = { name: null, before: [], after: [], parent: null, line: null, skip: false, only: false };
+  const root = { name: null, before: [], after: [], beforeAll: [], afterAll: [], parent: null, line: null,
+                 skip: false, only: false };
   let current = root;
   const tests = [];
 
@@ -207,11 +209,20 @@
     if (typeof name !== "string") throw new TypeError("describe needs a name (a string)");
     if (typeof fn !== "function") throw new TypeError("describe: the block must be a function");
     if (only) anyOnly = true;
-    const block = { name, before: [], after: [], parent: current, line: declLine(here(), name),
-                    skip: !!skip || current.skip, only: !!only || current.only };
+    const block = { name, before: [], after: [], beforeAll: [], afterAll: [], parent: current,
+                    line: declLine(here(), name), skip: !!skip || current.skip, only: !!only || current.only };
     const outer = current;
     current = block;
-    try { fn(); } finally { current = outer; }
+    try {
+      const v = fn();
+      if (v && typeof v.then === "function") throw new TypeError("describe: the block must not be async (declare the tests in it at once; tests may be async)");
+    } finally { current = outer; }
+  }
+  function hook(list, name) {
+    return (fn) => {
+      if (typeof fn !== "function") throw new TypeError(name + " expects a function");
+      current[list].push(fn);
+    };
   }
   const api = {
     describe: Object.assign((name, fn) => describe(name, fn, false), { skip: (name, fn) => describe(name, fn, true),
@@ -219,8 +230,10 @@
     test: Object.assign((name, fn) => addTest(name, fn, false),
                         { skip: (name, fn) => addTest(name, fn, true), todo: (name) => addTest(name, undefined, true),
                           only: (name, fn) => addTest(name, fn, false, true) }),
-    beforeEach(fn) { if (typeof fn !== "function") throw new TypeError("beforeEach expects a function"); current.before.push(fn); },
-    afterEach(fn) { if (typeof fn !== "function") throw new TypeError("afterEach expects a function"); current.after.push(fn); },
+    beforeAll: hook("beforeAll", "beforeAll"),
+    afterAll: hook("afterAll", "afterAll"),
+    beforeEach: hook("before", "beforeEach"),
+    afterEach: hook("after", "afterEach"),
     expect,
   };
   api.it = api.test;
@@ -243,42 +256,73 @@
     }
     return true;
   }
-  function runOne(t) {
+  // A hook or test body, awaited when it returns a promise; its failure (null when it passed).
+  async function attempt(fn) {
+    try { await fn(); return null; } catch (e) { return failureOf(e); }
+  }
+  function chain(t) {
     const blocks = [];
     for (let b = t.block; b; b = b.parent) blocks.unshift(b);
+    return blocks;
+  }
+  async function runOne(t, blocks) {
     let failure = null;
-    const step = (fn) => {
-      if (failure) return;
-      try { fn(); } catch (e) { failure = failureOf(e); }
-    };
-    for (const b of blocks) for (const fn of b.before) step(fn);
-    step(t.fn);
+    for (const b of blocks) for (const fn of b.before) if (!failure) failure = await attempt(fn);
+    if (!failure) failure = await attempt(t.fn);
     for (let i = blocks.length - 1; i >= 0; i--) {
       for (const fn of blocks[i].after) {
-        try { fn(); } catch (e) { if (!failure) failure = failureOf(e); }
+        const f = await attempt(fn);
+        if (!failure) failure = f;
       }
     }
     return failure;
   }
-  function runAll(optionsJson) {
+  // beforeAll runs before the first test of its describe that runs, afterAll after the last one; a failing
+  // beforeAll fails every test of its describe, a failing afterAll the last one.
+  function withHookName(f, name) {
+    if (f && !String(f.message).startsWith(name)) f.message = name + ": " + f.message;
+    return f;
+  }
+  async function runAll(optionsJson) {
     const options = JSON.parse(optionsJson);
     const counts = { passed: 0, failed: 0, skipped: 0 };
-    for (let i = 0; i < tests.length; i++) {
-      const t = tests[i];
-      if (!selected(t, options)) continue;
-      const id = i + 1;
+    const runs = (t) => !(t.skip || (anyOnly && !t.only));
+    const chosen = tests.map((t, i) => ({ t, id: i + 1 })).filter((x) => selected(x.t, options));
+    const remaining = new Map();  // block → tests of it still to run
+    for (const { t } of chosen) if (runs(t)) for (const b of chain(t)) remaining.set(b, (remaining.get(b) || 0) + 1);
+    const setUp = new Map();  // block → failure of its beforeAll (null: passed)
+    for (const { t, id } of chosen) {
       hostTest("started", JSON.stringify({ test_id: id, name: t.name, line: t.line }));
       const started = Date.now();
       const result = { test_id: id, name: t.name, line: t.line };
-      if (t.skip || (anyOnly && !t.only)) result.status = "skipped";
+      let f = null;
+      if (!runs(t)) result.status = "skipped";
       else {
-        const f = runOne(t);
-        if (f) {
-          result.status = "failed";
-          result.message = String(f.message);
-          result.failure_line = f.line;
-          if (f.hasValues) { result.has_values = true; result.expected = f.expected; result.actual = f.actual; }
-        } else result.status = "passed";
+        const blocks = chain(t);
+        for (const b of blocks) {
+          if (!setUp.has(b)) {
+            let bf = null;
+            for (const fn of b.beforeAll) if (!bf) bf = withHookName(await attempt(fn), "beforeAll");
+            setUp.set(b, bf);
+          }
+          if (!f) f = setUp.get(b);
+        }
+        if (!f) f = await runOne(t, blocks);
+        for (let i = blocks.length - 1; i >= 0; i--) {
+          const b = blocks[i];
+          const left = remaining.get(b) - 1;
+          remaining.set(b, left);
+          if (left === 0) for (const fn of b.afterAll) {
+            const af = withHookName(await attempt(fn), "afterAll");
+            if (!f) f = af;
+          }
+        }
+        result.status = f ? "failed" : "passed";
+      }
+      if (f) {
+        result.message = String(f.message);
+        result.failure_line = f.line;
+        if (f.hasValues) { result.has_values = true; result.expected = f.expected; result.actual = f.actual; }
       }
       result.duration_s = (Date.now() - started) / 1000;
       counts[result.status] += 1;
@@ -287,7 +331,7 @@
       hostTest("result", text);
       if (options.bail && result.status === "failed") break;
     }
-    return JSON.stringify(counts);
+    return counts;
   }
   function setSource(text) { sourceLines = String(text).split("\n"); }
 

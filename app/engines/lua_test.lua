@@ -1,6 +1,6 @@
 -- The Lua test API (busted style), installed into the sandboxed _ENV of a test run before the test file runs.
 -- Runs as chunk "=[llmspell-test]" with the real globals (it is trusted code); the spell sees only the closures
--- below. The test file declares its tests (describe/it/pending/before_each/after_each); `run_all` then runs the
+-- below. The test file declares its tests (describe/it/pending/setup/teardown/before_each/after_each); `run_all` then runs the
 -- selected ones, reporting each to the host through `emit(kind, json)` (app/engines/lua_engine.py).
 local env, emit, encode, test_chunk = ...
 
@@ -176,7 +176,7 @@ local function chain(negated)
 end
 
 ------------------------------------------------------------------------------------------------ declaring tests
-local root = {name = nil, before = {}, after = {}, parent = nil}
+local root = {name = nil, before = {}, after = {}, setup = {}, teardown = {}, parent = nil}
 local current = root
 local tests = {}
 
@@ -196,7 +196,8 @@ end
 env.describe = function(name, fn)
   if type(name) ~= "string" then error("describe needs a name (a string), got " .. type(name), 2) end
   if type(fn) ~= "function" then error("describe: the block must be a function", 2) end
-  local block = {name = name, before = {}, after = {}, parent = current, line = test_line(2)}
+  local block = {name = name, before = {}, after = {}, setup = {}, teardown = {}, parent = current,
+                 line = test_line(2)}
   local outer = current
   current = block
   fn()
@@ -213,6 +214,15 @@ end
 env.after_each = function(fn)
   if type(fn) ~= "function" then error("after_each expects a function", 2) end
   current.after[#current.after + 1] = fn
+end
+-- busted's setup/teardown: once, before the first and after the last test of the enclosing describe that runs
+env.setup = function(fn)
+  if type(fn) ~= "function" then error("setup expects a function", 2) end
+  current.setup[#current.setup + 1] = fn
+end
+env.teardown = function(fn)
+  if type(fn) ~= "function" then error("teardown expects a function", 2) end
+  current.teardown[#current.teardown + 1] = fn
 end
 env.assert = chain(false)
 
@@ -295,8 +305,22 @@ local function run_one(t)
   return failure
 end
 
+local function hook_failure(fn, name)
+  local ok, f = xpcall(fn, handler)
+  if ok then return nil end
+  f.message = name .. ": " .. tostring(f.message)
+  return f
+end
+
+-- A failing setup fails every test of its describe; a failing teardown, the last one.
 local function run_all(options)
   local counts = {passed = 0, failed = 0, skipped = 0}
+  local remaining, set_up = {}, {}
+  for _, t in ipairs(tests) do
+    if selected(t, options) and not t.pending then
+      for _, b in ipairs(blocks_of(t.block)) do remaining[b] = (remaining[b] or 0) + 1 end
+    end
+  end
   for id, t in ipairs(tests) do
     if selected(t, options) then
       emit("started", encode({test_id = id, name = t.name, line = t.line}))
@@ -305,7 +329,27 @@ local function run_all(options)
       if t.pending then
         result.status = "skipped"
       else
-        local f = run_one(t)
+        local blocks = blocks_of(t.block)
+        local f
+        for _, b in ipairs(blocks) do
+          if set_up[b] == nil then
+            local sf = false
+            for _, fn in ipairs(b.setup) do sf = sf or hook_failure(fn, "setup") or false end
+            set_up[b] = sf
+          end
+          f = f or set_up[b] or nil
+        end
+        f = f or run_one(t)
+        for i = #blocks, 1, -1 do
+          local b = blocks[i]
+          remaining[b] = remaining[b] - 1
+          if remaining[b] == 0 then
+            for _, fn in ipairs(b.teardown) do
+              local tf = hook_failure(fn, "teardown")
+              f = f or tf
+            end
+          end
+        end
         if f then
           result.status = "failed"
           result.message = tostring(f.message)

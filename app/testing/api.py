@@ -45,6 +45,12 @@ LUA = TestApi(
         F("pending", "pending(name)", "Declare a test that is reported as skipped."),
         F("before_each", "before_each(fn)", "Run fn before each test of the enclosing describe (outer ones first)."),
         F("after_each", "after_each(fn)", "Run fn after each test of the enclosing describe, even when it failed."),
+        F(
+            "setup",
+            "setup(fn)",
+            "Run fn once, before the first test of the enclosing describe (if it fails, so do that describe's tests).",
+        ),
+        F("teardown", "teardown(fn)", "Run fn once, after the last test of the enclosing describe."),
         F("assert.are.equal", "assert.are.equal(expected, actual[, message])", "Equal by ==; a failure shows both."),
         F(
             "assert.are.same",
@@ -78,9 +84,15 @@ JS = TestApi(
             "Declare a test (also it; test.skip, test.todo; test.only / describe.only run "
             "only those, the others are reported skipped).",
         ),
-        F("it", "it(name, fn)", "Declare a test."),
-        F("beforeEach", "beforeEach(fn)", "Run fn before each test of the enclosing describe."),
-        F("afterEach", "afterEach(fn)", "Run fn after each test of the enclosing describe."),
+        F("it", "it(name, fn)", "Declare a test; fn may be async (its promise is awaited, bridge calls too)."),
+        F(
+            "beforeAll",
+            "beforeAll(fn)",
+            "Run fn once, before the first test of the enclosing describe (if it fails, so do that describe's tests).",
+        ),
+        F("afterAll", "afterAll(fn)", "Run fn once, after the last test of the enclosing describe."),
+        F("beforeEach", "beforeEach(fn)", "Run fn before each test of the enclosing describe (may be async)."),
+        F("afterEach", "afterEach(fn)", "Run fn after each test of the enclosing describe (may be async)."),
         F(
             "expect",
             "expect(actual)",
@@ -139,19 +151,22 @@ declare namespace describe {
   function only(name: string, fn: () => void): void;
 }
 declare function xdescribe(name: string, fn: () => void): void;
-/** Test files: declare a test (a failed expect ends it). */
-declare function test(name: string, fn?: () => void): void;
+/** Test files: declare a test (a failed expect ends it); an async body is awaited. */
+declare function test(name: string, fn?: () => void | Promise<void>): void;
 declare namespace test {
-  function skip(name: string, fn?: () => void): void;
+  function skip(name: string, fn?: () => void | Promise<void>): void;
   function todo(name: string): void;
-  function only(name: string, fn?: () => void): void;
+  function only(name: string, fn?: () => void | Promise<void>): void;
 }
 declare var it: typeof test;
-declare function xit(name: string, fn?: () => void): void;
-declare function xtest(name: string, fn?: () => void): void;
+declare function xit(name: string, fn?: () => void | Promise<void>): void;
+declare function xtest(name: string, fn?: () => void | Promise<void>): void;
+/** Test files: run fn once, before the first (after the last) test of the enclosing describe. */
+declare function beforeAll(fn: () => void | Promise<void>): void;
+declare function afterAll(fn: () => void | Promise<void>): void;
 /** Test files: run fn before (after) each test of the enclosing describe. */
-declare function beforeEach(fn: () => void): void;
-declare function afterEach(fn: () => void): void;
+declare function beforeEach(fn: () => void | Promise<void>): void;
+declare function afterEach(fn: () => void | Promise<void>): void;
 /** What expect(actual) can check; `.not` negates. */
 interface Matchers {
   not: Matchers;
@@ -208,4 +223,12 @@ function before_each(fn) end
 ---Run fn after each test of the enclosing describe, even when it failed.
 ---@param fn fun()
 function after_each(fn) end
+
+---Run fn once, before the first test of the enclosing describe (a failure fails that describe's tests).
+---@param fn fun()
+function setup(fn) end
+
+---Run fn once, after the last test of the enclosing describe.
+---@param fn fun()
+function teardown(fn) end
 """

@@ -94,3 +94,83 @@ def test_js_only_runs_the_marked_tests(tmp_path, run_tests) -> None:
         """,
     )
     assert {c.name: c.status.value for c in run_tests(path).cases} == {"a": "skipped", "b": "passed", "c › d": "passed"}
+
+
+def test_js_async_tests_and_hooks_are_awaited(tmp_path, run_tests) -> None:
+    path = write(
+        tmp_path,
+        "async.test.js",
+        """
+        const log = [];
+        const later = (v, ms) => new Promise((ok) => setTimeout(() => ok(v), ms));
+        describe("async", () => {
+          beforeAll(async () => { log.push("all:" + await later("a", 5)); });
+          beforeEach(async () => { await later(0, 1); log.push("each"); });
+          afterAll(() => { log.push("done"); });
+          test("awaits a timer", async () => {
+            expect(await later(42, 5)).toBe(42);
+          });
+          test("awaits a bridge call", async () => {
+            expect(await LLM.completeAsync("hi", {model: "offline/echo"})).toBe("Echo: hi");
+          });
+          test("an awaited failure", async () => {
+            await later(0, 1);
+            expect(await later(1, 1)).toBe(2);
+          });
+          test("a rejection", async () => {
+            await Promise.reject(new Error("nope"));
+          });
+        });
+        test("hooks ran in order", () => {
+          expect(log).toEqual(["all:a", "each", "each", "each", "each", "done"]);
+        });
+        """,
+    )
+    r = run_tests(path)
+    assert r.error is None, r.error
+    cases = by_name(r)
+    assert cases["async › awaits a timer"].status is Status.PASSED, cases["async › awaits a timer"].message
+    bridge = cases["async › awaits a bridge call"]
+    assert bridge.status is Status.PASSED, bridge.message
+    failed = cases["async › an awaited failure"]
+    assert failed.status is Status.FAILED and failed.failure_line == 15 and "+2" not in (failed.diff or "x")
+    rejected = cases["async › a rejection"]
+    assert rejected.status is Status.FAILED and "nope" in rejected.message
+    order = cases["hooks ran in order"]
+    assert order.status is Status.PASSED, order.message
+
+
+def test_js_before_all_failure_fails_its_tests_only(tmp_path, run_tests) -> None:
+    path = write(
+        tmp_path,
+        "hooks.test.js",
+        """
+        describe("broken setup", () => {
+          beforeAll(() => { throw new Error("no database"); });
+          test("one", () => {});
+          test("two", () => {});
+        });
+        describe("cleanup", () => {
+          afterAll(() => { throw new Error("left a mess"); });
+          test("first", () => {});
+          test("last", () => {});
+        });
+        test("outside", () => {});
+        """,
+    )
+    r = run_tests(path)
+    assert r.error is None, r.error
+    cases = by_name(r)
+    for name in ("broken setup › one", "broken setup › two"):
+        assert cases[name].status is Status.FAILED and cases[name].message == "beforeAll: no database"
+    assert cases["cleanup › first"].status is Status.PASSED
+    assert (
+        cases["cleanup › last"].status is Status.FAILED and cases["cleanup › last"].message == "afterAll: left a mess"
+    )
+    assert cases["outside"].status is Status.PASSED
+
+
+def test_js_async_describe_is_refused(tmp_path, run_tests) -> None:
+    path = write(tmp_path, "bad.test.js", 'describe("x", async () => { test("t", () => {}); });\n')
+    r = run_tests(path)
+    assert r.error is not None and "must not be async" in r.error.message

@@ -131,3 +131,45 @@ def test_output_is_kept_per_test_and_syntax_errors_fail_the_file(tmp_path, run_t
     bad = write(tmp_path, "bad_spec.lua", "it('x', function() end\n")
     r = run_tests(bad)
     assert r.error is not None and r.error.code == "syntax" and r.failed == 1
+
+
+def test_setup_and_teardown_run_once_per_describe(tmp_path, run_tests) -> None:
+    path = write(
+        tmp_path,
+        "hooks_spec.lua",
+        """
+        local log = {}
+        describe("db", function()
+          setup(function() log[#log + 1] = "setup" end)
+          teardown(function() log[#log + 1] = "teardown" end)
+          before_each(function() log[#log + 1] = "each" end)
+          it("one", function() end)
+          pending("skipped")
+          it("two", function() end)
+        end)
+        describe("broken", function()
+          setup(function() error("no database") end)
+          it("a", function() end)
+          it("b", function() end)
+        end)
+        describe("messy", function()
+          teardown(function() assert.are.equal(1, 2) end)
+          it("first", function() end)
+          it("last", function() end)
+        end)
+        it("order", function()
+          assert.are.same({"setup", "each", "each", "teardown"}, log)
+        end)
+        """,
+    )
+    r = run_tests(path)
+    assert r.error is None, r.error
+    cases = by_name(r)
+    assert cases["db › one"].status is Status.PASSED and cases["db › two"].status is Status.PASSED
+    for name in ("broken › a", "broken › b"):
+        assert cases[name].status is Status.FAILED and cases[name].message == "setup: no database", cases[name].message
+        assert cases[name].failure_line == 11
+    assert cases["messy › first"].status is Status.PASSED
+    last = cases["messy › last"]
+    assert last.status is Status.FAILED and last.message.startswith("teardown: ") and last.failure_line == 16
+    assert cases["order"].status is Status.PASSED, cases["order"].message
