@@ -5,14 +5,14 @@ never import it and keep zero hook overhead. The Lua half (``lua_agent.lua``) ru
 stack; this half owns the worker's channel during the run, verifies breakpoints, instruments chunks as they load
 and answers the host's :class:`~app.engines.protocol.DebugCommand` messages.
 
-Threads. The Lua runtime stays on the worker's main thread. A reader thread owns the channel's input while the
-run lasts: every message goes into an inbox that the main thread reads (a pending bridge call, a stop), and a
-debug command additionally *pokes* the running coroutine: ``lua_sethook`` with a one-instruction count hook,
-called through ctypes from the reader thread (lupa releases the GIL while Lua runs; ``lua_sethook`` is the
-async-safe way in, as lua.c uses it from a signal handler). The count hook polls the inbox, so a spinning
-``while true do end`` stops, and breakpoints changed while running take effect at once, with no hook cost until
-then. Which coroutine runs is kept in a one-slot Lua table that the reader thread reads directly (layout checked
-at start-up; when the check fails only the main coroutine can be poked).
+Threads. The Lua runtime stays on the worker's main thread. A reader thread (a :class:`DebugInbox`) owns the
+channel's input while the run lasts: every message goes into an inbox that the main thread reads (a pending bridge
+call, a stop), and a debug command additionally *pokes* the running coroutine: ``lua_sethook`` with a
+one-instruction count hook, called through ctypes from the reader thread (lupa releases the GIL while Lua runs;
+``lua_sethook`` is the async-safe way in, as lua.c uses it from a signal handler). The count hook polls the inbox, so
+a spinning ``while true do end`` stops, and breakpoints changed while running take effect at once, with no hook cost
+until then. Which coroutine runs is kept in a one-slot Lua table that the reader thread reads directly (layout
+checked at start-up; when the check fails only the main coroutine can be poked).
 
 Pauses before LLM and tool calls are the host's (``session.py``): the worker is then inside a bridge call, and
 answers stack and variable requests from there.
@@ -24,19 +24,17 @@ import ctypes
 import logging
 import os
 import re
-import select
 import threading
-import time
-from collections import deque
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from lupa import lua54
 
+from app.debugger.inbox import DebugInbox
 from app.debugger.instrument import ENV_KEY, InstrumentError, instrument
 from app.debugger.luadump import ChunkInfo, DumpError, analyse
 from app.engines.base import BridgeFault
-from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, FrameKind, Paused, Shutdown
+from app.engines.protocol import DebugCommand, FrameKind, Paused
 
 log = logging.getLogger(__name__)
 
@@ -161,13 +159,9 @@ class LuaDebugAgent:
         self.modes: list[str] = ["running"]
         self.pause_requested = False
         self.closed = False
-        # inbox (filled by the reader thread)
-        self._cv = threading.Condition()
-        self._inbox: deque[Any] = deque()
-        self._closed_channel = False
         self._poke_lock = threading.Lock()
-        self._wake_r, self._wake_w = os.pipe()
-        self._stop_reader = False
+        # a command arriving while the spell runs pokes it to the hook, again every REPOKE_S until taken
+        self.inbox = DebugInbox(self.worker, "debug-reader", self._poke_if_running, REPOKE_S)
         # Lua side
         if _LIB is None:
             _LIB = _lualib()
@@ -212,11 +206,8 @@ class LuaDebugAgent:
         host.bridge_call = self._bridge_call
         self._orig_serve_callback = host.serve_callback
         host.serve_callback = self._serve_callback
-        self._orig_read = self.channel.read
-        self.channel.read = self._inbox_read
         self.worker.debug_agent = self
-        self._reader = threading.Thread(target=self._reader_loop, name="debug-reader", daemon=True)
-        self._reader.start()
+        self.inbox.start()
 
     # life cycle ------------------------------------------------------------------------------------------------
     def __enter__(self) -> LuaDebugAgent:
@@ -231,23 +222,14 @@ class LuaDebugAgent:
             return
         with self._poke_lock:
             self.closed = True
-        self._stop_reader = True
-        os.write(self._wake_w, b"x")
-        self._reader.join(5.0)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
-        try:
-            del self.channel.read
-        except AttributeError:
-            self.channel.read = self._orig_read
+        self.inbox.close()
         self.host.bridge_call = self._orig_bridge_call
         self.host.serve_callback = self._orig_serve_callback
         if getattr(self.worker, "debug_agent", None) is self:
             self.worker.debug_agent = None
-        with self._cv:
-            left = [m for m in self._inbox if not isinstance(m, DebugCommand)]
+        left = self.inbox.unread()
         if left:
-            log.warning("%d messages left unread at the end of a debug run", len(left))
+            log.warning("%d messages left unread at the end of a debug run", left)
 
     # the running coroutine, read from another OS thread ---------------------------------------------------------
     def _current_L(self) -> int:
@@ -276,84 +258,13 @@ class LuaDebugAgent:
             mask = self.lib.lua_gethookmask(L)
             self.lib.lua_sethook(L, self.hookf, mask | LUA_MASKCOUNT, 1)
 
+    def _poke_if_running(self) -> None:
+        if self.modes[-1] == "running":
+            self._poke()
+
     def _lua_safe_point(self) -> None:
         with self._poke_lock:  # after this no poke can hold a pointer to a coroutine Lua has let go of
             pass
-
-    # the channel ---------------------------------------------------------------------------------------------------
-    def _reader_loop(self) -> None:
-        reader = self.channel.reader
-        fd = reader.fd
-        while not self._stop_reader:
-            try:
-                while True:
-                    msg = reader.read(0.0)
-                    if msg is None:
-                        break
-                    self._deliver(msg)
-                wait = REPOKE_S if self._undelivered() else None
-                ready, _, _ = select.select([fd, self._wake_r], [], [], wait)
-                if self._stop_reader:
-                    return
-                if fd in ready:
-                    reader.fill(0.0)
-                elif not ready and self._undelivered() and self.modes[-1] == "running":
-                    self._poke()
-            except ChannelClosed:
-                with self._cv:
-                    self._closed_channel = True
-                    self._cv.notify_all()
-                return
-            except Exception:
-                log.exception("debug reader failed")
-                return
-
-    def _deliver(self, msg: Any) -> None:
-        with self._cv:
-            self._inbox.append(msg)
-            self._cv.notify_all()
-        if isinstance(msg, DebugCommand) and self.modes[-1] == "running":
-            self._poke()
-
-    def _undelivered(self) -> bool:
-        with self._cv:
-            return any(isinstance(m, DebugCommand) for m in self._inbox)
-
-    def _inbox_read(self, timeout: float | None = None) -> Any:
-        """``Channel.read`` during the debug run (the worker's call loops read here): the next message, or None
-        when ``timeout`` seconds pass first."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cv:
-            while not self._inbox:
-                if self._closed_channel:
-                    raise ChannelClosed("end of stream")
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return None
-                self._cv.wait(left)
-            return self._inbox.popleft()
-
-    def _next_command(self, block: bool) -> DebugCommand | None:
-        with self._cv:
-            while True:
-                for i, m in enumerate(self._inbox):
-                    if isinstance(m, DebugCommand):
-                        del self._inbox[i]
-                        return m
-                    if isinstance(m, Shutdown):
-                        os._exit(0)
-                if self._closed_channel:
-                    os._exit(0)  # the host is gone: nobody will resume this run
-                if not block:
-                    return None
-                self._cv.wait()
-
-    def _reply(self, msg: DebugCommand, value: Any = None, error: str | None = None) -> None:
-        if msg.request_id:
-            self.channel.send(DebugReply(msg.request_id, value, error))
-
-    def _event(self, name: str, **data: Any) -> None:
-        self.channel.send(DebugReply(0, {"event": name, **data}))
 
     # loading -------------------------------------------------------------------------------------------------------
     def path_of(self, chunk: str) -> str:
@@ -418,7 +329,7 @@ class LuaDebugAgent:
         if self.files or self.temp_bp:
             for fpath, recs in self._apply().items():
                 if fpath == path or chunk == self.main_chunk:
-                    self._event("breakpoints", file=fpath, breakpoints=recs)
+                    self.inbox.event("breakpoints", file=fpath, breakpoints=recs)
         return text
 
     # breakpoints ---------------------------------------------------------------------------------------------------
@@ -516,7 +427,7 @@ class LuaDebugAgent:
     def _lua_poll(self) -> str | None:
         """The count hook fired (a poke): handle what came in while the spell ran."""
         while True:
-            msg = self._next_command(block=False)
+            msg = self.inbox.next_command(block=False)
             if msg is None:
                 break
             self.handle_command(msg)
@@ -554,7 +465,7 @@ class LuaDebugAgent:
                 )
             )
             while True:
-                msg = self._next_command(block=True)
+                msg = self.inbox.next_command(block=True)
                 assert msg is not None
                 action = self.handle_command(msg)
                 if action in ("continue", "step_in", "step_over", "step_out"):
@@ -601,20 +512,20 @@ class LuaDebugAgent:
                 path = os.path.realpath(args["file"])
                 self.files[path] = list(args.get("breakpoints") or [])
                 results = self._apply()
-                self._reply(msg, {"file": path, "breakpoints": results.get(path, [])})
+                self.inbox.reply(msg, {"file": path, "breakpoints": results.get(path, [])})
                 return None
             if cmd == "set_options":
                 self.api.set_options(
                     self.session.rt.table_from({k: v for k, v in args.items() if k in ("break_on_error",)})
                 )
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd == "pause":
                 if mode == "running":
                     self.pause_requested = True
                 elif mode == "bridge":
                     self.api.begin_pause()  # waiting for a bridge: stop right after it returns
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd in RESUME_COMMANDS:
                 action = cmd
@@ -627,7 +538,7 @@ class LuaDebugAgent:
                     }
                     self._apply()
                     action = "continue"
-                self._reply(msg, {"ok": True})
+                self.inbox.reply(msg, {"ok": True})
                 if mode == "paused":
                     return action
                 if mode == "bridge" and action != "continue":
@@ -635,16 +546,16 @@ class LuaDebugAgent:
                 return None
             if cmd in INSPECT_COMMANDS:
                 if mode == "running":
-                    self._reply(msg, error="the spell is running (pause it first)")
+                    self.inbox.reply(msg, error="the spell is running (pause it first)")
                     return None
-                self._reply(msg, self._inspect(cmd, args))
+                self.inbox.reply(msg, self._inspect(cmd, args))
                 return None
-            self._reply(msg, error=f"unknown debug command {cmd!r}")
+            self.inbox.reply(msg, error=f"unknown debug command {cmd!r}")
         except (KeyError, TypeError, ValueError) as e:
-            self._reply(msg, error=f"bad {cmd} request: {e}")
+            self.inbox.reply(msg, error=f"bad {cmd} request: {e}")
         except lua54.LuaError as e:
             log.exception("debug command %s failed", cmd)
-            self._reply(msg, error=f"{cmd} failed: {e}")
+            self.inbox.reply(msg, error=f"{cmd} failed: {e}")
         return None
 
     def _inspect(self, cmd: str, args: dict[str, Any]) -> Any:

@@ -1,9 +1,11 @@
-"""The worker's channel during a debug run, for agents that see commands at their own safe points (Tengo, JS).
+"""The worker's channel during a debug run, for every debug agent (Lua, Tengo, JS).
 
 A reader thread owns the channel's input for the length of the run and fills an inbox: the worker's bridge-call
 loop keeps reading its messages through ``channel.read`` (replaced here), and a debug command (or a shutdown)
-sets :attr:`DebugInbox.pending`, which the agent checks where the spell can stop. ``next_command`` hands the
-agent its commands (blocking while the spell is stopped); a shutdown, or the host going away, ends the worker.
+sets :attr:`DebugInbox.pending`, which the agent checks where the spell can stop. An agent that must make the
+spell reach such a point (Lua: a count hook) passes ``nudge``, called when a command arrives and again every
+``renudge_s`` until the agent takes it. ``next_command`` hands the agent its commands (blocking while the spell is
+stopped); a shutdown, or the host going away, ends the worker.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import select
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from app.engines.protocol import ChannelClosed, DebugCommand, DebugReply, Shutdown
@@ -24,8 +27,10 @@ log = logging.getLogger(__name__)
 class DebugInbox:
     """Owns ``worker.channel``'s input from :meth:`start` to :meth:`close`."""
 
-    def __init__(self, worker: Any, name: str):
+    def __init__(self, worker: Any, name: str, nudge: Callable[[], None] | None = None, renudge_s: float | None = None):
         self.worker = worker
+        self._nudge = nudge
+        self._renudge_s = renudge_s
         self.channel = worker.channel
         self.name = name
         #: a command (or a shutdown) waits: read by the agent at its safe points
@@ -70,11 +75,16 @@ class DebugInbox:
                         if isinstance(msg, (DebugCommand, Shutdown)):
                             self.pending = True
                         self._cv.notify_all()
-                ready, _, _ = select.select([fd, self._wake_r], [], [])
+                    if isinstance(msg, DebugCommand) and self._nudge is not None:
+                        self._nudge()
+                waiting = self._nudge is not None and self.undelivered()
+                ready, _, _ = select.select([fd, self._wake_r], [], [], self._renudge_s if waiting else None)
                 if self._stop_reader:
                     return
                 if fd in ready:
                     reader.fill(0.0)
+                elif not ready and self._nudge is not None and self.undelivered():
+                    self._nudge()  # the spell has not reached a stopping point yet
             except ChannelClosed:
                 with self._cv:
                     self._closed_channel = True
@@ -84,6 +94,16 @@ class DebugInbox:
             except Exception:
                 log.exception("debug reader failed")
                 return
+
+    def undelivered(self) -> bool:
+        """Whether a debug command waits for the agent."""
+        with self._cv:
+            return any(isinstance(m, DebugCommand) for m in self._inbox)
+
+    def unread(self) -> int:
+        """Messages other than debug commands nobody read (at the end of a run: a sign of a lost message)."""
+        with self._cv:
+            return sum(1 for m in self._inbox if not isinstance(m, DebugCommand))
 
     def read(self, timeout: float | None = None) -> Any:
         """``Channel.read`` during the debug run (the worker's call loops read here): the next message, or None
