@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from lupa import lua54
 
+from app.debugger.agent_base import DebugAgentBase
 from app.debugger.inbox import DebugInbox
 from app.debugger.instrument import ENV_KEY, InstrumentError, instrument
 from app.debugger.luadump import ChunkInfo, DumpError, analyse
-from app.engines.base import BridgeFault
 from app.engines.protocol import DebugCommand, FrameKind, Paused
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ _HIT = re.compile(r"^\s*(==|>=|%|every)?\s*(\d+)\s*$")
 LUA_MASKCOUNT = 8
 REPOKE_S = 0.01
 #: Bridges an evaluation may call: they have no side effects.
-READ_ONLY_BRIDGES = {"JSON"}
 RESUME_COMMANDS = ("continue", "step_in", "step_over", "step_out", "run_to_cursor")
 INSPECT_COMMANDS = ("stack", "scopes", "variables", "evaluate", "set_variable", "string")
 
@@ -134,34 +133,20 @@ class _Api:
             setattr(self, name, table[name])
 
 
-class LuaDebugAgent:
+class LuaDebugAgent(DebugAgentBase):
     """One debug run of a Lua spell inside the worker (a context manager around the run)."""
 
     def __init__(self, session: Any, host: Any, config: dict[str, Any]):
         global _LIB
+        self._begin(host, config)
         self.session = session
-        self.host = host
-        self.config = config or {}
-        self.worker = host.worker
-        self.channel = self.worker.channel
-        self.run_id = host.request.run_id
         self.spell_dir = host.spell_dir
-        self.main_path = os.path.realpath(self.config.get("main_path") or host.spell_path)
         self.main_chunk: str | None = None
         self.instrument_all = self.config.get("instrument") == "all"
-        self.files: dict[str, list[dict[str, Any]]] = {}
-        for path, bps in (self.config.get("breakpoints") or {}).items():
-            self.files[os.path.realpath(path)] = list(bps)
-        self.temp_bp: dict[str, Any] | None = None
         self.chunks: dict[str, _Chunk] = {}
         self.next_k = 1
         self.evaluating = False
-        self.modes: list[str] = ["running"]
-        self.pause_requested = False
-        self.closed = False
         self._poke_lock = threading.Lock()
-        # a command arriving while the spell runs pokes it to the hook, again every REPOKE_S until taken
-        self.inbox = DebugInbox(self.worker, "debug-reader", self._poke_if_running, REPOKE_S)
         # Lua side
         if _LIB is None:
             _LIB = _lualib()
@@ -202,31 +187,18 @@ class LuaDebugAgent:
             coroutine = session.env.coroutine
             tasks.set_coroutines(coroutine.create, coroutine.resume)
             self.api.set_thread_namer(tasks.name_of, tasks.list)
-        self._orig_bridge_call = host.bridge_call
-        host.bridge_call = self._bridge_call
-        self._orig_serve_callback = host.serve_callback
-        host.serve_callback = self._serve_callback
-        self.worker.debug_agent = self
-        self.inbox.start()
+        # a command arriving while the spell runs pokes it to the hook, again every REPOKE_S until taken
+        self._attach(DebugInbox(self.worker, "debug-reader", self._poke_if_running, REPOKE_S))
 
     # life cycle ------------------------------------------------------------------------------------------------
     def __enter__(self) -> LuaDebugAgent:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Give the channel back to the worker (before it reports the end of the run)."""
-        if self.closed:
-            return
-        with self._poke_lock:
+    def _mark_closed(self) -> None:
+        with self._poke_lock:  # a poke from the reader thread sees it, and then touches Lua no more
             self.closed = True
-        self.inbox.close()
-        self.host.bridge_call = self._orig_bridge_call
-        self.host.serve_callback = self._orig_serve_callback
-        if getattr(self.worker, "debug_agent", None) is self:
-            self.worker.debug_agent = None
+
+    def _after_close(self) -> None:
         left = self.inbox.unread()
         if left:
             log.warning("%d messages left unread at the end of a debug run", left)
@@ -473,27 +445,15 @@ class LuaDebugAgent:
         finally:
             self.modes.pop()
 
-    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:
-        if self.evaluating and str(target) not in READ_ONLY_BRIDGES:
-            raise BridgeFault(
-                "invalid_argument",
-                f"evaluation is read-only: {target}.{method} was not called (bridge calls may have side effects)",
-            )
-        self.modes.append("bridge")
-        try:
-            return self._orig_bridge_call(target, method, args, opts, line, callbacks)
-        finally:
-            self.modes.pop()
+    def _evaluating(self) -> bool:
+        return self.evaluating
 
-    def _serve_callback(self, msg: Any) -> None:
-        """A script function run for a bridge (a tool body...): Lua runs again, so pokes apply."""
-        self.modes.append("running")
+    def _enter_callback(self) -> None:
+        """Lua runs again for a bridge (a tool body...), so pokes apply."""
         self.api.enter_callback()
-        try:
-            self._orig_serve_callback(msg)
-        finally:
-            self.api.leave_callback()
-            self.modes.pop()
+
+    def _leave_callback(self) -> None:
+        self.api.leave_callback()
 
     # commands ------------------------------------------------------------------------------------------------------
     def _stack(self) -> list[dict[str, Any]]:

@@ -31,11 +31,11 @@ import re
 from importlib import resources
 from typing import Any
 
-from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
+from app.debugger.agent import INSPECT_COMMANDS, RESUME_COMMANDS, parse_hit
+from app.debugger.agent_base import DebugAgentBase
 from app.debugger.inbox import DebugInbox
 from app.debugger.js_instrument import Instrumented, JsInstrumentError, instrument, parse
 from app.debugger.js_interrupt import Poker
-from app.engines.base import BridgeFault
 from app.engines.protocol import DebugCommand, Paused
 
 log = logging.getLogger(__name__)
@@ -86,28 +86,16 @@ class _Loaded:
         self.info = info
 
 
-class JsDebugAgent:
+class JsDebugAgent(DebugAgentBase):
     """One debug run of a JavaScript spell inside the worker (a context manager around the run)."""
 
     def __init__(self, session: Any, host: Any, config: dict[str, Any]):
+        self._begin(host, config)
         self.session = session
         self.ctx = session.ctx
-        self.host = host
-        self.config = config or {}
-        self.worker = host.worker
-        self.channel = self.worker.channel
-        self.run_id = host.request.run_id
-        self.main_path = os.path.realpath(self.config.get("main_path") or host.spell_path)
-        self.files: dict[str, list[dict[str, Any]]] = {}
-        for path, bps in (self.config.get("breakpoints") or {}).items():
-            self.files[os.path.realpath(path)] = list(bps)
-        self.temp_bp: dict[str, Any] | None = None
         self.loaded: dict[str, _Loaded] = {}
         self.next_fid = 0
-        self.modes: list[str] = ["running"]
-        self.pause_requested = False
-        self.closed = False
-        self.inbox = DebugInbox(self.worker, "js-debug-reader")
+        inbox = DebugInbox(self.worker, "js-debug-reader")
         # the JavaScript half
         ctx = self.ctx
         ctx.add_callable("__ls_dbg_stop", self._js_stop)
@@ -129,9 +117,7 @@ class JsDebugAgent:
         }
         ctx.eval("globalThis.__ls_dbg_poke = __ls_dbg_ctl.poke")
         self.poker = Poker()
-        self.poked = self.poker.install(
-            ctx, "__ls_dbg_poke", lambda: self.inbox.pending and self.modes[-1] == "running"
-        )
+        self.poked = self.poker.install(ctx, "__ls_dbg_poke", lambda: inbox.pending and self.modes[-1] == "running")
         if not self.poked:
             log.info("pausing a JS spell through loop counters (no interrupt handler)")
         ctx.eval(
@@ -145,32 +131,18 @@ class JsDebugAgent:
             }
         )
         session.source_hook = self.prepare
-        self._orig_bridge_call = host.bridge_call
-        host.bridge_call = self._bridge_call
-        self._orig_serve_callback = host.serve_callback
-        host.serve_callback = self._serve_callback
-        self.worker.debug_agent = self
-        self.inbox.start()
+        self._attach(inbox)
 
     # life cycle ------------------------------------------------------------------------------------------------
     def __enter__(self) -> JsDebugAgent:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Give the channel back to the worker (before it reports the end of the run)."""
-        if self.closed:
-            return
+    def _mark_closed(self) -> None:
         self.closed = True
         self.poker.close()
-        self.inbox.close()
-        self.host.bridge_call = self._orig_bridge_call
-        self.host.serve_callback = self._orig_serve_callback
+
+    def _after_close(self) -> None:
         self.session.source_hook = None
-        if getattr(self.worker, "debug_agent", None) is self:
-            self.worker.debug_agent = None
 
     # loading -------------------------------------------------------------------------------------------------
     def prepare(self, path: str, source: str) -> str:
@@ -352,27 +324,17 @@ class JsDebugAgent:
         finally:
             self.modes.pop()
 
-    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:
-        if str(target) not in READ_ONLY_BRIDGES and self.js["isEvaluating"]():
-            raise BridgeFault(
-                "invalid_argument",
-                f"evaluation is read-only: {target}.{method} was not called (bridge calls may have side effects)",
-            )
-        self.modes.append("bridge")
-        try:
-            return self._orig_bridge_call(target, method, args, opts, line, callbacks)
-        finally:
-            self.modes.pop()
-            self.js["endBridgeStop"]()
+    def _evaluating(self) -> bool:
+        return bool(self.js["isEvaluating"]())
 
-    def _serve_callback(self, msg: Any) -> None:
-        self.modes.append("running")
+    def _after_bridge_call(self) -> None:
+        self.js["endBridgeStop"]()
+
+    def _enter_callback(self) -> None:
         self.js["callback"](1)
-        try:
-            self._orig_serve_callback(msg)
-        finally:
-            self.js["callback"](-1)
-            self.modes.pop()
+
+    def _leave_callback(self) -> None:
+        self.js["callback"](-1)
 
     # commands ------------------------------------------------------------------------------------------------
     def handle_command(self, msg: DebugCommand) -> str | None:

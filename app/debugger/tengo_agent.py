@@ -32,9 +32,9 @@ import re
 import sys
 from typing import Any
 
-from app.debugger.agent import INSPECT_COMMANDS, READ_ONLY_BRIDGES, RESUME_COMMANDS, parse_hit
+from app.debugger.agent import INSPECT_COMMANDS, RESUME_COMMANDS, parse_hit
+from app.debugger.agent_base import DebugAgentBase
 from app.debugger.inbox import DebugInbox
-from app.engines.base import BridgeFault
 from app.engines.protocol import DebugCommand, FrameKind, Paused
 from app.engines.tengo import objects as O
 from app.engines.tengo.debug import compile_expression, parse_expression, statement_lines
@@ -109,28 +109,17 @@ def describe(v: Any) -> tuple[str, str, bool, int | None]:
         return f"<{tn}>", tn, False, None
 
 
-class TengoDebugAgent:
+class TengoDebugAgent(DebugAgentBase):
     """One debug run of a Tengo spell inside the worker (a context manager around the run)."""
 
     def __init__(self, host: Any, config: dict[str, Any]):
-        self.host = host
-        self.config = config or {}
-        self.worker = host.worker
-        self.channel = self.worker.channel
-        self.run_id = host.request.run_id
-        self.main_path = os.path.realpath(self.config.get("main_path") or host.spell_path)
-        self.files: dict[str, list[dict[str, Any]]] = {}
-        for path, bps in (self.config.get("breakpoints") or {}).items():
-            self.files[os.path.realpath(path)] = list(bps)
+        self._begin(host, config)
         self.main_source: str | None = None
         self.main_file: str | None = None  # the file name the interpreter uses for the main script
-        self.temp_bp: dict[str, Any] | None = None
         self.active: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.hits: dict[Any, int] = {}
         self._bp_conds: dict[Any, str | None] = {}
         self._real: dict[str, str] = {}
-        self.modes: list[str] = ["running"]
-        self.pause_requested = False
         self.step: tuple[str, int] | None = None  # (mode, depth) after step_in/over/out
         self.stack: list[Any] = []
         self.rt_stack: list[Any] | None = None  # the interpreter's debug stack (set by the engine)
@@ -143,31 +132,11 @@ class TengoDebugAgent:
         self.callbacks = 0  # script functions running for a bridge (tool bodies...)
         self._compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._eval_builtins: dict[str, Any] | None = None
-        self.closed = False
-        self.inbox = DebugInbox(self.worker, "tengo-debug-reader")
-        self._orig_bridge_call = host.bridge_call
-        host.bridge_call = self._bridge_call
-        self._orig_serve_callback = host.serve_callback
-        host.serve_callback = self._serve_callback
-        self.worker.debug_agent = self
-        self.inbox.start()
+        self._attach(DebugInbox(self.worker, "tengo-debug-reader"))
 
     # life cycle ------------------------------------------------------------------------------------------------
     def __enter__(self) -> TengoDebugAgent:
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.inbox.close()
-        self.host.bridge_call = self._orig_bridge_call
-        self.host.serve_callback = self._orig_serve_callback
-        if getattr(self.worker, "debug_agent", None) is self:
-            self.worker.debug_agent = None
 
     def start(self, source: str, filename: str) -> None:
         """The main script is about to compile: verify the breakpoints, tell the host."""
@@ -392,26 +361,17 @@ class TengoDebugAgent:
     def _resume(self, action: str, depth: int) -> None:
         self.step = None if action == "continue" else (action, depth)
 
-    def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:
-        if self.evaluating and str(target) not in READ_ONLY_BRIDGES:
-            self.eval_refused = (
-                f"evaluation is read-only: {target}.{method} was not called (bridge calls may have side effects)"
-            )
-            raise BridgeFault("invalid_argument", self.eval_refused)
-        self.modes.append("bridge")
-        try:
-            return self._orig_bridge_call(target, method, args, opts, line, callbacks)
-        finally:
-            self.modes.pop()
+    def _evaluating(self) -> bool:
+        return self.evaluating
 
-    def _serve_callback(self, msg: Any) -> None:
-        self.modes.append("running")
+    def _refused(self, message: str) -> None:
+        self.eval_refused = message
+
+    def _enter_callback(self) -> None:
         self.callbacks += 1
-        try:
-            self._orig_serve_callback(msg)
-        finally:
-            self.callbacks -= 1
-            self.modes.pop()
+
+    def _leave_callback(self) -> None:
+        self.callbacks -= 1
 
     # commands ------------------------------------------------------------------------------------------------------
     def _current_stack(self) -> list[Any]:
