@@ -463,6 +463,9 @@ class LuaDebugAgent(DebugAgentBase):
                 f["file"] = self.path_of(f["chunk"])
         return frames
 
+    def _step_from_bridge(self, action: str) -> None:
+        self.api.begin_step(action)
+
     def handle_command(self, msg: DebugCommand) -> str | None:
         """Serve one command; returns the resume action when it resumes a stopped spell."""
         cmd, args = msg.command, msg.args or {}
@@ -488,22 +491,7 @@ class LuaDebugAgent(DebugAgentBase):
                 self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd in RESUME_COMMANDS:
-                action = cmd
-                if cmd == "run_to_cursor":
-                    self.temp_bp = {
-                        "id": -1,
-                        "file": os.path.realpath(args["file"]),
-                        "line": int(args["line"]),
-                        "temporary": True,
-                    }
-                    self._apply()
-                    action = "continue"
-                self.inbox.reply(msg, {"ok": True})
-                if mode == "paused":
-                    return action
-                if mode == "bridge" and action != "continue":
-                    self.api.begin_step(action)  # stopped at an LLM/tool call: step from the calling line
-                return None
+                return self._resume_command(msg, args, mode)
             if cmd in INSPECT_COMMANDS:
                 if mode == "running":
                     self.inbox.reply(msg, error="the spell is running (pause it first)")

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.debugger.inbox import DebugInbox
 from app.engines.base import BridgeFault
+from app.engines.protocol import DebugCommand
 
 READ_ONLY_BRIDGES = {"JSON"}  # bridges an evaluation may call (no side effects)
 
@@ -89,6 +90,35 @@ class DebugAgentBase:
 
     def _leave_callback(self) -> None:
         """After it returned or failed."""
+
+    def _apply(self) -> dict[str, list[dict[str, Any]]]:
+        """Send the breakpoints (``files`` and ``temp_bp``) to the running code; the verified ones by file."""
+        raise NotImplementedError
+
+    def _step_from_bridge(self, action: str) -> None:
+        """A step asked for while stopped at an LLM or tool call: step from the spell's calling line."""
+        raise NotImplementedError
+
+    # commands ---------------------------------------------------------------------------------------------------
+    def _resume_command(self, msg: DebugCommand, args: dict[str, Any], mode: str) -> str | None:
+        """continue, step_in/over/out or run_to_cursor: the action to resume a stopped spell with (None when the
+        spell was not stopped at a line; stopped at an LLM or tool call, a step starts from the calling line)."""
+        action = msg.command
+        if action == "run_to_cursor":
+            self.temp_bp = {
+                "id": -1,
+                "file": os.path.realpath(args["file"]),
+                "line": int(args["line"]),
+                "temporary": True,
+            }
+            self._apply()
+            action = "continue"
+        self.inbox.reply(msg, {"ok": True})
+        if mode == "paused":
+            return action
+        if mode == "bridge" and action != "continue":
+            self._step_from_bridge(action)
+        return None
 
     # the host's calls, wrapped ---------------------------------------------------------------------------------
     def _bridge_call(self, target: Any, method: str, args: list[Any], opts: Any, line: Any, callbacks: Any) -> Any:

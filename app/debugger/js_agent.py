@@ -337,6 +337,9 @@ class JsDebugAgent(DebugAgentBase):
         self.js["callback"](-1)
 
     # commands ------------------------------------------------------------------------------------------------
+    def _step_from_bridge(self, action: str) -> None:
+        self.js["step"](action)
+
     def handle_command(self, msg: DebugCommand) -> str | None:
         """Serve one command; returns the resume action when it resumes a stopped spell."""
         cmd, args = msg.command, msg.args or {}
@@ -359,22 +362,7 @@ class JsDebugAgent(DebugAgentBase):
                 self.inbox.reply(msg, {"ok": True})
                 return None
             if cmd in RESUME_COMMANDS:
-                action = cmd
-                if cmd == "run_to_cursor":
-                    self.temp_bp = {
-                        "id": -1,
-                        "file": os.path.realpath(args["file"]),
-                        "line": int(args["line"]),
-                        "temporary": True,
-                    }
-                    self._apply()
-                    action = "continue"
-                self.inbox.reply(msg, {"ok": True})
-                if mode == "paused":
-                    return action
-                if mode == "bridge" and action != "continue":
-                    self.js["step"](action)  # stopped at an LLM/tool call: step from the calling frame
-                return None
+                return self._resume_command(msg, args, mode)
             if cmd in INSPECT_COMMANDS:
                 if mode == "running":
                     self.inbox.reply(msg, error="the spell is running (pause it first)")
