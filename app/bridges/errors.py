@@ -22,7 +22,11 @@ CODES = (
 
 
 class SpellError(Exception):
-    """A bridge failure the spell can catch: ``code`` is one of :data:`CODES`."""
+    """A bridge failure the spell can catch: ``code`` is one of :data:`CODES`.
+
+    Two notes travel with a failed model call, for the retry loop: ``retry_after``, the seconds the provider asked
+    to wait (Retry-After), and ``partial``, set when part of a streamed answer already reached the spell (retrying
+    would repeat it)."""
 
     def __init__(self, code: str, message: str, retryable: bool = False):
         if code not in CODES:
@@ -31,6 +35,8 @@ class SpellError(Exception):
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.retry_after: float | None = None
+        self.partial = False
 
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, "retryable": self.retryable}

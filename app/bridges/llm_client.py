@@ -246,7 +246,7 @@ class LLMClient:
             try:
                 return self._with_retries(m, body, opts, on_chunk, caller)
             except SpellError as e:
-                if e.code == "cancelled" or i == len(models) - 1 or getattr(e, "partial", False):
+                if e.code == "cancelled" or i == len(models) - 1 or e.partial:
                     if errors:
                         raise SpellError(
                             e.code, f"{e.message} (after fallbacks: {'; '.join(errors)})", e.retryable
@@ -268,7 +268,7 @@ class LLMClient:
                 result.attempts = attempts
                 return result
             except SpellError as e:
-                if not e.retryable or attempt == retries or getattr(e, "partial", False):
+                if not e.retryable or attempt == retries or e.partial:
                     raise
                 delay = self._delay(attempt, e)
                 attempts.append({"error": e.code, "message": e.message, "delay": round(delay, 3)})
@@ -278,10 +278,11 @@ class LLMClient:
         raise AssertionError("unreachable")
 
     def _delay(self, attempt: int, error: SpellError) -> float:
-        if self.cassette() is not None and self.cassette().mode == "replay":  # type: ignore[union-attr]
+        cassette = self.cassette()
+        if cassette is not None and cassette.mode == "replay":
             return 0.0
         cap = float(self.settings.get("max_retry_delay", 30.0))
-        hinted = getattr(error, "retry_after", None)
+        hinted = error.retry_after
         if hinted is not None:
             return min(cap, float(hinted))
         base = float(self.settings.get("retry_base_delay", 0.5))
@@ -317,7 +318,7 @@ class LLMClient:
             result = self._sent(model, body, opts, on_chunk)
         except SpellError as e:
             if cassette is not None:
-                cassette.record(request, {"error": e.to_dict(), "retry_after": getattr(e, "retry_after", None)})
+                cassette.record(request, {"error": e.to_dict(), "retry_after": e.retry_after})
             raise
         if cassette is not None:
             cassette.record(request, result.to_record())
@@ -358,7 +359,7 @@ class LLMClient:
     def _replayed(self, rec: dict[str, Any], on_chunk: Callable[[str], Any] | None) -> LLMResult:
         if "error" in rec:
             err = SpellError(rec["error"]["code"], rec["error"]["message"], rec["error"].get("retryable", False))
-            err.retry_after = rec.get("retry_after")  # type: ignore[attr-defined]
+            err.retry_after = rec.get("retry_after")
             raise err
         result = LLMResult.from_record(rec)
         if on_chunk is not None:
@@ -427,13 +428,13 @@ class LLMClient:
                     if on_chunk(text) is False:
                         break
         except SpellError as e:
-            e.partial = bool(pieces)  # type: ignore[attr-defined]
+            e.partial = bool(pieces)
             raise
         except Exception as e:
             err = _mapped(e, model)
             if pieces:  # text already reached the spell: retrying would repeat it
                 err = SpellError(err.code, f"{err.message} (stream broke after {len(pieces)} chunk(s))", False)
-                err.partial = True  # type: ignore[attr-defined]
+                err.partial = True
             raise err from None
         finally:
             close = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None), "close", None)
@@ -614,7 +615,7 @@ class _Providers:
 
 def _mapped(exc: BaseException, model: str) -> SpellError:
     err = map_exception(exc, model)
-    err.retry_after = retry_after(exc)  # type: ignore[attr-defined]
+    err.retry_after = retry_after(exc)
     return err
 
 

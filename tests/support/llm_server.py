@@ -10,7 +10,9 @@ results are predictable. Faults are queued with :meth:`LLMServer.fault` and cons
 * ``"timeout"``: wait ``seconds`` (longer than the client's timeout) and then answer;
 * ``"malformed"``: a 200 whose body is not JSON;
 * ``"disconnect"``: streams send ``after`` chunks and drop the connection (non-streams drop it at once);
-* ``"content"``: answer with the given ``content`` text instead of the rules' answer.
+* ``"content"``: answer with the given ``content`` text instead of the rules' answer;
+* ``"after"``: hold the answer until a request whose last message is ``text`` has arrived (at most 10 s), so a test
+  can order two concurrent calls.
 
 A client that hangs up while the server waits (``delay`` or a slow fault) is noted in ``abandoned``: that is how
 tests see that a cancelled call's HTTP request really stopped.
@@ -104,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         delay = self.server.owner.delay
         if fault and fault["kind"] in ("slow", "timeout"):
             delay += float(fault.get("seconds", 0.5 if fault["kind"] == "slow" else 5.0))
+        if fault and fault["kind"] == "after":
+            self.server.owner.wait_for_request(str(fault["text"]), 10.0)
         if delay and not self._wait_unless_abandoned(delay):
             self.server.owner.note_abandoned(self.path, body)
             self.close_connection = True
@@ -335,6 +339,18 @@ class LLMServer:
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
         with self._lock:
             self.requests.append({"path": path, "body": body, "headers": headers, "at": time.monotonic()})
+
+    def wait_for_request(self, text: str, timeout: float) -> bool:
+        """Whether a request whose last message is ``text`` arrives within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for r in self.requests:
+                    messages = r["body"].get("messages") or []
+                    if messages and offline_rules.text_of(messages[-1].get("content")) == text:
+                        return True
+            time.sleep(0.005)
+        return False
 
     def enter(self) -> None:
         with self._lock:
