@@ -293,7 +293,7 @@ def test_js_race_with_abort_signal_timeout_cancels_the_losers_and_their_http_req
     source = (
         WARM_ASYNC_PATH
         + """
-const signal = AbortSignal.timeout(1000)  // time enough for all three to reach the server, even on a busy machine;
+const signal = AbortSignal.timeout(1000);  // time enough for all three to reach the server on a busy machine
 const calls = [1, 2, 3].map((i) => LLM.completeAsync("slow " + i, { signal }));
 try {
   await Promise.race(calls);
