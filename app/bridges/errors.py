@@ -41,6 +41,16 @@ class SpellError(Exception):
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "message": self.message, "retryable": self.retryable}
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled whole (a failure crossing a process: a Ray actor's, a thread pool's), notes included."""
+        return (_rebuilt, (self.code, self.message, self.retryable, self.retry_after, self.partial))
+
+
+def _rebuilt(code: str, message: str, retryable: bool, retry_after: float | None, partial: bool) -> SpellError:
+    err = SpellError(code, message, retryable)
+    err.retry_after, err.partial = retry_after, partial
+    return err
+
 
 def internal_error(target: str | int, method: str) -> dict[str, object]:
     """What a spell is told when a bridge fails with a host exception (a bug): our words only, never the
