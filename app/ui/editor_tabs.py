@@ -180,7 +180,7 @@ class EditorTabs(QTabWidget):
         self._untitled = 0
         self._configure: list[Callable[[EditorPage], None]] = []
         self.theme = None
-        self.font = ("DejaVu Sans Mono", 11)  # type: ignore[assignment, method-assign]
+        self.font_spec: tuple[str, int] = ("DejaVu Sans Mono", 11)  # family, size (QWidget.font stays the method)
         self.tab_width = 4
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
@@ -205,9 +205,11 @@ class EditorTabs(QTabWidget):
         if idx < 0:
             return
         w = self.widget(idx)
+        if w is None:
+            return
         menu = QMenu(self)
-        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))  # type: ignore[arg-type]
-        menu.addAction("Close Others", lambda: self.close_others(w))  # type: ignore[arg-type]
+        menu.addAction("Close", lambda: self.close_tab(self.indexOf(w)))
+        menu.addAction("Close Others", lambda: self.close_others(w))
         menu.addAction("Close All", self.close_all)
         if isinstance(w, EditorPage) and w.path:
             menu.addSeparator()
@@ -216,16 +218,19 @@ class EditorTabs(QTabWidget):
 
     def close_others(self, keep: QWidget) -> bool:
         """Close every tab but ``keep`` (asking about unsaved ones); False when the user cancelled."""
-        for w in [self.widget(i) for i in range(self.count())]:
-            if w is not keep and not self.close_tab(self.indexOf(w)):  # type: ignore[arg-type]
+        for w in self._tab_widgets():
+            if w is not keep and not self.close_tab(self.indexOf(w)):
                 return False
         return True
 
     def close_all(self) -> bool:
-        for w in [self.widget(i) for i in range(self.count())]:
-            if not self.close_tab(self.indexOf(w)):  # type: ignore[arg-type]
+        for w in self._tab_widgets():
+            if not self.close_tab(self.indexOf(w)):
                 return False
         return True
+
+    def _tab_widgets(self) -> list[QWidget]:
+        return [w for i in range(self.count()) if (w := self.widget(i)) is not None]
 
     # -------------------------------------------------------------------------------------------------- pages
     def pages(self) -> list[EditorPage]:
@@ -248,7 +253,7 @@ class EditorTabs(QTabWidget):
 
     def _add_page(self, page: EditorPage) -> EditorPage:
         if self.theme is not None:
-            page.editor.apply_theme(self.theme, *self.font)
+            page.editor.apply_theme(self.theme, *self.font_spec)
         page.editor.setTabWidth(self.tab_width)
         page.editor.setIndent(self.tab_width)
         page.editor.savePointChanged.connect(lambda *_: self.refresh_tab(page))
@@ -523,7 +528,7 @@ class EditorTabs(QTabWidget):
 
     # -------------------------------------------------------------------------------------------------- look
     def apply_look(self, theme, font_family: str, font_size: int, tab_width: int) -> None:
-        self.theme, self.font, self.tab_width = theme, (font_family, font_size), tab_width  # type: ignore[assignment, method-assign]
+        self.theme, self.font_spec, self.tab_width = theme, (font_family, font_size), tab_width
         for p in self.pages():
             p.editor.apply_theme(theme, font_family, font_size)
             p.editor.setTabWidth(tab_width)

@@ -82,14 +82,14 @@ class SettingsDialog(QDialog):
             self.theme.addItem(t.capitalize(), t)
         self.theme.setCurrentIndex(list(S.THEMES).index(s.theme))
         self.theme.currentIndexChanged.connect(lambda *_: self.store.update(theme=self.theme.currentData()))
-        self.font = QFontComboBox()  # type: ignore[assignment, method-assign]
-        self.font.setFontFilters(QFontComboBox.FontFilter.MonospacedFonts)  # type: ignore[attr-defined]
-        self.font.setCurrentFont(QFont(s.font_family))  # type: ignore[attr-defined]
-        self.font.currentFontChanged.connect(lambda f: self.store.update(font_family=f.family()))  # type: ignore[attr-defined]
-        self.size = QSpinBox()  # type: ignore[assignment, method-assign]
-        self.size.setRange(6, 48)  # type: ignore[attr-defined]
-        self.size.setValue(s.font_size)  # type: ignore[attr-defined]
-        self.size.valueChanged.connect(lambda v: self.store.update(font_size=int(v)))  # type: ignore[attr-defined]
+        self.font_box = QFontComboBox()
+        self.font_box.setFontFilters(QFontComboBox.FontFilter.MonospacedFonts)
+        self.font_box.setCurrentFont(QFont(s.font_family))
+        self.font_box.currentFontChanged.connect(lambda f: self.store.update(font_family=f.family()))
+        self.size_box = QSpinBox()
+        self.size_box.setRange(6, 48)
+        self.size_box.setValue(s.font_size)
+        self.size_box.valueChanged.connect(lambda v: self.store.update(font_size=int(v)))
         self.tab_width = QSpinBox()
         self.tab_width.setRange(1, 12)
         self.tab_width.setValue(s.tab_width)
@@ -99,8 +99,8 @@ class SettingsDialog(QDialog):
         self.save_first.toggled.connect(lambda v: self.store.update(save_before_run=bool(v)))
         form.addRow("Default model", self.model)
         form.addRow("Theme", self.theme)
-        form.addRow("Editor font", self.font)
-        form.addRow("Font size", self.size)
+        form.addRow("Editor font", self.font_box)
+        form.addRow("Font size", self.size_box)
         form.addRow("Tab width", self.tab_width)
         form.addRow("", self.save_first)
         return w

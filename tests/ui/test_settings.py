@@ -17,7 +17,7 @@ def test_settings_persist_and_apply_live(window, qtbot, tmp_path):
     qtbot.addWidget(dlg)
     dlg.model.setCurrentText("openai/gpt-4o-mini")
     dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
-    dlg.size.setValue(15)
+    dlg.size_box.setValue(15)
     dlg.profile.setCurrentIndex(dlg.profile.findData("strict"))
     dlg.timeout.setValue(12)
     saved = json.loads((tmp_path / "config" / "settings.json").read_text())
