@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict
 
 from app.bridges.errors import SpellError
-from app.bridges.records import WorkflowResult
+from app.bridges.records import StepResult, WorkflowResult
 from app.bridges.registry import Bridge, Callback, bridge
 from app.bridges.trace import Tracer
 from app.bridges.workflow_steps import DEFAULT_RETRIES, STRATEGIES, Step, make_step, run_step
@@ -60,9 +60,9 @@ def _check_strategy(opts: WorkflowOptions) -> str:
     return strategy
 
 
-def _raise_if_stopped(result: dict[str, Any], strategy: str, step: Step) -> None:
-    if not result["ok"] and (step.on_error or strategy) != "continue":
-        err = result["error"]
+def _raise_if_stopped(result: StepResult, strategy: str, step: Step) -> None:
+    err = result["error"]
+    if not result["ok"] and err is not None and (step.on_error or strategy) != "continue":
         raise SpellError(err["code"], f"workflow step {result['name']!r} failed: {err['message']}")
 
 
@@ -88,9 +88,9 @@ class WorkflowBridge(Bridge):
             request={"input": opts.get("input")},
         )
 
-    def _finish(self, span: dict[str, Any], out: dict[str, Any] | None, error: BaseException | None = None) -> None:
+    def _finish(self, span: dict[str, Any], out: WorkflowResult | None, error: BaseException | None = None) -> None:
         tracer: Tracer = self.ctx.service("tracer", Tracer)
-        tracer.end(span, response={"ok": out["ok"], "output": out["output"]} if out else None, error=error)
+        tracer.end(span, response={"ok": out.get("ok"), "output": out.get("output")} if out else None, error=error)
 
     def _steps(self, steps: list[Any], opts: WorkflowOptions, where: str) -> list[Step]:
         if not isinstance(steps, list) or not steps:
@@ -136,7 +136,7 @@ class WorkflowBridge(Bridge):
         try:
             variables = dict(opts.get("vars") or {})
             current = opts.get("input")
-            results: list[dict[str, Any]] = []
+            results: list[StepResult] = []
             outputs: dict[str, Any] = {}
             for step in made:
                 result = run_step(self.ctx, step, current, variables, strategy, retries)
@@ -146,12 +146,17 @@ class WorkflowBridge(Bridge):
                     current = result["output"]
                     outputs[step.name] = current
                     variables[step.name] = current
-            out = {"ok": all(r["ok"] for r in results), "output": current, "outputs": outputs, "results": results}
+            out: WorkflowResult = {
+                "ok": all(r["ok"] for r in results),
+                "output": current,
+                "outputs": outputs,
+                "results": results,
+            }
         except BaseException as e:
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out  # type: ignore[return-value]
+        return out
 
     def parallel(self, steps: list[Any], opts: ParallelOptions | None = None) -> WorkflowResult:
         """Run steps at the same time, each with the same input; outputs keep the steps' order.
@@ -191,7 +196,7 @@ class WorkflowBridge(Bridge):
         variables = dict(opts.get("vars") or {})
         inp = opts.get("input")
 
-        def one(step: Step) -> dict[str, Any]:
+        def one(step: Step) -> StepResult:
             if stop.is_set():
                 return {
                     "name": step.name,
@@ -214,7 +219,7 @@ class WorkflowBridge(Bridge):
             for step, result in zip(made, results):
                 if result["attempts"]:
                     _raise_if_stopped(result, strategy, step)
-            out = {
+            out: WorkflowResult = {
                 "ok": all(r["ok"] for r in results),
                 "output": [r["output"] for r in results],
                 "outputs": {r["name"]: r["output"] for r in results if r["ok"]},
@@ -224,7 +229,7 @@ class WorkflowBridge(Bridge):
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out  # type: ignore[return-value]
+        return out
 
     def conditional(
         self, condition: Any, branches: dict[str, Any], opts: ConditionalOptions | None = None
@@ -270,7 +275,7 @@ class WorkflowBridge(Bridge):
             _raise_if_stopped(first, strategy, cond)
             key = _branch_key(first["output"], list(branches))
             chosen = branches.get(key) if key is not None else opts.get("default")
-            out: dict[str, Any] = {"ok": first["ok"], "branch": key, "output": None, "results": results}
+            out: WorkflowResult = {"ok": first["ok"], "branch": key, "output": None, "results": results}
             if chosen is not None and first["ok"]:
                 spec = chosen if not isinstance(chosen, dict) else {"name": key or "default", **chosen}
                 step = make_step(self.ctx, spec, 1, dict(opts), "Workflow.conditional")
@@ -279,12 +284,12 @@ class WorkflowBridge(Bridge):
                 result = run_step(self.ctx, step, inp, dict(variables, condition=first["output"]), strategy, retries)
                 results.append(result)
                 _raise_if_stopped(result, strategy, step)
-                out.update(ok=result["ok"], output=result["output"])
+                out["ok"], out["output"] = result["ok"], result["output"]
         except BaseException as e:
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out  # type: ignore[return-value]
+        return out
 
     def loop(self, body: Any, opts: LoopOptions | None = None) -> WorkflowResult:
         """Run a step for each item, over a range, or while a condition holds.
@@ -336,13 +341,13 @@ class WorkflowBridge(Bridge):
             self._finish(span, None, e)
             raise
         self._finish(span, out)
-        return out  # type: ignore[return-value]
+        return out
 
     def _iterate(
         self, step: Step, base_name: str, opts: LoopOptions, driver: str, limit: int, strategy: str, retries: int
-    ) -> dict[str, Any]:
+    ) -> WorkflowResult:
         variables = dict(opts.get("vars") or {})
-        results: list[dict[str, Any]] = []
+        results: list[StepResult] = []
         outputs: list[Any] = []
         previous = opts.get("input")
         for index, item in enumerate(_items(opts, driver, limit), 1):

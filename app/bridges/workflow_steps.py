@@ -17,6 +17,7 @@ from typing import Any
 from app.bridges.errors import SpellError
 from app.bridges.llm_client import client_of
 from app.bridges.llm_types import prompt_messages
+from app.bridges.records import StepResult
 from app.bridges.registry import BridgeContext
 from app.bridges.tool_registry import run_tool, tools_of
 from app.bridges.trace import Tracer
@@ -142,7 +143,7 @@ def _render_args(value: Any, variables: dict[str, Any], name: str) -> Any:
 
 def run_step(
     ctx: BridgeContext, step: Step, inp: Any, variables: dict[str, Any], strategy: str, retries: int
-) -> dict[str, Any]:
+) -> StepResult:
     """Run ``step`` (retrying under the "retry" strategy) in a ``workflow_step`` span; never raises except
     ``cancelled``: the outcome is ``{name, ok, output, error, attempts}``."""
     tracer: Tracer = ctx.service("tracer", Tracer)
