@@ -83,6 +83,7 @@ class FileObserver:
         self.result = FileResult(file)
         self._lock = threading.Lock()
         self._current: int | None = None
+        self._current_name = ""
         self._outputs: dict[int, list[str]] = {}
         self._file_output: list[str] = []
         self.done = threading.Event()
@@ -100,6 +101,7 @@ class FileObserver:
     def on_test_started(self, msg: TestStarted) -> None:
         with self._lock:
             self._current = msg.test_id
+            self._current_name = msg.name if msg.line is None else f"{msg.name} (line {msg.line})"
         _call(self.listener, "on_test_started", self.file, msg.name, msg.line)
 
     def on_test_result(self, msg: TestResult) -> None:
@@ -121,8 +123,8 @@ class FileObserver:
                 r.error = run_result.failure or SpellFailure(
                     run_result.status, f"the test file {run_result.status}", self.file
                 )
-                if self._current is not None:  # stopped inside a test (time limit, crash): say which
-                    r.error.message += " (while a test was running)"
+                if self._current is not None:  # stopped inside a test (time limit, crash, a promise that hangs)
+                    r.error.message += f" (while test {self._current_name!r} was running)"
         finally:
             self.done.set()
         _call(self.listener, "on_file_finished", r)

@@ -174,3 +174,18 @@ def test_js_async_describe_is_refused(tmp_path, run_tests) -> None:
     path = write(tmp_path, "bad.test.js", 'describe("x", async () => { test("t", () => {}); });\n')
     r = run_tests(path)
     assert r.error is not None and "must not be async" in r.error.message
+
+
+def test_a_js_test_whose_promise_never_settles_is_named(tmp_path, run_tests) -> None:
+    path = write(
+        tmp_path,
+        "hang.test.js",
+        """
+        test("fine", () => { expect(1).toBe(1); });
+        test("hangs", async () => { await new Promise(() => {}); });
+        """,
+    )
+    r = run_tests(path)
+    assert by_name(r)["fine"].status is Status.PASSED
+    assert r.error is not None and "never settled" in r.error.message
+    assert "while test 'hangs (line 2)' was running" in r.error.message
