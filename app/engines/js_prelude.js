@@ -156,30 +156,63 @@
     const e = new SpellError("cancelled", "the call was cancelled" + (r instanceof Error ? ": " + r.message : ""));
     return e;
   }
+  // A bridge promise knows whether anyone listens to it (then, catch, finally, await, Promise.all...: they all
+  // call `then` on it, since it is a subclass). One that fails with nobody listening is reported when the run
+  // ends, as an unhandled rejection: a forgotten `await` must not hide a failed call. A cancelled one is not news.
+  const LISTENED = Symbol("listened");
+  const unheard = new Map();  // rejected bridge promise → {error, line, call}
+  class BridgePromise extends Promise {
+    then(onFulfilled, onRejected) {
+      this[LISTENED] = true;
+      unheard.delete(this);
+      return super.then(onFulfilled, onRejected);
+    }
+  }
+  function noteRejected(promise, error, line, call) {
+    if (!promise[LISTENED] && error && error.code !== "cancelled") unheard.set(promise, { error, line, call });
+  }
+  function rejected(error, line, call) {
+    const promise = BridgePromise.reject(error);
+    noteRejected(promise, error, line, call);
+    return promise;
+  }
+  function reportUnhandled() {
+    for (const { error, line, call } of unheard.values()) {
+      const where = call + (line ? " at line " + line : "");
+      hostOutput("stderr", wellFormed("warning: " + where + " failed and nothing awaited it: "
+        + (error.code ? error.code + ": " : "") + error.message + "\n"));
+    }
+    unheard.clear();
+  }
   function callAsync(target, method, spec, args) {
+    const line = callerLine();
+    const call = (typeof target === "string" ? target : "object") + "." + method + "Async";
     let p;
-    try { p = payload(spec, args, true); } catch (e) { return Promise.reject(e); }
-    if (p.signal && p.signal.aborted) return Promise.reject(abortReason(p.signal));
+    try { p = payload(spec, args, true); } catch (e) { return rejected(e, line, call); }
+    if (p.signal && p.signal.aborted) return rejected(abortReason(p.signal), line, call);
     const error = new SpellError("pending", "");  // made here, so its stack names the calling line
-    const reply = JSON.parse(hostSend(target, method, p.text, callerLine(), !!p.signal));
+    const reply = JSON.parse(hostSend(target, method, p.text, line, !!p.signal));
     if (!reply.ok) {
       error.code = reply.error.code; error.message = reply.error.message;
-      return Promise.reject(error);
+      return rejected(error, line, call);
     }
     const id = reply.id;
-    return new Promise((resolve, reject) => {
-      const entry = { resolve, reject, error, signal: p.signal, onAbort: null };
+    let promise = null;
+    promise = new BridgePromise((resolve, reject) => {
+      const fail = (e) => { reject(e); noteRejected(promise, e, line, call); };
+      const entry = { resolve, reject: fail, error, signal: p.signal, onAbort: null };
       if (p.signal) {
         entry.onAbort = () => {
           if (!inFlight.has(id)) return;
           inFlight.delete(id);
           hostCancel(id);
-          reject(abortReason(p.signal));
+          fail(abortReason(p.signal));
         };
         p.signal.addEventListener("abort", entry.onAbort);
       }
       inFlight.set(id, entry);
     });
+    return promise;
   }
   function deliver(id, replyJson) {
     const entry = inFlight.get(id);
@@ -460,5 +493,5 @@
   }
 
   globalThis.__ls_internal = { install, runMain, pendingReply, invokeCallback, modules: __ls_modules,
-                               deliver, fireTimers, strongTimers, abandonAll, callbackReply };
+                               deliver, fireTimers, strongTimers, abandonAll, callbackReply, reportUnhandled };
 })();

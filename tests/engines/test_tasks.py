@@ -456,3 +456,34 @@ def test_tengo_task_refuses_script_functions_at_the_spell_line(runner):
     result = _run(runner, "fn.tengo", "x := 1\nr := Task.all([[func() { return 1 }]])")
     assert result.status == "error" and result.failure.line == 2
     assert "script function" in result.failure.message
+
+
+class _Stderr:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def on_output(self, stream: str, text: str) -> None:
+        if stream == "stderr":
+            self.text += text
+
+
+def test_js_a_failed_call_nothing_awaited_is_reported_when_the_run_ends(runner):
+    source = """
+const forgotten = LLM.completeAsync("x", { model: "nope/none" });
+const awaited = LLM.completeAsync("y", { model: "nope/none" });
+try { await awaited; } catch (e) { }
+await Promise.allSettled([LLM.completeAsync("z", { model: "nope/none" })]);
+const late = LLM.completeAsync("w", { model: "nope/none" });
+await new Promise((r) => setTimeout(r, 10));
+late.catch(() => {});  // handled after it failed: not reported
+const ac = new AbortController();
+const aborted = LLM.completeAsync("v", { signal: ac.signal });
+ac.abort();  // a cancelled call is not news
+return "done";
+"""
+    err = _Stderr()
+    result = runner.run("forgot.js", source, RunOptions(timeout_s=30), observer=err)
+    assert result.ok and result.value == "done", result.failure
+    lines = [x for x in err.text.splitlines() if x]
+    assert len(lines) == 1, err.text
+    assert lines[0].startswith("warning: LLM.completeAsync at line 2 failed and nothing awaited it: invalid_argument:")
