@@ -76,7 +76,7 @@ class _Session:
         self.strong_timers = get("__ls_internal.strongTimers")
         self.abandon_all = get("__ls_internal.abandonAll")
         self.callback_reply = get("__ls_internal.callbackReply")
-        self.report_unhandled = get("__ls_internal.reportUnhandled")
+        self.take_unheard = get("__ls_internal.takeUnheard")
         self.ctx.eval("delete globalThis.__ls_internal")
         self.callbacks = _JsCallbacks(self)
         self.limit: LimitExceeded | None = None
@@ -248,7 +248,9 @@ class _Session:
         if self.limit:
             raise self.limit
         if reply["ok"]:
-            self.report_unhandled()  # bridge calls that failed with nothing awaiting them
+            unheard = self.take_unheard()  # a bridge call that failed with nothing awaiting it fails the run
+            if unheard:
+                raise self.error_limit_or_failure(_loads(unheard))
             return reply["value"]
         self.abandon_all()  # the spell failed: calls still in flight are not needed any more
         raise self.error_limit_or_failure(reply["error"])

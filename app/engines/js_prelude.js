@@ -157,10 +157,11 @@
     return e;
   }
   // A bridge promise knows whether anyone listens to it (then, catch, finally, await, Promise.all...: they all
-  // call `then` on it, since it is a subclass). One that fails with nobody listening is reported when the run
-  // ends, as an unhandled rejection: a forgotten `await` must not hide a failed call. A cancelled one is not news.
+  // call `then` on it, since it is a subclass). One that fails with nobody listening fails the run when it ends,
+  // with its error and line, as an unawaited failed task does in Lua (and an unhandled rejection in Node): a
+  // forgotten `await` must not hide a failed call. A cancelled one is not news.
   const LISTENED = Symbol("listened");
-  const unheard = new Map();  // rejected bridge promise → {error, line, call}
+  const unheard = new Map();  // rejected bridge promise → its error
   class BridgePromise extends Promise {
     then(onFulfilled, onRejected) {
       this[LISTENED] = true;
@@ -168,38 +169,35 @@
       return super.then(onFulfilled, onRejected);
     }
   }
-  function noteRejected(promise, error, line, call) {
-    if (!promise[LISTENED] && error && error.code !== "cancelled") unheard.set(promise, { error, line, call });
+  function noteRejected(promise, error) {
+    if (!promise[LISTENED] && error && error.code !== "cancelled") unheard.set(promise, error);
   }
-  function rejected(error, line, call) {
+  function rejected(error) {
     const promise = BridgePromise.reject(error);
-    noteRejected(promise, error, line, call);
+    noteRejected(promise, error);
     return promise;
   }
-  function reportUnhandled() {
-    for (const { error, line, call } of unheard.values()) {
-      const where = call + (line ? " at line " + line : "");
-      hostOutput("stderr", wellFormed("warning: " + where + " failed and nothing awaited it: "
-        + (error.code ? error.code + ": " : "") + error.message + "\n"));
-    }
+  // The first failure nothing listened to, as an error record (null when there is none).
+  function takeUnheard() {
+    let first = null;
+    for (const error of unheard.values()) { first = error; break; }
     unheard.clear();
+    return first === null ? null : JSON.stringify(describeError(first));
   }
   function callAsync(target, method, spec, args) {
-    const line = callerLine();
-    const call = (typeof target === "string" ? target : "object") + "." + method + "Async";
     let p;
-    try { p = payload(spec, args, true); } catch (e) { return rejected(e, line, call); }
-    if (p.signal && p.signal.aborted) return rejected(abortReason(p.signal), line, call);
+    try { p = payload(spec, args, true); } catch (e) { return rejected(e); }
+    if (p.signal && p.signal.aborted) return rejected(abortReason(p.signal));
     const error = new SpellError("pending", "");  // made here, so its stack names the calling line
-    const reply = JSON.parse(hostSend(target, method, p.text, line, !!p.signal));
+    const reply = JSON.parse(hostSend(target, method, p.text, callerLine(), !!p.signal));
     if (!reply.ok) {
       error.code = reply.error.code; error.message = reply.error.message;
-      return rejected(error, line, call);
+      return rejected(error);
     }
     const id = reply.id;
     let promise = null;
     promise = new BridgePromise((resolve, reject) => {
-      const fail = (e) => { reject(e); noteRejected(promise, e, line, call); };
+      const fail = (e) => { reject(e); noteRejected(promise, e); };
       const entry = { resolve, reject: fail, error, signal: p.signal, onAbort: null };
       if (p.signal) {
         entry.onAbort = () => {
@@ -493,5 +491,5 @@
   }
 
   globalThis.__ls_internal = { install, runMain, pendingReply, invokeCallback, modules: __ls_modules,
-                               deliver, fireTimers, strongTimers, abandonAll, callbackReply, reportUnhandled };
+                               deliver, fireTimers, strongTimers, abandonAll, callbackReply, takeUnheard };
 })();

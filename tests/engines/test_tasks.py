@@ -458,16 +458,7 @@ def test_tengo_task_refuses_script_functions_at_the_spell_line(runner):
     assert "script function" in result.failure.message
 
 
-class _Stderr:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def on_output(self, stream: str, text: str) -> None:
-        if stream == "stderr":
-            self.text += text
-
-
-def test_js_a_failed_call_nothing_awaited_is_reported_when_the_run_ends(runner):
+def test_js_a_failed_call_nothing_awaited_fails_the_run_like_an_unawaited_lua_task(runner):
     source = """
 const forgotten = LLM.completeAsync("x", { model: "nope/none" });
 const awaited = LLM.completeAsync("y", { model: "nope/none" });
@@ -475,15 +466,15 @@ try { await awaited; } catch (e) { }
 await Promise.allSettled([LLM.completeAsync("z", { model: "nope/none" })]);
 const late = LLM.completeAsync("w", { model: "nope/none" });
 await new Promise((r) => setTimeout(r, 10));
-late.catch(() => {});  // handled after it failed: not reported
+late.catch(() => {});  // handled after it failed: fine
 const ac = new AbortController();
 const aborted = LLM.completeAsync("v", { signal: ac.signal });
 ac.abort();  // a cancelled call is not news
 return "done";
 """
-    err = _Stderr()
-    result = runner.run("forgot.js", source, RunOptions(timeout_s=30), observer=err)
-    assert result.ok and result.value == "done", result.failure
-    lines = [x for x in err.text.splitlines() if x]
-    assert len(lines) == 1, err.text
-    assert lines[0].startswith("warning: LLM.completeAsync at line 2 failed and nothing awaited it: invalid_argument:")
+    result = _run(runner, "forgot.js", source)
+    assert not result.ok
+    assert result.failure.code == "invalid_argument" and result.failure.line == 2, result.failure
+    assert "nope/none" in result.failure.message
+    handled = _run(runner, "handled.js", source.replace("const forgotten", "const forgotten = null; //"))
+    assert handled.ok and handled.value == "done", handled.failure
