@@ -395,6 +395,7 @@ class JsEngine:
         s.ctx.add_callable("__ls_host_test", emit)
         s.ctx.eval(_TEST_PRELUDE)
         set_source = s.ctx.eval("__ls_test_internal.setSource")
+        s.ctx.eval("__ls_test_internal.setUnheard")(s.take_unheard)
         # runAll(options) → a promise of the counts (tests may be async); run like an async main, so the event
         # loop (bridge calls, timers) settles it
         runner_for = s.ctx.eval("((runAll) => (options) => () => runAll(options))(__ls_test_internal.runAll)")

@@ -189,3 +189,25 @@ def test_a_js_test_whose_promise_never_settles_is_named(tmp_path, run_tests) -> 
     assert by_name(r)["fine"].status is Status.PASSED
     assert r.error is not None and "never settled" in r.error.message
     assert "while test 'hangs (line 2)' was running" in r.error.message
+
+
+def test_a_forgotten_await_fails_the_test_it_is_in(tmp_path, run_tests) -> None:
+    path = write(
+        tmp_path,
+        "forgot.test.js",
+        """
+        const later = (ms) => new Promise((ok) => setTimeout(ok, ms));
+        test("forgets to await", async () => {
+          LLM.completeAsync("x", {model: "nope/none"});
+          await later(20);
+        });
+        test("next", () => {});
+        """,
+    )
+    r = run_tests(path)
+    assert r.error is None, r.error
+    cases = by_name(r)
+    forgot = cases["forgets to await"]
+    assert forgot.status is Status.FAILED and forgot.failure_line == 3, forgot
+    assert forgot.message.startswith("a call nothing awaited failed: invalid_argument:")
+    assert cases["next"].status is Status.PASSED
