@@ -160,17 +160,17 @@
   // call `then` on it, since it is a subclass). One that fails with nobody listening fails the run when it ends,
   // with its error and line, as an unawaited failed task does in Lua (and an unhandled rejection in Node): a
   // forgotten `await` must not hide a failed call. A cancelled one is not news.
-  const LISTENED = Symbol("listened");
+  const listened = new WeakSet();  // (not a property: a spell may freeze its promises)
   const unheard = new Map();  // rejected bridge promise → its error
   class BridgePromise extends Promise {
     then(onFulfilled, onRejected) {
-      this[LISTENED] = true;
+      listened.add(this);
       unheard.delete(this);
       return super.then(onFulfilled, onRejected);
     }
   }
   function noteRejected(promise, error) {
-    if (!promise[LISTENED] && error && error.code !== "cancelled") unheard.set(promise, error);
+    if (!listened.has(promise) && error && error.code !== "cancelled") unheard.set(promise, error);
   }
   function rejected(error) {
     const promise = BridgePromise.reject(error);
